@@ -1,0 +1,59 @@
+//! Every way the program refuses, with a message a user can act on.
+
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum VerdictError {
+    #[msg("arithmetic overflow")]
+    MathOverflow,
+    #[msg("a parameter is out of its allowed bounds")]
+    InvalidParameter,
+    #[msg("the unbonding period must exceed the longest payout delay plus the challenge window and the dispute vote")]
+    UnbondingTooShort,
+    #[msg("the program is paused by governance")]
+    Paused,
+    #[msg("only the config authority may do this")]
+    Unauthorized,
+    #[msg("no authority transfer is pending for this signer")]
+    NoPendingAuthority,
+    #[msg("the stake mint must be a token account of the configured mint")]
+    WrongMint,
+    #[msg("on an upgradeable deployment only the upgrade authority may initialize the config")]
+    NotUpgradeAuthority,
+    #[msg("roles must be miner, validator or both")]
+    InvalidRoles,
+    #[msg("too many models for one node")]
+    TooManyModels,
+    #[msg("a model id must be non-empty printable ASCII of at most 32 bytes")]
+    InvalidModelId,
+    #[msg("commission exceeds the maximum allowed")]
+    CommissionTooHigh,
+    #[msg("amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("the token account holds less than the amount")]
+    InsufficientFunds,
+    #[msg("self stake would be below the minimum for the node's roles")]
+    StakeBelowMinimum,
+    #[msg("cannot unstake more than the active self stake")]
+    UnstakeExceedsStake,
+    #[msg("cannot undelegate more shares than the delegation owns")]
+    UndelegateExceedsOwned,
+    #[msg("the unbonding period has not elapsed yet")]
+    UnbondingNotReleased,
+    #[msg("this ticket is of another kind (self stake vs delegation)")]
+    WrongTicketKind,
+    #[msg("the node still holds stake, delegations or unbonding tokens")]
+    NodeNotEmpty,
+    #[msg("the node is not active")]
+    NodeNotActive,
+    #[msg("the delegation pool has shares but no tokens (fully slashed); it cannot take new delegations")]
+    DelegationPoolInsolvent,
+    #[msg("the amount is too small to buy a single share")]
+    AmountTooSmall,
+    #[msg("the new signing key must sign the rotation and differ from the current one")]
+    InvalidSigningKey,
+    #[msg("the stake vault account is not the Config's vault")]
+    WrongVault,
+    #[msg("the account belongs to another node")]
+    WrongNode,
+}

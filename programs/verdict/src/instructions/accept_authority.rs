@@ -1,0 +1,30 @@
+//! `accept_authority`: the proposed authority takes over, proving it can sign.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::CONFIG_SEED;
+use crate::errors::VerdictError;
+use crate::events::{emit_event, AuthorityAccepted};
+use crate::state::Config;
+
+#[derive(Accounts)]
+pub struct AcceptAuthority<'info> {
+    pub new_authority: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [CONFIG_SEED],
+        bump = config.bump,
+        constraint = config.pending_authority == new_authority.key()
+            && new_authority.key() != Pubkey::default() @ VerdictError::NoPendingAuthority,
+    )]
+    pub config: Box<Account<'info, Config>>,
+}
+
+pub fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
+    let config = &mut ctx.accounts.config;
+    let previous = config.authority;
+    config.authority = config.pending_authority;
+    config.pending_authority = Pubkey::default();
+    emit_event(&AuthorityAccepted { previous, authority: config.authority });
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! `delegate`: a staker buys shares of a node's delegation pool.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::{CONFIG_SEED, DELEGATION_SEED, NODE_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, Delegated};
+use crate::math::add;
+use crate::state::{Config, Delegation, Node, NodeStatus};
+use crate::token_ops;
+
+#[derive(Accounts)]
+pub struct Delegate<'info> {
+    #[account(mut)]
+    pub staker: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
+    pub node: Box<Account<'info, Node>>,
+    #[account(
+        init_if_needed,
+        payer = staker,
+        space = 8 + Delegation::INIT_SPACE,
+        seeds = [DELEGATION_SEED, node.key().as_ref(), staker.key().as_ref()],
+        bump,
+    )]
+    pub delegation: Box<Account<'info, Delegation>>,
+    #[account(mut, constraint = staker_tokens.mint == config.stake_mint @ VerdictError::WrongMint)]
+    pub staker_tokens: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+impl Delegate<'_> {
+    pub fn validate(&self, amount: u64) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(amount > 0, VerdictError::ZeroAmount);
+        require!(self.node.status == NodeStatus::Active, VerdictError::NodeNotActive);
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
+    let accounts = &mut *ctx.accounts;
+    token_ops::deposit(
+        &accounts.token_program,
+        &accounts.staker_tokens,
+        &accounts.stake_vault.to_account_info(),
+        &accounts.staker,
+        amount,
+    )?;
+    let node = &mut accounts.node;
+    let shares = node.delegation.deposit(amount)?;
+    let delegation = &mut accounts.delegation;
+    if delegation.node == Pubkey::default() {
+        delegation.node = node.key();
+        delegation.staker = accounts.staker.key();
+        delegation.bump = ctx.bumps.delegation;
+    }
+    delegation.shares = add(delegation.shares, shares)?;
+    let config = &mut accounts.config;
+    config.totals.delegated = add(config.totals.delegated, amount)?;
+    emit_event(&Delegated {
+        node: node.key(),
+        staker: delegation.staker,
+        amount,
+        shares,
+        pool_amount: node.delegation.amount,
+        pool_shares: node.delegation.shares,
+    });
+    Ok(())
+}

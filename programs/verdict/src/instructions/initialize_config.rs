@@ -1,0 +1,79 @@
+//! `initialize_config`: creates the Config and the stake vault, once.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+use crate::constants::{CONFIG_SEED, STAKE_VAULT_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, ConfigInitialized};
+use crate::program::Verdict;
+use crate::state::{Config, ProtocolParams, SlashingTable, StakeTotals};
+
+#[derive(Accounts)]
+pub struct InitializeConfig<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(init, payer = authority, space = 8 + Config::INIT_SPACE, seeds = [CONFIG_SEED], bump)]
+    pub config: Box<Account<'info, Config>>,
+    pub stake_mint: Box<Account<'info, Mint>>,
+    #[account(
+        init,
+        payer = authority,
+        seeds = [STAKE_VAULT_SEED],
+        bump,
+        token::mint = stake_mint,
+        token::authority = config,
+    )]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub program: Program<'info, Verdict>,
+    /// Required when the program is deployed upgradeable: its ProgramData,
+    /// whose upgrade authority alone may initialize (no front-running).
+    pub program_data: Option<Account<'info, ProgramData>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+impl InitializeConfig<'_> {
+    pub fn validate(&self, params: &ProtocolParams, slashing: &SlashingTable) -> Result<()> {
+        params.validate()?;
+        slashing.validate()?;
+        if let Some(expected) = self.program.programdata_address()? {
+            let program_data = self.program_data.as_ref().ok_or(VerdictError::NotUpgradeAuthority)?;
+            require_keys_eq!(program_data.key(), expected, VerdictError::NotUpgradeAuthority);
+            require!(
+                program_data.upgrade_authority_address == Some(self.authority.key()),
+                VerdictError::NotUpgradeAuthority
+            );
+        }
+        Ok(())
+    }
+}
+
+pub fn handler(
+    ctx: Context<InitializeConfig>,
+    params: ProtocolParams,
+    slashing: SlashingTable,
+) -> Result<()> {
+    let config = &mut ctx.accounts.config;
+    config.set_inner(Config {
+        authority: ctx.accounts.authority.key(),
+        pending_authority: Pubkey::default(),
+        stake_mint: ctx.accounts.stake_mint.key(),
+        stake_vault: ctx.accounts.stake_vault.key(),
+        bump: ctx.bumps.config,
+        vault_bump: ctx.bumps.stake_vault,
+        paused: false,
+        params,
+        slashing,
+        totals: StakeTotals::default(),
+        nodes_registered: 0,
+        active_nodes: 0,
+        active_validators: 0,
+    });
+    emit_event(&ConfigInitialized {
+        authority: config.authority,
+        stake_mint: config.stake_mint,
+        stake_vault: config.stake_vault,
+    });
+    Ok(())
+}

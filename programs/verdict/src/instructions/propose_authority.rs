@@ -1,0 +1,23 @@
+//! `propose_authority`: first step of a two-step governance handover.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::CONFIG_SEED;
+use crate::errors::VerdictError;
+use crate::events::{emit_event, AuthorityProposed};
+use crate::state::Config;
+
+#[derive(Accounts)]
+pub struct ProposeAuthority<'info> {
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump, has_one = authority @ VerdictError::Unauthorized)]
+    pub config: Box<Account<'info, Config>>,
+}
+
+/// Proposing `Pubkey::default()` cancels a pending handover.
+pub fn handler(ctx: Context<ProposeAuthority>, proposed: Pubkey) -> Result<()> {
+    let config = &mut ctx.accounts.config;
+    config.pending_authority = proposed;
+    emit_event(&AuthorityProposed { authority: config.authority, proposed });
+    Ok(())
+}

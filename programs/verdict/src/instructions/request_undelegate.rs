@@ -1,0 +1,87 @@
+//! `request_undelegate`: a staker burns delegation shares; their value moves
+//! into the node's unbonding pool behind a ticket, still slashable.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{CONFIG_SEED, DELEGATION_SEED, NODE_SEED, UNBOND_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, UnbondingQueued};
+use crate::math::{add, add_secs, sub};
+use crate::state::{Config, Delegation, Node, TicketKind, UnbondTicket};
+
+#[derive(Accounts)]
+pub struct RequestUndelegate<'info> {
+    #[account(mut)]
+    pub staker: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
+    pub node: Box<Account<'info, Node>>,
+    #[account(
+        mut,
+        seeds = [DELEGATION_SEED, node.key().as_ref(), staker.key().as_ref()],
+        bump = delegation.bump,
+        has_one = staker @ VerdictError::Unauthorized,
+        has_one = node @ VerdictError::WrongNode,
+    )]
+    pub delegation: Box<Account<'info, Delegation>>,
+    #[account(
+        init,
+        payer = staker,
+        space = 8 + UnbondTicket::INIT_SPACE,
+        seeds = [UNBOND_SEED, node.key().as_ref(), &node.next_ticket_id.to_le_bytes()],
+        bump,
+    )]
+    pub ticket: Box<Account<'info, UnbondTicket>>,
+    pub system_program: Program<'info, System>,
+}
+
+impl RequestUndelegate<'_> {
+    pub fn validate(&self, shares: u64) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(shares > 0, VerdictError::ZeroAmount);
+        require!(shares <= self.delegation.shares, VerdictError::UndelegateExceedsOwned);
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<RequestUndelegate>, shares: u64) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = &mut *ctx.accounts;
+    let config = &mut accounts.config;
+    let node = &mut accounts.node;
+    let redeemed = node.delegation.redeem(shares)?;
+    config.totals.delegated = sub(config.totals.delegated, redeemed.value + redeemed.dust)?;
+    config.totals.reward_pool = add(config.totals.reward_pool, redeemed.dust)?;
+    // A share worth nothing (pool slashed to zero) queues no ticket value.
+    let ticket_shares = if redeemed.value > 0 { node.unbonding.deposit(redeemed.value)? } else { 0 };
+    config.totals.unbonding = add(config.totals.unbonding, redeemed.value)?;
+    let delegation = &mut accounts.delegation;
+    delegation.shares = sub(delegation.shares, shares)?;
+    let id = node.take_ticket_id()?;
+    let release_at = add_secs(now, config.params.unbonding_secs)?;
+    let staker = accounts.staker.key();
+    accounts.ticket.set_inner(UnbondTicket {
+        node: node.key(),
+        owner: staker,
+        kind: TicketKind::Delegation,
+        id,
+        shares: ticket_shares,
+        requested_amount: redeemed.value,
+        release_at,
+        bump: ctx.bumps.ticket,
+    });
+    emit_event(&UnbondingQueued {
+        node: node.key(),
+        ticket: accounts.ticket.key(),
+        owner: staker,
+        kind: TicketKind::Delegation,
+        amount: redeemed.value,
+        shares: ticket_shares,
+        release_at,
+    });
+    if delegation.shares == 0 {
+        delegation.close(accounts.staker.to_account_info())?;
+    }
+    Ok(())
+}

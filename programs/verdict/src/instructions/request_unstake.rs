@@ -1,0 +1,83 @@
+//! `request_unstake`: moves self stake into the unbonding pool behind a
+//! ticket. It stops counting for eligibility at once but stays slashable.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{CONFIG_SEED, NODE_SEED, UNBOND_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, UnbondingQueued};
+use crate::math::{add, add_secs, sub};
+use crate::state::{Config, Node, TicketKind, UnbondTicket};
+
+#[derive(Accounts)]
+pub struct RequestUnstake<'info> {
+    #[account(mut)]
+    pub operator: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [NODE_SEED, operator.key().as_ref()],
+        bump = node.bump,
+        has_one = operator @ VerdictError::Unauthorized,
+    )]
+    pub node: Box<Account<'info, Node>>,
+    #[account(
+        init,
+        payer = operator,
+        space = 8 + UnbondTicket::INIT_SPACE,
+        seeds = [UNBOND_SEED, node.key().as_ref(), &node.next_ticket_id.to_le_bytes()],
+        bump,
+    )]
+    pub ticket: Box<Account<'info, UnbondTicket>>,
+    pub system_program: Program<'info, System>,
+}
+
+impl RequestUnstake<'_> {
+    pub fn validate(&self, amount: u64) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(amount > 0, VerdictError::ZeroAmount);
+        require!(amount <= self.node.self_stake, VerdictError::UnstakeExceedsStake);
+        // Leave nothing, or at least the minimum: no dust-staked active nodes.
+        let remaining = self.node.self_stake - amount;
+        require!(
+            remaining == 0 || remaining >= self.config.params.min_stake_for_roles(self.node.roles),
+            VerdictError::StakeBelowMinimum
+        );
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = &mut *ctx.accounts;
+    let config = &mut accounts.config;
+    let node = &mut accounts.node;
+    node.self_stake = sub(node.self_stake, amount)?;
+    let shares = node.unbonding.deposit(amount)?;
+    config.totals.self_stake = sub(config.totals.self_stake, amount)?;
+    config.totals.unbonding = add(config.totals.unbonding, amount)?;
+    node.sync_activity(config)?;
+    let id = node.take_ticket_id()?;
+    let release_at = add_secs(now, config.params.unbonding_secs)?;
+    accounts.ticket.set_inner(UnbondTicket {
+        node: node.key(),
+        owner: node.operator,
+        kind: TicketKind::SelfStake,
+        id,
+        shares,
+        requested_amount: amount,
+        release_at,
+        bump: ctx.bumps.ticket,
+    });
+    emit_event(&UnbondingQueued {
+        node: node.key(),
+        ticket: accounts.ticket.key(),
+        owner: node.operator,
+        kind: TicketKind::SelfStake,
+        amount,
+        shares,
+        release_at,
+    });
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! `set_paused`: governance stops (or resumes) every value-moving instruction.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::CONFIG_SEED;
+use crate::errors::VerdictError;
+use crate::events::{emit_event, PausedSet};
+use crate::state::Config;
+
+#[derive(Accounts)]
+pub struct SetPaused<'info> {
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump, has_one = authority @ VerdictError::Unauthorized)]
+    pub config: Box<Account<'info, Config>>,
+}
+
+pub fn handler(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
+    ctx.accounts.config.paused = paused;
+    emit_event(&PausedSet { paused });
+    Ok(())
+}

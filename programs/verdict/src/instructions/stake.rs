@@ -1,0 +1,62 @@
+//! `stake`: the operator adds to its node's self stake.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, Staked};
+use crate::math::add;
+use crate::state::{Config, Node, NodeStatus};
+use crate::token_ops;
+
+#[derive(Accounts)]
+pub struct Stake<'info> {
+    pub operator: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [NODE_SEED, operator.key().as_ref()],
+        bump = node.bump,
+        has_one = operator @ VerdictError::Unauthorized,
+    )]
+    pub node: Box<Account<'info, Node>>,
+    #[account(mut, constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint)]
+    pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl Stake<'_> {
+    pub fn validate(&self, amount: u64) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(amount > 0, VerdictError::ZeroAmount);
+        require!(self.node.status == NodeStatus::Active, VerdictError::NodeNotActive);
+        let after = add(self.node.self_stake, amount)?;
+        require!(
+            after >= self.config.params.min_stake_for_roles(self.node.roles),
+            VerdictError::StakeBelowMinimum
+        );
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<Stake>, amount: u64) -> Result<()> {
+    let accounts = &mut *ctx.accounts;
+    token_ops::deposit(
+        &accounts.token_program,
+        &accounts.operator_tokens,
+        &accounts.stake_vault.to_account_info(),
+        &accounts.operator,
+        amount,
+    )?;
+    let node = &mut accounts.node;
+    let config = &mut accounts.config;
+    node.self_stake = add(node.self_stake, amount)?;
+    config.totals.self_stake = add(config.totals.self_stake, amount)?;
+    let activity = node.sync_activity(config)?;
+    emit_event(&Staked { node: node.key(), amount, self_stake: node.self_stake, active: activity.active });
+    Ok(())
+}

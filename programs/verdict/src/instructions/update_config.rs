@@ -1,0 +1,32 @@
+//! `update_config`: governance replaces the parameters and slashing table.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::CONFIG_SEED;
+use crate::errors::VerdictError;
+use crate::events::{emit_event, ConfigUpdated};
+use crate::state::{Config, ProtocolParams, SlashingTable};
+
+#[derive(Accounts)]
+pub struct UpdateConfig<'info> {
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump, has_one = authority @ VerdictError::Unauthorized)]
+    pub config: Box<Account<'info, Config>>,
+}
+
+impl UpdateConfig<'_> {
+    pub fn validate(&self, params: &ProtocolParams, slashing: &SlashingTable) -> Result<()> {
+        params.validate()?;
+        slashing.validate()
+    }
+}
+
+pub fn handler(ctx: Context<UpdateConfig>, params: ProtocolParams, slashing: SlashingTable) -> Result<()> {
+    let config = &mut ctx.accounts.config;
+    // New minimum stakes reach the active-node counters lazily: each node is
+    // recounted the next time it is touched (`Node::sync_activity`).
+    config.params = params;
+    config.slashing = slashing;
+    emit_event(&ConfigUpdated { params: config.params.clone(), slashing: config.slashing.clone() });
+    Ok(())
+}

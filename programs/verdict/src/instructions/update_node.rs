@@ -1,0 +1,53 @@
+//! `update_node`: the operator changes roles, models or commission.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, NodeUpdated};
+use crate::state::{Config, ModelId, Node};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct UpdateNodeArgs {
+    pub roles: u8,
+    pub models: Vec<ModelId>,
+    pub commission_bps: u16,
+}
+
+#[derive(Accounts)]
+pub struct UpdateNode<'info> {
+    pub operator: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [NODE_SEED, operator.key().as_ref()],
+        bump = node.bump,
+        has_one = operator @ VerdictError::Unauthorized,
+    )]
+    pub node: Box<Account<'info, Node>>,
+}
+
+impl UpdateNode<'_> {
+    pub fn validate(&self, args: &UpdateNodeArgs) -> Result<()> {
+        Node::validate_roles(args.roles)?;
+        require!(args.commission_bps <= self.config.params.max_commission_bps, VerdictError::CommissionTooHigh);
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<UpdateNode>, args: UpdateNodeArgs) -> Result<()> {
+    let node = &mut ctx.accounts.node;
+    node.roles = args.roles;
+    node.commission_bps = args.commission_bps;
+    node.set_models(&args.models)?;
+    // A role change can change the minimum stake the node must meet.
+    node.sync_activity(&mut ctx.accounts.config)?;
+    emit_event(&NodeUpdated {
+        node: node.key(),
+        roles: node.roles,
+        commission_bps: node.commission_bps,
+        model_count: node.model_count,
+    });
+    Ok(())
+}

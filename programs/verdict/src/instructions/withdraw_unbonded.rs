@@ -1,0 +1,68 @@
+//! `withdraw_unbonded` and `withdraw_undelegated`: once a ticket's unbonding
+//! period is over, its owner takes its (possibly slashed) value and the
+//! ticket's rent back. One account set and one handler serve both kinds.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, UnbondingWithdrawn};
+use crate::math::{add, sub};
+use crate::state::{Config, Node, TicketKind, UnbondTicket};
+use crate::token_ops;
+
+#[derive(Accounts)]
+pub struct WithdrawUnbonded<'info> {
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
+    pub node: Box<Account<'info, Node>>,
+    #[account(
+        mut,
+        close = owner,
+        has_one = node @ VerdictError::WrongNode,
+        has_one = owner @ VerdictError::Unauthorized,
+    )]
+    pub ticket: Box<Account<'info, UnbondTicket>>,
+    #[account(mut, constraint = destination.mint == config.stake_mint @ VerdictError::WrongMint)]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl WithdrawUnbonded<'_> {
+    pub fn validate(&self) -> Result<()> {
+        self.config.require_not_paused()
+    }
+}
+
+pub fn handler(ctx: Context<WithdrawUnbonded>, kind: TicketKind) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = &mut *ctx.accounts;
+    let node = &mut accounts.node;
+    let redeemed = accounts.ticket.redeem(node, kind, now)?;
+    let config = &mut accounts.config;
+    config.totals.unbonding = sub(config.totals.unbonding, redeemed.value + redeemed.dust)?;
+    config.totals.reward_pool = add(config.totals.reward_pool, redeemed.dust)?;
+    let seeds = config.signer_seeds();
+    token_ops::pay_out(
+        &accounts.token_program,
+        &accounts.stake_vault.to_account_info(),
+        &accounts.destination.to_account_info(),
+        &config.to_account_info(),
+        &seeds,
+        redeemed.value,
+    )?;
+    emit_event(&UnbondingWithdrawn {
+        node: node.key(),
+        ticket: accounts.ticket.key(),
+        owner: accounts.owner.key(),
+        kind,
+        amount: redeemed.value,
+    });
+    Ok(())
+}

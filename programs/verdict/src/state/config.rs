@@ -1,0 +1,95 @@
+//! The singleton Config: authority, stake mint and vault, parameters, the
+//! slashing table, and the totals the stake vault must always equal.
+
+use anchor_lang::prelude::*;
+
+use super::{ProtocolParams, SlashingTable};
+use crate::errors::VerdictError;
+use crate::math::{add, sub};
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Config {
+    pub authority: Pubkey,
+    /// Proposed next authority (`Pubkey::default()` when none).
+    pub pending_authority: Pubkey,
+    pub stake_mint: Pubkey,
+    pub stake_vault: Pubkey,
+    pub bump: u8,
+    pub vault_bump: u8,
+    pub paused: bool,
+    pub params: ProtocolParams,
+    pub slashing: SlashingTable,
+    pub totals: StakeTotals,
+    /// Nodes registered and not closed.
+    pub nodes_registered: u64,
+    /// Nodes whose active self stake meets the minimum of their roles.
+    pub active_nodes: u64,
+    /// Validators among the active nodes.
+    pub active_validators: u64,
+}
+
+/// What the stake vault holds, by purpose. The vault's token balance equals
+/// their sum after every instruction (checked by the test suite).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct StakeTotals {
+    /// Sum of every node's active self stake.
+    pub self_stake: u64,
+    /// Sum of every node's delegation pool.
+    pub delegated: u64,
+    /// Sum of every node's unbonding pool.
+    pub unbonding: u64,
+    /// Slashed tokens, rounding dust and forfeits, paid out as reward boosts.
+    pub reward_pool: u64,
+}
+
+impl StakeTotals {
+    /// Tokens the stake vault must hold.
+    pub fn vault_total(&self) -> Option<u64> {
+        self.self_stake
+            .checked_add(self.delegated)?
+            .checked_add(self.unbonding)?
+            .checked_add(self.reward_pool)
+    }
+}
+
+impl Config {
+    pub fn require_not_paused(&self) -> Result<()> {
+        require!(!self.paused, VerdictError::Paused);
+        Ok(())
+    }
+
+    pub fn signer_seeds(&self) -> [&[u8]; 2] {
+        [crate::constants::CONFIG_SEED, std::slice::from_ref(&self.bump)]
+    }
+
+    /// Books a node's change of activity (stake or roles moved) in the
+    /// active-node counters.
+    pub fn record_activity(&mut self, before: Activity, after: Activity) -> Result<()> {
+        self.active_nodes = shift(self.active_nodes, before.active, after.active)?;
+        self.active_validators =
+            shift(self.active_validators, before.active_validator(), after.active_validator())?;
+        Ok(())
+    }
+}
+
+/// Whether a node counts as active, and as an active validator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    pub active: bool,
+    pub validator: bool,
+}
+
+impl Activity {
+    pub fn active_validator(&self) -> bool {
+        self.active && self.validator
+    }
+}
+
+fn shift(count: u64, before: bool, after: bool) -> Result<u64> {
+    match (before, after) {
+        (false, true) => add(count, 1),
+        (true, false) => sub(count, 1),
+        _ => Ok(count),
+    }
+}

@@ -1,0 +1,160 @@
+//! A node: one operator's miner and/or validator, its stake pools and the
+//! key it signs attestations with.
+
+use anchor_lang::prelude::*;
+
+use super::{Activity, Config, ProtocolParams, SharePool};
+use crate::constants::{MAX_MODELS_PER_NODE, MODEL_ID_LEN, ROLE_ALL, ROLE_MINER, ROLE_VALIDATOR};
+use crate::errors::VerdictError;
+use crate::math::add;
+
+/// A model name: printable ASCII, zero padded to 32 bytes.
+pub type ModelId = [u8; MODEL_ID_LEN];
+
+/// Turns a model name into its on-chain id, refusing names that do not fit.
+pub fn model_id(name: &str) -> Result<ModelId> {
+    let bytes = name.as_bytes();
+    require!(
+        !bytes.is_empty() && bytes.len() <= MODEL_ID_LEN && bytes.iter().all(|b| b.is_ascii_graphic()),
+        VerdictError::InvalidModelId
+    );
+    let mut id = [0u8; MODEL_ID_LEN];
+    id[..bytes.len()].copy_from_slice(bytes);
+    Ok(id)
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum NodeStatus {
+    Active,
+    /// Lost its whole stake in a dispute; can only be closed.
+    Liquidated,
+}
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Node {
+    pub operator: Pubkey,
+    /// ed25519 key the node signs attestations and miner responses with.
+    pub signing_key: Pubkey,
+    pub roles: u8,
+    pub status: NodeStatus,
+    pub bump: u8,
+    pub commission_bps: u16,
+    pub model_count: u8,
+    pub models: [[u8; MODEL_ID_LEN]; MAX_MODELS_PER_NODE],
+    /// The operator's own active stake.
+    pub self_stake: u64,
+    /// Delegated tokens and delegators' shares.
+    pub delegation: SharePool,
+    /// Tokens waiting out the unbonding period (self stake and delegations
+    /// alike); tickets hold shares so a slash reaches them too.
+    pub unbonding: SharePool,
+    pub next_ticket_id: u64,
+    pub registered_at: i64,
+    /// Validator score, 0..=100.
+    pub validator_score: u8,
+    /// How this node is counted in the Config's active counters right now;
+    /// refreshed by [`Node::sync_activity`] whenever stake or roles move.
+    pub counted_active: bool,
+    pub counted_validator: bool,
+}
+
+impl Node {
+    pub fn validate_roles(roles: u8) -> Result<()> {
+        require!(roles != 0 && roles & !ROLE_ALL == 0, VerdictError::InvalidRoles);
+        Ok(())
+    }
+
+    pub fn set_models(&mut self, models: &[ModelId]) -> Result<()> {
+        require!(models.len() <= MAX_MODELS_PER_NODE, VerdictError::TooManyModels);
+        for id in models {
+            let len = id.iter().position(|&b| b == 0).unwrap_or(MODEL_ID_LEN);
+            require!(
+                len > 0 && id[..len].iter().all(|b| b.is_ascii_graphic()) && id[len..].iter().all(|&b| b == 0),
+                VerdictError::InvalidModelId
+            );
+        }
+        self.models = [[0; MODEL_ID_LEN]; MAX_MODELS_PER_NODE];
+        self.models[..models.len()].copy_from_slice(models);
+        self.model_count = models.len() as u8;
+        Ok(())
+    }
+
+    pub fn serves_model(&self, model: &ModelId) -> bool {
+        self.models[..self.model_count as usize].contains(model)
+    }
+
+    pub fn is_miner(&self) -> bool {
+        self.roles & ROLE_MINER != 0
+    }
+
+    pub fn is_validator(&self) -> bool {
+        self.roles & ROLE_VALIDATOR != 0
+    }
+
+    /// Active, non-unbonding stake behind this node (self + delegated); the
+    /// figure eligibility and committee selection use.
+    pub fn active_stake(&self) -> Result<u64> {
+        add(self.self_stake, self.delegation.amount)
+    }
+
+    /// Everything a slash can reach: active stake and unbonding tokens.
+    pub fn slashable_stake(&self) -> Result<u64> {
+        add(self.active_stake()?, self.unbonding.amount)
+    }
+
+    /// Active when not liquidated and the self stake meets its roles' minimum.
+    pub fn activity(&self, params: &ProtocolParams) -> Activity {
+        Activity {
+            active: self.status == NodeStatus::Active
+                && self.self_stake > 0
+                && self.self_stake >= params.min_stake_for_roles(self.roles),
+            validator: self.is_validator(),
+        }
+    }
+
+    /// Recounts this node in the Config's active counters after a change.
+    pub fn sync_activity(&mut self, config: &mut Config) -> Result<Activity> {
+        let before = Activity { active: self.counted_active, validator: self.counted_validator };
+        let after = self.activity(&config.params);
+        config.record_activity(before, after)?;
+        self.counted_active = after.active;
+        self.counted_validator = after.validator;
+        Ok(after)
+    }
+
+    /// True when nothing is staked, delegated or unbonding: the node may close.
+    pub fn is_empty(&self) -> bool {
+        self.self_stake == 0 && self.delegation.is_empty() && self.unbonding.is_empty()
+    }
+
+    /// The next unbonding ticket id, advancing the counter.
+    pub fn take_ticket_id(&mut self) -> Result<u64> {
+        let id = self.next_ticket_id;
+        self.next_ticket_id = add(id, 1)?;
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_ids_are_padded_ascii() {
+        let id = model_id("all-minilm-l6-v2").unwrap();
+        assert_eq!(&id[..16], b"all-minilm-l6-v2");
+        assert!(id[16..].iter().all(|&b| b == 0));
+        assert!(model_id("").is_err());
+        assert!(model_id("has space").is_err());
+        assert!(model_id(&"x".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn roles_must_be_known_bits() {
+        assert!(Node::validate_roles(0).is_err());
+        assert!(Node::validate_roles(4).is_err());
+        assert!(Node::validate_roles(ROLE_MINER).is_ok());
+        assert!(Node::validate_roles(ROLE_ALL).is_ok());
+    }
+}

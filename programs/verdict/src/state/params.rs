@@ -1,0 +1,272 @@
+//! Governance parameters and the slashing table, stored in the Config.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{defaults::*, BPS_DENOMINATOR, MAX_COMMITTEE_SIZE};
+use crate::errors::VerdictError;
+
+/// How `rotate_committee` picks validators.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum SelectionStrategy {
+    Random,
+    Reputation,
+    Stake,
+    Performance,
+    /// stake × reputation
+    Weighted,
+}
+
+/// Every tunable number of the protocol. Times in seconds, ratios in basis
+/// points, trust in basis points of 1.0 (10_000 == 1.0).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+pub struct ProtocolParams {
+    // Staking.
+    pub min_miner_stake: u64,
+    pub min_validator_stake: u64,
+    pub max_commission_bps: u16,
+    pub epoch_secs: i64,
+    pub unbonding_secs: i64,
+    // Committee.
+    pub committee_size: u8,
+    pub committee_quorum: u8,
+    pub committee_rotation_secs: i64,
+    pub selection_strategy: SelectionStrategy,
+    pub min_validator_score: u8,
+    pub initial_validator_score: u8,
+    // Jobs.
+    pub min_job_fee: u64,
+    pub sent_ttl_secs: i64,
+    pub allocated_ttl_secs: i64,
+    pub max_job_attempts: u8,
+    // Reputation.
+    pub penalty_bps: u16,
+    pub reward_bps: u16,
+    pub trust_cap_bps: u32,
+    pub trial_baseline_trust_bps: u32,
+    pub trial_cooldown_secs: i64,
+    pub reputation_window: u16,
+    pub weight_success_bps: u16,
+    pub weight_sla_bps: u16,
+    pub weight_latency_bps: u16,
+    pub tier1_min_bps: u16,
+    pub tiered_min_success_bps: u16,
+    pub slash_success_bps: u16,
+    pub rate_limit_bps: u16,
+    pub max_boost_bps: u16,
+    pub heartbeat_stale_secs: i64,
+    pub decay_per_day_bps: u16,
+    // Disputes.
+    pub challenge_window_epochs: u8,
+    pub vote_commit_secs: i64,
+    pub vote_reveal_secs: i64,
+    pub dispute_bond: u64,
+    pub liquidation_multiplier: u16,
+    pub liquidation_active_bps: u16,
+    pub slash_epoch_cap_bps: u16,
+}
+
+impl Default for ProtocolParams {
+    fn default() -> Self {
+        Self {
+            min_miner_stake: MIN_MINER_STAKE,
+            min_validator_stake: MIN_VALIDATOR_STAKE,
+            max_commission_bps: MAX_COMMISSION_BPS,
+            epoch_secs: EPOCH_SECS,
+            unbonding_secs: UNBONDING_SECS,
+            committee_size: COMMITTEE_SIZE,
+            committee_quorum: COMMITTEE_QUORUM,
+            committee_rotation_secs: COMMITTEE_ROTATION_SECS,
+            selection_strategy: SelectionStrategy::Random,
+            min_validator_score: MIN_VALIDATOR_SCORE,
+            initial_validator_score: INITIAL_VALIDATOR_SCORE,
+            min_job_fee: MIN_JOB_FEE,
+            sent_ttl_secs: SENT_TTL_SECS,
+            allocated_ttl_secs: ALLOCATED_TTL_SECS,
+            max_job_attempts: MAX_JOB_ATTEMPTS,
+            penalty_bps: PENALTY_BPS,
+            reward_bps: REWARD_BPS,
+            trust_cap_bps: TRUST_CAP_BPS,
+            trial_baseline_trust_bps: TRIAL_BASELINE_TRUST_BPS,
+            trial_cooldown_secs: TRIAL_COOLDOWN_SECS,
+            reputation_window: REPUTATION_WINDOW,
+            weight_success_bps: WEIGHT_SUCCESS_BPS,
+            weight_sla_bps: WEIGHT_SLA_BPS,
+            weight_latency_bps: WEIGHT_LATENCY_BPS,
+            tier1_min_bps: TIER1_MIN_BPS,
+            tiered_min_success_bps: TIERED_MIN_SUCCESS_BPS,
+            slash_success_bps: SLASH_SUCCESS_BPS,
+            rate_limit_bps: RATE_LIMIT_BPS,
+            max_boost_bps: MAX_BOOST_BPS,
+            heartbeat_stale_secs: HEARTBEAT_STALE_SECS,
+            decay_per_day_bps: DECAY_PER_DAY_BPS,
+            challenge_window_epochs: CHALLENGE_WINDOW_EPOCHS,
+            vote_commit_secs: VOTE_COMMIT_SECS,
+            vote_reveal_secs: VOTE_REVEAL_SECS,
+            dispute_bond: DISPUTE_BOND,
+            liquidation_multiplier: LIQUIDATION_MULTIPLIER,
+            liquidation_active_bps: LIQUIDATION_ACTIVE_BPS,
+            slash_epoch_cap_bps: SLASH_EPOCH_CAP_BPS,
+        }
+    }
+}
+
+/// Longest payout hold, in epochs (reputation <= the rate-limit threshold).
+pub const MAX_PAYOUT_DELAY_EPOCHS: i64 = 2;
+
+impl ProtocolParams {
+    /// Checks every bound governance must respect; `update_config` and
+    /// `initialize_config` refuse parameters that fail it.
+    pub fn validate(&self) -> Result<()> {
+        let bps = BPS_DENOMINATOR as u16;
+        let ok = self.min_miner_stake > 0
+            && self.min_validator_stake > 0
+            && self.max_commission_bps <= bps
+            && self.epoch_secs >= 60
+            && self.epoch_secs <= 30 * crate::constants::DAY_SECS
+            && self.committee_size >= 1
+            && self.committee_size <= MAX_COMMITTEE_SIZE
+            && self.committee_quorum >= 1
+            && self.committee_quorum <= self.committee_size
+            // A quorum must be a majority, or two disjoint quorums could disagree.
+            && 2 * (self.committee_quorum as u16) > self.committee_size as u16
+            && self.committee_rotation_secs >= 60
+            && self.min_validator_score <= 100
+            && self.initial_validator_score <= 100
+            && self.initial_validator_score >= self.min_validator_score
+            && self.min_job_fee > 0
+            && self.sent_ttl_secs > 0
+            && self.allocated_ttl_secs > 0
+            && self.max_job_attempts >= 1
+            && self.penalty_bps > 0
+            && self.penalty_bps < bps
+            && self.reward_bps > bps
+            && self.reward_bps <= 2 * bps
+            && self.trust_cap_bps >= self.trial_baseline_trust_bps
+            && self.trial_baseline_trust_bps > 0
+            && self.trial_cooldown_secs >= 0
+            && self.reputation_window >= 10
+            && self.weight_success_bps as u32 + self.weight_sla_bps as u32 + self.weight_latency_bps as u32
+                == BPS_DENOMINATOR as u32
+            && self.tier1_min_bps <= bps
+            && self.tiered_min_success_bps <= bps
+            && self.slash_success_bps <= self.tiered_min_success_bps
+            && self.rate_limit_bps < self.tier1_min_bps
+            && self.max_boost_bps <= bps
+            && self.heartbeat_stale_secs > 0
+            && self.decay_per_day_bps <= bps
+            && self.challenge_window_epochs >= 1
+            && self.vote_commit_secs > 0
+            && self.vote_reveal_secs > 0
+            && self.dispute_bond > 0
+            && self.liquidation_multiplier >= 1
+            && self.liquidation_active_bps > 0
+            && self.liquidation_active_bps <= bps
+            && self.slash_epoch_cap_bps > 0
+            && self.slash_epoch_cap_bps <= bps;
+        require!(ok, VerdictError::InvalidParameter);
+        // No node may unstake its way out of a pending slash or liquidation.
+        require!(
+            self.unbonding_secs > self.min_unbonding_secs()?,
+            VerdictError::UnbondingTooShort
+        );
+        Ok(())
+    }
+
+    /// Longest payout delay + challenge window + the whole dispute vote.
+    pub fn min_unbonding_secs(&self) -> Result<i64> {
+        let epochs = MAX_PAYOUT_DELAY_EPOCHS + self.challenge_window_epochs as i64;
+        epochs
+            .checked_mul(self.epoch_secs)
+            .and_then(|s| s.checked_add(self.vote_commit_secs))
+            .and_then(|s| s.checked_add(self.vote_reveal_secs))
+            .ok_or_else(|| error!(VerdictError::MathOverflow))
+    }
+
+    /// Minimum self stake a node with `roles` needs to count as active.
+    pub fn min_stake_for_roles(&self, roles: u8) -> u64 {
+        let mut min = 0;
+        if roles & crate::constants::ROLE_MINER != 0 {
+            min = min.max(self.min_miner_stake);
+        }
+        if roles & crate::constants::ROLE_VALIDATOR != 0 {
+            min = min.max(self.min_validator_stake);
+        }
+        min
+    }
+}
+
+/// Share of stake taken per offense, in basis points.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+pub struct SlashingTable {
+    pub invalid_signature_bps: u16,
+    pub collusion_bps: u16,
+    pub approve_invalid_bps: u16,
+    pub downtime_bps: u16,
+    pub front_running_bps: u16,
+}
+
+impl Default for SlashingTable {
+    fn default() -> Self {
+        Self {
+            invalid_signature_bps: SLASH_INVALID_SIGNATURE_BPS,
+            collusion_bps: SLASH_COLLUSION_BPS,
+            approve_invalid_bps: SLASH_APPROVE_INVALID_BPS,
+            downtime_bps: SLASH_DOWNTIME_BPS,
+            front_running_bps: SLASH_FRONT_RUNNING_BPS,
+        }
+    }
+}
+
+impl SlashingTable {
+    pub fn validate(&self) -> Result<()> {
+        let bps = BPS_DENOMINATOR as u16;
+        let all = [
+            self.invalid_signature_bps,
+            self.collusion_bps,
+            self.approve_invalid_bps,
+            self.downtime_bps,
+            self.front_running_bps,
+        ];
+        require!(all.iter().all(|&b| b > 0 && b <= bps), VerdictError::InvalidParameter);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        ProtocolParams::default().validate().unwrap();
+        SlashingTable::default().validate().unwrap();
+    }
+
+    #[test]
+    fn unbonding_must_outlast_payout_delay_and_dispute() {
+        let mut p = ProtocolParams::default();
+        p.unbonding_secs = p.min_unbonding_secs().unwrap();
+        assert!(p.validate().is_err());
+        p.unbonding_secs += 1;
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn quorum_must_be_a_majority() {
+        let mut p = ProtocolParams::default();
+        p.committee_quorum = 2;
+        assert!(p.validate().is_err());
+        p.committee_quorum = 6;
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn overflowing_durations_are_refused() {
+        let mut p = ProtocolParams::default();
+        p.epoch_secs = i64::MAX;
+        assert!(p.validate().is_err());
+        let mut p = ProtocolParams::default();
+        p.vote_reveal_secs = i64::MAX;
+        assert!(p.validate().is_err());
+    }
+}

@@ -1,0 +1,49 @@
+//! The two ways tokens move through the program: into a program account
+//! signed by the user, and out of one signed by its PDA.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+
+use crate::errors::VerdictError;
+
+/// Moves `amount` from a user's token account into a program-owned one.
+pub fn deposit<'info>(
+    token_program: &Program<'info, Token>,
+    from: &Account<'info, TokenAccount>,
+    to: &AccountInfo<'info>,
+    authority: &Signer<'info>,
+    amount: u64,
+) -> Result<()> {
+    require!(amount > 0, VerdictError::ZeroAmount);
+    require!(from.amount >= amount, VerdictError::InsufficientFunds);
+    token::transfer(
+        CpiContext::new(
+            token_program.key(),
+            Transfer { from: from.to_account_info(), to: to.clone(), authority: authority.to_account_info() },
+        ),
+        amount,
+    )
+}
+
+/// Pays `amount` out of a program-owned token account whose authority is
+/// the PDA with `signer_seeds`.
+pub fn pay_out<'info>(
+    token_program: &Program<'info, Token>,
+    from: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    signer_seeds: &[&[u8]],
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    token::transfer(
+        CpiContext::new_with_signer(
+            token_program.key(),
+            Transfer { from: from.clone(), to: to.clone(), authority: authority.clone() },
+            &[signer_seeds],
+        ),
+        amount,
+    )
+}

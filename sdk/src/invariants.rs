@@ -1,0 +1,224 @@
+//! The accounting invariants: the stake vault holds exactly what the Config
+//! says, and every total equals the sum of the accounts it summarizes. Pure:
+//! tests, the demo's report and operators run it over any snapshot.
+
+use std::collections::BTreeMap;
+
+use anchor_lang::prelude::Pubkey;
+use verdict::state::{Config, Delegation, Node, UnbondTicket};
+
+use crate::accounts::VerdictAccount;
+
+/// Every Verdict account of a deployment, plus the stake vault's balance.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub config: Option<Config>,
+    pub stake_vault_balance: u64,
+    pub nodes: BTreeMap<Pubkey, Node>,
+    pub delegations: BTreeMap<Pubkey, Delegation>,
+    pub tickets: BTreeMap<Pubkey, UnbondTicket>,
+}
+
+impl Snapshot {
+    /// Builds a snapshot from raw program accounts (unknown data is skipped;
+    /// undecodable Verdict data is an error).
+    pub fn from_accounts<'a>(
+        accounts: impl IntoIterator<Item = (Pubkey, &'a [u8])>,
+        stake_vault_balance: u64,
+    ) -> Result<Self, crate::SdkError> {
+        let mut s = Snapshot { stake_vault_balance, ..Default::default() };
+        for (address, data) in accounts {
+            match VerdictAccount::decode(&address, data) {
+                Some(Ok(VerdictAccount::Config(c))) => s.config = Some(*c),
+                Some(Ok(VerdictAccount::Node(n))) => {
+                    s.nodes.insert(address, *n);
+                }
+                Some(Ok(VerdictAccount::Delegation(d))) => {
+                    s.delegations.insert(address, d);
+                }
+                Some(Ok(VerdictAccount::UnbondTicket(t))) => {
+                    s.tickets.insert(address, t);
+                }
+                Some(Err(e)) => return Err(e),
+                None => {}
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// Checks every invariant; returns each violation in words.
+pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
+    let mut violations = Vec::new();
+    let Some(config) = &s.config else {
+        if s.nodes.is_empty() && s.stake_vault_balance == 0 {
+            return Ok(());
+        }
+        return Err(vec!["accounts exist but the Config does not".into()]);
+    };
+    let t = &config.totals;
+    let vault_total = t.self_stake as u128 + t.delegated as u128 + t.unbonding as u128 + t.reward_pool as u128;
+    expect(&mut violations, "stake vault balance vs Config totals", s.stake_vault_balance as u128, vault_total);
+
+    let sum = |f: fn(&Node) -> u64| s.nodes.values().map(|n| f(n) as u128).sum::<u128>();
+    expect(&mut violations, "Config self stake vs sum over nodes", t.self_stake as u128, sum(|n| n.self_stake));
+    expect(&mut violations, "Config delegated vs sum over nodes", t.delegated as u128, sum(|n| n.delegation.amount));
+    expect(&mut violations, "Config unbonding vs sum over nodes", t.unbonding as u128, sum(|n| n.unbonding.amount));
+    expect(&mut violations, "Config nodes registered vs nodes", config.nodes_registered as u128, s.nodes.len() as u128);
+    let active = s.nodes.values().filter(|n| n.counted_active).count();
+    let validators = s.nodes.values().filter(|n| n.counted_active && n.counted_validator).count();
+    expect(&mut violations, "Config active nodes vs nodes counted active", config.active_nodes as u128, active as u128);
+    expect(&mut violations, "Config active validators vs validators counted", config.active_validators as u128, validators as u128);
+
+    for (address, node) in &s.nodes {
+        let delegated: u128 =
+            s.delegations.values().filter(|d| d.node == *address).map(|d| d.shares as u128).sum();
+        expect(&mut violations, &format!("node {address} delegation shares"), node.delegation.shares as u128, delegated);
+        let unbonding: u128 = s.tickets.values().filter(|t| t.node == *address).map(|t| t.shares as u128).sum();
+        expect(&mut violations, &format!("node {address} unbonding shares"), node.unbonding.shares as u128, unbonding);
+        for (name, pool) in [("delegation", node.delegation), ("unbonding", node.unbonding)] {
+            if pool.shares == 0 && pool.amount != 0 {
+                violations.push(format!("node {address} {name} pool holds {} tokens with no shares", pool.amount));
+            }
+        }
+    }
+    for (address, d) in &s.delegations {
+        if !s.nodes.contains_key(&d.node) {
+            violations.push(format!("delegation {address} points at a missing node"));
+        }
+    }
+    for (address, t) in &s.tickets {
+        if !s.nodes.contains_key(&t.node) {
+            violations.push(format!("ticket {address} points at a missing node"));
+        }
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+fn expect(violations: &mut Vec<String>, what: &str, actual: u128, expected: u128) {
+    if actual != expected {
+        violations.push(format!("{what}: is {actual}, expected {expected}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use verdict::state::{NodeStatus, SharePool, StakeTotals, TicketKind};
+
+    fn config(totals: StakeTotals, nodes: u64, active: u64) -> Config {
+        Config {
+            authority: Pubkey::new_unique(),
+            pending_authority: Pubkey::default(),
+            stake_mint: Pubkey::new_unique(),
+            stake_vault: Pubkey::new_unique(),
+            bump: 255,
+            vault_bump: 255,
+            paused: false,
+            params: Default::default(),
+            slashing: Default::default(),
+            totals,
+            nodes_registered: nodes,
+            active_nodes: active,
+            active_validators: 0,
+        }
+    }
+
+    fn node(self_stake: u64, delegation: SharePool, unbonding: SharePool) -> Node {
+        Node {
+            operator: Pubkey::new_unique(),
+            signing_key: Pubkey::new_unique(),
+            roles: 1,
+            status: NodeStatus::Active,
+            bump: 255,
+            commission_bps: 0,
+            model_count: 0,
+            models: Default::default(),
+            self_stake,
+            delegation,
+            unbonding,
+            next_ticket_id: 1,
+            registered_at: 0,
+            validator_score: 50,
+            counted_active: true,
+            counted_validator: false,
+        }
+    }
+
+    /// A consistent deployment: one node with 100 staked, 50 delegated by
+    /// one staker, 30 unbonding behind one ticket, 7 in the reward pool.
+    fn consistent() -> (Snapshot, Pubkey) {
+        let node_key = Pubkey::new_unique();
+        let totals = StakeTotals { self_stake: 100, delegated: 50, unbonding: 30, reward_pool: 7 };
+        let mut s = Snapshot { config: Some(config(totals, 1, 1)), stake_vault_balance: 187, ..Default::default() };
+        s.nodes.insert(
+            node_key,
+            node(100, SharePool { amount: 50, shares: 50 }, SharePool { amount: 30, shares: 30 }),
+        );
+        s.delegations.insert(
+            Pubkey::new_unique(),
+            Delegation { node: node_key, staker: Pubkey::new_unique(), shares: 50, bump: 255 },
+        );
+        s.tickets.insert(
+            Pubkey::new_unique(),
+            UnbondTicket {
+                node: node_key,
+                owner: Pubkey::new_unique(),
+                kind: TicketKind::SelfStake,
+                id: 0,
+                shares: 30,
+                requested_amount: 30,
+                release_at: 0,
+                bump: 255,
+            },
+        );
+        (s, node_key)
+    }
+
+    #[test]
+    fn consistent_accounting_passes() {
+        check(&consistent().0).unwrap();
+    }
+
+    #[test]
+    fn a_token_missing_from_the_vault_is_caught() {
+        let (mut s, _) = consistent();
+        s.stake_vault_balance -= 1;
+        let v = check(&s).unwrap_err();
+        assert!(v[0].contains("stake vault balance"), "{v:?}");
+    }
+
+    #[test]
+    fn a_total_that_disagrees_with_its_nodes_is_caught() {
+        let (mut s, node_key) = consistent();
+        s.nodes.get_mut(&node_key).unwrap().self_stake = 99;
+        let v = check(&s).unwrap_err();
+        assert!(v.iter().any(|m| m.contains("self stake vs sum over nodes")), "{v:?}");
+    }
+
+    #[test]
+    fn shares_that_disagree_with_their_holders_are_caught() {
+        let (mut s, node_key) = consistent();
+        s.delegations.values_mut().next().unwrap().shares = 49;
+        s.nodes.get_mut(&node_key).unwrap().unbonding.shares = 31;
+        let v = check(&s).unwrap_err();
+        assert!(v.iter().any(|m| m.contains("delegation shares")), "{v:?}");
+        assert!(v.iter().any(|m| m.contains("unbonding shares")), "{v:?}");
+    }
+
+    #[test]
+    fn stranded_tokens_and_miscounted_nodes_are_caught() {
+        let (mut s, node_key) = consistent();
+        let n = s.nodes.get_mut(&node_key).unwrap();
+        n.counted_active = false;
+        n.delegation.shares = 0;
+        s.delegations.clear();
+        let v = check(&s).unwrap_err();
+        assert!(v.iter().any(|m| m.contains("active nodes")), "{v:?}");
+        assert!(v.iter().any(|m| m.contains("with no shares")), "{v:?}");
+    }
+}

@@ -1,0 +1,25 @@
+//! Verdict SDK: PDAs, instruction builders, account decoding, event parsing,
+//! transaction assembly and the accounting invariants, all built on the
+//! program crate's own types (no copies of seeds or layouts).
+
+pub mod accounts;
+pub mod events;
+pub mod instructions;
+pub mod invariants;
+pub mod pda;
+pub mod transaction;
+
+pub use verdict;
+pub use verdict::state;
+pub use verdict::ID as PROGRAM_ID;
+
+/// Errors of the SDK's own (decoding, fetching).
+#[derive(Debug, thiserror::Error)]
+pub enum SdkError {
+    #[error("account {0} does not exist")]
+    AccountNotFound(anchor_lang::prelude::Pubkey),
+    #[error("account {address} is not a valid {kind}: {reason}")]
+    Decode { address: anchor_lang::prelude::Pubkey, kind: &'static str, reason: String },
+    #[error("{0}")]
+    Client(String),
+}
