@@ -324,6 +324,11 @@ impl Fixture {
         self.fetch(node).await.expect("node")
     }
 
+    /// Fetches and decodes any Verdict account that must exist.
+    pub async fn fetch_account<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
+        self.fetch(address).await.expect("account")
+    }
+
     // Invariants.
 
     /// Snapshot of every Verdict account any transaction has touched.

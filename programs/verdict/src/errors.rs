@@ -56,4 +56,6 @@ pub enum VerdictError {
     WrongVault,
     #[msg("the account belongs to another node")]
     WrongNode,
+    #[msg("the source token account is not owned by the signer")]
+    WrongTokenOwner,
 }

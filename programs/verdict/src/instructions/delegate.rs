@@ -26,7 +26,11 @@ pub struct Delegate<'info> {
         bump,
     )]
     pub delegation: Box<Account<'info, Delegation>>,
-    #[account(mut, constraint = staker_tokens.mint == config.stake_mint @ VerdictError::WrongMint)]
+    #[account(
+        mut,
+        constraint = staker_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = staker_tokens.owner == staker.key() @ VerdictError::WrongTokenOwner,
+    )]
     pub staker_tokens: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,

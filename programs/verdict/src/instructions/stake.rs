@@ -22,7 +22,11 @@ pub struct Stake<'info> {
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: Box<Account<'info, Node>>,
-    #[account(mut, constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint)]
+    #[account(
+        mut,
+        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongTokenOwner,
+    )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,

@@ -6,7 +6,7 @@ use anchor_lang::prelude::*;
 use super::{Activity, Config, ProtocolParams, SharePool};
 use crate::constants::{MAX_MODELS_PER_NODE, MODEL_ID_LEN, ROLE_ALL, ROLE_MINER, ROLE_VALIDATOR};
 use crate::errors::VerdictError;
-use crate::math::add;
+use crate::math::{add, apply_bps, mul_div_floor};
 
 /// A model name: printable ASCII, zero padded to 32 bytes.
 pub type ModelId = [u8; MODEL_ID_LEN];
@@ -28,6 +28,13 @@ pub enum NodeStatus {
     Active,
     /// Lost its whole stake in a dispute; can only be closed.
     Liquidated,
+}
+
+/// A reward divided between operator and delegators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RewardSplit {
+    pub operator: u64,
+    pub delegators: u64,
 }
 
 #[account]
@@ -121,6 +128,20 @@ impl Node {
         self.counted_active = after.active;
         self.counted_validator = after.validator;
         Ok(after)
+    }
+
+    /// Splits a reward the node earned between its operator and its
+    /// delegation pool: delegators earn pro rata to their stake, less the
+    /// operator's commission. Rounding goes to the operator.
+    pub fn split_reward(&self, reward: u64) -> Result<RewardSplit> {
+        let stake = self.active_stake()?;
+        if stake == 0 || self.delegation.amount == 0 {
+            return Ok(RewardSplit { operator: reward, delegators: 0 });
+        }
+        let earned_by_delegation = mul_div_floor(reward, self.delegation.amount, stake)?;
+        let commission = apply_bps(earned_by_delegation, self.commission_bps)?;
+        let delegators = earned_by_delegation - commission;
+        Ok(RewardSplit { operator: reward - delegators, delegators })
     }
 
     /// True when nothing is staked, delegated or unbonding: the node may close.
