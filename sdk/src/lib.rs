@@ -3,10 +3,13 @@
 //! program crate's own types (no copies of seeds or layouts).
 
 pub mod accounts;
+pub mod deploy;
 pub mod events;
 pub mod instructions;
 pub mod invariants;
 pub mod pda;
+#[cfg(feature = "rpc")]
+pub mod rpc;
 pub mod transaction;
 
 pub use verdict;

@@ -35,8 +35,21 @@ pub fn table() -> String {
     out
 }
 
+/// At exit, appends this process's records to `$VERDICT_CU_DIR/<pid>.tsv`
+/// (scripts/test.sh merges every test binary's file into one table), or
+/// prints the table when `VERDICT_CU_TABLE` is set.
 extern "C" fn print_at_exit() {
-    if std::env::var_os("VERDICT_CU_TABLE").is_some() {
+    if let Some(dir) = std::env::var_os("VERDICT_CU_DIR") {
+        let records = RECORDS.lock().unwrap();
+        let mut lines = String::new();
+        for (name, units) in records.iter() {
+            for u in units {
+                lines += &format!("{name}\t{u}\n");
+            }
+        }
+        let path = std::path::Path::new(&dir).join(format!("{}.tsv", std::process::id()));
+        let _ = std::fs::write(path, lines);
+    } else if std::env::var_os("VERDICT_CU_TABLE").is_some() {
         eprintln!("{}", table());
     }
 }

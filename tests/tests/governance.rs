@@ -201,3 +201,18 @@ async fn a_fake_config_at_another_address_is_refused() {
     let pause = ix::replace_account(ix::set_paused(&authority.pubkey(), true), &pda::config(), &pda::stake_vault());
     assert_anchor_error(&f.send(&[pause], &[&authority]).await, ErrorCode::AccountOwnedByWrongProgram);
 }
+
+#[tokio::test]
+async fn the_migration_initializes_once_then_reports_the_existing_config() {
+    use verdict_sdk::deploy::{plan, DeployStep};
+    let mut f = Fixture::bare().await;
+    let authority = f.authority.insecure_clone();
+    let DeployStep::Initialize(init) = plan(&f, &authority.pubkey(), &f.mint, false).await.unwrap() else {
+        panic!("a fresh deployment needs initializing");
+    };
+    f.send(&[*init], &[&authority]).await.unwrap();
+    match plan(&f, &authority.pubkey(), &f.mint, false).await.unwrap() {
+        DeployStep::AlreadyInitialized(cfg) => assert_eq!(cfg.authority, authority.pubkey()),
+        other => panic!("expected the existing config, got {other:?}"),
+    }
+}

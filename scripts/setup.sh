@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build and test Verdict: the system
+# packages the Solana runtime's crates link against. Idempotent and quiet
+# when everything is present.
+set -euo pipefail
+
+missing=()
+for pkg in libssl-dev pkg-config; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ -f "$(dirname "$0")/fetch-model.sh" ]; then
+  bash "$(dirname "$0")/fetch-model.sh"
+fi

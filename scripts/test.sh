@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every Verdict test: sets up what is missing, then the whole workspace,
+# then prints the compute units per instruction gathered from every program
+# test (real figures when SBF_OUT_DIR names an SBF build of the program).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+VERDICT_CU_DIR="$(mktemp -d)"
+export VERDICT_CU_DIR
+trap 'rm -rf "$VERDICT_CU_DIR"' EXIT
+
+cargo test --workspace --locked "$@"
+
+if compgen -G "$VERDICT_CU_DIR/*.tsv" >/dev/null; then
+  mode="native processor: Verdict's own work shows as ~1 CU; CPIs into SPL Token are real"
+  [ -n "${SBF_OUT_DIR:-}${BPF_OUT_DIR:-}" ] && mode="SBF build"
+  echo
+  echo "compute units per transaction ($mode)"
+  sort -k1,1 -k2,2n "$VERDICT_CU_DIR"/*.tsv | awk -F'\t' '
+    { v[$1] = v[$1] " " $2; n[$1]++ }
+    END {
+      printf "%-24s %6s %9s %9s %9s\n", "instruction", "count", "min", "median", "max"
+      for (k in n) {
+        split(substr(v[k], 2), a, " ")
+        printf "%-24s %6d %9d %9d %9d\n", k, n[k], a[1], a[int((n[k] + 1) / 2)], a[n[k]]
+      }
+    }' | (read -r header; echo "$header"; sort)
+fi
