@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
-use verdict::state::{Config, Delegation, Node, UnbondTicket};
+use verdict::state::{Committee, Config, Delegation, Job, Node, TimeoutReport, UnbondTicket};
 
 use crate::SdkError;
 
@@ -22,6 +22,9 @@ pub enum VerdictAccount {
     Node(Box<Node>),
     Delegation(Delegation),
     UnbondTicket(UnbondTicket),
+    Committee(Box<Committee>),
+    Job(Box<Job>),
+    TimeoutReport(TimeoutReport),
 }
 
 impl VerdictAccount {
@@ -36,6 +39,12 @@ impl VerdictAccount {
             decode(address, data).map(Self::Delegation)
         } else if of(UnbondTicket::DISCRIMINATOR) {
             decode(address, data).map(Self::UnbondTicket)
+        } else if of(Committee::DISCRIMINATOR) {
+            decode(address, data).map(|a| Self::Committee(Box::new(a)))
+        } else if of(Job::DISCRIMINATOR) {
+            decode(address, data).map(|a| Self::Job(Box::new(a)))
+        } else if of(TimeoutReport::DISCRIMINATOR) {
+            decode(address, data).map(Self::TimeoutReport)
         } else {
             return None;
         })

@@ -41,6 +41,20 @@ events!(
     UnbondingWithdrawn,
     Delegated,
     NodeClosed,
+    CommitteeRotated,
+    JobSubmitted,
+    JobAssigned,
+    JobCompleted,
+    JobFailed,
+    JobRefunded,
+    PayoutClaimed,
+    JobClosed,
+    ReputationChanged,
+    TrialRecorded,
+    HeartbeatRecorded,
+    ValidatorScoreChanged,
+    RewardsCompounded,
+    BoostClaimed,
 );
 
 /// Every Verdict event in `logs`, in order. Only lines logged while the

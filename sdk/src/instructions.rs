@@ -6,13 +6,15 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 use verdict::accounts as acc;
 use verdict::instruction as ix;
-use verdict::state::{ModelId, ProtocolParams, SlashingTable};
-use verdict::{RegisterNodeArgs, UpdateNodeArgs};
+use verdict::attestation::CompletionReport;
+use verdict::state::{FailReason, ModelId, ProtocolParams, RiskLevel, SlashingTable};
+use verdict::{RegisterNodeArgs, SubmitJobArgs, UpdateNodeArgs};
 
 use crate::pda;
 
 const TOKEN_PROGRAM: Pubkey = anchor_spl::token::ID;
 const SYSTEM_PROGRAM: Pubkey = anchor_lang::system_program::ID;
+const INSTRUCTIONS_SYSVAR: Pubkey = solana_sdk::sysvar::instructions::ID;
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction { program_id: verdict::ID, accounts: accounts.to_account_metas(None), data: data.data() }
@@ -33,6 +35,7 @@ pub fn initialize_config(
             config: pda::config(),
             stake_mint: *stake_mint,
             stake_vault: pda::stake_vault(),
+            committee: pda::committee(),
             program: verdict::ID,
             program_data,
             token_program: TOKEN_PROGRAM,
@@ -64,6 +67,7 @@ pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
 pub fn register_node(
     operator: &Pubkey,
     signing_key: &Pubkey,
+    stake_mint: &Pubkey,
     roles: u8,
     models: Vec<ModelId>,
     commission_bps: u16,
@@ -74,6 +78,9 @@ pub fn register_node(
             signing_key: *signing_key,
             config: pda::config(),
             node: pda::node(operator),
+            node_vault: pda::node_vault(&pda::node(operator)),
+            stake_mint: *stake_mint,
+            token_program: TOKEN_PROGRAM,
             system_program: SYSTEM_PROGRAM,
         },
         ix::RegisterNode { args: RegisterNodeArgs { roles, models, commission_bps } },
@@ -185,6 +192,222 @@ pub fn withdraw_undelegated(owner: &Pubkey, node: &Pubkey, ticket: &Pubkey, dest
     build(withdraw_accounts(owner, node, ticket, destination), ix::WithdrawUndelegated {})
 }
 
+/// Every node that may be drawn: pass every active validator.
+pub fn rotate_committee(candidates: &[Pubkey]) -> Instruction {
+    let mut ix = build(
+        acc::RotateCommittee {
+            config: pda::config(),
+            committee: pda::committee(),
+            slot_hashes: verdict::instructions::rotate_committee::SLOT_HASHES_ID,
+        },
+        ix::RotateCommittee {},
+    );
+    ix.accounts.extend(candidates.iter().map(|c| AccountMeta::new_readonly(*c, false)));
+    ix
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn submit_job(
+    client: &Pubkey,
+    client_tokens: &Pubkey,
+    stake_mint: &Pubkey,
+    job_id: u64,
+    model: ModelId,
+    input_hash: [u8; 32],
+    risk: RiskLevel,
+    max_fee: u64,
+) -> Instruction {
+    let job = pda::job(client, job_id);
+    build(
+        acc::SubmitJob {
+            client: *client,
+            config: pda::config(),
+            job,
+            escrow: pda::escrow(&job),
+            stake_mint: *stake_mint,
+            client_tokens: *client_tokens,
+            token_program: TOKEN_PROGRAM,
+            system_program: SYSTEM_PROGRAM,
+        },
+        ix::SubmitJob { args: SubmitJobArgs { job_id, model, input_hash, risk, max_fee } },
+    )
+}
+
+pub fn assign_job(job: &Pubkey, miner: &Pubkey, price: u64) -> Instruction {
+    build(
+        acc::AssignJob {
+            config: pda::config(),
+            committee: pda::committee(),
+            job: *job,
+            miner: *miner,
+            instructions: INSTRUCTIONS_SYSVAR,
+        },
+        ix::AssignJob { price },
+    )
+}
+
+pub fn complete_job(job: &Pubkey, miner: &Pubkey, report: CompletionReport) -> Instruction {
+    build(
+        acc::CompleteJob {
+            config: pda::config(),
+            committee: pda::committee(),
+            job: *job,
+            miner: *miner,
+            instructions: INSTRUCTIONS_SYSVAR,
+        },
+        ix::CompleteJob { report },
+    )
+}
+
+pub fn settle_job(job: &Pubkey, miner: &Pubkey, price: u64, report: CompletionReport) -> Instruction {
+    build(
+        acc::SettleJob {
+            config: pda::config(),
+            committee: pda::committee(),
+            job: *job,
+            miner: *miner,
+            instructions: INSTRUCTIONS_SYSVAR,
+        },
+        ix::SettleJob { price, report },
+    )
+}
+
+/// `refund_account` is the job's `refund_account` (the client's token account).
+pub fn fail_job(job: &Pubkey, miner: &Pubkey, refund_account: &Pubkey, reason: FailReason) -> Instruction {
+    build(
+        acc::FailJob {
+            config: pda::config(),
+            committee: pda::committee(),
+            job: *job,
+            miner: *miner,
+            escrow: pda::escrow(job),
+            refund_account: *refund_account,
+            token_program: TOKEN_PROGRAM,
+            instructions: INSTRUCTIONS_SYSVAR,
+        },
+        ix::FailJob { reason },
+    )
+}
+
+pub fn reject_job(job: &Pubkey, refund_account: &Pubkey, reason_code: u8) -> Instruction {
+    build(
+        acc::RejectJob {
+            config: pda::config(),
+            committee: pda::committee(),
+            job: *job,
+            escrow: pda::escrow(job),
+            refund_account: *refund_account,
+            token_program: TOKEN_PROGRAM,
+            instructions: INSTRUCTIONS_SYSVAR,
+        },
+        ix::RejectJob { reason_code },
+    )
+}
+
+/// `miner`: the allocated miner when the job is ALLOCATED, else `None`.
+pub fn expire_job(job: &Pubkey, miner: Option<Pubkey>, refund_account: &Pubkey) -> Instruction {
+    build(
+        acc::ExpireJob {
+            config: pda::config(),
+            job: *job,
+            miner,
+            escrow: pda::escrow(job),
+            refund_account: *refund_account,
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::ExpireJob {},
+    )
+}
+
+pub fn claim_payout(job: &Pubkey, miner: &Pubkey, operator_tokens: &Pubkey, refund_account: &Pubkey) -> Instruction {
+    build(
+        acc::ClaimPayout {
+            config: pda::config(),
+            job: *job,
+            miner: *miner,
+            escrow: pda::escrow(job),
+            operator_tokens: *operator_tokens,
+            node_vault: pda::node_vault(miner),
+            refund_account: *refund_account,
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::ClaimPayout {},
+    )
+}
+
+/// `signers`: the job's recorded signers, in order (their scores are credited).
+pub fn close_job(job: &Pubkey, client: &Pubkey, signers: &[Pubkey]) -> Instruction {
+    let mut ix = build(
+        acc::CloseJob {
+            config: pda::config(),
+            job: *job,
+            client: *client,
+            escrow: pda::escrow(job),
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::CloseJob {},
+    );
+    ix.accounts.extend(signers.iter().map(|s| AccountMeta::new(*s, false)));
+    ix
+}
+
+pub fn record_trial(miner: &Pubkey, passed: bool) -> Instruction {
+    build(
+        acc::RecordTrial {
+            config: pda::config(),
+            committee: pda::committee(),
+            miner: *miner,
+            instructions: INSTRUCTIONS_SYSVAR,
+        },
+        ix::RecordTrial { passed },
+    )
+}
+
+/// `signer`: the node's operator or its signing key.
+pub fn heartbeat(signer: &Pubkey, node: &Pubkey) -> Instruction {
+    build(acc::Heartbeat { signer: *signer, config: pda::config(), node: *node }, ix::Heartbeat {})
+}
+
+pub fn report_validator_timeout(payer: &Pubkey, validator: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        acc::ReportValidatorTimeout {
+            payer: *payer,
+            committee: pda::committee(),
+            validator: *validator,
+            report: pda::timeout_report(validator, job),
+            instructions: INSTRUCTIONS_SYSVAR,
+            system_program: SYSTEM_PROGRAM,
+        },
+        ix::ReportValidatorTimeout { job: *job },
+    )
+}
+
+pub fn compound_rewards(node: &Pubkey) -> Instruction {
+    build(
+        acc::CompoundRewards {
+            config: pda::config(),
+            node: *node,
+            node_vault: pda::node_vault(node),
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::CompoundRewards {},
+    )
+}
+
+pub fn claim_boost(node: &Pubkey, operator_tokens: &Pubkey) -> Instruction {
+    build(
+        acc::ClaimBoost {
+            config: pda::config(),
+            node: *node,
+            operator_tokens: *operator_tokens,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::ClaimBoost {},
+    )
+}
+
 /// Name of the Verdict instruction encoded in `data`, from its discriminator.
 pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
     const NAMES: &[(&[u8], &str)] = &[
@@ -203,6 +426,21 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
         (ix::Delegate::DISCRIMINATOR, "delegate"),
         (ix::RequestUndelegate::DISCRIMINATOR, "request_undelegate"),
         (ix::WithdrawUndelegated::DISCRIMINATOR, "withdraw_undelegated"),
+        (ix::RotateCommittee::DISCRIMINATOR, "rotate_committee"),
+        (ix::ReportValidatorTimeout::DISCRIMINATOR, "report_validator_timeout"),
+        (ix::SubmitJob::DISCRIMINATOR, "submit_job"),
+        (ix::AssignJob::DISCRIMINATOR, "assign_job"),
+        (ix::CompleteJob::DISCRIMINATOR, "complete_job"),
+        (ix::SettleJob::DISCRIMINATOR, "settle_job"),
+        (ix::FailJob::DISCRIMINATOR, "fail_job"),
+        (ix::RejectJob::DISCRIMINATOR, "reject_job"),
+        (ix::ExpireJob::DISCRIMINATOR, "expire_job"),
+        (ix::ClaimPayout::DISCRIMINATOR, "claim_payout"),
+        (ix::CloseJob::DISCRIMINATOR, "close_job"),
+        (ix::RecordTrial::DISCRIMINATOR, "record_trial"),
+        (ix::Heartbeat::DISCRIMINATOR, "heartbeat"),
+        (ix::CompoundRewards::DISCRIMINATOR, "compound_rewards"),
+        (ix::ClaimBoost::DISCRIMINATOR, "claim_boost"),
     ];
     NAMES.iter().find(|(d, _)| data.starts_with(d)).map(|(_, n)| *n)
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
-use verdict::state::{Config, Delegation, Node, UnbondTicket};
+use verdict::state::{Config, Delegation, Job, Node, UnbondTicket};
 
 use crate::accounts::VerdictAccount;
 
@@ -17,6 +17,10 @@ pub struct Snapshot {
     pub nodes: BTreeMap<Pubkey, Node>,
     pub delegations: BTreeMap<Pubkey, Delegation>,
     pub tickets: BTreeMap<Pubkey, UnbondTicket>,
+    pub jobs: BTreeMap<Pubkey, Job>,
+    /// Token balances of per-account vaults (job escrows, node vaults), by
+    /// vault address; fill with [`Snapshot::vaults`] addresses.
+    pub token_balances: BTreeMap<Pubkey, u64>,
 }
 
 impl Snapshot {
@@ -39,11 +43,24 @@ impl Snapshot {
                 Some(Ok(VerdictAccount::UnbondTicket(t))) => {
                     s.tickets.insert(address, t);
                 }
+                Some(Ok(VerdictAccount::Job(j))) => {
+                    s.jobs.insert(address, *j);
+                }
+                Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e),
                 None => {}
             }
         }
         Ok(s)
+    }
+}
+
+impl Snapshot {
+    /// Every per-account vault whose balance the invariants need: each
+    /// job's escrow and each node's vault.
+    pub fn vaults(&self) -> Vec<Pubkey> {
+        let escrows = self.jobs.keys().map(crate::pda::escrow);
+        escrows.chain(self.nodes.keys().map(crate::pda::node_vault)).collect()
     }
 }
 
@@ -81,6 +98,14 @@ pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
                 violations.push(format!("node {address} {name} pool holds {} tokens with no shares", pool.amount));
             }
         }
+    }
+    for (address, node) in &s.nodes {
+        let vault = s.token_balances.get(&crate::pda::node_vault(address)).copied().unwrap_or(0);
+        expect(&mut violations, &format!("node {address} vault vs pending delegator rewards"), vault as u128, node.pending_delegator_rewards as u128);
+    }
+    for (address, job) in &s.jobs {
+        let escrow = s.token_balances.get(&crate::pda::escrow(address)).copied().unwrap_or(0);
+        expect(&mut violations, &format!("job {address} escrow vs what it owes ({:?})", job.status), escrow as u128, job.owed() as u128);
     }
     for (address, d) in &s.delegations {
         if !s.nodes.contains_key(&d.node) {

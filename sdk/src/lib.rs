@@ -3,6 +3,7 @@
 //! program crate's own types (no copies of seeds or layouts).
 
 pub mod accounts;
+pub mod attest;
 pub mod deploy;
 pub mod events;
 pub mod instructions;

@@ -1,7 +1,10 @@
 //! Program-derived addresses, from the program crate's seeds.
 
 use anchor_lang::prelude::Pubkey;
-use verdict::constants::{CONFIG_SEED, DELEGATION_SEED, NODE_SEED, STAKE_VAULT_SEED, UNBOND_SEED};
+use verdict::constants::{
+    COMMITTEE_SEED, CONFIG_SEED, DELEGATION_SEED, ESCROW_SEED, JOB_SEED, NODE_SEED, NODE_VAULT_SEED, STAKE_VAULT_SEED,
+    TIMEOUT_REPORT_SEED, UNBOND_SEED,
+};
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
     Pubkey::find_program_address(seeds, &verdict::ID).0
@@ -25,6 +28,26 @@ pub fn delegation(node: &Pubkey, staker: &Pubkey) -> Pubkey {
 
 pub fn unbond_ticket(node: &Pubkey, ticket_id: u64) -> Pubkey {
     find(&[UNBOND_SEED, node.as_ref(), &ticket_id.to_le_bytes()])
+}
+
+pub fn committee() -> Pubkey {
+    find(&[COMMITTEE_SEED])
+}
+
+pub fn node_vault(node: &Pubkey) -> Pubkey {
+    find(&[NODE_VAULT_SEED, node.as_ref()])
+}
+
+pub fn job(client: &Pubkey, job_id: u64) -> Pubkey {
+    find(&[JOB_SEED, client.as_ref(), &job_id.to_le_bytes()])
+}
+
+pub fn escrow(job: &Pubkey) -> Pubkey {
+    find(&[ESCROW_SEED, job.as_ref()])
+}
+
+pub fn timeout_report(validator: &Pubkey, job: &Pubkey) -> Pubkey {
+    find(&[TIMEOUT_REPORT_SEED, validator.as_ref(), job.as_ref()])
 }
 
 /// ProgramData account of the program when deployed upgradeable.

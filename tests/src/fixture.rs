@@ -263,6 +263,7 @@ impl Fixture {
         let ix = ix::register_node(
             &operator.pubkey(),
             &signing_key.pubkey(),
+            &self.mint,
             roles,
             vec![model_id("test-projection-v1").unwrap()],
             1_000,
@@ -343,7 +344,15 @@ impl Fixture {
         }
         let vault = pda::stake_vault();
         let balance = if self.exists(&vault).await { self.token_balance(&vault).await } else { 0 };
-        Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), balance).expect("decodable accounts")
+        let mut snapshot =
+            Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), balance).expect("decodable accounts");
+        for vault in snapshot.vaults() {
+            if self.exists(&vault).await {
+                let amount = self.token_balance(&vault).await;
+                snapshot.token_balances.insert(vault, amount);
+            }
+        }
+        snapshot
     }
 
     /// Panics with every violated invariant.

@@ -120,7 +120,7 @@ async fn pause_stops_value_moving_instructions_and_unpause_resumes() {
     let staker = f.user(10 * TOKEN).await;
     assert_verdict_error(&f.delegate(&staker, &miner.node, TOKEN).await, VerdictError::Paused);
     let newcomer = f.user(0).await;
-    let register = ix::register_node(&newcomer.pubkey(), &newcomer.pubkey(), 1, vec![], 0);
+    let register = ix::register_node(&newcomer.pubkey(), &newcomer.pubkey(), &f.mint, 1, vec![], 0);
     assert_verdict_error(&f.send(&[register], &[&newcomer.keypair]).await, VerdictError::Paused);
 
     f.send(&[ix::set_paused(&authority.pubkey(), false)], &[&authority]).await.unwrap();

@@ -17,7 +17,7 @@ async fn register_creates_an_inactive_node_with_its_key_and_models() {
     let operator = f.user(0).await;
     let signing = Keypair::new();
     let models = vec![model_id("all-minilm-l6-v2").unwrap(), model_id("test-projection-v1").unwrap()];
-    let reg = ix::register_node(&operator.pubkey(), &signing.pubkey(), ROLE_ALL, models.clone(), 750);
+    let reg = ix::register_node(&operator.pubkey(), &signing.pubkey(), &f.mint, ROLE_ALL, models.clone(), 750);
     let out = f.send(&[reg], &[&operator.keypair, &signing]).await.unwrap();
     assert!(out.events.iter().any(|e| matches!(e, VerdictEvent::NodeRegistered(r) if r.roles == ROLE_ALL)));
 
@@ -39,25 +39,26 @@ async fn register_refuses_bad_roles_models_commission_and_duplicates() {
     let mut f = Fixture::new().await;
     let op = f.user(0).await;
     let me = op.pubkey();
+    let mint = f.mint;
     let send = |ix| (ix, op.keypair.insecure_clone());
-    let (bad_roles, k) = send(ix::register_node(&me, &me, 0, vec![], 0));
+    let (bad_roles, k) = send(ix::register_node(&me, &me, &mint, 0, vec![], 0));
     assert_verdict_error(&f.send(&[bad_roles], &[&k]).await, VerdictError::InvalidRoles);
-    let (unknown_role, k) = send(ix::register_node(&me, &me, 4, vec![], 0));
+    let (unknown_role, k) = send(ix::register_node(&me, &me, &mint, 4, vec![], 0));
     assert_verdict_error(&f.send(&[unknown_role], &[&k]).await, VerdictError::InvalidRoles);
     let nine = (0..9).map(|i| model_id(&format!("m{i}")).unwrap()).collect();
-    let (too_many, k) = send(ix::register_node(&me, &me, ROLE_MINER, nine, 0));
+    let (too_many, k) = send(ix::register_node(&me, &me, &mint, ROLE_MINER, nine, 0));
     assert_verdict_error(&f.send(&[too_many], &[&k]).await, VerdictError::TooManyModels);
     let mut garbage = [0u8; 32];
     garbage[0] = b' ';
-    let (bad_model, k) = send(ix::register_node(&me, &me, ROLE_MINER, vec![garbage], 0));
+    let (bad_model, k) = send(ix::register_node(&me, &me, &mint, ROLE_MINER, vec![garbage], 0));
     assert_verdict_error(&f.send(&[bad_model], &[&k]).await, VerdictError::InvalidModelId);
     let max = f.config().await.params.max_commission_bps;
-    let (greedy, k) = send(ix::register_node(&me, &me, ROLE_MINER, vec![], max + 1));
+    let (greedy, k) = send(ix::register_node(&me, &me, &mint, ROLE_MINER, vec![], max + 1));
     assert_verdict_error(&f.send(&[greedy], &[&k]).await, VerdictError::CommissionTooHigh);
 
-    let (ok, k) = send(ix::register_node(&me, &me, ROLE_MINER, vec![], max));
+    let (ok, k) = send(ix::register_node(&me, &me, &mint, ROLE_MINER, vec![], max));
     f.send(&[ok], &[&k]).await.unwrap();
-    let (again, k) = send(ix::register_node(&me, &me, ROLE_VALIDATOR, vec![], 0));
+    let (again, k) = send(ix::register_node(&me, &me, &mint, ROLE_VALIDATOR, vec![], 0));
     assert!(f.send(&[again], &[&k]).await.is_err(), "a second node for one operator must fail");
     assert_eq!(f.config().await.nodes_registered, 1);
 }
@@ -67,7 +68,7 @@ async fn register_requires_the_signing_key_to_sign() {
     let mut f = Fixture::new().await;
     let op = f.user(0).await;
     let someone_elses_key = Keypair::new().pubkey();
-    let mut reg = ix::register_node(&op.pubkey(), &someone_elses_key, ROLE_MINER, vec![], 0);
+    let mut reg = ix::register_node(&op.pubkey(), &someone_elses_key, &f.mint, ROLE_MINER, vec![], 0);
     reg.accounts[1].is_signer = false;
     assert_anchor_error(&f.send(&[reg], &[&op.keypair]).await, ErrorCode::AccountNotSigner);
 }
@@ -77,7 +78,7 @@ async fn register_at_a_wrong_pda_is_refused() {
     let mut f = Fixture::new().await;
     let op = f.user(0).await;
     let other = Keypair::new().pubkey();
-    let reg = ix::register_node(&op.pubkey(), &op.pubkey(), ROLE_MINER, vec![], 0);
+    let reg = ix::register_node(&op.pubkey(), &op.pubkey(), &f.mint, ROLE_MINER, vec![], 0);
     let reg = ix::replace_account(reg, &pda::node(&op.pubkey()), &pda::node(&other));
     assert_anchor_error(&f.send(&[reg], &[&op.keypair]).await, ErrorCode::ConstraintSeeds);
 }

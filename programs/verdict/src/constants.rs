@@ -11,6 +11,19 @@ pub const DELEGATION_SEED: &[u8] = b"delegation";
 /// PDA seed of an [`crate::state::UnbondTicket`]: `[UNBOND_SEED, node, ticket id LE]`.
 pub const UNBOND_SEED: &[u8] = b"unbond";
 
+use anchor_lang::derive_program_address;
+use anchor_lang::prelude::Pubkey;
+
+const fn pda(seed: &[u8]) -> Pubkey {
+    Pubkey::new_from_array(derive_program_address(&[seed], &crate::ID_CONST.to_bytes()).0)
+}
+
+/// The singletons' addresses, derived at compile time so the job path checks
+/// them with a comparison instead of a runtime PDA derivation.
+pub const CONFIG_ADDRESS: Pubkey = pda(CONFIG_SEED);
+pub const COMMITTEE_ADDRESS: Pubkey = pda(COMMITTEE_SEED);
+pub const STAKE_VAULT_ADDRESS: Pubkey = pda(STAKE_VAULT_SEED);
+
 /// Basis points in one whole (100%).
 pub const BPS_DENOMINATOR: u64 = 10_000;
 
@@ -18,8 +31,23 @@ pub const BPS_DENOMINATOR: u64 = 10_000;
 pub const MAX_MODELS_PER_NODE: usize = 8;
 /// Model ids are ASCII names of at most this many bytes, zero padded.
 pub const MODEL_ID_LEN: usize = 32;
-/// Largest committee the Config can describe.
-pub const MAX_COMMITTEE_SIZE: u8 = 16;
+/// Largest committee the Config can describe (bounds the Committee and the
+/// signer list recorded on each Job).
+pub const MAX_COMMITTEE_SIZE: u8 = 8;
+/// Buckets of the rolling reputation window (window / buckets jobs each).
+pub const REPUTATION_BUCKETS: usize = 10;
+/// Jobs a miner's window needs before it can leave Tier 3.
+pub const TIER_MIN_JOBS: u32 = 20;
+/// PDA seed of the [`crate::state::Committee`].
+pub const COMMITTEE_SEED: &[u8] = b"committee";
+/// PDA seed of a [`crate::state::Job`]: `[JOB_SEED, client, job id LE]`.
+pub const JOB_SEED: &[u8] = b"job";
+/// PDA seed of a job's escrow token account: `[ESCROW_SEED, job]`.
+pub const ESCROW_SEED: &[u8] = b"escrow";
+/// PDA seed of a [`crate::state::TimeoutReport`]: `[TIMEOUT_REPORT_SEED, validator, job]`.
+pub const TIMEOUT_REPORT_SEED: &[u8] = b"timeout";
+/// PDA seed of a node's reward vault (delegators' pending rewards): `[NODE_VAULT_SEED, node]`.
+pub const NODE_VAULT_SEED: &[u8] = b"node_vault";
 
 /// Node roles (bit flags).
 pub const ROLE_MINER: u8 = 1;

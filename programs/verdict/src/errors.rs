@@ -58,4 +58,56 @@ pub enum VerdictError {
     WrongNode,
     #[msg("the source token account is not owned by the signer")]
     WrongTokenOwner,
+    #[msg("the sysvar account is not the one expected")]
+    WrongSysvar,
+    #[msg("no ed25519 attestation instruction directly before this instruction")]
+    MissingAttestation,
+    #[msg("fewer committee members signed than the quorum")]
+    QuorumNotReached,
+    #[msg("the ed25519 instruction is malformed")]
+    MalformedAttestation,
+    #[msg("an ed25519 signature, key or message lies outside the attestation instruction")]
+    AttestationOutsideInstruction,
+    #[msg("a signed message differs from the one this instruction acts on")]
+    AttestationMismatch,
+    #[msg("a signer is not a member of the current committee")]
+    NotCommitteeMember,
+    #[msg("a committee member signed more than once")]
+    DuplicateSigner,
+    #[msg("the committee rotation is not due yet")]
+    RotationNotDue,
+    #[msg("fewer eligible validators than the quorum")]
+    NotEnoughValidators,
+    #[msg("every active validator must be passed as a candidate, once")]
+    IncompleteCandidates,
+    #[msg("the job fee is below the minimum")]
+    FeeBelowMinimum,
+    #[msg("the job is not in a state that allows this")]
+    InvalidJobState,
+    #[msg("the miner is not eligible for this job (inactive, cold, cooling down, wrong tier or model)")]
+    MinerNotEligible,
+    #[msg("the price exceeds the job's max fee")]
+    PriceAboveMaxFee,
+    #[msg("the miner account is not the job's miner")]
+    WrongMiner,
+    #[msg("the token account does not belong to the expected owner")]
+    WrongDestination,
+    #[msg("the job has not expired yet")]
+    NotExpired,
+    #[msg("the payout is still held")]
+    PayoutNotReleased,
+    #[msg("only low-risk jobs may settle in one step")]
+    SettleLowRiskOnly,
+    #[msg("a completion must report success; use fail_job for failures")]
+    UnsuccessfulCompletion,
+    #[msg("the job still holds funds")]
+    JobNotFinished,
+    #[msg("the signer accounts passed do not match the job's recorded signers")]
+    WrongSigners,
+    #[msg("the miner is not awaiting a trial")]
+    TrialNotDue,
+    #[msg("the node is not a member of the committee")]
+    NotAMember,
+    #[msg("the node has no role for this")]
+    WrongRole,
 }

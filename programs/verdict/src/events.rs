@@ -132,3 +132,155 @@ pub struct NodeClosed {
     pub node: Pubkey,
     pub operator: Pubkey,
 }
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitteeRotated {
+    pub epoch: u64,
+    pub members: Vec<Pubkey>,
+    pub quorum: u8,
+    pub strategy: crate::state::SelectionStrategy,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSubmitted {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub job_id: u64,
+    pub model: [u8; 32],
+    pub input_hash: [u8; 32],
+    pub risk: crate::state::RiskLevel,
+    pub max_fee: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobAssigned {
+    pub job: Pubkey,
+    pub miner: Pubkey,
+    pub price: u64,
+    pub attempt: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobCompleted {
+    pub job: Pubkey,
+    pub miner: Pubkey,
+    pub output_hash: [u8; 32],
+    pub response_ms: u32,
+    pub release_at: i64,
+    pub signers: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobFailed {
+    pub job: Pubkey,
+    pub miner: Pubkey,
+    pub reason: crate::state::FailReason,
+    pub attempt: u8,
+    /// True when the job went back to SENT for another miner; false when
+    /// every attempt was used and the client was refunded.
+    pub reopened: bool,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRefunded {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub amount: u64,
+    pub status: crate::state::JobStatus,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PayoutClaimed {
+    pub job: Pubkey,
+    pub miner: Pubkey,
+    pub operator_amount: u64,
+    pub delegator_amount: u64,
+    pub client_refund: u64,
+    pub boost_owed: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobClosed {
+    pub job: Pubkey,
+    pub signers_credited: u8,
+}
+
+/// A node's reputation after any change: what `reputation --history` reads.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReputationChanged {
+    pub node: Pubkey,
+    pub trust_bps: u32,
+    pub composite_bps: u16,
+    pub success_bps: u16,
+    pub sla_bps: u16,
+    pub avg_response_ms: u32,
+    pub tier: u8,
+    pub window_jobs: u32,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialRecorded {
+    pub node: Pubkey,
+    pub passed: bool,
+    pub cooldown_until: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeartbeatRecorded {
+    pub node: Pubkey,
+    pub trust_bps: u32,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidatorScoreChanged {
+    pub node: Pubkey,
+    pub score: u8,
+    pub delta: i16,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RewardsCompounded {
+    pub node: Pubkey,
+    pub amount: u64,
+    pub pool_amount: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoostClaimed {
+    pub node: Pubkey,
+    pub paid: u64,
+    pub still_owed: u64,
+}
+
+impl ReputationChanged {
+    pub fn of(node_key: Pubkey, node: &crate::state::Node, params: &ProtocolParams, at: i64) -> Self {
+        let w = node.reputation.window(params);
+        Self {
+            node: node_key,
+            trust_bps: node.reputation.trust_bps,
+            composite_bps: w.composite_bps,
+            success_bps: w.success_bps,
+            sla_bps: w.sla_bps,
+            avg_response_ms: w.avg_response_ms,
+            tier: node.reputation.tier(params),
+            window_jobs: w.jobs,
+            at,
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use anchor_lang::prelude::*;
 
+pub mod attestation;
 pub mod constants;
 pub mod errors;
 pub mod events;
@@ -12,7 +13,8 @@ pub mod state;
 pub mod token_ops;
 
 pub use instructions::*;
-use state::{ProtocolParams, SlashingTable, TicketKind};
+use attestation::CompletionReport;
+use state::{FailReason, ProtocolParams, SlashingTable, TicketKind};
 
 declare_id!("VerDWoueCcWruGZZUvEbmMip6iAZDAtK91L2nkps4Q8");
 
@@ -102,5 +104,74 @@ pub mod verdict {
     #[access_control(ctx.accounts.validate())]
     pub fn withdraw_undelegated(ctx: Context<WithdrawUnbonded>) -> Result<()> {
         withdraw_unbonded::handler(ctx, TicketKind::Delegation)
+    }
+
+    // Committee.
+
+    pub fn rotate_committee<'info>(ctx: Context<'info, RotateCommittee<'info>>) -> Result<()> {
+        rotate_committee::handler(ctx)
+    }
+
+    pub fn report_validator_timeout(ctx: Context<ReportValidatorTimeout>, job: Pubkey) -> Result<()> {
+        report_validator_timeout::handler(ctx, job)
+    }
+
+    // Jobs.
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn submit_job(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
+        submit_job::handler(ctx, args)
+    }
+
+    pub fn assign_job(ctx: Context<AssignJob>, price: u64) -> Result<()> {
+        assign_job::handler(ctx, price)
+    }
+
+    pub fn complete_job(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()> {
+        complete_job::handler(ctx, report)
+    }
+
+    pub fn settle_job(ctx: Context<SettleJob>, price: u64, report: CompletionReport) -> Result<()> {
+        settle_job::handler(ctx, price, report)
+    }
+
+    pub fn fail_job(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
+        fail_job::handler(ctx, reason)
+    }
+
+    pub fn reject_job(ctx: Context<RejectJob>, reason_code: u8) -> Result<()> {
+        reject_job::handler(ctx, reason_code)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
+        expire_job::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn claim_payout(ctx: Context<ClaimPayout>) -> Result<()> {
+        claim_payout::handler(ctx)
+    }
+
+    pub fn close_job<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
+        close_job::handler(ctx)
+    }
+
+    // Reputation and rewards.
+
+    pub fn record_trial(ctx: Context<RecordTrial>, passed: bool) -> Result<()> {
+        record_trial::handler(ctx, passed)
+    }
+
+    pub fn heartbeat(ctx: Context<Heartbeat>) -> Result<()> {
+        heartbeat::handler(ctx)
+    }
+
+    pub fn compound_rewards(ctx: Context<CompoundRewards>) -> Result<()> {
+        compound_rewards::handler(ctx)
+    }
+
+    pub fn claim_boost(ctx: Context<ClaimBoost>) -> Result<()> {
+        claim_boost::handler(ctx)
     }
 }

@@ -47,3 +47,15 @@ pub fn pay_out<'info>(
         amount,
     )
 }
+
+/// Pays `amount` out of a job's escrow, signed by the job PDA.
+pub fn pay_from_escrow<'info>(
+    token_program: &Program<'info, Token>,
+    escrow: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    job_info: &AccountInfo<'info>,
+    job: &crate::state::Job,
+    amount: u64,
+) -> Result<()> {
+    job.with_signer(|seeds| pay_out(token_program, escrow, to, job_info, seeds, amount))
+}

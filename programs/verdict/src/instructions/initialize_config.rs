@@ -3,11 +3,11 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, STAKE_VAULT_SEED};
+use crate::constants::{COMMITTEE_SEED, CONFIG_SEED, STAKE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, ConfigInitialized};
 use crate::program::Verdict;
-use crate::state::{Config, ProtocolParams, SlashingTable, StakeTotals};
+use crate::state::{Committee, Config, ProtocolParams, SlashingTable, StakeTotals};
 
 #[derive(Accounts)]
 pub struct InitializeConfig<'info> {
@@ -25,6 +25,9 @@ pub struct InitializeConfig<'info> {
         token::authority = config,
     )]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
+    /// Empty until the first `rotate_committee`.
+    #[account(init, payer = authority, space = 8 + Committee::INIT_SPACE, seeds = [COMMITTEE_SEED], bump)]
+    pub committee: Box<Account<'info, Committee>>,
     pub program: Program<'info, Verdict>,
     /// Required when the program is deployed upgradeable: its ProgramData,
     /// whose upgrade authority alone may initialize (no front-running).
@@ -70,6 +73,9 @@ pub fn handler(
         active_nodes: 0,
         active_validators: 0,
     });
+    let committee = &mut ctx.accounts.committee;
+    committee.bump = ctx.bumps.committee;
+    committee.strategy = config.params.selection_strategy;
     emit_event(&ConfigInitialized {
         authority: config.authority,
         stake_mint: config.stake_mint,

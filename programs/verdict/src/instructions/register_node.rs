@@ -1,12 +1,13 @@
 //! `register_node`: an operator creates its node (roles, signing key, models).
 
 use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::constants::{CONFIG_SEED, NODE_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeRegistered};
 use crate::math::add;
-use crate::state::{Config, ModelId, Node, NodeStatus, SharePool};
+use crate::state::{Config, ModelId, Node, NodeStatus, Reputation, SharePool};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RegisterNodeArgs {
@@ -31,6 +32,19 @@ pub struct RegisterNode<'info> {
         bump,
     )]
     pub node: Box<Account<'info, Node>>,
+    /// Holds the delegators' share of the node's payouts until compounded.
+    #[account(
+        init,
+        payer = operator,
+        seeds = [NODE_VAULT_SEED, node.key().as_ref()],
+        bump,
+        token::mint = stake_mint,
+        token::authority = node,
+    )]
+    pub node_vault: Box<Account<'info, TokenAccount>>,
+    #[account(address = config.stake_mint @ VerdictError::WrongMint)]
+    pub stake_mint: Box<Account<'info, Mint>>,
+    pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
@@ -64,6 +78,13 @@ pub fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()>
         validator_score: config.params.initial_validator_score,
         counted_active: false,
         counted_validator: false,
+        reputation: Reputation::new(now),
+        pending_delegator_rewards: 0,
+        boost_owed: 0,
+        total_earned: 0,
+        attestations_signed: 0,
+        attestations_missed: 0,
+        vault_bump: ctx.bumps.node_vault,
     });
     node.set_models(&args.models)?;
     config.nodes_registered = add(config.nodes_registered, 1)?;

@@ -1,15 +1,23 @@
 //! Account types, one file each, with their invariants as methods.
 
+pub mod committee;
 pub mod config;
 pub mod delegation;
+pub mod job;
 pub mod node;
 pub mod params;
+pub mod reputation;
 pub mod share_pool;
+pub mod timeout_report;
 pub mod unbond_ticket;
 
+pub use committee::*;
 pub use config::*;
 pub use delegation::*;
+pub use job::*;
 pub use node::*;
 pub use params::*;
+pub use reputation::*;
 pub use share_pool::*;
+pub use timeout_report::*;
 pub use unbond_ticket::*;

@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::*;
 
-use super::{Activity, Config, ProtocolParams, SharePool};
+use super::{Activity, Config, JobOutcome, ProtocolParams, Reputation, RiskLevel, SharePool};
 use crate::constants::{MAX_MODELS_PER_NODE, MODEL_ID_LEN, ROLE_ALL, ROLE_MINER, ROLE_VALIDATOR};
 use crate::errors::VerdictError;
 use crate::math::{add, apply_bps, mul_div_floor};
@@ -64,6 +64,19 @@ pub struct Node {
     /// refreshed by [`Node::sync_activity`] whenever stake or roles move.
     pub counted_active: bool,
     pub counted_validator: bool,
+    /// Miner reputation (trust, window, tier inputs, trial, heartbeat).
+    pub reputation: Reputation,
+    /// Delegators' share of claimed payouts, waiting in the node vault for
+    /// `compound_rewards` to add it to the delegation pool.
+    pub pending_delegator_rewards: u64,
+    /// Reward boosts earned (owed by the reward pool, paid by `claim_boost`).
+    pub boost_owed: u64,
+    /// Payouts and boosts received over the node's life.
+    pub total_earned: u64,
+    /// Outcomes this validator co-signed, and deadlines it missed.
+    pub attestations_signed: u64,
+    pub attestations_missed: u64,
+    pub vault_bump: u8,
 }
 
 impl Node {
@@ -72,14 +85,20 @@ impl Node {
         Ok(())
     }
 
+    /// A model id is printable ASCII followed only by zero padding.
+    pub fn check_model_id(id: &ModelId) -> Result<()> {
+        let len = id.iter().position(|&b| b == 0).unwrap_or(MODEL_ID_LEN);
+        require!(
+            len > 0 && id[..len].iter().all(|b| b.is_ascii_graphic()) && id[len..].iter().all(|&b| b == 0),
+            VerdictError::InvalidModelId
+        );
+        Ok(())
+    }
+
     pub fn set_models(&mut self, models: &[ModelId]) -> Result<()> {
         require!(models.len() <= MAX_MODELS_PER_NODE, VerdictError::TooManyModels);
         for id in models {
-            let len = id.iter().position(|&b| b == 0).unwrap_or(MODEL_ID_LEN);
-            require!(
-                len > 0 && id[..len].iter().all(|b| b.is_ascii_graphic()) && id[len..].iter().all(|&b| b == 0),
-                VerdictError::InvalidModelId
-            );
+            Self::check_model_id(id)?;
         }
         self.models = [[0; MODEL_ID_LEN]; MAX_MODELS_PER_NODE];
         self.models[..models.len()].copy_from_slice(models);
@@ -142,6 +161,36 @@ impl Node {
         let commission = apply_bps(earned_by_delegation, self.commission_bps)?;
         let delegators = earned_by_delegation - commission;
         Ok(RewardSplit { operator: reward - delegators, delegators })
+    }
+
+    /// Validator score moves by `delta`, clamped to 0..=100.
+    pub fn adjust_validator_score(&mut self, delta: i16) {
+        self.validator_score = (self.validator_score as i16 + delta).clamp(0, 100) as u8;
+    }
+
+    /// Records a job outcome in the miner's reputation (decay first).
+    pub fn record_outcome(&mut self, outcome: JobOutcome, now: i64, params: &ProtocolParams) {
+        self.reputation.apply_decay(now, params);
+        self.reputation.record(outcome, params);
+    }
+
+    /// When a payout earned now is released, by the miner's reputation.
+    pub fn payout_release_at(&self, now: i64, params: &ProtocolParams) -> Result<i64> {
+        let delay = self
+            .reputation
+            .payout_delay_epochs(params)
+            .checked_mul(params.epoch_secs)
+            .ok_or(VerdictError::MathOverflow)?;
+        crate::math::add_secs(now, delay)
+    }
+
+    /// May be assigned a job of `risk` for `model` now.
+    pub fn can_take(&self, risk: RiskLevel, model: &ModelId, now: i64, params: &ProtocolParams) -> bool {
+        self.is_miner()
+            && self.activity(params).active
+            && self.reputation.is_warm(now)
+            && self.serves_model(model)
+            && self.reputation.tier(params) <= risk.max_tier()
     }
 
     /// True when nothing is staked, delegated or unbonding: the node may close.

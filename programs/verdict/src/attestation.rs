@@ -1,0 +1,181 @@
+//! Every message the committee signs, and the check that a transaction
+//! carries a quorum of committee signatures over exactly that message.
+//! The SDK and the keeper build messages with these same functions.
+//!
+//! Message = DOMAIN ‖ program id ‖ kind ‖ committee epoch (LE) ‖ subject ‖
+//! borsh(body). The subject is the job (or node) acted on; the body holds
+//! every field the instruction acts on. Replays across programs, kinds,
+//! epochs, subjects or fields therefore fail the byte comparison.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::MAX_COMMITTEE_SIZE;
+use crate::errors::VerdictError;
+use crate::state::{Committee, FailReason};
+
+/// Protocol tag of attestation messages, version 1.
+pub const DOMAIN: &[u8; 16] = b"VERDICT-ATTEST-1";
+/// The ed25519 signature-verification precompile.
+pub const ED25519_PROGRAM_ID: Pubkey = pubkey!("Ed25519SigVerify111111111111111111111111111");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum AttestationKind {
+    Assign = 1,
+    Complete = 2,
+    Settle = 3,
+    Fail = 4,
+    Reject = 5,
+    Trial = 6,
+    ValidatorTimeout = 7,
+    Slash = 8,
+}
+
+/// Preprocessing: the miner is eligible and the price fits the fee.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssignBody {
+    pub miner: Pubkey,
+    pub price: u64,
+    /// 1 for the first assignment, 2 after one failed attempt, ...
+    pub attempt: u8,
+}
+
+/// What the keepers measured and checked of a miner's response.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CompletionReport {
+    pub output_hash: [u8; 32],
+    pub response_ms: u32,
+    pub load_ms: u32,
+    pub inference_ms: u32,
+    /// The output passed validation (must be true; failures use `fail_job`).
+    pub success: bool,
+    pub sla_met: bool,
+    /// Latency percentile score of this response, in bps (10_000 = fastest).
+    pub latency_score_bps: u16,
+}
+
+/// Completion: the miner's signed response checked out.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompleteBody {
+    pub miner: Pubkey,
+    pub attempt: u8,
+    pub report: CompletionReport,
+}
+
+/// Assign and complete at once (the optimistic low-risk path).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettleBody {
+    pub miner: Pubkey,
+    pub attempt: u8,
+    pub price: u64,
+    pub report: CompletionReport,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailBody {
+    pub miner: Pubkey,
+    pub attempt: u8,
+    pub reason: FailReason,
+}
+
+/// Preprocessing refused the request (bad model id, fee below price, ...).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RejectBody {
+    pub reason_code: u8,
+}
+
+/// Subject: the miner's node. `trial` numbers the miner's trials so an old
+/// verdict cannot be replayed after a cooldown.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrialBody {
+    pub passed: bool,
+    pub trial: u8,
+}
+
+/// Subject: the committee member that missed its deadline on `job`.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValidatorTimeoutBody {
+    pub job: Pubkey,
+}
+
+/// The exact bytes the committee signs.
+pub fn message<B: AnchorSerialize>(kind: AttestationKind, epoch: u64, subject: &Pubkey, body: &B) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 32 + 1 + 8 + 32 + 96);
+    m.extend_from_slice(DOMAIN);
+    m.extend_from_slice(crate::ID.as_ref());
+    m.push(kind as u8);
+    m.extend_from_slice(&epoch.to_le_bytes());
+    m.extend_from_slice(subject.as_ref());
+    body.serialize(&mut m).expect("writing to a Vec cannot fail");
+    m
+}
+
+/// Which committee members signed (bit i = member i).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signers(pub u16);
+
+impl Signers {
+    pub fn count(&self) -> u32 {
+        self.0.count_ones()
+    }
+
+    /// The signers' node accounts, in committee order.
+    pub fn nodes(&self, committee: &Committee) -> ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8) {
+        let mut out = [Pubkey::default(); MAX_COMMITTEE_SIZE as usize];
+        let mut n = 0;
+        for (i, member) in committee.members().iter().enumerate() {
+            if self.0 & (1 << i) != 0 {
+                out[n] = *member;
+                n += 1;
+            }
+        }
+        (out, n as u8)
+    }
+}
+
+const OFFSETS_START: usize = 2;
+const OFFSETS_LEN: usize = 14;
+const THIS_INSTRUCTION: u16 = u16::MAX;
+
+/// Checks that the instruction right before this one is an ed25519
+/// precompile instruction whose signatures, public keys and message all lie
+/// inside itself, whose every message equals `expected`, and whose signers
+/// are distinct members of `committee`, at least its quorum. The precompile
+/// has already verified each signature when this runs.
+pub fn verify_quorum(instructions: &AccountInfo, committee: &Committee, expected: &[u8]) -> Result<Signers> {
+    use anchor_lang::compat::solana_instructions_sysvar as ixs;
+    require_keys_eq!(*instructions.key, ixs::ID, VerdictError::WrongSysvar);
+    let current = ixs::load_current_index_checked(instructions)?;
+    require!(current > 0, VerdictError::MissingAttestation);
+    let ed_index = current - 1;
+    let ed = ixs::load_instruction_at_checked(ed_index as usize, instructions)?;
+    require_keys_eq!(ed.program_id, ED25519_PROGRAM_ID, VerdictError::MissingAttestation);
+    let signers = check_signatures(&ed.data, ed_index, committee, expected)?;
+    require!(signers.count() >= committee.quorum as u32, VerdictError::QuorumNotReached);
+    Ok(signers)
+}
+
+fn check_signatures(data: &[u8], own_index: u16, committee: &Committee, expected: &[u8]) -> Result<Signers> {
+    let count = *data.first().ok_or(VerdictError::MalformedAttestation)? as usize;
+    require!(count > 0, VerdictError::MalformedAttestation);
+    let read_u16 = |at: usize| -> Result<u16> {
+        let b = data.get(at..at + 2).ok_or(VerdictError::MalformedAttestation)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    };
+    let inside = |index: u16| index == THIS_INSTRUCTION || index == own_index;
+    let mut signers = Signers::default();
+    for i in 0..count {
+        let at = OFFSETS_START + i * OFFSETS_LEN;
+        let (sig_ix, pk_off, pk_ix) = (read_u16(at + 2)?, read_u16(at + 4)? as usize, read_u16(at + 6)?);
+        let (msg_off, msg_len, msg_ix) = (read_u16(at + 8)? as usize, read_u16(at + 10)? as usize, read_u16(at + 12)?);
+        require!(inside(sig_ix) && inside(pk_ix) && inside(msg_ix), VerdictError::AttestationOutsideInstruction);
+        let message = data.get(msg_off..msg_off + msg_len).ok_or(VerdictError::MalformedAttestation)?;
+        require!(message == expected, VerdictError::AttestationMismatch);
+        let key = data.get(pk_off..pk_off + 32).ok_or(VerdictError::MalformedAttestation)?;
+        let key = Pubkey::try_from(key).map_err(|_| VerdictError::MalformedAttestation)?;
+        let member = committee.index_of_key(&key).ok_or(VerdictError::NotCommitteeMember)?;
+        require!(signers.0 & (1 << member) == 0, VerdictError::DuplicateSigner);
+        signers.0 |= 1 << member;
+    }
+    Ok(signers)
+}

@@ -1,0 +1,49 @@
+//! `assign_job`: a committee quorum attests preprocessing (the miner is
+//! eligible for the job's risk tier and model, the price fits the fee) and
+//! the job moves SENT → ALLOCATED. The job state admits one allocation.
+
+use anchor_lang::prelude::*;
+
+use crate::attestation::{self, AssignBody, AttestationKind};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, JobAssigned};
+use crate::state::{Committee, Config, Job, JobStatus, Node};
+
+#[derive(Accounts)]
+pub struct AssignJob<'info> {
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
+    #[account(mut)]
+    pub job: Box<Account<'info, Job>>,
+    pub miner: Box<Account<'info, Node>>,
+    /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
+    pub instructions: UncheckedAccount<'info>,
+}
+
+impl AssignJob<'_> {
+    pub fn validate(&self, price: u64) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let params = &self.config.params;
+        self.config.require_not_paused()?;
+        require!(self.job.status == JobStatus::Sent, VerdictError::InvalidJobState);
+        require!(!self.job.is_expired(now, params), VerdictError::InvalidJobState);
+        require!(price <= self.job.max_fee, VerdictError::PriceAboveMaxFee);
+        require!(self.miner.can_take(self.job.risk, &self.job.model, now, params), VerdictError::MinerNotEligible);
+        let body = AssignBody { miner: self.miner.key(), price, attempt: self.job.attempts + 1 };
+        let message = attestation::message(AttestationKind::Assign, self.committee.epoch, &self.job.key(), &body);
+        attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<AssignJob>, price: u64) -> Result<()> {
+    ctx.accounts.validate(price)?;
+    let now = Clock::get()?.unix_timestamp;
+    let job = &mut ctx.accounts.job;
+    job.allocate(ctx.accounts.miner.key(), price, now);
+    emit_event(&JobAssigned { job: job.key(), miner: job.miner, price, attempt: job.attempts });
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! `complete_job`: a committee quorum attests the miner's response (output
+//! hash, timings, SLA, latency score); the job moves ALLOCATED → SOLVED, the
+//! miner's reputation is updated and the payout is held by its reputation.
+
+use anchor_lang::prelude::*;
+
+use crate::attestation::{self, AttestationKind, CompleteBody, CompletionReport, Signers};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, JobCompleted, ReputationChanged};
+use crate::state::{Committee, Config, Job, JobOutcome, JobStatus, Node};
+
+#[derive(Accounts)]
+pub struct CompleteJob<'info> {
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
+    #[account(mut)]
+    pub job: Box<Account<'info, Job>>,
+    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub miner: Box<Account<'info, Node>>,
+    /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
+    pub instructions: UncheckedAccount<'info>,
+}
+
+impl CompleteJob<'_> {
+    pub fn validate(&self, report: &CompletionReport) -> Result<Signers> {
+        let now = Clock::get()?.unix_timestamp;
+        self.config.require_not_paused()?;
+        require!(self.job.status == JobStatus::Allocated, VerdictError::InvalidJobState);
+        require!(!self.job.is_expired(now, &self.config.params), VerdictError::InvalidJobState);
+        require!(report.success, VerdictError::UnsuccessfulCompletion);
+        let body = CompleteBody { miner: self.miner.key(), attempt: self.job.attempts, report: *report };
+        let message = attestation::message(AttestationKind::Complete, self.committee.epoch, &self.job.key(), &body);
+        attestation::verify_quorum(&self.instructions, &self.committee, &message)
+    }
+}
+
+pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()> {
+    let signers = ctx.accounts.validate(&report)?;
+    solve(&ctx.accounts.config, &ctx.accounts.committee, &mut ctx.accounts.job, &mut ctx.accounts.miner, &report, signers)
+}
+
+/// Shared by `complete_job` and `settle_job`: records the success in the
+/// miner's reputation and the outcome, signers and payout hold on the job.
+pub fn solve(
+    config: &Config,
+    committee: &Committee,
+    job: &mut Account<Job>,
+    miner: &mut Account<Node>,
+    report: &CompletionReport,
+    signers: Signers,
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let params = &config.params;
+    miner.record_outcome(
+        JobOutcome::Success {
+            sla_met: report.sla_met,
+            latency_score_bps: report.latency_score_bps,
+            response_ms: report.response_ms,
+        },
+        now,
+        params,
+    );
+    let release_at = miner.payout_release_at(now, params)?;
+    job.solve(report, committee.epoch, signers.nodes(committee), now, release_at);
+    emit_event(&JobCompleted {
+        job: job.key(),
+        miner: miner.key(),
+        output_hash: report.output_hash,
+        response_ms: report.response_ms,
+        release_at,
+        signers: job.signer_count,
+    });
+    emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
+    Ok(())
+}

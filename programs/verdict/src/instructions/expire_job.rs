@@ -1,0 +1,57 @@
+//! `expire_job`: permissionless. A job SENT past its TTL (10 min) or
+//! ALLOCATED past its TTL (15 min) is refunded; an allocated miner is
+//! charged a timeout.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, ReputationChanged};
+use crate::instructions::fail_job::refund;
+use crate::state::{Config, Job, JobOutcome, JobStatus, Node};
+
+#[derive(Accounts)]
+pub struct ExpireJob<'info> {
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut)]
+    pub job: Box<Account<'info, Job>>,
+    /// The allocated miner; required when the job is ALLOCATED.
+    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub miner: Option<Box<Account<'info, Node>>>,
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    pub escrow: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
+    pub refund_account: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl ExpireJob<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        self.config.require_not_paused()?;
+        require!(
+            matches!(self.job.status, JobStatus::Sent | JobStatus::Allocated),
+            VerdictError::InvalidJobState
+        );
+        require!(self.job.is_expired(now, &self.config.params), VerdictError::NotExpired);
+        if self.job.status == JobStatus::Allocated {
+            require!(self.miner.is_some(), VerdictError::WrongMiner);
+        }
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let a = &mut *ctx.accounts;
+    if a.job.status == JobStatus::Allocated {
+        if let Some(miner) = a.miner.as_mut() {
+            let params = &a.config.params;
+            miner.record_outcome(JobOutcome::Timeout, now, params);
+            emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
+        }
+    }
+    refund(&mut a.job, &a.escrow, &a.refund_account, &a.token_program, JobStatus::Expired)
+}

@@ -1,0 +1,86 @@
+//! `fail_job`: a committee quorum attests that the allocated miner failed
+//! (timeout, invalid output, disconnect). The miner is penalized; the job
+//! re-opens for another miner until it has used its attempts, then the
+//! client gets its whole fee back.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::attestation::{self, AttestationKind, FailBody};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS, ESCROW_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, JobFailed, JobRefunded, ReputationChanged};
+use crate::state::{Committee, Config, FailReason, Job, JobOutcome, JobStatus, Node};
+use crate::token_ops;
+
+#[derive(Accounts)]
+pub struct FailJob<'info> {
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
+    #[account(mut)]
+    pub job: Box<Account<'info, Job>>,
+    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub miner: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    pub escrow: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
+    pub refund_account: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
+    pub instructions: UncheckedAccount<'info>,
+}
+
+impl FailJob<'_> {
+    pub fn validate(&self, reason: FailReason) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(self.job.status == JobStatus::Allocated, VerdictError::InvalidJobState);
+        let body = FailBody { miner: self.miner.key(), attempt: self.job.attempts, reason };
+        let message = attestation::message(AttestationKind::Fail, self.committee.epoch, &self.job.key(), &body);
+        attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
+    ctx.accounts.validate(reason)?;
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = &mut *ctx.accounts;
+    let params = &accounts.config.params;
+    let outcome = if reason == FailReason::Timeout { JobOutcome::Timeout } else { JobOutcome::Failure };
+    accounts.miner.record_outcome(outcome, now, params);
+    emit_event(&ReputationChanged::of(accounts.miner.key(), &accounts.miner, params, now));
+
+    let job = &mut accounts.job;
+    let reopened = job.attempts < params.max_job_attempts;
+    emit_event(&JobFailed { job: job.key(), miner: job.miner, reason, attempt: job.attempts, reopened });
+    if reopened {
+        job.reopen(now);
+        return Ok(());
+    }
+    refund(job, &accounts.escrow, &accounts.refund_account, &accounts.token_program, JobStatus::Refunded)
+}
+
+/// Returns the whole escrow to the client and ends the job in `status`.
+/// Shared by every path that refunds (fail, reject, expire).
+pub fn refund<'info>(
+    job: &mut Account<'info, Job>,
+    escrow: &Account<'info, TokenAccount>,
+    refund_account: &Account<'info, TokenAccount>,
+    token_program: &Program<'info, Token>,
+    status: JobStatus,
+) -> Result<()> {
+    let amount = job.max_fee;
+    token_ops::pay_from_escrow(
+        token_program,
+        &escrow.to_account_info(),
+        &refund_account.to_account_info(),
+        &job.to_account_info(),
+        job,
+        amount,
+    )?;
+    job.status = status;
+    emit_event(&JobRefunded { job: job.key(), client: job.client, amount, status });
+    Ok(())
+}

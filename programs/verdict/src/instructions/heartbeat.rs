@@ -1,0 +1,29 @@
+//! `heartbeat`: the node says it is alive (signed by its operator or its
+//! signing key). Decay owed for past staleness is applied first.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::CONFIG_ADDRESS;
+use crate::errors::VerdictError;
+use crate::events::{emit_event, HeartbeatRecorded};
+use crate::state::{Config, Node};
+
+#[derive(Accounts)]
+pub struct Heartbeat<'info> {
+    pub signer: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        constraint = node.operator == signer.key() || node.signing_key == signer.key() @ VerdictError::Unauthorized,
+    )]
+    pub node: Box<Account<'info, Node>>,
+}
+
+pub fn handler(ctx: Context<Heartbeat>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let node = &mut ctx.accounts.node;
+    node.reputation.heartbeat(now, &ctx.accounts.config.params);
+    emit_event(&HeartbeatRecorded { node: node.key(), trust_bps: node.reputation.trust_bps, at: now });
+    Ok(())
+}

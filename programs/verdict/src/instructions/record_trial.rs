@@ -1,0 +1,58 @@
+//! `record_trial`: a committee quorum attests a new miner's trial task
+//! (a dummy job with a known output). Pass: "warm", baseline trust, may take
+//! jobs. Fail: cooldown until a time, flagged; it may retry afterwards.
+
+use anchor_lang::prelude::*;
+
+use crate::attestation::{self, AttestationKind, TrialBody};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, ReputationChanged, TrialRecorded};
+use crate::math::add_secs;
+use crate::state::{Committee, Config, Node, TrialStatus};
+
+#[derive(Accounts)]
+pub struct RecordTrial<'info> {
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
+    #[account(mut)]
+    pub miner: Box<Account<'info, Node>>,
+    /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
+    pub instructions: UncheckedAccount<'info>,
+}
+
+impl RecordTrial<'_> {
+    pub fn validate(&self, passed: bool) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let rep = &self.miner.reputation;
+        require!(self.miner.is_miner(), VerdictError::WrongRole);
+        let due = rep.trial == TrialStatus::Pending || (rep.trial == TrialStatus::Failed && now >= rep.cooldown_until);
+        require!(due, VerdictError::TrialNotDue);
+        let body = TrialBody { passed, trial: rep.trial_failures.saturating_add(1) };
+        let message = attestation::message(AttestationKind::Trial, self.committee.epoch, &self.miner.key(), &body);
+        attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<RecordTrial>, passed: bool) -> Result<()> {
+    ctx.accounts.validate(passed)?;
+    let now = Clock::get()?.unix_timestamp;
+    let params = &ctx.accounts.config.params;
+    let miner = &mut ctx.accounts.miner;
+    let rep = &mut miner.reputation;
+    if passed {
+        rep.trial = TrialStatus::Passed;
+        rep.trust_bps = params.trial_baseline_trust_bps;
+        rep.heartbeat(now, params);
+    } else {
+        rep.trial = TrialStatus::Failed;
+        rep.trial_failures = rep.trial_failures.saturating_add(1);
+        rep.cooldown_until = add_secs(now, params.trial_cooldown_secs)?;
+    }
+    emit_event(&TrialRecorded { node: miner.key(), passed, cooldown_until: miner.reputation.cooldown_until });
+    emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! `reject_job`: a committee quorum attests that the request failed
+//! preprocessing (unknown model, fee below any price, ...): SENT → INVALID,
+//! the client is refunded.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::attestation::{self, AttestationKind, RejectBody};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS, ESCROW_SEED};
+use crate::errors::VerdictError;
+use crate::instructions::fail_job::refund;
+use crate::state::{Committee, Config, Job, JobStatus};
+
+#[derive(Accounts)]
+pub struct RejectJob<'info> {
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
+    #[account(mut)]
+    pub job: Box<Account<'info, Job>>,
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    pub escrow: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
+    pub refund_account: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
+    pub instructions: UncheckedAccount<'info>,
+}
+
+impl RejectJob<'_> {
+    pub fn validate(&self, reason_code: u8) -> Result<()> {
+        require!(self.job.status == JobStatus::Sent, VerdictError::InvalidJobState);
+        let body = RejectBody { reason_code };
+        let message = attestation::message(AttestationKind::Reject, self.committee.epoch, &self.job.key(), &body);
+        attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<RejectJob>, reason_code: u8) -> Result<()> {
+    ctx.accounts.validate(reason_code)?;
+    let a = &mut *ctx.accounts;
+    refund(&mut a.job, &a.escrow, &a.refund_account, &a.token_program, JobStatus::Invalid)
+}

@@ -1,0 +1,52 @@
+//! `settle_job`: the optimistic path for low-risk jobs — one attestation
+//! assigns and completes at once (SENT → SOLVED), so a job costs two
+//! transactions (submit, settle) plus a claim.
+
+use anchor_lang::prelude::*;
+
+use crate::attestation::{self, AttestationKind, CompletionReport, SettleBody, Signers};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, JobAssigned};
+use crate::instructions::complete_job::solve;
+use crate::state::{Committee, Config, Job, JobStatus, Node, RiskLevel};
+
+#[derive(Accounts)]
+pub struct SettleJob<'info> {
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
+    #[account(mut)]
+    pub job: Box<Account<'info, Job>>,
+    #[account(mut)]
+    pub miner: Box<Account<'info, Node>>,
+    /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
+    pub instructions: UncheckedAccount<'info>,
+}
+
+impl SettleJob<'_> {
+    pub fn validate(&self, price: u64, report: &CompletionReport) -> Result<Signers> {
+        let now = Clock::get()?.unix_timestamp;
+        let params = &self.config.params;
+        self.config.require_not_paused()?;
+        require!(self.job.status == JobStatus::Sent, VerdictError::InvalidJobState);
+        require!(self.job.risk == RiskLevel::Low, VerdictError::SettleLowRiskOnly);
+        require!(!self.job.is_expired(now, params), VerdictError::InvalidJobState);
+        require!(price <= self.job.max_fee, VerdictError::PriceAboveMaxFee);
+        require!(report.success, VerdictError::UnsuccessfulCompletion);
+        require!(self.miner.can_take(self.job.risk, &self.job.model, now, params), VerdictError::MinerNotEligible);
+        let body = SettleBody { miner: self.miner.key(), attempt: self.job.attempts + 1, price, report: *report };
+        let message = attestation::message(AttestationKind::Settle, self.committee.epoch, &self.job.key(), &body);
+        attestation::verify_quorum(&self.instructions, &self.committee, &message)
+    }
+}
+
+pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) -> Result<()> {
+    let signers = ctx.accounts.validate(price, &report)?;
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = &mut *ctx.accounts;
+    accounts.job.allocate(accounts.miner.key(), price, now);
+    emit_event(&JobAssigned { job: accounts.job.key(), miner: accounts.miner.key(), price, attempt: accounts.job.attempts });
+    solve(&accounts.config, &accounts.committee, &mut accounts.job, &mut accounts.miner, &report, signers)
+}

@@ -1,0 +1,121 @@
+//! `submit_job`: a client escrows the max fee for one inference request in
+//! a token account owned by the job itself (no account shared by all jobs
+//! is written).
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, JOB_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, JobSubmitted};
+use crate::state::{Config, Job, JobStatus, ModelId, Node, RiskLevel};
+use crate::token_ops;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct SubmitJobArgs {
+    /// Chosen by the client, unique among its jobs (part of the job's address).
+    pub job_id: u64,
+    pub model: ModelId,
+    /// sha256 of the input the client will hand to the keepers.
+    pub input_hash: [u8; 32],
+    pub risk: RiskLevel,
+    pub max_fee: u64,
+}
+
+#[derive(Accounts)]
+#[instruction(args: SubmitJobArgs)]
+pub struct SubmitJob<'info> {
+    #[account(mut)]
+    pub client: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        init,
+        payer = client,
+        space = 8 + Job::INIT_SPACE,
+        seeds = [JOB_SEED, client.key().as_ref(), &args.job_id.to_le_bytes()],
+        bump,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    #[account(
+        init,
+        payer = client,
+        seeds = [ESCROW_SEED, job.key().as_ref()],
+        bump,
+        token::mint = stake_mint,
+        token::authority = job,
+    )]
+    pub escrow: Box<Account<'info, TokenAccount>>,
+    #[account(address = config.stake_mint @ VerdictError::WrongMint)]
+    pub stake_mint: Box<Account<'info, Mint>>,
+    #[account(
+        mut,
+        constraint = client_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = client_tokens.owner == client.key() @ VerdictError::WrongTokenOwner,
+    )]
+    pub client_tokens: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+impl SubmitJob<'_> {
+    pub fn validate(&self, args: &SubmitJobArgs) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(args.max_fee >= self.config.params.min_job_fee, VerdictError::FeeBelowMinimum);
+        // Same rule as a node's declared models.
+        Node::check_model_id(&args.model)?;
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = &mut *ctx.accounts;
+    token_ops::deposit(
+        &accounts.token_program,
+        &accounts.client_tokens,
+        &accounts.escrow.to_account_info(),
+        &accounts.client,
+        args.max_fee,
+    )?;
+    let job = &mut accounts.job;
+    job.set_inner(Job {
+        client: accounts.client.key(),
+        refund_account: accounts.client_tokens.key(),
+        job_id: args.job_id,
+        model: args.model,
+        input_hash: args.input_hash,
+        risk: args.risk,
+        status: JobStatus::Sent,
+        max_fee: args.max_fee,
+        price: 0,
+        miner: Pubkey::default(),
+        attempts: 0,
+        output_hash: [0; 32],
+        response_ms: 0,
+        load_ms: 0,
+        inference_ms: 0,
+        sla_met: false,
+        latency_score_bps: 0,
+        created_at: now,
+        opened_at: now,
+        allocated_at: 0,
+        solved_at: 0,
+        release_at: 0,
+        committee_epoch: 0,
+        signers: Default::default(),
+        signer_count: 0,
+        bump: ctx.bumps.job,
+        escrow_bump: ctx.bumps.escrow,
+    });
+    emit_event(&JobSubmitted {
+        job: job.key(),
+        client: job.client,
+        job_id: job.job_id,
+        model: job.model,
+        input_hash: job.input_hash,
+        risk: job.risk,
+        max_fee: job.max_fee,
+    });
+    Ok(())
+}

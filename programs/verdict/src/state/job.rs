@@ -1,0 +1,164 @@
+//! A client's inference job: its escrowed fee, the miner it went to, the
+//! attested outcome, and the payout with its release time.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{MAX_COMMITTEE_SIZE, MODEL_ID_LEN};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum RiskLevel {
+    /// Any warm miner; may settle optimistically in one transaction.
+    Low,
+    /// Tier 1 or 2 miners.
+    Medium,
+    /// Tier 1 or 2 miners, with a shadow rerun by the keepers.
+    High,
+}
+
+impl RiskLevel {
+    /// Worst tier a miner may be in to take a job of this risk.
+    pub fn max_tier(&self) -> u8 {
+        match self {
+            RiskLevel::Low => 3,
+            RiskLevel::Medium | RiskLevel::High => 2,
+        }
+    }
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum JobStatus {
+    /// Escrowed, waiting for a miner.
+    Sent,
+    /// Assigned to `miner` by a committee quorum.
+    Allocated,
+    /// Output attested; payout held until `release_at`.
+    Solved,
+    /// Payout claimed.
+    Paid,
+    /// Refused at preprocessing; refunded.
+    Invalid,
+    /// Timed out (SENT or ALLOCATED TTL); refunded.
+    Expired,
+    /// Every attempt failed; refunded.
+    Refunded,
+}
+
+/// Why a miner failed a job (part of the fail attestation).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum FailReason {
+    Timeout,
+    InvalidOutput,
+    Disconnect,
+}
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Job {
+    pub client: Pubkey,
+    /// The client's token account that refunds go to (set at submit).
+    pub refund_account: Pubkey,
+    pub job_id: u64,
+    pub model: [u8; MODEL_ID_LEN],
+    pub input_hash: [u8; 32],
+    pub risk: RiskLevel,
+    pub status: JobStatus,
+    pub max_fee: u64,
+    /// Agreed at assignment (≤ max fee); the rest goes back to the client.
+    pub price: u64,
+    /// The miner's Node account (default while unassigned).
+    pub miner: Pubkey,
+    /// Assignments so far (a failed attempt re-opens the job).
+    pub attempts: u8,
+    pub output_hash: [u8; 32],
+    pub response_ms: u32,
+    pub load_ms: u32,
+    pub inference_ms: u32,
+    pub sla_met: bool,
+    pub latency_score_bps: u16,
+    pub created_at: i64,
+    /// When the job last became SENT (the SENT TTL runs from here).
+    pub opened_at: i64,
+    pub allocated_at: i64,
+    pub solved_at: i64,
+    pub release_at: i64,
+    /// Committee epoch of the completion, and who signed it (node accounts),
+    /// credited to their validator scores when the job is closed.
+    pub committee_epoch: u64,
+    pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
+    pub signer_count: u8,
+    pub bump: u8,
+    pub escrow_bump: u8,
+}
+
+impl Job {
+    /// SENT → ALLOCATED to `miner` at `price`.
+    pub fn allocate(&mut self, miner: Pubkey, price: u64, now: i64) {
+        self.status = JobStatus::Allocated;
+        self.miner = miner;
+        self.price = price;
+        self.attempts = self.attempts.saturating_add(1);
+        self.allocated_at = now;
+    }
+
+    /// ALLOCATED → SOLVED with the attested report and its signers.
+    pub fn solve(
+        &mut self,
+        report: &crate::attestation::CompletionReport,
+        epoch: u64,
+        signers: ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8),
+        now: i64,
+        release_at: i64,
+    ) {
+        self.status = JobStatus::Solved;
+        self.output_hash = report.output_hash;
+        self.response_ms = report.response_ms;
+        self.load_ms = report.load_ms;
+        self.inference_ms = report.inference_ms;
+        self.sla_met = report.sla_met;
+        self.latency_score_bps = report.latency_score_bps;
+        self.committee_epoch = epoch;
+        (self.signers, self.signer_count) = signers;
+        self.solved_at = now;
+        self.release_at = release_at;
+    }
+
+    /// Back to SENT for another miner.
+    pub fn reopen(&mut self, now: i64) {
+        self.status = JobStatus::Sent;
+        self.miner = Pubkey::default();
+        self.price = 0;
+        self.opened_at = now;
+    }
+
+    /// The SENT or ALLOCATED time-to-live has run out.
+    pub fn is_expired(&self, now: i64, params: &crate::state::ProtocolParams) -> bool {
+        match self.status {
+            JobStatus::Sent => now >= self.opened_at.saturating_add(params.sent_ttl_secs),
+            JobStatus::Allocated => now >= self.allocated_at.saturating_add(params.allocated_ttl_secs),
+            _ => false,
+        }
+    }
+
+    /// Tokens the job's escrow must hold: the whole max fee until the payout
+    /// is claimed or the fee refunded, then nothing.
+    pub fn owed(&self) -> u64 {
+        match self.status {
+            JobStatus::Sent | JobStatus::Allocated | JobStatus::Solved => self.max_fee,
+            JobStatus::Paid | JobStatus::Invalid | JobStatus::Expired | JobStatus::Refunded => 0,
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.owed() == 0
+    }
+
+    pub fn signers(&self) -> &[Pubkey] {
+        &self.signers[..self.signer_count as usize]
+    }
+
+    /// Runs `f` with the job PDA's signer seeds (the escrow's authority).
+    pub fn with_signer<R>(&self, f: impl FnOnce(&[&[u8]]) -> R) -> R {
+        let id = self.job_id.to_le_bytes();
+        f(&[crate::constants::JOB_SEED, self.client.as_ref(), &id, std::slice::from_ref(&self.bump)])
+    }
+}
