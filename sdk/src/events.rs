@@ -55,6 +55,7 @@ events!(
     ValidatorScoreChanged,
     RewardsCompounded,
     BoostClaimed,
+    RewardPoolFunded,
 );
 
 /// Every Verdict event in `logs`, in order. Only lines logged while the

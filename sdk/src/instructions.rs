@@ -408,6 +408,19 @@ pub fn claim_boost(node: &Pubkey, operator_tokens: &Pubkey) -> Instruction {
     )
 }
 
+pub fn fund_reward_pool(funder: &Pubkey, funder_tokens: &Pubkey, amount: u64) -> Instruction {
+    build(
+        acc::FundRewardPool {
+            funder: *funder,
+            config: pda::config(),
+            funder_tokens: *funder_tokens,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::FundRewardPool { amount },
+    )
+}
+
 /// Name of the Verdict instruction encoded in `data`, from its discriminator.
 pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
     const NAMES: &[(&[u8], &str)] = &[
@@ -441,6 +454,7 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
         (ix::Heartbeat::DISCRIMINATOR, "heartbeat"),
         (ix::CompoundRewards::DISCRIMINATOR, "compound_rewards"),
         (ix::ClaimBoost::DISCRIMINATOR, "claim_boost"),
+        (ix::FundRewardPool::DISCRIMINATOR, "fund_reward_pool"),
     ];
     NAMES.iter().find(|(d, _)| data.starts_with(d)).map(|(_, n)| *n)
 }

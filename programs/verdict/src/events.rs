@@ -284,3 +284,11 @@ impl ReputationChanged {
         }
     }
 }
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RewardPoolFunded {
+    pub funder: Pubkey,
+    pub amount: u64,
+    pub reward_pool: u64,
+}

@@ -174,4 +174,9 @@ pub mod verdict {
     pub fn claim_boost(ctx: Context<ClaimBoost>) -> Result<()> {
         claim_boost::handler(ctx)
     }
+
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn fund_reward_pool(ctx: Context<FundRewardPool>, amount: u64) -> Result<()> {
+        fund_reward_pool::handler(ctx, amount)
+    }
 }

@@ -1,0 +1,44 @@
+//! `fund_reward_pool`: anyone (a treasury, a sponsor) adds tokens to the
+//! reward pool that pays Tier 1 boosts. Slashes and forfeits also land there.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::CONFIG_SEED;
+use crate::errors::VerdictError;
+use crate::events::{emit_event, RewardPoolFunded};
+use crate::math::add;
+use crate::state::Config;
+use crate::token_ops;
+
+#[derive(Accounts)]
+pub struct FundRewardPool<'info> {
+    pub funder: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        constraint = funder_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = funder_tokens.owner == funder.key() @ VerdictError::WrongTokenOwner,
+    )]
+    pub funder_tokens: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl FundRewardPool<'_> {
+    pub fn validate(&self, amount: u64) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(amount > 0, VerdictError::ZeroAmount);
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<FundRewardPool>, amount: u64) -> Result<()> {
+    let a = &mut *ctx.accounts;
+    token_ops::deposit(&a.token_program, &a.funder_tokens, &a.stake_vault.to_account_info(), &a.funder, amount)?;
+    a.config.totals.reward_pool = add(a.config.totals.reward_pool, amount)?;
+    emit_event(&RewardPoolFunded { funder: a.funder.key(), amount, reward_pool: a.config.totals.reward_pool });
+    Ok(())
+}
