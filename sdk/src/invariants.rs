@@ -171,6 +171,13 @@ mod tests {
             validator_score: 50,
             counted_active: true,
             counted_validator: false,
+            reputation: verdict::state::Reputation::new(0),
+            pending_delegator_rewards: 0,
+            boost_owed: 0,
+            total_earned: 0,
+            attestations_signed: 0,
+            attestations_missed: 0,
+            vault_bump: 255,
         }
     }
 
@@ -233,6 +240,15 @@ mod tests {
         let v = check(&s).unwrap_err();
         assert!(v.iter().any(|m| m.contains("delegation shares")), "{v:?}");
         assert!(v.iter().any(|m| m.contains("unbonding shares")), "{v:?}");
+    }
+
+    #[test]
+    fn an_escrow_or_node_vault_off_by_one_is_caught() {
+        let (mut s, node_key) = consistent();
+        s.nodes.get_mut(&node_key).unwrap().pending_delegator_rewards = 5;
+        s.token_balances.insert(crate::pda::node_vault(&node_key), 4);
+        let v = check(&s).unwrap_err();
+        assert!(v.iter().any(|m| m.contains("vault vs pending delegator rewards")), "{v:?}");
     }
 
     #[test]

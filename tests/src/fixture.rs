@@ -2,29 +2,23 @@
 //! and SPL Token, a stake mint, funded users, registered nodes, a movable
 //! clock, and the accounting invariants checked after every transaction.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
-use anchor_lang::prelude::{AccountInfo, Pubkey};
-use anchor_lang::solana_program::entrypoint::ProgramResult;
-use anchor_lang::AccountDeserialize;
-use anchor_spl::token::spl_token;
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AccountDeserialize, AccountSerialize};
 use anchor_spl::token::TokenAccount;
-use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
-use solana_sdk::clock::Clock;
+use solana_program_test::BanksClientError;
 use solana_sdk::instruction::Instruction;
-use solana_sdk::program_pack::Pack;
-use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
-use anchor_lang::solana_program::system_instruction;
-use anchor_lang::AccountSerialize;
 use verdict::attestation::CompletionReport;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
 use verdict::state::{model_id, Committee, Config, Job, ModelId, Node, ProtocolParams, RiskLevel, SlashingTable};
-use verdict_sdk::attest;
+use verdict_chain::EmbeddedChain;
 use verdict_sdk::accounts::AccountSource;
+use verdict_sdk::attest;
 use verdict_sdk::events::{parse_logs, VerdictEvent};
 use verdict_sdk::invariants::{self, Snapshot};
-use verdict_sdk::transaction::{build_transaction, ComputeBudget};
 use verdict_sdk::{instructions as ix, pda, SdkError};
 
 use crate::compute_units;
@@ -34,33 +28,7 @@ use crate::errors::TxResult;
 pub const TOKEN: u64 = 1_000_000_000;
 const USER_LAMPORTS: u64 = 10_000_000_000;
 
-/// Anchor's generated `entry` ties every lifetime to one `'info`; program-test
-/// hands independent ones. The accounts live for the whole call, so narrowing
-/// them to the call's scope is sound.
-fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
-    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    verdict::entry(program_id, accounts, data)
-}
-
-/// The program under test. Never forces the native processor: with
-/// `SBF_OUT_DIR` naming a folder holding `verdict.so`, the SBF build runs.
-pub fn program_test() -> ProgramTest {
-    quiet_runtime_logs();
-    let mut pt = ProgramTest::new("verdict", verdict::ID, processor!(process_instruction));
-    pt.set_compute_max_units(1_400_000);
-    pt
-}
-
-/// The runtime logs every instruction at debug level; keep test output
-/// readable unless the caller asked for logs with RUST_LOG.
-fn quiet_runtime_logs() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if std::env::var_os("RUST_LOG").is_none() {
-            std::env::set_var("RUST_LOG", "error");
-        }
-    });
-}
+pub use verdict_chain::embedded::program_test;
 
 /// What a successful transaction left behind.
 #[derive(Debug, Clone)]
@@ -116,7 +84,8 @@ pub fn good_report(output: u8) -> CompletionReport {
 }
 
 pub struct Fixture {
-    pub ctx: ProgramTestContext,
+    /// The bank, through the same embedded chain the demo and keepers use.
+    pub chain: EmbeddedChain,
     pub authority: Keypair,
     pub mint: Pubkey,
     mint_authority: Keypair,
@@ -124,7 +93,6 @@ pub struct Fixture {
     pub now: i64,
     /// Every account any transaction touched: the invariants' universe.
     seen: BTreeSet<Pubkey>,
-    sent: HashSet<Signature>,
     /// Invariants after every transaction (on by default).
     pub check_each_transaction: bool,
 }
@@ -132,16 +100,15 @@ pub struct Fixture {
 impl Fixture {
     /// A bank with the program, a stake mint and a funded authority; no Config yet.
     pub async fn bare() -> Self {
-        let ctx = program_test().start_with_context().await;
-        let clock: Clock = ctx.banks_client.get_sysvar().await.unwrap();
+        let chain = EmbeddedChain::start().await;
+        let now = chain.unix_time().await.unwrap();
         let mut f = Fixture {
-            ctx,
+            chain,
             authority: Keypair::new(),
             mint: Pubkey::default(),
             mint_authority: Keypair::new(),
-            now: clock.unix_timestamp,
+            now,
             seen: BTreeSet::new(),
-            sent: HashSet::new(),
             check_each_transaction: true,
         };
         let authority = f.authority.pubkey();
@@ -179,44 +146,25 @@ impl Fixture {
         for ix in instructions {
             self.seen.extend(ix.accounts.iter().map(|m| m.pubkey));
         }
-        let payer = self.ctx.payer.insecure_clone();
-        let mut tx = build_transaction(instructions, &payer, signers, ComputeBudget::default(), self.ctx.last_blockhash);
-        if self.sent.contains(&tx.signatures[0]) {
-            // An identical transaction needs a fresh blockhash to be new.
-            self.next_slot().await;
-            tx = build_transaction(instructions, &payer, signers, ComputeBudget::default(), self.ctx.last_blockhash);
-        }
-        self.sent.insert(tx.signatures[0]);
-        let mut outcome = self.ctx.banks_client.process_transaction_with_metadata(tx).await?;
-        if outcome.result == Err(solana_sdk::transaction::TransactionError::BlockhashNotFound) {
-            // The bank moved past our blockhash: take a fresh one and resend.
-            self.next_slot().await;
-            let tx = build_transaction(instructions, &payer, signers, ComputeBudget::default(), self.ctx.last_blockhash);
-            self.sent.insert(tx.signatures[0]);
-            outcome = self.ctx.banks_client.process_transaction_with_metadata(tx).await?;
-        }
-        let (logs, compute_units) =
-            outcome.metadata.map(|m| (m.log_messages, m.compute_units_consumed)).unwrap_or_default();
-        outcome.result.map_err(BanksClientError::TransactionError)?;
+        let payer = self.chain.payer().await;
+        let processed = self.chain.process(instructions, &payer, signers).await?;
+        processed.result.map_err(BanksClientError::TransactionError)?;
         let main = instructions.iter().find(|i| i.program_id == verdict::ID);
         if let Some(name) = main.and_then(|i| ix::instruction_name(&i.data)) {
-            compute_units::record(name, compute_units);
+            compute_units::record(name, processed.compute_units);
         }
-        let events = parse_logs(&logs);
-        Ok(TxOutcome { logs, compute_units, events })
+        let events = parse_logs(&processed.logs);
+        Ok(TxOutcome { logs: processed.logs, compute_units: processed.compute_units, events })
     }
 
-    async fn next_slot(&mut self) {
-        let slot = self.ctx.banks_client.get_root_slot().await.unwrap();
-        self.ctx.warp_to_slot(slot + 2).unwrap();
-        self.set_time(self.now).await;
+    /// Advances slots (fresh blockhash, SlotHashes entry), keeping the time.
+    pub async fn next_slot(&mut self) {
+        self.chain.next_slot().await;
     }
 
     /// Sets the bank's unix time.
     pub async fn set_time(&mut self, unix_timestamp: i64) {
-        let mut clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
-        clock.unix_timestamp = unix_timestamp;
-        self.ctx.set_sysvar(&clock);
+        self.chain.set_time(unix_timestamp).await;
         self.now = unix_timestamp;
     }
 
@@ -228,55 +176,21 @@ impl Fixture {
     // Accounts and balances.
 
     pub async fn airdrop(&mut self, to: &Pubkey) {
-        let payer = self.ctx.payer.insecure_clone();
-        let ix = system_instruction::transfer(&payer.pubkey(), to, USER_LAMPORTS);
-        self.process(&[ix], &[]).await.expect("airdrop");
+        self.chain.airdrop(to, USER_LAMPORTS).await.expect("airdrop");
     }
 
     pub async fn create_mint(&mut self) -> Pubkey {
-        let mint = Keypair::new();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
-        let payer = self.ctx.payer.pubkey();
-        let ixs = [
-            system_instruction::create_account(
-                &payer,
-                &mint.pubkey(),
-                rent.minimum_balance(spl_token::state::Mint::LEN),
-                spl_token::state::Mint::LEN as u64,
-                &spl_token::ID,
-            ),
-            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &self.mint_authority.pubkey(), None, 9)
-                .unwrap(),
-        ];
-        self.process(&ixs, &[&mint]).await.expect("create mint");
-        mint.pubkey()
+        self.chain.create_mint(&self.mint_authority.pubkey()).await.expect("create mint")
     }
 
     /// A new token account of `mint` owned by `owner`.
     pub async fn token_account(&mut self, owner: &Pubkey, mint: &Pubkey) -> Pubkey {
-        let account = Keypair::new();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
-        let payer = self.ctx.payer.pubkey();
-        let ixs = [
-            system_instruction::create_account(
-                &payer,
-                &account.pubkey(),
-                rent.minimum_balance(spl_token::state::Account::LEN),
-                spl_token::state::Account::LEN as u64,
-                &spl_token::ID,
-            ),
-            spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), mint, owner).unwrap(),
-        ];
-        self.process(&ixs, &[&account]).await.expect("create token account");
-        account.pubkey()
+        self.chain.create_token_account(owner, mint).await.expect("create token account")
     }
 
     /// Mints stake tokens (only the fixture's mint has a known authority).
     pub async fn mint_to(&mut self, account: &Pubkey, amount: u64) {
-        let authority = self.mint_authority.insecure_clone();
-        let ix = spl_token::instruction::mint_to(&spl_token::ID, &self.mint, account, &authority.pubkey(), &[], amount)
-            .unwrap();
-        self.process(&[ix], &[&authority]).await.expect("mint_to");
+        self.chain.mint_to(&self.mint, &self.mint_authority, account, amount).await.expect("mint_to");
     }
 
     /// A funded wallet holding `tokens` of the stake mint.
@@ -460,26 +374,27 @@ impl Fixture {
     /// Overwrites a program account's data (test-only surgery, e.g. to put a
     /// validator's score below the minimum without a long history).
     pub async fn patch<T: AccountSerialize + AccountDeserialize>(&mut self, address: &Pubkey, edit: impl FnOnce(&mut T)) {
-        let mut account = self.ctx.banks_client.get_account(*address).await.unwrap().expect("account");
+        let mut ctx = self.chain.context().await;
+        let mut account = ctx.banks_client.get_account(*address).await.unwrap().expect("account");
         let mut value = T::try_deserialize(&mut account.data.as_slice()).unwrap();
         edit(&mut value);
         let mut data = Vec::new();
         value.try_serialize(&mut data).unwrap();
         account.data[..data.len()].copy_from_slice(&data);
-        self.ctx.set_account(address, &account.into());
+        ctx.set_account(address, &account.into());
     }
 
     pub async fn token_balance(&mut self, account: &Pubkey) -> u64 {
-        let data = self.ctx.banks_client.get_account(*account).await.unwrap().expect("token account").data;
+        let data = self.chain.account_data(account).await.unwrap().expect("token account");
         TokenAccount::try_deserialize(&mut data.as_slice()).unwrap().amount
     }
 
     pub async fn lamports(&mut self, account: &Pubkey) -> u64 {
-        self.ctx.banks_client.get_balance(*account).await.unwrap()
+        self.chain.context().await.banks_client.get_balance(*account).await.unwrap()
     }
 
     pub async fn exists(&mut self, account: &Pubkey) -> bool {
-        self.ctx.banks_client.get_account(*account).await.unwrap().is_some()
+        self.chain.account_data(account).await.unwrap().is_some()
     }
 
     pub async fn config(&self) -> Config {
@@ -500,10 +415,13 @@ impl Fixture {
     /// Snapshot of every Verdict account any transaction has touched.
     pub async fn snapshot(&mut self) -> Snapshot {
         let mut accounts = Vec::new();
-        for key in &self.seen {
-            if let Some(account) = self.ctx.banks_client.get_account(*key).await.unwrap() {
-                if account.owner == verdict::ID {
-                    accounts.push((*key, account.data));
+        {
+            let ctx = self.chain.context().await;
+            for key in &self.seen {
+                if let Some(account) = ctx.banks_client.get_account(*key).await.unwrap() {
+                    if account.owner == verdict::ID {
+                        accounts.push((*key, account.data));
+                    }
                 }
             }
         }
@@ -531,11 +449,6 @@ impl Fixture {
 
 impl AccountSource for Fixture {
     async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, SdkError> {
-        let client = self.ctx.banks_client.clone();
-        client
-            .get_account(*address)
-            .await
-            .map(|a| a.map(|a| a.data))
-            .map_err(|e| SdkError::Client(e.to_string()))
+        self.chain.account_data(address).await.map_err(|e| SdkError::Client(e.to_string()))
     }
 }

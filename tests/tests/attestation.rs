@@ -263,11 +263,11 @@ async fn a_settle_transaction_with_three_signatures_fits_in_a_packet() {
     let ixs = attest::attest_with(&refs(&keys), &message, c.settle_ix());
     let payer = Keypair::new();
     let budget = ComputeBudget { unit_limit: Some(40_000), micro_lamports_per_unit: Some(1_000) };
-    let tx = build_transaction(&ixs, &payer, &[], budget, c.f.ctx.last_blockhash);
+    let tx = build_transaction(&ixs, &payer, &[], budget, c.f.chain.context().await.last_blockhash);
     let size = bincode::serialize(&tx).unwrap().len();
     println!("settle transaction with 3 signatures and a priority fee: {size} bytes");
     assert!(size <= 1_232, "{size} bytes exceeds the 1,232-byte packet");
-    let bare = build_transaction(&ixs, &payer, &[], ComputeBudget::default(), c.f.ctx.last_blockhash);
+    let bare = build_transaction(&ixs, &payer, &[], ComputeBudget::default(), c.f.chain.context().await.last_blockhash);
     println!("without compute-budget instructions: {} bytes", bincode::serialize(&bare).unwrap().len());
     let _ = payer.pubkey();
 }

@@ -108,7 +108,7 @@ async fn a_member_reported_for_a_timeout_loses_five_once() {
     let job = pda::job(&late, 42);
     let epoch = f.committee().await.epoch;
     let message = attest::validator_timeout_message(epoch, &late, &job);
-    let payer = solana_sdk::signer::Signer::pubkey(&f.ctx.payer);
+    let payer = solana_sdk::signer::Signer::pubkey(&f.chain.payer().await);
     let quorum: Vec<&NodeHandle> = committee[..3].iter().collect();
     f.attest(&quorum, &message, ix::report_validator_timeout(&payer, &late, &job)).await.unwrap();
     let n = f.node(&late).await;

@@ -2,7 +2,6 @@
 //! 0%, 5% and 30% of the time end with clearly separated trust and tiers.
 #![allow(deprecated)]
 
-use solana_sdk::signer::Signer;
 use verdict::state::{FailReason, RiskLevel};
 use verdict_tests::*;
 

@@ -1,0 +1,97 @@
+//! Chain access for Verdict's off-chain services (keeper, CLI, demo): one
+//! small client type, [`Chain`], over either a real cluster through JSON-RPC
+//! (failover, retries, blockhash refresh, priority fees, confirmation) or an
+//! embedded in-process chain running the program natively — the same runtime
+//! the test suite uses.
+// solana-program-test marks its whole API deprecated (unstable-API notice).
+#![allow(deprecated)]
+
+pub mod embedded;
+pub mod error;
+pub mod rpc;
+
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signature};
+use verdict_sdk::accounts::AccountSource;
+use verdict_sdk::SdkError;
+
+pub use embedded::EmbeddedChain;
+pub use error::{ChainError, ProgramFailure};
+pub use rpc::{RpcChain, RpcConfig};
+
+/// A landed transaction.
+#[derive(Clone, Debug)]
+pub struct Landed {
+    pub signature: Signature,
+    pub slot: u64,
+    pub logs: Vec<String>,
+}
+
+/// The chain, whichever backend serves it. Cheap to clone.
+#[derive(Clone)]
+pub enum Chain {
+    Embedded(Arc<EmbeddedChain>),
+    Rpc(Arc<RpcChain>),
+}
+
+impl Chain {
+    /// Raw data of an account, `None` when it does not exist.
+    pub async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
+        match self {
+            Chain::Embedded(c) => c.account_data(address).await,
+            Chain::Rpc(c) => c.account_data(address).await,
+        }
+    }
+
+    /// Signs with `payer` and `signers`, sends, and waits for confirmation.
+    pub async fn send(&self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Landed, ChainError> {
+        match self {
+            Chain::Embedded(c) => c.send(instructions, payer, signers).await,
+            Chain::Rpc(c) => c.send(instructions, payer, signers).await,
+        }
+    }
+
+    /// The cluster's unix time (the Clock sysvar).
+    pub async fn unix_time(&self) -> Result<i64, ChainError> {
+        match self {
+            Chain::Embedded(c) => c.unix_time().await,
+            Chain::Rpc(c) => c.unix_time().await,
+        }
+    }
+
+    /// Every account the Verdict program owns.
+    pub async fn program_accounts(&self) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+        match self {
+            Chain::Embedded(c) => c.program_accounts().await,
+            Chain::Rpc(c) => c.program_accounts().await,
+        }
+    }
+
+    /// Logs of the successful transactions that touched `address`, oldest first.
+    pub async fn history(&self, address: &Pubkey) -> Result<Vec<Landed>, ChainError> {
+        match self {
+            Chain::Embedded(c) => Ok(c.history(address)),
+            Chain::Rpc(c) => c.history(address).await,
+        }
+    }
+
+    /// Token balance of an SPL token account (0 when it does not exist).
+    pub async fn token_balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
+        use anchor_lang::AccountDeserialize;
+        match self.account_data(address).await? {
+            None => Ok(0),
+            Some(data) => anchor_spl::token::TokenAccount::try_deserialize(&mut data.as_slice())
+                .map(|a| a.amount)
+                .map_err(|e| ChainError::Decode(format!("token account {address}: {e}"))),
+        }
+    }
+}
+
+impl AccountSource for Chain {
+    async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, SdkError> {
+        Chain::account_data(self, address).await.map_err(|e| SdkError::Client(e.to_string()))
+    }
+}

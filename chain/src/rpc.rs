@@ -1,0 +1,288 @@
+//! A real cluster over JSON-RPC: several URLs with failover, retries with
+//! exponential backoff, priority fees from recent fees, blockhash refresh and
+//! re-signing on expiry, and confirmation tracking.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
+use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcTransactionConfig};
+use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
+use solana_sdk::clock::Clock;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_transaction_status_client_types::option_serializer::OptionSerializer;
+use solana_transaction_status_client_types::UiTransactionEncoding;
+use verdict_sdk::transaction::{build_transaction, ComputeBudget};
+
+use crate::{ChainError, Landed, ProgramFailure};
+
+/// How the client talks to the cluster.
+#[derive(Clone, Debug)]
+pub struct RpcConfig {
+    /// Tried in order; on a transport error the next one takes over.
+    pub urls: Vec<String>,
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    /// How long to wait for confirmation before re-signing with a fresh blockhash.
+    pub confirm_timeout: Duration,
+    /// Percentile (0–100) of recent prioritization fees to pay; 0 pays none.
+    pub priority_fee_percentile: u8,
+    /// Upper bound on the priority fee, in micro-lamports per compute unit.
+    pub max_priority_fee: u64,
+    pub compute_unit_limit: Option<u32>,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        Self {
+            urls: vec!["http://127.0.0.1:8899".into()],
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(250),
+            confirm_timeout: Duration::from_secs(30),
+            priority_fee_percentile: 75,
+            max_priority_fee: 1_000_000,
+            compute_unit_limit: Some(200_000),
+        }
+    }
+}
+
+pub struct RpcChain {
+    clients: Vec<RpcClient>,
+    current: AtomicUsize,
+    config: RpcConfig,
+}
+
+impl RpcChain {
+    pub fn new(config: RpcConfig) -> Self {
+        let clients = config
+            .urls
+            .iter()
+            .map(|u| RpcClient::new_with_commitment(u.clone(), CommitmentConfig::confirmed()))
+            .collect();
+        Self { clients, current: AtomicUsize::new(0), config }
+    }
+
+    fn client(&self) -> &RpcClient {
+        &self.clients[self.current.load(Ordering::Relaxed) % self.clients.len()]
+    }
+
+    fn fail_over(&self) {
+        self.current.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Runs `call` against the current URL, failing over and backing off on
+    /// transport errors; a refusal by the cluster is returned at once.
+    async fn with_retries<T, F>(&self, what: &str, call: F) -> Result<T, ChainError>
+    where
+        F: AsyncFn(&RpcClient) -> Result<T, ClientError>,
+    {
+        let mut backoff = self.config.initial_backoff;
+        let mut last = String::new();
+        for _ in 0..self.config.max_attempts.max(1) {
+            match call(self.client()).await {
+                Ok(v) => return Ok(v),
+                Err(e) if is_transport(&e) => {
+                    tracing::warn!(what, error = %e, "rpc transport error; failing over");
+                    last = e.to_string();
+                    self.fail_over();
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+                Err(e) => return Err(refusal(e)),
+            }
+        }
+        Err(ChainError::Rpc(format!("{what}: {last}")))
+    }
+
+    pub async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
+        self.with_retries("getAccountInfo", async |c| {
+            c.get_account_with_commitment(address, CommitmentConfig::confirmed()).await.map(|r| r.value.map(|a| a.data))
+        })
+        .await
+    }
+
+    pub async fn unix_time(&self) -> Result<i64, ChainError> {
+        let data = self
+            .account_data(&solana_sdk::sysvar::clock::ID)
+            .await?
+            .ok_or_else(|| ChainError::Decode("no Clock sysvar".into()))?;
+        let clock: Clock = bincode_clock(&data)?;
+        Ok(clock.unix_timestamp)
+    }
+
+    pub async fn program_accounts(&self) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+        self.with_retries("getProgramAccounts", async |c| {
+            c.get_program_accounts(&verdict::ID).await.map(|v| v.into_iter().map(|(k, a)| (k, a.data)).collect())
+        })
+        .await
+    }
+
+    /// Priority fee from the recent fees paid for the accounts this
+    /// transaction writes.
+    async fn priority_fee(&self, instructions: &[Instruction]) -> u64 {
+        if self.config.priority_fee_percentile == 0 {
+            return 0;
+        }
+        let writable: Vec<Pubkey> =
+            instructions.iter().flat_map(|i| i.accounts.iter().filter(|m| m.is_writable).map(|m| m.pubkey)).collect();
+        let fees = self
+            .with_retries("getRecentPrioritizationFees", async |c| c.get_recent_prioritization_fees(&writable).await)
+            .await
+            .unwrap_or_default();
+        let mut values: Vec<u64> = fees.iter().map(|f| f.prioritization_fee).collect();
+        percentile(&mut values, self.config.priority_fee_percentile).min(self.config.max_priority_fee)
+    }
+
+    pub async fn send(&self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Landed, ChainError> {
+        let budget = ComputeBudget {
+            unit_limit: self.config.compute_unit_limit,
+            micro_lamports_per_unit: Some(self.priority_fee(instructions).await).filter(|f| *f > 0),
+        };
+        for attempt in 0..self.config.max_attempts.max(1) {
+            let blockhash = self.with_retries("getLatestBlockhash", async |c| { c.get_latest_blockhash().await }).await?;
+            let tx = build_transaction(instructions, payer, signers, budget, blockhash);
+            let signature = tx.signatures[0];
+            let config = RpcSendTransactionConfig { max_retries: Some(0), ..Default::default() };
+            self.with_retries("sendTransaction", async |c| c.send_transaction_with_config(&tx, config).await)
+            .await?;
+            match self.confirm(&signature, &blockhash).await? {
+                Some(slot) => {
+                    let logs = self.logs(&signature).await.unwrap_or_default();
+                    return Ok(Landed { signature, slot, logs });
+                }
+                // Blockhash expired before confirmation: re-sign and resend.
+                None => tracing::warn!(%signature, attempt, "not confirmed before blockhash expiry; re-signing"),
+            }
+        }
+        Err(ChainError::Timeout(format!("{} attempts", self.config.max_attempts)))
+    }
+
+    /// Polls until confirmed (its slot), failed (the program's error), or
+    /// the blockhash is no longer valid (None).
+    async fn confirm(&self, signature: &Signature, blockhash: &solana_sdk::hash::Hash) -> Result<Option<u64>, ChainError> {
+        let deadline = tokio::time::Instant::now() + self.config.confirm_timeout;
+        loop {
+            let statuses = self
+                .with_retries("getSignatureStatuses", async |c| { c.get_signature_statuses(&[*signature]).await })
+                .await?;
+            if let Some(Some(status)) = statuses.value.first() {
+                if let Some(err) = &status.err {
+                    let logs = self.logs(signature).await.unwrap_or_default();
+                    return Err(ChainError::Program { failure: ProgramFailure::from_logs(&logs, err.to_string()), logs });
+                }
+                if status.satisfies_commitment(CommitmentConfig::confirmed()) {
+                    return Ok(Some(status.slot));
+                }
+            }
+            let valid = self
+                .with_retries("isBlockhashValid", async |c| {
+                    c.is_blockhash_valid(blockhash, CommitmentConfig::processed()).await
+                })
+                .await?;
+            if !valid || tokio::time::Instant::now() > deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+    }
+
+    async fn logs(&self, signature: &Signature) -> Result<Vec<String>, ChainError> {
+        let config = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Base64),
+            commitment: Some(CommitmentConfig::confirmed()),
+            max_supported_transaction_version: Some(0),
+        };
+        let tx = self
+            .with_retries("getTransaction", async |c| { c.get_transaction_with_config(signature, config).await })
+            .await?;
+        Ok(match tx.transaction.meta.map(|m| m.log_messages) {
+            Some(OptionSerializer::Some(logs)) => logs,
+            _ => Vec::new(),
+        })
+    }
+
+    pub async fn history(&self, address: &Pubkey) -> Result<Vec<Landed>, ChainError> {
+        let signatures = self
+            .with_retries("getSignaturesForAddress", async |c| { c.get_signatures_for_address(address).await })
+            .await?;
+        let mut out = Vec::new();
+        for s in signatures.into_iter().rev().filter(|s| s.err.is_none()) {
+            let signature: Signature = s.signature.parse().map_err(|_| ChainError::Decode(s.signature.clone()))?;
+            out.push(Landed { signature, slot: s.slot, logs: self.logs(&signature).await? });
+        }
+        Ok(out)
+    }
+}
+
+fn bincode_clock(data: &[u8]) -> Result<Clock, ChainError> {
+    // Clock is five little-endian 8-byte fields.
+    let field = |i: usize| -> Result<[u8; 8], ChainError> {
+        data.get(i * 8..i * 8 + 8).and_then(|b| b.try_into().ok()).ok_or_else(|| ChainError::Decode("Clock sysvar".into()))
+    };
+    Ok(Clock {
+        slot: u64::from_le_bytes(field(0)?),
+        epoch_start_timestamp: i64::from_le_bytes(field(1)?),
+        epoch: u64::from_le_bytes(field(2)?),
+        leader_schedule_epoch: u64::from_le_bytes(field(3)?),
+        unix_timestamp: i64::from_le_bytes(field(4)?),
+    })
+}
+
+/// Transport trouble (worth another URL) rather than a refusal.
+fn is_transport(e: &ClientError) -> bool {
+    matches!(&*e.kind, ErrorKind::Io(_) | ErrorKind::Reqwest(_) | ErrorKind::Middleware(_))
+        || matches!(
+            &*e.kind,
+            ErrorKind::RpcError(RpcError::RpcResponseError { data: RpcResponseErrorData::NodeUnhealthy { .. }, .. })
+        )
+}
+
+/// A refusal, with the program's error read from the preflight logs.
+fn refusal(e: ClientError) -> ChainError {
+    if let ErrorKind::RpcError(RpcError::RpcResponseError {
+        data: RpcResponseErrorData::SendTransactionPreflightFailure(sim), ..
+    }) = &*e.kind
+    {
+        let logs = sim.logs.clone().unwrap_or_default();
+        return ChainError::Program { failure: ProgramFailure::from_logs(&logs, e.to_string()), logs };
+    }
+    ChainError::Rpc(e.to_string())
+}
+
+/// The `p`th percentile of `values` (0 when empty).
+pub fn percentile(values: &mut [u64], p: u8) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    values.sort_unstable();
+    let rank = (values.len() - 1) * p.min(100) as usize / 100;
+    values[rank]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_picks_by_rank() {
+        assert_eq!(percentile(&mut [], 75), 0);
+        assert_eq!(percentile(&mut [5, 1, 3, 2, 4], 0), 1);
+        assert_eq!(percentile(&mut [5, 1, 3, 2, 4], 50), 3);
+        assert_eq!(percentile(&mut [5, 1, 3, 2, 4], 100), 5);
+    }
+
+    #[test]
+    fn clock_decodes_from_sysvar_bytes() {
+        let mut data = Vec::new();
+        for v in [7u64, 1, 2, 3] {
+            data.extend_from_slice(&v.to_le_bytes());
+        }
+        data.extend_from_slice(&1_700_000_000i64.to_le_bytes());
+        let clock = bincode_clock(&data).unwrap();
+        assert_eq!((clock.slot, clock.unix_timestamp), (7, 1_700_000_000));
+    }
+}
