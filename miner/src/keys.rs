@@ -1,0 +1,105 @@
+//! The miner's ed25519 node signing key: read from / written to a Solana keypair JSON file (64 bytes: secret || public), or generated for a run.
+
+use std::path::Path;
+
+use ed25519_dalek::SigningKey;
+use rand::rngs::OsRng;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read keypair file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write keypair file {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("keypair file {path} is not a JSON array of 64 bytes (Solana keypair format)")]
+    Format { path: String },
+    #[error("keypair file {path}: the public half does not match the secret half")]
+    Mismatch { path: String },
+}
+
+/// Parses a Solana keypair JSON array of 64 bytes.
+pub fn keypair_from_json(text: &str, path: &str) -> Result<SigningKey, KeyError> {
+    let bytes: Vec<u8> = serde_json::from_str(text).map_err(|_| KeyError::Format {
+        path: path.to_owned(),
+    })?;
+    let bytes: [u8; 64] = bytes.try_into().map_err(|_| KeyError::Format {
+        path: path.to_owned(),
+    })?;
+    // Checks that the stored public half is the one the secret derives.
+    SigningKey::from_keypair_bytes(&bytes).map_err(|_| KeyError::Mismatch {
+        path: path.to_owned(),
+    })
+}
+
+/// The Solana keypair JSON for a key.
+pub fn keypair_to_json(key: &SigningKey) -> String {
+    serde_json::to_string(&key.to_keypair_bytes().to_vec()).expect("a byte array always serializes")
+}
+
+pub fn load_keypair(path: &Path) -> Result<SigningKey, KeyError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    keypair_from_json(&text, &shown)
+}
+
+/// Writes a keypair file readable by its owner only; refuses to overwrite one.
+pub fn write_keypair(path: &Path, key: &SigningKey) -> Result<(), KeyError> {
+    use std::io::Write;
+    let shown = path.display().to_string();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|source| KeyError::Write {
+        path: shown.clone(),
+        source,
+    })?;
+    file.write_all(keypair_to_json(key).as_bytes())
+        .map_err(|source| KeyError::Write {
+            path: shown,
+            source,
+        })
+}
+
+/// A fresh key from the OS random source.
+pub fn generate() -> SigningKey {
+    SigningKey::generate(&mut OsRng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keypair_json_round_trips_and_rejects_bad_files() {
+        let key = SigningKey::from_bytes(&[5u8; 32]);
+        let json = keypair_to_json(&key);
+        assert_eq!(
+            keypair_from_json(&json, "k").unwrap().to_bytes(),
+            key.to_bytes()
+        );
+        assert!(matches!(
+            keypair_from_json("[1,2,3]", "k"),
+            Err(KeyError::Format { .. })
+        ));
+        let mut wrong_public = key.to_keypair_bytes();
+        wrong_public[40] ^= 1;
+        let text = serde_json::to_string(&wrong_public.to_vec()).unwrap();
+        assert!(matches!(
+            keypair_from_json(&text, "k"),
+            Err(KeyError::Mismatch { .. })
+        ));
+    }
+}

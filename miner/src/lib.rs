@@ -1,0 +1,16 @@
+//! Verdict reference miner: serves reproducible, signed model inference over HTTP, plus the typed client keepers use to call it.
+//!
+//! - [`api`]: request/response types, the canonical signed message, verification.
+//! - [`repro`]: fixed-point rounding, tensor hashing, probe selection, tolerances.
+//! - [`models`]: all-MiniLM-L6-v2 (candle) and the tiny `test-projection-v1`.
+//! - [`server`] / [`client`]: the HTTP server and its client.
+//! - [`keys`]: the node signing key in Solana keypair JSON.
+//! - [`fault`]: deliberate misbehaviour for testing keepers.
+
+pub mod api;
+pub mod client;
+pub mod fault;
+pub mod keys;
+pub mod models;
+pub mod repro;
+pub mod server;

@@ -1,0 +1,196 @@
+//! `verdict-miner` command line: `serve` runs the miner's HTTP server, `keygen` writes a node signing key.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use miner::api::ModelId;
+use miner::fault::{FaultMode, FaultPlan};
+use miner::models::{ModelRegistry, MINILM_ID, TEST_PROJECTION_ID};
+use miner::server::{self, MinerState, DEFAULT_MAX_BODY_BYTES};
+use miner::{api, keys};
+
+#[derive(Parser)]
+#[command(name = "verdict-miner", version, about = "Verdict reference miner")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve inference over HTTP; prints `listening on http://ADDR` on stdout.
+    Serve(ServeArgs),
+    /// Write a new node signing key as a Solana keypair JSON file.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to bind; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    bind: SocketAddr,
+    /// Comma-separated model ids to serve.
+    #[arg(long, value_delimiter = ',', default_values_t = [MINILM_ID.to_owned(), TEST_PROJECTION_ID.to_owned()])]
+    models: Vec<String>,
+    /// Node signing key, Solana keypair JSON (64-byte array).
+    #[arg(long, env = "VERDICT_MINER_KEYPAIR", conflicts_with = "generate_key")]
+    keypair: Option<PathBuf>,
+    /// Use a fresh signing key for this run only (never written to disk).
+    #[arg(long)]
+    generate_key: bool,
+    /// Misbehave on purpose, to test keepers.
+    #[arg(long, value_enum)]
+    fault: Option<FaultMode>,
+    /// Delay of the `slow` fault, in milliseconds.
+    #[arg(long, default_value_t = 6000)]
+    slow_ms: u64,
+    /// Probability that a request misbehaves under `--fault flaky`.
+    #[arg(long, default_value_t = 0.3)]
+    flaky_rate: f64,
+    /// Seed for `--fault flaky` (random when absent).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// Load every model before accepting requests, instead of on first use.
+    #[arg(long)]
+    preload: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    #[error(transparent)]
+    Model(#[from] miner::models::ModelError),
+    #[error("cannot bind {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server stopped: {0}")]
+    Stopped(String),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let result = match Cli::parse().command {
+        Command::Serve(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| CliError::Stopped(error.to_string()))
+            .and_then(|runtime| runtime.block_on(serve(args))),
+        Command::Keygen { out } => keygen(&out),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("verdict-miner: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn keygen(out: &Path) -> Result<(), CliError> {
+    let key = keys::generate();
+    keys::write_keypair(out, &key)?;
+    println!("{}", api::MinerPubkey::from(&key));
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let signing_key = match (&args.keypair, args.generate_key) {
+        (Some(path), _) => keys::load_keypair(path)?,
+        (None, true) => keys::generate(),
+        (None, false) => return Err(CliError::InvalidArgument(
+            "give --keypair PATH (or VERDICT_MINER_KEYPAIR), or --generate-key for a throwaway key"
+                .to_owned(),
+        )),
+    };
+    let model_ids = args
+        .models
+        .iter()
+        .map(|id| {
+            id.parse::<ModelId>()
+                .map_err(|error| CliError::InvalidArgument(error.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if !(0.0..=1.0).contains(&args.flaky_rate) {
+        return Err(CliError::InvalidArgument(format!(
+            "--flaky-rate must be in [0, 1], got {}",
+            args.flaky_rate
+        )));
+    }
+    let registry = ModelRegistry::new(&model_ids)?;
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let faults = FaultPlan::new(
+        args.fault,
+        Duration::from_millis(args.slow_ms),
+        args.flaky_rate,
+        seed,
+    );
+    let state = Arc::new(MinerState::new(
+        registry,
+        signing_key,
+        faults,
+        args.max_body_bytes,
+    ));
+
+    if args.preload {
+        for id in &model_ids {
+            let (_, load_time) = state.registry.ready(id).await?;
+            tracing::info!(model = %id, load_ms = load_time.as_millis() as u64, "preloaded");
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|source| CliError::Bind {
+            address: args.bind,
+            source,
+        })?;
+    let address = listener.local_addr().map_err(|source| CliError::Bind {
+        address: args.bind,
+        source,
+    })?;
+    tracing::info!(
+        %address,
+        miner_pubkey = %state.pubkey(),
+        models = ?model_ids.iter().map(ModelId::as_str).collect::<Vec<_>>(),
+        fault = ?args.fault,
+        seed,
+        "miner ready"
+    );
+    // The one line on stdout: what tests and scripts wait for.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{address}")
+        .and_then(|()| stdout.flush())
+        .map_err(|error| CliError::Stopped(error.to_string()))?;
+    drop(stdout);
+
+    tokio::select! {
+        () = server::serve(listener, server::router(state)) => Err(CliError::Stopped("accept loop ended".to_owned())),
+        signal = tokio::signal::ctrl_c() => {
+            signal.map_err(|error| CliError::Stopped(error.to_string()))?;
+            tracing::info!("interrupted, shutting down");
+            Ok(())
+        }
+    }
+}

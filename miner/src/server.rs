@@ -1,0 +1,390 @@
+//! The miner's HTTP server: POST /infer, GET /health, GET /models, with JSON errors, a body limit and the configured fault modes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use ed25519_dalek::SigningKey;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+use crate::api::{
+    self, Digest32, ErrorBody, HealthResponse, InferRequest, InferResponse, MinerPubkey,
+    ModelsResponse, OutputTensor, UnsignedResponse,
+};
+use crate::fault::{FaultPlan, Misbehaviour};
+use crate::models::ModelRegistry;
+
+/// Default request body limit: generous for a sentence, small enough that a
+/// flood of large bodies cannot exhaust memory.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How far the `wrong` fault moves the first output element: far outside the
+/// validators' tolerance, so the answer is unambiguously wrong.
+const WRONG_OUTPUT_SHIFT_QUANTA: i32 = 500;
+
+/// Everything a request handler needs.
+pub struct MinerState {
+    pub registry: ModelRegistry,
+    signing_key: SigningKey,
+    pubkey: MinerPubkey,
+    pub faults: FaultPlan,
+    pub max_body_bytes: usize,
+}
+
+impl MinerState {
+    pub fn new(
+        registry: ModelRegistry,
+        signing_key: SigningKey,
+        faults: FaultPlan,
+        max_body_bytes: usize,
+    ) -> Self {
+        let pubkey = MinerPubkey::from(&signing_key);
+        MinerState {
+            registry,
+            signing_key,
+            pubkey,
+            faults,
+            max_body_bytes,
+        }
+    }
+
+    pub fn pubkey(&self) -> MinerPubkey {
+        self.pubkey
+    }
+}
+
+/// Lets a handler close its own connection without answering (the `drop`
+/// fault): axum has no such operation, so [`serve`] runs each connection
+/// next to one of these and drops the connection when it fires.
+#[derive(Clone, Default)]
+struct ConnectionControl(Arc<Notify>);
+
+impl ConnectionControl {
+    fn close_without_response(&self) {
+        // notify_one keeps a permit if the connection task is not waiting yet.
+        self.0.notify_one();
+    }
+
+    async fn closed(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// A non-2xx answer with a JSON [`ErrorBody`].
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+pub fn router(state: Arc<MinerState>) -> Router {
+    let max_body_bytes = state.max_body_bytes;
+    Router::new()
+        .route("/infer", post(infer))
+        .route("/health", get(health))
+        .route("/models", get(models))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+}
+
+/// Binds `bind` and serves in the background; returns the bound address.
+pub async fn spawn(
+    bind: SocketAddr,
+    state: Arc<MinerState>,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(bind).await?;
+    let address = listener.local_addr()?;
+    let task = tokio::spawn(serve(listener, router(state)));
+    Ok((address, task))
+}
+
+/// Accepts HTTP/1.1 connections forever, each served by `app` on its own task.
+pub async fn serve(listener: TcpListener, app: Router) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Typically out of file descriptors: wait instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let control = ConnectionControl::default();
+            let handler_control = control.clone();
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(handler_control.clone());
+                    app.clone().oneshot(request)
+                });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                result = connection => {
+                    if let Err(error) = result {
+                        tracing::debug!(%peer, %error, "connection ended with an error");
+                    }
+                }
+                () = control.closed() => tracing::info!(%peer, "closed the connection without a response (fault: drop)"),
+            }
+        });
+    }
+}
+
+async fn health(State(state): State<Arc<MinerState>>) -> Json<HealthResponse> {
+    Json(HealthResponse {
+        status: "ok".to_owned(),
+        miner_pubkey: state.pubkey,
+        models: state.registry.ids(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+async fn models(State(state): State<Arc<MinerState>>) -> Json<ModelsResponse> {
+    Json(ModelsResponse {
+        models: state.registry.info(),
+    })
+}
+
+fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn saturating_u32(value: u128) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// A 200 whose body is not a valid response: truncated JSON, as a crashing
+/// or corrupted miner might send.
+fn garbage_response(request: &InferRequest) -> Response {
+    let body = format!(
+        "{{\"job_id\":\"{}\",\"output\":{{\"shape\":[\u{0}",
+        request.job_id
+    );
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn infer(
+    State(state): State<Arc<MinerState>>,
+    Extension(connection): Extension<ConnectionControl>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle_infer(&state, &connection, body).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::info!(status = error.status.as_u16(), code = error.code, message = %error.message, "request refused");
+            error.into_response()
+        }
+    }
+}
+
+async fn handle_infer(
+    state: &MinerState,
+    connection: &ConnectionControl,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("request body exceeds {} bytes", state.max_body_bytes),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                rejection.body_text(),
+            )
+        }
+    })?;
+    let request: InferRequest = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("invalid request: {error}"),
+        )
+    })?;
+
+    if !state.registry.serves(&request.model_id) {
+        let served: Vec<String> = state
+            .registry
+            .ids()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_model",
+            format!(
+                "this miner does not serve {:?}; it serves {}",
+                request.model_id.as_str(),
+                served.join(", ")
+            ),
+        ));
+    }
+    let input_hash = request.computed_input_hash();
+    if let Some(claimed) = request.input_hash {
+        if claimed != input_hash {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "input_hash_mismatch",
+                format!("sha256(input) is {input_hash}, the request says {claimed}"),
+            ));
+        }
+    }
+    if let Some(deadline) = request.deadline_unix_ms {
+        let now = unix_now_ms();
+        if now >= deadline {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "deadline_exceeded",
+                format!("deadline {deadline} ms passed {} ms ago", now - deadline),
+            ));
+        }
+    }
+
+    let misbehaviour = state.faults.next();
+    match misbehaviour {
+        Some(Misbehaviour::Drop) => {
+            connection.close_without_response();
+            // The connection task drops this future along with the socket.
+            return Ok(std::future::pending::<Response>().await);
+        }
+        Some(Misbehaviour::Garbage) => {
+            tracing::info!(job = %request.job_id, "answering with garbage (fault)");
+            return Ok(garbage_response(&request));
+        }
+        _ => {}
+    }
+
+    let response = run_job(
+        state,
+        &request,
+        input_hash,
+        misbehaviour == Some(Misbehaviour::Wrong),
+    )
+    .await?;
+    if let Some(Misbehaviour::Slow(delay)) = misbehaviour {
+        tracing::info!(job = %request.job_id, delay_ms = delay.as_millis() as u64, "answering late (fault)");
+        tokio::time::sleep(delay).await;
+    }
+    tracing::info!(
+        job = %request.job_id,
+        model = %request.model_id,
+        output_hash = %response.output_hash,
+        load_ms = response.load_time_ms,
+        inference_us = response.inference_time_us,
+        "answered"
+    );
+    Ok(Json(response).into_response())
+}
+
+async fn run_job(
+    state: &MinerState,
+    request: &InferRequest,
+    input_hash: Digest32,
+    perturb: bool,
+) -> Result<InferResponse, ApiError> {
+    let unavailable = |error: crate::models::ModelError| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "model_unavailable",
+            error.to_string(),
+        )
+    };
+    let (model, load_time) = state
+        .registry
+        .ready(&request.model_id)
+        .await
+        .map_err(unavailable)?;
+
+    let input = request.input.clone();
+    let (output, inference_time) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        model.run(&input).map(|output| (output, started.elapsed()))
+    })
+    .await
+    .map_err(|error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            error.to_string(),
+        )
+    })?
+    .map_err(|error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "inference_failed",
+            error.to_string(),
+        )
+    })?;
+
+    let rounding_failed = |error: crate::repro::QuantizeError| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "inference_failed",
+            error.to_string(),
+        )
+    };
+    let mut tensor = OutputTensor::from_f32(&output.embedding).map_err(rounding_failed)?;
+    if perturb {
+        tracing::info!(job = %request.job_id, "perturbing the output (fault: wrong)");
+        if let Some(first) = tensor.data.first_mut() {
+            *first = first.saturating_add(WRONG_OUTPUT_SHIFT_QUANTA);
+        }
+    }
+    let probes =
+        api::probes_for(&output.hidden, &request.job_id, &state.pubkey).map_err(rounding_failed)?;
+
+    Ok(UnsignedResponse {
+        job_id: request.job_id,
+        model_id: request.model_id.clone(),
+        input_hash,
+        output: tensor,
+        probes,
+        load_time_ms: saturating_u32(load_time.as_millis()),
+        inference_time_us: saturating_u32(inference_time.as_micros()),
+    }
+    .sign(&state.signing_key))
+}
