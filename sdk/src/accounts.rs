@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
-use verdict::state::{Committee, Config, Delegation, Job, Node, TimeoutReport, UnbondTicket};
+use verdict::state::{Committee, Config, Delegation, Dispute, Job, Node, SlashRecord, TimeoutReport, UnbondTicket, Vote};
 
 use crate::SdkError;
 
@@ -25,6 +25,9 @@ pub enum VerdictAccount {
     Committee(Box<Committee>),
     Job(Box<Job>),
     TimeoutReport(TimeoutReport),
+    Dispute(Box<Dispute>),
+    Vote(Vote),
+    SlashRecord(SlashRecord),
 }
 
 impl VerdictAccount {
@@ -45,6 +48,12 @@ impl VerdictAccount {
             decode(address, data).map(|a| Self::Job(Box::new(a)))
         } else if of(TimeoutReport::DISCRIMINATOR) {
             decode(address, data).map(Self::TimeoutReport)
+        } else if of(Dispute::DISCRIMINATOR) {
+            decode(address, data).map(|a| Self::Dispute(Box::new(a)))
+        } else if of(Vote::DISCRIMINATOR) {
+            decode(address, data).map(Self::Vote)
+        } else if of(SlashRecord::DISCRIMINATOR) {
+            decode(address, data).map(Self::SlashRecord)
         } else {
             return None;
         })

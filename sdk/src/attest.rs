@@ -7,10 +7,10 @@ use anchor_lang::solana_program::instruction::Instruction;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::attestation::{
-    message, AssignBody, AttestationKind, CompleteBody, CompletionReport, FailBody, RejectBody, SettleBody, TrialBody,
-    ValidatorTimeoutBody, ED25519_PROGRAM_ID,
+    message, AssignBody, AttestationKind, CompleteBody, CompletionReport, FailBody, RejectBody, SettleBody, SlashBody,
+    TrialBody, ValidatorTimeoutBody, ED25519_PROGRAM_ID,
 };
-use verdict::state::FailReason;
+use verdict::state::{FailReason, Offense};
 
 pub use verdict::attestation::{AttestationKind as Kind, CompletionReport as Report};
 
@@ -55,6 +55,11 @@ pub fn trial_message(epoch: u64, miner: &Pubkey, passed: bool, trial: u8) -> Vec
 
 pub fn validator_timeout_message(epoch: u64, validator: &Pubkey, job: &Pubkey) -> Vec<u8> {
     message(AttestationKind::ValidatorTimeout, epoch, validator, &ValidatorTimeoutBody { job: *job })
+}
+
+/// `epoch` is the Verdict epoch (unix time / epoch length) of the slash.
+pub fn slash_message(committee_epoch: u64, node: &Pubkey, offense: Offense, evidence_hash: [u8; 32], epoch: u64) -> Vec<u8> {
+    message(AttestationKind::Slash, committee_epoch, node, &SlashBody { offense, evidence_hash, epoch })
 }
 
 /// Signs `message` with a member's signing key.

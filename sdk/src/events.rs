@@ -56,6 +56,14 @@ events!(
     RewardsCompounded,
     BoostClaimed,
     RewardPoolFunded,
+    NodeSlashed,
+    SlashForgiven,
+    DisputeOpened,
+    VoteCommitted,
+    VoteRevealed,
+    DisputeResolved,
+    NodeLiquidated,
+    DisputeRewardClaimed,
 );
 
 /// Every Verdict event in `logs`, in order. Only lines logged while the

@@ -7,7 +7,8 @@ use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 use verdict::accounts as acc;
 use verdict::instruction as ix;
 use verdict::attestation::CompletionReport;
-use verdict::state::{FailReason, ModelId, ProtocolParams, RiskLevel, SlashingTable};
+use verdict::state::{FailReason, ModelId, Offense, ProtocolParams, RiskLevel, SlashingTable};
+use verdict::LiquidationTarget;
 use verdict::{RegisterNodeArgs, SubmitJobArgs, UpdateNodeArgs};
 
 use crate::pda;
@@ -421,6 +422,115 @@ pub fn fund_reward_pool(funder: &Pubkey, funder_tokens: &Pubkey, amount: u64) ->
     )
 }
 
+/// `authority`: the governance authority when it slashes; `None` when a
+/// committee attestation (or a low success rate, for downtime) authorizes it.
+pub fn slash_node(payer: &Pubkey, authority: Option<Pubkey>, node: &Pubkey, offense: Offense, evidence_hash: [u8; 32]) -> Instruction {
+    build(
+        acc::SlashNode {
+            payer: *payer,
+            authority,
+            config: pda::config(),
+            committee: pda::committee(),
+            node: *node,
+            record: pda::slash_record(node, &evidence_hash),
+            instructions: INSTRUCTIONS_SYSVAR,
+            system_program: SYSTEM_PROGRAM,
+        },
+        ix::SlashNode { offense, evidence_hash },
+    )
+}
+
+pub fn open_dispute(operator: &Pubkey, operator_tokens: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        acc::OpenDispute {
+            operator: *operator,
+            config: pda::config(),
+            challenger: pda::node(operator),
+            job: *job,
+            dispute: pda::dispute(job),
+            operator_tokens: *operator_tokens,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+            system_program: SYSTEM_PROGRAM,
+        },
+        ix::OpenDispute {},
+    )
+}
+
+/// `commitment` = `verdict::state::vote_commitment(result, salt, voter node)`.
+pub fn commit_vote(operator: &Pubkey, dispute: &Pubkey, commitment: [u8; 32]) -> Instruction {
+    let voter = pda::node(operator);
+    build(
+        acc::CommitVote {
+            operator: *operator,
+            config: pda::config(),
+            voter,
+            dispute: *dispute,
+            vote: pda::vote(dispute, &voter),
+            system_program: SYSTEM_PROGRAM,
+        },
+        ix::CommitVote { commitment },
+    )
+}
+
+pub fn reveal_vote(operator: &Pubkey, dispute: &Pubkey, result: [u8; 32], salt: [u8; 32]) -> Instruction {
+    let voter = pda::node(operator);
+    build(
+        acc::RevealVote { operator: *operator, voter, dispute: *dispute, vote: pda::vote(dispute, &voter) },
+        ix::RevealVote { result, salt },
+    )
+}
+
+pub fn resolve_dispute(job: &Pubkey, refund_account: &Pubkey, challenger_tokens: &Pubkey) -> Instruction {
+    build(
+        acc::ResolveDispute {
+            config: pda::config(),
+            dispute: pda::dispute(job),
+            job: *job,
+            escrow: pda::escrow(job),
+            refund_account: *refund_account,
+            challenger_tokens: *challenger_tokens,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::ResolveDispute {},
+    )
+}
+
+/// `refund_account`: the client's, for the miner of an already paid job.
+pub fn liquidate(dispute: &Pubkey, node: &Pubkey, target: LiquidationTarget, refund_account: Option<Pubkey>) -> Instruction {
+    let vote = (target == LiquidationTarget::Voter).then(|| pda::vote(dispute, node));
+    build(
+        acc::Liquidate {
+            config: pda::config(),
+            dispute: *dispute,
+            node: *node,
+            vote,
+            refund_account,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::Liquidate { target },
+    )
+}
+
+pub fn claim_dispute_reward(operator: &Pubkey, dispute: &Pubkey, operator_tokens: &Pubkey) -> Instruction {
+    let voter = pda::node(operator);
+    build(
+        acc::ClaimDisputeReward {
+            operator: *operator,
+            config: pda::config(),
+            voter,
+            dispute: *dispute,
+            vote: pda::vote(dispute, &voter),
+            operator_tokens: *operator_tokens,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::ClaimDisputeReward {},
+    )
+}
+
 /// Name of the Verdict instruction encoded in `data`, from its discriminator.
 pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
     const NAMES: &[(&[u8], &str)] = &[
@@ -455,6 +565,13 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
         (ix::CompoundRewards::DISCRIMINATOR, "compound_rewards"),
         (ix::ClaimBoost::DISCRIMINATOR, "claim_boost"),
         (ix::FundRewardPool::DISCRIMINATOR, "fund_reward_pool"),
+        (ix::SlashNode::DISCRIMINATOR, "slash_node"),
+        (ix::OpenDispute::DISCRIMINATOR, "open_dispute"),
+        (ix::CommitVote::DISCRIMINATOR, "commit_vote"),
+        (ix::RevealVote::DISCRIMINATOR, "reveal_vote"),
+        (ix::ResolveDispute::DISCRIMINATOR, "resolve_dispute"),
+        (ix::Liquidate::DISCRIMINATOR, "liquidate"),
+        (ix::ClaimDisputeReward::DISCRIMINATOR, "claim_dispute_reward"),
     ];
     NAMES.iter().find(|(d, _)| data.starts_with(d)).map(|(_, n)| *n)
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
-use verdict::state::{Config, Delegation, Job, Node, UnbondTicket};
+use verdict::state::{Config, Delegation, Dispute, DisputeStatus, Job, Node, UnbondTicket};
 
 use crate::accounts::VerdictAccount;
 
@@ -18,6 +18,7 @@ pub struct Snapshot {
     pub delegations: BTreeMap<Pubkey, Delegation>,
     pub tickets: BTreeMap<Pubkey, UnbondTicket>,
     pub jobs: BTreeMap<Pubkey, Job>,
+    pub disputes: BTreeMap<Pubkey, Dispute>,
     /// Token balances of per-account vaults (job escrows, node vaults), by
     /// vault address; fill with [`Snapshot::vaults`] addresses.
     pub token_balances: BTreeMap<Pubkey, u64>,
@@ -45,6 +46,9 @@ impl Snapshot {
                 }
                 Some(Ok(VerdictAccount::Job(j))) => {
                     s.jobs.insert(address, *j);
+                }
+                Some(Ok(VerdictAccount::Dispute(d))) => {
+                    s.disputes.insert(address, *d);
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e),
@@ -74,7 +78,11 @@ pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
         return Err(vec!["accounts exist but the Config does not".into()]);
     };
     let t = &config.totals;
-    let vault_total = t.self_stake as u128 + t.delegated as u128 + t.unbonding as u128 + t.reward_pool as u128;
+    let vault_total = t.self_stake as u128
+        + t.delegated as u128
+        + t.unbonding as u128
+        + t.reward_pool as u128
+        + t.disputes as u128;
     expect(&mut violations, "stake vault balance vs Config totals", s.stake_vault_balance as u128, vault_total);
 
     let sum = |f: fn(&Node) -> u64| s.nodes.values().map(|n| f(n) as u128).sum::<u128>();
@@ -107,6 +115,13 @@ pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
         let escrow = s.token_balances.get(&crate::pda::escrow(address)).copied().unwrap_or(0);
         expect(&mut violations, &format!("job {address} escrow vs what it owes ({:?})", job.status), escrow as u128, job.owed() as u128);
     }
+    // Disputes hold their open bond, then their voters' pool.
+    let held: u128 = s
+        .disputes
+        .values()
+        .map(|d| d.pool as u128 + if d.status == DisputeStatus::Voting { d.bond as u128 } else { 0 })
+        .sum();
+    expect(&mut violations, "Config disputes vs bonds and pools held", t.disputes as u128, held);
     for (address, d) in &s.delegations {
         if !s.nodes.contains_key(&d.node) {
             violations.push(format!("delegation {address} points at a missing node"));
@@ -178,6 +193,11 @@ mod tests {
             attestations_signed: 0,
             attestations_missed: 0,
             vault_bump: 255,
+            active_since: 0,
+            slash_epoch: 0,
+            slashed_this_epoch: 0,
+            was_tier1: false,
+            downtime_grace_used: false,
         }
     }
 
@@ -185,7 +205,7 @@ mod tests {
     /// one staker, 30 unbonding behind one ticket, 7 in the reward pool.
     fn consistent() -> (Snapshot, Pubkey) {
         let node_key = Pubkey::new_unique();
-        let totals = StakeTotals { self_stake: 100, delegated: 50, unbonding: 30, reward_pool: 7 };
+        let totals = StakeTotals { self_stake: 100, delegated: 50, unbonding: 30, reward_pool: 7, disputes: 0 };
         let mut s = Snapshot { config: Some(config(totals, 1, 1)), stake_vault_balance: 187, ..Default::default() };
         s.nodes.insert(
             node_key,

@@ -2,8 +2,8 @@
 
 use anchor_lang::prelude::Pubkey;
 use verdict::constants::{
-    COMMITTEE_SEED, CONFIG_SEED, DELEGATION_SEED, ESCROW_SEED, JOB_SEED, NODE_SEED, NODE_VAULT_SEED, STAKE_VAULT_SEED,
-    TIMEOUT_REPORT_SEED, UNBOND_SEED,
+    COMMITTEE_SEED, CONFIG_SEED, DELEGATION_SEED, DISPUTE_SEED, ESCROW_SEED, JOB_SEED, NODE_SEED, NODE_VAULT_SEED,
+    SLASH_SEED, STAKE_VAULT_SEED, TIMEOUT_REPORT_SEED, UNBOND_SEED, VOTE_SEED,
 };
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
@@ -48,6 +48,18 @@ pub fn escrow(job: &Pubkey) -> Pubkey {
 
 pub fn timeout_report(validator: &Pubkey, job: &Pubkey) -> Pubkey {
     find(&[TIMEOUT_REPORT_SEED, validator.as_ref(), job.as_ref()])
+}
+
+pub fn dispute(job: &Pubkey) -> Pubkey {
+    find(&[DISPUTE_SEED, job.as_ref()])
+}
+
+pub fn vote(dispute: &Pubkey, voter_node: &Pubkey) -> Pubkey {
+    find(&[VOTE_SEED, dispute.as_ref(), voter_node.as_ref()])
+}
+
+pub fn slash_record(node: &Pubkey, evidence_hash: &[u8; 32]) -> Pubkey {
+    find(&[SLASH_SEED, node.as_ref(), evidence_hash.as_ref()])
 }
 
 /// ProgramData account of the program when deployed upgradeable.

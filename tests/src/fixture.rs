@@ -61,6 +61,15 @@ impl NodeHandle {
     pub fn operator_pubkey(&self) -> Pubkey {
         self.operator.pubkey()
     }
+
+    /// A second handle on the same node and keys.
+    pub fn duplicate(&self) -> NodeHandle {
+        NodeHandle {
+            operator: User { keypair: self.operator.keypair.insecure_clone(), tokens: self.operator.tokens },
+            signing_key: self.signing_key.insecure_clone(),
+            node: self.node,
+        }
+    }
 }
 
 /// The model every test miner serves.

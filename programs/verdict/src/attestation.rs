@@ -98,6 +98,15 @@ pub struct ValidatorTimeoutBody {
     pub job: Pubkey,
 }
 
+/// Subject: the node to slash. `epoch` is the Verdict epoch (the slashing
+/// cap's unit), so an attestation cannot be replayed in a later epoch.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlashBody {
+    pub offense: crate::state::Offense,
+    pub evidence_hash: [u8; 32],
+    pub epoch: u64,
+}
+
 /// The exact bytes the committee signs.
 pub fn message<B: AnchorSerialize>(kind: AttestationKind, epoch: u64, subject: &Pubkey, body: &B) -> Vec<u8> {
     let mut m = Vec::with_capacity(16 + 32 + 1 + 8 + 32 + 96);

@@ -46,6 +46,17 @@ pub const JOB_SEED: &[u8] = b"job";
 pub const ESCROW_SEED: &[u8] = b"escrow";
 /// PDA seed of a [`crate::state::TimeoutReport`]: `[TIMEOUT_REPORT_SEED, validator, job]`.
 pub const TIMEOUT_REPORT_SEED: &[u8] = b"timeout";
+/// PDA seed of a [`crate::state::Dispute`]: `[DISPUTE_SEED, job]`.
+pub const DISPUTE_SEED: &[u8] = b"dispute";
+/// PDA seed of a [`crate::state::Vote`]: `[VOTE_SEED, dispute, voter node]`.
+pub const VOTE_SEED: &[u8] = b"vote";
+/// PDA seed of a [`crate::state::SlashRecord`]: `[SLASH_SEED, node, evidence hash]`.
+pub const SLASH_SEED: &[u8] = b"slash";
+/// Distinct results a dispute's tally keeps (further ones count as "other").
+pub const MAX_DISPUTE_RESULTS: usize = 8;
+/// Validator score lost per slash, and per overturned outcome signed.
+pub const SLASH_SCORE_PENALTY: i16 = -20;
+pub const APPROVE_INVALID_SCORE_PENALTY: i16 = -2;
 /// PDA seed of a node's reward vault (delegators' pending rewards): `[NODE_VAULT_SEED, node]`.
 pub const NODE_VAULT_SEED: &[u8] = b"node_vault";
 

@@ -110,4 +110,36 @@ pub enum VerdictError {
     NotAMember,
     #[msg("the node has no role for this")]
     WrongRole,
+    #[msg("a dispute over this job is open")]
+    DisputeOpen,
+    #[msg("slashing needs the governance authority, a committee quorum, or (downtime) a success rate below the threshold")]
+    SlashNotAuthorized,
+    #[msg("this node's slashing cap for the epoch is reached")]
+    SlashCapReached,
+    #[msg("the node holds no stake to slash")]
+    NothingToSlash,
+    #[msg("the job cannot be challenged (not solved, or its challenge window is over)")]
+    NotChallengeable,
+    #[msg("the challenger must be an active, staked node")]
+    ChallengerNotActive,
+    #[msg("the voter was not active and staked when the dispute opened")]
+    NotEligibleVoter,
+    #[msg("the dispute is not in its commit phase")]
+    NotCommitPhase,
+    #[msg("the dispute is not in its reveal phase")]
+    NotRevealPhase,
+    #[msg("the revealed result and salt do not match the commitment")]
+    RevealMismatch,
+    #[msg("this vote was already revealed")]
+    AlreadyRevealed,
+    #[msg("the vote is not over yet")]
+    VoteNotOver,
+    #[msg("the dispute is not in a state that allows this")]
+    InvalidDisputeState,
+    #[msg("this node is not to be liquidated by this dispute")]
+    NotLiquidatable,
+    #[msg("liquidations are still pending")]
+    LiquidationsPending,
+    #[msg("only correct, unpaid voters can claim")]
+    NoRewardDue,
 }

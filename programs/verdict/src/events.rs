@@ -292,3 +292,81 @@ pub struct RewardPoolFunded {
     pub amount: u64,
     pub reward_pool: u64,
 }
+
+/// Enough for delegators to see the drop: what each pool lost and its
+/// value afterwards.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSlashed {
+    pub node: Pubkey,
+    pub offense: crate::state::Offense,
+    pub amount: u64,
+    pub from_self_stake: u64,
+    pub from_delegation: u64,
+    pub from_unbonding: u64,
+    pub delegation_pool_amount: u64,
+    pub delegation_pool_shares: u64,
+    pub validator_score: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlashForgiven {
+    pub node: Pubkey,
+    pub offense: crate::state::Offense,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisputeOpened {
+    pub dispute: Pubkey,
+    pub job: Pubkey,
+    pub challenger: Pubkey,
+    pub bond: u64,
+    pub active_snapshot: u64,
+    pub commit_end: i64,
+    pub reveal_end: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoteCommitted {
+    pub dispute: Pubkey,
+    pub voter: Pubkey,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoteRevealed {
+    pub dispute: Pubkey,
+    pub voter: Pubkey,
+    pub result: [u8; 32],
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisputeResolved {
+    pub dispute: Pubkey,
+    pub status: crate::state::DisputeStatus,
+    pub result: [u8; 32],
+    pub n: u32,
+    pub m: u32,
+    pub pending_liquidations: u32,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLiquidated {
+    pub dispute: Pubkey,
+    pub node: Pubkey,
+    pub amount: u64,
+    pub client_refund: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisputeRewardClaimed {
+    pub dispute: Pubkey,
+    pub voter: Pubkey,
+    pub amount: u64,
+}

@@ -14,7 +14,7 @@ pub mod token_ops;
 
 pub use instructions::*;
 use attestation::CompletionReport;
-use state::{FailReason, ProtocolParams, SlashingTable, TicketKind};
+use state::{FailReason, Offense, ProtocolParams, SlashingTable, TicketKind};
 
 declare_id!("VerDWoueCcWruGZZUvEbmMip6iAZDAtK91L2nkps4Q8");
 
@@ -178,5 +178,40 @@ pub mod verdict {
     #[access_control(ctx.accounts.validate(amount))]
     pub fn fund_reward_pool(ctx: Context<FundRewardPool>, amount: u64) -> Result<()> {
         fund_reward_pool::handler(ctx, amount)
+    }
+
+    // Slashing and disputes.
+
+    pub fn slash_node(ctx: Context<SlashNode>, offense: Offense, evidence_hash: [u8; 32]) -> Result<()> {
+        slash_node::handler(ctx, offense, evidence_hash)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn open_dispute(ctx: Context<OpenDispute>) -> Result<()> {
+        open_dispute::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn commit_vote(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
+        commit_vote::handler(ctx, commitment)
+    }
+
+    #[access_control(ctx.accounts.validate(&result, &salt))]
+    pub fn reveal_vote(ctx: Context<RevealVote>, result: [u8; 32], salt: [u8; 32]) -> Result<()> {
+        reveal_vote::handler(ctx, result, salt)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
+        resolve_dispute::handler(ctx)
+    }
+
+    pub fn liquidate(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()> {
+        liquidate::handler(ctx, target)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn claim_dispute_reward(ctx: Context<ClaimDisputeReward>) -> Result<()> {
+        claim_dispute_reward::handler(ctx)
     }
 }

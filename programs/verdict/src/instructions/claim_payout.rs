@@ -43,6 +43,7 @@ impl ClaimPayout<'_> {
         let now = Clock::get()?.unix_timestamp;
         self.config.require_not_paused()?;
         require!(self.job.status == JobStatus::Solved, VerdictError::InvalidJobState);
+        require!(!self.job.dispute_open, VerdictError::DisputeOpen);
         require!(now >= self.job.release_at, VerdictError::PayoutNotReleased);
         Ok(())
     }

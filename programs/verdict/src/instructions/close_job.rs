@@ -32,6 +32,7 @@ impl CloseJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         let params = &self.config.params;
         require!(self.job.is_final() && self.escrow.amount == 0, VerdictError::JobNotFinished);
+        require!(!self.job.dispute_open, VerdictError::DisputeOpen);
         if self.job.status == JobStatus::Paid {
             // A paid job can still be challenged until its window ends.
             let window = (params.challenge_window_epochs as i64)

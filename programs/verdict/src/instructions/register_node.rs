@@ -85,6 +85,11 @@ pub fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()>
         attestations_signed: 0,
         attestations_missed: 0,
         vault_bump: ctx.bumps.node_vault,
+        active_since: 0,
+        slash_epoch: 0,
+        slashed_this_epoch: 0,
+        was_tier1: false,
+        downtime_grace_used: false,
     });
     node.set_models(&args.models)?;
     config.nodes_registered = add(config.nodes_registered, 1)?;

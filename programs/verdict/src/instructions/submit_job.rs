@@ -105,6 +105,7 @@ pub fn handler(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
         committee_epoch: 0,
         signers: Default::default(),
         signer_count: 0,
+        dispute_open: false,
         bump: ctx.bumps.job,
         escrow_bump: ctx.bumps.escrow,
     });

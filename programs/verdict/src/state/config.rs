@@ -41,6 +41,8 @@ pub struct StakeTotals {
     pub unbonding: u64,
     /// Slashed tokens, rounding dust and forfeits, paid out as reward boosts.
     pub reward_pool: u64,
+    /// Held for disputes: open bonds and liquidated stake owed to correct voters.
+    pub disputes: u64,
 }
 
 impl StakeTotals {
@@ -49,7 +51,8 @@ impl StakeTotals {
         self.self_stake
             .checked_add(self.delegated)?
             .checked_add(self.unbonding)?
-            .checked_add(self.reward_pool)
+            .checked_add(self.reward_pool)?
+            .checked_add(self.disputes)
     }
 }
 

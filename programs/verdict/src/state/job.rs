@@ -86,6 +86,8 @@ pub struct Job {
     pub committee_epoch: u64,
     pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
     pub signer_count: u8,
+    /// A dispute over this job's outcome is being voted on: no payout meanwhile.
+    pub dispute_open: bool,
     pub bump: u8,
     pub escrow_bump: u8,
 }

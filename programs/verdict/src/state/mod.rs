@@ -3,21 +3,25 @@
 pub mod committee;
 pub mod config;
 pub mod delegation;
+pub mod dispute;
 pub mod job;
 pub mod node;
 pub mod params;
 pub mod reputation;
 pub mod share_pool;
+pub mod slash_record;
 pub mod timeout_report;
 pub mod unbond_ticket;
 
 pub use committee::*;
 pub use config::*;
 pub use delegation::*;
+pub use dispute::*;
 pub use job::*;
 pub use node::*;
 pub use params::*;
 pub use reputation::*;
 pub use share_pool::*;
+pub use slash_record::*;
 pub use timeout_report::*;
 pub use unbond_ticket::*;

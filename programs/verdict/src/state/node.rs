@@ -77,6 +77,28 @@ pub struct Node {
     pub attestations_signed: u64,
     pub attestations_missed: u64,
     pub vault_bump: u8,
+    /// When the node last became active (votes need it before a dispute opened).
+    pub active_since: i64,
+    /// Verdict epoch of the last slash, and what slashes took in it (the cap).
+    pub slash_epoch: u64,
+    pub slashed_this_epoch: u64,
+    /// Has been Tier 1: its first downtime offense is forgiven once.
+    pub was_tier1: bool,
+    pub downtime_grace_used: bool,
+}
+
+/// Where a slash's tokens came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlashBreakdown {
+    pub self_stake: u64,
+    pub delegation: u64,
+    pub unbonding: u64,
+}
+
+impl SlashBreakdown {
+    pub fn total(&self) -> u64 {
+        self.self_stake + self.delegation + self.unbonding
+    }
 }
 
 impl Node {
@@ -144,6 +166,9 @@ impl Node {
         let before = Activity { active: self.counted_active, validator: self.counted_validator };
         let after = self.activity(&config.params);
         config.record_activity(before, after)?;
+        if after.active && !before.active {
+            self.active_since = Clock::get()?.unix_timestamp;
+        }
         self.counted_active = after.active;
         self.counted_validator = after.validator;
         Ok(after)
@@ -172,6 +197,50 @@ impl Node {
     pub fn record_outcome(&mut self, outcome: JobOutcome, now: i64, params: &ProtocolParams) {
         self.reputation.apply_decay(now, params);
         self.reputation.record(outcome, params);
+        if self.reputation.tier(params) == 1 {
+            self.was_tier1 = true;
+        }
+    }
+
+    /// Takes `amount` from self stake, the delegation pool and the unbonding
+    /// pool in proportion to each (delegators and pending tickets lose pro
+    /// rata through their share price). `amount` ≤ the slashable stake.
+    pub fn take_stake(&mut self, amount: u64) -> Result<SlashBreakdown> {
+        let total = self.slashable_stake()?;
+        require!(amount <= total, VerdictError::MathOverflow);
+        if amount == 0 {
+            return Ok(SlashBreakdown::default());
+        }
+        let mut delegation = mul_div_floor(amount, self.delegation.amount, total)?;
+        let mut unbonding = mul_div_floor(amount, self.unbonding.amount, total)?;
+        let mut self_stake = (amount - delegation - unbonding).min(self.self_stake);
+        // Rounding leftovers come from whichever pool still has tokens.
+        let mut rest = amount - delegation - unbonding - self_stake;
+        let extra = rest.min(self.delegation.amount - delegation);
+        delegation += extra;
+        rest -= extra;
+        let extra = rest.min(self.unbonding.amount - unbonding);
+        unbonding += extra;
+        rest -= extra;
+        self_stake += rest.min(self.self_stake - self_stake);
+        self.self_stake -= self_stake;
+        self.delegation.take(delegation)?;
+        self.unbonding.take(unbonding)?;
+        Ok(SlashBreakdown { self_stake, delegation, unbonding })
+    }
+
+    /// Applies the per-epoch cap: how much of `wanted` may still be taken in
+    /// `epoch`, and books it.
+    pub fn capped_slash(&mut self, wanted: u64, epoch: u64, cap_bps: u16) -> Result<u64> {
+        if self.slash_epoch != epoch {
+            self.slash_epoch = epoch;
+            self.slashed_this_epoch = 0;
+        }
+        let base = add(self.slashable_stake()?, self.slashed_this_epoch)?;
+        let cap = apply_bps(base, cap_bps)?;
+        let allowed = wanted.min(cap.saturating_sub(self.slashed_this_epoch));
+        self.slashed_this_epoch = add(self.slashed_this_epoch, allowed)?;
+        Ok(allowed)
     }
 
     /// When a payout earned now is released, by the miner's reputation.

@@ -1,0 +1,74 @@
+//! `claim_dispute_reward`: once every liquidation of a decided dispute is
+//! done, each correct voter claims an equal share of its pool. Unrevealed
+//! commits earn nothing and lose nothing.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::{CONFIG_SEED, NODE_SEED, VOTE_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, DisputeRewardClaimed};
+use crate::math::sub;
+use crate::state::{Config, Dispute, DisputeStatus, Node, Vote};
+use crate::token_ops;
+
+#[derive(Accounts)]
+pub struct ClaimDisputeReward<'info> {
+    pub operator: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        seeds = [NODE_SEED, operator.key().as_ref()],
+        bump = voter.bump,
+        has_one = operator @ VerdictError::Unauthorized,
+    )]
+    pub voter: Box<Account<'info, Node>>,
+    #[account(mut)]
+    pub dispute: Box<Account<'info, Dispute>>,
+    #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()], bump = vote.bump)]
+    pub vote: Box<Account<'info, Vote>>,
+    #[account(
+        mut,
+        constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongDestination,
+        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+    )]
+    pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl ClaimDisputeReward<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let d = &self.dispute;
+        require!(
+            matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned),
+            VerdictError::InvalidDisputeState
+        );
+        require!(d.pending_liquidations == 0, VerdictError::LiquidationsPending);
+        let v = &self.vote;
+        require!(v.revealed && v.result == d.result && !v.claimed, VerdictError::NoRewardDue);
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<ClaimDisputeReward>) -> Result<()> {
+    let a = &mut *ctx.accounts;
+    let amount = a.dispute.reward_per_voter;
+    a.vote.claimed = true;
+    a.dispute.claims += 1;
+    a.dispute.pool = sub(a.dispute.pool, amount)?;
+    let config = &mut a.config;
+    config.totals.disputes = sub(config.totals.disputes, amount)?;
+    let seeds = config.signer_seeds();
+    token_ops::pay_out(
+        &a.token_program,
+        &a.stake_vault.to_account_info(),
+        &a.operator_tokens.to_account_info(),
+        &config.to_account_info(),
+        &seeds,
+        amount,
+    )?;
+    emit_event(&DisputeRewardClaimed { dispute: a.dispute.key(), voter: a.voter.key(), amount });
+    Ok(())
+}
