@@ -376,7 +376,12 @@ impl Fixture {
 
     pub async fn claim(&mut self, job: &Pubkey, miner: &NodeHandle) -> TxResult {
         let j = self.job(job).await;
-        let ix = ix::claim_payout(job, &miner.node, &miner.operator.tokens, &j.refund_account);
+        self.claim_raw(job, miner, &j.refund_account).await
+    }
+
+    /// `claim_payout` without reading the job first (it may be gone).
+    pub async fn claim_raw(&mut self, job: &Pubkey, miner: &NodeHandle, refund_account: &Pubkey) -> TxResult {
+        let ix = ix::claim_payout(job, &miner.node, &miner.operator.tokens, refund_account);
         self.send(&[ix], &[]).await
     }
 
