@@ -59,3 +59,15 @@ pub fn pay_from_escrow<'info>(
 ) -> Result<()> {
     job.with_signer(|seeds| pay_out(token_program, escrow, to, job_info, seeds, amount))
 }
+
+/// Pays `amount` out of the stake vault, signed by the Config PDA.
+pub fn pay_from_stake_vault<'info>(
+    token_program: &Program<'info, Token>,
+    stake_vault: &Account<'info, TokenAccount>,
+    to: &AccountInfo<'info>,
+    config: &Account<'info, crate::state::Config>,
+    amount: u64,
+) -> Result<()> {
+    let seeds = config.signer_seeds();
+    pay_out(token_program, &stake_vault.to_account_info(), to, &config.to_account_info(), &seeds, amount)
+}

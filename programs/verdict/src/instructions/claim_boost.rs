@@ -43,13 +43,11 @@ pub fn handler(ctx: Context<ClaimBoost>) -> Result<()> {
     let config = &mut a.config;
     config.totals.reward_pool = sub(config.totals.reward_pool, paid)?;
     config.totals.delegated = add(config.totals.delegated, split.delegators)?;
-    let seeds = config.signer_seeds();
-    token_ops::pay_out(
+    token_ops::pay_from_stake_vault(
         &a.token_program,
-        &a.stake_vault.to_account_info(),
+        &a.stake_vault,
         &a.operator_tokens.to_account_info(),
-        &config.to_account_info(),
-        &seeds,
+        config,
         split.operator,
     )?;
     let node = &mut a.node;

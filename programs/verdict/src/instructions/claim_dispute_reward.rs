@@ -60,15 +60,7 @@ pub fn handler(ctx: Context<ClaimDisputeReward>) -> Result<()> {
     a.dispute.pool = sub(a.dispute.pool, amount)?;
     let config = &mut a.config;
     config.totals.disputes = sub(config.totals.disputes, amount)?;
-    let seeds = config.signer_seeds();
-    token_ops::pay_out(
-        &a.token_program,
-        &a.stake_vault.to_account_info(),
-        &a.operator_tokens.to_account_info(),
-        &config.to_account_info(),
-        &seeds,
-        amount,
-    )?;
+    token_ops::pay_from_stake_vault(&a.token_program, &a.stake_vault, &a.operator_tokens.to_account_info(), config, amount)?;
     emit_event(&DisputeRewardClaimed { dispute: a.dispute.key(), voter: a.voter.key(), amount });
     Ok(())
 }

@@ -119,13 +119,11 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     d.pending_liquidations = sub(d.pending_liquidations as u64, 1)? as u32;
     if client_refund > 0 {
         let refund_account = a.refund_account.as_ref().unwrap();
-        let seeds = a.config.signer_seeds();
-        token_ops::pay_out(
+        token_ops::pay_from_stake_vault(
             &a.token_program,
-            &a.stake_vault.to_account_info(),
+            &a.stake_vault,
             &refund_account.to_account_info(),
-            &a.config.to_account_info(),
-            &seeds,
+            &a.config,
             client_refund,
         )?;
         a.config.totals.disputes = sub(a.config.totals.disputes, client_refund)?;

@@ -10,7 +10,7 @@ use crate::constants::{CONFIG_SEED, DISPUTE_SEED, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeOpened};
 use crate::math::{add, add_secs};
-use crate::state::{Config, Dispute, DisputeStatus, Job, JobStatus, Node};
+use crate::state::{Config, Dispute, Job, JobStatus, Node};
 use crate::token_ops;
 
 #[derive(Accounts)]
@@ -74,38 +74,19 @@ pub fn handler(ctx: Context<OpenDispute>) -> Result<()> {
     let reveal_end = add_secs(commit_end, config.params.vote_reveal_secs)?;
     let job = &mut a.job;
     job.dispute_open = true;
-    a.dispute.set_inner(Dispute {
-        job: job.key(),
-        challenger: a.challenger.key(),
-        challenger_operator: a.operator.key(),
+    a.dispute.set_inner(Dispute::open(
+        job.key(),
+        a.challenger.key(),
+        a.operator.key(),
         bond,
-        miner: job.miner,
-        original_output: job.output_hash,
-        opened_at: clock.unix_timestamp,
-        opened_slot: clock.slot,
-        commit_end,
-        reveal_end,
-        active_snapshot: config.active_nodes,
-        status: DisputeStatus::Voting,
-        tally: Default::default(),
-        tally_len: 0,
-        untallied_votes: 0,
-        commits: 0,
-        reveals: 0,
-        result: [0; 32],
-        n: 0,
-        m: 0,
-        pending_liquidations: 0,
-        miner_liquidated: false,
-        refund_owed: 0,
-        signers: job.signers,
-        signer_count: job.signer_count,
-        signers_slashed: 0,
-        pool: 0,
-        reward_per_voter: 0,
-        claims: 0,
-        bump: ctx.bumps.dispute,
-    });
+        job.miner,
+        job.output_hash,
+        (clock.unix_timestamp, clock.slot),
+        (commit_end, reveal_end),
+        config.active_nodes,
+        (job.signers, job.signer_count),
+        ctx.bumps.dispute,
+    ));
     emit_event(&DisputeOpened {
         dispute: a.dispute.key(),
         job: job.key(),

@@ -61,13 +61,11 @@ pub fn handler(ctx: Context<ResolveDispute>) -> Result<()> {
     let bond = a.dispute.bond;
     let return_bond = |a: &mut ResolveDispute<'_>| -> Result<()> {
         a.config.totals.disputes = sub(a.config.totals.disputes, bond)?;
-        let seeds = a.config.signer_seeds();
-        token_ops::pay_out(
+        token_ops::pay_from_stake_vault(
             &a.token_program,
-            &a.stake_vault.to_account_info(),
+            &a.stake_vault,
             &a.challenger_tokens.to_account_info(),
-            &a.config.to_account_info(),
-            &seeds,
+            &a.config,
             bond,
         )
     };

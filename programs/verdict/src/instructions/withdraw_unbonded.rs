@@ -48,13 +48,11 @@ pub fn handler(ctx: Context<WithdrawUnbonded>, kind: TicketKind) -> Result<()> {
     let config = &mut accounts.config;
     config.totals.unbonding = sub(config.totals.unbonding, redeemed.value + redeemed.dust)?;
     config.totals.reward_pool = add(config.totals.reward_pool, redeemed.dust)?;
-    let seeds = config.signer_seeds();
-    token_ops::pay_out(
+    token_ops::pay_from_stake_vault(
         &accounts.token_program,
-        &accounts.stake_vault.to_account_info(),
+        &accounts.stake_vault,
         &accounts.destination.to_account_info(),
-        &config.to_account_info(),
-        &seeds,
+        config,
         redeemed.value,
     )?;
     emit_event(&UnbondingWithdrawn {

@@ -79,6 +79,55 @@ pub enum Verdict {
 }
 
 impl Dispute {
+    /// A dispute in its voting phase, with nothing tallied yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        job: Pubkey,
+        challenger: Pubkey,
+        challenger_operator: Pubkey,
+        bond: u64,
+        miner: Pubkey,
+        original_output: [u8; 32],
+        clock: (i64, u64),
+        phases: (i64, i64),
+        active_snapshot: u64,
+        signers: ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8),
+        bump: u8,
+    ) -> Self {
+        Dispute {
+            job,
+            challenger,
+            challenger_operator,
+            bond,
+            miner,
+            original_output,
+            opened_at: clock.0,
+            opened_slot: clock.1,
+            commit_end: phases.0,
+            reveal_end: phases.1,
+            active_snapshot,
+            status: DisputeStatus::Voting,
+            tally: Default::default(),
+            tally_len: 0,
+            untallied_votes: 0,
+            commits: 0,
+            reveals: 0,
+            result: [0; 32],
+            n: 0,
+            m: 0,
+            pending_liquidations: 0,
+            miner_liquidated: false,
+            refund_owed: 0,
+            signers: signers.0,
+            signer_count: signers.1,
+            signers_slashed: 0,
+            pool: 0,
+            reward_per_voter: 0,
+            claims: 0,
+            bump,
+        }
+    }
+
     pub fn tally(&self) -> &[TallyEntry] {
         &self.tally[..self.tally_len as usize]
     }
@@ -171,38 +220,8 @@ mod tests {
     use super::*;
 
     fn dispute(active: u64, votes: &[(u8, u32)]) -> Dispute {
-        let mut d = Dispute {
-            job: Pubkey::default(),
-            challenger: Pubkey::default(),
-            challenger_operator: Pubkey::default(),
-            bond: 0,
-            miner: Pubkey::default(),
-            original_output: [0; 32],
-            opened_at: 0,
-            opened_slot: 0,
-            commit_end: 0,
-            reveal_end: 0,
-            active_snapshot: active,
-            status: DisputeStatus::Voting,
-            tally: Default::default(),
-            tally_len: 0,
-            untallied_votes: 0,
-            commits: 0,
-            reveals: 0,
-            result: [0; 32],
-            n: 0,
-            m: 0,
-            pending_liquidations: 0,
-            miner_liquidated: false,
-            refund_owed: 0,
-            signers: Default::default(),
-            signer_count: 0,
-            signers_slashed: 0,
-            pool: 0,
-            reward_per_voter: 0,
-            claims: 0,
-            bump: 0,
-        };
+        let k = Pubkey::default();
+        let mut d = Dispute::open(k, k, k, 0, k, [0; 32], (0, 0), (0, 0), active, Default::default(), 0);
         for &(result, count) in votes {
             for _ in 0..count {
                 d.count([result; 32]);
