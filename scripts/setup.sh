@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks to build and test Verdict: the system
-# packages the Solana runtime's crates link against. Idempotent and quiet
-# when everything is present.
+# Installs what a fresh machine lacks to build, test and run Verdict: the
+# system packages the Solana runtime's crates link against, the font the
+# report's plots use, and the miner's model (from PyPI). Idempotent and
+# quiet when everything is present.
 set -euo pipefail
 
 missing=()
-for pkg in libssl-dev pkg-config; do
+for pkg in libssl-dev pkg-config fonts-dejavu-core; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -21,7 +21,9 @@ impl std::fmt::Display for ProgramFailure {
 
 impl ProgramFailure {
     /// Reads Anchor's `Error Code: X. Error Number: N. Error Message: M.` log
-    /// line; falls back to the runtime's description.
+    /// line; without one (natively Anchor prints it to stdout, not to the
+    /// log) decodes the runtime's `custom program error: 0x…` as a Verdict
+    /// error; else keeps the runtime's description.
     pub fn from_logs(logs: &[String], fallback: String) -> Self {
         for line in logs {
             if let Some(rest) = line.split("Error Code: ").nth(1) {
@@ -35,7 +37,14 @@ impl ProgramFailure {
                 return ProgramFailure { name, code, message };
             }
         }
-        ProgramFailure { name: None, code: None, message: fallback }
+        let code = fallback
+            .split("custom program error: 0x")
+            .nth(1)
+            .and_then(|hex| u32::from_str_radix(&hex.chars().take_while(|c| c.is_ascii_hexdigit()).collect::<String>(), 16).ok());
+        match code.and_then(verdict::errors::VerdictError::from_code) {
+            Some(e) => ProgramFailure { name: Some(e.name()), code, message: e.to_string() },
+            None => ProgramFailure { name: None, code, message: fallback },
+        }
     }
 }
 
@@ -76,5 +85,7 @@ mod tests {
         assert_eq!(f.message, "self stake would be below the minimum for the node's roles");
         let plain = ProgramFailure::from_logs(&[], "insufficient funds".into());
         assert_eq!(plain.to_string(), "insufficient funds");
+        let coded = ProgramFailure::from_logs(&[], "Error processing Instruction 0: custom program error: 0x1770".into());
+        assert_eq!((coded.name.as_deref(), coded.code), (Some("MathOverflow"), Some(6000)));
     }
 }

@@ -234,7 +234,9 @@ fn bincode_clock(data: &[u8]) -> Result<Clock, ChainError> {
 
 /// Transport trouble (worth another URL) rather than a refusal.
 fn is_transport(e: &ClientError) -> bool {
-    matches!(&*e.kind, ErrorKind::Io(_) | ErrorKind::Reqwest(_) | ErrorKind::Middleware(_))
+    // Some calls wrap a failed connection in a "ForUser" message.
+    e.to_string().contains("error sending request")
+        || matches!(&*e.kind, ErrorKind::Io(_) | ErrorKind::Reqwest(_) | ErrorKind::Middleware(_))
         || matches!(
             &*e.kind,
             ErrorKind::RpcError(RpcError::RpcResponseError { data: RpcResponseErrorData::NodeUnhealthy { .. }, .. })

@@ -143,3 +143,35 @@ pub enum VerdictError {
     #[msg("only correct, unpaid voters can claim")]
     NoRewardDue,
 }
+
+impl VerdictError {
+    /// The last variant: keep it the last one declared.
+    const LAST: VerdictError = VerdictError::NoRewardDue;
+
+    /// The error a custom program error code stands for, so clients can show
+    /// its name and message when the logs do not carry them.
+    pub fn from_code(code: u32) -> Option<Self> {
+        let index = code.checked_sub(anchor_lang::error::ERROR_CODE_OFFSET)?;
+        if index > Self::LAST as u32 {
+            return None;
+        }
+        // SAFETY: `#[error_code]` makes the enum `#[repr(u32)]` with implicit,
+        // contiguous discriminants from 0, and `index` is within them.
+        Some(unsafe { std::mem::transmute::<u32, VerdictError>(index) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_back_to_their_errors() {
+        for e in [VerdictError::MathOverflow, VerdictError::StakeBelowMinimum, VerdictError::NoRewardDue] {
+            let back = VerdictError::from_code(e.into()).unwrap();
+            assert_eq!(back.name(), e.name());
+        }
+        assert!(VerdictError::from_code(VerdictError::LAST as u32 + 6_001).is_none());
+        assert!(VerdictError::from_code(42).is_none());
+    }
+}

@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
-use crate::events::{emit_event, HeartbeatRecorded};
+use crate::events::{emit_event, HeartbeatRecorded, ReputationChanged};
 use crate::state::{Config, Node};
 
 #[derive(Accounts)]
@@ -25,5 +25,7 @@ pub fn handler(ctx: Context<Heartbeat>) -> Result<()> {
     let node = &mut ctx.accounts.node;
     node.reputation.heartbeat(now, &ctx.accounts.config.params);
     emit_event(&HeartbeatRecorded { node: node.key(), trust_bps: node.reputation.trust_bps, at: now });
+    // Decay may have changed trust: the reputation history records it.
+    emit_event(&ReputationChanged::of(node.key(), node, &ctx.accounts.config.params, now));
     Ok(())
 }

@@ -1,0 +1,362 @@
+//! The command-line grammar (clap). Values are parsed into their real types
+//! here, so malformed input stops before any command runs.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anchor_lang::prelude::Pubkey;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
+use verdict::state::{model_id, ModelId, RiskLevel};
+
+use crate::amount::TokenAmount;
+use crate::output::OutputFormat;
+use crate::params::ParamSetting;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "verdict",
+    version,
+    about = "Verdict: stake, delegate, run nodes, submit jobs and read reputation on Solana",
+    long_about = "Verdict: stake, delegate, run nodes, submit jobs and read reputation on Solana.\n\n\
+        Like the solana CLI, it signs with ~/.config/solana/id.json unless -k names another keypair, \
+        and reads json_rpc_url and keypair_path from ~/.config/solana/cli/config.yml when present. \
+        Commands that move tokens ask for confirmation unless --yes is given."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// Cluster: an http(s) URL or a moniker (m, d, t, l = mainnet-beta, devnet, testnet, localhost:8899)
+    #[arg(
+        short = 'u',
+        long = "url",
+        global = true,
+        value_name = "URL_OR_MONIKER"
+    )]
+    pub url: Option<String>,
+    /// Keypair file that signs and pays [default: keypair_path of the solana CLI config, else ~/.config/solana/id.json]
+    #[arg(short = 'k', long = "keypair", global = true, value_name = "KEYPAIR")]
+    pub keypair: Option<PathBuf>,
+    /// solana CLI config file [default: ~/.config/solana/cli/config.yml]
+    #[arg(short = 'C', long = "config", global = true, value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Do not ask before moving tokens (required when stdin is not a terminal)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Protocol configuration (governance)
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Your node: registration, self stake, heartbeat, keys
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Delegate tokens to a node (you share its rewards and its slashing)
+    Delegate(DelegateArgs),
+    /// Start unbonding delegated tokens from a node
+    Undelegate(UndelegateArgs),
+    /// Withdraw delegated tokens whose unbonding period is over
+    WithdrawDelegation(WithdrawArgs),
+    /// Inference jobs: submit, follow, claim the payout, close
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// The validator committee that attests job outcomes
+    #[command(subcommand)]
+    Committee(CommitteeCommand),
+    /// A node's reputation, now or epoch by epoch from the program's events
+    Reputation(ReputationArgs),
+    // `dispute …` and `slash` join here with the dispute issue, each as its
+    // own module under `commands/`.
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Create the Config with the protocol's defaults (the signer becomes the authority)
+    Init {
+        /// Mint of the stake token (9 decimals)
+        #[arg(long, value_parser = parse_pubkey)]
+        mint: Pubkey,
+        /// Override a default: NAME=VALUE (repeatable; names as in `config show`)
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = ParamSetting::parse)]
+        settings: Vec<ParamSetting>,
+    },
+    /// Print the Config: authority, parameters, slashing table, totals
+    Show,
+    /// Change parameters (signed by the authority)
+    Update {
+        /// NAME=VALUE (repeatable); token amounts in tokens, e.g. min_miner_stake=1000
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = ParamSetting::parse)]
+        settings: Vec<ParamSetting>,
+        /// Pause or resume every instruction that moves tokens or stake
+        #[arg(long, value_name = "BOOL")]
+        paused: Option<bool>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    Miner,
+    Validator,
+}
+
+/// Role flags as the program stores them.
+pub fn role_bits(roles: &[Role]) -> u8 {
+    roles.iter().fold(0, |bits, role| {
+        bits | match role {
+            Role::Miner => ROLE_MINER,
+            Role::Validator => ROLE_VALIDATOR,
+        }
+    })
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NodeCommand {
+    /// Register the signer as a node operator
+    Register {
+        /// miner, validator, or both (comma-separated)
+        #[arg(long, value_enum, value_delimiter = ',', required = true)]
+        roles: Vec<Role>,
+        /// A model the node serves (repeatable)
+        #[arg(long = "model", value_name = "MODEL", value_parser = parse_model)]
+        models: Vec<ModelId>,
+        /// Commission on delegators' rewards, in basis points (100 = 1%)
+        #[arg(long, default_value_t = 0)]
+        commission_bps: u16,
+        /// Keypair file of the key the node signs attestations with (it must sign registration)
+        #[arg(long, value_name = "KEYPAIR")]
+        signing_keypair: PathBuf,
+    },
+    /// Change roles, models or commission (unnamed ones stay as they are)
+    Update {
+        #[arg(long, value_enum, value_delimiter = ',')]
+        roles: Option<Vec<Role>>,
+        /// Replaces the model list (repeatable)
+        #[arg(long = "model", value_name = "MODEL", value_parser = parse_model)]
+        models: Vec<ModelId>,
+        #[arg(long)]
+        commission_bps: Option<u16>,
+    },
+    /// Print a node [default: the signer's]
+    Show(NodeSelector),
+    /// Add self stake from your token account
+    Stake {
+        /// Tokens, e.g. 1000 or 1000.5
+        #[arg(value_parser = parse_amount)]
+        amount: TokenAmount,
+        /// Token account to take from [default: your associated token account]
+        #[arg(long, value_parser = parse_pubkey)]
+        from: Option<Pubkey>,
+    },
+    /// Start unbonding self stake (withdraw it after the unbonding period)
+    Unstake {
+        #[arg(value_parser = parse_amount)]
+        amount: TokenAmount,
+    },
+    /// Withdraw self stake whose unbonding period is over
+    Withdraw(WithdrawTarget),
+    /// Tell the program the node is alive (signed by the operator or the signing key)
+    Heartbeat(NodeSelector),
+    /// Switch to a new attestation signing key (it must sign)
+    RotateKey {
+        #[arg(long, value_name = "KEYPAIR")]
+        new_signing_keypair: PathBuf,
+    },
+    /// Close an empty node and recover its rent
+    Close,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct NodeSelector {
+    /// Node account, or its operator's key [default: the signer's node]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub node: Option<Pubkey>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct WithdrawTarget {
+    /// One unbonding ticket [default: every released ticket of yours]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub ticket: Option<Pubkey>,
+    /// Token account to receive the tokens [default: your associated token account, created if missing]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub to: Option<Pubkey>,
+}
+
+#[derive(Args, Debug)]
+pub struct DelegateArgs {
+    /// Node account, or its operator's key
+    #[arg(long, value_parser = parse_pubkey)]
+    pub node: Pubkey,
+    /// Tokens, e.g. 250 or 250.75
+    #[arg(value_parser = parse_amount)]
+    pub amount: TokenAmount,
+    /// Token account to take from [default: your associated token account]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub from: Option<Pubkey>,
+}
+
+#[derive(Args, Debug)]
+pub struct UndelegateArgs {
+    /// Node account, or its operator's key
+    #[arg(long, value_parser = parse_pubkey)]
+    pub node: Pubkey,
+    /// Tokens to unbond (converted to pool shares, rounded up, never more than you hold)
+    #[arg(value_parser = parse_amount, required_unless_present = "all", conflicts_with = "all")]
+    pub amount: Option<TokenAmount>,
+    /// Unbond your whole delegation
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct WithdrawArgs {
+    /// Node account, or its operator's key
+    #[arg(long, value_parser = parse_pubkey)]
+    pub node: Pubkey,
+    #[command(flatten)]
+    pub target: WithdrawTarget,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<Risk> for RiskLevel {
+    fn from(risk: Risk) -> Self {
+        match risk {
+            Risk::Low => RiskLevel::Low,
+            Risk::Medium => RiskLevel::Medium,
+            Risk::High => RiskLevel::High,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobCommand {
+    /// Submit a job, escrowing its maximum fee
+    Submit(SubmitArgs),
+    /// Print a job
+    Status {
+        #[arg(value_parser = parse_pubkey)]
+        job: Pubkey,
+    },
+    /// Release a solved job's payout to its miner (anyone may, once released)
+    Claim {
+        #[arg(value_parser = parse_pubkey)]
+        job: Pubkey,
+        /// The miner operator's token account [default: its associated token account, created if missing]
+        #[arg(long, value_parser = parse_pubkey)]
+        to: Option<Pubkey>,
+    },
+    /// Close a finished job, returning its rent to the client (anyone may)
+    Close {
+        #[arg(value_parser = parse_pubkey)]
+        job: Pubkey,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("input_source").required(true).args(["input", "input_file", "input_hash"])))]
+pub struct SubmitArgs {
+    /// Model id, e.g. all-minilm-l6-v2
+    #[arg(long, value_parser = parse_model)]
+    pub model: ModelId,
+    /// The input text (its sha256 is recorded, as miners compute it)
+    #[arg(long)]
+    pub input: Option<String>,
+    /// A file whose bytes are the input
+    #[arg(long, value_name = "PATH")]
+    pub input_file: Option<PathBuf>,
+    /// sha256 of the input, 64 hex digits
+    #[arg(long, value_name = "HEX", value_parser = parse_hash)]
+    pub input_hash: Option<[u8; 32]>,
+    #[arg(long, value_enum, default_value_t = Risk::Low)]
+    pub risk: Risk,
+    /// Most you pay, in tokens (escrowed now; the unused part comes back)
+    #[arg(long, value_parser = parse_amount)]
+    pub max_fee: TokenAmount,
+    /// Job number, unique per client [default: derived from the clock]
+    #[arg(long)]
+    pub job_id: Option<u64>,
+    /// Token account to pay from [default: your associated token account]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub from: Option<Pubkey>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CommitteeCommand {
+    /// Print the current committee
+    Show,
+    /// Draw a new committee from every active validator (anyone may, once due)
+    Rotate,
+}
+
+#[derive(Args, Debug)]
+pub struct ReputationArgs {
+    /// Node account, or its operator's key [default: the signer's node]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub node: Option<Pubkey>,
+    /// Reputation per Verdict epoch (last value in each), rebuilt from the program's events
+    #[arg(long)]
+    pub history: bool,
+}
+
+pub fn parse_pubkey(input: &str) -> Result<Pubkey, String> {
+    Pubkey::from_str(input).map_err(|_| format!("'{input}' is not a public key (base58, 32 bytes)"))
+}
+
+pub fn parse_amount(input: &str) -> Result<TokenAmount, String> {
+    input
+        .parse()
+        .map_err(|e: crate::amount::AmountError| e.to_string())
+}
+
+pub fn parse_model(input: &str) -> Result<ModelId, String> {
+    model_id(input).map_err(|_| {
+        format!("'{input}' is not a model id (1 to 32 printable ASCII characters, no spaces)")
+    })
+}
+
+pub fn parse_hash(input: &str) -> Result<[u8; 32], String> {
+    let bad = || format!("'{input}' is not a sha256 hash (64 hex digits)");
+    if input.len() != 64 || !input.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&input[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn hashes_are_64_hex_digits() {
+        assert_eq!(parse_hash(&"ab".repeat(32)).unwrap(), [0xab; 32]);
+        assert!(parse_hash("ab").is_err());
+        assert!(parse_hash(&"zz".repeat(32)).is_err());
+    }
+}

@@ -1,0 +1,292 @@
+//! `verdict node …`: register, update, show, stake, unstake, withdraw,
+//! heartbeat, rotate-key, close — the operator's side of a node.
+
+use anchor_lang::prelude::Pubkey;
+use serde_json::json;
+use solana_sdk::signer::Signer;
+use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
+use verdict::state::{Node, NodeStatus, ProtocolParams, TicketKind, TrialStatus};
+use verdict_sdk::events::VerdictEvent;
+use verdict_sdk::{instructions as ix, pda};
+
+use super::{events, landed_json, model_name, unbonding, with};
+use crate::amount::format_tokens;
+use crate::args::{role_bits, NodeCommand};
+use crate::env::{read_keypair, Session};
+use crate::error::CliError;
+use crate::output::{bps_fraction, bps_percent, labelled, Output};
+
+pub async fn run(s: &Session<'_>, command: NodeCommand) -> Result<Output, CliError> {
+    match command {
+        NodeCommand::Register {
+            roles,
+            models,
+            commission_bps,
+            signing_keypair,
+        } => {
+            let operator = s.signer_pubkey()?;
+            let signing_key = read_keypair(&signing_keypair)?;
+            let config = s.config().await?;
+            let node = pda::node(&operator);
+            if s.account_data(&node).await?.is_some() {
+                return Err(CliError::Refused(format!(
+                    "{operator} already operates node {node}"
+                )));
+            }
+            let register = ix::register_node(
+                &operator,
+                &signing_key.pubkey(),
+                &config.stake_mint,
+                role_bits(&roles),
+                models,
+                commission_bps,
+            );
+            let landed = s.send(&[register], &[&signing_key]).await?;
+            shown(s, node, &landed, "Registered node").await
+        }
+        NodeCommand::Update {
+            roles,
+            models,
+            commission_bps,
+        } => {
+            let operator = s.signer_pubkey()?;
+            let node_address = pda::node(&operator);
+            let node: Node = s.fetch(&node_address, "node").await?;
+            if roles.is_none() && models.is_empty() && commission_bps.is_none() {
+                return Err(CliError::Input(
+                    "nothing to update: pass --roles, --model or --commission-bps".into(),
+                ));
+            }
+            let roles = roles.map(|r| role_bits(&r)).unwrap_or(node.roles);
+            let models = if models.is_empty() {
+                node.models[..node.model_count as usize].to_vec()
+            } else {
+                models
+            };
+            let update = ix::update_node(
+                &operator,
+                roles,
+                models,
+                commission_bps.unwrap_or(node.commission_bps),
+            );
+            let landed = s.send(&[update], &[]).await?;
+            shown(s, node_address, &landed, "Updated node").await
+        }
+        NodeCommand::Show(selector) => {
+            let (address, node) = s.resolve_node(selector.node).await?;
+            let params = s.config().await?.params;
+            Ok(view(&address, &node, &params))
+        }
+        NodeCommand::Stake { amount, from } => {
+            let operator = s.signer_pubkey()?;
+            let config = s.config().await?;
+            let node_address = pda::node(&operator);
+            s.fetch::<Node>(&node_address, "node").await?;
+            let source = s.source_tokens(from, &config.stake_mint, amount.0).await?;
+            s.confirm(&format!(
+                "Stake {amount} tokens from {source} into node {node_address}."
+            ))?;
+            let landed = s
+                .send(&[ix::stake(&operator, &source, amount.0)], &[])
+                .await?;
+            let staked = events(&landed).into_iter().find_map(|e| match e {
+                VerdictEvent::Staked(e) => Some(e),
+                _ => None,
+            });
+            let out = shown(s, node_address, &landed, &format!("Staked {amount} tokens")).await?;
+            Ok(Output::new(
+                out.text,
+                with(
+                    out.json,
+                    json!({ "staked": amount.0, "active": staked.map(|e| e.active) }),
+                ),
+            ))
+        }
+        NodeCommand::Unstake { amount } => {
+            let operator = s.signer_pubkey()?;
+            let node_address = pda::node(&operator);
+            let node: Node = s.fetch(&node_address, "node").await?;
+            s.confirm(&format!(
+                "Start unbonding {amount} tokens of self stake from node {node_address}."
+            ))?;
+            let request = ix::request_unstake(&operator, node.next_ticket_id, amount.0);
+            let landed = s.send(&[request], &[]).await?;
+            unbonding::queued(&landed)
+        }
+        NodeCommand::Withdraw(target) => {
+            let node_address = pda::node(&s.signer_pubkey()?);
+            unbonding::withdraw(s, node_address, TicketKind::SelfStake, target).await
+        }
+        NodeCommand::Heartbeat(selector) => {
+            let (address, _) = s.resolve_node(selector.node).await?;
+            let landed = s
+                .send(&[ix::heartbeat(&s.signer_pubkey()?, &address)], &[])
+                .await?;
+            shown(s, address, &landed, "Heartbeat recorded for node").await
+        }
+        NodeCommand::RotateKey {
+            new_signing_keypair,
+        } => {
+            let operator = s.signer_pubkey()?;
+            let new_key = read_keypair(&new_signing_keypair)?;
+            let node_address = pda::node(&operator);
+            s.fetch::<Node>(&node_address, "node").await?;
+            let landed = s
+                .send(
+                    &[ix::rotate_signing_key(&operator, &new_key.pubkey())],
+                    &[&new_key],
+                )
+                .await?;
+            shown(s, node_address, &landed, "Rotated the signing key of node").await
+        }
+        NodeCommand::Close => {
+            let operator = s.signer_pubkey()?;
+            let node_address = pda::node(&operator);
+            s.fetch::<Node>(&node_address, "node").await?;
+            let landed = s.send(&[ix::close_node(&operator)], &[]).await?;
+            let json = with(
+                json!({ "node": node_address.to_string(), "closed": true }),
+                landed_json(&landed),
+            );
+            Ok(Output::new(
+                format!(
+                    "Closed node {node_address}\nSignature: {}\n",
+                    landed.signature
+                ),
+                json,
+            ))
+        }
+    }
+}
+
+/// The node as it is after a transaction, headed by what happened.
+async fn shown(
+    s: &Session<'_>,
+    address: Pubkey,
+    landed: &verdict_chain::Landed,
+    headline: &str,
+) -> Result<Output, CliError> {
+    let node: Node = s.fetch(&address, "node").await?;
+    let params = s.config().await?.params;
+    let out = view(&address, &node, &params);
+    Ok(Output::new(
+        format!(
+            "{headline} {address}\nSignature: {}\n\n{}",
+            landed.signature, out.text
+        ),
+        with(out.json, landed_json(landed)),
+    ))
+}
+
+pub fn role_names(roles: u8) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if roles & ROLE_MINER != 0 {
+        names.push("miner");
+    }
+    if roles & ROLE_VALIDATOR != 0 {
+        names.push("validator");
+    }
+    names
+}
+
+fn trial_name(trial: TrialStatus) -> &'static str {
+    match trial {
+        TrialStatus::Pending => "pending",
+        TrialStatus::Passed => "passed",
+        TrialStatus::Failed => "failed",
+    }
+}
+
+/// A node for people and scripts (token amounts in base units in JSON).
+pub fn view(address: &Pubkey, node: &Node, params: &ProtocolParams) -> Output {
+    let window = node.reputation.window(params);
+    let tier = node.reputation.tier(params);
+    let models: Vec<String> = node.models[..node.model_count as usize]
+        .iter()
+        .map(|m| model_name(m))
+        .collect();
+    let status = match node.status {
+        NodeStatus::Active => "active",
+        NodeStatus::Liquidated => "liquidated",
+    };
+    let json = json!({
+        "node": address.to_string(),
+        "operator": node.operator.to_string(),
+        "signing_key": node.signing_key.to_string(),
+        "roles": role_names(node.roles),
+        "status": status,
+        "active": node.counted_active,
+        "commission_bps": node.commission_bps,
+        "models": models,
+        "self_stake": node.self_stake,
+        "delegated": node.delegation.amount,
+        "delegation_shares": node.delegation.shares,
+        "unbonding": node.unbonding.amount,
+        "next_ticket_id": node.next_ticket_id,
+        "registered_at": node.registered_at,
+        "validator_score": node.validator_score,
+        "attestations_signed": node.attestations_signed,
+        "attestations_missed": node.attestations_missed,
+        "pending_delegator_rewards": node.pending_delegator_rewards,
+        "boost_owed": node.boost_owed,
+        "total_earned": node.total_earned,
+        "reputation": {
+            "trust_bps": node.reputation.trust_bps,
+            "composite_bps": window.composite_bps,
+            "success_bps": window.success_bps,
+            "sla_bps": window.sla_bps,
+            "latency_bps": window.latency_bps,
+            "avg_response_ms": window.avg_response_ms,
+            "window_jobs": window.jobs,
+            "tier": tier,
+            "trial": trial_name(node.reputation.trial),
+            "cooldown_until": node.reputation.cooldown_until,
+            "last_heartbeat": node.reputation.last_heartbeat,
+            "lifetime_jobs": node.reputation.lifetime_jobs,
+            "lifetime_failures": node.reputation.lifetime_failures,
+        },
+    });
+    let text = labelled(&[
+        ("Node", address.to_string()),
+        ("Operator", node.operator.to_string()),
+        ("Signing Key", node.signing_key.to_string()),
+        ("Roles", role_names(node.roles).join(", ")),
+        (
+            "Status",
+            format!(
+                "{status}{}",
+                if node.counted_active {
+                    ""
+                } else {
+                    " (below minimum stake: inactive)"
+                }
+            ),
+        ),
+        ("Commission", bps_percent(node.commission_bps as u64)),
+        (
+            "Models",
+            if models.is_empty() {
+                "-".into()
+            } else {
+                models.join(", ")
+            },
+        ),
+        ("Self Stake", format_tokens(node.self_stake)),
+        ("Delegated", format_tokens(node.delegation.amount)),
+        ("Unbonding", format_tokens(node.unbonding.amount)),
+        ("Validator Score", node.validator_score.to_string()),
+        ("Trust", bps_fraction(node.reputation.trust_bps as u64)),
+        ("Reputation", bps_fraction(window.composite_bps as u64)),
+        ("Tier", tier.to_string()),
+        ("Trial", trial_name(node.reputation.trial).to_string()),
+        ("Last Heartbeat", node.reputation.last_heartbeat.to_string()),
+        ("Total Earned", format_tokens(node.total_earned)),
+    ]);
+    Output::new(text, json)
+}
+
+/// Active stake behind a node: self stake plus delegations (what
+/// eligibility and committee selection count).
+pub fn stake_of(node: &Node) -> u64 {
+    node.self_stake.saturating_add(node.delegation.amount)
+}

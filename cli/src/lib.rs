@@ -1,0 +1,44 @@
+//! The `verdict` command line as a library: [`run`] executes one parsed
+//! command against an [`Env`] (the chain, the signer, the terminal) and
+//! returns its [`Output`], text and JSON. `main.rs` only parses, builds the
+//! environment over JSON-RPC, prints and maps errors to exit codes, so the
+//! tests drive the very same path on the embedded chain.
+
+pub mod amount;
+pub mod args;
+pub mod commands;
+pub mod env;
+pub mod error;
+pub mod output;
+pub mod params;
+pub mod settings;
+pub mod token;
+
+pub use args::Cli;
+pub use env::Env;
+pub use error::CliError;
+pub use output::{Output, OutputFormat};
+
+use args::Command;
+use commands::{committee, config, delegation, job, node, reputation};
+use env::Session;
+
+/// Runs one command. Nothing is sent before every input is checked, and
+/// commands that move tokens confirm first (see [`Session::confirm`]).
+pub async fn run(cli: Cli, env: &Env) -> Result<Output, CliError> {
+    let session = Session {
+        env,
+        assume_yes: cli.global.yes,
+    };
+    let s = &session;
+    match cli.command {
+        Command::Config(command) => config::run(s, command).await,
+        Command::Node(command) => node::run(s, command).await,
+        Command::Delegate(args) => delegation::delegate(s, args).await,
+        Command::Undelegate(args) => delegation::undelegate(s, args).await,
+        Command::WithdrawDelegation(args) => delegation::withdraw(s, args).await,
+        Command::Job(command) => job::run(s, command).await,
+        Command::Committee(command) => committee::run(s, command).await,
+        Command::Reputation(args) => reputation::run(s, args).await,
+    }
+}

@@ -1,0 +1,333 @@
+//! Test harness: the embedded chain with a stake mint, wallets funded at run
+//! time, the CLI's own `run` driven with `--output json` (parsed back), and
+//! committee attestations signed as the test fixture does.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::AccountDeserialize;
+use clap::Parser;
+use serde_json::Value;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{write_keypair_file, Keypair};
+use solana_sdk::signer::Signer;
+use verdict::attestation::CompletionReport;
+use verdict::state::{Committee, FailReason, Job};
+use verdict_chain::{Chain, EmbeddedChain};
+use verdict_cli::{run, token, Cli, CliError, Env, OutputFormat};
+use verdict_sdk::{attest, instructions as ix, pda};
+
+pub const TOKEN: u64 = 1_000_000_000;
+pub const MODEL: &str = "test-projection-v1";
+const LAMPORTS: u64 = 10_000_000_000;
+
+pub struct Harness {
+    pub chain: Arc<EmbeddedChain>,
+    pub mint: Pubkey,
+    mint_authority: Keypair,
+    /// Governance authority (initialized the Config unless `bare`).
+    pub authority: Keypair,
+    /// Keypair files written at run time.
+    pub dir: tempfile::TempDir,
+}
+
+/// A registered node driven through the CLI.
+pub struct TestNode {
+    pub operator: Keypair,
+    pub signing_key: Keypair,
+    pub node: Pubkey,
+}
+
+impl Harness {
+    /// A chain with a stake mint and a funded authority; no Config yet.
+    pub async fn bare() -> Self {
+        let chain = Arc::new(EmbeddedChain::start().await);
+        let mint_authority = Keypair::new();
+        let mint = chain
+            .create_mint(&mint_authority.pubkey())
+            .await
+            .expect("mint");
+        let h = Harness {
+            chain,
+            mint,
+            mint_authority,
+            authority: Keypair::new(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        h.chain
+            .airdrop(&h.authority.pubkey(), LAMPORTS)
+            .await
+            .expect("airdrop");
+        h
+    }
+
+    /// Initialized with the protocol's defaults through `verdict config init`.
+    pub async fn new() -> Self {
+        let h = Self::bare().await;
+        let mint = h.mint.to_string();
+        h.cli(&h.authority, &["config", "init", "--mint", &mint])
+            .await
+            .expect("config init");
+        h
+    }
+
+    pub fn env(&self, signer: &Keypair) -> Env {
+        Env::with_signer(
+            Chain::Embedded(self.chain.clone()),
+            signer.insecure_clone(),
+            "embedded",
+        )
+    }
+
+    /// Runs `verdict --output json --yes <args>` as `signer`; the JSON as printed, parsed back.
+    pub async fn cli(&self, signer: &Keypair, args: &[&str]) -> Result<Value, CliError> {
+        let mut argv = vec!["verdict", "--output", "json", "--yes"];
+        argv.extend_from_slice(args);
+        self.run_argv(signer, &argv, OutputFormat::Json)
+            .await
+            .map(|out| serde_json::from_str(&out).expect("JSON output"))
+    }
+
+    /// Runs `verdict --yes <args>` as `signer`; the text output.
+    pub async fn cli_text(&self, signer: &Keypair, args: &[&str]) -> Result<String, CliError> {
+        let mut argv = vec!["verdict", "--yes"];
+        argv.extend_from_slice(args);
+        self.run_argv(signer, &argv, OutputFormat::Text).await
+    }
+
+    /// Runs exactly `argv` (no `--yes` added).
+    pub async fn run_argv(
+        &self,
+        signer: &Keypair,
+        argv: &[&str],
+        format: OutputFormat,
+    ) -> Result<String, CliError> {
+        let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        run(cli, &self.env(signer))
+            .await
+            .map(|out| out.render(format))
+    }
+
+    /// Writes `keypair` to a file for flags that take one.
+    pub fn keypair_file(&self, keypair: &Keypair) -> String {
+        let path: PathBuf = self.dir.path().join(format!("{}.json", keypair.pubkey()));
+        write_keypair_file(keypair, &path).unwrap();
+        path.display().to_string()
+    }
+
+    /// A wallet with SOL and `tokens` whole tokens in its associated token account.
+    pub async fn wallet(&self, tokens: u64) -> Keypair {
+        let wallet = Keypair::new();
+        self.chain
+            .airdrop(&wallet.pubkey(), LAMPORTS)
+            .await
+            .expect("airdrop");
+        let create =
+            token::create_associated_idempotent(&wallet.pubkey(), &wallet.pubkey(), &self.mint);
+        self.chain
+            .send(&[create], &wallet, &[])
+            .await
+            .expect("create associated token account");
+        if tokens > 0 {
+            let ata = self.ata(&wallet.pubkey());
+            self.chain
+                .mint_to(&self.mint, &self.mint_authority, &ata, tokens * TOKEN)
+                .await
+                .expect("mint");
+        }
+        wallet
+    }
+
+    pub fn ata(&self, owner: &Pubkey) -> Pubkey {
+        token::associated_address(owner, &self.mint)
+    }
+
+    pub async fn balance(&self, owner: &Pubkey) -> u64 {
+        Chain::Embedded(self.chain.clone())
+            .token_balance(&self.ata(owner))
+            .await
+            .unwrap()
+    }
+
+    pub async fn fetch<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
+        let data = self
+            .chain
+            .account_data(address)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{address} missing"));
+        T::try_deserialize(&mut data.as_slice()).unwrap()
+    }
+
+    pub async fn exists(&self, address: &Pubkey) -> bool {
+        self.chain.account_data(address).await.unwrap().is_some()
+    }
+
+    pub async fn advance(&self, secs: i64) {
+        self.chain.advance_time(secs).await;
+        // A fresh slot too, so SlotHashes moves and blockhashes stay fresh.
+        self.chain.next_slot().await;
+    }
+
+    /// Registers a node through `verdict node register` and stakes `stake` whole tokens.
+    pub async fn node(&self, roles: &str, stake: u64) -> TestNode {
+        let operator = self.wallet(stake).await;
+        let signing_key = Keypair::new();
+        let key_file = self.keypair_file(&signing_key);
+        self.cli(
+            &operator,
+            &[
+                "node",
+                "register",
+                "--roles",
+                roles,
+                "--model",
+                MODEL,
+                "--commission-bps",
+                "1000",
+                "--signing-keypair",
+                &key_file,
+            ],
+        )
+        .await
+        .expect("node register");
+        if stake > 0 {
+            self.cli(&operator, &["node", "stake", &stake.to_string()])
+                .await
+                .expect("node stake");
+        }
+        TestNode {
+            node: pda::node(&operator.pubkey()),
+            operator,
+            signing_key,
+        }
+    }
+
+    /// `n` staked validators and a committee rotated over them (through the CLI).
+    pub async fn committee(&self, n: usize) -> Vec<TestNode> {
+        let mut validators = Vec::new();
+        for _ in 0..n {
+            validators.push(self.node("validator", 10_000).await);
+        }
+        self.chain.next_slot().await; // SlotHashes needs a past slot
+        let cranker = self.wallet(0).await;
+        self.cli(&cranker, &["committee", "rotate"])
+            .await
+            .expect("committee rotate");
+        validators
+    }
+
+    async fn send_attested(
+        &self,
+        committee: &[TestNode],
+        message: &[u8],
+        instruction: Instruction,
+    ) {
+        let on_chain: Committee = self.fetch(&pda::committee()).await;
+        let keys: Vec<&Keypair> = on_chain.signing_keys()[..on_chain.quorum as usize]
+            .iter()
+            .map(|k| {
+                &committee
+                    .iter()
+                    .find(|v| v.signing_key.pubkey() == *k)
+                    .expect("member")
+                    .signing_key
+            })
+            .collect();
+        let payer = self.chain.payer().await;
+        self.chain
+            .send(
+                &attest::attest_with(&keys, message, instruction),
+                &payer,
+                &[],
+            )
+            .await
+            .expect("attested transaction");
+    }
+
+    pub async fn trial(&self, committee: &[TestNode], miner: &Pubkey, passed: bool) {
+        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
+        let node: verdict::state::Node = self.fetch(miner).await;
+        let message =
+            attest::trial_message(epoch, miner, passed, node.reputation.trial_failures + 1);
+        self.send_attested(committee, &message, ix::record_trial(miner, passed))
+            .await;
+    }
+
+    pub async fn settle(
+        &self,
+        committee: &[TestNode],
+        job: &Pubkey,
+        miner: &Pubkey,
+        price: u64,
+        report: CompletionReport,
+    ) {
+        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
+        let attempt = self.fetch::<Job>(job).await.attempts + 1;
+        let message = attest::settle_message(epoch, job, miner, attempt, price, &report);
+        self.send_attested(
+            committee,
+            &message,
+            ix::settle_job(job, miner, price, report),
+        )
+        .await;
+    }
+
+    /// Assigns the job to `miner`, then fails it (the miner is penalized).
+    pub async fn assign_and_fail(
+        &self,
+        committee: &[TestNode],
+        job: &Pubkey,
+        miner: &Pubkey,
+        price: u64,
+    ) {
+        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
+        let attempt = self.fetch::<Job>(job).await.attempts + 1;
+        let message = attest::assign_message(epoch, job, miner, price, attempt);
+        self.send_attested(committee, &message, ix::assign_job(job, miner, price))
+            .await;
+        let j: Job = self.fetch(job).await;
+        let message =
+            attest::fail_message(epoch, job, miner, j.attempts, FailReason::InvalidOutput);
+        self.send_attested(
+            committee,
+            &message,
+            ix::fail_job(job, miner, &j.refund_account, FailReason::InvalidOutput),
+        )
+        .await;
+    }
+}
+
+/// A valid, fast response.
+pub fn good_report(output: u8, response_ms: u32) -> CompletionReport {
+    CompletionReport {
+        output_hash: [output; 32],
+        response_ms,
+        load_ms: 3,
+        inference_ms: response_ms.saturating_sub(5),
+        success: true,
+        sla_met: response_ms <= 500,
+        latency_score_bps: 9_000,
+    }
+}
+
+/// A JSON field as u64 / i64 / str, panicking with the document when absent.
+pub fn u(v: &Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} missing in {v:#}"))
+}
+
+pub fn i(v: &Value, key: &str) -> i64 {
+    v[key]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{key} missing in {v:#}"))
+}
+
+pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v:#}"))
+}

@@ -1,0 +1,303 @@
+//! The final report of a local network run: a summary table, the latency
+//! statistics, every node's standing, token conservation, and two PNG
+//! plots — miners' trust over their jobs (replayed at Rew = 1.01 and 1.05
+//! with the program's own trust update, as the seed's figure) and the
+//! latency distributions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use serde::Serialize;
+use verdict::state::{ProtocolParams, Reputation};
+
+use crate::stats::{latency_table, stats, Timing};
+
+/// Where the plots' font comes from (Debian's fonts-dejavu-core; setup installs it).
+pub const FONT_PATH: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("font {FONT_PATH} missing: run `bash scripts/setup.sh` (installs fonts-dejavu-core)")]
+    FontMissing,
+    #[error("writing the report: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("drawing a plot: {0}")]
+    Plot(String),
+}
+
+/// A miner's job outcomes in order: true = correct.
+#[derive(Clone, Debug, Serialize)]
+pub struct MinerRecord {
+    pub name: String,
+    pub outcomes: Vec<bool>,
+}
+
+/// One node's standing at the end of the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeRow {
+    pub name: String,
+    pub role: String,
+    pub trust: f64,
+    pub composite: f64,
+    pub tier: u8,
+    pub stake: f64,
+    pub earnings: f64,
+    pub slashed: f64,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportInput {
+    pub jobs_by_outcome: BTreeMap<String, u64>,
+    pub timings: Vec<Timing>,
+    pub miners: Vec<MinerRecord>,
+    pub nodes: Vec<NodeRow>,
+    /// Slashes and liquidations, one line each.
+    pub penalties: Vec<String>,
+    /// The accounting invariants' verdict: empty when every token is accounted for.
+    pub conservation_violations: Vec<String>,
+    pub seconds: f64,
+}
+
+/// Trust after each job, replayed with the program's own update at `reward_bps`.
+pub fn replay_trust(outcomes: &[bool], reward_bps: u16) -> Vec<f64> {
+    let params = ProtocolParams { reward_bps, ..ProtocolParams::default() };
+    let mut rep = Reputation::new(0);
+    rep.trust_bps = params.trial_baseline_trust_bps;
+    let mut out = Vec::with_capacity(outcomes.len() + 1);
+    out.push(rep.trust_bps as f64 / 10_000.0);
+    for &ok in outcomes {
+        rep.update_trust(!ok, &params);
+        out.push(rep.trust_bps as f64 / 10_000.0);
+    }
+    out
+}
+
+fn ensure_font() -> Result<(), ReportError> {
+    static FONT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *FONT.get_or_init(|| match std::fs::read(FONT_PATH) {
+        Ok(bytes) => {
+            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+            plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok()
+        }
+        Err(_) => false,
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ReportError::FontMissing)
+    }
+}
+
+fn plot_err<E: std::fmt::Display>(e: E) -> ReportError {
+    ReportError::Plot(e.to_string())
+}
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+/// Two panels, Rew = 1.01 and 1.05: each miner's trust (log scale) over its jobs.
+pub fn plot_trust(path: &Path, miners: &[MinerRecord]) -> Result<(), ReportError> {
+    ensure_font()?;
+    let root = BitMapBackend::new(path, (1400, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let panels = root.split_evenly((1, 2));
+    for (area, reward_bps) in panels.iter().zip([10_100u16, 10_500]) {
+        let series: Vec<(String, Vec<f64>)> =
+            miners.iter().map(|m| (m.name.clone(), replay_trust(&m.outcomes, reward_bps))).collect();
+        let jobs = series.iter().map(|(_, s)| s.len()).max().unwrap_or(1).max(2);
+        let top = series.iter().flat_map(|(_, s)| s.iter().copied()).fold(1.0f64, f64::max) * 2.0;
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("Miner trust over jobs, Rew = {:.2}", reward_bps as f64 / 10_000.0), ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0usize..jobs, (1e-4f64..top).log_scale())
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("jobs served")
+            .y_desc("trust R (log scale)")
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(plot_err)?;
+        for (i, (name, points)) in series.iter().enumerate() {
+            let color = COLORS[i % COLORS.len()];
+            chart
+                .draw_series(LineSeries::new(points.iter().enumerate().map(|(x, y)| (x, y.max(1e-4))), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .position(SeriesLabelPosition::LowerLeft)
+            .draw()
+            .map_err(plot_err)?;
+    }
+    root.present().map_err(plot_err)?;
+    Ok(())
+}
+
+/// Three histograms: response, loading and inference time.
+pub fn plot_latency(path: &Path, timings: &[Timing]) -> Result<(), ReportError> {
+    ensure_font()?;
+    let root = BitMapBackend::new(path, (1500, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let columns: [(&str, fn(&Timing) -> f64); 3] = [
+        ("Response time (ms)", |t| t.response_ms),
+        ("Loading time (ms)", |t| t.load_ms),
+        ("Inference time (ms)", |t| t.inference_ms),
+    ];
+    for (area, (title, pick)) in root.split_evenly((1, 3)).iter().zip(columns) {
+        let values: Vec<f64> = timings.iter().map(pick).collect();
+        let s = stats(&values);
+        let buckets = 30usize;
+        let width = ((s.max - s.min) / buckets as f64).max(1e-6);
+        let mut counts = vec![0u32; buckets];
+        for v in &values {
+            counts[(((v - s.min) / width) as usize).min(buckets - 1)] += 1;
+        }
+        let peak = counts.iter().copied().max().unwrap_or(1).max(1);
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(50)
+            .build_cartesian_2d(s.min..(s.min + width * buckets as f64), 0u32..peak + peak / 10 + 1)
+            .map_err(plot_err)?;
+        chart.configure_mesh().y_desc("responses").label_style(("sans-serif", 13)).draw().map_err(plot_err)?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                let x0 = s.min + i as f64 * width;
+                Rectangle::new([(x0, 0), (x0 + width, c)], COLORS[0].filled())
+            }))
+            .map_err(plot_err)?;
+    }
+    root.present().map_err(plot_err)?;
+    Ok(())
+}
+
+/// What was written, and the text summary shown on screen.
+pub struct Written {
+    pub dir: PathBuf,
+    pub summary: String,
+}
+
+/// Writes `report.md`, `report.json`, `trust.png` and `latency.png` into `dir`.
+pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportError> {
+    std::fs::create_dir_all(dir)?;
+    plot_trust(&dir.join("trust.png"), &input.miners)?;
+    plot_latency(&dir.join("latency.png"), &input.timings)?;
+    std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(input).map_err(plot_err)?)?;
+
+    let mut s = String::new();
+    s += &format!("Verdict local network — {:.1} s\n\nJobs by outcome\n", input.seconds);
+    for (outcome, count) in &input.jobs_by_outcome {
+        s += &format!("  {outcome:<20} {count:>6}\n");
+    }
+    s += "\n";
+    s += &latency_table(&input.timings);
+    s += &format!(
+        "\n{:<14} {:<10} {:>10} {:>9} {:>4} {:>14} {:>12} {:>12} {:<10}\n",
+        "node", "role", "trust", "composite", "tier", "stake", "earnings", "slashed", "status"
+    );
+    for n in &input.nodes {
+        s += &format!(
+            "{:<14} {:<10} {:>10.4} {:>9.3} {:>4} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
+            n.name, n.role, n.trust, n.composite, n.tier, n.stake, n.earnings, n.slashed, n.status
+        );
+    }
+    s += "\nSlashes and liquidations\n";
+    if input.penalties.is_empty() {
+        s += "  none\n";
+    }
+    for p in &input.penalties {
+        s += &format!("  {p}\n");
+    }
+    s += "\nToken conservation: ";
+    if input.conservation_violations.is_empty() {
+        s += "every token accounted for (stake vault = totals, escrows = owed, vaults and dispute pools match)\n";
+    } else {
+        s += &format!("VIOLATED\n  {}\n", input.conservation_violations.join("\n  "));
+    }
+    let markdown = format!(
+        "# Verdict local network report\n\n```text\n{s}```\n\n![Miner trust over jobs](trust.png)\n\n![Latency distributions](latency.png)\n"
+    );
+    std::fs::write(dir.join("report.md"), markdown)?;
+    Ok(Written { dir: dir.to_path_buf(), summary: s })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcomes(error_percent: u64, jobs: u64) -> Vec<bool> {
+        (0..jobs).map(|i| !(error_percent > 0 && (i * error_percent) / 100 != ((i + 1) * error_percent) / 100)).collect()
+    }
+
+    #[test]
+    fn replay_uses_the_programs_update_and_higher_rew_recovers_faster() {
+        let slow = replay_trust(&outcomes(5, 400), 10_100);
+        let fast = replay_trust(&outcomes(5, 400), 10_500);
+        assert_eq!(slow[0], 1.0);
+        assert!((slow[1] - 1.01).abs() < 1e-9);
+        assert!(fast.last().unwrap() > slow.last().unwrap());
+        let poor = replay_trust(&outcomes(30, 400), 10_100);
+        assert!(poor.last().unwrap() < &0.01 && slow.last().unwrap() > poor.last().unwrap());
+    }
+
+    #[test]
+    fn writes_the_report_and_both_plots() {
+        if !Path::new(FONT_PATH).exists() {
+            panic!("{}", ReportError::FontMissing);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let timings: Vec<Timing> = (0..200)
+            .map(|i| Timing { response_ms: 10.0 + (i % 17) as f64, load_ms: (i % 5) as f64, inference_ms: 8.0 + (i % 7) as f64 })
+            .collect();
+        let input = ReportInput {
+            jobs_by_outcome: BTreeMap::from([("paid".to_string(), 180), ("refunded".to_string(), 20)]),
+            timings,
+            miners: vec![
+                MinerRecord { name: "honest".into(), outcomes: outcomes(0, 300) },
+                MinerRecord { name: "flaky".into(), outcomes: outcomes(30, 300) },
+            ],
+            nodes: vec![NodeRow {
+                name: "miner-1".into(),
+                role: "miner".into(),
+                trust: 19.8,
+                composite: 0.98,
+                tier: 1,
+                stake: 1000.0,
+                earnings: 12.5,
+                slashed: 0.0,
+                status: "active".into(),
+            }],
+            penalties: vec![],
+            conservation_violations: vec![],
+            seconds: 1.0,
+        };
+        let written = write_report(dir.path(), &input).unwrap();
+        for file in ["report.md", "report.json", "trust.png", "latency.png"] {
+            let len = std::fs::metadata(dir.path().join(file)).unwrap().len();
+            assert!(len > 100, "{file} is {len} bytes");
+        }
+        assert!(written.summary.contains("every token accounted for"));
+        assert!(written.summary.contains("Response Time"));
+        let png = std::fs::read(dir.path().join("trust.png")).unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
+    }
+}
