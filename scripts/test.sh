@@ -10,6 +10,8 @@ VERDICT_CU_DIR="$(mktemp -d)"
 export VERDICT_CU_DIR
 trap 'rm -rf "$VERDICT_CU_DIR"' EXIT
 
+# The keeper's end-to-end tests spawn real miner processes.
+cargo build --locked -p verdict-miner --bin verdict-miner
 cargo test --workspace --locked "$@"
 
 if compgen -G "$VERDICT_CU_DIR/*.tsv" >/dev/null; then
