@@ -7,7 +7,7 @@ use std::str::FromStr;
 use anchor_lang::prelude::Pubkey;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
-use verdict::state::{model_id, ModelId, RiskLevel};
+use verdict::state::{model_id, ModelId, Offense, RiskLevel};
 
 use crate::amount::TokenAmount;
 use crate::output::OutputFormat;
@@ -76,8 +76,11 @@ pub enum Command {
     Committee(CommitteeCommand),
     /// A node's reputation, now or epoch by epoch from the program's events
     Reputation(ReputationArgs),
-    // `dispute …` and `slash` join here with the dispute issue, each as its
-    // own module under `commands/`.
+    /// Challenge a solved job and vote on its result: open, commit, reveal, resolve, liquidate, claim
+    #[command(subcommand)]
+    Dispute(DisputeCommand),
+    /// Slash a node for an offense (signed by the governance authority)
+    Slash(SlashArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -315,6 +318,136 @@ pub struct ReputationArgs {
     pub history: bool,
 }
 
+/// The job a dispute is about (the dispute's address derives from it).
+#[derive(Args, Debug, Clone)]
+pub struct JobArg {
+    /// The disputed job's account
+    #[arg(long, value_parser = parse_pubkey)]
+    pub job: Pubkey,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DisputeCommand {
+    /// Challenge a solved job with your node, posting the Config's dispute bond
+    Open {
+        #[command(flatten)]
+        job: JobArg,
+        /// Token account the bond is taken from [default: your associated token account]
+        #[arg(long, value_parser = parse_pubkey)]
+        from: Option<Pubkey>,
+    },
+    /// Commit your node's vote: the hash of the result and a salt (keep the salt to reveal)
+    Commit {
+        #[command(flatten)]
+        job: JobArg,
+        /// The result you vote for (the job's correct output hash), 64 hex digits
+        #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
+        result: [u8; 32],
+        /// 64 hex digits [default: a fresh random salt, printed]
+        #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
+        salt: Option<[u8; 32]>,
+    },
+    /// Reveal your committed vote (in the reveal phase)
+    Reveal {
+        #[command(flatten)]
+        job: JobArg,
+        /// The result you committed to, 64 hex digits
+        #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
+        result: [u8; 32],
+        /// The salt you committed with, 64 hex digits
+        #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
+        salt: [u8; 32],
+    },
+    /// Decide the dispute once the vote is over (anyone may)
+    Resolve {
+        #[command(flatten)]
+        job: JobArg,
+        /// The challenger operator's token account, for the bond [default: its associated token account, created if missing]
+        #[arg(long, value_parser = parse_pubkey)]
+        to: Option<Pubkey>,
+    },
+    /// Liquidate a node the decided dispute condemned (anyone may)
+    Liquidate(LiquidateArgs),
+    /// Claim your node's share of the pool for voting with the result
+    Claim {
+        #[command(flatten)]
+        job: JobArg,
+        /// Token account to receive the reward [default: your associated token account, created if missing]
+        #[arg(long, value_parser = parse_pubkey)]
+        to: Option<Pubkey>,
+    },
+    /// Print a dispute: status, phases, tally, pending liquidations, pool
+    Show {
+        #[command(flatten)]
+        job: JobArg,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// A node whose revealed vote differs from the result
+    Voter,
+    /// The miner of an overturned outcome
+    Miner,
+    /// A validator that signed an overturned outcome
+    Signer,
+}
+
+#[derive(Args, Debug)]
+pub struct LiquidateArgs {
+    #[command(flatten)]
+    pub job: JobArg,
+    /// Node account, or its operator's key
+    #[arg(long, value_parser = parse_pubkey, required_unless_present = "all", conflicts_with = "all")]
+    pub node: Option<Pubkey>,
+    #[arg(
+        long,
+        value_enum,
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub target: Option<Target>,
+    /// The signer's position in the outcome's signers [default: found from --node]
+    #[arg(long, requires = "target")]
+    pub index: Option<u8>,
+    /// Every liquidation still pending: the miner, the signers, the voters against the result
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OffenseArg {
+    InvalidSignature,
+    Collusion,
+    ApproveInvalid,
+    Downtime,
+    FrontRunning,
+}
+
+impl From<OffenseArg> for Offense {
+    fn from(offense: OffenseArg) -> Self {
+        match offense {
+            OffenseArg::InvalidSignature => Offense::InvalidSignature,
+            OffenseArg::Collusion => Offense::Collusion,
+            OffenseArg::ApproveInvalid => Offense::ApproveInvalid,
+            OffenseArg::Downtime => Offense::Downtime,
+            OffenseArg::FrontRunning => Offense::FrontRunning,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SlashArgs {
+    /// Node account, or its operator's key
+    #[arg(long, value_parser = parse_pubkey)]
+    pub node: Pubkey,
+    #[arg(long, value_enum)]
+    pub offense: OffenseArg,
+    /// Hash of the evidence, 64 hex digits (one slash per node and evidence)
+    #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
+    pub evidence: [u8; 32],
+}
+
 pub fn parse_pubkey(input: &str) -> Result<Pubkey, String> {
     Pubkey::from_str(input).map_err(|_| format!("'{input}' is not a public key (base58, 32 bytes)"))
 }
@@ -343,6 +476,15 @@ pub fn parse_hash(input: &str) -> Result<[u8; 32], String> {
     Ok(out)
 }
 
+/// 32 bytes as 64 hex digits (a result, a salt, an evidence hash).
+pub fn parse_bytes32(input: &str) -> Result<[u8; 32], String> {
+    let bad = || format!("'{input}' is not 32 bytes of hex (64 hex digits)");
+    if !input.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    parse_hash(input).map_err(|_| bad())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +500,9 @@ mod tests {
         assert_eq!(parse_hash(&"ab".repeat(32)).unwrap(), [0xab; 32]);
         assert!(parse_hash("ab").is_err());
         assert!(parse_hash(&"zz".repeat(32)).is_err());
+        assert_eq!(parse_bytes32(&"0A".repeat(32)).unwrap(), [10; 32]);
+        assert!(parse_bytes32(&"0a".repeat(31))
+            .unwrap_err()
+            .contains("64 hex digits"));
     }
 }

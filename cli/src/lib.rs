@@ -20,7 +20,7 @@ pub use error::CliError;
 pub use output::{Output, OutputFormat};
 
 use args::Command;
-use commands::{committee, config, delegation, job, node, reputation};
+use commands::{committee, config, delegation, dispute, job, node, reputation, slash};
 use env::Session;
 
 /// Runs one command. Nothing is sent before every input is checked, and
@@ -40,5 +40,7 @@ pub async fn run(cli: Cli, env: &Env) -> Result<Output, CliError> {
         Command::Job(command) => job::run(s, command).await,
         Command::Committee(command) => committee::run(s, command).await,
         Command::Reputation(args) => reputation::run(s, args).await,
+        Command::Dispute(command) => dispute::run(s, command).await,
+        Command::Slash(args) => slash::run(s, args).await,
     }
 }

@@ -112,6 +112,8 @@ fn help_lists_every_command_group() {
         "job",
         "committee",
         "reputation",
+        "dispute",
+        "slash",
     ] {
         assert!(
             run.stdout.contains(group),
@@ -138,6 +140,22 @@ fn help_lists_every_command_group() {
         "close",
     ] {
         assert!(node.stdout.contains(command), "node --help lists {command}");
+    }
+    let dispute = verdict(home.path(), &["dispute", "--help"]);
+    assert_eq!(dispute.code, 0);
+    for command in [
+        "open",
+        "commit",
+        "reveal",
+        "resolve",
+        "liquidate",
+        "claim",
+        "show",
+    ] {
+        assert!(
+            dispute.stdout.contains(command),
+            "dispute --help lists {command}"
+        );
     }
 }
 
@@ -285,6 +303,72 @@ fn bad_input_is_one_line_and_sends_nothing() {
         &missing_amount,
         2,
         "required arguments were not provided: <AMOUNT>",
+    );
+
+    let job = "11111111111111111111111111111111";
+    let malformed_result = verdict(
+        home.path(),
+        &[
+            "-u", url, "-k", &keypair, "dispute", "commit", "--job", job, "--result", "09g9",
+        ],
+    );
+    assert_one_line(&malformed_result, 2, "'09g9' is not 32 bytes of hex");
+
+    let short_evidence = verdict(
+        home.path(),
+        &[
+            "-u",
+            url,
+            "-k",
+            &keypair,
+            "--yes",
+            "slash",
+            "--node",
+            job,
+            "--offense",
+            "collusion",
+            "--evidence",
+            "abcd",
+        ],
+    );
+    assert_one_line(&short_evidence, 2, "'abcd' is not 32 bytes of hex");
+
+    let unknown_offense = verdict(
+        home.path(),
+        &[
+            "-u",
+            url,
+            "-k",
+            &keypair,
+            "--yes",
+            "slash",
+            "--node",
+            job,
+            "--offense",
+            "rudeness",
+            "--evidence",
+            &"ab".repeat(32),
+        ],
+    );
+    assert_one_line(&unknown_offense, 2, "invalid value 'rudeness'");
+
+    let liquidate_nothing = verdict(
+        home.path(),
+        &[
+            "-u",
+            url,
+            "-k",
+            &keypair,
+            "dispute",
+            "liquidate",
+            "--job",
+            job,
+        ],
+    );
+    assert_one_line(
+        &liquidate_nothing,
+        2,
+        "required arguments were not provided",
     );
 
     assert_eq!(cluster.count(), 0, "bad input must not reach the cluster");

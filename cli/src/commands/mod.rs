@@ -1,13 +1,14 @@
 //! One module per command group; each builds its instructions through the
-//! SDK and returns an [`Output`](crate::output::Output). The dispute issue
-//! adds `dispute` and `slash` here the same way.
+//! SDK and returns an [`Output`](crate::output::Output).
 
 pub mod committee;
 pub mod config;
 pub mod delegation;
+pub mod dispute;
 pub mod job;
 pub mod node;
 pub mod reputation;
+pub mod slash;
 pub mod unbonding;
 
 use serde_json::{json, Value};

@@ -140,6 +140,15 @@ impl Harness {
         wallet
     }
 
+    /// Mints `amount` base units into `owner`'s associated token account (which must exist).
+    pub async fn fund(&self, owner: &Pubkey, amount: u64) {
+        let ata = self.ata(owner);
+        self.chain
+            .mint_to(&self.mint, &self.mint_authority, &ata, amount)
+            .await
+            .expect("mint");
+    }
+
     pub fn ata(&self, owner: &Pubkey) -> Pubkey {
         token::associated_address(owner, &self.mint)
     }
