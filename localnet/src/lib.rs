@@ -1,7 +1,8 @@
 //! The main job: a whole local Verdict network (embedded chain, keepers,
-//! miners, clients) and its report. This crate holds the report: latency
+//! miners, clients) and its report: latency
 //! statistics as the seed's table, reputation trajectories and latency
 //! distributions as PNG plots, and the summary written to a folder.
 
+pub mod network;
 pub mod report;
 pub mod stats;

@@ -1,0 +1,243 @@
+//! The keeper's HTTP API: intake (a client hands the input of a job it
+//! submitted on chain, and later fetches the verified output), latency
+//! statistics (JSON and a text table), Prometheus `/metrics` and `/health`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anchor_lang::prelude::Pubkey;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use verdict::state::JobStatus;
+
+use crate::core::lifecycle::Phase;
+use crate::core::ratelimit::RateLimiter;
+use crate::engine::{wall_secs, Engine};
+use crate::store::{JobRecord, Risk};
+
+struct AppState {
+    engine: Arc<Engine>,
+    limiter: Mutex<RateLimiter<Pubkey>>,
+    started: Instant,
+}
+
+/// Every 4xx/5xx body: a stable code and a sentence.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+    pub message: String,
+    #[serde(skip)]
+    status: StatusCode,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+        ApiError { error: error.into(), message: message.into(), status }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self)).into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.to_string())
+    }
+}
+
+impl From<crate::KeeperError> for ApiError {
+    fn from(e: crate::KeeperError) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "keeper_unavailable", e.to_string())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SubmitInput {
+    /// The on-chain Job account (base58).
+    pub job: String,
+    pub input: String,
+    /// Real-time jobs avoid miners with a median latency over the limit.
+    #[serde(default = "yes")]
+    pub realtime: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A job as the client sees it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JobView {
+    pub job: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    pub miner: Option<String>,
+    pub output: Option<miner::api::OutputTensor>,
+    pub output_hash: Option<String>,
+    pub response_ms: Option<u32>,
+    pub error: Option<crate::store::JobFailure>,
+    pub miners_failed: usize,
+}
+
+pub fn router(engine: Arc<Engine>) -> Router {
+    let max = engine.cfg.max_input_bytes;
+    let limiter = RateLimiter::new(engine.cfg.client_requests_per_sec, engine.cfg.client_burst);
+    let state = Arc::new(AppState { engine, limiter: Mutex::new(limiter), started: Instant::now() });
+    Router::new()
+        .route("/v1/jobs", post(submit))
+        .route("/v1/jobs/{job}", get(job_status))
+        .route("/v1/miners/latency", get(latency_json))
+        .route("/v1/miners/latency.txt", get(latency_table))
+        .route("/metrics", get(metrics))
+        .route("/health", get(health))
+        // Room for JSON framing around the largest accepted input; the
+        // input's own size is checked (with a clear error) in the handler.
+        .layer(DefaultBodyLimit::max(max.saturating_mul(2).saturating_add(4096)))
+        .with_state(state)
+}
+
+fn view(rec: &JobRecord) -> JobView {
+    let status = match rec.phase {
+        Phase::Queued => "queued",
+        Phase::Running => "running",
+        Phase::Done => "done",
+        Phase::Failed => "failed",
+    };
+    let done = rec.phase == Phase::Done;
+    let out = rec.output.as_ref().filter(|_| done);
+    JobView {
+        job: rec.job.to_string(),
+        status: status.into(),
+        miner: out.map(|o| o.miner.to_string()),
+        output: out.map(|o| o.output.clone()),
+        output_hash: out.map(|o| hex::encode(o.report.output_hash)),
+        response_ms: out.map(|o| o.report.response_ms),
+        error: rec.failure.clone(),
+        miners_failed: rec.tried.len(),
+    }
+}
+
+async fn submit(State(s): State<Arc<AppState>>, Json(body): Json<SubmitInput>) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    let engine = &s.engine;
+    if body.input.len() > engine.cfg.max_input_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "input_too_large",
+            format!("input is {} bytes; the limit is {}", body.input.len(), engine.cfg.max_input_bytes),
+        ));
+    }
+    let key: Pubkey = body.job.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_job_id", "job must be a base58 public key"))?;
+    let job = engine
+        .gateway
+        .job(&key)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_job", format!("no job account {key} on chain; submit the job first")))?;
+    if !s.limiter.lock().unwrap().allow(&job.client, s.started.elapsed().as_secs_f64()) {
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many jobs from this client; slow down"));
+    }
+    let hash: [u8; 32] = Sha256::digest(body.input.as_bytes()).into();
+    if hash != job.input_hash {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "input_hash_mismatch",
+            format!("sha256(input) = {} but the job commits to {}", hex::encode(hash), hex::encode(job.input_hash)),
+        ));
+    }
+    if let Some(rec) = engine.store.get(&key)? {
+        // Idempotent: the same input again just reports progress.
+        return Ok((StatusCode::OK, Json(view(&rec))));
+    }
+    let floor = engine.cfg.fee_floor.max(engine.view.read().unwrap().params.as_ref().map(|p| p.min_job_fee).unwrap_or(0));
+    if job.max_fee < floor {
+        return Err(ApiError::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "fee_below_floor",
+            format!("the job escrows {} but this keeper takes jobs from {}", job.max_fee, floor),
+        ));
+    }
+    if job.status != JobStatus::Sent {
+        return Err(ApiError::new(StatusCode::CONFLICT, "job_not_open", format!("the job is {:?}, not waiting for a miner", job.status)));
+    }
+    let model_len = job.model.iter().position(|&b| b == 0).unwrap_or(job.model.len());
+    let now = wall_secs();
+    let rec = JobRecord {
+        job: key,
+        client: job.client,
+        input: body.input,
+        input_hash: hash,
+        model: String::from_utf8_lossy(&job.model[..model_len]).into_owned(),
+        risk: Risk::from(job.risk),
+        realtime: body.realtime,
+        phase: Phase::Queued,
+        phase_since: now,
+        received_at: now,
+        tried: vec![],
+        owed_fail: None,
+        pending_post: None,
+        posts: vec![],
+        output: None,
+        failure: None,
+    };
+    engine.accept(rec.clone())?;
+    Ok((StatusCode::ACCEPTED, Json(view(&rec))))
+}
+
+async fn job_status(State(s): State<Arc<AppState>>, Path(job): Path<String>) -> Result<Response, ApiError> {
+    let key: Pubkey = job.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_job_id", "job must be a base58 public key"))?;
+    let rec = s
+        .engine
+        .store
+        .get(&key)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_job", "this keeper has no input for that job"))?;
+    let code = match rec.phase {
+        Phase::Done => StatusCode::OK,
+        Phase::Failed => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::ACCEPTED,
+    };
+    Ok((code, Json(view(&rec))).into_response())
+}
+
+async fn latency_json(State(s): State<Arc<AppState>>) -> Json<Vec<crate::core::latency::MinerLatency>> {
+    Json(s.engine.latency.lock().unwrap().summaries())
+}
+
+async fn latency_table(State(s): State<Arc<AppState>>) -> String {
+    s.engine.latency.lock().unwrap().table()
+}
+
+async fn metrics(State(s): State<Arc<AppState>>) -> String {
+    s.engine.metrics.render()
+}
+
+#[derive(Serialize)]
+struct Health {
+    ok: bool,
+    chain: String,
+    database: String,
+    committee_epoch: u64,
+}
+
+/// Exercises what the keeper depends on: an account read of the Config
+/// through the chain client, and a database read.
+async fn health(State(s): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
+    let chain = match s.engine.gateway.config().await {
+        Ok(c) => format!("ok (config read, paused={})", c.paused),
+        Err(e) => format!("error: {e}"),
+    };
+    let database = match s.engine.store.count() {
+        Ok(n) => format!("ok ({n} jobs)"),
+        Err(e) => format!("error: {e}"),
+    };
+    let ok = chain.starts_with("ok") && database.starts_with("ok");
+    let committee_epoch = s.engine.view.read().unwrap().committee_epoch;
+    let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(Health { ok, chain, database, committee_epoch }))
+}

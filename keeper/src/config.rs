@@ -1,0 +1,224 @@
+//! Keeper configuration: a TOML file, then `VERDICT_KEEPER_*` environment
+//! overrides (so a container or a test can change one value without a file).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::core::lifecycle::MempoolTtl;
+use crate::core::routing::RoutingWeights;
+use crate::error::KeeperError;
+
+/// A miner this keeper can reach: its on-chain Node account and its URL.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MinerEndpoint {
+    /// The miner's Node account (base58).
+    pub node: String,
+    pub url: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeeperConfig {
+    /// JSON-RPC URLs, tried in order with failover.
+    pub rpc_urls: Vec<String>,
+    /// Fee payer of the keeper's transactions (Solana keypair JSON).
+    pub payer_keypair: Option<PathBuf>,
+    /// Committee signing keys this keeper may sign attestations with (its own
+    /// validator key; on a test network, the local quorum's keys).
+    pub signing_keypairs: Vec<PathBuf>,
+    /// The embedded database (redb).
+    pub database: PathBuf,
+    /// Intake API, stats, `/metrics` and `/health`.
+    pub listen: String,
+    pub shard_timeout_ms: u64,
+    pub end_to_end_timeout_ms: u64,
+    /// Responses slower than this do not meet the SLA.
+    pub sla_ms: u32,
+    pub poll_interval_ms: u64,
+    pub max_concurrent_jobs: usize,
+    pub max_input_bytes: usize,
+    /// Minimum escrowed fee for the keeper to take a job (on top of the
+    /// program's own minimum).
+    pub fee_floor: u64,
+    pub client_requests_per_sec: f64,
+    pub client_burst: u32,
+    /// Price asked, in bps of the job's max fee.
+    pub price_bps: u16,
+    /// Attempts per outcome transaction on transport errors.
+    pub post_attempts: u32,
+    /// Samples kept per miner for latency statistics.
+    pub latency_window: usize,
+    pub routing: RoutingWeights,
+    pub mempool: MempoolTtl,
+    pub miners: Vec<MinerEndpoint>,
+}
+
+impl Default for KeeperConfig {
+    fn default() -> Self {
+        KeeperConfig {
+            rpc_urls: vec!["http://127.0.0.1:8899".into()],
+            payer_keypair: None,
+            signing_keypairs: vec![],
+            database: PathBuf::from("keeper.redb"),
+            listen: "127.0.0.1:8090".into(),
+            shard_timeout_ms: 3_000,
+            end_to_end_timeout_ms: 12_000,
+            sla_ms: 2_000,
+            poll_interval_ms: 2_000,
+            max_concurrent_jobs: 64,
+            max_input_bytes: 64 * 1024,
+            fee_floor: 0,
+            client_requests_per_sec: 5.0,
+            client_burst: 20,
+            price_bps: 10_000,
+            post_attempts: 6,
+            latency_window: 1_000,
+            routing: RoutingWeights::default(),
+            mempool: MempoolTtl::default(),
+            miners: vec![],
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, KeeperError> {
+    value.parse().map_err(|_| KeeperError::Config(format!("{name}={value:?} is not valid")))
+}
+
+impl KeeperConfig {
+    pub fn from_toml(text: &str) -> Result<Self, KeeperError> {
+        toml::from_str(text).map_err(|e| KeeperError::Config(e.to_string()))
+    }
+
+    /// Reads `path` (if given) and applies the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, KeeperError> {
+        let mut cfg = match path {
+            Some(p) => Self::from_toml(
+                &std::fs::read_to_string(p).map_err(|e| KeeperError::Config(format!("{}: {e}", p.display())))?,
+            )?,
+            None => Self::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    /// `VERDICT_KEEPER_<FIELD>` overrides; lists are comma separated and
+    /// miners are `NODE=URL` pairs.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), KeeperError> {
+        let list = |v: String| -> Vec<String> { v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
+        if let Some(v) = get("VERDICT_KEEPER_RPC_URLS") {
+            self.rpc_urls = list(v);
+        }
+        if let Some(v) = get("VERDICT_KEEPER_PAYER_KEYPAIR") {
+            self.payer_keypair = Some(v.into());
+        }
+        if let Some(v) = get("VERDICT_KEEPER_SIGNING_KEYPAIRS") {
+            self.signing_keypairs = list(v).into_iter().map(PathBuf::from).collect();
+        }
+        if let Some(v) = get("VERDICT_KEEPER_DATABASE") {
+            self.database = v.into();
+        }
+        if let Some(v) = get("VERDICT_KEEPER_LISTEN") {
+            self.listen = v;
+        }
+        macro_rules! number {
+            ($field:ident, $name:literal) => {
+                if let Some(v) = get($name) {
+                    self.$field = parse($name, &v)?;
+                }
+            };
+        }
+        number!(shard_timeout_ms, "VERDICT_KEEPER_SHARD_TIMEOUT_MS");
+        number!(end_to_end_timeout_ms, "VERDICT_KEEPER_END_TO_END_TIMEOUT_MS");
+        number!(sla_ms, "VERDICT_KEEPER_SLA_MS");
+        number!(poll_interval_ms, "VERDICT_KEEPER_POLL_INTERVAL_MS");
+        number!(max_concurrent_jobs, "VERDICT_KEEPER_MAX_CONCURRENT_JOBS");
+        number!(max_input_bytes, "VERDICT_KEEPER_MAX_INPUT_BYTES");
+        number!(fee_floor, "VERDICT_KEEPER_FEE_FLOOR");
+        number!(client_requests_per_sec, "VERDICT_KEEPER_CLIENT_REQUESTS_PER_SEC");
+        number!(client_burst, "VERDICT_KEEPER_CLIENT_BURST");
+        number!(price_bps, "VERDICT_KEEPER_PRICE_BPS");
+        if let Some(v) = get("VERDICT_KEEPER_MINERS") {
+            self.miners = list(v)
+                .into_iter()
+                .map(|pair| {
+                    let (node, url) = pair
+                        .split_once('=')
+                        .ok_or_else(|| KeeperError::Config(format!("VERDICT_KEEPER_MINERS entry {pair:?} is not NODE=URL")))?;
+                    Ok(MinerEndpoint { node: node.into(), url: url.into() })
+                })
+                .collect::<Result<_, KeeperError>>()?;
+        }
+        Ok(())
+    }
+
+    pub fn check(&self) -> Result<(), KeeperError> {
+        let bad = |m: &str| Err(KeeperError::Config(m.to_string()));
+        if self.shard_timeout_ms == 0 || self.end_to_end_timeout_ms < self.shard_timeout_ms {
+            return bad("shard_timeout_ms must be > 0 and <= end_to_end_timeout_ms");
+        }
+        if self.price_bps == 0 || self.price_bps > 10_000 {
+            return bad("price_bps must be in 1..=10000");
+        }
+        if self.max_concurrent_jobs == 0 {
+            return bad("max_concurrent_jobs must be > 0");
+        }
+        for m in &self.miners {
+            if m.node.parse::<anchor_lang::prelude::Pubkey>().is_err() {
+                return Err(KeeperError::Config(format!("miner node {:?} is not a public key", m.node)));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn shard_timeout(&self) -> Duration {
+        Duration::from_millis(self.shard_timeout_ms)
+    }
+
+    pub fn end_to_end_timeout(&self) -> Duration {
+        Duration::from_millis(self.end_to_end_timeout_ms)
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_then_environment() {
+        let mut cfg = KeeperConfig::from_toml(
+            r#"
+            rpc_urls = ["http://a:8899", "http://b:8899"]
+            shard_timeout_ms = 2500
+            [routing]
+            alpha = 0.5
+            [[miners]]
+            node = "11111111111111111111111111111111"
+            url = "http://127.0.0.1:9000"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.rpc_urls.len(), 2);
+        assert_eq!(cfg.shard_timeout_ms, 2500);
+        assert_eq!(cfg.end_to_end_timeout_ms, 12_000, "defaults fill the rest");
+        assert_eq!(cfg.routing.alpha, 0.5);
+        let env = |k: &str| match k {
+            "VERDICT_KEEPER_SHARD_TIMEOUT_MS" => Some("3000".to_string()),
+            "VERDICT_KEEPER_MINERS" => Some("11111111111111111111111111111111=http://x:1".to_string()),
+            _ => None,
+        };
+        cfg.apply_env(env).unwrap();
+        assert_eq!(cfg.shard_timeout_ms, 3000);
+        assert_eq!(cfg.miners[0].url, "http://x:1");
+        cfg.check().unwrap();
+        assert!(KeeperConfig::from_toml("unknown_key = 1").is_err());
+        assert!(cfg.apply_env(|k| (k == "VERDICT_KEEPER_SLA_MS").then(|| "soon".to_string())).is_err());
+    }
+}

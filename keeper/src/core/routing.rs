@@ -1,0 +1,388 @@
+//! Routing: which miner gets a job. Tiers by the job's risk, the bottom-up
+//! score R' = α·R·Pen^M·Rew^(1−M) + β·(wS·S + wF·F + wB·B + wI·I) with every
+//! metric min-max normalized over the miners the keeper knows, latency rules,
+//! and the miners that are owed a trial task first. Pure: no I/O, no clocks.
+
+use anchor_lang::prelude::Pubkey;
+use serde::{Deserialize, Serialize};
+use verdict::state::{ModelId, Node, ProtocolParams, RiskLevel, TrialStatus};
+
+/// Everything routing knows about one miner: the on-chain view plus what this
+/// keeper measured itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinerProfile {
+    pub node: Pubkey,
+    pub signing_key: Pubkey,
+    pub models: Vec<ModelId>,
+    /// Top-down trust R, 1.0 == the trial baseline.
+    pub trust: f64,
+    /// Success rate over the on-chain window, 0..=1 (1 when it has no record).
+    pub success_rate: f64,
+    /// Active stake (self + delegated), in base units.
+    pub stake: u64,
+    /// 1, 2 or 3 (the program's tiers).
+    pub tier: u8,
+    pub trial: TrialStatus,
+    pub cooldown_until: i64,
+    /// Composite at or below the rate-limit threshold (on-chain rule).
+    pub rate_limited: bool,
+    pub last_heartbeat: i64,
+    /// Active (staked to its roles' minimum) and a miner.
+    pub active_miner: bool,
+    /// M in the trust update: the keeper's last verdict on this miner was a mistake.
+    pub recent_mistake: bool,
+    /// Median response time this keeper measured, when it has samples.
+    pub median_latency_ms: Option<f64>,
+    /// The keeper knows how to reach it (a URL is configured).
+    pub reachable: bool,
+}
+
+impl MinerProfile {
+    /// The routing view of an on-chain miner node.
+    pub fn from_node(node_key: Pubkey, node: &Node, params: &ProtocolParams) -> Self {
+        let window = node.reputation.window(params);
+        let success_rate = if window.jobs == 0 { 1.0 } else { window.success_bps as f64 / 10_000.0 };
+        MinerProfile {
+            node: node_key,
+            signing_key: node.signing_key,
+            models: node.models[..node.model_count as usize].to_vec(),
+            trust: node.reputation.trust_bps as f64 / 10_000.0,
+            success_rate,
+            stake: node.active_stake().unwrap_or(u64::MAX),
+            tier: node.reputation.tier(params),
+            trial: node.reputation.trial,
+            cooldown_until: node.reputation.cooldown_until,
+            rate_limited: node.reputation.is_rate_limited(params),
+            last_heartbeat: node.reputation.last_heartbeat,
+            active_miner: node.is_miner() && node.activity(params).active,
+            recent_mistake: false,
+            median_latency_ms: None,
+            reachable: false,
+        }
+    }
+
+    pub fn serves(&self, model: &ModelId) -> bool {
+        self.models.contains(model)
+    }
+
+    /// Passed its trial and not cooling down.
+    pub fn is_warm(&self, now: i64) -> bool {
+        self.trial == TrialStatus::Passed && now >= self.cooldown_until
+    }
+
+    /// Owed a trial task before any real work: new, or its cooldown is over.
+    pub fn trial_due(&self, now: i64) -> bool {
+        self.active_miner
+            && (self.trial == TrialStatus::Pending || (self.trial == TrialStatus::Failed && now >= self.cooldown_until))
+    }
+}
+
+/// Weights and thresholds of the bottom-up score and the latency rules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingWeights {
+    /// α: weight of the trust term.
+    pub alpha: f64,
+    /// β: weight of the measured-metrics term.
+    pub beta: f64,
+    /// wS: stake behind the miner.
+    pub w_stake: f64,
+    /// wF: fidelity, the success rate over the on-chain window.
+    pub w_fidelity: f64,
+    /// wB: speed, the miner's latency percentile among the miners measured.
+    pub w_bandwidth: f64,
+    /// wI: liveness, how recent its last heartbeat is.
+    pub w_liveness: f64,
+    /// Pen and Rew of the trust update (the protocol's 0.8 and 1.01).
+    pub penalty: f64,
+    pub reward: f64,
+    /// Added to the score of the fastest 10% of miners.
+    pub top_latency_bonus: f64,
+    /// A median above this excludes a miner from real-time jobs.
+    pub realtime_max_median_ms: f64,
+}
+
+impl Default for RoutingWeights {
+    fn default() -> Self {
+        RoutingWeights {
+            alpha: 0.6,
+            beta: 0.4,
+            w_stake: 0.2,
+            w_fidelity: 0.4,
+            w_bandwidth: 0.3,
+            w_liveness: 0.1,
+            penalty: 0.8,
+            reward: 1.01,
+            top_latency_bonus: 0.1,
+            realtime_max_median_ms: 500.0,
+        }
+    }
+}
+
+/// One miner's precomputed routing state in a snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranked {
+    pub profile: MinerProfile,
+    /// R' of the formula (with the top-latency bonus), higher is better.
+    pub score: f64,
+    /// Share of measured miners this one is faster than, 0..=1 (0.5 unmeasured).
+    pub latency_percentile: f64,
+    /// Slowest quarter: routed only after every other eligible miner.
+    pub deprioritized: bool,
+}
+
+/// A job to route.
+#[derive(Clone, Debug)]
+pub struct RouteRequest<'a> {
+    pub risk: RiskLevel,
+    pub model: ModelId,
+    /// Real-time jobs skip miners whose median latency is over the limit.
+    pub realtime: bool,
+    pub now: i64,
+    /// Miners already tried for this job.
+    pub exclude: &'a [Pubkey],
+}
+
+/// The routing table built once per refresh of the miner set: normalization
+/// bounds and latency percentiles are computed here, so each decision is a
+/// linear filter plus a partial sort.
+#[derive(Clone, Debug, Default)]
+pub struct RoutingSnapshot {
+    pub miners: Vec<Ranked>,
+}
+
+fn normalize(values: &[f64]) -> Vec<f64> {
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let span = hi - lo;
+    values
+        .iter()
+        .map(|&v| if span > f64::EPSILON { (v - lo) / span } else { 1.0 })
+        .collect()
+}
+
+/// Latency percentile score per miner: the share of measured miners that are
+/// slower (1.0 = fastest); unmeasured miners sit at 0.5.
+pub fn latency_percentiles(medians: &[Option<f64>]) -> Vec<f64> {
+    let mut measured: Vec<f64> = medians.iter().flatten().copied().collect();
+    measured.sort_by(f64::total_cmp);
+    let n = measured.len();
+    medians
+        .iter()
+        .map(|m| match m {
+            None => 0.5,
+            Some(_) if n <= 1 => 1.0,
+            Some(v) => {
+                // Miners strictly slower than v, over the others.
+                let not_slower = measured.partition_point(|x| x <= v);
+                (n - not_slower) as f64 / (n - 1) as f64
+            }
+        })
+        .collect()
+}
+
+impl RoutingSnapshot {
+    pub fn build(profiles: Vec<MinerProfile>, weights: &RoutingWeights, now: i64) -> Self {
+        let trust_term: Vec<f64> = profiles
+            .iter()
+            .map(|p| {
+                let m = if p.recent_mistake { 1.0 } else { 0.0 };
+                p.trust * weights.penalty.powf(m) * weights.reward.powf(1.0 - m)
+            })
+            .collect();
+        let stake: Vec<f64> = profiles.iter().map(|p| p.stake as f64).collect();
+        let fidelity: Vec<f64> = profiles.iter().map(|p| p.success_rate).collect();
+        let liveness: Vec<f64> = profiles.iter().map(|p| -((now - p.last_heartbeat).max(0) as f64)).collect();
+        let medians: Vec<Option<f64>> = profiles.iter().map(|p| p.median_latency_ms).collect();
+        let percentiles = latency_percentiles(&medians);
+        let (r, s, f, i) = (normalize(&trust_term), normalize(&stake), normalize(&fidelity), normalize(&liveness));
+        let b = normalize(&percentiles);
+        let miners = profiles
+            .into_iter()
+            .enumerate()
+            .map(|(k, profile)| {
+                let measured = profile.median_latency_ms.is_some();
+                let mut score = weights.alpha * r[k]
+                    + weights.beta
+                        * (weights.w_stake * s[k]
+                            + weights.w_fidelity * f[k]
+                            + weights.w_bandwidth * b[k]
+                            + weights.w_liveness * i[k]);
+                if measured && percentiles[k] >= 0.9 {
+                    score += weights.top_latency_bonus;
+                }
+                Ranked { profile, score, latency_percentile: percentiles[k], deprioritized: measured && percentiles[k] < 0.25 }
+            })
+            .collect();
+        RoutingSnapshot { miners }
+    }
+
+    pub fn get(&self, node: &Pubkey) -> Option<&Ranked> {
+        self.miners.iter().find(|m| &m.profile.node == node)
+    }
+
+    /// May take this job at all (before ordering).
+    pub fn eligible(m: &Ranked, req: &RouteRequest, weights: &RoutingWeights) -> bool {
+        let p = &m.profile;
+        p.reachable
+            && p.active_miner
+            && p.is_warm(req.now)
+            && !p.rate_limited
+            && p.serves(&req.model)
+            && p.tier <= req.risk.max_tier()
+            && !req.exclude.contains(&p.node)
+            && !(req.realtime && p.median_latency_ms.is_some_and(|ms| ms > weights.realtime_max_median_ms))
+    }
+
+    /// Up to `k` miners for the job, best first: Tier 1 before Tier 2 for
+    /// Medium/High risk (any warm tier is one class for Low), the slowest
+    /// quarter after everyone else, then by score.
+    pub fn route(&self, req: &RouteRequest, weights: &RoutingWeights, k: usize) -> Vec<&Ranked> {
+        let class = |m: &Ranked| -> (u8, bool) {
+            let tier_class = if req.risk == RiskLevel::Low { 0 } else { m.profile.tier };
+            (tier_class, m.deprioritized)
+        };
+        let order = |a: &Ranked, b: &Ranked| {
+            class(a).cmp(&class(b)).then_with(|| b.score.total_cmp(&a.score)).then_with(|| a.profile.node.cmp(&b.profile.node))
+        };
+        // One pass keeping the best k in order: O(n) for the small k routing
+        // asks for (a primary, fallbacks, a shadow).
+        let mut best: Vec<&Ranked> = Vec::with_capacity(k + 1);
+        if k == 0 {
+            return best;
+        }
+        for m in self.miners.iter().filter(|m| Self::eligible(m, req, weights)) {
+            if best.len() == k && order(m, best[k - 1]).is_ge() {
+                continue;
+            }
+            let at = best.partition_point(|b| order(b, m).is_lt());
+            best.insert(at, m);
+            best.truncate(k);
+        }
+        best
+    }
+
+    /// Miners owed a trial before real work, that the keeper can reach.
+    pub fn trials_due(&self, now: i64) -> Vec<&MinerProfile> {
+        self.miners.iter().map(|m| &m.profile).filter(|p| p.reachable && p.trial_due(now)).collect()
+    }
+
+    /// Mean trust of the miners known (the `average_reputation` gauge).
+    pub fn average_trust(&self) -> f64 {
+        if self.miners.is_empty() {
+            return 0.0;
+        }
+        self.miners.iter().map(|m| m.profile.trust).sum::<f64>() / self.miners.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> ModelId {
+        verdict::state::model_id("test-projection-v1").unwrap()
+    }
+
+    pub(crate) fn miner(seed: u8, tier: u8, trust: f64, median: Option<f64>) -> MinerProfile {
+        MinerProfile {
+            node: Pubkey::new_from_array([seed; 32]),
+            signing_key: Pubkey::new_from_array([seed.wrapping_add(100); 32]),
+            models: vec![model()],
+            trust,
+            success_rate: 1.0,
+            stake: 1_000,
+            tier,
+            trial: TrialStatus::Passed,
+            cooldown_until: 0,
+            rate_limited: false,
+            last_heartbeat: 0,
+            active_miner: true,
+            recent_mistake: false,
+            median_latency_ms: median,
+            reachable: true,
+        }
+    }
+
+    fn req(risk: RiskLevel, exclude: &[Pubkey]) -> RouteRequest<'_> {
+        RouteRequest { risk, model: model(), realtime: true, now: 10, exclude }
+    }
+
+    #[test]
+    fn medium_and_high_risk_take_tier_one_first_and_never_tier_three() {
+        let w = RoutingWeights::default();
+        let snap = RoutingSnapshot::build(
+            vec![miner(1, 2, 5.0, None), miner(2, 1, 1.0, None), miner(3, 3, 9.0, None)],
+            &w,
+            10,
+        );
+        let chosen: Vec<u8> = snap.route(&req(RiskLevel::High, &[]), &w, 5).iter().map(|m| m.profile.node.to_bytes()[0]).collect();
+        assert_eq!(chosen, vec![2, 1]);
+        // Low risk: any warm tier, ordered by score (the most trusted first).
+        let low: Vec<u8> = snap.route(&req(RiskLevel::Low, &[]), &w, 5).iter().map(|m| m.profile.node.to_bytes()[0]).collect();
+        assert_eq!(low, vec![3, 1, 2]);
+    }
+
+    #[test]
+    fn cold_cooling_rate_limited_unreachable_and_excluded_miners_are_skipped() {
+        let w = RoutingWeights::default();
+        let mut pending = miner(1, 3, 1.0, None);
+        pending.trial = TrialStatus::Pending;
+        let mut cooling = miner(2, 3, 1.0, None);
+        cooling.cooldown_until = 100;
+        let mut limited = miner(3, 3, 1.0, None);
+        limited.rate_limited = true;
+        let mut far = miner(4, 3, 1.0, None);
+        far.reachable = false;
+        let ok = miner(5, 3, 1.0, None);
+        let tried = miner(6, 3, 1.0, None);
+        let snap = RoutingSnapshot::build(vec![pending, cooling, limited, far, ok, tried.clone()], &w, 10);
+        let exclude = [tried.node];
+        let chosen = snap.route(&req(RiskLevel::Low, &exclude), &w, 10);
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].profile.node.to_bytes()[0], 5);
+        assert_eq!(snap.trials_due(10).len(), 1, "only the pending miner is owed a trial");
+    }
+
+    #[test]
+    fn latency_rules_bonus_deprioritize_and_realtime_exclusion() {
+        let w = RoutingWeights::default();
+        // 20 measured miners 10..200 ms plus one at 800 ms.
+        let mut miners: Vec<MinerProfile> = (0..20).map(|i| miner(i + 1, 3, 1.0, Some(10.0 * (i + 1) as f64))).collect();
+        miners.push(miner(50, 3, 1.0, Some(800.0)));
+        let snap = RoutingSnapshot::build(miners, &w, 10);
+        let fastest = snap.get(&Pubkey::new_from_array([1; 32])).unwrap();
+        let slow = snap.get(&Pubkey::new_from_array([20; 32])).unwrap();
+        assert!(fastest.latency_percentile >= 0.9 && !fastest.deprioritized);
+        assert!(slow.deprioritized);
+        assert!(fastest.score > slow.score);
+        let chosen = snap.route(&req(RiskLevel::Low, &[]), &w, 100);
+        assert!(chosen.iter().all(|m| m.profile.node.to_bytes()[0] != 50), "median over 500 ms is excluded from real-time jobs");
+        let last = chosen.last().unwrap();
+        assert!(last.deprioritized, "the slowest quarter comes last");
+        let batch = RouteRequest { realtime: false, ..req(RiskLevel::Low, &[]) };
+        assert_eq!(snap.route(&batch, &w, 100).len(), 21);
+    }
+
+    #[test]
+    fn score_follows_the_formula_with_min_max_normalization() {
+        let w = RoutingWeights { top_latency_bonus: 0.0, ..RoutingWeights::default() };
+        let mut a = miner(1, 3, 2.0, None);
+        a.stake = 3_000;
+        let mut b = miner(2, 3, 1.0, None);
+        b.recent_mistake = true;
+        b.success_rate = 0.5;
+        let snap = RoutingSnapshot::build(vec![a, b], &w, 0);
+        // a: every metric at the top of the range (R, S, F = 1; B, I tie = 1).
+        let expected_a = w.alpha + w.beta * (w.w_stake + w.w_fidelity + w.w_bandwidth + w.w_liveness);
+        assert!((snap.miners[0].score - expected_a).abs() < 1e-9);
+        // b: R, S, F at the bottom (0), ties (B, I) at 1.
+        let expected_b = w.beta * (w.w_bandwidth + w.w_liveness);
+        assert!((snap.miners[1].score - expected_b).abs() < 1e-9);
+    }
+
+    #[test]
+    fn percentiles_rank_faster_miners_higher() {
+        let p = latency_percentiles(&[Some(10.0), Some(20.0), None, Some(30.0)]);
+        assert_eq!(p, vec![1.0, 0.5, 0.5, 0.0]);
+    }
+}

@@ -1,0 +1,532 @@
+//! The job pipeline: the dispatcher drives each job from intake to a final
+//! on-chain state — route, call the miner under the shard timeout, validate
+//! (with a shadow rerun for high risk), record the intended outcome, post it
+//! through the poster — re-dispatching on a miss until the end-to-end
+//! deadline. The watcher keeps the chain view (miners, committee, jobs)
+//! fresh, runs trial tasks for new miners and cranks expired jobs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anchor_lang::prelude::Pubkey;
+use miner::api::{Digest32, InferRequest, InferResponse, JobId, ModelId as MinerModelId, OutputTensor};
+use miner::client::MinerClient;
+use miner::models::projection::TestProjection;
+use miner::models::TEST_PROJECTION_ID;
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+use verdict::state::{model_id, JobStatus, ProtocolParams, RiskLevel};
+
+use crate::config::KeeperConfig;
+use crate::core::latency::LatencyBook;
+use crate::core::lifecycle::{sweep, Intent, Phase, Sweep, TrialIntent};
+use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot};
+use crate::core::validation::{self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing};
+use crate::error::KeeperError;
+use crate::gateway::Gateway;
+use crate::metrics::Metrics;
+use crate::poster::{Posted, Poster};
+use crate::store::{JobFailure, JobRecord, PostRecord, Store, VerifiedOutput};
+
+/// Unix seconds on the keeper's clock (local mempool TTLs).
+pub fn wall_secs() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// A request to the poster task, answered on `reply`.
+pub struct PostRequest {
+    pub job: Pubkey,
+    pub intent: Intent,
+    pub reply: oneshot::Sender<Result<Posted, KeeperError>>,
+}
+
+/// What the watcher last read from the chain.
+#[derive(Default)]
+pub struct View {
+    pub snapshot: Arc<RoutingSnapshot>,
+    pub params: Option<ProtocolParams>,
+    pub committee_epoch: u64,
+}
+
+/// A validated answer from one miner.
+pub struct Answer {
+    pub response: InferResponse,
+    pub timing: Timing,
+    pub sla_met: bool,
+}
+
+/// What a miner call needs to know of the job.
+pub struct JobInput<'a> {
+    pub job: Pubkey,
+    pub model: &'a str,
+    pub input: &'a str,
+    pub input_hash: [u8; 32],
+}
+
+/// One dispatch: calls the miner (its client carries the shard timeout),
+/// then validates the answer against the miner's on-chain profile. On error
+/// also returns how long the call took, in ms.
+pub async fn call_and_validate(
+    client: &MinerClient,
+    profile: &MinerProfile,
+    job: &JobInput<'_>,
+    sla_ms: u32,
+    now: i64,
+) -> Result<Answer, (u32, AttemptFailure)> {
+    let invalid = |r| (0, AttemptFailure::Invalid(r));
+    let model: MinerModelId = job.model.parse().map_err(|_| invalid(Rejection::WrongRequest("model".into())))?;
+    let mut request = InferRequest::new(JobId(job.job.to_bytes()), model, job.input);
+    request.input_hash = Some(Digest32(job.input_hash));
+    let started = Instant::now();
+    let result = client.infer(&request).await;
+    let elapsed = started.elapsed().as_millis().min(u32::MAX as u128) as u32;
+    let response = result.map_err(|e| (elapsed, AttemptFailure::from_client(&e)))?;
+    let timing = Timing::of(&response, elapsed);
+    let expect = Expectation { miner: profile, model_id: job.model, sla_ms, now };
+    let accepted = validation::validate(&response, &timing, &expect).map_err(|r| (elapsed, AttemptFailure::Invalid(r)))?;
+    Ok(Answer { response, timing, sla_met: accepted.sla_met })
+}
+
+/// Shared state of one keeper's subsystems.
+pub struct Engine {
+    pub cfg: KeeperConfig,
+    pub store: Arc<Store>,
+    pub gateway: Arc<Gateway>,
+    pub metrics: Arc<Metrics>,
+    pub view: RwLock<View>,
+    pub latency: Mutex<LatencyBook>,
+    pub poster_tx: mpsc::Sender<PostRequest>,
+    pub dispatch_tx: mpsc::Sender<Pubkey>,
+    clients: HashMap<Pubkey, MinerClient>,
+    /// Miners whose last answer this keeper judged wrong (M in the score).
+    mistakes: Mutex<HashSet<Pubkey>>,
+    /// Last trial attempt per miner, so an unreachable one is not hammered.
+    trials_tried: Mutex<HashMap<Pubkey, Instant>>,
+    reference: TestProjection,
+    attester: Arc<dyn crate::attester::Attester>,
+}
+
+impl Engine {
+    pub fn new(
+        cfg: KeeperConfig,
+        store: Arc<Store>,
+        gateway: Arc<Gateway>,
+        metrics: Arc<Metrics>,
+        poster_tx: mpsc::Sender<PostRequest>,
+        dispatch_tx: mpsc::Sender<Pubkey>,
+        attester: Arc<dyn crate::attester::Attester>,
+    ) -> Result<Self, KeeperError> {
+        let mut clients = HashMap::new();
+        for m in &cfg.miners {
+            let node: Pubkey = m.node.parse().map_err(|_| KeeperError::Config(format!("bad miner node {}", m.node)))?;
+            let client = MinerClient::new(&m.url, cfg.shard_timeout()).map_err(|e| KeeperError::Config(e.to_string()))?;
+            clients.insert(node, client);
+        }
+        Ok(Engine {
+            latency: Mutex::new(LatencyBook::new(cfg.latency_window)),
+            cfg,
+            store,
+            gateway,
+            metrics,
+            view: RwLock::new(View::default()),
+            poster_tx,
+            dispatch_tx,
+            clients,
+            mistakes: Mutex::new(HashSet::new()),
+            trials_tried: Mutex::new(HashMap::new()),
+            reference: TestProjection::new(),
+            attester,
+        })
+    }
+
+    pub fn snapshot(&self) -> Arc<RoutingSnapshot> {
+        self.view.read().unwrap().snapshot.clone()
+    }
+
+    /// Output hash of the keeper's own run, for the models it can run
+    /// locally (the test model); `None` otherwise.
+    pub fn reference_hash(&self, model: &str, input: &str) -> Option<[u8; 32]> {
+        (model == TEST_PROJECTION_ID)
+            .then(|| OutputTensor::from_f32(&self.reference.run(input).embedding).ok())
+            .flatten()
+            .map(|t| t.hash().0)
+    }
+
+    // ---- the watcher ----
+
+    /// Reads the chain once: miners, committee, params; dispatches jobs that
+    /// have input here and are not finished; cranks expired jobs; sweeps the
+    /// local mempool.
+    pub async fn refresh(&self, in_flight: &Mutex<HashSet<Pubkey>>) -> Result<(), KeeperError> {
+        let view = self.gateway.view().await?;
+        let Some(config) = view.config else { return Ok(()) };
+        let params = config.params;
+        let now = self.gateway.now().await?;
+        let mistakes = self.mistakes.lock().unwrap().clone();
+        let profiles: Vec<MinerProfile> = {
+            let book = self.latency.lock().unwrap();
+            view.nodes
+                .iter()
+                .filter(|(_, n)| n.is_miner())
+                .map(|(k, n)| {
+                    let mut p = MinerProfile::from_node(*k, n, &params);
+                    p.reachable = self.clients.contains_key(k);
+                    p.median_latency_ms = book.median_response_ms(k);
+                    p.recent_mistake = mistakes.contains(k);
+                    p
+                })
+                .collect()
+        };
+        let snapshot = RoutingSnapshot::build(profiles, &self.cfg.routing, now);
+        self.metrics.validators_active.set(config.active_validators as i64);
+        self.metrics.validators_total.set(view.nodes.iter().filter(|(_, n)| n.is_validator()).count() as i64);
+        self.metrics.average_reputation.set(snapshot.average_trust());
+        {
+            let mut v = self.view.write().unwrap();
+            v.snapshot = Arc::new(snapshot);
+            v.params = Some(params.clone());
+            v.committee_epoch = view.committee.as_ref().map(|c| c.epoch).unwrap_or(0);
+        }
+        // Jobs: resume ours, crank any past its TTL (permissionless refund).
+        for (key, job) in &view.jobs {
+            let busy = in_flight.lock().unwrap().contains(key);
+            if busy {
+                continue;
+            }
+            if job.is_expired(now, &params) {
+                let _ = self.post(*key, Intent::Expire).await;
+                continue;
+            }
+            if matches!(job.status, JobStatus::Sent | JobStatus::Allocated) {
+                if let Some(rec) = self.store.get(key)? {
+                    if !rec.phase.is_finished() {
+                        let _ = self.dispatch_tx.try_send(*key);
+                    }
+                }
+            }
+        }
+        self.sweep_mempool()?;
+        Ok(())
+    }
+
+    fn sweep_mempool(&self) -> Result<(), KeeperError> {
+        let now = wall_secs();
+        for mut rec in self.store.all()? {
+            match sweep(rec.phase, rec.phase_since, now, &self.cfg.mempool) {
+                Sweep::Keep => {}
+                Sweep::GiveUp => {
+                    self.finish_failed(&mut rec, "mempool_ttl", "the job outlived the keeper's mempool TTL; the chain's TTL refunds the escrow")?;
+                }
+                Sweep::Purge => self.store.remove(&rec.job)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the trial task for every reachable miner that is owed one.
+    pub async fn run_trials(&self) {
+        let now = match self.gateway.now().await {
+            Ok(n) => n,
+            Err(_) => return,
+        };
+        let due: Vec<MinerProfile> = self.snapshot().trials_due(now).into_iter().cloned().collect();
+        for miner in due {
+            {
+                let mut tried = self.trials_tried.lock().unwrap();
+                if tried.get(&miner.node).is_some_and(|t| t.elapsed() < Duration::from_secs(30)) {
+                    continue;
+                }
+                tried.insert(miner.node, Instant::now());
+            }
+            if let Err(e) = self.trial(&miner).await {
+                tracing::warn!(miner = %miner.node, error = %e, "trial task not recorded");
+            }
+        }
+    }
+
+    async fn trial(&self, miner: &MinerProfile) -> Result<(), KeeperError> {
+        let Some(client) = self.clients.get(&miner.node) else { return Ok(()) };
+        let Ok(model) = model_id(TEST_PROJECTION_ID) else { return Ok(()) };
+        if !miner.serves(&model) {
+            return Ok(());
+        }
+        let node = self.gateway.node(&miner.node).await?.ok_or(KeeperError::ShuttingDown)?;
+        let input = "verdict trial task: a fixed input with a known output";
+        let expected = self.reference_hash(TEST_PROJECTION_ID, input).expect("the test model runs locally");
+        let id: [u8; 32] = Sha256::new()
+            .chain_update(b"verdict-trial")
+            .chain_update(miner.node.as_ref())
+            .chain_update([node.reputation.trial_failures])
+            .finalize()
+            .into();
+        let request = InferRequest::new(JobId(id), TEST_PROJECTION_ID.parse::<MinerModelId>().expect("valid id"), input);
+        let passed = match client.infer(&request).await {
+            Ok(r) => r.output_hash.0 == expected && Pubkey::new_from_array(r.miner_pubkey.0) == miner.signing_key,
+            Err(e) => match AttemptFailure::from_client(&e) {
+                // Unreachable is not a wrong answer: try again later.
+                AttemptFailure::Timeout | AttemptFailure::Disconnect(_) => return Ok(()),
+                AttemptFailure::Invalid(_) => false,
+            },
+        };
+        let intent = TrialIntent::for_node(miner.node, &node, passed);
+        let poster = self.poster();
+        let posted = poster.post_trial(&intent).await?;
+        tracing::info!(miner = %miner.node, passed, result = posted.label(), "trial task");
+        Ok(())
+    }
+
+    fn poster(&self) -> Poster {
+        // Trials are rare; they post directly rather than through the queue.
+        Poster { gateway: self.gateway.clone(), attester: self.attester.clone(), metrics: self.metrics.clone(), attempts: self.cfg.post_attempts }
+    }
+
+    // ---- intake ----
+
+    /// Stores a client's input for its on-chain job and queues it.
+    pub fn accept(&self, rec: JobRecord) -> Result<(), KeeperError> {
+        self.store.put(&rec)?;
+        let _ = self.dispatch_tx.try_send(rec.job);
+        Ok(())
+    }
+
+    // ---- the dispatcher's per-job driver ----
+
+    async fn post(&self, job: Pubkey, intent: Intent) -> Result<Posted, KeeperError> {
+        let (reply, rx) = oneshot::channel();
+        self.poster_tx.send(PostRequest { job, intent, reply }).await.map_err(|_| KeeperError::ShuttingDown)?;
+        rx.await.map_err(|_| KeeperError::ShuttingDown)?
+    }
+
+    /// Records the intent, posts it, then records the result: a crash at any
+    /// point leaves `pending_post` for the next run to re-check and finish.
+    async fn post_recorded(&self, rec: &mut JobRecord, intent: Intent) -> Result<Posted, KeeperError> {
+        rec.pending_post = Some(intent.clone());
+        self.store.put(rec)?;
+        let posted = self.post(rec.job, intent.clone()).await?;
+        rec.pending_post = None;
+        rec.posts.push(PostRecord { kind: intent.kind().into(), result: posted.label().into() });
+        self.store.put(rec)?;
+        Ok(posted)
+    }
+
+    fn set_phase(&self, rec: &mut JobRecord, phase: Phase) -> Result<(), KeeperError> {
+        if rec.phase != phase {
+            rec.phase = phase;
+            rec.phase_since = wall_secs();
+            self.store.put(rec)?;
+        }
+        Ok(())
+    }
+
+    fn finish_failed(&self, rec: &mut JobRecord, code: &str, message: &str) -> Result<(), KeeperError> {
+        rec.failure = Some(JobFailure { code: code.into(), message: message.into() });
+        rec.phase = Phase::Failed;
+        rec.phase_since = wall_secs();
+        self.store.put(rec)?;
+        self.metrics.jobs_total.with_label_values(&[code]).inc();
+        tracing::info!(job = %rec.job, code, "job failed for the client");
+        Ok(())
+    }
+
+    /// Drives one job until it is final for the client.
+    pub async fn drive(&self, key: Pubkey) -> Result<(), KeeperError> {
+        let Some(mut rec) = self.store.get(&key)? else { return Ok(()) };
+        if rec.phase.is_finished() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let deadline = started + self.cfg.end_to_end_timeout();
+        self.set_phase(&mut rec, Phase::Running)?;
+        if let Some(intent) = rec.pending_post.clone() {
+            tracing::info!(job = %key, kind = intent.kind(), "resuming a recorded post");
+            self.post_recorded(&mut rec, intent).await?;
+        }
+        let risk: RiskLevel = rec.risk.into();
+        let risk_label = format!("{risk:?}").to_lowercase();
+        loop {
+            let Some(job) = self.gateway.job(&key).await? else {
+                return self.finish_failed(&mut rec, "unknown_job", "the job account no longer exists");
+            };
+            match job.status {
+                JobStatus::Solved | JobStatus::Paid => {
+                    let ours = rec.output.as_ref().is_some_and(|o| o.report.output_hash == job.output_hash);
+                    if !ours {
+                        return self.finish_failed(&mut rec, "solved_elsewhere", "the job was solved without this keeper's output");
+                    }
+                    rec.phase = Phase::Done;
+                    rec.phase_since = wall_secs();
+                    self.store.put(&rec)?;
+                    self.metrics.jobs_total.with_label_values(&["solved"]).inc();
+                    self.metrics.dispatch_latency_seconds.with_label_values(&[&risk_label]).observe(started.elapsed().as_secs_f64());
+                    return Ok(());
+                }
+                JobStatus::Refunded | JobStatus::Expired | JobStatus::Invalid => {
+                    let tried = rec.tried.len();
+                    return self.finish_failed(
+                        &mut rec,
+                        "all_miners_failed",
+                        &format!("no miner produced a valid answer ({tried} failed); the escrow was refunded on chain ({:?})", job.status),
+                    );
+                }
+                JobStatus::Allocated => {
+                    let miner = job.miner;
+                    if let Some(owed @ Intent::Fail { miner: m, attempt, .. }) = rec.owed_fail.clone() {
+                        if m == miner && attempt == job.attempts {
+                            rec.owed_fail = None;
+                            self.post_recorded(&mut rec, owed).await?;
+                            continue;
+                        }
+                    }
+                    let intent = match self.answer(&rec, &miner, risk).await {
+                        Ok(answer) => {
+                            let report = self.report(&answer);
+                            rec.output = Some(VerifiedOutput { miner, output: answer.response.output.clone(), report });
+                            Intent::Complete { miner, attempt: job.attempts, report }
+                        }
+                        Err(failure) => {
+                            rec.tried.push(miner);
+                            self.miss(&miner, job.attempts, &failure)
+                        }
+                    };
+                    self.post_recorded(&mut rec, intent).await?;
+                }
+                JobStatus::Sent => {
+                    if Instant::now() >= deadline {
+                        self.metrics.timeouts_total.with_label_values(&["end_to_end"]).inc();
+                        return self.finish_failed(
+                            &mut rec,
+                            "deadline_exceeded",
+                            "no valid answer within the end-to-end timeout; the escrow is refunded when the job's TTL expires",
+                        );
+                    }
+                    let snapshot = self.snapshot();
+                    let now = self.gateway.now().await?;
+                    let request = RouteRequest { risk, model: job.model, realtime: rec.realtime, now, exclude: &rec.tried };
+                    let Some(choice) = snapshot.route(&request, &self.cfg.routing, 1).first().map(|m| m.profile.node) else {
+                        let tried = rec.tried.len();
+                        let code = if tried == 0 { "no_miner_available" } else { "all_miners_failed" };
+                        return self.finish_failed(
+                            &mut rec,
+                            code,
+                            &format!("no eligible miner left ({tried} failed); the escrow is refunded when the job's TTL expires"),
+                        );
+                    };
+                    if !rec.tried.is_empty() {
+                        self.metrics.retries_total.with_label_values(&["redispatch"]).inc();
+                    }
+                    let attempt = job.attempts + 1;
+                    let price = (job.max_fee as u128 * self.cfg.price_bps as u128 / 10_000) as u64;
+                    self.metrics.validations_preprocessing_total.inc();
+                    if risk == RiskLevel::Low {
+                        // Optimistic path: ask first, then settle in one transaction.
+                        match self.answer(&rec, &choice, risk).await {
+                            Ok(answer) => {
+                                let report = self.report(&answer);
+                                rec.output = Some(VerifiedOutput { miner: choice, output: answer.response.output.clone(), report });
+                                self.post_recorded(&mut rec, Intent::Settle { miner: choice, attempt, price, report }).await?;
+                            }
+                            Err(failure) => {
+                                // Penalize on chain: assign, then fail that attempt.
+                                rec.tried.push(choice);
+                                rec.owed_fail = Some(self.miss(&choice, attempt, &failure));
+                                self.post_recorded(&mut rec, Intent::Assign { miner: choice, attempt, price }).await?;
+                            }
+                        }
+                    } else {
+                        self.post_recorded(&mut rec, Intent::Assign { miner: choice, attempt, price }).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A failed attempt: metrics, the miner's mark, and the fail intent.
+    fn miss(&self, miner: &Pubkey, attempt: u8, failure: &AttemptFailure) -> Intent {
+        tracing::info!(%miner, attempt, reason = %failure, "miner failed the job");
+        if let AttemptFailure::Timeout = failure {
+            self.metrics.timeouts_total.with_label_values(&["shard"]).inc();
+        }
+        self.metrics.retries_total.with_label_values(&[failure.label()]).inc();
+        self.mistakes.lock().unwrap().insert(*miner);
+        Intent::Fail { miner: *miner, attempt, reason: failure.fail_reason().into() }
+    }
+
+    fn report(&self, answer: &Answer) -> verdict::attestation::CompletionReport {
+        let medians = self.latency.lock().unwrap().medians();
+        let score = validation::latency_score_bps(answer.timing.response_ms, &medians);
+        validation::completion_report(&answer.response, &answer.timing, &validation::Accepted { sla_met: answer.sla_met }, score)
+    }
+
+    /// Calls one miner under the shard timeout and validates its answer.
+    async fn call(&self, rec: &JobRecord, miner: &Pubkey) -> Result<Answer, AttemptFailure> {
+        let snapshot = self.snapshot();
+        let profile = snapshot.get(miner).map(|r| r.profile.clone()).ok_or_else(|| {
+            AttemptFailure::Invalid(Rejection::Standing("unknown to this keeper".into()))
+        })?;
+        let client = self.clients.get(miner).ok_or_else(|| AttemptFailure::Disconnect("no URL configured".into()))?;
+        let now = self.gateway.now().await.unwrap_or(0);
+        let job = JobInput { job: rec.job, model: &rec.model, input: &rec.input, input_hash: rec.input_hash };
+        let result = call_and_validate(client, &profile, &job, self.cfg.sla_ms, now).await;
+        let label = if result.is_ok() { "ok" } else { "error" };
+        let (elapsed, answer) = match result {
+            Ok(a) => (a.timing.response_ms as f64 / 1_000.0, Ok(a)),
+            Err((ms, e)) => (ms as f64 / 1_000.0, Err(e)),
+        };
+        self.metrics.miner_call_seconds.with_label_values(&[label]).observe(elapsed);
+        if let Ok(a) = &answer {
+            self.latency.lock().unwrap().record(*miner, a.timing);
+        }
+        if !matches!(&answer, Err(AttemptFailure::Timeout | AttemptFailure::Disconnect(_))) {
+            self.metrics.validations_completion_total.inc();
+        }
+        answer
+    }
+
+    /// The primary's validated answer; for high risk, confirmed by a shadow
+    /// rerun on a second miner (a local reference run, or a third miner,
+    /// breaks a tie).
+    async fn answer(&self, rec: &JobRecord, miner: &Pubkey, risk: RiskLevel) -> Result<Answer, AttemptFailure> {
+        let primary = self.call(rec, miner).await?;
+        if risk != RiskLevel::High {
+            self.mistakes.lock().unwrap().remove(miner);
+            return Ok(primary);
+        }
+        let now = self.gateway.now().await.unwrap_or(0);
+        let snapshot = self.snapshot();
+        let mut exclude = rec.tried.clone();
+        exclude.push(*miner);
+        let model = model_id(&rec.model).map_err(|_| AttemptFailure::Invalid(Rejection::WrongRequest("model".into())))?;
+        let request = RouteRequest { risk, model, realtime: false, now, exclude: &exclude };
+        let shadows: Vec<Pubkey> = snapshot.route(&request, &self.cfg.routing, 3).iter().map(|m| m.profile.node).collect();
+        let reference = self.reference_hash(&rec.model, &rec.input);
+        let primary_hash = primary.response.output_hash.0;
+        for shadow in shadows {
+            let Ok(other) = self.call(rec, &shadow).await else { continue };
+            match judge_shadow(&primary_hash, &other.response.output_hash.0, reference.as_ref()) {
+                ShadowVerdict::Agree => {
+                    self.mistakes.lock().unwrap().remove(miner);
+                    return Ok(primary);
+                }
+                ShadowVerdict::ShadowWrong => {
+                    self.mistakes.lock().unwrap().insert(shadow);
+                    continue;
+                }
+                ShadowVerdict::PrimaryWrong | ShadowVerdict::Undecided => {
+                    return Err(AttemptFailure::Invalid(Rejection::ShadowMismatch(format!(
+                        "shadow {shadow} produced a different output hash"
+                    ))));
+                }
+            }
+        }
+        // No shadow answered: the local reference run is the only check left.
+        match reference {
+            Some(r) if r == primary_hash => Ok(primary),
+            Some(_) => Err(AttemptFailure::Invalid(Rejection::ShadowMismatch("differs from the reference run".into()))),
+            None => {
+                tracing::warn!(job = %rec.job, "no shadow miner answered and no local reference: accepting the primary");
+                Ok(primary)
+            }
+        }
+    }
+}

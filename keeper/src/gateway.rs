@@ -1,0 +1,204 @@
+//! The keeper's door to the chain: the shared [`Chain`] client (embedded or
+//! RPC) plus the fee payer, typed account reads, and an optional fault
+//! injector for tests (fail a send, or land it and report a timeout — the
+//! case that tempts a naive keeper to post twice).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::Keypair;
+use verdict::state::{Committee, Config, Job, Node};
+use verdict_chain::{Chain, ChainError, Landed};
+use verdict_sdk::accounts::{decode, VerdictAccount};
+use verdict_sdk::pda;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::KeeperError;
+
+/// What the fault injector does to one send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    Proceed,
+    /// Report a transport error without sending.
+    FailBeforeSend,
+    /// Send (it lands), then report that confirmation timed out.
+    LandThenTimeout,
+}
+
+/// Decides, send by send, whether to inject a fault.
+pub trait SendFaults: Send + Sync {
+    fn next(&self, instructions: &[Instruction]) -> FaultAction;
+}
+
+/// Every Verdict account the keeper cares about, read in one sweep.
+#[derive(Default)]
+pub struct ChainView {
+    pub config: Option<Config>,
+    pub committee: Option<Committee>,
+    pub nodes: Vec<(Pubkey, Node)>,
+    pub jobs: Vec<(Pubkey, Job)>,
+}
+
+pub struct Gateway {
+    chain: ChainThread,
+    faults: Option<Arc<dyn SendFaults>>,
+    /// Transactions that landed (for tests and logs).
+    pub landed: AtomicU64,
+}
+
+impl Gateway {
+    pub fn new(chain: Chain, payer: Keypair, faults: Option<Arc<dyn SendFaults>>) -> Self {
+        Gateway { chain: ChainThread::start(chain, payer), faults, landed: AtomicU64::new(0) }
+    }
+
+    /// Reads and decodes an account through the chain client's inherent
+    /// read (a concrete, `Send` future the subsystems' tasks can hold).
+    async fn fetch_optional<T: anchor_lang::AccountDeserialize>(&self, address: &Pubkey) -> Result<Option<T>, KeeperError> {
+        match self.chain.account_data(*address).await? {
+            None => Ok(None),
+            Some(data) => Ok(Some(decode::<T>(address, &data)?)),
+        }
+    }
+
+    async fn fetch<T: anchor_lang::AccountDeserialize>(&self, address: &Pubkey) -> Result<T, KeeperError> {
+        self.fetch_optional(address).await?.ok_or(KeeperError::Account(verdict_sdk::SdkError::AccountNotFound(*address)))
+    }
+
+    pub async fn job(&self, job: &Pubkey) -> Result<Option<Job>, KeeperError> {
+        self.fetch_optional::<Job>(job).await
+    }
+
+    pub async fn node(&self, node: &Pubkey) -> Result<Option<Node>, KeeperError> {
+        self.fetch_optional::<Node>(node).await
+    }
+
+    pub async fn config(&self) -> Result<Config, KeeperError> {
+        self.fetch::<Config>(&pda::config()).await
+    }
+
+    pub async fn committee(&self) -> Result<Committee, KeeperError> {
+        self.fetch::<Committee>(&pda::committee()).await
+    }
+
+    pub async fn now(&self) -> Result<i64, KeeperError> {
+        self.chain.unix_time().await
+    }
+
+    pub async fn view(&self) -> Result<ChainView, KeeperError> {
+        let mut view = ChainView::default();
+        for (key, data) in self.chain.program_accounts().await? {
+            match VerdictAccount::decode(&key, &data) {
+                Some(Ok(VerdictAccount::Config(c))) => view.config = Some(*c),
+                Some(Ok(VerdictAccount::Committee(c))) => view.committee = Some(*c),
+                Some(Ok(VerdictAccount::Node(n))) => view.nodes.push((key, *n)),
+                Some(Ok(VerdictAccount::Job(j))) => view.jobs.push((key, *j)),
+                _ => {}
+            }
+        }
+        Ok(view)
+    }
+
+    /// Signs with the fee payer and sends.
+    pub async fn send(&self, instructions: &[Instruction]) -> Result<Landed, ChainError> {
+        let action = self.faults.as_ref().map(|f| f.next(instructions)).unwrap_or(FaultAction::Proceed);
+        match action {
+            FaultAction::FailBeforeSend => return Err(ChainError::Rpc("injected: connection reset".into())),
+            FaultAction::LandThenTimeout => {
+                let landed = self.chain.send(instructions.to_vec()).await;
+                if landed.is_ok() {
+                    self.landed.fetch_add(1, Ordering::Relaxed);
+                }
+                return Err(ChainError::Timeout("injected: confirmation lost".into()));
+            }
+            FaultAction::Proceed => {}
+        }
+        let landed = self.chain.send(instructions.to_vec()).await?;
+        self.landed.fetch_add(1, Ordering::Relaxed);
+        Ok(landed)
+    }
+}
+
+
+/// Every Verdict account, address and data.
+type Accounts = Vec<(Pubkey, Vec<u8>)>;
+
+/// A call to the chain thread.
+enum Call {
+    AccountData(Pubkey, oneshot::Sender<Result<Option<Vec<u8>>, ChainError>>),
+    ProgramAccounts(oneshot::Sender<Result<Accounts, ChainError>>),
+    UnixTime(oneshot::Sender<Result<i64, ChainError>>),
+    Send(Vec<Instruction>, oneshot::Sender<Result<Landed, ChainError>>),
+}
+
+/// Runs the chain client on a thread of its own (a current-thread runtime
+/// with a local task set). Some of the client's futures cannot be proven
+/// `Send` by the compiler (higher-ranked closures inside), so the keeper's
+/// multi-threaded tasks talk to it through a channel instead of holding them.
+struct ChainThread {
+    tx: mpsc::UnboundedSender<Call>,
+}
+
+fn gone() -> ChainError {
+    ChainError::Rpc("the chain thread has stopped".into())
+}
+
+impl ChainThread {
+    fn start(chain: Chain, payer: Keypair) -> Self {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Call>();
+        std::thread::Builder::new()
+            .name("keeper-chain".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("chain runtime");
+                let local = tokio::task::LocalSet::new();
+                let payer = std::rc::Rc::new(payer);
+                local.block_on(&runtime, async move {
+                    while let Some(call) = rx.recv().await {
+                        let (chain, payer) = (chain.clone(), payer.clone());
+                        tokio::task::spawn_local(async move {
+                            match call {
+                                Call::AccountData(k, r) => {
+                                    let _ = r.send(chain.account_data(&k).await);
+                                }
+                                Call::ProgramAccounts(r) => {
+                                    let _ = r.send(chain.program_accounts().await);
+                                }
+                                Call::UnixTime(r) => {
+                                    let _ = r.send(chain.unix_time().await);
+                                }
+                                Call::Send(ixs, r) => {
+                                    let _ = r.send(chain.send(&ixs, &payer, &[]).await);
+                                }
+                            }
+                        });
+                    }
+                });
+            })
+            .expect("spawn the chain thread");
+        ChainThread { tx }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, ChainError>>) -> Call) -> Result<T, ChainError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    async fn account_data(&self, key: Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
+        self.ask(|r| Call::AccountData(key, r)).await
+    }
+
+    async fn program_accounts(&self) -> Result<Accounts, ChainError> {
+        self.ask(Call::ProgramAccounts).await
+    }
+
+    async fn unix_time(&self) -> Result<i64, KeeperError> {
+        Ok(self.ask(Call::UnixTime).await?)
+    }
+
+    async fn send(&self, ixs: Vec<Instruction>) -> Result<Landed, ChainError> {
+        self.ask(|r| Call::Send(ixs, r)).await
+    }
+}

@@ -1,0 +1,20 @@
+//! Verdict keeper: dispatches inference jobs to miners, validates their
+//! answers, handles timeouts and failures, and posts outcomes signed by a
+//! committee quorum, with durable state so a restart never loses or double
+//! posts a job.
+
+pub mod api;
+pub mod attester;
+pub mod config;
+pub mod core;
+pub mod engine;
+pub mod error;
+pub mod gateway;
+pub mod metrics;
+pub mod poster;
+pub mod serde_helpers;
+pub mod service;
+pub mod store;
+
+pub use error::KeeperError;
+pub use service::{start, Deps, KeeperHandle};

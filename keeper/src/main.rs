@@ -1,0 +1,84 @@
+//! `verdict-keeper`: runs a keeper against a cluster (`run`), or checks a
+//! configuration file (`check-config`).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use keeper::attester::LocalQuorum;
+use keeper::config::KeeperConfig;
+use keeper::{Deps, KeeperError};
+use solana_sdk::signature::Keypair;
+use verdict_chain::{Chain, RpcChain, RpcConfig};
+
+#[derive(Parser)]
+#[command(name = "verdict-keeper", version, about = "Verdict keeper: dispatch, validation, timeouts and signed outcomes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the keeper until ctrl-c.
+    Run {
+        /// TOML configuration (VERDICT_KEEPER_* variables override it).
+        #[arg(long, env = "VERDICT_KEEPER_CONFIG")]
+        config: Option<PathBuf>,
+        /// Log as JSON lines.
+        #[arg(long)]
+        json_logs: bool,
+    },
+    /// Parse and check a configuration, print it, and exit.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn keypair(path: &Path) -> Result<Keypair, KeeperError> {
+    let key = miner::keys::load_keypair(path).map_err(|e| KeeperError::Config(e.to_string()))?;
+    Ok(Keypair::new_from_array(key.to_bytes()))
+}
+
+async fn run(cfg: KeeperConfig) -> Result<(), KeeperError> {
+    let payer_path = cfg.payer_keypair.clone().ok_or_else(|| KeeperError::Config("payer_keypair is required".into()))?;
+    let payer = keypair(&payer_path)?;
+    let keys = cfg.signing_keypairs.iter().map(|p| keypair(p)).collect::<Result<Vec<_>, _>>()?;
+    let chain = Chain::Rpc(Arc::new(RpcChain::new(RpcConfig { urls: cfg.rpc_urls.clone(), ..RpcConfig::default() })));
+    let handle = keeper::start(cfg, Deps { chain, payer, attester: Arc::new(LocalQuorum::new(keys)), faults: None }).await?;
+    tracing::info!(api = %handle.api_url(), "serving");
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("ctrl-c: stopping");
+    handle.shutdown().await;
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let json = matches!(cli.command, Command::Run { json_logs: true, .. });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    if json {
+        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init();
+    }
+    let result = match cli.command {
+        Command::CheckConfig { config } => KeeperConfig::load(config.as_deref()).map(|c| println!("{c:#?}")),
+        Command::Run { config, .. } => KeeperConfig::load(config.as_deref()).and_then(|cfg| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| KeeperError::Config(e.to_string()))?
+                .block_on(run(cfg))
+        }),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("verdict-keeper: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The poster: turns an intent into an attested transaction and sends it,
+//! idempotently. Before every send it re-reads the job and asks the pure
+//! lifecycle rule whether the chain still needs it, so a send whose
+//! confirmation was lost (or a restart after a crash) never posts twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use solana_sdk::instruction::Instruction;
+use verdict::state::{FailReason, JobStatus};
+use verdict_chain::ChainError;
+use verdict_sdk::{attest, instructions as ix};
+
+use crate::attester::Attester;
+use crate::core::lifecycle::{applicability, Applicability, Intent, TrialIntent};
+use crate::error::KeeperError;
+use crate::gateway::Gateway;
+use crate::metrics::Metrics;
+
+/// How a post ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Posted {
+    Landed(String),
+    AlreadyApplied,
+    Superseded,
+}
+
+impl Posted {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Posted::Landed(_) => "landed",
+            Posted::AlreadyApplied => "already_applied",
+            Posted::Superseded => "superseded",
+        }
+    }
+}
+
+pub struct Poster {
+    pub gateway: Arc<Gateway>,
+    pub attester: Arc<dyn Attester>,
+    pub metrics: Arc<Metrics>,
+    pub attempts: u32,
+}
+
+impl Poster {
+    async fn instructions(&self, job_key: &Pubkey, intent: &Intent) -> Result<Vec<Instruction>, KeeperError> {
+        let job = self.gateway.job(job_key).await?.ok_or_else(|| KeeperError::Post {
+            kind: intent.kind(),
+            job: job_key.to_string(),
+            reason: "job account not found".into(),
+        })?;
+        if let Intent::Expire = intent {
+            let miner = (job.status == JobStatus::Allocated).then_some(job.miner);
+            return Ok(vec![ix::expire_job(job_key, miner, &job.refund_account)]);
+        }
+        let committee = self.gateway.committee().await?;
+        let epoch = committee.epoch;
+        let (message, instruction) = match intent {
+            Intent::Assign { miner, attempt, price } => {
+                (attest::assign_message(epoch, job_key, miner, *price, *attempt), ix::assign_job(job_key, miner, *price))
+            }
+            Intent::Settle { miner, attempt, price, report } => (
+                attest::settle_message(epoch, job_key, miner, *attempt, *price, report),
+                ix::settle_job(job_key, miner, *price, *report),
+            ),
+            Intent::Complete { miner, attempt, report } => {
+                (attest::complete_message(epoch, job_key, miner, *attempt, report), ix::complete_job(job_key, miner, *report))
+            }
+            Intent::Fail { miner, attempt, reason } => {
+                let reason: FailReason = (*reason).into();
+                (attest::fail_message(epoch, job_key, miner, *attempt, reason), ix::fail_job(job_key, miner, &job.refund_account, reason))
+            }
+            Intent::Expire => unreachable!("handled above"),
+        };
+        let signatures = match self.attester.attest(&message, &committee).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.metrics.consensus_failed_total.inc();
+                return Err(e.into());
+            }
+        };
+        Ok(attest::attested(&signatures, &message, instruction))
+    }
+
+    async fn check(&self, job_key: &Pubkey, intent: &Intent) -> Result<Applicability, KeeperError> {
+        let Some(job) = self.gateway.job(job_key).await? else {
+            return Ok(Applicability::Superseded);
+        };
+        let config = self.gateway.config().await?;
+        let now = self.gateway.now().await?;
+        Ok(applicability(intent, &job, now, config.params.sent_ttl_secs, config.params.allocated_ttl_secs))
+    }
+
+    /// Posts `intent` for `job_key` unless the chain already shows it.
+    pub async fn post(&self, job_key: &Pubkey, intent: &Intent) -> Result<Posted, KeeperError> {
+        let kind = intent.kind();
+        let mut backoff = Duration::from_millis(50);
+        for attempt in 1..=self.attempts.max(1) {
+            match self.check(job_key, intent).await {
+                Ok(Applicability::Needed) => {}
+                Ok(Applicability::AlreadyApplied) => return Ok(self.done(kind, Posted::AlreadyApplied)),
+                Ok(Applicability::Superseded) => return Ok(self.done(kind, Posted::Superseded)),
+                Err(e) if attempt < self.attempts => {
+                    tracing::warn!(job = %job_key, kind, error = %e, "reading the job failed; retrying");
+                    self.metrics.retries_total.with_label_values(&["chain_read"]).inc();
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            let instructions = self.instructions(job_key, intent).await?;
+            match self.gateway.send(&instructions).await {
+                Ok(landed) => {
+                    if !matches!(intent, Intent::Expire) {
+                        self.metrics.consensus_reached_total.inc();
+                    }
+                    tracing::info!(job = %job_key, kind, signature = %landed.signature, "posted");
+                    return Ok(self.done(kind, Posted::Landed(landed.signature.to_string())));
+                }
+                Err(ChainError::Program { failure, .. }) => {
+                    // Refused: fine if the chain moved on (re-checked next
+                    // round), an error if it still needs this very intent.
+                    match self.check(job_key, intent).await? {
+                        Applicability::AlreadyApplied => return Ok(self.done(kind, Posted::AlreadyApplied)),
+                        Applicability::Superseded => return Ok(self.done(kind, Posted::Superseded)),
+                        Applicability::Needed => {
+                            self.metrics.consensus_failed_total.inc();
+                            self.metrics.posts_total.with_label_values(&[kind, "refused"]).inc();
+                            return Err(KeeperError::Post { kind, job: job_key.to_string(), reason: failure.to_string() });
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(job = %job_key, kind, error = %e, attempt, "send failed; re-checking the chain before any resend");
+                    self.metrics.retries_total.with_label_values(&["chain_send"]).inc();
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+        // Last word: the chain may have applied a send whose answer was lost.
+        match self.check(job_key, intent).await? {
+            Applicability::AlreadyApplied => Ok(self.done(kind, Posted::AlreadyApplied)),
+            Applicability::Superseded => Ok(self.done(kind, Posted::Superseded)),
+            Applicability::Needed => {
+                self.metrics.posts_total.with_label_values(&[kind, "gave_up"]).inc();
+                Err(KeeperError::Post { kind, job: job_key.to_string(), reason: "no confirmation after every attempt".into() })
+            }
+        }
+    }
+
+    fn done(&self, kind: &'static str, posted: Posted) -> Posted {
+        self.metrics.posts_total.with_label_values(&[kind, posted.label()]).inc();
+        posted
+    }
+
+    /// Posts a trial verdict for a new miner unless it is no longer due.
+    pub async fn post_trial(&self, trial: &TrialIntent) -> Result<Posted, KeeperError> {
+        let mut backoff = Duration::from_millis(50);
+        for _ in 0..self.attempts.max(1) {
+            let node = self.gateway.node(&trial.miner).await?.ok_or_else(|| KeeperError::Post {
+                kind: "trial",
+                job: trial.miner.to_string(),
+                reason: "node not found".into(),
+            })?;
+            match trial.applicability(&node, self.gateway.now().await?) {
+                Applicability::Needed => {}
+                Applicability::AlreadyApplied => return Ok(self.done("trial", Posted::AlreadyApplied)),
+                Applicability::Superseded => return Ok(self.done("trial", Posted::Superseded)),
+            }
+            let committee = self.gateway.committee().await?;
+            let message = attest::trial_message(committee.epoch, &trial.miner, trial.passed, trial.trial);
+            let signatures = self.attester.attest(&message, &committee).await?;
+            let ixs = attest::attested(&signatures, &message, ix::record_trial(&trial.miner, trial.passed));
+            match self.gateway.send(&ixs).await {
+                Ok(landed) => {
+                    self.metrics.consensus_reached_total.inc();
+                    return Ok(self.done("trial", Posted::Landed(landed.signature.to_string())));
+                }
+                Err(ChainError::Program { failure, .. }) => {
+                    self.metrics.consensus_failed_total.inc();
+                    return Err(KeeperError::Post { kind: "trial", job: trial.miner.to_string(), reason: failure.to_string() });
+                }
+                Err(_) => {
+                    self.metrics.retries_total.with_label_values(&["chain_send"]).inc();
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+        Err(KeeperError::Post { kind: "trial", job: trial.miner.to_string(), reason: "no confirmation".into() })
+    }
+}

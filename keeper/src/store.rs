@@ -1,0 +1,232 @@
+//! Durable keeper state in an embedded database (redb): the local mempool of
+//! jobs with their input, progress, the outcome transaction about to be sent
+//! (recorded before sending), and the verified output for the client.
+
+use std::path::Path;
+
+use anchor_lang::prelude::Pubkey;
+use miner::api::OutputTensor;
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{Deserialize, Serialize};
+use verdict::attestation::CompletionReport;
+use verdict::state::RiskLevel;
+
+use crate::core::lifecycle::{Intent, Phase};
+use crate::serde_helpers::{b58, b58_vec, hex32, report_serde};
+
+const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Db(String),
+    #[error("record of job {0} is corrupt: {1}")]
+    Corrupt(String, String),
+}
+
+fn dberr<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<RiskLevel> for Risk {
+    fn from(r: RiskLevel) -> Self {
+        match r {
+            RiskLevel::Low => Risk::Low,
+            RiskLevel::Medium => Risk::Medium,
+            RiskLevel::High => Risk::High,
+        }
+    }
+}
+
+impl From<Risk> for RiskLevel {
+    fn from(r: Risk) -> Self {
+        match r {
+            Risk::Low => RiskLevel::Low,
+            Risk::Medium => RiskLevel::Medium,
+            Risk::High => RiskLevel::High,
+        }
+    }
+}
+
+/// The verified answer kept for the client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedOutput {
+    #[serde(with = "b58")]
+    pub miner: Pubkey,
+    pub output: OutputTensor,
+    #[serde(with = "report_serde")]
+    pub report: CompletionReport,
+}
+
+/// Why the client did not get an output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobFailure {
+    /// Stable machine-readable code, e.g. `all_miners_failed`.
+    pub code: String,
+    pub message: String,
+}
+
+/// One outcome transaction the keeper sent (or found already applied).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostRecord {
+    pub kind: String,
+    pub result: String,
+}
+
+/// Everything the keeper knows about one job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    #[serde(with = "b58")]
+    pub job: Pubkey,
+    #[serde(with = "b58")]
+    pub client: Pubkey,
+    pub input: String,
+    #[serde(with = "hex32")]
+    pub input_hash: [u8; 32],
+    pub model: String,
+    pub risk: Risk,
+    pub realtime: bool,
+    pub phase: Phase,
+    /// Unix seconds (keeper clock) when the current phase began.
+    pub phase_since: i64,
+    pub received_at: i64,
+    /// Miners that failed this job, in order (never dispatched to again).
+    #[serde(with = "b58_vec")]
+    pub tried: Vec<Pubkey>,
+    /// A fail attestation owed after the current assignment (the low-risk
+    /// path assigns a failed miner only to penalize it).
+    pub owed_fail: Option<Intent>,
+    /// Recorded before sending; cleared once the chain shows it applied or
+    /// superseded. A restarted keeper resumes from here.
+    pub pending_post: Option<Intent>,
+    pub posts: Vec<PostRecord>,
+    /// Validated answer awaiting (or confirmed by) the chain.
+    pub output: Option<VerifiedOutput>,
+    pub failure: Option<JobFailure>,
+}
+
+/// The database.
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (or creates) the database. A previous owner that is still
+    /// shutting down holds the file lock for a moment: wait up to 2 s for it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut tries = 0;
+        let db = loop {
+            match Database::create(path) {
+                Ok(db) => break db,
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) if tries < 40 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(dberr(e)),
+            }
+        };
+        let tx = db.begin_write().map_err(dberr)?;
+        tx.open_table(JOBS).map_err(dberr)?;
+        tx.commit().map_err(dberr)?;
+        Ok(Store { db })
+    }
+
+    /// Writes a record durably (the commit is fsynced before returning).
+    pub fn put(&self, record: &JobRecord) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(record).map_err(dberr)?;
+        let tx = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut table = tx.open_table(JOBS).map_err(dberr)?;
+            table.insert(record.job.to_string().as_str(), bytes.as_slice()).map_err(dberr)?;
+        }
+        tx.commit().map_err(dberr)
+    }
+
+    pub fn get(&self, job: &Pubkey) -> Result<Option<JobRecord>, StoreError> {
+        let tx = self.db.begin_read().map_err(dberr)?;
+        let table = tx.open_table(JOBS).map_err(dberr)?;
+        let key = job.to_string();
+        match table.get(key.as_str()).map_err(dberr)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(|e| StoreError::Corrupt(key, e.to_string())),
+        }
+    }
+
+    pub fn all(&self) -> Result<Vec<JobRecord>, StoreError> {
+        let tx = self.db.begin_read().map_err(dberr)?;
+        let table = tx.open_table(JOBS).map_err(dberr)?;
+        let mut out = Vec::new();
+        for item in table.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            out.push(serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(k.value().to_string(), e.to_string()))?);
+        }
+        Ok(out)
+    }
+
+    pub fn remove(&self, job: &Pubkey) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut table = tx.open_table(JOBS).map_err(dberr)?;
+            table.remove(job.to_string().as_str()).map_err(dberr)?;
+        }
+        tx.commit().map_err(dberr)
+    }
+
+    /// A real read, for `/health`: returns how many jobs are stored.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read().map_err(dberr)?;
+        let table = tx.open_table(JOBS).map_err(dberr)?;
+        table.len().map_err(dberr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn record(job: Pubkey) -> JobRecord {
+        JobRecord {
+            job,
+            client: Pubkey::new_unique(),
+            input: "hello".into(),
+            input_hash: [3; 32],
+            model: "test-projection-v1".into(),
+            risk: Risk::High,
+            realtime: true,
+            phase: Phase::Queued,
+            phase_since: 1,
+            received_at: 1,
+            tried: vec![Pubkey::new_unique()],
+            owed_fail: None,
+            pending_post: Some(Intent::Expire),
+            posts: vec![],
+            output: None,
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn records_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let job = Pubkey::new_unique();
+        let written = record(job);
+        {
+            let store = Store::open(&path).unwrap();
+            store.put(&written).unwrap();
+            assert_eq!(store.count().unwrap(), 1);
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.get(&job).unwrap(), Some(written));
+        assert_eq!(store.all().unwrap().len(), 1);
+        store.remove(&job).unwrap();
+        assert_eq!(store.get(&job).unwrap(), None);
+    }
+}

@@ -1,0 +1,283 @@
+//! A test network for the keeper: the embedded chain set up with the test
+//! fixture (Config, a 5-member committee, warm staked miners), real
+//! `verdict-miner` processes on loopback, and helpers to submit jobs, hand
+//! their input to the keeper and wait for the outcome.
+//!
+//! The miner binary: `$VERDICT_MINER_BIN` when set, else `verdict-miner` next
+//! to this test's own target directory (build it first with
+//! `cargo build -p verdict-miner`, as `scripts/test.sh` does for the workspace).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use keeper::attester::LocalQuorum;
+use keeper::config::{KeeperConfig, MinerEndpoint};
+use keeper::gateway::SendFaults;
+use keeper::{Deps, KeeperHandle};
+use sha2::{Digest, Sha256};
+use solana_sdk::signature::Keypair;
+use solana_sdk::signer::Signer;
+use verdict::state::{model_id, Job, Node, RiskLevel, WindowBucket};
+use verdict_chain::{Chain, EmbeddedChain};
+use verdict_sdk::accounts::AccountSource;
+use verdict_sdk::{instructions as ix, pda};
+use verdict_tests::{Fixture, NodeHandle, User, TEST_MODEL, TOKEN};
+
+pub const FEE: u64 = TOKEN / 10;
+
+/// How a test miner behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    Honest,
+    Slow,
+    /// Answers correctly after 700 ms (inside the shard timeout).
+    Sluggish,
+    Wrong,
+    Garbage,
+    Drop,
+    /// Registered on chain, but no process listens.
+    Down,
+}
+
+pub struct MinerSpec {
+    pub behaviour: Behaviour,
+    /// Tier 1 record (30 successful, fast jobs), for medium/high-risk jobs.
+    pub tier1: bool,
+    /// Trust R in bps (routing prefers higher trust): orders the miners.
+    pub trust_bps: u32,
+    /// Passed its trial already (false: trial pending, the keeper runs it).
+    pub warm: bool,
+}
+
+pub fn spec(behaviour: Behaviour, tier1: bool, trust_bps: u32) -> MinerSpec {
+    MinerSpec { behaviour, tier1, trust_bps, warm: true }
+}
+
+/// A staked miner that has not had its trial yet.
+pub fn cold(behaviour: Behaviour) -> MinerSpec {
+    MinerSpec { behaviour, tier1: false, trust_bps: 0, warm: false }
+}
+
+pub struct TestMiner {
+    pub handle: NodeHandle,
+    pub url: String,
+    process: Option<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestMiner {
+    fn drop(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
+}
+
+pub struct Net {
+    pub chain: Arc<EmbeddedChain>,
+    pub payer: Keypair,
+    pub committee: Vec<NodeHandle>,
+    pub miners: Vec<TestMiner>,
+    pub client: User,
+    pub mint: Pubkey,
+    pub dir: tempfile::TempDir,
+    next_job: u64,
+}
+
+fn miner_bin() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("VERDICT_MINER_BIN") {
+            return p.into();
+        }
+        // target/debug/deps/<test binary> -> target/debug/verdict-miner
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let path = profile_dir.join("verdict-miner");
+        if !path.exists() {
+            // `cargo test -p verdict-keeper` alone does not build other
+            // packages' binaries: build it into the same target directory.
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "verdict-miner", "--bin", "verdict-miner"])
+                .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
+                .status()
+                .expect("run cargo build -p verdict-miner");
+            assert!(status.success() && path.exists(), "{} not found: run `cargo build -p verdict-miner` first (or set VERDICT_MINER_BIN)", path.display());
+        }
+        path
+    })
+    .clone()
+}
+
+fn spawn_miner(key: &Keypair, behaviour: Behaviour, dir: &std::path::Path) -> (Option<Child>, String) {
+    let fault = match behaviour {
+        Behaviour::Honest => None,
+        Behaviour::Slow | Behaviour::Sluggish => Some("slow"),
+        Behaviour::Wrong => Some("wrong"),
+        Behaviour::Garbage => Some("garbage"),
+        Behaviour::Drop => Some("drop"),
+        Behaviour::Down => {
+            // A port nothing listens on: bind, read the port, close.
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}", l.local_addr().unwrap());
+            return (None, url);
+        }
+    };
+    let key_path = dir.join("miner.json");
+    let mut f = std::fs::File::create(&key_path).unwrap();
+    f.write_all(serde_json::to_string(&key.to_bytes().to_vec()).unwrap().as_bytes()).unwrap();
+    let mut cmd = Command::new(miner_bin());
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--models", TEST_MODEL, "--keypair"]).arg(&key_path);
+    if let Some(fault) = fault {
+        let delay = if behaviour == Behaviour::Sluggish { "700" } else { "6000" };
+        cmd.args(["--fault", fault, "--slow-ms", delay]);
+    }
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn verdict-miner");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected miner output {line:?}")).to_string();
+    (Some(child), url)
+}
+
+impl Net {
+    pub async fn new(specs: &[MinerSpec]) -> Net {
+        let mut f = Fixture::new().await;
+        f.check_each_transaction = false;
+        let committee = f.committee_of(5).await;
+        let min = f.config().await.params.min_miner_stake;
+        let mut miners = Vec::new();
+        for s in specs {
+            let handle = if s.warm { f.warm_miner(&committee, min).await } else { f.staked_miner(min).await };
+            let (tier1, trust, warm) = (s.tier1, s.trust_bps, s.warm);
+            f.patch::<Node>(&handle.node, |n| {
+                if !warm {
+                    return;
+                }
+                n.reputation.trust_bps = trust;
+                if tier1 {
+                    n.reputation.buckets[0] =
+                        WindowBucket { jobs: 30, successes: 30, sla_met: 30, latency_score_sum: 30 * 9_900, response_ms_sum: 300 };
+                }
+            })
+            .await;
+            let dir = tempfile::tempdir().unwrap();
+            let (process, url) = spawn_miner(&handle.signing_key, s.behaviour, dir.path());
+            miners.push(TestMiner { handle, url, process, _dir: dir });
+        }
+        let client = f.user(1_000 * TOKEN).await;
+        let mint = f.mint;
+        // The keeper needs the chain behind an Arc; the fixture's job is done.
+        let chain = Arc::new(std::mem::replace(&mut f.chain, EmbeddedChain::start().await));
+        let payer = chain.payer().await;
+        Net { chain, payer, committee, miners, client, mint, dir: tempfile::tempdir().unwrap(), next_job: 1 }
+    }
+
+    pub fn config(&self) -> KeeperConfig {
+        KeeperConfig {
+            database: self.dir.path().join("keeper.redb"),
+            listen: "127.0.0.1:0".into(),
+            shard_timeout_ms: 1_500,
+            end_to_end_timeout_ms: 12_000,
+            poll_interval_ms: 200,
+            client_requests_per_sec: 100.0,
+            client_burst: 100,
+            miners: self.miners.iter().map(|m| MinerEndpoint { node: m.handle.node.to_string(), url: m.url.clone() }).collect(),
+            ..KeeperConfig::default()
+        }
+    }
+
+    pub async fn start_keeper(&self, cfg: KeeperConfig, faults: Option<Arc<dyn SendFaults>>) -> KeeperHandle {
+        let keys = self.committee.iter().map(|h| h.signing_key.insecure_clone()).collect();
+        let deps = Deps {
+            chain: Chain::Embedded(self.chain.clone()),
+            payer: self.payer.insecure_clone(),
+            attester: Arc::new(LocalQuorum::new(keys)),
+            faults,
+        };
+        keeper::start(cfg, deps).await.expect("keeper starts")
+    }
+
+    /// Submits a job on chain for `input`; returns its address.
+    pub async fn submit(&mut self, input: &str, risk: RiskLevel) -> Pubkey {
+        let id = self.next_job;
+        self.next_job += 1;
+        let hash: [u8; 32] = Sha256::digest(input.as_bytes()).into();
+        let i = ix::submit_job(&self.client.pubkey(), &self.client.tokens, &self.mint, id, model_id(TEST_MODEL).unwrap(), hash, risk, FEE);
+        self.chain.send(&[i], &self.payer, &[&self.client.keypair]).await.expect("submit_job");
+        pda::job(&self.client.pubkey(), id)
+    }
+
+    pub async fn job(&self, job: &Pubkey) -> Job {
+        Chain::Embedded(self.chain.clone()).fetch::<Job>(job).await.unwrap()
+    }
+
+    pub async fn node(&self, node: &Pubkey) -> Node {
+        Chain::Embedded(self.chain.clone()).fetch::<Node>(node).await.unwrap()
+    }
+
+    pub async fn balance(&self, account: &Pubkey) -> u64 {
+        Chain::Embedded(self.chain.clone()).token_balance(account).await.unwrap()
+    }
+
+    /// Successful transactions that touched `account`.
+    pub fn landed(&self, account: &Pubkey) -> usize {
+        self.chain.history(account).len()
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// Hands the input to the keeper.
+pub async fn give_input(keeper: &KeeperHandle, job: &Pubkey, input: &str) -> reqwest::Response {
+    http()
+        .post(format!("{}/v1/jobs", keeper.api_url()))
+        .json(&serde_json::json!({ "job": job.to_string(), "input": input }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Polls the keeper until the job is done or failed.
+pub async fn wait_outcome(keeper: &KeeperHandle, job: &Pubkey, within: Duration) -> (u16, serde_json::Value) {
+    let start = Instant::now();
+    loop {
+        let r = http().get(format!("{}/v1/jobs/{job}", keeper.api_url())).send().await.unwrap();
+        let code = r.status().as_u16();
+        let body: serde_json::Value = r.json().await.unwrap();
+        if body["status"] == "done" || body["status"] == "failed" {
+            return (code, body);
+        }
+        assert!(start.elapsed() < within, "job {job} not finished in {within:?}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the on-chain job satisfies `done`.
+pub async fn wait_chain(net: &Net, job: &Pubkey, within: Duration, done: impl Fn(&Job) -> bool) -> Job {
+    let start = Instant::now();
+    loop {
+        let j = net.job(job).await;
+        if done(&j) {
+            return j;
+        }
+        assert!(start.elapsed() < within, "job {job} did not reach the expected state: {:?} attempts {}", j.status, j.attempts);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn operator_tokens(m: &TestMiner) -> Pubkey {
+    m.handle.operator.tokens
+}
+
+pub fn signer_pubkey(k: &Keypair) -> Pubkey {
+    k.pubkey()
+}

@@ -1,0 +1,534 @@
+//! A whole local Verdict network in one process: the embedded chain with the
+//! program, a stake mint and the Config; 5 validators and the committee;
+//! 8 real miner processes (5 honest, slow, wrong, flaky) on loopback; a
+//! keeper signing with the committee's quorum keys; delegators; clients
+//! streaming jobs of every risk level; a keeper crash and restart, a
+//! committee rotation, and a dispute that liquidates the wrong miner. Then
+//! the report, read back from the chain.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use indicatif::{ProgressBar, ProgressStyle};
+use keeper::attester::LocalQuorum;
+use keeper::config::{KeeperConfig, MinerEndpoint};
+use keeper::{Deps, KeeperHandle};
+use sha2::{Digest, Sha256};
+use solana_sdk::signature::Keypair;
+use solana_sdk::signer::Signer;
+use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
+use verdict::state::{model_id, vote_commitment, Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus, ProtocolParams, RiskLevel, SlashingTable};
+use verdict::LiquidationTarget;
+use verdict_chain::{Chain, EmbeddedChain};
+use verdict_sdk::accounts::AccountSource;
+use verdict_sdk::events::{parse_logs, VerdictEvent};
+use verdict_sdk::invariants::{self, Snapshot};
+use verdict_sdk::{attest, instructions as ix, pda};
+
+use crate::report::{write_report, MinerRecord, NodeRow, ReportInput, Written};
+use crate::stats::Timing;
+
+pub const TOKEN: u64 = 1_000_000_000;
+const SECOND_MODEL: &str = "test-projection-v1";
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub jobs: usize,
+    /// The model clients ask for (`all-minilm-l6-v2`, or `test-projection-v1` for a quick run).
+    pub model: String,
+    pub out: PathBuf,
+    pub miner_bin: PathBuf,
+    pub concurrency: usize,
+    pub show_progress: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    #[error("chain: {0}")]
+    Chain(#[from] verdict_chain::ChainError),
+    #[error("keeper: {0}")]
+    Keeper(#[from] keeper::KeeperError),
+    #[error("miner process: {0}")]
+    Miner(String),
+    #[error("report: {0}")]
+    Report(#[from] crate::report::ReportError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A wallet with a token account of the stake mint.
+struct Wallet {
+    key: Keypair,
+    tokens: Pubkey,
+}
+
+struct NodeKeys {
+    name: String,
+    wallet: Wallet,
+    signing: Keypair,
+    node: Pubkey,
+}
+
+struct MinerProcess {
+    keys: NodeKeys,
+    behaviour: &'static str,
+    url: String,
+    child: Child,
+}
+
+impl Drop for MinerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Net {
+    chain: Arc<EmbeddedChain>,
+    payer: Keypair,
+    mint: Pubkey,
+    mint_authority: Keypair,
+    authority: Keypair,
+    validators: Vec<NodeKeys>,
+    miners: Vec<MinerProcess>,
+    work: PathBuf,
+}
+
+fn chain_of(net: &Net) -> Chain {
+    Chain::Embedded(net.chain.clone())
+}
+
+impl Net {
+    async fn wallet(&self, tokens: u64) -> Result<Wallet, NetworkError> {
+        let key = Keypair::new();
+        self.chain.airdrop(&key.pubkey(), 100 * TOKEN).await?;
+        let account = self.chain.create_token_account(&key.pubkey(), &self.mint).await?;
+        if tokens > 0 {
+            self.chain.mint_to(&self.mint, &self.mint_authority, &account, tokens).await?;
+        }
+        Ok(Wallet { key, tokens: account })
+    }
+
+    async fn send(&self, ixs: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]) -> Result<verdict_chain::Landed, NetworkError> {
+        Ok(self.chain.send(ixs, &self.payer, signers).await?)
+    }
+
+    async fn register(&self, name: String, roles: u8, stake: u64, models: &[&str]) -> Result<NodeKeys, NetworkError> {
+        let wallet = self.wallet(stake + 1_000 * TOKEN).await?;
+        let signing = Keypair::new();
+        let models = models.iter().map(|m| model_id(m).unwrap()).collect();
+        let reg = ix::register_node(&wallet.key.pubkey(), &signing.pubkey(), &self.mint, roles, models, 1_000);
+        self.send(&[reg], &[&wallet.key, &signing]).await?;
+        self.send(&[ix::stake(&wallet.key.pubkey(), &wallet.tokens, stake)], &[&wallet.key]).await?;
+        let node = pda::node(&wallet.key.pubkey());
+        Ok(NodeKeys { name, wallet, signing, node })
+    }
+
+    async fn committee(&self) -> Result<verdict::state::Committee, NetworkError> {
+        chain_of(self).fetch(&pda::committee()).await.map_err(|e| NetworkError::Other(e.to_string()))
+    }
+
+    /// Sends `[ed25519 quorum signatures, instruction]` signed by the committee.
+    async fn attest(&self, message: &[u8], instruction: solana_sdk::instruction::Instruction) -> Result<(), NetworkError> {
+        let committee = self.committee().await?;
+        let keys: Vec<&Keypair> = self
+            .validators
+            .iter()
+            .map(|v| &v.signing)
+            .filter(|k| committee.index_of_key(&k.pubkey()).is_some())
+            .take(committee.quorum as usize)
+            .collect();
+        self.send(&attest::attest_with(&keys, message, instruction), &[]).await.map(|_| ())
+    }
+
+    async fn rotate(&self) -> Result<(), NetworkError> {
+        self.chain.next_slot().await;
+        let nodes: Vec<Pubkey> = self.validators.iter().map(|v| v.node).collect();
+        self.send(&[ix::rotate_committee(&nodes)], &[]).await.map(|_| ())
+    }
+
+    fn keeper_config(&self) -> KeeperConfig {
+        KeeperConfig {
+            database: self.work.join("keeper.redb"),
+            listen: "127.0.0.1:0".into(),
+            shard_timeout_ms: 2_500,
+            end_to_end_timeout_ms: 12_000,
+            poll_interval_ms: 250,
+            client_requests_per_sec: 1_000.0,
+            client_burst: 1_000,
+            miners: self.miners.iter().map(|m| MinerEndpoint { node: m.keys.node.to_string(), url: m.url.clone() }).collect(),
+            ..KeeperConfig::default()
+        }
+    }
+
+    async fn start_keeper(&self) -> Result<KeeperHandle, NetworkError> {
+        let keys = self.validators.iter().map(|v| v.signing.insecure_clone()).collect();
+        let deps = Deps {
+            chain: chain_of(self),
+            payer: self.payer.insecure_clone(),
+            attester: Arc::new(LocalQuorum::new(keys)),
+            faults: None,
+        };
+        Ok(keeper::start(self.keeper_config(), deps).await?)
+    }
+}
+
+fn spawn_miner(bin: &Path, dir: &Path, key: &Keypair, models: &str, fault: &[&str]) -> Result<(Child, String), NetworkError> {
+    let key_path = dir.join(format!("{}.json", key.pubkey()));
+    let mut f = std::fs::File::create(&key_path).map_err(|e| NetworkError::Miner(e.to_string()))?;
+    f.write_all(serde_json::to_string(&key.to_bytes().to_vec()).unwrap().as_bytes()).map_err(|e| NetworkError::Miner(e.to_string()))?;
+    let mut cmd = Command::new(bin);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--preload", "--models", models, "--keypair"]).arg(&key_path).args(fault);
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| NetworkError::Miner(format!("{}: {e} (build it: cargo build --release -p verdict-miner)", bin.display())))?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).map_err(|e| NetworkError::Miner(e.to_string()))?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| NetworkError::Miner(format!("the miner did not start: {line:?} (is the model fetched? bash scripts/setup.sh)")))?
+        .to_string();
+    Ok((child, url))
+}
+
+fn input_for(i: usize) -> String {
+    const SUBJECTS: [&str; 6] = ["A man", "A woman", "The child", "A chef", "The old dog", "A robot"];
+    const ACTIONS: [&str; 6] = ["is eating food", "plays the guitar", "reads a book", "rides a horse", "cooks pasta", "watches the sea"];
+    format!("{} {} (request {i}).", SUBJECTS[i % 6], ACTIONS[(i / 6) % 6])
+}
+
+/// What a run leaves: the report, and the chain it was read from.
+pub struct Finished {
+    pub written: Written,
+    pub report: ReportInput,
+    pub chain: Arc<EmbeddedChain>,
+    /// The miners' Node accounts, in the report's order.
+    pub miner_nodes: Vec<Pubkey>,
+}
+
+/// Runs the whole network and writes the report.
+pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
+    let started = Instant::now();
+    let work = std::env::temp_dir().join(format!("verdict-localnet-{}", std::process::id()));
+    std::fs::create_dir_all(&work).map_err(|e| NetworkError::Other(e.to_string()))?;
+    let progress = if opts.show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    progress.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
+    progress.enable_steady_tick(Duration::from_millis(120));
+    let step = |m: &str| progress.set_message(m.to_string());
+
+    step("starting the embedded chain");
+    let chain = Arc::new(EmbeddedChain::start().await);
+    let payer = chain.payer().await;
+    let mint_authority = Keypair::new();
+    let mint = chain.create_mint(&mint_authority.pubkey()).await?;
+    let authority = Keypair::new();
+    chain.airdrop(&authority.pubkey(), 100 * TOKEN).await?;
+    let mut net = Net { chain, payer, mint, mint_authority, authority, validators: vec![], miners: vec![], work: work.clone() };
+    let params = ProtocolParams::default();
+    let init = ix::initialize_config(&net.authority.pubkey(), &mint, None, params.clone(), SlashingTable::default());
+    net.send(&[init], &[&net.authority]).await?;
+
+    step("registering 5 validators and drawing the committee");
+    for i in 0..5 {
+        let v = net.register(format!("validator-{}", i + 1), ROLE_VALIDATOR, params.min_validator_stake, &[]).await?;
+        net.validators.push(v);
+    }
+    net.rotate().await?;
+
+    let models = format!("{},{}", opts.model, SECOND_MODEL);
+    let behaviours: [(&str, &[&str]); 8] = [
+        ("honest", &[]),
+        ("honest", &[]),
+        ("honest", &[]),
+        ("honest", &[]),
+        ("honest", &[]),
+        ("slow", &["--fault", "slow", "--slow-ms", "6000"]),
+        ("wrong", &["--fault", "wrong"]),
+        ("flaky", &["--fault", "flaky", "--flaky-rate", "0.3", "--seed", "7"]),
+    ];
+    for (i, (behaviour, fault)) in behaviours.iter().enumerate() {
+        step(&format!("starting miner {} of 8 ({behaviour}) and registering it", i + 1));
+        let keys = net.register(format!("miner-{}-{behaviour}", i + 1), ROLE_MINER, params.min_miner_stake, &[&opts.model, SECOND_MODEL]).await?;
+        let (child, url) = spawn_miner(&opts.miner_bin, &work, &keys.signing, &models, fault)?;
+        // Every miner passed its trial (the wrong one cheats only later).
+        let epoch = net.committee().await?.epoch;
+        let message = attest::trial_message(epoch, &keys.node, true, 1);
+        net.attest(&message, ix::record_trial(&keys.node, true)).await?;
+        net.miners.push(MinerProcess { keys, behaviour, url, child });
+    }
+
+    step("delegating to two miners");
+    for target in [0usize, 1] {
+        let staker = net.wallet(500 * TOKEN).await?;
+        let node = net.miners[target].keys.node;
+        net.send(&[ix::delegate(&staker.key.pubkey(), &node, &staker.tokens, 500 * TOKEN)], &[&staker.key]).await?;
+    }
+
+    step("starting the keeper");
+    let mut keeper = net.start_keeper().await?;
+    let client = net.wallet(1_000 * TOKEN).await?;
+    // No idle connections: a crashed keeper must not be kept alive by ours.
+    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).build().map_err(|e| NetworkError::Other(e.to_string()))?;
+
+    progress.finish_and_clear();
+    let bar = if opts.show_progress { ProgressBar::new(opts.jobs as u64) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} jobs  {msg}").unwrap().progress_chars("=> "),
+    );
+    let mut jobs: Vec<(Pubkey, String)> = Vec::new();
+    let fee = TOKEN / 100;
+    let mut next = 0usize;
+    let mut rotated = false;
+    let mut restarted = false;
+    while next < opts.jobs {
+        let batch_end = (next + opts.concurrency).min(opts.jobs);
+        let mut batch = Vec::new();
+        for i in next..batch_end {
+            // Low risk first, so miners build a record; then every risk level.
+            let risk = if i < opts.jobs / 2 { RiskLevel::Low } else { [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][i % 3] };
+            let input = input_for(i);
+            let hash: [u8; 32] = Sha256::digest(input.as_bytes()).into();
+            let submit = ix::submit_job(&client.key.pubkey(), &client.tokens, &mint, i as u64, model_id(&opts.model).unwrap(), hash, risk, fee);
+            net.send(&[submit], &[&client.key]).await?;
+            let job = pda::job(&client.key.pubkey(), i as u64);
+            http.post(format!("{}/v1/jobs", keeper.api_url()))
+                .json(&serde_json::json!({ "job": job.to_string(), "input": input, "realtime": false }))
+                .send()
+                .await
+                .map_err(|e| NetworkError::Other(e.to_string()))?;
+            batch.push(job);
+            jobs.push((job, input));
+        }
+        next = batch_end;
+        // Midway: the keeper is killed (no graceful stop) and restarted.
+        if !restarted && next >= opts.jobs / 3 {
+            restarted = true;
+            bar.println("killing the keeper mid-batch and restarting it on its database");
+            keeper.crash().await;
+            keeper = net.start_keeper().await?;
+            for (job, input) in jobs.iter().rev().take(batch.len()) {
+                let _ = http
+                    .post(format!("{}/v1/jobs", keeper.api_url()))
+                    .json(&serde_json::json!({ "job": job.to_string(), "input": input, "realtime": false }))
+                    .send()
+                    .await;
+            }
+        }
+        // Wait for the batch, within the keeper's end-to-end budget; a job no
+        // miner may take (e.g. high risk before any miner reached Tier 2)
+        // stays SENT and expires at the end.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut waiting = batch.clone();
+        while !waiting.is_empty() && Instant::now() < deadline {
+            let mut still = Vec::new();
+            for job in waiting {
+                let j: Job = chain_of(&net).fetch(&job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+                if matches!(j.status, JobStatus::Sent | JobStatus::Allocated) {
+                    still.push(job);
+                } else {
+                    bar.inc(1);
+                }
+            }
+            waiting = still;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bar.inc(waiting.len() as u64);
+        let elapsed = started.elapsed().as_secs_f64();
+        let mut tiers = [0usize; 3];
+        for m in &net.miners {
+            let n: Node = chain_of(&net).fetch(&m.keys.node).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+            tiers[(n.reputation.tier(&params) as usize).clamp(1, 3) - 1] += 1;
+        }
+        bar.set_message(format!(
+            "{:.1} jobs/s · miners in tiers 1/2/3: {}/{}/{}",
+            next as f64 / elapsed,
+            tiers[0],
+            tiers[1],
+            tiers[2]
+        ));
+        // Midway too: an hour passes and the committee rotates.
+        if !rotated && next >= opts.jobs * 2 / 3 {
+            rotated = true;
+            bar.println("an hour passes: rotating the committee");
+            net.chain.advance_time(params.committee_rotation_secs).await;
+            net.rotate().await?;
+        }
+    }
+    bar.finish_and_clear();
+    keeper.shutdown().await;
+
+    // The dispute: a job the wrong miner solved is challenged and re-voted.
+    let wrong = net.miners.iter().position(|m| m.behaviour == "wrong").unwrap();
+    let wrong_node = net.miners[wrong].keys.node;
+    let mut penalties = Vec::new();
+    let mut disputed = None;
+    for (job, input) in &jobs {
+        let j: Job = chain_of(&net).fetch(job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        if j.status == JobStatus::Solved && j.miner == wrong_node {
+            disputed = Some((*job, input.clone()));
+            break;
+        }
+    }
+    if let Some((job, input)) = disputed {
+        // The validators re-run the input on an honest miner: that is R.
+        let honest = &net.miners[0];
+        let client_m = miner::client::MinerClient::new(&honest.url, Duration::from_secs(30)).map_err(|e| NetworkError::Other(e.to_string()))?;
+        let request = miner::api::InferRequest::new(miner::api::JobId(job.to_bytes()), opts.model.parse().unwrap(), input.clone());
+        let answer = client_m.infer(&request).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        let right = answer.output_hash.0;
+        let challenger = &net.validators[0];
+        net.chain.mint_to(&mint, &net.mint_authority, &challenger.wallet.tokens, params.dispute_bond).await?;
+        net.send(&[ix::open_dispute(&challenger.wallet.key.pubkey(), &challenger.wallet.tokens, &job)], &[&challenger.wallet.key]).await?;
+        let dispute = pda::dispute(&job);
+        for v in &net.validators {
+            let salt = [v.node.to_bytes()[0]; 32];
+            let commitment = vote_commitment(&right, &salt, &v.node);
+            net.send(&[ix::commit_vote(&v.wallet.key.pubkey(), &dispute, commitment)], &[&v.wallet.key]).await?;
+        }
+        net.chain.advance_time(params.vote_commit_secs).await;
+        for v in &net.validators {
+            let salt = [v.node.to_bytes()[0]; 32];
+            net.send(&[ix::reveal_vote(&v.wallet.key.pubkey(), &dispute, right, salt)], &[&v.wallet.key]).await?;
+        }
+        net.chain.advance_time(params.vote_reveal_secs).await;
+        let j: Job = chain_of(&net).fetch(&job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        net.send(&[ix::resolve_dispute(&job, &j.refund_account, &challenger.wallet.tokens)], &[]).await?;
+        let d: Dispute = chain_of(&net).fetch(&dispute).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        if d.status == DisputeStatus::Overturned {
+            let stake = chain_of(&net).fetch::<Node>(&wrong_node).await.map_err(|e| NetworkError::Other(e.to_string()))?.slashable_stake().unwrap_or(0);
+            net.send(&[ix::liquidate(&dispute, &wrong_node, LiquidationTarget::Miner, Some(j.refund_account))], &[]).await?;
+            penalties.push(format!("{} liquidated: {:.3} tokens (dispute over job {job}, {} votes to {})", net.miners[wrong].keys.name, stake as f64 / TOKEN as f64, d.n, d.m));
+            for (i, signer) in d.signers().iter().enumerate() {
+                net.send(&[ix::liquidate(&dispute, signer, LiquidationTarget::Signer(i as u8), None)], &[]).await?;
+                penalties.push(format!("signer {signer} slashed 30% for approving the overturned result"));
+            }
+            for v in &net.validators {
+                net.send(&[ix::claim_dispute_reward(&v.wallet.key.pubkey(), &dispute, &v.wallet.tokens)], &[&v.wallet.key]).await?;
+            }
+        }
+    }
+
+    // Two epochs later every held payout is claimable, and jobs nobody could
+    // take have long expired: anyone may crank both.
+    net.chain.advance_time(2 * params.epoch_secs).await;
+    for (job, _) in &jobs {
+        let j: Job = chain_of(&net).fetch(job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        match j.status {
+            JobStatus::Solved if !j.dispute_open => {
+                let miner = net.miners.iter().find(|m| m.keys.node == j.miner).unwrap();
+                net.send(&[ix::claim_payout(job, &j.miner, &miner.keys.wallet.tokens, &j.refund_account)], &[]).await?;
+            }
+            JobStatus::Sent => {
+                net.send(&[ix::expire_job(job, None, &j.refund_account)], &[]).await?;
+            }
+            JobStatus::Allocated => {
+                net.send(&[ix::expire_job(job, Some(j.miner), &j.refund_account)], &[]).await?;
+            }
+            _ => {}
+        }
+    }
+
+    let report = read_report(&net, &jobs, penalties, started.elapsed().as_secs_f64()).await?;
+    let written = write_report(&opts.out, &report)?;
+    let _ = std::fs::remove_dir_all(&work);
+    let miner_nodes = net.miners.iter().map(|m| m.keys.node).collect();
+    Ok(Finished { written, report, chain: net.chain.clone(), miner_nodes })
+}
+
+/// Reads everything the report shows back from the chain.
+async fn read_report(
+    net: &Net,
+    jobs: &[(Pubkey, String)],
+    penalties: Vec<String>,
+    seconds: f64,
+) -> Result<ReportInput, NetworkError> {
+    let chain = chain_of(net);
+    let params = ProtocolParams::default();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut timings = Vec::new();
+    for (job, _) in jobs {
+        let j: Job = chain.fetch(job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        *counts.entry(format!("{:?}", j.status).to_lowercase()).or_default() += 1;
+        if matches!(j.status, JobStatus::Solved | JobStatus::Paid) || j.response_ms > 0 {
+            timings.push(Timing { response_ms: j.response_ms as f64, load_ms: j.load_ms as f64, inference_ms: j.inference_ms as f64 });
+        }
+    }
+    let mut miners = Vec::new();
+    let mut nodes = Vec::new();
+    for m in &net.miners {
+        // Outcomes in order, from the miner's ReputationChanged events.
+        let mut outcomes = Vec::new();
+        let mut last_trust: Option<u32> = None;
+        for landed in net.chain.history(&m.keys.node) {
+            for e in parse_logs(&landed.logs) {
+                if let VerdictEvent::ReputationChanged(r) = e {
+                    if r.node == m.keys.node {
+                        if let Some(prev) = last_trust {
+                            if r.window_jobs > 0 {
+                                outcomes.push(r.trust_bps >= prev);
+                            }
+                        }
+                        last_trust = Some(r.trust_bps);
+                    }
+                }
+            }
+        }
+        miners.push(MinerRecord { name: m.keys.name.clone(), outcomes });
+        let n: Node = chain.fetch(&m.keys.node).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        nodes.push(node_row(&m.keys.name, "miner", &n, &params, slashed(net, &m.keys.node)));
+    }
+    for v in &net.validators {
+        let n: Node = chain.fetch(&v.node).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        nodes.push(node_row(&v.name, "validator", &n, &params, slashed(net, &v.node)));
+    }
+    let accounts = chain.program_accounts().await?;
+    let vault = chain.token_balance(&pda::stake_vault()).await?;
+    let mut snapshot = Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), vault)
+        .map_err(|e| NetworkError::Other(e.to_string()))?;
+    for v in snapshot.vaults() {
+        let balance = chain.token_balance(&v).await?;
+        snapshot.token_balances.insert(v, balance);
+    }
+    let conservation_violations = invariants::check(&snapshot).err().unwrap_or_default();
+    Ok(ReportInput { jobs_by_outcome: counts, timings, miners, nodes, penalties, conservation_violations, seconds })
+}
+
+/// Tokens slashed or liquidated from `node`, from the program's events.
+fn slashed(net: &Net, node: &Pubkey) -> u64 {
+    net.chain
+        .history(node)
+        .iter()
+        .flat_map(|l| parse_logs(&l.logs))
+        .map(|e| match e {
+            VerdictEvent::NodeSlashed(s) if s.node == *node => s.amount,
+            VerdictEvent::NodeLiquidated(l) if l.node == *node => l.amount,
+            _ => 0,
+        })
+        .sum()
+}
+
+fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, slashed: u64) -> NodeRow {
+    let w = n.reputation.window(params);
+    NodeRow {
+        name: name.to_string(),
+        role: role.to_string(),
+        trust: n.reputation.trust_bps as f64 / 10_000.0,
+        composite: w.composite_bps as f64 / 10_000.0,
+        tier: if role == "miner" { n.reputation.tier(params) } else { 0 },
+        stake: n.slashable_stake().unwrap_or(0) as f64 / TOKEN as f64,
+        earnings: n.total_earned as f64 / TOKEN as f64,
+        slashed: slashed as f64 / TOKEN as f64,
+        status: match n.status {
+            NodeStatus::Active => "active".into(),
+            NodeStatus::Liquidated => "liquidated".into(),
+        },
+    }
+}
