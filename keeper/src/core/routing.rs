@@ -149,6 +149,12 @@ pub struct RouteRequest<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct RoutingSnapshot {
     pub miners: Vec<Ranked>,
+    /// Indexes into `miners`, presorted once per snapshot so a routing
+    /// decision walks candidates best first and stops after `k` eligible
+    /// ones: by (slowest quarter last, score, node) for Low risk, and by
+    /// (tier, slowest quarter last, score, node) for Medium/High.
+    by_score: Vec<u32>,
+    by_tier: Vec<u32>,
 }
 
 fn normalize(values: &[f64]) -> Vec<f64> {
@@ -196,7 +202,7 @@ impl RoutingSnapshot {
         let percentiles = latency_percentiles(&medians);
         let (r, s, f, i) = (normalize(&trust_term), normalize(&stake), normalize(&fidelity), normalize(&liveness));
         let b = normalize(&percentiles);
-        let miners = profiles
+        let miners: Vec<Ranked> = profiles
             .into_iter()
             .enumerate()
             .map(|(k, profile)| {
@@ -213,7 +219,17 @@ impl RoutingSnapshot {
                 Ranked { profile, score, latency_percentile: percentiles[k], deprioritized: measured && percentiles[k] < 0.25 }
             })
             .collect();
-        RoutingSnapshot { miners }
+        let presorted = |tiered: bool| {
+            let mut order: Vec<u32> = (0..miners.len() as u32).collect();
+            order.sort_by(|&a, &b| {
+                let (a, b): (&Ranked, &Ranked) = (&miners[a as usize], &miners[b as usize]);
+                let class = |m: &Ranked| (if tiered { m.profile.tier } else { 0 }, m.deprioritized);
+                class(a).cmp(&class(b)).then_with(|| b.score.total_cmp(&a.score)).then_with(|| a.profile.node.cmp(&b.profile.node))
+            });
+            order
+        };
+        let (by_score, by_tier) = (presorted(false), presorted(true));
+        RoutingSnapshot { miners, by_score, by_tier }
     }
 
     pub fn get(&self, node: &Pubkey) -> Option<&Ranked> {
@@ -237,28 +253,13 @@ impl RoutingSnapshot {
     /// Medium/High risk (any warm tier is one class for Low), the slowest
     /// quarter after everyone else, then by score.
     pub fn route(&self, req: &RouteRequest, weights: &RoutingWeights, k: usize) -> Vec<&Ranked> {
-        let class = |m: &Ranked| -> (u8, bool) {
-            let tier_class = if req.risk == RiskLevel::Low { 0 } else { m.profile.tier };
-            (tier_class, m.deprioritized)
-        };
-        let order = |a: &Ranked, b: &Ranked| {
-            class(a).cmp(&class(b)).then_with(|| b.score.total_cmp(&a.score)).then_with(|| a.profile.node.cmp(&b.profile.node))
-        };
-        // One pass keeping the best k in order: O(n) for the small k routing
-        // asks for (a primary, fallbacks, a shadow).
-        let mut best: Vec<&Ranked> = Vec::with_capacity(k + 1);
-        if k == 0 {
-            return best;
-        }
-        for m in self.miners.iter().filter(|m| Self::eligible(m, req, weights)) {
-            if best.len() == k && order(m, best[k - 1]).is_ge() {
-                continue;
-            }
-            let at = best.partition_point(|b| order(b, m).is_lt());
-            best.insert(at, m);
-            best.truncate(k);
-        }
-        best
+        let order = if req.risk == RiskLevel::Low { &self.by_score } else { &self.by_tier };
+        order
+            .iter()
+            .map(|&i| &self.miners[i as usize])
+            .filter(|m| Self::eligible(m, req, weights))
+            .take(k)
+            .collect()
     }
 
     /// Miners owed a trial before real work, that the keeper can reach.
