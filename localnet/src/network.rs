@@ -51,6 +51,8 @@ pub struct Options {
 pub enum NetworkError {
     #[error("chain: {0}")]
     Chain(#[from] verdict_chain::ChainError),
+    #[error("reading an account: {0}")]
+    Account(#[from] verdict_sdk::SdkError),
     #[error("keeper: {0}")]
     Keeper(#[from] keeper::KeeperError),
     #[error("miner process: {0}")]
@@ -130,7 +132,7 @@ impl Net {
     }
 
     async fn committee(&self) -> Result<verdict::state::Committee, NetworkError> {
-        chain_of(self).fetch(&pda::committee()).await.map_err(|e| NetworkError::Other(e.to_string()))
+        Ok(chain_of(self).fetch(&pda::committee()).await?)
     }
 
     /// Sends `[ed25519 quorum signatures, instruction]` signed by the committee.
@@ -330,7 +332,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         while !waiting.is_empty() && Instant::now() < deadline {
             let mut still = Vec::new();
             for job in waiting {
-                let j: Job = chain_of(&net).fetch(&job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+                let j: Job = chain_of(&net).fetch(&job).await?;
                 if matches!(j.status, JobStatus::Sent | JobStatus::Allocated) {
                     still.push(job);
                 } else {
@@ -344,7 +346,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         let elapsed = started.elapsed().as_secs_f64();
         let mut tiers = [0usize; 3];
         for m in &net.miners {
-            let n: Node = chain_of(&net).fetch(&m.keys.node).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+            let n: Node = chain_of(&net).fetch(&m.keys.node).await?;
             tiers[(n.reputation.tier(&params) as usize).clamp(1, 3) - 1] += 1;
         }
         bar.set_message(format!(
@@ -371,7 +373,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mut penalties = Vec::new();
     let mut disputed = None;
     for (job, input) in &jobs {
-        let j: Job = chain_of(&net).fetch(job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        let j: Job = chain_of(&net).fetch(job).await?;
         if j.status == JobStatus::Solved && j.miner == wrong_node {
             disputed = Some((*job, input.clone()));
             break;
@@ -399,11 +401,11 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             net.send(&[ix::reveal_vote(&v.wallet.key.pubkey(), &dispute, right, salt)], &[&v.wallet.key]).await?;
         }
         net.chain.advance_time(params.vote_reveal_secs).await;
-        let j: Job = chain_of(&net).fetch(&job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        let j: Job = chain_of(&net).fetch(&job).await?;
         net.send(&[ix::resolve_dispute(&job, &j.refund_account, &challenger.wallet.tokens)], &[]).await?;
-        let d: Dispute = chain_of(&net).fetch(&dispute).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        let d: Dispute = chain_of(&net).fetch(&dispute).await?;
         if d.status == DisputeStatus::Overturned {
-            let stake = chain_of(&net).fetch::<Node>(&wrong_node).await.map_err(|e| NetworkError::Other(e.to_string()))?.slashable_stake().unwrap_or(0);
+            let stake = chain_of(&net).fetch::<Node>(&wrong_node).await?.slashable_stake().unwrap_or(0);
             net.send(&[ix::liquidate(&dispute, &wrong_node, LiquidationTarget::Miner, Some(j.refund_account))], &[]).await?;
             penalties.push(format!("{} liquidated: {:.3} tokens (dispute over job {job}, {} votes to {})", net.miners[wrong].keys.name, stake as f64 / TOKEN as f64, d.n, d.m));
             for (i, signer) in d.signers().iter().enumerate() {
@@ -420,7 +422,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // take have long expired: anyone may crank both.
     net.chain.advance_time(2 * params.epoch_secs).await;
     for (job, _) in &jobs {
-        let j: Job = chain_of(&net).fetch(job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        let j: Job = chain_of(&net).fetch(job).await?;
         match j.status {
             JobStatus::Solved if !j.dispute_open => {
                 let miner = net.miners.iter().find(|m| m.keys.node == j.miner).unwrap();
@@ -455,7 +457,7 @@ async fn read_report(
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut timings = Vec::new();
     for (job, _) in jobs {
-        let j: Job = chain.fetch(job).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        let j: Job = chain.fetch(job).await?;
         *counts.entry(format!("{:?}", j.status).to_lowercase()).or_default() += 1;
         if matches!(j.status, JobStatus::Solved | JobStatus::Paid) || j.response_ms > 0 {
             timings.push(Timing { response_ms: j.response_ms as f64, load_ms: j.load_ms as f64, inference_ms: j.inference_ms as f64 });
@@ -482,11 +484,11 @@ async fn read_report(
             }
         }
         miners.push(MinerRecord { name: m.keys.name.clone(), outcomes });
-        let n: Node = chain.fetch(&m.keys.node).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        let n: Node = chain.fetch(&m.keys.node).await?;
         nodes.push(node_row(&m.keys.name, "miner", &n, &params, slashed(net, &m.keys.node)));
     }
     for v in &net.validators {
-        let n: Node = chain.fetch(&v.node).await.map_err(|e| NetworkError::Other(e.to_string()))?;
+        let n: Node = chain.fetch(&v.node).await?;
         nodes.push(node_row(&v.name, "validator", &n, &params, slashed(net, &v.node)));
     }
     let accounts = chain.program_accounts().await?;
