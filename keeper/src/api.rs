@@ -18,7 +18,7 @@ use verdict::state::JobStatus;
 use crate::core::lifecycle::Phase;
 use crate::core::ratelimit::RateLimiter;
 use crate::engine::{wall_secs, Engine};
-use crate::store::{JobRecord, Risk};
+use crate::store::JobRecord;
 
 struct AppState {
     engine: Arc<Engine>,
@@ -36,7 +36,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
         ApiError { error: error.into(), message: message.into(), status }
     }
 }
@@ -87,9 +87,49 @@ pub struct JobView {
     pub miners_failed: usize,
 }
 
+/// Serves `app` until `cancel`, each connection on a task owned by this
+/// one: a graceful stop lets open requests finish (up to 5 s), and aborting
+/// this task (a crash) drops every connection at once, as a killed process would.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router, cancel: tokio_util::sync::CancellationToken) {
+    use tower::ServiceExt;
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = cancel.cancelled() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(error) => {
+                    // Typically out of file descriptors: wait instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let app = app.clone();
+        let cancel = cancel.clone();
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| app.clone().oneshot(request));
+            let connection = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = cancel.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async { while connections.join_next().await.is_some() {} }).await;
+}
+
 pub fn router(engine: Arc<Engine>) -> Router {
     let max = engine.cfg.max_input_bytes;
     let limiter = RateLimiter::new(engine.cfg.client_requests_per_sec, engine.cfg.client_burst);
+    let peers = crate::peer::server::router(engine.clone());
     let state = Arc::new(AppState { engine, limiter: Mutex::new(limiter), started: Instant::now() });
     Router::new()
         .route("/v1/jobs", post(submit))
@@ -102,6 +142,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         // input's own size is checked (with a clear error) in the handler.
         .layer(DefaultBodyLimit::max(max.saturating_mul(2).saturating_add(4096)))
         .with_state(state)
+        .merge(peers)
 }
 
 fn view(rec: &JobRecord) -> JobView {
@@ -166,26 +207,7 @@ async fn submit(State(s): State<Arc<AppState>>, Json(body): Json<SubmitInput>) -
     if job.status != JobStatus::Sent {
         return Err(ApiError::new(StatusCode::CONFLICT, "job_not_open", format!("the job is {:?}, not waiting for a miner", job.status)));
     }
-    let model_len = job.model.iter().position(|&b| b == 0).unwrap_or(job.model.len());
-    let now = wall_secs();
-    let rec = JobRecord {
-        job: key,
-        client: job.client,
-        input: body.input,
-        input_hash: hash,
-        model: String::from_utf8_lossy(&job.model[..model_len]).into_owned(),
-        risk: Risk::from(job.risk),
-        realtime: body.realtime,
-        phase: Phase::Queued,
-        phase_since: now,
-        received_at: now,
-        tried: vec![],
-        owed_fail: None,
-        pending_post: None,
-        posts: vec![],
-        output: None,
-        failure: None,
-    };
+    let rec = JobRecord::new(key, &job, body.input, body.realtime, wall_secs());
     engine.accept(rec.clone())?;
     Ok((StatusCode::ACCEPTED, Json(view(&rec))))
 }

@@ -1,28 +1,60 @@
 //! Who signs the committee's attestations. A keeper asks an [`Attester`]
 //! for a quorum of signatures over a message; [`LocalQuorum`] signs with
 //! keys held in this process (a keeper's own validator key, or a test
-//! network's whole local quorum). A networked signer gathering peers'
-//! signatures over HTTP replaces it behind the same trait.
+//! network's whole local quorum); [`CommitteeAttester`] is a committee
+//! member's keeper gathering its peers' signatures over authenticated HTTP.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
-use solana_sdk::signature::Keypair;
+use anchor_lang::prelude::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use verdict::state::Committee;
 use verdict_sdk::attest::{sign, MemberSignature};
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+use crate::core::cosign::{Claim, CosignRequest};
+use crate::peer::{PeerClient, PeerError};
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum AttestError {
-    #[error("only {have} of the {need} committee signatures needed are available (epoch {epoch})")]
-    NoQuorum { have: usize, need: usize, epoch: u64 },
+    #[error("only {have} of the {need} committee signatures needed (epoch {epoch}); {refused} refused, {unreachable} unreachable{}", detail(.reasons))]
+    NoQuorum { have: usize, need: usize, epoch: u64, refused: usize, unreachable: usize, reasons: Vec<String> },
+}
+
+fn detail(reasons: &[String]) -> String {
+    if reasons.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", reasons.join("; "))
+    }
+}
+
+impl AttestError {
+    /// Members refused on the merits (as opposed to being unreachable): the
+    /// claim itself should change, not merely be retried.
+    pub fn refused_on_merits(&self) -> bool {
+        let AttestError::NoQuorum { have, need, refused, .. } = self;
+        have + refused >= *need && *refused > 0
+    }
+}
+
+/// One request for signatures: the message and the claim it was built from
+/// (peers re-check the claim and sign the message they rebuild from it).
+pub struct AttestRequest<'a> {
+    pub message: &'a [u8],
+    pub claim: &'a Claim,
 }
 
 pub type AttestFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<MemberSignature>, AttestError>> + Send + 'a>>;
 
 pub trait Attester: Send + Sync {
-    /// At least `committee.quorum` signatures of distinct members over `message`.
-    fn attest<'a>(&'a self, message: &'a [u8], committee: &'a Committee) -> AttestFuture<'a>;
+    /// At least `committee.quorum` signatures of distinct members over the message.
+    fn attest<'a>(&'a self, request: AttestRequest<'a>, committee: &'a Committee) -> AttestFuture<'a>;
 }
 
 /// Signs with the member keys it holds, as many as the quorum needs.
@@ -45,15 +77,115 @@ impl LocalQuorum {
             .map(|k| sign(k, message))
             .collect();
         if signatures.len() < need {
-            return Err(AttestError::NoQuorum { have: signatures.len(), need, epoch: committee.epoch });
+            return Err(AttestError::NoQuorum { have: signatures.len(), need, epoch: committee.epoch, refused: 0, unreachable: 0, reasons: vec![] });
         }
         Ok(signatures)
     }
 }
 
 impl Attester for LocalQuorum {
-    fn attest<'a>(&'a self, message: &'a [u8], committee: &'a Committee) -> AttestFuture<'a> {
-        Box::pin(async move { self.sign_now(message, committee) })
+    fn attest<'a>(&'a self, request: AttestRequest<'a>, committee: &'a Committee) -> AttestFuture<'a> {
+        Box::pin(async move { self.sign_now(request.message, committee) })
+    }
+}
+
+/// A member that did not answer a co-sign request before the deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Missed {
+    /// The member's Node account.
+    pub validator: Pubkey,
+    pub job: Pubkey,
+}
+
+/// A committee member's keeper: signs with its own key and asks the other
+/// members' keepers to co-sign over authenticated HTTP, in parallel. Returns
+/// as soon as a quorum of valid signatures is in; members that let the
+/// deadline pass are reported on `missed` (for the −5 timeout report).
+pub struct CommitteeAttester {
+    me: Arc<Keypair>,
+    /// Member Node account -> its keeper's base URL.
+    peers: HashMap<Pubkey, String>,
+    client: PeerClient,
+    missed: mpsc::UnboundedSender<Missed>,
+}
+
+impl CommitteeAttester {
+    pub fn new(me: Arc<Keypair>, peers: HashMap<Pubkey, String>, client: PeerClient, missed: mpsc::UnboundedSender<Missed>) -> Self {
+        CommitteeAttester { me, peers, client, missed }
+    }
+
+    pub fn peer_url(&self, node: &Pubkey) -> Option<&str> {
+        self.peers.get(node).map(String::as_str)
+    }
+
+    async fn gather(&self, request: AttestRequest<'_>, committee: &Committee) -> Result<Vec<MemberSignature>, AttestError> {
+        let need = committee.quorum as usize;
+        let mut signatures = Vec::with_capacity(need);
+        if committee.index_of_key(&self.me.pubkey()).is_some() {
+            signatures.push(sign(&self.me, request.message));
+        }
+        let body = Arc::new(CosignRequest { epoch: committee.epoch, claim: request.claim.clone() });
+        let mut asks = JoinSet::new();
+        for (i, (node, key)) in committee.members().iter().zip(committee.signing_keys()).enumerate() {
+            if *key == self.me.pubkey() {
+                continue;
+            }
+            let Some(url) = self.peers.get(node).cloned() else { continue };
+            let (client, body, node, key) = (self.client.clone(), body.clone(), *node, *key);
+            asks.spawn(async move { (i, node, key, client.cosign(&url, &body).await) });
+        }
+        let (mut refused, mut unreachable, mut reasons) = (0, 0, Vec::new());
+        while signatures.len() < need {
+            let Some(joined) = asks.join_next().await else { break };
+            let Ok((_, node, key, answer)) = joined else { continue };
+            match answer {
+                Ok(s) if s.signing_key == key && Signature::from(s.signature).verify(key.as_ref(), request.message) => signatures.push(s),
+                Ok(_) => {
+                    refused += 1;
+                    reasons.push(format!("{node}: a signature that does not verify"));
+                }
+                Err(PeerError::Refused(why)) => {
+                    refused += 1;
+                    reasons.push(format!("{node}: {why}"));
+                }
+                Err(PeerError::Unreachable(e)) => {
+                    unreachable += 1;
+                    self.report_missed(node, request.claim);
+                    tracing::debug!(%node, error = %e, "member did not answer");
+                }
+                Err(e) => {
+                    unreachable += 1;
+                    reasons.push(format!("{node}: {e}"));
+                }
+            }
+        }
+        if signatures.len() < need {
+            return Err(AttestError::NoQuorum { have: signatures.len(), need, epoch: committee.epoch, refused, unreachable, reasons });
+        }
+        // Quorum: the stragglers get until their deadline, then are reported.
+        let (missed, claim) = (self.missed.clone(), request.claim.clone());
+        tokio::spawn(async move {
+            while let Some(joined) = asks.join_next().await {
+                if let Ok((_, node, _, Err(PeerError::Unreachable(_)))) = joined {
+                    if let Claim::Job { job, .. } = claim {
+                        let _ = missed.send(Missed { validator: node, job });
+                    }
+                }
+            }
+        });
+        Ok(signatures)
+    }
+
+    fn report_missed(&self, validator: Pubkey, claim: &Claim) {
+        if let Claim::Job { job, .. } = claim {
+            let _ = self.missed.send(Missed { validator, job: *job });
+        }
+    }
+}
+
+impl Attester for CommitteeAttester {
+    fn attest<'a>(&'a self, request: AttestRequest<'a>, committee: &'a Committee) -> AttestFuture<'a> {
+        Box::pin(self.gather(request, committee))
     }
 }
 
@@ -93,6 +225,9 @@ mod tests {
         assert!(sigs.iter().all(|s| s.signing_key != outsider.pubkey()));
 
         let too_few = LocalQuorum::new(vec![members[0].insecure_clone(), outsider]);
-        assert_eq!(too_few.sign_now(b"message", &c), Err(AttestError::NoQuorum { have: 1, need: 3, epoch: 7 }));
+        assert_eq!(
+            too_few.sign_now(b"message", &c),
+            Err(AttestError::NoQuorum { have: 1, need: 3, epoch: 7, refused: 0, unreachable: 0, reasons: vec![] })
+        );
     }
 }

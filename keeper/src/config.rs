@@ -10,13 +10,86 @@ use crate::core::lifecycle::MempoolTtl;
 use crate::core::routing::RoutingWeights;
 use crate::error::KeeperError;
 
-/// A miner this keeper can reach: its on-chain Node account and its URL.
+/// A node this keeper can reach (a miner, or another validator's keeper):
+/// its on-chain Node account and its URL.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct MinerEndpoint {
-    /// The miner's Node account (base58).
+pub struct Endpoint {
+    /// The node's Node account (base58).
     pub node: String,
     pub url: String,
+}
+
+/// How this keeper works with the other committee members' keepers. With no
+/// `node`, the keeper runs alone and signs with every key of
+/// `signing_keypairs` (a local quorum: a single-host committee or a test).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommitteeConfig {
+    /// This keeper's validator Node account (base58); its signing key is
+    /// the single entry of `signing_keypairs`.
+    pub node: Option<String>,
+    /// The node's operator wallet: signs dispute challenges, votes and
+    /// reward claims.
+    pub operator_keypair: Option<PathBuf>,
+    /// The operator's stake-mint token account (base58): pays challenge
+    /// bonds, receives bonds back and dispute rewards.
+    pub operator_tokens: Option<String>,
+    /// The other validators' keepers.
+    pub peers: Vec<Endpoint>,
+    /// A member of failover rank r takes a job over after r times this much
+    /// silence (no progress on chain, no co-sign request from the leader).
+    pub takeover_ms: u64,
+    /// Deadline of one co-sign request; a member missing it is reported.
+    pub cosign_timeout_ms: u64,
+    /// At most one timeout report per member in this many seconds.
+    pub timeout_report_interval_secs: u64,
+    /// Share of solved jobs (bps) this keeper re-runs afterwards, to catch
+    /// wrong outputs the co-signers could not (low and medium risk).
+    pub recheck_bps: u16,
+    /// Open a dispute when a re-run disagrees with a solved job.
+    pub auto_challenge: bool,
+    /// Vote in disputes and crank their resolution, liquidations and claims.
+    pub disputes: bool,
+    /// Crank `rotate_committee` when it is due.
+    pub rotate: bool,
+    /// Miner-health gossip (chitchat, UDP): this keeper's address, and seeds.
+    pub gossip_listen: Option<String>,
+    pub gossip_seeds: Vec<String>,
+    /// Tests and demos only: sign every claim without checking it and vote
+    /// for the result signed (a dishonest validator).
+    pub dishonest: bool,
+}
+
+impl Default for CommitteeConfig {
+    fn default() -> Self {
+        CommitteeConfig {
+            node: None,
+            operator_keypair: None,
+            operator_tokens: None,
+            peers: vec![],
+            takeover_ms: 15_000,
+            cosign_timeout_ms: 6_000,
+            timeout_report_interval_secs: 600,
+            recheck_bps: 1_000,
+            auto_challenge: true,
+            disputes: true,
+            rotate: true,
+            gossip_listen: None,
+            gossip_seeds: vec![],
+            dishonest: false,
+        }
+    }
+}
+
+impl CommitteeConfig {
+    pub fn takeover(&self) -> Duration {
+        Duration::from_millis(self.takeover_ms)
+    }
+
+    pub fn cosign_timeout(&self) -> Duration {
+        Duration::from_millis(self.cosign_timeout_ms)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -53,7 +126,8 @@ pub struct KeeperConfig {
     pub latency_window: usize,
     pub routing: RoutingWeights,
     pub mempool: MempoolTtl,
-    pub miners: Vec<MinerEndpoint>,
+    pub miners: Vec<Endpoint>,
+    pub committee: CommitteeConfig,
 }
 
 impl Default for KeeperConfig {
@@ -79,8 +153,22 @@ impl Default for KeeperConfig {
             routing: RoutingWeights::default(),
             mempool: MempoolTtl::default(),
             miners: vec![],
+            committee: CommitteeConfig::default(),
         }
     }
+}
+
+/// `NODE=URL,NODE=URL` from an environment variable.
+fn endpoints(name: &str, value: String) -> Result<Vec<Endpoint>, KeeperError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (node, url) = pair.split_once('=').ok_or_else(|| KeeperError::Config(format!("{name} entry {pair:?} is not NODE=URL")))?;
+            Ok(Endpoint { node: node.into(), url: url.into() })
+        })
+        .collect()
 }
 
 fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, KeeperError> {
@@ -105,8 +193,9 @@ impl KeeperConfig {
         Ok(cfg)
     }
 
-    /// `VERDICT_KEEPER_<FIELD>` overrides; lists are comma separated and
-    /// miners are `NODE=URL` pairs.
+    /// `VERDICT_KEEPER_<FIELD>` overrides; lists are comma separated, miners
+    /// and peers are `NODE=URL` pairs, committee fields drop the prefix
+    /// (`VERDICT_KEEPER_NODE`, `VERDICT_KEEPER_PEERS`, ...).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), KeeperError> {
         let list = |v: String| -> Vec<String> { v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
         if let Some(v) = get("VERDICT_KEEPER_RPC_URLS") {
@@ -141,16 +230,26 @@ impl KeeperConfig {
         number!(client_requests_per_sec, "VERDICT_KEEPER_CLIENT_REQUESTS_PER_SEC");
         number!(client_burst, "VERDICT_KEEPER_CLIENT_BURST");
         number!(price_bps, "VERDICT_KEEPER_PRICE_BPS");
+        if let Some(v) = get("VERDICT_KEEPER_NODE") {
+            self.committee.node = Some(v);
+        }
+        if let Some(v) = get("VERDICT_KEEPER_OPERATOR_KEYPAIR") {
+            self.committee.operator_keypair = Some(v.into());
+        }
+        if let Some(v) = get("VERDICT_KEEPER_OPERATOR_TOKENS") {
+            self.committee.operator_tokens = Some(v);
+        }
+        if let Some(v) = get("VERDICT_KEEPER_PEERS") {
+            self.committee.peers = endpoints("VERDICT_KEEPER_PEERS", v)?;
+        }
+        if let Some(v) = get("VERDICT_KEEPER_GOSSIP_LISTEN") {
+            self.committee.gossip_listen = Some(v);
+        }
+        if let Some(v) = get("VERDICT_KEEPER_GOSSIP_SEEDS") {
+            self.committee.gossip_seeds = list(v);
+        }
         if let Some(v) = get("VERDICT_KEEPER_MINERS") {
-            self.miners = list(v)
-                .into_iter()
-                .map(|pair| {
-                    let (node, url) = pair
-                        .split_once('=')
-                        .ok_or_else(|| KeeperError::Config(format!("VERDICT_KEEPER_MINERS entry {pair:?} is not NODE=URL")))?;
-                    Ok(MinerEndpoint { node: node.into(), url: url.into() })
-                })
-                .collect::<Result<_, KeeperError>>()?;
+            self.miners = endpoints("VERDICT_KEEPER_MINERS", v)?;
         }
         Ok(())
     }
@@ -166,10 +265,26 @@ impl KeeperConfig {
         if self.max_concurrent_jobs == 0 {
             return bad("max_concurrent_jobs must be > 0");
         }
-        for m in &self.miners {
-            if m.node.parse::<anchor_lang::prelude::Pubkey>().is_err() {
-                return Err(KeeperError::Config(format!("miner node {:?} is not a public key", m.node)));
+        let is_key = |s: &str| s.parse::<anchor_lang::prelude::Pubkey>().is_ok();
+        for m in self.miners.iter().chain(&self.committee.peers) {
+            if !is_key(&m.node) {
+                return Err(KeeperError::Config(format!("node {:?} is not a public key", m.node)));
             }
+        }
+        let c = &self.committee;
+        if let Some(node) = &c.node {
+            if !is_key(node) {
+                return Err(KeeperError::Config(format!("committee.node {node:?} is not a public key")));
+            }
+            if c.takeover_ms == 0 || c.cosign_timeout_ms == 0 {
+                return bad("committee.takeover_ms and committee.cosign_timeout_ms must be > 0");
+            }
+        }
+        if c.operator_tokens.as_deref().is_some_and(|t| !is_key(t)) {
+            return bad("committee.operator_tokens must be a token account address");
+        }
+        if c.recheck_bps > 10_000 {
+            return bad("committee.recheck_bps must be in 0..=10000");
         }
         Ok(())
     }

@@ -14,17 +14,19 @@ use miner::api::{Digest32, InferRequest, InferResponse, JobId, ModelId as MinerM
 use miner::client::MinerClient;
 use miner::models::projection::TestProjection;
 use miner::models::TEST_PROJECTION_ID;
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
-use verdict::state::{model_id, JobStatus, ProtocolParams, RiskLevel};
+use verdict::state::{model_id, Committee, JobStatus, ProtocolParams, RiskLevel};
 
+use crate::attester::Missed;
 use crate::config::KeeperConfig;
+use crate::core::cosign::{trial_job_id, Evidence, TRIAL_INPUT};
 use crate::core::latency::LatencyBook;
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep, TrialIntent};
 use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot};
 use crate::core::validation::{self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing};
 use crate::error::KeeperError;
 use crate::gateway::Gateway;
+use crate::member::Membership;
 use crate::metrics::Metrics;
 use crate::poster::{Posted, Poster};
 use crate::store::{JobFailure, JobRecord, PostRecord, Store, VerifiedOutput};
@@ -38,6 +40,7 @@ pub fn wall_secs() -> i64 {
 pub struct PostRequest {
     pub job: Pubkey,
     pub intent: Intent,
+    pub evidence: Evidence,
     pub reply: oneshot::Sender<Result<Posted, KeeperError>>,
 }
 
@@ -47,6 +50,7 @@ pub struct View {
     pub snapshot: Arc<RoutingSnapshot>,
     pub params: Option<ProtocolParams>,
     pub committee_epoch: u64,
+    pub committee: Option<Committee>,
 }
 
 /// A validated answer from one miner.
@@ -54,6 +58,45 @@ pub struct Answer {
     pub response: InferResponse,
     pub timing: Timing,
     pub sla_met: bool,
+}
+
+impl Answer {
+    /// The answer as evidence for the co-signers.
+    pub fn evidence(&self) -> Evidence {
+        Evidence { input: None, response: Some(self.response.clone()), response_ms: self.timing.response_ms }
+    }
+}
+
+/// A failed miner call: why, and the answer when there was a well-formed
+/// one (a valid-looking answer a shadow rerun contradicted).
+pub struct Miss {
+    pub failure: AttemptFailure,
+    pub response: Option<InferResponse>,
+    pub response_ms: u32,
+}
+
+impl Miss {
+    pub fn of(failure: AttemptFailure, response_ms: u32) -> Self {
+        Miss { failure, response: None, response_ms }
+    }
+
+    fn wrong(why: Rejection, answer: Answer) -> Self {
+        Miss { failure: AttemptFailure::Invalid(why), response: Some(answer.response), response_ms: answer.timing.response_ms }
+    }
+
+    pub fn evidence(&self) -> Evidence {
+        Evidence { input: None, response: self.response.clone(), response_ms: self.response_ms }
+    }
+}
+
+/// A post the committee refused on its merits becomes `Ok(None)`: the
+/// driver re-reads the chain and decides again. Other errors stop the driver.
+fn refused_is_retry(posted: Result<Posted, KeeperError>) -> Result<Option<Posted>, KeeperError> {
+    match posted {
+        Ok(p) => Ok(Some(p)),
+        Err(KeeperError::Attest(e)) if e.refused_on_merits() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// What a miner call needs to know of the job.
@@ -98,13 +141,25 @@ pub struct Engine {
     pub latency: Mutex<LatencyBook>,
     pub poster_tx: mpsc::Sender<PostRequest>,
     pub dispatch_tx: mpsc::Sender<Pubkey>,
-    clients: HashMap<Pubkey, MinerClient>,
+    pub(crate) clients: HashMap<Pubkey, MinerClient>,
     /// Miners whose last answer this keeper judged wrong (M in the score).
-    mistakes: Mutex<HashSet<Pubkey>>,
+    pub(crate) mistakes: Mutex<HashSet<Pubkey>>,
     /// Last trial attempt per miner, so an unreachable one is not hammered.
     trials_tried: Mutex<HashMap<Pubkey, Instant>>,
     reference: TestProjection,
     attester: Arc<dyn crate::attester::Attester>,
+    /// This keeper as a member of a committee of keepers (None: alone, with a local quorum).
+    pub member: Option<Membership>,
+    /// Last sign of progress per job (for failover among members).
+    pub(crate) activity: Mutex<HashMap<Pubkey, Instant>>,
+    /// Last (status, attempts) seen on chain per job.
+    chain_seen: Mutex<HashMap<Pubkey, (JobStatus, u8)>>,
+    /// Members that missed a co-sign deadline, to report (−5).
+    pub(crate) missed: Mutex<mpsc::UnboundedReceiver<Missed>>,
+    /// Last timeout report per member.
+    pub(crate) reported: Mutex<HashMap<Pubkey, Instant>>,
+    /// Miner health heard from the other keepers (gossip).
+    pub gossip: Option<Arc<crate::gossip::Gossip>>,
 }
 
 impl Engine {
@@ -116,6 +171,9 @@ impl Engine {
         poster_tx: mpsc::Sender<PostRequest>,
         dispatch_tx: mpsc::Sender<Pubkey>,
         attester: Arc<dyn crate::attester::Attester>,
+        member: Option<Membership>,
+        missed: mpsc::UnboundedReceiver<Missed>,
+        gossip: Option<Arc<crate::gossip::Gossip>>,
     ) -> Result<Self, KeeperError> {
         let mut clients = HashMap::new();
         for m in &cfg.miners {
@@ -137,6 +195,12 @@ impl Engine {
             trials_tried: Mutex::new(HashMap::new()),
             reference: TestProjection::new(),
             attester,
+            member,
+            activity: Mutex::new(HashMap::new()),
+            chain_seen: Mutex::new(HashMap::new()),
+            missed: Mutex::new(missed),
+            reported: Mutex::new(HashMap::new()),
+            gossip,
         })
     }
 
@@ -160,10 +224,13 @@ impl Engine {
     /// local mempool.
     pub async fn refresh(&self, in_flight: &Mutex<HashSet<Pubkey>>) -> Result<(), KeeperError> {
         let view = self.gateway.view().await?;
-        let Some(config) = view.config else { return Ok(()) };
+        let Some(config) = view.config.clone() else { return Ok(()) };
         let params = config.params;
         let now = self.gateway.now().await?;
-        let mistakes = self.mistakes.lock().unwrap().clone();
+        let mut mistakes = self.mistakes.lock().unwrap().clone();
+        if let Some(g) = &self.gossip {
+            mistakes.extend(g.failing_miners().await);
+        }
         let profiles: Vec<MinerProfile> = {
             let book = self.latency.lock().unwrap();
             view.nodes
@@ -187,26 +254,41 @@ impl Engine {
             v.snapshot = Arc::new(snapshot);
             v.params = Some(params.clone());
             v.committee_epoch = view.committee.as_ref().map(|c| c.epoch).unwrap_or(0);
+            v.committee = view.committee.clone();
         }
         // Jobs: resume ours, crank any past its TTL (permissionless refund).
         for (key, job) in &view.jobs {
+            let changed = self.chain_seen.lock().unwrap().insert(*key, (job.status, job.attempts)) != Some((job.status, job.attempts));
+            if changed {
+                self.touch(key);
+            }
             let busy = in_flight.lock().unwrap().contains(key);
             if busy {
                 continue;
             }
             if job.is_expired(now, &params) {
-                let _ = self.post(*key, Intent::Expire).await;
+                let _ = self.post(*key, Intent::Expire, Evidence::default()).await;
                 continue;
             }
-            if matches!(job.status, JobStatus::Sent | JobStatus::Allocated) {
-                if let Some(rec) = self.store.get(key)? {
-                    if !rec.phase.is_finished() {
-                        let _ = self.dispatch_tx.try_send(*key);
-                    }
+            // Unfinished records: drive open jobs, and close the records of
+            // jobs another member finished.
+            if let Some(rec) = self.store.get(key)? {
+                if !rec.phase.is_finished() {
+                    let _ = self.dispatch_tx.try_send(*key);
                 }
             }
         }
+        self.chain_seen.lock().unwrap().retain(|k, _| view.jobs.iter().any(|(j, _)| j == k));
         self.sweep_mempool()?;
+        if self.member.is_some() {
+            self.report_missed().await;
+            if self.cfg.committee.rotate {
+                self.crank_rotation(&view, &params, now).await;
+            }
+            if self.cfg.committee.disputes {
+                self.dispute_round(&view, &params, now).await;
+            }
+        }
         Ok(())
     }
 
@@ -232,6 +314,9 @@ impl Engine {
         };
         let due: Vec<MinerProfile> = self.snapshot().trials_due(now).into_iter().cloned().collect();
         for miner in due {
+            if !self.trial_turn(&miner.node) {
+                continue;
+            }
             {
                 let mut tried = self.trials_tried.lock().unwrap();
                 if tried.get(&miner.node).is_some_and(|t| t.elapsed() < Duration::from_secs(30)) {
@@ -252,31 +337,25 @@ impl Engine {
             return Ok(());
         }
         let node = self.gateway.node(&miner.node).await?.ok_or(KeeperError::ShuttingDown)?;
-        let input = "verdict trial task: a fixed input with a known output";
-        let expected = self.reference_hash(TEST_PROJECTION_ID, input).expect("the test model runs locally");
-        let id: [u8; 32] = Sha256::new()
-            .chain_update(b"verdict-trial")
-            .chain_update(miner.node.as_ref())
-            .chain_update([node.reputation.trial_failures])
-            .finalize()
-            .into();
-        let request = InferRequest::new(JobId(id), TEST_PROJECTION_ID.parse::<MinerModelId>().expect("valid id"), input);
-        let passed = match client.infer(&request).await {
-            Ok(r) => r.output_hash.0 == expected && Pubkey::new_from_array(r.miner_pubkey.0) == miner.signing_key,
+        let expected = self.reference_hash(TEST_PROJECTION_ID, TRIAL_INPUT).expect("the test model runs locally");
+        let id = trial_job_id(&miner.node, node.reputation.trial_failures);
+        let request = InferRequest::new(JobId(id), TEST_PROJECTION_ID.parse::<MinerModelId>().expect("valid id"), TRIAL_INPUT);
+        let (passed, response) = match client.infer(&request).await {
+            Ok(r) => (r.output_hash.0 == expected && Pubkey::new_from_array(r.miner_pubkey.0) == miner.signing_key, Some(r)),
             Err(e) => match AttemptFailure::from_client(&e) {
                 // Unreachable is not a wrong answer: try again later.
                 AttemptFailure::Timeout | AttemptFailure::Disconnect(_) => return Ok(()),
-                AttemptFailure::Invalid(_) => false,
+                AttemptFailure::Invalid(_) => (false, None),
             },
         };
         let intent = TrialIntent::for_node(miner.node, &node, passed);
         let poster = self.poster();
-        let posted = poster.post_trial(&intent).await?;
+        let posted = poster.post_trial(&intent, response.as_ref()).await?;
         tracing::info!(miner = %miner.node, passed, result = posted.label(), "trial task");
         Ok(())
     }
 
-    fn poster(&self) -> Poster {
+    pub(crate) fn poster(&self) -> Poster {
         // Trials are rare; they post directly rather than through the queue.
         Poster { gateway: self.gateway.clone(), attester: self.attester.clone(), metrics: self.metrics.clone(), attempts: self.cfg.post_attempts }
     }
@@ -284,26 +363,45 @@ impl Engine {
     // ---- intake ----
 
     /// Stores a client's input for its on-chain job and queues it.
-    pub fn accept(&self, rec: JobRecord) -> Result<(), KeeperError> {
+    pub fn accept(self: &Arc<Self>, rec: JobRecord) -> Result<(), KeeperError> {
         self.store.put(&rec)?;
+        self.touch(&rec.job);
+        if self.member.is_some() {
+            let engine = self.clone();
+            let share = crate::peer::InputShare { job: rec.job, input: rec.input.clone(), realtime: rec.realtime };
+            tokio::spawn(async move { engine.share_input(share).await });
+        }
         let _ = self.dispatch_tx.try_send(rec.job);
         Ok(())
     }
 
     // ---- the dispatcher's per-job driver ----
 
-    async fn post(&self, job: Pubkey, intent: Intent) -> Result<Posted, KeeperError> {
+    async fn post(&self, job: Pubkey, intent: Intent, evidence: Evidence) -> Result<Posted, KeeperError> {
         let (reply, rx) = oneshot::channel();
-        self.poster_tx.send(PostRequest { job, intent, reply }).await.map_err(|_| KeeperError::ShuttingDown)?;
+        self.poster_tx.send(PostRequest { job, intent, evidence, reply }).await.map_err(|_| KeeperError::ShuttingDown)?;
         rx.await.map_err(|_| KeeperError::ShuttingDown)?
     }
 
     /// Records the intent, posts it, then records the result: a crash at any
     /// point leaves `pending_post` for the next run to re-check and finish.
+    /// When the committee refuses the claim on its merits, the intent is
+    /// dropped (the driver decides again from the chain state).
     async fn post_recorded(&self, rec: &mut JobRecord, intent: Intent) -> Result<Posted, KeeperError> {
         rec.pending_post = Some(intent.clone());
         self.store.put(rec)?;
-        let posted = self.post(rec.job, intent.clone()).await?;
+        let mut evidence = rec.evidence.clone().unwrap_or_default();
+        evidence.input = Some(rec.input.clone());
+        let posted = match self.post(rec.job, intent.clone(), evidence).await {
+            Ok(p) => p,
+            Err(KeeperError::Attest(e)) if e.refused_on_merits() => {
+                tracing::info!(job = %rec.job, kind = intent.kind(), reason = %e, "the committee refused the claim");
+                rec.pending_post = None;
+                self.store.put(rec)?;
+                return Err(KeeperError::Attest(e));
+            }
+            Err(e) => return Err(e),
+        };
         rec.pending_post = None;
         rec.posts.push(PostRecord { kind: intent.kind().into(), result: posted.label().into() });
         self.store.put(rec)?;
@@ -335,6 +433,11 @@ impl Engine {
         if rec.phase.is_finished() {
             return Ok(());
         }
+        if let Some(job) = self.gateway.job(&key).await? {
+            if matches!(job.status, JobStatus::Sent | JobStatus::Allocated) && !self.turn(&key) {
+                return Ok(());
+            }
+        }
         let started = Instant::now();
         let deadline = started + self.cfg.end_to_end_timeout();
         self.set_phase(&mut rec, Phase::Running)?;
@@ -352,7 +455,10 @@ impl Engine {
                 JobStatus::Solved | JobStatus::Paid => {
                     let ours = rec.output.as_ref().is_some_and(|o| o.report.output_hash == job.output_hash);
                     if !ours {
-                        return self.finish_failed(&mut rec, "solved_elsewhere", "the job was solved without this keeper's output");
+                        match self.output_from_peers(&key, &job).await {
+                            Some(output) => rec.output = Some(output),
+                            None => return self.finish_failed(&mut rec, "solved_elsewhere", "the job was solved without this keeper's output"),
+                        }
                     }
                     rec.phase = Phase::Done;
                     rec.phase_since = wall_secs();
@@ -370,11 +476,20 @@ impl Engine {
                     );
                 }
                 JobStatus::Allocated => {
+                    if Instant::now() >= deadline {
+                        self.metrics.timeouts_total.with_label_values(&["end_to_end"]).inc();
+                        return self.finish_failed(
+                            &mut rec,
+                            "deadline_exceeded",
+                            "no outcome within the end-to-end timeout; the escrow is refunded when the assignment's TTL expires",
+                        );
+                    }
                     let miner = job.miner;
                     if let Some(owed @ Intent::Fail { miner: m, attempt, .. }) = rec.owed_fail.clone() {
                         if m == miner && attempt == job.attempts {
                             rec.owed_fail = None;
-                            self.post_recorded(&mut rec, owed).await?;
+                            // Refused: the members reached the miner; ask it again below.
+                            refused_is_retry(self.post_recorded(&mut rec, owed).await)?;
                             continue;
                         }
                     }
@@ -382,14 +497,16 @@ impl Engine {
                         Ok(answer) => {
                             let report = self.report(&answer);
                             rec.output = Some(VerifiedOutput { miner, output: answer.response.output.clone(), report });
+                            rec.evidence = Some(answer.evidence());
                             Intent::Complete { miner, attempt: job.attempts, report }
                         }
-                        Err(failure) => {
+                        Err(miss) => {
                             rec.tried.push(miner);
-                            self.miss(&miner, job.attempts, &failure)
+                            rec.evidence = Some(miss.evidence());
+                            self.miss(&miner, job.attempts, &miss.failure)
                         }
                     };
-                    self.post_recorded(&mut rec, intent).await?;
+                    refused_is_retry(self.post_recorded(&mut rec, intent).await)?;
                 }
                 JobStatus::Sent => {
                     if Instant::now() >= deadline {
@@ -424,17 +541,23 @@ impl Engine {
                             Ok(answer) => {
                                 let report = self.report(&answer);
                                 rec.output = Some(VerifiedOutput { miner: choice, output: answer.response.output.clone(), report });
-                                self.post_recorded(&mut rec, Intent::Settle { miner: choice, attempt, price, report }).await?;
+                                rec.evidence = Some(answer.evidence());
+                                let settled = self.post_recorded(&mut rec, Intent::Settle { miner: choice, attempt, price, report }).await;
+                                if refused_is_retry(settled)?.is_none() {
+                                    // The committee would not sign this answer: try another miner.
+                                    rec.tried.push(choice);
+                                }
                             }
-                            Err(failure) => {
+                            Err(miss) => {
                                 // Penalize on chain: assign, then fail that attempt.
                                 rec.tried.push(choice);
-                                rec.owed_fail = Some(self.miss(&choice, attempt, &failure));
+                                rec.evidence = Some(miss.evidence());
+                                rec.owed_fail = Some(self.miss(&choice, attempt, &miss.failure));
                                 self.post_recorded(&mut rec, Intent::Assign { miner: choice, attempt, price }).await?;
                             }
                         }
-                    } else {
-                        self.post_recorded(&mut rec, Intent::Assign { miner: choice, attempt, price }).await?;
+                    } else if refused_is_retry(self.post_recorded(&mut rec, Intent::Assign { miner: choice, attempt, price }).await)?.is_none() {
+                        rec.tried.push(choice);
                     }
                 }
             }
@@ -449,6 +572,10 @@ impl Engine {
         }
         self.metrics.retries_total.with_label_values(&[failure.label()]).inc();
         self.mistakes.lock().unwrap().insert(*miner);
+        if let Some(gossip) = self.gossip.clone() {
+            let miner = *miner;
+            tokio::spawn(async move { gossip.report_failure(&miner).await });
+        }
         Intent::Fail { miner: *miner, attempt, reason: failure.fail_reason().into() }
     }
 
@@ -459,25 +586,26 @@ impl Engine {
     }
 
     /// Calls one miner under the shard timeout and validates its answer.
-    async fn call(&self, rec: &JobRecord, miner: &Pubkey) -> Result<Answer, AttemptFailure> {
+    pub(crate) async fn call(&self, rec: &JobRecord, miner: &Pubkey) -> Result<Answer, Miss> {
         let snapshot = self.snapshot();
-        let profile = snapshot.get(miner).map(|r| r.profile.clone()).ok_or_else(|| {
-            AttemptFailure::Invalid(Rejection::Standing("unknown to this keeper".into()))
-        })?;
-        let client = self.clients.get(miner).ok_or_else(|| AttemptFailure::Disconnect("no URL configured".into()))?;
+        let profile = snapshot
+            .get(miner)
+            .map(|r| r.profile.clone())
+            .ok_or_else(|| Miss::of(AttemptFailure::Invalid(Rejection::Standing("unknown to this keeper".into())), 0))?;
+        let client = self.clients.get(miner).ok_or_else(|| Miss::of(AttemptFailure::Disconnect("no URL configured".into()), 0))?;
         let now = self.gateway.now().await.unwrap_or(0);
         let job = JobInput { job: rec.job, model: &rec.model, input: &rec.input, input_hash: rec.input_hash };
         let result = call_and_validate(client, &profile, &job, self.cfg.sla_ms, now).await;
         let label = if result.is_ok() { "ok" } else { "error" };
         let (elapsed, answer) = match result {
             Ok(a) => (a.timing.response_ms as f64 / 1_000.0, Ok(a)),
-            Err((ms, e)) => (ms as f64 / 1_000.0, Err(e)),
+            Err((ms, e)) => (ms as f64 / 1_000.0, Err(Miss::of(e, ms))),
         };
         self.metrics.miner_call_seconds.with_label_values(&[label]).observe(elapsed);
         if let Ok(a) = &answer {
             self.latency.lock().unwrap().record(*miner, a.timing);
         }
-        if !matches!(&answer, Err(AttemptFailure::Timeout | AttemptFailure::Disconnect(_))) {
+        if !matches!(&answer, Err(Miss { failure: AttemptFailure::Timeout | AttemptFailure::Disconnect(_), .. })) {
             self.metrics.validations_completion_total.inc();
         }
         answer
@@ -486,7 +614,7 @@ impl Engine {
     /// The primary's validated answer; for high risk, confirmed by a shadow
     /// rerun on a second miner (a local reference run, or a third miner,
     /// breaks a tie).
-    async fn answer(&self, rec: &JobRecord, miner: &Pubkey, risk: RiskLevel) -> Result<Answer, AttemptFailure> {
+    async fn answer(&self, rec: &JobRecord, miner: &Pubkey, risk: RiskLevel) -> Result<Answer, Miss> {
         let primary = self.call(rec, miner).await?;
         if risk != RiskLevel::High {
             self.mistakes.lock().unwrap().remove(miner);
@@ -496,7 +624,7 @@ impl Engine {
         let snapshot = self.snapshot();
         let mut exclude = rec.tried.clone();
         exclude.push(*miner);
-        let model = model_id(&rec.model).map_err(|_| AttemptFailure::Invalid(Rejection::WrongRequest("model".into())))?;
+        let model = model_id(&rec.model).map_err(|_| Miss::of(AttemptFailure::Invalid(Rejection::WrongRequest("model".into())), 0))?;
         let request = RouteRequest { risk, model, realtime: false, now, exclude: &exclude };
         let shadows: Vec<Pubkey> = snapshot.route(&request, &self.cfg.routing, 3).iter().map(|m| m.profile.node).collect();
         let reference = self.reference_hash(&rec.model, &rec.input);
@@ -513,16 +641,15 @@ impl Engine {
                     continue;
                 }
                 ShadowVerdict::PrimaryWrong | ShadowVerdict::Undecided => {
-                    return Err(AttemptFailure::Invalid(Rejection::ShadowMismatch(format!(
-                        "shadow {shadow} produced a different output hash"
-                    ))));
+                    let why = Rejection::ShadowMismatch(format!("shadow {shadow} produced a different output hash"));
+                    return Err(Miss::wrong(why, primary));
                 }
             }
         }
         // No shadow answered: the local reference run is the only check left.
         match reference {
             Some(r) if r == primary_hash => Ok(primary),
-            Some(_) => Err(AttemptFailure::Invalid(Rejection::ShadowMismatch("differs from the reference run".into()))),
+            Some(_) => Err(Miss::wrong(Rejection::ShadowMismatch("differs from the reference run".into()), primary)),
             None => {
                 tracing::warn!(job = %rec.job, "no shadow miner answered and no local reference: accepting the primary");
                 Ok(primary)

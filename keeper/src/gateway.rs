@@ -9,7 +9,8 @@ use std::sync::Arc;
 use anchor_lang::prelude::Pubkey;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::Keypair;
-use verdict::state::{Committee, Config, Job, Node};
+use solana_sdk::signer::Signer;
+use verdict::state::{Committee, Config, Dispute, Job, Node, Vote};
 use verdict_chain::{Chain, ChainError, Landed};
 use verdict_sdk::accounts::{decode, VerdictAccount};
 use verdict_sdk::pda;
@@ -40,10 +41,13 @@ pub struct ChainView {
     pub committee: Option<Committee>,
     pub nodes: Vec<(Pubkey, Node)>,
     pub jobs: Vec<(Pubkey, Job)>,
+    pub disputes: Vec<(Pubkey, Dispute)>,
+    pub votes: Vec<(Pubkey, Vote)>,
 }
 
 pub struct Gateway {
     chain: ChainThread,
+    payer: Pubkey,
     faults: Option<Arc<dyn SendFaults>>,
     /// Transactions that landed (for tests and logs).
     pub landed: AtomicU64,
@@ -51,7 +55,13 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(chain: Chain, payer: Keypair, faults: Option<Arc<dyn SendFaults>>) -> Self {
-        Gateway { chain: ChainThread::start(chain, payer), faults, landed: AtomicU64::new(0) }
+        let payer_key = payer.pubkey();
+        Gateway { chain: ChainThread::start(chain, payer), payer: payer_key, faults, landed: AtomicU64::new(0) }
+    }
+
+    /// The fee payer of every transaction the keeper sends.
+    pub fn payer(&self) -> Pubkey {
+        self.payer
     }
 
     /// Reads and decodes an account through the chain client's inherent
@@ -65,6 +75,10 @@ impl Gateway {
 
     async fn fetch<T: anchor_lang::AccountDeserialize>(&self, address: &Pubkey) -> Result<T, KeeperError> {
         self.fetch_optional(address).await?.ok_or(KeeperError::Account(verdict_sdk::SdkError::AccountNotFound(*address)))
+    }
+
+    pub async fn exists(&self, address: &Pubkey) -> Result<bool, KeeperError> {
+        Ok(self.chain.account_data(*address).await?.is_some())
     }
 
     pub async fn job(&self, job: &Pubkey) -> Result<Option<Job>, KeeperError> {
@@ -95,10 +109,23 @@ impl Gateway {
                 Some(Ok(VerdictAccount::Committee(c))) => view.committee = Some(*c),
                 Some(Ok(VerdictAccount::Node(n))) => view.nodes.push((key, *n)),
                 Some(Ok(VerdictAccount::Job(j))) => view.jobs.push((key, *j)),
+                Some(Ok(VerdictAccount::Dispute(d))) => view.disputes.push((key, *d)),
+                Some(Ok(VerdictAccount::Vote(v))) => view.votes.push((key, v)),
                 _ => {}
             }
         }
         Ok(view)
+    }
+
+    /// Signs with the fee payer and `signer` (an operator key, for the
+    /// instructions that act for the validator's node) and sends. No fault
+    /// injection: the dispute and crank paths are idempotent by reading first.
+    pub async fn send_signed(&self, instructions: &[Instruction], signer: Arc<Keypair>) -> Result<Landed, ChainError> {
+        // Only when an instruction asks for it: an unneeded signature fails signing.
+        let needed = instructions.iter().flat_map(|i| &i.accounts).any(|a| a.is_signer && a.pubkey == signer.pubkey());
+        let landed = self.chain.ask(|r| Call::Send(instructions.to_vec(), needed.then_some(signer), r)).await?;
+        self.landed.fetch_add(1, Ordering::Relaxed);
+        Ok(landed)
     }
 
     /// Signs with the fee payer and sends.
@@ -130,7 +157,7 @@ enum Call {
     AccountData(Pubkey, oneshot::Sender<Result<Option<Vec<u8>>, ChainError>>),
     ProgramAccounts(oneshot::Sender<Result<Accounts, ChainError>>),
     UnixTime(oneshot::Sender<Result<i64, ChainError>>),
-    Send(Vec<Instruction>, oneshot::Sender<Result<Landed, ChainError>>),
+    Send(Vec<Instruction>, Option<Arc<Keypair>>, oneshot::Sender<Result<Landed, ChainError>>),
 }
 
 /// Runs the chain client on a thread of its own (a current-thread runtime
@@ -168,8 +195,9 @@ impl ChainThread {
                                 Call::UnixTime(r) => {
                                     let _ = r.send(chain.unix_time().await);
                                 }
-                                Call::Send(ixs, r) => {
-                                    let _ = r.send(chain.send(&ixs, &payer, &[]).await);
+                                Call::Send(ixs, signer, r) => {
+                                    let signers: Vec<&Keypair> = signer.iter().map(|k| k.as_ref()).collect();
+                                    let _ = r.send(chain.send(&ixs, &payer, &signers).await);
                                 }
                             }
                         });
@@ -199,6 +227,6 @@ impl ChainThread {
     }
 
     async fn send(&self, ixs: Vec<Instruction>) -> Result<Landed, ChainError> {
-        self.ask(|r| Call::Send(ixs, r)).await
+        self.ask(|r| Call::Send(ixs, None, r)).await
     }
 }

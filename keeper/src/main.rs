@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use keeper::attester::LocalQuorum;
 use keeper::config::KeeperConfig;
-use keeper::{Deps, KeeperError};
+use keeper::{Deps, KeeperError, Signing};
 use solana_sdk::signature::Keypair;
 use verdict_chain::{Chain, RpcChain, RpcConfig};
 
@@ -45,9 +44,19 @@ fn keypair(path: &Path) -> Result<Keypair, KeeperError> {
 async fn run(cfg: KeeperConfig) -> Result<(), KeeperError> {
     let payer_path = cfg.payer_keypair.clone().ok_or_else(|| KeeperError::Config("payer_keypair is required".into()))?;
     let payer = keypair(&payer_path)?;
-    let keys = cfg.signing_keypairs.iter().map(|p| keypair(p)).collect::<Result<Vec<_>, _>>()?;
+    let mut keys = cfg.signing_keypairs.iter().map(|p| keypair(p)).collect::<Result<Vec<_>, _>>()?;
+    // A committee member signs with its own validator key; a keeper alone
+    // with every key of its local quorum.
+    let signing = match (&cfg.committee.node, keys.len()) {
+        (Some(_), 1) => Signing::Member(keys.remove(0)),
+        (Some(_), _) => {
+            return Err(KeeperError::Config("a committee member signs with exactly one key: its validator signing key in signing_keypairs".into()))
+        }
+        (None, _) => Signing::LocalQuorum(keys),
+    };
+    let operator = cfg.committee.operator_keypair.as_deref().map(keypair).transpose()?;
     let chain = Chain::Rpc(Arc::new(RpcChain::new(RpcConfig { urls: cfg.rpc_urls.clone(), ..RpcConfig::default() })));
-    let handle = keeper::start(cfg, Deps { chain, payer, attester: Arc::new(LocalQuorum::new(keys)), faults: None }).await?;
+    let handle = keeper::start(cfg, Deps { chain, payer, signing, operator, faults: None }).await?;
     tracing::info!(api = %handle.api_url(), "serving");
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("ctrl-c: stopping");

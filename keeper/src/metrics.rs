@@ -24,6 +24,10 @@ pub struct Metrics {
     pub jobs_total: IntCounterVec,
     /// Outcome transactions, by kind and result.
     pub posts_total: IntCounterVec,
+    /// Co-sign requests from other members, by claim kind and verdict.
+    pub cosign_total: IntCounterVec,
+    /// Dispute work: challenges, commits, reveals, resolutions, liquidations, claims.
+    pub disputes_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -57,6 +61,8 @@ impl Metrics {
             retries_total: reg!(IntCounterVec::new(Opts::new("retries_total", "Retries by reason"), &["reason"])),
             jobs_total: reg!(IntCounterVec::new(Opts::new("jobs_total", "Jobs finished by outcome"), &["outcome"])),
             posts_total: reg!(IntCounterVec::new(Opts::new("posts_total", "Outcome transactions by kind and result"), &["kind", "result"])),
+            cosign_total: reg!(IntCounterVec::new(Opts::new("cosign_total", "Co-sign requests answered, by kind and verdict"), &["kind", "verdict"])),
+            disputes_total: reg!(IntCounterVec::new(Opts::new("disputes_total", "Dispute transactions landed, by step"), &["step"])),
             registry,
         }
     }

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
 use solana_sdk::instruction::Instruction;
-use verdict::state::{FailReason, JobStatus};
+use verdict::state::{Committee, FailReason, JobStatus};
+use miner::api::InferResponse;
 use verdict_chain::ChainError;
 use verdict_sdk::{attest, instructions as ix};
 
-use crate::attester::Attester;
+use crate::attester::{AttestRequest, Attester, Missed};
+use crate::core::cosign::{Claim, Evidence};
 use crate::core::lifecycle::{applicability, Applicability, Intent, TrialIntent};
 use crate::error::KeeperError;
 use crate::gateway::Gateway;
@@ -44,7 +46,7 @@ pub struct Poster {
 }
 
 impl Poster {
-    async fn instructions(&self, job_key: &Pubkey, intent: &Intent) -> Result<Vec<Instruction>, KeeperError> {
+    async fn instructions(&self, job_key: &Pubkey, intent: &Intent, evidence: &Evidence) -> Result<Vec<Instruction>, KeeperError> {
         let job = self.gateway.job(job_key).await?.ok_or_else(|| KeeperError::Post {
             kind: intent.kind(),
             job: job_key.to_string(),
@@ -55,25 +57,21 @@ impl Poster {
             return Ok(vec![ix::expire_job(job_key, miner, &job.refund_account)]);
         }
         let committee = self.gateway.committee().await?;
-        let epoch = committee.epoch;
-        let (message, instruction) = match intent {
-            Intent::Assign { miner, attempt, price } => {
-                (attest::assign_message(epoch, job_key, miner, *price, *attempt), ix::assign_job(job_key, miner, *price))
-            }
-            Intent::Settle { miner, attempt, price, report } => (
-                attest::settle_message(epoch, job_key, miner, *attempt, *price, report),
-                ix::settle_job(job_key, miner, *price, *report),
-            ),
-            Intent::Complete { miner, attempt, report } => {
-                (attest::complete_message(epoch, job_key, miner, *attempt, report), ix::complete_job(job_key, miner, *report))
-            }
-            Intent::Fail { miner, attempt, reason } => {
-                let reason: FailReason = (*reason).into();
-                (attest::fail_message(epoch, job_key, miner, *attempt, reason), ix::fail_job(job_key, miner, &job.refund_account, reason))
-            }
+        let instruction = match intent {
+            Intent::Assign { miner, price, .. } => ix::assign_job(job_key, miner, *price),
+            Intent::Settle { miner, price, report, .. } => ix::settle_job(job_key, miner, *price, *report),
+            Intent::Complete { miner, report, .. } => ix::complete_job(job_key, miner, *report),
+            Intent::Fail { miner, reason, .. } => ix::fail_job(job_key, miner, &job.refund_account, FailReason::from(*reason)),
             Intent::Expire => unreachable!("handled above"),
         };
-        let signatures = match self.attester.attest(&message, &committee).await {
+        let claim = Claim::Job { job: *job_key, intent: intent.clone(), evidence: evidence.clone() };
+        self.attested(&claim, &committee, instruction).await
+    }
+
+    /// The instruction preceded by the committee's signatures over the claim's message.
+    async fn attested(&self, claim: &Claim, committee: &Committee, instruction: Instruction) -> Result<Vec<Instruction>, KeeperError> {
+        let message = claim.message(committee.epoch).expect("claims that reach the attester have a message");
+        let signatures = match self.attester.attest(AttestRequest { message: &message, claim }, committee).await {
             Ok(s) => s,
             Err(e) => {
                 self.metrics.consensus_failed_total.inc();
@@ -93,7 +91,7 @@ impl Poster {
     }
 
     /// Posts `intent` for `job_key` unless the chain already shows it.
-    pub async fn post(&self, job_key: &Pubkey, intent: &Intent) -> Result<Posted, KeeperError> {
+    pub async fn post(&self, job_key: &Pubkey, intent: &Intent, evidence: &Evidence) -> Result<Posted, KeeperError> {
         let kind = intent.kind();
         let mut backoff = Duration::from_millis(50);
         for attempt in 1..=self.attempts.max(1) {
@@ -110,7 +108,7 @@ impl Poster {
                 }
                 Err(e) => return Err(e),
             }
-            let instructions = self.instructions(job_key, intent).await?;
+            let instructions = self.instructions(job_key, intent, evidence).await?;
             match self.gateway.send(&instructions).await {
                 Ok(landed) => {
                     if !matches!(intent, Intent::Expire) {
@@ -157,7 +155,7 @@ impl Poster {
     }
 
     /// Posts a trial verdict for a new miner unless it is no longer due.
-    pub async fn post_trial(&self, trial: &TrialIntent) -> Result<Posted, KeeperError> {
+    pub async fn post_trial(&self, trial: &TrialIntent, response: Option<&InferResponse>) -> Result<Posted, KeeperError> {
         let mut backoff = Duration::from_millis(50);
         for _ in 0..self.attempts.max(1) {
             let node = self.gateway.node(&trial.miner).await?.ok_or_else(|| KeeperError::Post {
@@ -171,9 +169,8 @@ impl Poster {
                 Applicability::Superseded => return Ok(self.done("trial", Posted::Superseded)),
             }
             let committee = self.gateway.committee().await?;
-            let message = attest::trial_message(committee.epoch, &trial.miner, trial.passed, trial.trial);
-            let signatures = self.attester.attest(&message, &committee).await?;
-            let ixs = attest::attested(&signatures, &message, ix::record_trial(&trial.miner, trial.passed));
+            let claim = Claim::Trial { miner: trial.miner, passed: trial.passed, trial: trial.trial, response: response.cloned() };
+            let ixs = self.attested(&claim, &committee, ix::record_trial(&trial.miner, trial.passed)).await?;
             match self.gateway.send(&ixs).await {
                 Ok(landed) => {
                     self.metrics.consensus_reached_total.inc();
@@ -191,5 +188,27 @@ impl Poster {
             }
         }
         Err(KeeperError::Post { kind: "trial", job: trial.miner.to_string(), reason: "no confirmation".into() })
+    }
+
+    /// Reports a member that missed its co-sign deadline on a job (−5),
+    /// once: the program refuses a second report for the same job.
+    pub async fn post_timeout_report(&self, missed: &Missed) -> Result<Posted, KeeperError> {
+        let committee = self.gateway.committee().await?;
+        if !committee.is_member(&missed.validator) {
+            return Ok(self.done("validator_timeout", Posted::Superseded));
+        }
+        if self.gateway.exists(&verdict_sdk::pda::timeout_report(&missed.validator, &missed.job)).await? {
+            return Ok(self.done("validator_timeout", Posted::AlreadyApplied));
+        }
+        let claim = Claim::ValidatorTimeout { validator: missed.validator, job: missed.job };
+        let instruction = ix::report_validator_timeout(&self.gateway.payer(), &missed.validator, &missed.job);
+        let ixs = self.attested(&claim, &committee, instruction).await?;
+        match self.gateway.send(&ixs).await {
+            Ok(landed) => Ok(self.done("validator_timeout", Posted::Landed(landed.signature.to_string()))),
+            Err(ChainError::Program { failure, .. }) => {
+                Err(KeeperError::Post { kind: "validator_timeout", job: missed.job.to_string(), reason: failure.to_string() })
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

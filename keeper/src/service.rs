@@ -3,7 +3,7 @@
 //! metrics and health — and stops them: gracefully on a shutdown token, or
 //! abruptly (a crash, for tests).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -14,7 +14,11 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use verdict_chain::Chain;
 
-use crate::attester::Attester;
+use crate::attester::{Attester, CommitteeAttester, LocalQuorum};
+use crate::gossip::Gossip;
+use crate::member::Membership;
+use crate::peer::auth::PeerAuth;
+use crate::peer::PeerClient;
 use crate::config::KeeperConfig;
 use crate::engine::{Engine, PostRequest};
 use crate::error::KeeperError;
@@ -23,11 +27,22 @@ use crate::metrics::Metrics;
 use crate::poster::Poster;
 use crate::store::Store;
 
+/// Which keys sign the committee's attestations.
+pub enum Signing {
+    /// Every key of a local quorum: a keeper alone (a single-host committee, tests).
+    LocalQuorum(Vec<Keypair>),
+    /// This validator's own signing key; the other members co-sign over HTTP
+    /// (`[committee]` in the configuration names the node and the peers).
+    Member(Keypair),
+}
+
 /// What a keeper runs on besides its configuration.
 pub struct Deps {
     pub chain: Chain,
     pub payer: Keypair,
-    pub attester: Arc<dyn Attester>,
+    pub signing: Signing,
+    /// The validator's operator wallet (committee members: disputes, claims).
+    pub operator: Option<Keypair>,
     /// Test-only send faults.
     pub faults: Option<Arc<dyn SendFaults>>,
 }
@@ -93,6 +108,34 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
     let gateway = Arc::new(Gateway::new(deps.chain, deps.payer, deps.faults));
     let (poster_tx, poster_rx) = mpsc::channel::<PostRequest>(1024);
     let (dispatch_tx, dispatch_rx) = mpsc::channel::<Pubkey>(16_384);
+    let (missed_tx, missed_rx) = mpsc::unbounded_channel();
+    let (attester, member): (Arc<dyn Attester>, Option<Membership>) = match deps.signing {
+        Signing::LocalQuorum(keys) => (Arc::new(LocalQuorum::new(keys)), None),
+        Signing::Member(key) => {
+            let node = cfg.committee.node.as_deref().ok_or_else(|| KeeperError::Config("a committee member needs committee.node".into()))?;
+            let node: Pubkey = node.parse().map_err(|_| KeeperError::Config(format!("committee.node {node:?} is not a public key")))?;
+            let mut peers = HashMap::new();
+            for p in &cfg.committee.peers {
+                let peer: Pubkey = p.node.parse().map_err(|_| KeeperError::Config(format!("peer node {:?} is not a public key", p.node)))?;
+                if peer != node {
+                    peers.insert(peer, p.url.trim_end_matches('/').to_string());
+                }
+            }
+            let key = Arc::new(key);
+            let client = PeerClient::new(key.clone(), cfg.committee.cosign_timeout());
+            let attester = CommitteeAttester::new(key.clone(), peers.clone(), client.clone(), missed_tx);
+            let operator = deps.operator.map(Arc::new);
+            (Arc::new(attester), Some(Membership { node, key, operator, peers, client, auth: PeerAuth::default() }))
+        }
+    };
+    let gossip = match (&member, &cfg.committee.gossip_listen) {
+        (Some(m), Some(listen)) => {
+            let addr = listen.parse().map_err(|_| KeeperError::Config(format!("committee.gossip_listen {listen:?} is not host:port")))?;
+            let interval = cfg.poll_interval().min(std::time::Duration::from_millis(500));
+            Some(Arc::new(Gossip::start(&m.node.to_string(), addr, cfg.committee.gossip_seeds.clone(), interval).await?))
+        }
+        _ => None,
+    };
     let engine = Arc::new(Engine::new(
         cfg.clone(),
         store.clone(),
@@ -100,12 +143,15 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         metrics.clone(),
         poster_tx,
         dispatch_tx,
-        deps.attester.clone(),
+        attester.clone(),
+        member,
+        missed_rx,
+        gossip,
     )?);
     let cancel = CancellationToken::new();
     let in_flight: Arc<Mutex<HashSet<Pubkey>>> = Arc::default();
 
-    let poster = Poster { gateway, attester: deps.attester, metrics, attempts: cfg.post_attempts };
+    let poster = Poster { gateway, attester, metrics, attempts: cfg.post_attempts };
     let mut tasks = vec![("poster", tokio::spawn(run_poster(poster, poster_rx, cancel.clone())))];
     // First read of the chain before serving, so routing has miners.
     engine.refresh(&in_flight).await?;
@@ -117,16 +163,7 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         ("watcher", tokio::spawn(run_watcher(engine.clone(), in_flight, cancel.clone()))),
     ]);
     let app = crate::api::router(engine.clone());
-    let api_cancel = cancel.clone();
-    tasks.push((
-        "api",
-        tokio::spawn(async move {
-            let served = axum::serve(listener, app).with_graceful_shutdown(async move { api_cancel.cancelled().await }).await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "api server stopped");
-            }
-        }),
-    ));
+    tasks.push(("api", tokio::spawn(crate::api::serve(listener, app, cancel.clone()))));
     // Resume every unfinished job from the database.
     for rec in store.all()? {
         if !rec.phase.is_finished() {
@@ -146,7 +183,7 @@ async fn run_poster(poster: Poster, mut rx: mpsc::Receiver<PostRequest>, cancel:
         };
         let result = tokio::select! {
             _ = cancel.cancelled() => return,
-            r = poster.post(&request.job, &request.intent) => r,
+            r = poster.post(&request.job, &request.intent, &request.evidence) => r,
         };
         let _ = request.reply.send(result);
     }

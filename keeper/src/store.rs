@@ -9,12 +9,28 @@ use miner::api::OutputTensor;
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use verdict::attestation::CompletionReport;
-use verdict::state::RiskLevel;
+use verdict::state::{Job, RiskLevel};
 
+use crate::core::cosign::Evidence;
 use crate::core::lifecycle::{Intent, Phase};
 use crate::serde_helpers::{b58, b58_vec, hex32, report_serde};
 
 const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
+const VOTES: TableDefinition<&str, &[u8]> = TableDefinition::new("votes");
+
+/// This keeper's vote in one dispute, kept so a restart reveals what it committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteRecord {
+    #[serde(with = "b58")]
+    pub dispute: Pubkey,
+    #[serde(with = "hex32")]
+    pub result: [u8; 32],
+    #[serde(with = "hex32")]
+    pub salt: [u8; 32],
+    pub committed: bool,
+    pub revealed: bool,
+    pub claimed: bool,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -110,6 +126,39 @@ pub struct JobRecord {
     /// Validated answer awaiting (or confirmed by) the chain.
     pub output: Option<VerifiedOutput>,
     pub failure: Option<JobFailure>,
+    /// What the committee needs to re-check the pending or owed post: the
+    /// last miner answer or failure.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+    /// This keeper re-ran the solved job (or decided not to sample it).
+    #[serde(default)]
+    pub rechecked: bool,
+}
+
+impl JobRecord {
+    /// A job just handed in (by its client, or by another member).
+    pub fn new(job: Pubkey, on_chain: &Job, input: String, realtime: bool, now: i64) -> Self {
+        JobRecord {
+            job,
+            client: on_chain.client,
+            input,
+            input_hash: on_chain.input_hash,
+            model: crate::core::model_name(&on_chain.model),
+            risk: Risk::from(on_chain.risk),
+            realtime,
+            phase: Phase::Queued,
+            phase_since: now,
+            received_at: now,
+            tried: vec![],
+            owed_fail: None,
+            pending_post: None,
+            posts: vec![],
+            output: None,
+            failure: None,
+            evidence: None,
+            rechecked: false,
+        }
+    }
 }
 
 /// The database.
@@ -134,6 +183,7 @@ impl Store {
         };
         let tx = db.begin_write().map_err(dberr)?;
         tx.open_table(JOBS).map_err(dberr)?;
+        tx.open_table(VOTES).map_err(dberr)?;
         tx.commit().map_err(dberr)?;
         Ok(Store { db })
     }
@@ -179,6 +229,26 @@ impl Store {
         tx.commit().map_err(dberr)
     }
 
+    pub fn put_vote(&self, vote: &VoteRecord) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(vote).map_err(dberr)?;
+        let tx = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut table = tx.open_table(VOTES).map_err(dberr)?;
+            table.insert(vote.dispute.to_string().as_str(), bytes.as_slice()).map_err(dberr)?;
+        }
+        tx.commit().map_err(dberr)
+    }
+
+    pub fn vote(&self, dispute: &Pubkey) -> Result<Option<VoteRecord>, StoreError> {
+        let tx = self.db.begin_read().map_err(dberr)?;
+        let table = tx.open_table(VOTES).map_err(dberr)?;
+        let key = dispute.to_string();
+        match table.get(key.as_str()).map_err(dberr)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(|e| StoreError::Corrupt(key, e.to_string())),
+        }
+    }
+
     /// A real read, for `/health`: returns how many jobs are stored.
     pub fn count(&self) -> Result<u64, StoreError> {
         let tx = self.db.begin_read().map_err(dberr)?;
@@ -209,6 +279,8 @@ mod tests {
             posts: vec![],
             output: None,
             failure: None,
+            evidence: Some(Evidence { input: Some("hello".into()), response: None, response_ms: 7 }),
+            rechecked: false,
         }
     }
 

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use indicatif::{ProgressBar, ProgressStyle};
-use keeper::attester::LocalQuorum;
-use keeper::config::{KeeperConfig, MinerEndpoint};
+use keeper::config::{KeeperConfig, Endpoint};
 use keeper::{Deps, KeeperHandle};
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
@@ -163,7 +162,7 @@ impl Net {
             poll_interval_ms: 250,
             client_requests_per_sec: 1_000.0,
             client_burst: 1_000,
-            miners: self.miners.iter().map(|m| MinerEndpoint { node: m.keys.node.to_string(), url: m.url.clone() }).collect(),
+            miners: self.miners.iter().map(|m| Endpoint { node: m.keys.node.to_string(), url: m.url.clone() }).collect(),
             ..KeeperConfig::default()
         }
     }
@@ -173,7 +172,8 @@ impl Net {
         let deps = Deps {
             chain: chain_of(self),
             payer: self.payer.insecure_clone(),
-            attester: Arc::new(LocalQuorum::new(keys)),
+            signing: keeper::Signing::LocalQuorum(keys),
+            operator: None,
             faults: None,
         };
         Ok(keeper::start(self.keeper_config(), deps).await?)

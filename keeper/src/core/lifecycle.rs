@@ -8,6 +8,7 @@ use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
 use verdict::attestation::CompletionReport;
 use verdict::state::{FailReason, Job, JobStatus, Node, TrialStatus};
+use verdict_sdk::attest;
 
 use crate::serde_helpers::{b58, report_serde};
 
@@ -83,6 +84,18 @@ impl Intent {
             Intent::Expire => "expire",
         }
     }
+}
+
+/// The attestation message the committee signs for `intent` on `job` in
+/// committee `epoch`; `None` for the permissionless expiry.
+pub fn intent_message(epoch: u64, job: &Pubkey, intent: &Intent) -> Option<Vec<u8>> {
+    Some(match intent {
+        Intent::Assign { miner, attempt, price } => attest::assign_message(epoch, job, miner, *price, *attempt),
+        Intent::Settle { miner, attempt, price, report } => attest::settle_message(epoch, job, miner, *attempt, *price, report),
+        Intent::Complete { miner, attempt, report } => attest::complete_message(epoch, job, miner, *attempt, report),
+        Intent::Fail { miner, attempt, reason } => attest::fail_message(epoch, job, miner, *attempt, (*reason).into()),
+        Intent::Expire => return None,
+    })
 }
 
 /// What the chain says about an intent before (re)sending it.
@@ -240,11 +253,11 @@ pub fn sweep(phase: Phase, phase_since: i64, now: i64, ttl: &MempoolTtl) -> Swee
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use verdict::state::RiskLevel;
 
-    fn job(status: JobStatus, attempts: u8, miner: Pubkey) -> Job {
+    pub(crate) fn job(status: JobStatus, attempts: u8, miner: Pubkey) -> Job {
         Job {
             client: Pubkey::default(),
             refund_account: Pubkey::default(),

@@ -2,8 +2,16 @@
 //! routing, validation, the lifecycle's idempotency rules and TTLs, latency
 //! statistics, and intake rate limits.
 
+pub mod cosign;
 pub mod latency;
+pub mod leader;
 pub mod lifecycle;
 pub mod ratelimit;
 pub mod routing;
 pub mod validation;
+
+/// A model id as its name (the id is the name, zero-padded).
+pub fn model_name(id: &verdict::state::ModelId) -> String {
+    let len = id.iter().position(|&b| b == 0).unwrap_or(id.len());
+    String::from_utf8_lossy(&id[..len]).into_owned()
+}

@@ -277,7 +277,7 @@ impl RoutingSnapshot {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn model() -> ModelId {

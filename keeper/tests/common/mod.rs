@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use keeper::attester::LocalQuorum;
-use keeper::config::{KeeperConfig, MinerEndpoint};
+use keeper::config::{KeeperConfig, Endpoint};
 use keeper::gateway::SendFaults;
 use keeper::{Deps, KeeperHandle};
 use sha2::{Digest, Sha256};
@@ -148,9 +147,17 @@ fn spawn_miner(key: &Keypair, behaviour: Behaviour, dir: &std::path::Path) -> (O
 
 impl Net {
     pub async fn new(specs: &[MinerSpec]) -> Net {
-        let mut f = Fixture::new().await;
+        Self::with_params(specs, verdict::state::ProtocolParams::default()).await
+    }
+
+    pub async fn with_params(specs: &[MinerSpec], params: verdict::state::ProtocolParams) -> Net {
+        let mut f = Fixture::with_params(params).await;
         f.check_each_transaction = false;
         let committee = f.committee_of(5).await;
+        // Committee operators hold tokens for dispute bonds.
+        for member in &committee {
+            f.mint_to(&member.operator.tokens, 500 * TOKEN).await;
+        }
         let min = f.config().await.params.min_miner_stake;
         let mut miners = Vec::new();
         for s in specs {
@@ -188,7 +195,7 @@ impl Net {
             poll_interval_ms: 200,
             client_requests_per_sec: 100.0,
             client_burst: 100,
-            miners: self.miners.iter().map(|m| MinerEndpoint { node: m.handle.node.to_string(), url: m.url.clone() }).collect(),
+            miners: self.miners.iter().map(|m| Endpoint { node: m.handle.node.to_string(), url: m.url.clone() }).collect(),
             ..KeeperConfig::default()
         }
     }
@@ -198,7 +205,8 @@ impl Net {
         let deps = Deps {
             chain: Chain::Embedded(self.chain.clone()),
             payer: self.payer.insecure_clone(),
-            attester: Arc::new(LocalQuorum::new(keys)),
+            signing: keeper::Signing::LocalQuorum(keys),
+            operator: None,
             faults,
         };
         keeper::start(cfg, deps).await.expect("keeper starts")
@@ -229,6 +237,108 @@ impl Net {
     /// Successful transactions that touched `account`.
     pub fn landed(&self, account: &Pubkey) -> usize {
         self.chain.history(account).len()
+    }
+}
+
+/// A loopback port nothing listens on right now (TCP or UDP).
+pub fn free_port(udp: bool) -> u16 {
+    if udp {
+        std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    } else {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+}
+
+/// The committee's five keepers, one per member, each with its own
+/// signing key, operator wallet, database, API port and gossip port,
+/// configured with the others as peers. Keepers can be killed (every task
+/// aborted, only the database survives) and restarted on the same port.
+pub struct Keepers {
+    pub handles: Vec<Option<KeeperHandle>>,
+    pub configs: Vec<KeeperConfig>,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+impl Keepers {
+    /// Starts all five; `tweak` adjusts member i's configuration.
+    pub async fn start(net: &Net, tweak: impl Fn(usize, &mut KeeperConfig)) -> Keepers {
+        let n = net.committee.len();
+        let ports: Vec<u16> = (0..n).map(|_| free_port(false)).collect();
+        let gossip: Vec<u16> = (0..n).map(|_| free_port(true)).collect();
+        let mut configs = Vec::new();
+        let mut dirs = Vec::new();
+        for (i, member) in net.committee.iter().enumerate() {
+            let dir = tempfile::tempdir().unwrap();
+            let mut cfg = net.config();
+            cfg.database = dir.path().join("keeper.redb");
+            cfg.listen = format!("127.0.0.1:{}", ports[i]);
+            let c = &mut cfg.committee;
+            c.node = Some(member.node.to_string());
+            c.operator_tokens = Some(member.operator.tokens.to_string());
+            c.peers = net
+                .committee
+                .iter()
+                .zip(&ports)
+                .map(|(m, p)| Endpoint { node: m.node.to_string(), url: format!("http://127.0.0.1:{p}") })
+                .collect();
+            c.takeover_ms = 2_000;
+            c.cosign_timeout_ms = 4_000;
+            c.recheck_bps = 0;
+            c.gossip_listen = Some(format!("127.0.0.1:{}", gossip[i]));
+            c.gossip_seeds = gossip.iter().filter(|&&g| g != gossip[i]).map(|g| format!("127.0.0.1:{g}")).collect();
+            tweak(i, &mut cfg);
+            configs.push(cfg);
+            dirs.push(dir);
+        }
+        let mut keepers = Keepers { handles: Vec::new(), configs, _dirs: dirs };
+        for i in 0..n {
+            let handle = keepers.launch(net, i).await;
+            keepers.handles.push(Some(handle));
+        }
+        keepers
+    }
+
+    async fn launch(&self, net: &Net, i: usize) -> KeeperHandle {
+        let member = &net.committee[i];
+        let deps = Deps {
+            chain: Chain::Embedded(net.chain.clone()),
+            payer: net.payer.insecure_clone(),
+            signing: keeper::Signing::Member(member.signing_key.insecure_clone()),
+            operator: Some(member.operator.keypair.insecure_clone()),
+            faults: None,
+        };
+        keeper::start(self.configs[i].clone(), deps).await.expect("keeper starts")
+    }
+
+    pub fn get(&self, i: usize) -> &KeeperHandle {
+        self.handles[i].as_ref().expect("keeper is running")
+    }
+
+    /// Kills keeper i (a crash: nothing but its database survives).
+    pub async fn kill(&mut self, i: usize) {
+        if let Some(h) = self.handles[i].take() {
+            h.crash().await;
+        }
+    }
+
+    pub async fn restart(&mut self, net: &Net, i: usize) {
+        assert!(self.handles[i].is_none(), "keeper {i} is running");
+        let handle = self.launch(net, i).await;
+        self.handles[i] = Some(handle);
+    }
+
+    /// Index of the member leading `job` in the current committee epoch.
+    pub async fn leader_of(&self, net: &Net, job: &Pubkey) -> usize {
+        let committee = Chain::Embedded(net.chain.clone()).fetch::<verdict::state::Committee>(&pda::committee()).await.unwrap();
+        let at = keeper::core::leader::leader_index(job, committee.epoch, committee.members().len());
+        let node = committee.members()[at];
+        net.committee.iter().position(|m| m.node == node).unwrap()
+    }
+
+    pub async fn shutdown(self) {
+        for h in self.handles.into_iter().flatten() {
+            h.shutdown().await;
+        }
     }
 }
 

@@ -1,0 +1,473 @@
+//! What a leader asks the other committee members to co-sign — a claim
+//! with the evidence behind it — and a member's review of it. The review is
+//! pure: it checks the claim against the member's own reading of the chain
+//! and says which independent check it must still run itself (its own
+//! shadow rerun, its own call to a miner said to have timed out) before
+//! signing. A member signs the message it rebuilds from the claim, never
+//! bytes handed to it.
+
+use anchor_lang::prelude::Pubkey;
+use miner::api::InferResponse;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use verdict::state::{Job, Node, RiskLevel};
+use verdict_sdk::attest;
+
+use super::lifecycle::{intent_message, Applicability, FailReasonRecord, Intent, TrialIntent};
+use super::routing::{Ranked, RouteRequest, RoutingSnapshot, RoutingWeights};
+use super::validation::{self, Expectation, Rejection, Timing};
+use crate::serde_helpers::b58;
+
+/// What the leader saw, for the members to re-check.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The job's input (its hash is checked against the job account), so a
+    /// member can rerun the job and take it over later.
+    pub input: Option<String>,
+    /// The miner's signed answer (completions, invalid outputs, trials).
+    pub response: Option<InferResponse>,
+    /// Round trip of the miner call as the leader measured it.
+    pub response_ms: u32,
+}
+
+/// A request to sign one attestation message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Claim {
+    Job {
+        #[serde(with = "b58")]
+        job: Pubkey,
+        intent: Intent,
+        evidence: Evidence,
+    },
+    Trial {
+        #[serde(with = "b58")]
+        miner: Pubkey,
+        passed: bool,
+        trial: u8,
+        response: Option<InferResponse>,
+    },
+    /// A member that missed its deadline on `job` (the −5 path).
+    ValidatorTimeout {
+        #[serde(with = "b58")]
+        validator: Pubkey,
+        #[serde(with = "b58")]
+        job: Pubkey,
+    },
+}
+
+impl Claim {
+    /// The attestation message for committee `epoch` (`None`: nothing to
+    /// sign, e.g. a permissionless expiry).
+    pub fn message(&self, epoch: u64) -> Option<Vec<u8>> {
+        match self {
+            Claim::Job { job, intent, .. } => intent_message(epoch, job, intent),
+            Claim::Trial { miner, passed, trial, .. } => Some(attest::trial_message(epoch, miner, *passed, *trial)),
+            Claim::ValidatorTimeout { validator, job } => Some(attest::validator_timeout_message(epoch, validator, job)),
+        }
+    }
+
+    /// The account the claim is about: its job, or the miner on trial.
+    pub fn subject(&self) -> Pubkey {
+        match self {
+            Claim::Job { job, .. } | Claim::ValidatorTimeout { job, .. } => *job,
+            Claim::Trial { miner, .. } => *miner,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Claim::Job { intent, .. } => intent.kind(),
+            Claim::Trial { .. } => "trial",
+            Claim::ValidatorTimeout { .. } => "validator_timeout",
+        }
+    }
+}
+
+/// The body of a co-sign request between keepers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CosignRequest {
+    /// The committee epoch the leader signs for; a member in another epoch refuses.
+    pub epoch: u64,
+    pub claim: Claim,
+}
+
+/// Why a member will not sign.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum Refusal {
+    #[error("the claim is for committee epoch {claimed}, the chain is at {current}")]
+    WrongEpoch { claimed: u64, current: u64 },
+    #[error("this keeper is not a member of the current committee")]
+    NotAMember,
+    #[error("the chain does not need this: {0}")]
+    NotNeeded(String),
+    #[error("price {price} is over the job's max fee {max_fee}")]
+    PriceTooHigh { price: u64, max_fee: u64 },
+    #[error("the miner may not take this job: {0}")]
+    MinerNotEligible(String),
+    #[error("missing evidence: {0}")]
+    MissingEvidence(String),
+    #[error("the input does not hash to the job's input hash")]
+    InputMismatch,
+    #[error("the miner's answer does not check out: {0}")]
+    Invalid(Rejection),
+    #[error("the report does not match the miner's answer: {0}")]
+    ReportMismatch(String),
+    #[error("the answer is valid, so the miner did not fail")]
+    AnswerIsValid,
+    #[error("the miner answered this keeper validly in {0} ms")]
+    MinerAnswered(u32),
+    #[error("this keeper's own rerun disagrees: {0}")]
+    RerunDisagrees(String),
+    #[error("this keeper cannot rerun the job: {0}")]
+    CannotRerun(String),
+    #[error("the trial verdict is wrong: the answer {0} the known output")]
+    TrialVerdictWrong(String),
+    #[error("the validator's keeper answered this keeper")]
+    ValidatorReachable,
+    #[error("this keeper's chain view is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The independent check a member still has to run before it signs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FollowUp {
+    /// Nothing: sign.
+    None,
+    /// Rerun the job (locally or on another miner): the output hash must be `expected`.
+    RerunMustMatch { expected: [u8; 32] },
+    /// Rerun the job: the output hash must differ from the miner's `claimed` one.
+    RerunMustDiffer { claimed: [u8; 32] },
+    /// Call the miner itself: it must fail to answer validly.
+    MinerMustFail,
+}
+
+/// A member's own view of one job claim.
+pub struct JobView<'a> {
+    pub key: &'a Pubkey,
+    pub job: &'a Job,
+    /// The member's routing entry for the intent's miner.
+    pub miner: Option<&'a Ranked>,
+    pub weights: &'a RoutingWeights,
+    pub realtime: bool,
+    pub sla_ms: u32,
+    pub now: i64,
+    pub sent_ttl_secs: i64,
+    pub allocated_ttl_secs: i64,
+}
+
+fn miner_of(intent: &Intent) -> Option<&Pubkey> {
+    match intent {
+        Intent::Assign { miner, .. } | Intent::Settle { miner, .. } | Intent::Complete { miner, .. } | Intent::Fail { miner, .. } => Some(miner),
+        Intent::Expire => None,
+    }
+}
+
+/// Checks a job claim; the follow-up says what the member must still verify.
+pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<FollowUp, Refusal> {
+    if let Some(input) = &evidence.input {
+        if <[u8; 32]>::from(Sha256::digest(input.as_bytes())) != v.job.input_hash {
+            return Err(Refusal::InputMismatch);
+        }
+    }
+    let applicability = super::lifecycle::applicability(intent, v.job, v.now, v.sent_ttl_secs, v.allocated_ttl_secs);
+    if applicability != Applicability::Needed {
+        return Err(Refusal::NotNeeded(format!("{applicability:?} (job {:?}, attempt {})", v.job.status, v.job.attempts)));
+    }
+    let risk = v.job.risk;
+    let miner = match miner_of(intent) {
+        Some(m) => v.miner.filter(|r| r.profile.node == *m).ok_or_else(|| Refusal::MinerNotEligible(format!("{m} is unknown to this keeper")))?,
+        None => return Ok(FollowUp::None),
+    };
+    let preprocessing = |price: u64| -> Result<(), Refusal> {
+        if price > v.job.max_fee {
+            return Err(Refusal::PriceTooHigh { price, max_fee: v.job.max_fee });
+        }
+        let request = RouteRequest { risk, model: v.job.model, realtime: v.realtime, now: v.now, exclude: &[] };
+        // Reachability is this keeper's own network view, not the miner's standing.
+        let mut standing = miner.clone();
+        standing.profile.reachable = true;
+        if !RoutingSnapshot::eligible(&standing, &request, v.weights) {
+            return Err(Refusal::MinerNotEligible(format!("tier {} for {risk:?} risk, or not warm, rate-limited or too slow", miner.profile.tier)));
+        }
+        Ok(())
+    };
+    let model = super::model_name(&v.job.model);
+    let answer_checks = |response: &InferResponse| -> Result<Timing, Refusal> {
+        if response.job_id.0 != v.key.to_bytes() {
+            return Err(Refusal::Invalid(Rejection::WrongRequest("job_id".into())));
+        }
+        if response.input_hash.0 != v.job.input_hash {
+            return Err(Refusal::Invalid(Rejection::WrongRequest("input_hash".into())));
+        }
+        let timing = Timing::of(response, evidence.response_ms);
+        let expect = Expectation { miner: &miner.profile, model_id: &model, sla_ms: v.sla_ms, now: v.now };
+        validation::validate(response, &timing, &expect).map_err(Refusal::Invalid)?;
+        Ok(timing)
+    };
+    let completion = |report: &verdict::attestation::CompletionReport| -> Result<FollowUp, Refusal> {
+        let response = evidence.response.as_ref().ok_or_else(|| Refusal::MissingEvidence("the miner's signed response".into()))?;
+        let timing = answer_checks(response)?;
+        let sla_met = timing.response_ms <= v.sla_ms;
+        let expected = validation::completion_report(response, &timing, &validation::Accepted { sla_met }, report.latency_score_bps);
+        if report.output_hash != expected.output_hash {
+            return Err(Refusal::ReportMismatch("output_hash".into()));
+        }
+        if (report.response_ms, report.load_ms, report.inference_ms) != (expected.response_ms, expected.load_ms, expected.inference_ms) {
+            return Err(Refusal::ReportMismatch("timings".into()));
+        }
+        if !report.success || report.sla_met != expected.sla_met || report.latency_score_bps > 10_000 {
+            return Err(Refusal::ReportMismatch("success, sla_met or latency score".into()));
+        }
+        Ok(if risk == RiskLevel::High { FollowUp::RerunMustMatch { expected: report.output_hash } } else { FollowUp::None })
+    };
+    match intent {
+        Intent::Assign { price, .. } => preprocessing(*price).map(|_| FollowUp::None),
+        Intent::Settle { price, report, .. } => {
+            preprocessing(*price)?;
+            completion(report)
+        }
+        Intent::Complete { report, .. } => completion(report),
+        Intent::Fail { reason, .. } => match (reason, &evidence.response) {
+            (FailReasonRecord::InvalidOutput, Some(response)) => match answer_checks(response) {
+                Err(_) => Ok(FollowUp::None),
+                Ok(_) if risk == RiskLevel::High => Ok(FollowUp::RerunMustDiffer { claimed: response.output_hash.0 }),
+                Ok(_) => Err(Refusal::AnswerIsValid),
+            },
+            // A timeout, a dropped connection, or an answer too broken to
+            // parse: nothing to re-check but the miner itself.
+            _ => Ok(FollowUp::MinerMustFail),
+        },
+        Intent::Expire => Ok(FollowUp::None),
+    }
+}
+
+/// Checks a trial verdict against the member's own reference output.
+pub fn review_trial(
+    trial: &TrialIntent,
+    response: Option<&InferResponse>,
+    node: &Node,
+    trial_job_id: &[u8; 32],
+    reference_hash: &[u8; 32],
+    now: i64,
+) -> Result<(), Refusal> {
+    let applicability = trial.applicability(node, now);
+    if applicability != Applicability::Needed {
+        return Err(Refusal::NotNeeded(format!("trial {applicability:?}")));
+    }
+    let response = response.ok_or_else(|| Refusal::MissingEvidence("the miner's signed trial answer".into()))?;
+    response.verify().map_err(|e| Refusal::Invalid(Rejection::BadSignature(e.to_string())))?;
+    if Pubkey::new_from_array(response.miner_pubkey.0) != node.signing_key {
+        return Err(Refusal::Invalid(Rejection::WrongSigner { expected: node.signing_key.to_string(), got: response.miner_pubkey.to_string() }));
+    }
+    if &response.job_id.0 != trial_job_id {
+        return Err(Refusal::Invalid(Rejection::WrongRequest("trial job_id".into())));
+    }
+    let correct = &response.output_hash.0 == reference_hash;
+    match (trial.passed, correct) {
+        (true, false) => Err(Refusal::TrialVerdictWrong("differs from".into())),
+        (false, true) => Err(Refusal::TrialVerdictWrong("matches".into())),
+        _ => Ok(()),
+    }
+}
+
+/// The id of a miner's trial task: fixed per miner and trial number, so
+/// every member recomputes it.
+pub fn trial_job_id(miner: &Pubkey, trial_failures: u8) -> [u8; 32] {
+    Sha256::new().chain_update(b"verdict-trial").chain_update(miner.as_ref()).chain_update([trial_failures]).finalize().into()
+}
+
+/// The fixed input of every trial task.
+pub const TRIAL_INPUT: &str = "verdict trial task: a fixed input with a known output";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::lifecycle::tests::job;
+    use crate::core::routing::tests::miner;
+    use ed25519_dalek::SigningKey;
+    use miner::api::{Digest32, JobId, OutputTensor, UnsignedResponse};
+    use verdict::state::JobStatus;
+
+    const INPUT: &str = "an input";
+
+    struct Case {
+        key: Pubkey,
+        job: Job,
+        ranked: Ranked,
+        miner_key: SigningKey,
+        weights: RoutingWeights,
+    }
+
+    /// A Sent low-risk job for the test model and a warm Tier 1 miner.
+    fn case() -> Case {
+        let miner_key = SigningKey::from_bytes(&[5; 32]);
+        let mut profile = miner(1, 1, 1.0, Some(20.0));
+        profile.signing_key = Pubkey::new_from_array(miner_key.verifying_key().to_bytes());
+        let mut j = job(JobStatus::Sent, 0, Pubkey::default());
+        j.model = verdict::state::model_id("test-projection-v1").unwrap();
+        j.input_hash = Sha256::digest(INPUT.as_bytes()).into();
+        j.max_fee = 100;
+        let ranked = Ranked { profile, score: 1.0, latency_percentile: 0.5, deprioritized: false };
+        Case { key: Pubkey::new_unique(), job: j, ranked, miner_key, weights: RoutingWeights::default() }
+    }
+
+    impl Case {
+        fn view(&self) -> JobView<'_> {
+            JobView {
+                key: &self.key,
+                job: &self.job,
+                miner: Some(&self.ranked),
+                weights: &self.weights,
+                realtime: false,
+                sla_ms: 1_000,
+                now: 10,
+                sent_ttl_secs: 600,
+                allocated_ttl_secs: 900,
+            }
+        }
+
+        fn answer(&self, values: &[f32], signer: &SigningKey) -> InferResponse {
+            UnsignedResponse {
+                job_id: JobId(self.key.to_bytes()),
+                model_id: "test-projection-v1".parse().unwrap(),
+                input_hash: Digest32(self.job.input_hash),
+                output: OutputTensor::from_f32(values).unwrap(),
+                probes: vec![],
+                load_time_ms: 1,
+                inference_time_us: 2_000,
+            }
+            .sign(signer)
+        }
+
+        fn settle(&self, response: &InferResponse, response_ms: u32) -> (Intent, Evidence) {
+            let timing = Timing::of(response, response_ms);
+            let report = validation::completion_report(response, &timing, &validation::Accepted { sla_met: response_ms <= 1_000 }, 7_000);
+            let intent = Intent::Settle { miner: self.ranked.profile.node, attempt: 1, price: 50, report };
+            (intent, Evidence { input: Some(INPUT.into()), response: Some(response.clone()), response_ms })
+        }
+    }
+
+    /// A Node with every field zero (borsh-decoded from zero bytes).
+    fn zeroed_node() -> Node {
+        use anchor_lang::{AnchorDeserialize, Space};
+        Node::deserialize(&mut &vec![0u8; Node::INIT_SPACE][..]).unwrap()
+    }
+
+    fn dim() -> usize {
+        miner::models::ModelKind::from_id("test-projection-v1").unwrap().output_dim() as usize
+    }
+
+    #[test]
+    fn a_faithful_settle_is_signed_and_high_risk_asks_for_a_rerun() {
+        let mut c = case();
+        let response = c.answer(&vec![0.25; dim()], &c.miner_key.clone());
+        let (intent, evidence) = c.settle(&response, 30);
+        assert_eq!(review_job(&intent, &evidence, &c.view()), Ok(FollowUp::None));
+        c.job.risk = RiskLevel::High;
+        assert_eq!(review_job(&intent, &evidence, &c.view()), Ok(FollowUp::RerunMustMatch { expected: response.output_hash.0 }));
+    }
+
+    #[test]
+    fn forged_or_inconsistent_claims_are_refused_by_name() {
+        let c = case();
+        let key = c.miner_key.clone();
+        let response = c.answer(&vec![0.25; dim()], &key);
+        let (intent, evidence) = c.settle(&response, 30);
+
+        let impostor = c.answer(&vec![0.25; dim()], &SigningKey::from_bytes(&[6; 32]));
+        let (_, forged) = c.settle(&impostor, 30);
+        assert!(matches!(review_job(&intent, &forged, &c.view()), Err(Refusal::Invalid(Rejection::WrongSigner { .. }))));
+
+        let bad_input = Evidence { input: Some("another input".into()), ..evidence.clone() };
+        assert_eq!(review_job(&intent, &bad_input, &c.view()), Err(Refusal::InputMismatch));
+
+        let no_answer = Evidence { response: None, ..evidence.clone() };
+        assert!(matches!(review_job(&intent, &no_answer, &c.view()), Err(Refusal::MissingEvidence(_))));
+
+        let Intent::Settle { miner, attempt, price, mut report } = intent.clone() else { unreachable!() };
+        report.output_hash = [9; 32];
+        assert_eq!(
+            review_job(&Intent::Settle { miner, attempt, price, report }, &evidence, &c.view()),
+            Err(Refusal::ReportMismatch("output_hash".into()))
+        );
+        let Intent::Settle { mut report, .. } = intent.clone() else { unreachable!() };
+        report.response_ms = 1;
+        assert_eq!(
+            review_job(&Intent::Settle { miner, attempt, price, report }, &evidence, &c.view()),
+            Err(Refusal::ReportMismatch("timings".into()))
+        );
+        assert_eq!(
+            review_job(&Intent::Settle { miner, attempt, price: 101, report }, &evidence, &c.view()),
+            Err(Refusal::PriceTooHigh { price: 101, max_fee: 100 })
+        );
+        assert!(matches!(review_job(&Intent::Settle { miner, attempt: 2, price, report }, &evidence, &c.view()), Err(Refusal::NotNeeded(_))));
+        let stranger = Intent::Assign { miner: Pubkey::new_unique(), attempt: 1, price: 50 };
+        assert!(matches!(review_job(&stranger, &evidence, &c.view()), Err(Refusal::MinerNotEligible(_))));
+    }
+
+    #[test]
+    fn miners_not_fit_for_the_risk_are_not_assigned() {
+        let mut c = case();
+        let assign = Intent::Assign { miner: c.ranked.profile.node, attempt: 1, price: 50 };
+        assert_eq!(review_job(&assign, &Evidence::default(), &c.view()), Ok(FollowUp::None));
+        c.ranked.profile.tier = 3;
+        c.job.risk = RiskLevel::High;
+        assert!(matches!(review_job(&assign, &Evidence::default(), &c.view()), Err(Refusal::MinerNotEligible(_))));
+        c.job.risk = RiskLevel::Low;
+        c.ranked.profile.rate_limited = true;
+        assert!(matches!(review_job(&assign, &Evidence::default(), &c.view()), Err(Refusal::MinerNotEligible(_))));
+    }
+
+    #[test]
+    fn a_fail_needs_a_broken_answer_a_contradicting_rerun_or_the_miner_failing_us_too() {
+        let mut c = case();
+        c.job.status = JobStatus::Allocated;
+        c.job.attempts = 1;
+        c.job.miner = c.ranked.profile.node;
+        let fail = |reason| Intent::Fail { miner: c.ranked.profile.node, attempt: 1, reason };
+        let key = c.miner_key.clone();
+        let valid = c.answer(&vec![0.25; dim()], &key);
+        let with = |r: &InferResponse| Evidence { input: Some(INPUT.into()), response: Some(r.clone()), response_ms: 30 };
+        assert_eq!(review_job(&fail(FailReasonRecord::InvalidOutput), &with(&valid), &c.view()), Err(Refusal::AnswerIsValid));
+        let short = c.answer(&[0.25, 0.5], &key);
+        assert_eq!(review_job(&fail(FailReasonRecord::InvalidOutput), &with(&short), &c.view()), Ok(FollowUp::None), "wrong shape");
+        assert_eq!(review_job(&fail(FailReasonRecord::Timeout), &Evidence::default(), &c.view()), Ok(FollowUp::MinerMustFail));
+        c.job.risk = RiskLevel::High;
+        assert_eq!(
+            review_job(&fail(FailReasonRecord::InvalidOutput), &with(&valid), &c.view()),
+            Ok(FollowUp::RerunMustDiffer { claimed: valid.output_hash.0 })
+        );
+    }
+
+    #[test]
+    fn trial_verdicts_must_match_the_reference() {
+        let miner_key = SigningKey::from_bytes(&[5; 32]);
+        let miner_node = Pubkey::new_unique();
+        let mut node = zeroed_node();
+        assert_eq!(node.reputation.trial, verdict::state::TrialStatus::Pending);
+        node.signing_key = Pubkey::new_from_array(miner_key.verifying_key().to_bytes());
+        let id = trial_job_id(&miner_node, 0);
+        let answer = UnsignedResponse {
+            job_id: JobId(id),
+            model_id: "test-projection-v1".parse().unwrap(),
+            input_hash: Digest32([0; 32]),
+            output: OutputTensor::from_f32(&vec![0.5; dim()]).unwrap(),
+            probes: vec![],
+            load_time_ms: 0,
+            inference_time_us: 1,
+        }
+        .sign(&miner_key);
+        let right = answer.output_hash.0;
+        let pass = TrialIntent { miner: miner_node, passed: true, trial: 1 };
+        let fail = TrialIntent { passed: false, ..pass };
+        assert_eq!(review_trial(&pass, Some(&answer), &node, &id, &right, 0), Ok(()));
+        assert_eq!(review_trial(&fail, Some(&answer), &node, &id, &[1; 32], 0), Ok(()));
+        assert!(matches!(review_trial(&fail, Some(&answer), &node, &id, &right, 0), Err(Refusal::TrialVerdictWrong(_))));
+        assert!(matches!(review_trial(&pass, Some(&answer), &node, &id, &[1; 32], 0), Err(Refusal::TrialVerdictWrong(_))));
+        assert!(matches!(review_trial(&pass, None, &node, &id, &right, 0), Err(Refusal::MissingEvidence(_))));
+        assert!(matches!(review_trial(&pass, Some(&answer), &node, &[3; 32], &right, 0), Err(Refusal::Invalid(_))));
+        node.reputation.trial = verdict::state::TrialStatus::Passed;
+        assert!(matches!(review_trial(&pass, Some(&answer), &node, &id, &right, 0), Err(Refusal::NotNeeded(_))));
+    }
+}

@@ -1,0 +1,197 @@
+//! A committee member's dispute work, run each watcher round: re-check a
+//! sample of solved jobs and challenge an outcome its own rerun contradicts;
+//! in every open dispute, re-run the job, commit then reveal its vote in the
+//! right phase (the vote is kept in the database, so a restart reveals what
+//! it committed); resolve the disputes it opened; crank the liquidations;
+//! and claim its operator's reward.
+
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use sha2::{Digest, Sha256};
+use solana_sdk::signature::Keypair;
+use solana_sdk::signer::Signer;
+use verdict::instructions::liquidate::LiquidationTarget;
+use verdict::state::{vote_commitment, Dispute, DisputeStatus, Job, JobStatus, ProtocolParams};
+use verdict_sdk::instructions as ix;
+use verdict_sdk::pda;
+
+use crate::engine::Engine;
+use crate::error::KeeperError;
+use crate::gateway::ChainView;
+use crate::store::VoteRecord;
+
+/// Whether this keeper re-checks `job` (a deterministic sample, so a restart
+/// samples the same jobs).
+pub fn sampled(job: &Pubkey, recheck_bps: u16) -> bool {
+    let digest = Sha256::new().chain_update(b"verdict-recheck").chain_update(job.as_ref()).finalize();
+    (u16::from_le_bytes([digest[0], digest[1]]) % 10_000) < recheck_bps
+}
+
+/// The salt of this voter's commitment: derived from a signature of the
+/// operator (secret to others, the same after a restart).
+fn salt(operator: &Keypair, dispute: &Pubkey) -> [u8; 32] {
+    let signature = operator.sign_message(&[b"verdict-vote-salt".as_slice(), dispute.as_ref()].concat());
+    Sha256::digest(signature.as_ref()).into()
+}
+
+impl Engine {
+    /// One round of dispute work (committee members with an operator key).
+    pub(crate) async fn dispute_round(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
+        let Some(member) = &self.member else { return };
+        let Some(operator) = member.operator.clone() else { return };
+        let Some(tokens) = self.cfg.committee.operator_tokens.as_deref().and_then(|t| t.parse::<Pubkey>().ok()) else { return };
+        if !self.cfg.committee.dishonest && self.cfg.committee.auto_challenge {
+            self.recheck_solved(view, params, now, &operator, &tokens).await;
+        }
+        for (key, dispute) in &view.disputes {
+            if let Err(e) = self.work_on(key, dispute, view, now, &operator, &tokens).await {
+                tracing::info!(dispute = %key, error = %e, "dispute step not landed");
+            }
+        }
+    }
+
+    /// Re-runs sampled solved jobs this keeper holds the input of, and opens
+    /// a dispute on the first whose output its rerun contradicts.
+    async fn recheck_solved(&self, view: &ChainView, params: &ProtocolParams, now: i64, operator: &Arc<Keypair>, tokens: &Pubkey) {
+        let window = params.challenge_window_epochs as i64 * params.epoch_secs;
+        for (key, job) in &view.jobs {
+            if !matches!(job.status, JobStatus::Solved | JobStatus::Paid) || now >= job.solved_at.saturating_add(window) {
+                continue;
+            }
+            let Ok(Some(mut rec)) = self.store.get(key) else { continue };
+            if rec.rechecked {
+                continue;
+            }
+            rec.rechecked = true;
+            if sampled(key, self.cfg.committee.recheck_bps) && !view.disputes.iter().any(|(_, d)| d.job == *key) {
+                match self.rerun(key, job, Some(&rec.input), &job.miner).await {
+                    Ok(mine) if mine != job.output_hash => {
+                        tracing::warn!(job = %key, miner = %job.miner, "my rerun contradicts the solved output: challenging");
+                        let open = ix::open_dispute(&operator.pubkey(), tokens, key);
+                        match self.gateway.send_signed(&[open], operator.clone()).await {
+                            Ok(_) => self.metrics.disputes_total.with_label_values(&["challenge"]).inc(),
+                            Err(e) => tracing::info!(job = %key, error = %e, "challenge not opened"),
+                        }
+                    }
+                    Ok(_) => {}
+                    // Nothing to compare with now: try again next round.
+                    Err(_) => rec.rechecked = false,
+                }
+            }
+            let _ = self.store.put(&rec);
+        }
+    }
+
+    async fn work_on(&self, key: &Pubkey, d: &Dispute, view: &ChainView, now: i64, operator: &Arc<Keypair>, tokens: &Pubkey) -> Result<(), KeeperError> {
+        let me = pda::node(&operator.pubkey());
+        let job = view.jobs.iter().find(|(k, _)| *k == d.job).map(|(_, j)| j.clone());
+        let stored = self.store.vote(key)?;
+        match d.status {
+            DisputeStatus::Voting if now < d.commit_end && stored.as_ref().is_none_or(|v| !v.committed) => {
+                let Some(job) = job else { return Ok(()) };
+                let Some(result) = self.my_result(d, &job).await else { return Ok(()) };
+                let vote = VoteRecord { dispute: *key, result, salt: salt(operator, key), committed: false, revealed: false, claimed: false };
+                self.store.put_vote(&vote)?;
+                let commitment = vote_commitment(&vote.result, &vote.salt, &me);
+                self.step("commit", ix::commit_vote(&operator.pubkey(), key, commitment), operator).await?;
+                self.store.put_vote(&VoteRecord { committed: true, ..vote })?;
+            }
+            DisputeStatus::Voting if now >= d.commit_end && now < d.reveal_end => {
+                if let Some(vote) = stored.filter(|v| v.committed && !v.revealed) {
+                    self.step("reveal", ix::reveal_vote(&operator.pubkey(), key, vote.result, vote.salt), operator).await?;
+                    self.store.put_vote(&VoteRecord { revealed: true, ..vote })?;
+                }
+            }
+            // Resolution pays the bond back to the challenger's token
+            // account, which only the challenger's keeper knows.
+            DisputeStatus::Voting if now >= d.reveal_end && d.challenger == me => {
+                let Some(job) = job else { return Ok(()) };
+                self.step("resolve", ix::resolve_dispute(&d.job, &job.refund_account, tokens), operator).await?;
+            }
+            DisputeStatus::Upheld | DisputeStatus::Overturned if d.pending_liquidations > 0 => {
+                for (node, target) in liquidation_targets(key, d, view) {
+                    let refund = (target == LiquidationTarget::Miner && d.refund_owed > 0).then(|| job.as_ref().map(|j| j.refund_account)).flatten();
+                    self.step("liquidate", ix::liquidate(key, &node, target, refund), operator).await?;
+                }
+            }
+            DisputeStatus::Upheld | DisputeStatus::Overturned => {
+                if let Some(vote) = stored.filter(|v| v.revealed && !v.claimed && v.result == d.result) {
+                    self.step("claim", ix::claim_dispute_reward(&operator.pubkey(), key, tokens), operator).await?;
+                    self.store.put_vote(&VoteRecord { claimed: true, ..vote })?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The result this keeper votes: its own rerun (a dishonest keeper
+    /// votes for the output that was signed).
+    async fn my_result(&self, d: &Dispute, job: &Job) -> Option<[u8; 32]> {
+        if self.cfg.committee.dishonest {
+            return Some(d.original_output);
+        }
+        let rec = self.store.get(&d.job).ok().flatten()?;
+        match self.rerun(&d.job, job, Some(&rec.input), &d.miner).await {
+            Ok(hash) => Some(hash),
+            Err(e) => {
+                tracing::info!(job = %d.job, error = %e, "cannot rerun the disputed job: not voting yet");
+                None
+            }
+        }
+    }
+
+    async fn step(&self, name: &'static str, instruction: solana_sdk::instruction::Instruction, operator: &Arc<Keypair>) -> Result<(), KeeperError> {
+        self.gateway.send_signed(&[instruction], operator.clone()).await?;
+        self.metrics.disputes_total.with_label_values(&[name]).inc();
+        tracing::info!(step = name, "dispute step landed");
+        Ok(())
+    }
+}
+
+/// Every liquidation a decided dispute still owes: voters against the
+/// result, and for an overturned outcome the miner and each signer.
+pub fn liquidation_targets(key: &Pubkey, d: &Dispute, view: &ChainView) -> Vec<(Pubkey, LiquidationTarget)> {
+    let mut targets: Vec<(Pubkey, LiquidationTarget)> = view
+        .votes
+        .iter()
+        .filter(|(_, v)| v.dispute == *key && v.revealed && v.result != d.result && !v.liquidated)
+        .map(|(_, v)| (v.voter, LiquidationTarget::Voter))
+        .collect();
+    if d.status == DisputeStatus::Overturned {
+        if !d.miner_liquidated {
+            targets.push((d.miner, LiquidationTarget::Miner));
+        }
+        for (i, signer) in d.signers().iter().enumerate() {
+            if d.signers_slashed & (1 << i) == 0 {
+                targets.push((*signer, LiquidationTarget::Signer(i as u8)));
+            }
+        }
+    }
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_is_deterministic_and_close_to_its_rate() {
+        let jobs: Vec<Pubkey> = (0..10_000).map(|_| Pubkey::new_unique()).collect();
+        let hits = jobs.iter().filter(|j| sampled(j, 1_000)).count();
+        assert!((800..1_200).contains(&hits), "about 10%: {hits}");
+        assert!(jobs.iter().all(|j| sampled(j, 10_000)), "10000 bps re-checks everything");
+        assert!(!jobs.iter().any(|j| sampled(j, 0)));
+        assert_eq!(sampled(&jobs[0], 1_000), sampled(&jobs[0], 1_000));
+    }
+
+    #[test]
+    fn salts_are_per_dispute_and_stable() {
+        let operator = Keypair::new();
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        assert_eq!(salt(&operator, &a), salt(&operator, &a));
+        assert_ne!(salt(&operator, &a), salt(&operator, &b));
+        assert_ne!(salt(&operator, &a), salt(&Keypair::new(), &a));
+    }
+}

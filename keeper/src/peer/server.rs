@@ -1,0 +1,67 @@
+//! The member side of keeper-to-keeper traffic: authenticated endpoints for
+//! co-sign requests and shared job inputs, mounted on the keeper's API.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+
+use super::{CosignReply, InputShare, RefusalBody, COSIGN_PATH, INPUT_PATH};
+use crate::api::ApiError;
+use crate::core::cosign::{CosignRequest, Refusal};
+use crate::engine::Engine;
+
+pub fn router(engine: Arc<Engine>) -> Router {
+    let max = engine.cfg.max_input_bytes;
+    Router::new()
+        .route(COSIGN_PATH, post(cosign))
+        .route(INPUT_PATH, post(input))
+        // A claim carries the input and one miner answer.
+        .layer(DefaultBodyLimit::max(max.saturating_mul(4).saturating_add(64 * 1024)))
+        .with_state(engine)
+}
+
+/// Authenticates the request and parses its body.
+async fn admit<T: DeserializeOwned>(engine: &Engine, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<T, ApiError> {
+    if engine.member.is_none() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_a_committee_keeper", "this keeper runs alone, not in a committee"));
+    }
+    let sender = engine
+        .authenticate(headers, path, body)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))?;
+    tracing::debug!(%sender, path, "peer request");
+    serde_json::from_slice(body).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "malformed_peer_request", e.to_string()))
+}
+
+fn refused(refusal: Refusal) -> Response {
+    let status = if matches!(refusal, Refusal::Unavailable(_)) { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::CONFLICT };
+    (status, Json(RefusalBody { error: "refused".into(), message: refusal.to_string(), refusal })).into_response()
+}
+
+async fn cosign(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Bytes) -> Response {
+    let request: CosignRequest = match admit(&engine, &headers, COSIGN_PATH, &body).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match engine.cosign(request).await {
+        Ok(s) => Json(CosignReply { signing_key: s.signing_key, signature: solana_sdk::signature::Signature::from(s.signature).to_string() }).into_response(),
+        Err(refusal) => refused(refusal),
+    }
+}
+
+async fn input(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Bytes) -> Response {
+    let share: InputShare = match admit(&engine, &headers, INPUT_PATH, &body).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    match engine.receive_input(share).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(refusal) => refused(refusal),
+    }
+}
