@@ -336,4 +336,25 @@ mod tests {
         assert!(KeeperConfig::from_toml("unknown_key = 1").is_err());
         assert!(cfg.apply_env(|k| (k == "VERDICT_KEEPER_SLA_MS").then(|| "soon".to_string())).is_err());
     }
+
+    #[test]
+    fn the_example_parses_and_a_committee_section_is_checked() {
+        let example = include_str!("../keeper.example.toml");
+        KeeperConfig::from_toml(example).unwrap().check().unwrap();
+        let uncommented: String = example.lines().map(|l| l.strip_prefix("# ").filter(|_| l.starts_with("# [") || l.contains(" = ")).unwrap_or(l)).collect::<Vec<_>>().join("\n");
+        let node = "11111111111111111111111111111111";
+        let cfg = KeeperConfig::from_toml(&uncommented.replace("<this validator's Node account>", node).replace("<another validator's Node account>", node).replace("<operator's stake-mint token account>", node).replace("<miner Node account, base58>", node)).unwrap();
+        cfg.check().unwrap();
+        assert_eq!(cfg.committee.peers.len(), 1);
+        assert_eq!(cfg.committee.node.as_deref(), Some(node));
+        let mut bad = cfg.clone();
+        bad.committee.node = Some("not a key".into());
+        assert!(bad.check().is_err());
+        let mut bad = cfg.clone();
+        bad.committee.recheck_bps = 10_001;
+        assert!(bad.check().is_err());
+        let mut env = cfg;
+        env.apply_env(|k| (k == "VERDICT_KEEPER_PEERS").then(|| format!("{node}=http://a:1,{node}=http://b:2"))).unwrap();
+        assert_eq!(env.committee.peers.len(), 2);
+    }
 }

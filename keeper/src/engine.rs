@@ -520,7 +520,8 @@ impl Engine {
                     let snapshot = self.snapshot();
                     let now = self.gateway.now().await?;
                     let request = RouteRequest { risk, model: job.model, realtime: rec.realtime, now, exclude: &rec.tried };
-                    let Some(choice) = snapshot.route(&request, &self.cfg.routing, 1).first().map(|m| m.profile.node) else {
+                    let salt = [key.as_ref(), &[job.attempts]].concat();
+                    let Some(choice) = snapshot.pick(&request, &self.cfg.routing, &salt).map(|m| m.profile.node) else {
                         let tried = rec.tried.len();
                         let code = if tried == 0 { "no_miner_available" } else { "all_miners_failed" };
                         return self.finish_failed(

@@ -1,10 +1,11 @@
 //! A whole local Verdict network in one process: the embedded chain with the
-//! program, a stake mint and the Config; 5 validators and the committee;
-//! 8 real miner processes (5 honest, slow, wrong, flaky) on loopback; a
-//! keeper signing with the committee's quorum keys; delegators; clients
-//! streaming jobs of every risk level; a keeper crash and restart, a
-//! committee rotation, and a dispute that liquidates the wrong miner. Then
-//! the report, read back from the chain.
+//! program, a stake mint and the Config; 5 validators, each running its own
+//! keeper, co-signing each other's outcomes 3-of-5 over HTTP and gossiping
+//! miner health; 8 real miner processes (5 honest, slow, wrong, flaky) on
+//! loopback; delegators; clients streaming jobs of every risk level to any
+//! keeper; a keeper killed and restarted, a committee rotation cranked by the
+//! keepers, and a dispute the keepers open, vote and settle against the
+//! wrong miner. Then the report, read back from the chain.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -21,8 +22,7 @@ use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
-use verdict::state::{model_id, vote_commitment, Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus, ProtocolParams, RiskLevel, SlashingTable};
-use verdict::LiquidationTarget;
+use verdict::state::{model_id, Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus, ProtocolParams, RiskLevel, SlashingTable};
 use verdict_chain::{Chain, EmbeddedChain};
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::events::{parse_logs, VerdictEvent};
@@ -98,6 +98,20 @@ struct Net {
     validators: Vec<NodeKeys>,
     miners: Vec<MinerProcess>,
     work: PathBuf,
+    /// Each validator's keeper API port and gossip port.
+    ports: Vec<(u16, u16)>,
+}
+
+/// The validator whose keeper re-checks every solved job (the others sample none).
+const AUDITOR: usize = 0;
+
+fn free_port(udp: bool) -> Result<u16, NetworkError> {
+    let port = if udp {
+        std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr())
+    } else {
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|s| s.local_addr())
+    };
+    port.map(|a| a.port()).map_err(|e| NetworkError::Other(format!("no free port: {e}")))
 }
 
 fn chain_of(net: &Net) -> Chain {
@@ -153,10 +167,31 @@ impl Net {
         self.send(&[ix::rotate_committee(&nodes)], &[]).await.map(|_| ())
     }
 
-    fn keeper_config(&self) -> KeeperConfig {
+    /// Validator `i`'s keeper: its own database, port and gossip port, the
+    /// other validators' keepers as peers.
+    fn keeper_config(&self, i: usize) -> KeeperConfig {
+        let (port, gossip) = self.ports[i];
+        let peers = self
+            .validators
+            .iter()
+            .zip(&self.ports)
+            .map(|(v, (p, _))| Endpoint { node: v.node.to_string(), url: format!("http://127.0.0.1:{p}") })
+            .collect();
+        let committee = keeper::config::CommitteeConfig {
+            node: Some(self.validators[i].node.to_string()),
+            operator_tokens: Some(self.validators[i].wallet.tokens.to_string()),
+            peers,
+            takeover_ms: 4_000,
+            cosign_timeout_ms: 5_000,
+            recheck_bps: if i == AUDITOR { 10_000 } else { 0 },
+            gossip_listen: Some(format!("127.0.0.1:{gossip}")),
+            gossip_seeds: self.ports.iter().filter(|(_, g)| *g != gossip).map(|(_, g)| format!("127.0.0.1:{g}")).collect(),
+            ..Default::default()
+        };
         KeeperConfig {
-            database: self.work.join("keeper.redb"),
-            listen: "127.0.0.1:0".into(),
+            database: self.work.join(format!("keeper-{}.redb", i + 1)),
+            listen: format!("127.0.0.1:{port}"),
+            committee,
             shard_timeout_ms: 2_500,
             end_to_end_timeout_ms: 12_000,
             poll_interval_ms: 250,
@@ -167,16 +202,16 @@ impl Net {
         }
     }
 
-    async fn start_keeper(&self) -> Result<KeeperHandle, NetworkError> {
-        let keys = self.validators.iter().map(|v| v.signing.insecure_clone()).collect();
+    async fn start_keeper(&self, i: usize) -> Result<KeeperHandle, NetworkError> {
+        let v = &self.validators[i];
         let deps = Deps {
             chain: chain_of(self),
             payer: self.payer.insecure_clone(),
-            signing: keeper::Signing::LocalQuorum(keys),
-            operator: None,
+            signing: keeper::Signing::Member(v.signing.insecure_clone()),
+            operator: Some(v.wallet.key.insecure_clone()),
             faults: None,
         };
-        Ok(keeper::start(self.keeper_config(), deps).await?)
+        Ok(keeper::start(self.keeper_config(i), deps).await?)
     }
 }
 
@@ -233,7 +268,8 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mint = chain.create_mint(&mint_authority.pubkey()).await?;
     let authority = Keypair::new();
     chain.airdrop(&authority.pubkey(), 100 * TOKEN).await?;
-    let mut net = Net { chain, payer, mint, mint_authority, authority, validators: vec![], miners: vec![], work: work.clone() };
+    let ports = (0..5).map(|_| Ok((free_port(false)?, free_port(true)?))).collect::<Result<Vec<_>, NetworkError>>()?;
+    let mut net = Net { chain, payer, mint, mint_authority, authority, validators: vec![], miners: vec![], work: work.clone(), ports };
     let params = ProtocolParams::default();
     let init = ix::initialize_config(&net.authority.pubkey(), &mint, None, params.clone(), SlashingTable::default());
     net.send(&[init], &[&net.authority]).await?;
@@ -274,8 +310,11 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         net.send(&[ix::delegate(&staker.key.pubkey(), &node, &staker.tokens, 500 * TOKEN)], &[&staker.key]).await?;
     }
 
-    step("starting the keeper");
-    let mut keeper = net.start_keeper().await?;
+    step("starting 5 keepers, one per validator");
+    let mut keepers = Vec::new();
+    for i in 0..5 {
+        keepers.push(net.start_keeper(i).await?);
+    }
     let client = net.wallet(1_000 * TOKEN).await?;
     // No idle connections: a crashed keeper must not be kept alive by ours.
     let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).build().map_err(|e| NetworkError::Other(e.to_string()))?;
@@ -301,7 +340,8 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             let submit = ix::submit_job(&client.key.pubkey(), &client.tokens, &mint, i as u64, model_id(&opts.model).unwrap(), hash, risk, fee);
             net.send(&[submit], &[&client.key]).await?;
             let job = pda::job(&client.key.pubkey(), i as u64);
-            http.post(format!("{}/v1/jobs", keeper.api_url()))
+            // Any keeper takes a job's input and shares it with the others.
+            http.post(format!("{}/v1/jobs", keepers[i % keepers.len()].api_url()))
                 .json(&serde_json::json!({ "job": job.to_string(), "input": input, "realtime": false }))
                 .send()
                 .await
@@ -310,19 +350,15 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             jobs.push((job, input));
         }
         next = batch_end;
-        // Midway: the keeper is killed (no graceful stop) and restarted.
+        // Midway: a keeper is killed (no graceful stop) and restarted on
+        // its database; the others take over the jobs it led meanwhile.
         if !restarted && next >= opts.jobs / 3 {
             restarted = true;
-            bar.println("killing the keeper mid-batch and restarting it on its database");
-            keeper.crash().await;
-            keeper = net.start_keeper().await?;
-            for (job, input) in jobs.iter().rev().take(batch.len()) {
-                let _ = http
-                    .post(format!("{}/v1/jobs", keeper.api_url()))
-                    .json(&serde_json::json!({ "job": job.to_string(), "input": input, "realtime": false }))
-                    .send()
-                    .await;
-            }
+            bar.println("killing keeper 2 mid-batch; the other members take over its jobs");
+            keepers.remove(1).crash().await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            keepers.insert(1, net.start_keeper(1).await?);
+            bar.println("keeper 2 restarted on its database");
         }
         // Wait for the batch, within the keeper's end-to-end budget; a job no
         // miner may take (e.g. high risk before any miner reached Tier 2)
@@ -356,66 +392,37 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             tiers[1],
             tiers[2]
         ));
-        // Midway too: an hour passes and the committee rotates.
+        // Midway too: an hour passes and the keepers crank the rotation.
         if !rotated && next >= opts.jobs * 2 / 3 {
             rotated = true;
-            bar.println("an hour passes: rotating the committee");
+            let epoch = net.committee().await?.epoch;
             net.chain.advance_time(params.committee_rotation_secs).await;
-            net.rotate().await?;
+            let waited = Instant::now();
+            while net.committee().await?.epoch == epoch && waited.elapsed() < Duration::from_secs(20) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            bar.println(format!("an hour passes: the keepers rotated the committee to epoch {}", net.committee().await?.epoch));
         }
     }
     bar.finish_and_clear();
-    keeper.shutdown().await;
 
-    // The dispute: a job the wrong miner solved is challenged and re-voted.
-    let wrong = net.miners.iter().position(|m| m.behaviour == "wrong").unwrap();
-    let wrong_node = net.miners[wrong].keys.node;
+    // The dispute: the auditing keeper re-runs solved jobs on a miner it
+    // trusts and challenges the wrong miner's answers; every keeper re-runs,
+    // commits and reveals its vote as the phases pass, then they resolve,
+    // liquidate and claim. Only the clock is moved here.
+    let progress = if opts.show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    progress.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
+    progress.enable_steady_tick(Duration::from_millis(120));
+    progress.set_message("the auditing keeper re-checks solved jobs");
+    let disputes = settle_disputes(&net, &jobs, &progress).await?;
+    progress.finish_and_clear();
     let mut penalties = Vec::new();
-    let mut disputed = None;
-    for (job, input) in &jobs {
-        let j: Job = chain_of(&net).fetch(job).await?;
-        if j.status == JobStatus::Solved && j.miner == wrong_node {
-            disputed = Some((*job, input.clone()));
-            break;
-        }
+    for (key, d) in &disputes {
+        let miner = net.miners.iter().find(|m| m.keys.node == d.miner).map(|m| m.keys.name.clone()).unwrap_or_default();
+        penalties.push(format!("dispute {key} over a job of {miner}: {:?}, {} votes to {}", d.status, d.n, d.m));
     }
-    if let Some((job, input)) = disputed {
-        // The validators re-run the input on an honest miner: that is R.
-        let honest = &net.miners[0];
-        let client_m = miner::client::MinerClient::new(&honest.url, Duration::from_secs(30)).map_err(|e| NetworkError::Other(e.to_string()))?;
-        let request = miner::api::InferRequest::new(miner::api::JobId(job.to_bytes()), opts.model.parse().unwrap(), input.clone());
-        let answer = client_m.infer(&request).await.map_err(|e| NetworkError::Other(e.to_string()))?;
-        let right = answer.output_hash.0;
-        let challenger = &net.validators[0];
-        net.chain.mint_to(&mint, &net.mint_authority, &challenger.wallet.tokens, params.dispute_bond).await?;
-        net.send(&[ix::open_dispute(&challenger.wallet.key.pubkey(), &challenger.wallet.tokens, &job)], &[&challenger.wallet.key]).await?;
-        let dispute = pda::dispute(&job);
-        for v in &net.validators {
-            let salt = [v.node.to_bytes()[0]; 32];
-            let commitment = vote_commitment(&right, &salt, &v.node);
-            net.send(&[ix::commit_vote(&v.wallet.key.pubkey(), &dispute, commitment)], &[&v.wallet.key]).await?;
-        }
-        net.chain.advance_time(params.vote_commit_secs).await;
-        for v in &net.validators {
-            let salt = [v.node.to_bytes()[0]; 32];
-            net.send(&[ix::reveal_vote(&v.wallet.key.pubkey(), &dispute, right, salt)], &[&v.wallet.key]).await?;
-        }
-        net.chain.advance_time(params.vote_reveal_secs).await;
-        let j: Job = chain_of(&net).fetch(&job).await?;
-        net.send(&[ix::resolve_dispute(&job, &j.refund_account, &challenger.wallet.tokens)], &[]).await?;
-        let d: Dispute = chain_of(&net).fetch(&dispute).await?;
-        if d.status == DisputeStatus::Overturned {
-            let stake = chain_of(&net).fetch::<Node>(&wrong_node).await?.slashable_stake().unwrap_or(0);
-            net.send(&[ix::liquidate(&dispute, &wrong_node, LiquidationTarget::Miner, Some(j.refund_account))], &[]).await?;
-            penalties.push(format!("{} liquidated: {:.3} tokens (dispute over job {job}, {} votes to {})", net.miners[wrong].keys.name, stake as f64 / TOKEN as f64, d.n, d.m));
-            for (i, signer) in d.signers().iter().enumerate() {
-                net.send(&[ix::liquidate(&dispute, signer, LiquidationTarget::Signer(i as u8), None)], &[]).await?;
-                penalties.push(format!("signer {signer} slashed 30% for approving the overturned result"));
-            }
-            for v in &net.validators {
-                net.send(&[ix::claim_dispute_reward(&v.wallet.key.pubkey(), &dispute, &v.wallet.tokens)], &[&v.wallet.key]).await?;
-            }
-        }
+    for k in keepers {
+        k.shutdown().await;
     }
 
     // Two epochs later every held payout is claimable, and jobs nobody could
@@ -443,6 +450,59 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let _ = std::fs::remove_dir_all(&work);
     let miner_nodes = net.miners.iter().map(|m| m.keys.node).collect();
     Ok(Finished { written, report, chain: net.chain.clone(), miner_nodes })
+}
+
+/// Waits for the keepers' disputes against wrong answers and moves the
+/// clock through the commit and reveal phases; returns every dispute once
+/// its liquidations and claims are done (bounded waits: a run never hangs).
+async fn settle_disputes(net: &Net, jobs: &[(Pubkey, String)], progress: &ProgressBar) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
+    let chain = chain_of(net);
+    let wrong = net.miners.iter().find(|m| m.behaviour == "wrong").map(|m| m.keys.node);
+    let mut wrong_solved = 0;
+    for (job, _) in jobs {
+        let j: Job = chain.fetch(job).await?;
+        if Some(j.miner) == wrong && matches!(j.status, JobStatus::Solved | JobStatus::Paid) {
+            wrong_solved += 1;
+        }
+    }
+    let read = || async {
+        let mut out = Vec::new();
+        for (job, _) in jobs {
+            if let Ok(d) = chain.fetch::<Dispute>(&pda::dispute(job)).await {
+                out.push((pda::dispute(job), d));
+            }
+        }
+        Ok::<_, NetworkError>(out)
+    };
+    let wait = |done: fn(&Dispute) -> bool, within: u64| async move {
+        let started = Instant::now();
+        loop {
+            let disputes = read().await?;
+            if disputes.iter().all(|(_, d)| done(d)) || started.elapsed() > Duration::from_secs(within) {
+                return Ok::<_, NetworkError>(disputes);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    // The auditor needs a few rounds to re-check every solved job.
+    let started = Instant::now();
+    while read().await?.len() < wrong_solved.min(1) && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let opened = read().await?;
+    if opened.is_empty() {
+        return Ok(opened);
+    }
+    progress.set_message(format!("{} dispute(s) open: the keepers re-run and commit their votes", opened.len()));
+    let committed = wait(|d| d.commits >= 5, 30).await?;
+    let commit_end = committed.iter().map(|(_, d)| d.commit_end).max().unwrap_or(0);
+    net.chain.set_time(commit_end.max(chain.unix_time().await?) + 1).await;
+    progress.set_message("12 hours pass: the keepers reveal");
+    let revealed = wait(|d| d.reveals >= d.commits, 30).await?;
+    let reveal_end = revealed.iter().map(|(_, d)| d.reveal_end).max().unwrap_or(0);
+    net.chain.set_time(reveal_end.max(chain.unix_time().await?) + 1).await;
+    progress.set_message("12 more hours: resolution, liquidations and reward claims");
+    wait(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims >= d.n, 30).await
 }
 
 /// Reads everything the report shows back from the chain.

@@ -4,6 +4,7 @@
 //! and the miners that are owed a trial task first. Pure: no I/O, no clocks.
 
 use anchor_lang::prelude::Pubkey;
+use sha2::Digest;
 use serde::{Deserialize, Serialize};
 use verdict::state::{ModelId, Node, ProtocolParams, RiskLevel, TrialStatus};
 
@@ -100,6 +101,9 @@ pub struct RoutingWeights {
     pub top_latency_bonus: f64,
     /// A median above this excludes a miner from real-time jobs.
     pub realtime_max_median_ms: f64,
+    /// Load spreading: a job goes to one of the best `spread` eligible
+    /// miners, drawn with probability proportional to score (1: always the best).
+    pub spread: usize,
 }
 
 impl Default for RoutingWeights {
@@ -115,6 +119,7 @@ impl Default for RoutingWeights {
             reward: 1.01,
             top_latency_bonus: 0.1,
             realtime_max_median_ms: 500.0,
+            spread: 3,
         }
     }
 }
@@ -262,6 +267,27 @@ impl RoutingSnapshot {
             .collect()
     }
 
+    /// The miner for one dispatch: among the best `weights.spread` eligible
+    /// miners, drawn with probability proportional to score (each keeps a
+    /// floor share, so a lower-ranked miner still builds a record). The draw
+    /// is a pure function of `salt` (the job and attempt), so it is
+    /// reproducible.
+    pub fn pick(&self, req: &RouteRequest, weights: &RoutingWeights, salt: &[u8]) -> Option<&Ranked> {
+        let candidates = self.route(req, weights, weights.spread.max(1));
+        let weight = |m: &Ranked| m.score.max(0.0) + 0.05;
+        let total: f64 = candidates.iter().map(|m| weight(m)).sum();
+        let digest = sha2::Sha256::digest(salt);
+        let draw = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) as f64 / u64::MAX as f64 * total;
+        let mut acc = 0.0;
+        for m in &candidates {
+            acc += weight(m);
+            if draw < acc {
+                return Some(m);
+            }
+        }
+        candidates.last().copied()
+    }
+
     /// Miners owed a trial before real work, that the keeper can reach.
     pub fn trials_due(&self, now: i64) -> Vec<&MinerProfile> {
         self.miners.iter().map(|m| &m.profile).filter(|p| p.reachable && p.trial_due(now)).collect()
@@ -302,6 +328,28 @@ pub(crate) mod tests {
             median_latency_ms: median,
             reachable: true,
         }
+    }
+
+    #[test]
+    fn picks_spread_load_over_the_best_few_in_proportion_to_score() {
+        let miners = vec![miner(1, 1, 1.0, Some(10.0)), miner(2, 1, 1.0, Some(10.0)), miner(3, 1, 0.2, Some(10.0)), miner(4, 1, 0.1, Some(10.0))];
+        let mut weights = RoutingWeights::default();
+        let snap = RoutingSnapshot::build(miners, &weights, 10);
+        let mut counts = std::collections::HashMap::new();
+        for i in 0u32..3_000 {
+            let node = snap.pick(&req(RiskLevel::Low, &[]), &weights, &i.to_le_bytes()).unwrap().profile.node;
+            *counts.entry(node.to_bytes()[0]).or_insert(0u32) += 1;
+        }
+        assert_eq!(counts.get(&4), None, "only the best three share the load");
+        assert!(counts[&1] > 700 && counts[&2] > 700, "the two best share most: {counts:?}");
+        assert!(counts[&3] > 30 && counts[&3] < counts[&1], "the third gets some: {counts:?}");
+        let salt = 7u32.to_le_bytes();
+        assert_eq!(snap.pick(&req(RiskLevel::Low, &[]), &weights, &salt), snap.pick(&req(RiskLevel::Low, &[]), &weights, &salt), "reproducible");
+        weights.spread = 1;
+        let best = snap.route(&req(RiskLevel::Low, &[]), &weights, 1)[0].profile.node;
+        assert!((0u32..50).all(|i| snap.pick(&req(RiskLevel::Low, &[]), &weights, &i.to_le_bytes()).unwrap().profile.node == best));
+        let all: Vec<Pubkey> = (1..=4).map(|s| Pubkey::new_from_array([s; 32])).collect();
+        assert!(snap.pick(&req(RiskLevel::Low, &all), &weights, &salt).is_none());
     }
 
     fn req(risk: RiskLevel, exclude: &[Pubkey]) -> RouteRequest<'_> {
