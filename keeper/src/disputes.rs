@@ -11,7 +11,6 @@ use anchor_lang::prelude::Pubkey;
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
-use verdict::instructions::liquidate::LiquidationTarget;
 use verdict::state::{vote_commitment, Dispute, DisputeStatus, Job, JobStatus, ProtocolParams};
 use verdict_sdk::instructions as ix;
 use verdict_sdk::pda;
@@ -64,6 +63,21 @@ impl Engine {
                 continue;
             }
             rec.rechecked = true;
+            // One challenge per miner at a time, and none once a dispute has
+            // overturned its work (it is being liquidated): a pile of disputes
+            // over one fault only multiplies the co-signers' slashes.
+            let miner_in_dispute = view
+                .disputes
+                .iter()
+                .any(|(_, d)| d.miner == job.miner && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned));
+            let miner_liquidated = view.nodes.iter().any(|(k, n)| *k == job.miner && n.status == verdict::state::NodeStatus::Liquidated);
+            if miner_in_dispute {
+                continue; // re-checked if that dispute upholds the miner
+            }
+            if miner_liquidated {
+                let _ = self.store.put(&rec);
+                continue;
+            }
             if sampled(key, self.cfg.committee.recheck_bps) && !view.disputes.iter().any(|(_, d)| d.job == *key) {
                 match self.rerun(key, job, Some(&rec.input), &job.miner).await {
                     Ok(mine) if mine != job.output_hash => {
@@ -88,14 +102,21 @@ impl Engine {
         let job = view.jobs.iter().find(|(k, _)| *k == d.job).map(|(_, j)| j.clone());
         let stored = self.store.vote(key)?;
         match d.status {
-            DisputeStatus::Voting if now < d.commit_end && stored.as_ref().is_none_or(|v| !v.committed) => {
+            DisputeStatus::Voting if now < d.commit_end && stored.as_ref().is_none_or(|v| !v.committed && v.refused.is_none()) => {
                 let Some(job) = job else { return Ok(()) };
                 let Some(result) = self.my_result(d, &job).await else { return Ok(()) };
-                let vote = VoteRecord { dispute: *key, result, salt: salt(operator, key), committed: false, revealed: false, claimed: false };
+                let vote = VoteRecord { dispute: *key, result, salt: salt(operator, key), committed: false, revealed: false, claimed: false, refused: None };
                 self.store.put_vote(&vote)?;
                 let commitment = vote_commitment(&vote.result, &vote.salt, &me);
-                self.step("commit", ix::commit_vote(&operator.pubkey(), key, commitment), operator).await?;
-                self.store.put_vote(&VoteRecord { committed: true, ..vote })?;
+                match self.step("commit", ix::commit_vote(&operator.pubkey(), key, commitment), operator).await {
+                    Ok(()) => self.store.put_vote(&VoteRecord { committed: true, ..vote })?,
+                    // A refusal (e.g. a node not active before the dispute opened) stands: do not retry it.
+                    Err(KeeperError::Chain(verdict_chain::ChainError::Program { failure, .. })) => {
+                        tracing::info!(dispute = %key, reason = %failure, "this node may not vote in the dispute");
+                        self.store.put_vote(&VoteRecord { refused: Some(failure.to_string()), ..vote })?;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             DisputeStatus::Voting if now >= d.commit_end && now < d.reveal_end => {
                 if let Some(vote) = stored.filter(|v| v.committed && !v.revealed) {
@@ -110,8 +131,8 @@ impl Engine {
                 self.step("resolve", ix::resolve_dispute(&d.job, &job.refund_account, tokens), operator).await?;
             }
             DisputeStatus::Upheld | DisputeStatus::Overturned if d.pending_liquidations > 0 => {
-                for (node, target) in liquidation_targets(key, d, view) {
-                    let refund = (target == LiquidationTarget::Miner && d.refund_owed > 0).then(|| job.as_ref().map(|j| j.refund_account)).flatten();
+                for (node, target) in ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v)) {
+                    let refund = (target == verdict::LiquidationTarget::Miner && d.refund_owed > 0).then(|| job.as_ref().map(|j| j.refund_account)).flatten();
                     self.step("liquidate", ix::liquidate(key, &node, target, refund), operator).await?;
                 }
             }
@@ -148,28 +169,6 @@ impl Engine {
         tracing::info!(step = name, "dispute step landed");
         Ok(())
     }
-}
-
-/// Every liquidation a decided dispute still owes: voters against the
-/// result, and for an overturned outcome the miner and each signer.
-pub fn liquidation_targets(key: &Pubkey, d: &Dispute, view: &ChainView) -> Vec<(Pubkey, LiquidationTarget)> {
-    let mut targets: Vec<(Pubkey, LiquidationTarget)> = view
-        .votes
-        .iter()
-        .filter(|(_, v)| v.dispute == *key && v.revealed && v.result != d.result && !v.liquidated)
-        .map(|(_, v)| (v.voter, LiquidationTarget::Voter))
-        .collect();
-    if d.status == DisputeStatus::Overturned {
-        if !d.miner_liquidated {
-            targets.push((d.miner, LiquidationTarget::Miner));
-        }
-        for (i, signer) in d.signers().iter().enumerate() {
-            if d.signers_slashed & (1 << i) == 0 {
-                targets.push((*signer, LiquidationTarget::Signer(i as u8)));
-            }
-        }
-    }
-    targets
 }
 
 #[cfg(test)]

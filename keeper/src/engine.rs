@@ -630,15 +630,25 @@ impl Engine {
         let shadows: Vec<Pubkey> = snapshot.route(&request, &self.cfg.routing, 3).iter().map(|m| m.profile.node).collect();
         let reference = self.reference_hash(&rec.model, &rec.input);
         let primary_hash = primary.response.output_hash.0;
+        // A lone dissent without a reference is a tie: a further shadow breaks it.
+        let mut dissent: Option<(Pubkey, [u8; 32])> = None;
         for shadow in shadows {
             let Ok(other) = self.call(rec, &shadow).await else { continue };
-            match judge_shadow(&primary_hash, &other.response.output_hash.0, reference.as_ref()) {
+            let other_hash = other.response.output_hash.0;
+            match judge_shadow(&primary_hash, &other_hash, reference.as_ref()) {
                 ShadowVerdict::Agree => {
                     self.mistakes.lock().unwrap().remove(miner);
+                    if let Some((wrong, _)) = dissent {
+                        self.mistakes.lock().unwrap().insert(wrong);
+                    }
                     return Ok(primary);
                 }
                 ShadowVerdict::ShadowWrong => {
                     self.mistakes.lock().unwrap().insert(shadow);
+                    continue;
+                }
+                ShadowVerdict::Undecided if dissent.is_none() => {
+                    dissent = Some((shadow, other_hash));
                     continue;
                 }
                 ShadowVerdict::PrimaryWrong | ShadowVerdict::Undecided => {
@@ -646,6 +656,10 @@ impl Engine {
                     return Err(Miss::wrong(why, primary));
                 }
             }
+        }
+        if let Some((shadow, _)) = dissent {
+            let why = Rejection::ShadowMismatch(format!("shadow {shadow} disagrees and no other miner answered"));
+            return Err(Miss::wrong(why, primary));
         }
         // No shadow answered: the local reference run is the only check left.
         match reference {

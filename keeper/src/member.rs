@@ -249,7 +249,8 @@ impl Engine {
     }
 
     /// This keeper's own output hash for the job: a local reference run when
-    /// the model runs here, else a call to the best other miner it trusts.
+    /// the model runs here, else the hash two other miners agree on (best
+    /// score first, up to three asked): one miner alone could be the wrong one.
     pub(crate) async fn rerun(&self, key: &Pubkey, job: &Job, input: Option<&str>, not: &Pubkey) -> Result<[u8; 32], Refusal> {
         let input = input.ok_or_else(|| Refusal::CannotRerun("no input for this job".into()))?;
         let model = crate::core::model_name(&job.model);
@@ -259,15 +260,21 @@ impl Engine {
         let now = self.gateway.now().await.unwrap_or(0);
         let model_key = model_id(&model).map_err(|_| Refusal::CannotRerun("unknown model".into()))?;
         let exclude = [*not];
-        let request = RouteRequest { risk: RiskLevel::High, model: model_key, realtime: false, now, exclude: &exclude };
+        // Any warm miner, best score first: trust, not tier, is what counts here.
+        let request = RouteRequest { risk: RiskLevel::Low, model: model_key, realtime: false, now, exclude: &exclude };
         let snapshot = self.snapshot();
         let rec = JobRecord::new(*key, job, input.to_string(), false, wall_secs());
+        let mut seen: Vec<[u8; 32]> = Vec::new();
         for other in snapshot.route(&request, &self.cfg.routing, 3) {
             if let Ok(answer) = self.call(&rec, &other.profile.node).await {
-                return Ok(answer.response.output_hash.0);
+                let hash = answer.response.output_hash.0;
+                if seen.contains(&hash) {
+                    return Ok(hash);
+                }
+                seen.push(hash);
             }
         }
-        Err(Refusal::CannotRerun("no other miner answered".into()))
+        Err(Refusal::CannotRerun(format!("no two other miners agree ({} answered)", seen.len())))
     }
 
     /// The output of a job another member finished, fetched from the members
@@ -323,6 +330,12 @@ impl Engine {
     pub(crate) async fn crank_rotation(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
         let Some(committee) = &view.committee else { return };
         if !committee.rotation_due(now, params.committee_rotation_secs) {
+            // Restart the failover clock: when it falls due, the leader for
+            // this epoch cranks first and the others only if it stays silent.
+            self.touch(&verdict_sdk::pda::committee());
+            return;
+        }
+        if !self.turn(&verdict_sdk::pda::committee()) {
             return;
         }
         let mut candidates: Vec<Pubkey> = view.nodes.iter().filter(|(_, n)| n.counted_active && n.counted_validator).map(|(k, _)| *k).collect();

@@ -30,6 +30,9 @@ pub struct VoteRecord {
     pub committed: bool,
     pub revealed: bool,
     pub claimed: bool,
+    /// The program refused this keeper's commit (e.g. not eligible): not retried.
+    #[serde(default)]
+    pub refused: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,25 +191,32 @@ impl Store {
         Ok(Store { db })
     }
 
-    /// Writes a record durably (the commit is fsynced before returning).
-    pub fn put(&self, record: &JobRecord) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(record).map_err(dberr)?;
+    /// Writes `value` under `key` durably (the commit is fsynced before returning).
+    fn write<T: Serialize>(&self, table: TableDefinition<&str, &[u8]>, key: &str, value: &T) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(dberr)?;
         let tx = self.db.begin_write().map_err(dberr)?;
         {
-            let mut table = tx.open_table(JOBS).map_err(dberr)?;
-            table.insert(record.job.to_string().as_str(), bytes.as_slice()).map_err(dberr)?;
+            let mut table = tx.open_table(table).map_err(dberr)?;
+            table.insert(key, bytes.as_slice()).map_err(dberr)?;
         }
         tx.commit().map_err(dberr)
     }
 
-    pub fn get(&self, job: &Pubkey) -> Result<Option<JobRecord>, StoreError> {
+    fn read<T: serde::de::DeserializeOwned>(&self, table: TableDefinition<&str, &[u8]>, key: &str) -> Result<Option<T>, StoreError> {
         let tx = self.db.begin_read().map_err(dberr)?;
-        let table = tx.open_table(JOBS).map_err(dberr)?;
-        let key = job.to_string();
-        match table.get(key.as_str()).map_err(dberr)? {
+        let table = tx.open_table(table).map_err(dberr)?;
+        match table.get(key).map_err(dberr)? {
             None => Ok(None),
-            Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(|e| StoreError::Corrupt(key, e.to_string())),
+            Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string())),
         }
+    }
+
+    pub fn put(&self, record: &JobRecord) -> Result<(), StoreError> {
+        self.write(JOBS, &record.job.to_string(), record)
+    }
+
+    pub fn get(&self, job: &Pubkey) -> Result<Option<JobRecord>, StoreError> {
+        self.read(JOBS, &job.to_string())
     }
 
     pub fn all(&self) -> Result<Vec<JobRecord>, StoreError> {
@@ -230,23 +240,11 @@ impl Store {
     }
 
     pub fn put_vote(&self, vote: &VoteRecord) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(vote).map_err(dberr)?;
-        let tx = self.db.begin_write().map_err(dberr)?;
-        {
-            let mut table = tx.open_table(VOTES).map_err(dberr)?;
-            table.insert(vote.dispute.to_string().as_str(), bytes.as_slice()).map_err(dberr)?;
-        }
-        tx.commit().map_err(dberr)
+        self.write(VOTES, &vote.dispute.to_string(), vote)
     }
 
     pub fn vote(&self, dispute: &Pubkey) -> Result<Option<VoteRecord>, StoreError> {
-        let tx = self.db.begin_read().map_err(dberr)?;
-        let table = tx.open_table(VOTES).map_err(dberr)?;
-        let key = dispute.to_string();
-        match table.get(key.as_str()).map_err(dberr)? {
-            None => Ok(None),
-            Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(|e| StoreError::Corrupt(key, e.to_string())),
-        }
+        self.read(VOTES, &dispute.to_string())
     }
 
     /// A real read, for `/health`: returns how many jobs are stored.

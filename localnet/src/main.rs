@@ -9,7 +9,7 @@ use verdict_localnet::network::{run, Options};
 #[command(about = "Run a whole local Verdict network (embedded chain, keeper, miners, clients) and write a report")]
 struct Args {
     /// Jobs the clients submit.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 160)]
     jobs: usize,
     /// Model the clients ask for.
     #[arg(long, default_value = "all-minilm-l6-v2")]

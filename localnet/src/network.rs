@@ -192,6 +192,9 @@ impl Net {
             database: self.work.join(format!("keeper-{}.redb", i + 1)),
             listen: format!("127.0.0.1:{port}"),
             committee,
+            // The best four share the work by score: the delegated miners
+            // (stake counts in the score) and whoever earns its place.
+            routing: keeper::core::routing::RoutingWeights { spread: 4, ..Default::default() },
             shard_timeout_ms: 2_500,
             end_to_end_timeout_ms: 12_000,
             poll_interval_ms: 250,
@@ -303,8 +306,15 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         net.miners.push(MinerProcess { keys, behaviour, url, child });
     }
 
+    // Votes count only from nodes active before a dispute opens: let a
+    // minute pass on the chain's clock after the registrations.
+    net.chain.advance_time(60).await;
+
+    // One delegator backs an honest miner, one the wrong miner: the second
+    // shares its liquidation.
     step("delegating to two miners");
-    for target in [0usize, 1] {
+    let wrong_index = behaviours.iter().position(|(b, _)| *b == "wrong").expect("a wrong miner");
+    for target in [0usize, wrong_index] {
         let staker = net.wallet(500 * TOKEN).await?;
         let node = net.miners[target].keys.node;
         net.send(&[ix::delegate(&staker.key.pubkey(), &node, &staker.tokens, 500 * TOKEN)], &[&staker.key]).await?;
@@ -329,12 +339,16 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mut next = 0usize;
     let mut rotated = false;
     let mut restarted = false;
+    let (mut solved, mut refunded, mut waiting_total) = (0usize, 0usize, 0usize);
+    let mut mixed = false;
     while next < opts.jobs {
         let batch_end = (next + opts.concurrency).min(opts.jobs);
         let mut batch = Vec::new();
         for i in next..batch_end {
             // Low risk first, so miners build a record; then every risk level.
-            let risk = if i < opts.jobs / 2 { RiskLevel::Low } else { [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][i % 3] };
+            // Low risk first, so miners build a record; every risk level once
+            // three miners left Tier 3 (or past 60% of the jobs).
+            let risk = if !mixed { RiskLevel::Low } else { [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][i % 3] };
             let input = input_for(i);
             let hash: [u8; 32] = Sha256::digest(input.as_bytes()).into();
             let submit = ix::submit_job(&client.key.pubkey(), &client.tokens, &mint, i as u64, model_id(&opts.model).unwrap(), hash, risk, fee);
@@ -369,15 +383,23 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             let mut still = Vec::new();
             for job in waiting {
                 let j: Job = chain_of(&net).fetch(&job).await?;
-                if matches!(j.status, JobStatus::Sent | JobStatus::Allocated) {
-                    still.push(job);
-                } else {
-                    bar.inc(1);
+                match j.status {
+                    JobStatus::Sent | JobStatus::Allocated => still.push(job),
+                    JobStatus::Solved | JobStatus::Paid => {
+                        solved += 1;
+                        bar.inc(1);
+                    }
+                    _ => {
+                        refunded += 1;
+                        bar.inc(1);
+                    }
                 }
             }
             waiting = still;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // Left waiting: no miner may take them yet; they expire at the end.
+        waiting_total += waiting.len();
         bar.inc(waiting.len() as u64);
         let elapsed = started.elapsed().as_secs_f64();
         let mut tiers = [0usize; 3];
@@ -385,8 +407,9 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             let n: Node = chain_of(&net).fetch(&m.keys.node).await?;
             tiers[(n.reputation.tier(&params) as usize).clamp(1, 3) - 1] += 1;
         }
+        mixed = mixed || tiers[0] + tiers[1] >= 3 || next * 5 >= opts.jobs * 3;
         bar.set_message(format!(
-            "{:.1} jobs/s · miners in tiers 1/2/3: {}/{}/{}",
+            "solved {solved} · refunded {refunded} · waiting {waiting_total} · {:.1} jobs/s · miners in tiers 1/2/3: {}/{}/{}",
             next as f64 / elapsed,
             tiers[0],
             tiers[1],
@@ -484,9 +507,18 @@ async fn settle_disputes(net: &Net, jobs: &[(Pubkey, String)], progress: &Progre
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     };
-    // The auditor needs a few rounds to re-check every solved job.
+    // The auditor needs a few rounds to re-check every solved job: wait
+    // until it has challenged something and then opened nothing new for 3 s.
     let started = Instant::now();
-    while read().await?.len() < wrong_solved.min(1) && started.elapsed() < Duration::from_secs(30) {
+    let (mut count, mut stable_since) = (0, Instant::now());
+    while started.elapsed() < Duration::from_secs(60) {
+        let now_open = read().await?.len();
+        if now_open != count {
+            (count, stable_since) = (now_open, Instant::now());
+        }
+        if count >= wrong_solved.min(1) && stable_since.elapsed() > Duration::from_secs(3) {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let opened = read().await?;

@@ -7,7 +7,7 @@ use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 use verdict::accounts as acc;
 use verdict::instruction as ix;
 use verdict::attestation::CompletionReport;
-use verdict::state::{FailReason, ModelId, Offense, ProtocolParams, RiskLevel, SlashingTable};
+use verdict::state::{Dispute, DisputeStatus, FailReason, ModelId, Offense, ProtocolParams, RiskLevel, SlashingTable, Vote};
 use verdict::LiquidationTarget;
 use verdict::{RegisterNodeArgs, SubmitJobArgs, UpdateNodeArgs};
 
@@ -512,6 +512,32 @@ pub fn liquidate(dispute: &Pubkey, node: &Pubkey, target: LiquidationTarget, ref
         },
         ix::Liquidate { target },
     )
+}
+
+/// Every liquidation a decided dispute still waits for: the miner and the
+/// unslashed signers of an overturned outcome, then each revealed vote
+/// against the result (from `votes`, any Vote accounts). The miner goes
+/// first, so an already paid client is refunded from its whole stake.
+pub fn pending_liquidations<'a>(address: &Pubkey, dispute: &Dispute, votes: impl IntoIterator<Item = &'a Vote>) -> Vec<(Pubkey, LiquidationTarget)> {
+    let mut targets = Vec::new();
+    if dispute.status == DisputeStatus::Overturned {
+        if !dispute.miner_liquidated {
+            targets.push((dispute.miner, LiquidationTarget::Miner));
+        }
+        for (i, signer) in dispute.signers().iter().enumerate() {
+            if dispute.signers_slashed & (1 << i) == 0 {
+                targets.push((*signer, LiquidationTarget::Signer(i as u8)));
+            }
+        }
+    }
+    let mut voters: Vec<Pubkey> = votes
+        .into_iter()
+        .filter(|v| v.dispute == *address && v.revealed && v.result != dispute.result && !v.liquidated)
+        .map(|v| v.voter)
+        .collect();
+    voters.sort();
+    targets.extend(voters.into_iter().map(|v| (v, LiquidationTarget::Voter)));
+    targets
 }
 
 pub fn claim_dispute_reward(operator: &Pubkey, dispute: &Pubkey, operator_tokens: &Pubkey) -> Instruction {

@@ -434,38 +434,15 @@ async fn named_target(
     Ok((node, target))
 }
 
-/// Every liquidation the dispute still waits for: the miner and the
-/// unslashed signers of an overturned outcome, then each revealed vote
-/// against the result (found among the program's Vote accounts). The miner
-/// goes first, so an already paid client is refunded from its whole stake.
+/// Every liquidation the dispute still waits for (the SDK's rule over the
+/// program's Vote accounts).
 async fn pending_targets(
     s: &Session<'_>,
     address: &Pubkey,
     dispute: &Dispute,
 ) -> Result<Vec<(Pubkey, LiquidationTarget)>, CliError> {
-    let mut targets = Vec::new();
-    if dispute.status == DisputeStatus::Overturned {
-        if !dispute.miner_liquidated {
-            targets.push((dispute.miner, LiquidationTarget::Miner));
-        }
-        for (i, signer) in dispute.signers().iter().enumerate() {
-            if dispute.signers_slashed & (1 << i) == 0 {
-                targets.push((*signer, LiquidationTarget::Signer(i as u8)));
-            }
-        }
-    }
-    let mut voters: Vec<Pubkey> = s
-        .accounts_of::<Vote>()
-        .await?
-        .into_iter()
-        .filter(|(_, v)| {
-            v.dispute == *address && v.revealed && v.result != dispute.result && !v.liquidated
-        })
-        .map(|(_, v)| v.voter)
-        .collect();
-    voters.sort();
-    targets.extend(voters.into_iter().map(|v| (v, LiquidationTarget::Voter)));
-    Ok(targets)
+    let votes: Vec<Vote> = s.accounts_of::<Vote>().await?.into_iter().map(|(_, v)| v).collect();
+    Ok(verdict_sdk::instructions::pending_liquidations(address, dispute, &votes))
 }
 
 async fn claim(s: &Session<'_>, job: Pubkey, to: Option<Pubkey>) -> Result<Output, CliError> {
