@@ -54,6 +54,7 @@ impl Engine {
     /// a dispute on the first whose output its rerun contradicts.
     async fn recheck_solved(&self, view: &ChainView, params: &ProtocolParams, now: i64, operator: &Arc<Keypair>, tokens: &Pubkey) {
         let window = params.challenge_window_epochs as i64 * params.epoch_secs;
+        let mut challenged: Vec<Pubkey> = Vec::new();
         for (key, job) in &view.jobs {
             if !matches!(job.status, JobStatus::Solved | JobStatus::Paid) || now >= job.solved_at.saturating_add(window) {
                 continue;
@@ -69,7 +70,8 @@ impl Engine {
             let miner_in_dispute = view
                 .disputes
                 .iter()
-                .any(|(_, d)| d.miner == job.miner && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned));
+                .any(|(_, d)| d.miner == job.miner && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned))
+                || challenged.contains(&job.miner);
             let miner_liquidated = view.nodes.iter().any(|(k, n)| *k == job.miner && n.status == verdict::state::NodeStatus::Liquidated);
             if miner_in_dispute {
                 continue; // re-checked if that dispute upholds the miner
@@ -84,7 +86,10 @@ impl Engine {
                         tracing::warn!(job = %key, miner = %job.miner, "my rerun contradicts the solved output: challenging");
                         let open = ix::open_dispute(&operator.pubkey(), tokens, key);
                         match self.gateway.send_signed(&[open], operator.clone()).await {
-                            Ok(_) => self.metrics.disputes_total.with_label_values(&["challenge"]).inc(),
+                            Ok(_) => {
+                                challenged.push(job.miner);
+                                self.metrics.disputes_total.with_label_values(&["challenge"]).inc();
+                            }
                             Err(e) => tracing::info!(job = %key, error = %e, "challenge not opened"),
                         }
                     }
