@@ -78,23 +78,29 @@ impl Engine {
         }
     }
 
-    /// Hands a client's input to every other member (so any of them can
-    /// lead or take over the job), retrying a few times.
+    /// Hands a client's input to every other member at once (so any of them
+    /// can lead or take over the job), retrying a silent one a few times.
     pub async fn share_input(&self, share: InputShare) {
         let Some(member) = &self.member else { return };
-        for (node, url) in &member.peers {
-            let mut delay = Duration::from_millis(200);
-            for attempt in 1..=3 {
-                match member.client.share_input(url, &share).await {
-                    Ok(()) => break,
-                    Err(e) if attempt == 3 => tracing::info!(peer = %node, job = %share.job, error = %e, "could not share a job's input"),
-                    Err(_) => {
-                        tokio::time::sleep(delay).await;
-                        delay *= 2;
+        let share = Arc::new(share);
+        let mut sends = tokio::task::JoinSet::new();
+        for (node, url) in member.peers.clone() {
+            let (client, share) = (member.client.clone(), share.clone());
+            sends.spawn(async move {
+                let mut delay = Duration::from_millis(200);
+                for attempt in 1..=3 {
+                    match client.share_input(&url, &share).await {
+                        Ok(()) => return,
+                        Err(e) if attempt == 3 => tracing::info!(peer = %node, job = %share.job, error = %e, "could not share a job's input"),
+                        Err(_) => {
+                            tokio::time::sleep(delay).await;
+                            delay *= 2;
+                        }
                     }
                 }
-            }
+            });
         }
+        while sends.join_next().await.is_some() {}
     }
 
     /// Stores an input another member shares, once it matches the job.
