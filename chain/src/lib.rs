@@ -2,10 +2,14 @@
 //! small client type, [`Chain`], over either a real cluster through JSON-RPC
 //! (failover, retries, blockhash refresh, priority fees, confirmation) or an
 //! embedded in-process chain running the program natively — the same runtime
-//! the test suite uses.
+//! the test suite uses. With the `bridge` feature, [`bridge::RpcBridge`]
+//! serves an embedded chain over Solana JSON-RPC (with fault injection), so
+//! the RPC client and the binaries using it run without a validator.
 // solana-program-test marks its whole API deprecated (unstable-API notice).
 #![allow(deprecated)]
 
+#[cfg(feature = "bridge")]
+pub mod bridge;
 pub mod embedded;
 pub mod error;
 pub mod rpc;
