@@ -77,12 +77,17 @@ impl RpcChain {
         Self { clients, current: AtomicUsize::new(0), config }
     }
 
-    fn client(&self) -> &RpcClient {
-        &self.clients[self.current.load(Ordering::Relaxed) % self.clients.len()]
+    /// The current URL's client, and its turn (to fail over from).
+    fn client(&self) -> (&RpcClient, usize) {
+        let turn = self.current.load(Ordering::Relaxed);
+        (&self.clients[turn % self.clients.len()], turn)
     }
 
-    fn fail_over(&self) {
-        self.current.fetch_add(1, Ordering::Relaxed);
+    /// Moves to the next URL, unless another call already moved on from
+    /// `turn`: concurrent failures on one URL advance once, not once each
+    /// (which could land right back on the failing URL).
+    fn fail_over(&self, turn: usize) {
+        let _ = self.current.compare_exchange(turn, turn.wrapping_add(1), Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Runs `call` against the current URL, failing over and backing off on
@@ -94,12 +99,13 @@ impl RpcChain {
         let mut backoff = self.config.initial_backoff;
         let mut last = String::new();
         for _ in 0..self.config.max_attempts.max(1) {
-            match call(self.client()).await {
+            let (client, turn) = self.client();
+            match call(client).await {
                 Ok(v) => return Ok(v),
                 Err(e) if is_transport(&e) => {
                     tracing::warn!(what, error = %e, "rpc transport error; failing over");
                     last = e.to_string();
-                    self.fail_over();
+                    self.fail_over(turn);
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
                 }
@@ -390,6 +396,17 @@ mod tests {
         assert_eq!(percentile(&mut [5, 1, 3, 2, 4], 0), 1);
         assert_eq!(percentile(&mut [5, 1, 3, 2, 4], 50), 3);
         assert_eq!(percentile(&mut [5, 1, 3, 2, 4], 100), 5);
+    }
+
+    #[test]
+    fn failures_of_one_url_fail_over_once() {
+        let urls = vec!["http://a:8899".to_string(), "http://b:8899".to_string()];
+        let rpc = RpcChain::new(RpcConfig { urls, ..RpcConfig::default() });
+        let (_, turn) = rpc.client();
+        // Two calls in flight on the first URL both fail.
+        rpc.fail_over(turn);
+        rpc.fail_over(turn);
+        assert_eq!(rpc.client().0.url(), "http://b:8899");
     }
 
     #[test]
