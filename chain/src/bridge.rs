@@ -3,6 +3,32 @@
 //! validator's wire format, so RPC clients and the keeper binary run against
 //! the real program without a validator — with faults injected per method.
 //!
+//! ```text
+//! let bridge = RpcBridge::start(chain.clone(), "127.0.0.1:0".parse()?)?;
+//! let rpc = RpcChain::new(RpcConfig { urls: vec![bridge.url()], ..RpcConfig::default() });
+//! bridge.inject("sendTransaction", Fault::DropAnswer, 1)?;
+//! ```
+//!
+//! Served: getAccountInfo, getMultipleAccounts, getBalance,
+//! getProgramAccounts (filters, withContext), getLatestBlockhash,
+//! isBlockhashValid, sendTransaction (base58/base64, preflight with the
+//! program's logs in -32002, skipPreflight, signature check -32003),
+//! getSignatureStatuses, getTransaction, getSignaturesForAddress (before,
+//! until, limit), getRecentPrioritizationFees, getFeeForMessage,
+//! getMinimumBalanceForRentExemption, getSlot, getBlockHeight, getHealth
+//! (and `GET /health`), getVersion; batches; anything else is -32601.
+//! Params, results and error objects are the solana-rpc-client-api types a
+//! validator serializes (codes -32002, -32003, -32005, -32015, -32016).
+//!
+//! Where the embedded bank differs from a validator: every commitment level
+//! reads the one bank and every landed transaction is reported finalized;
+//! getProgramAccounts finds only accounts some transaction named (the bank
+//! has no owner index); `jsonParsed` accounts come back base64 (no parsers);
+//! getTransaction serves binary encodings only (json is refused), with empty
+//! pre/post balances; recent prioritization fees cover the last 150 slots in
+//! which transactions landed; blockhashes expire after about a second (the
+//! bank registers one every few milliseconds).
+//!
 //! One OS thread runs the HTTP server (axum) and a worker that carries the
 //! calls out on the chain one at a time, in arrival order (the embedded
 //! chain's futures are not `Send`). A call handed to the worker is carried
@@ -260,13 +286,13 @@ async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             Answer::Drop => return cut_connection(),
         }
     }
-    match (batch, outputs.pop()) {
-        (false, Some(output)) => json(&jsonrpc_core::Response::Single(output)),
-        (false, None) => StatusCode::OK.into_response(),
-        (true, last) => {
-            outputs.extend(last);
-            json(&jsonrpc_core::Response::Batch(outputs))
-        }
+    if batch {
+        return json(&jsonrpc_core::Response::Batch(outputs));
+    }
+    match outputs.pop() {
+        Some(output) => json(&jsonrpc_core::Response::Single(output)),
+        // A notification: nothing to answer.
+        None => StatusCode::OK.into_response(),
     }
 }
 

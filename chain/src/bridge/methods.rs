@@ -1,13 +1,7 @@
 //! The Solana JSON-RPC methods the bridge serves, over the embedded chain,
 //! with the validator's parameters, result shapes and error objects (built
-//! from the same solana-rpc-client-api types a validator serializes).
-//!
-//! Where the embedded bank differs from a validator: every commitment level
-//! reads the one bank and every landed transaction is reported finalized;
-//! getProgramAccounts only finds accounts some transaction named (the bank
-//! has no owner index); getTransaction serves binary encodings only, with
-//! empty pre/post balances; recent prioritization fees cover the slots in
-//! which transactions landed.
+//! from the same solana-rpc-client-api types a validator serializes). Where
+//! the embedded bank differs from a validator is listed in the bridge's docs.
 
 use std::collections::BTreeMap;
 
