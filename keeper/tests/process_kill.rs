@@ -181,7 +181,18 @@ impl Setup {
         for (i, risk) in risks.iter().enumerate() {
             let input = format!("{tag} job {i}");
             let job = self.net.submit(&input, *risk).await;
-            assert_eq!(give_input_at(&keeper.api, &job, &input).await.status(), 202);
+            // 503: the keeper could not read the job on chain (the RPC
+            // faults); a client tries again, as HTTP says.
+            let start = Instant::now();
+            loop {
+                let status = give_input_at(&keeper.api, &job, &input).await.status();
+                if status != 503 {
+                    assert_eq!(status, 202, "{job}");
+                    break;
+                }
+                assert!(start.elapsed() < WAIT, "the keeper kept answering 503 for {job}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             jobs.push((job, *risk));
         }
         jobs
