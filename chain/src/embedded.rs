@@ -2,21 +2,25 @@
 //! with the Verdict program running natively (or its SBF build when
 //! `SBF_OUT_DIR` names one), the real SPL Token program and the real ed25519
 //! precompile. The demo, the CLI's tests and the keeper's tests run on it.
+//! It keeps a ledger of every transaction the bank committed, which is what
+//! `history` and the JSON-RPC bridge (feature `bridge`) serve.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Mutex as StdMutex;
+use std::sync::{Arc, Mutex as StdMutex};
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::solana_program::system_instruction;
 use anchor_spl::token::spl_token;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
 use solana_sdk::instruction::Instruction;
+use solana_sdk::message::VersionedMessage;
 use solana_sdk::program_pack::Pack;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::transaction::{TransactionError, VersionedTransaction};
 use tokio::sync::{Mutex, MutexGuard};
 use verdict_sdk::transaction::{build_transaction, ComputeBudget};
 
@@ -60,12 +64,59 @@ pub struct Processed {
     pub compute_units: u64,
 }
 
+/// A transaction the bank committed (it landed: fee paid), successful or
+/// not.
+#[derive(Clone, Debug)]
+pub struct TxRecord {
+    pub signature: Signature,
+    pub slot: u64,
+    /// The Clock's unix time when it landed.
+    pub block_time: i64,
+    pub transaction: VersionedTransaction,
+    pub result: Result<(), TransactionError>,
+    pub logs: Vec<String>,
+    pub compute_units: u64,
+    /// Lamports charged to the fee payer.
+    pub fee: u64,
+}
+
+impl TxRecord {
+    /// Every account the message names (fee payer, signers, instruction
+    /// accounts, programs): what a validator indexes signatures by.
+    pub fn account_keys(&self) -> &[Pubkey] {
+        self.transaction.message.static_account_keys()
+    }
+
+    fn landed(&self) -> Landed {
+        Landed { signature: self.signature, slot: self.slot, logs: self.logs.clone() }
+    }
+}
+
+/// Committed transactions, in commit order and by account.
+#[derive(Default)]
+struct Ledger {
+    all: Vec<Arc<TxRecord>>,
+    by_signature: HashMap<Signature, Arc<TxRecord>>,
+    by_address: HashMap<Pubkey, Vec<Arc<TxRecord>>>,
+}
+
+impl Ledger {
+    fn insert(&mut self, record: TxRecord) {
+        let record = Arc::new(record);
+        let keys: BTreeSet<Pubkey> = record.account_keys().iter().copied().collect();
+        for key in keys {
+            self.by_address.entry(key).or_default().push(record.clone());
+        }
+        self.by_signature.insert(record.signature, record.clone());
+        self.all.push(record);
+    }
+}
+
 pub struct EmbeddedChain {
     ctx: Mutex<ProgramTestContext>,
     /// Every account a transaction touched (the embedded getProgramAccounts).
     seen: StdMutex<BTreeSet<Pubkey>>,
-    /// Successful transactions by account (the embedded signature history).
-    history: StdMutex<HashMap<Pubkey, Vec<Landed>>>,
+    ledger: StdMutex<Ledger>,
     sent: StdMutex<HashSet<Signature>>,
 }
 
@@ -75,7 +126,7 @@ impl EmbeddedChain {
         EmbeddedChain {
             ctx: Mutex::new(ctx),
             seen: StdMutex::new(BTreeSet::new()),
-            history: StdMutex::new(HashMap::new()),
+            ledger: StdMutex::new(Ledger::default()),
             sent: StdMutex::new(HashSet::new()),
         }
     }
@@ -112,27 +163,56 @@ impl EmbeddedChain {
                 next_slot(&mut ctx).await;
                 tx = build_transaction(instructions, payer, signers, ComputeBudget::default(), ctx.last_blockhash);
             }
-            let signature = tx.signatures[0];
-            self.sent.lock().unwrap().insert(signature);
-            let outcome = ctx.banks_client.process_transaction_with_metadata(tx).await?;
-            if outcome.result == Err(TransactionError::BlockhashNotFound) && attempt == 0 {
+            self.sent.lock().unwrap().insert(tx.signatures[0]);
+            let processed = self.commit(&ctx, tx.into()).await?;
+            if processed.result == Err(TransactionError::BlockhashNotFound) && attempt == 0 {
                 attempt += 1;
                 next_slot(&mut ctx).await;
                 continue;
             }
-            let (logs, compute_units) =
-                outcome.metadata.map(|m| (m.log_messages, m.compute_units_consumed)).unwrap_or_default();
-            if outcome.result.is_ok() {
-                let slot = ctx.banks_client.get_root_slot().await.unwrap_or_default();
-                let landed = Landed { signature, slot, logs: logs.clone() };
-                let mut history = self.history.lock().unwrap();
-                let keys: BTreeSet<Pubkey> = instructions.iter().flat_map(|i| i.accounts.iter().map(|m| m.pubkey)).collect();
-                for key in keys {
-                    history.entry(key).or_default().push(landed.clone());
-                }
-            }
-            return Ok(Processed { signature, result: outcome.result, logs, compute_units });
+            return Ok(processed);
         }
+    }
+
+    /// Processes a transaction exactly as signed (no fresh blockhash, no
+    /// re-signing), as a validator receives it: the bridge's sendTransaction.
+    pub async fn process_transaction(&self, tx: VersionedTransaction) -> Result<Processed, BanksClientError> {
+        let ctx = self.ctx.lock().await;
+        self.sent.lock().unwrap().insert(tx.signatures[0]);
+        self.commit(&ctx, tx).await
+    }
+
+    /// Runs one transaction through the bank and, when the bank committed
+    /// it (success or a failed instruction: the fee is paid either way),
+    /// records it in the ledger.
+    async fn commit(&self, ctx: &ProgramTestContext, tx: VersionedTransaction) -> Result<Processed, BanksClientError> {
+        let signature = tx.signatures[0];
+        // Priced before processing, while its blockhash is surely known.
+        let fee = match &tx.message {
+            VersionedMessage::Legacy(message) => ctx.banks_client.get_fee_for_message(message.clone()).await?.unwrap_or(0),
+            VersionedMessage::V0(_) => 0,
+        };
+        let outcome = ctx.banks_client.process_transaction_with_metadata(tx.clone()).await?;
+        // No metadata: refused before execution (unknown blockhash, already
+        // processed, cannot pay the fee), so nothing landed.
+        let Some(meta) = outcome.metadata else {
+            return Ok(Processed { signature, result: outcome.result, logs: Vec::new(), compute_units: 0 });
+        };
+        let slot = ctx.banks_client.get_root_slot().await.unwrap_or_default();
+        let block_time = ctx.banks_client.get_sysvar::<Clock>().await.map(|c| c.unix_timestamp).unwrap_or_default();
+        let record = TxRecord {
+            signature,
+            slot,
+            block_time,
+            transaction: tx,
+            result: outcome.result.clone(),
+            logs: meta.log_messages.clone(),
+            compute_units: meta.compute_units_consumed,
+            fee,
+        };
+        self.seen.lock().unwrap().extend(record.account_keys().iter().copied());
+        self.ledger.lock().unwrap().insert(record);
+        Ok(Processed { signature, result: outcome.result, logs: meta.log_messages, compute_units: meta.compute_units_consumed })
     }
 
     pub async fn send(&self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Landed, ChainError> {
@@ -182,21 +262,52 @@ impl EmbeddedChain {
     }
 
     pub async fn program_accounts(&self) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+        Ok(self.accounts_owned_by(&verdict::ID).await?.into_iter().map(|(k, a)| (k, a.data)).collect())
+    }
+
+    /// The whole account (lamports, owner, data), `None` when it does not exist.
+    pub async fn account(&self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
+        let ctx = self.ctx.lock().await;
+        ctx.banks_client.get_account(*address).await.map_err(|e| ChainError::Rpc(e.to_string()))
+    }
+
+    /// Accounts owned by `program`, sorted by address. The bank has no
+    /// owner index, so only accounts some transaction named are found (every
+    /// account a program creates is named by the transaction creating it).
+    pub async fn accounts_owned_by(&self, program: &Pubkey) -> Result<Vec<(Pubkey, Account)>, ChainError> {
         let keys: Vec<Pubkey> = self.seen.lock().unwrap().iter().copied().collect();
         let ctx = self.ctx.lock().await;
         let mut out = Vec::new();
         for key in keys {
             if let Some(account) = ctx.banks_client.get_account(key).await.map_err(|e| ChainError::Rpc(e.to_string()))? {
-                if account.owner == verdict::ID {
-                    out.push((key, account.data));
+                if account.owner == *program {
+                    out.push((key, account));
                 }
             }
         }
         Ok(out)
     }
 
+    /// The successful transactions naming `address`, oldest first.
     pub fn history(&self, address: &Pubkey) -> Vec<Landed> {
-        self.history.lock().unwrap().get(address).cloned().unwrap_or_default()
+        self.transactions_for(address).iter().filter(|r| r.result.is_ok()).map(|r| r.landed()).collect()
+    }
+
+    /// Every committed transaction naming `address` (failed ones too), oldest first.
+    pub fn transactions_for(&self, address: &Pubkey) -> Vec<Arc<TxRecord>> {
+        self.ledger.lock().unwrap().by_address.get(address).cloned().unwrap_or_default()
+    }
+
+    /// A committed transaction by its first signature.
+    pub fn transaction(&self, signature: &Signature) -> Option<Arc<TxRecord>> {
+        self.ledger.lock().unwrap().by_signature.get(signature).cloned()
+    }
+
+    /// Committed transactions that landed at `min_slot` or later, in commit order.
+    pub fn transactions_since(&self, min_slot: u64) -> Vec<Arc<TxRecord>> {
+        let ledger = self.ledger.lock().unwrap();
+        let newer = ledger.all.iter().rev().take_while(|r| r.slot >= min_slot).count();
+        ledger.all[ledger.all.len() - newer..].to_vec()
     }
 
     // Set-up helpers: wallets, a mint, token accounts.

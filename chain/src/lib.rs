@@ -3,9 +3,24 @@
 //! (failover, retries, blockhash refresh, priority fees, confirmation) or an
 //! embedded in-process chain running the program natively — the same runtime
 //! the test suite uses.
+//!
+//! A send over RPC never posts twice by itself: it re-signs (a new
+//! transaction) only after checking that no copy it already sent landed, and
+//! reports a copy that landed even when every answer to it was lost. It can
+//! still fail with the outcome unknown (the cluster unreachable throughout):
+//! callers of non-idempotent instructions re-read the state they change
+//! before sending again, as the keeper's poster does.
+//!
+//! With the `bridge` feature, [`bridge::RpcBridge`] serves an embedded chain
+//! as a Solana JSON-RPC node, with faults injected per method (errors, late
+//! answers, answers cut after the work, unknown blockhashes): the RPC client
+//! and the binaries using it (`verdict-keeper run`) are tested without a
+//! validator (`cargo test -p verdict-chain --features bridge`).
 // solana-program-test marks its whole API deprecated (unstable-API notice).
 #![allow(deprecated)]
 
+#[cfg(feature = "bridge")]
+pub mod bridge;
 pub mod embedded;
 pub mod error;
 pub mod rpc;

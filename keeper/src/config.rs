@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::core::lifecycle::MempoolTtl;
 use crate::core::routing::RoutingWeights;
@@ -12,7 +12,7 @@ use crate::error::KeeperError;
 
 /// A node this keeper can reach (a miner, or another validator's keeper):
 /// its on-chain Node account and its URL.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// The node's Node account (base58).
@@ -23,7 +23,7 @@ pub struct Endpoint {
 /// How this keeper works with the other committee members' keepers. With no
 /// `node`, the keeper runs alone and signs with every key of
 /// `signing_keypairs` (a local quorum: a single-host committee or a test).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CommitteeConfig {
     /// This keeper's validator Node account (base58); its signing key is
@@ -92,7 +92,7 @@ impl CommitteeConfig {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeeperConfig {
     /// JSON-RPC URLs, tried in order with failover.

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use keeper::config::KeeperConfig;
@@ -28,6 +29,10 @@ enum Command {
         /// Log as JSON lines.
         #[arg(long)]
         json_logs: bool,
+        /// Timeout of one JSON-RPC request, in ms (a slower answer counts
+        /// as a transport error: retried, failing over to the next URL).
+        #[arg(long, env = "VERDICT_KEEPER_RPC_TIMEOUT_MS", default_value_t = 30_000)]
+        rpc_timeout_ms: u64,
     },
     /// Parse and check a configuration, print it, and exit.
     CheckConfig {
@@ -41,7 +46,7 @@ fn keypair(path: &Path) -> Result<Keypair, KeeperError> {
     Ok(Keypair::new_from_array(key.to_bytes()))
 }
 
-async fn run(cfg: KeeperConfig) -> Result<(), KeeperError> {
+async fn run(cfg: KeeperConfig, rpc_timeout: Duration) -> Result<(), KeeperError> {
     let payer_path = cfg.payer_keypair.clone().ok_or_else(|| KeeperError::Config("payer_keypair is required".into()))?;
     let payer = keypair(&payer_path)?;
     let mut keys = cfg.signing_keypairs.iter().map(|p| keypair(p)).collect::<Result<Vec<_>, _>>()?;
@@ -55,9 +60,13 @@ async fn run(cfg: KeeperConfig) -> Result<(), KeeperError> {
         (None, _) => Signing::LocalQuorum(keys),
     };
     let operator = cfg.committee.operator_keypair.as_deref().map(keypair).transpose()?;
-    let chain = Chain::Rpc(Arc::new(RpcChain::new(RpcConfig { urls: cfg.rpc_urls.clone(), ..RpcConfig::default() })));
+    let rpc = RpcConfig { urls: cfg.rpc_urls.clone(), request_timeout: rpc_timeout, ..RpcConfig::default() };
+    let chain = Chain::Rpc(Arc::new(RpcChain::new(rpc)));
     let handle = keeper::start(cfg, Deps { chain, payer, signing, operator, faults: None }).await?;
     tracing::info!(api = %handle.api_url(), "serving");
+    // One line on stdout, so a supervisor or a test learns the bound
+    // address (with `listen = "127.0.0.1:0"` the port is chosen at bind).
+    println!("listening on {}", handle.api_url());
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("ctrl-c: stopping");
     handle.shutdown().await;
@@ -75,12 +84,12 @@ fn main() -> std::process::ExitCode {
     }
     let result = match cli.command {
         Command::CheckConfig { config } => KeeperConfig::load(config.as_deref()).map(|c| println!("{c:#?}")),
-        Command::Run { config, .. } => KeeperConfig::load(config.as_deref()).and_then(|cfg| {
+        Command::Run { config, rpc_timeout_ms, .. } => KeeperConfig::load(config.as_deref()).and_then(|cfg| {
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| KeeperError::Config(e.to_string()))?
-                .block_on(run(cfg))
+                .block_on(run(cfg, Duration::from_millis(rpc_timeout_ms)))
         }),
     };
     match result {

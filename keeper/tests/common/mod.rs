@@ -115,6 +115,12 @@ fn miner_bin() -> PathBuf {
     .clone()
 }
 
+/// Writes `key` as a Solana keypair file (a JSON array of its 64 bytes).
+pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
+    let mut f = std::fs::File::create(path).unwrap();
+    f.write_all(serde_json::to_string(&key.to_bytes().to_vec()).unwrap().as_bytes()).unwrap();
+}
+
 fn spawn_miner(key: &Keypair, behaviour: Behaviour, dir: &std::path::Path) -> (Option<Child>, String) {
     let fault = match behaviour {
         Behaviour::Honest => None,
@@ -130,8 +136,7 @@ fn spawn_miner(key: &Keypair, behaviour: Behaviour, dir: &std::path::Path) -> (O
         }
     };
     let key_path = dir.join("miner.json");
-    let mut f = std::fs::File::create(&key_path).unwrap();
-    f.write_all(serde_json::to_string(&key.to_bytes().to_vec()).unwrap().as_bytes()).unwrap();
+    write_keypair(&key_path, key);
     let mut cmd = Command::new(miner_bin());
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--models", TEST_MODEL, "--keypair"]).arg(&key_path);
     if let Some(fault) = fault {
@@ -350,8 +355,13 @@ pub fn http() -> reqwest::Client {
 
 /// Hands the input to the keeper.
 pub async fn give_input(keeper: &KeeperHandle, job: &Pubkey, input: &str) -> reqwest::Response {
+    give_input_at(&keeper.api_url(), job, input).await
+}
+
+/// Hands the input to the keeper serving its API at `api` (`http://host:port`).
+pub async fn give_input_at(api: &str, job: &Pubkey, input: &str) -> reqwest::Response {
     http()
-        .post(format!("{}/v1/jobs", keeper.api_url()))
+        .post(format!("{api}/v1/jobs"))
         .json(&serde_json::json!({ "job": job.to_string(), "input": input }))
         .send()
         .await
@@ -360,9 +370,14 @@ pub async fn give_input(keeper: &KeeperHandle, job: &Pubkey, input: &str) -> req
 
 /// Polls the keeper until the job is done or failed.
 pub async fn wait_outcome(keeper: &KeeperHandle, job: &Pubkey, within: Duration) -> (u16, serde_json::Value) {
+    wait_outcome_at(&keeper.api_url(), job, within).await
+}
+
+/// Polls the keeper serving its API at `api` until the job is done or failed.
+pub async fn wait_outcome_at(api: &str, job: &Pubkey, within: Duration) -> (u16, serde_json::Value) {
     let start = Instant::now();
     loop {
-        let r = http().get(format!("{}/v1/jobs/{job}", keeper.api_url())).send().await.unwrap();
+        let r = http().get(format!("{api}/v1/jobs/{job}")).send().await.unwrap();
         let code = r.status().as_u16();
         let body: serde_json::Value = r.json().await.unwrap();
         if body["status"] == "done" || body["status"] == "failed" {
