@@ -125,7 +125,8 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
-async fn setup(miners: &[MinerSpec]) -> Setup {
+/// `tune` adjusts the test network's keeper configuration.
+async fn setup(miners: &[MinerSpec], tune: impl FnOnce(KeeperConfig) -> KeeperConfig) -> Setup {
     let net = Net::new(miners).await;
     let bridge = RpcBridge::start(net.chain.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -139,13 +140,13 @@ async fn setup(miners: &[MinerSpec]) -> Setup {
         write_keypair(&path, &member.signing_key);
         signing.push(path);
     }
-    let cfg = KeeperConfig {
+    let cfg = tune(KeeperConfig {
         // A dead node first: the binary fails over on its own.
         rpc_urls: vec![dead_url(), bridge.url()],
         payer_keypair: Some(payer_path),
         signing_keypairs: signing,
         ..net.config()
-    };
+    });
     let text = keeper_toml(&cfg);
     assert_eq!(KeeperConfig::from_toml(&text).unwrap(), cfg, "the file says what the test means:\n{text}");
     let config = dir.path().join("keeper.toml");
@@ -272,7 +273,7 @@ async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keeper_process_killed_mid_job_restarts_on_its_database_and_every_job_ends_once() {
-    let mut s = setup(&[spec(Behaviour::Sluggish, true, 10_000), spec(Behaviour::Sluggish, true, 9_000)]).await;
+    let mut s = setup(&[spec(Behaviour::Sluggish, true, 10_000), spec(Behaviour::Sluggish, true, 9_000)], |cfg| cfg).await;
     let client_before = s.net.balance(&s.net.client.tokens).await;
     use RiskLevel::{High, Low, Medium};
     let risks = [Low, Medium, High, Low, Medium, High, Low, Medium];
@@ -304,7 +305,11 @@ async fn a_keeper_process_killed_mid_job_restarts_on_its_database_and_every_job_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_rpc_faults_while_the_keeper_process_runs_still_end_every_job_once() {
-    let mut s = setup(&[spec(Behaviour::Honest, true, 10_000), spec(Behaviour::Honest, true, 9_000)]).await;
+    // The faults slow the keeper down by seconds (its poster sends one
+    // transaction at a time): a 12 s end-to-end deadline could expire and
+    // fail a job for the client, which is not what this test is about.
+    let patient = |cfg| KeeperConfig { end_to_end_timeout_ms: 60_000, ..cfg };
+    let mut s = setup(&[spec(Behaviour::Honest, true, 10_000), spec(Behaviour::Honest, true, 9_000)], patient).await;
     let client_before = s.net.balance(&s.net.client.tokens).await;
     // A 1 s request timeout, so a held answer times out in the keeper.
     let keeper = KeeperProcess::start(&s.config, &s.log, 1_000).await;
