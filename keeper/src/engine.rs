@@ -427,6 +427,13 @@ impl Engine {
         Ok(())
     }
 
+    /// The end-to-end deadline passed: the job fails for the client, and the
+    /// chain's TTL refunds the escrow.
+    fn deadline_passed(&self, rec: &mut JobRecord) -> Result<(), KeeperError> {
+        self.metrics.timeouts_total.with_label_values(&["end_to_end"]).inc();
+        self.finish_failed(rec, "deadline_exceeded", "no outcome within the end-to-end timeout; the escrow is refunded when the job's TTL expires")
+    }
+
     /// Drives one job until it is final for the client.
     pub async fn drive(&self, key: Pubkey) -> Result<(), KeeperError> {
         let Some(mut rec) = self.store.get(&key)? else { return Ok(()) };
@@ -477,12 +484,7 @@ impl Engine {
                 }
                 JobStatus::Allocated => {
                     if Instant::now() >= deadline {
-                        self.metrics.timeouts_total.with_label_values(&["end_to_end"]).inc();
-                        return self.finish_failed(
-                            &mut rec,
-                            "deadline_exceeded",
-                            "no outcome within the end-to-end timeout; the escrow is refunded when the assignment's TTL expires",
-                        );
+                        return self.deadline_passed(&mut rec);
                     }
                     let miner = job.miner;
                     if let Some(owed @ Intent::Fail { miner: m, attempt, .. }) = rec.owed_fail.clone() {
@@ -510,12 +512,7 @@ impl Engine {
                 }
                 JobStatus::Sent => {
                     if Instant::now() >= deadline {
-                        self.metrics.timeouts_total.with_label_values(&["end_to_end"]).inc();
-                        return self.finish_failed(
-                            &mut rec,
-                            "deadline_exceeded",
-                            "no valid answer within the end-to-end timeout; the escrow is refunded when the job's TTL expires",
-                        );
+                        return self.deadline_passed(&mut rec);
                     }
                     let snapshot = self.snapshot();
                     let now = self.gateway.now().await?;
