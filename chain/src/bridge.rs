@@ -29,6 +29,10 @@
 //! which transactions landed; blockhashes expire after about a second (the
 //! bank registers one every few milliseconds).
 //!
+//! [`RpcBridge::start_with`] with [`BridgeClock::Running`] makes the chain's
+//! clock move on its own, as a cluster's does, for clients that wait for
+//! time to pass instead of warping it (the main job's cluster mode).
+//!
 //! One OS thread runs the HTTP server (axum) and a worker that carries the
 //! calls out on the chain one at a time, in arrival order (the embedded
 //! chain's futures are not `Send`). A call handed to the worker is carried
@@ -88,6 +92,20 @@ pub enum BridgeError {
     FaultNotApplicable { method: String, fault: Fault },
 }
 
+/// How the chain's clock moves while the bridge serves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BridgeClock {
+    /// Time and slots move only when a test moves them (warps).
+    Frozen,
+    /// Like a cluster's: the unix time runs at `speed` times the wall clock
+    /// (1 for real time; more to compress a run's waits in tests), from
+    /// wherever a test's warp put it. Slots still move only on warps: with
+    /// a warp every tick, CPIs of the natively run program into the system
+    /// program failed now and then ("invalid instruction data", 2 runs of
+    /// 9 of the main job's cluster test; none in 8 without).
+    Running { speed: u32 },
+}
+
 /// A running bridge; stops when stopped or dropped.
 pub struct RpcBridge {
     addr: SocketAddr,
@@ -97,8 +115,14 @@ pub struct RpcBridge {
 }
 
 impl RpcBridge {
-    /// Serves `chain` on `addr` (port 0 picks a free port; see [`url`](Self::url)).
+    /// Serves `chain` on `addr` (port 0 picks a free port; see [`url`](Self::url))
+    /// with its clock frozen.
     pub fn start(chain: Arc<EmbeddedChain>, addr: SocketAddr) -> Result<RpcBridge, BridgeError> {
+        Self::start_with(chain, addr, BridgeClock::Frozen)
+    }
+
+    /// Serves `chain` on `addr`, its clock moving as `clock` says.
+    pub fn start_with(chain: Arc<EmbeddedChain>, addr: SocketAddr, clock: BridgeClock) -> Result<RpcBridge, BridgeError> {
         let std_listener = std::net::TcpListener::bind(addr).map_err(|source| BridgeError::Bind { addr, source })?;
         let bound = std_listener.local_addr().map_err(|source| BridgeError::Bind { addr, source })?;
         std_listener.set_nonblocking(true).map_err(BridgeError::Start)?;
@@ -119,7 +143,7 @@ impl RpcBridge {
             .spawn(move || {
                 let local = tokio::task::LocalSet::new();
                 local.block_on(&runtime, async move {
-                    tokio::task::spawn_local(worker(chain, work_rx));
+                    tokio::task::spawn_local(worker(chain, work_rx, clock));
                     tokio::select! {
                         served = axum::serve(listener, app).into_future() => {
                             if let Err(e) = served {
@@ -231,10 +255,35 @@ struct Work {
     reply: oneshot::Sender<Result<Value, RpcError>>,
 }
 
-async fn worker(chain: Arc<EmbeddedChain>, mut calls: mpsc::UnboundedReceiver<Work>) {
-    while let Some(work) = calls.recv().await {
-        let result = methods::call(&chain, &work.method, work.params, work.blockhash_not_found).await;
-        let _ = work.reply.send(result);
+async fn worker(chain: Arc<EmbeddedChain>, mut calls: mpsc::UnboundedReceiver<Work>, clock: BridgeClock) {
+    const TICK: Duration = Duration::from_millis(400);
+    let speed = match clock {
+        BridgeClock::Frozen => None,
+        BridgeClock::Running { speed } => Some(speed.max(1) as u128),
+    };
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = tokio::time::Instant::now();
+    // Unix time owed but not yet applied (the clock has whole seconds).
+    let mut owed_ms: u128 = 0;
+    loop {
+        tokio::select! {
+            work = calls.recv() => {
+                let Some(work) = work else { break };
+                let result = methods::call(&chain, &work.method, work.params, work.blockhash_not_found).await;
+                let _ = work.reply.send(result);
+            }
+            _ = ticks.tick(), if speed.is_some() => {
+                // Forward from wherever the clock is, so a test's warp holds.
+                let now = tokio::time::Instant::now();
+                owed_ms += (now - last).as_millis() * speed.unwrap_or(1);
+                last = now;
+                if owed_ms >= 1_000 {
+                    chain.advance_time((owed_ms / 1_000) as i64).await;
+                    owed_ms %= 1_000;
+                }
+            }
+        }
     }
 }
 

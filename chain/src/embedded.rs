@@ -11,20 +11,18 @@ use std::sync::{Arc, Mutex as StdMutex};
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::solana_program::system_instruction;
-use anchor_spl::token::spl_token;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::message::VersionedMessage;
-use solana_sdk::program_pack::Pack;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{TransactionError, VersionedTransaction};
 use tokio::sync::{Mutex, MutexGuard};
 use verdict_sdk::transaction::{build_transaction, ComputeBudget};
 
-use crate::{ChainError, Landed, ProgramFailure};
+use crate::{tokens, ChainError, Landed, ProgramFailure};
 
 /// Anchor's generated `entry` ties every lifetime to one `'info`; program-test
 /// hands independent ones. The accounts live for the whole call, so narrowing
@@ -321,18 +319,7 @@ impl EmbeddedChain {
     pub async fn create_mint(&self, authority: &Pubkey) -> Result<Pubkey, ChainError> {
         let mint = Keypair::new();
         let payer = self.payer().await;
-        let rent = self.ctx.lock().await.banks_client.get_rent().await.map_err(|e| ChainError::Rpc(e.to_string()))?;
-        let ixs = [
-            system_instruction::create_account(
-                &payer.pubkey(),
-                &mint.pubkey(),
-                rent.minimum_balance(spl_token::state::Mint::LEN),
-                spl_token::state::Mint::LEN as u64,
-                &spl_token::ID,
-            ),
-            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), authority, None, 9)
-                .map_err(|e| ChainError::Rpc(e.to_string()))?,
-        ];
+        let ixs = tokens::create_mint(&payer.pubkey(), &mint.pubkey(), authority, self.rent_exempt_minimum(tokens::MINT_LEN).await?)?;
         self.send(&ixs, &payer, &[&mint]).await?;
         Ok(mint.pubkey())
     }
@@ -341,27 +328,26 @@ impl EmbeddedChain {
     pub async fn create_token_account(&self, owner: &Pubkey, mint: &Pubkey) -> Result<Pubkey, ChainError> {
         let account = Keypair::new();
         let payer = self.payer().await;
-        let rent = self.ctx.lock().await.banks_client.get_rent().await.map_err(|e| ChainError::Rpc(e.to_string()))?;
-        let ixs = [
-            system_instruction::create_account(
-                &payer.pubkey(),
-                &account.pubkey(),
-                rent.minimum_balance(spl_token::state::Account::LEN),
-                spl_token::state::Account::LEN as u64,
-                &spl_token::ID,
-            ),
-            spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), mint, owner)
-                .map_err(|e| ChainError::Rpc(e.to_string()))?,
-        ];
+        let rent = self.rent_exempt_minimum(tokens::TOKEN_ACCOUNT_LEN).await?;
+        let ixs = tokens::create_token_account(&payer.pubkey(), &account.pubkey(), mint, owner, rent)?;
         self.send(&ixs, &payer, &[&account]).await?;
         Ok(account.pubkey())
     }
 
     pub async fn mint_to(&self, mint: &Pubkey, authority: &Keypair, to: &Pubkey, amount: u64) -> Result<(), ChainError> {
         let payer = self.payer().await;
-        let ix = spl_token::instruction::mint_to(&spl_token::ID, mint, to, &authority.pubkey(), &[], amount)
-            .map_err(|e| ChainError::Rpc(e.to_string()))?;
-        self.send(&[ix], &payer, &[authority]).await.map(|_| ())
+        self.send(&[tokens::mint_to(mint, &authority.pubkey(), to, amount)?], &payer, &[authority]).await.map(|_| ())
+    }
+
+    /// Lamports an account of `len` bytes needs to be rent-exempt.
+    pub async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
+        let rent = self.ctx.lock().await.banks_client.get_rent().await.map_err(|e| ChainError::Rpc(e.to_string()))?;
+        Ok(rent.minimum_balance(len))
+    }
+
+    /// An account's lamports (0 when it does not exist).
+    pub async fn lamports(&self, address: &Pubkey) -> Result<u64, ChainError> {
+        self.ctx.lock().await.banks_client.get_balance(*address).await.map_err(|e| ChainError::Rpc(e.to_string()))
     }
 }
 

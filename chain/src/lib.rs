@@ -24,12 +24,14 @@ pub mod bridge;
 pub mod embedded;
 pub mod error;
 pub mod rpc;
+pub mod tokens;
 
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signer::Signer;
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::SdkError;
 
@@ -102,6 +104,53 @@ impl Chain {
                 .map(|a| a.amount)
                 .map_err(|e| ChainError::Decode(format!("token account {address}: {e}"))),
         }
+    }
+}
+
+/// Set-up over either backend (the demo's wallets, mint and token
+/// accounts): `payer` pays the fees and the rent.
+impl Chain {
+    /// Lamports an account of `len` bytes needs to be rent-exempt.
+    pub async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
+        match self {
+            Chain::Embedded(c) => c.rent_exempt_minimum(len).await,
+            Chain::Rpc(c) => c.rent_exempt_minimum(len).await,
+        }
+    }
+
+    /// An account's lamports (0 when it does not exist).
+    pub async fn lamports(&self, address: &Pubkey) -> Result<u64, ChainError> {
+        match self {
+            Chain::Embedded(c) => c.lamports(address).await,
+            Chain::Rpc(c) => c.lamports(address).await,
+        }
+    }
+
+    /// Moves `lamports` from `from` to `to` (`payer` pays the fee, so `from` may be emptied).
+    pub async fn transfer(&self, payer: &Keypair, from: &Keypair, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
+        let ix = anchor_lang::solana_program::system_instruction::transfer(&from.pubkey(), to, lamports);
+        self.send(&[ix], payer, &[from]).await.map(|_| ())
+    }
+
+    /// A new mint with `authority` and [`tokens::DECIMALS`] decimals.
+    pub async fn create_mint(&self, payer: &Keypair, authority: &Pubkey) -> Result<Pubkey, ChainError> {
+        let mint = Keypair::new();
+        let rent = self.rent_exempt_minimum(tokens::MINT_LEN).await?;
+        self.send(&tokens::create_mint(&payer.pubkey(), &mint.pubkey(), authority, rent)?, payer, &[&mint]).await?;
+        Ok(mint.pubkey())
+    }
+
+    /// A new token account of `mint` owned by `owner`.
+    pub async fn create_token_account(&self, payer: &Keypair, owner: &Pubkey, mint: &Pubkey) -> Result<Pubkey, ChainError> {
+        let account = Keypair::new();
+        let rent = self.rent_exempt_minimum(tokens::TOKEN_ACCOUNT_LEN).await?;
+        let ixs = tokens::create_token_account(&payer.pubkey(), &account.pubkey(), mint, owner, rent)?;
+        self.send(&ixs, payer, &[&account]).await?;
+        Ok(account.pubkey())
+    }
+
+    pub async fn mint_to(&self, payer: &Keypair, mint: &Pubkey, authority: &Keypair, to: &Pubkey, amount: u64) -> Result<(), ChainError> {
+        self.send(&[tokens::mint_to(mint, &authority.pubkey(), to, amount)?], payer, &[authority]).await.map(|_| ())
     }
 }
 

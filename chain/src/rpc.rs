@@ -163,6 +163,17 @@ impl RpcChain {
         .await
     }
 
+    /// Lamports an account of `len` bytes needs to be rent-exempt.
+    pub async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
+        self.with_retries("getMinimumBalanceForRentExemption", async |c| c.get_minimum_balance_for_rent_exemption(len).await).await
+    }
+
+    /// An account's lamports (0 when it does not exist).
+    pub async fn lamports(&self, address: &Pubkey) -> Result<u64, ChainError> {
+        self.with_retries("getBalance", async |c| c.get_balance_with_commitment(address, CommitmentConfig::confirmed()).await.map(|r| r.value))
+            .await
+    }
+
     /// Priority fee from the recent fees paid for the accounts this
     /// transaction writes.
     async fn priority_fee(&self, instructions: &[Instruction]) -> u64 {

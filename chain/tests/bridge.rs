@@ -3,7 +3,9 @@
 //! chain, sends land and confirm, the program's errors arrive by name,
 //! failover past dead URLs, every injected fault is survived with each
 //! transaction landing exactly once, and the double-post trap (an answer
-//! dropped after the transaction landed) is shown real and avoided.
+//! dropped after the transaction landed) is shown real and avoided. Set-up
+//! over RPC (SOL, a mint, token accounts) as the main job does on a cluster,
+//! and a clock that runs on its own.
 #![allow(deprecated)]
 
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use solana_sdk::transaction::TransactionError;
 use solana_transaction_status_client_types::option_serializer::OptionSerializer;
 use solana_transaction_status_client_types::UiTransactionEncoding;
 use verdict::state::{Config, ProtocolParams, SlashingTable};
-use verdict_chain::bridge::{BridgeError, Fault, RpcBridge};
+use verdict_chain::bridge::{BridgeClock, BridgeError, Fault, RpcBridge};
 use verdict_chain::{Chain, ChainError, EmbeddedChain, ProgramFailure, RpcChain, RpcConfig};
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::transaction::{build_transaction, ComputeBudget};
@@ -389,4 +391,57 @@ async fn the_priority_fee_follows_recent_fees_on_the_written_accounts() {
         (program == solana_compute_budget_interface::id() && i.data[0] == 3).then(|| u64::from_le_bytes(i.data[1..9].try_into().unwrap()))
     });
     assert_eq!(price, Some(7_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_up_over_rpc_funds_wallets_creates_a_mint_and_token_accounts() {
+    let w = world().await;
+    let chain = Chain::Rpc(Arc::new(RpcChain::new(rpc_config(vec![w.bridge.url()]))));
+    let payer = &w.authority;
+    let wallet = Keypair::new();
+    let rent = chain.rent_exempt_minimum(0).await.unwrap();
+    chain.transfer(payer, payer, &wallet.pubkey(), rent + 5_000_000).await.unwrap();
+    assert_eq!(chain.lamports(&wallet.pubkey()).await.unwrap(), rent + 5_000_000);
+
+    let mint_authority = Keypair::new();
+    let mint = chain.create_mint(payer, &mint_authority.pubkey()).await.unwrap();
+    let data = chain.account_data(&mint).await.unwrap().expect("the mint exists");
+    assert_eq!(verdict_chain::tokens::mint_authority(&data).unwrap(), Some(mint_authority.pubkey()));
+    let account = chain.create_token_account(payer, &wallet.pubkey(), &mint).await.unwrap();
+    chain.mint_to(payer, &mint, &mint_authority, &account, 7 * TOKEN).await.unwrap();
+    assert_eq!(chain.token_balance(&account).await.unwrap(), 7 * TOKEN);
+    // Minting needs the mint authority's signature, by name.
+    let err = chain.mint_to(payer, &mint, payer, &account, 1).await.unwrap_err();
+    assert!(err.to_string().contains("owner does not match") || err.to_string().contains("0x4"), "{err}");
+
+    // A wallet can be emptied back to the payer (the payer pays the fee).
+    let before = chain.lamports(&payer.pubkey()).await.unwrap();
+    chain.transfer(payer, &wallet, &payer.pubkey(), rent + 5_000_000).await.unwrap();
+    assert_eq!(chain.lamports(&wallet.pubkey()).await.unwrap(), 0);
+    // Two signatures (payer and wallet) at 5,000 lamports each.
+    assert_eq!(chain.lamports(&payer.pubkey()).await.unwrap(), before + rent + 5_000_000 - 10_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_clock_moves_on_its_own_and_keeps_a_warp() {
+    let chain = Arc::new(EmbeddedChain::start().await);
+    let bridge = RpcBridge::start_with(chain.clone(), "127.0.0.1:0".parse().unwrap(), BridgeClock::Running { speed: 20 }).unwrap();
+    let rpc = RpcChain::new(rpc_config(vec![bridge.url()]));
+    let start = rpc.unix_time().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let later = rpc.unix_time().await.unwrap();
+    // 1.5 s at 20×: about 30 s (ticks are 400 ms apart).
+    assert!((start + 15..=start + 40).contains(&later), "{start} -> {later}");
+    chain.advance_time(3_600).await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let warped = rpc.unix_time().await.unwrap();
+    assert!(warped >= later + 3_600 + 10, "the warp holds and time runs on: {later} -> {warped}");
+
+    // Frozen (the default), it stands still.
+    let frozen = Arc::new(EmbeddedChain::start().await);
+    let still = RpcBridge::start(frozen.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let rpc = RpcChain::new(rpc_config(vec![still.url()]));
+    let t = rpc.unix_time().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(rpc.unix_time().await.unwrap(), t);
 }
