@@ -6,6 +6,12 @@
 //! keeper; a keeper killed and restarted, a committee rotation cranked by the
 //! keepers, and a dispute the keepers open, vote and settle against the
 //! wrong miner. Then the report, read back from the chain.
+//!
+//! The chain is either embedded in this process (long protocol phases are
+//! skipped by warping its clock) or a cluster reached over JSON-RPC where the
+//! program is deployed ([`Target::Cluster`]): there time passes for real, so
+//! the run initializes the Config with minute-long phases
+//! ([`cluster_params`]) and waits them out.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -15,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::Space;
 use indicatif::{ProgressBar, ProgressStyle};
 use keeper::config::{KeeperConfig, Endpoint};
 use keeper::{Deps, KeeperHandle};
@@ -22,8 +29,10 @@ use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
-use verdict::state::{model_id, Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus, ProtocolParams, RiskLevel, SlashingTable};
-use verdict_chain::{Chain, EmbeddedChain};
+use verdict::state::{
+    model_id, Config, Delegation, Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus, ProtocolParams, RiskLevel, SlashingTable, Vote,
+};
+use verdict_chain::{tokens, Chain, EmbeddedChain, RpcChain, RpcConfig};
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::events::{parse_logs, VerdictEvent};
 use verdict_sdk::invariants::{self, Snapshot};
@@ -35,8 +44,21 @@ use crate::stats::Timing;
 pub const TOKEN: u64 = 1_000_000_000;
 const SECOND_MODEL: &str = "test-projection-v1";
 
-#[derive(Clone, Debug)]
+/// The chain the network runs on.
+#[derive(Debug)]
+pub enum Target {
+    /// A chain embedded in this process, started fresh.
+    Embedded,
+    /// A cluster over JSON-RPC (several URLs fail over) where the program is
+    /// deployed and its Config not yet initialized. `payer` pays every fee
+    /// and funds the run's wallets (what they do not spend comes back at the
+    /// end); deployed upgradeable, it must be the upgrade authority.
+    Cluster { urls: Vec<String>, payer: Keypair },
+}
+
+#[derive(Debug)]
 pub struct Options {
+    pub target: Target,
     pub jobs: usize,
     /// The model clients ask for (`all-minilm-l6-v2`, or `test-projection-v1` for a quick run).
     pub model: String,
@@ -90,11 +112,13 @@ impl Drop for MinerProcess {
 }
 
 struct Net {
-    chain: Arc<EmbeddedChain>,
+    chain: Chain,
+    /// The embedded chain, whose clock the run warps; `None` on a cluster.
+    embedded: Option<Arc<EmbeddedChain>>,
+    params: ProtocolParams,
     payer: Keypair,
     mint: Pubkey,
     mint_authority: Keypair,
-    authority: Keypair,
     validators: Vec<NodeKeys>,
     miners: Vec<MinerProcess>,
     work: PathBuf,
@@ -114,19 +138,71 @@ fn free_port(udp: bool) -> Result<u16, NetworkError> {
     port.map(|a| a.port()).map_err(|e| NetworkError::Other(format!("no free port: {e}")))
 }
 
-fn chain_of(net: &Net) -> Chain {
-    Chain::Embedded(net.chain.clone())
+/// Protocol parameters for a run on a cluster, where every phase takes real
+/// time: the defaults, with minute-long epochs, TTLs and vote phases.
+pub fn cluster_params() -> ProtocolParams {
+    ProtocolParams {
+        epoch_secs: 60,
+        committee_rotation_secs: 120,
+        sent_ttl_secs: 120,
+        allocated_ttl_secs: 120,
+        challenge_window_epochs: 2,
+        vote_commit_secs: 30,
+        vote_reveal_secs: 30,
+        // Above the minimum: two epochs of payout hold, the challenge window and the vote.
+        unbonding_secs: 600,
+        ..ProtocolParams::default()
+    }
 }
 
+/// Disputes a validator's wallet can pay its accounts for (its votes, its challenges).
+const DISPUTES_FUNDED: u64 = 8;
+
+/// Longest the run waits for a cluster's clock to reach a time while it
+/// does not move at all (a stalled or frozen chain).
+const CLOCK_STALL: Duration = Duration::from_secs(60);
+
 impl Net {
-    async fn wallet(&self, tokens: u64) -> Result<Wallet, NetworkError> {
+    /// A wallet holding `tokens` of the stake mint and `lamports` for the
+    /// rent of the accounts it will pay for (fees are the payer's).
+    async fn wallet(&self, tokens: u64, lamports: u64) -> Result<Wallet, NetworkError> {
         let key = Keypair::new();
-        self.chain.airdrop(&key.pubkey(), 100 * TOKEN).await?;
-        let account = self.chain.create_token_account(&key.pubkey(), &self.mint).await?;
+        // A system account must stay rent-exempt or empty.
+        let lamports = lamports + self.chain.rent_exempt_minimum(0).await?;
+        self.chain.transfer(&self.payer, &self.payer, &key.pubkey(), lamports).await?;
+        let account = self.chain.create_token_account(&self.payer, &key.pubkey(), &self.mint).await?;
         if tokens > 0 {
-            self.chain.mint_to(&self.mint, &self.mint_authority, &account, tokens).await?;
+            self.chain.mint_to(&self.payer, &self.mint, &self.mint_authority, &account, tokens).await?;
         }
         Ok(Wallet { key, tokens: account })
+    }
+
+    /// Rent for `count` accounts of `len` bytes each.
+    async fn rent(&self, len: usize, count: u64) -> Result<u64, NetworkError> {
+        Ok(self.chain.rent_exempt_minimum(len).await? * count)
+    }
+
+    /// Brings the chain's clock to `at` or later: a warp on the embedded
+    /// chain; on a cluster, a wait (refused if its clock stands still).
+    async fn reach(&self, at: i64) -> Result<(), NetworkError> {
+        if let Some(embedded) = &self.embedded {
+            if embedded.unix_time().await? < at {
+                embedded.set_time(at).await;
+            }
+            return Ok(());
+        }
+        let (mut last, mut moved) = (self.chain.unix_time().await?, Instant::now());
+        while last < at {
+            if moved.elapsed() > CLOCK_STALL {
+                return Err(NetworkError::Other(format!("the cluster's clock stands still at {last} (waiting for {at})")));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let now = self.chain.unix_time().await?;
+            if now != last {
+                (last, moved) = (now, Instant::now());
+            }
+        }
+        Ok(())
     }
 
     async fn send(&self, ixs: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]) -> Result<verdict_chain::Landed, NetworkError> {
@@ -134,7 +210,11 @@ impl Net {
     }
 
     async fn register(&self, name: String, roles: u8, stake: u64, models: &[&str]) -> Result<NodeKeys, NetworkError> {
-        let wallet = self.wallet(stake + 1_000 * TOKEN).await?;
+        let mut rent = self.rent(8 + Node::INIT_SPACE, 1).await? + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
+        if roles & ROLE_VALIDATOR != 0 {
+            rent += self.rent(8 + Vote::INIT_SPACE, DISPUTES_FUNDED).await? + self.rent(8 + Dispute::INIT_SPACE, DISPUTES_FUNDED).await?;
+        }
+        let wallet = self.wallet(stake + 1_000 * TOKEN, rent).await?;
         let signing = Keypair::new();
         let models = models.iter().map(|m| model_id(m).unwrap()).collect();
         let reg = ix::register_node(&wallet.key.pubkey(), &signing.pubkey(), &self.mint, roles, models, 1_000);
@@ -145,7 +225,7 @@ impl Net {
     }
 
     async fn committee(&self) -> Result<verdict::state::Committee, NetworkError> {
-        Ok(chain_of(self).fetch(&pda::committee()).await?)
+        Ok(self.chain.fetch(&pda::committee()).await?)
     }
 
     /// Sends `[ed25519 quorum signatures, instruction]` signed by the committee.
@@ -162,7 +242,10 @@ impl Net {
     }
 
     async fn rotate(&self) -> Result<(), NetworkError> {
-        self.chain.next_slot().await;
+        // A fresh slot hash seeds the draw (a cluster's slots move by themselves).
+        if let Some(embedded) = &self.embedded {
+            embedded.next_slot().await;
+        }
         let nodes: Vec<Pubkey> = self.validators.iter().map(|v| v.node).collect();
         self.send(&[ix::rotate_committee(&nodes)], &[]).await.map(|_| ())
     }
@@ -208,7 +291,7 @@ impl Net {
     async fn start_keeper(&self, i: usize) -> Result<KeeperHandle, NetworkError> {
         let v = &self.validators[i];
         let deps = Deps {
-            chain: chain_of(self),
+            chain: self.chain.clone(),
             payer: self.payer.insecure_clone(),
             signing: keeper::Signing::Member(v.signing.insecure_clone()),
             operator: Some(v.wallet.key.insecure_clone()),
@@ -249,7 +332,9 @@ fn input_for(i: usize) -> String {
 pub struct Finished {
     pub written: Written,
     pub report: ReportInput,
-    pub chain: Arc<EmbeddedChain>,
+    pub chain: Chain,
+    /// What the run cost the payer: fees, and rent of the accounts it left on chain.
+    pub lamports_spent: u64,
     /// The miners' Node accounts, in the report's order.
     pub miner_nodes: Vec<Pubkey>,
 }
@@ -264,22 +349,45 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     progress.enable_steady_tick(Duration::from_millis(120));
     let step = |m: &str| progress.set_message(m.to_string());
 
-    step("starting the embedded chain");
-    let chain = Arc::new(EmbeddedChain::start().await);
-    let payer = chain.payer().await;
+    let (chain, embedded, payer, params) = match &opts.target {
+        Target::Embedded => {
+            step("starting the embedded chain");
+            let embedded = Arc::new(EmbeddedChain::start().await);
+            let payer = embedded.payer().await;
+            (Chain::Embedded(embedded.clone()), Some(embedded), payer, ProtocolParams::default())
+        }
+        Target::Cluster { urls, payer } => {
+            step(&format!("connecting to {}", urls.join(", ")));
+            let rpc = RpcChain::new(RpcConfig { urls: urls.clone(), ..RpcConfig::default() });
+            (Chain::Rpc(Arc::new(rpc)), None, payer.insecure_clone(), cluster_params())
+        }
+    };
+    if let Some(config) = chain.fetch_optional::<Config>(&pda::config()).await? {
+        return Err(NetworkError::Other(format!(
+            "the program's Config already exists (authority {}): a run needs a fresh deployment, whose Config it \
+             initializes with its own mint and phases (README: \"On a cluster\")",
+            config.authority
+        )));
+    }
+    let payer_lamports = chain.lamports(&payer.pubkey()).await?;
+    step("creating the stake mint and initializing the Config");
     let mint_authority = Keypair::new();
-    let mint = chain.create_mint(&mint_authority.pubkey()).await?;
-    let authority = Keypair::new();
-    chain.airdrop(&authority.pubkey(), 100 * TOKEN).await?;
+    let mint = chain.create_mint(&payer, &mint_authority.pubkey()).await?;
+    // The payer becomes the Config's authority. Deployed upgradeable, the
+    // program lets only its upgrade authority initialize, and wants its
+    // ProgramData account to check that.
+    let program_data = chain.account_data(&pda::program_data()).await?.map(|_| pda::program_data());
+    let init = ix::initialize_config(&payer.pubkey(), &mint, program_data, params.clone(), SlashingTable::default());
     let ports = (0..5).map(|_| Ok((free_port(false)?, free_port(true)?))).collect::<Result<Vec<_>, NetworkError>>()?;
-    let mut net = Net { chain, payer, mint, mint_authority, authority, validators: vec![], miners: vec![], work: work.clone(), ports };
-    let params = ProtocolParams::default();
-    let init = ix::initialize_config(&net.authority.pubkey(), &mint, None, params.clone(), SlashingTable::default());
-    net.send(&[init], &[&net.authority]).await?;
+    let mut net = Net { chain, embedded, params: params.clone(), payer, mint, mint_authority, validators: vec![], miners: vec![], work: work.clone(), ports };
+    net.send(&[init], &[]).await?;
 
     step("registering 5 validators and drawing the committee");
     for i in 0..5 {
-        let v = net.register(format!("validator-{}", i + 1), ROLE_VALIDATOR, params.min_validator_stake, &[]).await?;
+        // Twice the minimum: co-signing an outcome a dispute later overturns
+        // costs 30% of the stake, which must not drop a validator out of
+        // the committee draw (operators keep such a buffer).
+        let v = net.register(format!("validator-{}", i + 1), ROLE_VALIDATOR, 2 * params.min_validator_stake, &[]).await?;
         net.validators.push(v);
     }
     net.rotate().await?;
@@ -306,18 +414,21 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         net.miners.push(MinerProcess { keys, behaviour, url, child });
     }
 
-    // Votes count only from nodes active before a dispute opens: let a
-    // minute pass on the chain's clock after the registrations.
-    net.chain.advance_time(60).await;
+    // Votes count only from nodes active before a dispute opens (strictly,
+    // in whole seconds): let the clock pass the registrations.
+    let registered = net.chain.unix_time().await?;
+    net.reach(registered + 2).await?;
 
     // One delegator backs an honest miner, one the wrong miner: the second
     // shares its liquidation.
     step("delegating to two miners");
     let wrong_index = behaviours.iter().position(|(b, _)| *b == "wrong").expect("a wrong miner");
+    let mut stakers = Vec::new();
     for target in [0usize, wrong_index] {
-        let staker = net.wallet(500 * TOKEN).await?;
+        let staker = net.wallet(500 * TOKEN, net.rent(8 + Delegation::INIT_SPACE, 1).await?).await?;
         let node = net.miners[target].keys.node;
         net.send(&[ix::delegate(&staker.key.pubkey(), &node, &staker.tokens, 500 * TOKEN)], &[&staker.key]).await?;
+        stakers.push(staker);
     }
 
     step("starting 5 keepers, one per validator");
@@ -325,7 +436,8 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     for i in 0..5 {
         keepers.push(net.start_keeper(i).await?);
     }
-    let client = net.wallet(1_000 * TOKEN).await?;
+    let job_rent = net.rent(8 + Job::INIT_SPACE, 1).await? + net.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
+    let client = net.wallet(1_000 * TOKEN, job_rent * opts.jobs as u64).await?;
     // No idle connections: a crashed keeper must not be kept alive by ours.
     let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).build().map_err(|e| NetworkError::Other(e.to_string()))?;
 
@@ -382,7 +494,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         while !waiting.is_empty() && Instant::now() < deadline {
             let mut still = Vec::new();
             for job in waiting {
-                let j: Job = chain_of(&net).fetch(&job).await?;
+                let j: Job = net.chain.fetch(&job).await?;
                 match j.status {
                     JobStatus::Sent | JobStatus::Allocated => still.push(job),
                     JobStatus::Solved | JobStatus::Paid => {
@@ -404,7 +516,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         let elapsed = started.elapsed().as_secs_f64();
         let mut tiers = [0usize; 3];
         for m in &net.miners {
-            let n: Node = chain_of(&net).fetch(&m.keys.node).await?;
+            let n: Node = net.chain.fetch(&m.keys.node).await?;
             tiers[(n.reputation.tier(&params) as usize).clamp(1, 3) - 1] += 1;
         }
         mixed = mixed || tiers[0] + tiers[1] >= 3 || next * 5 >= opts.jobs * 3;
@@ -418,13 +530,17 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         // Midway too: an hour passes and the keepers crank the rotation.
         if !rotated && next >= opts.jobs * 2 / 3 {
             rotated = true;
-            let epoch = net.committee().await?.epoch;
-            net.chain.advance_time(params.committee_rotation_secs).await;
+            let committee = net.committee().await?;
+            net.reach(committee.rotated_at + params.committee_rotation_secs).await?;
             let waited = Instant::now();
-            while net.committee().await?.epoch == epoch && waited.elapsed() < Duration::from_secs(20) {
+            while net.committee().await?.epoch == committee.epoch && waited.elapsed() < Duration::from_secs(20) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            bar.println(format!("an hour passes: the keepers rotated the committee to epoch {}", net.committee().await?.epoch));
+            bar.println(format!(
+                "{} s pass: the keepers rotated the committee to epoch {}",
+                params.committee_rotation_secs,
+                net.committee().await?.epoch
+            ));
         }
     }
     bar.finish_and_clear();
@@ -448,11 +564,27 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         k.shutdown().await;
     }
 
-    // Two epochs later every held payout is claimable, and jobs nobody could
-    // take have long expired: anyone may crank both.
-    net.chain.advance_time(2 * params.epoch_secs).await;
+    // Once every held payout is released and every job nobody could take
+    // has expired, anyone may crank both.
+    let mut settle_at = 0;
     for (job, _) in &jobs {
-        let j: Job = chain_of(&net).fetch(job).await?;
+        let j: Job = net.chain.fetch(job).await?;
+        settle_at = settle_at.max(match j.status {
+            JobStatus::Solved if !j.dispute_open => j.release_at,
+            JobStatus::Sent => j.opened_at + params.sent_ttl_secs,
+            JobStatus::Allocated => j.allocated_at + params.allocated_ttl_secs,
+            _ => 0,
+        });
+    }
+    let progress = if opts.show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    progress.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
+    progress.enable_steady_tick(Duration::from_millis(120));
+    let wait = (settle_at - net.chain.unix_time().await?).max(0);
+    progress.set_message(format!("{wait} s until held payouts are released and unassigned jobs expire"));
+    net.reach(settle_at).await?;
+    progress.finish_and_clear();
+    for (job, _) in &jobs {
+        let j: Job = net.chain.fetch(job).await?;
         match j.status {
             JobStatus::Solved if !j.dispute_open => {
                 let miner = net.miners.iter().find(|m| m.keys.node == j.miner).unwrap();
@@ -468,18 +600,28 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         }
     }
 
+    // What the wallets did not spend on rent goes back to the payer.
+    let wallets = net.validators.iter().chain(net.miners.iter().map(|m| &m.keys)).map(|n| &n.wallet.key);
+    for key in wallets.chain(stakers.iter().map(|s| &s.key)).chain([&client.key]) {
+        let left = net.chain.lamports(&key.pubkey()).await?;
+        if left > 0 {
+            net.chain.transfer(&net.payer, key, &net.payer.pubkey(), left).await?;
+        }
+    }
+    let lamports_spent = payer_lamports.saturating_sub(net.chain.lamports(&net.payer.pubkey()).await?);
+
     let report = read_report(&net, &jobs, penalties, started.elapsed().as_secs_f64()).await?;
     let written = write_report(&opts.out, &report)?;
     let _ = std::fs::remove_dir_all(&work);
     let miner_nodes = net.miners.iter().map(|m| m.keys.node).collect();
-    Ok(Finished { written, report, chain: net.chain.clone(), miner_nodes })
+    Ok(Finished { written, report, chain: net.chain.clone(), miner_nodes, lamports_spent })
 }
 
 /// Waits for the keepers' disputes against wrong answers and moves the
 /// clock through the commit and reveal phases; returns every dispute once
 /// its liquidations and claims are done (bounded waits: a run never hangs).
 async fn settle_disputes(net: &Net, jobs: &[(Pubkey, String)], progress: &ProgressBar) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
-    let chain = chain_of(net);
+    let chain = &net.chain;
     let wrong = net.miners.iter().find(|m| m.behaviour == "wrong").map(|m| m.keys.node);
     let mut wrong_solved = 0;
     for (job, _) in jobs {
@@ -528,12 +670,14 @@ async fn settle_disputes(net: &Net, jobs: &[(Pubkey, String)], progress: &Progre
     progress.set_message(format!("{} dispute(s) open: the keepers re-run and commit their votes", opened.len()));
     let committed = wait(|d| d.commits >= 5, 30).await?;
     let commit_end = committed.iter().map(|(_, d)| d.commit_end).max().unwrap_or(0);
-    net.chain.set_time(commit_end.max(chain.unix_time().await?) + 1).await;
-    progress.set_message("12 hours pass: the keepers reveal");
+    progress.set_message(format!("the commit phase ends ({} s): waiting for it", net.params.vote_commit_secs));
+    net.reach(commit_end + 1).await?;
+    progress.set_message("the keepers reveal");
     let revealed = wait(|d| d.reveals >= d.commits, 30).await?;
     let reveal_end = revealed.iter().map(|(_, d)| d.reveal_end).max().unwrap_or(0);
-    net.chain.set_time(reveal_end.max(chain.unix_time().await?) + 1).await;
-    progress.set_message("12 more hours: resolution, liquidations and reward claims");
+    progress.set_message(format!("the reveal phase ends ({} s): waiting for it", net.params.vote_reveal_secs));
+    net.reach(reveal_end + 1).await?;
+    progress.set_message("resolution, liquidations and reward claims");
     wait(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims >= d.n, 30).await
 }
 
@@ -544,8 +688,8 @@ async fn read_report(
     penalties: Vec<String>,
     seconds: f64,
 ) -> Result<ReportInput, NetworkError> {
-    let chain = chain_of(net);
-    let params = ProtocolParams::default();
+    let chain = &net.chain;
+    let params = &net.params;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut timings = Vec::new();
     for (job, _) in jobs {
@@ -561,7 +705,7 @@ async fn read_report(
         // Outcomes in order, from the miner's ReputationChanged events.
         let mut outcomes = Vec::new();
         let mut last_trust: Option<u32> = None;
-        for landed in net.chain.history(&m.keys.node) {
+        for landed in chain.history(&m.keys.node).await? {
             for e in parse_logs(&landed.logs) {
                 if let VerdictEvent::ReputationChanged(r) = e {
                     if r.node == m.keys.node {
@@ -577,11 +721,11 @@ async fn read_report(
         }
         miners.push(MinerRecord { name: m.keys.name.clone(), outcomes });
         let n: Node = chain.fetch(&m.keys.node).await?;
-        nodes.push(node_row(&m.keys.name, "miner", &n, &params, slashed(net, &m.keys.node)));
+        nodes.push(node_row(&m.keys.name, "miner", &n, params, slashed(chain, &m.keys.node).await?));
     }
     for v in &net.validators {
         let n: Node = chain.fetch(&v.node).await?;
-        nodes.push(node_row(&v.name, "validator", &n, &params, slashed(net, &v.node)));
+        nodes.push(node_row(&v.name, "validator", &n, params, slashed(chain, &v.node).await?));
     }
     let accounts = chain.program_accounts().await?;
     let vault = chain.token_balance(&pda::stake_vault()).await?;
@@ -596,9 +740,10 @@ async fn read_report(
 }
 
 /// Tokens slashed or liquidated from `node`, from the program's events.
-fn slashed(net: &Net, node: &Pubkey) -> u64 {
-    net.chain
+async fn slashed(chain: &Chain, node: &Pubkey) -> Result<u64, NetworkError> {
+    Ok(chain
         .history(node)
+        .await?
         .iter()
         .flat_map(|l| parse_logs(&l.logs))
         .map(|e| match e {
@@ -606,17 +751,18 @@ fn slashed(net: &Net, node: &Pubkey) -> u64 {
             VerdictEvent::NodeLiquidated(l) if l.node == *node => l.amount,
             _ => 0,
         })
-        .sum()
+        .sum())
 }
 
 fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, slashed: u64) -> NodeRow {
-    let w = n.reputation.window(params);
+    let miner = role == "miner";
     NodeRow {
         name: name.to_string(),
         role: role.to_string(),
-        trust: n.reputation.trust_bps as f64 / 10_000.0,
-        composite: w.composite_bps as f64 / 10_000.0,
-        tier: if role == "miner" { n.reputation.tier(params) } else { 0 },
+        trust: miner.then(|| n.reputation.trust_bps as f64 / 10_000.0),
+        composite: miner.then(|| n.reputation.window(params).composite_bps as f64 / 10_000.0),
+        tier: miner.then(|| n.reputation.tier(params)),
+        score: (!miner).then_some(n.validator_score),
         stake: n.slashable_stake().unwrap_or(0) as f64 / TOKEN as f64,
         earnings: n.total_earned as f64 / TOKEN as f64,
         slashed: slashed as f64 / TOKEN as f64,

@@ -38,9 +38,12 @@ pub struct MinerRecord {
 pub struct NodeRow {
     pub name: String,
     pub role: String,
-    pub trust: f64,
-    pub composite: f64,
-    pub tier: u8,
+    /// Miners only: trust R, composite score, tier.
+    pub trust: Option<f64>,
+    pub composite: Option<f64>,
+    pub tier: Option<u8>,
+    /// Validators only: the validator score (0–100).
+    pub score: Option<u8>,
     pub stake: f64,
     pub earnings: f64,
     pub slashed: f64,
@@ -211,13 +214,26 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     s += "\n";
     s += &latency_table(&input.timings);
     s += &format!(
-        "\n{:<14} {:<10} {:>10} {:>9} {:>4} {:>14} {:>12} {:>12} {:<10}\n",
-        "node", "role", "trust", "composite", "tier", "stake", "earnings", "slashed", "status"
+        "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>14} {:>12} {:>12} {:<10}\n",
+        "node", "role", "trust", "composite", "tier", "score", "stake", "earnings", "slashed", "status"
     );
+    // A column that does not apply to the node's role shows a dash.
+    fn cell<T: std::fmt::Display>(v: Option<T>, precision: usize) -> String {
+        v.map_or("-".into(), |v| format!("{v:.precision$}"))
+    }
     for n in &input.nodes {
         s += &format!(
-            "{:<14} {:<10} {:>10.4} {:>9.3} {:>4} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
-            n.name, n.role, n.trust, n.composite, n.tier, n.stake, n.earnings, n.slashed, n.status
+            "{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
+            n.name,
+            n.role,
+            cell(n.trust, 4),
+            cell(n.composite, 3),
+            cell(n.tier, 0),
+            cell(n.score, 0),
+            n.stake,
+            n.earnings,
+            n.slashed,
+            n.status
         );
     }
     s += "\nSlashes and liquidations\n";
@@ -278,9 +294,10 @@ mod tests {
             nodes: vec![NodeRow {
                 name: "miner-1".into(),
                 role: "miner".into(),
-                trust: 19.8,
-                composite: 0.98,
-                tier: 1,
+                trust: Some(19.8),
+                composite: Some(0.98),
+                tier: Some(1),
+                score: None,
                 stake: 1000.0,
                 earnings: 12.5,
                 slashed: 0.0,
