@@ -136,6 +136,12 @@ impl Engine {
                 self.step("resolve", ix::resolve_dispute(&d.job, &job.refund_account, tokens), operator).await?;
             }
             DisputeStatus::Upheld | DisputeStatus::Overturned if d.pending_liquidations > 0 => {
+                // Permissionless, so one keeper cranks: the dispute's leader
+                // first, the others only if it stays silent (every keeper
+                // racing for each target only collects refusals).
+                if !self.turn(key) {
+                    return Ok(());
+                }
                 for (node, target) in ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v)) {
                     let refund = (target == verdict::LiquidationTarget::Miner && d.refund_owed > 0).then(|| job.as_ref().map(|j| j.refund_account)).flatten();
                     self.step("liquidate", ix::liquidate(key, &node, target, refund), operator).await?;

@@ -4,29 +4,28 @@
 //! initializes the Config with the cluster phases, waits time out instead of
 //! warping it, and its report agrees with what the RPC node serves.
 
+mod common;
+
 use std::sync::Arc;
 
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
-use verdict::state::{Committee, Config, Node};
+use verdict::state::{Committee, Config};
 use verdict_chain::bridge::{BridgeClock, RpcBridge};
 use verdict_chain::EmbeddedChain;
-use verdict_localnet::network::{cluster_params, run, Options, Target, TOKEN};
+use verdict_localnet::network::{cluster_params, run, Options, Target};
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::pda;
 
 const SOL: u64 = 1_000_000_000;
 
 fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
-    let exe = std::env::current_exe().unwrap();
-    let miner_bin = exe.parent().unwrap().parent().unwrap().join("verdict-miner");
-    assert!(miner_bin.exists(), "build the miner first: cargo build -p verdict-miner");
     Options {
         target: Target::Cluster { urls: vec![url], payer },
         jobs: 8,
         model: "test-projection-v1".into(),
         out: out.to_path_buf(),
-        miner_bin,
+        miner_bin: common::miner_bin(),
         concurrency: 8,
         show_progress: false,
     }
@@ -43,26 +42,14 @@ async fn a_run_on_a_cluster_waits_time_out_and_reports_what_the_node_serves() {
 
     let done = run(&options(bridge.url(), payer.insecure_clone(), out.path())).await.expect("the network runs on the cluster");
 
-    for file in ["report.md", "report.json", "trust.png", "latency.png"] {
-        assert!(out.path().join(file).exists(), "{file} written");
-    }
-    let report = &done.report;
-    assert_eq!(report.jobs_by_outcome.values().sum::<u64>(), 8, "every job accounted for: {:?}", report.jobs_by_outcome);
-    assert!(report.jobs_by_outcome.get("paid").copied().unwrap_or(0) >= 1, "{:?}", report.jobs_by_outcome);
-    assert!(report.conservation_violations.is_empty(), "{:?}", report.conservation_violations);
+    common::assert_report_agrees_with_chain(&done, out.path(), 8, &cluster_params()).await;
 
-    // Read back over RPC, as a user would: the run's Config, its nodes.
+    // Read back over RPC (the run's chain is the RPC client), as a user would.
     let chain = done.chain.clone();
     let config: Config = chain.fetch(&pda::config()).await.unwrap();
     assert_eq!(config.authority, payer.pubkey(), "the payer initialized the Config");
     assert_eq!(config.params, cluster_params());
     let params = cluster_params();
-    for (row, node) in report.nodes.iter().zip(&done.miner_nodes) {
-        let n: Node = chain.fetch(node).await.unwrap();
-        assert_eq!(row.stake, n.slashable_stake().unwrap() as f64 / TOKEN as f64, "{}", row.name);
-        assert_eq!(row.tier, Some(n.reputation.tier(&params)), "{}", row.name);
-        assert_eq!(row.earnings, n.total_earned as f64 / TOKEN as f64, "{}", row.name);
-    }
     // Time was waited out, not warped: the rotation fell due and the keepers cranked it.
     let committee: Committee = chain.fetch(&pda::committee()).await.unwrap();
     assert!(committee.epoch >= 2, "rotated: epoch {}", committee.epoch);

@@ -1,0 +1,33 @@
+//! What every run of the network must leave, whatever chain it ran on.
+
+use std::path::{Path, PathBuf};
+
+use verdict::state::{Node, ProtocolParams};
+use verdict_localnet::network::{Finished, TOKEN};
+use verdict_sdk::accounts::AccountSource;
+
+/// The debug-built miner next to the test binary.
+pub fn miner_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("verdict-miner");
+    assert!(bin.exists(), "build the miner first: cargo build -p verdict-miner");
+    bin
+}
+
+/// The report and its plots are written, every job is accounted for, some
+/// were paid, every token is, and each miner's row is what its Node holds.
+pub async fn assert_report_agrees_with_chain(done: &Finished, out: &Path, jobs: u64, params: &ProtocolParams) {
+    for file in ["report.md", "report.json", "trust.png", "latency.png"] {
+        assert!(out.join(file).exists(), "{file} written");
+    }
+    let report = &done.report;
+    assert_eq!(report.jobs_by_outcome.values().sum::<u64>(), jobs, "every job accounted for: {:?}", report.jobs_by_outcome);
+    assert!(report.jobs_by_outcome.get("paid").copied().unwrap_or(0) >= 1, "{:?}", report.jobs_by_outcome);
+    assert!(report.conservation_violations.is_empty(), "{:?}", report.conservation_violations);
+    for (row, node) in report.nodes.iter().zip(&done.miner_nodes) {
+        let n: Node = done.chain.fetch(node).await.unwrap();
+        assert_eq!(row.stake, n.slashable_stake().unwrap() as f64 / TOKEN as f64, "{}", row.name);
+        assert_eq!(row.tier, Some(n.reputation.tier(params)), "{}", row.name);
+        assert_eq!(row.earnings, n.total_earned as f64 / TOKEN as f64, "{}", row.name);
+    }
+}
