@@ -28,12 +28,13 @@ struct Scene {
 /// Five validators, a miner whose settled job reported `output`, and the
 /// validators funded for a bond.
 async fn scene(output: [u8; 32]) -> Scene {
-    scene_with(output, false).await
+    scene_with(output, false, RiskLevel::Low).await
 }
 
-/// As [`scene`]; `tier_one` gives the miner a Tier 1 record first, so its
-/// payout is released at once (and can be claimed before any challenge).
-async fn scene_with(output: [u8; 32], tier_one: bool) -> Scene {
+/// As [`scene`], for a job of `risk`; `tier_one` gives the miner a Tier 1
+/// record first (eligible for every risk), so its payout is released at
+/// once (and can be claimed before any challenge).
+async fn scene_with(output: [u8; 32], tier_one: bool, risk: RiskLevel) -> Scene {
     let mut f = Fixture::new().await;
     let committee = f.committee_of(5).await;
     let params = f.config().await.params;
@@ -54,11 +55,16 @@ async fn scene_with(output: [u8; 32], tier_one: bool) -> Scene {
         .await;
     }
     let client = f.user(10 * FEE).await;
-    let (r, job) = f.submit_job(&client, 1, RiskLevel::Low, FEE).await;
+    let (r, job) = f.submit_job(&client, 1, risk, FEE).await;
     r.unwrap();
     let mut report = good_report(0);
     report.output_hash = output;
-    f.settle(&committee, &job, &miner.node, PRICE, report).await.unwrap();
+    if risk == RiskLevel::Low {
+        f.settle(&committee, &job, &miner.node, PRICE, report).await.unwrap();
+    } else {
+        f.assign(&committee, &job, &miner.node, PRICE).await.unwrap();
+        f.complete(&committee, &job, report).await.unwrap();
+    }
     f.advance(60).await;
     Scene { f, committee, miner, client, job, dispute: pda::dispute(&job) }
 }
@@ -114,7 +120,8 @@ impl Scene {
 
 #[tokio::test]
 async fn a_wrong_miner_is_overturned_liquidated_and_the_honest_voters_are_paid() {
-    let mut s = scene(WRONG).await;
+    // High risk: its signers re-ran the job, so they answer for it too.
+    let mut s = scene_with(WRONG, true, RiskLevel::High).await;
     let params = s.f.config().await.params;
     s.open(0).await.unwrap();
     let d = s.dispute().await;
@@ -182,6 +189,47 @@ async fn a_wrong_miner_is_overturned_liquidated_and_the_honest_voters_are_paid()
     }
     assert_verdict_error(&s.claim(0).await, VerdictError::NoRewardDue);
     assert_eq!(s.dispute().await.pool, 0);
+}
+
+#[tokio::test]
+async fn an_overturned_low_risk_outcome_liquidates_its_miner_and_spares_its_signers() {
+    let mut s = scene(WRONG).await;
+    let signers = s.f.job(&s.job).await.signers().to_vec();
+    assert_eq!(signers.len(), 3);
+    s.open(0).await.unwrap();
+    assert!(s.dispute().await.signers().is_empty(), "a low-risk outcome is signed on checks a wrong answer passes");
+    let committee: Vec<NodeHandle> = s.committee.iter().map(NodeHandle::duplicate).collect();
+    for v in &committee {
+        s.commit(v, RIGHT).await.unwrap();
+    }
+    s.to_reveal_phase().await;
+    for v in &committee {
+        s.reveal(v, RIGHT).await.unwrap();
+    }
+    s.to_end_of_vote().await;
+    s.resolve(0).await.unwrap();
+    let d = s.dispute().await;
+    assert_eq!((d.status, d.pending_liquidations), (DisputeStatus::Overturned, 1), "the miner alone");
+
+    let before: Vec<(u64, u8)> = {
+        let mut v = Vec::new();
+        for k in &signers {
+            let n = s.f.node(k).await;
+            v.push((n.slashable_stake().unwrap(), n.validator_score));
+        }
+        v
+    };
+    assert_verdict_error(
+        &s.f.send(&[ix::liquidate(&s.dispute, &signers[0], LiquidationTarget::Signer(0), None)], &[]).await,
+        VerdictError::NotLiquidatable,
+    );
+    let miner_stake = s.f.node(&s.miner.node).await.slashable_stake().unwrap();
+    s.f.send(&[ix::liquidate(&s.dispute, &s.miner.node, LiquidationTarget::Miner, None)], &[]).await.unwrap();
+    for (k, (stake, score)) in signers.iter().zip(before) {
+        let n = s.f.node(k).await;
+        assert_eq!((n.slashable_stake().unwrap(), n.validator_score), (stake, score), "signer {k} untouched");
+    }
+    assert_eq!(s.dispute().await.reward_per_voter, miner_stake / 5, "the miner's stake pays the voters");
 }
 
 #[tokio::test]
@@ -260,7 +308,7 @@ async fn no_reveals_at_all_is_unresolved() {
 #[tokio::test]
 async fn a_paid_job_overturned_refunds_the_client_from_the_miners_stake() {
     // A Tier 1 miner is paid at once, yet must still answer for its result.
-    let mut s = scene_with(WRONG, true).await;
+    let mut s = scene_with(WRONG, true, RiskLevel::Low).await;
     s.f.claim(&s.job, &s.miner).await.unwrap();
     assert_eq!(s.f.token_balance(&s.client.tokens).await, 9 * FEE + (FEE - PRICE));
     s.open(0).await.unwrap();

@@ -2,7 +2,7 @@
 //! was decided. Takes the whole stake (self, delegated, unbonding) of a node
 //! that voted against R and — when the outcome was overturned — of the
 //! miner, and the approving-invalid-result share from each validator that
-//! signed the overturned outcome (−2 score). The tokens fund the correct
+//! signed the overturned outcome of a high-risk job (−2 score). The tokens fund the correct
 //! voters; the miner's first pay back the client when it was already paid.
 
 use anchor_lang::prelude::*;

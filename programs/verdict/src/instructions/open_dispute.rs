@@ -84,7 +84,7 @@ pub fn handler(ctx: Context<OpenDispute>) -> Result<()> {
         (clock.unix_timestamp, clock.slot),
         (commit_end, reveal_end),
         config.active_nodes,
-        (job.signers, job.signer_count),
+        job.accountable_signers(),
         ctx.bumps.dispute,
     ));
     emit_event(&DisputeOpened {

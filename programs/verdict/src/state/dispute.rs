@@ -58,7 +58,9 @@ pub struct Dispute {
     /// Fee owed back to the client from the miner's liquidated stake (the job
     /// was already paid when its outcome was overturned).
     pub refund_owed: u64,
-    /// The overturned outcome's signers, and which were already slashed.
+    /// The signers who answer for the outcome if it is overturned (a
+    /// high-risk job's; see `Job::accountable_signers`), and which were
+    /// already slashed.
     pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
     pub signer_count: u8,
     pub signers_slashed: u16,

@@ -158,9 +158,43 @@ impl Job {
         &self.signers[..self.signer_count as usize]
     }
 
+    /// The signers who answer for this outcome if a dispute overturns it
+    /// (the approving-invalid-result share): a high-risk outcome's, whose
+    /// co-signers each re-run the job before signing. A low- or
+    /// medium-risk outcome is signed on checks (the miner's signature,
+    /// shape, latency, price) that a wrong but well-formed answer passes,
+    /// so its miner alone answers for it.
+    pub fn accountable_signers(&self) -> ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8) {
+        match self.risk {
+            RiskLevel::High => (self.signers, self.signer_count),
+            RiskLevel::Low | RiskLevel::Medium => ([Pubkey::default(); MAX_COMMITTEE_SIZE as usize], 0),
+        }
+    }
+
     /// Runs `f` with the job PDA's signer seeds (the escrow's authority).
     pub fn with_signer<R>(&self, f: impl FnOnce(&[&[u8]]) -> R) -> R {
         let id = self.job_id.to_le_bytes();
         f(&[crate::constants::JOB_SEED, self.client.as_ref(), &id, std::slice::from_ref(&self.bump)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_high_risk_outcomes_signers_answer_for_it() {
+        let signer = Pubkey::new_unique();
+        // An all-zero account: Low risk, no signers.
+        let zeroed = vec![0u8; 8 + Job::INIT_SPACE];
+        let mut job = Job::try_deserialize_unchecked(&mut zeroed.as_slice()).unwrap();
+        job.signer_count = 1;
+        job.signers[0] = signer;
+        for (risk, accountable) in [(RiskLevel::Low, 0), (RiskLevel::Medium, 0), (RiskLevel::High, 1)] {
+            job.risk = risk;
+            let (signers, count) = job.accountable_signers();
+            assert_eq!(count, accountable, "{risk:?}");
+            assert_eq!(signers[0] == signer, accountable == 1, "{risk:?}");
+        }
     }
 }
