@@ -1,6 +1,7 @@
 //! `verdict-localnet`: runs a whole local Verdict network and writes its report.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use verdict_localnet::network::{run, Options, Target};
@@ -36,6 +37,28 @@ struct Args {
     payer: String,
 }
 
+/// On the host, solana-msg prints the natively run program's `msg!` lines
+/// (a refusal the keepers expect, such as a liquidation another keeper
+/// cranked first) to stdout: send them to `path` rather than across the
+/// progress display. Returns the original stdout, for the summary.
+fn program_logs_to(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let log = std::fs::File::create(path)?;
+    // SAFETY: descriptor duplication only; `terminal` is a fresh descriptor
+    // owned by the returned File, and fd 1 stays open (now on the log).
+    unsafe {
+        let terminal = libc::dup(1);
+        if terminal < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let terminal = std::fs::File::from_raw_fd(terminal);
+        if libc::dup2(log.as_raw_fd(), 1) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(terminal)
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -60,14 +83,23 @@ async fn main() {
         }
     };
     let on_cluster = matches!(target, Target::Cluster { .. });
+    let mut terminal: Box<dyn Write> = Box::new(std::io::stdout());
+    if !on_cluster {
+        let log = args.out.join("program.log");
+        match std::fs::create_dir_all(&args.out).and_then(|_| program_logs_to(&log)) {
+            Ok(stdout) => terminal = Box::new(stdout),
+            Err(e) => eprintln!("warning: the program's log lines stay on stdout ({}: {e})", log.display()),
+        }
+    }
     let opts = Options { target, jobs, model, out: args.out, miner_bin, concurrency: args.concurrency.max(1), show_progress: true };
     match run(&opts).await {
         Ok(done) => {
-            println!("{}", done.written.summary);
+            let mut summary = done.written.summary.clone();
             if on_cluster {
-                println!("cost to the payer: {:.6} SOL (fees, and rent of the accounts left on chain)", done.lamports_spent as f64 / 1e9);
+                summary += &format!("cost to the payer: {:.6} SOL (fees, and rent of the accounts left on chain)\n", done.lamports_spent as f64 / 1e9);
             }
-            println!("report: {}/report.md (plots: trust.png, latency.png)", done.written.dir.display());
+            summary += &format!("report: {}/report.md (plots: trust.png, latency.png)\n", done.written.dir.display());
+            let _ = terminal.write_all(summary.as_bytes()).and_then(|_| terminal.flush());
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -280,7 +280,9 @@ impl Net {
             routing: keeper::core::routing::RoutingWeights { spread: 4, ..Default::default() },
             shard_timeout_ms: 2_500,
             end_to_end_timeout_ms: 12_000,
-            poll_interval_ms: 250,
+            // A cluster's RPC node is shared and rate-limited: each keeper
+            // reads the program's accounts once a second there.
+            poll_interval_ms: if self.embedded.is_some() { 250 } else { 1_000 },
             client_requests_per_sec: 1_000.0,
             client_burst: 1_000,
             miners: self.miners.iter().map(|m| Endpoint { node: m.keys.node.to_string(), url: m.url.clone() }).collect(),
