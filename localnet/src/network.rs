@@ -672,12 +672,12 @@ async fn settle_disputes(net: &Net, jobs: &[(Pubkey, String)], progress: &Progre
     progress.set_message(format!("{} dispute(s) open: the keepers re-run and commit their votes", opened.len()));
     let committed = wait(|d| d.commits >= 5, 30).await?;
     let commit_end = committed.iter().map(|(_, d)| d.commit_end).max().unwrap_or(0);
-    progress.set_message(format!("the commit phase ends ({} s): waiting for it", net.params.vote_commit_secs));
+    progress.set_message(format!("the chain's clock passes the commit phase ({} s)", net.params.vote_commit_secs));
     net.reach(commit_end + 1).await?;
     progress.set_message("the keepers reveal");
     let revealed = wait(|d| d.reveals >= d.commits, 30).await?;
     let reveal_end = revealed.iter().map(|(_, d)| d.reveal_end).max().unwrap_or(0);
-    progress.set_message(format!("the reveal phase ends ({} s): waiting for it", net.params.vote_reveal_secs));
+    progress.set_message(format!("the chain's clock passes the reveal phase ({} s)", net.params.vote_reveal_secs));
     net.reach(reveal_end + 1).await?;
     progress.set_message("resolution, liquidations and reward claims");
     wait(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims >= d.n, 30).await
