@@ -77,6 +77,21 @@ impl Scene {
         self.f.send(&[ix], &[&k]).await
     }
 
+    /// The whole committee commits and reveals `result`; the vote ends and
+    /// the challenger (validator 0) resolves.
+    async fn unanimous_vote(&mut self, result: [u8; 32]) {
+        let committee: Vec<NodeHandle> = self.committee.iter().map(NodeHandle::duplicate).collect();
+        for v in &committee {
+            self.commit(v, result).await.unwrap();
+        }
+        self.to_reveal_phase().await;
+        for v in &committee {
+            self.reveal(v, result).await.unwrap();
+        }
+        self.to_end_of_vote().await;
+        self.resolve(0).await.unwrap();
+    }
+
     async fn commit(&mut self, voter: &NodeHandle, result: [u8; 32]) -> TxResult {
         let salt = [voter.node.to_bytes()[0]; 32];
         let commitment = vote_commitment(&result, &salt, &voter.node);
@@ -198,16 +213,7 @@ async fn an_overturned_low_risk_outcome_liquidates_its_miner_and_spares_its_sign
     assert_eq!(signers.len(), 3);
     s.open(0).await.unwrap();
     assert!(s.dispute().await.signers().is_empty(), "a low-risk outcome is signed on checks a wrong answer passes");
-    let committee: Vec<NodeHandle> = s.committee.iter().map(NodeHandle::duplicate).collect();
-    for v in &committee {
-        s.commit(v, RIGHT).await.unwrap();
-    }
-    s.to_reveal_phase().await;
-    for v in &committee {
-        s.reveal(v, RIGHT).await.unwrap();
-    }
-    s.to_end_of_vote().await;
-    s.resolve(0).await.unwrap();
+    s.unanimous_vote(RIGHT).await;
     let d = s.dispute().await;
     assert_eq!((d.status, d.pending_liquidations), (DisputeStatus::Overturned, 1), "the miner alone");
 
@@ -312,16 +318,7 @@ async fn a_paid_job_overturned_refunds_the_client_from_the_miners_stake() {
     s.f.claim(&s.job, &s.miner).await.unwrap();
     assert_eq!(s.f.token_balance(&s.client.tokens).await, 9 * FEE + (FEE - PRICE));
     s.open(0).await.unwrap();
-    let committee: Vec<NodeHandle> = s.committee.iter().map(NodeHandle::duplicate).collect();
-    for v in &committee {
-        s.commit(v, RIGHT).await.unwrap();
-    }
-    s.to_reveal_phase().await;
-    for v in &committee {
-        s.reveal(v, RIGHT).await.unwrap();
-    }
-    s.to_end_of_vote().await;
-    s.resolve(0).await.unwrap();
+    s.unanimous_vote(RIGHT).await;
     assert_eq!(s.dispute().await.refund_owed, PRICE);
     // The refund account is required for the miner of a paid job.
     assert_verdict_error(
