@@ -42,8 +42,9 @@ struct Scene {
     job_address: anchor_lang::prelude::Pubkey,
 }
 
-/// Five validators funded for a bond, a warm miner, and a job the committee
-/// settled with the miner's WRONG output.
+/// Five validators funded for a bond, a Tier 1 miner, and a high-risk job
+/// (whose signers answer for it) the committee completed with the miner's
+/// WRONG output.
 async fn scene() -> Scene {
     let h = Harness::new().await;
     let params = ProtocolParams::default();
@@ -53,6 +54,16 @@ async fn scene() -> Scene {
     }
     let miner = h.node("miner", 1_000).await;
     h.trial(&committee, &miner.node, true).await;
+    h.patch::<Node>(&miner.node, |n| {
+        n.reputation.buckets[0] = verdict::state::WindowBucket {
+            jobs: 100,
+            successes: 100,
+            sla_met: 100,
+            latency_score_sum: 100 * 10_000,
+            response_ms_sum: 2_500,
+        };
+    })
+    .await;
     let client = h.wallet(10).await;
     h.cli(
         &client,
@@ -67,12 +78,14 @@ async fn scene() -> Scene {
             "2",
             "--job-id",
             "1",
+            "--risk",
+            "high",
         ],
     )
     .await
     .unwrap();
     let job_address = pda::job(&client.pubkey(), 1);
-    h.settle(
+    h.assign_and_complete(
         &committee,
         &job_address,
         &miner.node,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::AccountDeserialize;
+use anchor_lang::{AccountDeserialize, AccountSerialize};
 use clap::Parser;
 use serde_json::Value;
 use solana_sdk::instruction::Instruction;
@@ -285,6 +285,50 @@ impl Harness {
     }
 
     /// Assigns the job to `miner`, then fails it (the miner is penalized).
+    /// Assigns `job` to `miner` and completes it with `report` (the path
+    /// medium- and high-risk jobs take), each step attested by `committee`.
+    pub async fn assign_and_complete(
+        &self,
+        committee: &[TestNode],
+        job: &Pubkey,
+        miner: &Pubkey,
+        price: u64,
+        report: CompletionReport,
+    ) {
+        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
+        let attempt = self.fetch::<Job>(job).await.attempts + 1;
+        let message = attest::assign_message(epoch, job, miner, price, attempt);
+        self.send_attested(committee, &message, ix::assign_job(job, miner, price))
+            .await;
+        let message = attest::complete_message(epoch, job, miner, attempt, &report);
+        self.send_attested(committee, &message, ix::complete_job(job, miner, report))
+            .await;
+    }
+
+    /// Overwrites a program account (test-only surgery, e.g. a miner's
+    /// record without a long history).
+    // solana-program-test marks its whole API deprecated (unstable-API notice).
+    #[allow(deprecated)]
+    pub async fn patch<T: AccountSerialize + AccountDeserialize>(
+        &self,
+        address: &Pubkey,
+        edit: impl FnOnce(&mut T),
+    ) {
+        let mut ctx = self.chain.context().await;
+        let mut account = ctx
+            .banks_client
+            .get_account(*address)
+            .await
+            .unwrap()
+            .expect("account");
+        let mut value = T::try_deserialize(&mut account.data.as_slice()).unwrap();
+        edit(&mut value);
+        let mut data = Vec::new();
+        value.try_serialize(&mut data).unwrap();
+        account.data[..data.len()].copy_from_slice(&data);
+        ctx.set_account(address, &account.into());
+    }
+
     pub async fn assign_and_fail(
         &self,
         committee: &[TestNode],
