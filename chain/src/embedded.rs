@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::{AccountDeserialize, AccountSerialize};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::solana_program::system_instruction;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
@@ -337,6 +338,25 @@ impl EmbeddedChain {
     pub async fn mint_to(&self, mint: &Pubkey, authority: &Keypair, to: &Pubkey, amount: u64) -> Result<(), ChainError> {
         let payer = self.payer().await;
         self.send(&[tokens::mint_to(mint, &authority.pubkey(), to, amount)?], &payer, &[authority]).await.map(|_| ())
+    }
+
+    /// Rewrites a program account in place (test-only surgery, e.g. a
+    /// miner's record without replaying its history).
+    pub async fn patch<T: AccountSerialize + AccountDeserialize>(&self, address: &Pubkey, edit: impl FnOnce(&mut T)) -> Result<(), ChainError> {
+        let mut ctx = self.ctx.lock().await;
+        let mut account = ctx
+            .banks_client
+            .get_account(*address)
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?
+            .ok_or_else(|| ChainError::Decode(format!("no account {address}")))?;
+        let mut value = T::try_deserialize(&mut account.data.as_slice()).map_err(|e| ChainError::Decode(format!("{address}: {e}")))?;
+        edit(&mut value);
+        let mut data = Vec::new();
+        value.try_serialize(&mut data).map_err(|e| ChainError::Decode(format!("{address}: {e}")))?;
+        account.data[..data.len()].copy_from_slice(&data);
+        ctx.set_account(address, &account.into());
+        Ok(())
     }
 
     /// Lamports an account of `len` bytes needs to be rent-exempt.

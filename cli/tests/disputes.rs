@@ -54,16 +54,12 @@ async fn scene() -> Scene {
     }
     let miner = h.node("miner", 1_000).await;
     h.trial(&committee, &miner.node, true).await;
-    h.patch::<Node>(&miner.node, |n| {
-        n.reputation.buckets[0] = verdict::state::WindowBucket {
-            jobs: 100,
-            successes: 100,
-            sla_met: 100,
-            latency_score_sum: 100 * 10_000,
-            response_ms_sum: 2_500,
-        };
-    })
-    .await;
+    h.chain
+        .patch::<Node>(&miner.node, |n| {
+            n.reputation.buckets[0] = verdict_tests::tier_one_record();
+        })
+        .await
+        .unwrap();
     let client = h.wallet(10).await;
     h.cli(
         &client,

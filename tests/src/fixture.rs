@@ -92,6 +92,13 @@ pub fn good_report(output: u8) -> CompletionReport {
     }
 }
 
+/// A flawless record of 100 jobs (every one a success within the SLA, at
+/// the top latency score, 25 ms each), set as a window bucket: Tier 1,
+/// eligible for every risk, paid at once.
+pub fn tier_one_record() -> verdict::state::WindowBucket {
+    verdict::state::WindowBucket { jobs: 100, successes: 100, sla_met: 100, latency_score_sum: 100 * 10_000, response_ms_sum: 2_500 }
+}
+
 pub struct Fixture {
     /// The bank, through the same embedded chain the demo and keepers use.
     pub chain: EmbeddedChain,
@@ -388,14 +395,7 @@ impl Fixture {
     /// Overwrites a program account's data (test-only surgery, e.g. to put a
     /// validator's score below the minimum without a long history).
     pub async fn patch<T: AccountSerialize + AccountDeserialize>(&mut self, address: &Pubkey, edit: impl FnOnce(&mut T)) {
-        let mut ctx = self.chain.context().await;
-        let mut account = ctx.banks_client.get_account(*address).await.unwrap().expect("account");
-        let mut value = T::try_deserialize(&mut account.data.as_slice()).unwrap();
-        edit(&mut value);
-        let mut data = Vec::new();
-        value.try_serialize(&mut data).unwrap();
-        account.data[..data.len()].copy_from_slice(&data);
-        ctx.set_account(address, &account.into());
+        self.chain.patch(address, edit).await.unwrap();
     }
 
     pub async fn token_balance(&mut self, account: &Pubkey) -> u64 {

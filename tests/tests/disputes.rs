@@ -44,13 +44,7 @@ async fn scene_with(output: [u8; 32], tier_one: bool, risk: RiskLevel) -> Scene 
     let miner = f.warm_miner(&committee, params.min_miner_stake).await;
     if tier_one {
         f.patch::<verdict::state::Node>(&miner.node, |n| {
-            n.reputation.buckets[0] = verdict::state::WindowBucket {
-                jobs: 100,
-                successes: 100,
-                sla_met: 100,
-                latency_score_sum: 100 * 10_000,
-                response_ms_sum: 2_500,
-            };
+            n.reputation.buckets[0] = tier_one_record();
         })
         .await;
     }

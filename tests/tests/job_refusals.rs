@@ -161,13 +161,7 @@ async fn close_waits_for_the_end_of_the_challenge_window_and_the_right_signers()
     let miner = f.warm_miner(&committee, params.min_miner_stake).await;
     // A Tier 1 record: paid at once, yet still challengeable for 2 epochs.
     f.patch::<verdict::state::Node>(&miner.node, |n| {
-        n.reputation.buckets[0] = verdict::state::WindowBucket {
-            jobs: 100,
-            successes: 100,
-            sla_met: 100,
-            latency_score_sum: 100 * 10_000,
-            response_ms_sum: 2_500,
-        };
+        n.reputation.buckets[0] = tier_one_record();
     })
     .await;
     let client = f.user(10 * FEE).await;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::{AccountDeserialize, AccountSerialize};
+use anchor_lang::AccountDeserialize;
 use clap::Parser;
 use serde_json::Value;
 use solana_sdk::instruction::Instruction;
@@ -284,7 +284,23 @@ impl Harness {
         .await;
     }
 
-    /// Assigns the job to `miner`, then fails it (the miner is penalized).
+    /// Assigns `job` to `miner` (attested by `committee`); returns the
+    /// committee epoch and the job's attempt, which the next step signs.
+    async fn assign(
+        &self,
+        committee: &[TestNode],
+        job: &Pubkey,
+        miner: &Pubkey,
+        price: u64,
+    ) -> (u64, u8) {
+        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
+        let attempt = self.fetch::<Job>(job).await.attempts + 1;
+        let message = attest::assign_message(epoch, job, miner, price, attempt);
+        self.send_attested(committee, &message, ix::assign_job(job, miner, price))
+            .await;
+        (epoch, attempt)
+    }
+
     /// Assigns `job` to `miner` and completes it with `report` (the path
     /// medium- and high-risk jobs take), each step attested by `committee`.
     pub async fn assign_and_complete(
@@ -295,40 +311,13 @@ impl Harness {
         price: u64,
         report: CompletionReport,
     ) {
-        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
-        let attempt = self.fetch::<Job>(job).await.attempts + 1;
-        let message = attest::assign_message(epoch, job, miner, price, attempt);
-        self.send_attested(committee, &message, ix::assign_job(job, miner, price))
-            .await;
+        let (epoch, attempt) = self.assign(committee, job, miner, price).await;
         let message = attest::complete_message(epoch, job, miner, attempt, &report);
         self.send_attested(committee, &message, ix::complete_job(job, miner, report))
             .await;
     }
 
-    /// Overwrites a program account (test-only surgery, e.g. a miner's
-    /// record without a long history).
-    // solana-program-test marks its whole API deprecated (unstable-API notice).
-    #[allow(deprecated)]
-    pub async fn patch<T: AccountSerialize + AccountDeserialize>(
-        &self,
-        address: &Pubkey,
-        edit: impl FnOnce(&mut T),
-    ) {
-        let mut ctx = self.chain.context().await;
-        let mut account = ctx
-            .banks_client
-            .get_account(*address)
-            .await
-            .unwrap()
-            .expect("account");
-        let mut value = T::try_deserialize(&mut account.data.as_slice()).unwrap();
-        edit(&mut value);
-        let mut data = Vec::new();
-        value.try_serialize(&mut data).unwrap();
-        account.data[..data.len()].copy_from_slice(&data);
-        ctx.set_account(address, &account.into());
-    }
-
+    /// Assigns the job to `miner`, then fails it (the miner is penalized).
     pub async fn assign_and_fail(
         &self,
         committee: &[TestNode],
@@ -336,18 +325,13 @@ impl Harness {
         miner: &Pubkey,
         price: u64,
     ) {
-        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
-        let attempt = self.fetch::<Job>(job).await.attempts + 1;
-        let message = attest::assign_message(epoch, job, miner, price, attempt);
-        self.send_attested(committee, &message, ix::assign_job(job, miner, price))
-            .await;
-        let j: Job = self.fetch(job).await;
-        let message =
-            attest::fail_message(epoch, job, miner, j.attempts, FailReason::InvalidOutput);
+        let (epoch, attempt) = self.assign(committee, job, miner, price).await;
+        let refund_account = self.fetch::<Job>(job).await.refund_account;
+        let message = attest::fail_message(epoch, job, miner, attempt, FailReason::InvalidOutput);
         self.send_attested(
             committee,
             &message,
-            ix::fail_job(job, miner, &j.refund_account, FailReason::InvalidOutput),
+            ix::fail_job(job, miner, &refund_account, FailReason::InvalidOutput),
         )
         .await;
     }
