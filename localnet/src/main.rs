@@ -70,14 +70,10 @@ async fn main() {
     let target = if args.urls.is_empty() {
         Target::Embedded
     } else {
-        let path = match args.payer.strip_prefix("~/") {
-            Some(rest) => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(rest),
-            None => PathBuf::from(&args.payer),
-        };
-        match solana_sdk::signature::read_keypair_file(&path) {
+        match verdict_cli::env::read_keypair(&verdict_cli::settings::expand_home(&args.payer)) {
             Ok(payer) => Target::Cluster { urls: args.urls, payer },
             Err(e) => {
-                eprintln!("error: cannot read the payer keypair {}: {e}", path.display());
+                eprintln!("error: the payer: {e}");
                 std::process::exit(1);
             }
         }

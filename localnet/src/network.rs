@@ -341,14 +341,20 @@ pub struct Finished {
     pub miner_nodes: Vec<Pubkey>,
 }
 
+/// A spinner with a message line (hidden when progress is not shown).
+fn spinner(show: bool) -> ProgressBar {
+    let progress = if show { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    progress.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
+    progress.enable_steady_tick(Duration::from_millis(120));
+    progress
+}
+
 /// Runs the whole network and writes the report.
 pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let started = Instant::now();
     let work = std::env::temp_dir().join(format!("verdict-localnet-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| NetworkError::Other(e.to_string()))?;
-    let progress = if opts.show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    progress.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
-    progress.enable_steady_tick(Duration::from_millis(120));
+    let progress = spinner(opts.show_progress);
     let step = |m: &str| progress.set_message(m.to_string());
 
     let (chain, embedded, payer, params) = match &opts.target {
@@ -367,7 +373,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     if let Some(config) = chain.fetch_optional::<Config>(&pda::config()).await? {
         return Err(NetworkError::Other(format!(
             "the program's Config already exists (authority {}): a run needs a fresh deployment, whose Config it \
-             initializes with its own mint and phases (README: \"On a cluster\")",
+             initializes with its own mint and phases (README: \"The main job on your cluster\")",
             config.authority
         )));
     }
@@ -386,9 +392,9 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
 
     step("registering 5 validators and drawing the committee");
     for i in 0..5 {
-        // Twice the minimum: co-signing an outcome a dispute later overturns
-        // costs 30% of the stake, which must not drop a validator out of
-        // the committee draw (operators keep such a buffer).
+        // Twice the minimum: co-signing a high-risk outcome a dispute later
+        // overturns costs 30% of the stake, which must not drop a validator
+        // out of the committee draw (operators keep such a buffer).
         let v = net.register(format!("validator-{}", i + 1), ROLE_VALIDATOR, 2 * params.min_validator_stake, &[]).await?;
         net.validators.push(v);
     }
@@ -529,7 +535,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             tiers[1],
             tiers[2]
         ));
-        // Midway too: an hour passes and the keepers crank the rotation.
+        // Midway too: the rotation falls due and the keepers crank it.
         if !rotated && next >= opts.jobs * 2 / 3 {
             rotated = true;
             let committee = net.committee().await?;
@@ -551,9 +557,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // trusts and challenges the wrong miner's answers; every keeper re-runs,
     // commits and reveals its vote as the phases pass, then they resolve,
     // liquidate and claim. Only the clock is moved here.
-    let progress = if opts.show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    progress.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
-    progress.enable_steady_tick(Duration::from_millis(120));
+    let progress = spinner(opts.show_progress);
     progress.set_message("the auditing keeper re-checks solved jobs");
     let disputes = settle_disputes(&net, &jobs, &progress).await?;
     progress.finish_and_clear();
@@ -567,28 +571,28 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     }
 
     // Once every held payout is released and every job nobody could take
-    // has expired, anyone may crank both.
-    let mut settle_at = 0;
+    // has expired, anyone may crank both (the keepers are down, so the jobs
+    // stay as read here).
+    let mut open_jobs = Vec::new();
     for (job, _) in &jobs {
         let j: Job = net.chain.fetch(job).await?;
-        settle_at = settle_at.max(match j.status {
-            JobStatus::Solved if !j.dispute_open => j.release_at,
-            JobStatus::Sent => j.opened_at + params.sent_ttl_secs,
-            JobStatus::Allocated => j.allocated_at + params.allocated_ttl_secs,
-            _ => 0,
-        });
+        let crankable_at = match j.status {
+            JobStatus::Solved if !j.dispute_open => Some(j.release_at),
+            _ => j.expires_at(&params),
+        };
+        if let Some(at) = crankable_at {
+            open_jobs.push((*job, j, at));
+        }
     }
-    let progress = if opts.show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    progress.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
-    progress.enable_steady_tick(Duration::from_millis(120));
+    let settle_at = open_jobs.iter().map(|(_, _, at)| *at).max().unwrap_or(0);
+    let progress = spinner(opts.show_progress);
     let wait = (settle_at - net.chain.unix_time().await?).max(0);
     progress.set_message(format!("{wait} s until held payouts are released and unassigned jobs expire"));
     net.reach(settle_at).await?;
     progress.finish_and_clear();
-    for (job, _) in &jobs {
-        let j: Job = net.chain.fetch(job).await?;
+    for (job, j, _) in &open_jobs {
         match j.status {
-            JobStatus::Solved if !j.dispute_open => {
+            JobStatus::Solved => {
                 let miner = net.miners.iter().find(|m| m.keys.node == j.miner).unwrap();
                 net.send(&[ix::claim_payout(job, &j.miner, &miner.keys.wallet.tokens, &j.refund_account)], &[]).await?;
             }
@@ -707,7 +711,8 @@ async fn read_report(
         // Outcomes in order, from the miner's ReputationChanged events.
         let mut outcomes = Vec::new();
         let mut last_trust: Option<u32> = None;
-        for landed in chain.history(&m.keys.node).await? {
+        let history = chain.history(&m.keys.node).await?;
+        for landed in &history {
             for e in parse_logs(&landed.logs) {
                 if let VerdictEvent::ReputationChanged(r) = e {
                     if r.node == m.keys.node {
@@ -723,11 +728,11 @@ async fn read_report(
         }
         miners.push(MinerRecord { name: m.keys.name.clone(), outcomes });
         let n: Node = chain.fetch(&m.keys.node).await?;
-        nodes.push(node_row(&m.keys.name, "miner", &n, params, slashed(chain, &m.keys.node).await?));
+        nodes.push(node_row(&m.keys.name, "miner", &n, params, slashed(&history, &m.keys.node)));
     }
     for v in &net.validators {
         let n: Node = chain.fetch(&v.node).await?;
-        nodes.push(node_row(&v.name, "validator", &n, params, slashed(chain, &v.node).await?));
+        nodes.push(node_row(&v.name, "validator", &n, params, slashed(&chain.history(&v.node).await?, &v.node)));
     }
     let accounts = chain.program_accounts().await?;
     let vault = chain.token_balance(&pda::stake_vault()).await?;
@@ -741,11 +746,9 @@ async fn read_report(
     Ok(ReportInput { jobs_by_outcome: counts, timings, miners, nodes, penalties, conservation_violations, seconds })
 }
 
-/// Tokens slashed or liquidated from `node`, from the program's events.
-async fn slashed(chain: &Chain, node: &Pubkey) -> Result<u64, NetworkError> {
-    Ok(chain
-        .history(node)
-        .await?
+/// Tokens slashed or liquidated from `node`, from the program's events in its history.
+fn slashed(history: &[verdict_chain::Landed], node: &Pubkey) -> u64 {
+    history
         .iter()
         .flat_map(|l| parse_logs(&l.logs))
         .map(|e| match e {
@@ -753,7 +756,7 @@ async fn slashed(chain: &Chain, node: &Pubkey) -> Result<u64, NetworkError> {
             VerdictEvent::NodeLiquidated(l) if l.node == *node => l.amount,
             _ => 0,
         })
-        .sum())
+        .sum()
 }
 
 fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, slashed: u64) -> NodeRow {

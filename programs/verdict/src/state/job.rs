@@ -132,13 +132,18 @@ impl Job {
         self.opened_at = now;
     }
 
+    /// When the SENT or ALLOCATED time-to-live runs out (`None` in any other state).
+    pub fn expires_at(&self, params: &crate::state::ProtocolParams) -> Option<i64> {
+        match self.status {
+            JobStatus::Sent => Some(self.opened_at.saturating_add(params.sent_ttl_secs)),
+            JobStatus::Allocated => Some(self.allocated_at.saturating_add(params.allocated_ttl_secs)),
+            _ => None,
+        }
+    }
+
     /// The SENT or ALLOCATED time-to-live has run out.
     pub fn is_expired(&self, now: i64, params: &crate::state::ProtocolParams) -> bool {
-        match self.status {
-            JobStatus::Sent => now >= self.opened_at.saturating_add(params.sent_ttl_secs),
-            JobStatus::Allocated => now >= self.allocated_at.saturating_add(params.allocated_ttl_secs),
-            _ => false,
-        }
+        self.expires_at(params).is_some_and(|at| now >= at)
     }
 
     /// Tokens the job's escrow must hold: the whole max fee until the payout
