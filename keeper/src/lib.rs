@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod gateway;
 pub mod gossip;
+pub mod local_ports;
 pub mod member;
 pub mod metrics;
 pub mod peer;

@@ -129,15 +129,6 @@ struct Net {
 /// The validator whose keeper re-checks every solved job (the others sample none).
 const AUDITOR: usize = 0;
 
-fn free_port(udp: bool) -> Result<u16, NetworkError> {
-    let port = if udp {
-        std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr())
-    } else {
-        std::net::TcpListener::bind("127.0.0.1:0").and_then(|s| s.local_addr())
-    };
-    port.map(|a| a.port()).map_err(|e| NetworkError::Other(format!("no free port: {e}")))
-}
-
 /// Protocol parameters for a run on a cluster, where every phase takes real
 /// time: the defaults, with minute-long epochs, TTLs and vote phases.
 pub fn cluster_params() -> ProtocolParams {
@@ -386,7 +377,8 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // ProgramData account to check that.
     let program_data = chain.account_data(&pda::program_data()).await?.map(|_| pda::program_data());
     let init = ix::initialize_config(&payer.pubkey(), &mint, program_data, params.clone(), SlashingTable::default());
-    let ports = (0..5).map(|_| Ok((free_port(false)?, free_port(true)?))).collect::<Result<Vec<_>, NetworkError>>()?;
+    let port = |udp| keeper::local_ports::loopback_port(udp).map_err(|e| NetworkError::Other(format!("no free port: {e}")));
+    let ports = (0..5).map(|_| Ok((port(false)?, port(true)?))).collect::<Result<Vec<_>, NetworkError>>()?;
     let mut net = Net { chain, embedded, params: params.clone(), payer, mint, mint_authority, validators: vec![], miners: vec![], work: work.clone(), ports };
     net.send(&[init], &[]).await?;
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use keeper::config::{KeeperConfig, Endpoint};
 use keeper::gateway::SendFaults;
+use keeper::local_ports::loopback_port;
 use keeper::{Deps, KeeperHandle};
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
@@ -247,15 +248,6 @@ impl Net {
     }
 }
 
-/// A loopback port nothing listens on right now (TCP or UDP).
-pub fn free_port(udp: bool) -> u16 {
-    if udp {
-        std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    } else {
-        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-}
-
 /// The committee's five keepers, one per member, each with its own
 /// signing key, operator wallet, database, API port and gossip port,
 /// configured with the others as peers. Keepers can be killed (every task
@@ -270,8 +262,8 @@ impl Keepers {
     /// Starts all five; `tweak` adjusts member i's configuration.
     pub async fn start(net: &Net, tweak: impl Fn(usize, &mut KeeperConfig)) -> Keepers {
         let n = net.committee.len();
-        let ports: Vec<u16> = (0..n).map(|_| free_port(false)).collect();
-        let gossip: Vec<u16> = (0..n).map(|_| free_port(true)).collect();
+        let ports: Vec<u16> = (0..n).map(|_| loopback_port(false).unwrap()).collect();
+        let gossip: Vec<u16> = (0..n).map(|_| loopback_port(true).unwrap()).collect();
         let mut configs = Vec::new();
         let mut dirs = Vec::new();
         for (i, member) in net.committee.iter().enumerate() {
