@@ -30,6 +30,28 @@ pub enum Misbehaviour {
     Drop,
 }
 
+/// The least the `wrong` fault moves an output element: far outside the
+/// validators' tolerance, so the answer is unambiguously wrong.
+pub const WRONG_OUTPUT_SHIFT_QUANTA: i32 = 500;
+
+/// The `wrong` fault's answer: one element, chosen by `seed` (per job and
+/// miner), moved by [`WRONG_OUTPUT_SHIFT_QUANTA`] plus up to 4,095 quanta
+/// more, also chosen by `seed` (two miners collide with odds of one in
+/// 4,096 × the output's length; the value stays a plausible embedding entry). A miner gives the same wrong
+/// answer every time it is asked the same job, but two broken miners are
+/// wrong differently, as independent faults are: their answers never agree
+/// with each other, so a keeper that needs two agreeing reruns is not fooled
+/// into contradicting an honest miner.
+pub fn make_wrong(values: &mut [i32], seed: &[u8; 32]) {
+    if values.is_empty() {
+        return;
+    }
+    let at = u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % values.len() as u64;
+    let extra = (u16::from_le_bytes([seed[8], seed[9]]) % 4_096) as i32;
+    let value = &mut values[at as usize];
+    *value = value.saturating_add(WRONG_OUTPUT_SHIFT_QUANTA + extra);
+}
+
 /// Decides, request by request, whether and how to misbehave.
 pub struct FaultPlan {
     mode: Option<FaultMode>,
@@ -86,6 +108,23 @@ impl FaultPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrong_answer_is_stable_per_job_and_miner_and_differs_between_miners() {
+        let honest: Vec<i32> = (0..384).collect();
+        let wrong_for = |seed: u8| {
+            let mut values = honest.clone();
+            make_wrong(&mut values, &crate::repro::probe_seed(&[1; 32], &[seed; 32]));
+            values
+        };
+        assert_eq!(wrong_for(7), wrong_for(7));
+        assert_ne!(wrong_for(7), honest);
+        let moved = wrong_for(7).iter().zip(&honest).filter(|(w, h)| w != h).count();
+        assert_eq!(moved, 1);
+        let distinct: std::collections::BTreeSet<Vec<i32>> = (0..16).map(wrong_for).collect();
+        assert_eq!(distinct.len(), 16, "sixteen broken miners, sixteen different wrong answers");
+        make_wrong(&mut [], &[0; 32]);
+    }
 
     #[test]
     fn flaky_is_reproducible_for_a_seed_and_respects_the_rate() {

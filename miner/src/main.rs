@@ -63,6 +63,10 @@ struct ServeArgs {
     /// Load every model before accepting requests, instead of on first use.
     #[arg(long)]
     preload: bool,
+    /// Models kept in memory at once (0: all it serves). Loading one more
+    /// unloads the least recently used, which loads again when next asked.
+    #[arg(long, default_value_t = 0)]
+    max_loaded_models: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +142,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             args.flaky_rate
         )));
     }
-    let registry = ModelRegistry::new(&model_ids)?;
+    let mut registry = ModelRegistry::new(&model_ids)?;
+    if args.max_loaded_models > 0 {
+        registry = registry.resident_limit(args.max_loaded_models);
+    }
     let seed = args.seed.unwrap_or_else(rand::random);
     let faults = FaultPlan::new(
         args.fault,

@@ -29,10 +29,6 @@ use crate::models::ModelRegistry;
 /// flood of large bodies cannot exhaust memory.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// How far the `wrong` fault moves the first output element: far outside the
-/// validators' tolerance, so the answer is unambiguously wrong.
-const WRONG_OUTPUT_SHIFT_QUANTA: i32 = 500;
-
 /// Everything a request handler needs.
 pub struct MinerState {
     pub registry: ModelRegistry,
@@ -370,9 +366,7 @@ async fn run_job(
     let mut tensor = OutputTensor::from_f32(&output.embedding).map_err(rounding_failed)?;
     if perturb {
         tracing::info!(job = %request.job_id, "perturbing the output (fault: wrong)");
-        if let Some(first) = tensor.data.first_mut() {
-            *first = first.saturating_add(WRONG_OUTPUT_SHIFT_QUANTA);
-        }
+        crate::fault::make_wrong(&mut tensor.data, &crate::repro::probe_seed(&request.job_id.0, &state.pubkey.0));
     }
     let probes =
         api::probes_for(&output.hidden, &request.job_id, &state.pubkey).map_err(rounding_failed)?;

@@ -1,14 +1,15 @@
-//! The models a miner can serve, chosen by model id, and a registry that loads each one on first use.
+//! The models a miner can serve, chosen by model id, and a registry that loads
+//! each one on first use and, on a miner with room for fewer models than it
+//! serves, unloads the least recently used to make room.
 
 pub mod minilm;
 pub mod projection;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::OnceCell;
 
 use crate::api::{ModelId, ModelInfo};
 
@@ -132,16 +133,26 @@ impl ModelSource {
 struct Entry {
     kind: ModelKind,
     source: ModelSource,
-    loaded: OnceCell<Arc<LoadedModel>>,
+    /// The model while it is in memory. The lock is held while it loads, so
+    /// concurrent first requests wait for one load instead of starting several.
+    slot: tokio::sync::Mutex<Option<Arc<LoadedModel>>>,
 }
 
-/// The models one miner declares, each loaded once, on its first request.
+/// The models one miner declares, each loaded on its first request and kept
+/// in memory — at most `resident_limit` of them at once: loading one more
+/// unloads the least recently used, whose next request loads it again (the
+/// seed's "hot models": a miner serving more models than its memory holds
+/// pays a load on every switch).
 pub struct ModelRegistry {
     entries: BTreeMap<ModelId, Entry>,
+    resident_limit: usize,
+    /// Models in memory, least recently used first.
+    recency: Mutex<VecDeque<ModelId>>,
 }
 
 impl ModelRegistry {
     /// Checks every id is known and its files are present; loads nothing yet.
+    /// Every model may stay in memory (see [`ModelRegistry::resident_limit`]).
     pub fn new(ids: &[ModelId]) -> Result<Self, ModelError> {
         let mut entries = BTreeMap::new();
         for id in ids {
@@ -152,11 +163,22 @@ impl ModelRegistry {
                 Entry {
                     kind,
                     source,
-                    loaded: OnceCell::new(),
+                    slot: tokio::sync::Mutex::new(None),
                 },
             );
         }
-        Ok(ModelRegistry { entries })
+        let resident_limit = entries.len().max(1);
+        Ok(ModelRegistry {
+            entries,
+            resident_limit,
+            recency: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    /// Keeps at most `limit` models in memory (at least one).
+    pub fn resident_limit(mut self, limit: usize) -> Self {
+        self.resident_limit = limit.max(1);
+        self
     }
 
     pub fn ids(&self) -> Vec<ModelId> {
@@ -168,38 +190,65 @@ impl ModelRegistry {
     }
 
     pub fn info(&self) -> Vec<ModelInfo> {
+        let resident = self.resident();
         self.entries
             .iter()
             .map(|(id, entry)| ModelInfo {
                 id: id.clone(),
                 task: "sentence-embedding".to_owned(),
                 output_dim: entry.kind.output_dim(),
-                loaded: entry.loaded.initialized(),
+                loaded: resident.contains(id),
             })
             .collect()
     }
 
-    /// The model, loading it if this is its first use, and how long this
-    /// caller waited for it: the cold load once, then about zero.
+    /// The models in memory now, least recently used first.
+    pub fn resident(&self) -> Vec<ModelId> {
+        self.recency.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+
+    /// The model, loading it if it is not in memory, and how long this
+    /// caller waited for it: the load when it was cold, else about zero.
     pub async fn ready(&self, id: &ModelId) -> Result<(Arc<LoadedModel>, Duration), ModelError> {
         let entry = self
             .entries
             .get(id)
             .ok_or_else(|| ModelError::Unknown(id.to_string()))?;
         let started = Instant::now();
-        let model = entry
-            .loaded
-            .get_or_try_init(|| async {
+        let mut slot = entry.slot.lock().await;
+        let model = match slot.as_ref() {
+            Some(model) => Arc::clone(model),
+            None => {
                 let source = entry.source.clone();
-                let model_name = id.to_string();
-                let loaded_at = Instant::now();
                 let model = tokio::task::spawn_blocking(move || source.load())
                     .await
                     .map_err(|join_error| ModelError::LoadInterrupted(join_error.to_string()))??;
-                tracing::info!(model = %model_name, load_ms = loaded_at.elapsed().as_millis() as u64, "model loaded");
-                Ok::<_, ModelError>(Arc::new(model))
-            })
-            .await?;
-        Ok((Arc::clone(model), started.elapsed()))
+                tracing::info!(model = %id, load_ms = started.elapsed().as_millis() as u64, "model loaded");
+                let model = Arc::new(model);
+                *slot = Some(Arc::clone(&model));
+                model
+            }
+        };
+        drop(slot);
+        for evicted in self.touch(id) {
+            // A request running on the evicted model keeps its own Arc; the
+            // memory goes when it finishes. A model busy loading is skipped.
+            if let Ok(mut other) = self.entries[&evicted].slot.try_lock() {
+                *other = None;
+                tracing::info!(model = %evicted, "model unloaded to make room");
+            } else {
+                self.recency.lock().unwrap_or_else(|p| p.into_inner()).push_front(evicted);
+            }
+        }
+        Ok((model, started.elapsed()))
+    }
+
+    /// Marks `id` most recently used; returns the models over the limit.
+    fn touch(&self, id: &ModelId) -> Vec<ModelId> {
+        let mut recency = self.recency.lock().unwrap_or_else(|p| p.into_inner());
+        recency.retain(|resident| resident != id);
+        recency.push_back(id.clone());
+        let over = recency.len().saturating_sub(self.resident_limit);
+        recency.drain(..over).collect()
     }
 }
