@@ -42,6 +42,8 @@ use crate::report::{write_report, MinerRecord, NodeRow, ReportInput, Written};
 use crate::stats::Timing;
 
 pub const TOKEN: u64 = 1_000_000_000;
+/// The second model every miner serves (the fast test projection); one job
+/// in four asks for it, and each miner has room for one model at a time.
 const SECOND_MODEL: &str = "test-projection-v1";
 
 /// The chain the network runs on.
@@ -299,7 +301,12 @@ fn spawn_miner(bin: &Path, dir: &Path, key: &Keypair, models: &str, fault: &[&st
     let mut f = std::fs::File::create(&key_path).map_err(|e| NetworkError::Miner(e.to_string()))?;
     f.write_all(serde_json::to_string(&key.to_bytes().to_vec()).unwrap().as_bytes()).map_err(|e| NetworkError::Miner(e.to_string()))?;
     let mut cmd = Command::new(bin);
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--preload", "--models", models, "--keypair"]).arg(&key_path).args(fault);
+    // Room for one model in memory: a job for the other model unloads it and
+    // the next job pays its load again, so loading time is real and skewed
+    // (mostly 0, a load on every switch), as in the seed's measurements.
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--preload", "--max-loaded-models", "1", "--models", models, "--keypair"])
+        .arg(&key_path)
+        .args(fault);
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -313,6 +320,13 @@ fn spawn_miner(bin: &Path, dir: &Path, key: &Keypair, models: &str, fault: &[&st
         .ok_or_else(|| NetworkError::Miner(format!("the miner did not start: {line:?} (is the model fetched? bash scripts/setup.sh)")))?
         .to_string();
     Ok((child, url))
+}
+
+/// A job the run's client submitted: its account, the model it asks for, its input.
+struct ClientJob {
+    key: Pubkey,
+    model: String,
+    input: String,
 }
 
 fn input_for(i: usize) -> String {
@@ -446,7 +460,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} jobs  {msg}").unwrap().progress_chars("=> "),
     );
-    let mut jobs: Vec<(Pubkey, String)> = Vec::new();
+    let mut jobs: Vec<ClientJob> = Vec::new();
     let fee = TOKEN / 100;
     let mut next = 0usize;
     let mut rotated = false;
@@ -457,13 +471,14 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         let batch_end = (next + opts.concurrency).min(opts.jobs);
         let mut batch = Vec::new();
         for i in next..batch_end {
-            // Low risk first, so miners build a record; then every risk level.
             // Low risk first, so miners build a record; every risk level once
             // three miners left Tier 3 (or past 60% of the jobs).
             let risk = if !mixed { RiskLevel::Low } else { [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][i % 3] };
             let input = input_for(i);
             let hash: [u8; 32] = Sha256::digest(input.as_bytes()).into();
-            let submit = ix::submit_job(&client.key.pubkey(), &client.tokens, &mint, i as u64, model_id(&opts.model).unwrap(), hash, risk, fee);
+            // One job in four asks for the second model, so miners switch models.
+            let model = if i % 4 == 3 { SECOND_MODEL } else { opts.model.as_str() };
+            let submit = ix::submit_job(&client.key.pubkey(), &client.tokens, &mint, i as u64, model_id(model).unwrap(), hash, risk, fee);
             net.send(&[submit], &[&client.key]).await?;
             let job = pda::job(&client.key.pubkey(), i as u64);
             // Any keeper takes a job's input and shares it with the others.
@@ -473,7 +488,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
                 .await
                 .map_err(|e| NetworkError::Other(e.to_string()))?;
             batch.push(job);
-            jobs.push((job, input));
+            jobs.push(ClientJob { key: job, model: model.to_string(), input });
         }
         next = batch_end;
         // Midway: a keeper is killed (no graceful stop) and restarted on
@@ -566,7 +581,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // has expired, anyone may crank both (the keepers are down, so the jobs
     // stay as read here).
     let mut open_jobs = Vec::new();
-    for (job, _) in &jobs {
+    for ClientJob { key: job, .. } in &jobs {
         let j: Job = net.chain.fetch(job).await?;
         let crankable_at = match j.status {
             JobStatus::Solved if !j.dispute_open => Some(j.release_at),
@@ -618,11 +633,11 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
 /// Waits for the keepers' disputes against wrong answers and moves the
 /// clock through the commit and reveal phases; returns every dispute once
 /// its liquidations and claims are done (bounded waits: a run never hangs).
-async fn settle_disputes(net: &Net, jobs: &[(Pubkey, String)], progress: &ProgressBar) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
+async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
     let chain = &net.chain;
     let wrong = net.miners.iter().find(|m| m.behaviour == "wrong").map(|m| m.keys.node);
     let mut wrong_solved = 0;
-    for (job, _) in jobs {
+    for ClientJob { key: job, .. } in jobs {
         let j: Job = chain.fetch(job).await?;
         if Some(j.miner) == wrong && matches!(j.status, JobStatus::Solved | JobStatus::Paid) {
             wrong_solved += 1;
@@ -630,7 +645,7 @@ async fn settle_disputes(net: &Net, jobs: &[(Pubkey, String)], progress: &Progre
     }
     let read = || async {
         let mut out = Vec::new();
-        for (job, _) in jobs {
+        for ClientJob { key: job, .. } in jobs {
             if let Ok(d) = chain.fetch::<Dispute>(&pda::dispute(job)).await {
                 out.push((pda::dispute(job), d));
             }
@@ -682,7 +697,7 @@ async fn settle_disputes(net: &Net, jobs: &[(Pubkey, String)], progress: &Progre
 /// Reads everything the report shows back from the chain.
 async fn read_report(
     net: &Net,
-    jobs: &[(Pubkey, String)],
+    jobs: &[ClientJob],
     penalties: Vec<String>,
     seconds: f64,
 ) -> Result<ReportInput, NetworkError> {
@@ -690,37 +705,24 @@ async fn read_report(
     let params = &net.params;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut timings = Vec::new();
-    for (job, _) in jobs {
+    for ClientJob { key: job, .. } in jobs {
         let j: Job = chain.fetch(job).await?;
         *counts.entry(format!("{:?}", j.status).to_lowercase()).or_default() += 1;
         if matches!(j.status, JobStatus::Solved | JobStatus::Paid) || j.response_ms > 0 {
             timings.push(Timing { response_ms: j.response_ms as f64, load_ms: j.load_ms as f64, inference_ms: j.inference_ms as f64 });
         }
     }
+    let right_answers = reference_hashes(jobs).await?;
     let mut miners = Vec::new();
     let mut nodes = Vec::new();
     for m in &net.miners {
-        // Outcomes in order, from the miner's ReputationChanged events.
-        let mut outcomes = Vec::new();
-        let mut last_trust: Option<u32> = None;
         let history = chain.history(&m.keys.node).await?;
-        for landed in &history {
-            for e in parse_logs(&landed.logs) {
-                if let VerdictEvent::ReputationChanged(r) = e {
-                    if r.node == m.keys.node {
-                        if let Some(prev) = last_trust {
-                            if r.window_jobs > 0 {
-                                outcomes.push(r.trust_bps >= prev);
-                            }
-                        }
-                        last_trust = Some(r.trust_bps);
-                    }
-                }
-            }
-        }
-        miners.push(MinerRecord { name: m.keys.name.clone(), outcomes });
+        let record = judged_record(&m.keys.name, &m.keys.node, &history, &right_answers);
         let n: Node = chain.fetch(&m.keys.node).await?;
-        nodes.push(node_row(&m.keys.name, "miner", &n, params, slashed(&history, &m.keys.node)));
+        let mut row = node_row(&m.keys.name, "miner", &n, params, slashed(&history, &m.keys.node));
+        row.wrong_answers = Some(record.wrong_accepted);
+        nodes.push(row);
+        miners.push(record);
     }
     for v in &net.validators {
         let n: Node = chain.fetch(&v.node).await?;
@@ -736,6 +738,67 @@ async fn read_report(
     }
     let conservation_violations = invariants::check(&snapshot).err().unwrap_or_default();
     Ok(ReportInput { jobs_by_outcome: counts, timings, miners, nodes, penalties, conservation_violations, seconds })
+}
+
+/// The right output hash of every job, from this process's own run of its
+/// model (the miners' model code, on the same pinned weights): the report
+/// judges each answer the chain accepted against it.
+async fn reference_hashes(jobs: &[ClientJob]) -> Result<BTreeMap<Pubkey, [u8; 32]>, NetworkError> {
+    let mut ids: Vec<miner::api::ModelId> = Vec::new();
+    for job in jobs {
+        let id = job.model.parse().map_err(|e| NetworkError::Other(format!("model {:?}: {e}", job.model)))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let reference_error = |e: miner::models::ModelError| NetworkError::Other(format!("the report's reference model: {e}"));
+    let registry = miner::models::ModelRegistry::new(&ids).map_err(reference_error)?;
+    let mut hashes = BTreeMap::new();
+    for job in jobs {
+        let id = job.model.parse().expect("parsed above");
+        let (model, _) = registry.ready(&id).await.map_err(reference_error)?;
+        let input = job.input.clone();
+        let output = tokio::task::spawn_blocking(move || model.run(&input))
+            .await
+            .map_err(|e| NetworkError::Other(e.to_string()))?
+            .map_err(reference_error)?;
+        let tensor = miner::api::OutputTensor::from_f32(&output.embedding).map_err(|e| NetworkError::Other(e.to_string()))?;
+        hashes.insert(job.key, tensor.hash().0);
+    }
+    Ok(hashes)
+}
+
+/// A miner's outcomes in order, from its history: each job the chain
+/// failed or expired on it counts as a mistake, each it accepted counts as
+/// right only if the output matches the reference (a wrong answer the
+/// committee's checks let through is a mistake too, found out or not).
+fn judged_record(name: &str, node: &Pubkey, history: &[verdict_chain::Landed], right_answers: &BTreeMap<Pubkey, [u8; 32]>) -> MinerRecord {
+    let mut outcomes = Vec::new();
+    let mut wrong_accepted = 0;
+    // The first trust update is the trial's: not a job.
+    let mut last_trust: Option<u32> = None;
+    for landed in history {
+        let events = parse_logs(&landed.logs);
+        let wrong = events.iter().any(|e| {
+            matches!(e, VerdictEvent::JobCompleted(c) if c.miner == *node && right_answers.get(&c.job).is_some_and(|h| *h != c.output_hash))
+        });
+        for e in &events {
+            if let VerdictEvent::ReputationChanged(r) = e {
+                if r.node != *node {
+                    continue;
+                }
+                if let Some(prev) = last_trust {
+                    if r.window_jobs > 0 {
+                        let accepted = r.trust_bps >= prev;
+                        wrong_accepted += u64::from(accepted && wrong);
+                        outcomes.push(accepted && !wrong);
+                    }
+                }
+                last_trust = Some(r.trust_bps);
+            }
+        }
+    }
+    MinerRecord { name: name.to_string(), outcomes, wrong_accepted }
 }
 
 /// Tokens slashed or liquidated from `node`, from the program's events in its history.
@@ -763,6 +826,7 @@ fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, slashed: 
         stake: n.slashable_stake().unwrap_or(0) as f64 / TOKEN as f64,
         earnings: n.total_earned as f64 / TOKEN as f64,
         slashed: slashed as f64 / TOKEN as f64,
+        wrong_answers: None,
         status: match n.status {
             NodeStatus::Active => "active".into(),
             NodeStatus::Liquidated => "liquidated".into(),

@@ -1,8 +1,9 @@
 //! The final report of a local network run: a summary table, the latency
 //! statistics, every node's standing, token conservation, and two PNG
-//! plots — miners' trust over their jobs (replayed at Rew = 1.01 and 1.05
-//! with the program's own trust update, as the seed's figure) and the
-//! latency distributions.
+//! plots — miners' trust over their jobs (each answer judged against a
+//! reference run of the model, replayed at Rew = 1.01 and 1.05 with the
+//! program's own trust update, as the seed's figure) and the latency
+//! distributions.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,11 +27,15 @@ pub enum ReportError {
     Plot(String),
 }
 
-/// A miner's job outcomes in order: true = correct.
+/// A miner's job outcomes in order: true = a right answer the chain
+/// accepted; false = a failed or expired attempt, or an accepted answer the
+/// reference run contradicts.
 #[derive(Clone, Debug, Serialize)]
 pub struct MinerRecord {
     pub name: String,
     pub outcomes: Vec<bool>,
+    /// Accepted answers the reference run contradicts.
+    pub wrong_accepted: u64,
 }
 
 /// One node's standing at the end of the run.
@@ -48,6 +53,8 @@ pub struct NodeRow {
     pub earnings: f64,
     pub slashed: f64,
     pub status: String,
+    /// Miners only: answers the chain accepted that the reference contradicts.
+    pub wrong_answers: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -118,28 +125,36 @@ pub fn plot_trust(path: &Path, miners: &[MinerRecord]) -> Result<(), ReportError
         let series: Vec<(String, Vec<f64>)> =
             miners.iter().map(|m| (m.name.clone(), replay_trust(&m.outcomes, reward_bps))).collect();
         let jobs = series.iter().map(|(_, s)| s.len()).max().unwrap_or(1).max(2);
-        let top = series.iter().flat_map(|(_, s)| s.iter().copied()).fold(1.0f64, f64::max) * 2.0;
+        // Fitted to the data (with 1.0 in view): the separation fills the panel.
+        let top = series.iter().flat_map(|(_, s)| s.iter().copied()).fold(1.0f64, f64::max) * 1.5;
+        let bottom = series.iter().flat_map(|(_, s)| s.iter().copied()).fold(1.0f64, f64::min).max(1e-4) / 1.5;
         let mut chart = ChartBuilder::on(area)
             .caption(format!("Miner trust over jobs, Rew = {:.2}", reward_bps as f64 / 10_000.0), ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(0usize..jobs, (1e-4f64..top).log_scale())
+            .build_cartesian_2d(0usize..jobs, (bottom..top).log_scale())
             .map_err(plot_err)?;
         chart
             .configure_mesh()
-            .x_desc("jobs served")
+            .x_desc("jobs served (each answer judged against the reference run)")
             .y_desc("trust R (log scale)")
             .label_style(("sans-serif", 14))
             .draw()
             .map_err(plot_err)?;
+        // Miners that never fail share one curve: each curve ends in a dot,
+        // so every miner stays visible.
         for (i, (name, points)) in series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
+            let line = points.iter().enumerate().map(|(x, y)| (x, y.max(bottom)));
             chart
-                .draw_series(LineSeries::new(points.iter().enumerate().map(|(x, y)| (x, y.max(1e-4))), color.stroke_width(2)))
+                .draw_series(LineSeries::new(line, color.stroke_width(2)))
                 .map_err(plot_err)?
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            if let Some(&last) = points.last() {
+                chart.draw_series(std::iter::once(Circle::new((points.len() - 1, last.max(bottom)), 4, color.filled()))).map_err(plot_err)?;
+            }
         }
         chart
             .configure_series_labels()
@@ -168,7 +183,8 @@ pub fn plot_latency(path: &Path, timings: &[Timing]) -> Result<(), ReportError> 
         let values: Vec<f64> = timings.iter().map(pick).collect();
         let s = stats(&values);
         let buckets = 30usize;
-        let width = ((s.max - s.min) / buckets as f64).max(1e-6);
+        // A column of one value (every load 0 ms) still gets a readable axis: 1 ms buckets.
+        let width = if s.max > s.min { (s.max - s.min) / buckets as f64 } else { 1.0 };
         let mut counts = vec![0u32; buckets];
         for v in &values {
             counts[(((v - s.min) / width) as usize).min(buckets - 1)] += 1;
@@ -214,8 +230,8 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     s += "\n";
     s += &latency_table(&input.timings);
     s += &format!(
-        "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>14} {:>12} {:>12} {:<10}\n",
-        "node", "role", "trust", "composite", "tier", "score", "stake", "earnings", "slashed", "status"
+        "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
+        "node", "role", "trust", "composite", "tier", "score", "wrong", "stake", "earnings", "slashed", "status"
     );
     // A column that does not apply to the node's role shows a dash.
     fn cell<T: std::fmt::Display>(v: Option<T>, precision: usize) -> String {
@@ -223,13 +239,14 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     }
     for n in &input.nodes {
         s += &format!(
-            "{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
+            "{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>6} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
             n.name,
             n.role,
             cell(n.trust, 4),
             cell(n.composite, 3),
             cell(n.tier, 0),
             cell(n.score, 0),
+            cell(n.wrong_answers, 0),
             n.stake,
             n.earnings,
             n.slashed,
@@ -288,8 +305,8 @@ mod tests {
             jobs_by_outcome: BTreeMap::from([("paid".to_string(), 180), ("refunded".to_string(), 20)]),
             timings,
             miners: vec![
-                MinerRecord { name: "honest".into(), outcomes: outcomes(0, 300) },
-                MinerRecord { name: "flaky".into(), outcomes: outcomes(30, 300) },
+                MinerRecord { name: "honest".into(), outcomes: outcomes(0, 300), wrong_accepted: 0 },
+                MinerRecord { name: "flaky".into(), outcomes: outcomes(30, 300), wrong_accepted: 12 },
             ],
             nodes: vec![NodeRow {
                 name: "miner-1".into(),
@@ -302,6 +319,7 @@ mod tests {
                 earnings: 12.5,
                 slashed: 0.0,
                 status: "active".into(),
+                wrong_answers: Some(0),
             }],
             penalties: vec![],
             conservation_violations: vec![],

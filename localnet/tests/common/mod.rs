@@ -24,6 +24,19 @@ pub async fn assert_report_agrees_with_chain(done: &Finished, out: &Path, jobs: 
     assert_eq!(report.jobs_by_outcome.values().sum::<u64>(), jobs, "every job accounted for: {:?}", report.jobs_by_outcome);
     assert!(report.jobs_by_outcome.get("paid").copied().unwrap_or(0) >= 1, "{:?}", report.jobs_by_outcome);
     assert!(report.conservation_violations.is_empty(), "{:?}", report.conservation_violations);
+    // Every answer is judged against the reference run: an honest miner's
+    // accepted answers are all right, every one the wrong miner gave is wrong.
+    for m in &report.miners {
+        if m.name.contains("honest") {
+            assert_eq!(m.wrong_accepted, 0, "{}", m.name);
+        }
+        if m.name.contains("wrong") {
+            assert!(m.outcomes.iter().all(|right| !right), "{}: {:?}", m.name, m.outcomes);
+        }
+    }
+    for (row, record) in report.nodes.iter().zip(&report.miners) {
+        assert_eq!(row.wrong_answers, Some(record.wrong_accepted), "{}", row.name);
+    }
     for (row, node) in report.nodes.iter().zip(&done.miner_nodes) {
         let n: Node = done.chain.fetch(node).await.unwrap();
         assert_eq!(row.stake, n.slashable_stake().unwrap() as f64 / TOKEN as f64, "{}", row.name);
