@@ -744,19 +744,18 @@ async fn read_report(
 /// model (the miners' model code, on the same pinned weights): the report
 /// judges each answer the chain accepted against it.
 async fn reference_hashes(jobs: &[ClientJob]) -> Result<BTreeMap<Pubkey, [u8; 32]>, NetworkError> {
-    let mut ids: Vec<miner::api::ModelId> = Vec::new();
-    for job in jobs {
-        let id = job.model.parse().map_err(|e| NetworkError::Other(format!("model {:?}: {e}", job.model)))?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
+    let ids = jobs
+        .iter()
+        .map(|job| job.model.parse().map_err(|e| NetworkError::Other(format!("model {:?}: {e}", job.model))))
+        .collect::<Result<Vec<miner::api::ModelId>, _>>()?;
+    let mut models = ids.clone();
+    models.sort();
+    models.dedup();
     let reference_error = |e: miner::models::ModelError| NetworkError::Other(format!("the report's reference model: {e}"));
-    let registry = miner::models::ModelRegistry::new(&ids).map_err(reference_error)?;
+    let registry = miner::models::ModelRegistry::new(&models).map_err(reference_error)?;
     let mut hashes = BTreeMap::new();
-    for job in jobs {
-        let id = job.model.parse().expect("parsed above");
-        let (model, _) = registry.ready(&id).await.map_err(reference_error)?;
+    for (job, id) in jobs.iter().zip(&ids) {
+        let (model, _) = registry.ready(id).await.map_err(reference_error)?;
         let input = job.input.clone();
         let output = tokio::task::spawn_blocking(move || model.run(&input))
             .await

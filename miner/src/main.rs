@@ -60,7 +60,8 @@ struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
-    /// Load every model before accepting requests, instead of on first use.
+    /// Load the models before accepting requests, instead of on first use
+    /// (with --max-loaded-models, the first that many of --models).
     #[arg(long)]
     preload: bool,
     /// Models kept in memory at once (0: all it serves). Loading one more
@@ -161,7 +162,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     ));
 
     if args.preload {
-        for id in &model_ids {
+        // A model loaded past the limit would only unload an earlier one.
+        let room = if args.max_loaded_models > 0 { args.max_loaded_models } else { model_ids.len() };
+        for id in model_ids.iter().take(room) {
             let (_, load_time) = state.registry.ready(id).await?;
             tracing::info!(model = %id, load_ms = load_time.as_millis() as u64, "preloaded");
         }

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-
 use crate::api::{ModelId, ModelInfo};
 
 /// all-MiniLM-L6-v2 sentence embeddings (384 dims), the real model.
@@ -229,15 +228,22 @@ impl ModelRegistry {
                 model
             }
         };
+        // Marked used while its slot is held, so no other request can unload
+        // it between the check above and this mark.
+        let over_limit = self.touch(id);
         drop(slot);
-        for evicted in self.touch(id) {
+        for evicted in over_limit {
             // A request running on the evicted model keeps its own Arc; the
-            // memory goes when it finishes. A model busy loading is skipped.
+            // memory goes when it finishes. A model whose slot another request
+            // holds is in use: it stays, listed as least recently used.
             if let Ok(mut other) = self.entries[&evicted].slot.try_lock() {
                 *other = None;
                 tracing::info!(model = %evicted, "model unloaded to make room");
             } else {
-                self.recency.lock().unwrap_or_else(|p| p.into_inner()).push_front(evicted);
+                let mut recency = self.recency.lock().unwrap_or_else(|p| p.into_inner());
+                if !recency.contains(&evicted) {
+                    recency.push_front(evicted);
+                }
             }
         }
         Ok((model, started.elapsed()))
