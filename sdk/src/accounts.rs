@@ -2,7 +2,10 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
-use verdict::state::{Committee, Config, Delegation, Dispute, Job, Node, SlashRecord, TimeoutReport, UnbondTicket, Vote};
+use verdict::state::{
+    Committee, Config, Delegation, Dispute, Job, Node, SlashRecord, TimeoutReport, UnbondTicket,
+    Vote,
+};
 
 use crate::SdkError;
 
@@ -10,7 +13,10 @@ use crate::SdkError;
 pub fn decode<T: AccountDeserialize>(address: &Pubkey, mut data: &[u8]) -> Result<T, SdkError> {
     T::try_deserialize(&mut data).map_err(|e| SdkError::Decode {
         address: *address,
-        kind: std::any::type_name::<T>().rsplit("::").next().unwrap_or("account"),
+        kind: std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("account"),
         reason: e.to_string(),
     })
 }
@@ -68,12 +74,18 @@ pub trait AccountSource {
 
     /// Fetches and decodes an account that must exist.
     async fn fetch<T: AccountDeserialize>(&self, address: &Pubkey) -> Result<T, SdkError> {
-        let data = self.account_data(address).await?.ok_or(SdkError::AccountNotFound(*address))?;
+        let data = self
+            .account_data(address)
+            .await?
+            .ok_or(SdkError::AccountNotFound(*address))?;
         decode(address, &data)
     }
 
     /// Fetches and decodes an account that may not exist.
-    async fn fetch_optional<T: AccountDeserialize>(&self, address: &Pubkey) -> Result<Option<T>, SdkError> {
+    async fn fetch_optional<T: AccountDeserialize>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<T>, SdkError> {
         match self.account_data(address).await? {
             Some(data) => decode(address, &data).map(Some),
             None => Ok(None),

@@ -7,10 +7,10 @@ use anchor_lang::solana_program::instruction::Instruction;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::attestation::{
-    message, AssignBody, AttestationKind, CompleteBody, CompletionReport, FailBody, RejectBody, SettleBody, SlashBody,
-    TrialBody, ValidatorTimeoutBody, ED25519_PROGRAM_ID,
+    job_message, message, AssignBody, AttestationKind, CompleteBody, CompletionReport, FailBody,
+    RejectBody, SettleBody, TrialBody, ValidatorTimeoutBody, ED25519_PROGRAM_ID,
 };
-use verdict::state::{FailReason, Offense};
+use verdict::state::FailReason;
 
 pub use verdict::attestation::{AttestationKind as Kind, CompletionReport as Report};
 
@@ -21,50 +21,136 @@ pub struct MemberSignature {
     pub signature: [u8; 64],
 }
 
-pub fn assign_message(epoch: u64, job: &Pubkey, miner: &Pubkey, price: u64, attempt: u8) -> Vec<u8> {
-    message(AttestationKind::Assign, epoch, job, &AssignBody { miner: *miner, price, attempt })
+// Job-scoped messages name the job instance: its address and its
+// `created_slot` (the Job account's field).
+
+pub fn assign_message(
+    epoch: u64,
+    job: &Pubkey,
+    created_slot: u64,
+    miner: &Pubkey,
+    price: u64,
+    attempt: u8,
+) -> Vec<u8> {
+    job_message(
+        AttestationKind::Assign,
+        epoch,
+        job,
+        created_slot,
+        &AssignBody {
+            miner: *miner,
+            price,
+            attempt,
+        },
+    )
 }
 
-pub fn complete_message(epoch: u64, job: &Pubkey, miner: &Pubkey, attempt: u8, report: &CompletionReport) -> Vec<u8> {
-    message(AttestationKind::Complete, epoch, job, &CompleteBody { miner: *miner, attempt, report: *report })
+pub fn complete_message(
+    epoch: u64,
+    job: &Pubkey,
+    created_slot: u64,
+    miner: &Pubkey,
+    attempt: u8,
+    report: &CompletionReport,
+) -> Vec<u8> {
+    let body = CompleteBody {
+        miner: *miner,
+        attempt,
+        report: *report,
+    };
+    job_message(AttestationKind::Complete, epoch, job, created_slot, &body)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn settle_message(
     epoch: u64,
     job: &Pubkey,
+    created_slot: u64,
     miner: &Pubkey,
     attempt: u8,
     price: u64,
     report: &CompletionReport,
 ) -> Vec<u8> {
-    message(AttestationKind::Settle, epoch, job, &SettleBody { miner: *miner, attempt, price, report: *report })
+    let body = SettleBody {
+        miner: *miner,
+        attempt,
+        price,
+        report: *report,
+    };
+    job_message(AttestationKind::Settle, epoch, job, created_slot, &body)
 }
 
-pub fn fail_message(epoch: u64, job: &Pubkey, miner: &Pubkey, attempt: u8, reason: FailReason) -> Vec<u8> {
-    message(AttestationKind::Fail, epoch, job, &FailBody { miner: *miner, attempt, reason })
+pub fn fail_message(
+    epoch: u64,
+    job: &Pubkey,
+    created_slot: u64,
+    miner: &Pubkey,
+    attempt: u8,
+    reason: FailReason,
+) -> Vec<u8> {
+    job_message(
+        AttestationKind::Fail,
+        epoch,
+        job,
+        created_slot,
+        &FailBody {
+            miner: *miner,
+            attempt,
+            reason,
+        },
+    )
 }
 
-pub fn reject_message(epoch: u64, job: &Pubkey, reason_code: u8) -> Vec<u8> {
-    message(AttestationKind::Reject, epoch, job, &RejectBody { reason_code })
+pub fn reject_message(epoch: u64, job: &Pubkey, created_slot: u64, reason_code: u8) -> Vec<u8> {
+    job_message(
+        AttestationKind::Reject,
+        epoch,
+        job,
+        created_slot,
+        &RejectBody { reason_code },
+    )
 }
 
-/// `trial` is the miner's failed trials so far + 1.
-pub fn trial_message(epoch: u64, miner: &Pubkey, passed: bool, trial: u8) -> Vec<u8> {
-    message(AttestationKind::Trial, epoch, miner, &TrialBody { passed, trial })
+/// `trial` is the miner's failed trials so far + 1; `registered_at` the
+/// node's registration time (a node closed and registered again is a new one).
+pub fn trial_message(
+    epoch: u64,
+    miner: &Pubkey,
+    registered_at: i64,
+    passed: bool,
+    trial: u8,
+) -> Vec<u8> {
+    message(
+        AttestationKind::Trial,
+        epoch,
+        miner,
+        registered_at as u64,
+        &TrialBody { passed, trial },
+    )
 }
 
-pub fn validator_timeout_message(epoch: u64, validator: &Pubkey, job: &Pubkey) -> Vec<u8> {
-    message(AttestationKind::ValidatorTimeout, epoch, validator, &ValidatorTimeoutBody { job: *job })
-}
-
-/// `epoch` is the Verdict epoch (unix time / epoch length) of the slash.
-pub fn slash_message(committee_epoch: u64, node: &Pubkey, offense: Offense, evidence_hash: [u8; 32], epoch: u64) -> Vec<u8> {
-    message(AttestationKind::Slash, committee_epoch, node, &SlashBody { offense, evidence_hash, epoch })
+/// `job_created_slot` is the reported job's `created_slot`.
+pub fn validator_timeout_message(
+    epoch: u64,
+    validator: &Pubkey,
+    job: &Pubkey,
+    job_created_slot: u64,
+) -> Vec<u8> {
+    message(
+        AttestationKind::ValidatorTimeout,
+        epoch,
+        validator,
+        job_created_slot,
+        &ValidatorTimeoutBody { job: *job },
+    )
 }
 
 /// Signs `message` with a member's signing key.
 pub fn sign(key: &Keypair, message: &[u8]) -> MemberSignature {
-    MemberSignature { signing_key: key.pubkey(), signature: key.sign_message(message).into() }
+    MemberSignature {
+        signing_key: key.pubkey(),
+        signature: key.sign_message(message).into(),
+    }
 }
 
 const HEADER: usize = 2;
@@ -83,7 +169,15 @@ pub fn ed25519_instruction(signatures: &[MemberSignature], message: &[u8]) -> In
     for i in 0..n {
         let key = (keys_at + i * 96) as u16;
         let sig = key + 32;
-        for v in [sig, THIS_INSTRUCTION, key, THIS_INSTRUCTION, message_at as u16, message.len() as u16, THIS_INSTRUCTION] {
+        for v in [
+            sig,
+            THIS_INSTRUCTION,
+            key,
+            THIS_INSTRUCTION,
+            message_at as u16,
+            message.len() as u16,
+            THIS_INSTRUCTION,
+        ] {
             data.extend_from_slice(&v.to_le_bytes());
         }
     }
@@ -92,17 +186,29 @@ pub fn ed25519_instruction(signatures: &[MemberSignature], message: &[u8]) -> In
         data.extend_from_slice(&s.signature);
     }
     data.extend_from_slice(message);
-    Instruction { program_id: ED25519_PROGRAM_ID, accounts: vec![], data }
+    Instruction {
+        program_id: ED25519_PROGRAM_ID,
+        accounts: vec![],
+        data,
+    }
 }
 
 /// `[ed25519 verification, instruction]`: the order the program requires.
-pub fn attested(signatures: &[MemberSignature], message: &[u8], instruction: Instruction) -> Vec<Instruction> {
+pub fn attested(
+    signatures: &[MemberSignature],
+    message: &[u8],
+    instruction: Instruction,
+) -> Vec<Instruction> {
     vec![ed25519_instruction(signatures, message), instruction]
 }
 
 /// Signs with every key and wraps `instruction` (for tests and single-host
 /// committees; a keeper network gathers signatures from its peers instead).
-pub fn attest_with(keys: &[&Keypair], message: &[u8], instruction: Instruction) -> Vec<Instruction> {
+pub fn attest_with(
+    keys: &[&Keypair],
+    message: &[u8],
+    instruction: Instruction,
+) -> Vec<Instruction> {
     let signatures: Vec<_> = keys.iter().map(|k| sign(k, message)).collect();
     attested(&signatures, message, instruction)
 }

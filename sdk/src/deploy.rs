@@ -30,11 +30,13 @@ pub async fn plan<S: AccountSource>(
         return Ok(DeployStep::AlreadyInitialized(Box::new(config)));
     }
     let program_data = upgradeable.then(pda::program_data);
-    Ok(DeployStep::Initialize(Box::new(instructions::initialize_config(
-        authority,
-        stake_mint,
-        program_data,
-        ProtocolParams::default(),
-        SlashingTable::default(),
-    ))))
+    Ok(DeployStep::Initialize(Box::new(
+        instructions::initialize_config(
+            authority,
+            stake_mint,
+            program_data,
+            ProtocolParams::default(),
+            SlashingTable::default(),
+        ),
+    )))
 }

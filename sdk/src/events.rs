@@ -89,9 +89,15 @@ pub fn parse_logs<S: AsRef<str>>(logs: &[S]) -> Vec<VerdictEvent> {
         if stack.last() != Some(&verdict_id.as_str()) {
             continue;
         }
-        let payload = line.strip_prefix(HOST_DATA_PREFIX).or_else(|| line.strip_prefix(DATA_PREFIX));
+        let payload = line
+            .strip_prefix(HOST_DATA_PREFIX)
+            .or_else(|| line.strip_prefix(DATA_PREFIX));
         if let Some(event) = payload
-            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok())
+            .and_then(|b64| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .ok()
+            })
             .and_then(|bytes| decode_one(&bytes))
         {
             events.push(event);
@@ -107,7 +113,10 @@ mod tests {
 
     fn data_line(prefix: &str) -> String {
         let event = PausedSet { paused: true };
-        format!("{prefix}{}", base64::engine::general_purpose::STANDARD.encode(event.data()))
+        format!(
+            "{prefix}{}",
+            base64::engine::general_purpose::STANDARD.encode(event.data())
+        )
     }
 
     #[test]

@@ -5,9 +5,12 @@ use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{Discriminator, InstructionData, ToAccountMetas};
 use verdict::accounts as acc;
-use verdict::instruction as ix;
 use verdict::attestation::CompletionReport;
-use verdict::state::{Dispute, DisputeStatus, FailReason, ModelId, Offense, ProtocolParams, RiskLevel, SlashingTable, Vote};
+use verdict::instruction as ix;
+use verdict::state::{
+    Dispute, DisputeStatus, FailReason, Job, JobStatus, ModelId, Offense, ProtocolParams,
+    RiskLevel, SlashingTable, Vote,
+};
 use verdict::LiquidationTarget;
 use verdict::{RegisterNodeArgs, SubmitJobArgs, UpdateNodeArgs};
 
@@ -18,7 +21,11 @@ const SYSTEM_PROGRAM: Pubkey = anchor_lang::system_program::ID;
 const INSTRUCTIONS_SYSVAR: Pubkey = solana_sdk::sysvar::instructions::ID;
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction { program_id: verdict::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+    Instruction {
+        program_id: verdict::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
 }
 
 /// `program_data` is the program's ProgramData account when it is deployed
@@ -46,23 +53,50 @@ pub fn initialize_config(
     )
 }
 
-pub fn update_config(authority: &Pubkey, params: ProtocolParams, slashing: SlashingTable) -> Instruction {
-    build(acc::UpdateConfig { authority: *authority, config: pda::config() }, ix::UpdateConfig { params, slashing })
+pub fn update_config(
+    authority: &Pubkey,
+    params: ProtocolParams,
+    slashing: SlashingTable,
+) -> Instruction {
+    build(
+        acc::UpdateConfig {
+            authority: *authority,
+            config: pda::config(),
+        },
+        ix::UpdateConfig { params, slashing },
+    )
 }
 
 pub fn set_paused(authority: &Pubkey, paused: bool) -> Instruction {
-    build(acc::SetPaused { authority: *authority, config: pda::config() }, ix::SetPaused { paused })
+    build(
+        acc::SetPaused {
+            authority: *authority,
+            config: pda::config(),
+        },
+        ix::SetPaused { paused },
+    )
 }
 
 pub fn propose_authority(authority: &Pubkey, proposed: &Pubkey) -> Instruction {
     build(
-        acc::ProposeAuthority { authority: *authority, config: pda::config() },
-        ix::ProposeAuthority { proposed: *proposed },
+        acc::ProposeAuthority {
+            authority: *authority,
+            config: pda::config(),
+        },
+        ix::ProposeAuthority {
+            proposed: *proposed,
+        },
     )
 }
 
 pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
-    build(acc::AcceptAuthority { new_authority: *new_authority, config: pda::config() }, ix::AcceptAuthority {})
+    build(
+        acc::AcceptAuthority {
+            new_authority: *new_authority,
+            config: pda::config(),
+        },
+        ix::AcceptAuthority {},
+    )
 }
 
 pub fn register_node(
@@ -84,14 +118,35 @@ pub fn register_node(
             token_program: TOKEN_PROGRAM,
             system_program: SYSTEM_PROGRAM,
         },
-        ix::RegisterNode { args: RegisterNodeArgs { roles, models, commission_bps } },
+        ix::RegisterNode {
+            args: RegisterNodeArgs {
+                roles,
+                models,
+                commission_bps,
+            },
+        },
     )
 }
 
-pub fn update_node(operator: &Pubkey, roles: u8, models: Vec<ModelId>, commission_bps: u16) -> Instruction {
+pub fn update_node(
+    operator: &Pubkey,
+    roles: u8,
+    models: Vec<ModelId>,
+    commission_bps: u16,
+) -> Instruction {
     build(
-        acc::UpdateNode { operator: *operator, config: pda::config(), node: pda::node(operator) },
-        ix::UpdateNode { args: UpdateNodeArgs { roles, models, commission_bps } },
+        acc::UpdateNode {
+            operator: *operator,
+            config: pda::config(),
+            node: pda::node(operator),
+        },
+        ix::UpdateNode {
+            args: UpdateNodeArgs {
+                roles,
+                models,
+                commission_bps,
+            },
+        },
     )
 }
 
@@ -101,6 +156,7 @@ pub fn rotate_signing_key(operator: &Pubkey, new_signing_key: &Pubkey) -> Instru
             operator: *operator,
             new_signing_key: *new_signing_key,
             node: pda::node(operator),
+            committee: pda::committee(),
         },
         ix::RotateSigningKey {},
     )
@@ -108,7 +164,11 @@ pub fn rotate_signing_key(operator: &Pubkey, new_signing_key: &Pubkey) -> Instru
 
 pub fn close_node(operator: &Pubkey) -> Instruction {
     build(
-        acc::CloseNode { operator: *operator, config: pda::config(), node: pda::node(operator) },
+        acc::CloseNode {
+            operator: *operator,
+            config: pda::config(),
+            node: pda::node(operator),
+        },
         ix::CloseNode {},
     )
 }
@@ -142,7 +202,12 @@ pub fn request_unstake(operator: &Pubkey, ticket_id: u64, amount: u64) -> Instru
     )
 }
 
-fn withdraw_accounts(owner: &Pubkey, node: &Pubkey, ticket: &Pubkey, destination: &Pubkey) -> acc::WithdrawUnbonded {
+fn withdraw_accounts(
+    owner: &Pubkey,
+    node: &Pubkey,
+    ticket: &Pubkey,
+    destination: &Pubkey,
+) -> acc::WithdrawUnbonded {
     acc::WithdrawUnbonded {
         owner: *owner,
         config: pda::config(),
@@ -154,11 +219,24 @@ fn withdraw_accounts(owner: &Pubkey, node: &Pubkey, ticket: &Pubkey, destination
     }
 }
 
-pub fn withdraw_unbonded(owner: &Pubkey, node: &Pubkey, ticket: &Pubkey, destination: &Pubkey) -> Instruction {
-    build(withdraw_accounts(owner, node, ticket, destination), ix::WithdrawUnbonded {})
+pub fn withdraw_unbonded(
+    owner: &Pubkey,
+    node: &Pubkey,
+    ticket: &Pubkey,
+    destination: &Pubkey,
+) -> Instruction {
+    build(
+        withdraw_accounts(owner, node, ticket, destination),
+        ix::WithdrawUnbonded {},
+    )
 }
 
-pub fn delegate(staker: &Pubkey, node: &Pubkey, staker_tokens: &Pubkey, amount: u64) -> Instruction {
+pub fn delegate(
+    staker: &Pubkey,
+    node: &Pubkey,
+    staker_tokens: &Pubkey,
+    amount: u64,
+) -> Instruction {
     build(
         acc::Delegate {
             staker: *staker,
@@ -167,6 +245,7 @@ pub fn delegate(staker: &Pubkey, node: &Pubkey, staker_tokens: &Pubkey, amount: 
             delegation: pda::delegation(node, staker),
             staker_tokens: *staker_tokens,
             stake_vault: pda::stake_vault(),
+            node_vault: pda::node_vault(node),
             token_program: TOKEN_PROGRAM,
             system_program: SYSTEM_PROGRAM,
         },
@@ -175,7 +254,12 @@ pub fn delegate(staker: &Pubkey, node: &Pubkey, staker_tokens: &Pubkey, amount: 
 }
 
 /// `ticket_id` is the node's current `next_ticket_id`.
-pub fn request_undelegate(staker: &Pubkey, node: &Pubkey, ticket_id: u64, shares: u64) -> Instruction {
+pub fn request_undelegate(
+    staker: &Pubkey,
+    node: &Pubkey,
+    ticket_id: u64,
+    shares: u64,
+) -> Instruction {
     build(
         acc::RequestUndelegate {
             staker: *staker,
@@ -183,14 +267,25 @@ pub fn request_undelegate(staker: &Pubkey, node: &Pubkey, ticket_id: u64, shares
             node: *node,
             delegation: pda::delegation(node, staker),
             ticket: pda::unbond_ticket(node, ticket_id),
+            node_vault: pda::node_vault(node),
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
             system_program: SYSTEM_PROGRAM,
         },
         ix::RequestUndelegate { shares },
     )
 }
 
-pub fn withdraw_undelegated(owner: &Pubkey, node: &Pubkey, ticket: &Pubkey, destination: &Pubkey) -> Instruction {
-    build(withdraw_accounts(owner, node, ticket, destination), ix::WithdrawUndelegated {})
+pub fn withdraw_undelegated(
+    owner: &Pubkey,
+    node: &Pubkey,
+    ticket: &Pubkey,
+    destination: &Pubkey,
+) -> Instruction {
+    build(
+        withdraw_accounts(owner, node, ticket, destination),
+        ix::WithdrawUndelegated {},
+    )
 }
 
 /// Every node that may be drawn: pass every active validator.
@@ -200,10 +295,15 @@ pub fn rotate_committee(candidates: &[Pubkey]) -> Instruction {
             config: pda::config(),
             committee: pda::committee(),
             slot_hashes: verdict::instructions::rotate_committee::SLOT_HASHES_ID,
+            instructions: INSTRUCTIONS_SYSVAR,
         },
         ix::RotateCommittee {},
     );
-    ix.accounts.extend(candidates.iter().map(|c| AccountMeta::new_readonly(*c, false)));
+    ix.accounts.extend(
+        candidates
+            .iter()
+            .map(|c| AccountMeta::new_readonly(*c, false)),
+    );
     ix
 }
 
@@ -230,7 +330,15 @@ pub fn submit_job(
             token_program: TOKEN_PROGRAM,
             system_program: SYSTEM_PROGRAM,
         },
-        ix::SubmitJob { args: SubmitJobArgs { job_id, model, input_hash, risk, max_fee } },
+        ix::SubmitJob {
+            args: SubmitJobArgs {
+                job_id,
+                model,
+                input_hash,
+                risk,
+                max_fee,
+            },
+        },
     )
 }
 
@@ -260,7 +368,12 @@ pub fn complete_job(job: &Pubkey, miner: &Pubkey, report: CompletionReport) -> I
     )
 }
 
-pub fn settle_job(job: &Pubkey, miner: &Pubkey, price: u64, report: CompletionReport) -> Instruction {
+pub fn settle_job(
+    job: &Pubkey,
+    miner: &Pubkey,
+    price: u64,
+    report: CompletionReport,
+) -> Instruction {
     build(
         acc::SettleJob {
             config: pda::config(),
@@ -274,7 +387,12 @@ pub fn settle_job(job: &Pubkey, miner: &Pubkey, price: u64, report: CompletionRe
 }
 
 /// `refund_account` is the job's `refund_account` (the client's token account).
-pub fn fail_job(job: &Pubkey, miner: &Pubkey, refund_account: &Pubkey, reason: FailReason) -> Instruction {
+pub fn fail_job(
+    job: &Pubkey,
+    miner: &Pubkey,
+    refund_account: &Pubkey,
+    reason: FailReason,
+) -> Instruction {
     build(
         acc::FailJob {
             config: pda::config(),
@@ -320,14 +438,15 @@ pub fn expire_job(job: &Pubkey, miner: Option<Pubkey>, refund_account: &Pubkey) 
     )
 }
 
-pub fn claim_payout(job: &Pubkey, miner: &Pubkey, operator_tokens: &Pubkey, refund_account: &Pubkey) -> Instruction {
+/// The miner's operator is credited (`Node::owed`, see [`withdraw_owed`]);
+/// `refund_account` is the job's recorded refund account.
+pub fn claim_payout(job: &Pubkey, miner: &Pubkey, refund_account: &Pubkey) -> Instruction {
     build(
         acc::ClaimPayout {
             config: pda::config(),
             job: *job,
             miner: *miner,
             escrow: pda::escrow(job),
-            operator_tokens: *operator_tokens,
             node_vault: pda::node_vault(miner),
             refund_account: *refund_account,
             token_program: TOKEN_PROGRAM,
@@ -336,20 +455,62 @@ pub fn claim_payout(job: &Pubkey, miner: &Pubkey, operator_tokens: &Pubkey, refu
     )
 }
 
-/// `signers`: the job's recorded signers, in order (their scores are credited).
-pub fn close_job(job: &Pubkey, client: &Pubkey, signers: &[Pubkey]) -> Instruction {
+/// Closes a finished job: pass the job as read from the chain (its miner
+/// and, for a paid job, its recorded signers are credited).
+pub fn close_job(job_address: &Pubkey, job: &Job) -> Instruction {
+    let miner = (job.exposure > 0).then_some(job.miner);
     let mut ix = build(
         acc::CloseJob {
             config: pda::config(),
-            job: *job,
-            client: *client,
-            escrow: pda::escrow(job),
+            job: *job_address,
+            client: job.client,
+            escrow: pda::escrow(job_address),
+            miner,
             token_program: TOKEN_PROGRAM,
         },
         ix::CloseJob {},
     );
-    ix.accounts.extend(signers.iter().map(|s| AccountMeta::new(*s, false)));
+    if job.status == JobStatus::Paid {
+        ix.accounts
+            .extend(job.signers().iter().map(|s| AccountMeta::new(*s, false)));
+        ix.accounts.extend(
+            job.signers()
+                .iter()
+                .map(|s| AccountMeta::new(pda::node_vault(s), false)),
+        );
+    }
     ix
+}
+
+/// The node's operator takes what the node is owed into `destination` (its own token account).
+pub fn withdraw_owed(operator: &Pubkey, destination: &Pubkey) -> Instruction {
+    let node = pda::node(operator);
+    build(
+        acc::WithdrawOwed {
+            operator: *operator,
+            config: pda::config(),
+            node,
+            node_vault: pda::node_vault(&node),
+            destination: *destination,
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::WithdrawOwed {},
+    )
+}
+
+/// The client takes a refund its recorded account could not receive.
+pub fn claim_refund(client: &Pubkey, job: &Pubkey, destination: &Pubkey) -> Instruction {
+    build(
+        acc::ClaimRefund {
+            client: *client,
+            config: pda::config(),
+            job: *job,
+            escrow: pda::escrow(job),
+            destination: *destination,
+            token_program: TOKEN_PROGRAM,
+        },
+        ix::ClaimRefund {},
+    )
 }
 
 pub fn record_trial(miner: &Pubkey, passed: bool) -> Instruction {
@@ -366,20 +527,29 @@ pub fn record_trial(miner: &Pubkey, passed: bool) -> Instruction {
 
 /// `signer`: the node's operator or its signing key.
 pub fn heartbeat(signer: &Pubkey, node: &Pubkey) -> Instruction {
-    build(acc::Heartbeat { signer: *signer, config: pda::config(), node: *node }, ix::Heartbeat {})
+    build(
+        acc::Heartbeat {
+            signer: *signer,
+            config: pda::config(),
+            node: *node,
+        },
+        ix::Heartbeat {},
+    )
 }
 
 pub fn report_validator_timeout(payer: &Pubkey, validator: &Pubkey, job: &Pubkey) -> Instruction {
     build(
         acc::ReportValidatorTimeout {
             payer: *payer,
+            config: pda::config(),
             committee: pda::committee(),
             validator: *validator,
+            job: *job,
             report: pda::timeout_report(validator, job),
             instructions: INSTRUCTIONS_SYSVAR,
             system_program: SYSTEM_PROGRAM,
         },
-        ix::ReportValidatorTimeout { job: *job },
+        ix::ReportValidatorTimeout {},
     )
 }
 
@@ -422,43 +592,73 @@ pub fn fund_reward_pool(funder: &Pubkey, funder_tokens: &Pubkey, amount: u64) ->
     )
 }
 
-/// `authority`: the governance authority when it slashes; `None` when a
-/// committee attestation (or a low success rate, for downtime) authorizes it.
-pub fn slash_node(payer: &Pubkey, authority: Option<Pubkey>, node: &Pubkey, offense: Offense, evidence_hash: [u8; 32]) -> Instruction {
+/// `authority`: the governance authority when it slashes; `None` for a
+/// downtime slash the chain's record justifies (evidence:
+/// `verdict::instructions::slash_node::downtime_evidence(verdict epoch)`).
+pub fn slash_node(
+    payer: &Pubkey,
+    authority: Option<Pubkey>,
+    node: &Pubkey,
+    offense: Offense,
+    evidence_hash: [u8; 32],
+) -> Instruction {
     build(
         acc::SlashNode {
             payer: *payer,
             authority,
             config: pda::config(),
-            committee: pda::committee(),
             node: *node,
             record: pda::slash_record(node, &evidence_hash),
-            instructions: INSTRUCTIONS_SYSVAR,
             system_program: SYSTEM_PROGRAM,
         },
-        ix::SlashNode { offense, evidence_hash },
+        ix::SlashNode {
+            offense,
+            evidence_hash,
+        },
     )
 }
 
-pub fn open_dispute(operator: &Pubkey, operator_tokens: &Pubkey, job: &Pubkey) -> Instruction {
-    build(
+/// Challenges `job` (as read from the chain) with the result the
+/// challenger recomputed; the bond comes from `operator_tokens`.
+pub fn open_dispute(
+    operator: &Pubkey,
+    operator_tokens: &Pubkey,
+    job_address: &Pubkey,
+    job: &Job,
+    challenger_result: [u8; 32],
+) -> Instruction {
+    let mut ix = build(
         acc::OpenDispute {
             operator: *operator,
             config: pda::config(),
             challenger: pda::node(operator),
-            job: *job,
-            dispute: pda::dispute(job),
+            job: *job_address,
+            miner: job.miner,
+            dispute: pda::dispute(job_address),
             operator_tokens: *operator_tokens,
             stake_vault: pda::stake_vault(),
             token_program: TOKEN_PROGRAM,
             system_program: SYSTEM_PROGRAM,
         },
-        ix::OpenDispute {},
-    )
+        ix::OpenDispute { challenger_result },
+    );
+    let (signers, count) = job.accountable_signers();
+    ix.accounts.extend(
+        signers[..count as usize]
+            .iter()
+            .map(|s| AccountMeta::new(*s, false)),
+    );
+    ix
 }
 
-/// `commitment` = `verdict::state::vote_commitment(result, salt, voter node)`.
-pub fn commit_vote(operator: &Pubkey, dispute: &Pubkey, commitment: [u8; 32]) -> Instruction {
+/// `commitment` = `verdict::state::vote_commitment(result, salt, voter node)`;
+/// the vote deposit comes from `operator_tokens`.
+pub fn commit_vote(
+    operator: &Pubkey,
+    operator_tokens: &Pubkey,
+    dispute: &Pubkey,
+    commitment: [u8; 32],
+) -> Instruction {
     let voter = pda::node(operator);
     build(
         acc::CommitVote {
@@ -467,46 +667,87 @@ pub fn commit_vote(operator: &Pubkey, dispute: &Pubkey, commitment: [u8; 32]) ->
             voter,
             dispute: *dispute,
             vote: pda::vote(dispute, &voter),
+            operator_tokens: *operator_tokens,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
             system_program: SYSTEM_PROGRAM,
         },
         ix::CommitVote { commitment },
     )
 }
 
-pub fn reveal_vote(operator: &Pubkey, dispute: &Pubkey, result: [u8; 32], salt: [u8; 32]) -> Instruction {
+/// The vote deposit returns to `operator_tokens`.
+pub fn reveal_vote(
+    operator: &Pubkey,
+    operator_tokens: &Pubkey,
+    dispute: &Pubkey,
+    result: [u8; 32],
+    salt: [u8; 32],
+) -> Instruction {
     let voter = pda::node(operator);
     build(
-        acc::RevealVote { operator: *operator, voter, dispute: *dispute, vote: pda::vote(dispute, &voter) },
+        acc::RevealVote {
+            operator: *operator,
+            config: pda::config(),
+            voter,
+            dispute: *dispute,
+            vote: pda::vote(dispute, &voter),
+            operator_tokens: *operator_tokens,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+        },
         ix::RevealVote { result, salt },
     )
 }
 
-pub fn resolve_dispute(job: &Pubkey, refund_account: &Pubkey, challenger_tokens: &Pubkey) -> Instruction {
-    build(
+/// Resolves the dispute over `job_address` (pass the job and the dispute
+/// as read from the chain); permissionless.
+pub fn resolve_dispute(job_address: &Pubkey, job: &Job, dispute: &Dispute) -> Instruction {
+    let mut ix = build(
         acc::ResolveDispute {
             config: pda::config(),
-            dispute: pda::dispute(job),
-            job: *job,
-            escrow: pda::escrow(job),
-            refund_account: *refund_account,
-            challenger_tokens: *challenger_tokens,
+            dispute: pda::dispute(job_address),
+            job: *job_address,
+            escrow: pda::escrow(job_address),
+            refund_account: job.refund_account,
+            challenger: dispute.challenger,
+            challenger_vault: pda::node_vault(&dispute.challenger),
+            miner: dispute.miner,
+            miner_vault: pda::node_vault(&dispute.miner),
             stake_vault: pda::stake_vault(),
             token_program: TOKEN_PROGRAM,
         },
         ix::ResolveDispute {},
-    )
+    );
+    ix.accounts.extend(
+        dispute
+            .signers()
+            .iter()
+            .map(|s| AccountMeta::new(*s, false)),
+    );
+    ix
 }
 
-/// `refund_account`: the client's, for the miner of an already paid job.
-pub fn liquidate(dispute: &Pubkey, node: &Pubkey, target: LiquidationTarget, refund_account: Option<Pubkey>) -> Instruction {
+/// Liquidates one target of a decided dispute. `job`: the disputed job
+/// (address and recorded refund account), needed while the client is owed
+/// a refund; passing it always is harmless.
+pub fn liquidate(
+    dispute: &Pubkey,
+    node: &Pubkey,
+    target: LiquidationTarget,
+    job: Option<(Pubkey, Pubkey)>,
+) -> Instruction {
     let vote = (target == LiquidationTarget::Voter).then(|| pda::vote(dispute, node));
     build(
         acc::Liquidate {
             config: pda::config(),
             dispute: *dispute,
             node: *node,
+            node_vault: pda::node_vault(node),
             vote,
-            refund_account,
+            job: job.map(|(j, _)| j),
+            escrow: job.map(|(j, _)| pda::escrow(&j)),
+            refund_account: job.map(|(_, r)| r),
             stake_vault: pda::stake_vault(),
             token_program: TOKEN_PROGRAM,
         },
@@ -516,9 +757,13 @@ pub fn liquidate(dispute: &Pubkey, node: &Pubkey, target: LiquidationTarget, ref
 
 /// Every liquidation a decided dispute still waits for: the miner and the
 /// unslashed signers of an overturned outcome, then each revealed vote
-/// against the result (from `votes`, any Vote accounts). The miner goes
-/// first, so an already paid client is refunded from its whole stake.
-pub fn pending_liquidations<'a>(address: &Pubkey, dispute: &Dispute, votes: impl IntoIterator<Item = &'a Vote>) -> Vec<(Pubkey, LiquidationTarget)> {
+/// against the result (from `votes`, any Vote accounts). Order does not
+/// matter to the program (the client is paid first out of the pool).
+pub fn pending_liquidations<'a>(
+    address: &Pubkey,
+    dispute: &Dispute,
+    votes: impl IntoIterator<Item = &'a Vote>,
+) -> Vec<(Pubkey, LiquidationTarget)> {
     let mut targets = Vec::new();
     if dispute.status == DisputeStatus::Overturned {
         if !dispute.miner_liquidated {
@@ -532,7 +777,13 @@ pub fn pending_liquidations<'a>(address: &Pubkey, dispute: &Dispute, votes: impl
     }
     let mut voters: Vec<Pubkey> = votes
         .into_iter()
-        .filter(|v| v.dispute == *address && v.revealed && v.result != dispute.result && !v.liquidated)
+        .filter(|v| {
+            v.dispute == *address
+                && v.revealed
+                && v.weight > 0
+                && v.result != dispute.result
+                && !v.liquidated
+        })
         .map(|v| v.voter)
         .collect();
     voters.sort();
@@ -540,7 +791,11 @@ pub fn pending_liquidations<'a>(address: &Pubkey, dispute: &Dispute, votes: impl
     targets
 }
 
-pub fn claim_dispute_reward(operator: &Pubkey, dispute: &Pubkey, operator_tokens: &Pubkey) -> Instruction {
+pub fn claim_dispute_reward(
+    operator: &Pubkey,
+    dispute: &Pubkey,
+    operator_tokens: &Pubkey,
+) -> Instruction {
     let voter = pda::node(operator);
     build(
         acc::ClaimDisputeReward {
@@ -554,6 +809,20 @@ pub fn claim_dispute_reward(operator: &Pubkey, dispute: &Pubkey, operator_tokens
             token_program: TOKEN_PROGRAM,
         },
         ix::ClaimDisputeReward {},
+    )
+}
+
+/// Closes a settled vote (never revealed, unresolved dispute, or liquidated).
+pub fn close_vote(operator: &Pubkey, dispute: &Pubkey) -> Instruction {
+    let voter = pda::node(operator);
+    build(
+        acc::CloseVote {
+            operator: *operator,
+            voter,
+            dispute: *dispute,
+            vote: pda::vote(dispute, &voter),
+        },
+        ix::CloseVote {},
     )
 }
 
@@ -574,9 +843,15 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
         (ix::WithdrawUnbonded::DISCRIMINATOR, "withdraw_unbonded"),
         (ix::Delegate::DISCRIMINATOR, "delegate"),
         (ix::RequestUndelegate::DISCRIMINATOR, "request_undelegate"),
-        (ix::WithdrawUndelegated::DISCRIMINATOR, "withdraw_undelegated"),
+        (
+            ix::WithdrawUndelegated::DISCRIMINATOR,
+            "withdraw_undelegated",
+        ),
         (ix::RotateCommittee::DISCRIMINATOR, "rotate_committee"),
-        (ix::ReportValidatorTimeout::DISCRIMINATOR, "report_validator_timeout"),
+        (
+            ix::ReportValidatorTimeout::DISCRIMINATOR,
+            "report_validator_timeout",
+        ),
         (ix::SubmitJob::DISCRIMINATOR, "submit_job"),
         (ix::AssignJob::DISCRIMINATOR, "assign_job"),
         (ix::CompleteJob::DISCRIMINATOR, "complete_job"),
@@ -597,16 +872,28 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
         (ix::RevealVote::DISCRIMINATOR, "reveal_vote"),
         (ix::ResolveDispute::DISCRIMINATOR, "resolve_dispute"),
         (ix::Liquidate::DISCRIMINATOR, "liquidate"),
-        (ix::ClaimDisputeReward::DISCRIMINATOR, "claim_dispute_reward"),
+        (
+            ix::ClaimDisputeReward::DISCRIMINATOR,
+            "claim_dispute_reward",
+        ),
+        (ix::CloseVote::DISCRIMINATOR, "close_vote"),
+        (ix::WithdrawOwed::DISCRIMINATOR, "withdraw_owed"),
+        (ix::ClaimRefund::DISCRIMINATOR, "claim_refund"),
     ];
-    NAMES.iter().find(|(d, _)| data.starts_with(d)).map(|(_, n)| *n)
+    NAMES
+        .iter()
+        .find(|(d, _)| data.starts_with(d))
+        .map(|(_, n)| *n)
 }
 
 /// Replaces every occurrence of account `from` in `ix` by `to` (handy for
 /// tests that feed the program a wrong account).
 pub fn replace_account(mut ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruction {
     for meta in ix.accounts.iter_mut().filter(|m| m.pubkey == *from) {
-        *meta = AccountMeta { pubkey: *to, ..meta.clone() };
+        *meta = AccountMeta {
+            pubkey: *to,
+            ..meta.clone()
+        };
     }
     ix
 }

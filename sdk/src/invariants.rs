@@ -31,7 +31,10 @@ impl Snapshot {
         accounts: impl IntoIterator<Item = (Pubkey, &'a [u8])>,
         stake_vault_balance: u64,
     ) -> Result<Self, crate::SdkError> {
-        let mut s = Snapshot { stake_vault_balance, ..Default::default() };
+        let mut s = Snapshot {
+            stake_vault_balance,
+            ..Default::default()
+        };
         for (address, data) in accounts {
             match VerdictAccount::decode(&address, data) {
                 Some(Ok(VerdictAccount::Config(c))) => s.config = Some(*c),
@@ -64,7 +67,9 @@ impl Snapshot {
     /// job's escrow and each node's vault.
     pub fn vaults(&self) -> Vec<Pubkey> {
         let escrows = self.jobs.keys().map(crate::pda::escrow);
-        escrows.chain(self.nodes.keys().map(crate::pda::node_vault)).collect()
+        escrows
+            .chain(self.nodes.keys().map(crate::pda::node_vault))
+            .collect()
     }
 }
 
@@ -83,45 +88,140 @@ pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
         + t.unbonding as u128
         + t.reward_pool as u128
         + t.disputes as u128;
-    expect(&mut violations, "stake vault balance vs Config totals", s.stake_vault_balance as u128, vault_total);
+    expect(
+        &mut violations,
+        "stake vault balance vs Config totals",
+        s.stake_vault_balance as u128,
+        vault_total,
+    );
 
     let sum = |f: fn(&Node) -> u64| s.nodes.values().map(|n| f(n) as u128).sum::<u128>();
-    expect(&mut violations, "Config self stake vs sum over nodes", t.self_stake as u128, sum(|n| n.self_stake));
-    expect(&mut violations, "Config delegated vs sum over nodes", t.delegated as u128, sum(|n| n.delegation.amount));
-    expect(&mut violations, "Config unbonding vs sum over nodes", t.unbonding as u128, sum(|n| n.unbonding.amount));
-    expect(&mut violations, "Config nodes registered vs nodes", config.nodes_registered as u128, s.nodes.len() as u128);
+    expect(
+        &mut violations,
+        "Config self stake vs sum over nodes",
+        t.self_stake as u128,
+        sum(|n| n.self_stake),
+    );
+    expect(
+        &mut violations,
+        "Config delegated vs sum over nodes",
+        t.delegated as u128,
+        sum(|n| n.delegation.amount),
+    );
+    expect(
+        &mut violations,
+        "Config unbonding vs sum over nodes",
+        t.unbonding as u128,
+        sum(|n| n.unbonding.amount),
+    );
+    expect(
+        &mut violations,
+        "Config nodes registered vs nodes",
+        config.nodes_registered as u128,
+        s.nodes.len() as u128,
+    );
     let active = s.nodes.values().filter(|n| n.counted_active).count();
-    let validators = s.nodes.values().filter(|n| n.counted_active && n.counted_validator).count();
-    expect(&mut violations, "Config active nodes vs nodes counted active", config.active_nodes as u128, active as u128);
-    expect(&mut violations, "Config active validators vs validators counted", config.active_validators as u128, validators as u128);
+    let validators = s
+        .nodes
+        .values()
+        .filter(|n| n.counted_active && n.counted_validator)
+        .count();
+    expect(
+        &mut violations,
+        "Config active nodes vs nodes counted active",
+        config.active_nodes as u128,
+        active as u128,
+    );
+    expect(
+        &mut violations,
+        "Config active validators vs validators counted",
+        config.active_validators as u128,
+        validators as u128,
+    );
 
     for (address, node) in &s.nodes {
-        let delegated: u128 =
-            s.delegations.values().filter(|d| d.node == *address).map(|d| d.shares as u128).sum();
-        expect(&mut violations, &format!("node {address} delegation shares"), node.delegation.shares as u128, delegated);
-        let unbonding: u128 = s.tickets.values().filter(|t| t.node == *address).map(|t| t.shares as u128).sum();
-        expect(&mut violations, &format!("node {address} unbonding shares"), node.unbonding.shares as u128, unbonding);
-        for (name, pool) in [("delegation", node.delegation), ("unbonding", node.unbonding)] {
+        let delegated: u128 = s
+            .delegations
+            .values()
+            .filter(|d| d.node == *address)
+            .map(|d| d.shares as u128)
+            .sum();
+        expect(
+            &mut violations,
+            &format!("node {address} delegation shares"),
+            node.delegation.shares as u128,
+            delegated,
+        );
+        let unbonding: u128 = s
+            .tickets
+            .values()
+            .filter(|t| t.node == *address)
+            .map(|t| t.shares as u128)
+            .sum();
+        expect(
+            &mut violations,
+            &format!("node {address} unbonding shares"),
+            node.unbonding.shares as u128,
+            unbonding,
+        );
+        for (name, pool) in [
+            ("delegation", node.delegation),
+            ("unbonding", node.unbonding),
+        ] {
             if pool.shares == 0 && pool.amount != 0 {
-                violations.push(format!("node {address} {name} pool holds {} tokens with no shares", pool.amount));
+                violations.push(format!(
+                    "node {address} {name} pool holds {} tokens with no shares",
+                    pool.amount
+                ));
             }
         }
     }
     for (address, node) in &s.nodes {
-        let vault = s.token_balances.get(&crate::pda::node_vault(address)).copied().unwrap_or(0);
-        expect(&mut violations, &format!("node {address} vault vs pending delegator rewards"), vault as u128, node.pending_delegator_rewards as u128);
+        let vault = s
+            .token_balances
+            .get(&crate::pda::node_vault(address))
+            .copied()
+            .unwrap_or(0);
+        let owed = node.pending_delegator_rewards as u128 + node.owed as u128;
+        expect(
+            &mut violations,
+            &format!("node {address} vault vs pending delegator rewards and owed"),
+            vault as u128,
+            owed,
+        );
     }
     for (address, job) in &s.jobs {
-        let escrow = s.token_balances.get(&crate::pda::escrow(address)).copied().unwrap_or(0);
-        expect(&mut violations, &format!("job {address} escrow vs what it owes ({:?})", job.status), escrow as u128, job.owed() as u128);
+        let escrow = s
+            .token_balances
+            .get(&crate::pda::escrow(address))
+            .copied()
+            .unwrap_or(0);
+        expect(
+            &mut violations,
+            &format!("job {address} escrow vs what it owes ({:?})", job.status),
+            escrow as u128,
+            job.owed() as u128,
+        );
     }
-    // Disputes hold their open bond, then their voters' pool.
+    // Disputes hold their open bond and unrevealed deposits, then their voters' pool.
     let held: u128 = s
         .disputes
         .values()
-        .map(|d| d.pool as u128 + if d.status == DisputeStatus::Voting { d.bond as u128 } else { 0 })
+        .map(|d| {
+            let open = if d.status == DisputeStatus::Voting {
+                d.bond as u128 + d.deposits_held as u128
+            } else {
+                0
+            };
+            d.pool as u128 + open
+        })
         .sum();
-    expect(&mut violations, "Config disputes vs bonds and pools held", t.disputes as u128, held);
+    expect(
+        &mut violations,
+        "Config disputes vs bonds and pools held",
+        t.disputes as u128,
+        held,
+    );
     for (address, d) in &s.delegations {
         if !s.nodes.contains_key(&d.node) {
             violations.push(format!("delegation {address} points at a missing node"));
@@ -205,15 +305,40 @@ mod tests {
     /// one staker, 30 unbonding behind one ticket, 7 in the reward pool.
     fn consistent() -> (Snapshot, Pubkey) {
         let node_key = Pubkey::new_unique();
-        let totals = StakeTotals { self_stake: 100, delegated: 50, unbonding: 30, reward_pool: 7, disputes: 0 };
-        let mut s = Snapshot { config: Some(config(totals, 1, 1)), stake_vault_balance: 187, ..Default::default() };
+        let totals = StakeTotals {
+            self_stake: 100,
+            delegated: 50,
+            unbonding: 30,
+            reward_pool: 7,
+            disputes: 0,
+        };
+        let mut s = Snapshot {
+            config: Some(config(totals, 1, 1)),
+            stake_vault_balance: 187,
+            ..Default::default()
+        };
         s.nodes.insert(
             node_key,
-            node(100, SharePool { amount: 50, shares: 50 }, SharePool { amount: 30, shares: 30 }),
+            node(
+                100,
+                SharePool {
+                    amount: 50,
+                    shares: 50,
+                },
+                SharePool {
+                    amount: 30,
+                    shares: 30,
+                },
+            ),
         );
         s.delegations.insert(
             Pubkey::new_unique(),
-            Delegation { node: node_key, staker: Pubkey::new_unique(), shares: 50, bump: 255 },
+            Delegation {
+                node: node_key,
+                staker: Pubkey::new_unique(),
+                shares: 50,
+                bump: 255,
+            },
         );
         s.tickets.insert(
             Pubkey::new_unique(),
@@ -249,7 +374,10 @@ mod tests {
         let (mut s, node_key) = consistent();
         s.nodes.get_mut(&node_key).unwrap().self_stake = 99;
         let v = check(&s).unwrap_err();
-        assert!(v.iter().any(|m| m.contains("self stake vs sum over nodes")), "{v:?}");
+        assert!(
+            v.iter().any(|m| m.contains("self stake vs sum over nodes")),
+            "{v:?}"
+        );
     }
 
     #[test]
@@ -265,10 +393,18 @@ mod tests {
     #[test]
     fn an_escrow_or_node_vault_off_by_one_is_caught() {
         let (mut s, node_key) = consistent();
-        s.nodes.get_mut(&node_key).unwrap().pending_delegator_rewards = 5;
-        s.token_balances.insert(crate::pda::node_vault(&node_key), 4);
+        s.nodes
+            .get_mut(&node_key)
+            .unwrap()
+            .pending_delegator_rewards = 5;
+        s.token_balances
+            .insert(crate::pda::node_vault(&node_key), 4);
         let v = check(&s).unwrap_err();
-        assert!(v.iter().any(|m| m.contains("vault vs pending delegator rewards")), "{v:?}");
+        assert!(
+            v.iter()
+                .any(|m| m.contains("vault vs pending delegator rewards")),
+            "{v:?}"
+        );
     }
 
     #[test]

@@ -23,7 +23,11 @@ pub enum SdkError {
     #[error("account {0} does not exist")]
     AccountNotFound(anchor_lang::prelude::Pubkey),
     #[error("account {address} is not a valid {kind}: {reason}")]
-    Decode { address: anchor_lang::prelude::Pubkey, kind: &'static str, reason: String },
+    Decode {
+        address: anchor_lang::prelude::Pubkey,
+        kind: &'static str,
+        reason: String,
+    },
     #[error("{0}")]
     Client(String),
 }

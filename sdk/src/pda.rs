@@ -2,8 +2,8 @@
 
 use anchor_lang::prelude::Pubkey;
 use verdict::constants::{
-    COMMITTEE_SEED, CONFIG_SEED, DELEGATION_SEED, DISPUTE_SEED, ESCROW_SEED, JOB_SEED, NODE_SEED, NODE_VAULT_SEED,
-    SLASH_SEED, STAKE_VAULT_SEED, TIMEOUT_REPORT_SEED, UNBOND_SEED, VOTE_SEED,
+    COMMITTEE_SEED, CONFIG_SEED, DELEGATION_SEED, DISPUTE_SEED, ESCROW_SEED, JOB_SEED, NODE_SEED,
+    NODE_VAULT_SEED, SLASH_SEED, STAKE_VAULT_SEED, TIMEOUT_REPORT_SEED, UNBOND_SEED, VOTE_SEED,
 };
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
@@ -64,5 +64,9 @@ pub fn slash_record(node: &Pubkey, evidence_hash: &[u8; 32]) -> Pubkey {
 
 /// ProgramData account of the program when deployed upgradeable.
 pub fn program_data() -> Pubkey {
-    Pubkey::find_program_address(&[verdict::ID.as_ref()], &anchor_lang::solana_program::bpf_loader_upgradeable::ID).0
+    Pubkey::find_program_address(
+        &[verdict::ID.as_ref()],
+        &anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+    )
+    .0
 }

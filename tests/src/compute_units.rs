@@ -26,11 +26,21 @@ pub fn table() -> String {
         "native processor: Verdict's own work shows as ~1 CU, CPIs into SPL Token are real"
     };
     let mut out = format!("\ncompute units per transaction ({mode})\n");
-    out += &format!("{:<24} {:>6} {:>9} {:>9} {:>9}\n", "instruction", "count", "min", "median", "max");
+    out += &format!(
+        "{:<24} {:>6} {:>9} {:>9} {:>9}\n",
+        "instruction", "count", "min", "median", "max"
+    );
     for (name, units) in records.iter() {
         let mut u = units.clone();
         u.sort_unstable();
-        out += &format!("{:<24} {:>6} {:>9} {:>9} {:>9}\n", name, u.len(), u[0], u[u.len() / 2], u[u.len() - 1]);
+        out += &format!(
+            "{:<24} {:>6} {:>9} {:>9} {:>9}\n",
+            name,
+            u.len(),
+            u[0],
+            u[u.len() / 2],
+            u[u.len() - 1]
+        );
     }
     out
 }

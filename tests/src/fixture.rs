@@ -13,7 +13,9 @@ use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::attestation::CompletionReport;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
-use verdict::state::{model_id, Committee, Config, Job, ModelId, Node, ProtocolParams, RiskLevel, SlashingTable};
+use verdict::state::{
+    model_id, Committee, Config, Job, ModelId, Node, ProtocolParams, RiskLevel, SlashingTable,
+};
 use verdict_chain::EmbeddedChain;
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::attest;
@@ -65,7 +67,10 @@ impl NodeHandle {
     /// A second handle on the same node and keys.
     pub fn duplicate(&self) -> NodeHandle {
         NodeHandle {
-            operator: User { keypair: self.operator.keypair.insecure_clone(), tokens: self.operator.tokens },
+            operator: User {
+                keypair: self.operator.keypair.insecure_clone(),
+                tokens: self.operator.tokens,
+            },
             signing_key: self.signing_key.insecure_clone(),
             node: self.node,
         }
@@ -96,7 +101,13 @@ pub fn good_report(output: u8) -> CompletionReport {
 /// the top latency score, 25 ms each), set as a window bucket: Tier 1,
 /// eligible for every risk, paid at once.
 pub fn tier_one_record() -> verdict::state::WindowBucket {
-    verdict::state::WindowBucket { jobs: 100, successes: 100, sla_met: 100, latency_score_sum: 100 * 10_000, response_ms_sum: 2_500 }
+    verdict::state::WindowBucket {
+        jobs: 100,
+        successes: 100,
+        sla_met: 100,
+        latency_score_sum: 100 * 10_000,
+        response_ms_sum: 2_500,
+    }
 }
 
 pub struct Fixture {
@@ -142,9 +153,17 @@ impl Fixture {
 
     pub async fn with_params(params: ProtocolParams) -> Self {
         let mut f = Self::bare().await;
-        let init = ix::initialize_config(&f.authority.pubkey(), &f.mint, None, params, SlashingTable::default());
+        let init = ix::initialize_config(
+            &f.authority.pubkey(),
+            &f.mint,
+            None,
+            params,
+            SlashingTable::default(),
+        );
         let authority = f.authority.insecure_clone();
-        f.send(&[init], &[&authority]).await.expect("initialize_config");
+        f.send(&[init], &[&authority])
+            .await
+            .expect("initialize_config");
         f
     }
 
@@ -164,13 +183,19 @@ impl Fixture {
         }
         let payer = self.chain.payer().await;
         let processed = self.chain.process(instructions, &payer, signers).await?;
-        processed.result.map_err(BanksClientError::TransactionError)?;
+        processed
+            .result
+            .map_err(BanksClientError::TransactionError)?;
         let main = instructions.iter().find(|i| i.program_id == verdict::ID);
         if let Some(name) = main.and_then(|i| ix::instruction_name(&i.data)) {
             compute_units::record(name, processed.compute_units);
         }
         let events = parse_logs(&processed.logs);
-        Ok(TxOutcome { logs: processed.logs, compute_units: processed.compute_units, events })
+        Ok(TxOutcome {
+            logs: processed.logs,
+            compute_units: processed.compute_units,
+            events,
+        })
     }
 
     /// Advances slots (fresh blockhash, SlotHashes entry), keeping the time.
@@ -192,21 +217,33 @@ impl Fixture {
     // Accounts and balances.
 
     pub async fn airdrop(&mut self, to: &Pubkey) {
-        self.chain.airdrop(to, USER_LAMPORTS).await.expect("airdrop");
+        self.chain
+            .airdrop(to, USER_LAMPORTS)
+            .await
+            .expect("airdrop");
     }
 
     pub async fn create_mint(&mut self) -> Pubkey {
-        self.chain.create_mint(&self.mint_authority.pubkey()).await.expect("create mint")
+        self.chain
+            .create_mint(&self.mint_authority.pubkey())
+            .await
+            .expect("create mint")
     }
 
     /// A new token account of `mint` owned by `owner`.
     pub async fn token_account(&mut self, owner: &Pubkey, mint: &Pubkey) -> Pubkey {
-        self.chain.create_token_account(owner, mint).await.expect("create token account")
+        self.chain
+            .create_token_account(owner, mint)
+            .await
+            .expect("create token account")
     }
 
     /// Mints stake tokens (only the fixture's mint has a known authority).
     pub async fn mint_to(&mut self, account: &Pubkey, amount: u64) {
-        self.chain.mint_to(&self.mint, &self.mint_authority, account, amount).await.expect("mint_to");
+        self.chain
+            .mint_to(&self.mint, &self.mint_authority, account, amount)
+            .await
+            .expect("mint_to");
     }
 
     /// A funded wallet holding `tokens` of the stake mint.
@@ -218,7 +255,10 @@ impl Fixture {
         if tokens > 0 {
             self.mint_to(&account, tokens).await;
         }
-        User { keypair, tokens: account }
+        User {
+            keypair,
+            tokens: account,
+        }
     }
 
     /// Registers a node with `roles` serving the test model, without stake.
@@ -233,9 +273,15 @@ impl Fixture {
             vec![test_model()],
             1_000,
         );
-        self.send(&[ix], &[&operator.keypair, &signing_key]).await.expect("register_node");
+        self.send(&[ix], &[&operator.keypair, &signing_key])
+            .await
+            .expect("register_node");
         let node = pda::node(&operator.pubkey());
-        NodeHandle { operator, signing_key, node }
+        NodeHandle {
+            operator,
+            signing_key,
+            node,
+        }
     }
 
     /// Registers a miner and stakes `stake` tokens for it.
@@ -250,7 +296,11 @@ impl Fixture {
         self.send(&[ix], &[&handle.operator.keypair]).await
     }
 
-    pub async fn request_unstake(&mut self, handle: &NodeHandle, amount: u64) -> (TxResult, Pubkey) {
+    pub async fn request_unstake(
+        &mut self,
+        handle: &NodeHandle,
+        amount: u64,
+    ) -> (TxResult, Pubkey) {
         let ticket_id = self.node(&handle.node).await.next_ticket_id;
         let ix = ix::request_unstake(&handle.operator.pubkey(), ticket_id, amount);
         let result = self.send(&[ix], &[&handle.operator.keypair]).await;
@@ -262,7 +312,12 @@ impl Fixture {
         self.send(&[ix], &[&staker.keypair]).await
     }
 
-    pub async fn request_undelegate(&mut self, staker: &User, node: &Pubkey, shares: u64) -> (TxResult, Pubkey) {
+    pub async fn request_undelegate(
+        &mut self,
+        staker: &User,
+        node: &Pubkey,
+        shares: u64,
+    ) -> (TxResult, Pubkey) {
         let ticket_id = self.node(node).await.next_ticket_id;
         let ix = ix::request_undelegate(&staker.pubkey(), node, ticket_id, shares);
         let result = self.send(&[ix], &[&staker.keypair]).await;
@@ -308,24 +363,39 @@ impl Fixture {
     }
 
     /// Sends `[ed25519 over message signed by signers, instruction]`.
-    pub async fn attest(&mut self, signers: &[&NodeHandle], message: &[u8], instruction: Instruction) -> TxResult {
+    pub async fn attest(
+        &mut self,
+        signers: &[&NodeHandle],
+        message: &[u8],
+        instruction: Instruction,
+    ) -> TxResult {
         let keys: Vec<&Keypair> = signers.iter().map(|h| &h.signing_key).collect();
-        self.send(&attest::attest_with(&keys, message, instruction), &[]).await
+        self.send(&attest::attest_with(&keys, message, instruction), &[])
+            .await
     }
 
     /// A staked miner that passed its trial (signed by the first `quorum` members).
     pub async fn warm_miner(&mut self, committee: &[NodeHandle], stake: u64) -> NodeHandle {
         let miner = self.staked_miner(stake).await;
-        self.record_trial(committee, &miner.node, true).await.expect("record_trial");
+        self.record_trial(committee, &miner.node, true)
+            .await
+            .expect("record_trial");
         miner
     }
 
-    pub async fn record_trial(&mut self, committee: &[NodeHandle], miner: &Pubkey, passed: bool) -> TxResult {
+    pub async fn record_trial(
+        &mut self,
+        committee: &[NodeHandle],
+        miner: &Pubkey,
+        passed: bool,
+    ) -> TxResult {
         let epoch = self.committee().await.epoch;
-        let trial = self.node(miner).await.reputation.trial_failures + 1;
-        let message = attest::trial_message(epoch, miner, passed, trial);
+        let node = self.node(miner).await;
+        let trial = node.reputation.trial_failures + 1;
+        let message = attest::trial_message(epoch, miner, node.registered_at, passed, trial);
         let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::record_trial(miner, passed)).await
+        self.attest(&quorum, &message, ix::record_trial(miner, passed))
+            .await
     }
 
     /// The first `quorum` members.
@@ -334,7 +404,13 @@ impl Fixture {
         committee.iter().take(q).collect()
     }
 
-    pub async fn submit_job(&mut self, client: &User, job_id: u64, risk: RiskLevel, max_fee: u64) -> (TxResult, Pubkey) {
+    pub async fn submit_job(
+        &mut self,
+        client: &User,
+        job_id: u64,
+        risk: RiskLevel,
+        max_fee: u64,
+    ) -> (TxResult, Pubkey) {
         let ix = ix::submit_job(
             &client.pubkey(),
             &client.tokens,
@@ -349,36 +425,78 @@ impl Fixture {
         (result, pda::job(&client.pubkey(), job_id))
     }
 
-    pub async fn settle(&mut self, committee: &[NodeHandle], job: &Pubkey, miner: &Pubkey, price: u64, report: CompletionReport) -> TxResult {
-        let epoch = self.committee().await.epoch;
-        let attempt = self.job(job).await.attempts + 1;
-        let message = attest::settle_message(epoch, job, miner, attempt, price, &report);
-        let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::settle_job(job, miner, price, report)).await
-    }
-
-    pub async fn assign(&mut self, committee: &[NodeHandle], job: &Pubkey, miner: &Pubkey, price: u64) -> TxResult {
-        let epoch = self.committee().await.epoch;
-        let attempt = self.job(job).await.attempts + 1;
-        let message = attest::assign_message(epoch, job, miner, price, attempt);
-        let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::assign_job(job, miner, price)).await
-    }
-
-    pub async fn complete(&mut self, committee: &[NodeHandle], job: &Pubkey, report: CompletionReport) -> TxResult {
+    pub async fn settle(
+        &mut self,
+        committee: &[NodeHandle],
+        job: &Pubkey,
+        miner: &Pubkey,
+        price: u64,
+        report: CompletionReport,
+    ) -> TxResult {
         let epoch = self.committee().await.epoch;
         let j = self.job(job).await;
-        let message = attest::complete_message(epoch, job, &j.miner, j.attempts, &report);
+        let message = attest::settle_message(
+            epoch,
+            job,
+            j.created_slot,
+            miner,
+            j.attempts + 1,
+            price,
+            &report,
+        );
         let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::complete_job(job, &j.miner, report)).await
+        self.attest(&quorum, &message, ix::settle_job(job, miner, price, report))
+            .await
     }
 
-    pub async fn fail(&mut self, committee: &[NodeHandle], job: &Pubkey, reason: verdict::state::FailReason) -> TxResult {
+    pub async fn assign(
+        &mut self,
+        committee: &[NodeHandle],
+        job: &Pubkey,
+        miner: &Pubkey,
+        price: u64,
+    ) -> TxResult {
         let epoch = self.committee().await.epoch;
         let j = self.job(job).await;
-        let message = attest::fail_message(epoch, job, &j.miner, j.attempts, reason);
+        let message =
+            attest::assign_message(epoch, job, j.created_slot, miner, price, j.attempts + 1);
         let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::fail_job(job, &j.miner, &j.refund_account, reason)).await
+        self.attest(&quorum, &message, ix::assign_job(job, miner, price))
+            .await
+    }
+
+    pub async fn complete(
+        &mut self,
+        committee: &[NodeHandle],
+        job: &Pubkey,
+        report: CompletionReport,
+    ) -> TxResult {
+        let epoch = self.committee().await.epoch;
+        let j = self.job(job).await;
+        let message =
+            attest::complete_message(epoch, job, j.created_slot, &j.miner, j.attempts, &report);
+        let quorum = self.quorum(committee).await;
+        self.attest(&quorum, &message, ix::complete_job(job, &j.miner, report))
+            .await
+    }
+
+    pub async fn fail(
+        &mut self,
+        committee: &[NodeHandle],
+        job: &Pubkey,
+        reason: verdict::state::FailReason,
+    ) -> TxResult {
+        let epoch = self.committee().await.epoch;
+        let j = self.job(job).await;
+        let message =
+            attest::fail_message(epoch, job, j.created_slot, &j.miner, j.attempts, reason);
+        let quorum = self.quorum(committee).await;
+        self.attest(
+            &quorum,
+            &message,
+            ix::fail_job(job, &j.miner, &j.refund_account, reason),
+        )
+        .await
     }
 
     pub async fn claim(&mut self, job: &Pubkey, miner: &NodeHandle) -> TxResult {
@@ -387,24 +505,62 @@ impl Fixture {
     }
 
     /// `claim_payout` without reading the job first (it may be gone).
-    pub async fn claim_raw(&mut self, job: &Pubkey, miner: &NodeHandle, refund_account: &Pubkey) -> TxResult {
-        let ix = ix::claim_payout(job, &miner.node, &miner.operator.tokens, refund_account);
+    pub async fn claim_raw(
+        &mut self,
+        job: &Pubkey,
+        miner: &NodeHandle,
+        refund_account: &Pubkey,
+    ) -> TxResult {
+        let ix = ix::claim_payout(job, &miner.node, refund_account);
         self.send(&[ix], &[]).await
+    }
+
+    /// The node's operator withdraws what the node is owed into its token account.
+    pub async fn withdraw_owed(&mut self, node: &NodeHandle) -> TxResult {
+        let k = node.operator.keypair.insecure_clone();
+        self.send(
+            &[ix::withdraw_owed(&k.pubkey(), &node.operator.tokens)],
+            &[&k],
+        )
+        .await
+    }
+
+    /// Closes a finished job as read from the chain.
+    pub async fn close_job(&mut self, job: &Pubkey) -> TxResult {
+        let j = self.job(job).await;
+        self.send(&[ix::close_job(job, &j)], &[]).await
     }
 
     /// Overwrites a program account's data (test-only surgery, e.g. to put a
     /// validator's score below the minimum without a long history).
-    pub async fn patch<T: AccountSerialize + AccountDeserialize>(&mut self, address: &Pubkey, edit: impl FnOnce(&mut T)) {
+    pub async fn patch<T: AccountSerialize + AccountDeserialize>(
+        &mut self,
+        address: &Pubkey,
+        edit: impl FnOnce(&mut T),
+    ) {
         self.chain.patch(address, edit).await.unwrap();
     }
 
     pub async fn token_balance(&mut self, account: &Pubkey) -> u64 {
-        let data = self.chain.account_data(account).await.unwrap().expect("token account");
-        TokenAccount::try_deserialize(&mut data.as_slice()).unwrap().amount
+        let data = self
+            .chain
+            .account_data(account)
+            .await
+            .unwrap()
+            .expect("token account");
+        TokenAccount::try_deserialize(&mut data.as_slice())
+            .unwrap()
+            .amount
     }
 
     pub async fn lamports(&mut self, account: &Pubkey) -> u64 {
-        self.chain.context().await.banks_client.get_balance(*account).await.unwrap()
+        self.chain
+            .context()
+            .await
+            .banks_client
+            .get_balance(*account)
+            .await
+            .unwrap()
     }
 
     pub async fn exists(&mut self, account: &Pubkey) -> bool {
@@ -440,9 +596,14 @@ impl Fixture {
             }
         }
         let vault = pda::stake_vault();
-        let balance = if self.exists(&vault).await { self.token_balance(&vault).await } else { 0 };
+        let balance = if self.exists(&vault).await {
+            self.token_balance(&vault).await
+        } else {
+            0
+        };
         let mut snapshot =
-            Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), balance).expect("decodable accounts");
+            Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), balance)
+                .expect("decodable accounts");
         for vault in snapshot.vaults() {
             if self.exists(&vault).await {
                 let amount = self.token_balance(&vault).await;
@@ -456,13 +617,19 @@ impl Fixture {
     pub async fn check_invariants(&mut self) {
         let snapshot = self.snapshot().await;
         if let Err(violations) = invariants::check(&snapshot) {
-            panic!("accounting invariants violated:\n  {}", violations.join("\n  "));
+            panic!(
+                "accounting invariants violated:\n  {}",
+                violations.join("\n  ")
+            );
         }
     }
 }
 
 impl AccountSource for Fixture {
     async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, SdkError> {
-        self.chain.account_data(address).await.map_err(|e| SdkError::Client(e.to_string()))
+        self.chain
+            .account_data(address)
+            .await
+            .map_err(|e| SdkError::Client(e.to_string()))
     }
 }

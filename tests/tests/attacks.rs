@@ -34,7 +34,11 @@ async fn missing_owner_check() {
     let miner = f.register(ROLE_MINER, min).await;
     // A look-alike "node" owned by the system program instead of Verdict.
     let fake = f.user(0).await;
-    let stake = ix::replace_account(ix::stake(&miner.operator_pubkey(), &miner.operator.tokens, min), &miner.node, &fake.pubkey());
+    let stake = ix::replace_account(
+        ix::stake(&miner.operator_pubkey(), &miner.operator.tokens, min),
+        &miner.node,
+        &fake.pubkey(),
+    );
     let result = f.send(&[stake], &[&miner.operator.keypair]).await;
     assert_anchor_error(&result, ErrorCode::AccountOwnedByWrongProgram);
 }
@@ -48,11 +52,13 @@ async fn account_data_matching() {
     let client = f.user(2 * FEE).await;
     let (r, job) = f.submit_job(&client, 1, RiskLevel::Low, FEE).await;
     r.unwrap();
-    f.settle(&committee, &job, &miner.node, FEE, good_report(1)).await.unwrap();
+    f.settle(&committee, &job, &miner.node, FEE, good_report(1))
+        .await
+        .unwrap();
     f.advance(2 * params.epoch_secs).await;
     // Claim routing the client's refund to the attacker's account.
     let attacker = f.user(0).await;
-    let claim = ix::claim_payout(&job, &miner.node, &miner.operator.tokens, &attacker.tokens);
+    let claim = ix::claim_payout(&job, &miner.node, &attacker.tokens);
     assert_verdict_error(&f.send(&[claim], &[]).await, VerdictError::WrongDestination);
 }
 
@@ -74,12 +80,30 @@ async fn type_cosplay() {
 async fn re_initialization() {
     let mut f = Fixture::new().await;
     let miner = f.register(ROLE_MINER, 0).await;
-    let again = ix::register_node(&miner.operator_pubkey(), &miner.signing_key.pubkey(), &f.mint, ROLE_MINER, vec![], 0);
-    let result = f.send(&[again], &[&miner.operator.keypair, &miner.signing_key]).await;
+    let again = ix::register_node(
+        &miner.operator_pubkey(),
+        &miner.signing_key.pubkey(),
+        &f.mint,
+        ROLE_MINER,
+        vec![],
+        0,
+    );
+    let result = f
+        .send(&[again], &[&miner.operator.keypair, &miner.signing_key])
+        .await;
     assert!(result.is_err(), "an existing node cannot be re-initialized");
     let client = f.user(2 * FEE).await;
-    f.submit_job(&client, 7, RiskLevel::Low, FEE).await.0.unwrap();
-    assert!(f.submit_job(&client, 7, RiskLevel::Low, FEE).await.0.is_err(), "nor a job");
+    f.submit_job(&client, 7, RiskLevel::Low, FEE)
+        .await
+        .0
+        .unwrap();
+    assert!(
+        f.submit_job(&client, 7, RiskLevel::Low, FEE)
+            .await
+            .0
+            .is_err(),
+        "nor a job"
+    );
     assert_eq!(f.token_balance(&client.tokens).await, FEE);
 }
 
@@ -95,7 +119,10 @@ async fn arbitrary_cpi() {
         &anchor_spl::token::ID,
         &fake_token_program,
     );
-    assert_anchor_error(&f.send(&[stake], &[&miner.operator.keypair]).await, ErrorCode::InvalidProgramId);
+    assert_anchor_error(
+        &f.send(&[stake], &[&miner.operator.keypair]).await,
+        ErrorCode::InvalidProgramId,
+    );
 }
 
 #[tokio::test]
@@ -120,14 +147,27 @@ async fn bump_canonicalization() {
     // Find a valid but non-canonical bump for the operator's node address.
     let canonical = pda::node(&operator.pubkey());
     let other = (0..=254u8).rev().find_map(|bump| {
-        Pubkey::create_program_address(&[NODE_SEED, operator.pubkey().as_ref(), &[bump]], &verdict::ID)
-            .ok()
-            .filter(|k| *k != canonical)
+        Pubkey::create_program_address(
+            &[NODE_SEED, operator.pubkey().as_ref(), &[bump]],
+            &verdict::ID,
+        )
+        .ok()
+        .filter(|k| *k != canonical)
     });
     let Some(non_canonical) = other else { return };
-    let reg = ix::register_node(&operator.pubkey(), &operator.pubkey(), &f.mint, ROLE_MINER, vec![], 0);
+    let reg = ix::register_node(
+        &operator.pubkey(),
+        &operator.pubkey(),
+        &f.mint,
+        ROLE_MINER,
+        vec![],
+        0,
+    );
     let reg = ix::replace_account(reg, &canonical, &non_canonical);
-    assert_anchor_error(&f.send(&[reg], &[&operator.keypair]).await, ErrorCode::ConstraintSeeds);
+    assert_anchor_error(
+        &f.send(&[reg], &[&operator.keypair]).await,
+        ErrorCode::ConstraintSeeds,
+    );
 }
 
 #[tokio::test]
@@ -141,11 +181,13 @@ async fn pda_sharing() {
     r.unwrap();
     let (r, cheap) = f.submit_job(&client, 2, RiskLevel::Low, FEE).await;
     r.unwrap();
-    f.settle(&committee, &cheap, &miner.node, FEE, good_report(1)).await.unwrap();
+    f.settle(&committee, &cheap, &miner.node, FEE, good_report(1))
+        .await
+        .unwrap();
     f.advance(2 * params.epoch_secs).await;
     // Claim job 2's payout out of job 1's escrow.
     let claim = ix::replace_account(
-        ix::claim_payout(&cheap, &miner.node, &miner.operator.tokens, &client.tokens),
+        ix::claim_payout(&cheap, &miner.node, &client.tokens),
         &pda::escrow(&cheap),
         &pda::escrow(&rich),
     );
@@ -162,14 +204,22 @@ async fn closed_accounts_stay_closed() {
     let client = f.user(FEE).await;
     let (r, job) = f.submit_job(&client, 1, RiskLevel::Low, FEE).await;
     r.unwrap();
-    f.settle(&committee, &job, &miner.node, FEE, good_report(1)).await.unwrap();
+    f.settle(&committee, &job, &miner.node, FEE, good_report(1))
+        .await
+        .unwrap();
     f.advance(2 * params.epoch_secs).await;
     f.claim(&job, &miner).await.unwrap();
-    let signers = f.job(&job).await.signers().to_vec();
-    f.send(&[ix::close_job(&job, &client.pubkey(), &signers)], &[]).await.unwrap();
+    let before = f.job(&job).await;
+    f.send(&[ix::close_job(&job, &before)], &[]).await.unwrap();
     // Neither a second close (double credit) nor a claim can touch it again.
-    assert_anchor_error(&f.send(&[ix::close_job(&job, &client.pubkey(), &signers)], &[]).await, ErrorCode::AccountNotInitialized);
-    assert_anchor_error(&f.claim_raw(&job, &miner, &client.tokens).await, ErrorCode::AccountNotInitialized);
+    assert_anchor_error(
+        &f.send(&[ix::close_job(&job, &before)], &[]).await,
+        ErrorCode::AccountNotInitialized,
+    );
+    assert_anchor_error(
+        &f.claim_raw(&job, &miner, &client.tokens).await,
+        ErrorCode::AccountNotInitialized,
+    );
 }
 
 #[tokio::test]
@@ -184,14 +234,26 @@ async fn sysvar_address_checking() {
     // A fake "instructions sysvar" account.
     let fake = f.user(0).await.pubkey();
     let epoch = f.committee().await.epoch;
-    let message = verdict_sdk::attest::settle_message(epoch, &job, &miner.node, 1, FEE, &good_report(1));
+    let created_slot = f.job(&job).await.created_slot;
+    let message = verdict_sdk::attest::settle_message(
+        epoch,
+        &job,
+        created_slot,
+        &miner.node,
+        1,
+        FEE,
+        &good_report(1),
+    );
     let settle = ix::replace_account(
         ix::settle_job(&job, &miner.node, FEE, good_report(1)),
         &solana_sdk::sysvar::instructions::ID,
         &fake,
     );
     let quorum: Vec<&NodeHandle> = committee[..3].iter().collect();
-    assert_verdict_error(&f.attest(&quorum, &message, settle).await, VerdictError::WrongSysvar);
+    assert_verdict_error(
+        &f.attest(&quorum, &message, settle).await,
+        VerdictError::WrongSysvar,
+    );
     // A fake SlotHashes for the committee draw.
     f.advance(params.committee_rotation_secs).await;
     let nodes: Vec<Pubkey> = committee.iter().map(|h| h.node).collect();

@@ -27,6 +27,7 @@ struct Case {
     client: User,
     job: anchor_lang::prelude::Pubkey,
     epoch: u64,
+    created_slot: u64,
 }
 
 async fn case() -> Case {
@@ -38,12 +39,29 @@ async fn case() -> Case {
     let (r, job) = f.submit_job(&client, 1, RiskLevel::Low, FEE).await;
     r.unwrap();
     let epoch = f.committee().await.epoch;
-    Case { f, committee, miner, client, job, epoch }
+    let created_slot = f.job(&job).await.created_slot;
+    Case {
+        f,
+        committee,
+        miner,
+        client,
+        job,
+        epoch,
+        created_slot,
+    }
 }
 
 impl Case {
     fn settle_message(&self, job: &anchor_lang::prelude::Pubkey, epoch: u64) -> Vec<u8> {
-        attest::settle_message(epoch, job, &self.miner.node, 1, PRICE, &good_report(1))
+        attest::settle_message(
+            epoch,
+            job,
+            self.created_slot,
+            &self.miner.node,
+            1,
+            PRICE,
+            &good_report(1),
+        )
     }
 
     fn settle_ix(&self) -> solana_sdk::instruction::Instruction {
@@ -51,7 +69,10 @@ impl Case {
     }
 
     fn keys(&self, members: &[usize]) -> Vec<Keypair> {
-        members.iter().map(|&i| self.committee[i].signing_key.insecure_clone()).collect()
+        members
+            .iter()
+            .map(|&i| self.committee[i].signing_key.insecure_clone())
+            .collect()
     }
 
     async fn send_signed(&mut self, keys: &[Keypair], message: &[u8]) -> TxResult {
@@ -61,7 +82,10 @@ impl Case {
 
     async fn assert_untouched(&mut self) {
         assert_eq!(self.f.job(&self.job).await.status, JobStatus::Sent);
-        assert_eq!(self.f.node(&self.miner.node).await.reputation.lifetime_jobs, 0);
+        assert_eq!(
+            self.f.node(&self.miner.node).await.reputation.lifetime_jobs,
+            0
+        );
     }
 }
 
@@ -80,7 +104,10 @@ async fn a_signature_by_a_non_member_is_refused() {
     let message = c.settle_message(&c.job, c.epoch);
     let mut keys = c.keys(&[0, 1]);
     keys.push(Keypair::new());
-    assert_verdict_error(&c.send_signed(&keys, &message).await, VerdictError::NotCommitteeMember);
+    assert_verdict_error(
+        &c.send_signed(&keys, &message).await,
+        VerdictError::NotCommitteeMember,
+    );
     // The miner's own key is no committee key either.
     let mut keys = c.keys(&[0, 1]);
     keys.push(c.miner.signing_key.insecure_clone());
@@ -94,7 +121,10 @@ async fn a_duplicate_signer_is_not_counted_twice() {
     let mut c = case().await;
     let message = c.settle_message(&c.job, c.epoch);
     let keys = c.keys(&[0, 1, 1]);
-    assert_verdict_error(&c.send_signed(&keys, &message).await, VerdictError::DuplicateSigner);
+    assert_verdict_error(
+        &c.send_signed(&keys, &message).await,
+        VerdictError::DuplicateSigner,
+    );
     c.assert_untouched().await;
 }
 
@@ -103,7 +133,10 @@ async fn m_minus_one_signatures_are_refused() {
     let mut c = case().await;
     let message = c.settle_message(&c.job, c.epoch);
     let keys = c.keys(&[3, 4]);
-    assert_verdict_error(&c.send_signed(&keys, &message).await, VerdictError::QuorumNotReached);
+    assert_verdict_error(
+        &c.send_signed(&keys, &message).await,
+        VerdictError::QuorumNotReached,
+    );
     c.assert_untouched().await;
 }
 
@@ -114,7 +147,10 @@ async fn a_message_for_another_job_is_refused() {
     r.unwrap();
     let message = c.settle_message(&other, c.epoch);
     let keys = c.keys(&[0, 1, 2]);
-    assert_verdict_error(&c.send_signed(&keys, &message).await, VerdictError::AttestationMismatch);
+    assert_verdict_error(
+        &c.send_signed(&keys, &message).await,
+        VerdictError::AttestationMismatch,
+    );
     c.assert_untouched().await;
 }
 
@@ -122,9 +158,12 @@ async fn a_message_for_another_job_is_refused() {
 async fn a_message_of_another_kind_is_refused() {
     let mut c = case().await;
     // A valid assign attestation replayed as a settle.
-    let message = attest::assign_message(c.epoch, &c.job, &c.miner.node, PRICE, 1);
+    let message = attest::assign_message(c.epoch, &c.job, c.created_slot, &c.miner.node, PRICE, 1);
     let keys = c.keys(&[0, 1, 2]);
-    assert_verdict_error(&c.send_signed(&keys, &message).await, VerdictError::AttestationMismatch);
+    assert_verdict_error(
+        &c.send_signed(&keys, &message).await,
+        VerdictError::AttestationMismatch,
+    );
     c.assert_untouched().await;
 }
 
@@ -133,7 +172,10 @@ async fn a_message_of_another_epoch_is_refused() {
     let mut c = case().await;
     let message = c.settle_message(&c.job, c.epoch + 1);
     let keys = c.keys(&[0, 1, 2]);
-    assert_verdict_error(&c.send_signed(&keys, &message).await, VerdictError::AttestationMismatch);
+    assert_verdict_error(
+        &c.send_signed(&keys, &message).await,
+        VerdictError::AttestationMismatch,
+    );
     c.assert_untouched().await;
 }
 
@@ -145,7 +187,10 @@ async fn a_changed_field_is_refused() {
     let keys = c.keys(&[0, 1, 2]);
     let tampered = ix::settle_job(&c.job, &c.miner.node, PRICE, good_report(2));
     let ixs = attest::attest_with(&refs(&keys), &message, tampered);
-    assert_verdict_error(&c.f.send(&ixs, &[]).await, VerdictError::AttestationMismatch);
+    assert_verdict_error(
+        &c.f.send(&ixs, &[]).await,
+        VerdictError::AttestationMismatch,
+    );
     c.assert_untouched().await;
 }
 
@@ -153,7 +198,11 @@ async fn a_changed_field_is_refused() {
 async fn offsets_pointing_at_another_instruction_are_refused() {
     let mut c = case().await;
     let message = c.settle_message(&c.job, c.epoch);
-    let signatures: Vec<_> = c.keys(&[0, 1, 2]).iter().map(|k| sign(k, &message)).collect();
+    let signatures: Vec<_> = c
+        .keys(&[0, 1, 2])
+        .iter()
+        .map(|k| sign(k, &message))
+        .collect();
     let real = ed25519_instruction(&signatures, &message);
     // A second ed25519 instruction whose offsets all point into the first.
     let mut pointer = real.clone();
@@ -165,7 +214,10 @@ async fn offsets_pointing_at_another_instruction_are_refused() {
         }
     }
     let ixs = vec![real, pointer, c.settle_ix()];
-    assert_verdict_error(&c.f.send(&ixs, &[]).await, VerdictError::AttestationOutsideInstruction);
+    assert_verdict_error(
+        &c.f.send(&ixs, &[]).await,
+        VerdictError::AttestationOutsideInstruction,
+    );
     c.assert_untouched().await;
 }
 
@@ -173,7 +225,10 @@ async fn offsets_pointing_at_another_instruction_are_refused() {
 async fn no_ed25519_instruction_is_refused() {
     let mut c = case().await;
     let settle = c.settle_ix();
-    assert_verdict_error(&c.f.send(&[settle], &[]).await, VerdictError::MissingAttestation);
+    assert_verdict_error(
+        &c.f.send(&[settle], &[]).await,
+        VerdictError::MissingAttestation,
+    );
     c.assert_untouched().await;
 }
 
@@ -197,8 +252,15 @@ async fn a_corrupted_signature_fails_in_the_precompile() {
     let sig_at = 2 + 3 * 14 + 32; // the first signature
     ixs[0].data[sig_at] ^= 0xff;
     let result = c.f.send(&ixs, &[]).await;
-    assert!(result.is_err(), "the precompile must refuse a bad signature");
-    assert_eq!(custom_code(&result), Some(2), "ed25519 precompile: InvalidSignature");
+    assert!(
+        result.is_err(),
+        "the precompile must refuse a bad signature"
+    );
+    assert_eq!(
+        custom_code(&result),
+        Some(2),
+        "ed25519 precompile: InvalidSignature"
+    );
     c.assert_untouched().await;
 }
 
@@ -209,7 +271,10 @@ async fn resending_an_outcome_for_a_solved_job_is_refused() {
     let keys = c.keys(&[0, 1, 2]);
     c.send_signed(&keys, &message).await.unwrap();
     let keys = c.keys(&[0, 1, 2]);
-    assert_verdict_error(&c.send_signed(&keys, &message).await, VerdictError::InvalidJobState);
+    assert_verdict_error(
+        &c.send_signed(&keys, &message).await,
+        VerdictError::InvalidJobState,
+    );
     let jobs = c.f.node(&c.miner.node).await.reputation.lifetime_jobs;
     assert_eq!(jobs, 1, "counted once");
 }
@@ -225,8 +290,28 @@ async fn a_stale_committee_after_rotation_is_refused() {
     // The job's address is known before it exists: sign for it in this epoch.
     let job = verdict_sdk::pda::job(&client.pubkey(), 1);
     let old = f.committee().await;
-    let old_message = attest::settle_message(old.epoch, &job, &miner.node, 1, PRICE, &good_report(1));
-    let old_signatures: Vec<_> = validators[..3].iter().map(|v| sign(&v.signing_key, &old_message)).collect();
+    // Its creation slot is not known before it exists: sign for the next slot's.
+    let slot = f
+        .chain
+        .context()
+        .await
+        .banks_client
+        .get_root_slot()
+        .await
+        .unwrap();
+    let old_message = attest::settle_message(
+        old.epoch,
+        &job,
+        slot,
+        &miner.node,
+        1,
+        PRICE,
+        &good_report(1),
+    );
+    let old_signatures: Vec<_> = validators[..3]
+        .iter()
+        .map(|v| sign(&v.signing_key, &old_message))
+        .collect();
 
     let all: Vec<_> = validators.iter().map(|v| v.node).collect();
     assert_verdict_error(&f.rotate(&all).await, VerdictError::RotationNotDue);
@@ -238,21 +323,55 @@ async fn a_stale_committee_after_rotation_is_refused() {
     r.unwrap();
 
     // Last epoch's signatures are void.
-    let ixs = attest::attested(&old_signatures, &old_message, ix::settle_job(&job, &miner.node, PRICE, good_report(1)));
+    let ixs = attest::attested(
+        &old_signatures,
+        &old_message,
+        ix::settle_job(&job, &miner.node, PRICE, good_report(1)),
+    );
     assert_verdict_error(&f.send(&ixs, &[]).await, VerdictError::AttestationMismatch);
 
     // A validator outside the new committee cannot sign the new epoch.
-    let new_message = attest::settle_message(new.epoch, &job, &miner.node, 1, PRICE, &good_report(1));
-    let outsider = validators.iter().find(|v| !new.is_member(&v.node)).expect("7 validators, 5 seats");
-    let mut signers: Vec<&NodeHandle> = validators.iter().filter(|v| new.is_member(&v.node)).take(2).collect();
+    let created_slot = f.job(&job).await.created_slot;
+    let new_message = attest::settle_message(
+        new.epoch,
+        &job,
+        created_slot,
+        &miner.node,
+        1,
+        PRICE,
+        &good_report(1),
+    );
+    let outsider = validators
+        .iter()
+        .find(|v| !new.is_member(&v.node))
+        .expect("7 validators, 5 seats");
+    let mut signers: Vec<&NodeHandle> = validators
+        .iter()
+        .filter(|v| new.is_member(&v.node))
+        .take(2)
+        .collect();
     signers.push(outsider);
     let keys: Vec<&Keypair> = signers.iter().map(|h| &h.signing_key).collect();
-    let ixs = attest::attest_with(&keys, &new_message, ix::settle_job(&job, &miner.node, PRICE, good_report(1)));
+    let ixs = attest::attest_with(
+        &keys,
+        &new_message,
+        ix::settle_job(&job, &miner.node, PRICE, good_report(1)),
+    );
     assert_verdict_error(&f.send(&ixs, &[]).await, VerdictError::NotCommitteeMember);
 
     // The new committee's quorum succeeds.
-    let members: Vec<&NodeHandle> = validators.iter().filter(|v| new.is_member(&v.node)).take(3).collect();
-    f.attest(&members, &new_message, ix::settle_job(&job, &miner.node, PRICE, good_report(1))).await.unwrap();
+    let members: Vec<&NodeHandle> = validators
+        .iter()
+        .filter(|v| new.is_member(&v.node))
+        .take(3)
+        .collect();
+    f.attest(
+        &members,
+        &new_message,
+        ix::settle_job(&job, &miner.node, PRICE, good_report(1)),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -262,12 +381,30 @@ async fn a_settle_transaction_with_three_signatures_fits_in_a_packet() {
     let keys = c.keys(&[0, 1, 2]);
     let ixs = attest::attest_with(&refs(&keys), &message, c.settle_ix());
     let payer = Keypair::new();
-    let budget = ComputeBudget { unit_limit: Some(40_000), micro_lamports_per_unit: Some(1_000) };
-    let tx = build_transaction(&ixs, &payer, &[], budget, c.f.chain.context().await.last_blockhash);
+    let budget = ComputeBudget {
+        unit_limit: Some(40_000),
+        micro_lamports_per_unit: Some(1_000),
+    };
+    let tx = build_transaction(
+        &ixs,
+        &payer,
+        &[],
+        budget,
+        c.f.chain.context().await.last_blockhash,
+    );
     let size = bincode::serialize(&tx).unwrap().len();
     println!("settle transaction with 3 signatures and a priority fee: {size} bytes");
     assert!(size <= 1_232, "{size} bytes exceeds the 1,232-byte packet");
-    let bare = build_transaction(&ixs, &payer, &[], ComputeBudget::default(), c.f.chain.context().await.last_blockhash);
-    println!("without compute-budget instructions: {} bytes", bincode::serialize(&bare).unwrap().len());
+    let bare = build_transaction(
+        &ixs,
+        &payer,
+        &[],
+        ComputeBudget::default(),
+        c.f.chain.context().await.last_blockhash,
+    );
+    println!(
+        "without compute-budget instructions: {} bytes",
+        bincode::serialize(&bare).unwrap().len()
+    );
     let _ = payer.pubkey();
 }

@@ -13,31 +13,94 @@ use proptest::prelude::*;
 use solana_sdk::signer::Signer;
 use verdict::state::{vote_commitment, FailReason, Offense, ProtocolParams, RiskLevel};
 use verdict::LiquidationTarget;
+use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::{instructions as ix, pda};
 use verdict_tests::*;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Stake { node: usize, tokens: u64 },
-    Unstake { node: usize, tokens: u64 },
-    Withdraw { node: usize, ticket: u64 },
-    Delegate { staker: usize, node: usize, tokens: u64 },
-    Undelegate { staker: usize, node: usize },
-    WithdrawDelegation { staker: usize, node: usize, ticket: u64 },
-    Submit { tokens: u64 },
-    Settle { job: u64, miner: usize },
-    Assign { job: u64, miner: usize },
-    Fail { job: u64 },
-    Expire { job: u64, miner: usize },
-    Claim { job: u64, miner: usize },
-    Slash { node: usize, offense: u8 },
-    Dispute { job: u64, challenger: usize },
-    Commit { job: u64, voter: usize, right: bool },
-    Reveal { job: u64, voter: usize, right: bool },
-    Resolve { job: u64, challenger: usize },
-    Liquidate { job: u64, node: usize, target: u8 },
-    ClaimReward { job: u64, voter: usize },
-    Advance { hours: i64 },
+    Stake {
+        node: usize,
+        tokens: u64,
+    },
+    Unstake {
+        node: usize,
+        tokens: u64,
+    },
+    Withdraw {
+        node: usize,
+        ticket: u64,
+    },
+    Delegate {
+        staker: usize,
+        node: usize,
+        tokens: u64,
+    },
+    Undelegate {
+        staker: usize,
+        node: usize,
+    },
+    WithdrawDelegation {
+        staker: usize,
+        node: usize,
+        ticket: u64,
+    },
+    Submit {
+        tokens: u64,
+    },
+    Settle {
+        job: u64,
+        miner: usize,
+    },
+    Assign {
+        job: u64,
+        miner: usize,
+    },
+    Fail {
+        job: u64,
+    },
+    Expire {
+        job: u64,
+        miner: usize,
+    },
+    Claim {
+        job: u64,
+        miner: usize,
+    },
+    Slash {
+        node: usize,
+        offense: u8,
+    },
+    Dispute {
+        job: u64,
+        challenger: usize,
+    },
+    Commit {
+        job: u64,
+        voter: usize,
+        right: bool,
+    },
+    Reveal {
+        job: u64,
+        voter: usize,
+        right: bool,
+    },
+    Resolve {
+        job: u64,
+        challenger: usize,
+    },
+    Liquidate {
+        job: u64,
+        node: usize,
+        target: u8,
+    },
+    ClaimReward {
+        job: u64,
+        voter: usize,
+    },
+    Advance {
+        hours: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -46,9 +109,17 @@ fn op() -> impl Strategy<Value = Op> {
         (n.clone(), 1..50u64).prop_map(|(node, tokens)| Op::Stake { node, tokens }),
         (n.clone(), 1..50u64).prop_map(|(node, tokens)| Op::Unstake { node, tokens }),
         (n.clone(), 0..3u64).prop_map(|(node, ticket)| Op::Withdraw { node, ticket }),
-        (0..2usize, n.clone(), 1..50u64).prop_map(|(staker, node, tokens)| Op::Delegate { staker, node, tokens }),
+        (0..2usize, n.clone(), 1..50u64).prop_map(|(staker, node, tokens)| Op::Delegate {
+            staker,
+            node,
+            tokens
+        }),
         (0..2usize, n.clone()).prop_map(|(staker, node)| Op::Undelegate { staker, node }),
-        (0..2usize, n.clone(), 0..3u64).prop_map(|(staker, node, ticket)| Op::WithdrawDelegation { staker, node, ticket }),
+        (0..2usize, n.clone(), 0..3u64).prop_map(|(staker, node, ticket)| Op::WithdrawDelegation {
+            staker,
+            node,
+            ticket
+        }),
         (1..20u64).prop_map(|tokens| Op::Submit { tokens }),
         (0..4u64, 0..2usize).prop_map(|(job, miner)| Op::Settle { job, miner }),
         (0..4u64, 0..2usize).prop_map(|(job, miner)| Op::Assign { job, miner }),
@@ -57,10 +128,22 @@ fn op() -> impl Strategy<Value = Op> {
         (0..4u64, 0..2usize).prop_map(|(job, miner)| Op::Claim { job, miner }),
         (n.clone(), 0..5u8).prop_map(|(node, offense)| Op::Slash { node, offense }),
         (0..4u64, 0..3usize).prop_map(|(job, challenger)| Op::Dispute { job, challenger }),
-        (0..4u64, n.clone(), any::<bool>()).prop_map(|(job, voter, right)| Op::Commit { job, voter, right }),
-        (0..4u64, n.clone(), any::<bool>()).prop_map(|(job, voter, right)| Op::Reveal { job, voter, right }),
+        (0..4u64, n.clone(), any::<bool>()).prop_map(|(job, voter, right)| Op::Commit {
+            job,
+            voter,
+            right
+        }),
+        (0..4u64, n.clone(), any::<bool>()).prop_map(|(job, voter, right)| Op::Reveal {
+            job,
+            voter,
+            right
+        }),
         (0..4u64, 0..3usize).prop_map(|(job, challenger)| Op::Resolve { job, challenger }),
-        (0..4u64, n.clone(), 0..3u8).prop_map(|(job, node, target)| Op::Liquidate { job, node, target }),
+        (0..4u64, n.clone(), 0..3u8).prop_map(|(job, node, target)| Op::Liquidate {
+            job,
+            node,
+            target
+        }),
         (0..4u64, 0..3usize).prop_map(|(job, voter)| Op::ClaimReward { job, voter }),
         (1..40i64).prop_map(|hours| Op::Advance { hours }),
     ]
@@ -90,7 +173,8 @@ async fn world() -> World {
     params.committee_quorum = 2;
     params.min_miner_stake = 10 * TOKEN;
     params.min_validator_stake = 10 * TOKEN;
-    params.dispute_bond = TOKEN;
+    params.min_bond = TOKEN;
+    params.vote_unit = TOKEN;
     let mut f = Fixture::with_params(params).await;
     let committee = f.committee_of(3).await;
     let mut nodes = committee;
@@ -110,7 +194,16 @@ async fn world() -> World {
     token_accounts.push(client.tokens);
     token_accounts.push(pda::stake_vault());
     token_accounts.extend(nodes.iter().map(|n| pda::node_vault(&n.node)));
-    World { f, a: Actors { nodes, stakers, client, jobs: 0 }, token_accounts }
+    World {
+        f,
+        a: Actors {
+            nodes,
+            stakers,
+            client,
+            jobs: 0,
+        },
+        token_accounts,
+    }
 }
 
 impl Actors {
@@ -129,7 +222,6 @@ impl Actors {
     fn validators(&self) -> Vec<NodeHandle> {
         self.nodes[..3].iter().map(NodeHandle::duplicate).collect()
     }
-
 }
 
 impl World {
@@ -149,38 +241,71 @@ impl World {
                 let h = a.node(node).duplicate();
                 let t = pda::unbond_ticket(&h.node, ticket);
                 let k = h.operator.keypair.insecure_clone();
-                f.send(&[ix::withdraw_unbonded(&k.pubkey(), &h.node, &t, &h.operator.tokens)], &[&k]).await
+                f.send(
+                    &[ix::withdraw_unbonded(
+                        &k.pubkey(),
+                        &h.node,
+                        &t,
+                        &h.operator.tokens,
+                    )],
+                    &[&k],
+                )
+                .await
             }
-            Op::Delegate { staker, node, tokens } => {
+            Op::Delegate {
+                staker,
+                node,
+                tokens,
+            } => {
                 let n = a.node(node).node;
                 f.delegate(&a.stakers[staker], &n, tokens * TOKEN).await
             }
             Op::Undelegate { staker, node } => {
                 let n = a.node(node).node;
                 let s = &a.stakers[staker];
-                let data = f.chain.account_data(&pda::delegation(&n, &s.pubkey())).await.unwrap();
-                match data.and_then(|d| verdict::state::Delegation::try_deserialize(&mut d.as_slice()).ok()) {
+                let data = f
+                    .chain
+                    .account_data(&pda::delegation(&n, &s.pubkey()))
+                    .await
+                    .unwrap();
+                match data.and_then(|d| {
+                    verdict::state::Delegation::try_deserialize(&mut d.as_slice()).ok()
+                }) {
                     Some(d) => f.request_undelegate(s, &n, d.shares.div_ceil(2)).await.0,
                     None => return false,
                 }
             }
-            Op::WithdrawDelegation { staker, node, ticket } => {
+            Op::WithdrawDelegation {
+                staker,
+                node,
+                ticket,
+            } => {
                 let n = a.node(node).node;
                 let s = &a.stakers[staker];
                 let t = pda::unbond_ticket(&n, ticket);
-                f.send(&[ix::withdraw_undelegated(&s.pubkey(), &n, &t, &s.tokens)], &[&s.keypair]).await
+                f.send(
+                    &[ix::withdraw_undelegated(&s.pubkey(), &n, &t, &s.tokens)],
+                    &[&s.keypair],
+                )
+                .await
             }
             Op::Submit { tokens } => {
                 let id = a.jobs;
                 a.jobs += 1;
-                let (r, job) = f.submit_job(&a.client, id, RiskLevel::Low, tokens * TOKEN / 10).await;
+                let (r, job) = f
+                    .submit_job(&a.client, id, RiskLevel::Low, tokens * TOKEN / 10)
+                    .await;
                 token_accounts.push(pda::escrow(&job));
                 r
             }
             Op::Settle { job, miner } => {
                 let (j, m, v) = (a.job(job), a.miner(miner).node, a.validators());
-                let Some(state) = f.chain.account_data(&j).await.unwrap() else { return false };
-                let max_fee = verdict::state::Job::try_deserialize(&mut state.as_slice()).unwrap().max_fee;
+                let Some(state) = f.chain.account_data(&j).await.unwrap() else {
+                    return false;
+                };
+                let max_fee = verdict::state::Job::try_deserialize(&mut state.as_slice())
+                    .unwrap()
+                    .max_fee;
                 let mut report = good_report(0);
                 report.output_hash = if miner == 0 { RIGHT } else { WRONG };
                 f.settle(&v, &j, &m, max_fee / 2, report).await
@@ -201,7 +326,8 @@ impl World {
             }
             Op::Expire { job, miner } => {
                 let (j, m) = (a.job(job), a.miner(miner).node);
-                f.send(&[ix::expire_job(&j, Some(m), &a.client.tokens)], &[]).await
+                f.send(&[ix::expire_job(&j, Some(m), &a.client.tokens)], &[])
+                    .await
             }
             Op::Claim { job, miner } => {
                 let (j, m) = (a.job(job), a.miner(miner).duplicate());
@@ -209,33 +335,101 @@ impl World {
             }
             Op::Slash { node, offense } => {
                 let n = a.node(node).node;
-                let offense = [Offense::InvalidSignature, Offense::Collusion, Offense::ApproveInvalid, Offense::Downtime, Offense::FrontRunning][offense as usize];
+                let offense = [
+                    Offense::InvalidSignature,
+                    Offense::Collusion,
+                    Offense::ApproveInvalid,
+                    Offense::Downtime,
+                    Offense::FrontRunning,
+                ][offense as usize];
                 let authority = f.authority.insecure_clone();
                 let payer = f.chain.payer().await.pubkey();
                 let evidence = [f.now as u8 ^ node as u8; 32];
-                f.send(&[ix::slash_node(&payer, Some(authority.pubkey()), &n, offense, evidence)], &[&authority]).await
+                f.send(
+                    &[ix::slash_node(
+                        &payer,
+                        Some(authority.pubkey()),
+                        &n,
+                        offense,
+                        evidence,
+                    )],
+                    &[&authority],
+                )
+                .await
             }
             Op::Dispute { job, challenger } => {
                 let (j, c) = (a.job(job), a.node(challenger).duplicate());
                 let k = c.operator.keypair.insecure_clone();
-                f.send(&[ix::open_dispute(&k.pubkey(), &c.operator.tokens, &j)], &[&k]).await
+                let Some(job) = f
+                    .fetch_optional::<verdict::state::Job>(&j)
+                    .await
+                    .ok()
+                    .flatten()
+                else {
+                    return false;
+                };
+                let result = if job.output_hash == RIGHT {
+                    WRONG
+                } else {
+                    RIGHT
+                };
+                f.send(
+                    &[ix::open_dispute(
+                        &k.pubkey(),
+                        &c.operator.tokens,
+                        &j,
+                        &job,
+                        result,
+                    )],
+                    &[&k],
+                )
+                .await
             }
             Op::Commit { job, voter, right } => {
                 let (d, v) = (pda::dispute(&a.job(job)), a.node(voter).duplicate());
                 let result = if right { RIGHT } else { WRONG };
                 let commitment = vote_commitment(&result, &[7; 32], &v.node);
                 let k = v.operator.keypair.insecure_clone();
-                f.send(&[ix::commit_vote(&k.pubkey(), &d, commitment)], &[&k]).await
+                f.send(
+                    &[ix::commit_vote(
+                        &k.pubkey(),
+                        &v.operator.tokens,
+                        &d,
+                        commitment,
+                    )],
+                    &[&k],
+                )
+                .await
             }
             Op::Reveal { job, voter, right } => {
                 let (d, v) = (pda::dispute(&a.job(job)), a.node(voter).duplicate());
                 let result = if right { RIGHT } else { WRONG };
                 let k = v.operator.keypair.insecure_clone();
-                f.send(&[ix::reveal_vote(&k.pubkey(), &d, result, [7; 32])], &[&k]).await
+                f.send(
+                    &[ix::reveal_vote(
+                        &k.pubkey(),
+                        &v.operator.tokens,
+                        &d,
+                        result,
+                        [7; 32],
+                    )],
+                    &[&k],
+                )
+                .await
             }
-            Op::Resolve { job, challenger } => {
-                let c = a.node(challenger).operator.tokens;
-                f.send(&[ix::resolve_dispute(&a.job(job), &a.client.tokens, &c)], &[]).await
+            Op::Resolve { job, challenger: _ } => {
+                let j = a.job(job);
+                let (Some(job), Some(dispute)) = (
+                    f.fetch_optional::<verdict::state::Job>(&j)
+                        .await
+                        .ok()
+                        .flatten(),
+                    f.fetch_optional(&pda::dispute(&j)).await.ok().flatten(),
+                ) else {
+                    return false;
+                };
+                f.send(&[ix::resolve_dispute(&j, &job, &dispute)], &[])
+                    .await
             }
             Op::Liquidate { job, node, target } => {
                 let d = pda::dispute(&a.job(job));
@@ -245,14 +439,30 @@ impl World {
                     1 => LiquidationTarget::Miner,
                     _ => LiquidationTarget::Signer((node % 3) as u8),
                 };
-                let refund = (target == LiquidationTarget::Miner).then_some(a.client.tokens);
-                f.send(&[ix::liquidate(&d, &n, target, refund)], &[]).await
+                f.send(
+                    &[ix::liquidate(
+                        &d,
+                        &n,
+                        target,
+                        Some((a.job(job), a.client.tokens)),
+                    )],
+                    &[],
+                )
+                .await
             }
             Op::ClaimReward { job, voter } => {
                 let d = pda::dispute(&a.job(job));
                 let v = a.node(voter).duplicate();
                 let k = v.operator.keypair.insecure_clone();
-                f.send(&[ix::claim_dispute_reward(&k.pubkey(), &d, &v.operator.tokens)], &[&k]).await
+                f.send(
+                    &[ix::claim_dispute_reward(
+                        &k.pubkey(),
+                        &d,
+                        &v.operator.tokens,
+                    )],
+                    &[&k],
+                )
+                .await
             }
             Op::Advance { hours } => {
                 f.advance(hours * 3_600).await;
@@ -264,8 +474,16 @@ impl World {
 
     /// Every token of the mint sits in an account we know.
     async fn check_supply(&mut self) {
-        let mint_data = self.f.chain.account_data(&self.f.mint).await.unwrap().unwrap();
-        let supply = anchor_spl::token::Mint::try_deserialize(&mut mint_data.as_slice()).unwrap().supply;
+        let mint_data = self
+            .f
+            .chain
+            .account_data(&self.f.mint)
+            .await
+            .unwrap()
+            .unwrap();
+        let supply = anchor_spl::token::Mint::try_deserialize(&mut mint_data.as_slice())
+            .unwrap()
+            .supply;
         let mut held = 0u128;
         for account in &self.token_accounts {
             if self.f.exists(account).await {
@@ -277,7 +495,10 @@ impl World {
 }
 
 fn cases() -> u32 {
-    std::env::var("VERDICT_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+    std::env::var("VERDICT_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
 }
 
 proptest! {

@@ -30,7 +30,13 @@ async fn initialize_stores_every_default_and_creates_the_vault() {
 #[tokio::test]
 async fn initialize_twice_is_refused() {
     let mut f = Fixture::new().await;
-    let again = ix::initialize_config(&f.authority.pubkey(), &f.mint, None, Default::default(), Default::default());
+    let again = ix::initialize_config(
+        &f.authority.pubkey(),
+        &f.mint,
+        None,
+        Default::default(),
+        Default::default(),
+    );
     let authority = f.authority.insecure_clone();
     let result = f.send(&[again], &[&authority]).await;
     assert!(result.is_err(), "re-initialization must fail");
@@ -43,13 +49,31 @@ async fn initialize_refuses_parameters_out_of_bounds() {
     let authority = f.authority.insecure_clone();
     let mut params = ProtocolParams::default();
     params.committee_quorum = 6;
-    let bad = ix::initialize_config(&authority.pubkey(), &f.mint, None, params, SlashingTable::default());
-    assert_verdict_error(&f.send(&[bad], &[&authority]).await, VerdictError::InvalidParameter);
+    let bad = ix::initialize_config(
+        &authority.pubkey(),
+        &f.mint,
+        None,
+        params,
+        SlashingTable::default(),
+    );
+    assert_verdict_error(
+        &f.send(&[bad], &[&authority]).await,
+        VerdictError::InvalidParameter,
+    );
 
     let mut slashing = SlashingTable::default();
     slashing.downtime_bps = 10_001;
-    let bad = ix::initialize_config(&authority.pubkey(), &f.mint, None, ProtocolParams::default(), slashing);
-    assert_verdict_error(&f.send(&[bad], &[&authority]).await, VerdictError::InvalidParameter);
+    let bad = ix::initialize_config(
+        &authority.pubkey(),
+        &f.mint,
+        None,
+        ProtocolParams::default(),
+        slashing,
+    );
+    assert_verdict_error(
+        &f.send(&[bad], &[&authority]).await,
+        VerdictError::InvalidParameter,
+    );
     assert!(!f.exists(&pda::config()).await);
 }
 
@@ -57,9 +81,18 @@ async fn initialize_refuses_parameters_out_of_bounds() {
 async fn initialize_refuses_a_wrong_program_account() {
     let mut f = Fixture::bare().await;
     let authority = f.authority.insecure_clone();
-    let init = ix::initialize_config(&authority.pubkey(), &f.mint, None, Default::default(), Default::default());
+    let init = ix::initialize_config(
+        &authority.pubkey(),
+        &f.mint,
+        None,
+        Default::default(),
+        Default::default(),
+    );
     let fake = ix::replace_account(init, &verdict::ID, &anchor_spl::token::ID);
-    assert_anchor_error(&f.send(&[fake], &[&authority]).await, ErrorCode::InvalidProgramId);
+    assert_anchor_error(
+        &f.send(&[fake], &[&authority]).await,
+        ErrorCode::InvalidProgramId,
+    );
 }
 
 #[tokio::test]
@@ -71,8 +104,21 @@ async fn update_config_by_authority_within_bounds() {
     params.unbonding_secs = 10 * 86_400;
     let mut slashing = SlashingTable::default();
     slashing.downtime_bps = 500;
-    let out = f.send(&[ix::update_config(&authority.pubkey(), params.clone(), slashing.clone())], &[&authority]).await.unwrap();
-    assert!(out.events.iter().any(|e| matches!(e, VerdictEvent::ConfigUpdated(u) if u.params.min_job_fee == 42)));
+    let out = f
+        .send(
+            &[ix::update_config(
+                &authority.pubkey(),
+                params.clone(),
+                slashing.clone(),
+            )],
+            &[&authority],
+        )
+        .await
+        .unwrap();
+    assert!(out
+        .events
+        .iter()
+        .any(|e| matches!(e, VerdictEvent::ConfigUpdated(u) if u.params.min_job_fee == 42)));
     let cfg = f.config().await;
     assert_eq!(cfg.params, params);
     assert_eq!(cfg.slashing, slashing);
@@ -83,7 +129,16 @@ async fn update_config_refuses_wrong_authority() {
     let mut f = Fixture::new().await;
     let intruder = Keypair::new();
     f.airdrop(&intruder.pubkey()).await;
-    let result = f.send(&[ix::update_config(&intruder.pubkey(), Default::default(), Default::default())], &[&intruder]).await;
+    let result = f
+        .send(
+            &[ix::update_config(
+                &intruder.pubkey(),
+                Default::default(),
+                Default::default(),
+            )],
+            &[&intruder],
+        )
+        .await;
     assert_verdict_error(&result, VerdictError::Unauthorized);
 }
 
@@ -93,7 +148,16 @@ async fn update_config_refuses_unbonding_shorter_than_payout_delay_and_dispute()
     let authority = f.authority.insecure_clone();
     let mut params = ProtocolParams::default();
     params.unbonding_secs = params.min_unbonding_secs().unwrap();
-    let result = f.send(&[ix::update_config(&authority.pubkey(), params, Default::default())], &[&authority]).await;
+    let result = f
+        .send(
+            &[ix::update_config(
+                &authority.pubkey(),
+                params,
+                Default::default(),
+            )],
+            &[&authority],
+        )
+        .await;
     assert_verdict_error(&result, VerdictError::UnbondingTooShort);
 }
 
@@ -103,7 +167,16 @@ async fn update_config_refuses_overflowing_durations() {
     let authority = f.authority.insecure_clone();
     let mut params = ProtocolParams::default();
     params.vote_reveal_secs = i64::MAX;
-    let result = f.send(&[ix::update_config(&authority.pubkey(), params, Default::default())], &[&authority]).await;
+    let result = f
+        .send(
+            &[ix::update_config(
+                &authority.pubkey(),
+                params,
+                Default::default(),
+            )],
+            &[&authority],
+        )
+        .await;
     assert_verdict_error(&result, VerdictError::MathOverflow);
 }
 
@@ -113,17 +186,34 @@ async fn pause_stops_value_moving_instructions_and_unpause_resumes() {
     let authority = f.authority.insecure_clone();
     let min = f.config().await.params.min_miner_stake;
     let miner = f.register(verdict::constants::ROLE_MINER, 2 * min).await;
-    f.send(&[ix::set_paused(&authority.pubkey(), true)], &[&authority]).await.unwrap();
+    f.send(&[ix::set_paused(&authority.pubkey(), true)], &[&authority])
+        .await
+        .unwrap();
     assert!(f.config().await.paused);
 
     assert_verdict_error(&f.stake(&miner, min).await, VerdictError::Paused);
     let staker = f.user(10 * TOKEN).await;
-    assert_verdict_error(&f.delegate(&staker, &miner.node, TOKEN).await, VerdictError::Paused);
+    assert_verdict_error(
+        &f.delegate(&staker, &miner.node, TOKEN).await,
+        VerdictError::Paused,
+    );
     let newcomer = f.user(0).await;
-    let register = ix::register_node(&newcomer.pubkey(), &newcomer.pubkey(), &f.mint, 1, vec![], 0);
-    assert_verdict_error(&f.send(&[register], &[&newcomer.keypair]).await, VerdictError::Paused);
+    let register = ix::register_node(
+        &newcomer.pubkey(),
+        &newcomer.pubkey(),
+        &f.mint,
+        1,
+        vec![],
+        0,
+    );
+    assert_verdict_error(
+        &f.send(&[register], &[&newcomer.keypair]).await,
+        VerdictError::Paused,
+    );
 
-    f.send(&[ix::set_paused(&authority.pubkey(), false)], &[&authority]).await.unwrap();
+    f.send(&[ix::set_paused(&authority.pubkey(), false)], &[&authority])
+        .await
+        .unwrap();
     f.stake(&miner, min).await.unwrap();
 }
 
@@ -132,7 +222,9 @@ async fn set_paused_refuses_wrong_authority() {
     let mut f = Fixture::new().await;
     let intruder = Keypair::new();
     f.airdrop(&intruder.pubkey()).await;
-    let result = f.send(&[ix::set_paused(&intruder.pubkey(), true)], &[&intruder]).await;
+    let result = f
+        .send(&[ix::set_paused(&intruder.pubkey(), true)], &[&intruder])
+        .await;
     assert_verdict_error(&result, VerdictError::Unauthorized);
     assert!(!f.config().await.paused);
 }
@@ -145,25 +237,45 @@ async fn authority_handover_takes_two_steps() {
     f.airdrop(&new.pubkey()).await;
 
     // Accepting before any proposal is refused.
-    assert_verdict_error(&f.send(&[ix::accept_authority(&new.pubkey())], &[&new]).await, VerdictError::NoPendingAuthority);
-    f.send(&[ix::propose_authority(&old.pubkey(), &new.pubkey())], &[&old]).await.unwrap();
-    assert_eq!(f.config().await.authority, old.pubkey(), "a proposal alone changes nothing");
+    assert_verdict_error(
+        &f.send(&[ix::accept_authority(&new.pubkey())], &[&new])
+            .await,
+        VerdictError::NoPendingAuthority,
+    );
+    f.send(
+        &[ix::propose_authority(&old.pubkey(), &new.pubkey())],
+        &[&old],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        f.config().await.authority,
+        old.pubkey(),
+        "a proposal alone changes nothing"
+    );
 
     // Someone else cannot accept in the proposed key's place.
     let intruder = Keypair::new();
     f.airdrop(&intruder.pubkey()).await;
     assert_verdict_error(
-        &f.send(&[ix::accept_authority(&intruder.pubkey())], &[&intruder]).await,
+        &f.send(&[ix::accept_authority(&intruder.pubkey())], &[&intruder])
+            .await,
         VerdictError::NoPendingAuthority,
     );
 
-    f.send(&[ix::accept_authority(&new.pubkey())], &[&new]).await.unwrap();
+    f.send(&[ix::accept_authority(&new.pubkey())], &[&new])
+        .await
+        .unwrap();
     let cfg = f.config().await;
     assert_eq!(cfg.authority, new.pubkey());
     assert_eq!(cfg.pending_authority, Default::default());
 
     // The old authority lost its powers.
-    assert_verdict_error(&f.send(&[ix::set_paused(&old.pubkey(), true)], &[&old]).await, VerdictError::Unauthorized);
+    assert_verdict_error(
+        &f.send(&[ix::set_paused(&old.pubkey(), true)], &[&old])
+            .await,
+        VerdictError::Unauthorized,
+    );
 }
 
 #[tokio::test]
@@ -173,14 +285,38 @@ async fn propose_authority_refuses_non_authority_and_can_be_cancelled() {
     let intruder = Keypair::new();
     f.airdrop(&intruder.pubkey()).await;
     assert_verdict_error(
-        &f.send(&[ix::propose_authority(&intruder.pubkey(), &intruder.pubkey())], &[&intruder]).await,
+        &f.send(
+            &[ix::propose_authority(
+                &intruder.pubkey(),
+                &intruder.pubkey(),
+            )],
+            &[&intruder],
+        )
+        .await,
         VerdictError::Unauthorized,
     );
     let next = Keypair::new();
     f.airdrop(&next.pubkey()).await;
-    f.send(&[ix::propose_authority(&authority.pubkey(), &next.pubkey())], &[&authority]).await.unwrap();
-    f.send(&[ix::propose_authority(&authority.pubkey(), &Default::default())], &[&authority]).await.unwrap();
-    assert_verdict_error(&f.send(&[ix::accept_authority(&next.pubkey())], &[&next]).await, VerdictError::NoPendingAuthority);
+    f.send(
+        &[ix::propose_authority(&authority.pubkey(), &next.pubkey())],
+        &[&authority],
+    )
+    .await
+    .unwrap();
+    f.send(
+        &[ix::propose_authority(
+            &authority.pubkey(),
+            &Default::default(),
+        )],
+        &[&authority],
+    )
+    .await
+    .unwrap();
+    assert_verdict_error(
+        &f.send(&[ix::accept_authority(&next.pubkey())], &[&next])
+            .await,
+        VerdictError::NoPendingAuthority,
+    );
 }
 
 #[tokio::test]
@@ -198,8 +334,15 @@ async fn a_fake_config_at_another_address_is_refused() {
     let authority = f.authority.insecure_clone();
     // Another program-owned account of the right type does not exist, so
     // pointing at the stake vault (a token account) must fail ownership.
-    let pause = ix::replace_account(ix::set_paused(&authority.pubkey(), true), &pda::config(), &pda::stake_vault());
-    assert_anchor_error(&f.send(&[pause], &[&authority]).await, ErrorCode::AccountOwnedByWrongProgram);
+    let pause = ix::replace_account(
+        ix::set_paused(&authority.pubkey(), true),
+        &pda::config(),
+        &pda::stake_vault(),
+    );
+    assert_anchor_error(
+        &f.send(&[pause], &[&authority]).await,
+        ErrorCode::AccountOwnedByWrongProgram,
+    );
 }
 
 #[tokio::test]
@@ -207,7 +350,8 @@ async fn the_migration_initializes_once_then_reports_the_existing_config() {
     use verdict_sdk::deploy::{plan, DeployStep};
     let mut f = Fixture::bare().await;
     let authority = f.authority.insecure_clone();
-    let DeployStep::Initialize(init) = plan(&f, &authority.pubkey(), &f.mint, false).await.unwrap() else {
+    let DeployStep::Initialize(init) = plan(&f, &authority.pubkey(), &f.mint, false).await.unwrap()
+    else {
         panic!("a fresh deployment needs initializing");
     };
     f.send(&[*init], &[&authority]).await.unwrap();

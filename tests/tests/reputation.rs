@@ -31,10 +31,16 @@ async fn miners_that_err_more_fall_behind_in_trust_and_tier() {
             // Errors spread evenly: job i is a mistake when it crosses a multiple of 100/rate.
             let mistake = rate > 0 && (i * rate) / 100 != ((i + 1) * rate) / 100;
             if mistake {
-                f.assign(&committee, &job, &miner.node, TOKEN).await.unwrap();
-                f.fail(&committee, &job, FailReason::InvalidOutput).await.unwrap();
+                f.assign(&committee, &job, &miner.node, TOKEN)
+                    .await
+                    .unwrap();
+                f.fail(&committee, &job, FailReason::InvalidOutput)
+                    .await
+                    .unwrap();
             } else {
-                f.settle(&committee, &job, &miner.node, TOKEN, good_report(1)).await.unwrap();
+                f.settle(&committee, &job, &miner.node, TOKEN, good_report(1))
+                    .await
+                    .unwrap();
             }
         }
     }
@@ -44,7 +50,12 @@ async fn miners_that_err_more_fall_behind_in_trust_and_tier() {
     for (miner, rate) in miners.iter().zip(rates) {
         let n = f.node(&miner.node).await;
         let w = n.reputation.window(&params);
-        summary.push((rate, n.reputation.trust_bps, w.composite_bps, n.reputation.tier(&params)));
+        summary.push((
+            rate,
+            n.reputation.trust_bps,
+            w.composite_bps,
+            n.reputation.tier(&params),
+        ));
         println!(
             "error rate {rate:>2}%: trust {:>9.4}, composite {:.4}, success {:.3}, tier {}",
             n.reputation.trust_bps as f64 / 10_000.0,
@@ -54,9 +65,22 @@ async fn miners_that_err_more_fall_behind_in_trust_and_tier() {
         );
     }
     let (t0, t5, t30) = (summary[0].1, summary[1].1, summary[2].1);
-    assert_eq!(t0, params.trust_cap_bps, "the reliable miner reaches the cap");
+    assert_eq!(
+        t0, params.trust_cap_bps,
+        "the reliable miner reaches the cap"
+    );
     assert!(t5 < t0 / 100, "5% errors: far behind ({t5} vs {t0})");
-    assert!(t30 < t5 / 100 || t30 <= 1, "30% errors: far behind again ({t30} vs {t5})");
-    assert_eq!((summary[0].3, summary[1].3, summary[2].3), (1, 2, 3), "tiers separate 1 / 2 / 3");
-    assert!(summary[2].2 <= params.rate_limit_bps, "30% errors is rate limited");
+    assert!(
+        t30 < t5 / 100 || t30 <= 1,
+        "30% errors: far behind again ({t30} vs {t5})"
+    );
+    assert_eq!(
+        (summary[0].3, summary[1].3, summary[2].3),
+        (1, 2, 3),
+        "tiers separate 1 / 2 / 3"
+    );
+    assert!(
+        summary[2].2 <= params.rate_limit_bps,
+        "30% errors is rate limited"
+    );
 }

@@ -17,14 +17,24 @@ async fn stake_moves_tokens_into_the_vault_and_activates_the_node() {
     let min = f.config().await.params.min_validator_stake;
     let h = f.register(ROLE_VALIDATOR, 3 * min).await;
     let out = f.stake(&h, min).await.unwrap();
-    assert!(out.events.iter().any(|e| matches!(e, VerdictEvent::Staked(s) if s.amount == min && s.active)));
+    assert!(out
+        .events
+        .iter()
+        .any(|e| matches!(e, VerdictEvent::Staked(s) if s.amount == min && s.active)));
     f.stake(&h, min).await.unwrap();
     assert_eq!(f.token_balance(&h.operator.tokens).await, min);
     assert_eq!(f.token_balance(&pda::stake_vault()).await, 2 * min);
     let node = f.node(&h.node).await;
     assert_eq!(node.self_stake, 2 * min);
     let cfg = f.config().await;
-    assert_eq!((cfg.totals.self_stake, cfg.active_nodes, cfg.active_validators), (2 * min, 1, 1));
+    assert_eq!(
+        (
+            cfg.totals.self_stake,
+            cfg.active_nodes,
+            cfg.active_validators
+        ),
+        (2 * min, 1, 1)
+    );
 }
 
 #[tokio::test]
@@ -42,7 +52,10 @@ async fn stake_more_than_held_is_refused_with_a_typed_error() {
     let min = f.config().await.params.min_miner_stake;
     let h = f.register(ROLE_MINER, min).await;
     assert_verdict_error(&f.stake(&h, min + 1).await, VerdictError::InsufficientFunds);
-    assert_verdict_error(&f.stake(&h, u64::MAX).await, VerdictError::InsufficientFunds);
+    assert_verdict_error(
+        &f.stake(&h, u64::MAX).await,
+        VerdictError::InsufficientFunds,
+    );
 }
 
 #[tokio::test]
@@ -67,17 +80,34 @@ async fn stake_refuses_wrong_mint_wrong_owner_and_wrong_vault() {
     let other_mint = f.create_mint().await;
     let foreign = f.token_account(&op.pubkey(), &other_mint).await;
     let wrong_mint = ix::stake(&op.pubkey(), &foreign, min);
-    assert_verdict_error(&f.send(&[wrong_mint], &[&op]).await, VerdictError::WrongMint);
+    assert_verdict_error(
+        &f.send(&[wrong_mint], &[&op]).await,
+        VerdictError::WrongMint,
+    );
 
     let victim = f.user(min).await;
     let not_mine = ix::stake(&op.pubkey(), &victim.tokens, min);
-    assert_verdict_error(&f.send(&[not_mine], &[&op]).await, VerdictError::WrongTokenOwner);
+    assert_verdict_error(
+        &f.send(&[not_mine], &[&op]).await,
+        VerdictError::WrongTokenOwner,
+    );
 
     // A token account of the right mint that is not the Config's vault.
     let decoy = f.token_account(&op.pubkey(), &f.mint.clone()).await;
-    let wrong_vault = ix::replace_account(ix::stake(&op.pubkey(), &h.operator.tokens, min), &pda::stake_vault(), &decoy);
-    assert_verdict_error(&f.send(&[wrong_vault], &[&op]).await, VerdictError::WrongVault);
-    assert_eq!(f.token_balance(&h.operator.tokens).await, min, "nothing moved");
+    let wrong_vault = ix::replace_account(
+        ix::stake(&op.pubkey(), &h.operator.tokens, min),
+        &pda::stake_vault(),
+        &decoy,
+    );
+    assert_verdict_error(
+        &f.send(&[wrong_vault], &[&op]).await,
+        VerdictError::WrongVault,
+    );
+    assert_eq!(
+        f.token_balance(&h.operator.tokens).await,
+        min,
+        "nothing moved"
+    );
 }
 
 #[tokio::test]
@@ -86,11 +116,21 @@ async fn stake_for_an_unregistered_node_or_someone_elses_node_is_refused() {
     let min = f.config().await.params.min_miner_stake;
     let stranger = f.user(min).await;
     let unregistered = ix::stake(&stranger.pubkey(), &stranger.tokens, min);
-    assert_anchor_error(&f.send(&[unregistered], &[&stranger.keypair]).await, ErrorCode::AccountNotInitialized);
+    assert_anchor_error(
+        &f.send(&[unregistered], &[&stranger.keypair]).await,
+        ErrorCode::AccountNotInitialized,
+    );
 
     let h = f.register(ROLE_MINER, 0).await;
-    let into_victim = ix::replace_account(ix::stake(&stranger.pubkey(), &stranger.tokens, min), &pda::node(&stranger.pubkey()), &h.node);
-    assert_anchor_error(&f.send(&[into_victim], &[&stranger.keypair]).await, ErrorCode::ConstraintSeeds);
+    let into_victim = ix::replace_account(
+        ix::stake(&stranger.pubkey(), &stranger.tokens, min),
+        &pda::node(&stranger.pubkey()),
+        &h.node,
+    );
+    assert_anchor_error(
+        &f.send(&[into_victim], &[&stranger.keypair]).await,
+        ErrorCode::ConstraintSeeds,
+    );
 }
 
 #[tokio::test]
@@ -106,12 +146,26 @@ async fn unstake_queues_a_ticket_that_stops_counting_at_once() {
 
     let node = f.node(&h.node).await;
     assert_eq!(node.self_stake, 2 * min);
-    assert_eq!(node.active_stake().unwrap(), 2 * min, "unbonding no longer counts");
-    assert_eq!(node.slashable_stake().unwrap(), 3 * min, "but stays slashable");
+    assert_eq!(
+        node.active_stake().unwrap(),
+        2 * min,
+        "unbonding no longer counts"
+    );
+    assert_eq!(
+        node.slashable_stake().unwrap(),
+        3 * min,
+        "but stays slashable"
+    );
     let t: verdict::state::UnbondTicket = f.fetch_account(&ticket).await;
-    assert_eq!((t.kind, t.owner, t.requested_amount, t.release_at), (TicketKind::SelfStake, h.operator_pubkey(), min, release));
+    assert_eq!(
+        (t.kind, t.owner, t.requested_amount, t.release_at),
+        (TicketKind::SelfStake, h.operator_pubkey(), min, release)
+    );
     let cfg = f.config().await;
-    assert_eq!((cfg.totals.self_stake, cfg.totals.unbonding), (2 * min, min));
+    assert_eq!(
+        (cfg.totals.self_stake, cfg.totals.unbonding),
+        (2 * min, min)
+    );
 }
 
 #[tokio::test]
@@ -119,8 +173,14 @@ async fn unstake_refuses_more_than_staked_and_a_remainder_below_minimum() {
     let mut f = Fixture::new().await;
     let min = f.config().await.params.min_miner_stake;
     let h = f.staked_miner(2 * min).await;
-    assert_verdict_error(&f.request_unstake(&h, 2 * min + 1).await.0, VerdictError::UnstakeExceedsStake);
-    assert_verdict_error(&f.request_unstake(&h, min + 1).await.0, VerdictError::StakeBelowMinimum);
+    assert_verdict_error(
+        &f.request_unstake(&h, 2 * min + 1).await.0,
+        VerdictError::UnstakeExceedsStake,
+    );
+    assert_verdict_error(
+        &f.request_unstake(&h, min + 1).await.0,
+        VerdictError::StakeBelowMinimum,
+    );
     assert_verdict_error(&f.request_unstake(&h, 0).await.0, VerdictError::ZeroAmount);
     // Leaving exactly the minimum, or nothing, is fine.
     f.request_unstake(&h, min).await.0.unwrap();
@@ -137,8 +197,15 @@ async fn unstake_by_another_signer_is_refused() {
     let ticket = pda::unbond_ticket(&h.node, 0);
     let steal = ix::request_unstake(&thief.pubkey(), 0, min);
     let steal = ix::replace_account(steal, &pda::node(&thief.pubkey()), &h.node);
-    let steal = ix::replace_account(steal, &pda::unbond_ticket(&pda::node(&thief.pubkey()), 0), &ticket);
-    assert_anchor_error(&f.send(&[steal], &[&thief.keypair]).await, ErrorCode::ConstraintSeeds);
+    let steal = ix::replace_account(
+        steal,
+        &pda::unbond_ticket(&pda::node(&thief.pubkey()), 0),
+        &ticket,
+    );
+    assert_anchor_error(
+        &f.send(&[steal], &[&thief.keypair]).await,
+        ErrorCode::ConstraintSeeds,
+    );
 }
 
 #[tokio::test]
@@ -153,19 +220,32 @@ async fn withdraw_waits_for_release_then_pays_exactly_once() {
     let withdraw = ix::withdraw_unbonded(&op.pubkey(), &h.node, &ticket, &h.operator.tokens);
 
     f.advance(params.unbonding_secs - 1).await;
-    assert_verdict_error(&f.send(&[withdraw.clone()], &[&op]).await, VerdictError::UnbondingNotReleased);
+    assert_verdict_error(
+        &f.send(&[withdraw.clone()], &[&op]).await,
+        VerdictError::UnbondingNotReleased,
+    );
     f.advance(1).await;
     let rent = f.lamports(&ticket).await;
     let lamports = f.lamports(&op.pubkey()).await;
     let out = f.send(&[withdraw.clone()], &[&op]).await.unwrap();
-    assert!(out.events.iter().any(|e| matches!(e, VerdictEvent::UnbondingWithdrawn(w) if w.amount == min)));
+    assert!(out
+        .events
+        .iter()
+        .any(|e| matches!(e, VerdictEvent::UnbondingWithdrawn(w) if w.amount == min)));
     assert_eq!(f.token_balance(&h.operator.tokens).await, min);
     assert_eq!(f.token_balance(&pda::stake_vault()).await, 0);
-    assert_eq!(f.lamports(&op.pubkey()).await, lamports + rent, "ticket rent returned");
+    assert_eq!(
+        f.lamports(&op.pubkey()).await,
+        lamports + rent,
+        "ticket rent returned"
+    );
     assert!(!f.exists(&ticket).await);
 
     // Double withdraw: the ticket is gone.
-    assert_anchor_error(&f.send(&[withdraw], &[&op]).await, ErrorCode::AccountNotInitialized);
+    assert_anchor_error(
+        &f.send(&[withdraw], &[&op]).await,
+        ErrorCode::AccountNotInitialized,
+    );
 }
 
 #[tokio::test]
@@ -181,20 +261,32 @@ async fn withdraw_refuses_another_owner_another_kind_and_wrong_destination_mint(
 
     let thief = f.user(0).await;
     let steal = ix::withdraw_unbonded(&thief.pubkey(), &h.node, &ticket, &thief.tokens);
-    assert_verdict_error(&f.send(&[steal], &[&thief.keypair]).await, VerdictError::Unauthorized);
+    assert_verdict_error(
+        &f.send(&[steal], &[&thief.keypair]).await,
+        VerdictError::Unauthorized,
+    );
 
     let wrong_kind = ix::withdraw_undelegated(&op.pubkey(), &h.node, &ticket, &h.operator.tokens);
-    assert_verdict_error(&f.send(&[wrong_kind], &[&op]).await, VerdictError::WrongTicketKind);
+    assert_verdict_error(
+        &f.send(&[wrong_kind], &[&op]).await,
+        VerdictError::WrongTicketKind,
+    );
 
     let other_mint = f.create_mint().await;
     let foreign = f.token_account(&op.pubkey(), &other_mint).await;
     let wrong_mint = ix::withdraw_unbonded(&op.pubkey(), &h.node, &ticket, &foreign);
-    assert_verdict_error(&f.send(&[wrong_mint], &[&op]).await, VerdictError::WrongMint);
+    assert_verdict_error(
+        &f.send(&[wrong_mint], &[&op]).await,
+        VerdictError::WrongMint,
+    );
 
     // A ticket presented with another node.
     let other = f.staked_miner(min).await;
     let mismatched = ix::withdraw_unbonded(&op.pubkey(), &other.node, &ticket, &h.operator.tokens);
-    assert_verdict_error(&f.send(&[mismatched], &[&op]).await, VerdictError::WrongNode);
+    assert_verdict_error(
+        &f.send(&[mismatched], &[&op]).await,
+        VerdictError::WrongNode,
+    );
     assert_eq!(f.token_balance(&h.operator.tokens).await, 0);
 }
 
@@ -209,10 +301,17 @@ async fn withdraw_while_paused_is_refused_and_works_after() {
     r.unwrap();
     f.advance(params.unbonding_secs).await;
     let authority = f.authority.insecure_clone();
-    f.send(&[ix::set_paused(&authority.pubkey(), true)], &[&authority]).await.unwrap();
+    f.send(&[ix::set_paused(&authority.pubkey(), true)], &[&authority])
+        .await
+        .unwrap();
     let withdraw = ix::withdraw_unbonded(&op.pubkey(), &h.node, &ticket, &h.operator.tokens);
-    assert_verdict_error(&f.send(&[withdraw.clone()], &[&op]).await, VerdictError::Paused);
+    assert_verdict_error(
+        &f.send(&[withdraw.clone()], &[&op]).await,
+        VerdictError::Paused,
+    );
     assert_verdict_error(&f.request_unstake(&h, 1).await.0, VerdictError::Paused);
-    f.send(&[ix::set_paused(&authority.pubkey(), false)], &[&authority]).await.unwrap();
+    f.send(&[ix::set_paused(&authority.pubkey(), false)], &[&authority])
+        .await
+        .unwrap();
     f.send(&[withdraw], &[&op]).await.unwrap();
 }

@@ -3,9 +3,11 @@
 //! The SDK and the keeper build messages with these same functions.
 //!
 //! Message = DOMAIN ‖ program id ‖ kind ‖ committee epoch (LE) ‖ subject ‖
-//! borsh(body). The subject is the job (or node) acted on; the body holds
-//! every field the instruction acts on. Replays across programs, kinds,
-//! epochs, subjects or fields therefore fail the byte comparison.
+//! instance (LE) ‖ borsh(body). The subject is the job (or node) acted on;
+//! for a job the instance is its creation slot, so a job closed and
+//! recreated at the same address is a new subject; the body holds every
+//! field the instruction acts on. Replays across programs, kinds, epochs,
+//! subjects, job instances or fields therefore fail the byte comparison.
 
 use anchor_lang::prelude::*;
 
@@ -13,8 +15,8 @@ use crate::constants::MAX_COMMITTEE_SIZE;
 use crate::errors::VerdictError;
 use crate::state::{Committee, FailReason};
 
-/// Protocol tag of attestation messages, version 1.
-pub const DOMAIN: &[u8; 16] = b"VERDICT-ATTEST-1";
+/// Protocol tag of attestation messages, version 2 (job instances).
+pub const DOMAIN: &[u8; 16] = b"VERDICT-ATTEST-2";
 /// The ed25519 signature-verification precompile.
 pub const ED25519_PROGRAM_ID: Pubkey = pubkey!("Ed25519SigVerify111111111111111111111111111");
 
@@ -28,7 +30,6 @@ pub enum AttestationKind {
     Reject = 5,
     Trial = 6,
     ValidatorTimeout = 7,
-    Slash = 8,
 }
 
 /// Preprocessing: the miner is eligible and the price fits the fee.
@@ -98,25 +99,37 @@ pub struct ValidatorTimeoutBody {
     pub job: Pubkey,
 }
 
-/// Subject: the node to slash. `epoch` is the Verdict epoch (the slashing
-/// cap's unit), so an attestation cannot be replayed in a later epoch.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SlashBody {
-    pub offense: crate::state::Offense,
-    pub evidence_hash: [u8; 32],
-    pub epoch: u64,
-}
-
-/// The exact bytes the committee signs.
-pub fn message<B: AnchorSerialize>(kind: AttestationKind, epoch: u64, subject: &Pubkey, body: &B) -> Vec<u8> {
-    let mut m = Vec::with_capacity(16 + 32 + 1 + 8 + 32 + 96);
+/// The exact bytes the committee signs about `subject` (instance 0 for a
+/// node; see [`job_message`] for a job).
+pub fn message<B: AnchorSerialize>(
+    kind: AttestationKind,
+    epoch: u64,
+    subject: &Pubkey,
+    instance: u64,
+    body: &B,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(16 + 32 + 1 + 8 + 32 + 8 + 96);
     m.extend_from_slice(DOMAIN);
     m.extend_from_slice(crate::ID.as_ref());
     m.push(kind as u8);
     m.extend_from_slice(&epoch.to_le_bytes());
     m.extend_from_slice(subject.as_ref());
-    body.serialize(&mut m).expect("writing to a Vec cannot fail");
+    m.extend_from_slice(&instance.to_le_bytes());
+    body.serialize(&mut m)
+        .expect("writing to a Vec cannot fail");
     m
+}
+
+/// The exact bytes the committee signs about one instance of a job: the
+/// job's address and its creation slot.
+pub fn job_message<B: AnchorSerialize>(
+    kind: AttestationKind,
+    epoch: u64,
+    job: &Pubkey,
+    created_slot: u64,
+    body: &B,
+) -> Vec<u8> {
+    message(kind, epoch, job, created_slot, body)
 }
 
 /// Which committee members signed (bit i = member i).
@@ -151,39 +164,77 @@ const THIS_INSTRUCTION: u16 = u16::MAX;
 /// inside itself, whose every message equals `expected`, and whose signers
 /// are distinct members of `committee`, at least its quorum. The precompile
 /// has already verified each signature when this runs.
-pub fn verify_quorum(instructions: &AccountInfo, committee: &Committee, expected: &[u8]) -> Result<Signers> {
+pub fn verify_quorum(
+    instructions: &AccountInfo,
+    committee: &Committee,
+    expected: &[u8],
+) -> Result<Signers> {
     use anchor_lang::compat::solana_instructions_sysvar as ixs;
     require_keys_eq!(*instructions.key, ixs::ID, VerdictError::WrongSysvar);
     let current = ixs::load_current_index_checked(instructions)?;
     require!(current > 0, VerdictError::MissingAttestation);
     let ed_index = current - 1;
     let ed = ixs::load_instruction_at_checked(ed_index as usize, instructions)?;
-    require_keys_eq!(ed.program_id, ED25519_PROGRAM_ID, VerdictError::MissingAttestation);
+    require_keys_eq!(
+        ed.program_id,
+        ED25519_PROGRAM_ID,
+        VerdictError::MissingAttestation
+    );
     let signers = check_signatures(&ed.data, ed_index, committee, expected)?;
-    require!(signers.count() >= committee.quorum as u32, VerdictError::QuorumNotReached);
+    require!(
+        signers.count() >= committee.quorum as u32,
+        VerdictError::QuorumNotReached
+    );
     Ok(signers)
 }
 
-fn check_signatures(data: &[u8], own_index: u16, committee: &Committee, expected: &[u8]) -> Result<Signers> {
+fn check_signatures(
+    data: &[u8],
+    own_index: u16,
+    committee: &Committee,
+    expected: &[u8],
+) -> Result<Signers> {
     let count = *data.first().ok_or(VerdictError::MalformedAttestation)? as usize;
     require!(count > 0, VerdictError::MalformedAttestation);
     let read_u16 = |at: usize| -> Result<u16> {
-        let b = data.get(at..at + 2).ok_or(VerdictError::MalformedAttestation)?;
+        let b = data
+            .get(at..at + 2)
+            .ok_or(VerdictError::MalformedAttestation)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     };
     let inside = |index: u16| index == THIS_INSTRUCTION || index == own_index;
     let mut signers = Signers::default();
     for i in 0..count {
         let at = OFFSETS_START + i * OFFSETS_LEN;
-        let (sig_ix, pk_off, pk_ix) = (read_u16(at + 2)?, read_u16(at + 4)? as usize, read_u16(at + 6)?);
-        let (msg_off, msg_len, msg_ix) = (read_u16(at + 8)? as usize, read_u16(at + 10)? as usize, read_u16(at + 12)?);
-        require!(inside(sig_ix) && inside(pk_ix) && inside(msg_ix), VerdictError::AttestationOutsideInstruction);
-        let message = data.get(msg_off..msg_off + msg_len).ok_or(VerdictError::MalformedAttestation)?;
+        let (sig_ix, pk_off, pk_ix) = (
+            read_u16(at + 2)?,
+            read_u16(at + 4)? as usize,
+            read_u16(at + 6)?,
+        );
+        let (msg_off, msg_len, msg_ix) = (
+            read_u16(at + 8)? as usize,
+            read_u16(at + 10)? as usize,
+            read_u16(at + 12)?,
+        );
+        require!(
+            inside(sig_ix) && inside(pk_ix) && inside(msg_ix),
+            VerdictError::AttestationOutsideInstruction
+        );
+        let message = data
+            .get(msg_off..msg_off + msg_len)
+            .ok_or(VerdictError::MalformedAttestation)?;
         require!(message == expected, VerdictError::AttestationMismatch);
-        let key = data.get(pk_off..pk_off + 32).ok_or(VerdictError::MalformedAttestation)?;
+        let key = data
+            .get(pk_off..pk_off + 32)
+            .ok_or(VerdictError::MalformedAttestation)?;
         let key = Pubkey::try_from(key).map_err(|_| VerdictError::MalformedAttestation)?;
-        let member = committee.index_of_key(&key).ok_or(VerdictError::NotCommitteeMember)?;
-        require!(signers.0 & (1 << member) == 0, VerdictError::DuplicateSigner);
+        let member = committee
+            .index_of_key(&key)
+            .ok_or(VerdictError::NotCommitteeMember)?;
+        require!(
+            signers.0 & (1 << member) == 0,
+            VerdictError::DuplicateSigner
+        );
         signers.0 |= 1 << member;
     }
     Ok(signers)

@@ -52,8 +52,6 @@ pub const DISPUTE_SEED: &[u8] = b"dispute";
 pub const VOTE_SEED: &[u8] = b"vote";
 /// PDA seed of a [`crate::state::SlashRecord`]: `[SLASH_SEED, node, evidence hash]`.
 pub const SLASH_SEED: &[u8] = b"slash";
-/// Distinct results a dispute's tally keeps (further ones count as "other").
-pub const MAX_DISPUTE_RESULTS: usize = 8;
 /// Validator score lost per slash, and per overturned outcome signed.
 pub const SLASH_SCORE_PENALTY: i16 = -20;
 pub const APPROVE_INVALID_SCORE_PENALTY: i16 = -2;
@@ -118,10 +116,21 @@ pub mod defaults {
     pub const CHALLENGE_WINDOW_EPOCHS: u8 = 2;
     pub const VOTE_COMMIT_SECS: i64 = 12 * HOUR_SECS;
     pub const VOTE_REVEAL_SECS: i64 = 12 * HOUR_SECS;
-    pub const DISPUTE_BOND: u64 = 100 * TOKEN;
+    pub const MIN_BOND: u64 = 100 * TOKEN;
+    pub const BOND_MULTIPLE: u16 = 10;
+    pub const UNRESOLVED_FEE_BPS: u16 = 1_000;
     pub const LIQUIDATION_MULTIPLIER: u16 = 10;
     pub const LIQUIDATION_ACTIVE_BPS: u16 = 6_600;
-    pub const SLASH_EPOCH_CAP_BPS: u16 = 10_000;
+    /// One vote per minimum miner stake.
+    pub const VOTE_UNIT: u64 = MIN_MINER_STAKE;
+    pub const DISPUTE_QUORUM_BPS: u16 = 2_000;
+    pub const DISPUTE_MIN_VOTERS: u16 = 3;
+    pub const VOTE_DEPOSIT: u64 = 10 * TOKEN;
+    pub const SLASH_EPOCH_CAP_BPS: u16 = 5_000;
+    pub const MAX_TIMEOUT_REPORTS_PER_EPOCH: u8 = 3;
+    pub const EXPOSURE_MULTIPLE_BPS: u32 = 10_000;
+    pub const VALIDATOR_FEE_BPS: u16 = 1_000;
+    pub const DRAW_DELAY_SLOTS: u16 = 4;
 
     pub const SLASH_INVALID_SIGNATURE_BPS: u16 = 5_000;
     pub const SLASH_COLLUSION_BPS: u16 = 10_000;

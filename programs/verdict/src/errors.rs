@@ -142,11 +142,41 @@ pub enum VerdictError {
     LiquidationsPending,
     #[msg("only correct, unpaid voters can claim")]
     NoRewardDue,
+    #[msg(
+        "the miner's open exposure would exceed its slashable stake times the exposure multiple"
+    )]
+    ExposureLimit,
+    #[msg("collusion and approving an invalid result are decided by disputes; other offenses need the authority or chain evidence")]
+    SlashNeedsEvidence,
+    #[msg("this member's counted timeout reports for the committee epoch are used up")]
+    TimeoutReportLimit,
+    #[msg("the job was not handled by the reported member's current committee")]
+    JobNotInCommittee,
+    #[msg("the miner, the challenger and the accountable co-signers cannot vote in their dispute")]
+    PartyCannotVote,
+    #[msg("the challenger's result must differ from the disputed output")]
+    SameResult,
+    #[msg("nothing is owed")]
+    NothingOwed,
+    #[msg("the node still has open disputes, unsettled votes, job exposure or owed tokens")]
+    NodeBusy,
+    #[msg(
+        "this instruction must be called directly by a transaction, not through another program"
+    )]
+    CpiNotAllowed,
+    #[msg("the vote still has a reward, deposit or liquidation pending")]
+    VoteNotSettled,
+    #[msg("no committee draw is pending")]
+    DrawNotRequested,
+    #[msg("the committee draw's slot has not passed yet")]
+    DrawNotReady,
+    #[msg("a committee draw is already pending")]
+    DrawPending,
 }
 
 impl VerdictError {
     /// The last variant: keep it the last one declared.
-    const LAST: VerdictError = VerdictError::NoRewardDue;
+    const LAST: VerdictError = VerdictError::DrawPending;
 
     /// The error a custom program error code stands for, so clients can show
     /// its name and message when the logs do not carry them.
@@ -167,7 +197,12 @@ mod tests {
 
     #[test]
     fn codes_map_back_to_their_errors() {
-        for e in [VerdictError::MathOverflow, VerdictError::StakeBelowMinimum, VerdictError::NoRewardDue] {
+        for e in [
+            VerdictError::MathOverflow,
+            VerdictError::StakeBelowMinimum,
+            VerdictError::NoRewardDue,
+            VerdictError::DrawPending,
+        ] {
             let back = VerdictError::from_code(e.into()).unwrap();
             assert_eq!(back.name(), e.name());
         }

@@ -16,7 +16,10 @@ pub fn emit_event<E: anchor_lang::Event>(event: &E) {
     #[cfg(not(target_os = "solana"))]
     {
         use base64::Engine;
-        let line = format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(&data));
+        let line = format!(
+            "Program data: {}",
+            base64::engine::general_purpose::STANDARD.encode(&data)
+        );
         anchor_lang::compat::solana_sysvar::program_stubs::sol_log(&line);
     }
 }
@@ -204,6 +207,8 @@ pub struct PayoutClaimed {
     pub delegator_amount: u64,
     pub client_refund: u64,
     pub boost_owed: u64,
+    /// Kept in the escrow for the co-signers, paid at close.
+    pub validator_fee: u64,
 }
 
 #[event]
@@ -211,6 +216,44 @@ pub struct PayoutClaimed {
 pub struct JobClosed {
     pub job: Pubkey,
     pub signers_credited: u8,
+    /// The co-signers' fee paid out, shared equally (rounding to the reward pool).
+    pub validator_fee: u64,
+}
+
+/// A node's operator took what the node was owed.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwedWithdrawn {
+    pub node: Pubkey,
+    pub operator: Pubkey,
+    pub amount: u64,
+}
+
+/// Tokens credited to a node's `owed` balance, and why.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeCredited {
+    pub node: Pubkey,
+    pub amount: u64,
+    pub reason: CreditReason,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreditReason {
+    ValidatorFee,
+    BondReturned,
+    UnresolvedDisputeFee,
+    DisputeReward,
+    VoteDeposit,
+}
+
+/// A client took a refund its recorded account could not receive.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundClaimed {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub amount: u64,
 }
 
 /// A node's reputation after any change: what `reputation --history` reads.
@@ -269,7 +312,12 @@ pub struct BoostClaimed {
 }
 
 impl ReputationChanged {
-    pub fn of(node_key: Pubkey, node: &crate::state::Node, params: &ProtocolParams, at: i64) -> Self {
+    pub fn of(
+        node_key: Pubkey,
+        node: &crate::state::Node,
+        params: &ProtocolParams,
+        at: i64,
+    ) -> Self {
         let w = node.reputation.window(params);
         Self {
             node: node_key,
@@ -322,8 +370,11 @@ pub struct DisputeOpened {
     pub dispute: Pubkey,
     pub job: Pubkey,
     pub challenger: Pubkey,
+    pub miner: Pubkey,
     pub bond: u64,
-    pub active_snapshot: u64,
+    pub disputed_output: [u8; 32],
+    pub challenger_result: [u8; 32],
+    pub active_weight: u64,
     pub commit_end: i64,
     pub reveal_end: i64,
 }
@@ -333,6 +384,8 @@ pub struct DisputeOpened {
 pub struct VoteCommitted {
     pub dispute: Pubkey,
     pub voter: Pubkey,
+    pub weight: u64,
+    pub deposit: u64,
 }
 
 #[event]
@@ -341,6 +394,7 @@ pub struct VoteRevealed {
     pub dispute: Pubkey,
     pub voter: Pubkey,
     pub result: [u8; 32],
+    pub weight: u64,
 }
 
 #[event]
@@ -349,9 +403,17 @@ pub struct DisputeResolved {
     pub dispute: Pubkey,
     pub status: crate::state::DisputeStatus,
     pub result: [u8; 32],
-    pub n: u32,
-    pub m: u32,
+    pub n: u64,
+    pub m: u64,
+    /// Revealed voter weight (turnout) against the active weight at opening.
+    pub turnout: u64,
+    pub active_weight: u64,
     pub pending_liquidations: u32,
+    /// What the challenger got back of its bond, what the miner got for an
+    /// unresolved dispute, and unrevealed deposits forfeited.
+    pub bond_returned: u64,
+    pub unresolved_fee: u64,
+    pub deposits_forfeited: u64,
 }
 
 #[event]
@@ -360,6 +422,7 @@ pub struct NodeLiquidated {
     pub dispute: Pubkey,
     pub node: Pubkey,
     pub amount: u64,
+    /// Paid to the client out of the pool by this crank (whoever's stake filled it).
     pub client_refund: u64,
 }
 

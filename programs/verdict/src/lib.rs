@@ -12,8 +12,8 @@ pub mod math;
 pub mod state;
 pub mod token_ops;
 
-pub use instructions::*;
 use attestation::CompletionReport;
+pub use instructions::*;
 use state::{FailReason, Offense, ProtocolParams, SlashingTable, TicketKind};
 
 declare_id!("VerDWoueCcWruGZZUvEbmMip6iAZDAtK91L2nkps4Q8");
@@ -34,7 +34,11 @@ pub mod verdict {
     }
 
     #[access_control(ctx.accounts.validate(&params, &slashing))]
-    pub fn update_config(ctx: Context<UpdateConfig>, params: ProtocolParams, slashing: SlashingTable) -> Result<()> {
+    pub fn update_config(
+        ctx: Context<UpdateConfig>,
+        params: ProtocolParams,
+        slashing: SlashingTable,
+    ) -> Result<()> {
         update_config::handler(ctx, params, slashing)
     }
 
@@ -112,8 +116,8 @@ pub mod verdict {
         rotate_committee::handler(ctx)
     }
 
-    pub fn report_validator_timeout(ctx: Context<ReportValidatorTimeout>, job: Pubkey) -> Result<()> {
-        report_validator_timeout::handler(ctx, job)
+    pub fn report_validator_timeout(ctx: Context<ReportValidatorTimeout>) -> Result<()> {
+        report_validator_timeout::handler(ctx)
     }
 
     // Jobs.
@@ -153,6 +157,11 @@ pub mod verdict {
         claim_payout::handler(ctx)
     }
 
+    #[access_control(ctx.accounts.validate())]
+    pub fn claim_refund(ctx: Context<ClaimRefund>) -> Result<()> {
+        claim_refund::handler(ctx)
+    }
+
     pub fn close_job<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
         close_job::handler(ctx)
     }
@@ -175,6 +184,11 @@ pub mod verdict {
         claim_boost::handler(ctx)
     }
 
+    #[access_control(ctx.accounts.validate())]
+    pub fn withdraw_owed(ctx: Context<WithdrawOwed>) -> Result<()> {
+        withdraw_owed::handler(ctx)
+    }
+
     #[access_control(ctx.accounts.validate(amount))]
     pub fn fund_reward_pool(ctx: Context<FundRewardPool>, amount: u64) -> Result<()> {
         fund_reward_pool::handler(ctx, amount)
@@ -182,16 +196,22 @@ pub mod verdict {
 
     // Slashing and disputes.
 
-    pub fn slash_node(ctx: Context<SlashNode>, offense: Offense, evidence_hash: [u8; 32]) -> Result<()> {
+    pub fn slash_node(
+        ctx: Context<SlashNode>,
+        offense: Offense,
+        evidence_hash: [u8; 32],
+    ) -> Result<()> {
         slash_node::handler(ctx, offense, evidence_hash)
     }
 
-    #[access_control(ctx.accounts.validate())]
-    pub fn open_dispute(ctx: Context<OpenDispute>) -> Result<()> {
-        open_dispute::handler(ctx)
+    #[access_control(ctx.accounts.validate(&challenger_result))]
+    pub fn open_dispute<'info>(
+        ctx: Context<'info, OpenDispute<'info>>,
+        challenger_result: [u8; 32],
+    ) -> Result<()> {
+        open_dispute::handler(ctx, challenger_result)
     }
 
-    #[access_control(ctx.accounts.validate())]
     pub fn commit_vote(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
         commit_vote::handler(ctx, commitment)
     }
@@ -202,7 +222,7 @@ pub mod verdict {
     }
 
     #[access_control(ctx.accounts.validate())]
-    pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
+    pub fn resolve_dispute<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> {
         resolve_dispute::handler(ctx)
     }
 
@@ -213,5 +233,10 @@ pub mod verdict {
     #[access_control(ctx.accounts.validate())]
     pub fn claim_dispute_reward(ctx: Context<ClaimDisputeReward>) -> Result<()> {
         claim_dispute_reward::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_vote(ctx: Context<CloseVote>) -> Result<()> {
+        close_vote::handler(ctx)
     }
 }

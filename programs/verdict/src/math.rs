@@ -25,15 +25,18 @@ pub fn apply_bps(amount: u64, bps: u16) -> Result<u64> {
 }
 
 pub fn add(a: u64, b: u64) -> Result<u64> {
-    a.checked_add(b).ok_or_else(|| error!(VerdictError::MathOverflow))
+    a.checked_add(b)
+        .ok_or_else(|| error!(VerdictError::MathOverflow))
 }
 
 pub fn sub(a: u64, b: u64) -> Result<u64> {
-    a.checked_sub(b).ok_or_else(|| error!(VerdictError::MathOverflow))
+    a.checked_sub(b)
+        .ok_or_else(|| error!(VerdictError::MathOverflow))
 }
 
 pub fn add_secs(t: i64, secs: i64) -> Result<i64> {
-    t.checked_add(secs).ok_or_else(|| error!(VerdictError::MathOverflow))
+    t.checked_add(secs)
+        .ok_or_else(|| error!(VerdictError::MathOverflow))
 }
 
 #[cfg(test)]
@@ -49,7 +52,10 @@ mod tests {
 
     #[test]
     fn mul_div_survives_u64_max_products_and_refuses_overflowing_results() {
-        assert_eq!(mul_div_floor(u64::MAX, u64::MAX, u64::MAX).unwrap(), u64::MAX);
+        assert_eq!(
+            mul_div_floor(u64::MAX, u64::MAX, u64::MAX).unwrap(),
+            u64::MAX
+        );
         assert!(mul_div_floor(u64::MAX, 2, 1).is_err());
         assert!(mul_div_floor(1, 1, 0).is_err());
     }

@@ -19,7 +19,11 @@ pub fn deposit<'info>(
     token::transfer(
         CpiContext::new(
             token_program.key(),
-            Transfer { from: from.to_account_info(), to: to.clone(), authority: authority.to_account_info() },
+            Transfer {
+                from: from.to_account_info(),
+                to: to.clone(),
+                authority: authority.to_account_info(),
+            },
         ),
         amount,
     )
@@ -41,7 +45,11 @@ pub fn pay_out<'info>(
     token::transfer(
         CpiContext::new_with_signer(
             token_program.key(),
-            Transfer { from: from.clone(), to: to.clone(), authority: authority.clone() },
+            Transfer {
+                from: from.clone(),
+                to: to.clone(),
+                authority: authority.clone(),
+            },
             &[signer_seeds],
         ),
         amount,
@@ -69,5 +77,102 @@ pub fn pay_from_stake_vault<'info>(
     amount: u64,
 ) -> Result<()> {
     let seeds = config.signer_seeds();
-    pay_out(token_program, &stake_vault.to_account_info(), to, &config.to_account_info(), &seeds, amount)
+    pay_out(
+        token_program,
+        &stake_vault.to_account_info(),
+        to,
+        &config.to_account_info(),
+        &seeds,
+        amount,
+    )
+}
+
+/// Whether `account` can take a transfer of `mint` now: a live SPL Token
+/// account of that mint, not frozen. A recorded destination that cannot
+/// (closed, frozen, re-created for another mint) must not block anyone else.
+pub fn can_receive(account: &AccountInfo, mint: &Pubkey) -> bool {
+    if account.owner != &anchor_spl::token::ID {
+        return false;
+    }
+    let Ok(data) = account.try_borrow_data() else {
+        return false;
+    };
+    match TokenAccount::try_deserialize(&mut &data[..]) {
+        Ok(token) => token.mint == *mint && !token.is_frozen(),
+        Err(_) => false,
+    }
+}
+
+/// Pays a client refund out of the job's escrow to the job's recorded
+/// refund account; if that account cannot take it, the refund stays in the
+/// escrow as the job's `client_owed`, for `claim_refund`.
+pub fn refund_from_escrow<'info>(
+    token_program: &Program<'info, Token>,
+    escrow: &AccountInfo<'info>,
+    refund_account: &AccountInfo<'info>,
+    job_info: &AccountInfo<'info>,
+    job: &mut crate::state::Job,
+    mint: &Pubkey,
+    amount: u64,
+) -> Result<()> {
+    require_keys_eq!(
+        *refund_account.key,
+        job.refund_account,
+        VerdictError::WrongDestination
+    );
+    if amount == 0 {
+        return Ok(());
+    }
+    if can_receive(refund_account, mint) {
+        pay_from_escrow(token_program, escrow, refund_account, job_info, job, amount)
+    } else {
+        job.client_owed = crate::math::add(job.client_owed, amount)?;
+        Ok(())
+    }
+}
+
+/// Pays a client refund out of the stake vault to the job's recorded
+/// refund account, or into the job's escrow as `client_owed` when that
+/// account cannot take it.
+#[allow(clippy::too_many_arguments)]
+pub fn refund_from_stake_vault<'info>(
+    token_program: &Program<'info, Token>,
+    stake_vault: &Account<'info, TokenAccount>,
+    refund_account: &AccountInfo<'info>,
+    escrow: &AccountInfo<'info>,
+    config: &Account<'info, crate::state::Config>,
+    job: &mut crate::state::Job,
+    amount: u64,
+) -> Result<()> {
+    require_keys_eq!(
+        *refund_account.key,
+        job.refund_account,
+        VerdictError::WrongDestination
+    );
+    if amount == 0 {
+        return Ok(());
+    }
+    if can_receive(refund_account, &config.stake_mint) {
+        pay_from_stake_vault(token_program, stake_vault, refund_account, config, amount)
+    } else {
+        pay_from_stake_vault(token_program, stake_vault, escrow, config, amount)?;
+        job.client_owed = crate::math::add(job.client_owed, amount)?;
+        Ok(())
+    }
+}
+
+/// Credits `amount` from the stake vault to a node's `owed` balance (moved
+/// into its node vault): what a node is owed never depends on a token
+/// account someone else picks, and the operator withdraws it when it likes.
+pub fn credit_node_from_stake_vault<'info>(
+    token_program: &Program<'info, Token>,
+    stake_vault: &Account<'info, TokenAccount>,
+    node_vault: &AccountInfo<'info>,
+    config: &Account<'info, crate::state::Config>,
+    node: &mut crate::state::Node,
+    amount: u64,
+) -> Result<()> {
+    pay_from_stake_vault(token_program, stake_vault, node_vault, config, amount)?;
+    node.owed = crate::math::add(node.owed, amount)?;
+    Ok(())
 }

@@ -25,6 +25,9 @@ pub fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
     let previous = config.authority;
     config.authority = config.pending_authority;
     config.pending_authority = Pubkey::default();
-    emit_event(&AuthorityAccepted { previous, authority: config.authority });
+    emit_event(&AuthorityAccepted {
+        previous,
+        authority: config.authority,
+    });
     Ok(())
 }

@@ -18,6 +18,7 @@ pub struct AssignJob<'info> {
     pub committee: Box<Account<'info, Committee>>,
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
+    #[account(mut)]
     pub miner: Box<Account<'info, Node>>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
     pub instructions: UncheckedAccount<'info>,
@@ -28,12 +29,32 @@ impl AssignJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         let params = &self.config.params;
         self.config.require_not_paused()?;
-        require!(self.job.status == JobStatus::Sent, VerdictError::InvalidJobState);
-        require!(!self.job.is_expired(now, params), VerdictError::InvalidJobState);
+        require!(
+            self.job.status == JobStatus::Sent,
+            VerdictError::InvalidJobState
+        );
+        require!(
+            !self.job.is_expired(now, params),
+            VerdictError::InvalidJobState
+        );
         require!(price <= self.job.max_fee, VerdictError::PriceAboveMaxFee);
-        require!(self.miner.can_take(self.job.risk, &self.job.model, now, params), VerdictError::MinerNotEligible);
-        let body = AssignBody { miner: self.miner.key(), price, attempt: self.job.attempts + 1 };
-        let message = attestation::message(AttestationKind::Assign, self.committee.epoch, &self.job.key(), &body);
+        require!(
+            self.miner
+                .can_take(self.job.risk, &self.job.model, now, params),
+            VerdictError::MinerNotEligible
+        );
+        let body = AssignBody {
+            miner: self.miner.key(),
+            price,
+            attempt: self.job.attempts + 1,
+        };
+        let message = attestation::job_message(
+            AttestationKind::Assign,
+            self.committee.epoch,
+            &self.job.key(),
+            self.job.created_slot,
+            &body,
+        );
         attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
         Ok(())
     }
@@ -42,8 +63,14 @@ impl AssignJob<'_> {
 pub fn handler(ctx: Context<AssignJob>, price: u64) -> Result<()> {
     ctx.accounts.validate(price)?;
     let now = Clock::get()?.unix_timestamp;
-    let job = &mut ctx.accounts.job;
-    job.allocate(ctx.accounts.miner.key(), price, now);
-    emit_event(&JobAssigned { job: job.key(), miner: job.miner, price, attempt: job.attempts });
+    let a = &mut *ctx.accounts;
+    let job = &mut a.job;
+    job.allocate(&mut a.miner, price, now, &a.config.params)?;
+    emit_event(&JobAssigned {
+        job: job.key(),
+        miner: job.miner,
+        price,
+        attempt: job.attempts,
+    });
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `claim_boost`: pays a node's earned reward boosts from the reward pool,
-//! as far as the pool has funds (the rest stays owed). Split like a payout:
-//! the operator's part to its token account, the delegators' part straight
-//! into the delegation pool.
+//! as far as the pool has funds (the rest stays owed): the delegators' part
+//! (split off when the boost was earned) straight into the delegation pool,
+//! the operator's part to its token account.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -33,27 +33,37 @@ pub struct ClaimBoost<'info> {
 pub fn handler(ctx: Context<ClaimBoost>) -> Result<()> {
     let a = &mut *ctx.accounts;
     a.config.require_not_paused()?;
-    let paid = a.node.boost_owed.min(a.config.totals.reward_pool);
-    require!(paid > 0, VerdictError::ZeroAmount);
-    let split = if a.node.delegation.shares == 0 {
-        crate::state::RewardSplit { operator: paid, delegators: 0 }
+    // The delegators' part was split off when earned: it joins their pool
+    // (bookkeeping inside the stake vault), the operator's part is paid out.
+    let pool = a.config.totals.reward_pool;
+    let to_delegators = if a.node.delegation.shares == 0 {
+        0
     } else {
-        a.node.split_reward(paid)?
+        a.node.delegator_boost_owed.min(pool)
     };
+    let operator_owed = sub(a.node.boost_owed, a.node.delegator_boost_owed)?;
+    let to_operator = operator_owed.min(pool - to_delegators);
+    let paid = add(to_delegators, to_operator)?;
+    require!(paid > 0, VerdictError::ZeroAmount);
     let config = &mut a.config;
     config.totals.reward_pool = sub(config.totals.reward_pool, paid)?;
-    config.totals.delegated = add(config.totals.delegated, split.delegators)?;
+    config.totals.delegated = add(config.totals.delegated, to_delegators)?;
     token_ops::pay_from_stake_vault(
         &a.token_program,
         &a.stake_vault,
         &a.operator_tokens.to_account_info(),
         config,
-        split.operator,
+        to_operator,
     )?;
     let node = &mut a.node;
-    node.delegation.amount = add(node.delegation.amount, split.delegators)?;
+    node.delegation.amount = add(node.delegation.amount, to_delegators)?;
+    node.delegator_boost_owed = sub(node.delegator_boost_owed, to_delegators)?;
     node.boost_owed = sub(node.boost_owed, paid)?;
     node.total_earned = add(node.total_earned, paid)?;
-    emit_event(&BoostClaimed { node: node.key(), paid, still_owed: node.boost_owed });
+    emit_event(&BoostClaimed {
+        node: node.key(),
+        paid,
+        still_owed: node.boost_owed,
+    });
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `claim_dispute_reward`: once every liquidation of a decided dispute is
-//! done, each correct voter claims an equal share of its pool. Unrevealed
-//! commits earn nothing and lose nothing.
+//! done, each correct voter claims its share of the pool, pro rata to its
+//! vote weight (the last claim takes the rounding dust); the Vote account
+//! closes and its rent goes back to the operator.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -8,16 +9,19 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::constants::{CONFIG_SEED, NODE_SEED, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeRewardClaimed};
+use crate::instructions::open_dispute::shift;
 use crate::math::sub;
 use crate::state::{Config, Dispute, DisputeStatus, Node, Vote};
 use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct ClaimDisputeReward<'info> {
+    #[account(mut)]
     pub operator: Signer<'info>,
     #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
     #[account(
+        mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
         bump = voter.bump,
         has_one = operator @ VerdictError::Unauthorized,
@@ -25,7 +29,12 @@ pub struct ClaimDisputeReward<'info> {
     pub voter: Box<Account<'info, Node>>,
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,
-    #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()], bump = vote.bump)]
+    #[account(
+        mut,
+        close = operator,
+        seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()],
+        bump = vote.bump,
+    )]
     pub vote: Box<Account<'info, Vote>>,
     #[account(
         mut,
@@ -40,27 +49,45 @@ pub struct ClaimDisputeReward<'info> {
 
 impl ClaimDisputeReward<'_> {
     pub fn validate(&self) -> Result<()> {
+        self.config.require_not_paused()?;
         let d = &self.dispute;
         require!(
             matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned),
             VerdictError::InvalidDisputeState
         );
-        require!(d.pending_liquidations == 0, VerdictError::LiquidationsPending);
+        require!(
+            d.pending_liquidations == 0,
+            VerdictError::LiquidationsPending
+        );
         let v = &self.vote;
-        require!(v.revealed && v.result == d.result && !v.claimed, VerdictError::NoRewardDue);
+        require!(
+            v.revealed && v.weight > 0 && v.result == d.result && !v.claimed,
+            VerdictError::NoRewardDue
+        );
         Ok(())
     }
 }
 
 pub fn handler(ctx: Context<ClaimDisputeReward>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let amount = a.dispute.reward_per_voter;
+    let amount = a.dispute.reward_for(a.vote.weight);
     a.vote.claimed = true;
     a.dispute.claims += 1;
     a.dispute.pool = sub(a.dispute.pool, amount)?;
+    a.voter.open_disputes = shift(a.voter.open_disputes, -1);
     let config = &mut a.config;
     config.totals.disputes = sub(config.totals.disputes, amount)?;
-    token_ops::pay_from_stake_vault(&a.token_program, &a.stake_vault, &a.operator_tokens.to_account_info(), config, amount)?;
-    emit_event(&DisputeRewardClaimed { dispute: a.dispute.key(), voter: a.voter.key(), amount });
+    token_ops::pay_from_stake_vault(
+        &a.token_program,
+        &a.stake_vault,
+        &a.operator_tokens.to_account_info(),
+        config,
+        amount,
+    )?;
+    emit_event(&DisputeRewardClaimed {
+        dispute: a.dispute.key(),
+        voter: a.voter.key(),
+        amount,
+    });
     Ok(())
 }

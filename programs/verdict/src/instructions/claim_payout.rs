@@ -1,9 +1,11 @@
-//! `claim_payout`: permissionless once the payout's hold is over. The price
-//! is split between the miner's operator and its delegators (their part
-//! waits in the node vault for `compound_rewards`); the rest of the max fee
-//! goes back to the client; a Tier 1 miner's boost is credited to the node
-//! (paid by `claim_boost` from the reward pool, so this path never locks the
-//! shared stake vault).
+//! `claim_payout`: permissionless once the payout's hold is over. The price,
+//! less the co-signers' fee (kept in the escrow until the job closes), is
+//! split between the miner's operator (credited to the node's `owed`) and
+//! its delegators (their part waits in the node vault for
+//! `compound_rewards`); the rest of the max fee goes back to the client; a
+//! Tier 1 miner's boost is credited to the node (paid by `claim_boost` from
+//! the reward pool, so this path never locks the shared stake vault). A
+//! liquidated miner forfeits the payout: the client gets its whole fee back.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -11,8 +13,9 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, PayoutClaimed};
+use crate::instructions::fail_job::refund;
 use crate::math::{add, apply_bps, sub};
-use crate::state::{Config, Job, JobStatus, Node};
+use crate::state::{Config, Job, JobStatus, Node, NodeStatus};
 use crate::token_ops;
 
 #[derive(Accounts)]
@@ -25,16 +28,11 @@ pub struct ClaimPayout<'info> {
     pub miner: Box<Account<'info, Node>>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
-    #[account(
-        mut,
-        constraint = operator_tokens.owner == miner.operator @ VerdictError::WrongDestination,
-        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
-    )]
-    pub operator_tokens: Box<Account<'info, TokenAccount>>,
     #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
+    /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
-    pub refund_account: Box<Account<'info, TokenAccount>>,
+    pub refund_account: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -42,7 +40,10 @@ impl ClaimPayout<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         self.config.require_not_paused()?;
-        require!(self.job.status == JobStatus::Solved, VerdictError::InvalidJobState);
+        require!(
+            self.job.status == JobStatus::Solved,
+            VerdictError::InvalidJobState
+        );
         require!(!self.job.dispute_open, VerdictError::DisputeOpen);
         require!(now >= self.job.release_at, VerdictError::PayoutNotReleased);
         Ok(())
@@ -52,33 +53,65 @@ impl ClaimPayout<'_> {
 pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
     let a = &mut *ctx.accounts;
     let params = &a.config.params;
+    let mint = a.config.stake_mint;
+    if a.miner.status == NodeStatus::Liquidated {
+        return refund(
+            &mut a.job,
+            &a.escrow,
+            &a.refund_account,
+            &a.token_program,
+            &mint,
+            JobStatus::Refunded,
+        );
+    }
     let price = a.job.price;
-    let refund = sub(a.job.max_fee, price)?;
-    let split = a.miner.split_reward(price)?;
+    let client_refund = sub(a.job.max_fee, price)?;
+    let validator_fee = if a.job.signer_count > 0 {
+        apply_bps(price, params.validator_fee_bps)?
+    } else {
+        0
+    };
+    let earned = sub(price, validator_fee)?;
+    let split = a.miner.split_reward(earned)?;
     let boost = apply_bps(price, a.miner.reputation.boost_bps(params))?;
+    let boost_split = a.miner.split_reward(boost)?;
 
     let escrow = a.escrow.to_account_info();
     let job_info = a.job.to_account_info();
-    for (to, amount) in [
-        (a.operator_tokens.to_account_info(), split.operator),
-        (a.node_vault.to_account_info(), split.delegators),
-        (a.refund_account.to_account_info(), refund),
-    ] {
-        token_ops::pay_from_escrow(&a.token_program, &escrow, &to, &job_info, &a.job, amount)?;
-    }
+    token_ops::pay_from_escrow(
+        &a.token_program,
+        &escrow,
+        &a.node_vault.to_account_info(),
+        &job_info,
+        &a.job,
+        earned,
+    )?;
+    token_ops::refund_from_escrow(
+        &a.token_program,
+        &escrow,
+        &a.refund_account,
+        &job_info,
+        &mut a.job,
+        &mint,
+        client_refund,
+    )?;
 
     let miner = &mut a.miner;
+    miner.owed = add(miner.owed, split.operator)?;
     miner.pending_delegator_rewards = add(miner.pending_delegator_rewards, split.delegators)?;
     miner.boost_owed = add(miner.boost_owed, boost)?;
-    miner.total_earned = add(miner.total_earned, price)?;
+    miner.delegator_boost_owed = add(miner.delegator_boost_owed, boost_split.delegators)?;
+    miner.total_earned = add(miner.total_earned, earned)?;
+    a.job.fee_held = validator_fee;
     a.job.status = JobStatus::Paid;
     emit_event(&PayoutClaimed {
         job: a.job.key(),
         miner: miner.key(),
         operator_amount: split.operator,
         delegator_amount: split.delegators,
-        client_refund: refund,
+        client_refund,
         boost_owed: boost,
+        validator_fee,
     });
     Ok(())
 }

@@ -1,17 +1,22 @@
-//! `close_job`: permissionless once nothing is owed (and, for a solved job,
-//! once its challenge window is over). Credits +1 to the validator score of
-//! each committee member that signed its outcome (their Node accounts are
-//! passed as remaining accounts, in the recorded order), closes the escrow
-//! and the job, and returns all rent to the client.
+//! `close_job`: permissionless once the job is over (and, for a paid job,
+//! once its challenge window has passed and no dispute is open). For a paid
+//! job, each co-signer of its outcome gets +1 validator score and an equal
+//! share of the co-signers' fee (credited to its node's `owed`; the
+//! rounding goes to the first): the remaining accounts are the signers'
+//! Node accounts in the recorded order, then their node vaults in the same
+//! order. The price goes off the miner's exposure; the escrow and the job
+//! close and all rent returns to the client. A refund the client has yet to
+//! claim keeps the job open.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, CloseAccount, Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED};
+use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
-use crate::events::{emit_event, JobClosed, ValidatorScoreChanged};
+use crate::events::{emit_event, CreditReason, JobClosed, NodeCredited, ValidatorScoreChanged};
 use crate::math::add;
 use crate::state::{Config, Job, JobStatus, Node};
+use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct CloseJob<'info> {
@@ -24,21 +29,35 @@ pub struct CloseJob<'info> {
     pub client: UncheckedAccount<'info>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
+    /// The job's miner, while the job still counts against its exposure.
+    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub miner: Option<Box<Account<'info, Node>>>,
     pub token_program: Program<'info, Token>,
 }
 
 impl CloseJob<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let params = &self.config.params;
-        require!(self.job.is_final() && self.escrow.amount == 0, VerdictError::JobNotFinished);
-        require!(!self.job.dispute_open, VerdictError::DisputeOpen);
-        if self.job.status == JobStatus::Paid {
+        let job = &self.job;
+        self.config.require_not_paused()?;
+        require!(
+            job.is_final() && job.client_owed == 0,
+            VerdictError::JobNotFinished
+        );
+        require!(
+            self.escrow.amount == job.owed(),
+            VerdictError::JobNotFinished
+        );
+        require!(!job.dispute_open, VerdictError::DisputeOpen);
+        if job.status == JobStatus::Paid {
             // A paid job can still be challenged until its window ends.
-            let window = (params.challenge_window_epochs as i64)
-                .checked_mul(params.epoch_secs)
-                .ok_or(VerdictError::MathOverflow)?;
-            require!(now >= self.job.solved_at.saturating_add(window), VerdictError::JobNotFinished);
+            require!(
+                job.challenge_window_over(now, &self.config.params),
+                VerdictError::JobNotFinished
+            );
+        }
+        if job.exposure > 0 {
+            require!(self.miner.is_some(), VerdictError::WrongMiner);
         }
         Ok(())
     }
@@ -46,29 +65,74 @@ impl CloseJob<'_> {
 
 pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
     ctx.accounts.validate()?;
-    let job = &ctx.accounts.job;
-    let signers = job.signers();
-    require!(ctx.remaining_accounts.len() == signers.len(), VerdictError::WrongSigners);
-    for (info, expected) in ctx.remaining_accounts.iter().zip(signers) {
+    let a = &mut *ctx.accounts;
+    if let Some(miner) = a.miner.as_mut() {
+        a.job.release_exposure(miner);
+    }
+    let job = &a.job;
+    let paid = job.status == JobStatus::Paid;
+    let signers = if paid { job.signers() } else { &[] };
+    let fee = if signers.is_empty() { 0 } else { job.fee_held };
+    let remaining = ctx.remaining_accounts;
+    require!(
+        remaining.len() == 2 * signers.len(),
+        VerdictError::WrongSigners
+    );
+    let (nodes, vaults) = remaining.split_at(signers.len());
+    let escrow = a.escrow.to_account_info();
+    let job_info = job.to_account_info();
+    for (i, ((info, vault), expected)) in nodes.iter().zip(vaults).zip(signers).enumerate() {
         require_keys_eq!(*info.key, *expected, VerdictError::WrongSigners);
-        require!(info.is_writable, VerdictError::WrongSigners);
+        require!(
+            info.is_writable && vault.is_writable,
+            VerdictError::WrongSigners
+        );
         let mut node: Account<Node> = Account::try_from(info)?;
+        let expected_vault = Pubkey::create_program_address(
+            &[NODE_VAULT_SEED, info.key.as_ref(), &[node.vault_bump]],
+            &crate::ID,
+        )
+        .map_err(|_| error!(VerdictError::WrongSigners))?;
+        require_keys_eq!(*vault.key, expected_vault, VerdictError::WrongSigners);
+        let share = fee / signers.len() as u64
+            + if i == 0 {
+                fee % signers.len() as u64
+            } else {
+                0
+            };
+        token_ops::pay_from_escrow(&a.token_program, &escrow, vault, &job_info, job, share)?;
+        node.owed = add(node.owed, share)?;
         node.adjust_validator_score(1);
         node.attestations_signed = add(node.attestations_signed, 1)?;
-        emit_event(&ValidatorScoreChanged { node: node.key(), score: node.validator_score, delta: 1 });
+        emit_event(&ValidatorScoreChanged {
+            node: node.key(),
+            score: node.validator_score,
+            delta: 1,
+        });
+        if share > 0 {
+            emit_event(&NodeCredited {
+                node: node.key(),
+                amount: share,
+                reason: CreditReason::ValidatorFee,
+            });
+        }
         node.exit(&crate::ID)?;
     }
     job.with_signer(|seeds| {
         token::close_account(CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
+            a.token_program.key(),
             CloseAccount {
-                account: ctx.accounts.escrow.to_account_info(),
-                destination: ctx.accounts.client.to_account_info(),
-                authority: job.to_account_info(),
+                account: escrow.clone(),
+                destination: a.client.to_account_info(),
+                authority: job_info.clone(),
             },
             &[seeds],
         ))
     })?;
-    emit_event(&JobClosed { job: job.key(), signers_credited: signers.len() as u8 });
+    emit_event(&JobClosed {
+        job: job.key(),
+        signers_credited: signers.len() as u8,
+        validator_fee: fee,
+    });
     Ok(())
 }

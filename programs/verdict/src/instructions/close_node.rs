@@ -28,6 +28,7 @@ pub struct CloseNode<'info> {
 impl CloseNode<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(self.node.is_empty(), VerdictError::NodeNotEmpty);
+        require!(self.node.can_close(), VerdictError::NodeBusy);
         Ok(())
     }
 }
@@ -37,6 +38,9 @@ pub fn handler(ctx: Context<CloseNode>) -> Result<()> {
     let node = &mut ctx.accounts.node;
     node.sync_activity(config)?;
     config.nodes_registered = sub(config.nodes_registered, 1)?;
-    emit_event(&NodeClosed { node: node.key(), operator: node.operator });
+    emit_event(&NodeClosed {
+        node: node.key(),
+        operator: node.operator,
+    });
     Ok(())
 }

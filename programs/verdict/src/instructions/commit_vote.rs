@@ -1,21 +1,28 @@
 //! `commit_vote`: during the commit phase, an eligible node (active and
-//! staked before the dispute opened) commits to the hash of its result; one
-//! vote per node and dispute (the Vote account's address).
+//! staked before the dispute opened, not a party to it, holding at least
+//! one vote unit of slashable stake) commits to the hash of its result and
+//! posts the vote deposit; its weight is its stake in vote units. One vote
+//! per node and dispute (the Vote account's address).
 
 use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED, VOTE_SEED};
+use crate::constants::{CONFIG_SEED, NODE_SEED, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteCommitted};
+use crate::instructions::open_dispute::shift;
+use crate::math::add;
 use crate::state::{Config, Dispute, DisputeStatus, Node, Vote};
+use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct CommitVote<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
-    #[account(address = CONFIG_ADDRESS)]
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
     #[account(
+        mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
         bump = voter.bump,
         has_one = operator @ VerdictError::Unauthorized,
@@ -31,37 +38,74 @@ pub struct CommitVote<'info> {
         bump,
     )]
     pub vote: Box<Account<'info, Vote>>,
+    #[account(
+        mut,
+        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongTokenOwner,
+    )]
+    pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
 impl CommitVote<'_> {
-    pub fn validate(&self) -> Result<()> {
+    /// The voter's weight, once every eligibility rule passed.
+    pub fn validate(&self) -> Result<u64> {
         let now = Clock::get()?.unix_timestamp;
+        let params = &self.config.params;
+        self.config.require_not_paused()?;
         let d = &self.dispute;
-        require!(d.status == DisputeStatus::Voting && now < d.commit_end, VerdictError::NotCommitPhase);
+        require!(
+            d.status == DisputeStatus::Voting && now < d.commit_end,
+            VerdictError::NotCommitPhase
+        );
         let v = &self.voter;
-        let eligible = v.activity(&self.config.params).active
+        require!(!d.is_party(&v.key()), VerdictError::PartyCannotVote);
+        let eligible = v.activity(params).active
             && v.counted_active
             && v.active_since < d.opened_at
             && v.registered_at < d.opened_at;
         require!(eligible, VerdictError::NotEligibleVoter);
-        Ok(())
+        let weight = params.vote_weight(v.slashable_stake()?);
+        require!(weight > 0, VerdictError::NotEligibleVoter);
+        Ok(weight)
     }
 }
 
 pub fn handler(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
+    let weight = ctx.accounts.validate()?;
     let a = &mut *ctx.accounts;
+    let deposit = a.config.params.vote_deposit;
+    token_ops::deposit(
+        &a.token_program,
+        &a.operator_tokens,
+        &a.stake_vault.to_account_info(),
+        &a.operator,
+        deposit,
+    )?;
+    a.config.totals.disputes = add(a.config.totals.disputes, deposit)?;
     a.dispute.commits += 1;
+    a.dispute.deposits_held = add(a.dispute.deposits_held, deposit)?;
+    a.voter.open_disputes = shift(a.voter.open_disputes, 1);
     a.vote.set_inner(Vote {
         dispute: a.dispute.key(),
         voter: a.voter.key(),
         commitment,
+        weight,
+        deposit,
         revealed: false,
         result: [0; 32],
         liquidated: false,
         claimed: false,
         bump: ctx.bumps.vote,
     });
-    emit_event(&VoteCommitted { dispute: a.dispute.key(), voter: a.voter.key() });
+    emit_event(&VoteCommitted {
+        dispute: a.dispute.key(),
+        voter: a.voter.key(),
+        weight,
+        deposit,
+    });
     Ok(())
 }

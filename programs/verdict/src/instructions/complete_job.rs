@@ -28,18 +28,41 @@ impl CompleteJob<'_> {
     pub fn validate(&self, report: &CompletionReport) -> Result<Signers> {
         let now = Clock::get()?.unix_timestamp;
         self.config.require_not_paused()?;
-        require!(self.job.status == JobStatus::Allocated, VerdictError::InvalidJobState);
-        require!(!self.job.is_expired(now, &self.config.params), VerdictError::InvalidJobState);
+        require!(
+            self.job.status == JobStatus::Allocated,
+            VerdictError::InvalidJobState
+        );
+        require!(
+            !self.job.is_expired(now, &self.config.params),
+            VerdictError::InvalidJobState
+        );
         require!(report.success, VerdictError::UnsuccessfulCompletion);
-        let body = CompleteBody { miner: self.miner.key(), attempt: self.job.attempts, report: *report };
-        let message = attestation::message(AttestationKind::Complete, self.committee.epoch, &self.job.key(), &body);
+        let body = CompleteBody {
+            miner: self.miner.key(),
+            attempt: self.job.attempts,
+            report: *report,
+        };
+        let message = attestation::job_message(
+            AttestationKind::Complete,
+            self.committee.epoch,
+            &self.job.key(),
+            self.job.created_slot,
+            &body,
+        );
         attestation::verify_quorum(&self.instructions, &self.committee, &message)
     }
 }
 
 pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()> {
     let signers = ctx.accounts.validate(&report)?;
-    solve(&ctx.accounts.config, &ctx.accounts.committee, &mut ctx.accounts.job, &mut ctx.accounts.miner, &report, signers)
+    solve(
+        &ctx.accounts.config,
+        &ctx.accounts.committee,
+        &mut ctx.accounts.job,
+        &mut ctx.accounts.miner,
+        &report,
+        signers,
+    )
 }
 
 /// Shared by `complete_job` and `settle_job`: records the success in the
@@ -54,6 +77,12 @@ pub fn solve(
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let params = &config.params;
+    let (nodes, count) = signers.nodes(committee);
+    // A member cannot attest its own work.
+    require!(
+        !nodes[..count as usize].contains(&miner.key()),
+        VerdictError::DuplicateSigner
+    );
     miner.record_outcome(
         JobOutcome::Success {
             sla_met: report.sla_met,
@@ -64,7 +93,7 @@ pub fn solve(
         params,
     );
     let release_at = miner.payout_release_at(now, params)?;
-    job.solve(report, committee.epoch, signers.nodes(committee), now, release_at);
+    job.solve(report, committee.epoch, (nodes, count), now, release_at);
     emit_event(&JobCompleted {
         job: job.key(),
         miner: miner.key(),

@@ -1,6 +1,9 @@
-//! `compound_rewards`: permissionless. Moves the delegators' share of a
-//! node's payouts from its node vault into the stake vault, raising the
-//! delegation pool's value (no new shares: every delegator gains pro rata).
+//! `compound_rewards`: permissionless. Adds what the delegators of a node
+//! have earned to its delegation pool's value (no new shares: every
+//! delegator gains pro rata): their share of payouts, waiting in the node
+//! vault, and their part of the owed boosts, as far as the reward pool can
+//! pay it. `delegate` and `request_undelegate` run the same step first, so
+//! a delegator who joins shares nothing earned before it joined.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -8,7 +11,7 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::constants::{CONFIG_SEED, NODE_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, RewardsCompounded};
-use crate::math::add;
+use crate::math::{add, sub};
 use crate::state::{Config, Node};
 use crate::token_ops;
 
@@ -28,27 +31,64 @@ pub struct CompoundRewards<'info> {
 pub fn handler(ctx: Context<CompoundRewards>) -> Result<()> {
     let a = &mut *ctx.accounts;
     a.config.require_not_paused()?;
-    let amount = a.node.pending_delegator_rewards;
-    require!(amount > 0, VerdictError::ZeroAmount);
-    let (operator, bump) = (a.node.operator, a.node.bump);
-    token_ops::pay_out(
+    let added = settle_delegator_rewards(
+        &mut a.config,
+        &mut a.node,
+        &a.node_vault,
+        &a.stake_vault,
         &a.token_program,
-        &a.node_vault.to_account_info(),
-        &a.stake_vault.to_account_info(),
-        &a.node.to_account_info(),
-        &[crate::constants::NODE_SEED, operator.as_ref(), &[bump]],
-        amount,
     )?;
-    let node = &mut a.node;
-    node.pending_delegator_rewards = 0;
-    let totals = &mut a.config.totals;
-    if node.delegation.shares == 0 {
-        // Every delegator left before compounding: nobody to credit.
-        totals.reward_pool = add(totals.reward_pool, amount)?;
-    } else {
-        node.delegation.amount = add(node.delegation.amount, amount)?;
-        totals.delegated = add(totals.delegated, amount)?;
-    }
-    emit_event(&RewardsCompounded { node: node.key(), amount, pool_amount: node.delegation.amount });
+    require!(added > 0, VerdictError::ZeroAmount);
     Ok(())
+}
+
+/// Moves the delegators' pending payout share from the node vault into the
+/// delegation pool, and their owed boost out of the reward pool as far as
+/// it has funds. With no delegator left, the payout share goes to the
+/// reward pool and the boost claim lapses. Returns what was added.
+pub fn settle_delegator_rewards<'info>(
+    config: &mut Account<'info, Config>,
+    node: &mut Account<'info, Node>,
+    node_vault: &Account<'info, TokenAccount>,
+    stake_vault: &Account<'info, TokenAccount>,
+    token_program: &Program<'info, Token>,
+) -> Result<u64> {
+    let pending = node.pending_delegator_rewards;
+    if pending > 0 {
+        let (operator, bump) = (node.operator, node.bump);
+        token_ops::pay_out(
+            token_program,
+            &node_vault.to_account_info(),
+            &stake_vault.to_account_info(),
+            &node.to_account_info(),
+            &[NODE_SEED, operator.as_ref(), &[bump]],
+            pending,
+        )?;
+        node.pending_delegator_rewards = 0;
+    }
+    let boost = node.delegator_boost_owed.min(config.totals.reward_pool);
+    let totals = &mut config.totals;
+    let added = if node.delegation.shares == 0 {
+        // Every delegator left: nobody to credit.
+        totals.reward_pool = add(totals.reward_pool, pending)?;
+        node.boost_owed = sub(node.boost_owed, node.delegator_boost_owed)?;
+        node.delegator_boost_owed = 0;
+        0
+    } else {
+        totals.reward_pool = sub(totals.reward_pool, boost)?;
+        node.boost_owed = sub(node.boost_owed, boost)?;
+        node.delegator_boost_owed = sub(node.delegator_boost_owed, boost)?;
+        let added = add(pending, boost)?;
+        node.delegation.amount = add(node.delegation.amount, added)?;
+        totals.delegated = add(totals.delegated, added)?;
+        added
+    };
+    if pending > 0 || added > 0 {
+        emit_event(&RewardsCompounded {
+            node: node.key(),
+            amount: added,
+            pool_amount: node.delegation.amount,
+        });
+    }
+    Ok(added)
 }

@@ -1,11 +1,14 @@
-//! `delegate`: a staker buys shares of a node's delegation pool.
+//! `delegate`: a staker buys shares of a node's delegation pool, after the
+//! delegators' earnings so far are added to the pool's value (so the new
+//! shares buy none of them).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, DELEGATION_SEED, NODE_SEED};
+use crate::constants::{CONFIG_SEED, DELEGATION_SEED, NODE_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, Delegated};
+use crate::instructions::compound_rewards::settle_delegator_rewards;
 use crate::math::add;
 use crate::state::{Config, Delegation, Node, NodeStatus};
 use crate::token_ops;
@@ -34,6 +37,8 @@ pub struct Delegate<'info> {
     pub staker_tokens: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    pub node_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -42,13 +47,23 @@ impl Delegate<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         self.config.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
-        require!(self.node.status == NodeStatus::Active, VerdictError::NodeNotActive);
+        require!(
+            self.node.status == NodeStatus::Active,
+            VerdictError::NodeNotActive
+        );
         Ok(())
     }
 }
 
 pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
     let accounts = &mut *ctx.accounts;
+    settle_delegator_rewards(
+        &mut accounts.config,
+        &mut accounts.node,
+        &accounts.node_vault,
+        &accounts.stake_vault,
+        &accounts.token_program,
+    )?;
     token_ops::deposit(
         &accounts.token_program,
         &accounts.staker_tokens,

@@ -22,8 +22,9 @@ pub struct ExpireJob<'info> {
     pub miner: Option<Box<Account<'info, Node>>>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
+    /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
-    pub refund_account: Box<Account<'info, TokenAccount>>,
+    pub refund_account: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -35,7 +36,10 @@ impl ExpireJob<'_> {
             matches!(self.job.status, JobStatus::Sent | JobStatus::Allocated),
             VerdictError::InvalidJobState
         );
-        require!(self.job.is_expired(now, &self.config.params), VerdictError::NotExpired);
+        require!(
+            self.job.is_expired(now, &self.config.params),
+            VerdictError::NotExpired
+        );
         if self.job.status == JobStatus::Allocated {
             require!(self.miner.is_some(), VerdictError::WrongMiner);
         }
@@ -50,8 +54,17 @@ pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
         if let Some(miner) = a.miner.as_mut() {
             let params = &a.config.params;
             miner.record_outcome(JobOutcome::Timeout, now, params);
+            a.job.release_exposure(miner);
             emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
         }
     }
-    refund(&mut a.job, &a.escrow, &a.refund_account, &a.token_program, JobStatus::Expired)
+    let mint = a.config.stake_mint;
+    refund(
+        &mut a.job,
+        &a.escrow,
+        &a.refund_account,
+        &a.token_program,
+        &mint,
+        JobStatus::Expired,
+    )
 }

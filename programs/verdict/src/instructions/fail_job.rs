@@ -25,8 +25,9 @@ pub struct FailJob<'info> {
     pub miner: Box<Account<'info, Node>>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
+    /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
-    pub refund_account: Box<Account<'info, TokenAccount>>,
+    pub refund_account: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
     pub instructions: UncheckedAccount<'info>,
@@ -35,9 +36,22 @@ pub struct FailJob<'info> {
 impl FailJob<'_> {
     pub fn validate(&self, reason: FailReason) -> Result<()> {
         self.config.require_not_paused()?;
-        require!(self.job.status == JobStatus::Allocated, VerdictError::InvalidJobState);
-        let body = FailBody { miner: self.miner.key(), attempt: self.job.attempts, reason };
-        let message = attestation::message(AttestationKind::Fail, self.committee.epoch, &self.job.key(), &body);
+        require!(
+            self.job.status == JobStatus::Allocated,
+            VerdictError::InvalidJobState
+        );
+        let body = FailBody {
+            miner: self.miner.key(),
+            attempt: self.job.attempts,
+            reason,
+        };
+        let message = attestation::job_message(
+            AttestationKind::Fail,
+            self.committee.epoch,
+            &self.job.key(),
+            self.job.created_slot,
+            &body,
+        );
         attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
         Ok(())
     }
@@ -48,39 +62,73 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
     let params = &accounts.config.params;
-    let outcome = if reason == FailReason::Timeout { JobOutcome::Timeout } else { JobOutcome::Failure };
+    let outcome = if reason == FailReason::Timeout {
+        JobOutcome::Timeout
+    } else {
+        JobOutcome::Failure
+    };
     accounts.miner.record_outcome(outcome, now, params);
-    emit_event(&ReputationChanged::of(accounts.miner.key(), &accounts.miner, params, now));
+    emit_event(&ReputationChanged::of(
+        accounts.miner.key(),
+        &accounts.miner,
+        params,
+        now,
+    ));
 
     let job = &mut accounts.job;
+    job.release_exposure(&mut accounts.miner);
     let reopened = job.attempts < params.max_job_attempts;
-    emit_event(&JobFailed { job: job.key(), miner: job.miner, reason, attempt: job.attempts, reopened });
+    emit_event(&JobFailed {
+        job: job.key(),
+        miner: job.miner,
+        reason,
+        attempt: job.attempts,
+        reopened,
+    });
     if reopened {
         job.reopen(now);
         return Ok(());
     }
-    refund(job, &accounts.escrow, &accounts.refund_account, &accounts.token_program, JobStatus::Refunded)
+    let mint = accounts.config.stake_mint;
+    refund(
+        job,
+        &accounts.escrow,
+        &accounts.refund_account,
+        &accounts.token_program,
+        &mint,
+        JobStatus::Refunded,
+    )
 }
 
-/// Returns the whole escrow to the client and ends the job in `status`.
-/// Shared by every path that refunds (fail, reject, expire).
+/// Returns the whole escrow to the client (or keeps it claimable when the
+/// recorded refund account is gone) and ends the job in `status`. Shared by
+/// every path that refunds (fail, reject, expire, an overturned held job, a
+/// liquidated miner's held payout).
 pub fn refund<'info>(
     job: &mut Account<'info, Job>,
     escrow: &Account<'info, TokenAccount>,
-    refund_account: &Account<'info, TokenAccount>,
+    refund_account: &AccountInfo<'info>,
     token_program: &Program<'info, Token>,
+    mint: &Pubkey,
     status: JobStatus,
 ) -> Result<()> {
     let amount = job.max_fee;
-    token_ops::pay_from_escrow(
+    let job_info = job.to_account_info();
+    token_ops::refund_from_escrow(
         token_program,
         &escrow.to_account_info(),
-        &refund_account.to_account_info(),
-        &job.to_account_info(),
+        refund_account,
+        &job_info,
         job,
+        mint,
         amount,
     )?;
     job.status = status;
-    emit_event(&JobRefunded { job: job.key(), client: job.client, amount, status });
+    emit_event(&JobRefunded {
+        job: job.key(),
+        client: job.client,
+        amount,
+        status,
+    });
     Ok(())
 }

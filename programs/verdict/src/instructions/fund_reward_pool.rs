@@ -37,8 +37,18 @@ impl FundRewardPool<'_> {
 
 pub fn handler(ctx: Context<FundRewardPool>, amount: u64) -> Result<()> {
     let a = &mut *ctx.accounts;
-    token_ops::deposit(&a.token_program, &a.funder_tokens, &a.stake_vault.to_account_info(), &a.funder, amount)?;
+    token_ops::deposit(
+        &a.token_program,
+        &a.funder_tokens,
+        &a.stake_vault.to_account_info(),
+        &a.funder,
+        amount,
+    )?;
     a.config.totals.reward_pool = add(a.config.totals.reward_pool, amount)?;
-    emit_event(&RewardPoolFunded { funder: a.funder.key(), amount, reward_pool: a.config.totals.reward_pool });
+    emit_event(&RewardPoolFunded {
+        funder: a.funder.key(),
+        amount,
+        reward_pool: a.config.totals.reward_pool,
+    });
     Ok(())
 }

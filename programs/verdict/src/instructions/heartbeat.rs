@@ -24,8 +24,17 @@ pub fn handler(ctx: Context<Heartbeat>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let node = &mut ctx.accounts.node;
     node.reputation.heartbeat(now, &ctx.accounts.config.params);
-    emit_event(&HeartbeatRecorded { node: node.key(), trust_bps: node.reputation.trust_bps, at: now });
+    emit_event(&HeartbeatRecorded {
+        node: node.key(),
+        trust_bps: node.reputation.trust_bps,
+        at: now,
+    });
     // Decay may have changed trust: the reputation history records it.
-    emit_event(&ReputationChanged::of(node.key(), node, &ctx.accounts.config.params, now));
+    emit_event(&ReputationChanged::of(
+        node.key(),
+        node,
+        &ctx.accounts.config.params,
+        now,
+    ));
     Ok(())
 }

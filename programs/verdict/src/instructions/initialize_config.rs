@@ -41,8 +41,15 @@ impl InitializeConfig<'_> {
         params.validate()?;
         slashing.validate()?;
         if let Some(expected) = self.program.programdata_address()? {
-            let program_data = self.program_data.as_ref().ok_or(VerdictError::NotUpgradeAuthority)?;
-            require_keys_eq!(program_data.key(), expected, VerdictError::NotUpgradeAuthority);
+            let program_data = self
+                .program_data
+                .as_ref()
+                .ok_or(VerdictError::NotUpgradeAuthority)?;
+            require_keys_eq!(
+                program_data.key(),
+                expected,
+                VerdictError::NotUpgradeAuthority
+            );
             require!(
                 program_data.upgrade_authority_address == Some(self.authority.key()),
                 VerdictError::NotUpgradeAuthority

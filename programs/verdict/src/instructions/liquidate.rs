@@ -1,18 +1,26 @@
 //! `liquidate`: permissionless crank, one target per call, after a dispute
 //! was decided. Takes the whole stake (self, delegated, unbonding) of a node
-//! that voted against R and — when the outcome was overturned — of the
-//! miner, and the approving-invalid-result share from each validator that
-//! signed the overturned outcome of a high-risk job (−2 score). The tokens fund the correct
-//! voters; the miner's first pay back the client when it was already paid.
+//! whose revealed vote differs from R and — when the outcome was overturned
+//! — of the miner, and the approving-invalid-result share from each
+//! accountable signer of the overturned outcome (−2 score). A fully
+//! liquidated node also forfeits its owed boosts. The tokens go to the
+//! dispute's pool, which first makes the client whole (an overturned outcome
+//! that was already paid), whatever order the targets are cranked in, then
+//! pays the correct voters.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{APPROVE_INVALID_SCORE_PENALTY, CONFIG_SEED, VOTE_SEED};
+use crate::constants::{
+    APPROVE_INVALID_SCORE_PENALTY, CONFIG_SEED, ESCROW_SEED, NODE_SEED, NODE_VAULT_SEED, VOTE_SEED,
+};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeLiquidated, ValidatorScoreChanged};
+use crate::instructions::open_dispute::shift;
 use crate::math::{add, apply_bps, sub};
-use crate::state::{Config, Dispute, DisputeStatus, Node, NodeStatus, Offense, SlashBreakdown, Vote};
+use crate::state::{
+    Config, Dispute, DisputeStatus, Job, Node, NodeStatus, Offense, SlashBreakdown, Vote,
+};
 use crate::token_ops;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +29,7 @@ pub enum LiquidationTarget {
     Voter,
     /// The miner of an overturned outcome.
     Miner,
-    /// The i-th signer of an overturned outcome.
+    /// The i-th accountable signer of an overturned outcome.
     Signer(u8),
 }
 
@@ -33,12 +41,22 @@ pub struct Liquidate<'info> {
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(mut)]
     pub node: Box<Account<'info, Node>>,
+    /// The node's vault: a fully liquidated node forfeits what it holds
+    /// (the operator's owed balance and the delegators' pending rewards).
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    pub node_vault: Box<Account<'info, TokenAccount>>,
     /// The node's vote, for a `Voter` target.
     #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), node.key().as_ref()], bump = vote.bump)]
     pub vote: Option<Box<Account<'info, Vote>>>,
-    /// The client's refund account, for the miner of an already paid job.
+    /// The disputed job, its escrow and its recorded refund account: needed
+    /// while the client is still owed a refund.
+    #[account(mut, address = dispute.job @ VerdictError::InvalidDisputeState)]
+    pub job: Option<Box<Account<'info, Job>>>,
+    #[account(mut, seeds = [ESCROW_SEED, dispute.job.as_ref()], bump)]
+    pub escrow: Option<Box<Account<'info, TokenAccount>>>,
+    /// CHECK: must be the job's recorded refund account (checked when paying).
     #[account(mut)]
-    pub refund_account: Option<Box<Account<'info, TokenAccount>>>,
+    pub refund_account: Option<UncheckedAccount<'info>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
@@ -46,6 +64,7 @@ pub struct Liquidate<'info> {
 
 impl Liquidate<'_> {
     pub fn validate(&self, target: LiquidationTarget) -> Result<()> {
+        self.config.require_not_paused()?;
         let d = &self.dispute;
         require!(
             matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned),
@@ -55,7 +74,7 @@ impl Liquidate<'_> {
         let due = match target {
             LiquidationTarget::Voter => {
                 let vote = self.vote.as_ref().ok_or(VerdictError::NotLiquidatable)?;
-                vote.revealed && vote.result != d.result && !vote.liquidated
+                vote.revealed && vote.weight > 0 && vote.result != d.result && !vote.liquidated
             }
             LiquidationTarget::Miner => {
                 d.status == DisputeStatus::Overturned && node == d.miner && !d.miner_liquidated
@@ -68,8 +87,11 @@ impl Liquidate<'_> {
             }
         };
         require!(due, VerdictError::NotLiquidatable);
-        if target == LiquidationTarget::Miner && d.refund_owed > 0 {
-            require!(self.refund_account.is_some(), VerdictError::WrongDestination);
+        if d.refund_owed > 0 {
+            require!(
+                self.job.is_some() && self.escrow.is_some() && self.refund_account.is_some(),
+                VerdictError::WrongDestination
+            );
         }
         Ok(())
     }
@@ -80,7 +102,10 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     let a = &mut *ctx.accounts;
     let node_key = a.node.key();
     let amount = match target {
-        LiquidationTarget::Signer(_) => apply_bps(a.node.slashable_stake()?, a.config.slashing.bps_for(Offense::ApproveInvalid))?,
+        LiquidationTarget::Signer(_) => apply_bps(
+            a.node.slashable_stake()?,
+            a.config.slashing.bps_for(Offense::ApproveInvalid),
+        )?,
         _ => a.node.slashable_stake()?,
     };
     let taken: SlashBreakdown = a.node.take_stake(amount)?;
@@ -90,17 +115,11 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     totals.unbonding = sub(totals.unbonding, taken.unbonding)?;
     totals.disputes = add(totals.disputes, amount)?;
 
-    let mut client_refund = 0;
-    let d = &mut a.dispute;
     match target {
-        LiquidationTarget::Voter => a.vote.as_mut().unwrap().liquidated = true,
-        LiquidationTarget::Miner => {
-            d.miner_liquidated = true;
-            client_refund = d.refund_owed.min(amount);
-            d.refund_owed = 0;
-        }
+        LiquidationTarget::Voter => a.vote.as_mut().expect("checked in validate").liquidated = true,
+        LiquidationTarget::Miner => a.dispute.miner_liquidated = true,
         LiquidationTarget::Signer(i) => {
-            d.signers_slashed |= 1 << i;
+            a.dispute.signers_slashed |= 1 << i;
             a.node.adjust_validator_score(APPROVE_INVALID_SCORE_PENALTY);
             emit_event(&ValidatorScoreChanged {
                 node: node_key,
@@ -109,33 +128,71 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             });
         }
     }
-    // Voters against R and a wrong miner lose everything; signers keep what
-    // the approving-invalid share left.
+    // Voters against R and a wrong miner lose everything, their owed boosts
+    // included; signers keep what the approving-invalid share left.
+    let mut amount = amount;
     if !matches!(target, LiquidationTarget::Signer(_)) {
         a.node.status = NodeStatus::Liquidated;
+        a.node.forfeit_boosts();
+        // Including the payout it was credited for the overturned work.
+        let held = add(a.node.owed, a.node.pending_delegator_rewards)?;
+        if held > 0 {
+            let (operator, bump) = (a.node.operator, a.node.bump);
+            token_ops::pay_out(
+                &a.token_program,
+                &a.node_vault.to_account_info(),
+                &a.stake_vault.to_account_info(),
+                &a.node.to_account_info(),
+                &[NODE_SEED, operator.as_ref(), &[bump]],
+                held,
+            )?;
+            a.node.owed = 0;
+            a.node.pending_delegator_rewards = 0;
+            a.config.totals.disputes = add(a.config.totals.disputes, held)?;
+            amount = add(amount, held)?;
+        }
     }
+    a.node.open_disputes = shift(a.node.open_disputes, -1);
     a.node.reputation.reset_window();
-    d.pool = add(d.pool, amount - client_refund)?;
-    d.pending_liquidations = sub(d.pending_liquidations as u64, 1)? as u32;
-    if client_refund > 0 {
-        let refund_account = a.refund_account.as_ref().unwrap();
-        token_ops::pay_from_stake_vault(
-            &a.token_program,
-            &a.stake_vault,
-            &refund_account.to_account_info(),
-            &a.config,
-            client_refund,
-        )?;
-        a.config.totals.disputes = sub(a.config.totals.disputes, client_refund)?;
+    let d = &mut a.dispute;
+    d.pool = add(d.pool, amount)?;
+    d.pending_liquidations = d.pending_liquidations.saturating_sub(1);
+
+    // The client first: whoever's stake filled the pool.
+    let client_refund = a.dispute.take_client_refund();
+    if client_refund > 0 || a.dispute.pending_liquidations == 0 {
+        if let (Some(job), Some(escrow), Some(refund_account)) =
+            (a.job.as_mut(), a.escrow.as_ref(), a.refund_account.as_ref())
+        {
+            token_ops::refund_from_stake_vault(
+                &a.token_program,
+                &a.stake_vault,
+                &refund_account.to_account_info(),
+                &escrow.to_account_info(),
+                &a.config,
+                job,
+                client_refund,
+            )?;
+            a.config.totals.disputes = sub(a.config.totals.disputes, client_refund)?;
+            // Whole, or nothing more will come: the job may close.
+            if a.dispute.refund_owed == 0 || a.dispute.pending_liquidations == 0 {
+                job.dispute_open = false;
+            }
+        }
     }
     if a.dispute.pending_liquidations == 0 {
-        let dust = a.dispute.finalize_rewards();
+        let unclaimable = a.dispute.finalize_rewards();
         let totals = &mut a.config.totals;
-        totals.disputes = sub(totals.disputes, dust)?;
-        totals.reward_pool = add(totals.reward_pool, dust)?;
+        totals.disputes = sub(totals.disputes, unclaimable)?;
+        totals.reward_pool = add(totals.reward_pool, unclaimable)?;
     }
     let config = &mut a.config;
     a.node.sync_activity(config)?;
-    emit_event(&NodeLiquidated { dispute: a.dispute.key(), node: node_key, amount, client_refund });
+    emit_event(&NodeLiquidated {
+        dispute: a.dispute.key(),
+        node: node_key,
+        amount,
+        client_refund,
+    });
     Ok(())
 }

@@ -1,7 +1,11 @@
 //! `open_dispute`: a staked node challenges a solved job within its
-//! challenge window (held or already paid), posting a bond. The number of
-//! active nodes and the time are snapshotted: only nodes active before the
-//! dispute may vote. Commit phase, then reveal phase.
+//! challenge window (held or already paid), naming the result it
+//! recomputed and posting a bond of max(min_bond, price × bond_multiple).
+//! The active vote weight and the time are snapshotted: only nodes active
+//! before the dispute may vote. Commit phase, then reveal phase. One dispute
+//! per job (its address). The parties (miner, challenger, the accountable
+//! co-signers, passed as remaining accounts in the job's order) cannot close
+//! their nodes until it is settled.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -10,7 +14,7 @@ use crate::constants::{CONFIG_SEED, DISPUTE_SEED, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeOpened};
 use crate::math::{add, add_secs};
-use crate::state::{Config, Dispute, Job, JobStatus, Node};
+use crate::state::{Config, Dispute, DisputeOpening, Job, JobStatus, Node};
 use crate::token_ops;
 
 #[derive(Accounts)]
@@ -20,13 +24,17 @@ pub struct OpenDispute<'info> {
     #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
     #[account(
+        mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
         bump = challenger.bump,
         has_one = operator @ VerdictError::Unauthorized,
+        constraint = challenger.key() != miner.key() @ VerdictError::PartyCannotVote,
     )]
     pub challenger: Box<Account<'info, Node>>,
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
+    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub miner: Box<Account<'info, Node>>,
     #[account(
         init,
         payer = operator,
@@ -48,51 +56,113 @@ pub struct OpenDispute<'info> {
 }
 
 impl OpenDispute<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self, challenger_result: &[u8; 32]) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let params = &self.config.params;
         self.config.require_not_paused()?;
-        require!(self.challenger.activity(params).active, VerdictError::ChallengerNotActive);
+        require!(
+            self.challenger.activity(params).active,
+            VerdictError::ChallengerNotActive
+        );
         let job = &self.job;
-        require!(matches!(job.status, JobStatus::Solved | JobStatus::Paid), VerdictError::NotChallengeable);
-        let window = (params.challenge_window_epochs as i64)
-            .checked_mul(params.epoch_secs)
-            .ok_or(VerdictError::MathOverflow)?;
-        require!(now < job.solved_at.saturating_add(window), VerdictError::NotChallengeable);
+        require!(
+            matches!(job.status, JobStatus::Solved | JobStatus::Paid),
+            VerdictError::NotChallengeable
+        );
+        require!(
+            !job.challenge_window_over(now, params),
+            VerdictError::NotChallengeable
+        );
+        require!(
+            *challenger_result != job.output_hash,
+            VerdictError::SameResult
+        );
+        // A co-signer who answers for the outcome cannot challenge it either.
+        let (signers, count) = job.accountable_signers();
+        require!(
+            !signers[..count as usize].contains(&self.challenger.key()),
+            VerdictError::PartyCannotVote
+        );
         Ok(())
     }
 }
 
-pub fn handler(ctx: Context<OpenDispute>) -> Result<()> {
+/// Moves each accountable signer's open-dispute count by `delta`; the
+/// remaining accounts must be those signers, writable, in the recorded order.
+pub fn count_signers<'info>(
+    remaining: &'info [AccountInfo<'info>],
+    signers: &[Pubkey],
+    delta: i64,
+) -> Result<()> {
+    require!(remaining.len() == signers.len(), VerdictError::WrongSigners);
+    for (info, expected) in remaining.iter().zip(signers) {
+        require_keys_eq!(*info.key, *expected, VerdictError::WrongSigners);
+        require!(info.is_writable, VerdictError::WrongSigners);
+        let mut node: Account<Node> = Account::try_from(info)?;
+        node.open_disputes = shift(node.open_disputes, delta);
+        node.exit(&crate::ID)?;
+    }
+    Ok(())
+}
+
+/// `count + delta`, never below zero.
+pub fn shift(count: u32, delta: i64) -> u32 {
+    (count as i64 + delta).clamp(0, u32::MAX as i64) as u32
+}
+
+pub fn handler<'info>(
+    ctx: Context<'info, OpenDispute<'info>>,
+    challenger_result: [u8; 32],
+) -> Result<()> {
     let clock = Clock::get()?;
     let a = &mut *ctx.accounts;
-    let bond = a.config.params.dispute_bond;
-    token_ops::deposit(&a.token_program, &a.operator_tokens, &a.stake_vault.to_account_info(), &a.operator, bond)?;
-    let config = &mut a.config;
-    config.totals.disputes = add(config.totals.disputes, bond)?;
-    let commit_end = add_secs(clock.unix_timestamp, config.params.vote_commit_secs)?;
-    let reveal_end = add_secs(commit_end, config.params.vote_reveal_secs)?;
+    let params = &a.config.params;
+    let bond = params.dispute_bond(a.job.price);
+    let totals = &a.config.totals;
+    let staked = add(add(totals.self_stake, totals.delegated)?, totals.unbonding)?;
+    let active_weight = params.vote_weight(staked);
+    let commit_end = add_secs(clock.unix_timestamp, params.vote_commit_secs)?;
+    let reveal_end = add_secs(commit_end, params.vote_reveal_secs)?;
+    token_ops::deposit(
+        &a.token_program,
+        &a.operator_tokens,
+        &a.stake_vault.to_account_info(),
+        &a.operator,
+        bond,
+    )?;
+    a.config.totals.disputes = add(a.config.totals.disputes, bond)?;
     let job = &mut a.job;
     job.dispute_open = true;
-    a.dispute.set_inner(Dispute::open(
-        job.key(),
-        a.challenger.key(),
-        a.operator.key(),
+    let signers = job.accountable_signers();
+    count_signers(ctx.remaining_accounts, &signers.0[..signers.1 as usize], 1)?;
+    a.challenger.open_disputes = shift(a.challenger.open_disputes, 1);
+    a.miner.open_disputes = shift(a.miner.open_disputes, 1);
+    let opening = DisputeOpening {
+        job: job.key(),
+        challenger: a.challenger.key(),
+        challenger_operator: a.operator.key(),
         bond,
-        job.miner,
-        job.output_hash,
+        miner: job.miner,
+        disputed_output: job.output_hash,
+        challenger_result,
+        active_weight,
+        signers,
+    };
+    a.dispute.set_inner(Dispute::open(
+        opening,
         (clock.unix_timestamp, clock.slot),
         (commit_end, reveal_end),
-        config.active_nodes,
-        job.accountable_signers(),
         ctx.bumps.dispute,
     ));
     emit_event(&DisputeOpened {
         dispute: a.dispute.key(),
         job: job.key(),
         challenger: a.challenger.key(),
+        miner: job.miner,
         bond,
-        active_snapshot: config.active_nodes,
+        disputed_output: job.output_hash,
+        challenger_result,
+        active_weight,
         commit_end,
         reveal_end,
     });

@@ -18,6 +18,9 @@ pub struct ProposeAuthority<'info> {
 pub fn handler(ctx: Context<ProposeAuthority>, proposed: Pubkey) -> Result<()> {
     let config = &mut ctx.accounts.config;
     config.pending_authority = proposed;
-    emit_event(&AuthorityProposed { authority: config.authority, proposed });
+    emit_event(&AuthorityProposed {
+        authority: config.authority,
+        proposed,
+    });
     Ok(())
 }

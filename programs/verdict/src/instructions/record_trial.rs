@@ -28,10 +28,20 @@ impl RecordTrial<'_> {
         let now = Clock::get()?.unix_timestamp;
         let rep = &self.miner.reputation;
         require!(self.miner.is_miner(), VerdictError::WrongRole);
-        let due = rep.trial == TrialStatus::Pending || (rep.trial == TrialStatus::Failed && now >= rep.cooldown_until);
+        let due = rep.trial == TrialStatus::Pending
+            || (rep.trial == TrialStatus::Failed && now >= rep.cooldown_until);
         require!(due, VerdictError::TrialNotDue);
-        let body = TrialBody { passed, trial: rep.trial_failures.saturating_add(1) };
-        let message = attestation::message(AttestationKind::Trial, self.committee.epoch, &self.miner.key(), &body);
+        let body = TrialBody {
+            passed,
+            trial: rep.trial_failures.saturating_add(1),
+        };
+        let message = attestation::message(
+            AttestationKind::Trial,
+            self.committee.epoch,
+            &self.miner.key(),
+            self.miner.registered_at as u64,
+            &body,
+        );
         attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
         Ok(())
     }
@@ -52,7 +62,11 @@ pub fn handler(ctx: Context<RecordTrial>, passed: bool) -> Result<()> {
         rep.trial_failures = rep.trial_failures.saturating_add(1);
         rep.cooldown_until = add_secs(now, params.trial_cooldown_secs)?;
     }
-    emit_event(&TrialRecorded { node: miner.key(), passed, cooldown_until: miner.reputation.cooldown_until });
+    emit_event(&TrialRecorded {
+        node: miner.key(),
+        passed,
+        cooldown_until: miner.reputation.cooldown_until,
+    });
     emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
     Ok(())
 }

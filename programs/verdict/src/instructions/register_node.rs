@@ -52,7 +52,10 @@ impl RegisterNode<'_> {
     pub fn validate(&self, args: &RegisterNodeArgs) -> Result<()> {
         self.config.require_not_paused()?;
         Node::validate_roles(args.roles)?;
-        require!(args.commission_bps <= self.config.params.max_commission_bps, VerdictError::CommissionTooHigh);
+        require!(
+            args.commission_bps <= self.config.params.max_commission_bps,
+            VerdictError::CommissionTooHigh
+        );
         Ok(())
     }
 }
@@ -81,13 +84,18 @@ pub fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()>
         reputation: Reputation::new(now),
         pending_delegator_rewards: 0,
         boost_owed: 0,
+        delegator_boost_owed: 0,
+        owed: 0,
+        exposure: 0,
+        open_disputes: 0,
         total_earned: 0,
         attestations_signed: 0,
         attestations_missed: 0,
         vault_bump: ctx.bumps.node_vault,
         active_since: 0,
-        slash_epoch: 0,
-        slashed_this_epoch: 0,
+        recent_slashes: Default::default(),
+        timeout_report_epoch: 0,
+        timeout_reports: 0,
         was_tier1: false,
         downtime_grace_used: false,
     });

@@ -21,8 +21,9 @@ pub struct RejectJob<'info> {
     pub job: Box<Account<'info, Job>>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
+    /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
-    pub refund_account: Box<Account<'info, TokenAccount>>,
+    pub refund_account: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
     pub instructions: UncheckedAccount<'info>,
@@ -30,9 +31,19 @@ pub struct RejectJob<'info> {
 
 impl RejectJob<'_> {
     pub fn validate(&self, reason_code: u8) -> Result<()> {
-        require!(self.job.status == JobStatus::Sent, VerdictError::InvalidJobState);
+        self.config.require_not_paused()?;
+        require!(
+            self.job.status == JobStatus::Sent,
+            VerdictError::InvalidJobState
+        );
         let body = RejectBody { reason_code };
-        let message = attestation::message(AttestationKind::Reject, self.committee.epoch, &self.job.key(), &body);
+        let message = attestation::job_message(
+            AttestationKind::Reject,
+            self.committee.epoch,
+            &self.job.key(),
+            self.job.created_slot,
+            &body,
+        );
         attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
         Ok(())
     }
@@ -41,5 +52,13 @@ impl RejectJob<'_> {
 pub fn handler(ctx: Context<RejectJob>, reason_code: u8) -> Result<()> {
     ctx.accounts.validate(reason_code)?;
     let a = &mut *ctx.accounts;
-    refund(&mut a.job, &a.escrow, &a.refund_account, &a.token_program, JobStatus::Invalid)
+    let mint = a.config.stake_mint;
+    refund(
+        &mut a.job,
+        &a.escrow,
+        &a.refund_account,
+        &a.token_program,
+        &mint,
+        JobStatus::Invalid,
+    )
 }

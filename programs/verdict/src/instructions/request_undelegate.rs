@@ -1,11 +1,15 @@
 //! `request_undelegate`: a staker burns delegation shares; their value moves
-//! into the node's unbonding pool behind a ticket, still slashable.
+//! into the node's unbonding pool behind a ticket, still slashable. The
+//! delegators' earnings so far are added to the pool first, so a leaver
+//! takes its part of them and a newcomer none.
 
 use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, DELEGATION_SEED, NODE_SEED, UNBOND_SEED};
+use crate::constants::{CONFIG_SEED, DELEGATION_SEED, NODE_SEED, NODE_VAULT_SEED, UNBOND_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingQueued};
+use crate::instructions::compound_rewards::settle_delegator_rewards;
 use crate::math::{add, add_secs, sub};
 use crate::state::{Config, Delegation, Node, TicketKind, UnbondTicket};
 
@@ -33,6 +37,11 @@ pub struct RequestUndelegate<'info> {
         bump,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    pub node_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
@@ -40,7 +49,10 @@ impl RequestUndelegate<'_> {
     pub fn validate(&self, shares: u64) -> Result<()> {
         self.config.require_not_paused()?;
         require!(shares > 0, VerdictError::ZeroAmount);
-        require!(shares <= self.delegation.shares, VerdictError::UndelegateExceedsOwned);
+        require!(
+            shares <= self.delegation.shares,
+            VerdictError::UndelegateExceedsOwned
+        );
         Ok(())
     }
 }
@@ -48,13 +60,24 @@ impl RequestUndelegate<'_> {
 pub fn handler(ctx: Context<RequestUndelegate>, shares: u64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
+    settle_delegator_rewards(
+        &mut accounts.config,
+        &mut accounts.node,
+        &accounts.node_vault,
+        &accounts.stake_vault,
+        &accounts.token_program,
+    )?;
     let config = &mut accounts.config;
     let node = &mut accounts.node;
     let redeemed = node.delegation.redeem(shares)?;
     config.totals.delegated = sub(config.totals.delegated, redeemed.value + redeemed.dust)?;
     config.totals.reward_pool = add(config.totals.reward_pool, redeemed.dust)?;
     // A share worth nothing (pool slashed to zero) queues no ticket value.
-    let ticket_shares = if redeemed.value > 0 { node.unbonding.deposit(redeemed.value)? } else { 0 };
+    let ticket_shares = if redeemed.value > 0 {
+        node.unbonding.deposit(redeemed.value)?
+    } else {
+        0
+    };
     config.totals.unbonding = add(config.totals.unbonding, redeemed.value)?;
     let delegation = &mut accounts.delegation;
     delegation.shares = sub(delegation.shares, shares)?;

@@ -37,7 +37,10 @@ impl RequestUnstake<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         self.config.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
-        require!(amount <= self.node.self_stake, VerdictError::UnstakeExceedsStake);
+        require!(
+            amount <= self.node.self_stake,
+            VerdictError::UnstakeExceedsStake
+        );
         // Leave nothing, or at least the minimum: no dust-staked active nodes.
         let remaining = self.node.self_stake - amount;
         require!(

@@ -1,25 +1,33 @@
-//! `resolve_dispute`: permissionless once the vote is over. R, the most
-//! frequent revealed result with n votes, stands against the m other votes
-//! when n > min(10·m, 66% of the active nodes at opening); otherwise the
-//! dispute ends unresolved and nobody is liquidated.
+//! `resolve_dispute`: permissionless once the vote is over. The heavier of
+//! the two candidates, R with weight n, stands against m (the other
+//! candidate and every other result) when turnout reached the quorum and
+//! n > min(10·m, 66% of the active weight); otherwise the dispute ends
+//! unresolved and nobody is liquidated. Unrevealed deposits are forfeited.
 //!
-//! - Upheld (R = the job's output): the challenger's bond goes to the
+//! - Upheld (R = the disputed output): the challenger's bond goes to the
 //!   correct voters' pool; voters against R are to be liquidated.
-//! - Overturned (R ≠ the job's output): the bond is returned; the miner, the
-//!   outcome's signers and voters against R are to be liquidated; the client
-//!   gets its fee back — at once from the held escrow, or from the miner's
-//!   liquidated stake when the payout was already made.
-//! - Unresolved: the bond is returned; the held payout is released normally.
+//! - Overturned (R = the challenger's result): the bond is credited back;
+//!   the miner, the accountable signers and voters against R are to be
+//!   liquidated; the client gets back what is still in the escrow at once,
+//!   and what was already paid out of the pool first.
+//! - Unresolved: the bond less `unresolved_fee_bps` is credited back to the
+//!   challenger, the fee to the miner whose payout it held; the payout is
+//!   then released normally.
+//!
+//! Money owed to the challenger and the miner is credited to their nodes'
+//! `owed` balances (no caller-chosen destination). The accountable signers
+//! are passed as remaining accounts, in the job's order.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, ESCROW_SEED};
+use crate::constants::{CONFIG_SEED, ESCROW_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
-use crate::events::{emit_event, DisputeResolved};
+use crate::events::{emit_event, CreditReason, DisputeResolved, NodeCredited};
 use crate::instructions::fail_job::refund;
-use crate::math::{add, sub};
-use crate::state::{Config, Dispute, DisputeStatus, Job, JobStatus, Verdict};
+use crate::instructions::open_dispute::{count_signers, shift};
+use crate::math::{add, apply_bps, sub};
+use crate::state::{Config, Dispute, DisputeRules, DisputeStatus, Job, JobStatus, Node, Verdict};
 use crate::token_ops;
 
 #[derive(Accounts)]
@@ -32,14 +40,17 @@ pub struct ResolveDispute<'info> {
     pub job: Box<Account<'info, Job>>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
+    /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
-    pub refund_account: Box<Account<'info, TokenAccount>>,
-    #[account(
-        mut,
-        constraint = challenger_tokens.owner == dispute.challenger_operator @ VerdictError::WrongDestination,
-        constraint = challenger_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
-    )]
-    pub challenger_tokens: Box<Account<'info, TokenAccount>>,
+    pub refund_account: UncheckedAccount<'info>,
+    #[account(mut, address = dispute.challenger @ VerdictError::WrongNode)]
+    pub challenger: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, challenger.key().as_ref()], bump = challenger.vault_bump)]
+    pub challenger_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = dispute.miner @ VerdictError::WrongMiner)]
+    pub miner: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.vault_bump)]
+    pub miner_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
@@ -48,63 +59,136 @@ pub struct ResolveDispute<'info> {
 impl ResolveDispute<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        require!(self.dispute.status == DisputeStatus::Voting, VerdictError::InvalidDisputeState);
+        self.config.require_not_paused()?;
+        require!(
+            self.dispute.status == DisputeStatus::Voting,
+            VerdictError::InvalidDisputeState
+        );
         require!(now >= self.dispute.reveal_end, VerdictError::VoteNotOver);
+        Ok(())
+    }
+
+    /// Credits `amount` from the stake vault (held for disputes) to the
+    /// challenger's or the miner's `owed`.
+    fn credit(&mut self, to_miner: bool, amount: u64, reason: CreditReason) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let (node, vault) = if to_miner {
+            (&mut self.miner, &self.miner_vault)
+        } else {
+            (&mut self.challenger, &self.challenger_vault)
+        };
+        token_ops::credit_node_from_stake_vault(
+            &self.token_program,
+            &self.stake_vault,
+            &vault.to_account_info(),
+            &self.config,
+            node,
+            amount,
+        )?;
+        self.config.totals.disputes = sub(self.config.totals.disputes, amount)?;
+        emit_event(&NodeCredited {
+            node: node.key(),
+            amount,
+            reason,
+        });
         Ok(())
     }
 }
 
-pub fn handler(ctx: Context<ResolveDispute>) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> {
     let a = &mut *ctx.accounts;
     let params = a.config.params.clone();
-    let verdict = a.dispute.decide(params.liquidation_multiplier, params.liquidation_active_bps);
+    let verdict = a.dispute.decide(&DisputeRules::of(&params));
     let bond = a.dispute.bond;
-    let return_bond = |a: &mut ResolveDispute<'_>| -> Result<()> {
-        a.config.totals.disputes = sub(a.config.totals.disputes, bond)?;
-        token_ops::pay_from_stake_vault(
-            &a.token_program,
-            &a.stake_vault,
-            &a.challenger_tokens.to_account_info(),
-            &a.config,
-            bond,
-        )
-    };
+    let forfeited = a.dispute.deposits_held;
+    a.dispute.deposits_held = 0;
+    let (mut bond_returned, mut unresolved_fee) = (0, 0);
+    let mut signers_settled = true;
+    a.challenger.open_disputes = shift(a.challenger.open_disputes, -1);
     match verdict {
         Verdict::Unresolved { n, m } => {
-            return_bond(a)?;
+            unresolved_fee = apply_bps(bond, params.unresolved_fee_bps)?;
+            bond_returned = bond - unresolved_fee;
+            a.credit(false, bond_returned, CreditReason::BondReturned)?;
+            a.credit(true, unresolved_fee, CreditReason::UnresolvedDisputeFee)?;
+            // Nobody to pay: unrevealed deposits fund boosts.
+            let totals = &mut a.config.totals;
+            totals.disputes = sub(totals.disputes, forfeited)?;
+            totals.reward_pool = add(totals.reward_pool, forfeited)?;
+            a.miner.open_disputes = shift(a.miner.open_disputes, -1);
             let d = &mut a.dispute;
             (d.status, d.n, d.m) = (DisputeStatus::Unresolved, n, m);
+            a.job.dispute_open = false;
         }
         Verdict::Stands { result, n, m } => {
-            let upheld = result == a.dispute.original_output;
+            let upheld = result == a.dispute.disputed_output;
             let d = &mut a.dispute;
             (d.result, d.n, d.m) = (result, n, m);
+            d.pool = add(d.pool, forfeited)?;
+            let against = d.voters_revealed.saturating_sub(d.winning_voters());
             if upheld {
                 d.status = DisputeStatus::Upheld;
                 d.pool = add(d.pool, bond)?;
-                d.pending_liquidations = m;
+                d.pending_liquidations = against;
+                a.miner.open_disputes = shift(a.miner.open_disputes, -1);
+                a.job.dispute_open = false;
             } else {
                 d.status = DisputeStatus::Overturned;
-                d.pending_liquidations = m + 1 + d.signer_count as u32;
+                d.pending_liquidations = against + 1 + d.signer_count as u32;
+                signers_settled = false;
+                let mint = a.config.stake_mint;
                 match a.job.status {
                     // The payout is still held: the client's whole fee goes back now.
                     JobStatus::Solved => {
-                        refund(&mut a.job, &a.escrow, &a.refund_account, &a.token_program, JobStatus::Refunded)?
+                        refund(
+                            &mut a.job,
+                            &a.escrow,
+                            &a.refund_account,
+                            &a.token_program,
+                            &mint,
+                            JobStatus::Refunded,
+                        )?;
+                        a.job.dispute_open = false;
                     }
-                    // Already paid: refunded from the miner's liquidated stake.
-                    _ => a.dispute.refund_owed = a.job.price,
+                    // Already paid: what the escrow still holds (the co-signers'
+                    // fee) goes back now, the rest out of the dispute's pool.
+                    _ => {
+                        let held = a.job.fee_held;
+                        let job_info = a.job.to_account_info();
+                        let escrow = a.escrow.to_account_info();
+                        token_ops::refund_from_escrow(
+                            &a.token_program,
+                            &escrow,
+                            &a.refund_account,
+                            &job_info,
+                            &mut a.job,
+                            &mint,
+                            held,
+                        )?;
+                        a.job.fee_held = 0;
+                        a.job.status = JobStatus::Refunded;
+                        a.dispute.refund_owed = sub(a.job.price, held)?;
+                        // The job stays open to the liquidations until the client is whole.
+                        a.job.dispute_open = a.dispute.refund_owed > 0;
+                    }
                 }
-                return_bond(a)?;
+                bond_returned = bond;
+                a.credit(false, bond, CreditReason::BondReturned)?;
             }
             if a.dispute.pending_liquidations == 0 {
-                let dust = a.dispute.finalize_rewards();
+                let unclaimable = a.dispute.finalize_rewards();
                 let totals = &mut a.config.totals;
-                totals.disputes = sub(totals.disputes, dust)?;
-                totals.reward_pool = add(totals.reward_pool, dust)?;
+                totals.disputes = sub(totals.disputes, unclaimable)?;
+                totals.reward_pool = add(totals.reward_pool, unclaimable)?;
             }
         }
     }
-    a.job.dispute_open = false;
+    if signers_settled {
+        let d = &a.dispute;
+        count_signers(ctx.remaining_accounts, d.signers(), -1)?;
+    }
     let d = &a.dispute;
     emit_event(&DisputeResolved {
         dispute: d.key(),
@@ -112,7 +196,12 @@ pub fn handler(ctx: Context<ResolveDispute>) -> Result<()> {
         result: d.result,
         n: d.n,
         m: d.m,
+        turnout: d.weight_disputed + d.weight_challenger + d.weight_other,
+        active_weight: d.active_weight,
         pending_liquidations: d.pending_liquidations,
+        bond_returned,
+        unresolved_fee,
+        deposits_forfeited: forfeited,
     });
     Ok(())
 }

@@ -1,16 +1,23 @@
 //! `reveal_vote`: during the reveal phase, the voter opens its commitment
-//! (result and salt); the result joins the dispute's tally.
+//! (result and salt); the result joins the tally with the voter's weight
+//! (its weight at commit, lowered if its stake has fallen since), and the
+//! deposit goes back to the operator.
 
 use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{NODE_SEED, VOTE_SEED};
+use crate::constants::{CONFIG_SEED, NODE_SEED, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteRevealed};
-use crate::state::{vote_commitment, Dispute, DisputeStatus, Node, Vote};
+use crate::math::sub;
+use crate::state::{vote_commitment, Config, Dispute, DisputeStatus, Node, Vote};
+use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct RevealVote<'info> {
     pub operator: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
     #[account(
         seeds = [NODE_SEED, operator.key().as_ref()],
         bump = voter.bump,
@@ -21,11 +28,21 @@ pub struct RevealVote<'info> {
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()], bump = vote.bump)]
     pub vote: Box<Account<'info, Vote>>,
+    #[account(
+        mut,
+        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongDestination,
+    )]
+    pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
 }
 
 impl RevealVote<'_> {
     pub fn validate(&self, result: &[u8; 32], salt: &[u8; 32]) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
+        self.config.require_not_paused()?;
         let d = &self.dispute;
         require!(
             d.status == DisputeStatus::Voting && now >= d.commit_end && now < d.reveal_end,
@@ -42,9 +59,32 @@ impl RevealVote<'_> {
 
 pub fn handler(ctx: Context<RevealVote>, result: [u8; 32], _salt: [u8; 32]) -> Result<()> {
     let a = &mut *ctx.accounts;
+    let weight = a
+        .vote
+        .weight
+        .min(a.config.params.vote_weight(a.voter.slashable_stake()?));
     a.vote.revealed = true;
     a.vote.result = result;
-    a.dispute.count(result);
-    emit_event(&VoteRevealed { dispute: a.dispute.key(), voter: a.voter.key(), result });
+    a.vote.weight = weight;
+    // A voter slashed below one unit since its commit no longer counts.
+    if weight > 0 {
+        a.dispute.count(result, weight);
+    }
+    let deposit = a.vote.deposit;
+    a.dispute.deposits_held = sub(a.dispute.deposits_held, deposit)?;
+    a.config.totals.disputes = sub(a.config.totals.disputes, deposit)?;
+    token_ops::pay_from_stake_vault(
+        &a.token_program,
+        &a.stake_vault,
+        &a.operator_tokens.to_account_info(),
+        &a.config,
+        deposit,
+    )?;
+    emit_event(&VoteRevealed {
+        dispute: a.dispute.key(),
+        voter: a.voter.key(),
+        result,
+        weight,
+    });
     Ok(())
 }

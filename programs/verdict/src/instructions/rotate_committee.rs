@@ -25,6 +25,20 @@ pub struct RotateCommittee<'info> {
     /// CHECK: the SlotHashes sysvar, checked by address; read raw (it is large).
     #[account(address = SLOT_HASHES_ID @ VerdictError::WrongSysvar)]
     pub slot_hashes: UncheckedAccount<'info>,
+    /// CHECK: the instructions sysvar, checked by address: the draw must be
+    /// the transaction's own instruction, not a CPI.
+    #[account(address = anchor_lang::compat::solana_instructions_sysvar::ID @ VerdictError::WrongSysvar)]
+    pub instructions: UncheckedAccount<'info>,
+}
+
+/// Refuses to run inside a CPI: a program calling the draw could revert
+/// whenever the outcome does not suit it, and so grind the committee.
+pub fn require_top_level(instructions: &AccountInfo) -> Result<()> {
+    use anchor_lang::compat::solana_instructions_sysvar as ixs;
+    let current = ixs::load_current_index_checked(instructions)?;
+    let top = ixs::load_instruction_at_checked(current as usize, instructions)?;
+    require_keys_eq!(top.program_id, crate::ID, VerdictError::CpiNotAllowed);
+    Ok(())
 }
 
 /// What the draw knows of one eligible validator.
@@ -49,7 +63,10 @@ impl Candidate {
 /// The most recent slot hash.
 fn latest_slot_hash(info: &AccountInfo) -> Result<[u8; 32]> {
     let data = info.try_borrow_data()?;
-    let len = data.get(0..8).map(|b| u64::from_le_bytes(b.try_into().unwrap())).unwrap_or(0);
+    let len = data
+        .get(0..8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+        .unwrap_or(0);
     require!(len > 0, VerdictError::WrongSysvar);
     let mut hash = [0u8; 32];
     hash.copy_from_slice(&data[16..48]);
@@ -57,13 +74,20 @@ fn latest_slot_hash(info: &AccountInfo) -> Result<[u8; 32]> {
 }
 
 /// Picks up to `size` candidates by `strategy`. Pure, so it is tested alone.
-pub fn select(mut candidates: Vec<Candidate>, strategy: SelectionStrategy, size: usize, seed: &[u8; 32]) -> Vec<Candidate> {
+pub fn select(
+    mut candidates: Vec<Candidate>,
+    strategy: SelectionStrategy,
+    size: usize,
+    seed: &[u8; 32],
+) -> Vec<Candidate> {
     use std::cmp::Reverse;
     match strategy {
         SelectionStrategy::Random => candidates.sort_by_key(|c| c.lot),
         SelectionStrategy::Reputation => candidates.sort_by_key(|c| (Reverse(c.score), c.lot)),
         SelectionStrategy::Stake => candidates.sort_by_key(|c| (Reverse(c.stake), c.lot)),
-        SelectionStrategy::Performance => candidates.sort_by_key(|c| (Reverse(c.performance_bps), c.lot)),
+        SelectionStrategy::Performance => {
+            candidates.sort_by_key(|c| (Reverse(c.performance_bps), c.lot))
+        }
         SelectionStrategy::Weighted => {
             // Weighted draw without replacement, one fresh lot per pick.
             let mut picked = Vec::with_capacity(size);
@@ -92,13 +116,20 @@ pub fn select(mut candidates: Vec<Candidate>, strategy: SelectionStrategy, size:
 }
 
 pub fn handler<'info>(ctx: Context<'info, RotateCommittee<'info>>) -> Result<()> {
+    require_top_level(&ctx.accounts.instructions)?;
     let now = Clock::get()?.unix_timestamp;
     let config = &ctx.accounts.config;
     let params = &config.params;
     let committee = &mut ctx.accounts.committee;
-    require!(committee.rotation_due(now, params.committee_rotation_secs), VerdictError::RotationNotDue);
+    require!(
+        committee.rotation_due(now, params.committee_rotation_secs),
+        VerdictError::RotationNotDue
+    );
 
-    let next_epoch = committee.epoch.checked_add(1).ok_or(VerdictError::MathOverflow)?;
+    let next_epoch = committee
+        .epoch
+        .checked_add(1)
+        .ok_or(VerdictError::MathOverflow)?;
     let slot_hash = latest_slot_hash(&ctx.accounts.slot_hashes)?;
     let seed = hashv(&[&slot_hash, &next_epoch.to_le_bytes()]).to_bytes();
 
@@ -118,8 +149,11 @@ pub fn handler<'info>(ctx: Context<'info, RotateCommittee<'info>>) -> Result<()>
             && node.validator_score >= params.min_validator_score;
         if eligible {
             let duties = node.attestations_signed + node.attestations_missed;
-            let performance_bps =
-                if duties == 0 { 10_000 } else { (node.attestations_signed * 10_000 / duties) as u16 };
+            let performance_bps = if duties == 0 {
+                10_000
+            } else {
+                (node.attestations_signed * 10_000 / duties) as u16
+            };
             let lot = hashv(&[&seed, info.key.as_ref()]).to_bytes();
             candidates.push(Candidate {
                 node: *info.key,
@@ -131,10 +165,18 @@ pub fn handler<'info>(ctx: Context<'info, RotateCommittee<'info>>) -> Result<()>
             });
         }
     }
-    require!(counted == config.active_validators, VerdictError::IncompleteCandidates);
-    require!(candidates.len() >= params.committee_quorum as usize, VerdictError::NotEnoughValidators);
+    require!(
+        counted == config.active_validators,
+        VerdictError::IncompleteCandidates
+    );
+    require!(
+        candidates.len() >= params.committee_quorum as usize,
+        VerdictError::NotEnoughValidators
+    );
 
-    let size = (params.committee_size as usize).min(candidates.len()).min(MAX_COMMITTEE_SIZE as usize);
+    let size = (params.committee_size as usize)
+        .min(candidates.len())
+        .min(MAX_COMMITTEE_SIZE as usize);
     let chosen = select(candidates, params.selection_strategy, size, &seed);
     committee.epoch = next_epoch;
     committee.size = chosen.len() as u8;
@@ -177,7 +219,12 @@ mod tests {
     #[test]
     fn strategies_pick_by_their_criterion() {
         let seed = [7u8; 32];
-        let by = |s| select(candidates(), s, 3, &seed).iter().map(|c| c.node.to_bytes()[0]).collect::<Vec<_>>();
+        let by = |s| {
+            select(candidates(), s, 3, &seed)
+                .iter()
+                .map(|c| c.node.to_bytes()[0])
+                .collect::<Vec<_>>()
+        };
         assert_eq!(by(SelectionStrategy::Stake), vec![9, 8, 7]);
         assert_eq!(by(SelectionStrategy::Reputation), vec![0, 1, 2]);
         assert_eq!(by(SelectionStrategy::Performance), vec![9, 8, 7]);

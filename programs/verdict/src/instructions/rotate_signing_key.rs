@@ -1,12 +1,14 @@
 //! `rotate_signing_key`: replaces the attestation key; the new key must sign,
-//! so nobody can bind a key they do not hold.
+//! so nobody can bind a key they do not hold. A member of the current
+//! committee is re-keyed there at once: the old key (perhaps leaked, the
+//! reason to rotate) signs nothing from this instruction on.
 
 use anchor_lang::prelude::*;
 
-use crate::constants::NODE_SEED;
+use crate::constants::{COMMITTEE_ADDRESS, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, SigningKeyRotated};
-use crate::state::Node;
+use crate::state::{Committee, Node};
 
 #[derive(Accounts)]
 pub struct RotateSigningKey<'info> {
@@ -19,11 +21,24 @@ pub struct RotateSigningKey<'info> {
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: Box<Account<'info, Node>>,
+    #[account(mut, address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
 }
 
 impl RotateSigningKey<'_> {
     pub fn validate(&self) -> Result<()> {
-        require_keys_neq!(self.new_signing_key.key(), self.node.signing_key, VerdictError::InvalidSigningKey);
+        require_keys_neq!(
+            self.new_signing_key.key(),
+            self.node.signing_key,
+            VerdictError::InvalidSigningKey
+        );
+        // Two members signing with one key would count as one signer twice.
+        require!(
+            self.committee
+                .index_of_key(&self.new_signing_key.key())
+                .is_none(),
+            VerdictError::InvalidSigningKey
+        );
         Ok(())
     }
 }
@@ -32,6 +47,14 @@ pub fn handler(ctx: Context<RotateSigningKey>) -> Result<()> {
     let node = &mut ctx.accounts.node;
     let previous = node.signing_key;
     node.signing_key = ctx.accounts.new_signing_key.key();
-    emit_event(&SigningKeyRotated { node: node.key(), previous, signing_key: node.signing_key });
+    let committee = &mut ctx.accounts.committee;
+    if let Some(i) = committee.members().iter().position(|m| *m == node.key()) {
+        committee.signing_keys[i] = node.signing_key;
+    }
+    emit_event(&SigningKeyRotated {
+        node: node.key(),
+        previous,
+        signing_key: node.signing_key,
+    });
     Ok(())
 }

@@ -30,14 +30,38 @@ impl SettleJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         let params = &self.config.params;
         self.config.require_not_paused()?;
-        require!(self.job.status == JobStatus::Sent, VerdictError::InvalidJobState);
-        require!(self.job.risk == RiskLevel::Low, VerdictError::SettleLowRiskOnly);
-        require!(!self.job.is_expired(now, params), VerdictError::InvalidJobState);
+        require!(
+            self.job.status == JobStatus::Sent,
+            VerdictError::InvalidJobState
+        );
+        require!(
+            self.job.risk == RiskLevel::Low,
+            VerdictError::SettleLowRiskOnly
+        );
+        require!(
+            !self.job.is_expired(now, params),
+            VerdictError::InvalidJobState
+        );
         require!(price <= self.job.max_fee, VerdictError::PriceAboveMaxFee);
         require!(report.success, VerdictError::UnsuccessfulCompletion);
-        require!(self.miner.can_take(self.job.risk, &self.job.model, now, params), VerdictError::MinerNotEligible);
-        let body = SettleBody { miner: self.miner.key(), attempt: self.job.attempts + 1, price, report: *report };
-        let message = attestation::message(AttestationKind::Settle, self.committee.epoch, &self.job.key(), &body);
+        require!(
+            self.miner
+                .can_take(self.job.risk, &self.job.model, now, params),
+            VerdictError::MinerNotEligible
+        );
+        let body = SettleBody {
+            miner: self.miner.key(),
+            attempt: self.job.attempts + 1,
+            price,
+            report: *report,
+        };
+        let message = attestation::job_message(
+            AttestationKind::Settle,
+            self.committee.epoch,
+            &self.job.key(),
+            self.job.created_slot,
+            &body,
+        );
         attestation::verify_quorum(&self.instructions, &self.committee, &message)
     }
 }
@@ -46,7 +70,21 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
     let signers = ctx.accounts.validate(price, &report)?;
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
-    accounts.job.allocate(accounts.miner.key(), price, now);
-    emit_event(&JobAssigned { job: accounts.job.key(), miner: accounts.miner.key(), price, attempt: accounts.job.attempts });
-    solve(&accounts.config, &accounts.committee, &mut accounts.job, &mut accounts.miner, &report, signers)
+    accounts
+        .job
+        .allocate(&mut accounts.miner, price, now, &accounts.config.params)?;
+    emit_event(&JobAssigned {
+        job: accounts.job.key(),
+        miner: accounts.miner.key(),
+        price,
+        attempt: accounts.job.attempts,
+    });
+    solve(
+        &accounts.config,
+        &accounts.committee,
+        &mut accounts.job,
+        &mut accounts.miner,
+        &report,
+        signers,
+    )
 }

@@ -1,18 +1,20 @@
 //! `slash_node`: takes the slashing table's share for an offense from a
-//! node's self stake, delegations and unbonding tokens alike, within a
-//! per-epoch cap; the tokens go to the reward pool. Authorized by the
-//! governance authority, by a committee quorum's attestation, or — for
-//! downtime only — by anyone once the node's success rate is below the
-//! slashing threshold. A node that was Tier 1 has its first downtime forgiven.
+//! node's self stake, delegations and unbonding tokens alike, within a cap
+//! over a sliding `epoch_secs` window; the tokens go to the reward pool.
+//! Only what the chain can check: downtime by anyone once the node's
+//! recorded success rate is below the slashing threshold (once per Verdict
+//! epoch: the evidence is the epoch), or by the governance authority; an
+//! invalid signature or front-running by the governance authority. Collusion
+//! and approving an invalid result are decided by disputes only, never by
+//! an attestation. A node that was Tier 1 has its first downtime forgiven.
 
 use anchor_lang::prelude::*;
 
-use crate::attestation::{self, AttestationKind, SlashBody};
-use crate::constants::{COMMITTEE_ADDRESS, CONFIG_SEED, SLASH_SCORE_PENALTY, SLASH_SEED};
+use crate::constants::{CONFIG_SEED, SLASH_SCORE_PENALTY, SLASH_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeSlashed, SlashForgiven, ValidatorScoreChanged};
 use crate::math::{add, apply_bps, sub};
-use crate::state::{Committee, Config, Node, Offense, SlashRecord, SlashingTable};
+use crate::state::{Config, Node, Offense, SlashRecord, SlashingTable};
 
 #[derive(Accounts)]
 #[instruction(offense: Offense, evidence_hash: [u8; 32])]
@@ -23,8 +25,6 @@ pub struct SlashNode<'info> {
     pub authority: Option<Signer<'info>>,
     #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
-    #[account(address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
     #[account(mut)]
     pub node: Box<Account<'info, Node>>,
     #[account(
@@ -35,8 +35,6 @@ pub struct SlashNode<'info> {
         bump,
     )]
     pub record: Box<Account<'info, SlashRecord>>,
-    /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
-    pub instructions: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -55,24 +53,37 @@ impl SlashingTable {
 impl SlashNode<'_> {
     pub fn validate(&self, offense: Offense, evidence_hash: [u8; 32], epoch: u64) -> Result<()> {
         let params = &self.config.params;
+        self.config.require_not_paused()?;
+        // Decided by a dispute's vote, where the chain checks who was right.
+        require!(
+            !matches!(offense, Offense::Collusion | Offense::ApproveInvalid),
+            VerdictError::SlashNeedsEvidence
+        );
         if let Some(authority) = &self.authority {
-            require_keys_eq!(authority.key(), self.config.authority, VerdictError::Unauthorized);
+            require_keys_eq!(
+                authority.key(),
+                self.config.authority,
+                VerdictError::Unauthorized
+            );
             return Ok(());
         }
-        if offense == Offense::Downtime && self.node.reputation.below_slash_threshold(params) {
-            return Ok(());
-        }
-        let body = SlashBody { offense, evidence_hash, epoch };
-        let message = attestation::message(AttestationKind::Slash, self.committee.epoch, &self.node.key(), &body);
-        attestation::verify_quorum(&self.instructions, &self.committee, &message)
-            .map_err(|_| error!(VerdictError::SlashNotAuthorized))?;
+        let chain_evidence = offense == Offense::Downtime
+            && self.node.reputation.below_slash_threshold(params)
+            && evidence_hash == downtime_evidence(epoch);
+        require!(chain_evidence, VerdictError::SlashNotAuthorized);
         Ok(())
     }
 }
 
 /// The Verdict epoch of `now`.
 pub fn verdict_epoch(now: i64, epoch_secs: i64) -> u64 {
-    (now.max(0) / epoch_secs.max(1)) as u64
+    (now.max(0) as u64) / (epoch_secs.max(1) as u64)
+}
+
+/// The evidence of a permissionless downtime slash: the Verdict epoch it is
+/// for, so each node can be slashed for downtime once per epoch.
+pub fn downtime_evidence(epoch: u64) -> [u8; 32] {
+    solana_sha256_hasher::hashv(&[b"verdict-downtime", &epoch.to_le_bytes()]).to_bytes()
 }
 
 pub fn handler(ctx: Context<SlashNode>, offense: Offense, evidence_hash: [u8; 32]) -> Result<()> {
@@ -87,15 +98,31 @@ pub fn handler(ctx: Context<SlashNode>, offense: Offense, evidence_hash: [u8; 32
 
     if offense == Offense::Downtime && node.was_tier1 && !node.downtime_grace_used {
         node.downtime_grace_used = true;
-        a.record.set_inner(SlashRecord { node: node_key, offense, evidence_hash, amount: 0, at: now, applied: false, bump: record_bump });
-        emit_event(&SlashForgiven { node: node_key, offense });
+        a.record.set_inner(SlashRecord {
+            node: node_key,
+            offense,
+            evidence_hash,
+            amount: 0,
+            at: now,
+            applied: false,
+            bump: record_bump,
+        });
+        emit_event(&SlashForgiven {
+            node: node_key,
+            offense,
+        });
         return Ok(());
     }
 
     let slashable = node.slashable_stake()?;
     require!(slashable > 0, VerdictError::NothingToSlash);
     let wanted = apply_bps(slashable, config.slashing.bps_for(offense))?;
-    let amount = node.capped_slash(wanted, epoch, config.params.slash_epoch_cap_bps)?;
+    let amount = node.capped_slash(
+        wanted,
+        now,
+        config.params.epoch_secs,
+        config.params.slash_epoch_cap_bps,
+    )?;
     require!(amount > 0, VerdictError::SlashCapReached);
     let taken = node.take_stake(amount)?;
     let totals = &mut config.totals;
@@ -106,10 +133,22 @@ pub fn handler(ctx: Context<SlashNode>, offense: Offense, evidence_hash: [u8; 32
     node.reputation.reset_window();
     if node.is_validator() {
         node.adjust_validator_score(SLASH_SCORE_PENALTY);
-        emit_event(&ValidatorScoreChanged { node: node_key, score: node.validator_score, delta: SLASH_SCORE_PENALTY });
+        emit_event(&ValidatorScoreChanged {
+            node: node_key,
+            score: node.validator_score,
+            delta: SLASH_SCORE_PENALTY,
+        });
     }
     node.sync_activity(config)?;
-    a.record.set_inner(SlashRecord { node: node_key, offense, evidence_hash, amount, at: now, applied: true, bump: record_bump });
+    a.record.set_inner(SlashRecord {
+        node: node_key,
+        offense,
+        evidence_hash,
+        amount,
+        at: now,
+        applied: true,
+        bump: record_bump,
+    });
     emit_event(&NodeSlashed {
         node: node_key,
         offense,

@@ -37,7 +37,10 @@ impl Stake<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         self.config.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
-        require!(self.node.status == NodeStatus::Active, VerdictError::NodeNotActive);
+        require!(
+            self.node.status == NodeStatus::Active,
+            VerdictError::NodeNotActive
+        );
         let after = add(self.node.self_stake, amount)?;
         require!(
             after >= self.config.params.min_stake_for_roles(self.node.roles),
@@ -61,6 +64,11 @@ pub fn handler(ctx: Context<Stake>, amount: u64) -> Result<()> {
     node.self_stake = add(node.self_stake, amount)?;
     config.totals.self_stake = add(config.totals.self_stake, amount)?;
     let activity = node.sync_activity(config)?;
-    emit_event(&Staked { node: node.key(), amount, self_stake: node.self_stake, active: activity.active });
+    emit_event(&Staked {
+        node: node.key(),
+        amount,
+        self_stake: node.self_stake,
+        active: activity.active,
+    });
     Ok(())
 }

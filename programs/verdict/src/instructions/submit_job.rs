@@ -61,7 +61,10 @@ pub struct SubmitJob<'info> {
 impl SubmitJob<'_> {
     pub fn validate(&self, args: &SubmitJobArgs) -> Result<()> {
         self.config.require_not_paused()?;
-        require!(args.max_fee >= self.config.params.min_job_fee, VerdictError::FeeBelowMinimum);
+        require!(
+            args.max_fee >= self.config.params.min_job_fee,
+            VerdictError::FeeBelowMinimum
+        );
         // Same rule as a node's declared models.
         Node::check_model_id(&args.model)?;
         Ok(())
@@ -69,7 +72,8 @@ impl SubmitJob<'_> {
 }
 
 pub fn handler(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     let accounts = &mut *ctx.accounts;
     token_ops::deposit(
         &accounts.token_program,
@@ -106,6 +110,10 @@ pub fn handler(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
         signers: Default::default(),
         signer_count: 0,
         dispute_open: false,
+        created_slot: clock.slot,
+        exposure: 0,
+        fee_held: 0,
+        client_owed: 0,
         bump: ctx.bumps.job,
         escrow_bump: ctx.bumps.escrow,
     });

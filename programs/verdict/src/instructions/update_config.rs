@@ -21,12 +21,19 @@ impl UpdateConfig<'_> {
     }
 }
 
-pub fn handler(ctx: Context<UpdateConfig>, params: ProtocolParams, slashing: SlashingTable) -> Result<()> {
+pub fn handler(
+    ctx: Context<UpdateConfig>,
+    params: ProtocolParams,
+    slashing: SlashingTable,
+) -> Result<()> {
     let config = &mut ctx.accounts.config;
     // New minimum stakes reach the active-node counters lazily: each node is
     // recounted the next time it is touched (`Node::sync_activity`).
     config.params = params;
     config.slashing = slashing;
-    emit_event(&ConfigUpdated { params: config.params.clone(), slashing: config.slashing.clone() });
+    emit_event(&ConfigUpdated {
+        params: config.params.clone(),
+        slashing: config.slashing.clone(),
+    });
     Ok(())
 }

@@ -31,7 +31,10 @@ pub struct UpdateNode<'info> {
 impl UpdateNode<'_> {
     pub fn validate(&self, args: &UpdateNodeArgs) -> Result<()> {
         Node::validate_roles(args.roles)?;
-        require!(args.commission_bps <= self.config.params.max_commission_bps, VerdictError::CommissionTooHigh);
+        require!(
+            args.commission_bps <= self.config.params.max_commission_bps,
+            VerdictError::CommissionTooHigh
+        );
         Ok(())
     }
 }

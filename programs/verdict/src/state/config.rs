@@ -31,7 +31,9 @@ pub struct Config {
 
 /// What the stake vault holds, by purpose. The vault's token balance equals
 /// their sum after every instruction (checked by the test suite).
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct StakeTotals {
     /// Sum of every node's active self stake.
     pub self_stake: u64,
@@ -63,15 +65,21 @@ impl Config {
     }
 
     pub fn signer_seeds(&self) -> [&[u8]; 2] {
-        [crate::constants::CONFIG_SEED, std::slice::from_ref(&self.bump)]
+        [
+            crate::constants::CONFIG_SEED,
+            std::slice::from_ref(&self.bump),
+        ]
     }
 
     /// Books a node's change of activity (stake or roles moved) in the
     /// active-node counters.
     pub fn record_activity(&mut self, before: Activity, after: Activity) -> Result<()> {
         self.active_nodes = shift(self.active_nodes, before.active, after.active)?;
-        self.active_validators =
-            shift(self.active_validators, before.active_validator(), after.active_validator())?;
+        self.active_validators = shift(
+            self.active_validators,
+            before.active_validator(),
+            after.active_validator(),
+        )?;
         Ok(())
     }
 }

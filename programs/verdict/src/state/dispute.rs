@@ -1,27 +1,24 @@
-//! A challenge of a solved job: the 24-hour commit/reveal vote, its bounded
-//! tally, the liquidation rule n > min(10·m, 66% of active nodes), and the
-//! pool that pays the correct voters.
+//! A challenge of a solved job: two candidates (the disputed output and the
+//! challenger's result), the 24-hour commit/reveal vote weighted by stake,
+//! the turnout quorum, the liquidation rule n > min(10·m, 66% of the active
+//! weight), and the pool that makes the client whole and pays correct voters.
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{BPS_DENOMINATOR, MAX_COMMITTEE_SIZE, MAX_DISPUTE_RESULTS};
+use super::ProtocolParams;
+use crate::constants::{BPS_DENOMINATOR, MAX_COMMITTEE_SIZE};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum DisputeStatus {
     /// Commit, then reveal phase.
     Voting,
-    /// R is the job's own output: the outcome stands.
+    /// R is the disputed output: the outcome stands.
     Upheld,
-    /// R differs from the job's output: the miner was wrong.
+    /// R is the challenger's result: the miner was wrong.
     Overturned,
-    /// No result cleared the threshold (or a tie): nobody is liquidated.
+    /// Turnout short of the quorum, a tie, or no candidate cleared the
+    /// threshold: nobody is liquidated.
     Unresolved,
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
-pub struct TallyEntry {
-    pub result: [u8; 32],
-    pub votes: u32,
 }
 
 #[account]
@@ -33,30 +30,40 @@ pub struct Dispute {
     pub challenger_operator: Pubkey,
     pub bond: u64,
     pub miner: Pubkey,
-    /// The output the committee attested.
-    pub original_output: [u8; 32],
+    /// The two candidates: the output the committee attested, and the
+    /// result the challenger recomputed.
+    pub disputed_output: [u8; 32],
+    pub challenger_result: [u8; 32],
     pub opened_at: i64,
     pub opened_slot: u64,
     pub commit_end: i64,
     pub reveal_end: i64,
-    /// Active nodes when the dispute opened (the 66% rule's base).
-    pub active_snapshot: u64,
+    /// Active vote weight when the dispute opened (the base of the turnout
+    /// quorum and of the 66% rule).
+    pub active_weight: u64,
     pub status: DisputeStatus,
-    pub tally: [TallyEntry; MAX_DISPUTE_RESULTS],
-    pub tally_len: u8,
-    /// Revealed votes for results the bounded tally had no room for.
-    pub untallied_votes: u32,
+    /// Revealed voters' weight for each candidate and for anything else.
+    pub weight_disputed: u64,
+    pub weight_challenger: u64,
+    pub weight_other: u64,
+    /// Distinct voters who revealed, and those on each candidate's side.
+    pub voters_revealed: u32,
+    pub voters_disputed: u32,
+    pub voters_challenger: u32,
     pub commits: u32,
-    pub reveals: u32,
-    /// The winning result R, and n (its votes) and m (all other votes).
+    /// Deposits of commits not revealed yet (forfeited at resolution).
+    pub deposits_held: u64,
+    /// The standing result R, n (its weight, with its own unit) and m
+    /// (everything against it, with the other candidate's unit).
     pub result: [u8; 32],
-    pub n: u32,
-    pub m: u32,
+    pub n: u64,
+    pub m: u64,
     /// Liquidations still to crank before rewards can be claimed.
     pub pending_liquidations: u32,
     pub miner_liquidated: bool,
-    /// Fee owed back to the client from the miner's liquidated stake (the job
-    /// was already paid when its outcome was overturned).
+    /// What the client is still owed out of this dispute's pool (an
+    /// overturned outcome whose payout had already left the escrow). Paid
+    /// before any voter reward, whatever order the liquidations come in.
     pub refund_owed: u64,
     /// The signers who answer for the outcome if it is overturned (a
     /// high-risk job's; see `Job::accountable_signers`), and which were
@@ -64,10 +71,12 @@ pub struct Dispute {
     pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
     pub signer_count: u8,
     pub signers_slashed: u16,
-    /// Tokens for the correct voters (liquidations, forfeited bond).
+    /// Tokens for the correct voters (liquidations, forfeits, the bond).
     pub pool: u64,
-    /// Set when the last liquidation is done: pool / n, and claims so far.
-    pub reward_per_voter: u64,
+    /// Set when the last liquidation is in: the pool and the voter weight
+    /// it is shared over (pro rata to weight), and claims so far.
+    pub reward_total: u64,
+    pub reward_weight: u64,
     pub claims: u32,
     pub bump: u8,
 }
@@ -75,105 +84,150 @@ pub struct Dispute {
 /// What the vote decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Result R with n votes against m cleared n > min(10·m, 66% of active).
-    Stands { result: [u8; 32], n: u32, m: u32 },
-    Unresolved { n: u32, m: u32 },
+    /// Candidate R with weight n against m cleared the turnout and
+    /// n > min(10·m, 66% of the active weight).
+    Stands {
+        result: [u8; 32],
+        n: u64,
+        m: u64,
+    },
+    Unresolved {
+        n: u64,
+        m: u64,
+    },
+}
+
+/// The numbers a dispute is decided by (a view of the Config, so the same
+/// decision code can be run under other settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DisputeRules {
+    pub liquidation_multiplier: u16,
+    pub liquidation_active_bps: u16,
+    pub quorum_bps: u16,
+    pub min_voters: u16,
+}
+
+impl DisputeRules {
+    pub fn of(p: &ProtocolParams) -> Self {
+        DisputeRules {
+            liquidation_multiplier: p.liquidation_multiplier,
+            liquidation_active_bps: p.liquidation_active_bps,
+            quorum_bps: p.dispute_quorum_bps,
+            min_voters: p.dispute_min_voters,
+        }
+    }
+}
+
+/// Parties to a dispute opened at `opened_at`, as `Dispute::open` takes them.
+pub struct DisputeOpening {
+    pub job: Pubkey,
+    pub challenger: Pubkey,
+    pub challenger_operator: Pubkey,
+    pub bond: u64,
+    pub miner: Pubkey,
+    pub disputed_output: [u8; 32],
+    pub challenger_result: [u8; 32],
+    pub active_weight: u64,
+    pub signers: ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8),
 }
 
 impl Dispute {
     /// A dispute in its voting phase, with nothing tallied yet.
-    #[allow(clippy::too_many_arguments)]
-    pub fn open(
-        job: Pubkey,
-        challenger: Pubkey,
-        challenger_operator: Pubkey,
-        bond: u64,
-        miner: Pubkey,
-        original_output: [u8; 32],
-        clock: (i64, u64),
-        phases: (i64, i64),
-        active_snapshot: u64,
-        signers: ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8),
-        bump: u8,
-    ) -> Self {
+    pub fn open(o: DisputeOpening, clock: (i64, u64), phases: (i64, i64), bump: u8) -> Self {
         Dispute {
-            job,
-            challenger,
-            challenger_operator,
-            bond,
-            miner,
-            original_output,
+            job: o.job,
+            challenger: o.challenger,
+            challenger_operator: o.challenger_operator,
+            bond: o.bond,
+            miner: o.miner,
+            disputed_output: o.disputed_output,
+            challenger_result: o.challenger_result,
             opened_at: clock.0,
             opened_slot: clock.1,
             commit_end: phases.0,
             reveal_end: phases.1,
-            active_snapshot,
+            active_weight: o.active_weight,
             status: DisputeStatus::Voting,
-            tally: Default::default(),
-            tally_len: 0,
-            untallied_votes: 0,
+            weight_disputed: 0,
+            weight_challenger: 0,
+            weight_other: 0,
+            voters_revealed: 0,
+            voters_disputed: 0,
+            voters_challenger: 0,
             commits: 0,
-            reveals: 0,
+            deposits_held: 0,
             result: [0; 32],
             n: 0,
             m: 0,
             pending_liquidations: 0,
             miner_liquidated: false,
             refund_owed: 0,
-            signers: signers.0,
-            signer_count: signers.1,
+            signers: o.signers.0,
+            signer_count: o.signers.1,
             signers_slashed: 0,
             pool: 0,
-            reward_per_voter: 0,
+            reward_total: 0,
+            reward_weight: 0,
             claims: 0,
             bump,
         }
     }
 
-    pub fn tally(&self) -> &[TallyEntry] {
-        &self.tally[..self.tally_len as usize]
+    /// Whether `node` is a party (miner, challenger or accountable signer),
+    /// who may not vote.
+    pub fn is_party(&self, node: &Pubkey) -> bool {
+        *node == self.miner || *node == self.challenger || self.signers().contains(node)
     }
 
-    /// Adds one revealed vote for `result`.
-    pub fn count(&mut self, result: [u8; 32]) {
-        self.reveals += 1;
-        if let Some(entry) = self.tally[..self.tally_len as usize].iter_mut().find(|e| e.result == result) {
-            entry.votes += 1;
-        } else if (self.tally_len as usize) < MAX_DISPUTE_RESULTS {
-            self.tally[self.tally_len as usize] = TallyEntry { result, votes: 1 };
-            self.tally_len += 1;
+    /// Adds one revealed vote of `weight` for `result`.
+    pub fn count(&mut self, result: [u8; 32], weight: u64) {
+        self.voters_revealed = self.voters_revealed.saturating_add(1);
+        if result == self.disputed_output {
+            self.weight_disputed = self.weight_disputed.saturating_add(weight);
+            self.voters_disputed = self.voters_disputed.saturating_add(1);
+        } else if result == self.challenger_result {
+            self.weight_challenger = self.weight_challenger.saturating_add(weight);
+            self.voters_challenger = self.voters_challenger.saturating_add(1);
         } else {
-            self.untallied_votes += 1;
+            self.weight_other = self.weight_other.saturating_add(weight);
         }
     }
 
-    /// The most frequent result R with n votes stands when
-    /// n > min(10·m, 66% of the active nodes at opening); a tie or no
-    /// reveals leave the dispute unresolved.
-    pub fn decide(&self, multiplier: u16, active_bps: u16) -> Verdict {
-        let total = self.reveals;
-        let mut best: Option<TallyEntry> = None;
-        let mut tie = false;
-        for e in self.tally() {
-            match best {
-                Some(b) if e.votes == b.votes => tie = true,
-                Some(b) if e.votes < b.votes => {}
-                _ => {
-                    best = Some(*e);
-                    tie = false;
-                }
-            }
-        }
-        let Some(best) = best else { return Verdict::Unresolved { n: 0, m: total } };
-        let (n, m) = (best.votes, total - best.votes);
-        if tie {
+    /// The heavier candidate R stands when turnout reached the quorum and
+    /// n > min(10·m, 66% of the active weight). Each candidate carries one
+    /// unit of its own (the disputed output, the challenger's recomputation),
+    /// so m ≥ 1 and no single voter can clear 10·m against nobody; votes for
+    /// anything else count against both. A tie is unresolved.
+    pub fn decide(&self, rules: &DisputeRules) -> Verdict {
+        let disputed = self.weight_disputed.saturating_add(1);
+        let challenger = self.weight_challenger.saturating_add(1);
+        let (result, n, m) = if disputed >= challenger {
+            (
+                self.disputed_output,
+                disputed,
+                challenger.saturating_add(self.weight_other),
+            )
+        } else {
+            (
+                self.challenger_result,
+                challenger,
+                disputed.saturating_add(self.weight_other),
+            )
+        };
+        let turnout = self.weight_disputed as u128
+            + self.weight_challenger as u128
+            + self.weight_other as u128;
+        let quorum = turnout * BPS_DENOMINATOR as u128
+            >= rules.quorum_bps as u128 * self.active_weight as u128
+            && self.voters_revealed >= rules.min_voters as u32;
+        if disputed == challenger || !quorum {
             return Verdict::Unresolved { n, m };
         }
-        // n > 10·m, or n > 66% of active (compared without rounding).
-        let beats_minority = n as u64 > multiplier as u64 * m as u64;
-        let beats_share = n as u128 * BPS_DENOMINATOR as u128 > active_bps as u128 * self.active_snapshot as u128;
+        let beats_minority = n as u128 > rules.liquidation_multiplier as u128 * m as u128;
+        let beats_share = n as u128 * BPS_DENOMINATOR as u128
+            > rules.liquidation_active_bps as u128 * self.active_weight as u128;
         if beats_minority || beats_share {
-            Verdict::Stands { result: best.result, n, m }
+            Verdict::Stands { result, n, m }
         } else {
             Verdict::Unresolved { n, m }
         }
@@ -183,16 +237,59 @@ impl Dispute {
         &self.signers[..self.signer_count as usize]
     }
 
-    /// Once the last liquidation is in: each correct voter's equal share;
-    /// the rounding dust, returned, goes to the reward pool.
-    pub fn finalize_rewards(&mut self) -> u64 {
-        if self.n == 0 {
-            return 0;
+    /// Whether the vote upheld the disputed output.
+    pub fn upheld(&self) -> bool {
+        self.status == DisputeStatus::Upheld
+    }
+
+    /// Weight of the voters who revealed R (they share the pool).
+    pub fn winning_voter_weight(&self) -> u64 {
+        if self.result == self.disputed_output {
+            self.weight_disputed
+        } else {
+            self.weight_challenger
         }
-        self.reward_per_voter = self.pool / self.n as u64;
-        let dust = self.pool - self.reward_per_voter * self.n as u64;
-        self.pool -= dust;
-        dust
+    }
+
+    /// Voters who revealed R.
+    pub fn winning_voters(&self) -> u32 {
+        if self.result == self.disputed_output {
+            self.voters_disputed
+        } else {
+            self.voters_challenger
+        }
+    }
+
+    /// Takes up to `refund_owed` out of the pool for the client; returns it.
+    pub fn take_client_refund(&mut self) -> u64 {
+        let paid = self.refund_owed.min(self.pool);
+        self.refund_owed -= paid;
+        self.pool -= paid;
+        paid
+    }
+
+    /// Once the last liquidation is in and the client is made whole, fixes
+    /// the pool the correct voters share pro rata to weight. Returns what
+    /// nobody can claim (no correct voter): it goes to the reward pool.
+    pub fn finalize_rewards(&mut self) -> u64 {
+        self.reward_weight = self.winning_voter_weight();
+        if self.reward_weight == 0 {
+            let unclaimable = self.pool;
+            self.pool = 0;
+            return unclaimable;
+        }
+        self.reward_total = self.pool;
+        0
+    }
+
+    /// A correct voter's share of the pool. The last claimer also takes the
+    /// rounding dust, so the pool empties.
+    pub fn reward_for(&self, weight: u64) -> u64 {
+        if self.claims.saturating_add(1) >= self.winning_voters() {
+            return self.pool;
+        }
+        let share = self.reward_total as u128 * weight as u128 / self.reward_weight.max(1) as u128;
+        (share as u64).min(self.pool)
     }
 }
 
@@ -204,6 +301,10 @@ pub struct Vote {
     pub voter: Pubkey,
     /// sha256(result ‖ salt ‖ voter node).
     pub commitment: [u8; 32],
+    /// The voter's weight at commit (lowered at reveal if its stake fell).
+    pub weight: u64,
+    /// Posted at commit, returned at reveal.
+    pub deposit: u64,
     pub revealed: bool,
     pub result: [u8; 32],
     pub liquidated: bool,
@@ -221,68 +322,181 @@ pub fn vote_commitment(result: &[u8; 32], salt: &[u8; 32], voter: &Pubkey) -> [u
 mod tests {
     use super::*;
 
-    fn dispute(active: u64, votes: &[(u8, u32)]) -> Dispute {
+    const OUT: [u8; 32] = [1; 32];
+    const ALT: [u8; 32] = [2; 32];
+
+    fn rules() -> DisputeRules {
+        DisputeRules::of(&ProtocolParams::default())
+    }
+
+    fn dispute(active_weight: u64, votes: &[([u8; 32], u64)]) -> Dispute {
         let k = Pubkey::default();
-        let mut d = Dispute::open(k, k, k, 0, k, [0; 32], (0, 0), (0, 0), active, Default::default(), 0);
-        for &(result, count) in votes {
-            for _ in 0..count {
-                d.count([result; 32]);
-            }
+        let opening = DisputeOpening {
+            job: k,
+            challenger: Pubkey::new_from_array([7; 32]),
+            challenger_operator: k,
+            bond: 0,
+            miner: Pubkey::new_from_array([8; 32]),
+            disputed_output: OUT,
+            challenger_result: ALT,
+            active_weight,
+            signers: Default::default(),
+        };
+        let mut d = Dispute::open(opening, (0, 0), (0, 0), 0);
+        for &(result, weight) in votes {
+            d.count(result, weight);
         }
         d
     }
 
-    const TEN: u16 = 10;
-    const SIXTY_SIX: u16 = 6_600;
+    #[test]
+    fn one_voter_can_never_decide() {
+        // A lone voter with weight 10 for the challenger: 11 vs 1 is not > 10·1,
+        // and the quorum needs three voters anyway.
+        let d = dispute(10, &[(ALT, 10)]);
+        assert!(matches!(d.decide(&rules()), Verdict::Unresolved { .. }));
+        // Even a whale: turnout has one voter.
+        let d = dispute(100, &[(ALT, 100)]);
+        assert!(matches!(d.decide(&rules()), Verdict::Unresolved { .. }));
+    }
 
     #[test]
-    fn hundred_active_66_against_6_stands() {
-        // min(10·6, 66) = 60 and 66 > 60.
-        let d = dispute(100, &[(1, 66), (2, 6)]);
-        assert_eq!(d.decide(TEN, SIXTY_SIX), Verdict::Stands { result: [1; 32], n: 66, m: 6 });
+    fn three_honest_validators_overturn_a_wrong_output() {
+        // Three validators of weight 10 each: n = 31 > 10·1.
+        let d = dispute(100, &[(ALT, 10), (ALT, 10), (ALT, 10)]);
+        assert_eq!(
+            d.decide(&rules()),
+            Verdict::Stands {
+                result: ALT,
+                n: 31,
+                m: 1
+            }
+        );
+        let d = dispute(100, &[(OUT, 10), (OUT, 10), (OUT, 10)]);
+        assert_eq!(
+            d.decide(&rules()),
+            Verdict::Stands {
+                result: OUT,
+                n: 31,
+                m: 1
+            }
+        );
     }
 
     #[test]
     fn exactly_ten_times_the_minority_is_not_enough() {
-        // min(10·5, 66) = 50; 50 > 50 is false.
-        let d = dispute(100, &[(1, 50), (2, 5)]);
-        assert_eq!(d.decide(TEN, SIXTY_SIX), Verdict::Unresolved { n: 50, m: 5 });
-        // One more vote for R clears it.
-        let d = dispute(100, &[(1, 51), (2, 5)]);
-        assert!(matches!(d.decide(TEN, SIXTY_SIX), Verdict::Stands { .. }));
+        // n = 1 + 29 = 30, m = 1 + 2 = 3: 30 > 30 is false (active large, so 66% cannot pass).
+        let d = dispute(
+            1_000,
+            &[(ALT, 10), (ALT, 10), (ALT, 9), (OUT, 2), (ALT, 200)],
+        );
+        // turnout 231 of 1000 = 23% ≥ 20%.
+        assert_eq!(
+            d.decide(&rules()),
+            Verdict::Stands {
+                result: ALT,
+                n: 230,
+                m: 3
+            }
+        );
+        let d = dispute(100, &[(ALT, 10), (ALT, 10), (ALT, 9), (OUT, 2)]);
+        assert_eq!(d.decide(&rules()), Verdict::Unresolved { n: 30, m: 3 });
+        let d = dispute(100, &[(ALT, 10), (ALT, 10), (ALT, 10), (OUT, 2)]);
+        assert!(matches!(d.decide(&rules()), Verdict::Stands { .. }));
     }
 
     #[test]
-    fn the_66_percent_boundary_does_not_round() {
-        // 101 active: 66% is 66.66. With a large minority, only the share rule can pass.
-        let d = dispute(101, &[(1, 66), (2, 30)]);
-        assert_eq!(d.decide(TEN, SIXTY_SIX), Verdict::Unresolved { n: 66, m: 30 });
-        let d = dispute(101, &[(1, 67), (2, 30)]);
-        assert_eq!(d.decide(TEN, SIXTY_SIX), Verdict::Stands { result: [1; 32], n: 67, m: 30 });
-        // 100 active: exactly 66 is not more than 66.
-        let d = dispute(100, &[(1, 66), (2, 30)]);
-        assert_eq!(d.decide(TEN, SIXTY_SIX), Verdict::Unresolved { n: 66, m: 30 });
+    fn the_66_percent_rule_is_on_weight_and_does_not_round() {
+        // 100 active; 66 for ALT (n = 67 with its unit) against 30 for OUT.
+        let d = dispute(100, &[(ALT, 22), (ALT, 22), (ALT, 22), (OUT, 30)]);
+        assert_eq!(
+            d.decide(&rules()),
+            Verdict::Stands {
+                result: ALT,
+                n: 67,
+                m: 31
+            }
+        );
+        let d = dispute(100, &[(ALT, 22), (ALT, 22), (ALT, 21), (OUT, 30)]);
+        assert_eq!(d.decide(&rules()), Verdict::Unresolved { n: 66, m: 31 });
     }
 
     #[test]
-    fn a_tie_or_no_reveals_is_unresolved() {
-        let d = dispute(10, &[(1, 3), (2, 3)]);
-        assert_eq!(d.decide(TEN, SIXTY_SIX), Verdict::Unresolved { n: 3, m: 3 });
-        let d = dispute(10, &[]);
-        assert_eq!(d.decide(TEN, SIXTY_SIX), Verdict::Unresolved { n: 0, m: 0 });
+    fn turnout_below_the_quorum_is_unresolved() {
+        // 3 voters of weight 10 = 30 of 200 active = 15% < 20%.
+        let d = dispute(200, &[(ALT, 10), (ALT, 10), (ALT, 10)]);
+        assert!(matches!(d.decide(&rules()), Verdict::Unresolved { .. }));
+        // 4 voters = 40 of 200 = 20%: enough.
+        let d = dispute(200, &[(ALT, 10), (ALT, 10), (ALT, 10), (ALT, 10)]);
+        assert!(matches!(d.decide(&rules()), Verdict::Stands { .. }));
     }
 
     #[test]
-    fn the_tally_is_bounded_and_overflow_votes_still_count_against() {
-        let votes: Vec<(u8, u32)> = (0..(MAX_DISPUTE_RESULTS as u8 + 3)).map(|r| (r, 1)).collect();
-        let mut d = dispute(100, &votes);
-        assert_eq!(d.tally().len(), MAX_DISPUTE_RESULTS);
-        assert_eq!(d.untallied_votes, 3);
-        for _ in 0..200 {
-            d.count([0; 32]);
+    fn splitting_stake_over_identities_buys_nothing() {
+        // 40 units as one voter or as 40 voters of one unit weigh the same.
+        let one = dispute(100, &[(ALT, 40), (OUT, 1), (OUT, 1)]);
+        let many: Vec<_> = (0..40)
+            .map(|_| (ALT, 1))
+            .chain([(OUT, 1), (OUT, 1)])
+            .collect();
+        let many = dispute(100, &many);
+        assert_eq!(
+            one.decide(&rules()),
+            Verdict::Stands {
+                result: ALT,
+                n: 41,
+                m: 3
+            }
+        );
+        assert_eq!(one.decide(&rules()), many.decide(&rules()));
+    }
+
+    #[test]
+    fn votes_for_anything_else_count_against_both_and_cannot_fill_a_tally() {
+        let mut votes: Vec<([u8; 32], u64)> = (10..60u8).map(|r| ([r; 32], 1)).collect();
+        votes.extend([(ALT, 10), (ALT, 10), (ALT, 10)]);
+        let d = dispute(100, &votes);
+        // n = 31, m = 1 + 50 others: 31 > 510 fails; 31 > 66 fails.
+        assert_eq!(d.decide(&rules()), Verdict::Unresolved { n: 31, m: 51 });
+        assert_eq!(d.weight_other, 50);
+    }
+
+    #[test]
+    fn a_tie_is_unresolved() {
+        let d = dispute(10, &[(ALT, 3), (OUT, 3), (ALT, 1), (OUT, 1)]);
+        assert_eq!(d.decide(&rules()), Verdict::Unresolved { n: 5, m: 5 });
+    }
+
+    #[test]
+    fn parties_are_known() {
+        let mut d = dispute(10, &[]);
+        d.signers[0] = Pubkey::new_from_array([9; 32]);
+        d.signer_count = 1;
+        for party in [[7u8; 32], [8; 32], [9; 32]] {
+            assert!(d.is_party(&Pubkey::new_from_array(party)));
         }
-        let Verdict::Stands { n, m, .. } = d.decide(TEN, SIXTY_SIX) else { panic!() };
-        assert_eq!((n, m), (201, MAX_DISPUTE_RESULTS as u32 + 2));
+        assert!(!d.is_party(&Pubkey::new_from_array([3; 32])));
+    }
+
+    #[test]
+    fn the_client_is_paid_before_voters_and_the_last_claim_takes_the_dust() {
+        let mut d = dispute(100, &[(ALT, 10), (ALT, 10), (ALT, 11)]);
+        d.result = ALT;
+        d.refund_owed = 50;
+        d.pool = 30;
+        assert_eq!(d.take_client_refund(), 30);
+        d.pool += 100;
+        assert_eq!(d.take_client_refund(), 20);
+        assert_eq!(d.pool, 80);
+        assert_eq!(d.finalize_rewards(), 0);
+        let first = d.reward_for(10);
+        assert_eq!(first, 80 * 10 / 31);
+        d.pool -= first;
+        d.claims += 1;
+        let second = d.reward_for(10);
+        d.pool -= second;
+        d.claims += 1;
+        assert_eq!(d.reward_for(11), d.pool, "last claim empties the pool");
     }
 
     #[test]

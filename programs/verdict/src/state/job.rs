@@ -86,20 +86,49 @@ pub struct Job {
     pub committee_epoch: u64,
     pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
     pub signer_count: u8,
-    /// A dispute over this job's outcome is being voted on: no payout meanwhile.
+    /// A dispute over this job's outcome is being voted on (no payout
+    /// meanwhile), or still owes the client its refund (no close meanwhile).
     pub dispute_open: bool,
+    /// Slot of the job's creation: part of every message signed about it,
+    /// so a job closed and recreated at the same address starts afresh.
+    pub created_slot: u64,
+    /// The price counted against the miner's exposure, until released.
+    pub exposure: u64,
+    /// The co-signers' fee, kept in the escrow once the payout is claimed
+    /// and paid to them at close (after the challenge window).
+    pub fee_held: u64,
+    /// A refund the recorded refund account could not take (closed or
+    /// frozen), kept in the escrow for the client's `claim_refund`.
+    pub client_owed: u64,
     pub bump: u8,
     pub escrow_bump: u8,
 }
 
 impl Job {
-    /// SENT → ALLOCATED to `miner` at `price`.
-    pub fn allocate(&mut self, miner: Pubkey, price: u64, now: i64) {
+    /// SENT → ALLOCATED to `miner` at `price`, booked against the miner's
+    /// exposure limit.
+    pub fn allocate(
+        &mut self,
+        miner: &mut Account<crate::state::Node>,
+        price: u64,
+        now: i64,
+        params: &crate::state::ProtocolParams,
+    ) -> Result<()> {
+        miner.add_exposure(price, params)?;
         self.status = JobStatus::Allocated;
-        self.miner = miner;
+        self.miner = miner.key();
         self.price = price;
+        self.exposure = price;
         self.attempts = self.attempts.saturating_add(1);
         self.allocated_at = now;
+        Ok(())
+    }
+
+    /// Gives the job's exposure back to its miner (the attempt ended without
+    /// an outcome, or the job is closed).
+    pub fn release_exposure(&mut self, miner: &mut crate::state::Node) {
+        miner.release_exposure(self.exposure);
+        self.exposure = 0;
     }
 
     /// ALLOCATED → SOLVED with the attested report and its signers.
@@ -136,7 +165,9 @@ impl Job {
     pub fn expires_at(&self, params: &crate::state::ProtocolParams) -> Option<i64> {
         match self.status {
             JobStatus::Sent => Some(self.opened_at.saturating_add(params.sent_ttl_secs)),
-            JobStatus::Allocated => Some(self.allocated_at.saturating_add(params.allocated_ttl_secs)),
+            JobStatus::Allocated => {
+                Some(self.allocated_at.saturating_add(params.allocated_ttl_secs))
+            }
             _ => None,
         }
     }
@@ -147,16 +178,30 @@ impl Job {
     }
 
     /// Tokens the job's escrow must hold: the whole max fee until the payout
-    /// is claimed or the fee refunded, then nothing.
+    /// is claimed or the fee refunded; then the co-signers' fee until close,
+    /// and any refund the client has yet to claim.
     pub fn owed(&self) -> u64 {
-        match self.status {
+        let held = match self.status {
             JobStatus::Sent | JobStatus::Allocated | JobStatus::Solved => self.max_fee,
-            JobStatus::Paid | JobStatus::Invalid | JobStatus::Expired | JobStatus::Refunded => 0,
-        }
+            JobStatus::Paid => self.fee_held,
+            JobStatus::Invalid | JobStatus::Expired | JobStatus::Refunded => 0,
+        };
+        held.saturating_add(self.client_owed)
     }
 
+    /// Nothing more will happen to the job's tokens but the co-signers'
+    /// fee at close.
     pub fn is_final(&self) -> bool {
-        self.owed() == 0
+        !matches!(
+            self.status,
+            JobStatus::Sent | JobStatus::Allocated | JobStatus::Solved
+        )
+    }
+
+    /// The challenge window of a solved job is over at `now`.
+    pub fn challenge_window_over(&self, now: i64, params: &crate::state::ProtocolParams) -> bool {
+        let window = (params.challenge_window_epochs as i64).saturating_mul(params.epoch_secs);
+        now >= self.solved_at.saturating_add(window)
     }
 
     pub fn signers(&self) -> &[Pubkey] {
@@ -172,14 +217,21 @@ impl Job {
     pub fn accountable_signers(&self) -> ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8) {
         match self.risk {
             RiskLevel::High => (self.signers, self.signer_count),
-            RiskLevel::Low | RiskLevel::Medium => ([Pubkey::default(); MAX_COMMITTEE_SIZE as usize], 0),
+            RiskLevel::Low | RiskLevel::Medium => {
+                ([Pubkey::default(); MAX_COMMITTEE_SIZE as usize], 0)
+            }
         }
     }
 
     /// Runs `f` with the job PDA's signer seeds (the escrow's authority).
     pub fn with_signer<R>(&self, f: impl FnOnce(&[&[u8]]) -> R) -> R {
         let id = self.job_id.to_le_bytes();
-        f(&[crate::constants::JOB_SEED, self.client.as_ref(), &id, std::slice::from_ref(&self.bump)])
+        f(&[
+            crate::constants::JOB_SEED,
+            self.client.as_ref(),
+            &id,
+            std::slice::from_ref(&self.bump),
+        ])
     }
 }
 
@@ -195,7 +247,11 @@ mod tests {
         let mut job = Job::try_deserialize_unchecked(&mut zeroed.as_slice()).unwrap();
         job.signer_count = 1;
         job.signers[0] = signer;
-        for (risk, accountable) in [(RiskLevel::Low, 0), (RiskLevel::Medium, 0), (RiskLevel::High, 1)] {
+        for (risk, accountable) in [
+            (RiskLevel::Low, 0),
+            (RiskLevel::Medium, 0),
+            (RiskLevel::High, 1),
+        ] {
             job.risk = risk;
             let (signers, count) = job.accountable_signers();
             assert_eq!(count, accountable, "{risk:?}");

@@ -15,7 +15,9 @@ pub type ModelId = [u8; MODEL_ID_LEN];
 pub fn model_id(name: &str) -> Result<ModelId> {
     let bytes = name.as_bytes();
     require!(
-        !bytes.is_empty() && bytes.len() <= MODEL_ID_LEN && bytes.iter().all(|b| b.is_ascii_graphic()),
+        !bytes.is_empty()
+            && bytes.len() <= MODEL_ID_LEN
+            && bytes.iter().all(|b| b.is_ascii_graphic()),
         VerdictError::InvalidModelId
     );
     let mut id = [0u8; MODEL_ID_LEN];
@@ -69,8 +71,21 @@ pub struct Node {
     /// Delegators' share of claimed payouts, waiting in the node vault for
     /// `compound_rewards` to add it to the delegation pool.
     pub pending_delegator_rewards: u64,
-    /// Reward boosts earned (owed by the reward pool, paid by `claim_boost`).
+    /// Reward boosts earned (owed by the reward pool, paid by `claim_boost`),
+    /// and the delegators' part of it, split when earned so that a later
+    /// delegator shares none of it.
     pub boost_owed: u64,
+    pub delegator_boost_owed: u64,
+    /// Tokens owed to the operator (bonds back, dispute rewards, validator
+    /// fees, unresolved-dispute fees), held in the node vault until
+    /// `withdraw_owed`.
+    pub owed: u64,
+    /// Prices of this miner's jobs not yet closed (their challenge window
+    /// still open, or held); bounded by its slashable stake.
+    pub exposure: u64,
+    /// Disputes this node is party to (miner, challenger) and votes not yet
+    /// settled: the node cannot close while any is open.
+    pub open_disputes: u32,
     /// Payouts and boosts received over the node's life.
     pub total_earned: u64,
     /// Outcomes this validator co-signed, and deadlines it missed.
@@ -79,12 +94,26 @@ pub struct Node {
     pub vault_bump: u8,
     /// When the node last became active (votes need it before a dispute opened).
     pub active_since: i64,
-    /// Verdict epoch of the last slash, and what slashes took in it (the cap).
-    pub slash_epoch: u64,
-    pub slashed_this_epoch: u64,
+    /// Recent slashes (time, amount): the cap looks back one `epoch_secs`.
+    pub recent_slashes: [RecentSlash; RECENT_SLASHES],
+    /// Committee epoch of the last counted timeout report, and how many
+    /// were counted in it.
+    pub timeout_report_epoch: u64,
+    pub timeout_reports: u8,
     /// Has been Tier 1: its first downtime offense is forgiven once.
     pub was_tier1: bool,
     pub downtime_grace_used: bool,
+}
+
+/// Slashes the sliding cap remembers; more within one window are refused.
+pub const RECENT_SLASHES: usize = 8;
+
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
+pub struct RecentSlash {
+    pub at: i64,
+    pub amount: u64,
 }
 
 /// Where a slash's tokens came from.
@@ -103,7 +132,10 @@ impl SlashBreakdown {
 
 impl Node {
     pub fn validate_roles(roles: u8) -> Result<()> {
-        require!(roles != 0 && roles & !ROLE_ALL == 0, VerdictError::InvalidRoles);
+        require!(
+            roles != 0 && roles & !ROLE_ALL == 0,
+            VerdictError::InvalidRoles
+        );
         Ok(())
     }
 
@@ -111,14 +143,19 @@ impl Node {
     pub fn check_model_id(id: &ModelId) -> Result<()> {
         let len = id.iter().position(|&b| b == 0).unwrap_or(MODEL_ID_LEN);
         require!(
-            len > 0 && id[..len].iter().all(|b| b.is_ascii_graphic()) && id[len..].iter().all(|&b| b == 0),
+            len > 0
+                && id[..len].iter().all(|b| b.is_ascii_graphic())
+                && id[len..].iter().all(|&b| b == 0),
             VerdictError::InvalidModelId
         );
         Ok(())
     }
 
     pub fn set_models(&mut self, models: &[ModelId]) -> Result<()> {
-        require!(models.len() <= MAX_MODELS_PER_NODE, VerdictError::TooManyModels);
+        require!(
+            models.len() <= MAX_MODELS_PER_NODE,
+            VerdictError::TooManyModels
+        );
         for id in models {
             Self::check_model_id(id)?;
         }
@@ -163,7 +200,10 @@ impl Node {
 
     /// Recounts this node in the Config's active counters after a change.
     pub fn sync_activity(&mut self, config: &mut Config) -> Result<Activity> {
-        let before = Activity { active: self.counted_active, validator: self.counted_validator };
+        let before = Activity {
+            active: self.counted_active,
+            validator: self.counted_validator,
+        };
         let after = self.activity(&config.params);
         config.record_activity(before, after)?;
         if after.active && !before.active {
@@ -180,12 +220,18 @@ impl Node {
     pub fn split_reward(&self, reward: u64) -> Result<RewardSplit> {
         let stake = self.active_stake()?;
         if stake == 0 || self.delegation.amount == 0 {
-            return Ok(RewardSplit { operator: reward, delegators: 0 });
+            return Ok(RewardSplit {
+                operator: reward,
+                delegators: 0,
+            });
         }
         let earned_by_delegation = mul_div_floor(reward, self.delegation.amount, stake)?;
         let commission = apply_bps(earned_by_delegation, self.commission_bps)?;
         let delegators = earned_by_delegation - commission;
-        Ok(RewardSplit { operator: reward - delegators, delegators })
+        Ok(RewardSplit {
+            operator: reward - delegators,
+            delegators,
+        })
     }
 
     /// Validator score moves by `delta`, clamped to 0..=100.
@@ -226,21 +272,91 @@ impl Node {
         self.self_stake -= self_stake;
         self.delegation.take(delegation)?;
         self.unbonding.take(unbonding)?;
-        Ok(SlashBreakdown { self_stake, delegation, unbonding })
+        Ok(SlashBreakdown {
+            self_stake,
+            delegation,
+            unbonding,
+        })
     }
 
-    /// Applies the per-epoch cap: how much of `wanted` may still be taken in
-    /// `epoch`, and books it.
-    pub fn capped_slash(&mut self, wanted: u64, epoch: u64, cap_bps: u16) -> Result<u64> {
-        if self.slash_epoch != epoch {
-            self.slash_epoch = epoch;
-            self.slashed_this_epoch = 0;
+    /// Applies the sliding cap: of `wanted`, how much may still be taken at
+    /// `now` so that slashes within the last `window` seconds stay under
+    /// `cap_bps` of the stake the node had before them; books it.
+    pub fn capped_slash(
+        &mut self,
+        wanted: u64,
+        now: i64,
+        window: i64,
+        cap_bps: u16,
+    ) -> Result<u64> {
+        let since = now.saturating_sub(window);
+        let mut recent = 0u64;
+        let mut free_slot = None;
+        for (i, s) in self.recent_slashes.iter().enumerate() {
+            if s.amount > 0 && s.at > since {
+                recent = add(recent, s.amount)?;
+            } else if free_slot.is_none() {
+                free_slot = Some(i);
+            }
         }
-        let base = add(self.slashable_stake()?, self.slashed_this_epoch)?;
+        // Every slot holds a slash of this window: the cap counts as reached.
+        let Some(slot) = free_slot else { return Ok(0) };
+        let base = add(self.slashable_stake()?, recent)?;
         let cap = apply_bps(base, cap_bps)?;
-        let allowed = wanted.min(cap.saturating_sub(self.slashed_this_epoch));
-        self.slashed_this_epoch = add(self.slashed_this_epoch, allowed)?;
+        let allowed = wanted.min(cap.saturating_sub(recent));
+        if allowed > 0 {
+            self.recent_slashes[slot] = RecentSlash {
+                at: now,
+                amount: allowed,
+            };
+        }
         Ok(allowed)
+    }
+
+    /// Counts one timeout report in committee epoch `epoch`; false once
+    /// `max` were counted in it.
+    pub fn count_timeout_report(&mut self, epoch: u64, max: u8) -> bool {
+        if self.timeout_report_epoch != epoch {
+            self.timeout_report_epoch = epoch;
+            self.timeout_reports = 0;
+        }
+        if self.timeout_reports >= max {
+            return false;
+        }
+        self.timeout_reports += 1;
+        true
+    }
+
+    /// Most exposure this miner may carry: its slashable stake × the multiple.
+    pub fn exposure_limit(&self, params: &ProtocolParams) -> Result<u64> {
+        mul_div_floor(
+            self.slashable_stake()?,
+            params.exposure_multiple_bps as u64,
+            crate::constants::BPS_DENOMINATOR,
+        )
+    }
+
+    /// Books `price` of a newly assigned job against the exposure limit.
+    pub fn add_exposure(&mut self, price: u64, params: &ProtocolParams) -> Result<()> {
+        let exposure = add(self.exposure, price)?;
+        require!(
+            exposure <= self.exposure_limit(params)?,
+            VerdictError::ExposureLimit
+        );
+        self.exposure = exposure;
+        Ok(())
+    }
+
+    /// Releases a job's exposure (failed, expired or closed).
+    pub fn release_exposure(&mut self, amount: u64) {
+        self.exposure = self.exposure.saturating_sub(amount);
+    }
+
+    /// Takes every claim the node has on the reward pool (a liquidated node
+    /// forfeits its owed boosts).
+    pub fn forfeit_boosts(&mut self) {
+        self.boost_owed = 0;
+        self.delegator_boost_owed = 0;
     }
 
     /// When a payout earned now is released, by the miner's reputation.
@@ -254,7 +370,13 @@ impl Node {
     }
 
     /// May be assigned a job of `risk` for `model` now.
-    pub fn can_take(&self, risk: RiskLevel, model: &ModelId, now: i64, params: &ProtocolParams) -> bool {
+    pub fn can_take(
+        &self,
+        risk: RiskLevel,
+        model: &ModelId,
+        now: i64,
+        params: &ProtocolParams,
+    ) -> bool {
         self.is_miner()
             && self.activity(params).active
             && self.reputation.is_warm(now)
@@ -262,9 +384,19 @@ impl Node {
             && self.reputation.tier(params) <= risk.max_tier()
     }
 
-    /// True when nothing is staked, delegated or unbonding: the node may close.
+    /// True when nothing is staked, delegated or unbonding.
     pub fn is_empty(&self) -> bool {
         self.self_stake == 0 && self.delegation.is_empty() && self.unbonding.is_empty()
+    }
+
+    /// Empty, owed nothing, exposed to no job and party to no dispute or
+    /// vote: the node may close without leaving anything stuck.
+    pub fn can_close(&self) -> bool {
+        self.is_empty()
+            && self.owed == 0
+            && self.pending_delegator_rewards == 0
+            && self.exposure == 0
+            && self.open_disputes == 0
     }
 
     /// The next unbonding ticket id, advancing the counter.
@@ -287,6 +419,48 @@ mod tests {
         assert!(model_id("").is_err());
         assert!(model_id("has space").is_err());
         assert!(model_id(&"x".repeat(33)).is_err());
+    }
+
+    fn node_with_stake(stake: u64) -> Node {
+        let zeroed = vec![0u8; 8 + Node::INIT_SPACE];
+        let mut node = Node::try_deserialize_unchecked(&mut zeroed.as_slice()).unwrap();
+        node.self_stake = stake;
+        node
+    }
+
+    #[test]
+    fn the_slash_cap_slides_instead_of_resetting_at_epoch_boundaries() {
+        let day = 86_400;
+        let mut n = node_with_stake(1_000);
+        // 40% at the very end of one calendar day...
+        assert_eq!(n.capped_slash(400, day - 1, day, 5_000).unwrap(), 400);
+        n.self_stake -= 400;
+        // ...leaves only 10% of the original 1,000 right after midnight.
+        assert_eq!(n.capped_slash(400, day + 1, day, 5_000).unwrap(), 100);
+        n.self_stake -= 100;
+        assert_eq!(n.capped_slash(400, day + 2, day, 5_000).unwrap(), 0);
+        // A whole window after the first slash, its share is free again.
+        assert_eq!(n.capped_slash(400, 2 * day, day, 5_000).unwrap(), 200);
+    }
+
+    #[test]
+    fn exposure_is_bounded_by_slashable_stake() {
+        let params = ProtocolParams::default();
+        let mut n = node_with_stake(1_000);
+        n.add_exposure(600, &params).unwrap();
+        assert!(n.add_exposure(401, &params).is_err());
+        n.add_exposure(400, &params).unwrap();
+        n.release_exposure(600);
+        assert_eq!(n.exposure, 400);
+    }
+
+    #[test]
+    fn timeout_reports_are_capped_per_committee_epoch() {
+        let mut n = node_with_stake(0);
+        assert!(n.count_timeout_report(1, 2));
+        assert!(n.count_timeout_report(1, 2));
+        assert!(!n.count_timeout_report(1, 2));
+        assert!(n.count_timeout_report(2, 2));
     }
 
     #[test]

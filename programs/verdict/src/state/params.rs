@@ -59,10 +59,30 @@ pub struct ProtocolParams {
     pub challenge_window_epochs: u8,
     pub vote_commit_secs: i64,
     pub vote_reveal_secs: i64,
-    pub dispute_bond: u64,
+    /// Least bond a challenger posts; the bond is max(min_bond, price × bond_multiple).
+    pub min_bond: u64,
+    pub bond_multiple: u16,
+    /// Share of the bond an unresolved dispute costs its challenger, paid to the miner.
+    pub unresolved_fee_bps: u16,
     pub liquidation_multiplier: u16,
     pub liquidation_active_bps: u16,
+    /// Tokens of slashable stake per vote (a vote weighs stake / vote_unit, rounded down).
+    pub vote_unit: u64,
+    /// Revealed weight needed, in bps of the active weight, and distinct voters needed.
+    pub dispute_quorum_bps: u16,
+    pub dispute_min_voters: u16,
+    /// Posted with a commit, returned at reveal, forfeited if never revealed.
+    pub vote_deposit: u64,
+    /// Most a node loses to slashes within any window of `epoch_secs`.
     pub slash_epoch_cap_bps: u16,
+    /// Timeout reports against one member counted per committee epoch.
+    pub max_timeout_reports_per_epoch: u8,
+    /// Open exposure (prices of jobs not yet closed) a miner may carry, in bps of its slashable stake.
+    pub exposure_multiple_bps: u32,
+    /// Share of each job's price paid to the outcome's co-signers.
+    pub validator_fee_bps: u16,
+    /// Slots between a committee draw request and the slot whose hash seeds it.
+    pub draw_delay_slots: u16,
 }
 
 impl Default for ProtocolParams {
@@ -102,10 +122,20 @@ impl Default for ProtocolParams {
             challenge_window_epochs: CHALLENGE_WINDOW_EPOCHS,
             vote_commit_secs: VOTE_COMMIT_SECS,
             vote_reveal_secs: VOTE_REVEAL_SECS,
-            dispute_bond: DISPUTE_BOND,
+            min_bond: MIN_BOND,
+            bond_multiple: BOND_MULTIPLE,
+            unresolved_fee_bps: UNRESOLVED_FEE_BPS,
             liquidation_multiplier: LIQUIDATION_MULTIPLIER,
             liquidation_active_bps: LIQUIDATION_ACTIVE_BPS,
+            vote_unit: VOTE_UNIT,
+            dispute_quorum_bps: DISPUTE_QUORUM_BPS,
+            dispute_min_voters: DISPUTE_MIN_VOTERS,
+            vote_deposit: VOTE_DEPOSIT,
             slash_epoch_cap_bps: SLASH_EPOCH_CAP_BPS,
+            max_timeout_reports_per_epoch: MAX_TIMEOUT_REPORTS_PER_EPOCH,
+            exposure_multiple_bps: EXPOSURE_MULTIPLE_BPS,
+            validator_fee_bps: VALIDATOR_FEE_BPS,
+            draw_delay_slots: DRAW_DELAY_SLOTS,
         }
     }
 }
@@ -114,6 +144,17 @@ impl Default for ProtocolParams {
 pub const MAX_PAYOUT_DELAY_EPOCHS: i64 = 2;
 
 impl ProtocolParams {
+    /// The bond a challenge of a job priced `price` posts.
+    pub fn dispute_bond(&self, price: u64) -> u64 {
+        self.min_bond
+            .max(price.saturating_mul(self.bond_multiple as u64))
+    }
+
+    /// Votes a node with `stake` of slashable stake casts.
+    pub fn vote_weight(&self, stake: u64) -> u64 {
+        stake / self.vote_unit.max(1)
+    }
+
     /// Checks every bound governance must respect; `update_config` and
     /// `initialize_config` refuse parameters that fail it.
     pub fn validate(&self) -> Result<()> {
@@ -157,12 +198,28 @@ impl ProtocolParams {
             && self.challenge_window_epochs >= 1
             && self.vote_commit_secs > 0
             && self.vote_reveal_secs > 0
-            && self.dispute_bond > 0
+            && self.min_bond > 0
+            && self.bond_multiple >= 1
+            && self.unresolved_fee_bps <= bps
             && self.liquidation_multiplier >= 1
             && self.liquidation_active_bps > 0
             && self.liquidation_active_bps <= bps
+            // A vote unit above the miner minimum would leave minimum miners voteless.
+            && self.vote_unit > 0
+            && self.vote_unit <= self.min_miner_stake
+            // Turnout: some, and at least three voters, so no lone or paired voter decides.
+            && self.dispute_quorum_bps > 0
+            && self.dispute_quorum_bps <= bps
+            && self.dispute_min_voters >= 3
+            && self.vote_deposit > 0
             && self.slash_epoch_cap_bps > 0
-            && self.slash_epoch_cap_bps <= bps;
+            && self.slash_epoch_cap_bps <= bps
+            && self.max_timeout_reports_per_epoch >= 1
+            && self.exposure_multiple_bps > 0
+            && self.validator_fee_bps < bps
+            // The draw's slot must be in the future yet still in SlotHashes (512 slots).
+            && self.draw_delay_slots >= 1
+            && self.draw_delay_slots <= 256;
         require!(ok, VerdictError::InvalidParameter);
         // No node may unstake its way out of a pending slash or liquidation.
         require!(
@@ -227,7 +284,10 @@ impl SlashingTable {
             self.downtime_bps,
             self.front_running_bps,
         ];
-        require!(all.iter().all(|&b| b > 0 && b <= bps), VerdictError::InvalidParameter);
+        require!(
+            all.iter().all(|&b| b > 0 && b <= bps),
+            VerdictError::InvalidParameter
+        );
         Ok(())
     }
 }
@@ -258,6 +318,46 @@ mod tests {
         assert!(p.validate().is_err());
         p.committee_quorum = 6;
         assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn the_bond_grows_with_the_price_above_its_floor() {
+        let p = ProtocolParams::default();
+        assert_eq!(p.dispute_bond(0), p.min_bond);
+        let big = p.min_bond; // price × multiple far above the floor
+        assert_eq!(p.dispute_bond(big), big * p.bond_multiple as u64);
+        assert_eq!(
+            p.dispute_bond(u64::MAX),
+            u64::MAX,
+            "saturates instead of wrapping"
+        );
+    }
+
+    #[test]
+    fn votes_are_stake_in_units_rounded_down() {
+        let p = ProtocolParams::default();
+        assert_eq!(p.vote_weight(p.vote_unit - 1), 0);
+        assert_eq!(p.vote_weight(20 * p.vote_unit + 7), 20);
+    }
+
+    #[test]
+    fn dispute_rules_cannot_be_switched_off() {
+        for edit in [
+            |p: &mut ProtocolParams| p.dispute_min_voters = 2,
+            |p: &mut ProtocolParams| p.dispute_quorum_bps = 0,
+            |p: &mut ProtocolParams| p.vote_deposit = 0,
+            |p: &mut ProtocolParams| p.vote_unit = p.min_miner_stake + 1,
+            |p: &mut ProtocolParams| p.bond_multiple = 0,
+            |p: &mut ProtocolParams| p.unresolved_fee_bps = 10_001,
+            |p: &mut ProtocolParams| p.draw_delay_slots = 0,
+            |p: &mut ProtocolParams| p.draw_delay_slots = 300,
+            |p: &mut ProtocolParams| p.validator_fee_bps = 10_000,
+            |p: &mut ProtocolParams| p.max_timeout_reports_per_epoch = 0,
+        ] {
+            let mut p = ProtocolParams::default();
+            edit(&mut p);
+            assert!(p.validate().is_err(), "{p:?}");
+        }
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::math::mul_div_floor;
 /// Trust and scores are in basis points: 10_000 == 1.0.
 pub const ONE_BPS: u32 = BPS_DENOMINATOR as u32;
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct WindowBucket {
     pub jobs: u16,
     pub successes: u16,
@@ -35,7 +37,11 @@ pub enum TrialStatus {
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobOutcome {
     /// Valid output; `sla_met` and the latency score come from the attestation.
-    Success { sla_met: bool, latency_score_bps: u16, response_ms: u32 },
+    Success {
+        sla_met: bool,
+        latency_score_bps: u16,
+        response_ms: u32,
+    },
     /// Invalid output, disconnect, or refused by validation.
     Failure,
     /// No answer in time: a failure that also misses the SLA.
@@ -109,7 +115,11 @@ impl Reputation {
         bucket.jobs += 1;
         self.lifetime_jobs = self.lifetime_jobs.saturating_add(1);
         match outcome {
-            JobOutcome::Success { sla_met, latency_score_bps, response_ms } => {
+            JobOutcome::Success {
+                sla_met,
+                latency_score_bps,
+                response_ms,
+            } => {
                 bucket.successes += 1;
                 bucket.response_ms_sum = bucket.response_ms_sum.saturating_add(response_ms);
                 bucket.sla_met += sla_met as u16;
@@ -135,7 +145,14 @@ impl Reputation {
             ms += b.response_ms_sum as u64;
         }
         if jobs == 0 {
-            return WindowStats { jobs: 0, success_bps: 0, sla_bps: 0, latency_bps: 0, composite_bps: 0, avg_response_ms: 0 };
+            return WindowStats {
+                jobs: 0,
+                success_bps: 0,
+                sla_bps: 0,
+                latency_bps: 0,
+                composite_bps: 0,
+                avg_response_ms: 0,
+            };
         }
         let bps = |n: u64| (n * BPS_DENOMINATOR / jobs) as u16;
         let (success_bps, sla_bps) = (bps(ok), bps(sla));
@@ -146,14 +163,23 @@ impl Reputation {
             + latency_bps as u64 * params.weight_latency_bps as u64)
             / BPS_DENOMINATOR;
         let avg_response_ms = if ok == 0 { 0 } else { (ms / ok) as u32 };
-        WindowStats { jobs: jobs as u32, success_bps, sla_bps, latency_bps, composite_bps: composite as u16, avg_response_ms }
+        WindowStats {
+            jobs: jobs as u32,
+            success_bps,
+            sla_bps,
+            latency_bps,
+            composite_bps: composite as u16,
+            avg_response_ms,
+        }
     }
 
     /// Tier 1 (composite ≥ 0.95), 2 (reliable), or 3 (new, recovering, or
     /// success below the tiered minimum: low-risk jobs only).
     pub fn tier(&self, params: &ProtocolParams) -> u8 {
         let w = self.window(params);
-        if self.trial != TrialStatus::Passed || w.jobs < TIER_MIN_JOBS || w.success_bps < params.tiered_min_success_bps
+        if self.trial != TrialStatus::Passed
+            || w.jobs < TIER_MIN_JOBS
+            || w.success_bps < params.tiered_min_success_bps
         {
             3
         } else if w.composite_bps >= params.tier1_min_bps {
@@ -204,15 +230,21 @@ impl Reputation {
     /// Applies heartbeat decay lazily: each whole day of staleness past the
     /// limit keeps `decay_per_day_bps` of trust.
     pub fn apply_decay(&mut self, now: i64, params: &ProtocolParams) {
-        let stale_from = self.last_heartbeat.saturating_add(params.heartbeat_stale_secs);
+        let stale_from = self
+            .last_heartbeat
+            .saturating_add(params.heartbeat_stale_secs);
         let start = self.decayed_until.max(stale_from);
         if now <= start {
             return;
         }
         let days = (now - start) / DAY_SECS;
         for _ in 0..days.min(365) {
-            self.trust_bps = mul_div_floor(self.trust_bps as u64, params.decay_per_day_bps as u64, BPS_DENOMINATOR)
-                .unwrap_or(0) as u32;
+            self.trust_bps = mul_div_floor(
+                self.trust_bps as u64,
+                params.decay_per_day_bps as u64,
+                BPS_DENOMINATOR,
+            )
+            .unwrap_or(0) as u32;
         }
         self.decayed_until = start + days * DAY_SECS;
     }
@@ -246,7 +278,11 @@ mod tests {
         r
     }
 
-    const OK: JobOutcome = JobOutcome::Success { sla_met: true, latency_score_bps: 10_000, response_ms: 20 };
+    const OK: JobOutcome = JobOutcome::Success {
+        sla_met: true,
+        latency_score_bps: 10_000,
+        response_ms: 20,
+    };
 
     #[test]
     fn trust_follows_pen_and_rew_and_is_capped() {
@@ -272,7 +308,14 @@ mod tests {
             if i < 4 {
                 r.record(JobOutcome::Failure, &p);
             } else {
-                r.record(JobOutcome::Success { sla_met: i % 10 != 0, latency_score_bps: 9_000, response_ms: i }, &p);
+                r.record(
+                    JobOutcome::Success {
+                        sla_met: i % 10 != 0,
+                        latency_score_bps: 9_000,
+                        response_ms: i,
+                    },
+                    &p,
+                );
             }
         }
         let w = r.window(&p);
@@ -280,7 +323,10 @@ mod tests {
         assert_eq!(w.success_bps, 9_600);
         assert_eq!(w.sla_bps, 8_700); // 96 successes, 9 of them (i = 10, 20, .., 90) missed the SLA
         assert_eq!(w.latency_bps, 8_640);
-        assert_eq!(w.composite_bps as u32, (9_600 * 5 + 8_700 * 3 + 8_640 * 2) / 10);
+        assert_eq!(
+            w.composite_bps as u32,
+            (9_600 * 5 + 8_700 * 3 + 8_640 * 2) / 10
+        );
         assert_eq!(w.avg_response_ms, (4..100).sum::<u32>() / 96);
         assert_eq!(r.tier(&p), 2);
     }

@@ -6,7 +6,9 @@ use anchor_lang::prelude::*;
 use crate::errors::VerdictError;
 use crate::math::{add, mul_div_floor, sub};
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub struct SharePool {
     /// Tokens held by the pool (in the stake vault).
     pub amount: u64,
@@ -57,7 +59,11 @@ impl SharePool {
         let value = self.value_of(shares)?;
         self.amount = sub(self.amount, value)?;
         self.shares = sub(self.shares, shares)?;
-        let dust = if self.shares == 0 { std::mem::take(&mut self.amount) } else { 0 };
+        let dust = if self.shares == 0 {
+            std::mem::take(&mut self.amount)
+        } else {
+            0
+        };
         Ok(Redeemed { value, dust })
     }
 

@@ -1,0 +1,58 @@
+//! `claim_refund`: a client takes a refund its recorded refund account
+//! could not receive (closed or frozen), into a token account of its own.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, RefundClaimed};
+use crate::state::{Config, Job};
+use crate::token_ops;
+
+#[derive(Accounts)]
+pub struct ClaimRefund<'info> {
+    pub client: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, has_one = client @ VerdictError::Unauthorized)]
+    pub job: Box<Account<'info, Job>>,
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    pub escrow: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = destination.owner == client.key() @ VerdictError::WrongDestination,
+        constraint = destination.mint == config.stake_mint @ VerdictError::WrongMint,
+    )]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl ClaimRefund<'_> {
+    pub fn validate(&self) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(self.job.client_owed > 0, VerdictError::NothingOwed);
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<ClaimRefund>) -> Result<()> {
+    let a = &mut *ctx.accounts;
+    let amount = a.job.client_owed;
+    let job_info = a.job.to_account_info();
+    token_ops::pay_from_escrow(
+        &a.token_program,
+        &a.escrow.to_account_info(),
+        &a.destination.to_account_info(),
+        &job_info,
+        &a.job,
+        amount,
+    )?;
+    a.job.client_owed = 0;
+    emit_event(&RefundClaimed {
+        job: a.job.key(),
+        client: a.client.key(),
+        amount,
+    });
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `close_vote`: once a dispute is decided, a voter with nothing left to
+//! claim or answer for (never revealed and so forfeited its deposit, voted
+//! in an unresolved dispute, or was already liquidated) closes its Vote
+//! account, takes the rent back, and frees its node to close. A correct
+//! voter closes through `claim_dispute_reward`.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{NODE_SEED, VOTE_SEED};
+use crate::errors::VerdictError;
+use crate::instructions::open_dispute::shift;
+use crate::state::{Dispute, DisputeStatus, Node, Vote};
+
+#[derive(Accounts)]
+pub struct CloseVote<'info> {
+    #[account(mut)]
+    pub operator: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [NODE_SEED, operator.key().as_ref()],
+        bump = voter.bump,
+        has_one = operator @ VerdictError::Unauthorized,
+    )]
+    pub voter: Box<Account<'info, Node>>,
+    pub dispute: Box<Account<'info, Dispute>>,
+    #[account(
+        mut,
+        close = operator,
+        seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()],
+        bump = vote.bump,
+    )]
+    pub vote: Box<Account<'info, Vote>>,
+}
+
+impl CloseVote<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let (d, v) = (&self.dispute, &self.vote);
+        let settled = match d.status {
+            DisputeStatus::Voting => false,
+            DisputeStatus::Unresolved => true,
+            DisputeStatus::Upheld | DisputeStatus::Overturned => {
+                !v.revealed || v.weight == 0 || v.liquidated || (v.result == d.result && v.claimed)
+            }
+        };
+        require!(settled, VerdictError::VoteNotSettled);
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<CloseVote>) -> Result<()> {
+    // A liquidation already released the node's count.
+    if !ctx.accounts.vote.liquidated {
+        let voter = &mut ctx.accounts.voter;
+        voter.open_disputes = shift(voter.open_disputes, -1);
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! `withdraw_owed`: a node's operator takes what the node is owed (bonds
+//! back, dispute fees, validator fees, its share of payouts) from the node
+//! vault into a token account of its own.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED, NODE_VAULT_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, OwedWithdrawn};
+use crate::state::{Config, Node};
+use crate::token_ops;
+
+#[derive(Accounts)]
+pub struct WithdrawOwed<'info> {
+    pub operator: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [NODE_SEED, operator.key().as_ref()],
+        bump = node.bump,
+        has_one = operator @ VerdictError::Unauthorized,
+    )]
+    pub node: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    pub node_vault: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = destination.owner == operator.key() @ VerdictError::WrongDestination,
+        constraint = destination.mint == config.stake_mint @ VerdictError::WrongMint,
+    )]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl WithdrawOwed<'_> {
+    pub fn validate(&self) -> Result<()> {
+        self.config.require_not_paused()?;
+        require!(self.node.owed > 0, VerdictError::NothingOwed);
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<WithdrawOwed>) -> Result<()> {
+    let a = &mut *ctx.accounts;
+    let amount = a.node.owed;
+    let (operator, bump) = (a.node.operator, a.node.bump);
+    token_ops::pay_out(
+        &a.token_program,
+        &a.node_vault.to_account_info(),
+        &a.destination.to_account_info(),
+        &a.node.to_account_info(),
+        &[crate::constants::NODE_SEED, operator.as_ref(), &[bump]],
+        amount,
+    )?;
+    a.node.owed = 0;
+    emit_event(&OwedWithdrawn {
+        node: a.node.key(),
+        operator,
+        amount,
+    });
+    Ok(())
+}
