@@ -76,10 +76,11 @@ pub enum Command {
     Committee(CommitteeCommand),
     /// A node's reputation, now or epoch by epoch from the program's events
     Reputation(ReputationArgs),
-    /// Challenge a solved job and vote on its result: open, commit, reveal, resolve, liquidate, claim
+    /// Challenge a solved job and vote on its result: open, commit, reveal, resolve, liquidate, claim, close-vote
     #[command(subcommand)]
     Dispute(DisputeCommand),
-    /// Slash a node for an offense (signed by the governance authority)
+    /// Slash a node: any offense the authority may (but collusion and approving an invalid result,
+    /// which disputes decide), or downtime by anyone when the node's success rate is below the threshold
     Slash(SlashArgs),
 }
 
@@ -168,6 +169,12 @@ pub enum NodeCommand {
     },
     /// Withdraw self stake whose unbonding period is over
     Withdraw(WithdrawTarget),
+    /// Withdraw what the node is owed (payouts, validator fees, bonds back, dispute fees) to your token account
+    WithdrawOwed {
+        /// Token account to receive the tokens [default: your associated token account, created if missing]
+        #[arg(long, value_parser = parse_pubkey)]
+        to: Option<Pubkey>,
+    },
     /// Tell the program the node is alive (signed by the operator or the signing key)
     Heartbeat(NodeSelector),
     /// Switch to a new attestation signing key (it must sign)
@@ -257,18 +264,24 @@ pub enum JobCommand {
         #[arg(value_parser = parse_pubkey)]
         job: Pubkey,
     },
-    /// Release a solved job's payout to its miner (anyone may, once released)
+    /// Release a solved job's payout (anyone may, once released): the operator's part is credited
+    /// to the miner node's owed balance, the co-signers' fee is held until close
     Claim {
         #[arg(value_parser = parse_pubkey)]
         job: Pubkey,
-        /// The miner operator's token account [default: its associated token account, created if missing]
-        #[arg(long, value_parser = parse_pubkey)]
-        to: Option<Pubkey>,
     },
-    /// Close a finished job, returning its rent to the client (anyone may)
+    /// Close a finished job, returning its rent to the client and paying the co-signers' fee (anyone may)
     Close {
         #[arg(value_parser = parse_pubkey)]
         job: Pubkey,
+    },
+    /// Take a refund your job's recorded refund account could not receive (signed by the client)
+    ClaimRefund {
+        #[arg(value_parser = parse_pubkey)]
+        job: Pubkey,
+        /// Token account to receive the refund [default: your associated token account, created if missing]
+        #[arg(long, value_parser = parse_pubkey)]
+        to: Option<Pubkey>,
     },
 }
 
@@ -328,15 +341,20 @@ pub struct JobArg {
 
 #[derive(Subcommand, Debug)]
 pub enum DisputeCommand {
-    /// Challenge a solved job with your node, posting the Config's dispute bond
+    /// Challenge a solved job with your node, naming the result you recomputed and posting the bond
+    /// (max(min_bond, price × bond_multiple))
     Open {
         #[command(flatten)]
         job: JobArg,
+        /// The result you recomputed (it must differ from the job's output hash), 64 hex digits
+        #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
+        result: [u8; 32],
         /// Token account the bond is taken from [default: your associated token account]
         #[arg(long, value_parser = parse_pubkey)]
         from: Option<Pubkey>,
     },
-    /// Commit your node's vote: the hash of the result and a salt (keep the salt to reveal)
+    /// Commit your node's vote: the hash of the result and a salt (keep the salt to reveal);
+    /// posts the vote deposit, returned at reveal
     Commit {
         #[command(flatten)]
         job: JobArg,
@@ -346,8 +364,11 @@ pub enum DisputeCommand {
         /// 64 hex digits [default: a fresh random salt, printed]
         #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
         salt: Option<[u8; 32]>,
+        /// Token account the vote deposit is taken from [default: your associated token account]
+        #[arg(long, value_parser = parse_pubkey)]
+        from: Option<Pubkey>,
     },
-    /// Reveal your committed vote (in the reveal phase)
+    /// Reveal your committed vote (in the reveal phase); the vote deposit comes back
     Reveal {
         #[command(flatten)]
         job: JobArg,
@@ -357,18 +378,19 @@ pub enum DisputeCommand {
         /// The salt you committed with, 64 hex digits
         #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
         salt: [u8; 32],
-    },
-    /// Decide the dispute once the vote is over (anyone may)
-    Resolve {
-        #[command(flatten)]
-        job: JobArg,
-        /// The challenger operator's token account, for the bond [default: its associated token account, created if missing]
+        /// Your token account to receive the deposit back [default: your associated token account, created if missing]
         #[arg(long, value_parser = parse_pubkey)]
         to: Option<Pubkey>,
     },
+    /// Decide the dispute once the vote is over (anyone may); the challenger's and the miner's
+    /// shares are credited to their nodes' owed balances
+    Resolve {
+        #[command(flatten)]
+        job: JobArg,
+    },
     /// Liquidate a node the decided dispute condemned (anyone may)
     Liquidate(LiquidateArgs),
-    /// Claim your node's share of the pool for voting with the result
+    /// Claim your node's share of the pool for voting with the result (pro rata to vote weight)
     Claim {
         #[command(flatten)]
         job: JobArg,
@@ -376,7 +398,12 @@ pub enum DisputeCommand {
         #[arg(long, value_parser = parse_pubkey)]
         to: Option<Pubkey>,
     },
-    /// Print a dispute: status, phases, tally, pending liquidations, pool
+    /// Close your settled vote (never revealed, unresolved dispute, or liquidated) and recover its rent
+    CloseVote {
+        #[command(flatten)]
+        job: JobArg,
+    },
+    /// Print a dispute: status, phases, candidates and their weights, turnout, liquidations, pool
     Show {
         #[command(flatten)]
         job: JobArg,
@@ -444,8 +471,9 @@ pub struct SlashArgs {
     #[arg(long, value_enum)]
     pub offense: OffenseArg,
     /// Hash of the evidence, 64 hex digits (one slash per node and evidence)
+    /// [default for downtime: the current Verdict epoch's downtime evidence; required otherwise]
     #[arg(long, value_name = "HEX", value_parser = parse_bytes32)]
-    pub evidence: [u8; 32],
+    pub evidence: Option<[u8; 32]>,
 }
 
 pub fn parse_pubkey(input: &str) -> Result<Pubkey, String> {

@@ -157,10 +157,20 @@ parameter_table! {
         challenge_window_epochs: number,
         vote_commit_secs: number,
         vote_reveal_secs: number,
-        dispute_bond: tokens,
+        min_bond: tokens,
+        bond_multiple: number,
+        unresolved_fee_bps: number,
         liquidation_multiplier: number,
         liquidation_active_bps: number,
+        vote_unit: tokens,
+        dispute_quorum_bps: number,
+        dispute_min_voters: number,
+        vote_deposit: tokens,
         slash_epoch_cap_bps: number,
+        max_timeout_reports_per_epoch: number,
+        exposure_multiple_bps: number,
+        validator_fee_bps: number,
+        draw_delay_slots: number,
     }
     slashing {
         invalid_signature_bps,
@@ -217,6 +227,53 @@ mod tests {
         let json = params_json(&ProtocolParams::default());
         assert_eq!(json["epoch_secs"], 86_400);
         assert_eq!(json["selection_strategy"], "random");
-        assert_eq!(json.as_object().unwrap().len(), 38);
+        assert_eq!(json.as_object().unwrap().len(), 48);
+        // Token amounts in base units, the rest as numbers.
+        let defaults = ProtocolParams::default();
+        assert_eq!(json["min_bond"], defaults.min_bond);
+        assert_eq!(json["vote_unit"], defaults.vote_unit);
+        assert_eq!(json["vote_deposit"], defaults.vote_deposit);
+        assert_eq!(json["validator_fee_bps"], defaults.validator_fee_bps);
+        assert!(
+            json.get("dispute_bond").is_none(),
+            "the bond is computed from the price now"
+        );
+    }
+
+    #[test]
+    fn the_revision_parameters_are_settable_by_name() {
+        let (mut p, mut s) = (ProtocolParams::default(), SlashingTable::default());
+        for setting in [
+            "min_bond=250",
+            "bond_multiple=12",
+            "unresolved_fee_bps=500",
+            "vote_unit=500",
+            "dispute_quorum_bps=2500",
+            "dispute_min_voters=4",
+            "vote_deposit=2.5",
+            "max_timeout_reports_per_epoch=2",
+            "exposure_multiple_bps=20000",
+            "validator_fee_bps=800",
+            "draw_delay_slots=8",
+        ] {
+            ParamSetting::parse(setting)
+                .unwrap()
+                .apply(&mut p, &mut s)
+                .unwrap();
+        }
+        assert_eq!(p.min_bond, 250_000_000_000);
+        assert_eq!(p.bond_multiple, 12);
+        assert_eq!(p.unresolved_fee_bps, 500);
+        assert_eq!(p.vote_unit, 500_000_000_000);
+        assert_eq!(p.dispute_quorum_bps, 2_500);
+        assert_eq!(p.dispute_min_voters, 4);
+        assert_eq!(p.vote_deposit, 2_500_000_000);
+        assert_eq!(p.max_timeout_reports_per_epoch, 2);
+        assert_eq!(p.exposure_multiple_bps, 20_000);
+        assert_eq!(p.validator_fee_bps, 800);
+        assert_eq!(p.draw_delay_slots, 8);
+        assert!(ParamSetting::parse("dispute_bond=100")
+            .unwrap_err()
+            .contains("unknown parameter"));
     }
 }

@@ -135,11 +135,17 @@ fn help_lists_every_command_group() {
         "stake",
         "unstake",
         "withdraw",
+        "withdraw-owed",
         "heartbeat",
         "rotate-key",
         "close",
     ] {
         assert!(node.stdout.contains(command), "node --help lists {command}");
+    }
+    let job = verdict(home.path(), &["job", "--help"]);
+    assert_eq!(job.code, 0);
+    for command in ["submit", "status", "claim", "close", "claim-refund"] {
+        assert!(job.stdout.contains(command), "job --help lists {command}");
     }
     let dispute = verdict(home.path(), &["dispute", "--help"]);
     assert_eq!(dispute.code, 0);
@@ -150,6 +156,7 @@ fn help_lists_every_command_group() {
         "resolve",
         "liquidate",
         "claim",
+        "close-vote",
         "show",
     ] {
         assert!(
@@ -351,6 +358,55 @@ fn bad_input_is_one_line_and_sends_nothing() {
         ],
     );
     assert_one_line(&unknown_offense, 2, "invalid value 'rudeness'");
+
+    // A challenge names the result the challenger recomputed.
+    let open_without_result = verdict(
+        home.path(),
+        &[
+            "-u", url, "-k", &keypair, "--yes", "dispute", "open", "--job", job,
+        ],
+    );
+    assert_one_line(
+        &open_without_result,
+        2,
+        "required arguments were not provided: --result <HEX>",
+    );
+
+    // Collusion is decided by disputes: refused before anything is read.
+    let collusion = verdict(
+        home.path(),
+        &[
+            "-u",
+            url,
+            "-k",
+            &keypair,
+            "--yes",
+            "slash",
+            "--node",
+            job,
+            "--offense",
+            "collusion",
+            "--evidence",
+            &"ab".repeat(32),
+        ],
+    );
+    assert_one_line(&collusion, 2, "decided by a dispute");
+
+    // The flat bond is gone: min_bond and bond_multiple price it.
+    let old_bond = verdict(
+        home.path(),
+        &[
+            "-u",
+            url,
+            "-k",
+            &keypair,
+            "config",
+            "update",
+            "--set",
+            "dispute_bond=100",
+        ],
+    );
+    assert_one_line(&old_bond, 2, "unknown parameter 'dispute_bond'");
 
     let liquidate_nothing = verdict(
         home.path(),

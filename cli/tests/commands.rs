@@ -47,6 +47,45 @@ async fn config_init_show_update() {
         config.params.epoch_secs as u64
     );
     assert_eq!(shown["paused"], false);
+    // The revision's parameters, by the names `--set` takes (the bond is now
+    // computed from a job's price: min_bond and bond_multiple).
+    assert!(shown["params"].get("dispute_bond").is_none(), "{shown:#}");
+    assert_eq!(u(&shown["params"], "min_bond"), config.params.min_bond);
+    assert_eq!(u(&shown["params"], "vote_unit"), config.params.vote_unit);
+    assert_eq!(
+        u(&shown["params"], "vote_deposit"),
+        config.params.vote_deposit
+    );
+    for (name, value) in [
+        ("bond_multiple", config.params.bond_multiple as u64),
+        (
+            "unresolved_fee_bps",
+            config.params.unresolved_fee_bps as u64,
+        ),
+        (
+            "dispute_quorum_bps",
+            config.params.dispute_quorum_bps as u64,
+        ),
+        (
+            "dispute_min_voters",
+            config.params.dispute_min_voters as u64,
+        ),
+        (
+            "max_timeout_reports_per_epoch",
+            config.params.max_timeout_reports_per_epoch as u64,
+        ),
+        (
+            "exposure_multiple_bps",
+            config.params.exposure_multiple_bps as u64,
+        ),
+        ("validator_fee_bps", config.params.validator_fee_bps as u64),
+        ("draw_delay_slots", config.params.draw_delay_slots as u64),
+    ] {
+        assert_eq!(u(&shown["params"], name), value, "{name}");
+    }
+    let text = h.cli_text(&h.authority, &["config", "show"]).await.unwrap();
+    assert!(text.contains("  min_bond = 100.000000000\n"), "{text}");
+    assert!(text.contains("  vote_deposit = 10.000000000\n"), "{text}");
 
     let updated = h
         .cli(
@@ -56,6 +95,16 @@ async fn config_init_show_update() {
                 "update",
                 "--set",
                 "min_miner_stake=500.5",
+                "--set",
+                "vote_unit=250",
+                "--set",
+                "vote_deposit=2.5",
+                "--set",
+                "min_bond=50",
+                "--set",
+                "validator_fee_bps=800",
+                "--set",
+                "dispute_min_voters=4",
                 "--paused",
                 "true",
             ],
@@ -64,11 +113,17 @@ async fn config_init_show_update() {
         .unwrap();
     let config: Config = h.fetch(&pda::config()).await;
     assert_eq!(config.params.min_miner_stake, 500_500_000_000);
+    assert_eq!(config.params.vote_unit, 250 * TOKEN);
+    assert_eq!(config.params.vote_deposit, 2_500_000_000);
+    assert_eq!(config.params.min_bond, 50 * TOKEN);
+    assert_eq!(config.params.validator_fee_bps, 800);
+    assert_eq!(config.params.dispute_min_voters, 4);
     assert!(config.paused);
     assert_eq!(
         u(&updated["params"], "min_miner_stake"),
         config.params.min_miner_stake
     );
+    assert_eq!(u(&updated["params"], "vote_deposit"), 2_500_000_000);
     assert_eq!(updated["paused"], true);
 
     // Refused before sending: not the authority, parameters out of bounds, already initialized.
@@ -89,6 +144,18 @@ async fn config_init_show_update() {
         matches!(err, CliError::Input(_)) && err.to_string().contains("InvalidParameter"),
         "{err}"
     );
+    // The dispute rules cannot be switched off: fewer than three voters, or
+    // a vote unit above the miner minimum, are refused before sending.
+    for setting in ["dispute_min_voters=2", "vote_unit=600"] {
+        let err = h
+            .cli(&h.authority, &["config", "update", "--set", setting])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CliError::Input(_)) && err.to_string().contains("InvalidParameter"),
+            "{setting}: {err}"
+        );
+    }
     let err = h
         .cli(&h.authority, &["config", "init", "--mint", &mint])
         .await
@@ -201,6 +268,23 @@ async fn node_lifecycle() {
     assert_eq!(
         u(&shown["reputation"], "trust_bps"),
         node.reputation.trust_bps as u64
+    );
+    // Nothing owed, no job booked against its stake, party to no dispute.
+    assert_eq!(u(&shown, "owed"), 0);
+    assert_eq!(u(&shown, "exposure"), 0);
+    assert_eq!(u(&shown, "exposure_limit"), node.self_stake);
+    assert_eq!(u(&shown, "open_disputes"), 0);
+    let text = h.cli_text(&operator, &["node", "show"]).await.unwrap();
+    for label in ["Owed: ", "Exposure: ", "Open Disputes: "] {
+        assert!(text.contains(label), "{label} in {text}");
+    }
+    let err = h
+        .cli(&operator, &["node", "withdraw-owed"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CliError::Refused(_)) && err.to_string().contains("owed nothing"),
+        "{err}"
     );
 
     let updated = h
@@ -514,26 +598,195 @@ async fn job_submit_status_claim_close() {
         .await
         .unwrap();
     assert_eq!(s(&claimed, "status"), "paid");
+    // 10% of the price stays in the escrow for the three co-signers until
+    // close; the operator's part is credited to the node, not sent.
+    let fee = TOKEN * params.validator_fee_bps as u64 / 10_000;
+    assert_eq!(fee, TOKEN / 10);
+    assert_eq!(u(&claimed, "validator_fee"), fee);
+    assert_eq!(u(&claimed, "fee_held"), fee);
+    assert_eq!(
+        u(&claimed, "operator_amount") + u(&claimed, "delegator_amount"),
+        TOKEN - fee
+    );
+    assert_eq!(u(&claimed, "client_refund"), 500_000_000);
+    assert_eq!(
+        h.balance(&miner.operator.pubkey()).await,
+        before,
+        "nothing is sent to the operator at claim"
+    );
+    let miner_node: Node = h.fetch(&miner.node).await;
+    assert_eq!(miner_node.owed, u(&claimed, "operator_amount"));
+    assert_eq!(u(&claimed, "miner_owed"), miner_node.owed);
+    assert_eq!(miner_node.exposure, TOKEN, "booked until the job closes");
+    let escrow = h
+        .chain
+        .account_data(&pda::escrow(&job_address))
+        .await
+        .unwrap()
+        .map(|d| verdict_cli::token::decode_account(&d).unwrap().amount);
+    assert_eq!(escrow, Some(fee));
+    assert_eq!(h.fetch::<Job>(&job_address).await.fee_held, fee);
+
+    // The operator takes what its node is owed.
+    let withdrawn = h
+        .cli(&miner.operator, &["node", "withdraw-owed"])
+        .await
+        .unwrap();
+    assert_eq!(u(&withdrawn, "withdrawn"), miner_node.owed);
+    assert_eq!(u(&withdrawn, "owed"), 0);
+    assert_eq!(
+        s(&withdrawn, "destination"),
+        h.ata(&miner.operator.pubkey()).to_string()
+    );
     assert_eq!(
         h.balance(&miner.operator.pubkey()).await,
         before + u(&claimed, "operator_amount")
     );
-    assert_eq!(
-        u(&claimed, "operator_amount") + u(&claimed, "delegator_amount"),
-        TOKEN
-    );
-    assert_eq!(u(&claimed, "client_refund"), 500_000_000);
+    assert_eq!(h.fetch::<Node>(&miner.node).await.owed, 0);
+
+    // Nothing is owed to the client: its refund account took the refund.
+    let err = h
+        .cli(&client, &["job", "claim-refund", &job_address.to_string()])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("owes its client nothing"), "{err}");
 
     // The payout hold (2 epochs for a new miner) already covered the challenge window.
     assert!(
         job.release_at >= job.solved_at + params.challenge_window_epochs as i64 * params.epoch_secs
     );
+    let signers: Vec<_> = job.signers().to_vec();
+    let mut owed_before = Vec::new();
+    for k in &signers {
+        owed_before.push(h.fetch::<Node>(k).await.owed);
+    }
     let closed = h
         .cli(&cranker, &["job", "close", &job_address.to_string()])
         .await
         .unwrap();
     assert_eq!(closed["closed"], true);
     assert_eq!(u(&closed, "signers_credited"), 3);
+    assert_eq!(u(&closed, "validator_fee"), fee);
+    assert!(!h.exists(&job_address).await);
+    assert_eq!(
+        h.fetch::<Node>(&miner.node).await.exposure,
+        0,
+        "closing releases the miner's exposure"
+    );
+    // The co-signers share the fee (the first takes the rounding), credited
+    // to their nodes and withdrawn by their operators.
+    let mut paid = 0;
+    for (index, (k, owed)) in signers.iter().zip(&owed_before).enumerate() {
+        let node: Node = h.fetch(k).await;
+        let share = fee / 3 + if index == 0 { fee % 3 } else { 0 };
+        assert_eq!(node.owed, owed + share);
+        let v = committee.iter().find(|v| v.node == *k).expect("a member");
+        let balance = h.balance(&v.operator.pubkey()).await;
+        let w = h
+            .cli(&v.operator, &["node", "withdraw-owed"])
+            .await
+            .unwrap();
+        assert_eq!(u(&w, "withdrawn"), node.owed);
+        assert_eq!(h.balance(&v.operator.pubkey()).await, balance + node.owed);
+        paid += share;
+    }
+    assert_eq!(paid, fee);
+}
+
+/// The Token program's CloseAccount (tag 9): an emptied account, closed by its owner.
+fn close_token_account(
+    account: &anchor_lang::prelude::Pubkey,
+    owner: &anchor_lang::prelude::Pubkey,
+) -> solana_sdk::instruction::Instruction {
+    solana_sdk::instruction::Instruction {
+        program_id: anchor_spl::token::ID,
+        accounts: vec![
+            solana_sdk::instruction::AccountMeta::new(*account, false),
+            solana_sdk::instruction::AccountMeta::new(*owner, false),
+            solana_sdk::instruction::AccountMeta::new_readonly(*owner, true),
+        ],
+        data: vec![9],
+    }
+}
+
+#[tokio::test]
+async fn a_refund_the_client_account_cannot_take_is_claimed() {
+    let h = Harness::new().await;
+    let params = ProtocolParams::default();
+    let client = h.wallet(2).await;
+    h.cli(
+        &client,
+        &[
+            "job",
+            "submit",
+            "--model",
+            MODEL,
+            "--input",
+            "lost",
+            "--max-fee",
+            "2",
+            "--job-id",
+            "3",
+        ],
+    )
+    .await
+    .unwrap();
+    let job_address = pda::job(&client.pubkey(), 3);
+    // The client empties and closes the account its refund was to go to.
+    let ata = h.ata(&client.pubkey());
+    h.chain
+        .send(&[close_token_account(&ata, &client.pubkey())], &client, &[])
+        .await
+        .unwrap();
+    assert!(!h.exists(&ata).await);
+    h.advance(params.sent_ttl_secs).await;
+    let j: Job = h.fetch(&job_address).await;
+    let payer = h.chain.payer().await;
+    h.chain
+        .send(
+            &[verdict_sdk::instructions::expire_job(
+                &job_address,
+                None,
+                &j.refund_account,
+            )],
+            &payer,
+            &[],
+        )
+        .await
+        .unwrap();
+    let j: Job = h.fetch(&job_address).await;
+    assert_eq!(j.status, JobStatus::Expired);
+    assert_eq!(j.client_owed, 2 * TOKEN);
+    let status = h
+        .cli(&client, &["job", "status", &job_address.to_string()])
+        .await
+        .unwrap();
+    assert_eq!(u(&status, "client_owed"), 2 * TOKEN);
+
+    // A job still owing its client does not close; only the client claims.
+    let cranker = h.wallet(0).await;
+    let err = h
+        .cli(&cranker, &["job", "close", &job_address.to_string()])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("claim-refund"), "{err}");
+    let err = h
+        .cli(&cranker, &["job", "claim-refund", &job_address.to_string()])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("belongs to client"), "{err}");
+
+    let refunded = h
+        .cli(&client, &["job", "claim-refund", &job_address.to_string()])
+        .await
+        .unwrap();
+    assert_eq!(u(&refunded, "refunded"), 2 * TOKEN);
+    assert_eq!(u(&refunded, "client_owed"), 0);
+    assert_eq!(s(&refunded, "destination"), ata.to_string());
+    assert_eq!(h.balance(&client.pubkey()).await, 2 * TOKEN);
+    h.cli(&cranker, &["job", "close", &job_address.to_string()])
+        .await
+        .unwrap();
     assert!(!h.exists(&job_address).await);
 }
 

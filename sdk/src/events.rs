@@ -64,6 +64,9 @@ events!(
     DisputeResolved,
     NodeLiquidated,
     DisputeRewardClaimed,
+    OwedWithdrawn,
+    NodeCredited,
+    RefundClaimed,
 );
 
 /// Every Verdict event in `logs`, in order. Only lines logged while the

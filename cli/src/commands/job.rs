@@ -1,5 +1,6 @@
-//! `verdict job submit|status|claim|close`: a client's jobs, and the
-//! permissionless cranks that pay out and clean up.
+//! `verdict job submit|status|claim|close|claim-refund`: a client's jobs,
+//! the permissionless cranks that pay out and clean up, and a refund the
+//! client's account could not take.
 
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
@@ -19,65 +20,191 @@ pub async fn run(s: &Session<'_>, command: JobCommand) -> Result<Output, CliErro
     match command {
         JobCommand::Submit(args) => submit(s, args).await,
         JobCommand::Status { job } => Ok(view(&job, &s.fetch(&job, "job").await?)),
-        JobCommand::Claim { job, to } => {
-            let config = s.config().await?;
-            let j: Job = s.fetch(&job, "job").await?;
-            let miner: Node = s.fetch(&j.miner, "miner node").await?;
-            let (operator_tokens, create) =
-                s.destination_tokens(to, &miner.operator, &config.stake_mint)?;
-            let mut instructions = create;
-            instructions.push(ix::claim_payout(
-                &job,
-                &j.miner,
-                &operator_tokens,
-                &j.refund_account,
-            ));
-            let landed = s.send(&instructions, &[]).await?;
-            let claimed = events(&landed).into_iter().find_map(|e| match e {
-                VerdictEvent::PayoutClaimed(e) => Some(e),
-                _ => None,
-            });
-            let out = view(&job, &s.fetch(&job, "job").await?);
-            let (operator_amount, delegator_amount, client_refund) = claimed
-                .map(|c| (c.operator_amount, c.delegator_amount, c.client_refund))
-                .unwrap_or_default();
-            let json = with(
-                with(out.json, landed_json(&landed)),
-                json!({
-                    "operator_tokens": operator_tokens.to_string(),
-                    "operator_amount": operator_amount,
-                    "delegator_amount": delegator_amount,
-                    "client_refund": client_refund,
-                }),
-            );
-            let text = format!(
-                "Paid out job {job}: {} to the operator, {} to delegators, {} back to the client\nSignature: {}\n\n{}",
-                format_tokens(operator_amount),
-                format_tokens(delegator_amount),
-                format_tokens(client_refund),
-                landed.signature,
-                out.text
-            );
-            Ok(Output::new(text, json))
-        }
-        JobCommand::Close { job } => {
-            let j: Job = s.fetch(&job, "job").await?;
-            let landed = s
-                .send(&[ix::close_job(&job, &j.client, j.signers())], &[])
-                .await?;
-            let json = with(
-                json!({ "job": job.to_string(), "closed": true, "signers_credited": j.signer_count }),
-                landed_json(&landed),
-            );
-            Ok(Output::new(
-                format!(
-                    "Closed job {job}; rent returned to {}\nSignature: {}\n",
-                    j.client, landed.signature
-                ),
-                json,
-            ))
-        }
+        JobCommand::Claim { job } => claim(s, job).await,
+        JobCommand::Close { job } => close(s, job).await,
+        JobCommand::ClaimRefund { job, to } => claim_refund(s, job, to).await,
     }
+}
+
+/// Releases a solved job's payout: the miner operator's part is credited to
+/// the node's `owed` (withdrawn with `node withdraw-owed`), the delegators'
+/// part waits in the node vault, the co-signers' fee stays in the escrow
+/// until the job closes, and the rest of the max fee goes back to the client.
+async fn claim(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
+    s.signer()?;
+    let j: Job = s.fetch(&job, "job").await?;
+    if j.status != JobStatus::Solved {
+        return Err(CliError::Refused(format!(
+            "job {job} is {}: only a solved job pays out",
+            status_name(j.status)
+        )));
+    }
+    let miner_before: Node = s.fetch(&j.miner, "miner node").await?;
+    let landed = s
+        .send(&[ix::claim_payout(&job, &j.miner, &j.refund_account)], &[])
+        .await?;
+    let claimed = events(&landed).into_iter().find_map(|e| match e {
+        VerdictEvent::PayoutClaimed(e) => Some(e),
+        _ => None,
+    });
+    let after: Job = s.fetch(&job, "job").await?;
+    let miner: Node = s.fetch(&j.miner, "miner node").await?;
+    let out = view(&job, &after);
+    let (operator_amount, delegator_amount, client_refund, validator_fee) = match claimed {
+        Some(c) => (
+            c.operator_amount,
+            c.delegator_amount,
+            c.client_refund,
+            c.validator_fee,
+        ),
+        // Without the event, the same figures from the accounts.
+        None => (
+            miner.owed.saturating_sub(miner_before.owed),
+            miner
+                .pending_delegator_rewards
+                .saturating_sub(miner_before.pending_delegator_rewards),
+            if after.status == JobStatus::Paid {
+                after.max_fee.saturating_sub(after.price)
+            } else {
+                after.max_fee
+            },
+            after.fee_held,
+        ),
+    };
+    let json = with(
+        with(out.json, landed_json(&landed)),
+        json!({
+            "operator_amount": operator_amount,
+            "delegator_amount": delegator_amount,
+            "client_refund": client_refund,
+            "validator_fee": validator_fee,
+            "miner_owed": miner.owed,
+            "miner_operator": miner.operator.to_string(),
+        }),
+    );
+    let text = if after.status == JobStatus::Paid {
+        format!(
+            "Paid out job {job}: {} credited to the miner's owed balance (its operator withdraws with `verdict node withdraw-owed`), {} to delegators, {} held for the co-signers until the job closes, {} back to the client\nSignature: {}\n\n{}",
+            format_tokens(operator_amount),
+            format_tokens(delegator_amount),
+            format_tokens(validator_fee),
+            format_tokens(client_refund),
+            landed.signature,
+            out.text
+        )
+    } else {
+        format!(
+            "The miner of job {job} was liquidated: its whole fee went back to the client\nSignature: {}\n\n{}",
+            landed.signature, out.text
+        )
+    };
+    Ok(Output::new(text, json))
+}
+
+/// Closes a finished job: the co-signers of a paid job share the fee held
+/// for them (credited to their nodes' `owed`), the miner's exposure is
+/// released, and the rent goes back to the client.
+async fn close(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
+    s.signer()?;
+    let j: Job = s.fetch(&job, "job").await?;
+    if j.client_owed > 0 {
+        return Err(CliError::Refused(format!(
+            "job {job} still owes its client {} tokens: the client takes them with `verdict job claim-refund {job}` first",
+            format_tokens(j.client_owed)
+        )));
+    }
+    let landed = s.send(&[ix::close_job(&job, &j)], &[]).await?;
+    let closed = events(&landed).into_iter().find_map(|e| match e {
+        VerdictEvent::JobClosed(e) => Some(e),
+        _ => None,
+    });
+    let paid = j.status == JobStatus::Paid;
+    let (signers_credited, validator_fee) = match closed {
+        Some(e) => (e.signers_credited, e.validator_fee),
+        None if paid => (
+            j.signer_count,
+            if j.signer_count > 0 { j.fee_held } else { 0 },
+        ),
+        None => (0, 0),
+    };
+    let signers: Vec<&Pubkey> = if paid {
+        j.signers().iter().collect()
+    } else {
+        Vec::new()
+    };
+    let json = with(
+        json!({
+            "job": job.to_string(),
+            "closed": true,
+            "status": status_name(j.status),
+            "signers_credited": signers_credited,
+            "signers": signers.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+            "validator_fee": validator_fee,
+            "exposure_released": j.exposure,
+        }),
+        landed_json(&landed),
+    );
+    let fee_line = if signers_credited > 0 {
+        format!(
+            "; {} tokens shared by {signers_credited} co-signers (credited to their nodes' owed balances)",
+            format_tokens(validator_fee)
+        )
+    } else {
+        String::new()
+    };
+    Ok(Output::new(
+        format!(
+            "Closed job {job}; rent returned to {}{fee_line}\nSignature: {}\n",
+            j.client, landed.signature
+        ),
+        json,
+    ))
+}
+
+/// The client takes a refund its recorded refund account could not receive.
+async fn claim_refund(
+    s: &Session<'_>,
+    job: Pubkey,
+    to: Option<Pubkey>,
+) -> Result<Output, CliError> {
+    let client = s.signer_pubkey()?;
+    let config = s.config().await?;
+    let j: Job = s.fetch(&job, "job").await?;
+    if j.client != client {
+        return Err(CliError::Refused(format!(
+            "job {job} belongs to client {}, not to the signer {client}",
+            j.client
+        )));
+    }
+    if j.client_owed == 0 {
+        return Err(CliError::Refused(format!(
+            "job {job} owes its client nothing: refunds went to its refund account {}",
+            j.refund_account
+        )));
+    }
+    let (destination, create) = s.destination_tokens(to, &client, &config.stake_mint)?;
+    s.confirm(&format!(
+        "Take the {} tokens job {job} owes you into {destination}.",
+        format_tokens(j.client_owed)
+    ))?;
+    let mut instructions = create;
+    instructions.push(ix::claim_refund(&client, &job, &destination));
+    let landed = s.send(&instructions, &[]).await?;
+    let after: Job = s.fetch(&job, "job").await?;
+    let amount = j.client_owed.saturating_sub(after.client_owed);
+    let out = view(&job, &after);
+    Ok(Output::new(
+        format!(
+            "Refunded {} tokens of job {job} to {destination}\nSignature: {}\n\n{}",
+            format_tokens(amount),
+            landed.signature,
+            out.text
+        ),
+        with(
+            with(out.json, landed_json(&landed)),
+            json!({ "refunded": amount, "destination": destination.to_string() }),
+        ),
+    ))
 }
 
 async fn submit(s: &Session<'_>, args: SubmitArgs) -> Result<Output, CliError> {
@@ -187,6 +314,10 @@ fn view(address: &Pubkey, job: &Job) -> Output {
         "committee_epoch": job.committee_epoch,
         "signers": job.signers().iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         "dispute_open": job.dispute_open,
+        "created_slot": job.created_slot,
+        "exposure": job.exposure,
+        "fee_held": job.fee_held,
+        "client_owed": job.client_owed,
     });
     let dash = || "-".to_string();
     let text = labelled(&[
@@ -240,6 +371,8 @@ fn view(address: &Pubkey, job: &Job) -> Output {
             },
         ),
         ("Dispute Open", job.dispute_open.to_string()),
+        ("Held For Co-Signers", format_tokens(job.fee_held)),
+        ("Owed To Client", format_tokens(job.client_owed)),
     ]);
     Output::new(text, json)
 }

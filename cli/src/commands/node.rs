@@ -1,5 +1,5 @@
 //! `verdict node …`: register, update, show, stake, unstake, withdraw,
-//! heartbeat, rotate-key, close — the operator's side of a node.
+//! withdraw-owed, heartbeat, rotate-key, close — the operator's side of a node.
 
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
@@ -117,6 +117,7 @@ pub async fn run(s: &Session<'_>, command: NodeCommand) -> Result<Output, CliErr
             let node_address = pda::node(&s.signer_pubkey()?);
             unbonding::withdraw(s, node_address, TicketKind::SelfStake, target).await
         }
+        NodeCommand::WithdrawOwed { to } => withdraw_owed(s, to).await,
         NodeCommand::Heartbeat(selector) => {
             let (address, _) = s.resolve_node(selector.node).await?;
             let landed = s
@@ -157,6 +158,46 @@ pub async fn run(s: &Session<'_>, command: NodeCommand) -> Result<Output, CliErr
             ))
         }
     }
+}
+
+/// Takes everything the signer's node is owed (its share of payouts,
+/// co-signers' fees, bonds back, unresolved-dispute fees) out of the node
+/// vault into the operator's token account.
+async fn withdraw_owed(s: &Session<'_>, to: Option<Pubkey>) -> Result<Output, CliError> {
+    let operator = s.signer_pubkey()?;
+    let config = s.config().await?;
+    let node_address = pda::node(&operator);
+    let node: Node = s.fetch(&node_address, "node").await?;
+    if node.owed == 0 {
+        return Err(CliError::Refused(format!(
+            "node {node_address} is owed nothing; payouts, co-signers' fees and bonds are credited to it as they settle"
+        )));
+    }
+    let (destination, create) = s.destination_tokens(to, &operator, &config.stake_mint)?;
+    s.confirm(&format!(
+        "Withdraw the {} tokens node {node_address} is owed to {destination}.",
+        format_tokens(node.owed)
+    ))?;
+    let mut instructions = create;
+    instructions.push(ix::withdraw_owed(&operator, &destination));
+    let landed = s.send(&instructions, &[]).await?;
+    let after: Node = s.fetch(&node_address, "node").await?;
+    // What left the owed balance (an event-free reading: the SDK's decoder
+    // may not know every event the program emits).
+    let amount = node.owed.saturating_sub(after.owed);
+    let out = view(&node_address, &after, &config.params);
+    Ok(Output::new(
+        format!(
+            "Withdrew {} tokens owed to node {node_address} to {destination}\nSignature: {}\n\n{}",
+            format_tokens(amount),
+            landed.signature,
+            out.text
+        ),
+        with(
+            with(out.json, landed_json(&landed)),
+            json!({ "withdrawn": amount, "destination": destination.to_string() }),
+        ),
+    ))
 }
 
 /// The node as it is after a transaction, headed by what happened.
@@ -209,6 +250,7 @@ pub fn view(address: &Pubkey, node: &Node, params: &ProtocolParams) -> Output {
         NodeStatus::Active => "active",
         NodeStatus::Liquidated => "liquidated",
     };
+    let exposure_limit = node.exposure_limit(params).unwrap_or(0);
     let json = json!({
         "node": address.to_string(),
         "operator": node.operator.to_string(),
@@ -229,6 +271,11 @@ pub fn view(address: &Pubkey, node: &Node, params: &ProtocolParams) -> Output {
         "attestations_missed": node.attestations_missed,
         "pending_delegator_rewards": node.pending_delegator_rewards,
         "boost_owed": node.boost_owed,
+        "delegator_boost_owed": node.delegator_boost_owed,
+        "owed": node.owed,
+        "exposure": node.exposure,
+        "exposure_limit": exposure_limit,
+        "open_disputes": node.open_disputes,
         "total_earned": node.total_earned,
         "reputation": {
             "trust_bps": node.reputation.trust_bps,
@@ -280,6 +327,26 @@ pub fn view(address: &Pubkey, node: &Node, params: &ProtocolParams) -> Output {
         ("Tier", tier.to_string()),
         ("Trial", trial_name(node.reputation.trial).to_string()),
         ("Last Heartbeat", node.reputation.last_heartbeat.to_string()),
+        (
+            "Owed",
+            if node.owed > 0 {
+                format!(
+                    "{} (withdraw with `verdict node withdraw-owed`)",
+                    format_tokens(node.owed)
+                )
+            } else {
+                format_tokens(0)
+            },
+        ),
+        (
+            "Exposure",
+            format!(
+                "{} of {} allowed",
+                format_tokens(node.exposure),
+                format_tokens(exposure_limit)
+            ),
+        ),
+        ("Open Disputes", node.open_disputes.to_string()),
         ("Total Earned", format_tokens(node.total_earned)),
     ]);
     Output::new(text, json)

@@ -1,10 +1,13 @@
-//! `verdict slash`: the governance authority takes the slashing table's
-//! share of a node's stake for an offense; the tokens go to the reward pool.
-//! (The program also accepts a committee attestation, or anyone for a node
-//! whose success rate fell below the threshold; the CLI slashes as the
-//! authority only.)
+//! `verdict slash`: takes the slashing table's share of a node's stake for
+//! an offense; the tokens go to the reward pool. Only what the chain can
+//! check: the governance authority for an invalid signature, front-running
+//! or downtime, and anyone for downtime once the node's recorded success
+//! rate is below the slashing threshold (the evidence is then the Verdict
+//! epoch's, so once per epoch). Collusion and approving an invalid result are
+//! decided by disputes (`verdict dispute`), never slashed directly.
 
 use serde_json::json;
+use verdict::instructions::slash_node::{downtime_evidence, verdict_epoch};
 use verdict::state::{Node, Offense, SlashRecord};
 use verdict_sdk::events::VerdictEvent;
 use verdict_sdk::{instructions as ix, pda};
@@ -27,23 +30,57 @@ pub fn offense_name(offense: Offense) -> &'static str {
 }
 
 pub async fn run(s: &Session<'_>, args: SlashArgs) -> Result<Output, CliError> {
+    let offense: Offense = args.offense.into();
+    if matches!(offense, Offense::Collusion | Offense::ApproveInvalid) {
+        return Err(CliError::Input(format!(
+            "{} is decided by a dispute's vote, not slashed directly: challenge the job with `verdict dispute open`",
+            offense_name(offense)
+        )));
+    }
+    if offense != Offense::Downtime && args.evidence.is_none() {
+        return Err(CliError::Input(format!(
+            "--evidence is required for {} (only downtime has a default: the epoch's evidence)",
+            offense_name(offense)
+        )));
+    }
     let signer = s.signer_pubkey()?;
     let config = s.config().await?;
-    if config.authority != signer {
+    let by_authority = config.authority == signer;
+    if !by_authority && offense != Offense::Downtime {
         return Err(CliError::Refused(format!(
-            "only the authority {} may slash; the signer is {signer}",
-            config.authority
+            "only the authority {} may slash for {}; the signer is {signer} (anyone may slash downtime the chain records)",
+            config.authority,
+            offense_name(offense)
         )));
     }
     let (address, node) = s.resolve_node(Some(args.node)).await?;
-    let offense: Offense = args.offense.into();
-    let record = pda::slash_record(&address, &args.evidence);
+    let epoch_evidence = downtime_evidence(verdict_epoch(s.now().await?, config.params.epoch_secs));
+    let evidence = args.evidence.unwrap_or(epoch_evidence);
+    let record = pda::slash_record(&address, &evidence);
     if s.account_data(&record).await?.is_some() {
         return Err(CliError::Refused(format!(
             "node {address} was already slashed for evidence {} (record {record})",
-            hex(&args.evidence)
+            hex(&evidence)
         )));
     }
+    if !by_authority {
+        if evidence != epoch_evidence {
+            return Err(CliError::Input(format!(
+                "a downtime slash without the authority takes the current Verdict epoch's evidence {}; leave out --evidence",
+                hex(&epoch_evidence)
+            )));
+        }
+        if !node.reputation.below_slash_threshold(&config.params) {
+            let window = node.reputation.window(&config.params);
+            return Err(CliError::Refused(format!(
+                "node {address} is not below the downtime threshold (success {} over {} jobs; slashable below {} with a full enough window)",
+                bps_percent(window.success_bps as u64),
+                window.jobs,
+                bps_percent(config.params.slash_success_bps as u64)
+            )));
+        }
+    }
+
     let share_bps = config.slashing.bps_for(offense);
     let stake_before = node
         .slashable_stake()
@@ -58,10 +95,10 @@ pub async fn run(s: &Session<'_>, args: SlashArgs) -> Result<Output, CliError> {
         .send(
             &[ix::slash_node(
                 &signer,
-                Some(signer),
+                by_authority.then_some(signer),
                 &address,
                 offense,
-                args.evidence,
+                evidence,
             )],
             &[],
         )
@@ -84,7 +121,8 @@ pub async fn run(s: &Session<'_>, args: SlashArgs) -> Result<Output, CliError> {
             "node": address.to_string(),
             "operator": after.operator.to_string(),
             "offense": offense_name(offense),
-            "evidence": hex(&args.evidence),
+            "evidence": hex(&evidence),
+            "by_authority": by_authority,
             "record": record.to_string(),
             "share_bps": share_bps,
             "amount": rec.amount,

@@ -259,8 +259,13 @@ impl Harness {
     pub async fn trial(&self, committee: &[TestNode], miner: &Pubkey, passed: bool) {
         let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
         let node: verdict::state::Node = self.fetch(miner).await;
-        let message =
-            attest::trial_message(epoch, miner, passed, node.reputation.trial_failures + 1);
+        let message = attest::trial_message(
+            epoch,
+            miner,
+            node.registered_at,
+            passed,
+            node.reputation.trial_failures + 1,
+        );
         self.send_attested(committee, &message, ix::record_trial(miner, passed))
             .await;
     }
@@ -274,8 +279,16 @@ impl Harness {
         report: CompletionReport,
     ) {
         let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
-        let attempt = self.fetch::<Job>(job).await.attempts + 1;
-        let message = attest::settle_message(epoch, job, miner, attempt, price, &report);
+        let j: Job = self.fetch(job).await;
+        let message = attest::settle_message(
+            epoch,
+            job,
+            j.created_slot,
+            miner,
+            j.attempts + 1,
+            price,
+            &report,
+        );
         self.send_attested(
             committee,
             &message,
@@ -285,20 +298,22 @@ impl Harness {
     }
 
     /// Assigns `job` to `miner` (attested by `committee`); returns the
-    /// committee epoch and the job's attempt, which the next step signs.
+    /// committee epoch, the job's attempt and its `created_slot`, which the
+    /// next step signs.
     async fn assign(
         &self,
         committee: &[TestNode],
         job: &Pubkey,
         miner: &Pubkey,
         price: u64,
-    ) -> (u64, u8) {
+    ) -> (u64, u8, u64) {
         let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
-        let attempt = self.fetch::<Job>(job).await.attempts + 1;
-        let message = attest::assign_message(epoch, job, miner, price, attempt);
+        let j: Job = self.fetch(job).await;
+        let attempt = j.attempts + 1;
+        let message = attest::assign_message(epoch, job, j.created_slot, miner, price, attempt);
         self.send_attested(committee, &message, ix::assign_job(job, miner, price))
             .await;
-        (epoch, attempt)
+        (epoch, attempt, j.created_slot)
     }
 
     /// Assigns `job` to `miner` and completes it with `report` (the path
@@ -311,8 +326,8 @@ impl Harness {
         price: u64,
         report: CompletionReport,
     ) {
-        let (epoch, attempt) = self.assign(committee, job, miner, price).await;
-        let message = attest::complete_message(epoch, job, miner, attempt, &report);
+        let (epoch, attempt, created_slot) = self.assign(committee, job, miner, price).await;
+        let message = attest::complete_message(epoch, job, created_slot, miner, attempt, &report);
         self.send_attested(committee, &message, ix::complete_job(job, miner, report))
             .await;
     }
@@ -325,9 +340,16 @@ impl Harness {
         miner: &Pubkey,
         price: u64,
     ) {
-        let (epoch, attempt) = self.assign(committee, job, miner, price).await;
+        let (epoch, attempt, created_slot) = self.assign(committee, job, miner, price).await;
         let refund_account = self.fetch::<Job>(job).await.refund_account;
-        let message = attest::fail_message(epoch, job, miner, attempt, FailReason::InvalidOutput);
+        let message = attest::fail_message(
+            epoch,
+            job,
+            created_slot,
+            miner,
+            attempt,
+            FailReason::InvalidOutput,
+        );
         self.send_attested(
             committee,
             &message,
