@@ -68,11 +68,17 @@ impl LocalQuorum {
     }
 
     pub fn sign_now(&self, message: &[u8], committee: &Committee) -> Result<Vec<MemberSignature>, AttestError> {
+        self.sign_excluding(message, committee, None)
+    }
+
+    /// As [`LocalQuorum::sign_now`], without the member whose node is
+    /// `excluded` (a job's miner may not co-sign its own outcome).
+    pub fn sign_excluding(&self, message: &[u8], committee: &Committee, excluded: Option<Pubkey>) -> Result<Vec<MemberSignature>, AttestError> {
         let need = committee.quorum as usize;
         let signatures: Vec<MemberSignature> = self
             .keys
             .iter()
-            .filter(|k| committee.index_of_key(&k.pubkey()).is_some())
+            .filter(|k| committee.index_of_key(&k.pubkey()).is_some_and(|i| Some(committee.members()[i]) != excluded))
             .take(need)
             .map(|k| sign(k, message))
             .collect();
@@ -85,7 +91,7 @@ impl LocalQuorum {
 
 impl Attester for LocalQuorum {
     fn attest<'a>(&'a self, request: AttestRequest<'a>, committee: &'a Committee) -> AttestFuture<'a> {
-        Box::pin(async move { self.sign_now(request.message, committee) })
+        Box::pin(async move { self.sign_excluding(request.message, committee, request.claim.completing_miner()) })
     }
 }
 
@@ -121,13 +127,15 @@ impl CommitteeAttester {
     async fn gather(&self, request: AttestRequest<'_>, committee: &Committee) -> Result<Vec<MemberSignature>, AttestError> {
         let need = committee.quorum as usize;
         let mut signatures = Vec::with_capacity(need);
-        if committee.index_of_key(&self.me.pubkey()).is_some() {
+        // The job's miner (a node that is also a validator) does not co-sign its own outcome.
+        let excluded = request.claim.completing_miner();
+        if committee.index_of_key(&self.me.pubkey()).is_some_and(|i| Some(committee.members()[i]) != excluded) {
             signatures.push(sign(&self.me, request.message));
         }
         let body = Arc::new(CosignRequest { epoch: committee.epoch, claim: request.claim.clone() });
         let mut asks = JoinSet::new();
         for (i, (node, key)) in committee.members().iter().zip(committee.signing_keys()).enumerate() {
-            if *key == self.me.pubkey() {
+            if *key == self.me.pubkey() || Some(*node) == excluded {
                 continue;
             }
             let Some(url) = self.peers.get(node).cloned() else { continue };

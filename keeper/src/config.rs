@@ -33,7 +33,9 @@ pub struct CommitteeConfig {
     /// reward claims.
     pub operator_keypair: Option<PathBuf>,
     /// The operator's stake-mint token account (base58): pays challenge
-    /// bonds, receives bonds back and dispute rewards.
+    /// bonds (max(min bond, price × bond multiple)) and vote deposits,
+    /// receives deposits back, dispute rewards, and what the node is owed
+    /// (validator fees, bonds back), which the keeper withdraws.
     pub operator_tokens: Option<String>,
     /// The other validators' keepers.
     pub peers: Vec<Endpoint>,

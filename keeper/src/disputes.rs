@@ -1,9 +1,13 @@
 //! A committee member's dispute work, run each watcher round: re-check a
-//! sample of solved jobs and challenge an outcome its own rerun contradicts;
-//! in every open dispute, re-run the job, commit then reveal its vote in the
-//! right phase (the vote is kept in the database, so a restart reveals what
-//! it committed); resolve the disputes it opened; crank the liquidations;
-//! and claim its operator's reward.
+//! sample of solved jobs and challenge an outcome its own rerun contradicts
+//! (naming its rerun's result, with the bond from its operator's tokens);
+//! in every open dispute it is not a party to, re-run the job, commit
+//! (posting the vote deposit) then reveal its vote in the right phase (the
+//! vote is kept in the database, so a restart reveals what it committed);
+//! crank the resolution and the liquidations (permissionless: the
+//! dispute's leader first, the others if it stays silent); claim its
+//! operator's reward and close its settled votes (which frees its node);
+//! and withdraw what its node is owed (validator fees, bonds back).
 
 use std::sync::Arc;
 
@@ -11,7 +15,7 @@ use anchor_lang::prelude::Pubkey;
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
-use verdict::state::{vote_commitment, Dispute, DisputeStatus, Job, JobStatus, ProtocolParams};
+use verdict::state::{vote_commitment, Dispute, DisputeStatus, Job, JobStatus, NodeStatus, ProtocolParams, Vote};
 use verdict_sdk::instructions as ix;
 use verdict_sdk::pda;
 
@@ -34,25 +38,107 @@ fn salt(operator: &Keypair, dispute: &Pubkey) -> [u8; 32] {
     Sha256::digest(signature.as_ref()).into()
 }
 
+/// Whether a decided dispute leaves `vote` with nothing to claim or answer
+/// for, so its voter may close it (the program's `close_vote` rule): never
+/// revealed (the deposit is forfeited), an unresolved dispute, a vote
+/// without weight, or one already liquidated. A correct vote closes by
+/// claiming its reward instead.
+pub fn vote_settled(d: &Dispute, vote: &Vote) -> bool {
+    match d.status {
+        DisputeStatus::Voting => false,
+        DisputeStatus::Unresolved => true,
+        DisputeStatus::Upheld | DisputeStatus::Overturned => {
+            !vote.revealed || vote.weight == 0 || vote.liquidated || (vote.result == d.result && vote.claimed)
+        }
+    }
+}
+
+/// Whether `vote` is owed a share of a decided dispute's pool now.
+pub fn reward_due(d: &Dispute, vote: &Vote) -> bool {
+    matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned)
+        && d.pending_liquidations == 0
+        && vote.revealed
+        && vote.weight > 0
+        && vote.result == d.result
+        && !vote.claimed
+}
+
+/// A dispute's stage, as far as whose turn it is to crank: a change
+/// restarts the failover clock (the leader acts first at each stage).
+pub(crate) fn stage(d: &Dispute, now: i64) -> (u8, u32, u8) {
+    let status = match d.status {
+        DisputeStatus::Voting => 0,
+        DisputeStatus::Upheld => 1,
+        DisputeStatus::Overturned => 2,
+        DisputeStatus::Unresolved => 3,
+    };
+    let phase = u8::from(now >= d.commit_end) + u8::from(now >= d.reveal_end);
+    (status, d.pending_liquidations, phase)
+}
+
+/// This keeper's operator: its wallet and its stake-mint token account.
+struct Operator {
+    key: Arc<Keypair>,
+    tokens: Pubkey,
+    /// The operator's validator node.
+    node: Pubkey,
+}
+
 impl Engine {
+    fn operator(&self) -> Option<Operator> {
+        let key = self.member.as_ref()?.operator.clone()?;
+        let tokens = self.cfg.committee.operator_tokens.as_deref().and_then(|t| t.parse::<Pubkey>().ok())?;
+        let node = pda::node(&key.pubkey());
+        Some(Operator { key, tokens, node })
+    }
+
     /// One round of dispute work (committee members with an operator key).
     pub(crate) async fn dispute_round(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
-        let Some(member) = &self.member else { return };
-        let Some(operator) = member.operator.clone() else { return };
-        let Some(tokens) = self.cfg.committee.operator_tokens.as_deref().and_then(|t| t.parse::<Pubkey>().ok()) else { return };
+        let Some(operator) = self.operator() else { return };
         if !self.cfg.committee.dishonest && self.cfg.committee.auto_challenge {
-            self.recheck_solved(view, params, now, &operator, &tokens).await;
+            self.recheck_solved(view, params, now, &operator).await;
         }
         for (key, dispute) in &view.disputes {
-            if let Err(e) = self.work_on(key, dispute, view, now, &operator, &tokens).await {
+            let stage = stage(dispute, now);
+            if self.dispute_seen.lock().unwrap().insert(*key, stage) != Some(stage) {
+                self.touch(key);
+            }
+            if let Err(e) = self.work_on(key, dispute, view, params, now, &operator).await {
                 tracing::info!(dispute = %key, error = %e, "dispute step not landed");
             }
         }
     }
 
+    /// Takes what this keeper's node is owed (validator fees, bonds back,
+    /// unresolved-dispute fees) into its operator's token account.
+    pub(crate) async fn withdraw_owed(&self, view: &ChainView) {
+        let Some(operator) = self.operator() else { return };
+        let owed = view.nodes.iter().find(|(k, _)| *k == operator.node).map_or(0, |(_, n)| n.owed);
+        if owed == 0 {
+            return;
+        }
+        match self.gateway.send_signed(&[ix::withdraw_owed(&operator.key.pubkey(), &operator.tokens)], operator.key.clone()).await {
+            Ok(_) => {
+                self.metrics.disputes_total.with_label_values(&["withdraw_owed"]).inc();
+                tracing::info!(amount = owed, "withdrew what the node is owed");
+            }
+            Err(e) => tracing::info!(error = %e, "owed balance not withdrawn"),
+        }
+    }
+
+    /// Whether the operator's token account holds `amount` (a bond, a vote
+    /// deposit); says why not otherwise.
+    async fn can_pay(&self, operator: &Operator, amount: u64, what: &str) -> Result<(), String> {
+        match self.gateway.token_balance(&operator.tokens).await {
+            Ok(balance) if balance >= amount => Ok(()),
+            Ok(balance) => Err(format!("the operator's token account holds {balance}, the {what} is {amount}")),
+            Err(e) => Err(format!("cannot read the operator's token account: {e}")),
+        }
+    }
+
     /// Re-runs sampled solved jobs this keeper holds the input of, and opens
     /// a dispute on the first whose output its rerun contradicts.
-    async fn recheck_solved(&self, view: &ChainView, params: &ProtocolParams, now: i64, operator: &Arc<Keypair>, tokens: &Pubkey) {
+    async fn recheck_solved(&self, view: &ChainView, params: &ProtocolParams, now: i64, operator: &Operator) {
         let window = params.challenge_window_epochs as i64 * params.epoch_secs;
         let mut challenged: Vec<Pubkey> = Vec::new();
         for (key, job) in &view.jobs {
@@ -72,11 +158,15 @@ impl Engine {
                 .iter()
                 .any(|(_, d)| d.miner == job.miner && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned))
                 || challenged.contains(&job.miner);
-            let miner_liquidated = view.nodes.iter().any(|(k, n)| *k == job.miner && n.status == verdict::state::NodeStatus::Liquidated);
+            let miner_liquidated = view.nodes.iter().any(|(k, n)| *k == job.miner && n.status == NodeStatus::Liquidated);
             if miner_in_dispute {
                 continue; // re-checked if that dispute upholds the miner
             }
-            if miner_liquidated {
+            // A party to the outcome cannot challenge it: its own job as miner,
+            // or a high-risk outcome it co-signed (it answers for it).
+            let (signers, count) = job.accountable_signers();
+            let party = job.miner == operator.node || signers[..count as usize].contains(&operator.node);
+            if miner_liquidated || party {
                 let _ = self.store.put(&rec);
                 continue;
             }
@@ -84,13 +174,18 @@ impl Engine {
                 match self.rerun(key, job, Some(&rec.input), &job.miner).await {
                     Ok(mine) if mine != job.output_hash => {
                         tracing::warn!(job = %key, miner = %job.miner, "my rerun contradicts the solved output: challenging");
-                        let open = ix::open_dispute(&operator.pubkey(), tokens, key);
-                        match self.gateway.send_signed(&[open], operator.clone()).await {
-                            Ok(_) => {
-                                challenged.push(job.miner);
-                                self.metrics.disputes_total.with_label_values(&["challenge"]).inc();
+                        if let Err(why) = self.can_pay(operator, params.dispute_bond(job.price), "dispute bond").await {
+                            tracing::warn!(job = %key, reason = %why, "challenge not opened");
+                        } else {
+                            // The challenger names the result it recomputed (it differs from the output).
+                            let open = ix::open_dispute(&operator.key.pubkey(), &operator.tokens, key, job, mine);
+                            match self.gateway.send_signed(&[open], operator.key.clone()).await {
+                                Ok(_) => {
+                                    challenged.push(job.miner);
+                                    self.metrics.disputes_total.with_label_values(&["challenge"]).inc();
+                                }
+                                Err(e) => tracing::info!(job = %key, error = %e, "challenge not opened"),
                             }
-                            Err(e) => tracing::info!(job = %key, error = %e, "challenge not opened"),
                         }
                     }
                     Ok(_) => {}
@@ -102,20 +197,52 @@ impl Engine {
         }
     }
 
-    async fn work_on(&self, key: &Pubkey, d: &Dispute, view: &ChainView, now: i64, operator: &Arc<Keypair>, tokens: &Pubkey) -> Result<(), KeeperError> {
-        let me = pda::node(&operator.pubkey());
+    async fn work_on(&self, key: &Pubkey, d: &Dispute, view: &ChainView, params: &ProtocolParams, now: i64, operator: &Operator) -> Result<(), KeeperError> {
+        let me = operator.node;
         let job = view.jobs.iter().find(|(k, _)| *k == d.job).map(|(_, j)| j.clone());
-        let stored = self.store.vote(key)?;
+        let vote_key = pda::vote(key, &me);
+        let on_chain = view.votes.iter().find(|(k, _)| *k == vote_key).map(|(_, v)| v.clone());
+        let mut stored = self.store.vote(key)?;
+        // A commit or reveal whose confirmation was lost: the chain has it.
+        if let (Some(v), Some(chain)) = (stored.as_mut(), on_chain.as_ref()) {
+            if !v.committed || (chain.revealed && !v.revealed) {
+                v.committed = true;
+                v.revealed |= chain.revealed;
+                self.store.put_vote(v)?;
+            }
+        }
         match d.status {
-            DisputeStatus::Voting if now < d.commit_end && stored.as_ref().is_none_or(|v| !v.committed && v.refused.is_none()) => {
+            DisputeStatus::Voting if now < d.commit_end && on_chain.is_none() && stored.as_ref().is_none_or(|v| !v.committed && v.refused.is_none()) => {
+                let refused = |why: String| VoteRecord {
+                    dispute: *key,
+                    result: [0; 32],
+                    salt: [0; 32],
+                    committed: false,
+                    revealed: false,
+                    claimed: false,
+                    refused: Some(why),
+                };
+                // The miner, the challenger and a high-risk outcome's
+                // co-signers may not vote: the program would refuse it.
+                if d.is_party(&me) {
+                    tracing::info!(dispute = %key, "a party to the dispute: not voting");
+                    self.store.put_vote(&refused("a party to the dispute cannot vote (PartyCannotVote)".into()))?;
+                    return Ok(());
+                }
+                if let Err(why) = self.can_pay(operator, params.vote_deposit, "vote deposit").await {
+                    tracing::warn!(dispute = %key, reason = %why, "not voting");
+                    self.store.put_vote(&refused(why))?;
+                    return Ok(());
+                }
                 let Some(job) = job else { return Ok(()) };
                 let Some(result) = self.my_result(d, &job).await else { return Ok(()) };
-                let vote = VoteRecord { dispute: *key, result, salt: salt(operator, key), committed: false, revealed: false, claimed: false, refused: None };
+                let vote = VoteRecord { dispute: *key, result, salt: salt(&operator.key, key), committed: false, revealed: false, claimed: false, refused: None };
                 self.store.put_vote(&vote)?;
                 let commitment = vote_commitment(&vote.result, &vote.salt, &me);
-                match self.step("commit", ix::commit_vote(&operator.pubkey(), key, commitment), operator).await {
+                match self.step("commit", ix::commit_vote(&operator.key.pubkey(), &operator.tokens, key, commitment), operator).await {
                     Ok(()) => self.store.put_vote(&VoteRecord { committed: true, ..vote })?,
-                    // A refusal (e.g. a node not active before the dispute opened) stands: do not retry it.
+                    // A refusal (a party, a node not active before the dispute
+                    // opened, too little stake for one vote) stands: do not retry it.
                     Err(KeeperError::Chain(verdict_chain::ChainError::Program { failure, .. })) => {
                         tracing::info!(dispute = %key, reason = %failure, "this node may not vote in the dispute");
                         self.store.put_vote(&VoteRecord { refused: Some(failure.to_string()), ..vote })?;
@@ -124,36 +251,44 @@ impl Engine {
                 }
             }
             DisputeStatus::Voting if now >= d.commit_end && now < d.reveal_end => {
-                if let Some(vote) = stored.filter(|v| v.committed && !v.revealed) {
-                    self.step("reveal", ix::reveal_vote(&operator.pubkey(), key, vote.result, vote.salt), operator).await?;
+                let unrevealed = on_chain.as_ref().is_some_and(|v| !v.revealed);
+                if let Some(vote) = stored.filter(|v| v.committed && !v.revealed && unrevealed) {
+                    let reveal = ix::reveal_vote(&operator.key.pubkey(), &operator.tokens, key, vote.result, vote.salt);
+                    self.step("reveal", reveal, operator).await?;
                     self.store.put_vote(&VoteRecord { revealed: true, ..vote })?;
                 }
             }
-            // Resolution pays the bond back to the challenger's token
-            // account, which only the challenger's keeper knows.
-            DisputeStatus::Voting if now >= d.reveal_end && d.challenger == me => {
+            // Permissionless: the leader resolves, the others if it stays silent.
+            DisputeStatus::Voting if now >= d.reveal_end => {
                 let Some(job) = job else { return Ok(()) };
-                self.step("resolve", ix::resolve_dispute(&d.job, &job.refund_account, tokens), operator).await?;
+                if self.turn(key) {
+                    self.step("resolve", ix::resolve_dispute(&d.job, &job, d), operator).await?;
+                }
             }
             DisputeStatus::Upheld | DisputeStatus::Overturned if d.pending_liquidations > 0 => {
                 // Permissionless, so one keeper cranks: the dispute's leader
                 // first, the others only if it stays silent (every keeper
-                // racing for each target only collects refusals).
-                if !self.turn(key) {
-                    return Ok(());
-                }
-                for (node, target) in ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v)) {
-                    let refund = (target == verdict::LiquidationTarget::Miner && d.refund_owed > 0).then(|| job.as_ref().map(|j| j.refund_account)).flatten();
-                    self.step("liquidate", ix::liquidate(key, &node, target, refund), operator).await?;
-                }
-            }
-            DisputeStatus::Upheld | DisputeStatus::Overturned => {
-                if let Some(vote) = stored.filter(|v| v.revealed && !v.claimed && v.result == d.result) {
-                    self.step("claim", ix::claim_dispute_reward(&operator.pubkey(), key, tokens), operator).await?;
-                    self.store.put_vote(&VoteRecord { claimed: true, ..vote })?;
+                // racing for each target only collects refusals). The job
+                // goes along while it exists (the client may be owed a refund).
+                if self.turn(key) {
+                    let refund = job.as_ref().map(|j| (d.job, j.refund_account));
+                    for (node, target) in ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v)) {
+                        self.step("liquidate", ix::liquidate(key, &node, target, refund), operator).await?;
+                    }
                 }
             }
             _ => {}
+        }
+        // This node's own vote, once the dispute is decided: claim its reward
+        // (which closes the vote), or close a vote with nothing left to it.
+        let Some(vote) = on_chain else { return Ok(()) };
+        if reward_due(d, &vote) {
+            self.step("claim", ix::claim_dispute_reward(&operator.key.pubkey(), key, &operator.tokens), operator).await?;
+            if let Some(rec) = self.store.vote(key)? {
+                self.store.put_vote(&VoteRecord { claimed: true, ..rec })?;
+            }
+        } else if vote_settled(d, &vote) {
+            self.step("close_vote", ix::close_vote(&operator.key.pubkey(), key), operator).await?;
         }
         Ok(())
     }
@@ -162,7 +297,7 @@ impl Engine {
     /// votes for the output that was signed).
     async fn my_result(&self, d: &Dispute, job: &Job) -> Option<[u8; 32]> {
         if self.cfg.committee.dishonest {
-            return Some(d.original_output);
+            return Some(d.disputed_output);
         }
         let rec = self.store.get(&d.job).ok().flatten()?;
         match self.rerun(&d.job, job, Some(&rec.input), &d.miner).await {
@@ -174,8 +309,8 @@ impl Engine {
         }
     }
 
-    async fn step(&self, name: &'static str, instruction: solana_sdk::instruction::Instruction, operator: &Arc<Keypair>) -> Result<(), KeeperError> {
-        self.gateway.send_signed(&[instruction], operator.clone()).await?;
+    async fn step(&self, name: &'static str, instruction: solana_sdk::instruction::Instruction, operator: &Operator) -> Result<(), KeeperError> {
+        self.gateway.send_signed(&[instruction], operator.key.clone()).await?;
         self.metrics.disputes_total.with_label_values(&[name]).inc();
         tracing::info!(step = name, "dispute step landed");
         Ok(())

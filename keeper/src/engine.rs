@@ -154,6 +154,9 @@ pub struct Engine {
     pub(crate) activity: Mutex<HashMap<Pubkey, Instant>>,
     /// Last (status, attempts) seen on chain per job.
     chain_seen: Mutex<HashMap<Pubkey, (JobStatus, u8)>>,
+    /// Last stage seen per dispute (status, pending liquidations, phase):
+    /// a change restarts the failover clock of its permissionless cranks.
+    pub(crate) dispute_seen: Mutex<HashMap<Pubkey, (u8, u32, u8)>>,
     /// Members that missed a co-sign deadline, to report (−5).
     pub(crate) missed: Mutex<mpsc::UnboundedReceiver<Missed>>,
     /// Last timeout report per member.
@@ -198,6 +201,7 @@ impl Engine {
             member,
             activity: Mutex::new(HashMap::new()),
             chain_seen: Mutex::new(HashMap::new()),
+            dispute_seen: Mutex::new(HashMap::new()),
             missed: Mutex::new(missed),
             reported: Mutex::new(HashMap::new()),
             gossip,
@@ -288,6 +292,8 @@ impl Engine {
             if self.cfg.committee.disputes {
                 self.dispute_round(&view, &params, now).await;
             }
+            // Validator fees and bonds back are credited to the node: take them.
+            self.withdraw_owed(&view).await;
         }
         Ok(())
     }

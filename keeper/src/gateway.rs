@@ -89,6 +89,22 @@ impl Gateway {
         self.fetch_optional::<Node>(node).await
     }
 
+    /// Balance of an SPL token account (0 when it does not exist): its
+    /// `amount`, after the mint and the owner in the account's layout.
+    pub async fn token_balance(&self, account: &Pubkey) -> Result<u64, KeeperError> {
+        const AMOUNT_AT: usize = 64;
+        match self.chain.account_data(*account).await? {
+            None => Ok(0),
+            Some(data) => data
+                .get(AMOUNT_AT..AMOUNT_AT + 8)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+                .ok_or_else(|| {
+                    let reason = format!("{} bytes", data.len());
+                    KeeperError::Account(verdict_sdk::SdkError::Decode { address: *account, kind: "token account", reason })
+                }),
+        }
+    }
+
     pub async fn config(&self) -> Result<Config, KeeperError> {
         self.fetch::<Config>(&pda::config()).await
     }

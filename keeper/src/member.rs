@@ -155,7 +155,13 @@ impl Engine {
         if committee.index_of_key(&member.key.pubkey()).is_none() {
             return Err(Refusal::NotAMember);
         }
-        let message = request.claim.message(committee.epoch).ok_or_else(|| Refusal::NotNeeded("nothing to sign".into()))?;
+        // A miner may not co-sign its own job's outcome (only a node that is
+        // both miner and validator meets this).
+        if request.claim.completing_miner() == Some(member.node) {
+            return Err(Refusal::OwnOutcome);
+        }
+        let instance = self.instance(&request.claim).await?;
+        let message = request.claim.message(committee.epoch, instance).ok_or_else(|| Refusal::NotNeeded("nothing to sign".into()))?;
         self.touch(&request.claim.subject());
         let kind = request.claim.kind();
         let verdict = if self.cfg.committee.dishonest { Ok(()) } else { self.review(&request.claim).await };
@@ -165,6 +171,20 @@ impl Engine {
             tracing::info!(kind, subject = %request.claim.subject(), reason = %why, "refused to co-sign");
         }
         verdict.map(|()| sign(&member.key, &message))
+    }
+
+    /// The instance the claim's message names, from this keeper's own read
+    /// of the chain: the job's `created_slot`, or the miner's `registered_at`.
+    async fn instance(&self, claim: &Claim) -> Result<u64, Refusal> {
+        let unavailable = |e: crate::KeeperError| Refusal::Unavailable(e.to_string());
+        let subject = claim.subject();
+        if claim.is_about_a_node() {
+            let node = self.gateway.node(&subject).await.map_err(unavailable)?.ok_or_else(|| Refusal::NotNeeded("no such node".into()))?;
+            Ok(Claim::instance_of_node(&node))
+        } else {
+            let job = self.gateway.job(&subject).await.map_err(unavailable)?.ok_or_else(|| Refusal::NotNeeded("no such job".into()))?;
+            Ok(Claim::instance_of_job(&job))
+        }
     }
 
     async fn review(&self, claim: &Claim) -> Result<(), Refusal> {

@@ -65,12 +65,13 @@ impl Poster {
             Intent::Expire => unreachable!("handled above"),
         };
         let claim = Claim::Job { job: *job_key, intent: intent.clone(), evidence: evidence.clone() };
-        self.attested(&claim, &committee, instruction).await
+        self.attested(&claim, Claim::instance_of_job(&job), &committee, instruction).await
     }
 
-    /// The instruction preceded by the committee's signatures over the claim's message.
-    async fn attested(&self, claim: &Claim, committee: &Committee, instruction: Instruction) -> Result<Vec<Instruction>, KeeperError> {
-        let message = claim.message(committee.epoch).expect("claims that reach the attester have a message");
+    /// The instruction preceded by the committee's signatures over the
+    /// claim's message; `instance` as [`Claim::message`] takes it, read here.
+    async fn attested(&self, claim: &Claim, instance: u64, committee: &Committee, instruction: Instruction) -> Result<Vec<Instruction>, KeeperError> {
+        let message = claim.message(committee.epoch, instance).expect("claims that reach the attester have a message");
         let signatures = match self.attester.attest(AttestRequest { message: &message, claim }, committee).await {
             Ok(s) => s,
             Err(e) => {
@@ -170,7 +171,8 @@ impl Poster {
             }
             let committee = self.gateway.committee().await?;
             let claim = Claim::Trial { miner: trial.miner, passed: trial.passed, trial: trial.trial, response: response.cloned() };
-            let ixs = self.attested(&claim, &committee, ix::record_trial(&trial.miner, trial.passed)).await?;
+            let instruction = ix::record_trial(&trial.miner, trial.passed);
+            let ixs = self.attested(&claim, Claim::instance_of_node(&node), &committee, instruction).await?;
             match self.gateway.send(&ixs).await {
                 Ok(landed) => {
                     self.metrics.consensus_reached_total.inc();
@@ -200,9 +202,13 @@ impl Poster {
         if self.gateway.exists(&verdict_sdk::pda::timeout_report(&missed.validator, &missed.job)).await? {
             return Ok(self.done("validator_timeout", Posted::AlreadyApplied));
         }
+        // The report names the job instance; a job already closed cannot be reported.
+        let Some(job) = self.gateway.job(&missed.job).await? else {
+            return Ok(self.done("validator_timeout", Posted::Superseded));
+        };
         let claim = Claim::ValidatorTimeout { validator: missed.validator, job: missed.job };
         let instruction = ix::report_validator_timeout(&self.gateway.payer(), &missed.validator, &missed.job);
-        let ixs = self.attested(&claim, &committee, instruction).await?;
+        let ixs = self.attested(&claim, Claim::instance_of_job(&job), &committee, instruction).await?;
         match self.gateway.send(&ixs).await {
             Ok(landed) => Ok(self.done("validator_timeout", Posted::Landed(landed.signature.to_string()))),
             Err(ChainError::Program { failure, .. }) => {

@@ -15,9 +15,10 @@ use keeper::core::lifecycle::Intent;
 use keeper::peer::auth::PeerHeaders;
 use keeper::peer::COSIGN_PATH;
 use solana_sdk::signature::Keypair;
-use verdict::state::{Dispute, DisputeStatus, JobStatus, NodeStatus, RiskLevel, Vote};
+use verdict::state::{Dispute, DisputeStatus, JobStatus, NodeStatus, ProtocolParams, RiskLevel};
 use verdict_chain::Chain;
 use verdict_sdk::accounts::AccountSource;
+use verdict_sdk::events::{parse_logs, VerdictEvent};
 use verdict_sdk::pda;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -322,7 +323,15 @@ fn route_low() -> keeper::core::routing::RouteRequest<'static> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dishonest_keeper_is_outvoted_in_a_dispute_and_liquidated_and_honest_voters_are_paid() {
     const DISHONEST: usize = 4;
-    let mut net = Net::new(&[spec(Behaviour::Wrong, true, 10_000)]).await;
+    // A vote weighs the voter's stake in vote units (the minimum miner
+    // stake), and a result stands only if n > min(10·m, 66% of all staked
+    // weight). The challenger may not vote, so three honest voters face the
+    // dishonest one: at equal stakes (10 units each) they could clear
+    // neither bar (31 against 11, of 51 staked). The honest members stake 4×
+    // the validator minimum: 3 × 40 + 1 = 121 > 10 × (10 + 1).
+    let params = ProtocolParams::default();
+    let extra = |i: usize| if i == DISHONEST { 0 } else { 3 * params.min_validator_stake };
+    let mut net = Net::with_member_stake(&[spec(Behaviour::Wrong, true, 10_000)], params.clone(), extra).await;
     // Votes count from nodes active before the dispute opened: let a minute pass.
     net.chain.advance_time(60).await;
     let keepers = Keepers::start(&net, |i, c| {
@@ -354,8 +363,12 @@ async fn a_dishonest_keeper_is_outvoted_in_a_dispute_and_liquidated_and_honest_v
             }
         }
     };
-    let d = wait_dispute(|d| d.commits == 5).await;
-    let honest: Vec<usize> = (0..5).filter(|&i| i != DISHONEST).collect();
+    // Every member but the challenger commits (the miner is no member).
+    let d = wait_dispute(|d| d.commits == 4).await;
+    let challenger = net.committee.iter().position(|m| m.node == d.challenger).expect("a member challenged");
+    assert_ne!(challenger, DISHONEST, "only an honest keeper's rerun contradicts the output");
+    assert_ne!(d.challenger_result, d.disputed_output, "the challenger names the result it recomputed");
+    let honest: Vec<usize> = (0..5).filter(|&i| i != DISHONEST && i != challenger).collect();
     let balances_before: Vec<u64> = {
         let mut b = Vec::new();
         for i in 0..5 {
@@ -364,25 +377,60 @@ async fn a_dishonest_keeper_is_outvoted_in_a_dispute_and_liquidated_and_honest_v
         b
     };
     net.chain.set_time(d.commit_end + 1).await;
-    let d = wait_dispute(|d| d.reveals == 5).await;
+    let d = wait_dispute(|d| d.voters_revealed == 4).await;
     net.chain.set_time(d.reveal_end + 1).await;
-    let d = wait_dispute(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims == 4).await;
+    let d = wait_dispute(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims == 3).await;
     assert_eq!(d.status, DisputeStatus::Overturned, "the wrong output is overturned");
-    assert_eq!((d.n, d.m), (4, 1));
-    let liar = net.node(&net.committee[DISHONEST].node).await;
-    assert_eq!(liar.status, NodeStatus::Liquidated, "the dishonest voter is liquidated");
+    let (honest_weight, liar_weight) = (params.vote_weight(4 * params.min_validator_stake), params.vote_weight(params.min_validator_stake));
+    assert_eq!((d.n, d.m), (3 * honest_weight + 1, liar_weight + 1), "weights, each candidate with its own unit");
+    assert_eq!((d.voters_challenger, d.voters_disputed), (3, 1));
+    let liar = net.committee[DISHONEST].node;
+    assert_eq!(net.node(&liar).await.status, NodeStatus::Liquidated, "the dishonest voter is liquidated");
     assert_eq!(net.node(&net.miners[0].handle.node).await.status, NodeStatus::Liquidated, "the wrong miner is liquidated");
-    let liar_vote = chain.fetch::<Vote>(&pda::vote(&dispute_key, &net.committee[DISHONEST].node)).await.unwrap();
-    assert!(liar_vote.liquidated && liar_vote.result == d.original_output);
+    // The liar revealed the signed output; once liquidated, its keeper closes its settled vote.
+    let liar_vote = pda::vote(&dispute_key, &liar);
+    let revealed: Vec<[u8; 32]> = net
+        .chain
+        .history(&liar_vote)
+        .iter()
+        .flat_map(|l| parse_logs(&l.logs))
+        .filter_map(|e| match e {
+            VerdictEvent::VoteRevealed(r) if r.voter == liar => Some(r.result),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(revealed, vec![d.disputed_output], "the dishonest keeper voted for the signed output");
+    wait_until(|| async { net.chain.account_data(&liar_vote).await.unwrap().is_none() }, "the liquidated vote is closed").await;
+    // Each honest voter got its deposit back and a share of the pool pro
+    // rata to its weight (equal weights: equal shares, the dust to the last
+    // claimer); claiming closed its vote.
+    assert!(d.reward_total > 0);
+    assert_eq!(d.reward_weight, 3 * honest_weight);
+    let share = d.reward_total / 3;
+    let mut paid = 0;
     for &i in &honest {
-        let vote = chain.fetch::<Vote>(&pda::vote(&dispute_key, &net.committee[i].node)).await.unwrap();
-        assert!(vote.claimed && vote.result == d.result, "honest voter {i} claimed");
-        let gained = net.balance(&net.committee[i].operator.tokens).await - balances_before[i];
-        let bond_back = if d.challenger == net.committee[i].node { d.bond } else { 0 };
-        assert_eq!(gained, d.reward_per_voter + bond_back, "honest voter {i} was paid its share");
+        let vote = pda::vote(&dispute_key, &net.committee[i].node);
+        assert!(chain.account_data(&vote).await.unwrap().is_none(), "honest voter {i} claimed (its vote is closed)");
+        let reward = net.balance(&net.committee[i].operator.tokens).await - balances_before[i] - params.vote_deposit;
+        assert!((share..=share + 2).contains(&reward), "honest voter {i} was paid its share: {reward} (share {share})");
+        paid += reward;
     }
-    assert!(d.reward_per_voter > 0);
+    assert_eq!(paid, d.reward_total, "the pool is paid out to the last token");
+    // The challenger's bond is credited back to its node; its keeper withdraws it.
+    let tokens = net.committee[challenger].operator.tokens;
+    let expected = balances_before[challenger] + d.bond;
+    wait_until(|| async { net.balance(&tokens).await == expected }, "the challenger's bond came back").await;
+    assert_eq!(net.node(&d.challenger).await.owed, 0);
     keepers.shutdown().await;
+}
+
+/// Polls `done` until it holds (within `WAIT`).
+async fn wait_until<F: std::future::Future<Output = bool>>(done: impl Fn() -> F, what: &str) {
+    let start = Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < WAIT, "{what}: not within {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -40,13 +40,20 @@ async fn honest_miner_is_settled_and_paid_and_the_api_refuses_bad_requests() {
     assert_eq!(hex::encode(j.output_hash), body["output_hash"].as_str().unwrap());
     assert_eq!(net.landed(&job), 2, "submit + settle, nothing else");
 
-    // Paid once the payout is released (a new miner waits 2 epochs).
+    // Paid once the payout is released (a new miner waits 2 epochs): the
+    // operator's part is credited to the node, and the operator withdraws it.
     net.chain.advance_time(3 * 86_400).await;
-    let before = net.balance(&operator_tokens(&net.miners[0])).await;
-    let claim = ix::claim_payout(&job, &net.miners[0].handle.node, &operator_tokens(&net.miners[0]), &j.refund_account);
+    let miner = &net.miners[0];
+    let before = net.balance(&operator_tokens(miner)).await;
+    let claim = ix::claim_payout(&job, &miner.handle.node, &j.refund_account);
     net.chain.send(&[claim], &net.payer, &[]).await.expect("claim_payout");
     assert_eq!(net.job(&job).await.status, JobStatus::Paid);
-    assert!(net.balance(&operator_tokens(&net.miners[0])).await > before);
+    let owed = net.node(&miner.handle.node).await.owed;
+    assert!(owed > 0, "the miner's operator is owed its part of the price");
+    let withdraw = ix::withdraw_owed(&miner.handle.operator.pubkey(), &operator_tokens(miner));
+    net.chain.send(&[withdraw], &net.payer, &[&miner.handle.operator.keypair]).await.expect("withdraw_owed");
+    assert_eq!(net.balance(&operator_tokens(miner)).await, before + owed);
+    assert_eq!(net.node(&miner.handle.node).await.owed, 0);
 
     // Health exercises the chain and the database; metrics and latency stats.
     let http = http();

@@ -13,7 +13,7 @@ fn main() {
     let miners = [("honest-1", 0), ("honest-2", 2), ("erring-5%", 5), ("flaky-30%", 30)]
         .map(|(n, e)| MinerRecord { name: n.into(), outcomes: outcomes(e, 500), wrong_accepted: 0 })
         .to_vec();
-    let input = ReportInput { jobs_by_outcome: BTreeMap::new(), timings, miners, nodes: vec![], penalties: vec![], conservation_violations: vec![], seconds: 0.0 };
+    let input = ReportInput { jobs_by_outcome: BTreeMap::new(), timings, miners, nodes: vec![], penalties: vec![], disputes: vec![], conservation_violations: vec![], seconds: 0.0 };
     let written = write_report(std::path::Path::new(&dir), &input).unwrap();
     println!("{}\nwritten to {}", written.summary, written.dir.display());
 }

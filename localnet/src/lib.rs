@@ -3,6 +3,7 @@
 //! statistics as the seed's table, reputation trajectories and latency
 //! distributions as PNG plots, and the summary written to a folder.
 
+pub mod ledger;
 pub mod network;
 pub mod report;
 pub mod stats;

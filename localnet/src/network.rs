@@ -151,6 +151,16 @@ pub fn cluster_params() -> ProtocolParams {
 /// Disputes a validator's wallet can pay its accounts for (its votes, its challenges).
 const DISPUTES_FUNDED: u64 = 8;
 
+/// The fee every client job escrows (its max fee; the keepers price at most this).
+pub const JOB_FEE: u64 = TOKEN / 100;
+
+/// What a validator's keeper posts from its operator's token account over
+/// `DISPUTES_FUNDED` disputes: a challenge's bond (max(min bond, price ×
+/// bond multiple)) and a vote's deposit (returned at reveal) in each.
+fn validator_funds(params: &ProtocolParams) -> u64 {
+    DISPUTES_FUNDED * (params.dispute_bond(JOB_FEE) + params.vote_deposit)
+}
+
 /// Longest the run waits for a cluster's clock to reach a time while it
 /// does not move at all (a stalled or frozen chain).
 const CLOCK_STALL: Duration = Duration::from_secs(60);
@@ -202,12 +212,17 @@ impl Net {
         Ok(self.chain.send(ixs, &self.payer, signers).await?)
     }
 
+    /// Registers and stakes a node; its operator's wallet keeps 1,000
+    /// tokens besides, and a validator's also what its keeper posts in
+    /// disputes ([`validator_funds`]).
     async fn register(&self, name: String, roles: u8, stake: u64, models: &[&str]) -> Result<NodeKeys, NetworkError> {
         let mut rent = self.rent(8 + Node::INIT_SPACE, 1).await? + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
+        let mut funds = 1_000 * TOKEN;
         if roles & ROLE_VALIDATOR != 0 {
             rent += self.rent(8 + Vote::INIT_SPACE, DISPUTES_FUNDED).await? + self.rent(8 + Dispute::INIT_SPACE, DISPUTES_FUNDED).await?;
+            funds += validator_funds(&self.params);
         }
-        let wallet = self.wallet(stake + 1_000 * TOKEN, rent).await?;
+        let wallet = self.wallet(stake + funds, rent).await?;
         let signing = Keypair::new();
         let models = models.iter().map(|m| model_id(m).unwrap()).collect();
         let reg = ix::register_node(&wallet.key.pubkey(), &signing.pubkey(), &self.mint, roles, models, 1_000);
@@ -401,6 +416,12 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         // Twice the minimum: co-signing a high-risk outcome a dispute later
         // overturns costs 30% of the stake, which must not drop a validator
         // out of the committee draw (operators keep such a buffer).
+        // It also decides the disputes: a vote weighs stake in vote units
+        // (the minimum miner stake, 1,000 tokens), so each validator weighs
+        // 20 units, and all staked weight is 5 × 20 + 8 miners × 1 + 1,000
+        // delegated tokens = 109 units. The challenger may not vote; the
+        // other four reveal 80 units, over the 20% turnout quorum (22) with
+        // more than the 3 voters needed, and n = 81 > 10 × m = 10 decides.
         let v = net.register(format!("validator-{}", i + 1), ROLE_VALIDATOR, 2 * params.min_validator_stake, &[]).await?;
         net.validators.push(v);
     }
@@ -423,7 +444,8 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         let (child, url) = spawn_miner(&opts.miner_bin, &work, &keys.signing, &models, fault)?;
         // Every miner passed its trial (the wrong one cheats only later).
         let epoch = net.committee().await?.epoch;
-        let message = attest::trial_message(epoch, &keys.node, true, 1);
+        let registered_at = net.chain.fetch::<Node>(&keys.node).await?.registered_at;
+        let message = attest::trial_message(epoch, &keys.node, registered_at, true, 1);
         net.attest(&message, ix::record_trial(&keys.node, true)).await?;
         net.miners.push(MinerProcess { keys, behaviour, url, child });
     }
@@ -461,7 +483,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} jobs  {msg}").unwrap().progress_chars("=> "),
     );
     let mut jobs: Vec<ClientJob> = Vec::new();
-    let fee = TOKEN / 100;
+    let fee = JOB_FEE;
     let mut next = 0usize;
     let mut rotated = false;
     let mut restarted = false;
@@ -601,7 +623,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         match j.status {
             JobStatus::Solved => {
                 let miner = net.miners.iter().find(|m| m.keys.node == j.miner).unwrap();
-                net.send(&[ix::claim_payout(job, &j.miner, &miner.keys.wallet.tokens, &j.refund_account)], &[]).await?;
+                net.send(&[ix::claim_payout(job, &j.miner, &j.refund_account)], &[]).await?;
             }
             JobStatus::Sent => {
                 net.send(&[ix::expire_job(job, None, &j.refund_account)], &[]).await?;
@@ -686,12 +708,12 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
     progress.set_message(format!("the chain's clock passes the commit phase ({} s)", net.params.vote_commit_secs));
     net.reach(commit_end + 1).await?;
     progress.set_message("the keepers reveal");
-    let revealed = wait(|d| d.reveals >= d.commits, 30).await?;
+    let revealed = wait(|d| d.deposits_held == 0 && d.commits > 0, 30).await?;
     let reveal_end = revealed.iter().map(|(_, d)| d.reveal_end).max().unwrap_or(0);
     progress.set_message(format!("the chain's clock passes the reveal phase ({} s)", net.params.vote_reveal_secs));
     net.reach(reveal_end + 1).await?;
     progress.set_message("resolution, liquidations and reward claims");
-    wait(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims >= d.n, 30).await
+    wait(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims >= d.winning_voters(), 30).await
 }
 
 /// Reads everything the report shows back from the chain.

@@ -1,5 +1,6 @@
 //! The final report of a local network run: a summary table, the latency
-//! statistics, every node's standing, token conservation, and two PNG
+//! statistics, every node's standing, incomes and losses, every dispute
+//! (candidates, weights, turnout, voters), token conservation, and two PNG
 //! plots — miners' trust over their jobs (each answer judged against a
 //! reference run of the model, replayed at Rew = 1.01 and 1.05 with the
 //! program's own trust update, as the seed's figure) and the latency
@@ -38,8 +39,75 @@ pub struct MinerRecord {
     pub wrong_accepted: u64,
 }
 
-/// One node's standing at the end of the run.
+/// One node's incomes and losses over the run, in tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Income {
+    /// Claimed job payouts: the operator's part and the delegators'.
+    pub payouts: f64,
+    /// Tier 1 boosts credited with the payouts (owed by the reward pool).
+    pub boosts: f64,
+    /// Co-signers' share of closed jobs' prices.
+    pub validator_fees: f64,
+    /// Correct voters' shares of dispute pools.
+    pub dispute_rewards: f64,
+    /// Paid to a miner whose dispute ended unresolved.
+    pub unresolved_fees: f64,
+    /// A challenger's bonds credited back (its own money: not income).
+    pub bonds_returned: f64,
+    /// A challenger's bonds forfeited (upheld outcome) or cut by the unresolved fee.
+    pub bonds_lost: f64,
+    /// Vote deposits of commits never revealed.
+    pub deposits_lost: f64,
+    pub slashed: f64,
+    pub liquidated: f64,
+}
+
+impl Income {
+    /// Gains less losses (a returned bond is neither).
+    pub fn net(&self) -> f64 {
+        self.payouts + self.boosts + self.validator_fees + self.dispute_rewards + self.unresolved_fees
+            - self.bonds_lost
+            - self.deposits_lost
+            - self.slashed
+            - self.liquidated
+    }
+}
+
+/// One vote in a dispute.
 #[derive(Clone, Debug, Serialize)]
+pub struct VoterRow {
+    pub name: String,
+    pub weight: u64,
+    /// "disputed output", "challenger's result", "another result", or "not revealed".
+    pub vote: String,
+}
+
+/// One dispute as it ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct DisputeRow {
+    pub dispute: String,
+    pub miner: String,
+    pub challenger: String,
+    pub status: String,
+    /// The two candidates' hashes (hex): the output the committee attested,
+    /// and the result the challenger recomputed.
+    pub disputed_output: String,
+    pub challenger_result: String,
+    /// Which candidate stands ("disputed output" or "challenger's result"), if any.
+    pub standing: Option<String>,
+    pub bond: f64,
+    /// The standing candidate's weight and everything against it (each with its candidate's unit).
+    pub n: u64,
+    pub m: u64,
+    /// Revealed weight against the active weight at opening, and the quorum in bps.
+    pub turnout: u64,
+    pub active_weight: u64,
+    pub quorum_bps: u16,
+    pub voters: Vec<VoterRow>,
+}
+
+/// One node's standing at the end of the run.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct NodeRow {
     pub name: String,
     pub role: String,
@@ -55,6 +123,9 @@ pub struct NodeRow {
     pub status: String,
     /// Miners only: answers the chain accepted that the reference contradicts.
     pub wrong_answers: Option<u64>,
+    /// Miners: answers the chain accepted; validators: outcomes co-signed.
+    pub jobs_served: u64,
+    pub income: Income,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -65,6 +136,7 @@ pub struct ReportInput {
     pub nodes: Vec<NodeRow>,
     /// Slashes and liquidations, one line each.
     pub penalties: Vec<String>,
+    pub disputes: Vec<DisputeRow>,
     /// The accounting invariants' verdict: empty when every token is accounted for.
     pub conservation_violations: Vec<String>,
     pub seconds: f64,
@@ -209,6 +281,64 @@ pub fn plot_latency(path: &Path, timings: &[Timing]) -> Result<(), ReportError> 
     Ok(())
 }
 
+/// Every node's incomes and losses, in tokens.
+pub fn income_table(nodes: &[NodeRow]) -> String {
+    let mut s = String::from("\nIncome and losses per node (tokens; jobs: answers accepted, or outcomes co-signed)\n");
+    s += &format!(
+        "{:<16} {:>5} {:>10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>10} {:>11} {:>11}\n",
+        "node", "jobs", "payouts", "boosts", "val. fees", "rewards", "unres.fee", "bonds back", "bonds lost", "dep. lost", "slashed", "liquidated", "net"
+    );
+    for n in nodes {
+        let i = &n.income;
+        s += &format!(
+            "{:<16} {:>5} {:>10.4} {:>8.4} {:>9.4} {:>9.3} {:>9.3} {:>10.3} {:>10.3} {:>9.3} {:>10.3} {:>11.3} {:>11.4}\n",
+            n.name,
+            n.jobs_served,
+            i.payouts,
+            i.boosts,
+            i.validator_fees,
+            i.dispute_rewards,
+            i.unresolved_fees,
+            i.bonds_returned,
+            i.bonds_lost,
+            i.deposits_lost,
+            i.slashed,
+            i.liquidated,
+            i.net()
+        );
+    }
+    s
+}
+
+/// Each dispute: status, candidates, weights, turnout and voters.
+pub fn disputes_section(disputes: &[DisputeRow]) -> String {
+    let mut s = String::from("\nDisputes\n");
+    if disputes.is_empty() {
+        s += "  none\n";
+    }
+    for d in disputes {
+        s += &format!("  {} over a job of {}, challenged by {} (bond {:.3}): {}\n", d.dispute, d.miner, d.challenger, d.bond, d.status);
+        s += &format!(
+            "    candidates: disputed output {}…, challenger's result {}…; standing: {}\n",
+            &d.disputed_output[..16.min(d.disputed_output.len())],
+            &d.challenger_result[..16.min(d.challenger_result.len())],
+            d.standing.as_deref().unwrap_or("neither")
+        );
+        let share = if d.active_weight == 0 { 0.0 } else { 100.0 * d.turnout as f64 / d.active_weight as f64 };
+        s += &format!(
+            "    weights: n = {}, m = {}; turnout {} of {} active weight ({share:.1}%, quorum {:.0}%)\n",
+            d.n,
+            d.m,
+            d.turnout,
+            d.active_weight,
+            d.quorum_bps as f64 / 100.0
+        );
+        let voters: Vec<String> = d.voters.iter().map(|v| format!("{} ({}, {})", v.name, v.weight, v.vote)).collect();
+        s += &format!("    voters: {}\n", if voters.is_empty() { "none".into() } else { voters.join(", ") });
+    }
+    s
+}
+
 /// What was written, and the text summary shown on screen.
 pub struct Written {
     pub dir: PathBuf,
@@ -253,6 +383,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
             n.status
         );
     }
+    s += &income_table(&input.nodes);
     s += "\nSlashes and liquidations\n";
     if input.penalties.is_empty() {
         s += "  none\n";
@@ -260,6 +391,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     for p in &input.penalties {
         s += &format!("  {p}\n");
     }
+    s += &disputes_section(&input.disputes);
     s += "\nToken conservation: ";
     if input.conservation_violations.is_empty() {
         s += "every token accounted for (stake vault = totals, escrows = owed, vaults and dispute pools match)\n";
@@ -320,8 +452,26 @@ mod tests {
                 slashed: 0.0,
                 status: "active".into(),
                 wrong_answers: Some(0),
+                jobs_served: 25,
+                income: Income { payouts: 0.225, validator_fees: 0.0, ..Default::default() },
             }],
             penalties: vec![],
+            disputes: vec![DisputeRow {
+                dispute: "D1".into(),
+                miner: "miner-7-wrong".into(),
+                challenger: "validator-1".into(),
+                status: "Overturned".into(),
+                disputed_output: "ab".repeat(32),
+                challenger_result: "cd".repeat(32),
+                standing: Some("challenger's result".into()),
+                bond: 100.0,
+                n: 81,
+                m: 1,
+                turnout: 80,
+                active_weight: 109,
+                quorum_bps: 2_000,
+                voters: vec![VoterRow { name: "validator-2".into(), weight: 20, vote: "challenger's result".into() }],
+            }],
             conservation_violations: vec![],
             seconds: 1.0,
         };
@@ -331,6 +481,9 @@ mod tests {
             assert!(len > 100, "{file} is {len} bytes");
         }
         assert!(written.summary.contains("every token accounted for"));
+        assert!(written.summary.contains("Income and losses per node"), "{}", written.summary);
+        assert!(written.summary.contains("n = 81, m = 1; turnout 80 of 109 active weight (73.4%, quorum 20%)"), "{}", written.summary);
+        assert!(written.summary.contains("validator-2 (20, challenger's result)"), "{}", written.summary);
         assert!(written.summary.contains("Response Time"));
         let png = std::fs::read(dir.path().join("trust.png")).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");

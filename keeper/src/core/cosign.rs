@@ -58,12 +58,44 @@ pub enum Claim {
 
 impl Claim {
     /// The attestation message for committee `epoch` (`None`: nothing to
-    /// sign, e.g. a permissionless expiry).
-    pub fn message(&self, epoch: u64) -> Option<Vec<u8>> {
+    /// sign, e.g. a permissionless expiry). `instance` names the subject's
+    /// instance on chain, as whoever builds the message read it itself
+    /// (never taken from a peer): the job's `created_slot` for job and
+    /// validator-timeout claims, the miner node's `registered_at` for a
+    /// trial (see [`Claim::instance_of_job`], [`Claim::instance_of_node`]).
+    pub fn message(&self, epoch: u64, instance: u64) -> Option<Vec<u8>> {
         match self {
-            Claim::Job { job, intent, .. } => intent_message(epoch, job, intent),
-            Claim::Trial { miner, passed, trial, .. } => Some(attest::trial_message(epoch, miner, *passed, *trial)),
-            Claim::ValidatorTimeout { validator, job } => Some(attest::validator_timeout_message(epoch, validator, job)),
+            Claim::Job { job, intent, .. } => intent_message(epoch, job, instance, intent),
+            Claim::Trial { miner, passed, trial, .. } => {
+                Some(attest::trial_message(epoch, miner, instance as i64, *passed, *trial))
+            }
+            Claim::ValidatorTimeout { validator, job } => {
+                Some(attest::validator_timeout_message(epoch, validator, job, instance))
+            }
+        }
+    }
+
+    /// Whether the claim's subject is a node (a trial) rather than a job.
+    pub fn is_about_a_node(&self) -> bool {
+        matches!(self, Claim::Trial { .. })
+    }
+
+    /// The instance a job claim's message names: the job's `created_slot`.
+    pub fn instance_of_job(job: &Job) -> u64 {
+        job.created_slot
+    }
+
+    /// The instance a trial's message names: the node's `registered_at`.
+    pub fn instance_of_node(node: &Node) -> u64 {
+        node.registered_at as u64
+    }
+
+    /// The miner whose answer the claim attests as a job's outcome: it may
+    /// not be among the co-signers (the program refuses a duplicate signer).
+    pub fn completing_miner(&self) -> Option<Pubkey> {
+        match self {
+            Claim::Job { intent, .. } => intent.completing_miner().copied(),
+            _ => None,
         }
     }
 
@@ -127,6 +159,8 @@ pub enum Refusal {
     ValidatorReachable,
     #[error("this keeper's chain view is unavailable: {0}")]
     Unavailable(String),
+    #[error("this keeper's node is the job's miner: it may not co-sign its own outcome")]
+    OwnOutcome,
 }
 
 /// The independent check a member still has to run before it signs.

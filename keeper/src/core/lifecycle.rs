@@ -87,15 +87,33 @@ impl Intent {
 }
 
 /// The attestation message the committee signs for `intent` on `job` in
-/// committee `epoch`; `None` for the permissionless expiry.
-pub fn intent_message(epoch: u64, job: &Pubkey, intent: &Intent) -> Option<Vec<u8>> {
+/// committee `epoch`; `None` for the permissionless expiry. `created_slot`
+/// is the Job account's own (the message names the job instance, so a job
+/// closed and recreated at the same address starts afresh): whoever builds
+/// the message reads it from the chain, never from a peer's claim.
+pub fn intent_message(epoch: u64, job: &Pubkey, created_slot: u64, intent: &Intent) -> Option<Vec<u8>> {
     Some(match intent {
-        Intent::Assign { miner, attempt, price } => attest::assign_message(epoch, job, miner, *price, *attempt),
-        Intent::Settle { miner, attempt, price, report } => attest::settle_message(epoch, job, miner, *attempt, *price, report),
-        Intent::Complete { miner, attempt, report } => attest::complete_message(epoch, job, miner, *attempt, report),
-        Intent::Fail { miner, attempt, reason } => attest::fail_message(epoch, job, miner, *attempt, (*reason).into()),
+        Intent::Assign { miner, attempt, price } => attest::assign_message(epoch, job, created_slot, miner, *price, *attempt),
+        Intent::Settle { miner, attempt, price, report } => {
+            attest::settle_message(epoch, job, created_slot, miner, *attempt, *price, report)
+        }
+        Intent::Complete { miner, attempt, report } => attest::complete_message(epoch, job, created_slot, miner, *attempt, report),
+        Intent::Fail { miner, attempt, reason } => {
+            attest::fail_message(epoch, job, created_slot, miner, *attempt, FailReason::from(*reason))
+        }
         Intent::Expire => return None,
     })
+}
+
+impl Intent {
+    /// The miner whose answer the intent attests as the job's outcome
+    /// (settle, complete): that miner may not co-sign it.
+    pub fn completing_miner(&self) -> Option<&Pubkey> {
+        match self {
+            Intent::Settle { miner, .. } | Intent::Complete { miner, .. } => Some(miner),
+            _ => None,
+        }
+    }
 }
 
 /// What the chain says about an intent before (re)sending it.
@@ -285,6 +303,10 @@ pub(crate) mod tests {
             signers: Default::default(),
             signer_count: 0,
             dispute_open: false,
+            created_slot: 0,
+            exposure: 0,
+            fee_held: 0,
+            client_owed: 0,
             bump: 0,
             escrow_bump: 0,
         }

@@ -157,12 +157,23 @@ impl Net {
     }
 
     pub async fn with_params(specs: &[MinerSpec], params: verdict::state::ProtocolParams) -> Net {
+        Self::with_member_stake(specs, params, |_| 0).await
+    }
+
+    /// As [`Net::with_params`], member i (in committee order) staking
+    /// `extra_stake(i)` on top of the validator minimum.
+    pub async fn with_member_stake(specs: &[MinerSpec], params: verdict::state::ProtocolParams, extra_stake: impl Fn(usize) -> u64) -> Net {
         let mut f = Fixture::with_params(params).await;
         f.check_each_transaction = false;
         let committee = f.committee_of(5).await;
-        // Committee operators hold tokens for dispute bonds.
-        for member in &committee {
-            f.mint_to(&member.operator.tokens, 500 * TOKEN).await;
+        // Committee operators hold tokens for dispute bonds (max(100 tokens,
+        // price × 10)) and vote deposits (10 tokens each).
+        for (i, member) in committee.iter().enumerate() {
+            let extra = extra_stake(i);
+            f.mint_to(&member.operator.tokens, 500 * TOKEN + extra).await;
+            if extra > 0 {
+                f.stake(member, extra).await.expect("extra member stake");
+            }
         }
         let min = f.config().await.params.min_miner_stake;
         let mut miners = Vec::new();
@@ -242,9 +253,11 @@ impl Net {
         Chain::Embedded(self.chain.clone()).token_balance(account).await.unwrap()
     }
 
-    /// Successful transactions that touched `account`.
+    /// Successful transactions that touched `account`, other than timeout
+    /// reports (a report against a member names the job it missed: not a
+    /// step of the job).
     pub fn landed(&self, account: &Pubkey) -> usize {
-        self.chain.history(account).len()
+        self.chain.history(account).iter().filter(|l| !is_timeout_report(l)).count()
     }
 }
 
@@ -339,6 +352,15 @@ impl Keepers {
             h.shutdown().await;
         }
     }
+}
+
+/// Whether a landed transaction is a validator timeout report: its only
+/// event is the reported member's −5.
+pub fn is_timeout_report(landed: &verdict_chain::Landed) -> bool {
+    use verdict::instructions::report_validator_timeout::TIMEOUT_PENALTY;
+    use verdict_sdk::events::{parse_logs, VerdictEvent};
+    let events = parse_logs(&landed.logs);
+    !events.is_empty() && events.iter().all(|e| matches!(e, VerdictEvent::ValidatorScoreChanged(c) if c.delta == TIMEOUT_PENALTY))
 }
 
 pub fn http() -> reqwest::Client {
