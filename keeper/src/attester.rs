@@ -232,6 +232,17 @@ mod tests {
         assert_eq!(sigs.len(), 3);
         assert!(sigs.iter().all(|s| s.signing_key != outsider.pubkey()));
 
+        // A member whose node is the job's miner does not co-sign its outcome.
+        let mut c = c;
+        for i in 0..5 {
+            c.members[i] = Pubkey::new_unique();
+        }
+        let miner = c.members[0];
+        let all = LocalQuorum::new(members.iter().map(|k| k.insecure_clone()).collect());
+        let sigs = all.sign_excluding(b"message", &c, Some(miner)).unwrap();
+        assert_eq!(sigs.len(), 3);
+        assert!(sigs.iter().all(|s| s.signing_key != members[0].pubkey()));
+
         let too_few = LocalQuorum::new(vec![members[0].insecure_clone(), outsider]);
         assert_eq!(
             too_few.sign_now(b"message", &c),

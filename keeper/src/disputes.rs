@@ -265,16 +265,14 @@ impl Engine {
                     self.step("resolve", ix::resolve_dispute(&d.job, &job, d), operator).await?;
                 }
             }
-            DisputeStatus::Upheld | DisputeStatus::Overturned if d.pending_liquidations > 0 => {
-                // Permissionless, so one keeper cranks: the dispute's leader
-                // first, the others only if it stays silent (every keeper
-                // racing for each target only collects refusals). The job
-                // goes along while it exists (the client may be owed a refund).
-                if self.turn(key) {
-                    let refund = job.as_ref().map(|j| (d.job, j.refund_account));
-                    for (node, target) in ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v)) {
-                        self.step("liquidate", ix::liquidate(key, &node, target, refund), operator).await?;
-                    }
+            // Permissionless, so one keeper cranks: the dispute's leader
+            // first, the others only if it stays silent (every keeper racing
+            // for each target only collects refusals). The job goes along
+            // while it exists (the client may be owed a refund).
+            DisputeStatus::Upheld | DisputeStatus::Overturned if d.pending_liquidations > 0 && self.turn(key) => {
+                let refund = job.as_ref().map(|j| (d.job, j.refund_account));
+                for (node, target) in ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v)) {
+                    self.step("liquidate", ix::liquidate(key, &node, target, refund), operator).await?;
                 }
             }
             _ => {}
@@ -329,6 +327,66 @@ mod tests {
         assert!(jobs.iter().all(|j| sampled(j, 10_000)), "10000 bps re-checks everything");
         assert!(!jobs.iter().any(|j| sampled(j, 0)));
         assert_eq!(sampled(&jobs[0], 1_000), sampled(&jobs[0], 1_000));
+    }
+
+    fn dispute(status: DisputeStatus, pending_liquidations: u32) -> Dispute {
+        use verdict::state::DisputeOpening;
+        let opening = DisputeOpening {
+            job: Pubkey::new_unique(),
+            challenger: Pubkey::new_unique(),
+            challenger_operator: Pubkey::new_unique(),
+            bond: 100,
+            miner: Pubkey::new_unique(),
+            disputed_output: [1; 32],
+            challenger_result: [2; 32],
+            active_weight: 100,
+            signers: Default::default(),
+        };
+        let mut d = Dispute::open(opening, (0, 0), (10, 20), 255);
+        (d.status, d.pending_liquidations, d.result) = (status, pending_liquidations, [2; 32]);
+        d
+    }
+
+    fn vote(revealed: bool, result: [u8; 32], liquidated: bool) -> Vote {
+        Vote {
+            dispute: Pubkey::new_unique(),
+            voter: Pubkey::new_unique(),
+            commitment: [0; 32],
+            weight: 20,
+            deposit: 10,
+            revealed,
+            result,
+            liquidated,
+            claimed: false,
+            bump: 255,
+        }
+    }
+
+    #[test]
+    fn a_correct_vote_claims_and_every_other_settled_vote_closes() {
+        let (right, wrong) = ([2; 32], [1; 32]);
+        let decided = dispute(DisputeStatus::Overturned, 0);
+        assert!(reward_due(&decided, &vote(true, right, false)));
+        assert!(!vote_settled(&decided, &vote(true, right, false)), "claimed, not closed");
+        assert!(!reward_due(&dispute(DisputeStatus::Overturned, 1), &vote(true, right, false)), "liquidations first");
+        // A wrong vote waits for its liquidation; an unrevealed one forfeited its deposit.
+        assert!(!vote_settled(&decided, &vote(true, wrong, false)));
+        assert!(vote_settled(&decided, &vote(true, wrong, true)));
+        assert!(vote_settled(&decided, &vote(false, [0; 32], false)));
+        assert!(!reward_due(&decided, &vote(false, [0; 32], false)));
+        // Unresolved: every vote closes, none is rewarded; voting: none yet.
+        let unresolved = dispute(DisputeStatus::Unresolved, 0);
+        assert!(vote_settled(&unresolved, &vote(true, right, false)) && !reward_due(&unresolved, &vote(true, right, false)));
+        assert!(!vote_settled(&dispute(DisputeStatus::Voting, 0), &vote(false, [0; 32], false)));
+    }
+
+    #[test]
+    fn a_dispute_changes_stage_with_its_phase_status_and_liquidations() {
+        let voting = dispute(DisputeStatus::Voting, 0);
+        assert_eq!(stage(&voting, 5), stage(&voting, 9));
+        assert_ne!(stage(&voting, 9), stage(&voting, 10), "the reveal phase begins");
+        assert_ne!(stage(&voting, 10), stage(&voting, 20), "the vote is over");
+        assert_ne!(stage(&dispute(DisputeStatus::Upheld, 2), 30), stage(&dispute(DisputeStatus::Upheld, 1), 30));
     }
 
     #[test]

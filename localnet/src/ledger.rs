@@ -226,8 +226,9 @@ mod tests {
         // Still voting: nothing is lost yet, no deposit forfeited.
         let voting: Vec<_> = run().into_iter().filter(|e| !matches!(e, VerdictEvent::DisputeResolved(_))).collect();
         let l = ledgers(&voting);
-        assert_eq!(l[&key(2)].bonds_lost, 0);
-        assert_eq!(l[&key(5)].deposits_lost, 0);
+        let of = |n| l.get(&key(n)).copied().unwrap_or_default();
+        assert_eq!(of(2).bonds_lost, 0);
+        assert_eq!(of(5).deposits_lost, 0);
     }
 
     #[test]

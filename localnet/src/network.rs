@@ -38,7 +38,8 @@ use verdict_sdk::events::{parse_logs, VerdictEvent};
 use verdict_sdk::invariants::{self, Snapshot};
 use verdict_sdk::{attest, instructions as ix, pda};
 
-use crate::report::{write_report, MinerRecord, NodeRow, ReportInput, Written};
+use crate::ledger;
+use crate::report::{write_report, DisputeRow, Income, MinerRecord, NodeRow, ReportInput, VoterRow, Written};
 use crate::stats::Timing;
 
 pub const TOKEN: u64 = 1_000_000_000;
@@ -583,18 +584,14 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     bar.finish_and_clear();
 
     // The dispute: the auditing keeper re-runs solved jobs on a miner it
-    // trusts and challenges the wrong miner's answers; every keeper re-runs,
-    // commits and reveals its vote as the phases pass, then they resolve,
-    // liquidate and claim. Only the clock is moved here.
+    // trusts and challenges the wrong miner's answers; every other keeper
+    // re-runs, commits and reveals its vote as the phases pass (the
+    // challenger may not vote), then they resolve, liquidate, claim and close
+    // their votes. Only the clock is moved here.
     let progress = spinner(opts.show_progress);
     progress.set_message("the auditing keeper re-checks solved jobs");
-    let disputes = settle_disputes(&net, &jobs, &progress).await?;
+    settle_disputes(&net, &jobs, &progress).await?;
     progress.finish_and_clear();
-    let mut penalties = Vec::new();
-    for (key, d) in &disputes {
-        let miner = net.miners.iter().find(|m| m.keys.node == d.miner).map(|m| m.keys.name.clone()).unwrap_or_default();
-        penalties.push(format!("dispute {key} over a job of {miner}: {:?}, {} votes to {}", d.status, d.n, d.m));
-    }
     for k in keepers {
         k.shutdown().await;
     }
@@ -621,8 +618,8 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     progress.finish_and_clear();
     for (job, j, _) in &open_jobs {
         match j.status {
+            // The miner operator's part is credited to its node (withdrawn below).
             JobStatus::Solved => {
-                let miner = net.miners.iter().find(|m| m.keys.node == j.miner).unwrap();
                 net.send(&[ix::claim_payout(job, &j.miner, &j.refund_account)], &[]).await?;
             }
             JobStatus::Sent => {
@@ -632,6 +629,37 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
                 net.send(&[ix::expire_job(job, Some(j.miner), &j.refund_account)], &[]).await?;
             }
             _ => {}
+        }
+    }
+
+    // Every job is final now: the report reads them as they end. Past a
+    // paid job's challenge window, `close_job` pays its co-signers their fee
+    // (a share of the price, to their nodes' owed balances) and frees the
+    // miner's exposure; every other finished job closes too. Rent goes back
+    // to the client.
+    let mut finals: BTreeMap<Pubkey, Job> = BTreeMap::new();
+    for ClientJob { key: job, .. } in &jobs {
+        finals.insert(*job, net.chain.fetch(job).await?);
+    }
+    let window = params.challenge_window_epochs as i64 * params.epoch_secs;
+    let close_at = finals.values().filter(|j| j.status == JobStatus::Paid).map(|j| j.solved_at + window).max().unwrap_or(0);
+    let progress = spinner(opts.show_progress);
+    let wait = (close_at - net.chain.unix_time().await?).max(0);
+    progress.set_message(format!("{wait} s until the paid jobs' challenge windows end; then every job closes"));
+    net.reach(close_at).await?;
+    progress.finish_and_clear();
+    for (job, j) in &finals {
+        if j.is_final() && j.client_owed == 0 && !j.dispute_open {
+            net.send(&[ix::close_job(job, j)], &[]).await?;
+        }
+    }
+    // Every operator takes what its node is owed (payouts, validator fees,
+    // bonds back) into its own token account.
+    for keys in net.validators.iter().chain(net.miners.iter().map(|m| &m.keys)) {
+        let n: Node = net.chain.fetch(&keys.node).await?;
+        if n.owed > 0 {
+            let withdraw = ix::withdraw_owed(&keys.wallet.key.pubkey(), &keys.wallet.tokens);
+            net.send(&[withdraw], &[&keys.wallet.key]).await?;
         }
     }
 
@@ -645,17 +673,47 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     }
     let lamports_spent = payer_lamports.saturating_sub(net.chain.lamports(&net.payer.pubkey()).await?);
 
-    let report = read_report(&net, &jobs, penalties, started.elapsed().as_secs_f64()).await?;
+    let report = read_report(&net, &jobs, &finals, started.elapsed().as_secs_f64()).await?;
     let written = write_report(&opts.out, &report)?;
     let _ = std::fs::remove_dir_all(&work);
     let miner_nodes = net.miners.iter().map(|m| m.keys.node).collect();
     Ok(Finished { written, report, chain: net.chain.clone(), miner_nodes, lamports_spent })
 }
 
+/// The disputes over the run's jobs, as they stand.
+async fn read_disputes(chain: &Chain, jobs: &[ClientJob]) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
+    let mut out = Vec::new();
+    for ClientJob { key: job, .. } in jobs {
+        let key = pda::dispute(job);
+        if let Some(d) = chain.fetch_optional::<Dispute>(&key).await? {
+            out.push((key, d));
+        }
+    }
+    Ok(out)
+}
+
+/// Waits until every dispute satisfies `done` or `within` passes (a run never hangs).
+async fn wait_disputes(
+    chain: &Chain,
+    jobs: &[ClientJob],
+    done: impl Fn(&Dispute) -> bool,
+    within: Duration,
+) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
+    let started = Instant::now();
+    loop {
+        let disputes = read_disputes(chain, jobs).await?;
+        if disputes.iter().all(|(_, d)| done(d)) || started.elapsed() > within {
+            return Ok(disputes);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Waits for the keepers' disputes against wrong answers and moves the
-/// clock through the commit and reveal phases; returns every dispute once
-/// its liquidations and claims are done (bounded waits: a run never hangs).
-async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
+/// clock through the commit and reveal phases; returns once every dispute
+/// is decided, its liquidations and claims done and its votes closed
+/// (bounded waits: a run never hangs).
+async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) -> Result<(), NetworkError> {
     let chain = &net.chain;
     let wrong = net.miners.iter().find(|m| m.behaviour == "wrong").map(|m| m.keys.node);
     let mut wrong_solved = 0;
@@ -665,31 +723,12 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
             wrong_solved += 1;
         }
     }
-    let read = || async {
-        let mut out = Vec::new();
-        for ClientJob { key: job, .. } in jobs {
-            if let Ok(d) = chain.fetch::<Dispute>(&pda::dispute(job)).await {
-                out.push((pda::dispute(job), d));
-            }
-        }
-        Ok::<_, NetworkError>(out)
-    };
-    let wait = |done: fn(&Dispute) -> bool, within: u64| async move {
-        let started = Instant::now();
-        loop {
-            let disputes = read().await?;
-            if disputes.iter().all(|(_, d)| done(d)) || started.elapsed() > Duration::from_secs(within) {
-                return Ok::<_, NetworkError>(disputes);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    };
     // The auditor needs a few rounds to re-check every solved job: wait
     // until it has challenged something and then opened nothing new for 3 s.
     let started = Instant::now();
     let (mut count, mut stable_since) = (0, Instant::now());
     while started.elapsed() < Duration::from_secs(60) {
-        let now_open = read().await?.len();
+        let now_open = read_disputes(chain, jobs).await?.len();
         if now_open != count {
             (count, stable_since) = (now_open, Instant::now());
         }
@@ -698,58 +737,121 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let opened = read().await?;
+    let opened = read_disputes(chain, jobs).await?;
     if opened.is_empty() {
-        return Ok(opened);
+        return Ok(());
     }
+    // Every validator that is no party commits: the challenger, the miner
+    // and a high-risk outcome's co-signers may not vote.
+    let validators: Vec<Pubkey> = net.validators.iter().map(|v| v.node).collect();
+    let voters = move |d: &Dispute| validators.iter().filter(|v| !d.is_party(v)).count() as u32;
     progress.set_message(format!("{} dispute(s) open: the keepers re-run and commit their votes", opened.len()));
-    let committed = wait(|d| d.commits >= 5, 30).await?;
+    let committed = wait_disputes(chain, jobs, |d| d.commits >= voters(d), Duration::from_secs(30)).await?;
     let commit_end = committed.iter().map(|(_, d)| d.commit_end).max().unwrap_or(0);
     progress.set_message(format!("the chain's clock passes the commit phase ({} s)", net.params.vote_commit_secs));
     net.reach(commit_end + 1).await?;
     progress.set_message("the keepers reveal");
-    let revealed = wait(|d| d.deposits_held == 0 && d.commits > 0, 30).await?;
+    let revealed = wait_disputes(chain, jobs, |d| d.voters_revealed >= d.commits, Duration::from_secs(30)).await?;
     let reveal_end = revealed.iter().map(|(_, d)| d.reveal_end).max().unwrap_or(0);
     progress.set_message(format!("the chain's clock passes the reveal phase ({} s)", net.params.vote_reveal_secs));
     net.reach(reveal_end + 1).await?;
     progress.set_message("resolution, liquidations and reward claims");
-    wait(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims >= d.winning_voters(), 30).await
+    let settled = |d: &Dispute| match d.status {
+        DisputeStatus::Voting => false,
+        DisputeStatus::Unresolved => true,
+        DisputeStatus::Upheld | DisputeStatus::Overturned => d.pending_liquidations == 0 && d.claims >= d.winning_voters(),
+    };
+    let decided = wait_disputes(chain, jobs, settled, Duration::from_secs(30)).await?;
+    // The keepers close their settled votes (claiming closes the correct ones).
+    progress.set_message("the keepers close their votes");
+    let keys: Vec<Pubkey> = decided.iter().map(|(k, _)| *k).collect();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        let open_votes = chain
+            .program_accounts()
+            .await?
+            .iter()
+            .filter_map(|(_, data)| verdict_sdk::accounts::decode::<Vote>(&Pubkey::default(), data).ok())
+            .filter(|v| keys.contains(&v.dispute))
+            .count();
+        if open_votes == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
 }
 
-/// Reads everything the report shows back from the chain.
-async fn read_report(
-    net: &Net,
-    jobs: &[ClientJob],
-    penalties: Vec<String>,
-    seconds: f64,
-) -> Result<ReportInput, NetworkError> {
+/// Every Verdict event of the run, each transaction once: the histories of
+/// every node and every dispute cover them all.
+async fn run_events(chain: &Chain, accounts: impl IntoIterator<Item = Pubkey>) -> Result<Vec<VerdictEvent>, NetworkError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut events = Vec::new();
+    for account in accounts {
+        for landed in chain.history(&account).await? {
+            if seen.insert(landed.signature) {
+                events.extend(parse_logs(&landed.logs));
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// Reads everything the report shows back from the chain; `finals`: every
+/// job as it ended (read before the jobs were closed).
+async fn read_report(net: &Net, jobs: &[ClientJob], finals: &BTreeMap<Pubkey, Job>, seconds: f64) -> Result<ReportInput, NetworkError> {
     let chain = &net.chain;
     let params = &net.params;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut timings = Vec::new();
-    for ClientJob { key: job, .. } in jobs {
-        let j: Job = chain.fetch(job).await?;
+    for j in finals.values() {
         *counts.entry(format!("{:?}", j.status).to_lowercase()).or_default() += 1;
         if matches!(j.status, JobStatus::Solved | JobStatus::Paid) || j.response_ms > 0 {
             timings.push(Timing { response_ms: j.response_ms as f64, load_ms: j.load_ms as f64, inference_ms: j.inference_ms as f64 });
         }
     }
+    let disputes = read_disputes(chain, jobs).await?;
+    let nodes_and_names: Vec<(&NodeKeys, &str)> =
+        net.miners.iter().map(|m| (&m.keys, "miner")).chain(net.validators.iter().map(|v| (v, "validator"))).collect();
+    let accounts = nodes_and_names.iter().map(|(k, _)| k.node).chain(disputes.iter().map(|(k, _)| *k));
+    let events = run_events(chain, accounts.collect::<Vec<_>>()).await?;
+    let ledgers = ledger::ledgers(&events);
+    let name_of = |node: &Pubkey| nodes_and_names.iter().find(|(k, _)| k.node == *node).map_or_else(|| node.to_string(), |(k, _)| k.name.clone());
+
     let right_answers = reference_hashes(jobs).await?;
     let mut miners = Vec::new();
     let mut nodes = Vec::new();
-    for m in &net.miners {
-        let history = chain.history(&m.keys.node).await?;
-        let record = judged_record(&m.keys.name, &m.keys.node, &history, &right_answers);
-        let n: Node = chain.fetch(&m.keys.node).await?;
-        let mut row = node_row(&m.keys.name, "miner", &n, params, slashed(&history, &m.keys.node));
-        row.wrong_answers = Some(record.wrong_accepted);
+    let mut penalties = Vec::new();
+    for (keys, role) in &nodes_and_names {
+        let n: Node = chain.fetch(&keys.node).await?;
+        let ledger = ledgers.get(&keys.node).copied().unwrap_or_default();
+        let mut row = node_row(&keys.name, role, &n, params, &ledger);
+        if *role == "miner" {
+            let record = judged_record(&keys.name, &keys.node, &chain.history(&keys.node).await?, &right_answers);
+            row.wrong_answers = Some(record.wrong_accepted);
+            miners.push(record);
+        } else {
+            row.jobs_served = finals.values().filter(|j| j.signers().contains(&keys.node)).count() as u64;
+        }
         nodes.push(row);
-        miners.push(record);
     }
-    for v in &net.validators {
-        let n: Node = chain.fetch(&v.node).await?;
-        nodes.push(node_row(&v.name, "validator", &n, params, slashed(&chain.history(&v.node).await?, &v.node)));
+    for e in &events {
+        match e {
+            VerdictEvent::NodeSlashed(s) => {
+                penalties.push(format!("{} slashed {:.3} tokens ({:?})", name_of(&s.node), s.amount as f64 / TOKEN as f64, s.offense));
+            }
+            VerdictEvent::NodeLiquidated(l) => penalties.push(format!(
+                "{} liquidated: {:.3} tokens to dispute {} ({:.3} of them refunded the client)",
+                name_of(&l.node),
+                l.amount as f64 / TOKEN as f64,
+                l.dispute,
+                l.client_refund as f64 / TOKEN as f64
+            )),
+            _ => {}
+        }
     }
+    let disputes = disputes.iter().map(|(key, d)| dispute_row(key, d, params, &events, &name_of)).collect();
+
     let accounts = chain.program_accounts().await?;
     let vault = chain.token_balance(&pda::stake_vault()).await?;
     let mut snapshot = Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), vault)
@@ -759,7 +861,49 @@ async fn read_report(
         snapshot.token_balances.insert(v, balance);
     }
     let conservation_violations = invariants::check(&snapshot).err().unwrap_or_default();
-    Ok(ReportInput { jobs_by_outcome: counts, timings, miners, nodes, penalties, conservation_violations, seconds })
+    Ok(ReportInput { jobs_by_outcome: counts, timings, miners, nodes, penalties, disputes, conservation_violations, seconds })
+}
+
+/// A dispute as it ended: candidates, weights, turnout and every ballot.
+fn dispute_row(key: &Pubkey, d: &Dispute, params: &ProtocolParams, events: &[VerdictEvent], name_of: &dyn Fn(&Pubkey) -> String) -> DisputeRow {
+    let side = |result: &[u8; 32]| {
+        if *result == d.disputed_output {
+            "disputed output"
+        } else if *result == d.challenger_result {
+            "challenger's result"
+        } else {
+            "another result"
+        }
+    };
+    let decided = matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned);
+    let voters = ledger::ballots(key, events)
+        .into_iter()
+        .map(|b| VoterRow {
+            name: name_of(&b.voter),
+            weight: b.weight,
+            vote: b.result.as_ref().map_or("not revealed", side).to_string(),
+        })
+        .collect();
+    DisputeRow {
+        dispute: key.to_string(),
+        miner: name_of(&d.miner),
+        challenger: name_of(&d.challenger),
+        status: format!("{:?}", d.status),
+        disputed_output: hex32(&d.disputed_output),
+        challenger_result: hex32(&d.challenger_result),
+        standing: decided.then(|| side(&d.result).to_string()),
+        bond: d.bond as f64 / TOKEN as f64,
+        n: d.n,
+        m: d.m,
+        turnout: d.weight_disputed + d.weight_challenger + d.weight_other,
+        active_weight: d.active_weight,
+        quorum_bps: params.dispute_quorum_bps,
+        voters,
+    }
+}
+
+fn hex32(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The right output hash of every job, from this process's own run of its
@@ -822,21 +966,9 @@ fn judged_record(name: &str, node: &Pubkey, history: &[verdict_chain::Landed], r
     MinerRecord { name: name.to_string(), outcomes, wrong_accepted }
 }
 
-/// Tokens slashed or liquidated from `node`, from the program's events in its history.
-fn slashed(history: &[verdict_chain::Landed], node: &Pubkey) -> u64 {
-    history
-        .iter()
-        .flat_map(|l| parse_logs(&l.logs))
-        .map(|e| match e {
-            VerdictEvent::NodeSlashed(s) if s.node == *node => s.amount,
-            VerdictEvent::NodeLiquidated(l) if l.node == *node => l.amount,
-            _ => 0,
-        })
-        .sum()
-}
-
-fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, slashed: u64) -> NodeRow {
+fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, ledger: &ledger::Ledger) -> NodeRow {
     let miner = role == "miner";
+    let tokens = |amount: u64| amount as f64 / TOKEN as f64;
     NodeRow {
         name: name.to_string(),
         role: role.to_string(),
@@ -846,11 +978,24 @@ fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, slashed: 
         score: (!miner).then_some(n.validator_score),
         stake: n.slashable_stake().unwrap_or(0) as f64 / TOKEN as f64,
         earnings: n.total_earned as f64 / TOKEN as f64,
-        slashed: slashed as f64 / TOKEN as f64,
+        slashed: tokens(ledger.slashed + ledger.liquidated),
         wrong_answers: None,
         status: match n.status {
             NodeStatus::Active => "active".into(),
             NodeStatus::Liquidated => "liquidated".into(),
+        },
+        jobs_served: if miner { ledger.jobs_completed } else { 0 },
+        income: Income {
+            payouts: tokens(ledger.payouts),
+            boosts: tokens(ledger.boosts),
+            validator_fees: tokens(ledger.validator_fees),
+            dispute_rewards: tokens(ledger.dispute_rewards),
+            unresolved_fees: tokens(ledger.unresolved_fees),
+            bonds_returned: tokens(ledger.bonds_returned),
+            bonds_lost: tokens(ledger.bonds_lost),
+            deposits_lost: tokens(ledger.deposits_lost),
+            slashed: tokens(ledger.slashed),
+            liquidated: tokens(ledger.liquidated),
         },
     }
 }

@@ -42,5 +42,18 @@ pub async fn assert_report_agrees_with_chain(done: &Finished, out: &Path, jobs: 
         assert_eq!(row.stake, n.slashable_stake().unwrap() as f64 / TOKEN as f64, "{}", row.name);
         assert_eq!(row.tier, Some(n.reputation.tier(params)), "{}", row.name);
         assert_eq!(row.earnings, n.total_earned as f64 / TOKEN as f64, "{}", row.name);
+        assert_eq!(n.owed, 0, "{}: the operator withdrew what the node was owed", row.name);
+    }
+    // Paid jobs were closed past their challenge window: their co-signers got the validator fee.
+    let fees: f64 = report.nodes.iter().filter(|n| n.role == "validator").map(|n| n.income.validator_fees).sum();
+    assert!(fees > 0.0, "validators' fees: {:?}", report.nodes);
+    assert!(report.nodes.iter().filter(|n| n.role == "miner").any(|n| n.income.payouts > 0.0), "miners' payouts");
+    // Every dispute was decided by at least three non-party voters over the turnout quorum.
+    for d in &report.disputes {
+        assert!(d.status == "Upheld" || d.status == "Overturned", "dispute {} ended {}", d.dispute, d.status);
+        let revealed = d.voters.iter().filter(|v| v.vote != "not revealed").count();
+        assert!(revealed >= 3, "{}: {revealed} voters", d.dispute);
+        assert!(d.turnout as u128 * 10_000 >= d.quorum_bps as u128 * d.active_weight as u128, "{}: turnout {} of {}", d.dispute, d.turnout, d.active_weight);
+        assert!(d.voters.iter().all(|v| v.name != d.challenger), "{}: the challenger may not vote", d.dispute);
     }
 }
