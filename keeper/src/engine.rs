@@ -163,6 +163,7 @@ pub struct Engine {
 }
 
 impl Engine {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         cfg: KeeperConfig,
         store: Arc<Store>,
