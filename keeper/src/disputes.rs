@@ -20,11 +20,10 @@ use crate::error::KeeperError;
 use crate::gateway::ChainView;
 use crate::store::VoteRecord;
 
-/// Whether this keeper re-checks `job` (a deterministic sample, so a restart
-/// samples the same jobs).
-pub fn sampled(job: &Pubkey, recheck_bps: u16) -> bool {
-    let digest = Sha256::new().chain_update(b"verdict-recheck").chain_update(job.as_ref()).finalize();
-    (u16::from_le_bytes([digest[0], digest[1]]) % 10_000) < recheck_bps
+/// Whether this keeper re-checks a job, given the job's re-check seed
+/// (`DrawKey::recheck_seed`: secret to miners, the same after a restart).
+pub fn sampled(seed: &[u8; 32], recheck_bps: u16) -> bool {
+    (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % 10_000) < recheck_bps as u64
 }
 
 /// The salt of this voter's commitment: derived from a signature of the
@@ -80,7 +79,9 @@ impl Engine {
                 let _ = self.store.put(&rec);
                 continue;
             }
-            if sampled(key, self.cfg.committee.recheck_bps) && !view.disputes.iter().any(|(_, d)| d.job == *key) {
+            let seed = self.draws.recheck_seed(key);
+            let audited = sampled(&seed, self.cfg.committee.recheck_bps);
+            if audited && !view.disputes.iter().any(|(_, d)| d.job == *key) {
                 match self.rerun(key, job, Some(&rec.input), &job.miner).await {
                     Ok(mine) if mine != job.output_hash => {
                         tracing::warn!(job = %key, miner = %job.miner, "my rerun contradicts the solved output: challenging");
@@ -188,12 +189,18 @@ mod tests {
 
     #[test]
     fn the_sample_is_deterministic_and_close_to_its_rate() {
-        let jobs: Vec<Pubkey> = (0..10_000).map(|_| Pubkey::new_unique()).collect();
-        let hits = jobs.iter().filter(|j| sampled(j, 1_000)).count();
+        let draws = crate::draw::DrawKey::new(Arc::new(Keypair::new()));
+        let seeds: Vec<[u8; 32]> = (0..10_000)
+            .map(|_| draws.recheck_seed(&Pubkey::new_unique()))
+            .collect();
+        let hits = seeds.iter().filter(|s| sampled(s, 1_000)).count();
         assert!((800..1_200).contains(&hits), "about 10%: {hits}");
-        assert!(jobs.iter().all(|j| sampled(j, 10_000)), "10000 bps re-checks everything");
-        assert!(!jobs.iter().any(|j| sampled(j, 0)));
-        assert_eq!(sampled(&jobs[0], 1_000), sampled(&jobs[0], 1_000));
+        assert!(
+            seeds.iter().all(|s| sampled(s, 10_000)),
+            "10000 bps re-checks everything"
+        );
+        assert!(!seeds.iter().any(|s| sampled(s, 0)));
+        assert_eq!(sampled(&seeds[0], 1_000), sampled(&seeds[0], 1_000));
     }
 
     #[test]

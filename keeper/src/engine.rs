@@ -24,6 +24,7 @@ use crate::core::latency::LatencyBook;
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep, TrialIntent};
 use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot};
 use crate::core::validation::{self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing};
+use crate::draw::DrawKey;
 use crate::error::KeeperError;
 use crate::gateway::Gateway;
 use crate::member::Membership;
@@ -160,6 +161,8 @@ pub struct Engine {
     pub(crate) reported: Mutex<HashMap<Pubkey, Instant>>,
     /// Miner health heard from the other keepers (gossip).
     pub gossip: Option<Arc<crate::gossip::Gossip>>,
+    /// This keeper's secret seeds: the re-check sample and the miner draw.
+    pub(crate) draws: DrawKey,
 }
 
 impl Engine {
@@ -175,6 +178,7 @@ impl Engine {
         member: Option<Membership>,
         missed: mpsc::UnboundedReceiver<Missed>,
         gossip: Option<Arc<crate::gossip::Gossip>>,
+        draws: DrawKey,
     ) -> Result<Self, KeeperError> {
         let mut clients = HashMap::new();
         for m in &cfg.miners {
@@ -202,6 +206,7 @@ impl Engine {
             missed: Mutex::new(missed),
             reported: Mutex::new(HashMap::new()),
             gossip,
+            draws,
         })
     }
 
@@ -518,8 +523,11 @@ impl Engine {
                     let snapshot = self.snapshot();
                     let now = self.gateway.now().await?;
                     let request = RouteRequest { risk, model: job.model, realtime: rec.realtime, now, exclude: &rec.tried };
-                    let salt = [key.as_ref(), &[job.attempts]].concat();
-                    let Some(choice) = snapshot.pick(&request, &self.cfg.routing, &salt).map(|m| m.profile.node) else {
+                    let seed = self.draws.route_seed(&key, job.attempts);
+                    let Some(choice) = snapshot
+                        .pick(&request, &self.cfg.routing, &seed)
+                        .map(|m| m.profile.node)
+                    else {
                         let tried = rec.tried.len();
                         let code = if tried == 0 { "no_miner_available" } else { "all_miners_failed" };
                         return self.finish_failed(

@@ -8,6 +8,7 @@ pub mod attester;
 pub mod config;
 pub mod core;
 pub mod disputes;
+pub mod draw;
 pub mod engine;
 pub mod error;
 pub mod gateway;
