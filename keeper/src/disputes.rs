@@ -160,13 +160,18 @@ impl Engine {
     }
 
     /// The result this keeper votes: its own rerun (a dishonest keeper
-    /// votes for the output that was signed).
+    /// votes for the output that was signed). The input is the one kept as
+    /// evidence, or, for a job this keeper never held, fetched from the
+    /// other keepers and checked against the job's input hash.
     async fn my_result(&self, d: &Dispute, job: &Job) -> Option<[u8; 32]> {
         if self.cfg.committee.dishonest {
             return Some(d.original_output);
         }
-        let rec = self.store.get(&d.job).ok().flatten()?;
-        match self.rerun(&d.job, job, Some(&rec.input), &d.miner).await {
+        let input = match self.store.input(&d.job).ok().flatten() {
+            Some(input) => input,
+            None => self.input_from_peers(&d.job, job).await?,
+        };
+        match self.rerun(&d.job, job, Some(&input), &d.miner).await {
             Ok(hash) => Some(hash),
             Err(e) => {
                 tracing::info!(job = %d.job, error = %e, "cannot rerun the disputed job: not voting yet");

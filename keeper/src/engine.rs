@@ -52,6 +52,8 @@ pub struct View {
     pub params: Option<ProtocolParams>,
     pub committee_epoch: u64,
     pub committee: Option<Committee>,
+    /// Signing keys of the registered, active nodes (who may ask for evidence).
+    pub active_node_keys: HashSet<Pubkey>,
 }
 
 /// A validated answer from one miner.
@@ -163,6 +165,8 @@ pub struct Engine {
     pub gossip: Option<Arc<crate::gossip::Gossip>>,
     /// This keeper's secret seeds: the re-check sample and the miner draw.
     pub(crate) draws: DrawKey,
+    /// Evidence requests seen and fetches that failed (rule 9).
+    pub(crate) evidence: crate::evidence::EvidenceState,
 }
 
 impl Engine {
@@ -207,6 +211,7 @@ impl Engine {
             reported: Mutex::new(HashMap::new()),
             gossip,
             draws,
+            evidence: Default::default(),
         })
     }
 
@@ -261,6 +266,11 @@ impl Engine {
             v.params = Some(params.clone());
             v.committee_epoch = view.committee.as_ref().map(|c| c.epoch).unwrap_or(0);
             v.committee = view.committee.clone();
+            let active = view
+                .nodes
+                .iter()
+                .filter(|(_, n)| n.activity(&params).active);
+            v.active_node_keys = active.map(|(_, n)| n.signing_key).collect();
         }
         // Jobs: resume ours, crank any past its TTL (permissionless refund).
         for (key, job) in &view.jobs {
@@ -286,6 +296,9 @@ impl Engine {
         }
         self.chain_seen.lock().unwrap().retain(|k, _| view.jobs.iter().any(|(j, _)| j == k));
         self.sweep_mempool()?;
+        if let Err(e) = self.sweep_evidence(&view, &params, now).await {
+            tracing::warn!(error = %e, "evidence sweep failed");
+        }
         if self.member.is_some() {
             self.report_missed().await;
             if self.cfg.committee.rotate {

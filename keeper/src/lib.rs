@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod draw;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod gateway;
 pub mod gossip;
 pub mod local_ports;
