@@ -29,7 +29,7 @@ async fn run(net: &mut Net, keepers: &Keepers, tag: &str) -> Vec<f64> {
         let mut jobs = Vec::new();
         for k in 0..IN_FLIGHT {
             let i = batch * IN_FLIGHT + k;
-            let risk = if i % 2 == 0 { RiskLevel::Low } else { RiskLevel::Medium };
+            let risk = if i.is_multiple_of(2) { RiskLevel::Low } else { RiskLevel::Medium };
             let input = format!("{tag} {i}");
             let job = net.submit(&input, risk).await;
             let submitted = Instant::now();

@@ -24,11 +24,10 @@ use crate::error::KeeperError;
 use crate::gateway::ChainView;
 use crate::store::VoteRecord;
 
-/// Whether this keeper re-checks `job` (a deterministic sample, so a restart
-/// samples the same jobs).
-pub fn sampled(job: &Pubkey, recheck_bps: u16) -> bool {
-    let digest = Sha256::new().chain_update(b"verdict-recheck").chain_update(job.as_ref()).finalize();
-    (u16::from_le_bytes([digest[0], digest[1]]) % 10_000) < recheck_bps
+/// Whether this keeper re-checks a job, given the job's re-check seed
+/// (`DrawKey::recheck_seed`: secret to miners, the same after a restart).
+pub fn sampled(seed: &[u8; 32], recheck_bps: u16) -> bool {
+    (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % 10_000) < recheck_bps as u64
 }
 
 /// The salt of this voter's commitment: derived from a signature of the
@@ -170,7 +169,9 @@ impl Engine {
                 let _ = self.store.put(&rec);
                 continue;
             }
-            if sampled(key, self.cfg.committee.recheck_bps) && !view.disputes.iter().any(|(_, d)| d.job == *key) {
+            let seed = self.draws.recheck_seed(key);
+            let audited = sampled(&seed, self.cfg.committee.recheck_bps);
+            if audited && !view.disputes.iter().any(|(_, d)| d.job == *key) {
                 match self.rerun(key, job, Some(&rec.input), &job.miner).await {
                     Ok(mine) if mine != job.output_hash => {
                         tracing::warn!(job = %key, miner = %job.miner, "my rerun contradicts the solved output: challenging");
@@ -292,13 +293,18 @@ impl Engine {
     }
 
     /// The result this keeper votes: its own rerun (a dishonest keeper
-    /// votes for the output that was signed).
+    /// votes for the output that was signed). The input is the one kept as
+    /// evidence, or, for a job this keeper never held, fetched from the
+    /// other keepers and checked against the job's input hash.
     async fn my_result(&self, d: &Dispute, job: &Job) -> Option<[u8; 32]> {
         if self.cfg.committee.dishonest {
             return Some(d.disputed_output);
         }
-        let rec = self.store.get(&d.job).ok().flatten()?;
-        match self.rerun(&d.job, job, Some(&rec.input), &d.miner).await {
+        let input = match self.store.input(&d.job).ok().flatten() {
+            Some(input) => input,
+            None => self.input_from_peers(&d.job, job).await?,
+        };
+        match self.rerun(&d.job, job, Some(&input), &d.miner).await {
             Ok(hash) => Some(hash),
             Err(e) => {
                 tracing::info!(job = %d.job, error = %e, "cannot rerun the disputed job: not voting yet");
@@ -321,12 +327,18 @@ mod tests {
 
     #[test]
     fn the_sample_is_deterministic_and_close_to_its_rate() {
-        let jobs: Vec<Pubkey> = (0..10_000).map(|_| Pubkey::new_unique()).collect();
-        let hits = jobs.iter().filter(|j| sampled(j, 1_000)).count();
+        let draws = crate::draw::DrawKey::new(Arc::new(Keypair::new()));
+        let seeds: Vec<[u8; 32]> = (0..10_000)
+            .map(|_| draws.recheck_seed(&Pubkey::new_unique()))
+            .collect();
+        let hits = seeds.iter().filter(|s| sampled(s, 1_000)).count();
         assert!((800..1_200).contains(&hits), "about 10%: {hits}");
-        assert!(jobs.iter().all(|j| sampled(j, 10_000)), "10000 bps re-checks everything");
-        assert!(!jobs.iter().any(|j| sampled(j, 0)));
-        assert_eq!(sampled(&jobs[0], 1_000), sampled(&jobs[0], 1_000));
+        assert!(
+            seeds.iter().all(|s| sampled(s, 10_000)),
+            "10000 bps re-checks everything"
+        );
+        assert!(!seeds.iter().any(|s| sampled(s, 0)));
+        assert_eq!(sampled(&seeds[0], 1_000), sampled(&seeds[0], 1_000));
     }
 
     fn dispute(status: DisputeStatus, pending_liquidations: u32) -> Dispute {

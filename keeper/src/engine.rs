@@ -24,6 +24,7 @@ use crate::core::latency::LatencyBook;
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep, TrialIntent};
 use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot};
 use crate::core::validation::{self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing};
+use crate::draw::DrawKey;
 use crate::error::KeeperError;
 use crate::gateway::Gateway;
 use crate::member::Membership;
@@ -51,6 +52,8 @@ pub struct View {
     pub params: Option<ProtocolParams>,
     pub committee_epoch: u64,
     pub committee: Option<Committee>,
+    /// Signing keys of the registered, active nodes (who may ask for evidence).
+    pub active_node_keys: HashSet<Pubkey>,
 }
 
 /// A validated answer from one miner.
@@ -163,9 +166,14 @@ pub struct Engine {
     pub(crate) reported: Mutex<HashMap<Pubkey, Instant>>,
     /// Miner health heard from the other keepers (gossip).
     pub gossip: Option<Arc<crate::gossip::Gossip>>,
+    /// This keeper's secret seeds: the re-check sample and the miner draw.
+    pub(crate) draws: DrawKey,
+    /// Evidence requests seen and fetches that failed (rule 9).
+    pub(crate) evidence: crate::evidence::EvidenceState,
 }
 
 impl Engine {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         cfg: KeeperConfig,
         store: Arc<Store>,
@@ -177,6 +185,7 @@ impl Engine {
         member: Option<Membership>,
         missed: mpsc::UnboundedReceiver<Missed>,
         gossip: Option<Arc<crate::gossip::Gossip>>,
+        draws: DrawKey,
     ) -> Result<Self, KeeperError> {
         let mut clients = HashMap::new();
         for m in &cfg.miners {
@@ -205,6 +214,8 @@ impl Engine {
             missed: Mutex::new(missed),
             reported: Mutex::new(HashMap::new()),
             gossip,
+            draws,
+            evidence: Default::default(),
         })
     }
 
@@ -259,6 +270,11 @@ impl Engine {
             v.params = Some(params.clone());
             v.committee_epoch = view.committee.as_ref().map(|c| c.epoch).unwrap_or(0);
             v.committee = view.committee.clone();
+            let active = view
+                .nodes
+                .iter()
+                .filter(|(_, n)| n.activity(&params).active);
+            v.active_node_keys = active.map(|(_, n)| n.signing_key).collect();
         }
         // Jobs: resume ours, crank any past its TTL (permissionless refund).
         for (key, job) in &view.jobs {
@@ -284,6 +300,9 @@ impl Engine {
         }
         self.chain_seen.lock().unwrap().retain(|k, _| view.jobs.iter().any(|(j, _)| j == k));
         self.sweep_mempool()?;
+        if let Err(e) = self.sweep_evidence(&view, &params, now).await {
+            tracing::warn!(error = %e, "evidence sweep failed");
+        }
         if self.member.is_some() {
             self.report_missed().await;
             if self.cfg.committee.rotate {
@@ -523,8 +542,11 @@ impl Engine {
                     let snapshot = self.snapshot();
                     let now = self.gateway.now().await?;
                     let request = RouteRequest { risk, model: job.model, realtime: rec.realtime, now, exclude: &rec.tried };
-                    let salt = [key.as_ref(), &[job.attempts]].concat();
-                    let Some(choice) = snapshot.pick(&request, &self.cfg.routing, &salt).map(|m| m.profile.node) else {
+                    let seed = self.draws.route_seed(&key, job.attempts);
+                    let Some(choice) = snapshot
+                        .pick(&request, &self.cfg.routing, &seed)
+                        .map(|m| m.profile.node)
+                    else {
                         let tried = rec.tried.len();
                         let code = if tried == 0 { "no_miner_available" } else { "all_miners_failed" };
                         return self.finish_failed(

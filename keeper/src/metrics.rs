@@ -28,6 +28,14 @@ pub struct Metrics {
     pub cosign_total: IntCounterVec,
     /// Dispute work: challenges, commits, reveals, resolutions, liquidations, claims.
     pub disputes_total: IntCounterVec,
+    /// Inputs kept as evidence (rule 9).
+    pub inputs_held: IntGauge,
+    /// Evidence requests from other nodes, by result.
+    pub inputs_served_total: IntCounterVec,
+    /// Inputs asked of other keepers for a dispute, by result.
+    pub inputs_fetched_total: IntCounterVec,
+    /// Inputs dropped once no dispute could need them.
+    pub inputs_pruned_total: IntCounter,
 }
 
 impl Metrics {
@@ -63,6 +71,25 @@ impl Metrics {
             posts_total: reg!(IntCounterVec::new(Opts::new("posts_total", "Outcome transactions by kind and result"), &["kind", "result"])),
             cosign_total: reg!(IntCounterVec::new(Opts::new("cosign_total", "Co-sign requests answered, by kind and verdict"), &["kind", "verdict"])),
             disputes_total: reg!(IntCounterVec::new(Opts::new("disputes_total", "Dispute transactions landed, by step"), &["step"])),
+            inputs_held: reg!(IntGauge::new("inputs_held", "Job inputs kept as evidence")),
+            inputs_served_total: reg!(IntCounterVec::new(
+                Opts::new(
+                    "inputs_served_total",
+                    "Evidence requests from other nodes, by result"
+                ),
+                &["result"]
+            )),
+            inputs_fetched_total: reg!(IntCounterVec::new(
+                Opts::new(
+                    "inputs_fetched_total",
+                    "Inputs asked of other keepers, by result"
+                ),
+                &["result"]
+            )),
+            inputs_pruned_total: reg!(IntCounter::new(
+                "inputs_pruned_total",
+                "Inputs dropped after their challenge window and disputes"
+            )),
             registry,
         }
     }

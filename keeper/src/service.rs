@@ -20,6 +20,7 @@ use crate::member::Membership;
 use crate::peer::auth::PeerAuth;
 use crate::peer::PeerClient;
 use crate::config::KeeperConfig;
+use crate::draw::DrawKey;
 use crate::engine::{Engine, PostRequest};
 use crate::error::KeeperError;
 use crate::gateway::{Gateway, SendFaults};
@@ -105,6 +106,12 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
     cfg.check()?;
     let store = Arc::new(Store::open(&cfg.database)?);
     let metrics = Arc::new(Metrics::new());
+    // The key of this keeper's secret draws (rule 10): a member's own
+    // signing key; alone, the first key of its quorum (else its fee payer).
+    let draw_key = match &deps.signing {
+        Signing::LocalQuorum(keys) => keys.first().unwrap_or(&deps.payer).insecure_clone(),
+        Signing::Member(key) => key.insecure_clone(),
+    };
     let gateway = Arc::new(Gateway::new(deps.chain, deps.payer, deps.faults));
     let (poster_tx, poster_rx) = mpsc::channel::<PostRequest>(1024);
     let (dispatch_tx, dispatch_rx) = mpsc::channel::<Pubkey>(16_384);
@@ -147,6 +154,7 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         member,
         missed_rx,
         gossip,
+        DrawKey::new(Arc::new(draw_key)),
     )?);
     let cancel = CancellationToken::new();
     let in_flight: Arc<Mutex<HashSet<Pubkey>>> = Arc::default();

@@ -1,6 +1,8 @@
 //! Durable keeper state in an embedded database (redb): the local mempool of
 //! jobs with their input, progress, the outcome transaction about to be sent
-//! (recorded before sending), and the verified output for the client.
+//! (recorded before sending), and the verified output for the client; and,
+//! apart from the mempool, every job's input kept as evidence until the
+//! chain says no dispute can need it (rule 9).
 
 use std::path::Path;
 
@@ -17,6 +19,11 @@ use crate::serde_helpers::{b58, b58_vec, hex32, report_serde};
 
 const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
 const VOTES: TableDefinition<&str, &[u8]> = TableDefinition::new("votes");
+/// Job -> its input (UTF-8), kept after the mempool record is purged.
+const INPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("inputs");
+/// Job -> the chain time at which to decide again whether its input is
+/// still needed (0: every round). Small, so a sweep reads no inputs.
+const RETENTION: TableDefinition<&str, i64> = TableDefinition::new("input_retention");
 
 /// This keeper's vote in one dispute, kept so a restart reveals what it committed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +194,24 @@ impl Store {
         let tx = db.begin_write().map_err(dberr)?;
         tx.open_table(JOBS).map_err(dberr)?;
         tx.open_table(VOTES).map_err(dberr)?;
+        {
+            // A database from before the evidence tables: keep the inputs it holds.
+            let jobs = tx.open_table(JOBS).map_err(dberr)?;
+            let mut inputs = tx.open_table(INPUTS).map_err(dberr)?;
+            let mut retention = tx.open_table(RETENTION).map_err(dberr)?;
+            for item in jobs.iter().map_err(dberr)? {
+                let (k, v) = item.map_err(dberr)?;
+                let Ok(record) = serde_json::from_slice::<JobRecord>(v.value()) else {
+                    continue;
+                };
+                if inputs.get(k.value()).map_err(dberr)?.is_none() {
+                    inputs
+                        .insert(k.value(), record.input.as_bytes())
+                        .map_err(dberr)?;
+                    retention.insert(k.value(), 0).map_err(dberr)?;
+                }
+            }
+        }
         tx.commit().map_err(dberr)?;
         Ok(Store { db })
     }
@@ -211,8 +236,109 @@ impl Store {
         }
     }
 
+    /// Writes the job's record and, the first time, its input as evidence
+    /// (in the same durable transaction).
     pub fn put(&self, record: &JobRecord) -> Result<(), StoreError> {
-        self.write(JOBS, &record.job.to_string(), record)
+        let key = record.job.to_string();
+        let bytes = serde_json::to_vec(record).map_err(dberr)?;
+        let tx = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut jobs = tx.open_table(JOBS).map_err(dberr)?;
+            jobs.insert(key.as_str(), bytes.as_slice()).map_err(dberr)?;
+            Self::keep_input(&tx, &key, &record.input, false)?;
+        }
+        tx.commit().map_err(dberr)
+    }
+
+    /// Stores `input` under `key` (replacing it when `replace`) and marks it
+    /// for a retention decision next round.
+    fn keep_input(
+        tx: &redb::WriteTransaction,
+        key: &str,
+        input: &str,
+        replace: bool,
+    ) -> Result<(), StoreError> {
+        let mut inputs = tx.open_table(INPUTS).map_err(dberr)?;
+        if !replace && inputs.get(key).map_err(dberr)?.is_some() {
+            return Ok(());
+        }
+        inputs.insert(key, input.as_bytes()).map_err(dberr)?;
+        let mut retention = tx.open_table(RETENTION).map_err(dberr)?;
+        retention.insert(key, 0).map_err(dberr)?;
+        Ok(())
+    }
+
+    /// Keeps a job's input as evidence (e.g. fetched from a peer for a dispute).
+    pub fn put_input(&self, job: &Pubkey, input: &str) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(dberr)?;
+        Self::keep_input(&tx, &job.to_string(), input, true)?;
+        tx.commit().map_err(dberr)
+    }
+
+    /// The input kept for `job`, if any.
+    pub fn input(&self, job: &Pubkey) -> Result<Option<String>, StoreError> {
+        let tx = self.db.begin_read().map_err(dberr)?;
+        let table = tx.open_table(INPUTS).map_err(dberr)?;
+        let key = job.to_string();
+        match table.get(key.as_str()).map_err(dberr)? {
+            None => Ok(None),
+            Some(v) => String::from_utf8(v.value().to_vec())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(key, e.to_string())),
+        }
+    }
+
+    /// Inputs whose retention is due for a decision at chain time `now`,
+    /// with the time recorded for each (0: decided every round).
+    pub fn inputs_due(&self, now: i64) -> Result<Vec<(Pubkey, i64)>, StoreError> {
+        let tx = self.db.begin_read().map_err(dberr)?;
+        let table = tx.open_table(RETENTION).map_err(dberr)?;
+        let mut due = Vec::new();
+        for item in table.iter().map_err(dberr)? {
+            let (k, v) = item.map_err(dberr)?;
+            if v.value() <= now {
+                let key = k.value().parse().map_err(|_| {
+                    StoreError::Corrupt(k.value().to_string(), "not a job key".into())
+                })?;
+                due.push((key, v.value()));
+            }
+        }
+        Ok(due)
+    }
+
+    /// Decide on the job's input again at chain time `at` (0: next round).
+    pub fn retain_input_until(&self, job: &Pubkey, at: i64) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(dberr)?;
+        {
+            let mut retention = tx.open_table(RETENTION).map_err(dberr)?;
+            retention
+                .insert(job.to_string().as_str(), at)
+                .map_err(dberr)?;
+        }
+        tx.commit().map_err(dberr)
+    }
+
+    pub fn remove_input(&self, job: &Pubkey) -> Result<(), StoreError> {
+        let key = job.to_string();
+        let tx = self.db.begin_write().map_err(dberr)?;
+        {
+            tx.open_table(INPUTS)
+                .map_err(dberr)?
+                .remove(key.as_str())
+                .map_err(dberr)?;
+            tx.open_table(RETENTION)
+                .map_err(dberr)?
+                .remove(key.as_str())
+                .map_err(dberr)?;
+        }
+        tx.commit().map_err(dberr)
+    }
+
+    /// How many inputs are kept as evidence.
+    pub fn input_count(&self) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read().map_err(dberr)?;
+        let table = tx.open_table(RETENTION).map_err(dberr)?;
+        table.len().map_err(dberr)
     }
 
     pub fn get(&self, job: &Pubkey) -> Result<Option<JobRecord>, StoreError> {
@@ -230,6 +356,7 @@ impl Store {
         Ok(out)
     }
 
+    /// Purges the job's mempool record; its input stays as evidence.
     pub fn remove(&self, job: &Pubkey) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(dberr)?;
         {
@@ -298,5 +425,64 @@ mod tests {
         assert_eq!(store.all().unwrap().len(), 1);
         store.remove(&job).unwrap();
         assert_eq!(store.get(&job).unwrap(), None);
+    }
+
+    #[test]
+    fn an_input_outlives_its_mempool_record_until_it_is_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let (job, fetched) = (Pubkey::new_unique(), Pubkey::new_unique());
+        {
+            let store = Store::open(&path).unwrap();
+            store.put(&record(job)).unwrap();
+            store.remove(&job).unwrap();
+            assert_eq!(
+                store.input(&job).unwrap().as_deref(),
+                Some("hello"),
+                "purging the record keeps the input"
+            );
+            store.put_input(&fetched, "from a peer").unwrap();
+            assert_eq!(
+                store.inputs_due(0).unwrap().len(),
+                2,
+                "new inputs are decided next round"
+            );
+            store.retain_input_until(&job, 500).unwrap();
+            assert_eq!(store.inputs_due(499).unwrap(), vec![(fetched, 0)]);
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.input(&fetched).unwrap().as_deref(),
+            Some("from a peer"),
+            "durable"
+        );
+        assert_eq!(store.input_count().unwrap(), 2);
+        assert_eq!(store.inputs_due(500).unwrap().len(), 2);
+        store.remove_input(&job).unwrap();
+        assert_eq!(store.input(&job).unwrap(), None);
+        assert_eq!(store.input_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_database_from_before_the_evidence_tables_keeps_its_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let job = Pubkey::new_unique();
+        {
+            // Only the jobs table, as an older keeper wrote it.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(JOBS)
+                .unwrap()
+                .insert(
+                    job.to_string().as_str(),
+                    serde_json::to_vec(&record(job)).unwrap().as_slice(),
+                )
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.input(&job).unwrap().as_deref(), Some("hello"));
+        assert_eq!(store.inputs_due(0).unwrap(), vec![(job, 0)]);
     }
 }

@@ -4,7 +4,6 @@
 //! and the miners that are owed a trial task first. Pure: no I/O, no clocks.
 
 use anchor_lang::prelude::Pubkey;
-use sha2::Digest;
 use serde::{Deserialize, Serialize};
 use verdict::state::{ModelId, Node, ProtocolParams, RiskLevel, TrialStatus};
 
@@ -270,14 +269,21 @@ impl RoutingSnapshot {
     /// The miner for one dispatch: among the best `weights.spread` eligible
     /// miners, drawn with probability proportional to score (each keeps a
     /// floor share, so a lower-ranked miner still builds a record). The draw
-    /// is a pure function of `salt` (the job and attempt), so it is
-    /// reproducible.
-    pub fn pick(&self, req: &RouteRequest, weights: &RoutingWeights, salt: &[u8]) -> Option<&Ranked> {
+    /// is a pure function of `seed`, which the caller derives from a secret
+    /// of its own with the job and attempt (`crate::draw`): reproducible by
+    /// this keeper, unpredictable to a client choosing its job ids.
+    pub fn pick(
+        &self,
+        req: &RouteRequest,
+        weights: &RoutingWeights,
+        seed: &[u8; 32],
+    ) -> Option<&Ranked> {
         let candidates = self.route(req, weights, weights.spread.max(1));
         let weight = |m: &Ranked| m.score.max(0.0) + 0.05;
         let total: f64 = candidates.iter().map(|m| weight(m)).sum();
-        let digest = sha2::Sha256::digest(salt);
-        let draw = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) as f64 / u64::MAX as f64 * total;
+        let draw = u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) as f64
+            / u64::MAX as f64
+            * total;
         let mut acc = 0.0;
         for m in &candidates {
             acc += weight(m);
@@ -305,6 +311,7 @@ impl RoutingSnapshot {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use sha2::Digest;
 
     fn model() -> ModelId {
         verdict::state::model_id("test-projection-v1").unwrap()
@@ -337,19 +344,35 @@ pub(crate) mod tests {
         let snap = RoutingSnapshot::build(miners, &weights, 10);
         let mut counts = std::collections::HashMap::new();
         for i in 0u32..3_000 {
-            let node = snap.pick(&req(RiskLevel::Low, &[]), &weights, &i.to_le_bytes()).unwrap().profile.node;
+            let node = snap
+                .pick(&req(RiskLevel::Low, &[]), &weights, &seed(i))
+                .unwrap()
+                .profile
+                .node;
             *counts.entry(node.to_bytes()[0]).or_insert(0u32) += 1;
         }
         assert_eq!(counts.get(&4), None, "only the best three share the load");
         assert!(counts[&1] > 700 && counts[&2] > 700, "the two best share most: {counts:?}");
         assert!(counts[&3] > 30 && counts[&3] < counts[&1], "the third gets some: {counts:?}");
-        let salt = 7u32.to_le_bytes();
+        let salt = seed(7);
         assert_eq!(snap.pick(&req(RiskLevel::Low, &[]), &weights, &salt), snap.pick(&req(RiskLevel::Low, &[]), &weights, &salt), "reproducible");
         weights.spread = 1;
-        let best = snap.route(&req(RiskLevel::Low, &[]), &weights, 1)[0].profile.node;
-        assert!((0u32..50).all(|i| snap.pick(&req(RiskLevel::Low, &[]), &weights, &i.to_le_bytes()).unwrap().profile.node == best));
+        let best = snap.route(&req(RiskLevel::Low, &[]), &weights, 1)[0]
+            .profile
+            .node;
+        assert!((0u32..50).all(|i| snap
+            .pick(&req(RiskLevel::Low, &[]), &weights, &seed(i))
+            .unwrap()
+            .profile
+            .node
+            == best));
         let all: Vec<Pubkey> = (1..=4).map(|s| Pubkey::new_from_array([s; 32])).collect();
         assert!(snap.pick(&req(RiskLevel::Low, &all), &weights, &salt).is_none());
+    }
+
+    /// A uniformly distributed seed, as `crate::draw` derives them.
+    fn seed(i: u32) -> [u8; 32] {
+        sha2::Sha256::digest(i.to_le_bytes()).into()
     }
 
     fn req(risk: RiskLevel, exclude: &[Pubkey]) -> RouteRequest<'_> {

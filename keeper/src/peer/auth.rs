@@ -29,6 +29,8 @@ pub enum AuthError {
     BadSignature,
     #[error("{0} is not a signing key of the current committee")]
     NotAMember(String),
+    #[error("{0} is not the signing key of a registered, active node")]
+    NotAnActiveNode(String),
     #[error("the request is {0} s away from this keeper's clock (stale or replayed later)")]
     Stale(i64),
     #[error("this nonce was already used by the sender (replay)")]
@@ -42,6 +44,7 @@ impl AuthError {
             AuthError::Missing(_) | AuthError::Malformed(_) => "malformed_peer_request",
             AuthError::BadSignature => "bad_peer_signature",
             AuthError::NotAMember(_) => "not_a_committee_member",
+            AuthError::NotAnActiveNode(_) => "not_an_active_node",
             AuthError::Stale(_) => "stale_peer_request",
             AuthError::Replayed => "replayed_peer_request",
         }

@@ -1,7 +1,9 @@
 //! Keeper-to-keeper traffic between committee members over authenticated
 //! HTTP: co-sign requests (a claim with its evidence, answered with a
-//! signature or a typed refusal) and job inputs shared at intake so any
-//! member can take a job over. The server side lives in [`server`].
+//! signature or a typed refusal), job inputs shared at intake so any
+//! member can take a job over, and stored inputs asked for by any active
+//! node (evidence for a dispute). The server side lives in [`server`] and
+//! `crate::evidence`.
 
 pub mod auth;
 pub mod server;
@@ -22,6 +24,7 @@ use auth::PeerHeaders;
 
 pub const COSIGN_PATH: &str = "/v1/peer/cosign";
 pub const INPUT_PATH: &str = "/v1/peer/input";
+pub const EVIDENCE_PATH: &str = "/v1/peer/evidence";
 
 /// A job's input, handed on by the keeper the client gave it to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,6 +33,21 @@ pub struct InputShare {
     pub job: Pubkey,
     pub input: String,
     pub realtime: bool,
+}
+
+/// A request for the stored input of a job (rule 9).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceRequest {
+    #[serde(with = "b58")]
+    pub job: Pubkey,
+}
+
+/// A stored input; the receiver checks it against the job's input hash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceReply {
+    #[serde(with = "b58")]
+    pub job: Pubkey,
+    pub input: String,
 }
 
 /// A member's signature over the message it rebuilt from the claim.
@@ -121,6 +139,26 @@ impl PeerClient {
         let response = self.post(base_url, INPUT_PATH, share).await?;
         if response.status().is_success() {
             Ok(())
+        } else {
+            Err(Self::rejected(response).await)
+        }
+    }
+
+    /// Asks a keeper for the input it keeps for `job`; checks nothing of
+    /// it (the caller checks the hash against the chain).
+    pub async fn fetch_input(
+        &self,
+        base_url: &str,
+        job: &Pubkey,
+    ) -> Result<EvidenceReply, PeerError> {
+        let response = self
+            .post(base_url, EVIDENCE_PATH, &EvidenceRequest { job: *job })
+            .await?;
+        if response.status().is_success() {
+            response
+                .json()
+                .await
+                .map_err(|e| PeerError::Malformed(e.to_string()))
         } else {
             Err(Self::rejected(response).await)
         }

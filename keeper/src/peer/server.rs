@@ -1,5 +1,6 @@
 //! The member side of keeper-to-keeper traffic: authenticated endpoints for
-//! co-sign requests and shared job inputs, mounted on the keeper's API.
+//! co-sign requests and shared job inputs, mounted on the keeper's API; and
+//! stored inputs for any active node (`crate::evidence`).
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 
-use super::{CosignReply, InputShare, RefusalBody, COSIGN_PATH, INPUT_PATH};
+use super::{CosignReply, InputShare, RefusalBody, COSIGN_PATH, EVIDENCE_PATH, INPUT_PATH};
 use crate::api::ApiError;
 use crate::core::cosign::{CosignRequest, Refusal};
 use crate::engine::Engine;
@@ -21,6 +22,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
     Router::new()
         .route(COSIGN_PATH, post(cosign))
         .route(INPUT_PATH, post(input))
+        .route(EVIDENCE_PATH, post(crate::evidence::serve))
         // A claim carries the input and one miner answer.
         .layer(DefaultBodyLimit::max(max.saturating_mul(4).saturating_add(64 * 1024)))
         .with_state(engine)
