@@ -78,8 +78,6 @@ pub enum VerdictError {
     RotationNotDue,
     #[msg("fewer eligible validators than the quorum")]
     NotEnoughValidators,
-    #[msg("every active validator must be passed as a candidate, once")]
-    IncompleteCandidates,
     #[msg("the job fee is below the minimum")]
     FeeBelowMinimum,
     #[msg("the job is not in a state that allows this")]
@@ -172,11 +170,21 @@ pub enum VerdictError {
     DrawNotReady,
     #[msg("a committee draw is already pending")]
     DrawPending,
+    #[msg("the committee draw is not in the phase this step needs")]
+    WrongDrawPhase,
+    #[msg("this validator already entered the current committee draw")]
+    AlreadyEntered,
+    #[msg("this node did not enter the current committee draw")]
+    NotEntered,
+    #[msg("this entrant was already swept in the current committee draw")]
+    AlreadySwept,
+    #[msg("the node is not an eligible validator (active, staked, scored at the minimum)")]
+    ValidatorNotEligible,
 }
 
 impl VerdictError {
     /// The last variant: keep it the last one declared.
-    const LAST: VerdictError = VerdictError::DrawPending;
+    const LAST: VerdictError = VerdictError::ValidatorNotEligible;
 
     /// The error a custom program error code stands for, so clients can show
     /// its name and message when the logs do not carry them.
@@ -202,6 +210,7 @@ mod tests {
             VerdictError::StakeBelowMinimum,
             VerdictError::NoRewardDue,
             VerdictError::DrawPending,
+            VerdictError::ValidatorNotEligible,
         ] {
             let back = VerdictError::from_code(e.into()).unwrap();
             assert_eq!(back.name(), e.name());

@@ -145,6 +145,51 @@ pub struct CommitteeRotated {
     pub strategy: crate::state::SelectionStrategy,
 }
 
+/// A validator entered the next committee draw, with its weight frozen.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitteeDrawEntered {
+    pub round: u64,
+    pub node: Pubkey,
+    pub stake: u64,
+    pub score: u8,
+    pub entrants: u32,
+}
+
+/// Entry closed; the draw waits for `target_slot`'s hash (also emitted when
+/// a seed was missed and the draw asks again).
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitteeDrawRequested {
+    pub round: u64,
+    pub target_slot: u64,
+    pub entrants: u32,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitteeDrawSeeded {
+    pub round: u64,
+    pub seed: [u8; 32],
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitteeDrawSwept {
+    pub round: u64,
+    pub swept: u32,
+    pub entrants: u32,
+}
+
+/// Fewer entrants than the quorum were still eligible when swept: nobody is
+/// seated, the old committee serves on, and entry reopens.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitteeDrawAborted {
+    pub round: u64,
+    pub eligible: u8,
+}
+
 #[event]
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobSubmitted {

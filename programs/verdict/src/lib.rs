@@ -112,8 +112,26 @@ pub mod verdict {
 
     // Committee.
 
-    pub fn rotate_committee<'info>(ctx: Context<'info, RotateCommittee<'info>>) -> Result<()> {
-        rotate_committee::handler(ctx)
+    #[access_control(ctx.accounts.validate())]
+    pub fn enter_committee_draw(ctx: Context<EnterCommitteeDraw>) -> Result<()> {
+        enter_committee_draw::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn request_committee_draw(ctx: Context<RequestCommitteeDraw>) -> Result<()> {
+        request_committee_draw::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn seed_committee_draw(ctx: Context<SeedCommitteeDraw>) -> Result<()> {
+        seed_committee_draw::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn sweep_committee_draw<'info>(
+        ctx: Context<'info, SweepCommitteeDraw<'info>>,
+    ) -> Result<()> {
+        sweep_committee_draw::handler(ctx)
     }
 
     pub fn report_validator_timeout(ctx: Context<ReportValidatorTimeout>) -> Result<()> {

@@ -1,13 +1,15 @@
 //! `close_node`: an empty node (nothing staked, delegated or unbonding) is
-//! closed and its rent returned to the operator.
+//! closed and its rent returned to the operator. A node entered in a draw
+//! still taking entries withdraws from it; once entries are closed it waits
+//! for the draw to end, or the draw could never sweep every entrant.
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_SEED, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeClosed};
 use crate::math::sub;
-use crate::state::{Config, Node};
+use crate::state::{Committee, Config, DrawPhase, Node};
 
 #[derive(Accounts)]
 pub struct CloseNode<'info> {
@@ -23,12 +25,19 @@ pub struct CloseNode<'info> {
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: Box<Account<'info, Node>>,
+    #[account(mut, address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
 }
 
 impl CloseNode<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(self.node.is_empty(), VerdictError::NodeNotEmpty);
         require!(self.node.can_close(), VerdictError::NodeBusy);
+        let draw = &self.committee.draw;
+        require!(
+            !self.node.draw_entry.entered(draw.round) || draw.phase == DrawPhase::Entry,
+            VerdictError::DrawPending
+        );
         Ok(())
     }
 }
@@ -37,6 +46,10 @@ pub fn handler(ctx: Context<CloseNode>) -> Result<()> {
     let config = &mut ctx.accounts.config;
     let node = &mut ctx.accounts.node;
     node.sync_activity(config)?;
+    let draw = &mut ctx.accounts.committee.draw;
+    if node.draw_entry.entered(draw.round) {
+        draw.entrants = sub(draw.entrants as u64, 1)? as u32;
+    }
     config.nodes_registered = sub(config.nodes_registered, 1)?;
     emit_event(&NodeClosed {
         node: node.key(),

@@ -25,7 +25,7 @@ pub struct InitializeConfig<'info> {
         token::authority = config,
     )]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
-    /// Empty until the first `rotate_committee`.
+    /// Empty until the first committee draw is seated.
     #[account(init, payer = authority, space = 8 + Committee::INIT_SPACE, seeds = [COMMITTEE_SEED], bump)]
     pub committee: Box<Account<'info, Committee>>,
     pub program: Program<'info, Verdict>,
@@ -83,6 +83,8 @@ pub fn handler(
     let committee = &mut ctx.accounts.committee;
     committee.bump = ctx.bumps.committee;
     committee.strategy = config.params.selection_strategy;
+    // Round 0 is what a node that never entered records.
+    committee.draw.round = 1;
     emit_event(&ConfigInitialized {
         authority: config.authority,
         stake_mint: config.stake_mint,

@@ -7,7 +7,7 @@ use crate::constants::{CONFIG_SEED, NODE_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeRegistered};
 use crate::math::add;
-use crate::state::{Config, ModelId, Node, NodeStatus, Reputation, SharePool};
+use crate::state::{Config, DrawEntry, ModelId, Node, NodeStatus, Reputation, SharePool};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RegisterNodeArgs {
@@ -98,6 +98,7 @@ pub fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()>
         timeout_reports: 0,
         was_tier1: false,
         downtime_grace_used: false,
+        draw_entry: DrawEntry::default(),
     });
     node.set_models(&args.models)?;
     config.nodes_registered = add(config.nodes_registered, 1)?;

@@ -1,7 +1,8 @@
 //! `rotate_signing_key`: replaces the attestation key; the new key must sign,
 //! so nobody can bind a key they do not hold. A member of the current
 //! committee is re-keyed there at once: the old key (perhaps leaked, the
-//! reason to rotate) signs nothing from this instruction on.
+//! reason to rotate) signs nothing from this instruction on. So is a leader
+//! of the draw in progress, which would otherwise seat the old key.
 
 use anchor_lang::prelude::*;
 
@@ -33,10 +34,10 @@ impl RotateSigningKey<'_> {
             VerdictError::InvalidSigningKey
         );
         // Two members signing with one key would count as one signer twice.
+        let key = self.new_signing_key.key();
         require!(
-            self.committee
-                .index_of_key(&self.new_signing_key.key())
-                .is_none(),
+            self.committee.index_of_key(&key).is_none()
+                && !self.committee.draw.leader_keys().contains(&key),
             VerdictError::InvalidSigningKey
         );
         Ok(())
@@ -51,6 +52,7 @@ pub fn handler(ctx: Context<RotateSigningKey>) -> Result<()> {
     if let Some(i) = committee.members().iter().position(|m| *m == node.key()) {
         committee.signing_keys[i] = node.signing_key;
     }
+    committee.draw.rekey(&node.key(), node.signing_key);
     emit_event(&SigningKeyRotated {
         node: node.key(),
         previous,

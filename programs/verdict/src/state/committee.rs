@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::*;
 
-use super::SelectionStrategy;
+use super::{CommitteeDraw, SelectionStrategy};
 use crate::constants::MAX_COMMITTEE_SIZE;
 
 #[account]
@@ -20,9 +20,11 @@ pub struct Committee {
     pub signing_keys: [Pubkey; MAX_COMMITTEE_SIZE as usize],
     pub rotated_at: i64,
     pub strategy: SelectionStrategy,
-    /// The slot hash the selection drew from.
+    /// The seed the sitting committee was drawn with.
     pub seed: [u8; 32],
     pub bump: u8,
+    /// The draw of the next committee, in progress.
+    pub draw: CommitteeDraw,
 }
 
 impl Committee {
@@ -45,5 +47,29 @@ impl Committee {
 
     pub fn rotation_due(&self, now: i64, rotation_secs: i64) -> bool {
         self.epoch == 0 || now >= self.rotated_at.saturating_add(rotation_secs)
+    }
+
+    /// Seats the draw's leaders as the next committee and opens the next
+    /// draw. Returns false (seating nobody) when fewer than the quorum were
+    /// eligible; the sitting committee then serves on.
+    pub fn seat_draw(&mut self, now: i64) -> Result<bool> {
+        let draw = &self.draw;
+        if draw.leader_count < draw.quorum.max(1) {
+            self.draw.reset()?;
+            return Ok(false);
+        }
+        self.epoch = self
+            .epoch
+            .checked_add(1)
+            .ok_or(crate::errors::VerdictError::MathOverflow)?;
+        self.size = draw.leader_count;
+        self.quorum = draw.quorum;
+        self.members = draw.leaders;
+        self.signing_keys = draw.leader_keys;
+        self.strategy = draw.strategy;
+        self.seed = draw.seed;
+        self.rotated_at = now;
+        self.draw.reset()?;
+        Ok(true)
     }
 }

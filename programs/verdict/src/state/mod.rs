@@ -1,6 +1,7 @@
 //! Account types, one file each, with their invariants as methods.
 
 pub mod committee;
+pub mod committee_draw;
 pub mod config;
 pub mod delegation;
 pub mod dispute;
@@ -14,6 +15,7 @@ pub mod timeout_report;
 pub mod unbond_ticket;
 
 pub use committee::*;
+pub use committee_draw::*;
 pub use config::*;
 pub use delegation::*;
 pub use dispute::*;

@@ -3,7 +3,9 @@
 
 use anchor_lang::prelude::*;
 
-use super::{Activity, Config, JobOutcome, ProtocolParams, Reputation, RiskLevel, SharePool};
+use super::{
+    Activity, Config, DrawEntry, JobOutcome, ProtocolParams, Reputation, RiskLevel, SharePool,
+};
 use crate::constants::{MAX_MODELS_PER_NODE, MODEL_ID_LEN, ROLE_ALL, ROLE_MINER, ROLE_VALIDATOR};
 use crate::errors::VerdictError;
 use crate::math::{add, apply_bps, mul_div_floor};
@@ -103,6 +105,8 @@ pub struct Node {
     /// Has been Tier 1: its first downtime offense is forgiven once.
     pub was_tier1: bool,
     pub downtime_grace_used: bool,
+    /// Its entry in the committee draw (the weight frozen at entry).
+    pub draw_entry: DrawEntry,
 }
 
 /// Slashes the sliding cap remembers; more within one window are refused.
@@ -382,6 +386,25 @@ impl Node {
             && self.reputation.is_warm(now)
             && self.serves_model(model)
             && self.reputation.tier(params) <= risk.max_tier()
+    }
+
+    /// May sit on the committee: an active validator scored at the minimum.
+    pub fn is_eligible_validator(&self, params: &ProtocolParams) -> bool {
+        self.is_validator()
+            && self.status == NodeStatus::Active
+            && self.activity(params).active
+            && self.validator_score >= params.min_validator_score
+    }
+
+    /// Share of its committee duties it met, in bps (all, before any duty).
+    pub fn performance_bps(&self) -> u16 {
+        let duties = self
+            .attestations_signed
+            .saturating_add(self.attestations_missed);
+        if duties == 0 {
+            return 10_000;
+        }
+        (self.attestations_signed as u128 * 10_000 / duties as u128) as u16
     }
 
     /// True when nothing is staked, delegated or unbonding.

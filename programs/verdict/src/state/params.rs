@@ -5,9 +5,12 @@ use anchor_lang::prelude::*;
 use crate::constants::{defaults::*, BPS_DENOMINATOR, MAX_COMMITTEE_SIZE};
 use crate::errors::VerdictError;
 
-/// How `rotate_committee` picks validators.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+/// How the committee draw ranks its entrants.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub enum SelectionStrategy {
+    #[default]
     Random,
     Reputation,
     Stake,

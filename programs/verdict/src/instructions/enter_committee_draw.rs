@@ -1,0 +1,67 @@
+//! `enter_committee_draw`: a validator enters the next committee draw,
+//! signed by its operator or its signing key (the keeper's hot key). Entry
+//! is how the draw learns its candidates without any transaction naming
+//! them all; only the validator itself can leave itself out. Its stake,
+//! score and performance are frozen here, before the seed exists.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS, NODE_SEED};
+use crate::errors::VerdictError;
+use crate::events::{emit_event, CommitteeDrawEntered};
+use crate::math::add;
+use crate::state::{Committee, Config, DrawEntry, DrawPhase, Node};
+
+#[derive(Accounts)]
+pub struct EnterCommitteeDraw<'info> {
+    /// The node's operator or its signing key.
+    pub signer: Signer<'info>,
+    #[account(address = CONFIG_ADDRESS)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, address = COMMITTEE_ADDRESS)]
+    pub committee: Box<Account<'info, Committee>>,
+    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
+    pub node: Box<Account<'info, Node>>,
+}
+
+impl EnterCommitteeDraw<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let signer = self.signer.key();
+        require!(
+            signer == self.node.operator || signer == self.node.signing_key,
+            VerdictError::Unauthorized
+        );
+        let draw = &self.committee.draw;
+        require!(draw.phase == DrawPhase::Entry, VerdictError::WrongDrawPhase);
+        require!(
+            !self.node.draw_entry.entered(draw.round),
+            VerdictError::AlreadyEntered
+        );
+        require!(
+            self.node.is_eligible_validator(&self.config.params),
+            VerdictError::ValidatorNotEligible
+        );
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<EnterCommitteeDraw>) -> Result<()> {
+    let draw = &mut ctx.accounts.committee.draw;
+    let node = &mut ctx.accounts.node;
+    node.draw_entry = DrawEntry {
+        round: draw.round,
+        swept_round: 0,
+        stake: node.active_stake()?,
+        score: node.validator_score,
+        performance_bps: node.performance_bps(),
+    };
+    draw.entrants = add(draw.entrants as u64, 1)? as u32;
+    emit_event(&CommitteeDrawEntered {
+        round: draw.round,
+        node: node.key(),
+        stake: node.draw_entry.stake,
+        score: node.draw_entry.score,
+        entrants: draw.entrants,
+    });
+    Ok(())
+}
