@@ -168,6 +168,7 @@ pub fn close_node(operator: &Pubkey) -> Instruction {
             operator: *operator,
             config: pda::config(),
             node: pda::node(operator),
+            committee: pda::committee(),
         },
         ix::CloseNode {},
     )
@@ -288,22 +289,52 @@ pub fn withdraw_undelegated(
     )
 }
 
-/// Every node that may be drawn: pass every active validator.
-pub fn rotate_committee(candidates: &[Pubkey]) -> Instruction {
-    let mut ix = build(
-        acc::RotateCommittee {
+/// `signer` is the node's operator or its signing key.
+pub fn enter_committee_draw(signer: &Pubkey, node: &Pubkey) -> Instruction {
+    build(
+        acc::EnterCommitteeDraw {
+            signer: *signer,
             config: pda::config(),
             committee: pda::committee(),
-            slot_hashes: verdict::instructions::rotate_committee::SLOT_HASHES_ID,
+            node: *node,
+        },
+        ix::EnterCommitteeDraw {},
+    )
+}
+
+pub fn request_committee_draw() -> Instruction {
+    build(
+        acc::RequestCommitteeDraw {
+            config: pda::config(),
+            committee: pda::committee(),
             instructions: INSTRUCTIONS_SYSVAR,
         },
-        ix::RotateCommittee {},
+        ix::RequestCommitteeDraw {},
+    )
+}
+
+pub fn seed_committee_draw() -> Instruction {
+    build(
+        acc::SeedCommitteeDraw {
+            config: pda::config(),
+            committee: pda::committee(),
+            slot_hashes: verdict::instructions::request_committee_draw::SLOT_HASHES_ID,
+        },
+        ix::SeedCommitteeDraw {},
+    )
+}
+
+/// Sweeps `entrants` (entered, not yet swept) into the draw.
+pub fn sweep_committee_draw(entrants: &[Pubkey]) -> Instruction {
+    let mut ix = build(
+        acc::SweepCommitteeDraw {
+            config: pda::config(),
+            committee: pda::committee(),
+        },
+        ix::SweepCommitteeDraw {},
     );
-    ix.accounts.extend(
-        candidates
-            .iter()
-            .map(|c| AccountMeta::new_readonly(*c, false)),
-    );
+    ix.accounts
+        .extend(entrants.iter().map(|e| AccountMeta::new(*e, false)));
     ix
 }
 
@@ -847,7 +878,19 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
             ix::WithdrawUndelegated::DISCRIMINATOR,
             "withdraw_undelegated",
         ),
-        (ix::RotateCommittee::DISCRIMINATOR, "rotate_committee"),
+        (
+            ix::EnterCommitteeDraw::DISCRIMINATOR,
+            "enter_committee_draw",
+        ),
+        (
+            ix::RequestCommitteeDraw::DISCRIMINATOR,
+            "request_committee_draw",
+        ),
+        (ix::SeedCommitteeDraw::DISCRIMINATOR, "seed_committee_draw"),
+        (
+            ix::SweepCommitteeDraw::DISCRIMINATOR,
+            "sweep_committee_draw",
+        ),
         (
             ix::ReportValidatorTimeout::DISCRIMINATOR,
             "report_validator_timeout",

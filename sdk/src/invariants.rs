@@ -303,6 +303,7 @@ mod tests {
             timeout_reports: 0,
             was_tier1: false,
             downtime_grace_used: false,
+            draw_entry: Default::default(),
         }
     }
 

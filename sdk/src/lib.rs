@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod attest;
 pub mod deploy;
+pub mod draw;
 pub mod events;
 pub mod instructions;
 pub mod invariants;
