@@ -99,7 +99,9 @@ pub enum BridgeClock {
     Frozen,
     /// Like a cluster's: the unix time runs at `speed` times the wall clock
     /// (1 for real time; more to compress a run's waits in tests), from
-    /// wherever a test's warp put it. Slots still move only on warps: with
+    /// wherever a test's warp put it. Slots move one at a time, at most one
+    /// per tick, only when a client asks for the slot (`getSlot`, as the
+    /// committee draw's crank does while it waits for its seed slot): with
     /// a warp every tick, CPIs of the natively run program into the system
     /// program failed now and then ("invalid instruction data", 2 runs of
     /// 9 of the main job's cluster test; none in 8 without).
@@ -264,12 +266,19 @@ async fn worker(chain: Arc<EmbeddedChain>, mut calls: mpsc::UnboundedReceiver<Wo
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = tokio::time::Instant::now();
+    let mut last_slot = last;
     // Unix time owed but not yet applied (the clock has whole seconds).
     let mut owed_ms: u128 = 0;
     loop {
         tokio::select! {
             work = calls.recv() => {
                 let Some(work) = work else { break };
+                // Slots move when someone watches them (the committee draw
+                // waits for one), at most one per tick: see `BridgeClock`.
+                if speed.is_some() && work.method == "getSlot" && last_slot.elapsed() >= TICK {
+                    chain.next_slot().await;
+                    last_slot = tokio::time::Instant::now();
+                }
                 let result = methods::call(&chain, &work.method, work.params, work.blockhash_not_found).await;
                 let _ = work.reply.send(result);
             }

@@ -121,7 +121,13 @@ pub struct EmbeddedChain {
 
 impl EmbeddedChain {
     pub async fn start() -> Self {
-        let ctx = program_test().start_with_context().await;
+        Self::start_with(program_test()).await
+    }
+
+    /// Starts `program_test` (from [`program_test`], with whatever a test
+    /// added to it, such as another program).
+    pub async fn start_with(program_test: ProgramTest) -> Self {
+        let ctx = program_test.start_with_context().await;
         EmbeddedChain {
             ctx: Mutex::new(ctx),
             seen: StdMutex::new(BTreeSet::new()),
@@ -251,6 +257,13 @@ impl EmbeddedChain {
     pub async fn advance_time(&self, secs: i64) {
         let now = self.unix_time().await.unwrap();
         self.set_time(now + secs).await;
+    }
+
+    /// The bank's current slot.
+    pub async fn slot(&self) -> Result<u64, ChainError> {
+        let ctx = self.ctx.lock().await;
+        let clock: Clock = ctx.banks_client.get_sysvar().await.map_err(|e| ChainError::Rpc(e.to_string()))?;
+        Ok(clock.slot)
     }
 
     /// Advances one or more slots (fresh blockhash, new SlotHashes entry),

@@ -79,6 +79,14 @@ impl Chain {
         }
     }
 
+    /// The cluster's current slot (the Clock sysvar).
+    pub async fn slot(&self) -> Result<u64, ChainError> {
+        match self {
+            Chain::Embedded(c) => c.slot().await,
+            Chain::Rpc(c) => c.slot().await,
+        }
+    }
+
     /// Every account the Verdict program owns.
     pub async fn program_accounts(&self) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
         match self {

@@ -148,12 +148,20 @@ impl RpcChain {
     }
 
     pub async fn unix_time(&self) -> Result<i64, ChainError> {
+        Ok(self.clock().await?.unix_timestamp)
+    }
+
+    /// The cluster's current slot (the Clock sysvar).
+    pub async fn slot(&self) -> Result<u64, ChainError> {
+        self.with_retries("getSlot", async |c| c.get_slot_with_commitment(CommitmentConfig::processed()).await).await
+    }
+
+    async fn clock(&self) -> Result<Clock, ChainError> {
         let data = self
             .account_data(&solana_sdk::sysvar::clock::ID)
             .await?
             .ok_or_else(|| ChainError::Decode("no Clock sysvar".into()))?;
-        let clock: Clock = bincode_clock(&data)?;
-        Ok(clock.unix_timestamp)
+        bincode_clock(&data)
     }
 
     pub async fn program_accounts(&self) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {

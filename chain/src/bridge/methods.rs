@@ -62,7 +62,8 @@ pub(super) async fn call(chain: &EmbeddedChain, method: &str, params: Params, bl
             let rent = chain.context().await.banks_client.get_rent().await.map_err(internal)?;
             ok(rent.minimum_balance(len))
         }
-        "getSlot" => ok(slot(chain).await?),
+        // The bank's working slot (a cluster's "processed"), as the Clock has it.
+        "getSlot" => ok(chain.slot().await.map_err(internal)?),
         "getBlockHeight" => ok(chain.context().await.banks_client.get_root_block_height().await.map_err(internal)?),
         "getHealth" => ok("ok"),
         "getVersion" => ok(RpcVersionInfo { solana_core: RpcApiVersion::default().to_string(), feature_set: None }),
