@@ -13,6 +13,7 @@ use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::attestation::CompletionReport;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
+use verdict::errors::VerdictError;
 use verdict::state::{
     model_id, Committee, Config, Job, ModelId, Node, ProtocolParams, RiskLevel, SlashingTable,
 };
@@ -127,7 +128,11 @@ pub struct Fixture {
 impl Fixture {
     /// A bank with the program, a stake mint and a funded authority; no Config yet.
     pub async fn bare() -> Self {
-        let chain = EmbeddedChain::start().await;
+        Self::bare_on(EmbeddedChain::start().await).await
+    }
+
+    /// [`Fixture::bare`] on a chain the caller started.
+    pub async fn bare_on(chain: EmbeddedChain) -> Self {
         let now = chain.unix_time().await.unwrap();
         let mut f = Fixture {
             chain,
@@ -152,7 +157,16 @@ impl Fixture {
     }
 
     pub async fn with_params(params: ProtocolParams) -> Self {
-        let mut f = Self::bare().await;
+        Self::initialized(Self::bare().await, params).await
+    }
+
+    /// The defaults on a chain the caller started (with another program
+    /// loaded, say).
+    pub async fn on(chain: EmbeddedChain) -> Self {
+        Self::initialized(Self::bare_on(chain).await, ProtocolParams::default()).await
+    }
+
+    async fn initialized(mut f: Fixture, params: ProtocolParams) -> Self {
         let init = ix::initialize_config(
             &f.authority.pubkey(),
             &f.mint,
@@ -326,8 +340,8 @@ impl Fixture {
 
     // Committee and jobs.
 
-    /// Registers `n` validators with the minimum stake and rotates the
-    /// committee over them; returns them in committee order.
+    /// Registers `n` validators with the minimum stake and draws the
+    /// committee from them; returns them in committee order.
     pub async fn committee_of(&mut self, n: usize) -> Vec<NodeHandle> {
         let min = self.config().await.params.min_validator_stake;
         let mut all = Vec::new();
@@ -336,8 +350,8 @@ impl Fixture {
             self.stake(&h, min).await.expect("validator stake");
             all.push(h);
         }
-        let candidates: Vec<Pubkey> = all.iter().map(|h| h.node).collect();
-        self.rotate(&candidates).await.expect("rotate_committee");
+        let entrants: Vec<&NodeHandle> = all.iter().collect();
+        self.rotate(&entrants).await.expect("committee draw");
         let committee = self.committee().await;
         let mut ordered = Vec::new();
         for member in committee.members() {
@@ -348,10 +362,51 @@ impl Fixture {
         ordered
     }
 
-    pub async fn rotate(&mut self, candidates: &[Pubkey]) -> TxResult {
-        // SlotHashes needs at least one past slot.
-        self.next_slot().await;
-        self.send(&[ix::rotate_committee(candidates)], &[]).await
+    /// A whole committee draw: each of `entrants` enters (signed by its
+    /// signing key, as its keeper would), then the draw is requested,
+    /// seeded and swept. The first refusal is returned; on success, the
+    /// last sweep (the one that seats the committee).
+    pub async fn rotate(&mut self, entrants: &[&NodeHandle]) -> TxResult {
+        for h in entrants {
+            self.enter_draw(h).await?;
+        }
+        let nodes: Vec<Pubkey> = entrants.iter().map(|h| h.node).collect();
+        self.run_draw(&nodes).await
+    }
+
+    pub async fn enter_draw(&mut self, h: &NodeHandle) -> TxResult {
+        let ix = ix::enter_committee_draw(&h.signing_key.pubkey(), &h.node);
+        let signing_key = h.signing_key.insecure_clone();
+        self.send(&[ix], &[&signing_key]).await
+    }
+
+    /// Requests, seeds (moving slots until the seed slot has passed) and
+    /// sweeps `entrants` in batches.
+    pub async fn run_draw(&mut self, entrants: &[Pubkey]) -> TxResult {
+        self.send(&[ix::request_committee_draw()], &[]).await?;
+        self.seed_draw().await?;
+        self.sweep_draw(entrants).await
+    }
+
+    /// Moves slots until `seed_committee_draw` lands.
+    pub async fn seed_draw(&mut self) -> TxResult {
+        loop {
+            self.next_slot().await;
+            let result = self.send(&[ix::seed_committee_draw()], &[]).await;
+            let not_ready = crate::errors::custom_code(&result)
+                == Some(VerdictError::DrawNotReady as u32 + anchor_lang::error::ERROR_CODE_OFFSET);
+            if !not_ready {
+                return result;
+            }
+        }
+    }
+
+    pub async fn sweep_draw(&mut self, entrants: &[Pubkey]) -> TxResult {
+        let mut last = None;
+        for batch in entrants.chunks(verdict_sdk::draw::SWEEP_BATCH) {
+            last = Some(self.send(&[ix::sweep_committee_draw(batch)], &[]).await?);
+        }
+        Ok(last.expect("at least one entrant"))
     }
 
     pub async fn committee(&self) -> Committee {

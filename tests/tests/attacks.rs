@@ -254,13 +254,26 @@ async fn sysvar_address_checking() {
         &f.attest(&quorum, &message, settle).await,
         VerdictError::WrongSysvar,
     );
-    // A fake SlotHashes for the committee draw.
+    // A fake SlotHashes for the committee draw's seed.
     f.advance(params.committee_rotation_secs).await;
-    let nodes: Vec<Pubkey> = committee.iter().map(|h| h.node).collect();
-    let rotate = ix::replace_account(
-        ix::rotate_committee(&nodes),
-        &verdict::instructions::rotate_committee::SLOT_HASHES_ID,
+    for h in &committee {
+        f.enter_draw(h).await.unwrap();
+    }
+    f.send(&[ix::request_committee_draw()], &[]).await.unwrap();
+    for _ in 0..3 {
+        f.next_slot().await;
+    }
+    let seed = ix::replace_account(
+        ix::seed_committee_draw(),
+        &verdict::instructions::request_committee_draw::SLOT_HASHES_ID,
         &fake,
     );
-    assert_verdict_error(&f.send(&[rotate], &[]).await, VerdictError::WrongSysvar);
+    assert_verdict_error(&f.send(&[seed], &[]).await, VerdictError::WrongSysvar);
+    // And a fake instructions sysvar for the request (the CPI guard).
+    let request = ix::replace_account(
+        ix::request_committee_draw(),
+        &solana_sdk::sysvar::instructions::ID,
+        &fake,
+    );
+    assert_verdict_error(&f.send(&[request], &[]).await, VerdictError::WrongSysvar);
 }

@@ -313,10 +313,11 @@ async fn a_stale_committee_after_rotation_is_refused() {
         .map(|v| sign(&v.signing_key, &old_message))
         .collect();
 
-    let all: Vec<_> = validators.iter().map(|v| v.node).collect();
+    let all: Vec<&NodeHandle> = validators.iter().collect();
     assert_verdict_error(&f.rotate(&all).await, VerdictError::RotationNotDue);
     f.advance(params.committee_rotation_secs).await;
-    f.rotate(&all).await.unwrap();
+    let nodes: Vec<_> = validators.iter().map(|v| v.node).collect();
+    f.run_draw(&nodes).await.unwrap();
     let new = f.committee().await;
     assert_eq!(new.epoch, old.epoch + 1);
     let (r, _) = f.submit_job(&client, 1, RiskLevel::Low, FEE).await;
