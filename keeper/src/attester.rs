@@ -218,6 +218,7 @@ mod tests {
             strategy: SelectionStrategy::Random,
             seed: [0; 32],
             bump: 0,
+            draw: Default::default(),
         }
     }
 

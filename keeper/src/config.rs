@@ -53,7 +53,7 @@ pub struct CommitteeConfig {
     pub auto_challenge: bool,
     /// Vote in disputes and crank their resolution, liquidations and claims.
     pub disputes: bool,
-    /// Crank `rotate_committee` when it is due.
+    /// Enter this validator in the committee draw and crank its steps when due.
     pub rotate: bool,
     /// Miner-health gossip (chitchat, UDP): this keeper's address, and seeds.
     pub gossip_listen: Option<String>,

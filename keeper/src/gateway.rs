@@ -117,6 +117,10 @@ impl Gateway {
         self.chain.unix_time().await
     }
 
+    pub async fn slot(&self) -> Result<u64, KeeperError> {
+        Ok(self.chain.ask(Call::Slot).await?)
+    }
+
     pub async fn view(&self) -> Result<ChainView, KeeperError> {
         let mut view = ChainView::default();
         for (key, data) in self.chain.program_accounts().await? {
@@ -173,6 +177,7 @@ enum Call {
     AccountData(Pubkey, oneshot::Sender<Result<Option<Vec<u8>>, ChainError>>),
     ProgramAccounts(oneshot::Sender<Result<Accounts, ChainError>>),
     UnixTime(oneshot::Sender<Result<i64, ChainError>>),
+    Slot(oneshot::Sender<Result<u64, ChainError>>),
     Send(Vec<Instruction>, Option<Arc<Keypair>>, oneshot::Sender<Result<Landed, ChainError>>),
 }
 
@@ -210,6 +215,9 @@ impl ChainThread {
                                 }
                                 Call::UnixTime(r) => {
                                     let _ = r.send(chain.unix_time().await);
+                                }
+                                Call::Slot(r) => {
+                                    let _ = r.send(chain.slot().await);
                                 }
                                 Call::Send(ixs, signer, r) => {
                                     let signers: Vec<&Keypair> = signer.iter().map(|k| k.as_ref()).collect();

@@ -15,6 +15,7 @@ use solana_sdk::signer::Signer;
 use verdict::attestation::CompletionReport;
 use verdict::state::{model_id, Job, ProtocolParams, RiskLevel};
 use verdict_sdk::attest::{sign, MemberSignature};
+use verdict_sdk::draw::{self, DrawStep};
 use verdict_sdk::instructions as ix;
 
 use crate::core::cosign::{review_job, review_trial, trial_job_id, Claim, CosignRequest, FollowUp, JobView, Refusal, TRIAL_INPUT};
@@ -351,24 +352,45 @@ impl Engine {
         }
     }
 
-    /// Cranks `rotate_committee` when due (permissionless; a race between
-    /// keepers lands once and the rest are refused harmlessly).
+    /// Keeps the committee draw moving: enters this validator in every
+    /// round it is eligible for, and cranks whichever permissionless step is
+    /// due (request, seed, sweep). Cranks race harmlessly: the leader for
+    /// the draw goes first and the others only if it stays silent.
     pub(crate) async fn crank_rotation(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
         let Some(committee) = &view.committee else { return };
-        if !committee.rotation_due(now, params.committee_rotation_secs) {
-            // Restart the failover clock: when it falls due, the leader for
-            // this epoch cranks first and the others only if it stays silent.
-            self.touch(&verdict_sdk::pda::committee());
-            return;
+        let Some(member) = &self.member else { return };
+        if let Some((_, node)) = view.nodes.iter().find(|(k, _)| *k == member.node) {
+            if draw::should_enter(committee, node, params) {
+                let ix = ix::enter_committee_draw(&member.key.pubkey(), &member.node);
+                match self.gateway.send_signed(&[ix], member.key.clone()).await {
+                    Ok(_) => tracing::info!(round = committee.draw.round, "entered the committee draw"),
+                    Err(e) => tracing::debug!(error = %e, "draw entry not landed"),
+                }
+            }
         }
-        if !self.turn(&verdict_sdk::pda::committee()) {
-            return;
-        }
-        let mut candidates: Vec<Pubkey> = view.nodes.iter().filter(|(_, n)| n.counted_active && n.counted_validator).map(|(k, _)| *k).collect();
-        candidates.sort();
-        match self.gateway.send(&[ix::rotate_committee(&candidates)]).await {
-            Ok(_) => tracing::info!(previous_epoch = committee.epoch, "rotated the committee"),
-            Err(e) => tracing::debug!(error = %e, "committee rotation not landed (another keeper may have cranked it)"),
+        let slot = match self.gateway.slot().await {
+            Ok(slot) => slot,
+            Err(e) => return tracing::debug!(error = %e, "no slot for the committee draw"),
+        };
+        let step = draw::next_step(committee, params, now, slot, &view.nodes);
+        let subject = verdict_sdk::pda::committee();
+        let instruction = match step {
+            DrawStep::Wait(_) => {
+                // Restart the failover clock while nothing is due.
+                self.touch(&subject);
+                return;
+            }
+            _ if !self.turn(&subject) => return,
+            DrawStep::Request => ix::request_committee_draw(),
+            DrawStep::Seed => ix::seed_committee_draw(),
+            DrawStep::Sweep(ref batch) => ix::sweep_committee_draw(batch),
+        };
+        match self.gateway.send(&[instruction]).await {
+            Ok(_) => {
+                self.touch(&subject);
+                tracing::info!(round = committee.draw.round, ?step, "cranked the committee draw");
+            }
+            Err(e) => tracing::debug!(error = %e, "committee draw step not landed (another keeper may have cranked it)"),
         }
     }
 }

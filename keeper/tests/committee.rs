@@ -478,6 +478,8 @@ async fn keepers_crank_the_committee_rotation_and_jobs_in_flight_settle_across_i
     let start = Instant::now();
     while chain.fetch::<verdict::state::Committee>(&pda::committee()).await.unwrap().epoch == epoch {
         assert!(start.elapsed() < WAIT, "nobody cranked the rotation");
+        // Slots pass as on a cluster, so the draw's seed slot comes.
+        net.chain.next_slot().await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(chain.fetch::<verdict::state::Committee>(&pda::committee()).await.unwrap().epoch, epoch + 1, "cranked once");
