@@ -315,10 +315,27 @@ pub struct SubmitArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum CommitteeCommand {
-    /// Print the current committee
+    /// Print the current committee and the draw in progress
     Show,
-    /// Draw a new committee from every active validator (anyone may, once due)
-    Rotate,
+    /// Enter a validator in the next committee draw (signed by its operator or signing key)
+    Enter(CommitteeEnterArgs),
+    /// Crank the committee draw: request it once the rotation is due, seed it once its slot has
+    /// passed, sweep every entrant in batches (anyone may)
+    Draw(CommitteeDrawArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CommitteeEnterArgs {
+    /// Node account, or its operator's key [default: the signer's node]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub node: Option<Pubkey>,
+}
+
+#[derive(Args, Debug)]
+pub struct CommitteeDrawArgs {
+    /// Wait (up to this many seconds) for the seed slot to pass instead of stopping there
+    #[arg(long, default_value_t = 0)]
+    pub wait_secs: u64,
 }
 
 #[derive(Args, Debug)]

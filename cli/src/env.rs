@@ -122,6 +122,10 @@ impl Session<'_> {
             .map_err(|e| self.chain_error(e))
     }
 
+    pub async fn slot(&self) -> Result<u64, CliError> {
+        self.env.chain.slot().await.map_err(|e| self.chain_error(e))
+    }
+
     pub async fn program_accounts(&self) -> Result<Vec<(Pubkey, Vec<u8>)>, CliError> {
         self.env
             .chain

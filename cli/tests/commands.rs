@@ -453,7 +453,7 @@ async fn delegate_undelegate_withdraw() {
 }
 
 #[tokio::test]
-async fn committee_show_and_rotate() {
+async fn committee_show_enter_and_draw() {
     let h = Harness::new().await;
     let validators = h.committee(3).await;
     let cranker = h.wallet(0).await;
@@ -467,15 +467,29 @@ async fn committee_show_and_rotate() {
         assert!(committee.is_member(&v.node));
     }
 
-    let err = h.cli(&cranker, &["committee", "rotate"]).await.unwrap_err();
-    assert!(err.to_string().contains("RotationNotDue"), "{err}");
+    assert_eq!(shown["draw"]["round"], committee.draw.round);
+    assert_eq!(shown["draw"]["phase"], "entry");
+
+    // Nothing is due before the rotation; a stranger cannot enter a node.
+    let idle = h.cli(&cranker, &["committee", "draw"]).await.unwrap();
+    assert_eq!(idle["stopped"], "rotation not due");
+    let node = validators[0].node.to_string();
+    let err = h
+        .cli(&cranker, &["committee", "enter", "--node", &node])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Unauthorized"), "{err}");
     h.advance(ProtocolParams::default().committee_rotation_secs)
         .await;
-    let rotated = h.cli(&cranker, &["committee", "rotate"]).await.unwrap();
+    let rotated = h.draw(&validators).await;
     let after: Committee = h.fetch(&pda::committee()).await;
     assert_eq!(after.epoch, committee.epoch + 1);
     assert_eq!(u(&rotated, "epoch"), after.epoch);
-    assert_eq!(u(&rotated, "candidates"), 3);
+    assert_eq!(rotated["stopped"], "seated");
+    assert_eq!(
+        rotated["steps"],
+        serde_json::json!(["seed", "swept 3 entrants"])
+    );
 }
 
 #[tokio::test]

@@ -250,13 +250,37 @@ impl Net {
         self.send(&attest::attest_with(&keys, message, instruction), &[]).await.map(|_| ())
     }
 
+    /// Draws the first committee: every validator enters, then the draw is
+    /// requested, seeded once its slot has passed, and swept in batches
+    /// (later draws are the keepers' to crank).
     async fn rotate(&self) -> Result<(), NetworkError> {
-        // A fresh slot hash seeds the draw (a cluster's slots move by themselves).
-        if let Some(embedded) = &self.embedded {
-            embedded.next_slot().await;
+        for v in &self.validators {
+            let enter = ix::enter_committee_draw(&v.signing.pubkey(), &v.node);
+            self.send(&[enter], &[&v.signing]).await?;
+        }
+        self.send(&[ix::request_committee_draw()], &[]).await?;
+        loop {
+            self.next_slot().await;
+            let committee = self.committee().await?;
+            if self.chain.slot().await? > committee.draw.target_slot {
+                self.send(&[ix::seed_committee_draw()], &[]).await?;
+                break;
+            }
         }
         let nodes: Vec<Pubkey> = self.validators.iter().map(|v| v.node).collect();
-        self.send(&[ix::rotate_committee(&nodes)], &[]).await.map(|_| ())
+        for batch in nodes.chunks(verdict_sdk::draw::SWEEP_BATCH) {
+            self.send(&[ix::sweep_committee_draw(batch)], &[]).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves the embedded chain on by a slot (a cluster's slots move by
+    /// themselves: there, wait for one).
+    async fn next_slot(&self) {
+        match &self.embedded {
+            Some(embedded) => embedded.next_slot().await,
+            None => tokio::time::sleep(Duration::from_millis(400)).await,
+        }
     }
 
     /// Validator `i`'s keeper: its own database, port and gossip port, the
@@ -571,7 +595,9 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             let committee = net.committee().await?;
             net.reach(committee.rotated_at + params.committee_rotation_secs).await?;
             let waited = Instant::now();
-            while net.committee().await?.epoch == committee.epoch && waited.elapsed() < Duration::from_secs(20) {
+            while net.committee().await?.epoch == committee.epoch && waited.elapsed() < Duration::from_secs(30) {
+                // Slots pass as they would on a cluster, so the draw's seed slot comes.
+                net.next_slot().await;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             bar.println(format!(

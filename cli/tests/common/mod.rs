@@ -220,12 +220,30 @@ impl Harness {
         for _ in 0..n {
             validators.push(self.node("validator", 10_000).await);
         }
-        self.chain.next_slot().await; // SlotHashes needs a past slot
-        let cranker = self.wallet(0).await;
-        self.cli(&cranker, &["committee", "rotate"])
-            .await
-            .expect("committee rotate");
+        self.draw(&validators).await;
         validators
+    }
+
+    /// Every validator enters (by its operator, through the CLI), then a
+    /// cranker runs the draw: request, slots pass, seed and sweep.
+    pub async fn draw(&self, validators: &[TestNode]) -> Value {
+        for v in validators {
+            self.cli(&v.operator, &["committee", "enter"])
+                .await
+                .expect("committee enter");
+        }
+        let cranker = self.wallet(0).await;
+        let requested = self
+            .cli(&cranker, &["committee", "draw"])
+            .await
+            .expect("committee draw (request)");
+        assert_eq!(requested["stopped"], "seed slot not reached");
+        for _ in 0..3 {
+            self.chain.next_slot().await;
+        }
+        self.cli(&cranker, &["committee", "draw"])
+            .await
+            .expect("committee draw (seed, sweep)")
     }
 
     async fn send_attested(
