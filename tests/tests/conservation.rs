@@ -4,13 +4,18 @@
 //! token: after each step the fixture's invariants hold (vault = totals,
 //! escrows = owed, node vaults, dispute holdings) and every token of the
 //! mint is accounted for in the accounts we know. Runs
-//! `VERDICT_PROPTEST_CASES` sequences (default 200).
+//! `VERDICT_PROPTEST_CASES` (or `PROPTEST_CASES`) sequences (default 200)
+//! and prints how many steps of each kind landed.
 #![allow(deprecated)]
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::AccountDeserialize;
 use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 use solana_sdk::signer::Signer;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Mutex;
 use verdict::state::{vote_commitment, FailReason, Offense, ProtocolParams, RiskLevel};
 use verdict::LiquidationTarget;
 use verdict_sdk::accounts::AccountSource;
@@ -203,6 +208,33 @@ async fn world() -> World {
             jobs: 0,
         },
         token_accounts,
+    }
+}
+
+impl Op {
+    fn kind(&self) -> &'static str {
+        match self {
+            Op::Stake { .. } => "stake",
+            Op::Unstake { .. } => "unstake",
+            Op::Withdraw { .. } => "withdraw",
+            Op::Delegate { .. } => "delegate",
+            Op::Undelegate { .. } => "undelegate",
+            Op::WithdrawDelegation { .. } => "withdraw_delegation",
+            Op::Submit { .. } => "submit",
+            Op::Settle { .. } => "settle",
+            Op::Assign { .. } => "assign",
+            Op::Fail { .. } => "fail",
+            Op::Expire { .. } => "expire",
+            Op::Claim { .. } => "claim",
+            Op::Slash { .. } => "slash",
+            Op::Dispute { .. } => "dispute",
+            Op::Commit { .. } => "commit",
+            Op::Reveal { .. } => "reveal",
+            Op::Resolve { .. } => "resolve",
+            Op::Liquidate { .. } => "liquidate",
+            Op::ClaimReward { .. } => "claim_reward",
+            Op::Advance { .. } => "advance",
+        }
     }
 }
 
@@ -495,29 +527,73 @@ impl World {
 }
 
 fn cases() -> u32 {
-    std::env::var("VERDICT_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
+    ["VERDICT_PROPTEST_CASES", "PROPTEST_CASES"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.parse().ok())
         .unwrap_or(200)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 64, ..ProptestConfig::default() })]
+/// Landed, refused and skipped (no transaction sent) steps, per op kind,
+/// over every case of the run (shrinking included).
+static STATS: Mutex<BTreeMap<&'static str, [u64; 3]>> = Mutex::new(BTreeMap::new());
 
-    #[test]
-    fn no_sequence_creates_or_loses_a_token(ops in proptest::collection::vec(op(), 1..40)) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async {
-            let mut w = world().await;
+fn record(kind: &'static str, landed: bool) {
+    let mut stats = STATS.lock().unwrap();
+    stats.entry(kind).or_default()[if landed { 0 } else { 1 }] += 1;
+}
+
+/// Written to stderr directly, so the summary shows even when the harness
+/// captures the test's output.
+fn print_stats(cases: u32) {
+    let stats = STATS.lock().unwrap();
+    let (mut landed, mut refused) = (0, 0);
+    let mut out = format!("conservation: {cases} cases; per op kind: landed / not landed\n");
+    for (kind, [l, r, _]) in stats.iter() {
+        out += &format!("  {kind:<20} {l:>6} / {r:>6}\n");
+        landed += l;
+        refused += r;
+    }
+    let total = (landed + refused).max(1);
+    out += &format!(
+        "  total                {landed:>6} / {refused:>6}  ({:.1}% landed)\n",
+        100.0 * landed as f64 / total as f64
+    );
+    let _ = std::io::stderr().write_all(out.as_bytes());
+}
+
+fn run_case(ops: &[Op]) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut w = world().await;
+        w.check_supply().await;
+        for op in ops {
+            // The fixture checks the invariants after each transaction.
+            let landed = w.apply(op).await;
+            record(op.kind(), landed);
             w.check_supply().await;
-            let mut landed = 0;
-            for op in &ops {
-                landed += w.apply(op).await as usize; // the fixture checks the invariants after each transaction
-                w.check_supply().await;
-            }
-            if std::env::var_os("VERDICT_PROPTEST_STATS").is_some() {
-                eprintln!("sequence of {} steps, {landed} landed", ops.len());
-            }
-        });
+        }
+    });
+}
+
+#[test]
+fn no_sequence_creates_or_loses_a_token() {
+    let config = ProptestConfig {
+        cases: cases(),
+        max_shrink_iters: 64,
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    };
+    let cases = config.cases;
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&proptest::collection::vec(op(), 1..40), |ops| {
+        run_case(&ops);
+        Ok(())
+    });
+    print_stats(cases);
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }
