@@ -1740,6 +1740,45 @@ impl World {
     fn check_books(&self) -> Vec<String> {
         let v = &self.view;
         let mut out = Vec::new();
+        // A liquidated node has nothing left at stake, and counts as inactive.
+        for (key, node) in &v.nodes {
+            if node.status == NodeStatus::Liquidated
+                && (node.slashable_stake().unwrap() > 0 || node.counted_active)
+            {
+                out.push(format!(
+                    "node {} is liquidated but holds {} at stake (counted active: {})",
+                    self.index_of(key),
+                    node.slashable_stake().unwrap(),
+                    node.counted_active
+                ));
+            }
+        }
+        // A job is held by its dispute while the vote runs, and after an
+        // overturn while the client still waits for liquidations to repay it.
+        for (key, job) in &v.jobs {
+            let held = match v.disputes.get(&pda::dispute(key)) {
+                None => false,
+                Some(d) => match d.status {
+                    DisputeStatus::Voting => true,
+                    DisputeStatus::Overturned => {
+                        if job.status != JobStatus::Refunded {
+                            out.push(format!(
+                                "job {} overturned but {:?}",
+                                job.job_id, job.status
+                            ));
+                        }
+                        d.refund_owed > 0 && d.pending_liquidations > 0
+                    }
+                    DisputeStatus::Upheld | DisputeStatus::Unresolved => false,
+                },
+            };
+            if job.dispute_open != held {
+                out.push(format!(
+                    "job {} ({:?}) dispute_open is {}, expected {held}",
+                    job.job_id, job.status, job.dispute_open
+                ));
+            }
+        }
         // Each miner's exposure is the price of its jobs not yet closed.
         for (key, node) in &v.nodes {
             let exposure: u64 = v
@@ -2104,4 +2143,98 @@ fn no_sequence_creates_or_loses_a_token() {
         at_least("an overturn and a liquidation", 0.1);
         at_least("a reward claimed", 0.1);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Sequences the property test found, kept as tests of their own.
+
+/// Applies `ops` to a fresh world, each step landing and every check passing.
+async fn replay(ops: &[Op]) -> World {
+    let mut w = world().await;
+    assert_eq!(w.check().await, Vec::<String>::new(), "after the set-up");
+    for (n, op) in ops.iter().enumerate() {
+        match w.apply(op).await {
+            Done::Sent(what, r, _) => {
+                assert!(r.is_ok(), "step {n}: {what}: refused, {}", refusal(&r))
+            }
+            Done::Skipped(why) => panic!("step {n}: {op:?} skipped: {why}"),
+            Done::Moved(_) => {}
+        }
+        assert_eq!(w.check().await, Vec::<String>::new(), "after step {n}");
+    }
+    w
+}
+
+/// Found by the property test (its "client short after an overturn"
+/// count). Two jobs of the miner that answers wrong, at a price of 0.5
+/// token each, both paid, both disputed and overturned by the same three
+/// voters, the miner liquidated in each. The miner's 10-token stake covers
+/// both refunds (its exposure limit ensures it), yet the first liquidation
+/// moves the whole stake and both payouts still owed to the miner (10.9) into
+/// the first dispute's pool, which repays its own client (0.45 beyond the fee
+/// held in escrow) and leaves 10.45 to its voters; the second liquidation
+/// finds nothing, so the second client never gets its 0.45 back
+/// (`refund_owed` stays 0.45 with no liquidation left). No token is created
+/// or lost: it is a protocol gap, not an accounting one. PROTOCOL.md (rule 15,
+/// "Liquidations pay the client's refund first") says the stake covers the
+/// fees of every job the miner holds open.
+#[test]
+#[ignore = "BUG: a miner liquidated in one dispute leaves nothing to repay the client of its other overturned, already paid job: its whole stake (and that job's payout) went to the first dispute's voters"]
+fn a_miners_stake_repays_every_client_of_its_overturned_paid_jobs() {
+    let mut ops = Vec::new();
+    for _ in 0..2 {
+        ops.push(Op::Submit {
+            tenths: 10,
+            risk: RiskLevel::Low,
+        });
+        ops.push(Op::Settle { pick: 0, miner: 1 });
+        ops.push(Op::Claim { pick: 0 });
+    }
+    for _ in 0..2 {
+        ops.push(Op::Dispute {
+            pick: 0,
+            challenger: 0,
+        });
+    }
+    for pick in 0..2 {
+        for _ in 0..3 {
+            ops.push(Op::Commit {
+                pick,
+                voter: 0,
+                vote: Choice::Right,
+            });
+        }
+    }
+    ops.push(Op::Advance(Span::Phase));
+    ops.extend((0..6).map(|_| Op::Reveal { pick: 0 }));
+    ops.push(Op::Advance(Span::Phase));
+    ops.extend((0..2).map(|_| Op::Resolve { pick: 0 }));
+    ops.extend((0..2).map(|_| Op::Liquidate { pick: 0 }));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut w = replay(&ops).await;
+        let miner = &w.view.nodes[&w.nodes[WRONG_MINER].node];
+        assert_eq!(miner.status, NodeStatus::Liquidated);
+        let disputes: Vec<String> = w
+            .view
+            .disputes
+            .values()
+            .map(|d| {
+                format!(
+                    "{:?}, {} liquidations pending, refund owed {}, voters' pool {}",
+                    d.status, d.pending_liquidations, d.refund_owed, d.reward_total
+                )
+            })
+            .collect();
+        let client = w.f.token_balance(&w.client.tokens).await;
+        assert_eq!(
+            client,
+            500 * TOKEN,
+            "the client is short {} of its two refunds; disputes: {disputes:#?}",
+            500 * TOKEN - client
+        );
+    });
 }
