@@ -507,12 +507,32 @@ enum Second {
     Disputed,
 }
 
+/// Now and then, stake moving while a dispute is open: a voter's weight is
+/// capped at reveal by its stake then, and liquidations reach unbonding
+/// tokens and delegations.
+fn interlude() -> impl Strategy<Value = Vec<Op>> {
+    let n = 0..NODES;
+    prop_oneof![
+        4 => Just(Vec::new()),
+        1 => (n.clone(), any::<bool>())
+            .prop_map(|(node, front_running)| vec![Op::Slash { node, front_running }]),
+        1 => (n.clone(), 1..20u64).prop_map(|(node, tokens)| vec![Op::Unstake { node, tokens }]),
+        1 => (n.clone(), 1..20u64).prop_map(|(node, tokens)| vec![Op::Stake { node, tokens }]),
+        1 => (0..2usize, n.clone(), 1..20u64)
+            .prop_map(|(staker, node, tokens)| vec![Op::Delegate { staker, node, tokens }]),
+        1 => (0..4usize, any::<bool>())
+            .prop_map(|(pick, all)| vec![Op::Undelegate { pick, all }]),
+    ]
+}
+
 /// A job walked through a whole dispute: solved (and perhaps paid), then
 /// challenged, voted on by 3 to 5 nodes (one perhaps never revealing),
 /// resolved after both phases, its liquidations cranked and rewards claimed;
-/// sometimes with a second job of the same miner held or disputed alongside.
+/// sometimes with a second job of the same miner held or disputed alongside,
+/// and stake moving during the vote or before the liquidations.
 fn dispute_walk() -> impl Strategy<Value = Vec<Op>> {
     (
+        (interlude(), interlude()),
         (
             (1..=20u64, risk(), any::<bool>()),
             // Mostly the miner that answers wrong: its outcomes get overturned.
@@ -535,6 +555,7 @@ fn dispute_walk() -> impl Strategy<Value = Vec<Op>> {
     )
         .prop_map(
             |(
+                (during_vote, before_liquidations),
                 ((tenths, risk, settle), miner, claim_first, second, (tenths2, risk2, settle2)),
                 ((challenger, challenger2), votes, votes2, one_silent),
                 (liquidations, claims, withdrawals, close),
@@ -567,6 +588,7 @@ fn dispute_walk() -> impl Strategy<Value = Vec<Op>> {
                         ops.push(Op::Commit { pick, voter, vote });
                     }
                 }
+                ops.extend(during_vote);
                 ops.push(Op::Advance(Span::Phase));
                 let reveals = reveals - one_silent as usize;
                 ops.extend((0..reveals).map(|_| Op::Reveal { pick: 0 }));
@@ -577,6 +599,7 @@ fn dispute_walk() -> impl Strategy<Value = Vec<Op>> {
                     ops.push(Op::Resolve { pick: 0 });
                     liquidations += 2;
                 }
+                ops.extend(before_liquidations);
                 ops.extend((0..liquidations).map(|_| Op::Liquidate { pick: 0 }));
                 ops.extend((0..claims).map(|_| Op::ClaimReward { pick: 0 }));
                 if let Second::Held = second {
