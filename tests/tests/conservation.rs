@@ -2015,8 +2015,9 @@ fn run_case(ops: &[Op]) {
                 violations.join("\n  ")
             );
         }
-        // Counted once per case: how many cases reached each outcome.
-        for (_, d) in &w.view.disputes {
+        // Counted, not asserted: the known gap kept as an ignored test below
+        // (a_miners_stake_repays_every_client_of_its_overturned_paid_jobs).
+        for d in w.view.disputes.values() {
             if d.status == DisputeStatus::Overturned
                 && d.pending_liquidations == 0
                 && d.refund_owed > 0
