@@ -22,7 +22,7 @@ use crate::config::KeeperConfig;
 use crate::core::cosign::{trial_job_id, Evidence, TRIAL_INPUT};
 use crate::core::latency::LatencyBook;
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep, TrialIntent};
-use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot};
+use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot, Share};
 use crate::core::validation::{self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing};
 use crate::draw::DrawKey;
 use crate::error::KeeperError;
@@ -543,9 +543,9 @@ impl Engine {
                     let now = self.gateway.now().await?;
                     let request = RouteRequest { risk, model: job.model, realtime: rec.realtime, now, exclude: &rec.tried };
                     let seed = self.draws.route_seed(&key, job.attempts);
-                    let Some(choice) = snapshot
-                        .pick(&request, &self.cfg.routing, &seed)
-                        .map(|m| m.profile.node)
+                    let Some((choice, share)) = snapshot
+                        .draw(&request, &self.cfg.routing, &seed)
+                        .map(|(m, share)| (m.profile.node, share))
                     else {
                         let tried = rec.tried.len();
                         let code = if tried == 0 { "no_miner_available" } else { "all_miners_failed" };
@@ -558,6 +558,12 @@ impl Engine {
                     if !rec.tried.is_empty() {
                         self.metrics.retries_total.with_label_values(&["redispatch"]).inc();
                     }
+                    let share_label = match share {
+                        Share::Open => "open",
+                        Share::Tier3Reserved => "tier3_reserved",
+                    };
+                    self.metrics.routing_draws_total.with_label_values(&[share_label]).inc();
+                    tracing::debug!(job = %key, miner = %choice, share = share_label, "routed");
                     let attempt = job.attempts + 1;
                     let price = (job.max_fee as u128 * self.cfg.price_bps as u128 / 10_000) as u64;
                     self.metrics.validations_preprocessing_total.inc();
