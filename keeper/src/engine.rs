@@ -658,12 +658,26 @@ impl Engine {
         exclude.push(*miner);
         let model = model_id(&rec.model).map_err(|_| Miss::of(AttemptFailure::Invalid(Rejection::WrongRequest("model".into())), 0))?;
         let request = RouteRequest { risk, model, realtime: false, now, exclude: &exclude };
-        let shadows: Vec<Pubkey> = snapshot.route(&request, &self.cfg.routing, 3).iter().map(|m| m.profile.node).collect();
+        let mut shadows: std::collections::VecDeque<Pubkey> = snapshot.route(&request, &self.cfg.routing, 3).iter().map(|m| m.profile.node).collect();
         let reference = self.reference_hash(&rec.model, &rec.input);
         let primary_hash = primary.response.output_hash.0;
         // A lone dissent without a reference is a tie: a further shadow breaks it.
         let mut dissent: Option<(Pubkey, [u8; 32])> = None;
-        for shadow in shadows {
+        let mut asked = exclude.clone();
+        let mut widened = false;
+        loop {
+            // A tie with no Tier 1/2 shadow left: any other warm miner breaks
+            // it (its trust, not its tier, is what counts for a re-run, as
+            // for the co-signers'). Otherwise, with two Tier 1/2 miners in
+            // the network, a wrong one would leave every high-risk job of the
+            // honest one unsettled until it expires on that honest miner.
+            if shadows.is_empty() && dissent.is_some() && !widened {
+                widened = true;
+                let any_tier = RouteRequest { risk: RiskLevel::Low, model, realtime: false, now, exclude: &asked };
+                shadows.extend(snapshot.route(&any_tier, &self.cfg.routing, 2).iter().map(|m| m.profile.node));
+            }
+            let Some(shadow) = shadows.pop_front() else { break };
+            asked.push(shadow);
             let Ok(other) = self.call(rec, &shadow).await else { continue };
             let other_hash = other.response.output_hash.0;
             match judge_shadow(&primary_hash, &other_hash, reference.as_ref()) {
