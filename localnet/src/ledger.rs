@@ -13,6 +13,9 @@ use verdict_sdk::events::VerdictEvent;
 pub struct Ledger {
     /// Answers the chain accepted (miners: `JobCompleted`).
     pub jobs_completed: u64,
+    /// Attempts the chain failed on the miner (`JobFailed`: timeouts,
+    /// dropped connections, invalid answers).
+    pub jobs_failed: u64,
     /// Claimed payouts: the operator's part and the delegators' (`PayoutClaimed`).
     pub payouts: u64,
     /// Tier 1 boosts credited with those payouts (owed by the reward pool).
@@ -78,6 +81,7 @@ pub fn ledgers(events: &[VerdictEvent]) -> BTreeMap<Pubkey, Ledger> {
     for e in events {
         match e {
             VerdictEvent::JobCompleted(c) => out.entry(c.miner).or_default().jobs_completed += 1,
+            VerdictEvent::JobFailed(f) => out.entry(f.miner).or_default().jobs_failed += 1,
             VerdictEvent::PayoutClaimed(p) => {
                 let l = out.entry(p.miner).or_default();
                 l.payouts += p.operator_amount + p.delegator_amount;

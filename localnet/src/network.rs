@@ -69,6 +69,9 @@ pub struct Options {
     pub miner_bin: PathBuf,
     pub concurrency: usize,
     pub show_progress: bool,
+    /// The keepers' fair-entry share: bps of low-risk dispatches reserved
+    /// for Tier 3 miners (`routing.tier3_reserved_bps`).
+    pub tier3_reserved_bps: u16,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +119,8 @@ impl Drop for MinerProcess {
 
 struct Net {
     chain: Chain,
+    /// The keepers' fair-entry share (bps of low-risk dispatches).
+    tier3_reserved_bps: u16,
     /// The embedded chain, whose clock the run warps; `None` on a cluster.
     embedded: Option<Arc<EmbeddedChain>>,
     params: ProtocolParams,
@@ -285,8 +290,9 @@ impl Net {
             listen: format!("127.0.0.1:{port}"),
             committee,
             // The best four share the work by score: the delegated miners
-            // (stake counts in the score) and whoever earns its place.
-            routing: keeper::core::routing::RoutingWeights { spread: 4, ..Default::default() },
+            // (stake counts in the score) and whoever earns its place; the
+            // fair-entry share brings the others in, fewest jobs first.
+            routing: keeper::core::routing::RoutingWeights { spread: 4, tier3_reserved_bps: self.tier3_reserved_bps, ..Default::default() },
             shard_timeout_ms: 2_500,
             end_to_end_timeout_ms: 12_000,
             // A cluster's RPC node is shared and rate-limited: each keeper
@@ -409,7 +415,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let init = ix::initialize_config(&payer.pubkey(), &mint, program_data, params.clone(), SlashingTable::default());
     let port = |udp| keeper::local_ports::loopback_port(udp).map_err(|e| NetworkError::Other(format!("no free port: {e}")));
     let ports = (0..5).map(|_| Ok((port(false)?, port(true)?))).collect::<Result<Vec<_>, NetworkError>>()?;
-    let mut net = Net { chain, embedded, params: params.clone(), payer, mint, mint_authority, validators: vec![], miners: vec![], work: work.clone(), ports };
+    let mut net = Net { chain, tier3_reserved_bps: opts.tier3_reserved_bps, embedded, params: params.clone(), payer, mint, mint_authority, validators: vec![], miners: vec![], work: work.clone(), ports };
     net.send(&[init], &[]).await?;
 
     step("registering 5 validators and drawing the committee");
@@ -468,7 +474,10 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         stakers.push(staker);
     }
 
-    step("starting 5 keepers, one per validator");
+    step(&format!(
+        "starting 5 keepers, one per validator ({}% of low-risk jobs reserved for Tier 3 miners)",
+        opts.tier3_reserved_bps as f64 / 100.0
+    ));
     let mut keepers = Vec::new();
     for i in 0..5 {
         keepers.push(net.start_keeper(i).await?);
@@ -581,6 +590,14 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             ));
         }
     }
+    // Fair entry at work: every miner's record so far, from its Node.
+    let mut records = Vec::new();
+    for m in &net.miners {
+        let n: Node = net.chain.fetch(&m.keys.node).await?;
+        let (jobs, ok) = n.reputation.buckets.iter().fold((0u32, 0u32), |(j, o), b| (j + u32::from(b.jobs), o + u32::from(b.successes)));
+        records.push(format!("{} {ok}+{} (trust {:.2})", m.keys.name, jobs - ok, n.reputation.trust_bps as f64 / 10_000.0));
+    }
+    bar.println(format!("jobs per miner (answered+failed): {}", records.join(", ")));
     bar.finish_and_clear();
 
     // The dispute: the auditing keeper re-runs solved jobs on a miner it
@@ -985,6 +1002,7 @@ fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, ledger: &
             NodeStatus::Liquidated => "liquidated".into(),
         },
         jobs_served: if miner { ledger.jobs_completed } else { 0 },
+        jobs_failed: if miner { ledger.jobs_failed } else { 0 },
         income: Income {
             payouts: tokens(ledger.payouts),
             boosts: tokens(ledger.boosts),

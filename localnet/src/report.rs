@@ -125,6 +125,9 @@ pub struct NodeRow {
     pub wrong_answers: Option<u64>,
     /// Miners: answers the chain accepted; validators: outcomes co-signed.
     pub jobs_served: u64,
+    /// Miners: attempts the chain failed on them (timeouts, dropped
+    /// connections, invalid answers).
+    pub jobs_failed: u64,
     pub income: Income,
 }
 
@@ -360,8 +363,8 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     s += "\n";
     s += &latency_table(&input.timings);
     s += &format!(
-        "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
-        "node", "role", "trust", "composite", "tier", "score", "wrong", "stake", "earnings", "slashed", "status"
+        "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
+        "node", "role", "trust", "composite", "tier", "score", "jobs", "failed", "wrong", "stake", "earnings", "slashed", "status"
     );
     // A column that does not apply to the node's role shows a dash.
     fn cell<T: std::fmt::Display>(v: Option<T>, precision: usize) -> String {
@@ -369,13 +372,15 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     }
     for n in &input.nodes {
         s += &format!(
-            "{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>6} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
+            "{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
             n.name,
             n.role,
             cell(n.trust, 4),
             cell(n.composite, 3),
             cell(n.tier, 0),
             cell(n.score, 0),
+            n.jobs_served,
+            cell(n.trust.map(|_| n.jobs_failed), 0),
             cell(n.wrong_answers, 0),
             n.stake,
             n.earnings,
@@ -453,6 +458,7 @@ mod tests {
                 status: "active".into(),
                 wrong_answers: Some(0),
                 jobs_served: 25,
+                jobs_failed: 2,
                 income: Income { payouts: 0.225, validator_fees: 0.0, ..Default::default() },
             }],
             penalties: vec![],
