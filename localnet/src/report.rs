@@ -82,9 +82,28 @@ pub struct VoterRow {
     pub vote: String,
 }
 
+/// What a dispute moved, in tokens (zero while it is still voting).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SettlementRow {
+    /// The challenger's bond less what came back of it.
+    pub challenger_lost: f64,
+    pub bond_returned: f64,
+    /// The unresolved fee credited to the miner.
+    pub miner_credited: f64,
+    /// Unrevealed vote deposits forfeited.
+    pub deposits_forfeited: f64,
+    /// Liquidated nodes and the stake each lost.
+    pub liquidated: Vec<(String, f64)>,
+    /// Correct voters and the reward each claimed.
+    pub rewards: Vec<(String, f64)>,
+}
+
 /// One dispute as it ended.
 #[derive(Clone, Debug, Serialize)]
 pub struct DisputeRow {
+    /// Why it was opened: "audit" (a keeper's re-run disagreed) or
+    /// "griefing" (a bogus challenge of a correct answer).
+    pub kind: String,
     pub dispute: String,
     pub miner: String,
     pub challenger: String,
@@ -104,6 +123,7 @@ pub struct DisputeRow {
     pub active_weight: u64,
     pub quorum_bps: u16,
     pub voters: Vec<VoterRow>,
+    pub settlement: SettlementRow,
 }
 
 /// One node's standing at the end of the run.
@@ -320,7 +340,7 @@ pub fn disputes_section(disputes: &[DisputeRow]) -> String {
         s += "  none\n";
     }
     for d in disputes {
-        s += &format!("  {} over a job of {}, challenged by {} (bond {:.3}): {}\n", d.dispute, d.miner, d.challenger, d.bond, d.status);
+        s += &format!("  {} ({}) over a job of {}, challenged by {} (bond {:.3}): {}\n", d.dispute, d.kind, d.miner, d.challenger, d.bond, d.status);
         s += &format!(
             "    candidates: disputed output {}…, challenger's result {}…; standing: {}\n",
             &d.disputed_output[..16.min(d.disputed_output.len())],
@@ -338,6 +358,21 @@ pub fn disputes_section(disputes: &[DisputeRow]) -> String {
         );
         let voters: Vec<String> = d.voters.iter().map(|v| format!("{} ({}, {})", v.name, v.weight, v.vote)).collect();
         s += &format!("    voters: {}\n", if voters.is_empty() { "none".into() } else { voters.join(", ") });
+        if d.status != "Voting" {
+            let t = &d.settlement;
+            let list = |items: &[(String, f64)]| {
+                if items.is_empty() {
+                    "none".to_string()
+                } else {
+                    items.iter().map(|(name, amount)| format!("{name} {amount:.3}")).collect::<Vec<_>>().join(", ")
+                }
+            };
+            s += &format!(
+                "    settlement: {} lost {:.3} of its {:.3} bond ({:.3} back); {} credited {:.3}; deposits forfeited {:.3}\n",
+                d.challenger, t.challenger_lost, d.bond, t.bond_returned, d.miner, t.miner_credited, t.deposits_forfeited
+            );
+            s += &format!("    liquidated: {}; voters' rewards: {}\n", list(&t.liquidated), list(&t.rewards));
+        }
     }
     s
 }
@@ -463,6 +498,7 @@ mod tests {
             }],
             penalties: vec![],
             disputes: vec![DisputeRow {
+                kind: "audit".into(),
                 dispute: "D1".into(),
                 miner: "miner-7-wrong".into(),
                 challenger: "validator-1".into(),
@@ -477,6 +513,12 @@ mod tests {
                 active_weight: 109,
                 quorum_bps: 2_000,
                 voters: vec![VoterRow { name: "validator-2".into(), weight: 20, vote: "challenger's result".into() }],
+                settlement: SettlementRow {
+                    bond_returned: 100.0,
+                    liquidated: vec![("miner-7-wrong".into(), 1_000.0)],
+                    rewards: vec![("validator-2".into(), 1_000.0)],
+                    ..Default::default()
+                },
             }],
             conservation_violations: vec![],
             seconds: 1.0,
@@ -490,6 +532,9 @@ mod tests {
         assert!(written.summary.contains("Income and losses per node"), "{}", written.summary);
         assert!(written.summary.contains("n = 81, m = 1; turnout 80 of 109 active weight (73.4%, quorum 20%)"), "{}", written.summary);
         assert!(written.summary.contains("validator-2 (20, challenger's result)"), "{}", written.summary);
+        assert!(written.summary.contains("D1 (audit) over a job of miner-7-wrong"), "{}", written.summary);
+        assert!(written.summary.contains("settlement: validator-1 lost 0.000 of its 100.000 bond (100.000 back)"), "{}", written.summary);
+        assert!(written.summary.contains("liquidated: miner-7-wrong 1000.000; voters' rewards: validator-2 1000.000"), "{}", written.summary);
         assert!(written.summary.contains("Response Time"));
         let png = std::fs::read(dir.path().join("trust.png")).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");
