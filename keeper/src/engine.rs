@@ -147,6 +147,10 @@ pub struct Engine {
     pub(crate) clients: HashMap<Pubkey, MinerClient>,
     /// Miners whose last answer this keeper judged wrong (M in the score).
     pub(crate) mistakes: Mutex<HashSet<Pubkey>>,
+    /// Jobs this keeper dispatched from the fair-entry share that have not
+    /// landed yet, and their miner: routing counts them with the miner's
+    /// window jobs, so the share spreads between snapshots.
+    reserved_in_flight: Mutex<HashMap<Pubkey, Pubkey>>,
     /// Last trial attempt per miner, so an unreachable one is not hammered.
     trials_tried: Mutex<HashMap<Pubkey, Instant>>,
     reference: TestProjection,
@@ -204,6 +208,7 @@ impl Engine {
             dispatch_tx,
             clients,
             mistakes: Mutex::new(HashSet::new()),
+            reserved_in_flight: Mutex::new(HashMap::new()),
             trials_tried: Mutex::new(HashMap::new()),
             reference: TestProjection::new(),
             attester,
@@ -461,6 +466,13 @@ impl Engine {
 
     /// Drives one job until it is final for the client.
     pub async fn drive(&self, key: Pubkey) -> Result<(), KeeperError> {
+        let result = self.drive_job(key).await;
+        // Its outcome is on chain (or never will be): the miner's window counts it.
+        self.reserved_in_flight.lock().unwrap().remove(&key);
+        result
+    }
+
+    async fn drive_job(&self, key: Pubkey) -> Result<(), KeeperError> {
         let Some(mut rec) = self.store.get(&key)? else { return Ok(()) };
         if rec.phase.is_finished() {
             return Ok(());
@@ -543,8 +555,10 @@ impl Engine {
                     let now = self.gateway.now().await?;
                     let request = RouteRequest { risk, model: job.model, realtime: rec.realtime, now, exclude: &rec.tried };
                     let seed = self.draws.route_seed(&key, job.attempts);
+                    let in_flight = self.reserved_in_flight.lock().unwrap().clone();
+                    let pending = |miner: &Pubkey| in_flight.values().filter(|m| *m == miner).count() as u32;
                     let Some((choice, share)) = snapshot
-                        .draw(&request, &self.cfg.routing, &seed)
+                        .draw_counting(&request, &self.cfg.routing, &seed, &pending)
                         .map(|(m, share)| (m.profile.node, share))
                     else {
                         let tried = rec.tried.len();
@@ -559,8 +573,14 @@ impl Engine {
                         self.metrics.retries_total.with_label_values(&["redispatch"]).inc();
                     }
                     let share_label = match share {
-                        Share::Open => "open",
-                        Share::Tier3Reserved => "tier3_reserved",
+                        Share::Open => {
+                            self.reserved_in_flight.lock().unwrap().remove(&key);
+                            "open"
+                        }
+                        Share::Tier3Reserved => {
+                            self.reserved_in_flight.lock().unwrap().insert(key, choice);
+                            "tier3_reserved"
+                        }
                     };
                     self.metrics.routing_draws_total.with_label_values(&[share_label]).inc();
                     tracing::debug!(job = %key, miner = %choice, share = share_label, "routed");

@@ -185,7 +185,7 @@ pub struct RoutingSnapshot {
     /// (tier, slowest quarter last, score, node) for Medium/High.
     by_score: Vec<u32>,
     by_tier: Vec<u32>,
-    /// The Tier 3 miners by (window jobs, node): the fair-entry order.
+    /// The Tier 3 miners, by node: the fair-entry candidates.
     by_entry: Vec<u32>,
 }
 
@@ -262,7 +262,7 @@ impl RoutingSnapshot {
         };
         let (by_score, by_tier) = (presorted(false), presorted(true));
         let mut by_entry: Vec<u32> = (0..miners.len() as u32).filter(|&i| miners[i as usize].profile.tier >= 3).collect();
-        by_entry.sort_by_key(|&i| (miners[i as usize].profile.window_jobs, miners[i as usize].profile.node));
+        by_entry.sort_by_key(|&i| miners[i as usize].profile.node);
         RoutingSnapshot { miners, by_score, by_tier, by_entry }
     }
 
@@ -318,9 +318,26 @@ impl RoutingSnapshot {
     ///    drawn with probability proportional to score with
     ///    `u64(seed[0..8])` (each keeps a floor share, so a lower-ranked
     ///    miner still builds a record).
+    ///
+    /// A keeper that dispatches several jobs before its next snapshot uses
+    /// [`Self::draw_counting`], so its reserved jobs still in flight count
+    /// as jobs and do not all herd onto the same newcomer.
     pub fn draw(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> Option<(&Ranked, Share)> {
+        self.draw_counting(req, weights, seed, &|_| 0)
+    }
+
+    /// [`Self::draw`], the fair-entry order counting for each miner its
+    /// window jobs plus `in_flight(miner)`: the reserved dispatches this
+    /// keeper made to it that have not landed yet.
+    pub fn draw_counting(
+        &self,
+        req: &RouteRequest,
+        weights: &RoutingWeights,
+        seed: &[u8; 32],
+        in_flight: &dyn Fn(&Pubkey) -> u32,
+    ) -> Option<(&Ranked, Share)> {
         if Self::in_reserved_share(req, weights, seed) {
-            if let Some(m) = self.fair_entry(req, weights, seed) {
+            if let Some(m) = self.fair_entry(req, weights, seed, in_flight) {
                 return Some((m, Share::Tier3Reserved));
             }
         }
@@ -334,11 +351,19 @@ impl RoutingSnapshot {
     }
 
     /// A reserved dispatch's miner: the eligible Tier 3 miner with the
-    /// fewest window jobs (ties by the seed's third word), if any.
-    fn fair_entry(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> Option<&Ranked> {
-        let mut eligible = self.by_entry.iter().map(|&i| &self.miners[i as usize]).filter(|m| Self::eligible(m, req, weights)).peekable();
-        let fewest = eligible.peek()?.profile.window_jobs;
-        let ties: Vec<&Ranked> = eligible.take_while(|m| m.profile.window_jobs == fewest).collect();
+    /// fewest window jobs (plus its reserved jobs in flight), ties by the
+    /// seed's third word in node order, if any.
+    fn fair_entry(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32], in_flight: &dyn Fn(&Pubkey) -> u32) -> Option<&Ranked> {
+        let load = |m: &Ranked| u64::from(m.profile.window_jobs) + u64::from(in_flight(&m.profile.node));
+        let eligible: Vec<(&Ranked, u64)> = self
+            .by_entry
+            .iter()
+            .map(|&i| &self.miners[i as usize])
+            .filter(|m| Self::eligible(m, req, weights))
+            .map(|m| (m, load(m)))
+            .collect();
+        let fewest = eligible.iter().map(|(_, l)| *l).min()?;
+        let ties: Vec<&Ranked> = eligible.into_iter().filter(|(_, l)| *l == fewest).map(|(m, _)| m).collect();
         Some(ties[(word(seed, 2) % ties.len() as u64) as usize])
     }
 
@@ -473,6 +498,30 @@ pub(crate) mod tests {
         let both = [Pubkey::new_from_array([10; 32]), Pubkey::new_from_array([11; 32])];
         let (m, share) = chosen(&both, 0);
         assert_eq!((m.profile.tier < 3, share), (true, Share::Open));
+    }
+
+    #[test]
+    fn reserved_jobs_in_flight_spread_over_the_newcomers_instead_of_herding() {
+        let weights = RoutingWeights { tier3_reserved_bps: 10_000, ..RoutingWeights::default() };
+        // Three newcomers, and 30 reserved dispatches before the next snapshot.
+        let snap = RoutingSnapshot::build([established_and_new(), vec![miner(12, 3, 1.0, Some(10.0))]].concat(), &weights, 10);
+        let mut in_flight: std::collections::BTreeMap<Pubkey, u32> = std::collections::BTreeMap::new();
+        for i in 0..30 {
+            let counted = in_flight.clone();
+            let (m, share) = snap.draw_counting(&req(RiskLevel::Low, &[]), &weights, &seed(i), &|n| counted.get(n).copied().unwrap_or(0)).unwrap();
+            assert_eq!(share, Share::Tier3Reserved);
+            *in_flight.entry(m.profile.node).or_default() += 1;
+        }
+        assert_eq!(in_flight.values().copied().collect::<Vec<_>>(), vec![10, 10, 10], "round robin: {in_flight:?}");
+        // Without counting them, every dispatch of the snapshot goes to the
+        // one newcomer the tie-break draw names.
+        let mut herd = miner(12, 3, 1.0, Some(10.0));
+        herd.window_jobs = 0;
+        let mut others = established_and_new();
+        others[4].window_jobs = 1;
+        others[5].window_jobs = 1;
+        let snap = RoutingSnapshot::build([others, vec![herd]].concat(), &weights, 10);
+        assert!((0..30).all(|i| snap.draw(&req(RiskLevel::Low, &[]), &weights, &seed(i)).unwrap().0.profile.node.to_bytes()[0] == 12));
     }
 
     #[test]
