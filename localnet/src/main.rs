@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use verdict_localnet::network::{run, Options, Target};
 
-/// A quick run's fair-entry share: 24 jobs, of which about 18 are low risk,
-/// at the default 20% would reserve about 4 for the four miners the best
-/// four crowd out; half reaches each of them.
+/// A quick run's jobs and fair-entry share. 32 jobs, about 27 of them low
+/// risk, in batches of 8 that each see the same routing snapshot: at the
+/// default 20% only about 5 would be reserved for the four miners the best
+/// four crowd out, and some miner would often get none (so would it at 50%
+/// with 24 jobs, about one run in four); at 50% of 32, about one in a
+/// hundred and fifty.
+const QUICK_JOBS: usize = 32;
 const QUICK_TIER3_RESERVED_BPS: u16 = 5_000;
 
 #[derive(Parser)]
@@ -29,7 +33,7 @@ struct Args {
     /// Jobs in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// A quick run: the test model and 24 jobs (the keepers reserve 50% of
+    /// A quick run: the test model and 32 jobs (the keepers reserve 50% of
     /// low-risk jobs for Tier 3 miners, so each miner gets some).
     #[arg(long)]
     quick: bool,
@@ -76,7 +80,7 @@ async fn main() {
         let exe = std::env::current_exe().expect("current exe");
         exe.with_file_name("verdict-miner")
     });
-    let (model, jobs) = if args.quick { ("test-projection-v1".to_string(), 24) } else { (args.model, args.jobs) };
+    let (model, jobs) = if args.quick { ("test-projection-v1".to_string(), QUICK_JOBS) } else { (args.model, args.jobs) };
     let target = if args.urls.is_empty() {
         Target::Embedded
     } else {
