@@ -47,6 +47,7 @@ fn population(n: usize) -> Vec<MinerProfile> {
                 success_rate: 0.8 + (r % 200) as f64 / 1000.0,
                 stake: 1_000 + r % 100_000,
                 tier: 1 + (r % 3) as u8,
+                window_jobs: (r % 40) as u32,
                 trial: if r % 50 == 0 { TrialStatus::Pending } else { TrialStatus::Passed },
                 cooldown_until: 0,
                 rate_limited: r % 40 == 0,

@@ -196,8 +196,9 @@ impl KeeperConfig {
     }
 
     /// `VERDICT_KEEPER_<FIELD>` overrides; lists are comma separated, miners
-    /// and peers are `NODE=URL` pairs, committee fields drop the prefix
-    /// (`VERDICT_KEEPER_NODE`, `VERDICT_KEEPER_PEERS`, ...).
+    /// and peers are `NODE=URL` pairs, committee and routing fields drop
+    /// their prefix (`VERDICT_KEEPER_NODE`, `VERDICT_KEEPER_PEERS`,
+    /// `VERDICT_KEEPER_TIER3_RESERVED_BPS`, ...).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), KeeperError> {
         let list = |v: String| -> Vec<String> { v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
         if let Some(v) = get("VERDICT_KEEPER_RPC_URLS") {
@@ -232,6 +233,9 @@ impl KeeperConfig {
         number!(client_requests_per_sec, "VERDICT_KEEPER_CLIENT_REQUESTS_PER_SEC");
         number!(client_burst, "VERDICT_KEEPER_CLIENT_BURST");
         number!(price_bps, "VERDICT_KEEPER_PRICE_BPS");
+        if let Some(v) = get("VERDICT_KEEPER_TIER3_RESERVED_BPS") {
+            self.routing.tier3_reserved_bps = parse("VERDICT_KEEPER_TIER3_RESERVED_BPS", &v)?;
+        }
         if let Some(v) = get("VERDICT_KEEPER_NODE") {
             self.committee.node = Some(v);
         }
@@ -266,6 +270,9 @@ impl KeeperConfig {
         }
         if self.max_concurrent_jobs == 0 {
             return bad("max_concurrent_jobs must be > 0");
+        }
+        if self.routing.tier3_reserved_bps > 10_000 {
+            return bad("routing.tier3_reserved_bps must be in 0..=10000");
         }
         let is_key = |s: &str| s.parse::<anchor_lang::prelude::Pubkey>().is_ok();
         for m in self.miners.iter().chain(&self.committee.peers) {
@@ -326,15 +333,23 @@ mod tests {
         assert_eq!(cfg.shard_timeout_ms, 2500);
         assert_eq!(cfg.end_to_end_timeout_ms, 12_000, "defaults fill the rest");
         assert_eq!(cfg.routing.alpha, 0.5);
+        assert_eq!(cfg.routing.tier3_reserved_bps, 2_000, "fair entry is on by default");
         let env = |k: &str| match k {
             "VERDICT_KEEPER_SHARD_TIMEOUT_MS" => Some("3000".to_string()),
+            "VERDICT_KEEPER_TIER3_RESERVED_BPS" => Some("3500".to_string()),
             "VERDICT_KEEPER_MINERS" => Some("11111111111111111111111111111111=http://x:1".to_string()),
             _ => None,
         };
         cfg.apply_env(env).unwrap();
         assert_eq!(cfg.shard_timeout_ms, 3000);
         assert_eq!(cfg.miners[0].url, "http://x:1");
+        assert_eq!(cfg.routing.tier3_reserved_bps, 3_500);
         cfg.check().unwrap();
+        let toml = KeeperConfig::from_toml("[routing]\ntier3_reserved_bps = 0").unwrap();
+        assert_eq!(toml.routing.tier3_reserved_bps, 0, "the share can be turned off");
+        let mut bad = cfg.clone();
+        bad.routing.tier3_reserved_bps = 10_001;
+        assert!(bad.check().is_err());
         assert!(KeeperConfig::from_toml("unknown_key = 1").is_err());
         assert!(cfg.apply_env(|k| (k == "VERDICT_KEEPER_SLA_MS").then(|| "soon".to_string())).is_err());
     }

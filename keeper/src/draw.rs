@@ -1,6 +1,7 @@
-//! The keeper's private randomness (rule 10): which solved jobs it re-checks
-//! and which of the best `routing.spread` miners a dispatch goes to are drawn
-//! from seeds only this keeper can compute. A seed is sha256 of the keeper's
+//! The keeper's private randomness (rule 10): which solved jobs it re-checks,
+//! whether a low-risk dispatch falls in the share reserved for Tier 3 miners
+//! (`routing.tier3_reserved_bps`), and which miner a dispatch goes to are
+//! drawn from seeds only this keeper can compute. A seed is sha256 of the keeper's
 //! own ed25519 signature over a domain-separated message. Ed25519 signatures
 //! are deterministic, so a restarted keeper draws the same seeds; nobody
 //! without the key can predict them, so a miner cannot tell which of its
@@ -173,5 +174,53 @@ mod tests {
             differ > 50,
             "two keys pick differently for many jobs: {differ} of 200"
         );
+    }
+
+    #[test]
+    fn a_client_grinding_job_ids_cannot_choose_the_reserved_share() {
+        let weights = RoutingWeights::default();
+        let low = RouteRequest {
+            risk: RiskLevel::Low,
+            model: verdict::state::model_id("test-projection-v1").unwrap(),
+            realtime: true,
+            now: 10,
+            exclude: &[],
+        };
+        let keeper = key();
+        // A client that wants its jobs to reach a Tier 3 miner (its own new
+        // node) keeps only the job ids whose public hash of the route
+        // message falls in the reserved share: all it can compute.
+        let public = |job: &Pubkey| -> [u8; 32] {
+            Sha256::new()
+                .chain_update(ROUTE_DOMAIN)
+                .chain_update(job.as_ref())
+                .chain_update([1u8])
+                .finalize()
+                .into()
+        };
+        let jobs: Vec<Pubkey> = (0..5_000).map(|_| Pubkey::new_unique()).collect();
+        let reserved =
+            |seed: &[u8; 32]| RoutingSnapshot::in_reserved_share(&low, &weights, seed);
+        let ground: Vec<&Pubkey> = jobs.iter().filter(|j| reserved(&public(j))).collect();
+        assert!(
+            (800..1_200).contains(&ground.len()),
+            "the public hash marks about 20%: {}",
+            ground.len()
+        );
+        // Under the keeper's secret seed the ground ids fare like any others.
+        let hits = ground
+            .iter()
+            .filter(|j| reserved(&keeper.route_seed(j, 1)))
+            .count();
+        let rate = hits as f64 / ground.len() as f64;
+        assert!(
+            (0.14..0.26).contains(&rate),
+            "ground ids are reserved at the base rate, not at will: {rate:.3}"
+        );
+        let all = jobs
+            .iter()
+            .filter(|j| reserved(&keeper.route_seed(j, 1)))
+            .count();
+        assert!((850..1_150).contains(&all), "20% of every job: {all}");
     }
 }

@@ -22,7 +22,7 @@ use crate::config::KeeperConfig;
 use crate::core::cosign::{trial_job_id, Evidence, TRIAL_INPUT};
 use crate::core::latency::LatencyBook;
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep, TrialIntent};
-use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot};
+use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot, Share};
 use crate::core::validation::{self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing};
 use crate::draw::DrawKey;
 use crate::error::KeeperError;
@@ -147,6 +147,10 @@ pub struct Engine {
     pub(crate) clients: HashMap<Pubkey, MinerClient>,
     /// Miners whose last answer this keeper judged wrong (M in the score).
     pub(crate) mistakes: Mutex<HashSet<Pubkey>>,
+    /// Jobs this keeper dispatched from the fair-entry share that have not
+    /// landed yet, and their miner: routing counts them with the miner's
+    /// window jobs, so the share spreads between snapshots.
+    reserved_in_flight: Mutex<HashMap<Pubkey, Pubkey>>,
     /// Last trial attempt per miner, so an unreachable one is not hammered.
     trials_tried: Mutex<HashMap<Pubkey, Instant>>,
     reference: TestProjection,
@@ -204,6 +208,7 @@ impl Engine {
             dispatch_tx,
             clients,
             mistakes: Mutex::new(HashSet::new()),
+            reserved_in_flight: Mutex::new(HashMap::new()),
             trials_tried: Mutex::new(HashMap::new()),
             reference: TestProjection::new(),
             attester,
@@ -461,6 +466,13 @@ impl Engine {
 
     /// Drives one job until it is final for the client.
     pub async fn drive(&self, key: Pubkey) -> Result<(), KeeperError> {
+        let result = self.drive_job(key).await;
+        // Its outcome is on chain (or never will be): the miner's window counts it.
+        self.reserved_in_flight.lock().unwrap().remove(&key);
+        result
+    }
+
+    async fn drive_job(&self, key: Pubkey) -> Result<(), KeeperError> {
         let Some(mut rec) = self.store.get(&key)? else { return Ok(()) };
         if rec.phase.is_finished() {
             return Ok(());
@@ -543,9 +555,11 @@ impl Engine {
                     let now = self.gateway.now().await?;
                     let request = RouteRequest { risk, model: job.model, realtime: rec.realtime, now, exclude: &rec.tried };
                     let seed = self.draws.route_seed(&key, job.attempts);
-                    let Some(choice) = snapshot
-                        .pick(&request, &self.cfg.routing, &seed)
-                        .map(|m| m.profile.node)
+                    let in_flight = self.reserved_in_flight.lock().unwrap().clone();
+                    let pending = |miner: &Pubkey| in_flight.values().filter(|m| *m == miner).count() as u32;
+                    let Some((choice, share)) = snapshot
+                        .draw_counting(&request, &self.cfg.routing, &seed, &pending)
+                        .map(|(m, share)| (m.profile.node, share))
                     else {
                         let tried = rec.tried.len();
                         let code = if tried == 0 { "no_miner_available" } else { "all_miners_failed" };
@@ -558,6 +572,18 @@ impl Engine {
                     if !rec.tried.is_empty() {
                         self.metrics.retries_total.with_label_values(&["redispatch"]).inc();
                     }
+                    let share_label = match share {
+                        Share::Open => {
+                            self.reserved_in_flight.lock().unwrap().remove(&key);
+                            "open"
+                        }
+                        Share::Tier3Reserved => {
+                            self.reserved_in_flight.lock().unwrap().insert(key, choice);
+                            "tier3_reserved"
+                        }
+                    };
+                    self.metrics.routing_draws_total.with_label_values(&[share_label]).inc();
+                    tracing::debug!(job = %key, miner = %choice, share = share_label, "routed");
                     let attempt = job.attempts + 1;
                     let price = (job.max_fee as u128 * self.cfg.price_bps as u128 / 10_000) as u64;
                     self.metrics.validations_preprocessing_total.inc();
@@ -652,12 +678,26 @@ impl Engine {
         exclude.push(*miner);
         let model = model_id(&rec.model).map_err(|_| Miss::of(AttemptFailure::Invalid(Rejection::WrongRequest("model".into())), 0))?;
         let request = RouteRequest { risk, model, realtime: false, now, exclude: &exclude };
-        let shadows: Vec<Pubkey> = snapshot.route(&request, &self.cfg.routing, 3).iter().map(|m| m.profile.node).collect();
+        let mut shadows: std::collections::VecDeque<Pubkey> = snapshot.route(&request, &self.cfg.routing, 3).iter().map(|m| m.profile.node).collect();
         let reference = self.reference_hash(&rec.model, &rec.input);
         let primary_hash = primary.response.output_hash.0;
         // A lone dissent without a reference is a tie: a further shadow breaks it.
         let mut dissent: Option<(Pubkey, [u8; 32])> = None;
-        for shadow in shadows {
+        let mut asked = exclude.clone();
+        let mut widened = false;
+        loop {
+            // A tie with no Tier 1/2 shadow left: any other warm miner breaks
+            // it (its trust, not its tier, is what counts for a re-run, as
+            // for the co-signers'). Otherwise, with two Tier 1/2 miners in
+            // the network, a wrong one would leave every high-risk job of the
+            // honest one unsettled until it expires on that honest miner.
+            if shadows.is_empty() && dissent.is_some() && !widened {
+                widened = true;
+                let any_tier = RouteRequest { risk: RiskLevel::Low, model, realtime: false, now, exclude: &asked };
+                shadows.extend(snapshot.route(&any_tier, &self.cfg.routing, 2).iter().map(|m| m.profile.node));
+            }
+            let Some(shadow) = shadows.pop_front() else { break };
+            asked.push(shadow);
             let Ok(other) = self.call(rec, &shadow).await else { continue };
             let other_hash = other.response.output_hash.0;
             match judge_shadow(&primary_hash, &other_hash, reference.as_ref()) {

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub inputs_fetched_total: IntCounterVec,
     /// Inputs dropped once no dispute could need them.
     pub inputs_pruned_total: IntCounter,
+    /// Dispatches by the share they were drawn from (`open`, `tier3_reserved`).
+    pub routing_draws_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -68,6 +70,10 @@ impl Metrics {
             timeouts_total: reg!(IntCounterVec::new(Opts::new("timeouts_total", "Timeouts by kind"), &["kind"])),
             retries_total: reg!(IntCounterVec::new(Opts::new("retries_total", "Retries by reason"), &["reason"])),
             jobs_total: reg!(IntCounterVec::new(Opts::new("jobs_total", "Jobs finished by outcome"), &["outcome"])),
+            routing_draws_total: reg!(IntCounterVec::new(
+                Opts::new("routing_draws_total", "Dispatches by routing share (open, or reserved for Tier 3 miners)"),
+                &["share"]
+            )),
             posts_total: reg!(IntCounterVec::new(Opts::new("posts_total", "Outcome transactions by kind and result"), &["kind", "result"])),
             cosign_total: reg!(IntCounterVec::new(Opts::new("cosign_total", "Co-sign requests answered, by kind and verdict"), &["kind", "verdict"])),
             disputes_total: reg!(IntCounterVec::new(Opts::new("disputes_total", "Dispute transactions landed, by step"), &["step"])),

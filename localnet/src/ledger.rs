@@ -13,6 +13,9 @@ use verdict_sdk::events::VerdictEvent;
 pub struct Ledger {
     /// Answers the chain accepted (miners: `JobCompleted`).
     pub jobs_completed: u64,
+    /// Attempts the chain failed on the miner (`JobFailed`: timeouts,
+    /// dropped connections, invalid answers).
+    pub jobs_failed: u64,
     /// Claimed payouts: the operator's part and the delegators' (`PayoutClaimed`).
     pub payouts: u64,
     /// Tier 1 boosts credited with those payouts (owed by the reward pool).
@@ -78,6 +81,7 @@ pub fn ledgers(events: &[VerdictEvent]) -> BTreeMap<Pubkey, Ledger> {
     for e in events {
         match e {
             VerdictEvent::JobCompleted(c) => out.entry(c.miner).or_default().jobs_completed += 1,
+            VerdictEvent::JobFailed(f) => out.entry(f.miner).or_default().jobs_failed += 1,
             VerdictEvent::PayoutClaimed(p) => {
                 let l = out.entry(p.miner).or_default();
                 l.payouts += p.operator_amount + p.delegator_amount;
@@ -109,6 +113,47 @@ pub fn ledgers(events: &[VerdictEvent]) -> BTreeMap<Pubkey, Ledger> {
         }
     }
     out
+}
+
+/// What a dispute moved, once resolved: the challenger's bond and what came
+/// back of it, the fee credited to the miner (unresolved), the deposits
+/// forfeited, every liquidation and every reward claimed, in base units.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settlement {
+    pub bond: u64,
+    /// `None` while the dispute is still voting.
+    pub bond_returned: Option<u64>,
+    /// Credited to the miner when the dispute ends unresolved.
+    pub unresolved_fee: u64,
+    pub deposits_forfeited: u64,
+    pub liquidated: Vec<(Pubkey, u64)>,
+    pub rewards: Vec<(Pubkey, u64)>,
+}
+
+impl Settlement {
+    /// What the challenger lost: the bond less what came back (0 while voting).
+    pub fn challenger_lost(&self) -> u64 {
+        self.bond_returned.map_or(0, |back| self.bond.saturating_sub(back))
+    }
+}
+
+/// The money `dispute` moved, from the run's events.
+pub fn settlement(dispute: &Pubkey, events: &[VerdictEvent]) -> Settlement {
+    let mut s = Settlement::default();
+    for e in events {
+        match e {
+            VerdictEvent::DisputeOpened(o) if o.dispute == *dispute => s.bond = o.bond,
+            VerdictEvent::DisputeResolved(r) if r.dispute == *dispute => {
+                s.bond_returned = Some(r.bond_returned);
+                s.unresolved_fee = r.unresolved_fee;
+                s.deposits_forfeited = r.deposits_forfeited;
+            }
+            VerdictEvent::NodeLiquidated(l) if l.dispute == *dispute => s.liquidated.push((l.node, l.amount)),
+            VerdictEvent::DisputeRewardClaimed(c) if c.dispute == *dispute => s.rewards.push((c.voter, c.amount)),
+            _ => {}
+        }
+    }
+    s
 }
 
 /// Every vote cast in `dispute`: its commits, with their reveals.
@@ -229,6 +274,48 @@ mod tests {
         let of = |n| l.get(&key(n)).copied().unwrap_or_default();
         assert_eq!(of(2).bonds_lost, 0);
         assert_eq!(of(5).deposits_lost, 0);
+    }
+
+    #[test]
+    fn a_settlement_shows_what_each_party_gained_or_lost() {
+        let s = settlement(&key(9), &run());
+        assert_eq!((s.bond, s.bond_returned, s.challenger_lost()), (100, Some(100), 0), "overturned: the bond comes back");
+        assert_eq!(s.liquidated, vec![(key(1), 1_000), (key(4), 2_000)]);
+        assert_eq!(s.rewards, vec![(key(3), 3_010)]);
+        assert_eq!(settlement(&key(8), &run()), Settlement::default(), "another dispute moved nothing");
+        // A griefing challenge the vote upheld: the whole bond to the voters.
+        let upheld: Vec<VerdictEvent> = run()
+            .into_iter()
+            .map(|e| match e {
+                VerdictEvent::DisputeResolved(r) => VerdictEvent::DisputeResolved(DisputeResolved { status: DisputeStatus::Upheld, bond_returned: 0, ..r }),
+                e => e,
+            })
+            .filter(|e| !matches!(e, VerdictEvent::NodeLiquidated(_)))
+            .collect();
+        let s = settlement(&key(9), &upheld);
+        assert_eq!((s.challenger_lost(), s.unresolved_fee, s.liquidated.len()), (100, 0, 0));
+        assert_eq!(ledgers(&upheld)[&key(2)].bonds_lost, 100);
+        // Unresolved: 10% of the bond to the miner.
+        let unresolved: Vec<VerdictEvent> = upheld
+            .into_iter()
+            .map(|e| match e {
+                VerdictEvent::DisputeResolved(r) => VerdictEvent::DisputeResolved(DisputeResolved { status: DisputeStatus::Unresolved, bond_returned: 90, unresolved_fee: 10, ..r }),
+                e => e,
+            })
+            .collect();
+        let s = settlement(&key(9), &unresolved);
+        assert_eq!((s.challenger_lost(), s.unresolved_fee), (10, 10));
+        // Still voting: nothing lost yet.
+        let voting: Vec<_> = run().into_iter().filter(|e| !matches!(e, VerdictEvent::DisputeResolved(_))).collect();
+        assert_eq!(settlement(&key(9), &voting).challenger_lost(), 0);
+    }
+
+    #[test]
+    fn failed_attempts_count_against_the_miner() {
+        use verdict::events::JobFailed;
+        let failed = |attempt| VerdictEvent::JobFailed(JobFailed { job: key(20), miner: key(1), reason: verdict::state::FailReason::Timeout, attempt, reopened: true });
+        let l = ledgers(&[failed(1), failed(2)]);
+        assert_eq!((l[&key(1)].jobs_failed, l[&key(1)].jobs_completed), (2, 0));
     }
 
     #[test]

@@ -6,6 +6,15 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use verdict_localnet::network::{run, Options, Target};
 
+/// A quick run's jobs and fair-entry share. 32 jobs, about 27 of them low
+/// risk, in batches of 8 that each see the same routing snapshot: at the
+/// default 20% only about 5 would be reserved for the four miners the best
+/// four crowd out, and some miner would often get none (so would it at 50%
+/// with 24 jobs, about one run in four); at 50% of 32, about one in a
+/// hundred and fifty.
+const QUICK_JOBS: usize = 32;
+const QUICK_TIER3_RESERVED_BPS: u16 = 5_000;
+
 #[derive(Parser)]
 #[command(about = "Run a whole local Verdict network (embedded chain, keeper, miners, clients) and write a report")]
 struct Args {
@@ -24,9 +33,14 @@ struct Args {
     /// Jobs in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// A quick run: the test model and 24 jobs.
+    /// A quick run: the test model and 32 jobs (the keepers reserve 50% of
+    /// low-risk jobs for Tier 3 miners, so each miner gets some).
     #[arg(long)]
     quick: bool,
+    /// The keepers' fair-entry share: bps of low-risk jobs reserved for Tier 3
+    /// miners (default: the keeper's 2000; 5000 with --quick).
+    #[arg(long)]
+    tier3_reserved_bps: Option<u16>,
     /// Run on a cluster where the program is deployed (fresh: no Config yet)
     /// instead of the embedded chain; repeat for failover URLs.
     #[arg(long = "url")]
@@ -66,7 +80,7 @@ async fn main() {
         let exe = std::env::current_exe().expect("current exe");
         exe.with_file_name("verdict-miner")
     });
-    let (model, jobs) = if args.quick { ("test-projection-v1".to_string(), 24) } else { (args.model, args.jobs) };
+    let (model, jobs) = if args.quick { ("test-projection-v1".to_string(), QUICK_JOBS) } else { (args.model, args.jobs) };
     let target = if args.urls.is_empty() {
         Target::Embedded
     } else {
@@ -87,7 +101,9 @@ async fn main() {
             Err(e) => eprintln!("warning: the program's log lines stay on stdout ({}: {e})", log.display()),
         }
     }
-    let opts = Options { target, jobs, model, out: args.out, miner_bin, concurrency: args.concurrency.max(1), show_progress: true };
+    let default_share = if args.quick { QUICK_TIER3_RESERVED_BPS } else { keeper::core::routing::RoutingWeights::default().tier3_reserved_bps };
+    let tier3_reserved_bps = args.tier3_reserved_bps.unwrap_or(default_share).min(10_000);
+    let opts = Options { target, jobs, model, out: args.out, miner_bin, concurrency: args.concurrency.max(1), show_progress: true, tier3_reserved_bps };
     match run(&opts).await {
         Ok(done) => {
             let mut summary = done.written.summary.clone();

@@ -3,9 +3,11 @@
 //! keeper, co-signing each other's outcomes 3-of-5 over HTTP and gossiping
 //! miner health; 8 real miner processes (5 honest, slow, wrong, flaky) on
 //! loopback; delegators; clients streaming jobs of every risk level to any
-//! keeper; a keeper killed and restarted, a committee rotation cranked by the
-//! keepers, and a dispute the keepers open, vote and settle against the
-//! wrong miner. Then the report, read back from the chain.
+//! keeper, which reserve a share of low-risk jobs for Tier 3 miners (fair
+//! entry); a keeper killed and restarted, a committee rotation cranked by the
+//! keepers, a dispute the keepers open, vote and settle against the wrong
+//! miner, and a griefing dispute against an honest miner's correct answer
+//! that the keepers vote down. Then the report, read back from the chain.
 //!
 //! The chain is either embedded in this process (long protocol phases are
 //! skipped by warping its clock) or a cluster reached over JSON-RPC where the
@@ -39,7 +41,7 @@ use verdict_sdk::invariants::{self, Snapshot};
 use verdict_sdk::{attest, instructions as ix, pda};
 
 use crate::ledger;
-use crate::report::{write_report, DisputeRow, Income, MinerRecord, NodeRow, ReportInput, VoterRow, Written};
+use crate::report::{write_report, DisputeRow, Income, MinerRecord, NodeRow, ReportInput, SettlementRow, VoterRow, Written};
 use crate::stats::Timing;
 
 pub const TOKEN: u64 = 1_000_000_000;
@@ -69,6 +71,9 @@ pub struct Options {
     pub miner_bin: PathBuf,
     pub concurrency: usize,
     pub show_progress: bool,
+    /// The keepers' fair-entry share: bps of low-risk dispatches reserved
+    /// for Tier 3 miners (`routing.tier3_reserved_bps`).
+    pub tier3_reserved_bps: u16,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +121,8 @@ impl Drop for MinerProcess {
 
 struct Net {
     chain: Chain,
+    /// The keepers' fair-entry share (bps of low-risk dispatches).
+    tier3_reserved_bps: u16,
     /// The embedded chain, whose clock the run warps; `None` on a cluster.
     embedded: Option<Arc<EmbeddedChain>>,
     params: ProtocolParams,
@@ -131,6 +138,9 @@ struct Net {
 
 /// The validator whose keeper re-checks every solved job (the others sample none).
 const AUDITOR: usize = 0;
+/// The validator whose operator, outside its keeper, challenges an honest
+/// miner's correct answer naming a made-up result (griefing).
+const GRIEFER: usize = 4;
 
 /// Protocol parameters for a run on a cluster, where every phase takes real
 /// time: the defaults, with minute-long epochs, TTLs and vote phases.
@@ -233,6 +243,15 @@ impl Net {
         Ok(NodeKeys { name, wallet, signing, node })
     }
 
+    /// A node's name in the run (its address if it is not one of the run's).
+    fn name_of(&self, node: &Pubkey) -> String {
+        self.validators
+            .iter()
+            .chain(self.miners.iter().map(|m| &m.keys))
+            .find(|k| k.node == *node)
+            .map_or_else(|| node.to_string(), |k| k.name.clone())
+    }
+
     async fn committee(&self) -> Result<verdict::state::Committee, NetworkError> {
         Ok(self.chain.fetch(&pda::committee()).await?)
     }
@@ -309,8 +328,9 @@ impl Net {
             listen: format!("127.0.0.1:{port}"),
             committee,
             // The best four share the work by score: the delegated miners
-            // (stake counts in the score) and whoever earns its place.
-            routing: keeper::core::routing::RoutingWeights { spread: 4, ..Default::default() },
+            // (stake counts in the score) and whoever earns its place; the
+            // fair-entry share brings the others in, fewest jobs first.
+            routing: keeper::core::routing::RoutingWeights { spread: 4, tier3_reserved_bps: self.tier3_reserved_bps, ..Default::default() },
             shard_timeout_ms: 2_500,
             end_to_end_timeout_ms: 12_000,
             // A cluster's RPC node is shared and rate-limited: each keeper
@@ -433,7 +453,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let init = ix::initialize_config(&payer.pubkey(), &mint, program_data, params.clone(), SlashingTable::default());
     let port = |udp| keeper::local_ports::loopback_port(udp).map_err(|e| NetworkError::Other(format!("no free port: {e}")));
     let ports = (0..5).map(|_| Ok((port(false)?, port(true)?))).collect::<Result<Vec<_>, NetworkError>>()?;
-    let mut net = Net { chain, embedded, params: params.clone(), payer, mint, mint_authority, validators: vec![], miners: vec![], work: work.clone(), ports };
+    let mut net = Net { chain, tier3_reserved_bps: opts.tier3_reserved_bps, embedded, params: params.clone(), payer, mint, mint_authority, validators: vec![], miners: vec![], work: work.clone(), ports };
     net.send(&[init], &[]).await?;
 
     step("registering 5 validators and drawing the committee");
@@ -492,7 +512,10 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         stakers.push(staker);
     }
 
-    step("starting 5 keepers, one per validator");
+    step(&format!(
+        "starting 5 keepers, one per validator ({}% of low-risk jobs reserved for Tier 3 miners)",
+        opts.tier3_reserved_bps as f64 / 100.0
+    ));
     let mut keepers = Vec::new();
     for i in 0..5 {
         keepers.push(net.start_keeper(i).await?);
@@ -512,6 +535,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mut next = 0usize;
     let mut rotated = false;
     let mut restarted = false;
+    let mut griefed = false;
     let (mut solved, mut refunded, mut waiting_total) = (0usize, 0usize, 0usize);
     let mut mixed = false;
     while next < opts.jobs {
@@ -589,6 +613,12 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             tiers[1],
             tiers[2]
         ));
+        // Midway: a griefing challenge of an honest miner's correct answer,
+        // well inside its challenge window (on a cluster, minutes).
+        if !griefed && next * 2 >= opts.jobs {
+            griefed = true;
+            grief(&net, &jobs, &bar).await?;
+        }
         // Midway too: the rotation falls due and the keepers crank it.
         if !rotated && next >= opts.jobs * 2 / 3 {
             rotated = true;
@@ -607,10 +637,19 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             ));
         }
     }
+    // Fair entry at work: every miner's record so far, from its Node.
+    let mut records = Vec::new();
+    for m in &net.miners {
+        let n: Node = net.chain.fetch(&m.keys.node).await?;
+        let (jobs, ok) = n.reputation.buckets.iter().fold((0u32, 0u32), |(j, o), b| (j + u32::from(b.jobs), o + u32::from(b.successes)));
+        records.push(format!("{} {ok}+{} (trust {:.2})", m.keys.name, jobs - ok, n.reputation.trust_bps as f64 / 10_000.0));
+    }
+    bar.println(format!("jobs per miner (answered+failed): {}", records.join(", ")));
     bar.finish_and_clear();
 
-    // The dispute: the auditing keeper re-runs solved jobs on a miner it
-    // trusts and challenges the wrong miner's answers; every other keeper
+    // The disputes: the auditing keeper re-runs solved jobs on a miner it
+    // trusts and challenges the wrong miner's answers; a griefing operator
+    // challenges an honest miner's correct answer; every other keeper
     // re-runs, commits and reveals its vote as the phases pass (the
     // challenger may not vote), then they resolve, liquidate, claim and close
     // their votes. Only the clock is moved here.
@@ -751,10 +790,12 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
     }
     // The auditor needs a few rounds to re-check every solved job: wait
     // until it has challenged something and then opened nothing new for 3 s.
+    // (The griefing dispute, opened midway, does not count.)
+    let griefer = net.validators[GRIEFER].node;
     let started = Instant::now();
     let (mut count, mut stable_since) = (0, Instant::now());
     while started.elapsed() < Duration::from_secs(60) {
-        let now_open = read_disputes(chain, jobs).await?.len();
+        let now_open = read_disputes(chain, jobs).await?.iter().filter(|(_, d)| d.challenger != griefer).count();
         if now_open != count {
             (count, stable_since) = (now_open, Instant::now());
         }
@@ -805,7 +846,81 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Each dispute's outcome, as the chain settled it.
+    let events = run_events(chain, keys.clone()).await?;
+    let name_of = |node: &Pubkey| net.name_of(node);
+    for (key, d) in read_disputes(chain, jobs).await? {
+        let t = ledger::settlement(&key, &events);
+        let tokens = |amount: u64| amount as f64 / TOKEN as f64;
+        let turnout = d.weight_disputed + d.weight_challenger + d.weight_other;
+        progress.println(format!(
+            "dispute over {}'s job, challenged by {}: {:?} (n = {}, m = {}; turnout {turnout} of {} active weight); {} lost {:.3} of its {:.3} bond, {} credited {:.3}, {} liquidated, voters' rewards {:.3}",
+            name_of(&d.miner),
+            name_of(&d.challenger),
+            d.status,
+            d.n,
+            d.m,
+            d.active_weight,
+            name_of(&d.challenger),
+            tokens(t.challenger_lost()),
+            tokens(d.bond),
+            name_of(&d.miner),
+            tokens(t.unresolved_fee),
+            t.liquidated.len(),
+            tokens(t.rewards.iter().map(|(_, a)| a).sum()),
+        ));
+    }
     Ok(())
+}
+
+/// A griefing challenge: the griefer's operator (a staked validator, acting
+/// outside its keeper) disputes a correct answer of an honest miner — the
+/// one with the fewest jobs, a newcomer a rival might want to keep down —
+/// naming a made-up result, and posts the bond. The keepers re-run the job
+/// and vote for the disputed output as the phases pass (settled with the
+/// other disputes at the end). Returns the job, if one was found.
+async fn grief(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) -> Result<Option<Pubkey>, NetworkError> {
+    let chain = &net.chain;
+    // A margin for the time the checks below take on a cluster.
+    let soon = chain.unix_time().await? + 10;
+    let mut candidates: Vec<(u32, &ClientJob, Job)> = Vec::new();
+    for job in jobs {
+        let j: Job = chain.fetch(&job.key).await?;
+        let honest = net.miners.iter().find(|m| m.keys.node == j.miner && m.behaviour == "honest");
+        // High-risk outcomes make their co-signers parties: keep to the others.
+        let open = matches!(j.status, JobStatus::Solved | JobStatus::Paid)
+            && !j.dispute_open
+            && j.risk != RiskLevel::High
+            && !j.challenge_window_over(soon, &net.params);
+        if let (Some(m), true) = (honest, open) {
+            if chain.fetch_optional::<Dispute>(&pda::dispute(&job.key)).await?.is_none() {
+                let n: Node = chain.fetch(&m.keys.node).await?;
+                candidates.push((n.reputation.window(&net.params).jobs, job, j));
+            }
+        }
+    }
+    candidates.sort_by_key(|(served, _, _)| *served);
+    for (_, job, j) in candidates {
+        // Only a correct answer: checked against this process's own run.
+        let reference = reference_hashes(std::slice::from_ref(job)).await?;
+        if reference.get(&job.key) != Some(&j.output_hash) {
+            continue;
+        }
+        let griefer = &net.validators[GRIEFER];
+        let bogus: [u8; 32] = Sha256::new().chain_update(b"a made-up result").chain_update(job.key.as_ref()).finalize().into();
+        let open = ix::open_dispute(&griefer.wallet.key.pubkey(), &griefer.wallet.tokens, &job.key, &j, bogus);
+        net.send(&[open], &[&griefer.wallet.key]).await?;
+        progress.println(format!(
+            "{} (griefing) disputes {}'s correct answer on job {}, naming a made-up result; bond {:.3} tokens",
+            griefer.name,
+            net.name_of(&j.miner),
+            job.key,
+            net.params.dispute_bond(j.price) as f64 / TOKEN as f64
+        ));
+        return Ok(Some(job.key));
+    }
+    progress.println("no honest miner's correct answer is open to a griefing dispute");
+    Ok(None)
 }
 
 /// Every Verdict event of the run, each transaction once: the histories of
@@ -876,7 +991,8 @@ async fn read_report(net: &Net, jobs: &[ClientJob], finals: &BTreeMap<Pubkey, Jo
             _ => {}
         }
     }
-    let disputes = disputes.iter().map(|(key, d)| dispute_row(key, d, params, &events, &name_of)).collect();
+    let griefer = net.validators[GRIEFER].node;
+    let disputes = disputes.iter().map(|(key, d)| dispute_row(key, d, params, &events, &name_of, &griefer)).collect();
 
     let accounts = chain.program_accounts().await?;
     let vault = chain.token_balance(&pda::stake_vault()).await?;
@@ -891,7 +1007,14 @@ async fn read_report(net: &Net, jobs: &[ClientJob], finals: &BTreeMap<Pubkey, Jo
 }
 
 /// A dispute as it ended: candidates, weights, turnout and every ballot.
-fn dispute_row(key: &Pubkey, d: &Dispute, params: &ProtocolParams, events: &[VerdictEvent], name_of: &dyn Fn(&Pubkey) -> String) -> DisputeRow {
+fn dispute_row(
+    key: &Pubkey,
+    d: &Dispute,
+    params: &ProtocolParams,
+    events: &[VerdictEvent],
+    name_of: &dyn Fn(&Pubkey) -> String,
+    griefer: &Pubkey,
+) -> DisputeRow {
     let side = |result: &[u8; 32]| {
         if *result == d.disputed_output {
             "disputed output"
@@ -910,7 +1033,19 @@ fn dispute_row(key: &Pubkey, d: &Dispute, params: &ProtocolParams, events: &[Ver
             vote: b.result.as_ref().map_or("not revealed", side).to_string(),
         })
         .collect();
+    let t = ledger::settlement(key, events);
+    let tokens = |amount: u64| amount as f64 / TOKEN as f64;
+    let named = |items: &[(Pubkey, u64)]| items.iter().map(|(node, amount)| (name_of(node), tokens(*amount))).collect();
+    let settlement = SettlementRow {
+        challenger_lost: tokens(t.challenger_lost()),
+        bond_returned: tokens(t.bond_returned.unwrap_or(0)),
+        miner_credited: tokens(t.unresolved_fee),
+        deposits_forfeited: tokens(t.deposits_forfeited),
+        liquidated: named(&t.liquidated),
+        rewards: named(&t.rewards),
+    };
     DisputeRow {
+        kind: if d.challenger == *griefer { "griefing" } else { "audit" }.to_string(),
         dispute: key.to_string(),
         miner: name_of(&d.miner),
         challenger: name_of(&d.challenger),
@@ -925,6 +1060,7 @@ fn dispute_row(key: &Pubkey, d: &Dispute, params: &ProtocolParams, events: &[Ver
         active_weight: d.active_weight,
         quorum_bps: params.dispute_quorum_bps,
         voters,
+        settlement,
     }
 }
 
@@ -1011,6 +1147,7 @@ fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, ledger: &
             NodeStatus::Liquidated => "liquidated".into(),
         },
         jobs_served: if miner { ledger.jobs_completed } else { 0 },
+        jobs_failed: if miner { ledger.jobs_failed } else { 0 },
         income: Income {
             payouts: tokens(ledger.payouts),
             boosts: tokens(ledger.boosts),

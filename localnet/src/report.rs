@@ -82,9 +82,28 @@ pub struct VoterRow {
     pub vote: String,
 }
 
+/// What a dispute moved, in tokens (zero while it is still voting).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SettlementRow {
+    /// The challenger's bond less what came back of it.
+    pub challenger_lost: f64,
+    pub bond_returned: f64,
+    /// The unresolved fee credited to the miner.
+    pub miner_credited: f64,
+    /// Unrevealed vote deposits forfeited.
+    pub deposits_forfeited: f64,
+    /// Liquidated nodes and the stake each lost.
+    pub liquidated: Vec<(String, f64)>,
+    /// Correct voters and the reward each claimed.
+    pub rewards: Vec<(String, f64)>,
+}
+
 /// One dispute as it ended.
 #[derive(Clone, Debug, Serialize)]
 pub struct DisputeRow {
+    /// Why it was opened: "audit" (a keeper's re-run disagreed) or
+    /// "griefing" (a bogus challenge of a correct answer).
+    pub kind: String,
     pub dispute: String,
     pub miner: String,
     pub challenger: String,
@@ -104,6 +123,7 @@ pub struct DisputeRow {
     pub active_weight: u64,
     pub quorum_bps: u16,
     pub voters: Vec<VoterRow>,
+    pub settlement: SettlementRow,
 }
 
 /// One node's standing at the end of the run.
@@ -125,6 +145,9 @@ pub struct NodeRow {
     pub wrong_answers: Option<u64>,
     /// Miners: answers the chain accepted; validators: outcomes co-signed.
     pub jobs_served: u64,
+    /// Miners: attempts the chain failed on them (timeouts, dropped
+    /// connections, invalid answers).
+    pub jobs_failed: u64,
     pub income: Income,
 }
 
@@ -317,7 +340,7 @@ pub fn disputes_section(disputes: &[DisputeRow]) -> String {
         s += "  none\n";
     }
     for d in disputes {
-        s += &format!("  {} over a job of {}, challenged by {} (bond {:.3}): {}\n", d.dispute, d.miner, d.challenger, d.bond, d.status);
+        s += &format!("  {} ({}) over a job of {}, challenged by {} (bond {:.3}): {}\n", d.dispute, d.kind, d.miner, d.challenger, d.bond, d.status);
         s += &format!(
             "    candidates: disputed output {}…, challenger's result {}…; standing: {}\n",
             &d.disputed_output[..16.min(d.disputed_output.len())],
@@ -335,6 +358,21 @@ pub fn disputes_section(disputes: &[DisputeRow]) -> String {
         );
         let voters: Vec<String> = d.voters.iter().map(|v| format!("{} ({}, {})", v.name, v.weight, v.vote)).collect();
         s += &format!("    voters: {}\n", if voters.is_empty() { "none".into() } else { voters.join(", ") });
+        if d.status != "Voting" {
+            let t = &d.settlement;
+            let list = |items: &[(String, f64)]| {
+                if items.is_empty() {
+                    "none".to_string()
+                } else {
+                    items.iter().map(|(name, amount)| format!("{name} {amount:.3}")).collect::<Vec<_>>().join(", ")
+                }
+            };
+            s += &format!(
+                "    settlement: {} lost {:.3} of its {:.3} bond ({:.3} back); {} credited {:.3}; deposits forfeited {:.3}\n",
+                d.challenger, t.challenger_lost, d.bond, t.bond_returned, d.miner, t.miner_credited, t.deposits_forfeited
+            );
+            s += &format!("    liquidated: {}; voters' rewards: {}\n", list(&t.liquidated), list(&t.rewards));
+        }
     }
     s
 }
@@ -360,8 +398,8 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     s += "\n";
     s += &latency_table(&input.timings);
     s += &format!(
-        "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
-        "node", "role", "trust", "composite", "tier", "score", "wrong", "stake", "earnings", "slashed", "status"
+        "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
+        "node", "role", "trust", "composite", "tier", "score", "jobs", "failed", "wrong", "stake", "earnings", "slashed", "status"
     );
     // A column that does not apply to the node's role shows a dash.
     fn cell<T: std::fmt::Display>(v: Option<T>, precision: usize) -> String {
@@ -369,13 +407,15 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     }
     for n in &input.nodes {
         s += &format!(
-            "{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>6} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
+            "{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
             n.name,
             n.role,
             cell(n.trust, 4),
             cell(n.composite, 3),
             cell(n.tier, 0),
             cell(n.score, 0),
+            n.jobs_served,
+            cell(n.trust.map(|_| n.jobs_failed), 0),
             cell(n.wrong_answers, 0),
             n.stake,
             n.earnings,
@@ -453,10 +493,12 @@ mod tests {
                 status: "active".into(),
                 wrong_answers: Some(0),
                 jobs_served: 25,
+                jobs_failed: 2,
                 income: Income { payouts: 0.225, validator_fees: 0.0, ..Default::default() },
             }],
             penalties: vec![],
             disputes: vec![DisputeRow {
+                kind: "audit".into(),
                 dispute: "D1".into(),
                 miner: "miner-7-wrong".into(),
                 challenger: "validator-1".into(),
@@ -471,6 +513,12 @@ mod tests {
                 active_weight: 109,
                 quorum_bps: 2_000,
                 voters: vec![VoterRow { name: "validator-2".into(), weight: 20, vote: "challenger's result".into() }],
+                settlement: SettlementRow {
+                    bond_returned: 100.0,
+                    liquidated: vec![("miner-7-wrong".into(), 1_000.0)],
+                    rewards: vec![("validator-2".into(), 1_000.0)],
+                    ..Default::default()
+                },
             }],
             conservation_violations: vec![],
             seconds: 1.0,
@@ -484,6 +532,9 @@ mod tests {
         assert!(written.summary.contains("Income and losses per node"), "{}", written.summary);
         assert!(written.summary.contains("n = 81, m = 1; turnout 80 of 109 active weight (73.4%, quorum 20%)"), "{}", written.summary);
         assert!(written.summary.contains("validator-2 (20, challenger's result)"), "{}", written.summary);
+        assert!(written.summary.contains("D1 (audit) over a job of miner-7-wrong"), "{}", written.summary);
+        assert!(written.summary.contains("settlement: validator-1 lost 0.000 of its 100.000 bond (100.000 back)"), "{}", written.summary);
+        assert!(written.summary.contains("liquidated: miner-7-wrong 1000.000; voters' rewards: validator-2 1000.000"), "{}", written.summary);
         assert!(written.summary.contains("Response Time"));
         let png = std::fs::read(dir.path().join("trust.png")).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");

@@ -28,6 +28,7 @@ fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
         miner_bin: common::miner_bin(),
         concurrency: 8,
         show_progress: false,
+        tier3_reserved_bps: 2_000,
     }
 }
 

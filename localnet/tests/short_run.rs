@@ -17,6 +17,7 @@ async fn a_short_run_reports_what_the_chain_holds() {
         miner_bin: common::miner_bin(),
         concurrency: 6,
         show_progress: false,
+        tier3_reserved_bps: 2_000,
     };
     let done = run(&opts).await.expect("the network runs");
     common::assert_report_agrees_with_chain(&done, out.path(), 6, &ProtocolParams::default()).await;

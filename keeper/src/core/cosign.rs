@@ -219,8 +219,9 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
         }
         let request = RouteRequest { risk, model: v.job.model, realtime: v.realtime, now: v.now, exclude: &[] };
         // Any eligible miner passes: the driver draws among its best
-        // `spread` with a seed only it can compute (`crate::draw`), so the
-        // draw itself cannot be re-checked here.
+        // `spread`, or a Tier 3 miner in the fair-entry share, with a seed
+        // only it can compute (`crate::draw`), so the draw itself cannot be
+        // re-checked here.
         // Reachability is this keeper's own network view, not the miner's standing.
         let mut standing = miner.clone();
         standing.profile.reachable = true;

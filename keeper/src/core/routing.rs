@@ -1,7 +1,8 @@
 //! Routing: which miner gets a job. Tiers by the job's risk, the bottom-up
 //! score R' = α·R·Pen^M·Rew^(1−M) + β·(wS·S + wF·F + wB·B + wI·I) with every
 //! metric min-max normalized over the miners the keeper knows, latency rules,
-//! and the miners that are owed a trial task first. Pure: no I/O, no clocks.
+//! the share of low-risk jobs reserved for Tier 3 miners (fair entry), and
+//! the miners that are owed a trial task first. Pure: no I/O, no clocks.
 
 use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,9 @@ pub struct MinerProfile {
     pub stake: u64,
     /// 1, 2 or 3 (the program's tiers).
     pub tier: u8,
+    /// Jobs in the miner's on-chain rolling window (a Tier 3 miner leaves
+    /// Tier 3 at 20): the fair-entry share serves the fewest first.
+    pub window_jobs: u32,
     pub trial: TrialStatus,
     pub cooldown_until: i64,
     /// Composite at or below the rate-limit threshold (on-chain rule).
@@ -50,6 +54,7 @@ impl MinerProfile {
             success_rate,
             stake: node.active_stake().unwrap_or(u64::MAX),
             tier: node.reputation.tier(params),
+            window_jobs: window.jobs,
             trial: node.reputation.trial,
             cooldown_until: node.reputation.cooldown_until,
             rate_limited: node.reputation.is_rate_limited(params),
@@ -103,6 +108,12 @@ pub struct RoutingWeights {
     /// Load spreading: a job goes to one of the best `spread` eligible
     /// miners, drawn with probability proportional to score (1: always the best).
     pub spread: usize,
+    /// Fair entry: the share (bps) of low-risk dispatches reserved for Tier 3
+    /// miners (new or recovering), so a miner the best `spread` crowd out
+    /// still earns the 20 jobs that take it out of Tier 3. Which dispatches
+    /// fall in the share is the keeper's secret draw; see
+    /// [`RoutingSnapshot::draw`]. 0 turns it off.
+    pub tier3_reserved_bps: u16,
 }
 
 impl Default for RoutingWeights {
@@ -119,6 +130,7 @@ impl Default for RoutingWeights {
             top_latency_bonus: 0.1,
             realtime_max_median_ms: 500.0,
             spread: 3,
+            tier3_reserved_bps: 2_000,
         }
     }
 }
@@ -133,6 +145,20 @@ pub struct Ranked {
     pub latency_percentile: f64,
     /// Slowest quarter: routed only after every other eligible miner.
     pub deprioritized: bool,
+}
+
+/// Which share of the work a dispatch was drawn from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Share {
+    /// The normal draw among the best `spread` eligible miners.
+    Open,
+    /// The low-risk share reserved for Tier 3 miners (fair entry).
+    Tier3Reserved,
+}
+
+/// Word `i` (little endian, 8 bytes) of a seed.
+fn word(seed: &[u8; 32], i: usize) -> u64 {
+    u64::from_le_bytes(seed[8 * i..8 * i + 8].try_into().expect("8 bytes"))
 }
 
 /// A job to route.
@@ -159,6 +185,8 @@ pub struct RoutingSnapshot {
     /// (tier, slowest quarter last, score, node) for Medium/High.
     by_score: Vec<u32>,
     by_tier: Vec<u32>,
+    /// The Tier 3 miners, by node: the fair-entry candidates.
+    by_entry: Vec<u32>,
 }
 
 fn normalize(values: &[f64]) -> Vec<f64> {
@@ -233,7 +261,9 @@ impl RoutingSnapshot {
             order
         };
         let (by_score, by_tier) = (presorted(false), presorted(true));
-        RoutingSnapshot { miners, by_score, by_tier }
+        let mut by_entry: Vec<u32> = (0..miners.len() as u32).filter(|&i| miners[i as usize].profile.tier >= 3).collect();
+        by_entry.sort_by_key(|&i| miners[i as usize].profile.node);
+        RoutingSnapshot { miners, by_score, by_tier, by_entry }
     }
 
     pub fn get(&self, node: &Pubkey) -> Option<&Ranked> {
@@ -266,24 +296,84 @@ impl RoutingSnapshot {
             .collect()
     }
 
-    /// The miner for one dispatch: among the best `weights.spread` eligible
-    /// miners, drawn with probability proportional to score (each keeps a
-    /// floor share, so a lower-ranked miner still builds a record). The draw
-    /// is a pure function of `seed`, which the caller derives from a secret
-    /// of its own with the job and attempt (`crate::draw`): reproducible by
-    /// this keeper, unpredictable to a client choosing its job ids.
-    pub fn pick(
+    /// The miner for one dispatch (see [`Self::draw`]).
+    pub fn pick(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> Option<&Ranked> {
+        self.draw(req, weights, seed).map(|(m, _)| m)
+    }
+
+    /// The miner for one dispatch, and which share it was drawn from. The
+    /// draw is a pure function of `seed`, which the caller derives from a
+    /// secret of its own with the job and attempt (`crate::draw`):
+    /// reproducible by this keeper, unpredictable to a client choosing its
+    /// job ids. Three independent words of the seed:
+    ///
+    /// 1. Fair entry: a low-risk dispatch is in the reserved share when
+    ///    `u64(seed[8..16]) mod 10_000 < tier3_reserved_bps`. It then goes to
+    ///    the eligible Tier 3 miner with the fewest jobs in its on-chain
+    ///    window, ties drawn uniformly with `u64(seed[16..24])`: newcomers are
+    ///    brought up one by one, whatever their score. With no eligible Tier 3
+    ///    miner, the dispatch is routed normally.
+    /// 2. Otherwise (medium or high risk, outside the share, or no Tier 3
+    ///    miner eligible): among the best `weights.spread` eligible miners,
+    ///    drawn with probability proportional to score with
+    ///    `u64(seed[0..8])` (each keeps a floor share, so a lower-ranked
+    ///    miner still builds a record).
+    ///
+    /// A keeper that dispatches several jobs before its next snapshot uses
+    /// [`Self::draw_counting`], so its reserved jobs still in flight count
+    /// as jobs and do not all herd onto the same newcomer.
+    pub fn draw(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> Option<(&Ranked, Share)> {
+        self.draw_counting(req, weights, seed, &|_| 0)
+    }
+
+    /// [`Self::draw`], the fair-entry order counting for each miner its
+    /// window jobs plus `in_flight(miner)`: the reserved dispatches this
+    /// keeper made to it that have not landed yet.
+    pub fn draw_counting(
         &self,
         req: &RouteRequest,
         weights: &RoutingWeights,
         seed: &[u8; 32],
-    ) -> Option<&Ranked> {
+        in_flight: &dyn Fn(&Pubkey) -> u32,
+    ) -> Option<(&Ranked, Share)> {
+        if Self::in_reserved_share(req, weights, seed) {
+            if let Some(m) = self.fair_entry(req, weights, seed, in_flight) {
+                return Some((m, Share::Tier3Reserved));
+            }
+        }
+        self.by_score_draw(req, weights, seed).map(|m| (m, Share::Open))
+    }
+
+    /// Whether this dispatch falls in the share reserved for Tier 3 miners:
+    /// low risk only, decided by the seed's second word alone.
+    pub fn in_reserved_share(req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> bool {
+        req.risk == RiskLevel::Low && word(seed, 1) % 10_000 < u64::from(weights.tier3_reserved_bps.min(10_000))
+    }
+
+    /// A reserved dispatch's miner: the eligible Tier 3 miner with the
+    /// fewest window jobs (plus its reserved jobs in flight), ties by the
+    /// seed's third word in node order, if any.
+    fn fair_entry(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32], in_flight: &dyn Fn(&Pubkey) -> u32) -> Option<&Ranked> {
+        let load = |m: &Ranked| u64::from(m.profile.window_jobs) + u64::from(in_flight(&m.profile.node));
+        let eligible: Vec<(&Ranked, u64)> = self
+            .by_entry
+            .iter()
+            .map(|&i| &self.miners[i as usize])
+            .filter(|m| Self::eligible(m, req, weights))
+            .map(|m| (m, load(m)))
+            .collect();
+        let fewest = eligible.iter().map(|(_, l)| *l).min()?;
+        let ties: Vec<&Ranked> = eligible.into_iter().filter(|(_, l)| *l == fewest).map(|(m, _)| m).collect();
+        Some(ties[(word(seed, 2) % ties.len() as u64) as usize])
+    }
+
+    /// The normal draw: among the best `weights.spread` eligible miners, in
+    /// proportion to score.
+    fn by_score_draw(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> Option<&Ranked> {
         let candidates = self.route(req, weights, weights.spread.max(1));
         let weight = |m: &Ranked| m.score.max(0.0) + 0.05;
         let total: f64 = candidates.iter().map(|m| weight(m)).sum();
-        let draw = u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) as f64
-            / u64::MAX as f64
-            * total;
+        let draw = word(seed, 0) as f64 / u64::MAX as f64 * total;
         let mut acc = 0.0;
         for m in &candidates {
             acc += weight(m);
@@ -326,6 +416,7 @@ pub(crate) mod tests {
             success_rate: 1.0,
             stake: 1_000,
             tier,
+            window_jobs: if tier == 3 { 0 } else { 100 },
             trial: TrialStatus::Passed,
             cooldown_until: 0,
             rate_limited: false,
@@ -334,6 +425,149 @@ pub(crate) mod tests {
             recent_mistake: false,
             median_latency_ms: median,
             reachable: true,
+        }
+    }
+
+    /// Four established miners that outscore two Tier 3 newcomers (more
+    /// trust, more stake): the best `spread` never reach the newcomers.
+    fn established_and_new() -> Vec<MinerProfile> {
+        let mut miners: Vec<MinerProfile> = (1..=4)
+            .map(|s| {
+                let mut m = miner(s, 1 + s % 2, 5.0, Some(10.0));
+                m.stake = 10_000;
+                m
+            })
+            .collect();
+        miners.push(miner(10, 3, 1.0, Some(10.0)));
+        miners.push(miner(11, 3, 1.0, Some(10.0)));
+        miners
+    }
+
+    fn tier3_share(snap: &RoutingSnapshot, weights: &RoutingWeights, risk: RiskLevel, draws: u32) -> (u32, u32, std::collections::BTreeMap<u8, u32>) {
+        let (mut tier3, mut reserved) = (0, 0);
+        let mut per_miner = std::collections::BTreeMap::new();
+        for i in 0..draws {
+            let (m, share) = snap.draw(&req(risk, &[]), weights, &seed(i)).unwrap();
+            *per_miner.entry(m.profile.node.to_bytes()[0]).or_insert(0) += 1;
+            tier3 += u32::from(m.profile.tier == 3);
+            reserved += u32::from(share == Share::Tier3Reserved);
+        }
+        (tier3, reserved, per_miner)
+    }
+
+    #[test]
+    fn the_reserved_share_of_low_risk_jobs_goes_to_tier_three_at_its_rate() {
+        let weights = RoutingWeights::default();
+        assert_eq!(weights.tier3_reserved_bps, 2_000, "the default share is 20%");
+        let snap = RoutingSnapshot::build(established_and_new(), &weights, 10);
+        let open = RoutingWeights { tier3_reserved_bps: 0, ..weights.clone() };
+        let (never, _, _) = tier3_share(&snap, &open, RiskLevel::Low, 2_000);
+        assert_eq!(never, 0, "without the share the best `spread` crowd the newcomers out");
+        // 10,000 dispatches: 2,000 expected, binomial sd 40; ±150 is ~4 sd.
+        let (tier3, reserved, per_miner) = tier3_share(&snap, &weights, RiskLevel::Low, 10_000);
+        assert_eq!(tier3, reserved, "only the reserved share reaches them");
+        assert!((1_850..=2_150).contains(&tier3), "20% ± 1.5%: {tier3} of 10,000");
+        // Tied at zero window jobs: the seed splits the share evenly.
+        assert!(per_miner[&10].abs_diff(per_miner[&11]) < 250, "{per_miner:?}");
+        for bps in [500u16, 5_000, 10_000] {
+            let w = RoutingWeights { tier3_reserved_bps: bps, ..weights.clone() };
+            let (tier3, _, _) = tier3_share(&snap, &w, RiskLevel::Low, 4_000);
+            let expected = 4_000 * u32::from(bps) / 10_000;
+            assert!(tier3.abs_diff(expected) <= 120, "{bps} bps: {tier3} of 4,000");
+        }
+    }
+
+    #[test]
+    fn the_reserved_share_serves_the_fewest_window_jobs_first() {
+        let weights = RoutingWeights { tier3_reserved_bps: 10_000, ..RoutingWeights::default() };
+        let mut miners = established_and_new();
+        miners[4].window_jobs = 12;
+        miners[5].window_jobs = 3;
+        let mut newest = miner(12, 3, 1.0, None);
+        newest.window_jobs = 0;
+        newest.models = vec![];
+        miners.push(newest);
+        let snap = RoutingSnapshot::build(miners, &weights, 10);
+        let chosen = |exclude: &[Pubkey], i| snap.draw(&req(RiskLevel::Low, exclude), &weights, &seed(i)).unwrap();
+        // Miner 12 has no job yet but does not serve the model: not eligible.
+        assert!((0..200).all(|i| chosen(&[], i) == (snap.get(&Pubkey::new_from_array([11; 32])).unwrap(), Share::Tier3Reserved)));
+        // Once 11 was tried for this job, the next fewest (12 jobs) takes it.
+        let tried = [Pubkey::new_from_array([11; 32])];
+        assert!((0..200).all(|i| chosen(&tried, i).0.profile.node.to_bytes()[0] == 10));
+        // Both tried: no Tier 3 miner left, so the normal draw decides.
+        let both = [Pubkey::new_from_array([10; 32]), Pubkey::new_from_array([11; 32])];
+        let (m, share) = chosen(&both, 0);
+        assert_eq!((m.profile.tier < 3, share), (true, Share::Open));
+    }
+
+    #[test]
+    fn reserved_jobs_in_flight_spread_over_the_newcomers_instead_of_herding() {
+        let weights = RoutingWeights { tier3_reserved_bps: 10_000, ..RoutingWeights::default() };
+        // Three newcomers, and 30 reserved dispatches before the next snapshot.
+        let snap = RoutingSnapshot::build([established_and_new(), vec![miner(12, 3, 1.0, Some(10.0))]].concat(), &weights, 10);
+        let mut in_flight: std::collections::BTreeMap<Pubkey, u32> = std::collections::BTreeMap::new();
+        for i in 0..30 {
+            let counted = in_flight.clone();
+            let (m, share) = snap.draw_counting(&req(RiskLevel::Low, &[]), &weights, &seed(i), &|n| counted.get(n).copied().unwrap_or(0)).unwrap();
+            assert_eq!(share, Share::Tier3Reserved);
+            *in_flight.entry(m.profile.node).or_default() += 1;
+        }
+        assert_eq!(in_flight.values().copied().collect::<Vec<_>>(), vec![10, 10, 10], "round robin: {in_flight:?}");
+        // Without counting them, every dispatch of the snapshot goes to the
+        // one newcomer the tie-break draw names.
+        let mut herd = miner(12, 3, 1.0, Some(10.0));
+        herd.window_jobs = 0;
+        let mut others = established_and_new();
+        others[4].window_jobs = 1;
+        others[5].window_jobs = 1;
+        let snap = RoutingSnapshot::build([others, vec![herd]].concat(), &weights, 10);
+        assert!((0..30).all(|i| snap.draw(&req(RiskLevel::Low, &[]), &weights, &seed(i)).unwrap().0.profile.node.to_bytes()[0] == 12));
+    }
+
+    #[test]
+    fn with_no_tier_three_miner_eligible_every_job_routes_normally() {
+        let weights = RoutingWeights::default();
+        let open = RoutingWeights { tier3_reserved_bps: 0, ..weights.clone() };
+        let established: Vec<MinerProfile> = established_and_new().into_iter().filter(|m| m.tier < 3).collect();
+        let mut cooling = miner(10, 3, 1.0, None);
+        cooling.cooldown_until = 100;
+        let mut limited = miner(11, 3, 1.0, None);
+        limited.rate_limited = true;
+        let mut far = miner(12, 3, 1.0, None);
+        far.reachable = false;
+        for miners in [established.clone(), [established, vec![cooling, limited, far]].concat()] {
+            let snap = RoutingSnapshot::build(miners, &weights, 10);
+            let reference = RoutingSnapshot::build(snap.miners.iter().map(|m| m.profile.clone()).collect(), &open, 10);
+            for i in 0..2_000 {
+                let (m, share) = snap.draw(&req(RiskLevel::Low, &[]), &weights, &seed(i)).unwrap();
+                assert_eq!(share, Share::Open);
+                assert_eq!(m.profile.node, reference.pick(&req(RiskLevel::Low, &[]), &open, &seed(i)).unwrap().profile.node, "the same draw as without the share");
+            }
+        }
+        // Medium and high risk never use the share, and never reach Tier 3.
+        let snap = RoutingSnapshot::build(established_and_new(), &weights, 10);
+        for risk in [RiskLevel::Medium, RiskLevel::High] {
+            let (tier3, reserved, _) = tier3_share(&snap, &weights, risk, 2_000);
+            assert_eq!((tier3, reserved), (0, 0), "{risk:?}");
+        }
+    }
+
+    #[test]
+    fn whether_a_dispatch_is_reserved_depends_on_the_seed_alone() {
+        let weights = RoutingWeights::default();
+        let snap = RoutingSnapshot::build(established_and_new(), &weights, 10);
+        // A client controls the job (hence nothing the seed does not already
+        // cover): the decision reads only the seed's second word, so the
+        // keeper's secret seed (`crate::draw`) decides it. Every other word
+        // changed, the decision stays; that word changed, it follows.
+        for i in 0..500 {
+            let s = seed(i);
+            let reserved = RoutingSnapshot::in_reserved_share(&req(RiskLevel::Low, &[]), &weights, &s);
+            let mut other = seed(i + 1_000_000);
+            other[8..16].copy_from_slice(&s[8..16]);
+            assert_eq!(RoutingSnapshot::in_reserved_share(&req(RiskLevel::Low, &[]), &weights, &other), reserved);
+            let (_, share) = snap.draw(&req(RiskLevel::Low, &[]), &weights, &other).unwrap();
+            assert_eq!(share == Share::Tier3Reserved, reserved);
         }
     }
 

@@ -222,6 +222,7 @@ mod tests {
             success_rate: 1.0,
             stake: 1,
             tier: 3,
+            window_jobs: 0,
             trial: TrialStatus::Passed,
             cooldown_until: 0,
             rate_limited: false,

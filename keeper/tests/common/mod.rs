@@ -212,8 +212,9 @@ impl Net {
             poll_interval_ms: 200,
             client_requests_per_sec: 100.0,
             client_burst: 100,
-            // Tests set the miners' order: always the best first.
-            routing: keeper::core::routing::RoutingWeights { spread: 1, ..Default::default() },
+            // Tests set the miners' order: always the best first (no share
+            // reserved for Tier 3 miners; the routing unit tests cover it).
+            routing: keeper::core::routing::RoutingWeights { spread: 1, tier3_reserved_bps: 0, ..Default::default() },
             miners: self.miners.iter().map(|m| Endpoint { node: m.handle.node.to_string(), url: m.url.clone() }).collect(),
             ..KeeperConfig::default()
         }

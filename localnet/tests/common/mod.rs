@@ -56,4 +56,21 @@ pub async fn assert_report_agrees_with_chain(done: &Finished, out: &Path, jobs: 
         assert!(d.turnout as u128 * 10_000 >= d.quorum_bps as u128 * d.active_weight as u128, "{}: turnout {} of {}", d.dispute, d.turnout, d.active_weight);
         assert!(d.voters.iter().all(|v| v.name != d.challenger), "{}: the challenger may not vote", d.dispute);
     }
+    // The griefing challenge of an honest miner's correct answer: the
+    // keepers voted for the disputed output, so it stands; the griefer lost
+    // its whole bond to those voters, nobody was liquidated, and the miner
+    // is credited nothing (only an unresolved dispute pays it a fee).
+    let griefing: Vec<_> = report.disputes.iter().filter(|d| d.kind == "griefing").collect();
+    assert_eq!(griefing.len(), 1, "one griefing dispute: {:?}", report.disputes);
+    let g = griefing[0];
+    assert!(g.miner.contains("honest"), "{}", g.miner);
+    assert_eq!((g.status.as_str(), g.standing.as_deref()), ("Upheld", Some("disputed output")));
+    assert!(g.voters.iter().all(|v| v.vote == "disputed output"), "{:?}", g.voters);
+    let t = &g.settlement;
+    assert_eq!((t.challenger_lost, t.bond_returned, t.miner_credited), (g.bond, 0.0, 0.0));
+    assert!(t.liquidated.is_empty(), "{:?}", t.liquidated);
+    let rewards: f64 = t.rewards.iter().map(|(_, amount)| amount).sum();
+    assert!((rewards - g.bond - t.deposits_forfeited).abs() < 1e-9, "the voters share the bond: {rewards} of {}", g.bond);
+    let griefer = report.nodes.iter().find(|n| n.name == g.challenger).expect("the griefer's row");
+    assert!(griefer.income.bonds_lost >= g.bond, "{:?}", griefer.income);
 }
