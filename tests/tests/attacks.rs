@@ -380,7 +380,7 @@ mod validator {
 ///   `revision2.rs::a_just_in_time_delegator_shares_nothing_earned_before_it_joined`;
 ///   before the reward pool can pay an owed boost:
 ///   `outsider::a_just_in_time_delegator_takes_no_part_of_a_boost_owed_before_it_joined`
-///   (ignored: BUG).
+///   (the owed boost is priced into the shares it buys).
 /// - Generic: `outsider::missing_signer_check`, `outsider::account_data_matching`,
 ///   `outsider::bump_canonicalization`, `outsider::sysvar_address_checking`.
 mod outsider {
@@ -526,8 +526,6 @@ mod outsider {
     }
 
     #[tokio::test]
-    #[ignore = "BUG: a delegator boost owed while the reward pool is empty is not settled by delegate, \
-                so a delegator joining before the pool is funded shares a boost earned before it joined"]
     async fn a_just_in_time_delegator_takes_no_part_of_a_boost_owed_before_it_joined() {
         let mut w = World::new(5).await;
         let miner = w.miner.duplicate();
@@ -567,8 +565,8 @@ mod outsider {
         );
         let bob_value = node.delegation.value_of(bob_shares).unwrap();
         let alice_value = node.delegation.value_of(alice_shares).unwrap();
-        // Measured: bob gains 0.358 tokens of the 0.717 alice's boost part
-        // (half, as his stake is half the pool), alice loses them.
+        // Before the fix bob gained 0.358 of alice's 0.717 tokens of boost
+        // (half, as his stake was half the pool).
         assert!(
             bob_value <= stake,
             "bob's shares are worth what he paid, not {} more",

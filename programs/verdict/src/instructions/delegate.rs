@@ -1,6 +1,7 @@
 //! `delegate`: a staker buys shares of a node's delegation pool, after the
-//! delegators' earnings so far are added to the pool's value (so the new
-//! shares buy none of them).
+//! delegators' earnings so far are added to the pool's value, and at a share
+//! price that counts a boost owed to them but not paid yet (so the new
+//! shares buy none of what was earned before they joined).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -72,7 +73,12 @@ pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
         amount,
     )?;
     let node = &mut accounts.node;
-    let shares = node.delegation.deposit(amount)?;
+    // A boost owed to the delegators that the reward pool could not pay yet
+    // (settled above as far as it could) is theirs: the price counts it.
+    let owed_boost = node.delegator_boost_owed;
+    let shares = node
+        .delegation
+        .deposit_with_receivable(amount, owed_boost)?;
     let delegation = &mut accounts.delegation;
     if delegation.node == Pubkey::default() {
         delegation.node = node.key();

@@ -30,13 +30,22 @@ impl SharePool {
     /// Adds `amount` tokens and returns the shares minted (rounded down, in
     /// the pool's favour). The first deposit mints one share per token.
     pub fn deposit(&mut self, amount: u64) -> Result<u64> {
+        self.deposit_with_receivable(amount, 0)
+    }
+
+    /// Like `deposit`, with the share price counting `receivable`: tokens
+    /// owed to the current holders but not in the pool yet (a boost the
+    /// reward pool could not pay). The depositor pays for its part of the
+    /// receivable, so when it arrives its shares are worth what it paid and
+    /// the earlier holders keep the whole of what they earned.
+    pub fn deposit_with_receivable(&mut self, amount: u64, receivable: u64) -> Result<u64> {
         require!(amount > 0, VerdictError::ZeroAmount);
         let minted = if self.shares == 0 {
             require!(self.amount == 0, VerdictError::DelegationPoolInsolvent);
             amount
         } else {
             require!(self.amount > 0, VerdictError::DelegationPoolInsolvent);
-            mul_div_floor(amount, self.shares, self.amount)?
+            mul_div_floor(amount, self.shares, add(self.amount, receivable)?)?
         };
         require!(minted > 0, VerdictError::AmountTooSmall);
         self.amount = add(self.amount, amount)?;
@@ -82,6 +91,19 @@ impl SharePool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deposit_pays_for_its_part_of_a_receivable() {
+        let mut p = SharePool::default();
+        let alice = p.deposit(1_000).unwrap();
+        // 200 owed to alice and not paid yet: bob's 1,200 buys 1,000 shares.
+        let bob = p.deposit_with_receivable(1_200, 200).unwrap();
+        assert_eq!(bob, 1_000);
+        // Paid: alice has her 1,000 and the 200, bob what he paid.
+        p.amount += 200;
+        assert_eq!(p.value_of(alice).unwrap(), 1_200);
+        assert_eq!(p.value_of(bob).unwrap(), 1_200);
+    }
 
     #[test]
     fn first_deposit_is_one_to_one_and_later_ones_follow_the_price() {
