@@ -241,8 +241,8 @@ mod tests {
                 deposits_forfeited: 10,
             }),
             VerdictEvent::NodeCredited(NodeCredited { node: key(2), amount: 100, reason: CreditReason::BondReturned }),
-            VerdictEvent::NodeLiquidated(NodeLiquidated { dispute: d, node: key(1), amount: 1_000, client_refund: 0 }),
-            VerdictEvent::NodeLiquidated(NodeLiquidated { dispute: d, node: key(4), amount: 2_000, client_refund: 0 }),
+            VerdictEvent::NodeLiquidated(NodeLiquidated { dispute: d, node: key(1), amount: 1_000, client_refund: 0, reserved: 0, from_reserve: 0 }),
+            VerdictEvent::NodeLiquidated(NodeLiquidated { dispute: d, node: key(4), amount: 2_000, client_refund: 0, reserved: 0, from_reserve: 0 }),
             VerdictEvent::DisputeRewardClaimed(DisputeRewardClaimed { dispute: d, voter: key(3), amount: 3_010 }),
         ]
     }

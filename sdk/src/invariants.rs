@@ -216,12 +216,21 @@ pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
             d.pool as u128 + open
         })
         .sum();
+    let reserves: u128 = s.nodes.values().map(|n| n.refund_reserve as u128).sum();
     expect(
         &mut violations,
-        "Config disputes vs bonds and pools held",
+        "Config disputes vs bonds, pools and refund reserves held",
         t.disputes as u128,
-        held,
+        held + reserves,
     );
+    for (address, node) in &s.nodes {
+        if node.refund_reserve > node.exposure {
+            violations.push(format!(
+                "node {address} refund reserve {} above its exposure {}",
+                node.refund_reserve, node.exposure
+            ));
+        }
+    }
     for (address, d) in &s.delegations {
         if !s.nodes.contains_key(&d.node) {
             violations.push(format!("delegation {address} points at a missing node"));
@@ -292,6 +301,7 @@ mod tests {
             delegator_boost_owed: 0,
             owed: 0,
             exposure: 0,
+            refund_reserve: 0,
             open_disputes: 0,
             total_earned: 0,
             attestations_signed: 0,

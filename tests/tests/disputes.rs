@@ -1098,7 +1098,18 @@ async fn a_liquidated_miners_held_payout_refunds_the_client() {
     s.liquidate(&s.miner.node.clone(), LiquidationTarget::Miner)
         .await
         .unwrap();
-    assert_eq!(s.f.node(&s.miner.node).await.status, NodeStatus::Liquidated);
+    let miner = s.f.node(&s.miner.node).await;
+    assert_eq!(miner.status, NodeStatus::Liquidated);
+    assert_eq!(
+        (miner.exposure, miner.refund_reserve),
+        (PRICE, PRICE),
+        "job 1's exposure went with its refund; job 2's price is kept back for its client"
+    );
+    assert_eq!(
+        s.dispute().await.pool,
+        params.min_miner_stake - PRICE,
+        "the voters share the rest of its stake"
+    );
     assert_eq!(
         s.f.token_balance(&s.client.tokens).await,
         9 * FEE,
@@ -1116,5 +1127,16 @@ async fn a_liquidated_miners_held_payout_refunds_the_client() {
         s.f.node(&s.miner.node).await.owed,
         0,
         "the liquidated miner earns nothing"
+    );
+    // Job 2 closes: no dispute can reach it, so its reserve is freed.
+    let pool_before = s.f.config().await.totals.reward_pool;
+    let j = s.f.job(&job2).await;
+    s.f.send(&[ix::close_job(&job2, &j)], &[]).await.unwrap();
+    let miner = s.f.node(&s.miner.node).await;
+    assert_eq!((miner.exposure, miner.refund_reserve), (0, 0));
+    assert_eq!(
+        s.f.config().await.totals.reward_pool,
+        pool_before + PRICE,
+        "a reserve no longer needed goes to the reward pool"
     );
 }

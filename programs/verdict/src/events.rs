@@ -469,6 +469,11 @@ pub struct NodeLiquidated {
     pub amount: u64,
     /// Paid to the client out of the pool by this crank (whoever's stake filled it).
     pub client_refund: u64,
+    /// Kept back as the node's refund reserve for its other open jobs.
+    pub reserved: u64,
+    /// Taken from the node's refund reserve (it was liquidated before) for
+    /// this dispute's client.
+    pub from_reserve: u64,
 }
 
 #[event]

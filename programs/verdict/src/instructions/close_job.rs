@@ -20,7 +20,8 @@ use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct CloseJob<'info> {
-    #[account(address = CONFIG_ADDRESS)]
+    /// Writable: a liquidated miner's refund reserve shrinks with its exposure.
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, close = client)]
     pub job: Box<Account<'info, Job>>,
@@ -67,7 +68,7 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
     ctx.accounts.validate()?;
     let a = &mut *ctx.accounts;
     if let Some(miner) = a.miner.as_mut() {
-        a.job.release_exposure(miner);
+        a.job.release_exposure(miner, &mut a.config.totals)?;
     }
     let job = &a.job;
     let paid = job.status == JobStatus::Paid;

@@ -13,7 +13,8 @@ use crate::state::{Config, Job, JobOutcome, JobStatus, Node};
 
 #[derive(Accounts)]
 pub struct ExpireJob<'info> {
-    #[account(address = CONFIG_ADDRESS)]
+    /// Writable: a liquidated miner's refund reserve shrinks with its exposure.
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
@@ -52,9 +53,9 @@ pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
     let a = &mut *ctx.accounts;
     if a.job.status == JobStatus::Allocated {
         if let Some(miner) = a.miner.as_mut() {
+            a.job.release_exposure(miner, &mut a.config.totals)?;
             let params = &a.config.params;
             miner.record_outcome(JobOutcome::Timeout, now, params);
-            a.job.release_exposure(miner);
             emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
         }
     }

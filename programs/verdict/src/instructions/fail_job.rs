@@ -15,7 +15,8 @@ use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct FailJob<'info> {
-    #[account(address = CONFIG_ADDRESS)]
+    /// Writable: a liquidated miner's refund reserve shrinks with its exposure.
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: Box<Account<'info, Committee>>,
@@ -75,9 +76,10 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
         now,
     ));
 
+    let max_attempts = params.max_job_attempts;
     let job = &mut accounts.job;
-    job.release_exposure(&mut accounts.miner);
-    let reopened = job.attempts < params.max_job_attempts;
+    job.release_exposure(&mut accounts.miner, &mut accounts.config.totals)?;
+    let reopened = job.attempts < max_attempts;
     emit_event(&JobFailed {
         job: job.key(),
         miner: job.miner,

@@ -6,7 +6,9 @@
 //! liquidated node also forfeits its owed boosts. The tokens go to the
 //! dispute's pool, which first makes the client whole (an overturned outcome
 //! that was already paid), whatever order the targets are cranked in, then
-//! pays the correct voters.
+//! pays the correct voters. A fully liquidated node keeps back, after this
+//! dispute's client, a refund reserve up to its open exposure, so the
+//! clients of its other jobs a later dispute overturns are repaid too.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
@@ -152,10 +154,28 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             amount = add(amount, held)?;
         }
     }
+    // A full liquidation repays this dispute's client first, then keeps back
+    // a reserve for the clients of the node's other open jobs (a later
+    // dispute may overturn them too), and only the rest goes to the voters.
+    let (mut from_reserve, mut reserved) = (0, 0);
+    if !matches!(target, LiquidationTarget::Signer(_)) {
+        let d = &mut a.dispute;
+        if target == LiquidationTarget::Miner {
+            // Liquidated before, in another dispute: its reserve repays this client.
+            let need = d.refund_owed.saturating_sub(d.pool);
+            from_reserve = a.node.take_refund_reserve(need.min(d.miner_exposure));
+            let freed = a
+                .node
+                .release_exposure(std::mem::take(&mut d.miner_exposure));
+            a.config.totals.release_refund_reserve(freed)?;
+        }
+        let need = d.refund_owed.saturating_sub(add(d.pool, from_reserve)?);
+        reserved = a.node.reserve_for_refunds(amount.saturating_sub(need));
+    }
     a.node.open_disputes = shift(a.node.open_disputes, -1);
     a.node.reputation.reset_window();
     let d = &mut a.dispute;
-    d.pool = add(d.pool, amount)?;
+    d.pool = sub(add(d.pool, add(amount, from_reserve)?)?, reserved)?;
     d.pending_liquidations = d.pending_liquidations.saturating_sub(1);
 
     // The client first: whoever's stake filled the pool.
@@ -193,6 +213,8 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
         node: node_key,
         amount,
         client_refund,
+        reserved,
+        from_reserve,
     });
     Ok(())
 }

@@ -87,6 +87,7 @@ pub fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()>
         delegator_boost_owed: 0,
         owed: 0,
         exposure: 0,
+        refund_reserve: 0,
         open_disputes: 0,
         total_earned: 0,
         attestations_signed: 0,

@@ -9,7 +9,8 @@
 //! - Overturned (R = the challenger's result): the bond is credited back;
 //!   the miner, the accountable signers and voters against R are to be
 //!   liquidated; the client gets back what is still in the escrow at once,
-//!   and what was already paid out of the pool first.
+//!   and what was already paid out of the pool first (the job's exposure
+//!   moves to the dispute until the miner's liquidation is cranked).
 //! - Unresolved: the bond less `unresolved_fee_bps` is credited back to the
 //!   challenger, the fee to the miner whose payout it held; the payout is
 //!   then released normally.
@@ -151,6 +152,8 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                             JobStatus::Refunded,
                         )?;
                         a.job.dispute_open = false;
+                        // The client is whole: nothing left at risk.
+                        a.job.release_exposure(&mut a.miner, &mut a.config.totals)?;
                     }
                     // Already paid: what the escrow still holds (the co-signers'
                     // fee) goes back now, the rest out of the dispute's pool.
@@ -170,6 +173,9 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                         a.job.fee_held = 0;
                         a.job.status = JobStatus::Refunded;
                         a.dispute.refund_owed = sub(a.job.price, held)?;
+                        // The claim on the miner's stake moves to the dispute,
+                        // released when the miner's liquidation is cranked.
+                        a.dispute.miner_exposure = std::mem::take(&mut a.job.exposure);
                         // The job stays open to the liquidations until the client is whole.
                         a.job.dispute_open = a.dispute.refund_owed > 0;
                     }

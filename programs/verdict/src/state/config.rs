@@ -43,11 +43,20 @@ pub struct StakeTotals {
     pub unbonding: u64,
     /// Slashed tokens, rounding dust and forfeits, paid out as reward boosts.
     pub reward_pool: u64,
-    /// Held for disputes: open bonds and liquidated stake owed to correct voters.
+    /// Held for disputes: open bonds and deposits, dispute pools, and the
+    /// refund reserves of liquidated nodes.
     pub disputes: u64,
 }
 
 impl StakeTotals {
+    /// A refund reserve no longer needed (its node's exposure fell) goes
+    /// to the reward pool.
+    pub fn release_refund_reserve(&mut self, freed: u64) -> Result<()> {
+        self.disputes = crate::math::sub(self.disputes, freed)?;
+        self.reward_pool = crate::math::add(self.reward_pool, freed)?;
+        Ok(())
+    }
+
     /// Tokens the stake vault must hold.
     pub fn vault_total(&self) -> Option<u64> {
         self.self_stake

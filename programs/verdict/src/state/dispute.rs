@@ -65,6 +65,11 @@ pub struct Dispute {
     /// overturned outcome whose payout had already left the escrow). Paid
     /// before any voter reward, whatever order the liquidations come in.
     pub refund_owed: u64,
+    /// The overturned paid job's price, moved off the job when it was
+    /// decided: the miner's liquidation releases it from the miner's
+    /// exposure (and, when the miner was already liquidated elsewhere, takes
+    /// the client's refund out of the miner's refund reserve).
+    pub miner_exposure: u64,
     /// The signers who answer for the outcome if it is overturned (a
     /// high-risk job's; see `Job::accountable_signers`), and which were
     /// already slashed.
@@ -162,6 +167,7 @@ impl Dispute {
             pending_liquidations: 0,
             miner_liquidated: false,
             refund_owed: 0,
+            miner_exposure: 0,
             signers: o.signers.0,
             signer_count: o.signers.1,
             signers_slashed: 0,

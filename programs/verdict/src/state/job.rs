@@ -125,10 +125,16 @@ impl Job {
     }
 
     /// Gives the job's exposure back to its miner (the attempt ended without
-    /// an outcome, or the job is closed).
-    pub fn release_exposure(&mut self, miner: &mut crate::state::Node) {
-        miner.release_exposure(self.exposure);
+    /// an outcome, the job is closed, or it was refunded when its outcome
+    /// was overturned). A liquidated miner's refund reserve shrinks with it.
+    pub fn release_exposure(
+        &mut self,
+        miner: &mut crate::state::Node,
+        totals: &mut crate::state::StakeTotals,
+    ) -> Result<()> {
+        let freed = miner.release_exposure(self.exposure);
         self.exposure = 0;
+        totals.release_refund_reserve(freed)
     }
 
     /// ALLOCATED → SOLVED with the attested report and its signers.

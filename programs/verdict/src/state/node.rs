@@ -85,6 +85,11 @@ pub struct Node {
     /// Prices of this miner's jobs not yet closed (their challenge window
     /// still open, or held); bounded by its slashable stake.
     pub exposure: u64,
+    /// Part of a full liquidation's take kept back (in the stake vault,
+    /// under `totals.disputes`) to refund the clients of this node's other
+    /// jobs that a later dispute may still overturn. Never above `exposure`:
+    /// what a falling exposure no longer needs goes to the reward pool.
+    pub refund_reserve: u64,
     /// Disputes this node is party to (miner, challenger) and votes not yet
     /// settled: the node cannot close while any is open.
     pub open_disputes: u32,
@@ -351,9 +356,32 @@ impl Node {
         Ok(())
     }
 
-    /// Releases a job's exposure (failed, expired or closed).
-    pub fn release_exposure(&mut self, amount: u64) {
+    /// Releases a job's exposure (failed, expired, closed, or its dispute's
+    /// miner liquidation cranked). Returns the refund reserve the remaining
+    /// exposure no longer needs: the caller moves it to the reward pool.
+    #[must_use]
+    pub fn release_exposure(&mut self, amount: u64) -> u64 {
         self.exposure = self.exposure.saturating_sub(amount);
+        let freed = self.refund_reserve.saturating_sub(self.exposure);
+        self.refund_reserve -= freed;
+        freed
+    }
+
+    /// Keeps up to `available` of a full liquidation's take back for the
+    /// clients of the node's open jobs (up to its exposure). Returns what
+    /// was kept.
+    pub fn reserve_for_refunds(&mut self, available: u64) -> u64 {
+        let kept = available.min(self.exposure.saturating_sub(self.refund_reserve));
+        self.refund_reserve += kept;
+        kept
+    }
+
+    /// Takes up to `wanted` out of the refund reserve (an overturned job's
+    /// client). Returns what was taken.
+    pub fn take_refund_reserve(&mut self, wanted: u64) -> u64 {
+        let taken = wanted.min(self.refund_reserve);
+        self.refund_reserve -= taken;
+        taken
     }
 
     /// Takes every claim the node has on the reward pool (a liquidated node
@@ -419,6 +447,7 @@ impl Node {
             && self.owed == 0
             && self.pending_delegator_rewards == 0
             && self.exposure == 0
+            && self.refund_reserve == 0
             && self.open_disputes == 0
     }
 
@@ -467,13 +496,34 @@ mod tests {
     }
 
     #[test]
+    fn the_refund_reserve_follows_the_exposure_it_covers() {
+        let mut n = node_with_stake(0);
+        n.exposure = 700;
+        assert_eq!(
+            n.reserve_for_refunds(1_000),
+            700,
+            "no more than the exposure"
+        );
+        assert_eq!(n.reserve_for_refunds(50), 0);
+        assert_eq!(n.take_refund_reserve(300), 300);
+        assert_eq!(
+            n.release_exposure(300),
+            0,
+            "the taken part's job is released"
+        );
+        assert_eq!((n.exposure, n.refund_reserve), (400, 400));
+        assert_eq!(n.release_exposure(100), 100, "a closed job frees its part");
+        assert_eq!((n.exposure, n.refund_reserve), (300, 300));
+    }
+
+    #[test]
     fn exposure_is_bounded_by_slashable_stake() {
         let params = ProtocolParams::default();
         let mut n = node_with_stake(1_000);
         n.add_exposure(600, &params).unwrap();
         assert!(n.add_exposure(401, &params).is_err());
         n.add_exposure(400, &params).unwrap();
-        n.release_exposure(600);
+        assert_eq!(n.release_exposure(600), 0);
         assert_eq!(n.exposure, 400);
     }
 
