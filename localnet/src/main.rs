@@ -85,7 +85,7 @@ async fn main() {
         Target::Embedded
     } else {
         match verdict_cli::env::read_keypair(&verdict_cli::settings::expand_home(&args.payer)) {
-            Ok(payer) => Target::Cluster { urls: args.urls, payer },
+            Ok(payer) => Target::Cluster { urls: args.urls, payer: Box::new(payer) },
             Err(e) => {
                 eprintln!("error: the payer: {e}");
                 std::process::exit(1);

@@ -58,7 +58,7 @@ pub enum Target {
     /// deployed and its Config not yet initialized. `payer` pays every fee
     /// and funds the run's wallets (what they do not spend comes back at the
     /// end); deployed upgradeable, it must be the upgrade authority.
-    Cluster { urls: Vec<String>, payer: Keypair },
+    Cluster { urls: Vec<String>, payer: Box<Keypair> },
 }
 
 #[derive(Debug)]

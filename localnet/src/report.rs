@@ -269,7 +269,8 @@ pub fn plot_latency(path: &Path, timings: &[Timing]) -> Result<(), ReportError> 
     ensure_font()?;
     let root = BitMapBackend::new(path, (1500, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
-    let columns: [(&str, fn(&Timing) -> f64); 3] = [
+    type Column = (&'static str, fn(&Timing) -> f64);
+    let columns: [Column; 3] = [
         ("Response time (ms)", |t| t.response_ms),
         ("Loading time (ms)", |t| t.load_ms),
         ("Inference time (ms)", |t| t.inference_ms),

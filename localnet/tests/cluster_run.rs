@@ -21,7 +21,7 @@ const SOL: u64 = 1_000_000_000;
 
 fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
     Options {
-        target: Target::Cluster { urls: vec![url], payer },
+        target: Target::Cluster { urls: vec![url], payer: Box::new(payer) },
         jobs: 8,
         model: "test-projection-v1".into(),
         out: out.to_path_buf(),

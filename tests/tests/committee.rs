@@ -236,8 +236,10 @@ async fn low_scores_and_unbonding_stake_cannot_enter_or_be_seated() {
 
 #[tokio::test]
 async fn the_stake_strategy_seats_the_largest_stakes_frozen_at_entry() {
-    let mut params = ProtocolParams::default();
-    params.selection_strategy = SelectionStrategy::Stake;
+    let params = ProtocolParams {
+        selection_strategy: SelectionStrategy::Stake,
+        ..Default::default()
+    };
     let mut f = Fixture::with_params(params.clone()).await;
     let mut handles = Vec::new();
     for i in 0..7u64 {
@@ -313,8 +315,11 @@ async fn an_entrant_closes_only_while_entry_is_open_and_then_leaves_the_draw() {
     empty(&mut f, &handles[2], min).await;
     let close = ix::close_node(&handles[2].operator_pubkey());
     assert_verdict_error(
-        &f.send(&[close.clone()], &[&handles[2].operator.keypair])
-            .await,
+        &f.send(
+            std::slice::from_ref(&close),
+            &[&handles[2].operator.keypair],
+        )
+        .await,
         VerdictError::DrawPending,
     );
     let nodes: Vec<_> = handles[..3].iter().map(|h| h.node).collect();

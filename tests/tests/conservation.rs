@@ -795,14 +795,16 @@ struct World {
 }
 
 async fn world() -> World {
-    let mut params = ProtocolParams::default();
-    params.committee_size = 3;
-    params.committee_quorum = 2;
-    params.min_miner_stake = 10 * TOKEN;
-    params.min_validator_stake = 10 * TOKEN;
-    params.min_bond = TOKEN;
-    params.vote_unit = TOKEN;
-    params.vote_deposit = TOKEN;
+    let params = ProtocolParams {
+        committee_size: 3,
+        committee_quorum: 2,
+        min_miner_stake: 10 * TOKEN,
+        min_validator_stake: 10 * TOKEN,
+        min_bond: TOKEN,
+        vote_unit: TOKEN,
+        vote_deposit: TOKEN,
+        ..Default::default()
+    };
     let mut f = Fixture::with_params(params).await;
     // The set-up is checked once, when the first step's checks run; each
     // step then checks everything once after its transaction (see `check`).
@@ -817,10 +819,10 @@ async fn world() -> World {
             .await;
         nodes.push(m);
     }
-    for i in 5..NODES {
+    for stake in &STAKES[5..NODES] {
         let h = f.register(ROLE_VALIDATOR, 0).await;
-        f.mint_to(&h.operator.tokens, STAKES[i] * TOKEN).await;
-        f.stake(&h, STAKES[i] * TOKEN).await.expect("stake");
+        f.mint_to(&h.operator.tokens, stake * TOKEN).await;
+        f.stake(&h, stake * TOKEN).await.expect("stake");
         nodes.push(h);
     }
     for n in &nodes {

@@ -146,11 +146,13 @@ async fn undelegate_part_then_all_and_withdraw_exact_amounts() {
 
     let w1 = ix::withdraw_undelegated(&alice.pubkey(), &h.node, &first, &alice.tokens);
     assert_verdict_error(
-        &f.send(&[w1.clone()], &[&alice.keypair]).await,
+        &f.send(std::slice::from_ref(&w1), &[&alice.keypair]).await,
         VerdictError::UnbondingNotReleased,
     );
     f.advance(params.unbonding_secs).await;
-    f.send(&[w1.clone()], &[&alice.keypair]).await.unwrap();
+    f.send(std::slice::from_ref(&w1), &[&alice.keypair])
+        .await
+        .unwrap();
     assert_eq!(f.token_balance(&alice.tokens).await, 4 * TOKEN);
     assert_anchor_error(
         &f.send(&[w1], &[&alice.keypair]).await,

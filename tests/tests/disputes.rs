@@ -121,11 +121,11 @@ impl Scene {
         for v in voters {
             self.commit(v, result).await.unwrap();
         }
-        self.to_reveal_phase().await;
+        self.advance_to_reveal_phase().await;
         for v in voters {
             self.reveal(v, result).await.unwrap();
         }
-        self.to_end_of_vote().await;
+        self.advance_to_end_of_vote().await;
         self.resolve().await.unwrap();
     }
 
@@ -163,12 +163,12 @@ impl Scene {
             .await
     }
 
-    async fn to_reveal_phase(&mut self) {
+    async fn advance_to_reveal_phase(&mut self) {
         let p = self.f.config().await.params;
         self.f.advance(p.vote_commit_secs).await;
     }
 
-    async fn to_end_of_vote(&mut self) {
+    async fn advance_to_end_of_vote(&mut self) {
         let p = self.f.config().await.params;
         self.f.advance(p.vote_reveal_secs).await;
     }
@@ -266,12 +266,12 @@ async fn a_wrong_miner_is_overturned_liquidated_and_the_honest_voters_are_paid()
     for v in &voters {
         s.commit(v, RIGHT).await.unwrap();
     }
-    s.to_reveal_phase().await;
+    s.advance_to_reveal_phase().await;
     for v in &voters {
         s.reveal(v, RIGHT).await.unwrap();
     }
     assert_verdict_error(&s.resolve().await, VerdictError::VoteNotOver);
-    s.to_end_of_vote().await;
+    s.advance_to_end_of_vote().await;
     s.resolve().await.unwrap();
 
     let d = s.dispute().await;
@@ -424,12 +424,12 @@ async fn an_upheld_outcome_forfeits_the_bond_to_the_voters_and_liquidates_the_di
         s.commit(v, RIGHT).await.unwrap();
     }
     s.commit(&dissenter, WRONG).await.unwrap();
-    s.to_reveal_phase().await;
+    s.advance_to_reveal_phase().await;
     for v in &honest {
         s.reveal(v, RIGHT).await.unwrap();
     }
     s.reveal(&dissenter, WRONG).await.unwrap();
-    s.to_end_of_vote().await;
+    s.advance_to_end_of_vote().await;
     s.resolve().await.unwrap();
     let d = s.dispute().await;
     // n = 51, m = 1 + 10 = 11, 71 active: 51 > min(110, 46.86).
@@ -477,13 +477,13 @@ async fn a_tie_is_unresolved_nobody_is_liquidated_and_the_challenger_pays_the_mi
             .await
             .unwrap();
     }
-    s.to_reveal_phase().await;
+    s.advance_to_reveal_phase().await;
     for (i, v) in voters.iter().enumerate() {
         s.reveal(v, if i % 2 == 0 { RIGHT } else { WRONG })
             .await
             .unwrap();
     }
-    s.to_end_of_vote().await;
+    s.advance_to_end_of_vote().await;
     s.resolve().await.unwrap();
     let d = s.dispute().await;
     assert_eq!((d.status, d.n, d.m), (DisputeStatus::Unresolved, 21, 21));
@@ -523,8 +523,8 @@ async fn no_reveals_at_all_is_unresolved_and_the_unrevealed_deposit_funds_the_re
     let voter = s.committee[1].duplicate();
     s.commit(&voter, RIGHT).await.unwrap();
     let pool_before = s.f.config().await.totals.reward_pool;
-    s.to_reveal_phase().await;
-    s.to_end_of_vote().await;
+    s.advance_to_reveal_phase().await;
+    s.advance_to_end_of_vote().await;
     s.resolve().await.unwrap();
     let d = s.dispute().await;
     assert_eq!(
@@ -643,7 +643,7 @@ async fn voting_refuses_latecomers_double_commits_bad_reveals_and_wrong_phases()
         &s.reveal(&committee[1], RIGHT).await,
         VerdictError::NotRevealPhase,
     );
-    s.to_reveal_phase().await;
+    s.advance_to_reveal_phase().await;
     assert_verdict_error(
         &s.commit(&committee[2], RIGHT).await,
         VerdictError::NotCommitPhase,
@@ -666,7 +666,7 @@ async fn voting_refuses_latecomers_double_commits_bad_reveals_and_wrong_phases()
         &s.close_vote(&committee[1]).await,
         VerdictError::VoteNotSettled,
     );
-    s.to_end_of_vote().await;
+    s.advance_to_end_of_vote().await;
     assert_verdict_error(
         &s.reveal(&committee[1], RIGHT).await,
         VerdictError::NotRevealPhase,
@@ -813,7 +813,7 @@ async fn splitting_stake_over_many_minimum_identities_adds_no_weight() {
         "ten minimum identities weigh one validator"
     );
     assert_eq!(split_weight, params.vote_weight(params.min_validator_stake));
-    s.to_reveal_phase().await;
+    s.advance_to_reveal_phase().await;
     for v in sybils.iter().chain(&honest) {
         let result = if honest.iter().any(|h| h.node == v.node) {
             RIGHT
@@ -822,7 +822,7 @@ async fn splitting_stake_over_many_minimum_identities_adds_no_weight() {
         };
         s.reveal(v, result).await.unwrap();
     }
-    s.to_end_of_vote().await;
+    s.advance_to_end_of_vote().await;
     s.resolve().await.unwrap();
     let d = s.dispute().await;
     // n = 41 against m = 10 + 1: 41 > min(110, 40.26): ten more voters changed nothing.
@@ -866,7 +866,7 @@ async fn eight_voters_revealing_distinct_junk_do_not_block_honest_votes() {
     for v in &honest {
         s.commit(v, RIGHT).await.unwrap();
     }
-    s.to_reveal_phase().await;
+    s.advance_to_reveal_phase().await;
     // Junk first: there is no tally to fill, the honest reveals still count.
     for (i, v) in junk.iter().enumerate() {
         s.reveal(v, junk_result(i)).await.unwrap();
@@ -879,7 +879,7 @@ async fn eight_voters_revealing_distinct_junk_do_not_block_honest_votes() {
         (d.weight_other, d.weight_challenger, d.voters_revealed),
         (9, 40, 13)
     );
-    s.to_end_of_vote().await;
+    s.advance_to_end_of_vote().await;
     s.resolve().await.unwrap();
     let d = s.dispute().await;
     // Junk counts against both candidates: n = 41, m = 1 + 9; 41 > min(100, 39.6).
@@ -918,12 +918,12 @@ async fn an_unrevealed_commit_forfeits_its_deposit_to_the_correct_voters() {
     for v in &voters {
         s.commit(v, RIGHT).await.unwrap();
     }
-    s.to_reveal_phase().await;
+    s.advance_to_reveal_phase().await;
     for v in &voters[..3] {
         s.reveal(v, RIGHT).await.unwrap();
     }
     assert_eq!(s.dispute().await.deposits_held, params.vote_deposit);
-    s.to_end_of_vote().await;
+    s.advance_to_end_of_vote().await;
     let out = s.resolve().await.unwrap();
     assert!(out.events.iter().any(
         |e| matches!(e, verdict_sdk::events::VerdictEvent::DisputeResolved(r)
@@ -969,12 +969,12 @@ async fn paid_overturn_with_a_dissenter() -> (Scene, Vec<NodeHandle>, NodeHandle
         s.commit(v, RIGHT).await.unwrap();
     }
     s.commit(&dissenter, WRONG).await.unwrap();
-    s.to_reveal_phase().await;
+    s.advance_to_reveal_phase().await;
     for v in &honest {
         s.reveal(v, RIGHT).await.unwrap();
     }
     s.reveal(&dissenter, WRONG).await.unwrap();
-    s.to_end_of_vote().await;
+    s.advance_to_end_of_vote().await;
     (s, honest, dissenter)
 }
 

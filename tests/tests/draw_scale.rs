@@ -15,8 +15,10 @@ const VALIDATORS: usize = 1_000;
 
 #[tokio::test]
 async fn a_thousand_validators_are_drawn_in_batches_and_none_can_be_left_out() {
-    let mut params = verdict::state::ProtocolParams::default();
-    params.selection_strategy = SelectionStrategy::Weighted;
+    let params = verdict::state::ProtocolParams {
+        selection_strategy: SelectionStrategy::Weighted,
+        ..Default::default()
+    };
     let mut f = Fixture::with_params(params.clone()).await;
     // Invariants are checked once at the end: after every one of ~6,000
     // set-up transactions they would cost O(n²).

@@ -47,8 +47,10 @@ async fn initialize_twice_is_refused() {
 async fn initialize_refuses_parameters_out_of_bounds() {
     let mut f = Fixture::bare().await;
     let authority = f.authority.insecure_clone();
-    let mut params = ProtocolParams::default();
-    params.committee_quorum = 6;
+    let params = ProtocolParams {
+        committee_quorum: 6,
+        ..Default::default()
+    };
     let bad = ix::initialize_config(
         &authority.pubkey(),
         &f.mint,
@@ -61,8 +63,10 @@ async fn initialize_refuses_parameters_out_of_bounds() {
         VerdictError::InvalidParameter,
     );
 
-    let mut slashing = SlashingTable::default();
-    slashing.downtime_bps = 10_001;
+    let slashing = SlashingTable {
+        downtime_bps: 10_001,
+        ..Default::default()
+    };
     let bad = ix::initialize_config(
         &authority.pubkey(),
         &f.mint,
@@ -99,11 +103,15 @@ async fn initialize_refuses_a_wrong_program_account() {
 async fn update_config_by_authority_within_bounds() {
     let mut f = Fixture::new().await;
     let authority = f.authority.insecure_clone();
-    let mut params = ProtocolParams::default();
-    params.min_job_fee = 42;
-    params.unbonding_secs = 10 * 86_400;
-    let mut slashing = SlashingTable::default();
-    slashing.downtime_bps = 500;
+    let params = ProtocolParams {
+        min_job_fee: 42,
+        unbonding_secs: 10 * 86_400,
+        ..Default::default()
+    };
+    let slashing = SlashingTable {
+        downtime_bps: 500,
+        ..Default::default()
+    };
     let out = f
         .send(
             &[ix::update_config(
@@ -146,8 +154,11 @@ async fn update_config_refuses_wrong_authority() {
 async fn update_config_refuses_unbonding_shorter_than_payout_delay_and_dispute() {
     let mut f = Fixture::new().await;
     let authority = f.authority.insecure_clone();
-    let mut params = ProtocolParams::default();
-    params.unbonding_secs = params.min_unbonding_secs().unwrap();
+    let defaults = ProtocolParams::default();
+    let params = ProtocolParams {
+        unbonding_secs: defaults.min_unbonding_secs().unwrap(),
+        ..defaults
+    };
     let result = f
         .send(
             &[ix::update_config(
@@ -165,8 +176,10 @@ async fn update_config_refuses_unbonding_shorter_than_payout_delay_and_dispute()
 async fn update_config_refuses_overflowing_durations() {
     let mut f = Fixture::new().await;
     let authority = f.authority.insecure_clone();
-    let mut params = ProtocolParams::default();
-    params.vote_reveal_secs = i64::MAX;
+    let params = ProtocolParams {
+        vote_reveal_secs: i64::MAX,
+        ..Default::default()
+    };
     let result = f
         .send(
             &[ix::update_config(

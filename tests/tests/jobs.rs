@@ -276,11 +276,11 @@ async fn a_sent_job_expires_after_ten_minutes_and_is_refunded() {
     let expire = ix::expire_job(&job, None, &client.tokens);
     f.advance(params.sent_ttl_secs - 1).await;
     assert_verdict_error(
-        &f.send(&[expire.clone()], &[]).await,
+        &f.send(std::slice::from_ref(&expire), &[]).await,
         VerdictError::NotExpired,
     );
     f.advance(1).await;
-    f.send(&[expire.clone()], &[]).await.unwrap();
+    f.send(std::slice::from_ref(&expire), &[]).await.unwrap();
     assert_eq!(f.job(&job).await.status, JobStatus::Expired);
     assert_eq!(f.token_balance(&client.tokens).await, 100 * FEE);
     assert_verdict_error(&f.send(&[expire], &[]).await, VerdictError::InvalidJobState);
@@ -400,14 +400,16 @@ async fn tier_one_boost_is_paid_from_the_pool_while_it_has_funds() {
 
     let claim_boost = ix::claim_boost(&miner.node, &miner.operator.tokens);
     assert_verdict_error(
-        &f.send(&[claim_boost.clone()], &[]).await,
+        &f.send(std::slice::from_ref(&claim_boost), &[]).await,
         VerdictError::ZeroAmount,
     );
 
     let sponsor = f.user(10 * TOKEN).await;
     let fund = |amount| ix::fund_reward_pool(&sponsor.pubkey(), &sponsor.tokens, amount);
     f.send(&[fund(TOKEN)], &[&sponsor.keypair]).await.unwrap();
-    f.send(&[claim_boost.clone()], &[]).await.unwrap();
+    f.send(std::slice::from_ref(&claim_boost), &[])
+        .await
+        .unwrap();
     assert_eq!(f.token_balance(&miner.operator.tokens).await, TOKEN);
     assert_eq!(f.node(&miner.node).await.boost_owed, boost - TOKEN);
     assert_eq!(f.config().await.totals.reward_pool, 0);
@@ -415,7 +417,9 @@ async fn tier_one_boost_is_paid_from_the_pool_while_it_has_funds() {
     f.send(&[fund(5 * TOKEN)], &[&sponsor.keypair])
         .await
         .unwrap();
-    f.send(&[claim_boost.clone()], &[]).await.unwrap();
+    f.send(std::slice::from_ref(&claim_boost), &[])
+        .await
+        .unwrap();
     assert_eq!(f.token_balance(&miner.operator.tokens).await, boost);
     assert_eq!(f.node(&miner.node).await.boost_owed, 0);
     assert_eq!(f.config().await.totals.reward_pool, 6 * TOKEN - boost);

@@ -133,7 +133,7 @@ async fn collusion_and_approve_invalid_are_refused_even_from_the_authority_or_a_
         // attestation path is gone: a signed message authorizes nothing).
         let slash = ix::slash_node(&payer, None, &miner.node, offense, evidence);
         assert_verdict_error(
-            &f.send(&[slash.clone()], &[]).await,
+            &f.send(std::slice::from_ref(&slash), &[]).await,
             VerdictError::SlashNeedsEvidence,
         );
         let all: Vec<&NodeHandle> = committee.iter().collect();
@@ -180,8 +180,10 @@ async fn collusion_and_approve_invalid_are_refused_even_from_the_authority_or_a_
 
 #[tokio::test]
 async fn the_per_epoch_cap_bounds_what_one_epoch_can_take() {
-    let mut params = ProtocolParams::default();
-    params.slash_epoch_cap_bps = 6_000;
+    let params = ProtocolParams {
+        slash_epoch_cap_bps: 6_000,
+        ..Default::default()
+    };
     let mut f = Fixture::with_params(params.clone()).await;
     let miner = f.staked_miner(10 * params.min_miner_stake).await;
     let authority = f.authority.insecure_clone();

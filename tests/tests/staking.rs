@@ -221,13 +221,16 @@ async fn withdraw_waits_for_release_then_pays_exactly_once() {
 
     f.advance(params.unbonding_secs - 1).await;
     assert_verdict_error(
-        &f.send(&[withdraw.clone()], &[&op]).await,
+        &f.send(std::slice::from_ref(&withdraw), &[&op]).await,
         VerdictError::UnbondingNotReleased,
     );
     f.advance(1).await;
     let rent = f.lamports(&ticket).await;
     let lamports = f.lamports(&op.pubkey()).await;
-    let out = f.send(&[withdraw.clone()], &[&op]).await.unwrap();
+    let out = f
+        .send(std::slice::from_ref(&withdraw), &[&op])
+        .await
+        .unwrap();
     assert!(out
         .events
         .iter()
@@ -306,7 +309,7 @@ async fn withdraw_while_paused_is_refused_and_works_after() {
         .unwrap();
     let withdraw = ix::withdraw_unbonded(&op.pubkey(), &h.node, &ticket, &h.operator.tokens);
     assert_verdict_error(
-        &f.send(&[withdraw.clone()], &[&op]).await,
+        &f.send(std::slice::from_ref(&withdraw), &[&op]).await,
         VerdictError::Paused,
     );
     assert_verdict_error(&f.request_unstake(&h, 1).await.0, VerdictError::Paused);

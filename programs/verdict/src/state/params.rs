@@ -316,8 +316,10 @@ mod tests {
 
     #[test]
     fn quorum_must_be_a_majority() {
-        let mut p = ProtocolParams::default();
-        p.committee_quorum = 2;
+        let mut p = ProtocolParams {
+            committee_quorum: 2,
+            ..Default::default()
+        };
         assert!(p.validate().is_err());
         p.committee_quorum = 6;
         assert!(p.validate().is_err());
@@ -365,11 +367,15 @@ mod tests {
 
     #[test]
     fn overflowing_durations_are_refused() {
-        let mut p = ProtocolParams::default();
-        p.epoch_secs = i64::MAX;
+        let p = ProtocolParams {
+            epoch_secs: i64::MAX,
+            ..Default::default()
+        };
         assert!(p.validate().is_err());
-        let mut p = ProtocolParams::default();
-        p.vote_reveal_secs = i64::MAX;
+        let p = ProtocolParams {
+            vote_reveal_secs: i64::MAX,
+            ..Default::default()
+        };
         assert!(p.validate().is_err());
     }
 }

@@ -162,7 +162,7 @@ impl Reputation {
             + sla_bps as u64 * params.weight_sla_bps as u64
             + latency_bps as u64 * params.weight_latency_bps as u64)
             / BPS_DENOMINATOR;
-        let avg_response_ms = if ok == 0 { 0 } else { (ms / ok) as u32 };
+        let avg_response_ms = ms.checked_div(ok).unwrap_or(0) as u32;
         WindowStats {
             jobs: jobs as u32,
             success_bps,
