@@ -85,7 +85,10 @@ pub enum Fault {
 #[derive(Debug, thiserror::Error)]
 pub enum BridgeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot start the bridge's runtime or thread: {0}")]
     Start(std::io::Error),
     #[error("fault {fault:?} does not apply to {method} (only to sendTransaction)")]
@@ -124,17 +127,32 @@ impl RpcBridge {
     }
 
     /// Serves `chain` on `addr`, its clock moving as `clock` says.
-    pub fn start_with(chain: Arc<EmbeddedChain>, addr: SocketAddr, clock: BridgeClock) -> Result<RpcBridge, BridgeError> {
-        let std_listener = std::net::TcpListener::bind(addr).map_err(|source| BridgeError::Bind { addr, source })?;
-        let bound = std_listener.local_addr().map_err(|source| BridgeError::Bind { addr, source })?;
-        std_listener.set_nonblocking(true).map_err(BridgeError::Start)?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(BridgeError::Start)?;
+    pub fn start_with(
+        chain: Arc<EmbeddedChain>,
+        addr: SocketAddr,
+        clock: BridgeClock,
+    ) -> Result<RpcBridge, BridgeError> {
+        let std_listener = std::net::TcpListener::bind(addr)
+            .map_err(|source| BridgeError::Bind { addr, source })?;
+        let bound = std_listener
+            .local_addr()
+            .map_err(|source| BridgeError::Bind { addr, source })?;
+        std_listener
+            .set_nonblocking(true)
+            .map_err(BridgeError::Start)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(BridgeError::Start)?;
         let listener = {
             let _inside = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener).map_err(BridgeError::Start)?
         };
         let (work_tx, work_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared { faults: Mutex::default(), work: work_tx });
+        let shared = Arc::new(Shared {
+            faults: Mutex::default(),
+            work: work_tx,
+        });
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let app = Router::new()
             .route("/", post(handle))
@@ -161,7 +179,12 @@ impl RpcBridge {
                 drop(runtime);
             })
             .map_err(BridgeError::Start)?;
-        Ok(RpcBridge { addr: bound, shared, stop: Some(stop_tx), thread: Some(thread) })
+        Ok(RpcBridge {
+            addr: bound,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -176,21 +199,40 @@ impl RpcBridge {
     /// faults already queued for it).
     pub fn inject(&self, method: &str, fault: Fault, times: usize) -> Result<(), BridgeError> {
         if fault == Fault::BlockhashNotFound && method != "sendTransaction" {
-            return Err(BridgeError::FaultNotApplicable { method: method.into(), fault });
+            return Err(BridgeError::FaultNotApplicable {
+                method: method.into(),
+                fault,
+            });
         }
         let mut book = self.shared.faults.lock().unwrap();
-        book.queued.entry(method.to_string()).or_default().extend(std::iter::repeat_n(fault, times));
+        book.queued
+            .entry(method.to_string())
+            .or_default()
+            .extend(std::iter::repeat_n(fault, times));
         Ok(())
     }
 
     /// Faults still queued for `method`.
     pub fn pending(&self, method: &str) -> usize {
-        self.shared.faults.lock().unwrap().queued.get(method).map_or(0, VecDeque::len)
+        self.shared
+            .faults
+            .lock()
+            .unwrap()
+            .queued
+            .get(method)
+            .map_or(0, VecDeque::len)
     }
 
     /// Calls of `method` received so far (faulty ones included).
     pub fn calls(&self, method: &str) -> u64 {
-        self.shared.faults.lock().unwrap().calls.get(method).copied().unwrap_or(0)
+        self.shared
+            .faults
+            .lock()
+            .unwrap()
+            .calls
+            .get(method)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Forgets every queued fault.
@@ -238,15 +280,31 @@ impl Shared {
         book.queued.get_mut(method).and_then(VecDeque::pop_front)
     }
 
-    async fn run(&self, method: String, params: Params, blockhash_not_found: bool) -> Result<Value, RpcError> {
+    async fn run(
+        &self,
+        method: String,
+        params: Params,
+        blockhash_not_found: bool,
+    ) -> Result<Value, RpcError> {
         let (reply, answer) = oneshot::channel();
-        self.work.send(Work { method, params, blockhash_not_found, reply }).map_err(|_| stopped())?;
+        self.work
+            .send(Work {
+                method,
+                params,
+                blockhash_not_found,
+                reply,
+            })
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
 fn stopped() -> RpcError {
-    RpcError { code: jsonrpc_core::ErrorCode::InternalError, message: "the bridge is stopping".into(), data: None }
+    RpcError {
+        code: jsonrpc_core::ErrorCode::InternalError,
+        message: "the bridge is stopping".into(),
+        data: None,
+    }
 }
 
 /// One call for the worker.
@@ -257,7 +315,11 @@ struct Work {
     reply: oneshot::Sender<Result<Value, RpcError>>,
 }
 
-async fn worker(chain: Arc<EmbeddedChain>, mut calls: mpsc::UnboundedReceiver<Work>, clock: BridgeClock) {
+async fn worker(
+    chain: Arc<EmbeddedChain>,
+    mut calls: mpsc::UnboundedReceiver<Work>,
+    clock: BridgeClock,
+) {
     const TICK: Duration = Duration::from_millis(400);
     let speed = match clock {
         BridgeClock::Frozen => None,
@@ -308,7 +370,9 @@ async fn answer(shared: &Shared, call: Call) -> Answer {
     let (method, params, id, version) = match call {
         Call::MethodCall(c) => (c.method, c.params, Some(c.id), c.jsonrpc),
         Call::Notification(n) => (n.method, n.params, None, n.jsonrpc),
-        Call::Invalid { id } => return Answer::Output(Some(Output::invalid_request(id, Some(Version::V2)))),
+        Call::Invalid { id } => {
+            return Answer::Output(Some(Output::invalid_request(id, Some(Version::V2))))
+        }
     };
     let fault = shared.next_fault(&method);
     if let Some(f) = &fault {
@@ -316,8 +380,15 @@ async fn answer(shared: &Shared, call: Call) -> Answer {
     }
     let result = match fault {
         Some(Fault::Unavailable) => return Answer::Unavailable,
-        Some(Fault::NodeUnhealthy) => Err(RpcCustomError::NodeUnhealthy { num_slots_behind: Some(42) }.into()),
-        _ => shared.run(method, params, fault == Some(Fault::BlockhashNotFound)).await,
+        Some(Fault::NodeUnhealthy) => Err(RpcCustomError::NodeUnhealthy {
+            num_slots_behind: Some(42),
+        }
+        .into()),
+        _ => {
+            shared
+                .run(method, params, fault == Some(Fault::BlockhashNotFound))
+                .await
+        }
     };
     match fault {
         Some(Fault::DropAnswer) => return Answer::Drop,
@@ -330,7 +401,12 @@ async fn answer(shared: &Shared, call: Call) -> Answer {
 async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let request: Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(_) => return json(&jsonrpc_core::Response::from(RpcError::parse_error(), Some(Version::V2))),
+        Err(_) => {
+            return json(&jsonrpc_core::Response::from(
+                RpcError::parse_error(),
+                Some(Version::V2),
+            ))
+        }
     };
     let (calls, batch) = match request {
         Request::Single(call) => (vec![call], false),
@@ -361,6 +437,8 @@ fn json(response: &jsonrpc_core::Response) -> Response {
 /// A response whose body fails before its first byte: hyper aborts the
 /// connection, and the client gets a transport error instead of an answer.
 fn cut_connection() -> Response {
-    let failing = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("answer dropped (injected fault)")) });
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("answer dropped (injected fault)"))
+    });
     Response::new(Body::from_stream(failing))
 }

@@ -9,9 +9,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
-use anchor_lang::{AccountDeserialize, AccountSerialize};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::solana_program::system_instruction;
+use anchor_lang::{AccountDeserialize, AccountSerialize};
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
@@ -28,7 +28,11 @@ use crate::{tokens, ChainError, Landed, ProgramFailure};
 /// Anchor's generated `entry` ties every lifetime to one `'info`; program-test
 /// hands independent ones. The accounts live for the whole call, so narrowing
 /// them to the call's scope is sound.
-fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+fn process_instruction(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> ProgramResult {
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
     verdict::entry(program_id, accounts, data)
 }
@@ -87,7 +91,11 @@ impl TxRecord {
     }
 
     fn landed(&self) -> Landed {
-        Landed { signature: self.signature, slot: self.slot, logs: self.logs.clone() }
+        Landed {
+            signature: self.signature,
+            slot: self.slot,
+            logs: self.logs.clone(),
+        }
     }
 }
 
@@ -163,10 +171,22 @@ impl EmbeddedChain {
         }
         let mut attempt = 0;
         loop {
-            let mut tx = build_transaction(instructions, payer, signers, ComputeBudget::default(), ctx.last_blockhash);
+            let mut tx = build_transaction(
+                instructions,
+                payer,
+                signers,
+                ComputeBudget::default(),
+                ctx.last_blockhash,
+            );
             if self.sent.lock().unwrap().contains(&tx.signatures[0]) {
                 next_slot(&mut ctx).await;
-                tx = build_transaction(instructions, payer, signers, ComputeBudget::default(), ctx.last_blockhash);
+                tx = build_transaction(
+                    instructions,
+                    payer,
+                    signers,
+                    ComputeBudget::default(),
+                    ctx.last_blockhash,
+                );
             }
             self.sent.lock().unwrap().insert(tx.signatures[0]);
             let processed = self.commit(&ctx, tx.into()).await?;
@@ -181,7 +201,10 @@ impl EmbeddedChain {
 
     /// Processes a transaction exactly as signed (no fresh blockhash, no
     /// re-signing), as a validator receives it: the bridge's sendTransaction.
-    pub async fn process_transaction(&self, tx: VersionedTransaction) -> Result<Processed, BanksClientError> {
+    pub async fn process_transaction(
+        &self,
+        tx: VersionedTransaction,
+    ) -> Result<Processed, BanksClientError> {
         let ctx = self.ctx.lock().await;
         self.sent.lock().unwrap().insert(tx.signatures[0]);
         self.commit(&ctx, tx).await
@@ -190,21 +213,42 @@ impl EmbeddedChain {
     /// Runs one transaction through the bank and, when the bank committed
     /// it (success or a failed instruction: the fee is paid either way),
     /// records it in the ledger.
-    async fn commit(&self, ctx: &ProgramTestContext, tx: VersionedTransaction) -> Result<Processed, BanksClientError> {
+    async fn commit(
+        &self,
+        ctx: &ProgramTestContext,
+        tx: VersionedTransaction,
+    ) -> Result<Processed, BanksClientError> {
         let signature = tx.signatures[0];
         // Priced before processing, while its blockhash is surely known.
         let fee = match &tx.message {
-            VersionedMessage::Legacy(message) => ctx.banks_client.get_fee_for_message(message.clone()).await?.unwrap_or(0),
+            VersionedMessage::Legacy(message) => ctx
+                .banks_client
+                .get_fee_for_message(message.clone())
+                .await?
+                .unwrap_or(0),
             VersionedMessage::V0(_) => 0,
         };
-        let outcome = ctx.banks_client.process_transaction_with_metadata(tx.clone()).await?;
+        let outcome = ctx
+            .banks_client
+            .process_transaction_with_metadata(tx.clone())
+            .await?;
         // No metadata: refused before execution (unknown blockhash, already
         // processed, cannot pay the fee), so nothing landed.
         let Some(meta) = outcome.metadata else {
-            return Ok(Processed { signature, result: outcome.result, logs: Vec::new(), compute_units: 0 });
+            return Ok(Processed {
+                signature,
+                result: outcome.result,
+                logs: Vec::new(),
+                compute_units: 0,
+            });
         };
         let slot = ctx.banks_client.get_root_slot().await.unwrap_or_default();
-        let block_time = ctx.banks_client.get_sysvar::<Clock>().await.map(|c| c.unix_timestamp).unwrap_or_default();
+        let block_time = ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .map(|c| c.unix_timestamp)
+            .unwrap_or_default();
         let record = TxRecord {
             signature,
             slot,
@@ -215,17 +259,44 @@ impl EmbeddedChain {
             compute_units: meta.compute_units_consumed,
             fee,
         };
-        self.seen.lock().unwrap().extend(record.account_keys().iter().copied());
+        self.seen
+            .lock()
+            .unwrap()
+            .extend(record.account_keys().iter().copied());
         self.ledger.lock().unwrap().insert(record);
-        Ok(Processed { signature, result: outcome.result, logs: meta.log_messages, compute_units: meta.compute_units_consumed })
+        Ok(Processed {
+            signature,
+            result: outcome.result,
+            logs: meta.log_messages,
+            compute_units: meta.compute_units_consumed,
+        })
     }
 
-    pub async fn send(&self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Landed, ChainError> {
-        let processed = self.process(instructions, payer, signers).await.map_err(|e| ChainError::Rpc(e.to_string()))?;
+    pub async fn send(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<Landed, ChainError> {
+        let processed = self
+            .process(instructions, payer, signers)
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?;
         match processed.result {
             Ok(()) => {
-                let slot = self.ctx.lock().await.banks_client.get_root_slot().await.unwrap_or_default();
-                Ok(Landed { signature: processed.signature, slot, logs: processed.logs })
+                let slot = self
+                    .ctx
+                    .lock()
+                    .await
+                    .banks_client
+                    .get_root_slot()
+                    .await
+                    .unwrap_or_default();
+                Ok(Landed {
+                    signature: processed.signature,
+                    slot,
+                    logs: processed.logs,
+                })
             }
             Err(e) => Err(ChainError::Program {
                 failure: ProgramFailure::from_logs(&processed.logs, e.to_string()),
@@ -236,12 +307,20 @@ impl EmbeddedChain {
 
     pub async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, ChainError> {
         let ctx = self.ctx.lock().await;
-        ctx.banks_client.get_account(*address).await.map(|a| a.map(|a| a.data)).map_err(|e| ChainError::Rpc(e.to_string()))
+        ctx.banks_client
+            .get_account(*address)
+            .await
+            .map(|a| a.map(|a| a.data))
+            .map_err(|e| ChainError::Rpc(e.to_string()))
     }
 
     pub async fn unix_time(&self) -> Result<i64, ChainError> {
         let ctx = self.ctx.lock().await;
-        let clock: Clock = ctx.banks_client.get_sysvar().await.map_err(|e| ChainError::Rpc(e.to_string()))?;
+        let clock: Clock = ctx
+            .banks_client
+            .get_sysvar()
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?;
         Ok(clock.unix_timestamp)
     }
 
@@ -262,7 +341,11 @@ impl EmbeddedChain {
     /// The bank's current slot.
     pub async fn slot(&self) -> Result<u64, ChainError> {
         let ctx = self.ctx.lock().await;
-        let clock: Clock = ctx.banks_client.get_sysvar().await.map_err(|e| ChainError::Rpc(e.to_string()))?;
+        let clock: Clock = ctx
+            .banks_client
+            .get_sysvar()
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?;
         Ok(clock.slot)
     }
 
@@ -274,24 +357,40 @@ impl EmbeddedChain {
     }
 
     pub async fn program_accounts(&self) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
-        Ok(self.accounts_owned_by(&verdict::ID).await?.into_iter().map(|(k, a)| (k, a.data)).collect())
+        Ok(self
+            .accounts_owned_by(&verdict::ID)
+            .await?
+            .into_iter()
+            .map(|(k, a)| (k, a.data))
+            .collect())
     }
 
     /// The whole account (lamports, owner, data), `None` when it does not exist.
     pub async fn account(&self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
         let ctx = self.ctx.lock().await;
-        ctx.banks_client.get_account(*address).await.map_err(|e| ChainError::Rpc(e.to_string()))
+        ctx.banks_client
+            .get_account(*address)
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))
     }
 
     /// Accounts owned by `program`, sorted by address. The bank has no
     /// owner index, so only accounts some transaction named are found (every
     /// account a program creates is named by the transaction creating it).
-    pub async fn accounts_owned_by(&self, program: &Pubkey) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+    pub async fn accounts_owned_by(
+        &self,
+        program: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
         let keys: Vec<Pubkey> = self.seen.lock().unwrap().iter().copied().collect();
         let ctx = self.ctx.lock().await;
         let mut out = Vec::new();
         for key in keys {
-            if let Some(account) = ctx.banks_client.get_account(key).await.map_err(|e| ChainError::Rpc(e.to_string()))? {
+            if let Some(account) = ctx
+                .banks_client
+                .get_account(key)
+                .await
+                .map_err(|e| ChainError::Rpc(e.to_string()))?
+            {
                 if account.owner == *program {
                     out.push((key, account));
                 }
@@ -302,23 +401,43 @@ impl EmbeddedChain {
 
     /// The successful transactions naming `address`, oldest first.
     pub fn history(&self, address: &Pubkey) -> Vec<Landed> {
-        self.transactions_for(address).iter().filter(|r| r.result.is_ok()).map(|r| r.landed()).collect()
+        self.transactions_for(address)
+            .iter()
+            .filter(|r| r.result.is_ok())
+            .map(|r| r.landed())
+            .collect()
     }
 
     /// Every committed transaction naming `address` (failed ones too), oldest first.
     pub fn transactions_for(&self, address: &Pubkey) -> Vec<Arc<TxRecord>> {
-        self.ledger.lock().unwrap().by_address.get(address).cloned().unwrap_or_default()
+        self.ledger
+            .lock()
+            .unwrap()
+            .by_address
+            .get(address)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// A committed transaction by its first signature.
     pub fn transaction(&self, signature: &Signature) -> Option<Arc<TxRecord>> {
-        self.ledger.lock().unwrap().by_signature.get(signature).cloned()
+        self.ledger
+            .lock()
+            .unwrap()
+            .by_signature
+            .get(signature)
+            .cloned()
     }
 
     /// Committed transactions that landed at `min_slot` or later, in commit order.
     pub fn transactions_since(&self, min_slot: u64) -> Vec<Arc<TxRecord>> {
         let ledger = self.ledger.lock().unwrap();
-        let newer = ledger.all.iter().rev().take_while(|r| r.slot >= min_slot).count();
+        let newer = ledger
+            .all
+            .iter()
+            .rev()
+            .take_while(|r| r.slot >= min_slot)
+            .count();
         ledger.all[ledger.all.len() - newer..].to_vec()
     }
 
@@ -326,36 +445,68 @@ impl EmbeddedChain {
 
     pub async fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
         let payer = self.payer().await;
-        self.send(&[system_instruction::transfer(&payer.pubkey(), to, lamports)], &payer, &[]).await.map(|_| ())
+        self.send(
+            &[system_instruction::transfer(&payer.pubkey(), to, lamports)],
+            &payer,
+            &[],
+        )
+        .await
+        .map(|_| ())
     }
 
     /// A new mint with `authority` and 9 decimals.
     pub async fn create_mint(&self, authority: &Pubkey) -> Result<Pubkey, ChainError> {
         let mint = Keypair::new();
         let payer = self.payer().await;
-        let ixs = tokens::create_mint(&payer.pubkey(), &mint.pubkey(), authority, self.rent_exempt_minimum(tokens::MINT_LEN).await?)?;
+        let ixs = tokens::create_mint(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            authority,
+            self.rent_exempt_minimum(tokens::MINT_LEN).await?,
+        )?;
         self.send(&ixs, &payer, &[&mint]).await?;
         Ok(mint.pubkey())
     }
 
     /// A new token account of `mint` owned by `owner`.
-    pub async fn create_token_account(&self, owner: &Pubkey, mint: &Pubkey) -> Result<Pubkey, ChainError> {
+    pub async fn create_token_account(
+        &self,
+        owner: &Pubkey,
+        mint: &Pubkey,
+    ) -> Result<Pubkey, ChainError> {
         let account = Keypair::new();
         let payer = self.payer().await;
         let rent = self.rent_exempt_minimum(tokens::TOKEN_ACCOUNT_LEN).await?;
-        let ixs = tokens::create_token_account(&payer.pubkey(), &account.pubkey(), mint, owner, rent)?;
+        let ixs =
+            tokens::create_token_account(&payer.pubkey(), &account.pubkey(), mint, owner, rent)?;
         self.send(&ixs, &payer, &[&account]).await?;
         Ok(account.pubkey())
     }
 
-    pub async fn mint_to(&self, mint: &Pubkey, authority: &Keypair, to: &Pubkey, amount: u64) -> Result<(), ChainError> {
+    pub async fn mint_to(
+        &self,
+        mint: &Pubkey,
+        authority: &Keypair,
+        to: &Pubkey,
+        amount: u64,
+    ) -> Result<(), ChainError> {
         let payer = self.payer().await;
-        self.send(&[tokens::mint_to(mint, &authority.pubkey(), to, amount)?], &payer, &[authority]).await.map(|_| ())
+        self.send(
+            &[tokens::mint_to(mint, &authority.pubkey(), to, amount)?],
+            &payer,
+            &[authority],
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Rewrites a program account in place (test-only surgery, e.g. a
     /// miner's record without replaying its history).
-    pub async fn patch<T: AccountSerialize + AccountDeserialize>(&self, address: &Pubkey, edit: impl FnOnce(&mut T)) -> Result<(), ChainError> {
+    pub async fn patch<T: AccountSerialize + AccountDeserialize>(
+        &self,
+        address: &Pubkey,
+        edit: impl FnOnce(&mut T),
+    ) -> Result<(), ChainError> {
         let mut ctx = self.ctx.lock().await;
         let mut account = ctx
             .banks_client
@@ -363,10 +514,13 @@ impl EmbeddedChain {
             .await
             .map_err(|e| ChainError::Rpc(e.to_string()))?
             .ok_or_else(|| ChainError::Decode(format!("no account {address}")))?;
-        let mut value = T::try_deserialize(&mut account.data.as_slice()).map_err(|e| ChainError::Decode(format!("{address}: {e}")))?;
+        let mut value = T::try_deserialize(&mut account.data.as_slice())
+            .map_err(|e| ChainError::Decode(format!("{address}: {e}")))?;
         edit(&mut value);
         let mut data = Vec::new();
-        value.try_serialize(&mut data).map_err(|e| ChainError::Decode(format!("{address}: {e}")))?;
+        value
+            .try_serialize(&mut data)
+            .map_err(|e| ChainError::Decode(format!("{address}: {e}")))?;
         account.data[..data.len()].copy_from_slice(&data);
         ctx.set_account(address, &account.into());
         Ok(())
@@ -374,13 +528,26 @@ impl EmbeddedChain {
 
     /// Lamports an account of `len` bytes needs to be rent-exempt.
     pub async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
-        let rent = self.ctx.lock().await.banks_client.get_rent().await.map_err(|e| ChainError::Rpc(e.to_string()))?;
+        let rent = self
+            .ctx
+            .lock()
+            .await
+            .banks_client
+            .get_rent()
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?;
         Ok(rent.minimum_balance(len))
     }
 
     /// An account's lamports (0 when it does not exist).
     pub async fn lamports(&self, address: &Pubkey) -> Result<u64, ChainError> {
-        self.ctx.lock().await.banks_client.get_balance(*address).await.map_err(|e| ChainError::Rpc(e.to_string()))
+        self.ctx
+            .lock()
+            .await
+            .banks_client
+            .get_balance(*address)
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))
     }
 }
 

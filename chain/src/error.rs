@@ -28,22 +28,46 @@ impl ProgramFailure {
         for line in logs {
             if let Some(rest) = line.split("Error Code: ").nth(1) {
                 let name = rest.split('.').next().map(str::to_string);
-                let code = rest.split("Error Number: ").nth(1).and_then(|r| r.split('.').next()).and_then(|n| n.parse().ok());
+                let code = rest
+                    .split("Error Number: ")
+                    .nth(1)
+                    .and_then(|r| r.split('.').next())
+                    .and_then(|n| n.parse().ok());
                 let message = rest
                     .split("Error Message: ")
                     .nth(1)
                     .map(|m| m.trim_end_matches('.').to_string())
                     .unwrap_or_else(|| fallback.clone());
-                return ProgramFailure { name, code, message };
+                return ProgramFailure {
+                    name,
+                    code,
+                    message,
+                };
             }
         }
         let code = fallback
             .split("custom program error: 0x")
             .nth(1)
-            .and_then(|hex| u32::from_str_radix(&hex.chars().take_while(|c| c.is_ascii_hexdigit()).collect::<String>(), 16).ok());
+            .and_then(|hex| {
+                u32::from_str_radix(
+                    &hex.chars()
+                        .take_while(|c| c.is_ascii_hexdigit())
+                        .collect::<String>(),
+                    16,
+                )
+                .ok()
+            });
         match code.and_then(verdict::errors::VerdictError::from_code) {
-            Some(e) => ProgramFailure { name: Some(e.name()), code, message: e.to_string() },
-            None => ProgramFailure { name: None, code, message: fallback },
+            Some(e) => ProgramFailure {
+                name: Some(e.name()),
+                code,
+                message: e.to_string(),
+            },
+            None => ProgramFailure {
+                name: None,
+                code,
+                message: fallback,
+            },
         }
     }
 }
@@ -51,7 +75,10 @@ impl ProgramFailure {
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     #[error("the program refused: {failure}")]
-    Program { failure: ProgramFailure, logs: Vec<String> },
+    Program {
+        failure: ProgramFailure,
+        logs: Vec<String>,
+    },
     #[error("rpc error: {0}")]
     Rpc(String),
     #[error("not confirmed in time: {0}")]
@@ -82,10 +109,19 @@ mod tests {
         let f = ProgramFailure::from_logs(&logs, "custom program error: 0x177e".into());
         assert_eq!(f.name.as_deref(), Some("StakeBelowMinimum"));
         assert_eq!(f.code, Some(6014));
-        assert_eq!(f.message, "self stake would be below the minimum for the node's roles");
+        assert_eq!(
+            f.message,
+            "self stake would be below the minimum for the node's roles"
+        );
         let plain = ProgramFailure::from_logs(&[], "insufficient funds".into());
         assert_eq!(plain.to_string(), "insufficient funds");
-        let coded = ProgramFailure::from_logs(&[], "Error processing Instruction 0: custom program error: 0x1770".into());
-        assert_eq!((coded.name.as_deref(), coded.code), (Some("MathOverflow"), Some(6000)));
+        let coded = ProgramFailure::from_logs(
+            &[],
+            "Error processing Instruction 0: custom program error: 0x1770".into(),
+        );
+        assert_eq!(
+            (coded.name.as_deref(), coded.code),
+            (Some("MathOverflow"), Some(6000))
+        );
     }
 }

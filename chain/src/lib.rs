@@ -64,7 +64,12 @@ impl Chain {
     }
 
     /// Signs with `payer` and `signers`, sends, and waits for confirmation.
-    pub async fn send(&self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Landed, ChainError> {
+    pub async fn send(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<Landed, ChainError> {
         match self {
             Chain::Embedded(c) => c.send(instructions, payer, signers).await,
             Chain::Rpc(c) => c.send(instructions, payer, signers).await,
@@ -135,35 +140,72 @@ impl Chain {
     }
 
     /// Moves `lamports` from `from` to `to` (`payer` pays the fee, so `from` may be emptied).
-    pub async fn transfer(&self, payer: &Keypair, from: &Keypair, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
-        let ix = anchor_lang::solana_program::system_instruction::transfer(&from.pubkey(), to, lamports);
+    pub async fn transfer(
+        &self,
+        payer: &Keypair,
+        from: &Keypair,
+        to: &Pubkey,
+        lamports: u64,
+    ) -> Result<(), ChainError> {
+        let ix =
+            anchor_lang::solana_program::system_instruction::transfer(&from.pubkey(), to, lamports);
         self.send(&[ix], payer, &[from]).await.map(|_| ())
     }
 
     /// A new mint with `authority` and [`tokens::DECIMALS`] decimals.
-    pub async fn create_mint(&self, payer: &Keypair, authority: &Pubkey) -> Result<Pubkey, ChainError> {
+    pub async fn create_mint(
+        &self,
+        payer: &Keypair,
+        authority: &Pubkey,
+    ) -> Result<Pubkey, ChainError> {
         let mint = Keypair::new();
         let rent = self.rent_exempt_minimum(tokens::MINT_LEN).await?;
-        self.send(&tokens::create_mint(&payer.pubkey(), &mint.pubkey(), authority, rent)?, payer, &[&mint]).await?;
+        self.send(
+            &tokens::create_mint(&payer.pubkey(), &mint.pubkey(), authority, rent)?,
+            payer,
+            &[&mint],
+        )
+        .await?;
         Ok(mint.pubkey())
     }
 
     /// A new token account of `mint` owned by `owner`.
-    pub async fn create_token_account(&self, payer: &Keypair, owner: &Pubkey, mint: &Pubkey) -> Result<Pubkey, ChainError> {
+    pub async fn create_token_account(
+        &self,
+        payer: &Keypair,
+        owner: &Pubkey,
+        mint: &Pubkey,
+    ) -> Result<Pubkey, ChainError> {
         let account = Keypair::new();
         let rent = self.rent_exempt_minimum(tokens::TOKEN_ACCOUNT_LEN).await?;
-        let ixs = tokens::create_token_account(&payer.pubkey(), &account.pubkey(), mint, owner, rent)?;
+        let ixs =
+            tokens::create_token_account(&payer.pubkey(), &account.pubkey(), mint, owner, rent)?;
         self.send(&ixs, payer, &[&account]).await?;
         Ok(account.pubkey())
     }
 
-    pub async fn mint_to(&self, payer: &Keypair, mint: &Pubkey, authority: &Keypair, to: &Pubkey, amount: u64) -> Result<(), ChainError> {
-        self.send(&[tokens::mint_to(mint, &authority.pubkey(), to, amount)?], payer, &[authority]).await.map(|_| ())
+    pub async fn mint_to(
+        &self,
+        payer: &Keypair,
+        mint: &Pubkey,
+        authority: &Keypair,
+        to: &Pubkey,
+        amount: u64,
+    ) -> Result<(), ChainError> {
+        self.send(
+            &[tokens::mint_to(mint, &authority.pubkey(), to, amount)?],
+            payer,
+            &[authority],
+        )
+        .await
+        .map(|_| ())
     }
 }
 
 impl AccountSource for Chain {
     async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, SdkError> {
-        Chain::account_data(self, address).await.map_err(|e| SdkError::Client(e.to_string()))
+        Chain::account_data(self, address)
+            .await
+            .map_err(|e| SdkError::Client(e.to_string()))
     }
 }

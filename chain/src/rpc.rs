@@ -12,13 +12,15 @@ use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
-use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcSendTransactionConfig, RpcTransactionConfig};
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcSendTransactionConfig, RpcTransactionConfig,
+};
 use solana_rpc_client_api::request::{RpcError, RpcRequest, RpcResponseErrorData};
 use solana_rpc_client_api::response::{Response, UiAccount, UiAccountEncoding};
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
-use solana_sdk::instruction::Instruction;
 use solana_sdk::hash::Hash;
+use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::transaction::TransactionError;
 use solana_transaction_status_client_types::option_serializer::OptionSerializer;
@@ -72,9 +74,19 @@ impl RpcChain {
         let clients = config
             .urls
             .iter()
-            .map(|u| RpcClient::new_with_timeout_and_commitment(u.clone(), config.request_timeout, CommitmentConfig::confirmed()))
+            .map(|u| {
+                RpcClient::new_with_timeout_and_commitment(
+                    u.clone(),
+                    config.request_timeout,
+                    CommitmentConfig::confirmed(),
+                )
+            })
             .collect();
-        Self { clients, current: AtomicUsize::new(0), config }
+        Self {
+            clients,
+            current: AtomicUsize::new(0),
+            config,
+        }
     }
 
     /// The current URL's client, and its turn (to fail over from).
@@ -87,7 +99,12 @@ impl RpcChain {
     /// `turn`: concurrent failures on one URL advance once, not once each
     /// (which could land right back on the failing URL).
     fn fail_over(&self, turn: usize) {
-        let _ = self.current.compare_exchange(turn, turn.wrapping_add(1), Ordering::Relaxed, Ordering::Relaxed);
+        let _ = self.current.compare_exchange(
+            turn,
+            turn.wrapping_add(1),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
     }
 
     /// Runs `call` against the current URL, failing over and backing off on
@@ -136,14 +153,18 @@ impl RpcChain {
         };
         let params = serde_json::json!([address.to_string(), config]);
         let response: Response<Option<UiAccount>> = self
-            .with_retries("getAccountInfo", async |c| c.send(RpcRequest::GetAccountInfo, params.clone()).await)
+            .with_retries("getAccountInfo", async |c| {
+                c.send(RpcRequest::GetAccountInfo, params.clone()).await
+            })
             .await?;
         match response.value {
             None => Ok(None),
             Some(account) => account
                 .decode::<Account>()
                 .map(|a| Some(a.data))
-                .ok_or_else(|| ChainError::Decode(format!("account {address}: undecodable data encoding"))),
+                .ok_or_else(|| {
+                    ChainError::Decode(format!("account {address}: undecodable data encoding"))
+                }),
         }
     }
 
@@ -153,7 +174,11 @@ impl RpcChain {
 
     /// The cluster's current slot (the Clock sysvar).
     pub async fn slot(&self) -> Result<u64, ChainError> {
-        self.with_retries("getSlot", async |c| c.get_slot_with_commitment(CommitmentConfig::processed()).await).await
+        self.with_retries("getSlot", async |c| {
+            c.get_slot_with_commitment(CommitmentConfig::processed())
+                .await
+        })
+        .await
     }
 
     async fn clock(&self) -> Result<Clock, ChainError> {
@@ -166,20 +191,29 @@ impl RpcChain {
 
     pub async fn program_accounts(&self) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
         self.with_retries("getProgramAccounts", async |c| {
-            c.get_program_accounts(&verdict::ID).await.map(|v| v.into_iter().map(|(k, a)| (k, a.data)).collect())
+            c.get_program_accounts(&verdict::ID)
+                .await
+                .map(|v| v.into_iter().map(|(k, a)| (k, a.data)).collect())
         })
         .await
     }
 
     /// Lamports an account of `len` bytes needs to be rent-exempt.
     pub async fn rent_exempt_minimum(&self, len: usize) -> Result<u64, ChainError> {
-        self.with_retries("getMinimumBalanceForRentExemption", async |c| c.get_minimum_balance_for_rent_exemption(len).await).await
+        self.with_retries("getMinimumBalanceForRentExemption", async |c| {
+            c.get_minimum_balance_for_rent_exemption(len).await
+        })
+        .await
     }
 
     /// An account's lamports (0 when it does not exist).
     pub async fn lamports(&self, address: &Pubkey) -> Result<u64, ChainError> {
-        self.with_retries("getBalance", async |c| c.get_balance_with_commitment(address, CommitmentConfig::confirmed()).await.map(|r| r.value))
-            .await
+        self.with_retries("getBalance", async |c| {
+            c.get_balance_with_commitment(address, CommitmentConfig::confirmed())
+                .await
+                .map(|r| r.value)
+        })
+        .await
     }
 
     /// Priority fee from the recent fees paid for the accounts this
@@ -188,17 +222,32 @@ impl RpcChain {
         if self.config.priority_fee_percentile == 0 {
             return 0;
         }
-        let writable: Vec<Pubkey> =
-            instructions.iter().flat_map(|i| i.accounts.iter().filter(|m| m.is_writable).map(|m| m.pubkey)).collect();
+        let writable: Vec<Pubkey> = instructions
+            .iter()
+            .flat_map(|i| {
+                i.accounts
+                    .iter()
+                    .filter(|m| m.is_writable)
+                    .map(|m| m.pubkey)
+            })
+            .collect();
         let fees = self
-            .with_retries("getRecentPrioritizationFees", async |c| c.get_recent_prioritization_fees(&writable).await)
+            .with_retries("getRecentPrioritizationFees", async |c| {
+                c.get_recent_prioritization_fees(&writable).await
+            })
             .await
             .unwrap_or_default();
         let mut values: Vec<u64> = fees.iter().map(|f| f.prioritization_fee).collect();
-        percentile(&mut values, self.config.priority_fee_percentile).min(self.config.max_priority_fee)
+        percentile(&mut values, self.config.priority_fee_percentile)
+            .min(self.config.max_priority_fee)
     }
 
-    pub async fn send(&self, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Result<Landed, ChainError> {
+    pub async fn send(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<Landed, ChainError> {
         let budget = ComputeBudget {
             unit_limit: self.config.compute_unit_limit,
             micro_lamports_per_unit: Some(self.priority_fee(instructions).await).filter(|f| *f > 0),
@@ -210,12 +259,24 @@ impl RpcChain {
             if let Some(landed) = self.find_landed(&sent).await? {
                 return Ok(landed);
             }
-            let blockhash = self.with_retries("getLatestBlockhash", async |c| c.get_latest_blockhash().await).await?;
+            let blockhash = self
+                .with_retries("getLatestBlockhash", async |c| {
+                    c.get_latest_blockhash().await
+                })
+                .await?;
             let tx = build_transaction(instructions, payer, signers, budget, blockhash);
             let signature = tx.signatures[0];
             sent.push((signature, blockhash));
-            let config = RpcSendTransactionConfig { max_retries: Some(0), ..Default::default() };
-            match self.call("sendTransaction", async |c| c.send_transaction_with_config(&tx, config).await).await {
+            let config = RpcSendTransactionConfig {
+                max_retries: Some(0),
+                ..Default::default()
+            };
+            match self
+                .call("sendTransaction", async |c| {
+                    c.send_transaction_with_config(&tx, config).await
+                })
+                .await
+            {
                 Ok(_) => {}
                 Err(CallError::Refused(e)) => match preflight_error(&e) {
                     // A copy of this very transaction landed (its answer was lost).
@@ -237,18 +298,27 @@ impl RpcChain {
             match self.confirm(&signature, &blockhash).await? {
                 Some(slot) => return Ok(self.landed(signature, slot).await),
                 // Blockhash expired before confirmation: re-sign and resend.
-                None => tracing::warn!(%signature, attempt, "not confirmed before blockhash expiry; re-signing"),
+                None => {
+                    tracing::warn!(%signature, attempt, "not confirmed before blockhash expiry; re-signing")
+                }
             }
         }
         match self.find_landed(&sent).await? {
             Some(landed) => Ok(landed),
-            None => Err(ChainError::Timeout(format!("{} attempts", self.config.max_attempts))),
+            None => Err(ChainError::Timeout(format!(
+                "{} attempts",
+                self.config.max_attempts
+            ))),
         }
     }
 
     async fn landed(&self, signature: Signature, slot: u64) -> Landed {
         let logs = self.logs(&signature).await.unwrap_or_default();
-        Landed { signature, slot, logs }
+        Landed {
+            signature,
+            slot,
+            logs,
+        }
     }
 
     /// The first of `sent` the cluster knows, once confirmed (a failed one
@@ -259,7 +329,9 @@ impl RpcChain {
         }
         let signatures: Vec<Signature> = sent.iter().map(|(s, _)| *s).collect();
         let statuses = self
-            .with_retries("getSignatureStatuses", async |c| c.get_signature_statuses(&signatures).await)
+            .with_retries("getSignatureStatuses", async |c| {
+                c.get_signature_statuses(&signatures).await
+            })
             .await?;
         for ((signature, blockhash), status) in sent.iter().zip(statuses.value) {
             if status.is_some() {
@@ -273,16 +345,25 @@ impl RpcChain {
 
     /// Polls until confirmed (its slot), failed (the program's error), or
     /// the blockhash is no longer valid (None).
-    async fn confirm(&self, signature: &Signature, blockhash: &Hash) -> Result<Option<u64>, ChainError> {
+    async fn confirm(
+        &self,
+        signature: &Signature,
+        blockhash: &Hash,
+    ) -> Result<Option<u64>, ChainError> {
         let deadline = tokio::time::Instant::now() + self.config.confirm_timeout;
         loop {
             let statuses = self
-                .with_retries("getSignatureStatuses", async |c| { c.get_signature_statuses(&[*signature]).await })
+                .with_retries("getSignatureStatuses", async |c| {
+                    c.get_signature_statuses(&[*signature]).await
+                })
                 .await?;
             if let Some(Some(status)) = statuses.value.first() {
                 if let Some(err) = &status.err {
                     let logs = self.logs(signature).await.unwrap_or_default();
-                    return Err(ChainError::Program { failure: ProgramFailure::from_logs(&logs, err.to_string()), logs });
+                    return Err(ChainError::Program {
+                        failure: ProgramFailure::from_logs(&logs, err.to_string()),
+                        logs,
+                    });
                 }
                 if status.satisfies_commitment(CommitmentConfig::confirmed()) {
                     return Ok(Some(status.slot));
@@ -290,7 +371,8 @@ impl RpcChain {
             }
             let valid = self
                 .with_retries("isBlockhashValid", async |c| {
-                    c.is_blockhash_valid(blockhash, CommitmentConfig::processed()).await
+                    c.is_blockhash_valid(blockhash, CommitmentConfig::processed())
+                        .await
                 })
                 .await?;
             if !valid || tokio::time::Instant::now() > deadline {
@@ -307,7 +389,9 @@ impl RpcChain {
             max_supported_transaction_version: Some(0),
         };
         let tx = self
-            .with_retries("getTransaction", async |c| { c.get_transaction_with_config(signature, config).await })
+            .with_retries("getTransaction", async |c| {
+                c.get_transaction_with_config(signature, config).await
+            })
             .await?;
         Ok(match tx.transaction.meta.map(|m| m.log_messages) {
             Some(OptionSerializer::Some(logs)) => logs,
@@ -322,21 +406,39 @@ impl RpcChain {
         loop {
             let page = self
                 .with_retries("getSignaturesForAddress", async |c| {
-                    let config = GetConfirmedSignaturesForAddress2Config { before, limit: Some(1_000), ..Default::default() };
-                    c.get_signatures_for_address_with_config(address, config).await
+                    let config = GetConfirmedSignaturesForAddress2Config {
+                        before,
+                        limit: Some(1_000),
+                        ..Default::default()
+                    };
+                    c.get_signatures_for_address_with_config(address, config)
+                        .await
                 })
                 .await?;
             let full = page.len() == 1_000;
             signatures.extend(page);
             match signatures.last() {
-                Some(last) if full => before = Some(last.signature.parse().map_err(|_| ChainError::Decode(last.signature.clone()))?),
+                Some(last) if full => {
+                    before = Some(
+                        last.signature
+                            .parse()
+                            .map_err(|_| ChainError::Decode(last.signature.clone()))?,
+                    )
+                }
                 _ => break,
             }
         }
         let mut out = Vec::new();
         for s in signatures.into_iter().rev().filter(|s| s.err.is_none()) {
-            let signature: Signature = s.signature.parse().map_err(|_| ChainError::Decode(s.signature.clone()))?;
-            out.push(Landed { signature, slot: s.slot, logs: self.logs(&signature).await? });
+            let signature: Signature = s
+                .signature
+                .parse()
+                .map_err(|_| ChainError::Decode(s.signature.clone()))?;
+            out.push(Landed {
+                signature,
+                slot: s.slot,
+                logs: self.logs(&signature).await?,
+            });
         }
         Ok(out)
     }
@@ -353,7 +455,9 @@ enum CallError {
 fn bincode_clock(data: &[u8]) -> Result<Clock, ChainError> {
     // Clock is five little-endian 8-byte fields.
     let field = |i: usize| -> Result<[u8; 8], ChainError> {
-        data.get(i * 8..i * 8 + 8).and_then(|b| b.try_into().ok()).ok_or_else(|| ChainError::Decode("Clock sysvar".into()))
+        data.get(i * 8..i * 8 + 8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| ChainError::Decode("Clock sysvar".into()))
     };
     Ok(Clock {
         slot: u64::from_le_bytes(field(0)?),
@@ -366,19 +470,25 @@ fn bincode_clock(data: &[u8]) -> Result<Clock, ChainError> {
 
 /// Transport trouble (worth another URL) rather than a refusal.
 fn is_transport(e: &ClientError) -> bool {
-    matches!(&*e.kind, ErrorKind::Io(_) | ErrorKind::Reqwest(_) | ErrorKind::Middleware(_))
-        || matches!(
-            &*e.kind,
-            ErrorKind::RpcError(RpcError::RpcResponseError { data: RpcResponseErrorData::NodeUnhealthy { .. }, .. })
-        )
+    matches!(
+        &*e.kind,
+        ErrorKind::Io(_) | ErrorKind::Reqwest(_) | ErrorKind::Middleware(_)
+    ) || matches!(
+        &*e.kind,
+        ErrorKind::RpcError(RpcError::RpcResponseError {
+            data: RpcResponseErrorData::NodeUnhealthy { .. },
+            ..
+        })
+    )
 }
 
 /// The transaction error of a failed preflight simulation.
 fn preflight_error(e: &ClientError) -> Option<TransactionError> {
     match &*e.kind {
-        ErrorKind::RpcError(RpcError::RpcResponseError { data: RpcResponseErrorData::SendTransactionPreflightFailure(sim), .. }) => {
-            sim.err.clone().map(TransactionError::from)
-        }
+        ErrorKind::RpcError(RpcError::RpcResponseError {
+            data: RpcResponseErrorData::SendTransactionPreflightFailure(sim),
+            ..
+        }) => sim.err.clone().map(TransactionError::from),
         _ => None,
     }
 }
@@ -386,11 +496,15 @@ fn preflight_error(e: &ClientError) -> Option<TransactionError> {
 /// A refusal, with the program's error read from the preflight logs.
 fn refusal(e: ClientError) -> ChainError {
     if let ErrorKind::RpcError(RpcError::RpcResponseError {
-        data: RpcResponseErrorData::SendTransactionPreflightFailure(sim), ..
+        data: RpcResponseErrorData::SendTransactionPreflightFailure(sim),
+        ..
     }) = &*e.kind
     {
         let logs = sim.logs.clone().unwrap_or_default();
-        return ChainError::Program { failure: ProgramFailure::from_logs(&logs, e.to_string()), logs };
+        return ChainError::Program {
+            failure: ProgramFailure::from_logs(&logs, e.to_string()),
+            logs,
+        };
     }
     ChainError::Rpc(e.to_string())
 }
@@ -420,7 +534,10 @@ mod tests {
     #[test]
     fn failures_of_one_url_fail_over_once() {
         let urls = vec!["http://a:8899".to_string(), "http://b:8899".to_string()];
-        let rpc = RpcChain::new(RpcConfig { urls, ..RpcConfig::default() });
+        let rpc = RpcChain::new(RpcConfig {
+            urls,
+            ..RpcConfig::default()
+        });
         let (_, turn) = rpc.client();
         // Two calls in flight on the first URL both fail.
         rpc.fail_over(turn);

@@ -22,27 +22,52 @@ fn spl(e: impl std::fmt::Display) -> ChainError {
 }
 
 /// Creates `mint` (a new keypair's address, which must sign) with `authority`.
-pub fn create_mint(payer: &Pubkey, mint: &Pubkey, authority: &Pubkey, rent: u64) -> Result<Vec<Instruction>, ChainError> {
+pub fn create_mint(
+    payer: &Pubkey,
+    mint: &Pubkey,
+    authority: &Pubkey,
+    rent: u64,
+) -> Result<Vec<Instruction>, ChainError> {
     Ok(vec![
         system_instruction::create_account(payer, mint, rent, MINT_LEN as u64, &spl_token::ID),
-        spl_token::instruction::initialize_mint2(&spl_token::ID, mint, authority, None, DECIMALS).map_err(spl)?,
+        spl_token::instruction::initialize_mint2(&spl_token::ID, mint, authority, None, DECIMALS)
+            .map_err(spl)?,
     ])
 }
 
 /// Creates `account` (a new keypair's address, which must sign) holding `mint` for `owner`.
-pub fn create_token_account(payer: &Pubkey, account: &Pubkey, mint: &Pubkey, owner: &Pubkey, rent: u64) -> Result<Vec<Instruction>, ChainError> {
+pub fn create_token_account(
+    payer: &Pubkey,
+    account: &Pubkey,
+    mint: &Pubkey,
+    owner: &Pubkey,
+    rent: u64,
+) -> Result<Vec<Instruction>, ChainError> {
     Ok(vec![
-        system_instruction::create_account(payer, account, rent, TOKEN_ACCOUNT_LEN as u64, &spl_token::ID),
-        spl_token::instruction::initialize_account3(&spl_token::ID, account, mint, owner).map_err(spl)?,
+        system_instruction::create_account(
+            payer,
+            account,
+            rent,
+            TOKEN_ACCOUNT_LEN as u64,
+            &spl_token::ID,
+        ),
+        spl_token::instruction::initialize_account3(&spl_token::ID, account, mint, owner)
+            .map_err(spl)?,
     ])
 }
 
-pub fn mint_to(mint: &Pubkey, authority: &Pubkey, to: &Pubkey, amount: u64) -> Result<Instruction, ChainError> {
+pub fn mint_to(
+    mint: &Pubkey,
+    authority: &Pubkey,
+    to: &Pubkey,
+    amount: u64,
+) -> Result<Instruction, ChainError> {
     spl_token::instruction::mint_to(&spl_token::ID, mint, to, authority, &[], amount).map_err(spl)
 }
 
 /// The mint authority recorded in a mint account's data (`None`: fixed supply).
 pub fn mint_authority(data: &[u8]) -> Result<Option<Pubkey>, ChainError> {
-    let mint = spl_token::state::Mint::unpack(data).map_err(|e| ChainError::Decode(format!("mint: {e}")))?;
+    let mint = spl_token::state::Mint::unpack(data)
+        .map_err(|e| ChainError::Decode(format!("mint: {e}")))?;
     Ok(mint.mint_authority.into())
 }

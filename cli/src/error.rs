@@ -58,12 +58,10 @@ impl CliError {
     /// be reached.
     pub fn from_chain(error: ChainError, url: &str) -> Self {
         match error {
-            ChainError::Program { failure, .. } => {
-                CliError::Program(match &failure.name {
-                    Some(name) => format!("{name}: {}", failure.message),
-                    None => one_line(&failure.message),
-                })
-            }
+            ChainError::Program { failure, .. } => CliError::Program(match &failure.name {
+                Some(name) => format!("{name}: {}", failure.message),
+                None => one_line(&failure.message),
+            }),
             ChainError::Rpc(reason) => CliError::Rpc {
                 url: url.to_string(),
                 reason: transport_reason(&reason),

@@ -48,7 +48,11 @@ fn population(n: usize) -> Vec<MinerProfile> {
                 stake: 1_000 + r % 100_000,
                 tier: 1 + (r % 3) as u8,
                 window_jobs: (r % 40) as u32,
-                trial: if r % 50 == 0 { TrialStatus::Pending } else { TrialStatus::Passed },
+                trial: if r % 50 == 0 {
+                    TrialStatus::Pending
+                } else {
+                    TrialStatus::Passed
+                },
                 cooldown_until: 0,
                 rate_limited: r % 40 == 0,
                 last_heartbeat: (r % 3_600) as i64,
@@ -76,7 +80,13 @@ fn bench_routing() {
         for i in 0..decisions {
             let risk = [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][i % 3];
             let exclude = [Pubkey::new_from_array([i as u8; 32])];
-            let req = RouteRequest { risk, model, realtime: i % 2 == 0, now: 3_600, exclude: &exclude };
+            let req = RouteRequest {
+                risk,
+                model,
+                realtime: i % 2 == 0,
+                now: 3_600,
+                exclude: &exclude,
+            };
             let t = Instant::now();
             let chosen = snapshot.route(&req, &weights, 3);
             samples.push(t.elapsed().as_secs_f64() * 1e6);
@@ -107,7 +117,9 @@ async fn bench_dispatch() {
             FaultPlan::honest(),
             DEFAULT_MAX_BODY_BYTES,
         ));
-        let (addr, _task) = server::spawn("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
+        let (addr, _task) = server::spawn("127.0.0.1:0".parse().unwrap(), state)
+            .await
+            .unwrap();
         let node = Pubkey::new_unique();
         let mut p = population(1).remove(0);
         p.node = node;
@@ -126,31 +138,59 @@ async fn bench_dispatch() {
     let clients = Arc::new(clients);
     let profiles = Arc::new(profiles);
     let book = Arc::new(std::sync::Mutex::new(LatencyBook::new(1_000)));
-    let input = |i: usize| format!("benchmark input number {i}: the quick brown fox jumps over the lazy dog");
+    let input = |i: usize| {
+        format!("benchmark input number {i}: the quick brown fox jumps over the lazy dog")
+    };
 
     // Warm up every miner (model load).
     for c in clients.iter() {
-        c.infer(&InferRequest::new(JobId([0; 32]), model.clone(), "warm")).await.unwrap();
+        c.infer(&InferRequest::new(JobId([0; 32]), model.clone(), "warm"))
+            .await
+            .unwrap();
     }
 
     // One job through the keeper path: route, call, validate, record.
     let keeper_path = {
-        let (snapshot, clients, profiles, book) = (snapshot.clone(), clients.clone(), profiles.clone(), book.clone());
+        let (snapshot, clients, profiles, book) = (
+            snapshot.clone(),
+            clients.clone(),
+            profiles.clone(),
+            book.clone(),
+        );
         move |i: usize| {
-            let (snapshot, clients, profiles, book) = (snapshot.clone(), clients.clone(), profiles.clone(), book.clone());
+            let (snapshot, clients, profiles, book) = (
+                snapshot.clone(),
+                clients.clone(),
+                profiles.clone(),
+                book.clone(),
+            );
             async move {
                 let text = input(i);
                 let hash: [u8; 32] = Sha256::digest(text.as_bytes()).into();
                 let mut job = [0u8; 32];
                 job[..8].copy_from_slice(&(i as u64).to_le_bytes());
                 let model_id_bytes = model_id(TEST_PROJECTION_ID).unwrap();
-                let req = RouteRequest { risk: RiskLevel::Medium, model: model_id_bytes, realtime: true, now: 0, exclude: &[] };
+                let req = RouteRequest {
+                    risk: RiskLevel::Medium,
+                    model: model_id_bytes,
+                    realtime: true,
+                    now: 0,
+                    exclude: &[],
+                };
                 // Spread load: rotate among the top candidates.
                 let chosen = snapshot.route(&req, &RoutingWeights::default(), MINERS);
                 let pick = chosen[i % chosen.len()].profile.node;
                 let idx = profiles.iter().position(|p| p.node == pick).unwrap();
-                let job = JobInput { job: Pubkey::new_from_array(job), model: TEST_PROJECTION_ID, input: &text, input_hash: hash };
-                let answer = call_and_validate(&clients[idx], &profiles[idx], &job, 2_000, 0).await.map_err(|e| e.1).unwrap();
+                let job = JobInput {
+                    job: Pubkey::new_from_array(job),
+                    model: TEST_PROJECTION_ID,
+                    input: &text,
+                    input_hash: hash,
+                };
+                let answer = call_and_validate(&clients[idx], &profiles[idx], &job, 2_000, 0)
+                    .await
+                    .map_err(|e| e.1)
+                    .unwrap();
                 book.lock().unwrap().record(pick, answer.timing);
             }
         }
@@ -188,14 +228,28 @@ async fn bench_dispatch() {
     println!("| measure | value |");
     println!("|---|---:|");
     println!("| jobs dispatched and validated | {JOBS} ({CONCURRENCY} in flight) |");
-    println!("| throughput | {:.0} jobs/s |", JOBS as f64 / elapsed.as_secs_f64());
-    println!("| direct miner call p50 / p99 | {:.2} / {:.2} ms |", percentile(&direct, 0.5), percentile(&direct, 0.99));
-    println!("| keeper path p50 / p99 | {:.2} / {:.2} ms |", percentile(&via_keeper, 0.5), percentile(&via_keeper, 0.99));
+    println!(
+        "| throughput | {:.0} jobs/s |",
+        JOBS as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "| direct miner call p50 / p99 | {:.2} / {:.2} ms |",
+        percentile(&direct, 0.5),
+        percentile(&direct, 0.99)
+    );
+    println!(
+        "| keeper path p50 / p99 | {:.2} / {:.2} ms |",
+        percentile(&via_keeper, 0.5),
+        percentile(&via_keeper, 0.99)
+    );
     println!(
         "| added latency p50 | {:.3} ms (routing + signature/structure validation + stats) |",
         percentile(&via_keeper, 0.5) - percentile(&direct, 0.5)
     );
-    println!("\nLatency table from the keeper path:\n\n{}", book.lock().unwrap().table());
+    println!(
+        "\nLatency table from the keeper path:\n\n{}",
+        book.lock().unwrap().table()
+    );
 }
 
 fn main() {
@@ -204,6 +258,9 @@ fn main() {
         return;
     }
     bench_routing();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(bench_dispatch());
 }

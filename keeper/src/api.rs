@@ -37,7 +37,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
-        ApiError { error: error.into(), message: message.into(), status }
+        ApiError {
+            error: error.into(),
+            message: message.into(),
+            status,
+        }
     }
 }
 
@@ -49,13 +53,21 @@ impl IntoResponse for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.to_string())
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            e.to_string(),
+        )
     }
 }
 
 impl From<crate::KeeperError> for ApiError {
     fn from(e: crate::KeeperError) -> Self {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "keeper_unavailable", e.to_string())
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "keeper_unavailable",
+            e.to_string(),
+        )
     }
 }
 
@@ -90,7 +102,11 @@ pub struct JobView {
 /// Serves `app` until `cancel`, each connection on a task owned by this
 /// one: a graceful stop lets open requests finish (up to 5 s), and aborting
 /// this task (a crash) drops every connection at once, as a killed process would.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router, cancel: tokio_util::sync::CancellationToken) {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    cancel: tokio_util::sync::CancellationToken,
+) {
     use tower::ServiceExt;
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -110,8 +126,11 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router, cancel: tokio
         let app = app.clone();
         let cancel = cancel.clone();
         connections.spawn(async move {
-            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| app.clone().oneshot(request));
-            let connection = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| app.clone().oneshot(request),
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}
@@ -123,14 +142,21 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router, cancel: tokio
         });
     }
     drop(listener);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async { while connections.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
 }
 
 pub fn router(engine: Arc<Engine>) -> Router {
     let max = engine.cfg.max_input_bytes;
     let limiter = RateLimiter::new(engine.cfg.client_requests_per_sec, engine.cfg.client_burst);
     let peers = crate::peer::server::router(engine.clone());
-    let state = Arc::new(AppState { engine, limiter: Mutex::new(limiter), started: Instant::now() });
+    let state = Arc::new(AppState {
+        engine,
+        limiter: Mutex::new(limiter),
+        started: Instant::now(),
+    });
     Router::new()
         .route("/v1/jobs", post(submit))
         .route("/v1/jobs/{job}", get(job_status))
@@ -140,7 +166,9 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/health", get(health))
         // Room for JSON framing around the largest accepted input; the
         // input's own size is checked (with a clear error) in the handler.
-        .layer(DefaultBodyLimit::max(max.saturating_mul(2).saturating_add(4096)))
+        .layer(DefaultBodyLimit::max(
+            max.saturating_mul(2).saturating_add(4096),
+        ))
         .with_state(state)
         .merge(peers)
 }
@@ -166,59 +194,114 @@ fn view(rec: &JobRecord) -> JobView {
     }
 }
 
-async fn submit(State(s): State<Arc<AppState>>, Json(body): Json<SubmitInput>) -> Result<(StatusCode, Json<JobView>), ApiError> {
+async fn submit(
+    State(s): State<Arc<AppState>>,
+    Json(body): Json<SubmitInput>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let engine = &s.engine;
     if body.input.len() > engine.cfg.max_input_bytes {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "input_too_large",
-            format!("input is {} bytes; the limit is {}", body.input.len(), engine.cfg.max_input_bytes),
+            format!(
+                "input is {} bytes; the limit is {}",
+                body.input.len(),
+                engine.cfg.max_input_bytes
+            ),
         ));
     }
-    let key: Pubkey = body.job.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_job_id", "job must be a base58 public key"))?;
-    let job = engine
-        .gateway
-        .job(&key)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_job", format!("no job account {key} on chain; submit the job first")))?;
-    if !s.limiter.lock().unwrap().allow(&job.client, s.started.elapsed().as_secs_f64()) {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many jobs from this client; slow down"));
+    let key: Pubkey = body.job.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_job_id",
+            "job must be a base58 public key",
+        )
+    })?;
+    let job = engine.gateway.job(&key).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_job",
+            format!("no job account {key} on chain; submit the job first"),
+        )
+    })?;
+    if !s
+        .limiter
+        .lock()
+        .unwrap()
+        .allow(&job.client, s.started.elapsed().as_secs_f64())
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many jobs from this client; slow down",
+        ));
     }
     let hash: [u8; 32] = Sha256::digest(body.input.as_bytes()).into();
     if hash != job.input_hash {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "input_hash_mismatch",
-            format!("sha256(input) = {} but the job commits to {}", hex::encode(hash), hex::encode(job.input_hash)),
+            format!(
+                "sha256(input) = {} but the job commits to {}",
+                hex::encode(hash),
+                hex::encode(job.input_hash)
+            ),
         ));
     }
     if let Some(rec) = engine.store.get(&key)? {
         // Idempotent: the same input again just reports progress.
         return Ok((StatusCode::OK, Json(view(&rec))));
     }
-    let floor = engine.cfg.fee_floor.max(engine.view.read().unwrap().params.as_ref().map(|p| p.min_job_fee).unwrap_or(0));
+    let floor = engine.cfg.fee_floor.max(
+        engine
+            .view
+            .read()
+            .unwrap()
+            .params
+            .as_ref()
+            .map(|p| p.min_job_fee)
+            .unwrap_or(0),
+    );
     if job.max_fee < floor {
         return Err(ApiError::new(
             StatusCode::PAYMENT_REQUIRED,
             "fee_below_floor",
-            format!("the job escrows {} but this keeper takes jobs from {}", job.max_fee, floor),
+            format!(
+                "the job escrows {} but this keeper takes jobs from {}",
+                job.max_fee, floor
+            ),
         ));
     }
     if job.status != JobStatus::Sent {
-        return Err(ApiError::new(StatusCode::CONFLICT, "job_not_open", format!("the job is {:?}, not waiting for a miner", job.status)));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "job_not_open",
+            format!("the job is {:?}, not waiting for a miner", job.status),
+        ));
     }
     let rec = JobRecord::new(key, &job, body.input, body.realtime, wall_secs());
     engine.accept(rec.clone())?;
     Ok((StatusCode::ACCEPTED, Json(view(&rec))))
 }
 
-async fn job_status(State(s): State<Arc<AppState>>, Path(job): Path<String>) -> Result<Response, ApiError> {
-    let key: Pubkey = job.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_job_id", "job must be a base58 public key"))?;
-    let rec = s
-        .engine
-        .store
-        .get(&key)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_job", "this keeper has no input for that job"))?;
+async fn job_status(
+    State(s): State<Arc<AppState>>,
+    Path(job): Path<String>,
+) -> Result<Response, ApiError> {
+    let key: Pubkey = job.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_job_id",
+            "job must be a base58 public key",
+        )
+    })?;
+    let rec = s.engine.store.get(&key)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_job",
+            "this keeper has no input for that job",
+        )
+    })?;
     let code = match rec.phase {
         Phase::Done => StatusCode::OK,
         Phase::Failed => StatusCode::BAD_GATEWAY,
@@ -227,7 +310,9 @@ async fn job_status(State(s): State<Arc<AppState>>, Path(job): Path<String>) -> 
     Ok((code, Json(view(&rec))).into_response())
 }
 
-async fn latency_json(State(s): State<Arc<AppState>>) -> Json<Vec<crate::core::latency::MinerLatency>> {
+async fn latency_json(
+    State(s): State<Arc<AppState>>,
+) -> Json<Vec<crate::core::latency::MinerLatency>> {
     Json(s.engine.latency.lock().unwrap().summaries())
 }
 
@@ -260,6 +345,18 @@ async fn health(State(s): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
     };
     let ok = chain.starts_with("ok") && database.starts_with("ok");
     let committee_epoch = s.engine.view.read().unwrap().committee_epoch;
-    let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (code, Json(Health { ok, chain, database, committee_epoch }))
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        Json(Health {
+            ok,
+            chain,
+            database,
+            committee_epoch,
+        }),
+    )
 }

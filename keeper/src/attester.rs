@@ -23,7 +23,14 @@ use crate::peer::{PeerClient, PeerError};
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum AttestError {
     #[error("only {have} of the {need} committee signatures needed (epoch {epoch}); {refused} refused, {unreachable} unreachable{}", detail(.reasons))]
-    NoQuorum { have: usize, need: usize, epoch: u64, refused: usize, unreachable: usize, reasons: Vec<String> },
+    NoQuorum {
+        have: usize,
+        need: usize,
+        epoch: u64,
+        refused: usize,
+        unreachable: usize,
+        reasons: Vec<String>,
+    },
 }
 
 fn detail(reasons: &[String]) -> String {
@@ -38,7 +45,12 @@ impl AttestError {
     /// Members refused on the merits (as opposed to being unreachable): the
     /// claim itself should change, not merely be retried.
     pub fn refused_on_merits(&self) -> bool {
-        let AttestError::NoQuorum { have, need, refused, .. } = self;
+        let AttestError::NoQuorum {
+            have,
+            need,
+            refused,
+            ..
+        } = self;
         have + refused >= *need && *refused > 0
     }
 }
@@ -50,11 +62,16 @@ pub struct AttestRequest<'a> {
     pub claim: &'a Claim,
 }
 
-pub type AttestFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<MemberSignature>, AttestError>> + Send + 'a>>;
+pub type AttestFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<MemberSignature>, AttestError>> + Send + 'a>>;
 
 pub trait Attester: Send + Sync {
     /// At least `committee.quorum` signatures of distinct members over the message.
-    fn attest<'a>(&'a self, request: AttestRequest<'a>, committee: &'a Committee) -> AttestFuture<'a>;
+    fn attest<'a>(
+        &'a self,
+        request: AttestRequest<'a>,
+        committee: &'a Committee,
+    ) -> AttestFuture<'a>;
 }
 
 /// Signs with the member keys it holds, as many as the quorum needs.
@@ -67,31 +84,57 @@ impl LocalQuorum {
         LocalQuorum { keys }
     }
 
-    pub fn sign_now(&self, message: &[u8], committee: &Committee) -> Result<Vec<MemberSignature>, AttestError> {
+    pub fn sign_now(
+        &self,
+        message: &[u8],
+        committee: &Committee,
+    ) -> Result<Vec<MemberSignature>, AttestError> {
         self.sign_excluding(message, committee, None)
     }
 
     /// As [`LocalQuorum::sign_now`], without the member whose node is
     /// `excluded` (a job's miner may not co-sign its own outcome).
-    pub fn sign_excluding(&self, message: &[u8], committee: &Committee, excluded: Option<Pubkey>) -> Result<Vec<MemberSignature>, AttestError> {
+    pub fn sign_excluding(
+        &self,
+        message: &[u8],
+        committee: &Committee,
+        excluded: Option<Pubkey>,
+    ) -> Result<Vec<MemberSignature>, AttestError> {
         let need = committee.quorum as usize;
         let signatures: Vec<MemberSignature> = self
             .keys
             .iter()
-            .filter(|k| committee.index_of_key(&k.pubkey()).is_some_and(|i| Some(committee.members()[i]) != excluded))
+            .filter(|k| {
+                committee
+                    .index_of_key(&k.pubkey())
+                    .is_some_and(|i| Some(committee.members()[i]) != excluded)
+            })
             .take(need)
             .map(|k| sign(k, message))
             .collect();
         if signatures.len() < need {
-            return Err(AttestError::NoQuorum { have: signatures.len(), need, epoch: committee.epoch, refused: 0, unreachable: 0, reasons: vec![] });
+            return Err(AttestError::NoQuorum {
+                have: signatures.len(),
+                need,
+                epoch: committee.epoch,
+                refused: 0,
+                unreachable: 0,
+                reasons: vec![],
+            });
         }
         Ok(signatures)
     }
 }
 
 impl Attester for LocalQuorum {
-    fn attest<'a>(&'a self, request: AttestRequest<'a>, committee: &'a Committee) -> AttestFuture<'a> {
-        Box::pin(async move { self.sign_excluding(request.message, committee, request.claim.completing_miner()) })
+    fn attest<'a>(
+        &'a self,
+        request: AttestRequest<'a>,
+        committee: &'a Committee,
+    ) -> AttestFuture<'a> {
+        Box::pin(async move {
+            self.sign_excluding(request.message, committee, request.claim.completing_miner())
+        })
     }
 }
 
@@ -116,38 +159,74 @@ pub struct CommitteeAttester {
 }
 
 impl CommitteeAttester {
-    pub fn new(me: Arc<Keypair>, peers: HashMap<Pubkey, String>, client: PeerClient, missed: mpsc::UnboundedSender<Missed>) -> Self {
-        CommitteeAttester { me, peers, client, missed }
+    pub fn new(
+        me: Arc<Keypair>,
+        peers: HashMap<Pubkey, String>,
+        client: PeerClient,
+        missed: mpsc::UnboundedSender<Missed>,
+    ) -> Self {
+        CommitteeAttester {
+            me,
+            peers,
+            client,
+            missed,
+        }
     }
 
     pub fn peer_url(&self, node: &Pubkey) -> Option<&str> {
         self.peers.get(node).map(String::as_str)
     }
 
-    async fn gather(&self, request: AttestRequest<'_>, committee: &Committee) -> Result<Vec<MemberSignature>, AttestError> {
+    async fn gather(
+        &self,
+        request: AttestRequest<'_>,
+        committee: &Committee,
+    ) -> Result<Vec<MemberSignature>, AttestError> {
         let need = committee.quorum as usize;
         let mut signatures = Vec::with_capacity(need);
         // The job's miner (a node that is also a validator) does not co-sign its own outcome.
         let excluded = request.claim.completing_miner();
-        if committee.index_of_key(&self.me.pubkey()).is_some_and(|i| Some(committee.members()[i]) != excluded) {
+        if committee
+            .index_of_key(&self.me.pubkey())
+            .is_some_and(|i| Some(committee.members()[i]) != excluded)
+        {
             signatures.push(sign(&self.me, request.message));
         }
-        let body = Arc::new(CosignRequest { epoch: committee.epoch, claim: request.claim.clone() });
+        let body = Arc::new(CosignRequest {
+            epoch: committee.epoch,
+            claim: request.claim.clone(),
+        });
         let mut asks = JoinSet::new();
-        for (i, (node, key)) in committee.members().iter().zip(committee.signing_keys()).enumerate() {
+        for (i, (node, key)) in committee
+            .members()
+            .iter()
+            .zip(committee.signing_keys())
+            .enumerate()
+        {
             if *key == self.me.pubkey() || Some(*node) == excluded {
                 continue;
             }
-            let Some(url) = self.peers.get(node).cloned() else { continue };
+            let Some(url) = self.peers.get(node).cloned() else {
+                continue;
+            };
             let (client, body, node, key) = (self.client.clone(), body.clone(), *node, *key);
             asks.spawn(async move { (i, node, key, client.cosign(&url, &body).await) });
         }
         let (mut refused, mut unreachable, mut reasons) = (0, 0, Vec::new());
         while signatures.len() < need {
-            let Some(joined) = asks.join_next().await else { break };
-            let Ok((_, node, key, answer)) = joined else { continue };
+            let Some(joined) = asks.join_next().await else {
+                break;
+            };
+            let Ok((_, node, key, answer)) = joined else {
+                continue;
+            };
             match answer {
-                Ok(s) if s.signing_key == key && Signature::from(s.signature).verify(key.as_ref(), request.message) => signatures.push(s),
+                Ok(s)
+                    if s.signing_key == key
+                        && Signature::from(s.signature).verify(key.as_ref(), request.message) =>
+                {
+                    signatures.push(s)
+                }
                 Ok(_) => {
                     refused += 1;
                     reasons.push(format!("{node}: a signature that does not verify"));
@@ -168,7 +247,14 @@ impl CommitteeAttester {
             }
         }
         if signatures.len() < need {
-            return Err(AttestError::NoQuorum { have: signatures.len(), need, epoch: committee.epoch, refused, unreachable, reasons });
+            return Err(AttestError::NoQuorum {
+                have: signatures.len(),
+                need,
+                epoch: committee.epoch,
+                refused,
+                unreachable,
+                reasons,
+            });
         }
         // Quorum: the stragglers get until their deadline, then are reported.
         let (missed, claim) = (self.missed.clone(), request.claim.clone());
@@ -176,7 +262,10 @@ impl CommitteeAttester {
             while let Some(joined) = asks.join_next().await {
                 if let Ok((_, node, _, Err(PeerError::Unreachable(_)))) = joined {
                     if let Claim::Job { job, .. } = claim {
-                        let _ = missed.send(Missed { validator: node, job });
+                        let _ = missed.send(Missed {
+                            validator: node,
+                            job,
+                        });
                     }
                 }
             }
@@ -186,13 +275,20 @@ impl CommitteeAttester {
 
     fn report_missed(&self, validator: Pubkey, claim: &Claim) {
         if let Claim::Job { job, .. } = claim {
-            let _ = self.missed.send(Missed { validator, job: *job });
+            let _ = self.missed.send(Missed {
+                validator,
+                job: *job,
+            });
         }
     }
 }
 
 impl Attester for CommitteeAttester {
-    fn attest<'a>(&'a self, request: AttestRequest<'a>, committee: &'a Committee) -> AttestFuture<'a> {
+    fn attest<'a>(
+        &'a self,
+        request: AttestRequest<'a>,
+        committee: &'a Committee,
+    ) -> AttestFuture<'a> {
         Box::pin(self.gather(request, committee))
     }
 }
@@ -247,7 +343,14 @@ mod tests {
         let too_few = LocalQuorum::new(vec![members[0].insecure_clone(), outsider]);
         assert_eq!(
             too_few.sign_now(b"message", &c),
-            Err(AttestError::NoQuorum { have: 1, need: 3, epoch: 7, refused: 0, unreachable: 0, reasons: vec![] })
+            Err(AttestError::NoQuorum {
+                have: 1,
+                need: 3,
+                epoch: 7,
+                refused: 0,
+                unreachable: 0,
+                reasons: vec![]
+            })
         );
     }
 }

@@ -167,14 +167,21 @@ fn endpoints(name: &str, value: String) -> Result<Vec<Endpoint>, KeeperError> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|pair| {
-            let (node, url) = pair.split_once('=').ok_or_else(|| KeeperError::Config(format!("{name} entry {pair:?} is not NODE=URL")))?;
-            Ok(Endpoint { node: node.into(), url: url.into() })
+            let (node, url) = pair.split_once('=').ok_or_else(|| {
+                KeeperError::Config(format!("{name} entry {pair:?} is not NODE=URL"))
+            })?;
+            Ok(Endpoint {
+                node: node.into(),
+                url: url.into(),
+            })
         })
         .collect()
 }
 
 fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, KeeperError> {
-    value.parse().map_err(|_| KeeperError::Config(format!("{name}={value:?} is not valid")))
+    value
+        .parse()
+        .map_err(|_| KeeperError::Config(format!("{name}={value:?} is not valid")))
 }
 
 impl KeeperConfig {
@@ -186,7 +193,8 @@ impl KeeperConfig {
     pub fn load(path: Option<&Path>) -> Result<Self, KeeperError> {
         let mut cfg = match path {
             Some(p) => Self::from_toml(
-                &std::fs::read_to_string(p).map_err(|e| KeeperError::Config(format!("{}: {e}", p.display())))?,
+                &std::fs::read_to_string(p)
+                    .map_err(|e| KeeperError::Config(format!("{}: {e}", p.display())))?,
             )?,
             None => Self::default(),
         };
@@ -200,7 +208,12 @@ impl KeeperConfig {
     /// their prefix (`VERDICT_KEEPER_NODE`, `VERDICT_KEEPER_PEERS`,
     /// `VERDICT_KEEPER_TIER3_RESERVED_BPS`, ...).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), KeeperError> {
-        let list = |v: String| -> Vec<String> { v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
         if let Some(v) = get("VERDICT_KEEPER_RPC_URLS") {
             self.rpc_urls = list(v);
         }
@@ -224,13 +237,19 @@ impl KeeperConfig {
             };
         }
         number!(shard_timeout_ms, "VERDICT_KEEPER_SHARD_TIMEOUT_MS");
-        number!(end_to_end_timeout_ms, "VERDICT_KEEPER_END_TO_END_TIMEOUT_MS");
+        number!(
+            end_to_end_timeout_ms,
+            "VERDICT_KEEPER_END_TO_END_TIMEOUT_MS"
+        );
         number!(sla_ms, "VERDICT_KEEPER_SLA_MS");
         number!(poll_interval_ms, "VERDICT_KEEPER_POLL_INTERVAL_MS");
         number!(max_concurrent_jobs, "VERDICT_KEEPER_MAX_CONCURRENT_JOBS");
         number!(max_input_bytes, "VERDICT_KEEPER_MAX_INPUT_BYTES");
         number!(fee_floor, "VERDICT_KEEPER_FEE_FLOOR");
-        number!(client_requests_per_sec, "VERDICT_KEEPER_CLIENT_REQUESTS_PER_SEC");
+        number!(
+            client_requests_per_sec,
+            "VERDICT_KEEPER_CLIENT_REQUESTS_PER_SEC"
+        );
         number!(client_burst, "VERDICT_KEEPER_CLIENT_BURST");
         number!(price_bps, "VERDICT_KEEPER_PRICE_BPS");
         if let Some(v) = get("VERDICT_KEEPER_TIER3_RESERVED_BPS") {
@@ -277,13 +296,18 @@ impl KeeperConfig {
         let is_key = |s: &str| s.parse::<anchor_lang::prelude::Pubkey>().is_ok();
         for m in self.miners.iter().chain(&self.committee.peers) {
             if !is_key(&m.node) {
-                return Err(KeeperError::Config(format!("node {:?} is not a public key", m.node)));
+                return Err(KeeperError::Config(format!(
+                    "node {:?} is not a public key",
+                    m.node
+                )));
             }
         }
         let c = &self.committee;
         if let Some(node) = &c.node {
             if !is_key(node) {
-                return Err(KeeperError::Config(format!("committee.node {node:?} is not a public key")));
+                return Err(KeeperError::Config(format!(
+                    "committee.node {node:?} is not a public key"
+                )));
             }
             if c.takeover_ms == 0 || c.cosign_timeout_ms == 0 {
                 return bad("committee.takeover_ms and committee.cosign_timeout_ms must be > 0");
@@ -333,11 +357,16 @@ mod tests {
         assert_eq!(cfg.shard_timeout_ms, 2500);
         assert_eq!(cfg.end_to_end_timeout_ms, 12_000, "defaults fill the rest");
         assert_eq!(cfg.routing.alpha, 0.5);
-        assert_eq!(cfg.routing.tier3_reserved_bps, 2_000, "fair entry is on by default");
+        assert_eq!(
+            cfg.routing.tier3_reserved_bps, 2_000,
+            "fair entry is on by default"
+        );
         let env = |k: &str| match k {
             "VERDICT_KEEPER_SHARD_TIMEOUT_MS" => Some("3000".to_string()),
             "VERDICT_KEEPER_TIER3_RESERVED_BPS" => Some("3500".to_string()),
-            "VERDICT_KEEPER_MINERS" => Some("11111111111111111111111111111111=http://x:1".to_string()),
+            "VERDICT_KEEPER_MINERS" => {
+                Some("11111111111111111111111111111111=http://x:1".to_string())
+            }
             _ => None,
         };
         cfg.apply_env(env).unwrap();
@@ -346,21 +375,41 @@ mod tests {
         assert_eq!(cfg.routing.tier3_reserved_bps, 3_500);
         cfg.check().unwrap();
         let toml = KeeperConfig::from_toml("[routing]\ntier3_reserved_bps = 0").unwrap();
-        assert_eq!(toml.routing.tier3_reserved_bps, 0, "the share can be turned off");
+        assert_eq!(
+            toml.routing.tier3_reserved_bps, 0,
+            "the share can be turned off"
+        );
         let mut bad = cfg.clone();
         bad.routing.tier3_reserved_bps = 10_001;
         assert!(bad.check().is_err());
         assert!(KeeperConfig::from_toml("unknown_key = 1").is_err());
-        assert!(cfg.apply_env(|k| (k == "VERDICT_KEEPER_SLA_MS").then(|| "soon".to_string())).is_err());
+        assert!(cfg
+            .apply_env(|k| (k == "VERDICT_KEEPER_SLA_MS").then(|| "soon".to_string()))
+            .is_err());
     }
 
     #[test]
     fn the_example_parses_and_a_committee_section_is_checked() {
         let example = include_str!("../keeper.example.toml");
         KeeperConfig::from_toml(example).unwrap().check().unwrap();
-        let uncommented: String = example.lines().map(|l| l.strip_prefix("# ").filter(|_| l.starts_with("# [") || l.contains(" = ")).unwrap_or(l)).collect::<Vec<_>>().join("\n");
+        let uncommented: String = example
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|_| l.starts_with("# [") || l.contains(" = "))
+                    .unwrap_or(l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         let node = "11111111111111111111111111111111";
-        let cfg = KeeperConfig::from_toml(&uncommented.replace("<this validator's Node account>", node).replace("<another validator's Node account>", node).replace("<operator's stake-mint token account>", node).replace("<miner Node account, base58>", node)).unwrap();
+        let cfg = KeeperConfig::from_toml(
+            &uncommented
+                .replace("<this validator's Node account>", node)
+                .replace("<another validator's Node account>", node)
+                .replace("<operator's stake-mint token account>", node)
+                .replace("<miner Node account, base58>", node),
+        )
+        .unwrap();
         cfg.check().unwrap();
         assert_eq!(cfg.committee.peers.len(), 1);
         assert_eq!(cfg.committee.node.as_deref(), Some(node));
@@ -371,7 +420,10 @@ mod tests {
         bad.committee.recheck_bps = 10_001;
         assert!(bad.check().is_err());
         let mut env = cfg;
-        env.apply_env(|k| (k == "VERDICT_KEEPER_PEERS").then(|| format!("{node}=http://a:1,{node}=http://b:2"))).unwrap();
+        env.apply_env(|k| {
+            (k == "VERDICT_KEEPER_PEERS").then(|| format!("{node}=http://a:1,{node}=http://b:2"))
+        })
+        .unwrap();
         assert_eq!(env.committee.peers.len(), 2);
     }
 }

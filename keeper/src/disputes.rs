@@ -15,7 +15,9 @@ use anchor_lang::prelude::Pubkey;
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
-use verdict::state::{vote_commitment, Dispute, DisputeStatus, Job, JobStatus, NodeStatus, ProtocolParams, Vote};
+use verdict::state::{
+    vote_commitment, Dispute, DisputeStatus, Job, JobStatus, NodeStatus, ProtocolParams, Vote,
+};
 use verdict_sdk::instructions as ix;
 use verdict_sdk::pda;
 
@@ -33,7 +35,8 @@ pub fn sampled(seed: &[u8; 32], recheck_bps: u16) -> bool {
 /// The salt of this voter's commitment: derived from a signature of the
 /// operator (secret to others, the same after a restart).
 fn salt(operator: &Keypair, dispute: &Pubkey) -> [u8; 32] {
-    let signature = operator.sign_message(&[b"verdict-vote-salt".as_slice(), dispute.as_ref()].concat());
+    let signature =
+        operator.sign_message(&[b"verdict-vote-salt".as_slice(), dispute.as_ref()].concat());
     Sha256::digest(signature.as_ref()).into()
 }
 
@@ -47,7 +50,10 @@ pub fn vote_settled(d: &Dispute, vote: &Vote) -> bool {
         DisputeStatus::Voting => false,
         DisputeStatus::Unresolved => true,
         DisputeStatus::Upheld | DisputeStatus::Overturned => {
-            !vote.revealed || vote.weight == 0 || vote.liquidated || (vote.result == d.result && vote.claimed)
+            !vote.revealed
+                || vote.weight == 0
+                || vote.liquidated
+                || (vote.result == d.result && vote.claimed)
         }
     }
 }
@@ -86,14 +92,21 @@ struct Operator {
 impl Engine {
     fn operator(&self) -> Option<Operator> {
         let key = self.member.as_ref()?.operator.clone()?;
-        let tokens = self.cfg.committee.operator_tokens.as_deref().and_then(|t| t.parse::<Pubkey>().ok())?;
+        let tokens = self
+            .cfg
+            .committee
+            .operator_tokens
+            .as_deref()
+            .and_then(|t| t.parse::<Pubkey>().ok())?;
         let node = pda::node(&key.pubkey());
         Some(Operator { key, tokens, node })
     }
 
     /// One round of dispute work (committee members with an operator key).
     pub(crate) async fn dispute_round(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
-        let Some(operator) = self.operator() else { return };
+        let Some(operator) = self.operator() else {
+            return;
+        };
         if !self.cfg.committee.dishonest && self.cfg.committee.auto_challenge {
             self.recheck_solved(view, params, now, &operator).await;
         }
@@ -102,7 +115,10 @@ impl Engine {
             if self.dispute_seen.lock().unwrap().insert(*key, stage) != Some(stage) {
                 self.touch(key);
             }
-            if let Err(e) = self.work_on(key, dispute, view, params, now, &operator).await {
+            if let Err(e) = self
+                .work_on(key, dispute, view, params, now, &operator)
+                .await
+            {
                 tracing::info!(dispute = %key, error = %e, "dispute step not landed");
             }
         }
@@ -111,14 +127,30 @@ impl Engine {
     /// Takes what this keeper's node is owed (validator fees, bonds back,
     /// unresolved-dispute fees) into its operator's token account.
     pub(crate) async fn withdraw_owed(&self, view: &ChainView) {
-        let Some(operator) = self.operator() else { return };
-        let owed = view.nodes.iter().find(|(k, _)| *k == operator.node).map_or(0, |(_, n)| n.owed);
+        let Some(operator) = self.operator() else {
+            return;
+        };
+        let owed = view
+            .nodes
+            .iter()
+            .find(|(k, _)| *k == operator.node)
+            .map_or(0, |(_, n)| n.owed);
         if owed == 0 {
             return;
         }
-        match self.gateway.send_signed(&[ix::withdraw_owed(&operator.key.pubkey(), &operator.tokens)], operator.key.clone()).await {
+        match self
+            .gateway
+            .send_signed(
+                &[ix::withdraw_owed(&operator.key.pubkey(), &operator.tokens)],
+                operator.key.clone(),
+            )
+            .await
+        {
             Ok(_) => {
-                self.metrics.disputes_total.with_label_values(&["withdraw_owed"]).inc();
+                self.metrics
+                    .disputes_total
+                    .with_label_values(&["withdraw_owed"])
+                    .inc();
                 tracing::info!(amount = owed, "withdrew what the node is owed");
             }
             Err(e) => tracing::info!(error = %e, "owed balance not withdrawn"),
@@ -130,21 +162,33 @@ impl Engine {
     async fn can_pay(&self, operator: &Operator, amount: u64, what: &str) -> Result<(), String> {
         match self.gateway.token_balance(&operator.tokens).await {
             Ok(balance) if balance >= amount => Ok(()),
-            Ok(balance) => Err(format!("the operator's token account holds {balance}, the {what} is {amount}")),
+            Ok(balance) => Err(format!(
+                "the operator's token account holds {balance}, the {what} is {amount}"
+            )),
             Err(e) => Err(format!("cannot read the operator's token account: {e}")),
         }
     }
 
     /// Re-runs sampled solved jobs this keeper holds the input of, and opens
     /// a dispute on the first whose output its rerun contradicts.
-    async fn recheck_solved(&self, view: &ChainView, params: &ProtocolParams, now: i64, operator: &Operator) {
+    async fn recheck_solved(
+        &self,
+        view: &ChainView,
+        params: &ProtocolParams,
+        now: i64,
+        operator: &Operator,
+    ) {
         let window = params.challenge_window_epochs as i64 * params.epoch_secs;
         let mut challenged: Vec<Pubkey> = Vec::new();
         for (key, job) in &view.jobs {
-            if !matches!(job.status, JobStatus::Solved | JobStatus::Paid) || now >= job.solved_at.saturating_add(window) {
+            if !matches!(job.status, JobStatus::Solved | JobStatus::Paid)
+                || now >= job.solved_at.saturating_add(window)
+            {
                 continue;
             }
-            let Ok(Some(mut rec)) = self.store.get(key) else { continue };
+            let Ok(Some(mut rec)) = self.store.get(key) else {
+                continue;
+            };
             if rec.rechecked {
                 continue;
             }
@@ -152,19 +196,22 @@ impl Engine {
             // One challenge per miner at a time, and none once a dispute has
             // overturned its work (it is being liquidated): a pile of disputes
             // over one fault only multiplies the co-signers' slashes.
-            let miner_in_dispute = view
-                .disputes
+            let miner_in_dispute = view.disputes.iter().any(|(_, d)| {
+                d.miner == job.miner
+                    && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned)
+            }) || challenged.contains(&job.miner);
+            let miner_liquidated = view
+                .nodes
                 .iter()
-                .any(|(_, d)| d.miner == job.miner && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned))
-                || challenged.contains(&job.miner);
-            let miner_liquidated = view.nodes.iter().any(|(k, n)| *k == job.miner && n.status == NodeStatus::Liquidated);
+                .any(|(k, n)| *k == job.miner && n.status == NodeStatus::Liquidated);
             if miner_in_dispute {
                 continue; // re-checked if that dispute upholds the miner
             }
             // A party to the outcome cannot challenge it: its own job as miner,
             // or a high-risk outcome it co-signed (it answers for it).
             let (signers, count) = job.accountable_signers();
-            let party = job.miner == operator.node || signers[..count as usize].contains(&operator.node);
+            let party =
+                job.miner == operator.node || signers[..count as usize].contains(&operator.node);
             if miner_liquidated || party {
                 let _ = self.store.put(&rec);
                 continue;
@@ -175,17 +222,35 @@ impl Engine {
                 match self.rerun(key, job, Some(&rec.input), &job.miner).await {
                     Ok(mine) if mine != job.output_hash => {
                         tracing::warn!(job = %key, miner = %job.miner, "my rerun contradicts the solved output: challenging");
-                        if let Err(why) = self.can_pay(operator, params.dispute_bond(job.price), "dispute bond").await {
+                        if let Err(why) = self
+                            .can_pay(operator, params.dispute_bond(job.price), "dispute bond")
+                            .await
+                        {
                             tracing::warn!(job = %key, reason = %why, "challenge not opened");
                         } else {
                             // The challenger names the result it recomputed (it differs from the output).
-                            let open = ix::open_dispute(&operator.key.pubkey(), &operator.tokens, key, job, mine);
-                            match self.gateway.send_signed(&[open], operator.key.clone()).await {
+                            let open = ix::open_dispute(
+                                &operator.key.pubkey(),
+                                &operator.tokens,
+                                key,
+                                job,
+                                mine,
+                            );
+                            match self
+                                .gateway
+                                .send_signed(&[open], operator.key.clone())
+                                .await
+                            {
                                 Ok(_) => {
                                     challenged.push(job.miner);
-                                    self.metrics.disputes_total.with_label_values(&["challenge"]).inc();
+                                    self.metrics
+                                        .disputes_total
+                                        .with_label_values(&["challenge"])
+                                        .inc();
                                 }
-                                Err(e) => tracing::info!(job = %key, error = %e, "challenge not opened"),
+                                Err(e) => {
+                                    tracing::info!(job = %key, error = %e, "challenge not opened")
+                                }
                             }
                         }
                     }
@@ -198,11 +263,27 @@ impl Engine {
         }
     }
 
-    async fn work_on(&self, key: &Pubkey, d: &Dispute, view: &ChainView, params: &ProtocolParams, now: i64, operator: &Operator) -> Result<(), KeeperError> {
+    async fn work_on(
+        &self,
+        key: &Pubkey,
+        d: &Dispute,
+        view: &ChainView,
+        params: &ProtocolParams,
+        now: i64,
+        operator: &Operator,
+    ) -> Result<(), KeeperError> {
         let me = operator.node;
-        let job = view.jobs.iter().find(|(k, _)| *k == d.job).map(|(_, j)| j.clone());
+        let job = view
+            .jobs
+            .iter()
+            .find(|(k, _)| *k == d.job)
+            .map(|(_, j)| j.clone());
         let vote_key = pda::vote(key, &me);
-        let on_chain = view.votes.iter().find(|(k, _)| *k == vote_key).map(|(_, v)| v.clone());
+        let on_chain = view
+            .votes
+            .iter()
+            .find(|(k, _)| *k == vote_key)
+            .map(|(_, v)| v.clone());
         let mut stored = self.store.vote(key)?;
         // A commit or reveal whose confirmation was lost: the chain has it.
         if let (Some(v), Some(chain)) = (stored.as_mut(), on_chain.as_ref()) {
@@ -213,7 +294,13 @@ impl Engine {
             }
         }
         match d.status {
-            DisputeStatus::Voting if now < d.commit_end && on_chain.is_none() && stored.as_ref().is_none_or(|v| !v.committed && v.refused.is_none()) => {
+            DisputeStatus::Voting
+                if now < d.commit_end
+                    && on_chain.is_none()
+                    && stored
+                        .as_ref()
+                        .is_none_or(|v| !v.committed && v.refused.is_none()) =>
+            {
                 let refused = |why: String| VoteRecord {
                     dispute: *key,
                     result: [0; 32],
@@ -227,26 +314,56 @@ impl Engine {
                 // co-signers may not vote: the program would refuse it.
                 if d.is_party(&me) {
                     tracing::info!(dispute = %key, "a party to the dispute: not voting");
-                    self.store.put_vote(&refused("a party to the dispute cannot vote (PartyCannotVote)".into()))?;
+                    self.store.put_vote(&refused(
+                        "a party to the dispute cannot vote (PartyCannotVote)".into(),
+                    ))?;
                     return Ok(());
                 }
-                if let Err(why) = self.can_pay(operator, params.vote_deposit, "vote deposit").await {
+                if let Err(why) = self
+                    .can_pay(operator, params.vote_deposit, "vote deposit")
+                    .await
+                {
                     tracing::warn!(dispute = %key, reason = %why, "not voting");
                     self.store.put_vote(&refused(why))?;
                     return Ok(());
                 }
                 let Some(job) = job else { return Ok(()) };
-                let Some(result) = self.my_result(d, &job).await else { return Ok(()) };
-                let vote = VoteRecord { dispute: *key, result, salt: salt(&operator.key, key), committed: false, revealed: false, claimed: false, refused: None };
+                let Some(result) = self.my_result(d, &job).await else {
+                    return Ok(());
+                };
+                let vote = VoteRecord {
+                    dispute: *key,
+                    result,
+                    salt: salt(&operator.key, key),
+                    committed: false,
+                    revealed: false,
+                    claimed: false,
+                    refused: None,
+                };
                 self.store.put_vote(&vote)?;
                 let commitment = vote_commitment(&vote.result, &vote.salt, &me);
-                match self.step("commit", ix::commit_vote(&operator.key.pubkey(), &operator.tokens, key, commitment), operator).await {
-                    Ok(()) => self.store.put_vote(&VoteRecord { committed: true, ..vote })?,
+                match self
+                    .step(
+                        "commit",
+                        ix::commit_vote(&operator.key.pubkey(), &operator.tokens, key, commitment),
+                        operator,
+                    )
+                    .await
+                {
+                    Ok(()) => self.store.put_vote(&VoteRecord {
+                        committed: true,
+                        ..vote
+                    })?,
                     // A refusal (a party, a node not active before the dispute
                     // opened, too little stake for one vote) stands: do not retry it.
-                    Err(KeeperError::Chain(verdict_chain::ChainError::Program { failure, .. })) => {
+                    Err(KeeperError::Chain(verdict_chain::ChainError::Program {
+                        failure, ..
+                    })) => {
                         tracing::info!(dispute = %key, reason = %failure, "this node may not vote in the dispute");
-                        self.store.put_vote(&VoteRecord { refused: Some(failure.to_string()), ..vote })?;
+                        self.store.put_vote(&VoteRecord {
+                            refused: Some(failure.to_string()),
+                            ..vote
+                        })?;
                     }
                     Err(e) => return Err(e),
                 }
@@ -254,26 +371,45 @@ impl Engine {
             DisputeStatus::Voting if now >= d.commit_end && now < d.reveal_end => {
                 let unrevealed = on_chain.as_ref().is_some_and(|v| !v.revealed);
                 if let Some(vote) = stored.filter(|v| v.committed && !v.revealed && unrevealed) {
-                    let reveal = ix::reveal_vote(&operator.key.pubkey(), &operator.tokens, key, vote.result, vote.salt);
+                    let reveal = ix::reveal_vote(
+                        &operator.key.pubkey(),
+                        &operator.tokens,
+                        key,
+                        vote.result,
+                        vote.salt,
+                    );
                     self.step("reveal", reveal, operator).await?;
-                    self.store.put_vote(&VoteRecord { revealed: true, ..vote })?;
+                    self.store.put_vote(&VoteRecord {
+                        revealed: true,
+                        ..vote
+                    })?;
                 }
             }
             // Permissionless: the leader resolves, the others if it stays silent.
             DisputeStatus::Voting if now >= d.reveal_end => {
                 let Some(job) = job else { return Ok(()) };
                 if self.turn(key) {
-                    self.step("resolve", ix::resolve_dispute(&d.job, &job, d), operator).await?;
+                    self.step("resolve", ix::resolve_dispute(&d.job, &job, d), operator)
+                        .await?;
                 }
             }
             // Permissionless, so one keeper cranks: the dispute's leader
             // first, the others only if it stays silent (every keeper racing
             // for each target only collects refusals). The job goes along
             // while it exists (the client may be owed a refund).
-            DisputeStatus::Upheld | DisputeStatus::Overturned if d.pending_liquidations > 0 && self.turn(key) => {
+            DisputeStatus::Upheld | DisputeStatus::Overturned
+                if d.pending_liquidations > 0 && self.turn(key) =>
+            {
                 let refund = job.as_ref().map(|j| (d.job, j.refund_account));
-                for (node, target) in ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v)) {
-                    self.step("liquidate", ix::liquidate(key, &node, target, refund), operator).await?;
+                for (node, target) in
+                    ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v))
+                {
+                    self.step(
+                        "liquidate",
+                        ix::liquidate(key, &node, target, refund),
+                        operator,
+                    )
+                    .await?;
                 }
             }
             _ => {}
@@ -282,12 +418,25 @@ impl Engine {
         // (which closes the vote), or close a vote with nothing left to it.
         let Some(vote) = on_chain else { return Ok(()) };
         if reward_due(d, &vote) {
-            self.step("claim", ix::claim_dispute_reward(&operator.key.pubkey(), key, &operator.tokens), operator).await?;
+            self.step(
+                "claim",
+                ix::claim_dispute_reward(&operator.key.pubkey(), key, &operator.tokens),
+                operator,
+            )
+            .await?;
             if let Some(rec) = self.store.vote(key)? {
-                self.store.put_vote(&VoteRecord { claimed: true, ..rec })?;
+                self.store.put_vote(&VoteRecord {
+                    claimed: true,
+                    ..rec
+                })?;
             }
         } else if vote_settled(d, &vote) {
-            self.step("close_vote", ix::close_vote(&operator.key.pubkey(), key), operator).await?;
+            self.step(
+                "close_vote",
+                ix::close_vote(&operator.key.pubkey(), key),
+                operator,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -313,8 +462,15 @@ impl Engine {
         }
     }
 
-    async fn step(&self, name: &'static str, instruction: solana_sdk::instruction::Instruction, operator: &Operator) -> Result<(), KeeperError> {
-        self.gateway.send_signed(&[instruction], operator.key.clone()).await?;
+    async fn step(
+        &self,
+        name: &'static str,
+        instruction: solana_sdk::instruction::Instruction,
+        operator: &Operator,
+    ) -> Result<(), KeeperError> {
+        self.gateway
+            .send_signed(&[instruction], operator.key.clone())
+            .await?;
         self.metrics.disputes_total.with_label_values(&[name]).inc();
         tracing::info!(step = name, "dispute step landed");
         Ok(())
@@ -379,8 +535,17 @@ mod tests {
         let (right, wrong) = ([2; 32], [1; 32]);
         let decided = dispute(DisputeStatus::Overturned, 0);
         assert!(reward_due(&decided, &vote(true, right, false)));
-        assert!(!vote_settled(&decided, &vote(true, right, false)), "claimed, not closed");
-        assert!(!reward_due(&dispute(DisputeStatus::Overturned, 1), &vote(true, right, false)), "liquidations first");
+        assert!(
+            !vote_settled(&decided, &vote(true, right, false)),
+            "claimed, not closed"
+        );
+        assert!(
+            !reward_due(
+                &dispute(DisputeStatus::Overturned, 1),
+                &vote(true, right, false)
+            ),
+            "liquidations first"
+        );
         // A wrong vote waits for its liquidation; an unrevealed one forfeited its deposit.
         assert!(!vote_settled(&decided, &vote(true, wrong, false)));
         assert!(vote_settled(&decided, &vote(true, wrong, true)));
@@ -388,17 +553,30 @@ mod tests {
         assert!(!reward_due(&decided, &vote(false, [0; 32], false)));
         // Unresolved: every vote closes, none is rewarded; voting: none yet.
         let unresolved = dispute(DisputeStatus::Unresolved, 0);
-        assert!(vote_settled(&unresolved, &vote(true, right, false)) && !reward_due(&unresolved, &vote(true, right, false)));
-        assert!(!vote_settled(&dispute(DisputeStatus::Voting, 0), &vote(false, [0; 32], false)));
+        assert!(
+            vote_settled(&unresolved, &vote(true, right, false))
+                && !reward_due(&unresolved, &vote(true, right, false))
+        );
+        assert!(!vote_settled(
+            &dispute(DisputeStatus::Voting, 0),
+            &vote(false, [0; 32], false)
+        ));
     }
 
     #[test]
     fn a_dispute_changes_stage_with_its_phase_status_and_liquidations() {
         let voting = dispute(DisputeStatus::Voting, 0);
         assert_eq!(stage(&voting, 5), stage(&voting, 9));
-        assert_ne!(stage(&voting, 9), stage(&voting, 10), "the reveal phase begins");
+        assert_ne!(
+            stage(&voting, 9),
+            stage(&voting, 10),
+            "the reveal phase begins"
+        );
         assert_ne!(stage(&voting, 10), stage(&voting, 20), "the vote is over");
-        assert_ne!(stage(&dispute(DisputeStatus::Upheld, 2), 30), stage(&dispute(DisputeStatus::Upheld, 1), 30));
+        assert_ne!(
+            stage(&dispute(DisputeStatus::Upheld, 2), 30),
+            stage(&dispute(DisputeStatus::Upheld, 1), 30)
+        );
     }
 
     #[test]

@@ -199,8 +199,7 @@ mod tests {
                 .into()
         };
         let jobs: Vec<Pubkey> = (0..5_000).map(|_| Pubkey::new_unique()).collect();
-        let reserved =
-            |seed: &[u8; 32]| RoutingSnapshot::in_reserved_share(&low, &weights, seed);
+        let reserved = |seed: &[u8; 32]| RoutingSnapshot::in_reserved_share(&low, &weights, seed);
         let ground: Vec<&Pubkey> = jobs.iter().filter(|j| reserved(&public(j))).collect();
         assert!(
             (800..1_200).contains(&ground.len()),

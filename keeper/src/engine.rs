@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anchor_lang::prelude::Pubkey;
-use miner::api::{Digest32, InferRequest, InferResponse, JobId, ModelId as MinerModelId, OutputTensor};
+use miner::api::{
+    Digest32, InferRequest, InferResponse, JobId, ModelId as MinerModelId, OutputTensor,
+};
 use miner::client::MinerClient;
 use miner::models::projection::TestProjection;
 use miner::models::TEST_PROJECTION_ID;
@@ -23,7 +25,9 @@ use crate::core::cosign::{trial_job_id, Evidence, TRIAL_INPUT};
 use crate::core::latency::LatencyBook;
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep, TrialIntent};
 use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot, Share};
-use crate::core::validation::{self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing};
+use crate::core::validation::{
+    self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing,
+};
 use crate::draw::DrawKey;
 use crate::error::KeeperError;
 use crate::gateway::Gateway;
@@ -34,7 +38,10 @@ use crate::store::{JobFailure, JobRecord, PostRecord, Store, VerifiedOutput};
 
 /// Unix seconds on the keeper's clock (local mempool TTLs).
 pub fn wall_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A request to the poster task, answered on `reply`.
@@ -66,7 +73,11 @@ pub struct Answer {
 impl Answer {
     /// The answer as evidence for the co-signers.
     pub fn evidence(&self) -> Evidence {
-        Evidence { input: None, response: Some(self.response.clone()), response_ms: self.timing.response_ms }
+        Evidence {
+            input: None,
+            response: Some(self.response.clone()),
+            response_ms: self.timing.response_ms,
+        }
     }
 }
 
@@ -80,15 +91,27 @@ pub struct Miss {
 
 impl Miss {
     pub fn of(failure: AttemptFailure, response_ms: u32) -> Self {
-        Miss { failure, response: None, response_ms }
+        Miss {
+            failure,
+            response: None,
+            response_ms,
+        }
     }
 
     fn wrong(why: Rejection, answer: Answer) -> Self {
-        Miss { failure: AttemptFailure::Invalid(why), response: Some(answer.response), response_ms: answer.timing.response_ms }
+        Miss {
+            failure: AttemptFailure::Invalid(why),
+            response: Some(answer.response),
+            response_ms: answer.timing.response_ms,
+        }
     }
 
     pub fn evidence(&self) -> Evidence {
-        Evidence { input: None, response: self.response.clone(), response_ms: self.response_ms }
+        Evidence {
+            input: None,
+            response: self.response.clone(),
+            response_ms: self.response_ms,
+        }
     }
 }
 
@@ -121,7 +144,10 @@ pub async fn call_and_validate(
     now: i64,
 ) -> Result<Answer, (u32, AttemptFailure)> {
     let invalid = |r| (0, AttemptFailure::Invalid(r));
-    let model: MinerModelId = job.model.parse().map_err(|_| invalid(Rejection::WrongRequest("model".into())))?;
+    let model: MinerModelId = job
+        .model
+        .parse()
+        .map_err(|_| invalid(Rejection::WrongRequest("model".into())))?;
     let mut request = InferRequest::new(JobId(job.job.to_bytes()), model, job.input);
     request.input_hash = Some(Digest32(job.input_hash));
     let started = Instant::now();
@@ -129,9 +155,19 @@ pub async fn call_and_validate(
     let elapsed = started.elapsed().as_millis().min(u32::MAX as u128) as u32;
     let response = result.map_err(|e| (elapsed, AttemptFailure::from_client(&e)))?;
     let timing = Timing::of(&response, elapsed);
-    let expect = Expectation { miner: profile, model_id: job.model, sla_ms, now };
-    let accepted = validation::validate(&response, &timing, &expect).map_err(|r| (elapsed, AttemptFailure::Invalid(r)))?;
-    Ok(Answer { response, timing, sla_met: accepted.sla_met })
+    let expect = Expectation {
+        miner: profile,
+        model_id: job.model,
+        sla_ms,
+        now,
+    };
+    let accepted = validation::validate(&response, &timing, &expect)
+        .map_err(|r| (elapsed, AttemptFailure::Invalid(r)))?;
+    Ok(Answer {
+        response,
+        timing,
+        sla_met: accepted.sla_met,
+    })
 }
 
 /// Shared state of one keeper's subsystems.
@@ -193,8 +229,12 @@ impl Engine {
     ) -> Result<Self, KeeperError> {
         let mut clients = HashMap::new();
         for m in &cfg.miners {
-            let node: Pubkey = m.node.parse().map_err(|_| KeeperError::Config(format!("bad miner node {}", m.node)))?;
-            let client = MinerClient::new(&m.url, cfg.shard_timeout()).map_err(|e| KeeperError::Config(e.to_string()))?;
+            let node: Pubkey = m
+                .node
+                .parse()
+                .map_err(|_| KeeperError::Config(format!("bad miner node {}", m.node)))?;
+            let client = MinerClient::new(&m.url, cfg.shard_timeout())
+                .map_err(|e| KeeperError::Config(e.to_string()))?;
             clients.insert(node, client);
         }
         Ok(Engine {
@@ -244,7 +284,9 @@ impl Engine {
     /// local mempool.
     pub async fn refresh(&self, in_flight: &Mutex<HashSet<Pubkey>>) -> Result<(), KeeperError> {
         let view = self.gateway.view().await?;
-        let Some(config) = view.config.clone() else { return Ok(()) };
+        let Some(config) = view.config.clone() else {
+            return Ok(());
+        };
         let params = config.params;
         let now = self.gateway.now().await?;
         let mut mistakes = self.mistakes.lock().unwrap().clone();
@@ -266,9 +308,15 @@ impl Engine {
                 .collect()
         };
         let snapshot = RoutingSnapshot::build(profiles, &self.cfg.routing, now);
-        self.metrics.validators_active.set(config.active_validators as i64);
-        self.metrics.validators_total.set(view.nodes.iter().filter(|(_, n)| n.is_validator()).count() as i64);
-        self.metrics.average_reputation.set(snapshot.average_trust());
+        self.metrics
+            .validators_active
+            .set(config.active_validators as i64);
+        self.metrics
+            .validators_total
+            .set(view.nodes.iter().filter(|(_, n)| n.is_validator()).count() as i64);
+        self.metrics
+            .average_reputation
+            .set(snapshot.average_trust());
         {
             let mut v = self.view.write().unwrap();
             v.snapshot = Arc::new(snapshot);
@@ -283,7 +331,12 @@ impl Engine {
         }
         // Jobs: resume ours, crank any past its TTL (permissionless refund).
         for (key, job) in &view.jobs {
-            let changed = self.chain_seen.lock().unwrap().insert(*key, (job.status, job.attempts)) != Some((job.status, job.attempts));
+            let changed = self
+                .chain_seen
+                .lock()
+                .unwrap()
+                .insert(*key, (job.status, job.attempts))
+                != Some((job.status, job.attempts));
             if changed {
                 self.touch(key);
             }
@@ -303,7 +356,10 @@ impl Engine {
                 }
             }
         }
-        self.chain_seen.lock().unwrap().retain(|k, _| view.jobs.iter().any(|(j, _)| j == k));
+        self.chain_seen
+            .lock()
+            .unwrap()
+            .retain(|k, _| view.jobs.iter().any(|(j, _)| j == k));
         self.sweep_mempool()?;
         if let Err(e) = self.sweep_evidence(&view, &params, now).await {
             tracing::warn!(error = %e, "evidence sweep failed");
@@ -342,14 +398,22 @@ impl Engine {
             Ok(n) => n,
             Err(_) => return,
         };
-        let due: Vec<MinerProfile> = self.snapshot().trials_due(now).into_iter().cloned().collect();
+        let due: Vec<MinerProfile> = self
+            .snapshot()
+            .trials_due(now)
+            .into_iter()
+            .cloned()
+            .collect();
         for miner in due {
             if !self.trial_turn(&miner.node) {
                 continue;
             }
             {
                 let mut tried = self.trials_tried.lock().unwrap();
-                if tried.get(&miner.node).is_some_and(|t| t.elapsed() < Duration::from_secs(30)) {
+                if tried
+                    .get(&miner.node)
+                    .is_some_and(|t| t.elapsed() < Duration::from_secs(30))
+                {
                     continue;
                 }
                 tried.insert(miner.node, Instant::now());
@@ -361,17 +425,37 @@ impl Engine {
     }
 
     async fn trial(&self, miner: &MinerProfile) -> Result<(), KeeperError> {
-        let Some(client) = self.clients.get(&miner.node) else { return Ok(()) };
-        let Ok(model) = model_id(TEST_PROJECTION_ID) else { return Ok(()) };
+        let Some(client) = self.clients.get(&miner.node) else {
+            return Ok(());
+        };
+        let Ok(model) = model_id(TEST_PROJECTION_ID) else {
+            return Ok(());
+        };
         if !miner.serves(&model) {
             return Ok(());
         }
-        let node = self.gateway.node(&miner.node).await?.ok_or(KeeperError::ShuttingDown)?;
-        let expected = self.reference_hash(TEST_PROJECTION_ID, TRIAL_INPUT).expect("the test model runs locally");
+        let node = self
+            .gateway
+            .node(&miner.node)
+            .await?
+            .ok_or(KeeperError::ShuttingDown)?;
+        let expected = self
+            .reference_hash(TEST_PROJECTION_ID, TRIAL_INPUT)
+            .expect("the test model runs locally");
         let id = trial_job_id(&miner.node, node.reputation.trial_failures);
-        let request = InferRequest::new(JobId(id), TEST_PROJECTION_ID.parse::<MinerModelId>().expect("valid id"), TRIAL_INPUT);
+        let request = InferRequest::new(
+            JobId(id),
+            TEST_PROJECTION_ID
+                .parse::<MinerModelId>()
+                .expect("valid id"),
+            TRIAL_INPUT,
+        );
         let (passed, response) = match client.infer(&request).await {
-            Ok(r) => (r.output_hash.0 == expected && Pubkey::new_from_array(r.miner_pubkey.0) == miner.signing_key, Some(r)),
+            Ok(r) => (
+                r.output_hash.0 == expected
+                    && Pubkey::new_from_array(r.miner_pubkey.0) == miner.signing_key,
+                Some(r),
+            ),
             Err(e) => match AttemptFailure::from_client(&e) {
                 // Unreachable is not a wrong answer: try again later.
                 AttemptFailure::Timeout | AttemptFailure::Disconnect(_) => return Ok(()),
@@ -387,7 +471,12 @@ impl Engine {
 
     pub(crate) fn poster(&self) -> Poster {
         // Trials are rare; they post directly rather than through the queue.
-        Poster { gateway: self.gateway.clone(), attester: self.attester.clone(), metrics: self.metrics.clone(), attempts: self.cfg.post_attempts }
+        Poster {
+            gateway: self.gateway.clone(),
+            attester: self.attester.clone(),
+            metrics: self.metrics.clone(),
+            attempts: self.cfg.post_attempts,
+        }
     }
 
     // ---- intake ----
@@ -398,7 +487,11 @@ impl Engine {
         self.touch(&rec.job);
         if self.member.is_some() {
             let engine = self.clone();
-            let share = crate::peer::InputShare { job: rec.job, input: rec.input.clone(), realtime: rec.realtime };
+            let share = crate::peer::InputShare {
+                job: rec.job,
+                input: rec.input.clone(),
+                realtime: rec.realtime,
+            };
             tokio::spawn(async move { engine.share_input(share).await });
         }
         let _ = self.dispatch_tx.try_send(rec.job);
@@ -407,9 +500,22 @@ impl Engine {
 
     // ---- the dispatcher's per-job driver ----
 
-    async fn post(&self, job: Pubkey, intent: Intent, evidence: Evidence) -> Result<Posted, KeeperError> {
+    async fn post(
+        &self,
+        job: Pubkey,
+        intent: Intent,
+        evidence: Evidence,
+    ) -> Result<Posted, KeeperError> {
         let (reply, rx) = oneshot::channel();
-        self.poster_tx.send(PostRequest { job, intent, evidence, reply }).await.map_err(|_| KeeperError::ShuttingDown)?;
+        self.poster_tx
+            .send(PostRequest {
+                job,
+                intent,
+                evidence,
+                reply,
+            })
+            .await
+            .map_err(|_| KeeperError::ShuttingDown)?;
         rx.await.map_err(|_| KeeperError::ShuttingDown)?
     }
 
@@ -417,7 +523,11 @@ impl Engine {
     /// point leaves `pending_post` for the next run to re-check and finish.
     /// When the committee refuses the claim on its merits, the intent is
     /// dropped (the driver decides again from the chain state).
-    async fn post_recorded(&self, rec: &mut JobRecord, intent: Intent) -> Result<Posted, KeeperError> {
+    async fn post_recorded(
+        &self,
+        rec: &mut JobRecord,
+        intent: Intent,
+    ) -> Result<Posted, KeeperError> {
         rec.pending_post = Some(intent.clone());
         self.store.put(rec)?;
         let mut evidence = rec.evidence.clone().unwrap_or_default();
@@ -433,7 +543,10 @@ impl Engine {
             Err(e) => return Err(e),
         };
         rec.pending_post = None;
-        rec.posts.push(PostRecord { kind: intent.kind().into(), result: posted.label().into() });
+        rec.posts.push(PostRecord {
+            kind: intent.kind().into(),
+            result: posted.label().into(),
+        });
         self.store.put(rec)?;
         Ok(posted)
     }
@@ -447,8 +560,16 @@ impl Engine {
         Ok(())
     }
 
-    fn finish_failed(&self, rec: &mut JobRecord, code: &str, message: &str) -> Result<(), KeeperError> {
-        rec.failure = Some(JobFailure { code: code.into(), message: message.into() });
+    fn finish_failed(
+        &self,
+        rec: &mut JobRecord,
+        code: &str,
+        message: &str,
+    ) -> Result<(), KeeperError> {
+        rec.failure = Some(JobFailure {
+            code: code.into(),
+            message: message.into(),
+        });
         rec.phase = Phase::Failed;
         rec.phase_since = wall_secs();
         self.store.put(rec)?;
@@ -460,7 +581,10 @@ impl Engine {
     /// The end-to-end deadline passed: the job fails for the client, and the
     /// chain's TTL refunds the escrow.
     fn deadline_passed(&self, rec: &mut JobRecord) -> Result<(), KeeperError> {
-        self.metrics.timeouts_total.with_label_values(&["end_to_end"]).inc();
+        self.metrics
+            .timeouts_total
+            .with_label_values(&["end_to_end"])
+            .inc();
         self.finish_failed(rec, "deadline_exceeded", "no outcome within the end-to-end timeout; the escrow is refunded when the job's TTL expires")
     }
 
@@ -473,7 +597,9 @@ impl Engine {
     }
 
     async fn drive_job(&self, key: Pubkey) -> Result<(), KeeperError> {
-        let Some(mut rec) = self.store.get(&key)? else { return Ok(()) };
+        let Some(mut rec) = self.store.get(&key)? else {
+            return Ok(());
+        };
         if rec.phase.is_finished() {
             return Ok(());
         }
@@ -493,22 +619,38 @@ impl Engine {
         let risk_label = format!("{risk:?}").to_lowercase();
         loop {
             let Some(job) = self.gateway.job(&key).await? else {
-                return self.finish_failed(&mut rec, "unknown_job", "the job account no longer exists");
+                return self.finish_failed(
+                    &mut rec,
+                    "unknown_job",
+                    "the job account no longer exists",
+                );
             };
             match job.status {
                 JobStatus::Solved | JobStatus::Paid => {
-                    let ours = rec.output.as_ref().is_some_and(|o| o.report.output_hash == job.output_hash);
+                    let ours = rec
+                        .output
+                        .as_ref()
+                        .is_some_and(|o| o.report.output_hash == job.output_hash);
                     if !ours {
                         match self.output_from_peers(&key, &job).await {
                             Some(output) => rec.output = Some(output),
-                            None => return self.finish_failed(&mut rec, "solved_elsewhere", "the job was solved without this keeper's output"),
+                            None => {
+                                return self.finish_failed(
+                                    &mut rec,
+                                    "solved_elsewhere",
+                                    "the job was solved without this keeper's output",
+                                )
+                            }
                         }
                     }
                     rec.phase = Phase::Done;
                     rec.phase_since = wall_secs();
                     self.store.put(&rec)?;
                     self.metrics.jobs_total.with_label_values(&["solved"]).inc();
-                    self.metrics.dispatch_latency_seconds.with_label_values(&[&risk_label]).observe(started.elapsed().as_secs_f64());
+                    self.metrics
+                        .dispatch_latency_seconds
+                        .with_label_values(&[&risk_label])
+                        .observe(started.elapsed().as_secs_f64());
                     return Ok(());
                 }
                 JobStatus::Refunded | JobStatus::Expired | JobStatus::Invalid => {
@@ -524,7 +666,12 @@ impl Engine {
                         return self.deadline_passed(&mut rec);
                     }
                     let miner = job.miner;
-                    if let Some(owed @ Intent::Fail { miner: m, attempt, .. }) = rec.owed_fail.clone() {
+                    if let Some(
+                        owed @ Intent::Fail {
+                            miner: m, attempt, ..
+                        },
+                    ) = rec.owed_fail.clone()
+                    {
                         if m == miner && attempt == job.attempts {
                             rec.owed_fail = None;
                             // Refused: the members reached the miner; ask it again below.
@@ -535,9 +682,17 @@ impl Engine {
                     let intent = match self.answer(&rec, &miner, risk).await {
                         Ok(answer) => {
                             let report = self.report(&answer);
-                            rec.output = Some(VerifiedOutput { miner, output: answer.response.output.clone(), report });
+                            rec.output = Some(VerifiedOutput {
+                                miner,
+                                output: answer.response.output.clone(),
+                                report,
+                            });
                             rec.evidence = Some(answer.evidence());
-                            Intent::Complete { miner, attempt: job.attempts, report }
+                            Intent::Complete {
+                                miner,
+                                attempt: job.attempts,
+                                report,
+                            }
                         }
                         Err(miss) => {
                             rec.tried.push(miner);
@@ -553,16 +708,27 @@ impl Engine {
                     }
                     let snapshot = self.snapshot();
                     let now = self.gateway.now().await?;
-                    let request = RouteRequest { risk, model: job.model, realtime: rec.realtime, now, exclude: &rec.tried };
+                    let request = RouteRequest {
+                        risk,
+                        model: job.model,
+                        realtime: rec.realtime,
+                        now,
+                        exclude: &rec.tried,
+                    };
                     let seed = self.draws.route_seed(&key, job.attempts);
                     let in_flight = self.reserved_in_flight.lock().unwrap().clone();
-                    let pending = |miner: &Pubkey| in_flight.values().filter(|m| *m == miner).count() as u32;
+                    let pending =
+                        |miner: &Pubkey| in_flight.values().filter(|m| *m == miner).count() as u32;
                     let Some((choice, share)) = snapshot
                         .draw_counting(&request, &self.cfg.routing, &seed, &pending)
                         .map(|(m, share)| (m.profile.node, share))
                     else {
                         let tried = rec.tried.len();
-                        let code = if tried == 0 { "no_miner_available" } else { "all_miners_failed" };
+                        let code = if tried == 0 {
+                            "no_miner_available"
+                        } else {
+                            "all_miners_failed"
+                        };
                         return self.finish_failed(
                             &mut rec,
                             code,
@@ -570,7 +736,10 @@ impl Engine {
                         );
                     };
                     if !rec.tried.is_empty() {
-                        self.metrics.retries_total.with_label_values(&["redispatch"]).inc();
+                        self.metrics
+                            .retries_total
+                            .with_label_values(&["redispatch"])
+                            .inc();
                     }
                     let share_label = match share {
                         Share::Open => {
@@ -582,7 +751,10 @@ impl Engine {
                             "tier3_reserved"
                         }
                     };
-                    self.metrics.routing_draws_total.with_label_values(&[share_label]).inc();
+                    self.metrics
+                        .routing_draws_total
+                        .with_label_values(&[share_label])
+                        .inc();
                     tracing::debug!(job = %key, miner = %choice, share = share_label, "routed");
                     let attempt = job.attempts + 1;
                     let price = (job.max_fee as u128 * self.cfg.price_bps as u128 / 10_000) as u64;
@@ -592,9 +764,23 @@ impl Engine {
                         match self.answer(&rec, &choice, risk).await {
                             Ok(answer) => {
                                 let report = self.report(&answer);
-                                rec.output = Some(VerifiedOutput { miner: choice, output: answer.response.output.clone(), report });
+                                rec.output = Some(VerifiedOutput {
+                                    miner: choice,
+                                    output: answer.response.output.clone(),
+                                    report,
+                                });
                                 rec.evidence = Some(answer.evidence());
-                                let settled = self.post_recorded(&mut rec, Intent::Settle { miner: choice, attempt, price, report }).await;
+                                let settled = self
+                                    .post_recorded(
+                                        &mut rec,
+                                        Intent::Settle {
+                                            miner: choice,
+                                            attempt,
+                                            price,
+                                            report,
+                                        },
+                                    )
+                                    .await;
                                 if refused_is_retry(settled)?.is_none() {
                                     // The committee would not sign this answer: try another miner.
                                     rec.tried.push(choice);
@@ -605,10 +791,30 @@ impl Engine {
                                 rec.tried.push(choice);
                                 rec.evidence = Some(miss.evidence());
                                 rec.owed_fail = Some(self.miss(&choice, attempt, &miss.failure));
-                                self.post_recorded(&mut rec, Intent::Assign { miner: choice, attempt, price }).await?;
+                                self.post_recorded(
+                                    &mut rec,
+                                    Intent::Assign {
+                                        miner: choice,
+                                        attempt,
+                                        price,
+                                    },
+                                )
+                                .await?;
                             }
                         }
-                    } else if refused_is_retry(self.post_recorded(&mut rec, Intent::Assign { miner: choice, attempt, price }).await)?.is_none() {
+                    } else if refused_is_retry(
+                        self.post_recorded(
+                            &mut rec,
+                            Intent::Assign {
+                                miner: choice,
+                                attempt,
+                                price,
+                            },
+                        )
+                        .await,
+                    )?
+                    .is_none()
+                    {
                         rec.tried.push(choice);
                     }
                 }
@@ -620,21 +826,38 @@ impl Engine {
     fn miss(&self, miner: &Pubkey, attempt: u8, failure: &AttemptFailure) -> Intent {
         tracing::info!(%miner, attempt, reason = %failure, "miner failed the job");
         if let AttemptFailure::Timeout = failure {
-            self.metrics.timeouts_total.with_label_values(&["shard"]).inc();
+            self.metrics
+                .timeouts_total
+                .with_label_values(&["shard"])
+                .inc();
         }
-        self.metrics.retries_total.with_label_values(&[failure.label()]).inc();
+        self.metrics
+            .retries_total
+            .with_label_values(&[failure.label()])
+            .inc();
         self.mistakes.lock().unwrap().insert(*miner);
         if let Some(gossip) = self.gossip.clone() {
             let miner = *miner;
             tokio::spawn(async move { gossip.report_failure(&miner).await });
         }
-        Intent::Fail { miner: *miner, attempt, reason: failure.fail_reason().into() }
+        Intent::Fail {
+            miner: *miner,
+            attempt,
+            reason: failure.fail_reason().into(),
+        }
     }
 
     fn report(&self, answer: &Answer) -> verdict::attestation::CompletionReport {
         let medians = self.latency.lock().unwrap().medians();
         let score = validation::latency_score_bps(answer.timing.response_ms, &medians);
-        validation::completion_report(&answer.response, &answer.timing, &validation::Accepted { sla_met: answer.sla_met }, score)
+        validation::completion_report(
+            &answer.response,
+            &answer.timing,
+            &validation::Accepted {
+                sla_met: answer.sla_met,
+            },
+            score,
+        )
     }
 
     /// Calls one miner under the shard timeout and validates its answer.
@@ -643,21 +866,43 @@ impl Engine {
         let profile = snapshot
             .get(miner)
             .map(|r| r.profile.clone())
-            .ok_or_else(|| Miss::of(AttemptFailure::Invalid(Rejection::Standing("unknown to this keeper".into())), 0))?;
-        let client = self.clients.get(miner).ok_or_else(|| Miss::of(AttemptFailure::Disconnect("no URL configured".into()), 0))?;
+            .ok_or_else(|| {
+                Miss::of(
+                    AttemptFailure::Invalid(Rejection::Standing("unknown to this keeper".into())),
+                    0,
+                )
+            })?;
+        let client = self
+            .clients
+            .get(miner)
+            .ok_or_else(|| Miss::of(AttemptFailure::Disconnect("no URL configured".into()), 0))?;
         let now = self.gateway.now().await.unwrap_or(0);
-        let job = JobInput { job: rec.job, model: &rec.model, input: &rec.input, input_hash: rec.input_hash };
+        let job = JobInput {
+            job: rec.job,
+            model: &rec.model,
+            input: &rec.input,
+            input_hash: rec.input_hash,
+        };
         let result = call_and_validate(client, &profile, &job, self.cfg.sla_ms, now).await;
         let label = if result.is_ok() { "ok" } else { "error" };
         let (elapsed, answer) = match result {
             Ok(a) => (a.timing.response_ms as f64 / 1_000.0, Ok(a)),
             Err((ms, e)) => (ms as f64 / 1_000.0, Err(Miss::of(e, ms))),
         };
-        self.metrics.miner_call_seconds.with_label_values(&[label]).observe(elapsed);
+        self.metrics
+            .miner_call_seconds
+            .with_label_values(&[label])
+            .observe(elapsed);
         if let Ok(a) = &answer {
             self.latency.lock().unwrap().record(*miner, a.timing);
         }
-        if !matches!(&answer, Err(Miss { failure: AttemptFailure::Timeout | AttemptFailure::Disconnect(_), .. })) {
+        if !matches!(
+            &answer,
+            Err(Miss {
+                failure: AttemptFailure::Timeout | AttemptFailure::Disconnect(_),
+                ..
+            })
+        ) {
             self.metrics.validations_completion_total.inc();
         }
         answer
@@ -666,7 +911,12 @@ impl Engine {
     /// The primary's validated answer; for high risk, confirmed by a shadow
     /// rerun on a second miner (a local reference run, or a third miner,
     /// breaks a tie).
-    async fn answer(&self, rec: &JobRecord, miner: &Pubkey, risk: RiskLevel) -> Result<Answer, Miss> {
+    async fn answer(
+        &self,
+        rec: &JobRecord,
+        miner: &Pubkey,
+        risk: RiskLevel,
+    ) -> Result<Answer, Miss> {
         let primary = self.call(rec, miner).await?;
         if risk != RiskLevel::High {
             self.mistakes.lock().unwrap().remove(miner);
@@ -676,9 +926,24 @@ impl Engine {
         let snapshot = self.snapshot();
         let mut exclude = rec.tried.clone();
         exclude.push(*miner);
-        let model = model_id(&rec.model).map_err(|_| Miss::of(AttemptFailure::Invalid(Rejection::WrongRequest("model".into())), 0))?;
-        let request = RouteRequest { risk, model, realtime: false, now, exclude: &exclude };
-        let mut shadows: std::collections::VecDeque<Pubkey> = snapshot.route(&request, &self.cfg.routing, 3).iter().map(|m| m.profile.node).collect();
+        let model = model_id(&rec.model).map_err(|_| {
+            Miss::of(
+                AttemptFailure::Invalid(Rejection::WrongRequest("model".into())),
+                0,
+            )
+        })?;
+        let request = RouteRequest {
+            risk,
+            model,
+            realtime: false,
+            now,
+            exclude: &exclude,
+        };
+        let mut shadows: std::collections::VecDeque<Pubkey> = snapshot
+            .route(&request, &self.cfg.routing, 3)
+            .iter()
+            .map(|m| m.profile.node)
+            .collect();
         let reference = self.reference_hash(&rec.model, &rec.input);
         let primary_hash = primary.response.output_hash.0;
         // A lone dissent without a reference is a tie: a further shadow breaks it.
@@ -693,12 +958,27 @@ impl Engine {
             // honest one unsettled until it expires on that honest miner.
             if shadows.is_empty() && dissent.is_some() && !widened {
                 widened = true;
-                let any_tier = RouteRequest { risk: RiskLevel::Low, model, realtime: false, now, exclude: &asked };
-                shadows.extend(snapshot.route(&any_tier, &self.cfg.routing, 2).iter().map(|m| m.profile.node));
+                let any_tier = RouteRequest {
+                    risk: RiskLevel::Low,
+                    model,
+                    realtime: false,
+                    now,
+                    exclude: &asked,
+                };
+                shadows.extend(
+                    snapshot
+                        .route(&any_tier, &self.cfg.routing, 2)
+                        .iter()
+                        .map(|m| m.profile.node),
+                );
             }
-            let Some(shadow) = shadows.pop_front() else { break };
+            let Some(shadow) = shadows.pop_front() else {
+                break;
+            };
             asked.push(shadow);
-            let Ok(other) = self.call(rec, &shadow).await else { continue };
+            let Ok(other) = self.call(rec, &shadow).await else {
+                continue;
+            };
             let other_hash = other.response.output_hash.0;
             match judge_shadow(&primary_hash, &other_hash, reference.as_ref()) {
                 ShadowVerdict::Agree => {
@@ -717,19 +997,26 @@ impl Engine {
                     continue;
                 }
                 ShadowVerdict::PrimaryWrong | ShadowVerdict::Undecided => {
-                    let why = Rejection::ShadowMismatch(format!("shadow {shadow} produced a different output hash"));
+                    let why = Rejection::ShadowMismatch(format!(
+                        "shadow {shadow} produced a different output hash"
+                    ));
                     return Err(Miss::wrong(why, primary));
                 }
             }
         }
         if let Some((shadow, _)) = dissent {
-            let why = Rejection::ShadowMismatch(format!("shadow {shadow} disagrees and no other miner answered"));
+            let why = Rejection::ShadowMismatch(format!(
+                "shadow {shadow} disagrees and no other miner answered"
+            ));
             return Err(Miss::wrong(why, primary));
         }
         // No shadow answered: the local reference run is the only check left.
         match reference {
             Some(r) if r == primary_hash => Ok(primary),
-            Some(_) => Err(Miss::wrong(Rejection::ShadowMismatch("differs from the reference run".into()), primary)),
+            Some(_) => Err(Miss::wrong(
+                Rejection::ShadowMismatch("differs from the reference run".into()),
+                primary,
+            )),
             None => {
                 tracing::warn!(job = %rec.job, "no shadow miner answered and no local reference: accepting the primary");
                 Ok(primary)

@@ -15,7 +15,11 @@ pub enum KeeperError {
     #[error("attestation: {0}")]
     Attest(#[from] crate::attester::AttestError),
     #[error("posting {kind} for job {job}: {reason}")]
-    Post { kind: &'static str, job: String, reason: String },
+    Post {
+        kind: &'static str,
+        job: String,
+        reason: String,
+    },
     #[error("cannot bind {0}: {1}")]
     Bind(String, std::io::Error),
     #[error("the keeper is shutting down")]

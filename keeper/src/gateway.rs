@@ -56,7 +56,12 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(chain: Chain, payer: Keypair, faults: Option<Arc<dyn SendFaults>>) -> Self {
         let payer_key = payer.pubkey();
-        Gateway { chain: ChainThread::start(chain, payer), payer: payer_key, faults, landed: AtomicU64::new(0) }
+        Gateway {
+            chain: ChainThread::start(chain, payer),
+            payer: payer_key,
+            faults,
+            landed: AtomicU64::new(0),
+        }
     }
 
     /// The fee payer of every transaction the keeper sends.
@@ -66,15 +71,25 @@ impl Gateway {
 
     /// Reads and decodes an account through the chain client's inherent
     /// read (a concrete, `Send` future the subsystems' tasks can hold).
-    async fn fetch_optional<T: anchor_lang::AccountDeserialize>(&self, address: &Pubkey) -> Result<Option<T>, KeeperError> {
+    async fn fetch_optional<T: anchor_lang::AccountDeserialize>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<T>, KeeperError> {
         match self.chain.account_data(*address).await? {
             None => Ok(None),
             Some(data) => Ok(Some(decode::<T>(address, &data)?)),
         }
     }
 
-    async fn fetch<T: anchor_lang::AccountDeserialize>(&self, address: &Pubkey) -> Result<T, KeeperError> {
-        self.fetch_optional(address).await?.ok_or(KeeperError::Account(verdict_sdk::SdkError::AccountNotFound(*address)))
+    async fn fetch<T: anchor_lang::AccountDeserialize>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<T, KeeperError> {
+        self.fetch_optional(address)
+            .await?
+            .ok_or(KeeperError::Account(
+                verdict_sdk::SdkError::AccountNotFound(*address),
+            ))
     }
 
     pub async fn exists(&self, address: &Pubkey) -> Result<bool, KeeperError> {
@@ -100,7 +115,11 @@ impl Gateway {
                 .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
                 .ok_or_else(|| {
                     let reason = format!("{} bytes", data.len());
-                    KeeperError::Account(verdict_sdk::SdkError::Decode { address: *account, kind: "token account", reason })
+                    KeeperError::Account(verdict_sdk::SdkError::Decode {
+                        address: *account,
+                        kind: "token account",
+                        reason,
+                    })
                 }),
         }
     }
@@ -140,19 +159,35 @@ impl Gateway {
     /// Signs with the fee payer and `signer` (an operator key, for the
     /// instructions that act for the validator's node) and sends. No fault
     /// injection: the dispute and crank paths are idempotent by reading first.
-    pub async fn send_signed(&self, instructions: &[Instruction], signer: Arc<Keypair>) -> Result<Landed, ChainError> {
+    pub async fn send_signed(
+        &self,
+        instructions: &[Instruction],
+        signer: Arc<Keypair>,
+    ) -> Result<Landed, ChainError> {
         // Only when an instruction asks for it: an unneeded signature fails signing.
-        let needed = instructions.iter().flat_map(|i| &i.accounts).any(|a| a.is_signer && a.pubkey == signer.pubkey());
-        let landed = self.chain.ask(|r| Call::Send(instructions.to_vec(), needed.then_some(signer), r)).await?;
+        let needed = instructions
+            .iter()
+            .flat_map(|i| &i.accounts)
+            .any(|a| a.is_signer && a.pubkey == signer.pubkey());
+        let landed = self
+            .chain
+            .ask(|r| Call::Send(instructions.to_vec(), needed.then_some(signer), r))
+            .await?;
         self.landed.fetch_add(1, Ordering::Relaxed);
         Ok(landed)
     }
 
     /// Signs with the fee payer and sends.
     pub async fn send(&self, instructions: &[Instruction]) -> Result<Landed, ChainError> {
-        let action = self.faults.as_ref().map(|f| f.next(instructions)).unwrap_or(FaultAction::Proceed);
+        let action = self
+            .faults
+            .as_ref()
+            .map(|f| f.next(instructions))
+            .unwrap_or(FaultAction::Proceed);
         match action {
-            FaultAction::FailBeforeSend => return Err(ChainError::Rpc("injected: connection reset".into())),
+            FaultAction::FailBeforeSend => {
+                return Err(ChainError::Rpc("injected: connection reset".into()))
+            }
             FaultAction::LandThenTimeout => {
                 let landed = self.chain.send(instructions.to_vec()).await;
                 if landed.is_ok() {
@@ -168,7 +203,6 @@ impl Gateway {
     }
 }
 
-
 /// Every Verdict account, address and data.
 type Accounts = Vec<(Pubkey, Vec<u8>)>;
 
@@ -178,7 +212,11 @@ enum Call {
     ProgramAccounts(oneshot::Sender<Result<Accounts, ChainError>>),
     UnixTime(oneshot::Sender<Result<i64, ChainError>>),
     Slot(oneshot::Sender<Result<u64, ChainError>>),
-    Send(Vec<Instruction>, Option<Arc<Keypair>>, oneshot::Sender<Result<Landed, ChainError>>),
+    Send(
+        Vec<Instruction>,
+        Option<Arc<Keypair>>,
+        oneshot::Sender<Result<Landed, ChainError>>,
+    ),
 }
 
 /// Runs the chain client on a thread of its own (a current-thread runtime
@@ -199,7 +237,10 @@ impl ChainThread {
         std::thread::Builder::new()
             .name("keeper-chain".into())
             .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("chain runtime");
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("chain runtime");
                 let local = tokio::task::LocalSet::new();
                 let payer = std::rc::Rc::new(payer);
                 local.block_on(&runtime, async move {
@@ -220,7 +261,8 @@ impl ChainThread {
                                     let _ = r.send(chain.slot().await);
                                 }
                                 Call::Send(ixs, signer, r) => {
-                                    let signers: Vec<&Keypair> = signer.iter().map(|k| k.as_ref()).collect();
+                                    let signers: Vec<&Keypair> =
+                                        signer.iter().map(|k| k.as_ref()).collect();
                                     let _ = r.send(chain.send(&ixs, &payer, &signers).await);
                                 }
                             }
@@ -232,7 +274,10 @@ impl ChainThread {
         ChainThread { tx }
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, ChainError>>) -> Call) -> Result<T, ChainError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, ChainError>>) -> Call,
+    ) -> Result<T, ChainError> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(make(reply)).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?

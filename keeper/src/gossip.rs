@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
 use chitchat::transport::UdpTransport;
-use chitchat::{spawn_chitchat, ChitchatConfig, ChitchatHandle, ChitchatId, FailureDetectorConfig, ProtocolVersion};
+use chitchat::{
+    spawn_chitchat, ChitchatConfig, ChitchatHandle, ChitchatId, FailureDetectorConfig,
+    ProtocolVersion,
+};
 
 use crate::engine::wall_secs;
 use crate::error::KeeperError;
@@ -26,7 +29,12 @@ pub struct Gossip {
 impl Gossip {
     /// Joins the keepers' gossip cluster as `node_id` (the validator's Node
     /// account), listening on `listen` and contacting `seeds`.
-    pub async fn start(node_id: &str, listen: SocketAddr, seeds: Vec<String>, interval: Duration) -> Result<Self, KeeperError> {
+    pub async fn start(
+        node_id: &str,
+        listen: SocketAddr,
+        seeds: Vec<String>,
+        interval: Duration,
+    ) -> Result<Self, KeeperError> {
         let config = ChitchatConfig {
             chitchat_id: ChitchatId::new(node_id.to_string(), wall_secs() as u64, listen),
             cluster_id: "verdict-keepers".into(),
@@ -52,7 +60,9 @@ impl Gossip {
     /// Publishes that this keeper just saw `miner` fail.
     pub async fn report_failure(&self, miner: &Pubkey) {
         let key = format!("{FAIL_PREFIX}{miner}");
-        self.handle.with_chitchat(|c| c.self_node_state().set(key.clone(), wall_secs())).await;
+        self.handle
+            .with_chitchat(|c| c.self_node_state().set(key.clone(), wall_secs()))
+            .await;
     }
 
     /// Publishes that `miner` answered this keeper well again.

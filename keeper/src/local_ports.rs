@@ -37,7 +37,10 @@ pub fn loopback_port(udp: bool) -> io::Result<u16> {
             return Ok(port);
         }
     }
-    Err(io::Error::new(io::ErrorKind::AddrInUse, format!("no free loopback port in {bottom}..{top}")))
+    Err(io::Error::new(
+        io::ErrorKind::AddrInUse,
+        format!("no free loopback port in {bottom}..{top}"),
+    ))
 }
 
 /// The low end of the kernel's ephemeral port range (Linux's default when unreadable).
@@ -58,9 +61,13 @@ fn is_free(port: u16, udp: bool) -> bool {
 
 fn kernel_pick(udp: bool) -> io::Result<u16> {
     if udp {
-        UdpSocket::bind("127.0.0.1:0")?.local_addr().map(|a| a.port())
+        UdpSocket::bind("127.0.0.1:0")?
+            .local_addr()
+            .map(|a| a.port())
     } else {
-        TcpListener::bind("127.0.0.1:0")?.local_addr().map(|a| a.port())
+        TcpListener::bind("127.0.0.1:0")?
+            .local_addr()
+            .map(|a| a.port())
     }
 }
 
@@ -71,14 +78,23 @@ mod tests {
     #[test]
     fn ports_are_distinct_bindable_and_below_the_ephemeral_range() {
         let low = ephemeral_low();
-        let ports: Vec<u16> = (0..64).map(|i| loopback_port(i % 2 == 0).unwrap()).collect();
+        let ports: Vec<u16> = (0..64)
+            .map(|i| loopback_port(i % 2 == 0).unwrap())
+            .collect();
         let mut unique = ports.clone();
         unique.sort_unstable();
         unique.dedup();
-        assert_eq!(unique.len(), ports.len(), "every call hands out its own port");
+        assert_eq!(
+            unique.len(),
+            ports.len(),
+            "every call hands out its own port"
+        );
         for (i, &port) in ports.iter().enumerate() {
             if low > FLOOR + 1 {
-                assert!((port as u32) < low && port as u32 >= FLOOR, "port {port} outside {FLOOR}..{low}");
+                assert!(
+                    (port as u32) < low && port as u32 >= FLOOR,
+                    "port {port} outside {FLOOR}..{low}"
+                );
             }
             assert!(is_free(port, i % 2 == 0), "port {port} is bindable");
         }

@@ -13,7 +13,11 @@ use solana_sdk::signature::Keypair;
 use verdict_chain::{Chain, RpcChain, RpcConfig};
 
 #[derive(Parser)]
-#[command(name = "verdict-keeper", version, about = "Verdict keeper: dispatch, validation, timeouts and signed outcomes")]
+#[command(
+    name = "verdict-keeper",
+    version,
+    about = "Verdict keeper: dispatch, validation, timeouts and signed outcomes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,9 +51,16 @@ fn keypair(path: &Path) -> Result<Keypair, KeeperError> {
 }
 
 async fn run(cfg: KeeperConfig, rpc_timeout: Duration) -> Result<(), KeeperError> {
-    let payer_path = cfg.payer_keypair.clone().ok_or_else(|| KeeperError::Config("payer_keypair is required".into()))?;
+    let payer_path = cfg
+        .payer_keypair
+        .clone()
+        .ok_or_else(|| KeeperError::Config("payer_keypair is required".into()))?;
     let payer = keypair(&payer_path)?;
-    let mut keys = cfg.signing_keypairs.iter().map(|p| keypair(p)).collect::<Result<Vec<_>, _>>()?;
+    let mut keys = cfg
+        .signing_keypairs
+        .iter()
+        .map(|p| keypair(p))
+        .collect::<Result<Vec<_>, _>>()?;
     // A committee member signs with its own validator key; a keeper alone
     // with every key of its local quorum.
     let signing = match (&cfg.committee.node, keys.len()) {
@@ -59,10 +70,29 @@ async fn run(cfg: KeeperConfig, rpc_timeout: Duration) -> Result<(), KeeperError
         }
         (None, _) => Signing::LocalQuorum(keys),
     };
-    let operator = cfg.committee.operator_keypair.as_deref().map(keypair).transpose()?;
-    let rpc = RpcConfig { urls: cfg.rpc_urls.clone(), request_timeout: rpc_timeout, ..RpcConfig::default() };
+    let operator = cfg
+        .committee
+        .operator_keypair
+        .as_deref()
+        .map(keypair)
+        .transpose()?;
+    let rpc = RpcConfig {
+        urls: cfg.rpc_urls.clone(),
+        request_timeout: rpc_timeout,
+        ..RpcConfig::default()
+    };
     let chain = Chain::Rpc(Arc::new(RpcChain::new(rpc)));
-    let handle = keeper::start(cfg, Deps { chain, payer, signing, operator, faults: None }).await?;
+    let handle = keeper::start(
+        cfg,
+        Deps {
+            chain,
+            payer,
+            signing,
+            operator,
+            faults: None,
+        },
+    )
+    .await?;
     tracing::info!(api = %handle.api_url(), "serving");
     // One line on stdout, so a supervisor or a test learns the bound
     // address (with `listen = "127.0.0.1:0"` the port is chosen at bind).
@@ -75,16 +105,37 @@ async fn run(cfg: KeeperConfig, rpc_timeout: Duration) -> Result<(), KeeperError
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let json = matches!(cli.command, Command::Run { json_logs: true, .. });
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = matches!(
+        cli.command,
+        Command::Run {
+            json_logs: true,
+            ..
+        }
+    );
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     if json {
-        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init();
     }
     let result = match cli.command {
-        Command::CheckConfig { config } => KeeperConfig::load(config.as_deref()).map(|c| println!("{c:#?}")),
-        Command::Run { config, rpc_timeout_ms, .. } => KeeperConfig::load(config.as_deref()).and_then(|cfg| {
+        Command::CheckConfig { config } => {
+            KeeperConfig::load(config.as_deref()).map(|c| println!("{c:#?}"))
+        }
+        Command::Run {
+            config,
+            rpc_timeout_ms,
+            ..
+        } => KeeperConfig::load(config.as_deref()).and_then(|cfg| {
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

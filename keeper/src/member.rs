@@ -18,7 +18,10 @@ use verdict_sdk::attest::{sign, MemberSignature};
 use verdict_sdk::draw::{self, DrawStep};
 use verdict_sdk::instructions as ix;
 
-use crate::core::cosign::{review_job, review_trial, trial_job_id, Claim, CosignRequest, FollowUp, JobView, Refusal, TRIAL_INPUT};
+use crate::core::cosign::{
+    review_job, review_trial, trial_job_id, Claim, CosignRequest, FollowUp, JobView, Refusal,
+    TRIAL_INPUT,
+};
 use crate::core::leader;
 use crate::core::lifecycle::TrialIntent;
 use crate::core::routing::RouteRequest;
@@ -51,7 +54,12 @@ impl Engine {
     /// How long the job has shown no progress; the clock starts the first
     /// time this keeper looks.
     fn quiet_for(&self, subject: &Pubkey) -> Duration {
-        self.activity.lock().unwrap().entry(*subject).or_insert_with(Instant::now).elapsed()
+        self.activity
+            .lock()
+            .unwrap()
+            .entry(*subject)
+            .or_insert_with(Instant::now)
+            .elapsed()
     }
 
     fn my_rank(&self, subject: &Pubkey) -> Option<usize> {
@@ -59,7 +67,12 @@ impl Engine {
         let view = self.view.read().unwrap();
         let committee = view.committee.as_ref()?;
         let mine = committee.members().iter().position(|m| *m == member.node);
-        Some(leader::rank(subject, committee.epoch, committee.members().len(), mine))
+        Some(leader::rank(
+            subject,
+            committee.epoch,
+            committee.members().len(),
+            mine,
+        ))
     }
 
     /// Whether this keeper should drive `job` now: always when alone; in a
@@ -75,7 +88,11 @@ impl Engine {
     pub fn trial_turn(&self, miner: &Pubkey) -> bool {
         match self.my_rank(miner) {
             None => self.member.is_none(),
-            Some(rank) => leader::my_turn(rank, self.quiet_for(miner), self.cfg.committee.takeover() * 4),
+            Some(rank) => leader::my_turn(
+                rank,
+                self.quiet_for(miner),
+                self.cfg.committee.takeover() * 4,
+            ),
         }
     }
 
@@ -107,23 +124,44 @@ impl Engine {
     /// Stores an input another member shares, once it matches the job.
     pub async fn receive_input(&self, share: InputShare) -> Result<(), Refusal> {
         if share.input.len() > self.cfg.max_input_bytes {
-            return Err(Refusal::NotNeeded("the input is over this keeper's size limit".into()));
+            return Err(Refusal::NotNeeded(
+                "the input is over this keeper's size limit".into(),
+            ));
         }
-        let job = self.gateway.job(&share.job).await.map_err(|e| Refusal::Unavailable(e.to_string()))?;
+        let job = self
+            .gateway
+            .job(&share.job)
+            .await
+            .map_err(|e| Refusal::Unavailable(e.to_string()))?;
         let job = job.ok_or_else(|| Refusal::NotNeeded("no such job on chain".into()))?;
         self.keep_input(&share.job, &job, &share.input, share.realtime)
     }
 
     /// Creates the job's record from a member's input if this keeper has none.
-    fn keep_input(&self, key: &Pubkey, job: &Job, input: &str, realtime: bool) -> Result<(), Refusal> {
-        let hash: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), input.as_bytes())).into();
+    fn keep_input(
+        &self,
+        key: &Pubkey,
+        job: &Job,
+        input: &str,
+        realtime: bool,
+    ) -> Result<(), Refusal> {
+        let hash: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+            sha2::Sha256::default(),
+            input.as_bytes(),
+        ))
+        .into();
         if hash != job.input_hash {
             return Err(Refusal::InputMismatch);
         }
-        let stored = self.store.get(key).map_err(|e| Refusal::Unavailable(e.to_string()))?;
+        let stored = self
+            .store
+            .get(key)
+            .map_err(|e| Refusal::Unavailable(e.to_string()))?;
         if stored.is_none() {
             let rec = JobRecord::new(*key, job, input.to_string(), realtime, wall_secs());
-            self.store.put(&rec).map_err(|e| Refusal::Unavailable(e.to_string()))?;
+            self.store
+                .put(&rec)
+                .map_err(|e| Refusal::Unavailable(e.to_string()))?;
             self.touch(key);
             let _ = self.dispatch_tx.try_send(*key);
         }
@@ -133,10 +171,25 @@ impl Engine {
     /// Checks a peer request's signature, clock, nonce, and that its key
     /// belongs to the committee in force (re-read once if unknown, so a
     /// fresh rotation is seen).
-    pub async fn authenticate(&self, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Pubkey, AuthError> {
-        let member = self.member.as_ref().ok_or_else(|| AuthError::NotAMember("this keeper is not in a committee".into()))?;
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        path: &str,
+        body: &[u8],
+    ) -> Result<Pubkey, AuthError> {
+        let member = self
+            .member
+            .as_ref()
+            .ok_or_else(|| AuthError::NotAMember("this keeper is not in a committee".into()))?;
         let parsed = PeerHeaders::parse(|name| headers.get(name).and_then(|v| v.to_str().ok()))?;
-        let known = |key: &Pubkey| self.view.read().unwrap().committee.as_ref().is_some_and(|c| c.index_of_key(key).is_some());
+        let known = |key: &Pubkey| {
+            self.view
+                .read()
+                .unwrap()
+                .committee
+                .as_ref()
+                .is_some_and(|c| c.index_of_key(key).is_some())
+        };
         if !known(&parsed.key) {
             if let Ok(committee) = self.gateway.committee().await {
                 self.view.write().unwrap().committee = Some(committee);
@@ -149,9 +202,16 @@ impl Engine {
     /// message it rebuilds from the claim, once its own checks pass.
     pub async fn cosign(&self, request: CosignRequest) -> Result<MemberSignature, Refusal> {
         let member = self.member.as_ref().ok_or(Refusal::NotAMember)?;
-        let committee = self.gateway.committee().await.map_err(|e| Refusal::Unavailable(e.to_string()))?;
+        let committee = self
+            .gateway
+            .committee()
+            .await
+            .map_err(|e| Refusal::Unavailable(e.to_string()))?;
         if request.epoch != committee.epoch {
-            return Err(Refusal::WrongEpoch { claimed: request.epoch, current: committee.epoch });
+            return Err(Refusal::WrongEpoch {
+                claimed: request.epoch,
+                current: committee.epoch,
+            });
         }
         if committee.index_of_key(&member.key.pubkey()).is_none() {
             return Err(Refusal::NotAMember);
@@ -162,12 +222,22 @@ impl Engine {
             return Err(Refusal::OwnOutcome);
         }
         let instance = self.instance(&request.claim).await?;
-        let message = request.claim.message(committee.epoch, instance).ok_or_else(|| Refusal::NotNeeded("nothing to sign".into()))?;
+        let message = request
+            .claim
+            .message(committee.epoch, instance)
+            .ok_or_else(|| Refusal::NotNeeded("nothing to sign".into()))?;
         self.touch(&request.claim.subject());
         let kind = request.claim.kind();
-        let verdict = if self.cfg.committee.dishonest { Ok(()) } else { self.review(&request.claim).await };
+        let verdict = if self.cfg.committee.dishonest {
+            Ok(())
+        } else {
+            self.review(&request.claim).await
+        };
         let label = if verdict.is_ok() { "signed" } else { "refused" };
-        self.metrics.cosign_total.with_label_values(&[kind, label]).inc();
+        self.metrics
+            .cosign_total
+            .with_label_values(&[kind, label])
+            .inc();
         if let Err(why) = &verdict {
             tracing::info!(kind, subject = %request.claim.subject(), reason = %why, "refused to co-sign");
         }
@@ -180,10 +250,20 @@ impl Engine {
         let unavailable = |e: crate::KeeperError| Refusal::Unavailable(e.to_string());
         let subject = claim.subject();
         if claim.is_about_a_node() {
-            let node = self.gateway.node(&subject).await.map_err(unavailable)?.ok_or_else(|| Refusal::NotNeeded("no such node".into()))?;
+            let node = self
+                .gateway
+                .node(&subject)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| Refusal::NotNeeded("no such node".into()))?;
             Ok(Claim::instance_of_node(&node))
         } else {
-            let job = self.gateway.job(&subject).await.map_err(unavailable)?.ok_or_else(|| Refusal::NotNeeded("no such job".into()))?;
+            let job = self
+                .gateway
+                .job(&subject)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| Refusal::NotNeeded("no such job".into()))?;
             Ok(Claim::instance_of_job(&job))
         }
     }
@@ -191,11 +271,25 @@ impl Engine {
     async fn review(&self, claim: &Claim) -> Result<(), Refusal> {
         let unavailable = |e: crate::KeeperError| Refusal::Unavailable(e.to_string());
         let now = self.gateway.now().await.map_err(unavailable)?;
-        let params = self.params().ok_or_else(|| Refusal::Unavailable("no chain view yet".into()))?;
+        let params = self
+            .params()
+            .ok_or_else(|| Refusal::Unavailable("no chain view yet".into()))?;
         match claim {
-            Claim::Job { job: key, intent, evidence } => {
-                let job = self.gateway.job(key).await.map_err(unavailable)?.ok_or_else(|| Refusal::NotNeeded("no such job".into()))?;
-                let rec = self.store.get(key).map_err(|e| Refusal::Unavailable(e.to_string()))?;
+            Claim::Job {
+                job: key,
+                intent,
+                evidence,
+            } => {
+                let job = self
+                    .gateway
+                    .job(key)
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or_else(|| Refusal::NotNeeded("no such job".into()))?;
+                let rec = self
+                    .store
+                    .get(key)
+                    .map_err(|e| Refusal::Unavailable(e.to_string()))?;
                 if let (None, Some(input)) = (&rec, &evidence.input) {
                     self.keep_input(key, &job, input, false)?;
                 }
@@ -226,16 +320,22 @@ impl Engine {
                     FollowUp::RerunMustMatch { expected } => {
                         let mine = self.rerun(key, &job, input.as_deref(), &miner).await?;
                         if mine != expected {
-                            return Err(Refusal::RerunDisagrees(format!("my rerun's output hash is {}", hex::encode(mine))));
+                            return Err(Refusal::RerunDisagrees(format!(
+                                "my rerun's output hash is {}",
+                                hex::encode(mine)
+                            )));
                         }
                     }
                     FollowUp::RerunMustDiffer { claimed } => {
                         if self.rerun(key, &job, input.as_deref(), &miner).await? == claimed {
-                            return Err(Refusal::RerunDisagrees("my rerun matches the miner's output".into()));
+                            return Err(Refusal::RerunDisagrees(
+                                "my rerun matches the miner's output".into(),
+                            ));
                         }
                     }
                     FollowUp::MinerMustFail => {
-                        let input = input.ok_or_else(|| Refusal::CannotRerun("no input for this job".into()))?;
+                        let input = input
+                            .ok_or_else(|| Refusal::CannotRerun("no input for this job".into()))?;
                         let rec = JobRecord::new(*key, &job, input, false, wall_secs());
                         if let Ok(answer) = self.call(&rec, &miner).await {
                             return Err(Refusal::MinerAnswered(answer.timing.response_ms));
@@ -243,28 +343,58 @@ impl Engine {
                     }
                 }
                 // Keep the answer this keeper signed for, to serve the client.
-                if let (crate::core::lifecycle::Intent::Settle { report, .. } | crate::core::lifecycle::Intent::Complete { report, .. }, Some(response)) =
-                    (intent, &evidence.response)
+                if let (
+                    crate::core::lifecycle::Intent::Settle { report, .. }
+                    | crate::core::lifecycle::Intent::Complete { report, .. },
+                    Some(response),
+                ) = (intent, &evidence.response)
                 {
                     if let Ok(Some(mut rec)) = self.store.get(key) {
-                        rec.output = Some(VerifiedOutput { miner, output: response.output.clone(), report: *report });
+                        rec.output = Some(VerifiedOutput {
+                            miner,
+                            output: response.output.clone(),
+                            report: *report,
+                        });
                         let _ = self.store.put(&rec);
                     }
                 }
                 Ok(())
             }
-            Claim::Trial { miner, passed, trial, response } => {
-                let node = self.gateway.node(miner).await.map_err(unavailable)?.ok_or_else(|| Refusal::NotNeeded("no such node".into()))?;
+            Claim::Trial {
+                miner,
+                passed,
+                trial,
+                response,
+            } => {
+                let node = self
+                    .gateway
+                    .node(miner)
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or_else(|| Refusal::NotNeeded("no such node".into()))?;
                 let reference = self
                     .reference_hash(miner::models::TEST_PROJECTION_ID, TRIAL_INPUT)
                     .ok_or_else(|| Refusal::CannotRerun("no local reference model".into()))?;
-                let intent = TrialIntent { miner: *miner, passed: *passed, trial: *trial };
-                review_trial(&intent, response.as_ref(), &node, &trial_job_id(miner, node.reputation.trial_failures), &reference, now)
+                let intent = TrialIntent {
+                    miner: *miner,
+                    passed: *passed,
+                    trial: *trial,
+                };
+                review_trial(
+                    &intent,
+                    response.as_ref(),
+                    &node,
+                    &trial_job_id(miner, node.reputation.trial_failures),
+                    &reference,
+                    now,
+                )
             }
             Claim::ValidatorTimeout { validator, .. } => {
                 let member = self.member.as_ref().ok_or(Refusal::NotAMember)?;
                 match member.peers.get(validator) {
-                    Some(url) if member.client.reachable(url, Duration::from_secs(1)).await => Err(Refusal::ValidatorReachable),
+                    Some(url) if member.client.reachable(url, Duration::from_secs(1)).await => {
+                        Err(Refusal::ValidatorReachable)
+                    }
                     _ => Ok(()),
                 }
             }
@@ -278,17 +408,30 @@ impl Engine {
     /// This keeper's own output hash for the job: a local reference run when
     /// the model runs here, else the hash two other miners agree on (best
     /// score first, up to three asked): one miner alone could be the wrong one.
-    pub(crate) async fn rerun(&self, key: &Pubkey, job: &Job, input: Option<&str>, not: &Pubkey) -> Result<[u8; 32], Refusal> {
+    pub(crate) async fn rerun(
+        &self,
+        key: &Pubkey,
+        job: &Job,
+        input: Option<&str>,
+        not: &Pubkey,
+    ) -> Result<[u8; 32], Refusal> {
         let input = input.ok_or_else(|| Refusal::CannotRerun("no input for this job".into()))?;
         let model = crate::core::model_name(&job.model);
         if let Some(hash) = self.reference_hash(&model, input) {
             return Ok(hash);
         }
         let now = self.gateway.now().await.unwrap_or(0);
-        let model_key = model_id(&model).map_err(|_| Refusal::CannotRerun("unknown model".into()))?;
+        let model_key =
+            model_id(&model).map_err(|_| Refusal::CannotRerun("unknown model".into()))?;
         let exclude = [*not];
         // Any warm miner, best score first: trust, not tier, is what counts here.
-        let request = RouteRequest { risk: RiskLevel::Low, model: model_key, realtime: false, now, exclude: &exclude };
+        let request = RouteRequest {
+            risk: RiskLevel::Low,
+            model: model_key,
+            realtime: false,
+            now,
+            exclude: &exclude,
+        };
         let snapshot = self.snapshot();
         let rec = JobRecord::new(*key, job, input.to_string(), false, wall_secs());
         let mut seen: Vec<[u8; 32]> = Vec::new();
@@ -301,18 +444,33 @@ impl Engine {
                 seen.push(hash);
             }
         }
-        Err(Refusal::CannotRerun(format!("no two other miners agree ({} answered)", seen.len())))
+        Err(Refusal::CannotRerun(format!(
+            "no two other miners agree ({} answered)",
+            seen.len()
+        )))
     }
 
     /// The output of a job another member finished, fetched from the members
     /// and accepted only if it hashes to the on-chain output hash.
     pub async fn output_from_peers(&self, key: &Pubkey, job: &Job) -> Option<VerifiedOutput> {
         let member = self.member.as_ref()?;
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().ok()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .no_proxy()
+            .build()
+            .ok()?;
         for url in member.peers.values() {
-            let Ok(response) = http.get(format!("{url}/v1/jobs/{key}")).send().await else { continue };
-            let Ok(view) = response.json::<crate::api::JobView>().await else { continue };
-            let (Some(output), Some(miner)) = (view.output, view.miner.and_then(|m| m.parse().ok())) else { continue };
+            let Ok(response) = http.get(format!("{url}/v1/jobs/{key}")).send().await else {
+                continue;
+            };
+            let Ok(view) = response.json::<crate::api::JobView>().await else {
+                continue;
+            };
+            let (Some(output), Some(miner)) =
+                (view.output, view.miner.and_then(|m| m.parse().ok()))
+            else {
+                continue;
+            };
             if output.hash().0 == job.output_hash {
                 let report = CompletionReport {
                     output_hash: job.output_hash,
@@ -323,7 +481,11 @@ impl Engine {
                     sla_met: true,
                     latency_score_bps: 0,
                 };
-                return Some(VerifiedOutput { miner, output, report });
+                return Some(VerifiedOutput {
+                    miner,
+                    output,
+                    report,
+                });
             }
         }
         None
@@ -340,14 +502,21 @@ impl Engine {
         for missed in drained {
             {
                 let mut reported = self.reported.lock().unwrap();
-                if reported.get(&missed.validator).is_some_and(|t| t.elapsed() < interval) {
+                if reported
+                    .get(&missed.validator)
+                    .is_some_and(|t| t.elapsed() < interval)
+                {
                     continue;
                 }
                 reported.insert(missed.validator, Instant::now());
             }
             match self.poster().post_timeout_report(&missed).await {
-                Ok(posted) => tracing::info!(validator = %missed.validator, job = %missed.job, result = posted.label(), "reported a missed deadline"),
-                Err(e) => tracing::info!(validator = %missed.validator, error = %e, "timeout report not posted"),
+                Ok(posted) => {
+                    tracing::info!(validator = %missed.validator, job = %missed.job, result = posted.label(), "reported a missed deadline")
+                }
+                Err(e) => {
+                    tracing::info!(validator = %missed.validator, error = %e, "timeout report not posted")
+                }
             }
         }
     }
@@ -357,13 +526,17 @@ impl Engine {
     /// due (request, seed, sweep). Cranks race harmlessly: the leader for
     /// the draw goes first and the others only if it stays silent.
     pub(crate) async fn crank_rotation(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
-        let Some(committee) = &view.committee else { return };
+        let Some(committee) = &view.committee else {
+            return;
+        };
         let Some(member) = &self.member else { return };
         if let Some((_, node)) = view.nodes.iter().find(|(k, _)| *k == member.node) {
             if draw::should_enter(committee, node, params) {
                 let ix = ix::enter_committee_draw(&member.key.pubkey(), &member.node);
                 match self.gateway.send_signed(&[ix], member.key.clone()).await {
-                    Ok(_) => tracing::info!(round = committee.draw.round, "entered the committee draw"),
+                    Ok(_) => {
+                        tracing::info!(round = committee.draw.round, "entered the committee draw")
+                    }
                     Err(e) => tracing::debug!(error = %e, "draw entry not landed"),
                 }
             }
@@ -388,9 +561,15 @@ impl Engine {
         match self.gateway.send(&[instruction]).await {
             Ok(_) => {
                 self.touch(&subject);
-                tracing::info!(round = committee.draw.round, ?step, "cranked the committee draw");
+                tracing::info!(
+                    round = committee.draw.round,
+                    ?step,
+                    "cranked the committee draw"
+                );
             }
-            Err(e) => tracing::debug!(error = %e, "committee draw step not landed (another keeper may have cranked it)"),
+            Err(e) => {
+                tracing::debug!(error = %e, "committee draw step not landed (another keeper may have cranked it)")
+            }
         }
     }
 }

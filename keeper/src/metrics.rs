@@ -1,7 +1,10 @@
 //! Prometheus metrics under the protocol's names, one registry per keeper
 //! (so several keepers can run in one process, as the tests do).
 
-use prometheus::{Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
+};
 
 pub struct Metrics {
     pub registry: Registry,
@@ -46,37 +49,87 @@ impl Metrics {
         macro_rules! reg {
             ($m:expr) => {{
                 let m = $m.expect("valid metric");
-                registry.register(Box::new(m.clone())).expect("unique metric");
+                registry
+                    .register(Box::new(m.clone()))
+                    .expect("unique metric");
                 m
             }};
         }
-        let buckets = vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0];
+        let buckets = vec![
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0,
+        ];
         Metrics {
-            validators_active: reg!(IntGauge::new("validators_active", "Active validators (Config counter)")),
-            validators_total: reg!(IntGauge::new("validators_total", "Registered nodes with the validator role")),
-            validations_preprocessing_total: reg!(IntCounter::new("validations_preprocessing_total", "Preprocessing validations (assignments checked)")),
-            validations_completion_total: reg!(IntCounter::new("validations_completion_total", "Completion validations of miner answers")),
-            consensus_reached_total: reg!(IntCounter::new("consensus_reached_total", "Quorum-signed outcomes the chain accepted")),
-            consensus_failed_total: reg!(IntCounter::new("consensus_failed_total", "Outcomes without a quorum or refused by the chain")),
-            average_reputation: reg!(Gauge::new("average_reputation", "Mean miner trust R (1.0 = trial baseline)")),
+            validators_active: reg!(IntGauge::new(
+                "validators_active",
+                "Active validators (Config counter)"
+            )),
+            validators_total: reg!(IntGauge::new(
+                "validators_total",
+                "Registered nodes with the validator role"
+            )),
+            validations_preprocessing_total: reg!(IntCounter::new(
+                "validations_preprocessing_total",
+                "Preprocessing validations (assignments checked)"
+            )),
+            validations_completion_total: reg!(IntCounter::new(
+                "validations_completion_total",
+                "Completion validations of miner answers"
+            )),
+            consensus_reached_total: reg!(IntCounter::new(
+                "consensus_reached_total",
+                "Quorum-signed outcomes the chain accepted"
+            )),
+            consensus_failed_total: reg!(IntCounter::new(
+                "consensus_failed_total",
+                "Outcomes without a quorum or refused by the chain"
+            )),
+            average_reputation: reg!(Gauge::new(
+                "average_reputation",
+                "Mean miner trust R (1.0 = trial baseline)"
+            )),
             dispatch_latency_seconds: reg!(HistogramVec::new(
-                HistogramOpts::new("dispatch_latency_seconds", "Intake to outcome posted").buckets(buckets.clone()),
+                HistogramOpts::new("dispatch_latency_seconds", "Intake to outcome posted")
+                    .buckets(buckets.clone()),
                 &["risk"]
             )),
             miner_call_seconds: reg!(HistogramVec::new(
                 HistogramOpts::new("miner_call_seconds", "One miner call").buckets(buckets),
                 &["result"]
             )),
-            timeouts_total: reg!(IntCounterVec::new(Opts::new("timeouts_total", "Timeouts by kind"), &["kind"])),
-            retries_total: reg!(IntCounterVec::new(Opts::new("retries_total", "Retries by reason"), &["reason"])),
-            jobs_total: reg!(IntCounterVec::new(Opts::new("jobs_total", "Jobs finished by outcome"), &["outcome"])),
+            timeouts_total: reg!(IntCounterVec::new(
+                Opts::new("timeouts_total", "Timeouts by kind"),
+                &["kind"]
+            )),
+            retries_total: reg!(IntCounterVec::new(
+                Opts::new("retries_total", "Retries by reason"),
+                &["reason"]
+            )),
+            jobs_total: reg!(IntCounterVec::new(
+                Opts::new("jobs_total", "Jobs finished by outcome"),
+                &["outcome"]
+            )),
             routing_draws_total: reg!(IntCounterVec::new(
-                Opts::new("routing_draws_total", "Dispatches by routing share (open, or reserved for Tier 3 miners)"),
+                Opts::new(
+                    "routing_draws_total",
+                    "Dispatches by routing share (open, or reserved for Tier 3 miners)"
+                ),
                 &["share"]
             )),
-            posts_total: reg!(IntCounterVec::new(Opts::new("posts_total", "Outcome transactions by kind and result"), &["kind", "result"])),
-            cosign_total: reg!(IntCounterVec::new(Opts::new("cosign_total", "Co-sign requests answered, by kind and verdict"), &["kind", "verdict"])),
-            disputes_total: reg!(IntCounterVec::new(Opts::new("disputes_total", "Dispute transactions landed, by step"), &["step"])),
+            posts_total: reg!(IntCounterVec::new(
+                Opts::new("posts_total", "Outcome transactions by kind and result"),
+                &["kind", "result"]
+            )),
+            cosign_total: reg!(IntCounterVec::new(
+                Opts::new(
+                    "cosign_total",
+                    "Co-sign requests answered, by kind and verdict"
+                ),
+                &["kind", "verdict"]
+            )),
+            disputes_total: reg!(IntCounterVec::new(
+                Opts::new("disputes_total", "Dispute transactions landed, by step"),
+                &["step"]
+            )),
             inputs_held: reg!(IntGauge::new("inputs_held", "Job inputs kept as evidence")),
             inputs_served_total: reg!(IntCounterVec::new(
                 Opts::new(
@@ -102,7 +155,9 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding");
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("text encoding");
         String::from_utf8(buf).unwrap_or_default()
     }
 }

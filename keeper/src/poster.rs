@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
+use miner::api::InferResponse;
 use solana_sdk::instruction::Instruction;
 use verdict::state::{Committee, FailReason, JobStatus};
-use miner::api::InferResponse;
 use verdict_chain::ChainError;
 use verdict_sdk::{attest, instructions as ix};
 
@@ -46,12 +46,21 @@ pub struct Poster {
 }
 
 impl Poster {
-    async fn instructions(&self, job_key: &Pubkey, intent: &Intent, evidence: &Evidence) -> Result<Vec<Instruction>, KeeperError> {
-        let job = self.gateway.job(job_key).await?.ok_or_else(|| KeeperError::Post {
-            kind: intent.kind(),
-            job: job_key.to_string(),
-            reason: "job account not found".into(),
-        })?;
+    async fn instructions(
+        &self,
+        job_key: &Pubkey,
+        intent: &Intent,
+        evidence: &Evidence,
+    ) -> Result<Vec<Instruction>, KeeperError> {
+        let job = self
+            .gateway
+            .job(job_key)
+            .await?
+            .ok_or_else(|| KeeperError::Post {
+                kind: intent.kind(),
+                job: job_key.to_string(),
+                reason: "job account not found".into(),
+            })?;
         if let Intent::Expire = intent {
             let miner = (job.status == JobStatus::Allocated).then_some(job.miner);
             return Ok(vec![ix::expire_job(job_key, miner, &job.refund_account)]);
@@ -59,20 +68,58 @@ impl Poster {
         let committee = self.gateway.committee().await?;
         let instruction = match intent {
             Intent::Assign { miner, price, .. } => ix::assign_job(job_key, miner, *price),
-            Intent::Settle { miner, price, report, .. } => ix::settle_job(job_key, miner, *price, *report),
+            Intent::Settle {
+                miner,
+                price,
+                report,
+                ..
+            } => ix::settle_job(job_key, miner, *price, *report),
             Intent::Complete { miner, report, .. } => ix::complete_job(job_key, miner, *report),
-            Intent::Fail { miner, reason, .. } => ix::fail_job(job_key, miner, &job.refund_account, FailReason::from(*reason)),
+            Intent::Fail { miner, reason, .. } => ix::fail_job(
+                job_key,
+                miner,
+                &job.refund_account,
+                FailReason::from(*reason),
+            ),
             Intent::Expire => unreachable!("handled above"),
         };
-        let claim = Claim::Job { job: *job_key, intent: intent.clone(), evidence: evidence.clone() };
-        self.attested(&claim, Claim::instance_of_job(&job), &committee, instruction).await
+        let claim = Claim::Job {
+            job: *job_key,
+            intent: intent.clone(),
+            evidence: evidence.clone(),
+        };
+        self.attested(
+            &claim,
+            Claim::instance_of_job(&job),
+            &committee,
+            instruction,
+        )
+        .await
     }
 
     /// The instruction preceded by the committee's signatures over the
     /// claim's message; `instance` as [`Claim::message`] takes it, read here.
-    async fn attested(&self, claim: &Claim, instance: u64, committee: &Committee, instruction: Instruction) -> Result<Vec<Instruction>, KeeperError> {
-        let message = claim.message(committee.epoch, instance).expect("claims that reach the attester have a message");
-        let signatures = match self.attester.attest(AttestRequest { message: &message, claim }, committee).await {
+    async fn attested(
+        &self,
+        claim: &Claim,
+        instance: u64,
+        committee: &Committee,
+        instruction: Instruction,
+    ) -> Result<Vec<Instruction>, KeeperError> {
+        let message = claim
+            .message(committee.epoch, instance)
+            .expect("claims that reach the attester have a message");
+        let signatures = match self
+            .attester
+            .attest(
+                AttestRequest {
+                    message: &message,
+                    claim,
+                },
+                committee,
+            )
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 self.metrics.consensus_failed_total.inc();
@@ -88,21 +135,37 @@ impl Poster {
         };
         let config = self.gateway.config().await?;
         let now = self.gateway.now().await?;
-        Ok(applicability(intent, &job, now, config.params.sent_ttl_secs, config.params.allocated_ttl_secs))
+        Ok(applicability(
+            intent,
+            &job,
+            now,
+            config.params.sent_ttl_secs,
+            config.params.allocated_ttl_secs,
+        ))
     }
 
     /// Posts `intent` for `job_key` unless the chain already shows it.
-    pub async fn post(&self, job_key: &Pubkey, intent: &Intent, evidence: &Evidence) -> Result<Posted, KeeperError> {
+    pub async fn post(
+        &self,
+        job_key: &Pubkey,
+        intent: &Intent,
+        evidence: &Evidence,
+    ) -> Result<Posted, KeeperError> {
         let kind = intent.kind();
         let mut backoff = Duration::from_millis(50);
         for attempt in 1..=self.attempts.max(1) {
             match self.check(job_key, intent).await {
                 Ok(Applicability::Needed) => {}
-                Ok(Applicability::AlreadyApplied) => return Ok(self.done(kind, Posted::AlreadyApplied)),
+                Ok(Applicability::AlreadyApplied) => {
+                    return Ok(self.done(kind, Posted::AlreadyApplied))
+                }
                 Ok(Applicability::Superseded) => return Ok(self.done(kind, Posted::Superseded)),
                 Err(e) if attempt < self.attempts => {
                     tracing::warn!(job = %job_key, kind, error = %e, "reading the job failed; retrying");
-                    self.metrics.retries_total.with_label_values(&["chain_read"]).inc();
+                    self.metrics
+                        .retries_total
+                        .with_label_values(&["chain_read"])
+                        .inc();
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                     continue;
@@ -122,18 +185,30 @@ impl Poster {
                     // Refused: fine if the chain moved on (re-checked next
                     // round), an error if it still needs this very intent.
                     match self.check(job_key, intent).await? {
-                        Applicability::AlreadyApplied => return Ok(self.done(kind, Posted::AlreadyApplied)),
+                        Applicability::AlreadyApplied => {
+                            return Ok(self.done(kind, Posted::AlreadyApplied))
+                        }
                         Applicability::Superseded => return Ok(self.done(kind, Posted::Superseded)),
                         Applicability::Needed => {
                             self.metrics.consensus_failed_total.inc();
-                            self.metrics.posts_total.with_label_values(&[kind, "refused"]).inc();
-                            return Err(KeeperError::Post { kind, job: job_key.to_string(), reason: failure.to_string() });
+                            self.metrics
+                                .posts_total
+                                .with_label_values(&[kind, "refused"])
+                                .inc();
+                            return Err(KeeperError::Post {
+                                kind,
+                                job: job_key.to_string(),
+                                reason: failure.to_string(),
+                            });
                         }
                     }
                 }
                 Err(e) => {
                     tracing::warn!(job = %job_key, kind, error = %e, attempt, "send failed; re-checking the chain before any resend");
-                    self.metrics.retries_total.with_label_values(&["chain_send"]).inc();
+                    self.metrics
+                        .retries_total
+                        .with_label_values(&["chain_send"])
+                        .inc();
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                 }
@@ -144,35 +219,67 @@ impl Poster {
             Applicability::AlreadyApplied => Ok(self.done(kind, Posted::AlreadyApplied)),
             Applicability::Superseded => Ok(self.done(kind, Posted::Superseded)),
             Applicability::Needed => {
-                self.metrics.posts_total.with_label_values(&[kind, "gave_up"]).inc();
-                Err(KeeperError::Post { kind, job: job_key.to_string(), reason: "no confirmation after every attempt".into() })
+                self.metrics
+                    .posts_total
+                    .with_label_values(&[kind, "gave_up"])
+                    .inc();
+                Err(KeeperError::Post {
+                    kind,
+                    job: job_key.to_string(),
+                    reason: "no confirmation after every attempt".into(),
+                })
             }
         }
     }
 
     fn done(&self, kind: &'static str, posted: Posted) -> Posted {
-        self.metrics.posts_total.with_label_values(&[kind, posted.label()]).inc();
+        self.metrics
+            .posts_total
+            .with_label_values(&[kind, posted.label()])
+            .inc();
         posted
     }
 
     /// Posts a trial verdict for a new miner unless it is no longer due.
-    pub async fn post_trial(&self, trial: &TrialIntent, response: Option<&InferResponse>) -> Result<Posted, KeeperError> {
+    pub async fn post_trial(
+        &self,
+        trial: &TrialIntent,
+        response: Option<&InferResponse>,
+    ) -> Result<Posted, KeeperError> {
         let mut backoff = Duration::from_millis(50);
         for _ in 0..self.attempts.max(1) {
-            let node = self.gateway.node(&trial.miner).await?.ok_or_else(|| KeeperError::Post {
-                kind: "trial",
-                job: trial.miner.to_string(),
-                reason: "node not found".into(),
-            })?;
+            let node = self
+                .gateway
+                .node(&trial.miner)
+                .await?
+                .ok_or_else(|| KeeperError::Post {
+                    kind: "trial",
+                    job: trial.miner.to_string(),
+                    reason: "node not found".into(),
+                })?;
             match trial.applicability(&node, self.gateway.now().await?) {
                 Applicability::Needed => {}
-                Applicability::AlreadyApplied => return Ok(self.done("trial", Posted::AlreadyApplied)),
+                Applicability::AlreadyApplied => {
+                    return Ok(self.done("trial", Posted::AlreadyApplied))
+                }
                 Applicability::Superseded => return Ok(self.done("trial", Posted::Superseded)),
             }
             let committee = self.gateway.committee().await?;
-            let claim = Claim::Trial { miner: trial.miner, passed: trial.passed, trial: trial.trial, response: response.cloned() };
+            let claim = Claim::Trial {
+                miner: trial.miner,
+                passed: trial.passed,
+                trial: trial.trial,
+                response: response.cloned(),
+            };
             let instruction = ix::record_trial(&trial.miner, trial.passed);
-            let ixs = self.attested(&claim, Claim::instance_of_node(&node), &committee, instruction).await?;
+            let ixs = self
+                .attested(
+                    &claim,
+                    Claim::instance_of_node(&node),
+                    &committee,
+                    instruction,
+                )
+                .await?;
             match self.gateway.send(&ixs).await {
                 Ok(landed) => {
                     self.metrics.consensus_reached_total.inc();
@@ -180,16 +287,27 @@ impl Poster {
                 }
                 Err(ChainError::Program { failure, .. }) => {
                     self.metrics.consensus_failed_total.inc();
-                    return Err(KeeperError::Post { kind: "trial", job: trial.miner.to_string(), reason: failure.to_string() });
+                    return Err(KeeperError::Post {
+                        kind: "trial",
+                        job: trial.miner.to_string(),
+                        reason: failure.to_string(),
+                    });
                 }
                 Err(_) => {
-                    self.metrics.retries_total.with_label_values(&["chain_send"]).inc();
+                    self.metrics
+                        .retries_total
+                        .with_label_values(&["chain_send"])
+                        .inc();
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                 }
             }
         }
-        Err(KeeperError::Post { kind: "trial", job: trial.miner.to_string(), reason: "no confirmation".into() })
+        Err(KeeperError::Post {
+            kind: "trial",
+            job: trial.miner.to_string(),
+            reason: "no confirmation".into(),
+        })
     }
 
     /// Reports a member that missed its co-sign deadline on a job (−5),
@@ -199,21 +317,44 @@ impl Poster {
         if !committee.is_member(&missed.validator) {
             return Ok(self.done("validator_timeout", Posted::Superseded));
         }
-        if self.gateway.exists(&verdict_sdk::pda::timeout_report(&missed.validator, &missed.job)).await? {
+        if self
+            .gateway
+            .exists(&verdict_sdk::pda::timeout_report(
+                &missed.validator,
+                &missed.job,
+            ))
+            .await?
+        {
             return Ok(self.done("validator_timeout", Posted::AlreadyApplied));
         }
         // The report names the job instance; a job already closed cannot be reported.
         let Some(job) = self.gateway.job(&missed.job).await? else {
             return Ok(self.done("validator_timeout", Posted::Superseded));
         };
-        let claim = Claim::ValidatorTimeout { validator: missed.validator, job: missed.job };
-        let instruction = ix::report_validator_timeout(&self.gateway.payer(), &missed.validator, &missed.job);
-        let ixs = self.attested(&claim, Claim::instance_of_job(&job), &committee, instruction).await?;
+        let claim = Claim::ValidatorTimeout {
+            validator: missed.validator,
+            job: missed.job,
+        };
+        let instruction =
+            ix::report_validator_timeout(&self.gateway.payer(), &missed.validator, &missed.job);
+        let ixs = self
+            .attested(
+                &claim,
+                Claim::instance_of_job(&job),
+                &committee,
+                instruction,
+            )
+            .await?;
         match self.gateway.send(&ixs).await {
-            Ok(landed) => Ok(self.done("validator_timeout", Posted::Landed(landed.signature.to_string()))),
-            Err(ChainError::Program { failure, .. }) => {
-                Err(KeeperError::Post { kind: "validator_timeout", job: missed.job.to_string(), reason: failure.to_string() })
-            }
+            Ok(landed) => Ok(self.done(
+                "validator_timeout",
+                Posted::Landed(landed.signature.to_string()),
+            )),
+            Err(ChainError::Program { failure, .. }) => Err(KeeperError::Post {
+                kind: "validator_timeout",
+                job: missed.job.to_string(),
+                reason: failure.to_string(),
+            }),
             Err(e) => Err(e.into()),
         }
     }

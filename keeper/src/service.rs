@@ -15,16 +15,16 @@ use tokio_util::sync::CancellationToken;
 use verdict_chain::Chain;
 
 use crate::attester::{Attester, CommitteeAttester, LocalQuorum};
-use crate::gossip::Gossip;
-use crate::member::Membership;
-use crate::peer::auth::PeerAuth;
-use crate::peer::PeerClient;
 use crate::config::KeeperConfig;
 use crate::draw::DrawKey;
 use crate::engine::{Engine, PostRequest};
 use crate::error::KeeperError;
 use crate::gateway::{Gateway, SendFaults};
+use crate::gossip::Gossip;
+use crate::member::Membership;
 use crate::metrics::Metrics;
+use crate::peer::auth::PeerAuth;
+use crate::peer::PeerClient;
 use crate::poster::Poster;
 use crate::store::Store;
 
@@ -119,27 +119,58 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
     let (attester, member): (Arc<dyn Attester>, Option<Membership>) = match deps.signing {
         Signing::LocalQuorum(keys) => (Arc::new(LocalQuorum::new(keys)), None),
         Signing::Member(key) => {
-            let node = cfg.committee.node.as_deref().ok_or_else(|| KeeperError::Config("a committee member needs committee.node".into()))?;
-            let node: Pubkey = node.parse().map_err(|_| KeeperError::Config(format!("committee.node {node:?} is not a public key")))?;
+            let node = cfg.committee.node.as_deref().ok_or_else(|| {
+                KeeperError::Config("a committee member needs committee.node".into())
+            })?;
+            let node: Pubkey = node.parse().map_err(|_| {
+                KeeperError::Config(format!("committee.node {node:?} is not a public key"))
+            })?;
             let mut peers = HashMap::new();
             for p in &cfg.committee.peers {
-                let peer: Pubkey = p.node.parse().map_err(|_| KeeperError::Config(format!("peer node {:?} is not a public key", p.node)))?;
+                let peer: Pubkey = p.node.parse().map_err(|_| {
+                    KeeperError::Config(format!("peer node {:?} is not a public key", p.node))
+                })?;
                 if peer != node {
                     peers.insert(peer, p.url.trim_end_matches('/').to_string());
                 }
             }
             let key = Arc::new(key);
             let client = PeerClient::new(key.clone(), cfg.committee.cosign_timeout());
-            let attester = CommitteeAttester::new(key.clone(), peers.clone(), client.clone(), missed_tx);
+            let attester =
+                CommitteeAttester::new(key.clone(), peers.clone(), client.clone(), missed_tx);
             let operator = deps.operator.map(Arc::new);
-            (Arc::new(attester), Some(Membership { node, key, operator, peers, client, auth: PeerAuth::default() }))
+            (
+                Arc::new(attester),
+                Some(Membership {
+                    node,
+                    key,
+                    operator,
+                    peers,
+                    client,
+                    auth: PeerAuth::default(),
+                }),
+            )
         }
     };
     let gossip = match (&member, &cfg.committee.gossip_listen) {
         (Some(m), Some(listen)) => {
-            let addr = listen.parse().map_err(|_| KeeperError::Config(format!("committee.gossip_listen {listen:?} is not host:port")))?;
-            let interval = cfg.poll_interval().min(std::time::Duration::from_millis(500));
-            Some(Arc::new(Gossip::start(&m.node.to_string(), addr, cfg.committee.gossip_seeds.clone(), interval).await?))
+            let addr = listen.parse().map_err(|_| {
+                KeeperError::Config(format!(
+                    "committee.gossip_listen {listen:?} is not host:port"
+                ))
+            })?;
+            let interval = cfg
+                .poll_interval()
+                .min(std::time::Duration::from_millis(500));
+            Some(Arc::new(
+                Gossip::start(
+                    &m.node.to_string(),
+                    addr,
+                    cfg.committee.gossip_seeds.clone(),
+                    interval,
+                )
+                .await?,
+            ))
         }
         _ => None,
     };
@@ -159,19 +190,45 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
     let cancel = CancellationToken::new();
     let in_flight: Arc<Mutex<HashSet<Pubkey>>> = Arc::default();
 
-    let poster = Poster { gateway, attester, metrics, attempts: cfg.post_attempts };
-    let mut tasks = vec![("poster", tokio::spawn(run_poster(poster, poster_rx, cancel.clone())))];
+    let poster = Poster {
+        gateway,
+        attester,
+        metrics,
+        attempts: cfg.post_attempts,
+    };
+    let mut tasks = vec![(
+        "poster",
+        tokio::spawn(run_poster(poster, poster_rx, cancel.clone())),
+    )];
     // First read of the chain before serving, so routing has miners.
     engine.refresh(&in_flight).await?;
-    let listener = tokio::net::TcpListener::bind(&cfg.listen).await.map_err(|e| KeeperError::Bind(cfg.listen.clone(), e))?;
-    let api_addr = listener.local_addr().map_err(|e| KeeperError::Bind(cfg.listen.clone(), e))?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|e| KeeperError::Bind(cfg.listen.clone(), e))?;
+    let api_addr = listener
+        .local_addr()
+        .map_err(|e| KeeperError::Bind(cfg.listen.clone(), e))?;
 
     tasks.extend([
-        ("dispatcher", tokio::spawn(run_dispatcher(engine.clone(), dispatch_rx, in_flight.clone(), cancel.clone()))),
-        ("watcher", tokio::spawn(run_watcher(engine.clone(), in_flight, cancel.clone()))),
+        (
+            "dispatcher",
+            tokio::spawn(run_dispatcher(
+                engine.clone(),
+                dispatch_rx,
+                in_flight.clone(),
+                cancel.clone(),
+            )),
+        ),
+        (
+            "watcher",
+            tokio::spawn(run_watcher(engine.clone(), in_flight, cancel.clone())),
+        ),
     ]);
     let app = crate::api::router(engine.clone());
-    tasks.push(("api", tokio::spawn(crate::api::serve(listener, app, cancel.clone()))));
+    tasks.push((
+        "api",
+        tokio::spawn(crate::api::serve(listener, app, cancel.clone())),
+    ));
     // Resume every unfinished job from the database.
     for rec in store.all()? {
         if !rec.phase.is_finished() {
@@ -179,11 +236,21 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         }
     }
     tracing::info!(%api_addr, "keeper started");
-    Ok(KeeperHandle { api_addr, engine, cancel, tasks, store: Arc::downgrade(&store) })
+    Ok(KeeperHandle {
+        api_addr,
+        engine,
+        cancel,
+        tasks,
+        store: Arc::downgrade(&store),
+    })
 }
 
 /// Sends outcome transactions one at a time, in arrival order.
-async fn run_poster(poster: Poster, mut rx: mpsc::Receiver<PostRequest>, cancel: CancellationToken) {
+async fn run_poster(
+    poster: Poster,
+    mut rx: mpsc::Receiver<PostRequest>,
+    cancel: CancellationToken,
+) {
     loop {
         let request = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -199,7 +266,12 @@ async fn run_poster(poster: Poster, mut rx: mpsc::Receiver<PostRequest>, cancel:
 
 /// One driver task per job, at most `max_concurrent_jobs` at once; a job
 /// already being driven is not started twice.
-async fn run_dispatcher(engine: Arc<Engine>, mut rx: mpsc::Receiver<Pubkey>, in_flight: Arc<Mutex<HashSet<Pubkey>>>, cancel: CancellationToken) {
+async fn run_dispatcher(
+    engine: Arc<Engine>,
+    mut rx: mpsc::Receiver<Pubkey>,
+    in_flight: Arc<Mutex<HashSet<Pubkey>>>,
+    cancel: CancellationToken,
+) {
     let permits = Arc::new(Semaphore::new(engine.cfg.max_concurrent_jobs));
     // Dropped with this task: a crash or shutdown ends every driver with it.
     let mut drivers = JoinSet::new();
@@ -212,7 +284,12 @@ async fn run_dispatcher(engine: Arc<Engine>, mut rx: mpsc::Receiver<Pubkey>, in_
         if !in_flight.lock().unwrap().insert(key) {
             continue;
         }
-        let (engine, in_flight, permits, cancel) = (engine.clone(), in_flight.clone(), permits.clone(), cancel.clone());
+        let (engine, in_flight, permits, cancel) = (
+            engine.clone(),
+            in_flight.clone(),
+            permits.clone(),
+            cancel.clone(),
+        );
         drivers.spawn(async move {
             let Ok(_permit) = permits.acquire_owned().await else { return };
             tokio::select! {
@@ -230,7 +307,11 @@ async fn run_dispatcher(engine: Arc<Engine>, mut rx: mpsc::Receiver<Pubkey>, in_
 }
 
 /// Polls the chain: miners, committee, jobs to resume or expire, trials.
-async fn run_watcher(engine: Arc<Engine>, in_flight: Arc<Mutex<HashSet<Pubkey>>>, cancel: CancellationToken) {
+async fn run_watcher(
+    engine: Arc<Engine>,
+    in_flight: Arc<Mutex<HashSet<Pubkey>>>,
+    cancel: CancellationToken,
+) {
     let mut tick = tokio::time::interval(engine.cfg.poll_interval());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -217,7 +217,12 @@ impl Store {
     }
 
     /// Writes `value` under `key` durably (the commit is fsynced before returning).
-    fn write<T: Serialize>(&self, table: TableDefinition<&str, &[u8]>, key: &str, value: &T) -> Result<(), StoreError> {
+    fn write<T: Serialize>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(value).map_err(dberr)?;
         let tx = self.db.begin_write().map_err(dberr)?;
         {
@@ -227,12 +232,18 @@ impl Store {
         tx.commit().map_err(dberr)
     }
 
-    fn read<T: serde::de::DeserializeOwned>(&self, table: TableDefinition<&str, &[u8]>, key: &str) -> Result<Option<T>, StoreError> {
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         let tx = self.db.begin_read().map_err(dberr)?;
         let table = tx.open_table(table).map_err(dberr)?;
         match table.get(key).map_err(dberr)? {
             None => Ok(None),
-            Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string())),
+            Some(v) => serde_json::from_slice(v.value())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string())),
         }
     }
 
@@ -351,7 +362,10 @@ impl Store {
         let mut out = Vec::new();
         for item in table.iter().map_err(dberr)? {
             let (k, v) = item.map_err(dberr)?;
-            out.push(serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(k.value().to_string(), e.to_string()))?);
+            out.push(
+                serde_json::from_slice(v.value())
+                    .map_err(|e| StoreError::Corrupt(k.value().to_string(), e.to_string()))?,
+            );
         }
         Ok(out)
     }
@@ -404,7 +418,11 @@ mod tests {
             posts: vec![],
             output: None,
             failure: None,
-            evidence: Some(Evidence { input: Some("hello".into()), response: None, response_ms: 7 }),
+            evidence: Some(Evidence {
+                input: Some("hello".into()),
+                response: None,
+                response_ms: 7,
+            }),
             rechecked: false,
         }
     }

@@ -24,7 +24,10 @@ async fn honest_miner_is_settled_and_paid_and_the_api_refuses_bad_requests() {
     assert_eq!(unknown.status(), 404);
     let mismatch = give_input(&keeper, &job, "another text").await;
     assert_eq!(mismatch.status(), 422);
-    assert_eq!(mismatch.json::<serde_json::Value>().await.unwrap()["error"], "input_hash_mismatch");
+    assert_eq!(
+        mismatch.json::<serde_json::Value>().await.unwrap()["error"],
+        "input_hash_mismatch"
+    );
     let huge = give_input(&keeper, &job, &"x".repeat(70 * 1024)).await;
     assert_eq!(huge.status(), 413);
 
@@ -37,7 +40,10 @@ async fn honest_miner_is_settled_and_paid_and_the_api_refuses_bad_requests() {
     let j = net.job(&job).await;
     assert_eq!(j.status, JobStatus::Solved);
     assert_eq!(j.miner, net.miners[0].handle.node);
-    assert_eq!(hex::encode(j.output_hash), body["output_hash"].as_str().unwrap());
+    assert_eq!(
+        hex::encode(j.output_hash),
+        body["output_hash"].as_str().unwrap()
+    );
     assert_eq!(net.landed(&job), 2, "submit + settle, nothing else");
 
     // Paid once the payout is released (a new miner waits 2 epochs): the
@@ -46,20 +52,40 @@ async fn honest_miner_is_settled_and_paid_and_the_api_refuses_bad_requests() {
     let miner = &net.miners[0];
     let before = net.balance(&operator_tokens(miner)).await;
     let claim = ix::claim_payout(&job, &miner.handle.node, &j.refund_account);
-    net.chain.send(&[claim], &net.payer, &[]).await.expect("claim_payout");
+    net.chain
+        .send(&[claim], &net.payer, &[])
+        .await
+        .expect("claim_payout");
     assert_eq!(net.job(&job).await.status, JobStatus::Paid);
     let owed = net.node(&miner.handle.node).await.owed;
-    assert!(owed > 0, "the miner's operator is owed its part of the price");
+    assert!(
+        owed > 0,
+        "the miner's operator is owed its part of the price"
+    );
     let withdraw = ix::withdraw_owed(&miner.handle.operator.pubkey(), &operator_tokens(miner));
-    net.chain.send(&[withdraw], &net.payer, &[&miner.handle.operator.keypair]).await.expect("withdraw_owed");
+    net.chain
+        .send(&[withdraw], &net.payer, &[&miner.handle.operator.keypair])
+        .await
+        .expect("withdraw_owed");
     assert_eq!(net.balance(&operator_tokens(miner)).await, before + owed);
     assert_eq!(net.node(&miner.handle.node).await.owed, 0);
 
     // Health exercises the chain and the database; metrics and latency stats.
     let http = http();
-    let health = http.get(format!("{}/health", keeper.api_url())).send().await.unwrap();
+    let health = http
+        .get(format!("{}/health", keeper.api_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let metrics = http.get(format!("{}/metrics", keeper.api_url())).send().await.unwrap().text().await.unwrap();
+    let metrics = http
+        .get(format!("{}/metrics", keeper.api_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for name in [
         "validators_active 5",
         "validators_total 5",
@@ -72,35 +98,74 @@ async fn honest_miner_is_settled_and_paid_and_the_api_refuses_bad_requests() {
     ] {
         assert!(metrics.contains(name), "metrics lack {name}:\n{metrics}");
     }
-    let table = http.get(format!("{}/v1/miners/latency.txt", keeper.api_url())).send().await.unwrap().text().await.unwrap();
-    assert!(table.contains(&net.miners[0].handle.node.to_string()), "{table}");
-    let stats: serde_json::Value = http.get(format!("{}/v1/miners/latency", keeper.api_url())).send().await.unwrap().json().await.unwrap();
+    let table = http
+        .get(format!("{}/v1/miners/latency.txt", keeper.api_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains(&net.miners[0].handle.node.to_string()),
+        "{table}"
+    );
+    let stats: serde_json::Value = http
+        .get(format!("{}/v1/miners/latency", keeper.api_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stats[0]["response_ms"]["count"], 1);
 
     // A fee floor above the job's escrow refuses new jobs (402).
     keeper.shutdown().await;
-    let cfg = keeper::config::KeeperConfig { fee_floor: FEE * 10, client_burst: 1, client_requests_per_sec: 0.001, ..net.config() };
+    let cfg = keeper::config::KeeperConfig {
+        fee_floor: FEE * 10,
+        client_burst: 1,
+        client_requests_per_sec: 0.001,
+        ..net.config()
+    };
     let keeper = net.start_keeper(cfg, None).await;
     let cheap = net.submit("cheap", RiskLevel::Low).await;
     assert_eq!(give_input(&keeper, &cheap, "cheap").await.status(), 402);
-    assert_eq!(give_input(&keeper, &cheap, "cheap").await.status(), 429, "burst of one per client");
+    assert_eq!(
+        give_input(&keeper, &cheap, "cheap").await.status(),
+        429,
+        "burst of one per client"
+    );
     keeper.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_miner_times_out_and_the_job_completes_on_a_fallback() {
-    let mut net = Net::new(&[spec(Behaviour::Slow, false, 30_000), spec(Behaviour::Honest, false, 10_000)]).await;
+    let mut net = Net::new(&[
+        spec(Behaviour::Slow, false, 30_000),
+        spec(Behaviour::Honest, false, 10_000),
+    ])
+    .await;
     let keeper = net.start_keeper(net.config(), None).await;
     let job = net.submit("slow path", RiskLevel::Low).await;
     assert_eq!(give_input(&keeper, &job, "slow path").await.status(), 202);
     let (code, body) = wait_outcome(&keeper, &job, WAIT).await;
     assert_eq!(code, 200, "{body}");
     let j = net.job(&job).await;
-    assert_eq!((j.status, j.attempts, j.miner), (JobStatus::Solved, 2, net.miners[1].handle.node));
+    assert_eq!(
+        (j.status, j.attempts, j.miner),
+        (JobStatus::Solved, 2, net.miners[1].handle.node)
+    );
     let slow = net.node(&net.miners[0].handle.node).await;
-    assert_eq!(slow.reputation.lifetime_failures, 1, "the slow miner was charged a timeout on chain");
+    assert_eq!(
+        slow.reputation.lifetime_failures, 1,
+        "the slow miner was charged a timeout on chain"
+    );
     let metrics = keeper.engine.metrics.render();
-    assert!(metrics.contains("timeouts_total{kind=\"shard\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("timeouts_total{kind=\"shard\"} 1"),
+        "{metrics}"
+    );
     keeper.shutdown().await;
 }
 
@@ -122,7 +187,10 @@ async fn a_wrong_miner_fails_the_shadow_rerun_on_a_high_risk_job_and_is_penalize
     assert_ne!(j.miner, net.miners[0].handle.node);
     let wrong = net.node(&net.miners[0].handle.node).await;
     assert_eq!(wrong.reputation.lifetime_failures, 1);
-    assert_eq!(wrong.reputation.trust_bps, 40_000, "R' = R·Pen for the mistake");
+    assert_eq!(
+        wrong.reputation.trust_bps, 40_000,
+        "R' = R·Pen for the mistake"
+    );
     keeper.shutdown().await;
 }
 
@@ -140,9 +208,15 @@ async fn garbage_and_dropping_miners_are_failed_and_an_honest_one_finishes() {
     let (code, body) = wait_outcome(&keeper, &job, WAIT).await;
     assert_eq!(code, 200, "{body}");
     let j = net.job(&job).await;
-    assert_eq!((j.status, j.attempts, j.miner), (JobStatus::Solved, 3, net.miners[2].handle.node));
+    assert_eq!(
+        (j.status, j.attempts, j.miner),
+        (JobStatus::Solved, 3, net.miners[2].handle.node)
+    );
     for m in &net.miners[..2] {
-        assert_eq!(net.node(&m.handle.node).await.reputation.lifetime_failures, 1);
+        assert_eq!(
+            net.node(&m.handle.node).await.reputation.lifetime_failures,
+            1
+        );
     }
     keeper.shutdown().await;
 }
@@ -166,7 +240,15 @@ async fn all_miners_down_gives_a_structured_error_and_the_escrow_back() {
     assert_eq!(body["error"]["code"], "all_miners_failed");
     assert_eq!(body["miners_failed"], 3);
     let j = net.job(&job).await;
-    assert_eq!(j.status, JobStatus::Refunded, "the third failed attempt refunds");
-    assert_eq!(net.balance(&net.client.tokens).await, before, "the client has its escrow back");
+    assert_eq!(
+        j.status,
+        JobStatus::Refunded,
+        "the third failed attempt refunds"
+    );
+    assert_eq!(
+        net.balance(&net.client.tokens).await,
+        before,
+        "the client has its escrow back"
+    );
     keeper.shutdown().await;
 }

@@ -194,7 +194,13 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
         .reference_hash(verdict_tests::TEST_MODEL, disputed_input)
         .expect("the test model runs locally");
     assert_ne!(right, job.output_hash);
-    let open = ix::open_dispute(&challenger.pubkey(), &challenger.tokens, &disputed, &job, right);
+    let open = ix::open_dispute(
+        &challenger.pubkey(),
+        &challenger.tokens,
+        &disputed,
+        &job,
+        right,
+    );
     net.chain
         .send(&[open], &net.payer, &[&challenger.keypair])
         .await

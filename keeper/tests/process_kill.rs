@@ -41,7 +41,11 @@ struct KeeperProcess {
 impl KeeperProcess {
     /// Starts the binary and waits for its `listening on <url>` line.
     async fn start(config: &Path, log: &Path, rpc_timeout_ms: u64) -> KeeperProcess {
-        let stderr = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_verdict-keeper"))
             .arg("run")
             .arg("--config")
@@ -69,10 +73,21 @@ impl KeeperProcess {
             Ok(Ok(line)) => line,
             _ => String::new(),
         };
-        let Some(api) = line.trim().strip_prefix("listening on ").map(str::to_string) else {
-            panic!("the keeper did not start (stdout {line:?}); its log:\n{}", tail(log));
+        let Some(api) = line
+            .trim()
+            .strip_prefix("listening on ")
+            .map(str::to_string)
+        else {
+            panic!(
+                "the keeper did not start (stdout {line:?}); its log:\n{}",
+                tail(log)
+            );
         };
-        KeeperProcess { child, api, log: log.to_path_buf() }
+        KeeperProcess {
+            child,
+            api,
+            log: log.to_path_buf(),
+        }
     }
 
     /// SIGKILL: no shutdown code of any kind runs.
@@ -89,7 +104,11 @@ impl KeeperProcess {
 impl Drop for KeeperProcess {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("--- end of the keeper's log ({}):\n{}", self.log.display(), tail(&self.log));
+            eprintln!(
+                "--- end of the keeper's log ({}):\n{}",
+                self.log.display(),
+                tail(&self.log)
+            );
         }
         self.kill_now();
     }
@@ -131,7 +150,10 @@ async fn setup(miners: &[MinerSpec], tune: impl FnOnce(KeeperConfig) -> KeeperCo
     let bridge = RpcBridge::start(net.chain.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let payer = Keypair::new();
-    net.chain.airdrop(&payer.pubkey(), 100_000_000_000).await.unwrap();
+    net.chain
+        .airdrop(&payer.pubkey(), 100_000_000_000)
+        .await
+        .unwrap();
     let payer_path = dir.path().join("payer.json");
     write_keypair(&payer_path, &payer);
     let mut signing = Vec::new();
@@ -148,16 +170,35 @@ async fn setup(miners: &[MinerSpec], tune: impl FnOnce(KeeperConfig) -> KeeperCo
         ..net.config()
     });
     let text = keeper_toml(&cfg);
-    assert_eq!(KeeperConfig::from_toml(&text).unwrap(), cfg, "the file says what the test means:\n{text}");
+    assert_eq!(
+        KeeperConfig::from_toml(&text).unwrap(),
+        cfg,
+        "the file says what the test means:\n{text}"
+    );
     let config = dir.path().join("keeper.toml");
     std::fs::write(&config, text).unwrap();
-    let rpc = Chain::Rpc(Arc::new(RpcChain::new(RpcConfig { urls: vec![bridge.url()], ..RpcConfig::default() })));
-    Setup { net, bridge, rpc, config, log: dir.path().join("keeper.log"), _dir: dir }
+    let rpc = Chain::Rpc(Arc::new(RpcChain::new(RpcConfig {
+        urls: vec![bridge.url()],
+        ..RpcConfig::default()
+    })));
+    Setup {
+        net,
+        bridge,
+        rpc,
+        config,
+        log: dir.path().join("keeper.log"),
+        _dir: dir,
+    }
 }
 
 impl Setup {
     /// Submits jobs on chain (as their client) and hands each its input.
-    async fn submit(&mut self, keeper: &KeeperProcess, tag: &str, risks: &[RiskLevel]) -> Vec<(Pubkey, RiskLevel)> {
+    async fn submit(
+        &mut self,
+        keeper: &KeeperProcess,
+        tag: &str,
+        risks: &[RiskLevel],
+    ) -> Vec<(Pubkey, RiskLevel)> {
         let mut jobs = Vec::new();
         for (i, risk) in risks.iter().enumerate() {
             let input = format!("{tag} job {i}");
@@ -171,7 +212,10 @@ impl Setup {
                     assert_eq!(status, 202, "{job}");
                     break;
                 }
-                assert!(start.elapsed() < WAIT, "the keeper kept answering 503 for {job}");
+                assert!(
+                    start.elapsed() < WAIT,
+                    "the keeper kept answering 503 for {job}"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             jobs.push((job, *risk));
@@ -198,12 +242,21 @@ impl Setup {
 
     /// Waits until every job is done per the keeper, then checks each one's
     /// history on chain and the accounting.
-    async fn assert_each_job_ended_exactly_once(&self, keeper: &KeeperProcess, jobs: &[(Pubkey, RiskLevel)], client_before: u64) {
+    async fn assert_each_job_ended_exactly_once(
+        &self,
+        keeper: &KeeperProcess,
+        jobs: &[(Pubkey, RiskLevel)],
+        client_before: u64,
+    ) {
         for (job, risk) in jobs {
             let (code, body) = wait_outcome_at(&keeper.api, job, WAIT).await;
             assert_eq!(code, 200, "{job} ({risk:?}): {body}");
             let j = self.net.job(job).await;
-            assert_eq!((j.status, j.attempts), (JobStatus::Solved, 1), "{job} ({risk:?})");
+            assert_eq!(
+                (j.status, j.attempts),
+                (JobStatus::Solved, 1),
+                "{job} ({risk:?})"
+            );
 
             // Its history, read over RPC: one of each step, in order.
             let history = self.rpc.history(job).await.unwrap();
@@ -219,30 +272,60 @@ impl Setup {
                     _ => None,
                 })
                 .collect();
-            assert_eq!(steps, ["submitted", "assigned", "completed"], "{job} ({risk:?}): one final outcome");
+            assert_eq!(
+                steps,
+                ["submitted", "assigned", "completed"],
+                "{job} ({risk:?}): one final outcome"
+            );
             // submit + settle (low), or submit + assign + complete.
             let transactions = if *risk == RiskLevel::Low { 2 } else { 3 };
-            assert_eq!(history.len(), transactions, "{job} ({risk:?}): each step landed once");
+            assert_eq!(
+                history.len(),
+                transactions,
+                "{job} ({risk:?}): each step landed once"
+            );
             let landed = self.net.chain.transactions_for(job);
-            assert_eq!(landed.len(), transactions, "{job}: no failed transaction landed either");
+            assert_eq!(
+                landed.len(),
+                transactions,
+                "{job}: no failed transaction landed either"
+            );
         }
-        self.assert_funds_conserved(jobs.len() as u64, client_before).await;
+        self.assert_funds_conserved(jobs.len() as u64, client_before)
+            .await;
     }
 
     async fn assert_funds_conserved(&self, jobs: u64, client_before: u64) {
         // The accounting invariants over every Verdict account, read over RPC.
         let accounts = self.rpc.program_accounts().await.unwrap();
         let stake_vault = self.rpc.token_balance(&pda::stake_vault()).await.unwrap();
-        let mut snapshot = Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), stake_vault).unwrap();
+        let mut snapshot = Snapshot::from_accounts(
+            accounts.iter().map(|(k, d)| (*k, d.as_slice())),
+            stake_vault,
+        )
+        .unwrap();
         for vault in snapshot.vaults() {
-            snapshot.token_balances.insert(vault, self.rpc.token_balance(&vault).await.unwrap());
+            snapshot
+                .token_balances
+                .insert(vault, self.rpc.token_balance(&vault).await.unwrap());
         }
         if let Err(violations) = invariants::check(&snapshot) {
-            panic!("accounting invariants violated:\n  {}", violations.join("\n  "));
+            panic!(
+                "accounting invariants violated:\n  {}",
+                violations.join("\n  ")
+            );
         }
         // Every token of the mint is in some token account: none created or lost.
-        let token_program: Pubkey = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA".parse().unwrap();
-        let mint = self.net.chain.account(&self.net.mint).await.unwrap().expect("mint");
+        let token_program: Pubkey = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+            .parse()
+            .unwrap();
+        let mint = self
+            .net
+            .chain
+            .account(&self.net.mint)
+            .await
+            .unwrap()
+            .expect("mint");
         // SPL Token layouts: a mint's supply at bytes 36..44; an account's
         // mint at 0..32 and its amount at 64..72.
         let supply = u64::from_le_bytes(mint.data[36..44].try_into().unwrap());
@@ -258,7 +341,10 @@ impl Setup {
             .sum();
         assert_eq!(held, supply, "every token of the mint is accounted for");
         // The client paid each job's fee once, and got nothing back twice.
-        assert_eq!(self.net.balance(&self.net.client.tokens).await, client_before - jobs * FEE);
+        assert_eq!(
+            self.net.balance(&self.net.client.tokens).await,
+            client_before - jobs * FEE
+        );
     }
 }
 
@@ -273,7 +359,14 @@ async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keeper_process_killed_mid_job_restarts_on_its_database_and_every_job_ends_once() {
-    let mut s = setup(&[spec(Behaviour::Sluggish, true, 10_000), spec(Behaviour::Sluggish, true, 9_000)], |cfg| cfg).await;
+    let mut s = setup(
+        &[
+            spec(Behaviour::Sluggish, true, 10_000),
+            spec(Behaviour::Sluggish, true, 9_000),
+        ],
+        |cfg| cfg,
+    )
+    .await;
     let client_before = s.net.balance(&s.net.client.tokens).await;
     use RiskLevel::{High, Low, Medium};
     let risks = [Low, Medium, High, Low, Medium, High, Low, Medium];
@@ -281,25 +374,44 @@ async fn a_keeper_process_killed_mid_job_restarts_on_its_database_and_every_job_
     // First kill: as soon as a job has moved on chain, the others in flight.
     let keeper = KeeperProcess::start(&s.config, &s.log, 30_000).await;
     let jobs = s.submit(&keeper, "kill", &risks).await;
-    until("a job moves on chain", async || s.progressed(&jobs).await > 0).await;
+    until("a job moves on chain", async || {
+        s.progressed(&jobs).await > 0
+    })
+    .await;
     keeper.kill();
     let solved_at_first_kill = s.solved(&jobs).await;
-    assert!(solved_at_first_kill < jobs.len(), "the kill must interrupt jobs in flight");
+    assert!(
+        solved_at_first_kill < jobs.len(),
+        "the kill must interrupt jobs in flight"
+    );
 
     // Second kill: while the answer to a send is on its way back. The
     // bridge lands the transaction at once and holds its answer; the keeper
     // dies without learning it landed.
-    s.bridge.inject("sendTransaction", Fault::Delay(Duration::from_secs(3)), 1).unwrap();
+    s.bridge
+        .inject("sendTransaction", Fault::Delay(Duration::from_secs(3)), 1)
+        .unwrap();
     let sends = s.bridge.calls("sendTransaction");
     let keeper = KeeperProcess::start(&s.config, &s.log, 30_000).await;
-    until("the restarted keeper sends", async || s.bridge.calls("sendTransaction") > sends).await;
+    until("the restarted keeper sends", async || {
+        s.bridge.calls("sendTransaction") > sends
+    })
+    .await;
     keeper.kill();
-    assert_eq!(s.bridge.pending("sendTransaction"), 0, "the kill came during the held answer");
-    assert!(s.solved(&jobs).await < jobs.len(), "jobs still in flight at the second kill");
+    assert_eq!(
+        s.bridge.pending("sendTransaction"),
+        0,
+        "the kill came during the held answer"
+    );
+    assert!(
+        s.solved(&jobs).await < jobs.len(),
+        "jobs still in flight at the second kill"
+    );
 
     // A last start on the same database finishes everything, exactly once.
     let keeper = KeeperProcess::start(&s.config, &s.log, 30_000).await;
-    s.assert_each_job_ended_exactly_once(&keeper, &jobs, client_before).await;
+    s.assert_each_job_ended_exactly_once(&keeper, &jobs, client_before)
+        .await;
     keeper.kill();
 }
 
@@ -308,8 +420,18 @@ async fn injected_rpc_faults_while_the_keeper_process_runs_still_end_every_job_o
     // The faults slow the keeper down by seconds (its poster sends one
     // transaction at a time): a 12 s end-to-end deadline could expire and
     // fail a job for the client, which is not what this test is about.
-    let patient = |cfg| KeeperConfig { end_to_end_timeout_ms: 60_000, ..cfg };
-    let mut s = setup(&[spec(Behaviour::Honest, true, 10_000), spec(Behaviour::Honest, true, 9_000)], patient).await;
+    let patient = |cfg| KeeperConfig {
+        end_to_end_timeout_ms: 60_000,
+        ..cfg
+    };
+    let mut s = setup(
+        &[
+            spec(Behaviour::Honest, true, 10_000),
+            spec(Behaviour::Honest, true, 9_000),
+        ],
+        patient,
+    )
+    .await;
     let client_before = s.net.balance(&s.net.client.tokens).await;
     // A 1 s request timeout, so a held answer times out in the keeper.
     let keeper = KeeperProcess::start(&s.config, &s.log, 1_000).await;
@@ -327,11 +449,28 @@ async fn injected_rpc_faults_while_the_keeper_process_runs_still_end_every_job_o
                 Fault::NodeUnhealthy,
             ],
         ),
-        ("getAccountInfo", vec![Fault::Unavailable, late.clone(), Fault::DropAnswer, Fault::NodeUnhealthy]),
-        ("getProgramAccounts", vec![Fault::NodeUnhealthy, Fault::DropAnswer, Fault::Unavailable]),
-        ("getSignatureStatuses", vec![Fault::Unavailable, Fault::DropAnswer, late.clone()]),
+        (
+            "getAccountInfo",
+            vec![
+                Fault::Unavailable,
+                late.clone(),
+                Fault::DropAnswer,
+                Fault::NodeUnhealthy,
+            ],
+        ),
+        (
+            "getProgramAccounts",
+            vec![Fault::NodeUnhealthy, Fault::DropAnswer, Fault::Unavailable],
+        ),
+        (
+            "getSignatureStatuses",
+            vec![Fault::Unavailable, Fault::DropAnswer, late.clone()],
+        ),
         ("getLatestBlockhash", vec![late, Fault::Unavailable]),
-        ("getTransaction", vec![Fault::DropAnswer, Fault::Unavailable]),
+        (
+            "getTransaction",
+            vec![Fault::DropAnswer, Fault::Unavailable],
+        ),
         ("getRecentPrioritizationFees", vec![Fault::Unavailable]),
     ];
     for (method, faults) in &schedule {
@@ -340,8 +479,15 @@ async fn injected_rpc_faults_while_the_keeper_process_runs_still_end_every_job_o
         }
     }
     use RiskLevel::{High, Low, Medium};
-    let jobs = s.submit(&keeper, "faults", &[Low, Medium, High, Low, Medium, High, Low, Medium]).await;
-    s.assert_each_job_ended_exactly_once(&keeper, &jobs, client_before).await;
+    let jobs = s
+        .submit(
+            &keeper,
+            "faults",
+            &[Low, Medium, High, Low, Medium, High, Low, Medium],
+        )
+        .await;
+    s.assert_each_job_ended_exactly_once(&keeper, &jobs, client_before)
+        .await;
     for (method, faults) in &schedule {
         assert_eq!(s.bridge.pending(method), 0, "every fault on {method} fired");
         assert!(s.bridge.calls(method) >= faults.len() as u64);

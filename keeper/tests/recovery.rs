@@ -50,7 +50,10 @@ async fn a_keeper_killed_mid_job_resumes_and_every_job_ends_exactly_once() {
         }
         jobs.extend(these);
     }
-    assert!(unfinished_at_crash > 0, "the crashes must interrupt jobs in flight");
+    assert!(
+        unfinished_at_crash > 0,
+        "the crashes must interrupt jobs in flight"
+    );
     // A fresh keeper on the same database finishes everything.
     let keeper = net.start_keeper(net.config(), None).await;
     for (job, risk) in &jobs {
@@ -58,10 +61,17 @@ async fn a_keeper_killed_mid_job_resumes_and_every_job_ends_exactly_once() {
         assert_eq!(code, 200, "{job}: {body}");
         let j = net.job(job).await;
         assert_eq!((j.status, j.attempts), (JobStatus::Solved, 1), "{job}");
-        assert_eq!(net.landed(job), expected_landed(*risk), "{job} ({risk:?}) landed exactly once per step");
+        assert_eq!(
+            net.landed(job),
+            expected_landed(*risk),
+            "{job} ({risk:?}) landed exactly once per step"
+        );
     }
     let metrics = keeper.engine.metrics.render();
-    assert!(!metrics.contains("result=\"refused\""), "no post was refused:\n{metrics}");
+    assert!(
+        !metrics.contains("result=\"refused\""),
+        "no post was refused:\n{metrics}"
+    );
     keeper.shutdown().await;
 }
 
@@ -85,7 +95,16 @@ async fn injected_chain_faults_are_survived_without_double_posting() {
     let faults: Arc<dyn SendFaults> = Arc::new(Flaky(AtomicU32::new(0)));
     let keeper = net.start_keeper(net.config(), Some(faults)).await;
     let mut jobs = Vec::new();
-    for (i, risk) in [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High, RiskLevel::Low, RiskLevel::Medium].into_iter().enumerate() {
+    for (i, risk) in [
+        RiskLevel::Low,
+        RiskLevel::Medium,
+        RiskLevel::High,
+        RiskLevel::Low,
+        RiskLevel::Medium,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let input = format!("faulty chain {i}");
         let job = net.submit(&input, risk).await;
         assert_eq!(give_input(&keeper, &job, &input).await.status(), 202);
@@ -99,8 +118,14 @@ async fn injected_chain_faults_are_survived_without_double_posting() {
         assert_eq!(net.landed(job), expected_landed(*risk), "{job} ({risk:?})");
     }
     let metrics = keeper.engine.metrics.render();
-    assert!(metrics.contains("result=\"already_applied\""), "lost confirmations were detected, not resent:\n{metrics}");
-    assert!(metrics.contains("retries_total{reason=\"chain_send\"}"), "{metrics}");
+    assert!(
+        metrics.contains("result=\"already_applied\""),
+        "lost confirmations were detected, not resent:\n{metrics}"
+    );
+    assert!(
+        metrics.contains("retries_total{reason=\"chain_send\"}"),
+        "{metrics}"
+    );
     keeper.shutdown().await;
 }
 
@@ -115,10 +140,16 @@ async fn new_miners_get_a_trial_task_before_real_work() {
         if honest == TrialStatus::Passed && wrong == TrialStatus::Failed {
             break;
         }
-        assert!(start.elapsed() < WAIT, "trials not recorded: {honest:?} {wrong:?}");
+        assert!(
+            start.elapsed() < WAIT,
+            "trials not recorded: {honest:?} {wrong:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let wrong = net.node(&net.miners[1].handle.node).await;
-    assert!(wrong.reputation.cooldown_until > 0, "a failed trial cools the miner down");
+    assert!(
+        wrong.reputation.cooldown_until > 0,
+        "a failed trial cools the miner down"
+    );
     keeper.shutdown().await;
 }

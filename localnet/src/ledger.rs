@@ -41,7 +41,11 @@ pub struct Ledger {
 impl Ledger {
     /// What the node gained less what it lost (a returned bond is neither).
     pub fn net(&self) -> i128 {
-        let gained = self.payouts + self.boosts + self.validator_fees + self.dispute_rewards + self.unresolved_fees;
+        let gained = self.payouts
+            + self.boosts
+            + self.validator_fees
+            + self.dispute_rewards
+            + self.unresolved_fees;
         let lost = self.bonds_lost + self.deposits_lost + self.slashed + self.liquidated;
         gained as i128 - lost as i128
     }
@@ -98,12 +102,19 @@ pub fn ledgers(events: &[VerdictEvent]) -> BTreeMap<Pubkey, Ledger> {
                     CreditReason::VoteDeposit => {}
                 }
             }
-            VerdictEvent::DisputeRewardClaimed(c) => out.entry(c.voter).or_default().dispute_rewards += c.amount,
-            VerdictEvent::VoteCommitted(v) if returned.contains_key(&v.dispute) && !revealed.contains(&(v.dispute, v.voter)) => {
+            VerdictEvent::DisputeRewardClaimed(c) => {
+                out.entry(c.voter).or_default().dispute_rewards += c.amount
+            }
+            VerdictEvent::VoteCommitted(v)
+                if returned.contains_key(&v.dispute)
+                    && !revealed.contains(&(v.dispute, v.voter)) =>
+            {
                 out.entry(v.voter).or_default().deposits_lost += v.deposit;
             }
             VerdictEvent::NodeSlashed(s) => out.entry(s.node).or_default().slashed += s.amount,
-            VerdictEvent::NodeLiquidated(l) => out.entry(l.node).or_default().liquidated += l.amount,
+            VerdictEvent::NodeLiquidated(l) => {
+                out.entry(l.node).or_default().liquidated += l.amount
+            }
             _ => {}
         }
     }
@@ -133,7 +144,8 @@ pub struct Settlement {
 impl Settlement {
     /// What the challenger lost: the bond less what came back (0 while voting).
     pub fn challenger_lost(&self) -> u64 {
-        self.bond_returned.map_or(0, |back| self.bond.saturating_sub(back))
+        self.bond_returned
+            .map_or(0, |back| self.bond.saturating_sub(back))
     }
 }
 
@@ -148,8 +160,12 @@ pub fn settlement(dispute: &Pubkey, events: &[VerdictEvent]) -> Settlement {
                 s.unresolved_fee = r.unresolved_fee;
                 s.deposits_forfeited = r.deposits_forfeited;
             }
-            VerdictEvent::NodeLiquidated(l) if l.dispute == *dispute => s.liquidated.push((l.node, l.amount)),
-            VerdictEvent::DisputeRewardClaimed(c) if c.dispute == *dispute => s.rewards.push((c.voter, c.amount)),
+            VerdictEvent::NodeLiquidated(l) if l.dispute == *dispute => {
+                s.liquidated.push((l.node, l.amount))
+            }
+            VerdictEvent::DisputeRewardClaimed(c) if c.dispute == *dispute => {
+                s.rewards.push((c.voter, c.amount))
+            }
             _ => {}
         }
     }
@@ -162,13 +178,20 @@ pub fn ballots(dispute: &Pubkey, events: &[VerdictEvent]) -> Vec<Ballot> {
     for e in events {
         if let VerdictEvent::VoteCommitted(v) = e {
             if v.dispute == *dispute && !out.iter().any(|b| b.voter == v.voter) {
-                out.push(Ballot { voter: v.voter, weight: v.weight, result: None });
+                out.push(Ballot {
+                    voter: v.voter,
+                    weight: v.weight,
+                    result: None,
+                });
             }
         }
     }
     for e in events {
         if let VerdictEvent::VoteRevealed(v) = e {
-            if let Some(b) = out.iter_mut().find(|b| v.dispute == *dispute && b.voter == v.voter) {
+            if let Some(b) = out
+                .iter_mut()
+                .find(|b| v.dispute == *dispute && b.voter == v.voter)
+            {
                 b.weight = v.weight;
                 b.result = Some(v.result);
             }
@@ -181,8 +204,8 @@ pub fn ballots(dispute: &Pubkey, events: &[VerdictEvent]) -> Vec<Ballot> {
 mod tests {
     use super::*;
     use verdict::events::{
-        DisputeOpened, DisputeResolved, DisputeRewardClaimed, NodeCredited, NodeLiquidated, PayoutClaimed, VoteCommitted,
-        VoteRevealed,
+        DisputeOpened, DisputeResolved, DisputeRewardClaimed, NodeCredited, NodeLiquidated,
+        PayoutClaimed, VoteCommitted, VoteRevealed,
     };
     use verdict::state::DisputeStatus;
 
@@ -197,8 +220,22 @@ mod tests {
     /// challenger), 4 (against) and 5 (never revealed): overturned.
     fn run() -> Vec<VerdictEvent> {
         let d = key(9);
-        let commit = |voter| VerdictEvent::VoteCommitted(VoteCommitted { dispute: d, voter: key(voter), weight: 20, deposit: 10 });
-        let reveal = |voter, result| VerdictEvent::VoteRevealed(VoteRevealed { dispute: d, voter: key(voter), result, weight: 20 });
+        let commit = |voter| {
+            VerdictEvent::VoteCommitted(VoteCommitted {
+                dispute: d,
+                voter: key(voter),
+                weight: 20,
+                deposit: 10,
+            })
+        };
+        let reveal = |voter, result| {
+            VerdictEvent::VoteRevealed(VoteRevealed {
+                dispute: d,
+                voter: key(voter),
+                result,
+                weight: 20,
+            })
+        };
         vec![
             VerdictEvent::PayoutClaimed(PayoutClaimed {
                 job: key(20),
@@ -209,7 +246,11 @@ mod tests {
                 boost_owed: 5,
                 validator_fee: 10,
             }),
-            VerdictEvent::NodeCredited(NodeCredited { node: key(3), amount: 4, reason: CreditReason::ValidatorFee }),
+            VerdictEvent::NodeCredited(NodeCredited {
+                node: key(3),
+                amount: 4,
+                reason: CreditReason::ValidatorFee,
+            }),
             VerdictEvent::DisputeOpened(DisputeOpened {
                 dispute: d,
                 job: key(21),
@@ -240,22 +281,65 @@ mod tests {
                 unresolved_fee: 0,
                 deposits_forfeited: 10,
             }),
-            VerdictEvent::NodeCredited(NodeCredited { node: key(2), amount: 100, reason: CreditReason::BondReturned }),
-            VerdictEvent::NodeLiquidated(NodeLiquidated { dispute: d, node: key(1), amount: 1_000, client_refund: 0, reserved: 0, from_reserve: 0 }),
-            VerdictEvent::NodeLiquidated(NodeLiquidated { dispute: d, node: key(4), amount: 2_000, client_refund: 0, reserved: 0, from_reserve: 0 }),
-            VerdictEvent::DisputeRewardClaimed(DisputeRewardClaimed { dispute: d, voter: key(3), amount: 3_010 }),
+            VerdictEvent::NodeCredited(NodeCredited {
+                node: key(2),
+                amount: 100,
+                reason: CreditReason::BondReturned,
+            }),
+            VerdictEvent::NodeLiquidated(NodeLiquidated {
+                dispute: d,
+                node: key(1),
+                amount: 1_000,
+                client_refund: 0,
+                reserved: 0,
+                from_reserve: 0,
+            }),
+            VerdictEvent::NodeLiquidated(NodeLiquidated {
+                dispute: d,
+                node: key(4),
+                amount: 2_000,
+                client_refund: 0,
+                reserved: 0,
+                from_reserve: 0,
+            }),
+            VerdictEvent::DisputeRewardClaimed(DisputeRewardClaimed {
+                dispute: d,
+                voter: key(3),
+                amount: 3_010,
+            }),
         ]
     }
 
     #[test]
     fn every_income_and_loss_lands_on_its_node() {
         let l = ledgers(&run());
-        assert_eq!((l[&key(1)].payouts, l[&key(1)].boosts, l[&key(1)].liquidated), (90, 5, 1_000));
+        assert_eq!(
+            (l[&key(1)].payouts, l[&key(1)].boosts, l[&key(1)].liquidated),
+            (90, 5, 1_000)
+        );
         assert_eq!(l[&key(1)].net(), 95 - 1_000);
-        assert_eq!((l[&key(2)].bonds_returned, l[&key(2)].bonds_lost, l[&key(2)].net()), (100, 0, 0));
-        assert_eq!((l[&key(3)].validator_fees, l[&key(3)].dispute_rewards, l[&key(3)].deposits_lost), (4, 3_010, 0));
+        assert_eq!(
+            (
+                l[&key(2)].bonds_returned,
+                l[&key(2)].bonds_lost,
+                l[&key(2)].net()
+            ),
+            (100, 0, 0)
+        );
+        assert_eq!(
+            (
+                l[&key(3)].validator_fees,
+                l[&key(3)].dispute_rewards,
+                l[&key(3)].deposits_lost
+            ),
+            (4, 3_010, 0)
+        );
         assert_eq!(l[&key(4)].liquidated, 2_000);
-        assert_eq!(l[&key(5)].deposits_lost, 10, "never revealed: the deposit is forfeited");
+        assert_eq!(
+            l[&key(5)].deposits_lost,
+            10,
+            "never revealed: the deposit is forfeited"
+        );
     }
 
     #[test]
@@ -269,7 +353,10 @@ mod tests {
         }
         assert_eq!(ledgers(&events)[&key(2)].bonds_lost, 10);
         // Still voting: nothing is lost yet, no deposit forfeited.
-        let voting: Vec<_> = run().into_iter().filter(|e| !matches!(e, VerdictEvent::DisputeResolved(_))).collect();
+        let voting: Vec<_> = run()
+            .into_iter()
+            .filter(|e| !matches!(e, VerdictEvent::DisputeResolved(_)))
+            .collect();
         let l = ledgers(&voting);
         let of = |n| l.get(&key(n)).copied().unwrap_or_default();
         assert_eq!(of(2).bonds_lost, 0);
@@ -279,41 +366,76 @@ mod tests {
     #[test]
     fn a_settlement_shows_what_each_party_gained_or_lost() {
         let s = settlement(&key(9), &run());
-        assert_eq!((s.bond, s.bond_returned, s.challenger_lost()), (100, Some(100), 0), "overturned: the bond comes back");
+        assert_eq!(
+            (s.bond, s.bond_returned, s.challenger_lost()),
+            (100, Some(100), 0),
+            "overturned: the bond comes back"
+        );
         assert_eq!(s.liquidated, vec![(key(1), 1_000), (key(4), 2_000)]);
         assert_eq!(s.rewards, vec![(key(3), 3_010)]);
-        assert_eq!(settlement(&key(8), &run()), Settlement::default(), "another dispute moved nothing");
+        assert_eq!(
+            settlement(&key(8), &run()),
+            Settlement::default(),
+            "another dispute moved nothing"
+        );
         // A griefing challenge the vote upheld: the whole bond to the voters.
         let upheld: Vec<VerdictEvent> = run()
             .into_iter()
             .map(|e| match e {
-                VerdictEvent::DisputeResolved(r) => VerdictEvent::DisputeResolved(DisputeResolved { status: DisputeStatus::Upheld, bond_returned: 0, ..r }),
+                VerdictEvent::DisputeResolved(r) => {
+                    VerdictEvent::DisputeResolved(DisputeResolved {
+                        status: DisputeStatus::Upheld,
+                        bond_returned: 0,
+                        ..r
+                    })
+                }
                 e => e,
             })
             .filter(|e| !matches!(e, VerdictEvent::NodeLiquidated(_)))
             .collect();
         let s = settlement(&key(9), &upheld);
-        assert_eq!((s.challenger_lost(), s.unresolved_fee, s.liquidated.len()), (100, 0, 0));
+        assert_eq!(
+            (s.challenger_lost(), s.unresolved_fee, s.liquidated.len()),
+            (100, 0, 0)
+        );
         assert_eq!(ledgers(&upheld)[&key(2)].bonds_lost, 100);
         // Unresolved: 10% of the bond to the miner.
         let unresolved: Vec<VerdictEvent> = upheld
             .into_iter()
             .map(|e| match e {
-                VerdictEvent::DisputeResolved(r) => VerdictEvent::DisputeResolved(DisputeResolved { status: DisputeStatus::Unresolved, bond_returned: 90, unresolved_fee: 10, ..r }),
+                VerdictEvent::DisputeResolved(r) => {
+                    VerdictEvent::DisputeResolved(DisputeResolved {
+                        status: DisputeStatus::Unresolved,
+                        bond_returned: 90,
+                        unresolved_fee: 10,
+                        ..r
+                    })
+                }
                 e => e,
             })
             .collect();
         let s = settlement(&key(9), &unresolved);
         assert_eq!((s.challenger_lost(), s.unresolved_fee), (10, 10));
         // Still voting: nothing lost yet.
-        let voting: Vec<_> = run().into_iter().filter(|e| !matches!(e, VerdictEvent::DisputeResolved(_))).collect();
+        let voting: Vec<_> = run()
+            .into_iter()
+            .filter(|e| !matches!(e, VerdictEvent::DisputeResolved(_)))
+            .collect();
         assert_eq!(settlement(&key(9), &voting).challenger_lost(), 0);
     }
 
     #[test]
     fn failed_attempts_count_against_the_miner() {
         use verdict::events::JobFailed;
-        let failed = |attempt| VerdictEvent::JobFailed(JobFailed { job: key(20), miner: key(1), reason: verdict::state::FailReason::Timeout, attempt, reopened: true });
+        let failed = |attempt| {
+            VerdictEvent::JobFailed(JobFailed {
+                job: key(20),
+                miner: key(1),
+                reason: verdict::state::FailReason::Timeout,
+                attempt,
+                reopened: true,
+            })
+        };
         let l = ledgers(&[failed(1), failed(2)]);
         assert_eq!((l[&key(1)].jobs_failed, l[&key(1)].jobs_completed), (2, 0));
     }
@@ -322,7 +444,14 @@ mod tests {
     fn ballots_pair_commits_with_reveals() {
         let b = ballots(&key(9), &run());
         assert_eq!(b.len(), 3);
-        assert_eq!(b[0], Ballot { voter: key(3), weight: 20, result: Some(ALT) });
+        assert_eq!(
+            b[0],
+            Ballot {
+                voter: key(3),
+                weight: 20,
+                result: Some(ALT)
+            }
+        );
         assert_eq!(b[1].result, Some(OUT));
         assert_eq!(b[2].result, None);
         assert!(ballots(&key(8), &run()).is_empty());

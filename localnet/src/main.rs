@@ -16,7 +16,9 @@ const QUICK_JOBS: usize = 32;
 const QUICK_TIER3_RESERVED_BPS: u16 = 5_000;
 
 #[derive(Parser)]
-#[command(about = "Run a whole local Verdict network (embedded chain, keeper, miners, clients) and write a report")]
+#[command(
+    about = "Run a whole local Verdict network (embedded chain, keeper, miners, clients) and write a report"
+)]
 struct Args {
     /// Jobs the clients submit.
     #[arg(long, default_value_t = 160)]
@@ -80,12 +82,19 @@ async fn main() {
         let exe = std::env::current_exe().expect("current exe");
         exe.with_file_name("verdict-miner")
     });
-    let (model, jobs) = if args.quick { ("test-projection-v1".to_string(), QUICK_JOBS) } else { (args.model, args.jobs) };
+    let (model, jobs) = if args.quick {
+        ("test-projection-v1".to_string(), QUICK_JOBS)
+    } else {
+        (args.model, args.jobs)
+    };
     let target = if args.urls.is_empty() {
         Target::Embedded
     } else {
         match verdict_cli::env::read_keypair(&verdict_cli::settings::expand_home(&args.payer)) {
-            Ok(payer) => Target::Cluster { urls: args.urls, payer: Box::new(payer) },
+            Ok(payer) => Target::Cluster {
+                urls: args.urls,
+                payer: Box::new(payer),
+            },
             Err(e) => {
                 eprintln!("error: the payer: {e}");
                 std::process::exit(1);
@@ -98,20 +107,44 @@ async fn main() {
         let log = args.out.join("program.log");
         match std::fs::create_dir_all(&args.out).and_then(|_| program_logs_to(&log)) {
             Ok(stdout) => terminal = Box::new(stdout),
-            Err(e) => eprintln!("warning: the program's log lines stay on stdout ({}: {e})", log.display()),
+            Err(e) => eprintln!(
+                "warning: the program's log lines stay on stdout ({}: {e})",
+                log.display()
+            ),
         }
     }
-    let default_share = if args.quick { QUICK_TIER3_RESERVED_BPS } else { keeper::core::routing::RoutingWeights::default().tier3_reserved_bps };
+    let default_share = if args.quick {
+        QUICK_TIER3_RESERVED_BPS
+    } else {
+        keeper::core::routing::RoutingWeights::default().tier3_reserved_bps
+    };
     let tier3_reserved_bps = args.tier3_reserved_bps.unwrap_or(default_share).min(10_000);
-    let opts = Options { target, jobs, model, out: args.out, miner_bin, concurrency: args.concurrency.max(1), show_progress: true, tier3_reserved_bps };
+    let opts = Options {
+        target,
+        jobs,
+        model,
+        out: args.out,
+        miner_bin,
+        concurrency: args.concurrency.max(1),
+        show_progress: true,
+        tier3_reserved_bps,
+    };
     match run(&opts).await {
         Ok(done) => {
             let mut summary = done.written.summary.clone();
             if on_cluster {
-                summary += &format!("cost to the payer: {:.6} SOL (fees, and rent of the accounts left on chain)\n", done.lamports_spent as f64 / 1e9);
+                summary += &format!(
+                    "cost to the payer: {:.6} SOL (fees, and rent of the accounts left on chain)\n",
+                    done.lamports_spent as f64 / 1e9
+                );
             }
-            summary += &format!("report: {}/report.md (plots: trust.png, latency.png)\n", done.written.dir.display());
-            let _ = terminal.write_all(summary.as_bytes()).and_then(|_| terminal.flush());
+            summary += &format!(
+                "report: {}/report.md (plots: trust.png, latency.png)\n",
+                done.written.dir.display()
+            );
+            let _ = terminal
+                .write_all(summary.as_bytes())
+                .and_then(|_| terminal.flush());
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -25,14 +25,15 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Space;
 use indicatif::{ProgressBar, ProgressStyle};
-use keeper::config::{KeeperConfig, Endpoint};
+use keeper::config::{Endpoint, KeeperConfig};
 use keeper::{Deps, KeeperHandle};
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
 use verdict::state::{
-    model_id, Config, Delegation, Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus, ProtocolParams, RiskLevel, SlashingTable, Vote,
+    model_id, Config, Delegation, Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus,
+    ProtocolParams, RiskLevel, SlashingTable, Vote,
 };
 use verdict_chain::{tokens, Chain, EmbeddedChain, RpcChain, RpcConfig};
 use verdict_sdk::accounts::AccountSource;
@@ -41,7 +42,10 @@ use verdict_sdk::invariants::{self, Snapshot};
 use verdict_sdk::{attest, instructions as ix, pda};
 
 use crate::ledger;
-use crate::report::{write_report, DisputeRow, Income, MinerRecord, NodeRow, ReportInput, SettlementRow, VoterRow, Written};
+use crate::report::{
+    write_report, DisputeRow, Income, MinerRecord, NodeRow, ReportInput, SettlementRow, VoterRow,
+    Written,
+};
 use crate::stats::Timing;
 
 pub const TOKEN: u64 = 1_000_000_000;
@@ -58,7 +62,10 @@ pub enum Target {
     /// deployed and its Config not yet initialized. `payer` pays every fee
     /// and funds the run's wallets (what they do not spend comes back at the
     /// end); deployed upgradeable, it must be the upgrade authority.
-    Cluster { urls: Vec<String>, payer: Box<Keypair> },
+    Cluster {
+        urls: Vec<String>,
+        payer: Box<Keypair>,
+    },
 }
 
 #[derive(Debug)]
@@ -183,12 +190,28 @@ impl Net {
         let key = Keypair::new();
         // A system account must stay rent-exempt or empty.
         let lamports = lamports + self.chain.rent_exempt_minimum(0).await?;
-        self.chain.transfer(&self.payer, &self.payer, &key.pubkey(), lamports).await?;
-        let account = self.chain.create_token_account(&self.payer, &key.pubkey(), &self.mint).await?;
+        self.chain
+            .transfer(&self.payer, &self.payer, &key.pubkey(), lamports)
+            .await?;
+        let account = self
+            .chain
+            .create_token_account(&self.payer, &key.pubkey(), &self.mint)
+            .await?;
         if tokens > 0 {
-            self.chain.mint_to(&self.payer, &self.mint, &self.mint_authority, &account, tokens).await?;
+            self.chain
+                .mint_to(
+                    &self.payer,
+                    &self.mint,
+                    &self.mint_authority,
+                    &account,
+                    tokens,
+                )
+                .await?;
         }
-        Ok(Wallet { key, tokens: account })
+        Ok(Wallet {
+            key,
+            tokens: account,
+        })
     }
 
     /// Rent for `count` accounts of `len` bytes each.
@@ -208,7 +231,9 @@ impl Net {
         let (mut last, mut moved) = (self.chain.unix_time().await?, Instant::now());
         while last < at {
             if moved.elapsed() > CLOCK_STALL {
-                return Err(NetworkError::Other(format!("the cluster's clock stands still at {last} (waiting for {at})")));
+                return Err(NetworkError::Other(format!(
+                    "the cluster's clock stands still at {last} (waiting for {at})"
+                )));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
             let now = self.chain.unix_time().await?;
@@ -219,28 +244,56 @@ impl Net {
         Ok(())
     }
 
-    async fn send(&self, ixs: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]) -> Result<verdict_chain::Landed, NetworkError> {
+    async fn send(
+        &self,
+        ixs: &[solana_sdk::instruction::Instruction],
+        signers: &[&Keypair],
+    ) -> Result<verdict_chain::Landed, NetworkError> {
         Ok(self.chain.send(ixs, &self.payer, signers).await?)
     }
 
     /// Registers and stakes a node; its operator's wallet keeps 1,000
     /// tokens besides, and a validator's also what its keeper posts in
     /// disputes ([`validator_funds`]).
-    async fn register(&self, name: String, roles: u8, stake: u64, models: &[&str]) -> Result<NodeKeys, NetworkError> {
-        let mut rent = self.rent(8 + Node::INIT_SPACE, 1).await? + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
+    async fn register(
+        &self,
+        name: String,
+        roles: u8,
+        stake: u64,
+        models: &[&str],
+    ) -> Result<NodeKeys, NetworkError> {
+        let mut rent = self.rent(8 + Node::INIT_SPACE, 1).await?
+            + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
         let mut funds = 1_000 * TOKEN;
         if roles & ROLE_VALIDATOR != 0 {
-            rent += self.rent(8 + Vote::INIT_SPACE, DISPUTES_FUNDED).await? + self.rent(8 + Dispute::INIT_SPACE, DISPUTES_FUNDED).await?;
+            rent += self.rent(8 + Vote::INIT_SPACE, DISPUTES_FUNDED).await?
+                + self.rent(8 + Dispute::INIT_SPACE, DISPUTES_FUNDED).await?;
             funds += validator_funds(&self.params);
         }
         let wallet = self.wallet(stake + funds, rent).await?;
         let signing = Keypair::new();
         let models = models.iter().map(|m| model_id(m).unwrap()).collect();
-        let reg = ix::register_node(&wallet.key.pubkey(), &signing.pubkey(), &self.mint, roles, models, 1_000);
+        let reg = ix::register_node(
+            &wallet.key.pubkey(),
+            &signing.pubkey(),
+            &self.mint,
+            roles,
+            models,
+            1_000,
+        );
         self.send(&[reg], &[&wallet.key, &signing]).await?;
-        self.send(&[ix::stake(&wallet.key.pubkey(), &wallet.tokens, stake)], &[&wallet.key]).await?;
+        self.send(
+            &[ix::stake(&wallet.key.pubkey(), &wallet.tokens, stake)],
+            &[&wallet.key],
+        )
+        .await?;
         let node = pda::node(&wallet.key.pubkey());
-        Ok(NodeKeys { name, wallet, signing, node })
+        Ok(NodeKeys {
+            name,
+            wallet,
+            signing,
+            node,
+        })
     }
 
     /// A node's name in the run (its address if it is not one of the run's).
@@ -257,7 +310,11 @@ impl Net {
     }
 
     /// Sends `[ed25519 quorum signatures, instruction]` signed by the committee.
-    async fn attest(&self, message: &[u8], instruction: solana_sdk::instruction::Instruction) -> Result<(), NetworkError> {
+    async fn attest(
+        &self,
+        message: &[u8],
+        instruction: solana_sdk::instruction::Instruction,
+    ) -> Result<(), NetworkError> {
         let committee = self.committee().await?;
         let keys: Vec<&Keypair> = self
             .validators
@@ -266,7 +323,9 @@ impl Net {
             .filter(|k| committee.index_of_key(&k.pubkey()).is_some())
             .take(committee.quorum as usize)
             .collect();
-        self.send(&attest::attest_with(&keys, message, instruction), &[]).await.map(|_| ())
+        self.send(&attest::attest_with(&keys, message, instruction), &[])
+            .await
+            .map(|_| ())
     }
 
     /// Draws the first committee: every validator enters, then the draw is
@@ -310,7 +369,10 @@ impl Net {
             .validators
             .iter()
             .zip(&self.ports)
-            .map(|(v, (p, _))| Endpoint { node: v.node.to_string(), url: format!("http://127.0.0.1:{p}") })
+            .map(|(v, (p, _))| Endpoint {
+                node: v.node.to_string(),
+                url: format!("http://127.0.0.1:{p}"),
+            })
             .collect();
         let committee = keeper::config::CommitteeConfig {
             node: Some(self.validators[i].node.to_string()),
@@ -320,7 +382,12 @@ impl Net {
             cosign_timeout_ms: 5_000,
             recheck_bps: if i == AUDITOR { 10_000 } else { 0 },
             gossip_listen: Some(format!("127.0.0.1:{gossip}")),
-            gossip_seeds: self.ports.iter().filter(|(_, g)| *g != gossip).map(|(_, g)| format!("127.0.0.1:{g}")).collect(),
+            gossip_seeds: self
+                .ports
+                .iter()
+                .filter(|(_, g)| *g != gossip)
+                .map(|(_, g)| format!("127.0.0.1:{g}"))
+                .collect(),
             ..Default::default()
         };
         KeeperConfig {
@@ -330,7 +397,11 @@ impl Net {
             // The best four share the work by score: the delegated miners
             // (stake counts in the score) and whoever earns its place; the
             // fair-entry share brings the others in, fewest jobs first.
-            routing: keeper::core::routing::RoutingWeights { spread: 4, tier3_reserved_bps: self.tier3_reserved_bps, ..Default::default() },
+            routing: keeper::core::routing::RoutingWeights {
+                spread: 4,
+                tier3_reserved_bps: self.tier3_reserved_bps,
+                ..Default::default()
+            },
             shard_timeout_ms: 2_500,
             end_to_end_timeout_ms: 12_000,
             // A cluster's RPC node is shared and rate-limited: each keeper
@@ -338,7 +409,14 @@ impl Net {
             poll_interval_ms: if self.embedded.is_some() { 250 } else { 1_000 },
             client_requests_per_sec: 1_000.0,
             client_burst: 1_000,
-            miners: self.miners.iter().map(|m| Endpoint { node: m.keys.node.to_string(), url: m.url.clone() }).collect(),
+            miners: self
+                .miners
+                .iter()
+                .map(|m| Endpoint {
+                    node: m.keys.node.to_string(),
+                    url: m.url.clone(),
+                })
+                .collect(),
             ..KeeperConfig::default()
         }
     }
@@ -356,28 +434,60 @@ impl Net {
     }
 }
 
-fn spawn_miner(bin: &Path, dir: &Path, key: &Keypair, models: &str, fault: &[&str]) -> Result<(Child, String), NetworkError> {
+fn spawn_miner(
+    bin: &Path,
+    dir: &Path,
+    key: &Keypair,
+    models: &str,
+    fault: &[&str],
+) -> Result<(Child, String), NetworkError> {
     let key_path = dir.join(format!("{}.json", key.pubkey()));
     let mut f = std::fs::File::create(&key_path).map_err(|e| NetworkError::Miner(e.to_string()))?;
-    f.write_all(serde_json::to_string(&key.to_bytes().to_vec()).unwrap().as_bytes()).map_err(|e| NetworkError::Miner(e.to_string()))?;
+    f.write_all(
+        serde_json::to_string(&key.to_bytes().to_vec())
+            .unwrap()
+            .as_bytes(),
+    )
+    .map_err(|e| NetworkError::Miner(e.to_string()))?;
     let mut cmd = Command::new(bin);
     // Room for one model in memory: a job for the other model unloads it and
     // the next job pays its load again, so loading time is real and skewed
     // (mostly 0, a load on every switch), as in the seed's measurements.
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--preload", "--max-loaded-models", "1", "--models", models, "--keypair"])
-        .arg(&key_path)
-        .args(fault);
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--preload",
+        "--max-loaded-models",
+        "1",
+        "--models",
+        models,
+        "--keypair",
+    ])
+    .arg(&key_path)
+    .args(fault);
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| NetworkError::Miner(format!("{}: {e} (build it: cargo build --release -p verdict-miner)", bin.display())))?;
+        .map_err(|e| {
+            NetworkError::Miner(format!(
+                "{}: {e} (build it: cargo build --release -p verdict-miner)",
+                bin.display()
+            ))
+        })?;
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).map_err(|e| NetworkError::Miner(e.to_string()))?;
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .map_err(|e| NetworkError::Miner(e.to_string()))?;
     let url = line
         .trim()
         .strip_prefix("listening on ")
-        .ok_or_else(|| NetworkError::Miner(format!("the miner did not start: {line:?} (is the model fetched? bash scripts/setup.sh)")))?
+        .ok_or_else(|| {
+            NetworkError::Miner(format!(
+                "the miner did not start: {line:?} (is the model fetched? bash scripts/setup.sh)"
+            ))
+        })?
         .to_string();
     Ok((child, url))
 }
@@ -390,9 +500,27 @@ struct ClientJob {
 }
 
 fn input_for(i: usize) -> String {
-    const SUBJECTS: [&str; 6] = ["A man", "A woman", "The child", "A chef", "The old dog", "A robot"];
-    const ACTIONS: [&str; 6] = ["is eating food", "plays the guitar", "reads a book", "rides a horse", "cooks pasta", "watches the sea"];
-    format!("{} {} (request {i}).", SUBJECTS[i % 6], ACTIONS[(i / 6) % 6])
+    const SUBJECTS: [&str; 6] = [
+        "A man",
+        "A woman",
+        "The child",
+        "A chef",
+        "The old dog",
+        "A robot",
+    ];
+    const ACTIONS: [&str; 6] = [
+        "is eating food",
+        "plays the guitar",
+        "reads a book",
+        "rides a horse",
+        "cooks pasta",
+        "watches the sea",
+    ];
+    format!(
+        "{} {} (request {i}).",
+        SUBJECTS[i % 6],
+        ACTIONS[(i / 6) % 6]
+    )
 }
 
 /// What a run leaves: the report, and the chain it was read from.
@@ -408,7 +536,11 @@ pub struct Finished {
 
 /// A spinner with a message line (hidden when progress is not shown).
 fn spinner(show: bool) -> ProgressBar {
-    let progress = if show { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    let progress = if show {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
     progress.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
     progress.enable_steady_tick(Duration::from_millis(120));
     progress
@@ -427,12 +559,25 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             step("starting the embedded chain");
             let embedded = Arc::new(EmbeddedChain::start().await);
             let payer = embedded.payer().await;
-            (Chain::Embedded(embedded.clone()), Some(embedded), payer, ProtocolParams::default())
+            (
+                Chain::Embedded(embedded.clone()),
+                Some(embedded),
+                payer,
+                ProtocolParams::default(),
+            )
         }
         Target::Cluster { urls, payer } => {
             step(&format!("connecting to {}", urls.join(", ")));
-            let rpc = RpcChain::new(RpcConfig { urls: urls.clone(), ..RpcConfig::default() });
-            (Chain::Rpc(Arc::new(rpc)), None, payer.insecure_clone(), cluster_params())
+            let rpc = RpcChain::new(RpcConfig {
+                urls: urls.clone(),
+                ..RpcConfig::default()
+            });
+            (
+                Chain::Rpc(Arc::new(rpc)),
+                None,
+                payer.insecure_clone(),
+                cluster_params(),
+            )
         }
     };
     if let Some(config) = chain.fetch_optional::<Config>(&pda::config()).await? {
@@ -449,11 +594,37 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // The payer becomes the Config's authority. Deployed upgradeable, the
     // program lets only its upgrade authority initialize, and wants its
     // ProgramData account to check that.
-    let program_data = chain.account_data(&pda::program_data()).await?.map(|_| pda::program_data());
-    let init = ix::initialize_config(&payer.pubkey(), &mint, program_data, params.clone(), SlashingTable::default());
-    let port = |udp| keeper::local_ports::loopback_port(udp).map_err(|e| NetworkError::Other(format!("no free port: {e}")));
-    let ports = (0..5).map(|_| Ok((port(false)?, port(true)?))).collect::<Result<Vec<_>, NetworkError>>()?;
-    let mut net = Net { chain, tier3_reserved_bps: opts.tier3_reserved_bps, embedded, params: params.clone(), payer, mint, mint_authority, validators: vec![], miners: vec![], work: work.clone(), ports };
+    let program_data = chain
+        .account_data(&pda::program_data())
+        .await?
+        .map(|_| pda::program_data());
+    let init = ix::initialize_config(
+        &payer.pubkey(),
+        &mint,
+        program_data,
+        params.clone(),
+        SlashingTable::default(),
+    );
+    let port = |udp| {
+        keeper::local_ports::loopback_port(udp)
+            .map_err(|e| NetworkError::Other(format!("no free port: {e}")))
+    };
+    let ports = (0..5)
+        .map(|_| Ok((port(false)?, port(true)?)))
+        .collect::<Result<Vec<_>, NetworkError>>()?;
+    let mut net = Net {
+        chain,
+        tier3_reserved_bps: opts.tier3_reserved_bps,
+        embedded,
+        params: params.clone(),
+        payer,
+        mint,
+        mint_authority,
+        validators: vec![],
+        miners: vec![],
+        work: work.clone(),
+        ports,
+    };
     net.send(&[init], &[]).await?;
 
     step("registering 5 validators and drawing the committee");
@@ -467,7 +638,14 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         // delegated tokens = 109 units. The challenger may not vote; the
         // other four reveal 80 units, over the 20% turnout quorum (22) with
         // more than the 3 voters needed, and n = 81 > 10 × m = 10 decides.
-        let v = net.register(format!("validator-{}", i + 1), ROLE_VALIDATOR, 2 * params.min_validator_stake, &[]).await?;
+        let v = net
+            .register(
+                format!("validator-{}", i + 1),
+                ROLE_VALIDATOR,
+                2 * params.min_validator_stake,
+                &[],
+            )
+            .await?;
         net.validators.push(v);
     }
     net.rotate().await?;
@@ -481,18 +659,37 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         ("honest", &[]),
         ("slow", &["--fault", "slow", "--slow-ms", "6000"]),
         ("wrong", &["--fault", "wrong"]),
-        ("flaky", &["--fault", "flaky", "--flaky-rate", "0.3", "--seed", "7"]),
+        (
+            "flaky",
+            &["--fault", "flaky", "--flaky-rate", "0.3", "--seed", "7"],
+        ),
     ];
     for (i, (behaviour, fault)) in behaviours.iter().enumerate() {
-        step(&format!("starting miner {} of 8 ({behaviour}) and registering it", i + 1));
-        let keys = net.register(format!("miner-{}-{behaviour}", i + 1), ROLE_MINER, params.min_miner_stake, &[&opts.model, SECOND_MODEL]).await?;
+        step(&format!(
+            "starting miner {} of 8 ({behaviour}) and registering it",
+            i + 1
+        ));
+        let keys = net
+            .register(
+                format!("miner-{}-{behaviour}", i + 1),
+                ROLE_MINER,
+                params.min_miner_stake,
+                &[&opts.model, SECOND_MODEL],
+            )
+            .await?;
         let (child, url) = spawn_miner(&opts.miner_bin, &work, &keys.signing, &models, fault)?;
         // Every miner passed its trial (the wrong one cheats only later).
         let epoch = net.committee().await?.epoch;
         let registered_at = net.chain.fetch::<Node>(&keys.node).await?.registered_at;
         let message = attest::trial_message(epoch, &keys.node, registered_at, true, 1);
-        net.attest(&message, ix::record_trial(&keys.node, true)).await?;
-        net.miners.push(MinerProcess { keys, behaviour, url, child });
+        net.attest(&message, ix::record_trial(&keys.node, true))
+            .await?;
+        net.miners.push(MinerProcess {
+            keys,
+            behaviour,
+            url,
+            child,
+        });
     }
 
     // Votes count only from nodes active before a dispute opens (strictly,
@@ -503,12 +700,26 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // One delegator backs an honest miner, one the wrong miner: the second
     // shares its liquidation.
     step("delegating to two miners");
-    let wrong_index = behaviours.iter().position(|(b, _)| *b == "wrong").expect("a wrong miner");
+    let wrong_index = behaviours
+        .iter()
+        .position(|(b, _)| *b == "wrong")
+        .expect("a wrong miner");
     let mut stakers = Vec::new();
     for target in [0usize, wrong_index] {
-        let staker = net.wallet(500 * TOKEN, net.rent(8 + Delegation::INIT_SPACE, 1).await?).await?;
+        let staker = net
+            .wallet(500 * TOKEN, net.rent(8 + Delegation::INIT_SPACE, 1).await?)
+            .await?;
         let node = net.miners[target].keys.node;
-        net.send(&[ix::delegate(&staker.key.pubkey(), &node, &staker.tokens, 500 * TOKEN)], &[&staker.key]).await?;
+        net.send(
+            &[ix::delegate(
+                &staker.key.pubkey(),
+                &node,
+                &staker.tokens,
+                500 * TOKEN,
+            )],
+            &[&staker.key],
+        )
+        .await?;
         stakers.push(staker);
     }
 
@@ -520,15 +731,28 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     for i in 0..5 {
         keepers.push(net.start_keeper(i).await?);
     }
-    let job_rent = net.rent(8 + Job::INIT_SPACE, 1).await? + net.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
-    let client = net.wallet(1_000 * TOKEN, job_rent * opts.jobs as u64).await?;
+    let job_rent =
+        net.rent(8 + Job::INIT_SPACE, 1).await? + net.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
+    let client = net
+        .wallet(1_000 * TOKEN, job_rent * opts.jobs as u64)
+        .await?;
     // No idle connections: a crashed keeper must not be kept alive by ours.
-    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).build().map_err(|e| NetworkError::Other(e.to_string()))?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .build()
+        .map_err(|e| NetworkError::Other(e.to_string()))?;
 
     progress.finish_and_clear();
-    let bar = if opts.show_progress { ProgressBar::new(opts.jobs as u64) } else { ProgressBar::hidden() };
+    let bar = if opts.show_progress {
+        ProgressBar::new(opts.jobs as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} jobs  {msg}").unwrap().progress_chars("=> "),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} jobs  {msg}")
+            .unwrap()
+            .progress_chars("=> "),
     );
     let mut jobs: Vec<ClientJob> = Vec::new();
     let fee = JOB_FEE;
@@ -544,12 +768,29 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         for i in next..batch_end {
             // Low risk first, so miners build a record; every risk level once
             // three miners left Tier 3 (or past 60% of the jobs).
-            let risk = if !mixed { RiskLevel::Low } else { [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][i % 3] };
+            let risk = if !mixed {
+                RiskLevel::Low
+            } else {
+                [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][i % 3]
+            };
             let input = input_for(i);
             let hash: [u8; 32] = Sha256::digest(input.as_bytes()).into();
             // One job in four asks for the second model, so miners switch models.
-            let model = if i % 4 == 3 { SECOND_MODEL } else { opts.model.as_str() };
-            let submit = ix::submit_job(&client.key.pubkey(), &client.tokens, &mint, i as u64, model_id(model).unwrap(), hash, risk, fee);
+            let model = if i % 4 == 3 {
+                SECOND_MODEL
+            } else {
+                opts.model.as_str()
+            };
+            let submit = ix::submit_job(
+                &client.key.pubkey(),
+                &client.tokens,
+                &mint,
+                i as u64,
+                model_id(model).unwrap(),
+                hash,
+                risk,
+                fee,
+            );
             net.send(&[submit], &[&client.key]).await?;
             let job = pda::job(&client.key.pubkey(), i as u64);
             // Any keeper takes a job's input and shares it with the others.
@@ -559,7 +800,11 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
                 .await
                 .map_err(|e| NetworkError::Other(e.to_string()))?;
             batch.push(job);
-            jobs.push(ClientJob { key: job, model: model.to_string(), input });
+            jobs.push(ClientJob {
+                key: job,
+                model: model.to_string(),
+                input,
+            });
         }
         next = batch_end;
         // Midway: a keeper is killed (no graceful stop) and restarted on
@@ -623,9 +868,12 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         if !rotated && next >= opts.jobs * 2 / 3 {
             rotated = true;
             let committee = net.committee().await?;
-            net.reach(committee.rotated_at + params.committee_rotation_secs).await?;
+            net.reach(committee.rotated_at + params.committee_rotation_secs)
+                .await?;
             let waited = Instant::now();
-            while net.committee().await?.epoch == committee.epoch && waited.elapsed() < Duration::from_secs(30) {
+            while net.committee().await?.epoch == committee.epoch
+                && waited.elapsed() < Duration::from_secs(30)
+            {
                 // Slots pass as they would on a cluster, so the draw's seed slot comes.
                 net.next_slot().await;
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -641,10 +889,20 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mut records = Vec::new();
     for m in &net.miners {
         let n: Node = net.chain.fetch(&m.keys.node).await?;
-        let (jobs, ok) = n.reputation.buckets.iter().fold((0u32, 0u32), |(j, o), b| (j + u32::from(b.jobs), o + u32::from(b.successes)));
-        records.push(format!("{} {ok}+{} (trust {:.2})", m.keys.name, jobs - ok, n.reputation.trust_bps as f64 / 10_000.0));
+        let (jobs, ok) = n.reputation.buckets.iter().fold((0u32, 0u32), |(j, o), b| {
+            (j + u32::from(b.jobs), o + u32::from(b.successes))
+        });
+        records.push(format!(
+            "{} {ok}+{} (trust {:.2})",
+            m.keys.name,
+            jobs - ok,
+            n.reputation.trust_bps as f64 / 10_000.0
+        ));
     }
-    bar.println(format!("jobs per miner (answered+failed): {}", records.join(", ")));
+    bar.println(format!(
+        "jobs per miner (answered+failed): {}",
+        records.join(", ")
+    ));
     bar.finish_and_clear();
 
     // The disputes: the auditing keeper re-runs solved jobs on a miner it
@@ -678,20 +936,28 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let settle_at = open_jobs.iter().map(|(_, _, at)| *at).max().unwrap_or(0);
     let progress = spinner(opts.show_progress);
     let wait = (settle_at - net.chain.unix_time().await?).max(0);
-    progress.set_message(format!("{wait} s until held payouts are released and unassigned jobs expire"));
+    progress.set_message(format!(
+        "{wait} s until held payouts are released and unassigned jobs expire"
+    ));
     net.reach(settle_at).await?;
     progress.finish_and_clear();
     for (job, j, _) in &open_jobs {
         match j.status {
             // The miner operator's part is credited to its node (withdrawn below).
             JobStatus::Solved => {
-                net.send(&[ix::claim_payout(job, &j.miner, &j.refund_account)], &[]).await?;
+                net.send(&[ix::claim_payout(job, &j.miner, &j.refund_account)], &[])
+                    .await?;
             }
             JobStatus::Sent => {
-                net.send(&[ix::expire_job(job, None, &j.refund_account)], &[]).await?;
+                net.send(&[ix::expire_job(job, None, &j.refund_account)], &[])
+                    .await?;
             }
             JobStatus::Allocated => {
-                net.send(&[ix::expire_job(job, Some(j.miner), &j.refund_account)], &[]).await?;
+                net.send(
+                    &[ix::expire_job(job, Some(j.miner), &j.refund_account)],
+                    &[],
+                )
+                .await?;
             }
             _ => {}
         }
@@ -707,10 +973,17 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         finals.insert(*job, net.chain.fetch(job).await?);
     }
     let window = params.challenge_window_epochs as i64 * params.epoch_secs;
-    let close_at = finals.values().filter(|j| j.status == JobStatus::Paid).map(|j| j.solved_at + window).max().unwrap_or(0);
+    let close_at = finals
+        .values()
+        .filter(|j| j.status == JobStatus::Paid)
+        .map(|j| j.solved_at + window)
+        .max()
+        .unwrap_or(0);
     let progress = spinner(opts.show_progress);
     let wait = (close_at - net.chain.unix_time().await?).max(0);
-    progress.set_message(format!("{wait} s until the paid jobs' challenge windows end; then every job closes"));
+    progress.set_message(format!(
+        "{wait} s until the paid jobs' challenge windows end; then every job closes"
+    ));
     net.reach(close_at).await?;
     progress.finish_and_clear();
     for (job, j) in &finals {
@@ -720,7 +993,11 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     }
     // Every operator takes what its node is owed (payouts, validator fees,
     // bonds back) into its own token account.
-    for keys in net.validators.iter().chain(net.miners.iter().map(|m| &m.keys)) {
+    for keys in net
+        .validators
+        .iter()
+        .chain(net.miners.iter().map(|m| &m.keys))
+    {
         let n: Node = net.chain.fetch(&keys.node).await?;
         if n.owed > 0 {
             let withdraw = ix::withdraw_owed(&keys.wallet.key.pubkey(), &keys.wallet.tokens);
@@ -729,24 +1006,43 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     }
 
     // What the wallets did not spend on rent goes back to the payer.
-    let wallets = net.validators.iter().chain(net.miners.iter().map(|m| &m.keys)).map(|n| &n.wallet.key);
-    for key in wallets.chain(stakers.iter().map(|s| &s.key)).chain([&client.key]) {
+    let wallets = net
+        .validators
+        .iter()
+        .chain(net.miners.iter().map(|m| &m.keys))
+        .map(|n| &n.wallet.key);
+    for key in wallets
+        .chain(stakers.iter().map(|s| &s.key))
+        .chain([&client.key])
+    {
         let left = net.chain.lamports(&key.pubkey()).await?;
         if left > 0 {
-            net.chain.transfer(&net.payer, key, &net.payer.pubkey(), left).await?;
+            net.chain
+                .transfer(&net.payer, key, &net.payer.pubkey(), left)
+                .await?;
         }
     }
-    let lamports_spent = payer_lamports.saturating_sub(net.chain.lamports(&net.payer.pubkey()).await?);
+    let lamports_spent =
+        payer_lamports.saturating_sub(net.chain.lamports(&net.payer.pubkey()).await?);
 
     let report = read_report(&net, &jobs, &finals, started.elapsed().as_secs_f64()).await?;
     let written = write_report(&opts.out, &report)?;
     let _ = std::fs::remove_dir_all(&work);
     let miner_nodes = net.miners.iter().map(|m| m.keys.node).collect();
-    Ok(Finished { written, report, chain: net.chain.clone(), miner_nodes, lamports_spent })
+    Ok(Finished {
+        written,
+        report,
+        chain: net.chain.clone(),
+        miner_nodes,
+        lamports_spent,
+    })
 }
 
 /// The disputes over the run's jobs, as they stand.
-async fn read_disputes(chain: &Chain, jobs: &[ClientJob]) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
+async fn read_disputes(
+    chain: &Chain,
+    jobs: &[ClientJob],
+) -> Result<Vec<(Pubkey, Dispute)>, NetworkError> {
     let mut out = Vec::new();
     for ClientJob { key: job, .. } in jobs {
         let key = pda::dispute(job);
@@ -778,9 +1074,17 @@ async fn wait_disputes(
 /// clock through the commit and reveal phases; returns once every dispute
 /// is decided, its liquidations and claims done and its votes closed
 /// (bounded waits: a run never hangs).
-async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) -> Result<(), NetworkError> {
+async fn settle_disputes(
+    net: &Net,
+    jobs: &[ClientJob],
+    progress: &ProgressBar,
+) -> Result<(), NetworkError> {
     let chain = &net.chain;
-    let wrong = net.miners.iter().find(|m| m.behaviour == "wrong").map(|m| m.keys.node);
+    let wrong = net
+        .miners
+        .iter()
+        .find(|m| m.behaviour == "wrong")
+        .map(|m| m.keys.node);
     let mut wrong_solved = 0;
     for ClientJob { key: job, .. } in jobs {
         let j: Job = chain.fetch(job).await?;
@@ -795,7 +1099,11 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
     let started = Instant::now();
     let (mut count, mut stable_since) = (0, Instant::now());
     while started.elapsed() < Duration::from_secs(60) {
-        let now_open = read_disputes(chain, jobs).await?.iter().filter(|(_, d)| d.challenger != griefer).count();
+        let now_open = read_disputes(chain, jobs)
+            .await?
+            .iter()
+            .filter(|(_, d)| d.challenger != griefer)
+            .count();
         if now_open != count {
             (count, stable_since) = (now_open, Instant::now());
         }
@@ -812,21 +1120,52 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
     // and a high-risk outcome's co-signers may not vote.
     let validators: Vec<Pubkey> = net.validators.iter().map(|v| v.node).collect();
     let voters = move |d: &Dispute| validators.iter().filter(|v| !d.is_party(v)).count() as u32;
-    progress.set_message(format!("{} dispute(s) open: the keepers re-run and commit their votes", opened.len()));
-    let committed = wait_disputes(chain, jobs, |d| d.commits >= voters(d), Duration::from_secs(30)).await?;
-    let commit_end = committed.iter().map(|(_, d)| d.commit_end).max().unwrap_or(0);
-    progress.set_message(format!("the chain's clock passes the commit phase ({} s)", net.params.vote_commit_secs));
+    progress.set_message(format!(
+        "{} dispute(s) open: the keepers re-run and commit their votes",
+        opened.len()
+    ));
+    let committed = wait_disputes(
+        chain,
+        jobs,
+        |d| d.commits >= voters(d),
+        Duration::from_secs(30),
+    )
+    .await?;
+    let commit_end = committed
+        .iter()
+        .map(|(_, d)| d.commit_end)
+        .max()
+        .unwrap_or(0);
+    progress.set_message(format!(
+        "the chain's clock passes the commit phase ({} s)",
+        net.params.vote_commit_secs
+    ));
     net.reach(commit_end + 1).await?;
     progress.set_message("the keepers reveal");
-    let revealed = wait_disputes(chain, jobs, |d| d.voters_revealed >= d.commits, Duration::from_secs(30)).await?;
-    let reveal_end = revealed.iter().map(|(_, d)| d.reveal_end).max().unwrap_or(0);
-    progress.set_message(format!("the chain's clock passes the reveal phase ({} s)", net.params.vote_reveal_secs));
+    let revealed = wait_disputes(
+        chain,
+        jobs,
+        |d| d.voters_revealed >= d.commits,
+        Duration::from_secs(30),
+    )
+    .await?;
+    let reveal_end = revealed
+        .iter()
+        .map(|(_, d)| d.reveal_end)
+        .max()
+        .unwrap_or(0);
+    progress.set_message(format!(
+        "the chain's clock passes the reveal phase ({} s)",
+        net.params.vote_reveal_secs
+    ));
     net.reach(reveal_end + 1).await?;
     progress.set_message("resolution, liquidations and reward claims");
     let settled = |d: &Dispute| match d.status {
         DisputeStatus::Voting => false,
         DisputeStatus::Unresolved => true,
-        DisputeStatus::Upheld | DisputeStatus::Overturned => d.pending_liquidations == 0 && d.claims >= d.winning_voters(),
+        DisputeStatus::Upheld | DisputeStatus::Overturned => {
+            d.pending_liquidations == 0 && d.claims >= d.winning_voters()
+        }
     };
     let decided = wait_disputes(chain, jobs, settled, Duration::from_secs(30)).await?;
     // The keepers close their settled votes (claiming closes the correct ones).
@@ -838,7 +1177,9 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
             .program_accounts()
             .await?
             .iter()
-            .filter_map(|(_, data)| verdict_sdk::accounts::decode::<Vote>(&Pubkey::default(), data).ok())
+            .filter_map(|(_, data)| {
+                verdict_sdk::accounts::decode::<Vote>(&Pubkey::default(), data).ok()
+            })
             .filter(|v| keys.contains(&v.dispute))
             .count();
         if open_votes == 0 {
@@ -879,21 +1220,32 @@ async fn settle_disputes(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) 
 /// naming a made-up result, and posts the bond. The keepers re-run the job
 /// and vote for the disputed output as the phases pass (settled with the
 /// other disputes at the end). Returns the job, if one was found.
-async fn grief(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) -> Result<Option<Pubkey>, NetworkError> {
+async fn grief(
+    net: &Net,
+    jobs: &[ClientJob],
+    progress: &ProgressBar,
+) -> Result<Option<Pubkey>, NetworkError> {
     let chain = &net.chain;
     // A margin for the time the checks below take on a cluster.
     let soon = chain.unix_time().await? + 10;
     let mut candidates: Vec<(u32, &ClientJob, Job)> = Vec::new();
     for job in jobs {
         let j: Job = chain.fetch(&job.key).await?;
-        let honest = net.miners.iter().find(|m| m.keys.node == j.miner && m.behaviour == "honest");
+        let honest = net
+            .miners
+            .iter()
+            .find(|m| m.keys.node == j.miner && m.behaviour == "honest");
         // High-risk outcomes make their co-signers parties: keep to the others.
         let open = matches!(j.status, JobStatus::Solved | JobStatus::Paid)
             && !j.dispute_open
             && j.risk != RiskLevel::High
             && !j.challenge_window_over(soon, &net.params);
         if let (Some(m), true) = (honest, open) {
-            if chain.fetch_optional::<Dispute>(&pda::dispute(&job.key)).await?.is_none() {
+            if chain
+                .fetch_optional::<Dispute>(&pda::dispute(&job.key))
+                .await?
+                .is_none()
+            {
                 let n: Node = chain.fetch(&m.keys.node).await?;
                 candidates.push((n.reputation.window(&net.params).jobs, job, j));
             }
@@ -907,8 +1259,18 @@ async fn grief(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) -> Result<
             continue;
         }
         let griefer = &net.validators[GRIEFER];
-        let bogus: [u8; 32] = Sha256::new().chain_update(b"a made-up result").chain_update(job.key.as_ref()).finalize().into();
-        let open = ix::open_dispute(&griefer.wallet.key.pubkey(), &griefer.wallet.tokens, &job.key, &j, bogus);
+        let bogus: [u8; 32] = Sha256::new()
+            .chain_update(b"a made-up result")
+            .chain_update(job.key.as_ref())
+            .finalize()
+            .into();
+        let open = ix::open_dispute(
+            &griefer.wallet.key.pubkey(),
+            &griefer.wallet.tokens,
+            &job.key,
+            &j,
+            bogus,
+        );
         net.send(&[open], &[&griefer.wallet.key]).await?;
         progress.println(format!(
             "{} (griefing) disputes {}'s correct answer on job {}, naming a made-up result; bond {:.3} tokens",
@@ -925,7 +1287,10 @@ async fn grief(net: &Net, jobs: &[ClientJob], progress: &ProgressBar) -> Result<
 
 /// Every Verdict event of the run, each transaction once: the histories of
 /// every node and every dispute cover them all.
-async fn run_events(chain: &Chain, accounts: impl IntoIterator<Item = Pubkey>) -> Result<Vec<VerdictEvent>, NetworkError> {
+async fn run_events(
+    chain: &Chain,
+    accounts: impl IntoIterator<Item = Pubkey>,
+) -> Result<Vec<VerdictEvent>, NetworkError> {
     let mut seen = std::collections::HashSet::new();
     let mut events = Vec::new();
     for account in accounts {
@@ -940,24 +1305,47 @@ async fn run_events(chain: &Chain, accounts: impl IntoIterator<Item = Pubkey>) -
 
 /// Reads everything the report shows back from the chain; `finals`: every
 /// job as it ended (read before the jobs were closed).
-async fn read_report(net: &Net, jobs: &[ClientJob], finals: &BTreeMap<Pubkey, Job>, seconds: f64) -> Result<ReportInput, NetworkError> {
+async fn read_report(
+    net: &Net,
+    jobs: &[ClientJob],
+    finals: &BTreeMap<Pubkey, Job>,
+    seconds: f64,
+) -> Result<ReportInput, NetworkError> {
     let chain = &net.chain;
     let params = &net.params;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut timings = Vec::new();
     for j in finals.values() {
-        *counts.entry(format!("{:?}", j.status).to_lowercase()).or_default() += 1;
+        *counts
+            .entry(format!("{:?}", j.status).to_lowercase())
+            .or_default() += 1;
         if matches!(j.status, JobStatus::Solved | JobStatus::Paid) || j.response_ms > 0 {
-            timings.push(Timing { response_ms: j.response_ms as f64, load_ms: j.load_ms as f64, inference_ms: j.inference_ms as f64 });
+            timings.push(Timing {
+                response_ms: j.response_ms as f64,
+                load_ms: j.load_ms as f64,
+                inference_ms: j.inference_ms as f64,
+            });
         }
     }
     let disputes = read_disputes(chain, jobs).await?;
-    let nodes_and_names: Vec<(&NodeKeys, &str)> =
-        net.miners.iter().map(|m| (&m.keys, "miner")).chain(net.validators.iter().map(|v| (v, "validator"))).collect();
-    let accounts = nodes_and_names.iter().map(|(k, _)| k.node).chain(disputes.iter().map(|(k, _)| *k));
+    let nodes_and_names: Vec<(&NodeKeys, &str)> = net
+        .miners
+        .iter()
+        .map(|m| (&m.keys, "miner"))
+        .chain(net.validators.iter().map(|v| (v, "validator")))
+        .collect();
+    let accounts = nodes_and_names
+        .iter()
+        .map(|(k, _)| k.node)
+        .chain(disputes.iter().map(|(k, _)| *k));
     let events = run_events(chain, accounts.collect::<Vec<_>>()).await?;
     let ledgers = ledger::ledgers(&events);
-    let name_of = |node: &Pubkey| nodes_and_names.iter().find(|(k, _)| k.node == *node).map_or_else(|| node.to_string(), |(k, _)| k.name.clone());
+    let name_of = |node: &Pubkey| {
+        nodes_and_names
+            .iter()
+            .find(|(k, _)| k.node == *node)
+            .map_or_else(|| node.to_string(), |(k, _)| k.name.clone())
+    };
 
     let right_answers = reference_hashes(jobs).await?;
     let mut miners = Vec::new();
@@ -968,18 +1356,31 @@ async fn read_report(net: &Net, jobs: &[ClientJob], finals: &BTreeMap<Pubkey, Jo
         let ledger = ledgers.get(&keys.node).copied().unwrap_or_default();
         let mut row = node_row(&keys.name, role, &n, params, &ledger);
         if *role == "miner" {
-            let record = judged_record(&keys.name, &keys.node, &chain.history(&keys.node).await?, &right_answers);
+            let record = judged_record(
+                &keys.name,
+                &keys.node,
+                &chain.history(&keys.node).await?,
+                &right_answers,
+            );
             row.wrong_answers = Some(record.wrong_accepted);
             miners.push(record);
         } else {
-            row.jobs_served = finals.values().filter(|j| j.signers().contains(&keys.node)).count() as u64;
+            row.jobs_served = finals
+                .values()
+                .filter(|j| j.signers().contains(&keys.node))
+                .count() as u64;
         }
         nodes.push(row);
     }
     for e in &events {
         match e {
             VerdictEvent::NodeSlashed(s) => {
-                penalties.push(format!("{} slashed {:.3} tokens ({:?})", name_of(&s.node), s.amount as f64 / TOKEN as f64, s.offense));
+                penalties.push(format!(
+                    "{} slashed {:.3} tokens ({:?})",
+                    name_of(&s.node),
+                    s.amount as f64 / TOKEN as f64,
+                    s.offense
+                ));
             }
             VerdictEvent::NodeLiquidated(l) => penalties.push(format!(
                 "{} liquidated: {:.3} tokens to dispute {} ({:.3} of them refunded the client)",
@@ -992,18 +1393,31 @@ async fn read_report(net: &Net, jobs: &[ClientJob], finals: &BTreeMap<Pubkey, Jo
         }
     }
     let griefer = net.validators[GRIEFER].node;
-    let disputes = disputes.iter().map(|(key, d)| dispute_row(key, d, params, &events, &name_of, &griefer)).collect();
+    let disputes = disputes
+        .iter()
+        .map(|(key, d)| dispute_row(key, d, params, &events, &name_of, &griefer))
+        .collect();
 
     let accounts = chain.program_accounts().await?;
     let vault = chain.token_balance(&pda::stake_vault()).await?;
-    let mut snapshot = Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), vault)
-        .map_err(|e| NetworkError::Other(e.to_string()))?;
+    let mut snapshot =
+        Snapshot::from_accounts(accounts.iter().map(|(k, d)| (*k, d.as_slice())), vault)
+            .map_err(|e| NetworkError::Other(e.to_string()))?;
     for v in snapshot.vaults() {
         let balance = chain.token_balance(&v).await?;
         snapshot.token_balances.insert(v, balance);
     }
     let conservation_violations = invariants::check(&snapshot).err().unwrap_or_default();
-    Ok(ReportInput { jobs_by_outcome: counts, timings, miners, nodes, penalties, disputes, conservation_violations, seconds })
+    Ok(ReportInput {
+        jobs_by_outcome: counts,
+        timings,
+        miners,
+        nodes,
+        penalties,
+        disputes,
+        conservation_violations,
+        seconds,
+    })
 }
 
 /// A dispute as it ended: candidates, weights, turnout and every ballot.
@@ -1035,7 +1449,12 @@ fn dispute_row(
         .collect();
     let t = ledger::settlement(key, events);
     let tokens = |amount: u64| amount as f64 / TOKEN as f64;
-    let named = |items: &[(Pubkey, u64)]| items.iter().map(|(node, amount)| (name_of(node), tokens(*amount))).collect();
+    let named = |items: &[(Pubkey, u64)]| {
+        items
+            .iter()
+            .map(|(node, amount)| (name_of(node), tokens(*amount)))
+            .collect()
+    };
     let settlement = SettlementRow {
         challenger_lost: tokens(t.challenger_lost()),
         bond_returned: tokens(t.bond_returned.unwrap_or(0)),
@@ -1045,7 +1464,12 @@ fn dispute_row(
         rewards: named(&t.rewards),
     };
     DisputeRow {
-        kind: if d.challenger == *griefer { "griefing" } else { "audit" }.to_string(),
+        kind: if d.challenger == *griefer {
+            "griefing"
+        } else {
+            "audit"
+        }
+        .to_string(),
         dispute: key.to_string(),
         miner: name_of(&d.miner),
         challenger: name_of(&d.challenger),
@@ -1074,12 +1498,18 @@ fn hex32(bytes: &[u8; 32]) -> String {
 async fn reference_hashes(jobs: &[ClientJob]) -> Result<BTreeMap<Pubkey, [u8; 32]>, NetworkError> {
     let ids = jobs
         .iter()
-        .map(|job| job.model.parse().map_err(|e| NetworkError::Other(format!("model {:?}: {e}", job.model))))
+        .map(|job| {
+            job.model
+                .parse()
+                .map_err(|e| NetworkError::Other(format!("model {:?}: {e}", job.model)))
+        })
         .collect::<Result<Vec<miner::api::ModelId>, _>>()?;
     let mut models = ids.clone();
     models.sort();
     models.dedup();
-    let reference_error = |e: miner::models::ModelError| NetworkError::Other(format!("the report's reference model: {e}"));
+    let reference_error = |e: miner::models::ModelError| {
+        NetworkError::Other(format!("the report's reference model: {e}"))
+    };
     let registry = miner::models::ModelRegistry::new(&models).map_err(reference_error)?;
     let mut hashes = BTreeMap::new();
     for (job, id) in jobs.iter().zip(&ids) {
@@ -1089,7 +1519,8 @@ async fn reference_hashes(jobs: &[ClientJob]) -> Result<BTreeMap<Pubkey, [u8; 32
             .await
             .map_err(|e| NetworkError::Other(e.to_string()))?
             .map_err(reference_error)?;
-        let tensor = miner::api::OutputTensor::from_f32(&output.embedding).map_err(|e| NetworkError::Other(e.to_string()))?;
+        let tensor = miner::api::OutputTensor::from_f32(&output.embedding)
+            .map_err(|e| NetworkError::Other(e.to_string()))?;
         hashes.insert(job.key, tensor.hash().0);
     }
     Ok(hashes)
@@ -1099,7 +1530,12 @@ async fn reference_hashes(jobs: &[ClientJob]) -> Result<BTreeMap<Pubkey, [u8; 32
 /// failed or expired on it counts as a mistake, each it accepted counts as
 /// right only if the output matches the reference (a wrong answer the
 /// committee's checks let through is a mistake too, found out or not).
-fn judged_record(name: &str, node: &Pubkey, history: &[verdict_chain::Landed], right_answers: &BTreeMap<Pubkey, [u8; 32]>) -> MinerRecord {
+fn judged_record(
+    name: &str,
+    node: &Pubkey,
+    history: &[verdict_chain::Landed],
+    right_answers: &BTreeMap<Pubkey, [u8; 32]>,
+) -> MinerRecord {
     let mut outcomes = Vec::new();
     let mut wrong_accepted = 0;
     // The first trust update is the trial's: not a job.
@@ -1125,10 +1561,20 @@ fn judged_record(name: &str, node: &Pubkey, history: &[verdict_chain::Landed], r
             }
         }
     }
-    MinerRecord { name: name.to_string(), outcomes, wrong_accepted }
+    MinerRecord {
+        name: name.to_string(),
+        outcomes,
+        wrong_accepted,
+    }
 }
 
-fn node_row(name: &str, role: &str, n: &Node, params: &ProtocolParams, ledger: &ledger::Ledger) -> NodeRow {
+fn node_row(
+    name: &str,
+    role: &str,
+    n: &Node,
+    params: &ProtocolParams,
+    ledger: &ledger::Ledger,
+) -> NodeRow {
     let miner = role == "miner";
     let tokens = |amount: u64| amount as f64 / TOKEN as f64;
     NodeRow {

@@ -65,7 +65,11 @@ pub struct Income {
 impl Income {
     /// Gains less losses (a returned bond is neither).
     pub fn net(&self) -> f64 {
-        self.payouts + self.boosts + self.validator_fees + self.dispute_rewards + self.unresolved_fees
+        self.payouts
+            + self.boosts
+            + self.validator_fees
+            + self.dispute_rewards
+            + self.unresolved_fees
             - self.bonds_lost
             - self.deposits_lost
             - self.slashed
@@ -167,7 +171,10 @@ pub struct ReportInput {
 
 /// Trust after each job, replayed with the program's own update at `reward_bps`.
 pub fn replay_trust(outcomes: &[bool], reward_bps: u16) -> Vec<f64> {
-    let params = ProtocolParams { reward_bps, ..ProtocolParams::default() };
+    let params = ProtocolParams {
+        reward_bps,
+        ..ProtocolParams::default()
+    };
     let mut rep = Reputation::new(0);
     rep.trust_bps = params.trial_baseline_trust_bps;
     let mut out = Vec::with_capacity(outcomes.len() + 1);
@@ -217,14 +224,36 @@ pub fn plot_trust(path: &Path, miners: &[MinerRecord]) -> Result<(), ReportError
     root.fill(&WHITE).map_err(plot_err)?;
     let panels = root.split_evenly((1, 2));
     for (area, reward_bps) in panels.iter().zip([10_100u16, 10_500]) {
-        let series: Vec<(String, Vec<f64>)> =
-            miners.iter().map(|m| (m.name.clone(), replay_trust(&m.outcomes, reward_bps))).collect();
-        let jobs = series.iter().map(|(_, s)| s.len()).max().unwrap_or(1).max(2);
+        let series: Vec<(String, Vec<f64>)> = miners
+            .iter()
+            .map(|m| (m.name.clone(), replay_trust(&m.outcomes, reward_bps)))
+            .collect();
+        let jobs = series
+            .iter()
+            .map(|(_, s)| s.len())
+            .max()
+            .unwrap_or(1)
+            .max(2);
         // Fitted to the data (with 1.0 in view): the separation fills the panel.
-        let top = series.iter().flat_map(|(_, s)| s.iter().copied()).fold(1.0f64, f64::max) * 1.5;
-        let bottom = series.iter().flat_map(|(_, s)| s.iter().copied()).fold(1.0f64, f64::min).max(1e-4) / 1.5;
+        let top = series
+            .iter()
+            .flat_map(|(_, s)| s.iter().copied())
+            .fold(1.0f64, f64::max)
+            * 1.5;
+        let bottom = series
+            .iter()
+            .flat_map(|(_, s)| s.iter().copied())
+            .fold(1.0f64, f64::min)
+            .max(1e-4)
+            / 1.5;
         let mut chart = ChartBuilder::on(area)
-            .caption(format!("Miner trust over jobs, Rew = {:.2}", reward_bps as f64 / 10_000.0), ("sans-serif", 22))
+            .caption(
+                format!(
+                    "Miner trust over jobs, Rew = {:.2}",
+                    reward_bps as f64 / 10_000.0
+                ),
+                ("sans-serif", 22),
+            )
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -246,9 +275,17 @@ pub fn plot_trust(path: &Path, miners: &[MinerRecord]) -> Result<(), ReportError
                 .draw_series(LineSeries::new(line, color.stroke_width(2)))
                 .map_err(plot_err)?
                 .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
             if let Some(&last) = points.last() {
-                chart.draw_series(std::iter::once(Circle::new((points.len() - 1, last.max(bottom)), 4, color.filled()))).map_err(plot_err)?;
+                chart
+                    .draw_series(std::iter::once(Circle::new(
+                        (points.len() - 1, last.max(bottom)),
+                        4,
+                        color.filled(),
+                    )))
+                    .map_err(plot_err)?;
             }
         }
         chart
@@ -280,7 +317,11 @@ pub fn plot_latency(path: &Path, timings: &[Timing]) -> Result<(), ReportError> 
         let s = stats(&values);
         let buckets = 30usize;
         // A column of one value (every load 0 ms) still gets a readable axis: 1 ms buckets.
-        let width = if s.max > s.min { (s.max - s.min) / buckets as f64 } else { 1.0 };
+        let width = if s.max > s.min {
+            (s.max - s.min) / buckets as f64
+        } else {
+            1.0
+        };
         let mut counts = vec![0u32; buckets];
         for v in &values {
             counts[(((v - s.min) / width) as usize).min(buckets - 1)] += 1;
@@ -291,9 +332,17 @@ pub fn plot_latency(path: &Path, timings: &[Timing]) -> Result<(), ReportError> 
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(50)
-            .build_cartesian_2d(s.min..(s.min + width * buckets as f64), 0u32..peak + peak / 10 + 1)
+            .build_cartesian_2d(
+                s.min..(s.min + width * buckets as f64),
+                0u32..peak + peak / 10 + 1,
+            )
             .map_err(plot_err)?;
-        chart.configure_mesh().y_desc("responses").label_style(("sans-serif", 13)).draw().map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .y_desc("responses")
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(plot_err)?;
         chart
             .draw_series(counts.iter().enumerate().map(|(i, &c)| {
                 let x0 = s.min + i as f64 * width;
@@ -307,10 +356,24 @@ pub fn plot_latency(path: &Path, timings: &[Timing]) -> Result<(), ReportError> 
 
 /// Every node's incomes and losses, in tokens.
 pub fn income_table(nodes: &[NodeRow]) -> String {
-    let mut s = String::from("\nIncome and losses per node (tokens; jobs: answers accepted, or outcomes co-signed)\n");
+    let mut s = String::from(
+        "\nIncome and losses per node (tokens; jobs: answers accepted, or outcomes co-signed)\n",
+    );
     s += &format!(
         "{:<16} {:>5} {:>10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>10} {:>11} {:>11}\n",
-        "node", "jobs", "payouts", "boosts", "val. fees", "rewards", "unres.fee", "bonds back", "bonds lost", "dep. lost", "slashed", "liquidated", "net"
+        "node",
+        "jobs",
+        "payouts",
+        "boosts",
+        "val. fees",
+        "rewards",
+        "unres.fee",
+        "bonds back",
+        "bonds lost",
+        "dep. lost",
+        "slashed",
+        "liquidated",
+        "net"
     );
     for n in nodes {
         let i = &n.income;
@@ -341,14 +404,21 @@ pub fn disputes_section(disputes: &[DisputeRow]) -> String {
         s += "  none\n";
     }
     for d in disputes {
-        s += &format!("  {} ({}) over a job of {}, challenged by {} (bond {:.3}): {}\n", d.dispute, d.kind, d.miner, d.challenger, d.bond, d.status);
+        s += &format!(
+            "  {} ({}) over a job of {}, challenged by {} (bond {:.3}): {}\n",
+            d.dispute, d.kind, d.miner, d.challenger, d.bond, d.status
+        );
         s += &format!(
             "    candidates: disputed output {}…, challenger's result {}…; standing: {}\n",
             &d.disputed_output[..16.min(d.disputed_output.len())],
             &d.challenger_result[..16.min(d.challenger_result.len())],
             d.standing.as_deref().unwrap_or("neither")
         );
-        let share = if d.active_weight == 0 { 0.0 } else { 100.0 * d.turnout as f64 / d.active_weight as f64 };
+        let share = if d.active_weight == 0 {
+            0.0
+        } else {
+            100.0 * d.turnout as f64 / d.active_weight as f64
+        };
         s += &format!(
             "    weights: n = {}, m = {}; turnout {} of {} active weight ({share:.1}%, quorum {:.0}%)\n",
             d.n,
@@ -357,22 +427,41 @@ pub fn disputes_section(disputes: &[DisputeRow]) -> String {
             d.active_weight,
             d.quorum_bps as f64 / 100.0
         );
-        let voters: Vec<String> = d.voters.iter().map(|v| format!("{} ({}, {})", v.name, v.weight, v.vote)).collect();
-        s += &format!("    voters: {}\n", if voters.is_empty() { "none".into() } else { voters.join(", ") });
+        let voters: Vec<String> = d
+            .voters
+            .iter()
+            .map(|v| format!("{} ({}, {})", v.name, v.weight, v.vote))
+            .collect();
+        s += &format!(
+            "    voters: {}\n",
+            if voters.is_empty() {
+                "none".into()
+            } else {
+                voters.join(", ")
+            }
+        );
         if d.status != "Voting" {
             let t = &d.settlement;
             let list = |items: &[(String, f64)]| {
                 if items.is_empty() {
                     "none".to_string()
                 } else {
-                    items.iter().map(|(name, amount)| format!("{name} {amount:.3}")).collect::<Vec<_>>().join(", ")
+                    items
+                        .iter()
+                        .map(|(name, amount)| format!("{name} {amount:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             };
             s += &format!(
                 "    settlement: {} lost {:.3} of its {:.3} bond ({:.3} back); {} credited {:.3}; deposits forfeited {:.3}\n",
                 d.challenger, t.challenger_lost, d.bond, t.bond_returned, d.miner, t.miner_credited, t.deposits_forfeited
             );
-            s += &format!("    liquidated: {}; voters' rewards: {}\n", list(&t.liquidated), list(&t.rewards));
+            s += &format!(
+                "    liquidated: {}; voters' rewards: {}\n",
+                list(&t.liquidated),
+                list(&t.rewards)
+            );
         }
     }
     s
@@ -389,10 +478,16 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     std::fs::create_dir_all(dir)?;
     plot_trust(&dir.join("trust.png"), &input.miners)?;
     plot_latency(&dir.join("latency.png"), &input.timings)?;
-    std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(input).map_err(plot_err)?)?;
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(input).map_err(plot_err)?,
+    )?;
 
     let mut s = String::new();
-    s += &format!("Verdict local network — {:.1} s\n\nJobs by outcome\n", input.seconds);
+    s += &format!(
+        "Verdict local network — {:.1} s\n\nJobs by outcome\n",
+        input.seconds
+    );
     for (outcome, count) in &input.jobs_by_outcome {
         s += &format!("  {outcome:<20} {count:>6}\n");
     }
@@ -400,7 +495,19 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     s += &latency_table(&input.timings);
     s += &format!(
         "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
-        "node", "role", "trust", "composite", "tier", "score", "jobs", "failed", "wrong", "stake", "earnings", "slashed", "status"
+        "node",
+        "role",
+        "trust",
+        "composite",
+        "tier",
+        "score",
+        "jobs",
+        "failed",
+        "wrong",
+        "stake",
+        "earnings",
+        "slashed",
+        "status"
     );
     // A column that does not apply to the node's role shows a dash.
     fn cell<T: std::fmt::Display>(v: Option<T>, precision: usize) -> String {
@@ -437,13 +544,19 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     if input.conservation_violations.is_empty() {
         s += "every token accounted for (stake vault = totals, escrows = owed, vaults and dispute pools match)\n";
     } else {
-        s += &format!("VIOLATED\n  {}\n", input.conservation_violations.join("\n  "));
+        s += &format!(
+            "VIOLATED\n  {}\n",
+            input.conservation_violations.join("\n  ")
+        );
     }
     let markdown = format!(
         "# Verdict local network report\n\n```text\n{s}```\n\n![Miner trust over jobs](trust.png)\n\n![Latency distributions](latency.png)\n"
     );
     std::fs::write(dir.join("report.md"), markdown)?;
-    Ok(Written { dir: dir.to_path_buf(), summary: s })
+    Ok(Written {
+        dir: dir.to_path_buf(),
+        summary: s,
+    })
 }
 
 #[cfg(test)]
@@ -451,7 +564,11 @@ mod tests {
     use super::*;
 
     fn outcomes(error_percent: u64, jobs: u64) -> Vec<bool> {
-        (0..jobs).map(|i| !(error_percent > 0 && (i * error_percent) / 100 != ((i + 1) * error_percent) / 100)).collect()
+        (0..jobs)
+            .map(|i| {
+                !(error_percent > 0 && (i * error_percent) / 100 != ((i + 1) * error_percent) / 100)
+            })
+            .collect()
     }
 
     #[test]
@@ -472,14 +589,29 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let timings: Vec<Timing> = (0..200)
-            .map(|i| Timing { response_ms: 10.0 + (i % 17) as f64, load_ms: (i % 5) as f64, inference_ms: 8.0 + (i % 7) as f64 })
+            .map(|i| Timing {
+                response_ms: 10.0 + (i % 17) as f64,
+                load_ms: (i % 5) as f64,
+                inference_ms: 8.0 + (i % 7) as f64,
+            })
             .collect();
         let input = ReportInput {
-            jobs_by_outcome: BTreeMap::from([("paid".to_string(), 180), ("refunded".to_string(), 20)]),
+            jobs_by_outcome: BTreeMap::from([
+                ("paid".to_string(), 180),
+                ("refunded".to_string(), 20),
+            ]),
             timings,
             miners: vec![
-                MinerRecord { name: "honest".into(), outcomes: outcomes(0, 300), wrong_accepted: 0 },
-                MinerRecord { name: "flaky".into(), outcomes: outcomes(30, 300), wrong_accepted: 12 },
+                MinerRecord {
+                    name: "honest".into(),
+                    outcomes: outcomes(0, 300),
+                    wrong_accepted: 0,
+                },
+                MinerRecord {
+                    name: "flaky".into(),
+                    outcomes: outcomes(30, 300),
+                    wrong_accepted: 12,
+                },
             ],
             nodes: vec![NodeRow {
                 name: "miner-1".into(),
@@ -495,7 +627,11 @@ mod tests {
                 wrong_answers: Some(0),
                 jobs_served: 25,
                 jobs_failed: 2,
-                income: Income { payouts: 0.225, validator_fees: 0.0, ..Default::default() },
+                income: Income {
+                    payouts: 0.225,
+                    validator_fees: 0.0,
+                    ..Default::default()
+                },
             }],
             penalties: vec![],
             disputes: vec![DisputeRow {
@@ -513,7 +649,11 @@ mod tests {
                 turnout: 80,
                 active_weight: 109,
                 quorum_bps: 2_000,
-                voters: vec![VoterRow { name: "validator-2".into(), weight: 20, vote: "challenger's result".into() }],
+                voters: vec![VoterRow {
+                    name: "validator-2".into(),
+                    weight: 20,
+                    vote: "challenger's result".into(),
+                }],
                 settlement: SettlementRow {
                     bond_returned: 100.0,
                     liquidated: vec![("miner-7-wrong".into(), 1_000.0)],
@@ -530,12 +670,46 @@ mod tests {
             assert!(len > 100, "{file} is {len} bytes");
         }
         assert!(written.summary.contains("every token accounted for"));
-        assert!(written.summary.contains("Income and losses per node"), "{}", written.summary);
-        assert!(written.summary.contains("n = 81, m = 1; turnout 80 of 109 active weight (73.4%, quorum 20%)"), "{}", written.summary);
-        assert!(written.summary.contains("validator-2 (20, challenger's result)"), "{}", written.summary);
-        assert!(written.summary.contains("D1 (audit) over a job of miner-7-wrong"), "{}", written.summary);
-        assert!(written.summary.contains("settlement: validator-1 lost 0.000 of its 100.000 bond (100.000 back)"), "{}", written.summary);
-        assert!(written.summary.contains("liquidated: miner-7-wrong 1000.000; voters' rewards: validator-2 1000.000"), "{}", written.summary);
+        assert!(
+            written.summary.contains("Income and losses per node"),
+            "{}",
+            written.summary
+        );
+        assert!(
+            written
+                .summary
+                .contains("n = 81, m = 1; turnout 80 of 109 active weight (73.4%, quorum 20%)"),
+            "{}",
+            written.summary
+        );
+        assert!(
+            written
+                .summary
+                .contains("validator-2 (20, challenger's result)"),
+            "{}",
+            written.summary
+        );
+        assert!(
+            written
+                .summary
+                .contains("D1 (audit) over a job of miner-7-wrong"),
+            "{}",
+            written.summary
+        );
+        assert!(
+            written
+                .summary
+                .contains("settlement: validator-1 lost 0.000 of its 100.000 bond (100.000 back)"),
+            "{}",
+            written.summary
+        );
+        assert!(
+            written.summary.contains(
+                "liquidated: miner-7-wrong 1000.000; voters' rewards: validator-2 1000.000"
+            ),
+            "{}",
+            written.summary
+        );
         assert!(written.summary.contains("Response Time"));
         let png = std::fs::read(dir.path().join("trust.png")).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");

@@ -19,10 +19,20 @@ pub fn stats(values: &[f64]) -> Stats {
     let mut sorted = values.to_vec();
     sorted.sort_by(|a, b| a.total_cmp(b));
     let n = sorted.len();
-    let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
     let mean = sorted.iter().sum::<f64>() / n as f64;
     let var = sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
-    Stats { count: n, max: sorted[n - 1], min: sorted[0], median, std_dev: var.sqrt() }
+    Stats {
+        count: n,
+        max: sorted[n - 1],
+        min: sorted[0],
+        median,
+        std_dev: var.sqrt(),
+    }
 }
 
 /// One miner response's timings, in milliseconds.
@@ -42,9 +52,15 @@ pub fn latency_table(timings: &[Timing]) -> String {
         ("Inference Time", column(|t| t.inference_ms)),
     ];
     let mut out = format!("Latency statistics ({} responses, ms)\n", timings.len());
-    out += &format!("{:<16} {:>10} {:>10} {:>10} {:>10}\n", "Metric", "Max", "Min", "Median", "Std Dev");
+    out += &format!(
+        "{:<16} {:>10} {:>10} {:>10} {:>10}\n",
+        "Metric", "Max", "Min", "Median", "Std Dev"
+    );
     for (name, s) in rows {
-        out += &format!("{:<16} {:>10.2} {:>10.2} {:>10.2} {:>10.2}\n", name, s.max, s.min, s.median, s.std_dev);
+        out += &format!(
+            "{:<16} {:>10.2} {:>10.2} {:>10.2} {:>10.2}\n",
+            name, s.max, s.min, s.median, s.std_dev
+        );
     }
     out
 }
@@ -65,10 +81,26 @@ mod tests {
     #[test]
     fn the_table_has_the_seeds_rows_and_columns() {
         let t = latency_table(&[
-            Timing { response_ms: 24.0, load_ms: 21.6, inference_ms: 0.36 },
-            Timing { response_ms: 30.0, load_ms: 2.7, inference_ms: 1.0 },
+            Timing {
+                response_ms: 24.0,
+                load_ms: 21.6,
+                inference_ms: 0.36,
+            },
+            Timing {
+                response_ms: 30.0,
+                load_ms: 2.7,
+                inference_ms: 1.0,
+            },
         ]);
-        for word in ["Response Time", "Loading Time", "Inference Time", "Max", "Min", "Median", "Std Dev"] {
+        for word in [
+            "Response Time",
+            "Loading Time",
+            "Inference Time",
+            "Max",
+            "Min",
+            "Median",
+            "Std Dev",
+        ] {
             assert!(t.contains(word), "{t}");
         }
         assert!(t.contains("27.00"), "median of 24 and 30: {t}");

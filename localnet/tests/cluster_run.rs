@@ -21,7 +21,10 @@ const SOL: u64 = 1_000_000_000;
 
 fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
     Options {
-        target: Target::Cluster { urls: vec![url], payer: Box::new(payer) },
+        target: Target::Cluster {
+            urls: vec![url],
+            payer: Box::new(payer),
+        },
         jobs: 8,
         model: "test-projection-v1".into(),
         out: out.to_path_buf(),
@@ -37,18 +40,29 @@ async fn a_run_on_a_cluster_waits_time_out_and_reports_what_the_node_serves() {
     let embedded = Arc::new(EmbeddedChain::start().await);
     let payer = Keypair::new();
     embedded.airdrop(&payer.pubkey(), 20 * SOL).await.unwrap();
-    let bridge = RpcBridge::start_with(embedded.clone(), "127.0.0.1:0".parse().unwrap(), BridgeClock::Running { speed: 5 }).unwrap();
+    let bridge = RpcBridge::start_with(
+        embedded.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        BridgeClock::Running { speed: 5 },
+    )
+    .unwrap();
     let started_at = embedded.unix_time().await.unwrap();
     let out = tempfile::tempdir().unwrap();
 
-    let done = run(&options(bridge.url(), payer.insecure_clone(), out.path())).await.expect("the network runs on the cluster");
+    let done = run(&options(bridge.url(), payer.insecure_clone(), out.path()))
+        .await
+        .expect("the network runs on the cluster");
 
     common::assert_report_agrees_with_chain(&done, out.path(), 8, &cluster_params()).await;
 
     // Read back over RPC (the run's chain is the RPC client), as a user would.
     let chain = done.chain.clone();
     let config: Config = chain.fetch(&pda::config()).await.unwrap();
-    assert_eq!(config.authority, payer.pubkey(), "the payer initialized the Config");
+    assert_eq!(
+        config.authority,
+        payer.pubkey(),
+        "the payer initialized the Config"
+    );
     assert_eq!(config.params, cluster_params());
     let params = cluster_params();
     // Time was waited out, not warped: the rotation fell due and the keepers cranked it.
@@ -56,7 +70,11 @@ async fn a_run_on_a_cluster_waits_time_out_and_reports_what_the_node_serves() {
     assert!(committee.epoch >= 2, "rotated: epoch {}", committee.epoch);
     assert!(chain.unix_time().await.unwrap() >= started_at + params.committee_rotation_secs);
     // The payer paid for everything and got back what the wallets kept.
-    assert!(done.lamports_spent > 0 && done.lamports_spent < 2 * SOL, "spent {}", done.lamports_spent);
+    assert!(
+        done.lamports_spent > 0 && done.lamports_spent < 2 * SOL,
+        "spent {}",
+        done.lamports_spent
+    );
 
     // A second run on the same deployment is refused before it spends anything.
     let before = embedded.lamports(&payer.pubkey()).await.unwrap();

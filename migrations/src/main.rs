@@ -17,7 +17,11 @@ use verdict_sdk::transaction::{build_transaction, ComputeBudget};
 #[command(about = "Initialize the Verdict Config after deployment")]
 struct Args {
     /// JSON-RPC URL of the cluster (Anchor sets ANCHOR_PROVIDER_URL).
-    #[arg(long, env = "ANCHOR_PROVIDER_URL", default_value = "http://127.0.0.1:8899")]
+    #[arg(
+        long,
+        env = "ANCHOR_PROVIDER_URL",
+        default_value = "http://127.0.0.1:8899"
+    )]
     url: String,
     /// Keypair of the governance authority (the program's upgrade authority).
     #[arg(long, env = "ANCHOR_WALLET")]
@@ -32,23 +36,38 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let authority = read_keypair_file(shellexpand(&args.keypair))
         .map_err(|e| anyhow::anyhow!("cannot read keypair {}: {e}", args.keypair))?;
-    let mint = Pubkey::from_str(&args.stake_mint).context("stake mint is not a valid public key")?;
+    let mint =
+        Pubkey::from_str(&args.stake_mint).context("stake mint is not a valid public key")?;
     let rpc = RpcClient::new_with_commitment(args.url.clone(), CommitmentConfig::confirmed());
-    let program = rpc.get_account(&verdict_sdk::PROGRAM_ID).await.with_context(|| {
-        format!("program {} not found on {}: run `anchor deploy` first", verdict_sdk::PROGRAM_ID, args.url)
-    })?;
+    let program = rpc
+        .get_account(&verdict_sdk::PROGRAM_ID)
+        .await
+        .with_context(|| {
+            format!(
+                "program {} not found on {}: run `anchor deploy` first",
+                verdict_sdk::PROGRAM_ID,
+                args.url
+            )
+        })?;
     let upgradeable = program.owner == anchor_lang::solana_program::bpf_loader_upgradeable::ID;
     match plan(&rpc, &authority.pubkey(), &mint, upgradeable).await? {
         DeployStep::AlreadyInitialized(config) => {
             if config.stake_mint != mint {
-                bail!("already initialized with another stake mint {}", config.stake_mint);
+                bail!(
+                    "already initialized with another stake mint {}",
+                    config.stake_mint
+                );
             }
             println!("Config already initialized; authority {}", config.authority);
         }
         DeployStep::Initialize(ix) => {
             let blockhash = rpc.get_latest_blockhash().await?;
-            let tx = build_transaction(&[*ix], &authority, &[], ComputeBudget::default(), blockhash);
-            let signature = rpc.send_and_confirm_transaction(&tx).await.context("initialize_config failed")?;
+            let tx =
+                build_transaction(&[*ix], &authority, &[], ComputeBudget::default(), blockhash);
+            let signature = rpc
+                .send_and_confirm_transaction(&tx)
+                .await
+                .context("initialize_config failed")?;
             println!("Config initialized: {signature}");
         }
     }

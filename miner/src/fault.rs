@@ -114,15 +114,26 @@ mod tests {
         let honest: Vec<i32> = (0..384).collect();
         let wrong_for = |seed: u8| {
             let mut values = honest.clone();
-            make_wrong(&mut values, &crate::repro::probe_seed(&[1; 32], &[seed; 32]));
+            make_wrong(
+                &mut values,
+                &crate::repro::probe_seed(&[1; 32], &[seed; 32]),
+            );
             values
         };
         assert_eq!(wrong_for(7), wrong_for(7));
         assert_ne!(wrong_for(7), honest);
-        let moved = wrong_for(7).iter().zip(&honest).filter(|(w, h)| w != h).count();
+        let moved = wrong_for(7)
+            .iter()
+            .zip(&honest)
+            .filter(|(w, h)| w != h)
+            .count();
         assert_eq!(moved, 1);
         let distinct: std::collections::BTreeSet<Vec<i32>> = (0..16).map(wrong_for).collect();
-        assert_eq!(distinct.len(), 16, "sixteen broken miners, sixteen different wrong answers");
+        assert_eq!(
+            distinct.len(),
+            16,
+            "sixteen broken miners, sixteen different wrong answers"
+        );
         make_wrong(&mut [], &[0; 32]);
     }
 

@@ -163,7 +163,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
 
     if args.preload {
         // A model loaded past the limit would only unload an earlier one.
-        let room = if args.max_loaded_models > 0 { args.max_loaded_models } else { model_ids.len() };
+        let room = if args.max_loaded_models > 0 {
+            args.max_loaded_models
+        } else {
+            model_ids.len()
+        };
         for id in model_ids.iter().take(room) {
             let (_, load_time) = state.registry.ready(id).await?;
             tracing::info!(model = %id, load_ms = load_time.as_millis() as u64, "preloaded");

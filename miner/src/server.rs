@@ -366,7 +366,10 @@ async fn run_job(
     let mut tensor = OutputTensor::from_f32(&output.embedding).map_err(rounding_failed)?;
     if perturb {
         tracing::info!(job = %request.job_id, "perturbing the output (fault: wrong)");
-        crate::fault::make_wrong(&mut tensor.data, &crate::repro::probe_seed(&request.job_id.0, &state.pubkey.0));
+        crate::fault::make_wrong(
+            &mut tensor.data,
+            &crate::repro::probe_seed(&request.job_id.0, &state.pubkey.0),
+        );
     }
     let probes =
         api::probes_for(&output.hidden, &request.job_id, &state.pubkey).map_err(rounding_failed)?;

@@ -99,31 +99,77 @@ async fn two_wrong_miners_are_wrong_differently() {
     let job = request(3, MINILM, "A man is eating food.");
     let first = one.client(TIMEOUT).infer(&job).await.unwrap();
     let second = two.client(TIMEOUT).infer(&job).await.unwrap();
-    assert_ne!(first.output_hash, second.output_hash, "independent faults must not agree");
+    assert_ne!(
+        first.output_hash, second.output_hash,
+        "independent faults must not agree"
+    );
     let again = one.client(TIMEOUT).infer(&job).await.unwrap();
-    assert_eq!(again.output_hash, first.output_hash, "a miner is wrong the same way each time it is asked");
+    assert_eq!(
+        again.output_hash, first.output_hash,
+        "a miner is wrong the same way each time it is asked"
+    );
 }
 
 #[tokio::test]
 async fn a_miner_with_room_for_one_model_reloads_on_every_switch() {
     require_real_model();
-    let miner = MinerProcess::spawn(&["--models", &format!("{MINILM},{TEST_MODEL}"), "--generate-key", "--max-loaded-models", "1"]).await;
+    let miner = MinerProcess::spawn(&[
+        "--models",
+        &format!("{MINILM},{TEST_MODEL}"),
+        "--generate-key",
+        "--max-loaded-models",
+        "1",
+    ])
+    .await;
     let client = miner.client(TIMEOUT);
     let loaded = |models: miner::api::ModelsResponse| {
-        models.models.into_iter().filter(|m| m.loaded).map(|m| m.id.to_string()).collect::<Vec<_>>()
+        models
+            .models
+            .into_iter()
+            .filter(|m| m.loaded)
+            .map(|m| m.id.to_string())
+            .collect::<Vec<_>>()
     };
-    let cold = client.infer(&request(10, MINILM, "A man is eating food.")).await.unwrap();
-    let warm = client.infer(&request(11, MINILM, "A man is eating food.")).await.unwrap();
+    let cold = client
+        .infer(&request(10, MINILM, "A man is eating food."))
+        .await
+        .unwrap();
+    let warm = client
+        .infer(&request(11, MINILM, "A man is eating food."))
+        .await
+        .unwrap();
     assert!(cold.load_time_ms > 0, "the first request loads the weights");
     assert_eq!(warm.load_time_ms, 0, "then they stay in memory");
-    assert_eq!(loaded(client.models().await.unwrap()), vec![MINILM.to_string()]);
+    assert_eq!(
+        loaded(client.models().await.unwrap()),
+        vec![MINILM.to_string()]
+    );
 
-    client.infer(&request(12, TEST_MODEL, "A man is eating food.")).await.unwrap();
-    assert_eq!(loaded(client.models().await.unwrap()), vec![TEST_MODEL.to_string()], "MiniLM made room");
-    let reloaded = client.infer(&request(13, MINILM, "A man is eating food.")).await.unwrap();
-    assert!(reloaded.load_time_ms > 0, "the switch back pays the load again");
-    assert_eq!(reloaded.output_hash, cold.output_hash, "a reload changes nothing in the answer");
-    assert_eq!(loaded(client.models().await.unwrap()), vec![MINILM.to_string()]);
+    client
+        .infer(&request(12, TEST_MODEL, "A man is eating food."))
+        .await
+        .unwrap();
+    assert_eq!(
+        loaded(client.models().await.unwrap()),
+        vec![TEST_MODEL.to_string()],
+        "MiniLM made room"
+    );
+    let reloaded = client
+        .infer(&request(13, MINILM, "A man is eating food."))
+        .await
+        .unwrap();
+    assert!(
+        reloaded.load_time_ms > 0,
+        "the switch back pays the load again"
+    );
+    assert_eq!(
+        reloaded.output_hash, cold.output_hash,
+        "a reload changes nothing in the answer"
+    );
+    assert_eq!(
+        loaded(client.models().await.unwrap()),
+        vec![MINILM.to_string()]
+    );
 }
 
 #[tokio::test]

@@ -14,14 +14,16 @@ use serde_json::Value;
 use solana_account_decoder::{encode_ui_account, UiAccount, UiAccountEncoding, UiDataSliceConfig};
 use solana_commitment_config::{CommitmentConfig, CommitmentLevel};
 use solana_rpc_client_api::config::{
-    RpcAccountInfoConfig, RpcContextConfig, RpcEncodingConfigWrapper, RpcProgramAccountsConfig, RpcSendTransactionConfig,
-    RpcSignatureStatusConfig, RpcSignaturesForAddressConfig, RpcTransactionConfig,
+    RpcAccountInfoConfig, RpcContextConfig, RpcEncodingConfigWrapper, RpcProgramAccountsConfig,
+    RpcSendTransactionConfig, RpcSignatureStatusConfig, RpcSignaturesForAddressConfig,
+    RpcTransactionConfig,
 };
 use solana_rpc_client_api::custom_error::RpcCustomError;
 use solana_rpc_client_api::filter::RpcFilterType;
 use solana_rpc_client_api::response::{
-    OptionalContext, Response, RpcApiVersion, RpcBlockhash, RpcConfirmedTransactionStatusWithSignature, RpcKeyedAccount,
-    RpcPrioritizationFee, RpcResponseContext, RpcSimulateTransactionResult, RpcVersionInfo,
+    OptionalContext, Response, RpcApiVersion, RpcBlockhash,
+    RpcConfirmedTransactionStatusWithSignature, RpcKeyedAccount, RpcPrioritizationFee,
+    RpcResponseContext, RpcSimulateTransactionResult, RpcVersionInfo,
 };
 use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
@@ -30,9 +32,9 @@ use solana_sdk::signature::Signature;
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError, VersionedTransaction};
 use solana_transaction_status_client_types::{
-    EncodedConfirmedTransactionWithStatusMeta, EncodedTransaction, EncodedTransactionWithStatusMeta,
-    TransactionBinaryEncoding, TransactionConfirmationStatus, TransactionStatus, TransactionStatusMeta,
-    UiTransactionEncoding,
+    EncodedConfirmedTransactionWithStatusMeta, EncodedTransaction,
+    EncodedTransactionWithStatusMeta, TransactionBinaryEncoding, TransactionConfirmationStatus,
+    TransactionStatus, TransactionStatusMeta, UiTransactionEncoding,
 };
 
 use crate::embedded::TxRecord;
@@ -42,7 +44,12 @@ type Answer = Result<Value, RpcError>;
 
 /// Carries out `method`. `blockhash_not_found` is the injected fault of that
 /// name (sendTransaction only).
-pub(super) async fn call(chain: &EmbeddedChain, method: &str, params: Params, blockhash_not_found: bool) -> Answer {
+pub(super) async fn call(
+    chain: &EmbeddedChain,
+    method: &str,
+    params: Params,
+    blockhash_not_found: bool,
+) -> Answer {
     let args = Args::new(params)?;
     match method {
         "getAccountInfo" => get_account_info(chain, &args).await,
@@ -59,14 +66,29 @@ pub(super) async fn call(chain: &EmbeddedChain, method: &str, params: Params, bl
         "getFeeForMessage" => get_fee_for_message(chain, &args).await,
         "getMinimumBalanceForRentExemption" => {
             let len: usize = args.required(0, "data length")?;
-            let rent = chain.context().await.banks_client.get_rent().await.map_err(internal)?;
+            let rent = chain
+                .context()
+                .await
+                .banks_client
+                .get_rent()
+                .await
+                .map_err(internal)?;
             ok(rent.minimum_balance(len))
         }
         // The bank's working slot (a cluster's "processed"), as the Clock has it.
         "getSlot" => ok(chain.slot().await.map_err(internal)?),
-        "getBlockHeight" => ok(chain.context().await.banks_client.get_root_block_height().await.map_err(internal)?),
+        "getBlockHeight" => ok(chain
+            .context()
+            .await
+            .banks_client
+            .get_root_block_height()
+            .await
+            .map_err(internal)?),
         "getHealth" => ok("ok"),
-        "getVersion" => ok(RpcVersionInfo { solana_core: RpcApiVersion::default().to_string(), feature_set: None }),
+        "getVersion" => ok(RpcVersionInfo {
+            solana_core: RpcApiVersion::default().to_string(),
+            feature_set: None,
+        }),
         _ => Err(RpcError::method_not_found()),
     }
 }
@@ -79,19 +101,24 @@ impl Args {
         match params {
             Params::None => Ok(Args(Vec::new())),
             Params::Array(values) => Ok(Args(values)),
-            Params::Map(_) => Err(RpcError::invalid_params("Invalid params: expected an array of positional parameters.")),
+            Params::Map(_) => Err(RpcError::invalid_params(
+                "Invalid params: expected an array of positional parameters.",
+            )),
         }
     }
 
     fn optional<T: DeserializeOwned>(&self, i: usize) -> Result<Option<T>, RpcError> {
         match self.0.get(i) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}."))),
+            Some(v) => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}."))),
         }
     }
 
     fn required<T: DeserializeOwned>(&self, i: usize, what: &str) -> Result<T, RpcError> {
-        self.optional(i)?.ok_or_else(|| RpcError::invalid_params(format!("Invalid params: missing {what}.")))
+        self.optional(i)?
+            .ok_or_else(|| RpcError::invalid_params(format!("Invalid params: missing {what}.")))
     }
 
     fn config<T: DeserializeOwned + Default>(&self, i: usize) -> Result<T, RpcError> {
@@ -104,11 +131,13 @@ impl Args {
 }
 
 fn parse_pubkey(s: &str) -> Result<Pubkey, RpcError> {
-    s.parse().map_err(|e| RpcError::invalid_params(format!("Invalid param: {e:?}")))
+    s.parse()
+        .map_err(|e| RpcError::invalid_params(format!("Invalid param: {e:?}")))
 }
 
 fn parse_signature(s: &str) -> Result<Signature, RpcError> {
-    s.parse().map_err(|_| RpcError::invalid_params("Invalid param: WrongSize"))
+    s.parse()
+        .map_err(|_| RpcError::invalid_params("Invalid param: WrongSize"))
 }
 
 fn ok<T: Serialize>(value: T) -> Answer {
@@ -116,7 +145,11 @@ fn ok<T: Serialize>(value: T) -> Answer {
 }
 
 fn internal(e: impl std::fmt::Display) -> RpcError {
-    RpcError { code: ErrorCode::InternalError, message: e.to_string(), data: None }
+    RpcError {
+        code: ErrorCode::InternalError,
+        message: e.to_string(),
+        data: None,
+    }
 }
 
 fn too_many(max: usize) -> RpcError {
@@ -124,14 +157,25 @@ fn too_many(max: usize) -> RpcError {
 }
 
 async fn slot(chain: &EmbeddedChain) -> Result<u64, RpcError> {
-    chain.context().await.banks_client.get_root_slot().await.map_err(internal)
+    chain
+        .context()
+        .await
+        .banks_client
+        .get_root_slot()
+        .await
+        .map_err(internal)
 }
 
 /// The context slot, once it has reached the caller's minimum.
-async fn context(chain: &EmbeddedChain, min_context_slot: Option<u64>) -> Result<RpcResponseContext, RpcError> {
+async fn context(
+    chain: &EmbeddedChain,
+    min_context_slot: Option<u64>,
+) -> Result<RpcResponseContext, RpcError> {
     let slot = slot(chain).await?;
     match min_context_slot {
-        Some(min) if min > slot => Err(RpcCustomError::MinContextSlotNotReached { context_slot: slot }.into()),
+        Some(min) if min > slot => {
+            Err(RpcCustomError::MinContextSlotNotReached { context_slot: slot }.into())
+        }
         _ => Ok(RpcResponseContext::new(slot)),
     }
 }
@@ -143,22 +187,33 @@ fn with_context<T: Serialize>(context: RpcResponseContext, value: T) -> Answer {
 /// Transaction history is served at `confirmed` or above, as by a validator.
 fn confirmed_at_least(commitment: Option<CommitmentConfig>) -> Result<(), RpcError> {
     match commitment {
-        Some(c) if c.commitment == CommitmentLevel::Processed => {
-            Err(RpcError::invalid_params("Method does not support commitment below `confirmed`"))
-        }
+        Some(c) if c.commitment == CommitmentLevel::Processed => Err(RpcError::invalid_params(
+            "Method does not support commitment below `confirmed`",
+        )),
         _ => Ok(()),
     }
 }
 
 /// An account in the requested encoding. No parsers here: `jsonParsed`
 /// falls back to base64, as a validator does for data it cannot parse.
-fn encode_account(key: &Pubkey, account: &Account, encoding: Option<UiAccountEncoding>, slice: Option<UiDataSliceConfig>) -> Result<UiAccount, RpcError> {
+fn encode_account(
+    key: &Pubkey,
+    account: &Account,
+    encoding: Option<UiAccountEncoding>,
+    slice: Option<UiDataSliceConfig>,
+) -> Result<UiAccount, RpcError> {
     let encoding = match encoding.unwrap_or(UiAccountEncoding::Binary) {
         UiAccountEncoding::JsonParsed => UiAccountEncoding::Base64,
         other => other,
     };
-    let len = slice.map_or(account.data.len(), |s| s.length.min(account.data.len().saturating_sub(s.offset)));
-    if matches!(encoding, UiAccountEncoding::Binary | UiAccountEncoding::Base58) && len > 128 {
+    let len = slice.map_or(account.data.len(), |s| {
+        s.length.min(account.data.len().saturating_sub(s.offset))
+    });
+    if matches!(
+        encoding,
+        UiAccountEncoding::Binary | UiAccountEncoding::Base58
+    ) && len > 128
+    {
         return Err(RpcError {
             code: ErrorCode::InvalidRequest,
             message: "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.".into(),
@@ -173,7 +228,9 @@ async fn get_account_info(chain: &EmbeddedChain, args: &Args) -> Answer {
     let config: RpcAccountInfoConfig = args.config(1)?;
     let context = context(chain, config.min_context_slot).await?;
     let account = chain.account(&key).await.map_err(internal)?;
-    let value = account.map(|a| encode_account(&key, &a, config.encoding, config.data_slice)).transpose()?;
+    let value = account
+        .map(|a| encode_account(&key, &a, config.encoding, config.data_slice))
+        .transpose()?;
     with_context(context, value)
 }
 
@@ -188,7 +245,11 @@ async fn get_multiple_accounts(chain: &EmbeddedChain, args: &Args) -> Answer {
     for key in keys {
         let key = parse_pubkey(&key)?;
         let account = chain.account(&key).await.map_err(internal)?;
-        value.push(account.map(|a| encode_account(&key, &a, config.encoding, config.data_slice)).transpose()?);
+        value.push(
+            account
+                .map(|a| encode_account(&key, &a, config.encoding, config.data_slice))
+                .transpose()?,
+        );
     }
     with_context(context, value)
 }
@@ -197,7 +258,11 @@ async fn get_balance(chain: &EmbeddedChain, args: &Args) -> Answer {
     let key = args.pubkey(0)?;
     let config: RpcContextConfig = args.config(1)?;
     let context = context(chain, config.min_context_slot).await?;
-    let lamports = chain.account(&key).await.map_err(internal)?.map_or(0, |a| a.lamports);
+    let lamports = chain
+        .account(&key)
+        .await
+        .map_err(internal)?
+        .map_or(0, |a| a.lamports);
     with_context(context, lamports)
 }
 
@@ -218,17 +283,33 @@ async fn get_program_accounts(chain: &EmbeddedChain, args: &Args) -> Answer {
         return Err(RpcError::invalid_params("Too many filters provided; max 4"));
     }
     for filter in &filters {
-        filter.verify().map_err(|e| RpcError::invalid_params(format!("Invalid param: {e:?}")))?;
+        filter
+            .verify()
+            .map_err(|e| RpcError::invalid_params(format!("Invalid param: {e:?}")))?;
     }
     let context = context(chain, config.account_config.min_context_slot).await?;
     let accounts = chain.accounts_owned_by(&program).await.map_err(internal)?;
     let mut keyed = Vec::new();
-    for (key, account) in accounts.iter().filter(|(_, a)| filters.iter().all(|f| filter_allows(f, &a.data))) {
-        let account = encode_account(key, account, config.account_config.encoding, config.account_config.data_slice)?;
-        keyed.push(RpcKeyedAccount { pubkey: key.to_string(), account });
+    for (key, account) in accounts
+        .iter()
+        .filter(|(_, a)| filters.iter().all(|f| filter_allows(f, &a.data)))
+    {
+        let account = encode_account(
+            key,
+            account,
+            config.account_config.encoding,
+            config.account_config.data_slice,
+        )?;
+        keyed.push(RpcKeyedAccount {
+            pubkey: key.to_string(),
+            account,
+        });
     }
     if config.with_context.unwrap_or(false) {
-        ok(OptionalContext::Context(Response { context, value: keyed }))
+        ok(OptionalContext::Context(Response {
+            context,
+            value: keyed,
+        }))
     } else {
         ok(OptionalContext::NoContext(keyed))
     }
@@ -237,9 +318,22 @@ async fn get_program_accounts(chain: &EmbeddedChain, args: &Args) -> Answer {
 async fn get_latest_blockhash(chain: &EmbeddedChain, args: &Args) -> Answer {
     let config: RpcContextConfig = args.config(0)?;
     let context = context(chain, config.min_context_slot).await?;
-    let latest = chain.context().await.banks_client.get_latest_blockhash_with_commitment(CommitmentLevel::Processed).await;
-    let (hash, last_valid_block_height) = latest.map_err(internal)?.ok_or_else(|| internal("no blockhash"))?;
-    with_context(context, RpcBlockhash { blockhash: hash.to_string(), last_valid_block_height })
+    let latest = chain
+        .context()
+        .await
+        .banks_client
+        .get_latest_blockhash_with_commitment(CommitmentLevel::Processed)
+        .await;
+    let (hash, last_valid_block_height) = latest
+        .map_err(internal)?
+        .ok_or_else(|| internal("no blockhash"))?;
+    with_context(
+        context,
+        RpcBlockhash {
+            blockhash: hash.to_string(),
+            last_valid_block_height,
+        },
+    )
 }
 
 /// Whether a transaction on `hash` would still be processed: the bank's own
@@ -247,8 +341,15 @@ async fn get_latest_blockhash(chain: &EmbeddedChain, args: &Args) -> Answer {
 async fn blockhash_valid(chain: &EmbeddedChain, hash: &Hash) -> Result<bool, RpcError> {
     let ctx = chain.context().await;
     let message = Message::new_with_blockhash(&[], Some(&ctx.payer.pubkey()), hash);
-    let probe = Transaction { signatures: vec![Signature::default()], message };
-    let simulated = ctx.banks_client.simulate_transaction(probe).await.map_err(internal)?;
+    let probe = Transaction {
+        signatures: vec![Signature::default()],
+        message,
+    };
+    let simulated = ctx
+        .banks_client
+        .simulate_transaction(probe)
+        .await
+        .map_err(internal)?;
     Ok(simulated.result != Some(Err(TransactionError::BlockhashNotFound)))
 }
 
@@ -262,7 +363,12 @@ async fn is_blockhash_valid(chain: &EmbeddedChain, args: &Args) -> Answer {
     with_context(context, blockhash_valid(chain, &hash).await?)
 }
 
-fn preflight_failure(err: TransactionError, logs: Vec<String>, units_consumed: u64, loaded_accounts_data_size: Option<u32>) -> RpcError {
+fn preflight_failure(
+    err: TransactionError,
+    logs: Vec<String>,
+    units_consumed: u64,
+    loaded_accounts_data_size: Option<u32>,
+) -> RpcError {
     RpcCustomError::SendTransactionPreflightFailure {
         message: format!("Transaction simulation failed: {err}"),
         result: RpcSimulateTransactionResult {
@@ -291,28 +397,45 @@ async fn send_transaction(chain: &EmbeddedChain, args: &Args, blockhash_not_foun
     // A validator's default is base58.
     let encoding = config.encoding.unwrap_or(UiTransactionEncoding::Base58);
     let binary = encoding.into_binary_encoding().ok_or_else(|| {
-        RpcError::invalid_params(format!("unsupported encoding: {encoding:?}. Supported encodings: base58, base64"))
+        RpcError::invalid_params(format!(
+            "unsupported encoding: {encoding:?}. Supported encodings: base58, base64"
+        ))
     })?;
     let tx = EncodedTransaction::Binary(data, binary)
         .decode()
         .ok_or_else(|| RpcError::invalid_params("failed to deserialize the transaction"))?;
-    tx.sanitize().map_err(|e| RpcError::invalid_params(format!("invalid transaction: {e}")))?;
+    tx.sanitize()
+        .map_err(|e| RpcError::invalid_params(format!("invalid transaction: {e}")))?;
     let signature = tx.signatures[0];
     context(chain, config.min_context_slot).await?;
     if blockhash_not_found {
         if config.skip_preflight {
             return ok(signature.to_string());
         }
-        return Err(preflight_failure(TransactionError::BlockhashNotFound, Vec::new(), 0, None));
+        return Err(preflight_failure(
+            TransactionError::BlockhashNotFound,
+            Vec::new(),
+            0,
+            None,
+        ));
     }
     if !config.skip_preflight {
         if !tx.verify_with_results().into_iter().all(|valid| valid) {
             return Err(RpcCustomError::TransactionSignatureVerificationFailure.into());
         }
-        let simulated = chain.context().await.banks_client.simulate_transaction(tx.clone()).await.map_err(internal)?;
+        let simulated = chain
+            .context()
+            .await
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await
+            .map_err(internal)?;
         if let Some(Err(err)) = simulated.result {
-            let (logs, units, size) =
-                simulated.simulation_details.map_or((Vec::new(), 0, None), |d| (d.logs, d.units_consumed, Some(d.loaded_accounts_data_size)));
+            let (logs, units, size) = simulated
+                .simulation_details
+                .map_or((Vec::new(), 0, None), |d| {
+                    (d.logs, d.units_consumed, Some(d.loaded_accounts_data_size))
+                });
             return Err(preflight_failure(err, logs, units, size));
         }
     }
@@ -344,32 +467,48 @@ async fn get_signature_statuses(chain: &EmbeddedChain, args: &Args) -> Answer {
     let context = context(chain, None).await?;
     let mut value = Vec::with_capacity(signatures.len());
     for s in &signatures {
-        value.push(chain.transaction(&parse_signature(s)?).map(|r| status_of(&r)));
+        value.push(
+            chain
+                .transaction(&parse_signature(s)?)
+                .map(|r| status_of(&r)),
+        );
     }
     with_context(context, value)
 }
 
 fn get_transaction(chain: &EmbeddedChain, args: &Args) -> Answer {
     let signature = parse_signature(&args.required::<String>(0, "signature")?)?;
-    let config = args.optional::<RpcEncodingConfigWrapper<RpcTransactionConfig>>(1)?.map(|w| w.convert_to_current()).unwrap_or_default();
+    let config = args
+        .optional::<RpcEncodingConfigWrapper<RpcTransactionConfig>>(1)?
+        .map(|w| w.convert_to_current())
+        .unwrap_or_default();
     confirmed_at_least(config.commitment)?;
     // A validator's default is json, which needs its parsers: refused here.
     let encoding = config.encoding.unwrap_or(UiTransactionEncoding::Json);
     let binary = encoding.into_binary_encoding().ok_or_else(|| {
-        RpcError::invalid_params(format!("unsupported encoding: {encoding:?}. The bridge serves base58 and base64"))
+        RpcError::invalid_params(format!(
+            "unsupported encoding: {encoding:?}. The bridge serves base58 and base64"
+        ))
     })?;
     let Some(record) = chain.transaction(&signature) else {
         return ok(Value::Null);
     };
     let tx = &record.transaction;
-    if let (VersionedMessage::V0(_), None) = (&tx.message, config.max_supported_transaction_version) {
+    if let (VersionedMessage::V0(_), None) = (&tx.message, config.max_supported_transaction_version)
+    {
         return Err(RpcCustomError::UnsupportedTransactionVersion(0).into());
     }
     let bytes = bincode::serialize(tx).map_err(internal)?;
     let transaction = match (encoding, binary) {
-        (UiTransactionEncoding::Binary, _) => EncodedTransaction::LegacyBinary(bs58::encode(bytes).into_string()),
-        (_, TransactionBinaryEncoding::Base58) => EncodedTransaction::Binary(bs58::encode(bytes).into_string(), binary),
-        (_, TransactionBinaryEncoding::Base64) => EncodedTransaction::Binary(BASE64_STANDARD.encode(bytes), binary),
+        (UiTransactionEncoding::Binary, _) => {
+            EncodedTransaction::LegacyBinary(bs58::encode(bytes).into_string())
+        }
+        (_, TransactionBinaryEncoding::Base58) => {
+            EncodedTransaction::Binary(bs58::encode(bytes).into_string(), binary)
+        }
+        (_, TransactionBinaryEncoding::Base64) => {
+            EncodedTransaction::Binary(BASE64_STANDARD.encode(bytes), binary)
+        }
     };
     let meta = TransactionStatusMeta {
         status: record.result.clone(),
@@ -383,7 +522,9 @@ fn get_transaction(chain: &EmbeddedChain, args: &Args) -> Answer {
         transaction: EncodedTransactionWithStatusMeta {
             transaction,
             meta: Some(meta.into()),
-            version: config.max_supported_transaction_version.map(|_| tx.version()),
+            version: config
+                .max_supported_transaction_version
+                .map(|_| tx.version()),
         },
         block_time: Some(record.block_time),
     })
@@ -403,7 +544,10 @@ async fn get_signatures_for_address(chain: &EmbeddedChain, args: &Args) -> Answe
     let newest_first: Vec<_> = chain.transactions_for(&address).into_iter().rev().collect();
     let start = match before {
         // An unknown `before` has nothing before it.
-        Some(before) => newest_first.iter().position(|r| r.signature == before).map_or(newest_first.len(), |i| i + 1),
+        Some(before) => newest_first
+            .iter()
+            .position(|r| r.signature == before)
+            .map_or(newest_first.len(), |i| i + 1),
         None => 0,
     };
     let value: Vec<RpcConfirmedTransactionStatusWithSignature> = newest_first[start..]
@@ -428,10 +572,15 @@ fn compute_unit_price(tx: &VersionedTransaction) -> u64 {
     tx.message
         .instructions()
         .iter()
-        .filter(|ix| keys.get(ix.program_id_index as usize) == Some(&solana_compute_budget_interface::id()))
+        .filter(|ix| {
+            keys.get(ix.program_id_index as usize) == Some(&solana_compute_budget_interface::id())
+        })
         // SetComputeUnitPrice: tag 3, then the price as a little-endian u64.
         .find_map(|ix| match ix.data.split_first() {
-            Some((3, price)) => price.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes),
+            Some((3, price)) => price
+                .get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_le_bytes),
             _ => None,
         })
         .unwrap_or(0)
@@ -445,7 +594,10 @@ async fn get_recent_prioritization_fees(chain: &EmbeddedChain, args: &Args) -> A
     if addresses.len() > 128 {
         return Err(too_many(128));
     }
-    let addresses = addresses.iter().map(|a| parse_pubkey(a)).collect::<Result<Vec<_>, _>>()?;
+    let addresses = addresses
+        .iter()
+        .map(|a| parse_pubkey(a))
+        .collect::<Result<Vec<_>, _>>()?;
     let current = slot(chain).await?;
     #[derive(Default)]
     struct SlotFees {
@@ -453,7 +605,11 @@ async fn get_recent_prioritization_fees(chain: &EmbeddedChain, args: &Args) -> A
         account_min: BTreeMap<Pubkey, u64>,
     }
     let mut slots: BTreeMap<u64, SlotFees> = BTreeMap::new();
-    for record in chain.transactions_since(current.saturating_sub(150)).iter().filter(|r| r.result.is_ok()) {
+    for record in chain
+        .transactions_since(current.saturating_sub(150))
+        .iter()
+        .filter(|r| r.result.is_ok())
+    {
         let price = compute_unit_price(&record.transaction);
         let fees = slots.entry(record.slot).or_default();
         fees.block_min = Some(fees.block_min.map_or(price, |m| m.min(price)));
@@ -468,8 +624,16 @@ async fn get_recent_prioritization_fees(chain: &EmbeddedChain, args: &Args) -> A
     let value: Vec<RpcPrioritizationFee> = slots
         .into_iter()
         .map(|(slot, fees)| {
-            let accounts = addresses.iter().filter_map(|a| fees.account_min.get(a)).copied().max().unwrap_or(0);
-            RpcPrioritizationFee { slot, prioritization_fee: fees.block_min.unwrap_or(0).max(accounts) }
+            let accounts = addresses
+                .iter()
+                .filter_map(|a| fees.account_min.get(a))
+                .copied()
+                .max()
+                .unwrap_or(0);
+            RpcPrioritizationFee {
+                slot,
+                prioritization_fee: fees.block_min.unwrap_or(0).max(accounts),
+            }
         })
         .collect();
     ok(value)
@@ -478,12 +642,20 @@ async fn get_recent_prioritization_fees(chain: &EmbeddedChain, args: &Args) -> A
 async fn get_fee_for_message(chain: &EmbeddedChain, args: &Args) -> Answer {
     let data: String = args.required(0, "message")?;
     let config: RpcContextConfig = args.config(1)?;
-    let bytes = BASE64_STANDARD.decode(data).map_err(|e| RpcError::invalid_params(format!("invalid base64 encoding: {e}")))?;
-    let message: VersionedMessage =
-        bincode::deserialize(&bytes).map_err(|e| RpcError::invalid_params(format!("failed to deserialize the message: {e}")))?;
+    let bytes = BASE64_STANDARD
+        .decode(data)
+        .map_err(|e| RpcError::invalid_params(format!("invalid base64 encoding: {e}")))?;
+    let message: VersionedMessage = bincode::deserialize(&bytes)
+        .map_err(|e| RpcError::invalid_params(format!("failed to deserialize the message: {e}")))?;
     let context = context(chain, config.min_context_slot).await?;
     let fee = match message {
-        VersionedMessage::Legacy(m) => chain.context().await.banks_client.get_fee_for_message(m).await.map_err(internal)?,
+        VersionedMessage::Legacy(m) => chain
+            .context()
+            .await
+            .banks_client
+            .get_fee_for_message(m)
+            .await
+            .map_err(internal)?,
         VersionedMessage::V0(_) => None,
     };
     with_context(context, fee)

@@ -66,12 +66,21 @@ impl Claim {
     pub fn message(&self, epoch: u64, instance: u64) -> Option<Vec<u8>> {
         match self {
             Claim::Job { job, intent, .. } => intent_message(epoch, job, instance, intent),
-            Claim::Trial { miner, passed, trial, .. } => {
-                Some(attest::trial_message(epoch, miner, instance as i64, *passed, *trial))
-            }
-            Claim::ValidatorTimeout { validator, job } => {
-                Some(attest::validator_timeout_message(epoch, validator, job, instance))
-            }
+            Claim::Trial {
+                miner,
+                passed,
+                trial,
+                ..
+            } => Some(attest::trial_message(
+                epoch,
+                miner,
+                instance as i64,
+                *passed,
+                *trial,
+            )),
+            Claim::ValidatorTimeout { validator, job } => Some(attest::validator_timeout_message(
+                epoch, validator, job, instance,
+            )),
         }
     }
 
@@ -192,7 +201,10 @@ pub struct JobView<'a> {
 
 fn miner_of(intent: &Intent) -> Option<&Pubkey> {
     match intent {
-        Intent::Assign { miner, .. } | Intent::Settle { miner, .. } | Intent::Complete { miner, .. } | Intent::Fail { miner, .. } => Some(miner),
+        Intent::Assign { miner, .. }
+        | Intent::Settle { miner, .. }
+        | Intent::Complete { miner, .. }
+        | Intent::Fail { miner, .. } => Some(miner),
         Intent::Expire => None,
     }
 }
@@ -204,20 +216,41 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
             return Err(Refusal::InputMismatch);
         }
     }
-    let applicability = super::lifecycle::applicability(intent, v.job, v.now, v.sent_ttl_secs, v.allocated_ttl_secs);
+    let applicability = super::lifecycle::applicability(
+        intent,
+        v.job,
+        v.now,
+        v.sent_ttl_secs,
+        v.allocated_ttl_secs,
+    );
     if applicability != Applicability::Needed {
-        return Err(Refusal::NotNeeded(format!("{applicability:?} (job {:?}, attempt {})", v.job.status, v.job.attempts)));
+        return Err(Refusal::NotNeeded(format!(
+            "{applicability:?} (job {:?}, attempt {})",
+            v.job.status, v.job.attempts
+        )));
     }
     let risk = v.job.risk;
     let miner = match miner_of(intent) {
-        Some(m) => v.miner.filter(|r| r.profile.node == *m).ok_or_else(|| Refusal::MinerNotEligible(format!("{m} is unknown to this keeper")))?,
+        Some(m) => v
+            .miner
+            .filter(|r| r.profile.node == *m)
+            .ok_or_else(|| Refusal::MinerNotEligible(format!("{m} is unknown to this keeper")))?,
         None => return Ok(FollowUp::None),
     };
     let preprocessing = |price: u64| -> Result<(), Refusal> {
         if price > v.job.max_fee {
-            return Err(Refusal::PriceTooHigh { price, max_fee: v.job.max_fee });
+            return Err(Refusal::PriceTooHigh {
+                price,
+                max_fee: v.job.max_fee,
+            });
         }
-        let request = RouteRequest { risk, model: v.job.model, realtime: v.realtime, now: v.now, exclude: &[] };
+        let request = RouteRequest {
+            risk,
+            model: v.job.model,
+            realtime: v.realtime,
+            now: v.now,
+            exclude: &[],
+        };
         // Any eligible miner passes: the driver draws among its best
         // `spread`, or a Tier 3 miner in the fair-entry share, with a seed
         // only it can compute (`crate::draw`), so the draw itself cannot be
@@ -226,7 +259,10 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
         let mut standing = miner.clone();
         standing.profile.reachable = true;
         if !RoutingSnapshot::eligible(&standing, &request, v.weights) {
-            return Err(Refusal::MinerNotEligible(format!("tier {} for {risk:?} risk, or not warm, rate-limited or too slow", miner.profile.tier)));
+            return Err(Refusal::MinerNotEligible(format!(
+                "tier {} for {risk:?} risk, or not warm, rate-limited or too slow",
+                miner.profile.tier
+            )));
         }
         Ok(())
     };
@@ -236,29 +272,62 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
             return Err(Refusal::Invalid(Rejection::WrongRequest("job_id".into())));
         }
         if response.input_hash.0 != v.job.input_hash {
-            return Err(Refusal::Invalid(Rejection::WrongRequest("input_hash".into())));
+            return Err(Refusal::Invalid(Rejection::WrongRequest(
+                "input_hash".into(),
+            )));
         }
         let timing = Timing::of(response, evidence.response_ms);
-        let expect = Expectation { miner: &miner.profile, model_id: &model, sla_ms: v.sla_ms, now: v.now };
+        let expect = Expectation {
+            miner: &miner.profile,
+            model_id: &model,
+            sla_ms: v.sla_ms,
+            now: v.now,
+        };
         validation::validate(response, &timing, &expect).map_err(Refusal::Invalid)?;
         Ok(timing)
     };
-    let completion = |report: &verdict::attestation::CompletionReport| -> Result<FollowUp, Refusal> {
-        let response = evidence.response.as_ref().ok_or_else(|| Refusal::MissingEvidence("the miner's signed response".into()))?;
-        let timing = answer_checks(response)?;
-        let sla_met = timing.response_ms <= v.sla_ms;
-        let expected = validation::completion_report(response, &timing, &validation::Accepted { sla_met }, report.latency_score_bps);
-        if report.output_hash != expected.output_hash {
-            return Err(Refusal::ReportMismatch("output_hash".into()));
-        }
-        if (report.response_ms, report.load_ms, report.inference_ms) != (expected.response_ms, expected.load_ms, expected.inference_ms) {
-            return Err(Refusal::ReportMismatch("timings".into()));
-        }
-        if !report.success || report.sla_met != expected.sla_met || report.latency_score_bps > 10_000 {
-            return Err(Refusal::ReportMismatch("success, sla_met or latency score".into()));
-        }
-        Ok(if risk == RiskLevel::High { FollowUp::RerunMustMatch { expected: report.output_hash } } else { FollowUp::None })
-    };
+    let completion =
+        |report: &verdict::attestation::CompletionReport| -> Result<FollowUp, Refusal> {
+            let response = evidence
+                .response
+                .as_ref()
+                .ok_or_else(|| Refusal::MissingEvidence("the miner's signed response".into()))?;
+            let timing = answer_checks(response)?;
+            let sla_met = timing.response_ms <= v.sla_ms;
+            let expected = validation::completion_report(
+                response,
+                &timing,
+                &validation::Accepted { sla_met },
+                report.latency_score_bps,
+            );
+            if report.output_hash != expected.output_hash {
+                return Err(Refusal::ReportMismatch("output_hash".into()));
+            }
+            if (report.response_ms, report.load_ms, report.inference_ms)
+                != (
+                    expected.response_ms,
+                    expected.load_ms,
+                    expected.inference_ms,
+                )
+            {
+                return Err(Refusal::ReportMismatch("timings".into()));
+            }
+            if !report.success
+                || report.sla_met != expected.sla_met
+                || report.latency_score_bps > 10_000
+            {
+                return Err(Refusal::ReportMismatch(
+                    "success, sla_met or latency score".into(),
+                ));
+            }
+            Ok(if risk == RiskLevel::High {
+                FollowUp::RerunMustMatch {
+                    expected: report.output_hash,
+                }
+            } else {
+                FollowUp::None
+            })
+        };
     match intent {
         Intent::Assign { price, .. } => preprocessing(*price).map(|_| FollowUp::None),
         Intent::Settle { price, report, .. } => {
@@ -269,7 +338,9 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
         Intent::Fail { reason, .. } => match (reason, &evidence.response) {
             (FailReasonRecord::InvalidOutput, Some(response)) => match answer_checks(response) {
                 Err(_) => Ok(FollowUp::None),
-                Ok(_) if risk == RiskLevel::High => Ok(FollowUp::RerunMustDiffer { claimed: response.output_hash.0 }),
+                Ok(_) if risk == RiskLevel::High => Ok(FollowUp::RerunMustDiffer {
+                    claimed: response.output_hash.0,
+                }),
                 Ok(_) => Err(Refusal::AnswerIsValid),
             },
             // A timeout, a dropped connection, or an answer too broken to
@@ -293,13 +364,21 @@ pub fn review_trial(
     if applicability != Applicability::Needed {
         return Err(Refusal::NotNeeded(format!("trial {applicability:?}")));
     }
-    let response = response.ok_or_else(|| Refusal::MissingEvidence("the miner's signed trial answer".into()))?;
-    response.verify().map_err(|e| Refusal::Invalid(Rejection::BadSignature(e.to_string())))?;
+    let response = response
+        .ok_or_else(|| Refusal::MissingEvidence("the miner's signed trial answer".into()))?;
+    response
+        .verify()
+        .map_err(|e| Refusal::Invalid(Rejection::BadSignature(e.to_string())))?;
     if Pubkey::new_from_array(response.miner_pubkey.0) != node.signing_key {
-        return Err(Refusal::Invalid(Rejection::WrongSigner { expected: node.signing_key.to_string(), got: response.miner_pubkey.to_string() }));
+        return Err(Refusal::Invalid(Rejection::WrongSigner {
+            expected: node.signing_key.to_string(),
+            got: response.miner_pubkey.to_string(),
+        }));
     }
     if &response.job_id.0 != trial_job_id {
-        return Err(Refusal::Invalid(Rejection::WrongRequest("trial job_id".into())));
+        return Err(Refusal::Invalid(Rejection::WrongRequest(
+            "trial job_id".into(),
+        )));
     }
     let correct = &response.output_hash.0 == reference_hash;
     match (trial.passed, correct) {
@@ -312,7 +391,12 @@ pub fn review_trial(
 /// The id of a miner's trial task: fixed per miner and trial number, so
 /// every member recomputes it.
 pub fn trial_job_id(miner: &Pubkey, trial_failures: u8) -> [u8; 32] {
-    Sha256::new().chain_update(b"verdict-trial").chain_update(miner.as_ref()).chain_update([trial_failures]).finalize().into()
+    Sha256::new()
+        .chain_update(b"verdict-trial")
+        .chain_update(miner.as_ref())
+        .chain_update([trial_failures])
+        .finalize()
+        .into()
 }
 
 /// The fixed input of every trial task.
@@ -346,8 +430,19 @@ mod tests {
         j.model = verdict::state::model_id("test-projection-v1").unwrap();
         j.input_hash = Sha256::digest(INPUT.as_bytes()).into();
         j.max_fee = 100;
-        let ranked = Ranked { profile, score: 1.0, latency_percentile: 0.5, deprioritized: false };
-        Case { key: Pubkey::new_unique(), job: j, ranked, miner_key, weights: RoutingWeights::default() }
+        let ranked = Ranked {
+            profile,
+            score: 1.0,
+            latency_percentile: 0.5,
+            deprioritized: false,
+        };
+        Case {
+            key: Pubkey::new_unique(),
+            job: j,
+            ranked,
+            miner_key,
+            weights: RoutingWeights::default(),
+        }
     }
 
     impl Case {
@@ -380,9 +475,28 @@ mod tests {
 
         fn settle(&self, response: &InferResponse, response_ms: u32) -> (Intent, Evidence) {
             let timing = Timing::of(response, response_ms);
-            let report = validation::completion_report(response, &timing, &validation::Accepted { sla_met: response_ms <= 1_000 }, 7_000);
-            let intent = Intent::Settle { miner: self.ranked.profile.node, attempt: 1, price: 50, report };
-            (intent, Evidence { input: Some(INPUT.into()), response: Some(response.clone()), response_ms })
+            let report = validation::completion_report(
+                response,
+                &timing,
+                &validation::Accepted {
+                    sla_met: response_ms <= 1_000,
+                },
+                7_000,
+            );
+            let intent = Intent::Settle {
+                miner: self.ranked.profile.node,
+                attempt: 1,
+                price: 50,
+                report,
+            };
+            (
+                intent,
+                Evidence {
+                    input: Some(INPUT.into()),
+                    response: Some(response.clone()),
+                    response_ms,
+                },
+            )
         }
     }
 
@@ -393,7 +507,9 @@ mod tests {
     }
 
     fn dim() -> usize {
-        miner::models::ModelKind::from_id("test-projection-v1").unwrap().output_dim() as usize
+        miner::models::ModelKind::from_id("test-projection-v1")
+            .unwrap()
+            .output_dim() as usize
     }
 
     #[test]
@@ -401,9 +517,17 @@ mod tests {
         let mut c = case();
         let response = c.answer(&vec![0.25; dim()], &c.miner_key.clone());
         let (intent, evidence) = c.settle(&response, 30);
-        assert_eq!(review_job(&intent, &evidence, &c.view()), Ok(FollowUp::None));
+        assert_eq!(
+            review_job(&intent, &evidence, &c.view()),
+            Ok(FollowUp::None)
+        );
         c.job.risk = RiskLevel::High;
-        assert_eq!(review_job(&intent, &evidence, &c.view()), Ok(FollowUp::RerunMustMatch { expected: response.output_hash.0 }));
+        assert_eq!(
+            review_job(&intent, &evidence, &c.view()),
+            Ok(FollowUp::RerunMustMatch {
+                expected: response.output_hash.0
+            })
+        );
     }
 
     #[test]
@@ -415,46 +539,133 @@ mod tests {
 
         let impostor = c.answer(&vec![0.25; dim()], &SigningKey::from_bytes(&[6; 32]));
         let (_, forged) = c.settle(&impostor, 30);
-        assert!(matches!(review_job(&intent, &forged, &c.view()), Err(Refusal::Invalid(Rejection::WrongSigner { .. }))));
+        assert!(matches!(
+            review_job(&intent, &forged, &c.view()),
+            Err(Refusal::Invalid(Rejection::WrongSigner { .. }))
+        ));
 
-        let bad_input = Evidence { input: Some("another input".into()), ..evidence.clone() };
-        assert_eq!(review_job(&intent, &bad_input, &c.view()), Err(Refusal::InputMismatch));
+        let bad_input = Evidence {
+            input: Some("another input".into()),
+            ..evidence.clone()
+        };
+        assert_eq!(
+            review_job(&intent, &bad_input, &c.view()),
+            Err(Refusal::InputMismatch)
+        );
 
-        let no_answer = Evidence { response: None, ..evidence.clone() };
-        assert!(matches!(review_job(&intent, &no_answer, &c.view()), Err(Refusal::MissingEvidence(_))));
+        let no_answer = Evidence {
+            response: None,
+            ..evidence.clone()
+        };
+        assert!(matches!(
+            review_job(&intent, &no_answer, &c.view()),
+            Err(Refusal::MissingEvidence(_))
+        ));
 
-        let Intent::Settle { miner, attempt, price, mut report } = intent.clone() else { unreachable!() };
+        let Intent::Settle {
+            miner,
+            attempt,
+            price,
+            mut report,
+        } = intent.clone()
+        else {
+            unreachable!()
+        };
         report.output_hash = [9; 32];
         assert_eq!(
-            review_job(&Intent::Settle { miner, attempt, price, report }, &evidence, &c.view()),
+            review_job(
+                &Intent::Settle {
+                    miner,
+                    attempt,
+                    price,
+                    report
+                },
+                &evidence,
+                &c.view()
+            ),
             Err(Refusal::ReportMismatch("output_hash".into()))
         );
-        let Intent::Settle { mut report, .. } = intent.clone() else { unreachable!() };
+        let Intent::Settle { mut report, .. } = intent.clone() else {
+            unreachable!()
+        };
         report.response_ms = 1;
         assert_eq!(
-            review_job(&Intent::Settle { miner, attempt, price, report }, &evidence, &c.view()),
+            review_job(
+                &Intent::Settle {
+                    miner,
+                    attempt,
+                    price,
+                    report
+                },
+                &evidence,
+                &c.view()
+            ),
             Err(Refusal::ReportMismatch("timings".into()))
         );
         assert_eq!(
-            review_job(&Intent::Settle { miner, attempt, price: 101, report }, &evidence, &c.view()),
-            Err(Refusal::PriceTooHigh { price: 101, max_fee: 100 })
+            review_job(
+                &Intent::Settle {
+                    miner,
+                    attempt,
+                    price: 101,
+                    report
+                },
+                &evidence,
+                &c.view()
+            ),
+            Err(Refusal::PriceTooHigh {
+                price: 101,
+                max_fee: 100
+            })
         );
-        assert!(matches!(review_job(&Intent::Settle { miner, attempt: 2, price, report }, &evidence, &c.view()), Err(Refusal::NotNeeded(_))));
-        let stranger = Intent::Assign { miner: Pubkey::new_unique(), attempt: 1, price: 50 };
-        assert!(matches!(review_job(&stranger, &evidence, &c.view()), Err(Refusal::MinerNotEligible(_))));
+        assert!(matches!(
+            review_job(
+                &Intent::Settle {
+                    miner,
+                    attempt: 2,
+                    price,
+                    report
+                },
+                &evidence,
+                &c.view()
+            ),
+            Err(Refusal::NotNeeded(_))
+        ));
+        let stranger = Intent::Assign {
+            miner: Pubkey::new_unique(),
+            attempt: 1,
+            price: 50,
+        };
+        assert!(matches!(
+            review_job(&stranger, &evidence, &c.view()),
+            Err(Refusal::MinerNotEligible(_))
+        ));
     }
 
     #[test]
     fn miners_not_fit_for_the_risk_are_not_assigned() {
         let mut c = case();
-        let assign = Intent::Assign { miner: c.ranked.profile.node, attempt: 1, price: 50 };
-        assert_eq!(review_job(&assign, &Evidence::default(), &c.view()), Ok(FollowUp::None));
+        let assign = Intent::Assign {
+            miner: c.ranked.profile.node,
+            attempt: 1,
+            price: 50,
+        };
+        assert_eq!(
+            review_job(&assign, &Evidence::default(), &c.view()),
+            Ok(FollowUp::None)
+        );
         c.ranked.profile.tier = 3;
         c.job.risk = RiskLevel::High;
-        assert!(matches!(review_job(&assign, &Evidence::default(), &c.view()), Err(Refusal::MinerNotEligible(_))));
+        assert!(matches!(
+            review_job(&assign, &Evidence::default(), &c.view()),
+            Err(Refusal::MinerNotEligible(_))
+        ));
         c.job.risk = RiskLevel::Low;
         c.ranked.profile.rate_limited = true;
-        assert!(matches!(review_job(&assign, &Evidence::default(), &c.view()), Err(Refusal::MinerNotEligible(_))));
+        assert!(matches!(
+            review_job(&assign, &Evidence::default(), &c.view()),
+            Err(Refusal::MinerNotEligible(_))
+        ));
     }
 
     #[test]
@@ -463,18 +674,54 @@ mod tests {
         c.job.status = JobStatus::Allocated;
         c.job.attempts = 1;
         c.job.miner = c.ranked.profile.node;
-        let fail = |reason| Intent::Fail { miner: c.ranked.profile.node, attempt: 1, reason };
+        let fail = |reason| Intent::Fail {
+            miner: c.ranked.profile.node,
+            attempt: 1,
+            reason,
+        };
         let key = c.miner_key.clone();
         let valid = c.answer(&vec![0.25; dim()], &key);
-        let with = |r: &InferResponse| Evidence { input: Some(INPUT.into()), response: Some(r.clone()), response_ms: 30 };
-        assert_eq!(review_job(&fail(FailReasonRecord::InvalidOutput), &with(&valid), &c.view()), Err(Refusal::AnswerIsValid));
+        let with = |r: &InferResponse| Evidence {
+            input: Some(INPUT.into()),
+            response: Some(r.clone()),
+            response_ms: 30,
+        };
+        assert_eq!(
+            review_job(
+                &fail(FailReasonRecord::InvalidOutput),
+                &with(&valid),
+                &c.view()
+            ),
+            Err(Refusal::AnswerIsValid)
+        );
         let short = c.answer(&[0.25, 0.5], &key);
-        assert_eq!(review_job(&fail(FailReasonRecord::InvalidOutput), &with(&short), &c.view()), Ok(FollowUp::None), "wrong shape");
-        assert_eq!(review_job(&fail(FailReasonRecord::Timeout), &Evidence::default(), &c.view()), Ok(FollowUp::MinerMustFail));
+        assert_eq!(
+            review_job(
+                &fail(FailReasonRecord::InvalidOutput),
+                &with(&short),
+                &c.view()
+            ),
+            Ok(FollowUp::None),
+            "wrong shape"
+        );
+        assert_eq!(
+            review_job(
+                &fail(FailReasonRecord::Timeout),
+                &Evidence::default(),
+                &c.view()
+            ),
+            Ok(FollowUp::MinerMustFail)
+        );
         c.job.risk = RiskLevel::High;
         assert_eq!(
-            review_job(&fail(FailReasonRecord::InvalidOutput), &with(&valid), &c.view()),
-            Ok(FollowUp::RerunMustDiffer { claimed: valid.output_hash.0 })
+            review_job(
+                &fail(FailReasonRecord::InvalidOutput),
+                &with(&valid),
+                &c.view()
+            ),
+            Ok(FollowUp::RerunMustDiffer {
+                claimed: valid.output_hash.0
+            })
         );
     }
 
@@ -497,15 +744,43 @@ mod tests {
         }
         .sign(&miner_key);
         let right = answer.output_hash.0;
-        let pass = TrialIntent { miner: miner_node, passed: true, trial: 1 };
-        let fail = TrialIntent { passed: false, ..pass };
-        assert_eq!(review_trial(&pass, Some(&answer), &node, &id, &right, 0), Ok(()));
-        assert_eq!(review_trial(&fail, Some(&answer), &node, &id, &[1; 32], 0), Ok(()));
-        assert!(matches!(review_trial(&fail, Some(&answer), &node, &id, &right, 0), Err(Refusal::TrialVerdictWrong(_))));
-        assert!(matches!(review_trial(&pass, Some(&answer), &node, &id, &[1; 32], 0), Err(Refusal::TrialVerdictWrong(_))));
-        assert!(matches!(review_trial(&pass, None, &node, &id, &right, 0), Err(Refusal::MissingEvidence(_))));
-        assert!(matches!(review_trial(&pass, Some(&answer), &node, &[3; 32], &right, 0), Err(Refusal::Invalid(_))));
+        let pass = TrialIntent {
+            miner: miner_node,
+            passed: true,
+            trial: 1,
+        };
+        let fail = TrialIntent {
+            passed: false,
+            ..pass
+        };
+        assert_eq!(
+            review_trial(&pass, Some(&answer), &node, &id, &right, 0),
+            Ok(())
+        );
+        assert_eq!(
+            review_trial(&fail, Some(&answer), &node, &id, &[1; 32], 0),
+            Ok(())
+        );
+        assert!(matches!(
+            review_trial(&fail, Some(&answer), &node, &id, &right, 0),
+            Err(Refusal::TrialVerdictWrong(_))
+        ));
+        assert!(matches!(
+            review_trial(&pass, Some(&answer), &node, &id, &[1; 32], 0),
+            Err(Refusal::TrialVerdictWrong(_))
+        ));
+        assert!(matches!(
+            review_trial(&pass, None, &node, &id, &right, 0),
+            Err(Refusal::MissingEvidence(_))
+        ));
+        assert!(matches!(
+            review_trial(&pass, Some(&answer), &node, &[3; 32], &right, 0),
+            Err(Refusal::Invalid(_))
+        ));
         node.reputation.trial = verdict::state::TrialStatus::Passed;
-        assert!(matches!(review_trial(&pass, Some(&answer), &node, &id, &right, 0), Err(Refusal::NotNeeded(_))));
+        assert!(matches!(
+            review_trial(&pass, Some(&answer), &node, &id, &right, 0),
+            Err(Refusal::NotNeeded(_))
+        ));
     }
 }

@@ -27,10 +27,20 @@ impl Stat {
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
-        let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
         let mean = sorted.iter().sum::<f64>() / n as f64;
         let var = sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
-        Stat { count: n, min: sorted[0], max: sorted[n - 1], median, std: var.sqrt() }
+        Stat {
+            count: n,
+            min: sorted[0],
+            max: sorted[n - 1],
+            median,
+            std: var.sqrt(),
+        }
     }
 }
 
@@ -52,7 +62,10 @@ pub struct LatencyBook {
 
 impl LatencyBook {
     pub fn new(window: usize) -> Self {
-        LatencyBook { window: window.max(1), samples: BTreeMap::new() }
+        LatencyBook {
+            window: window.max(1),
+            samples: BTreeMap::new(),
+        }
     }
 
     pub fn record(&mut self, miner: Pubkey, timing: Timing) {
@@ -71,12 +84,16 @@ impl LatencyBook {
 
     /// Every measured miner's median response time.
     pub fn medians(&self) -> Vec<f64> {
-        self.samples.keys().filter_map(|k| self.median_response_ms(k)).collect()
+        self.samples
+            .keys()
+            .filter_map(|k| self.median_response_ms(k))
+            .collect()
     }
 
     pub fn summary(&self, miner: &Pubkey) -> Option<MinerLatency> {
         let series = self.samples.get(miner)?;
-        let pick = |f: fn(&Timing) -> u32| -> Vec<f64> { series.iter().map(|t| f(t) as f64).collect() };
+        let pick =
+            |f: fn(&Timing) -> u32| -> Vec<f64> { series.iter().map(|t| f(t) as f64).collect() };
         Some(MinerLatency {
             miner: miner.to_string(),
             response_ms: Stat::of(&pick(|t| t.response_ms)),
@@ -86,7 +103,10 @@ impl LatencyBook {
     }
 
     pub fn summaries(&self) -> Vec<MinerLatency> {
-        self.samples.keys().filter_map(|k| self.summary(k)).collect()
+        self.samples
+            .keys()
+            .filter_map(|k| self.summary(k))
+            .collect()
     }
 
     /// The operator's table: one row per miner and series.
@@ -96,7 +116,11 @@ impl LatencyBook {
             "miner", "series", "n", "min ms", "max ms", "median", "std"
         );
         for s in self.summaries() {
-            for (name, stat) in [("response", s.response_ms), ("load", s.load_ms), ("inference", s.inference_ms)] {
+            for (name, stat) in [
+                ("response", s.response_ms),
+                ("load", s.load_ms),
+                ("inference", s.inference_ms),
+            ] {
                 out.push_str(&format!(
                     "{:<44} {:<10} {:>6} {:>9.1} {:>9.1} {:>9.1} {:>9.1}\n",
                     s.miner, name, stat.count, stat.min, stat.max, stat.median, stat.std
@@ -124,11 +148,22 @@ mod tests {
         let mut book = LatencyBook::new(3);
         let m = Pubkey::new_unique();
         for ms in [100, 1, 2, 3] {
-            book.record(m, Timing { response_ms: ms, load_ms: 0, inference_ms: ms / 2 });
+            book.record(
+                m,
+                Timing {
+                    response_ms: ms,
+                    load_ms: 0,
+                    inference_ms: ms / 2,
+                },
+            );
         }
         assert_eq!(book.median_response_ms(&m), Some(2.0));
         let table = book.table();
-        assert!(table.contains("response") && table.contains("inference") && table.contains(&m.to_string()));
+        assert!(
+            table.contains("response")
+                && table.contains("inference")
+                && table.contains(&m.to_string())
+        );
         assert_eq!(book.summaries()[0].response_ms.max, 3.0);
     }
 }

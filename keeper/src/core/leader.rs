@@ -14,7 +14,11 @@ pub fn leader_index(subject: &Pubkey, epoch: u64, size: usize) -> usize {
     if size == 0 {
         return 0;
     }
-    let digest = Sha256::new().chain_update(b"verdict-leader").chain_update(subject.as_ref()).chain_update(epoch.to_le_bytes()).finalize();
+    let digest = Sha256::new()
+        .chain_update(b"verdict-leader")
+        .chain_update(subject.as_ref())
+        .chain_update(epoch.to_le_bytes())
+        .finalize();
     let mut word = [0u8; 8];
     word.copy_from_slice(&digest[..8]);
     (u64::from_le_bytes(word) % size as u64) as usize
@@ -47,11 +51,23 @@ mod tests {
             let ranks: Vec<usize> = (0..5).map(|i| rank(&job, 9, 5, Some(i))).collect();
             let mut sorted = ranks.clone();
             sorted.sort();
-            assert_eq!(sorted, vec![0, 1, 2, 3, 4], "ranks are a permutation: {ranks:?}");
+            assert_eq!(
+                sorted,
+                vec![0, 1, 2, 3, 4],
+                "ranks are a permutation: {ranks:?}"
+            );
             assert_eq!(ranks[leader_index(&job, 9, 5)], 0);
         }
-        assert_eq!(rank(&Pubkey::new_unique(), 1, 5, None), 5, "outsiders come last");
-        assert_eq!(rank(&Pubkey::new_unique(), 1, 5, Some(7)), 5, "an index past the committee is an outsider");
+        assert_eq!(
+            rank(&Pubkey::new_unique(), 1, 5, None),
+            5,
+            "outsiders come last"
+        );
+        assert_eq!(
+            rank(&Pubkey::new_unique(), 1, 5, Some(7)),
+            5,
+            "an index past the committee is an outsider"
+        );
     }
 
     #[test]
@@ -65,14 +81,20 @@ mod tests {
                 moved += 1;
             }
         }
-        assert!(led.iter().all(|&n| (800..1_200).contains(&n)), "about a fifth each: {led:?}");
+        assert!(
+            led.iter().all(|&n| (800..1_200).contains(&n)),
+            "about a fifth each: {led:?}"
+        );
         assert!(moved > 3_000, "a new epoch reshuffles leaders: {moved}");
     }
 
     #[test]
     fn takeover_waits_rank_times_the_delay() {
         let after = Duration::from_secs(4);
-        assert!(my_turn(0, Duration::ZERO, after), "the leader starts at once");
+        assert!(
+            my_turn(0, Duration::ZERO, after),
+            "the leader starts at once"
+        );
         assert!(!my_turn(1, Duration::from_secs(3), after));
         assert!(my_turn(1, Duration::from_secs(4), after));
         assert!(!my_turn(2, Duration::from_secs(7), after));

@@ -91,16 +91,41 @@ impl Intent {
 /// is the Job account's own (the message names the job instance, so a job
 /// closed and recreated at the same address starts afresh): whoever builds
 /// the message reads it from the chain, never from a peer's claim.
-pub fn intent_message(epoch: u64, job: &Pubkey, created_slot: u64, intent: &Intent) -> Option<Vec<u8>> {
+pub fn intent_message(
+    epoch: u64,
+    job: &Pubkey,
+    created_slot: u64,
+    intent: &Intent,
+) -> Option<Vec<u8>> {
     Some(match intent {
-        Intent::Assign { miner, attempt, price } => attest::assign_message(epoch, job, created_slot, miner, *price, *attempt),
-        Intent::Settle { miner, attempt, price, report } => {
-            attest::settle_message(epoch, job, created_slot, miner, *attempt, *price, report)
-        }
-        Intent::Complete { miner, attempt, report } => attest::complete_message(epoch, job, created_slot, miner, *attempt, report),
-        Intent::Fail { miner, attempt, reason } => {
-            attest::fail_message(epoch, job, created_slot, miner, *attempt, FailReason::from(*reason))
-        }
+        Intent::Assign {
+            miner,
+            attempt,
+            price,
+        } => attest::assign_message(epoch, job, created_slot, miner, *price, *attempt),
+        Intent::Settle {
+            miner,
+            attempt,
+            price,
+            report,
+        } => attest::settle_message(epoch, job, created_slot, miner, *attempt, *price, report),
+        Intent::Complete {
+            miner,
+            attempt,
+            report,
+        } => attest::complete_message(epoch, job, created_slot, miner, *attempt, report),
+        Intent::Fail {
+            miner,
+            attempt,
+            reason,
+        } => attest::fail_message(
+            epoch,
+            job,
+            created_slot,
+            miner,
+            *attempt,
+            FailReason::from(*reason),
+        ),
         Intent::Expire => return None,
     })
 }
@@ -130,9 +155,17 @@ pub enum Applicability {
 
 /// The idempotency rule: checked against the freshly read job before every
 /// send, so a send whose confirmation was lost is never repeated.
-pub fn applicability(intent: &Intent, job: &Job, now: i64, sent_ttl_secs: i64, allocated_ttl_secs: i64) -> Applicability {
+pub fn applicability(
+    intent: &Intent,
+    job: &Job,
+    now: i64,
+    sent_ttl_secs: i64,
+    allocated_ttl_secs: i64,
+) -> Applicability {
     use Applicability::*;
-    let allocated_to = |miner: &Pubkey, attempt: u8| job.status == JobStatus::Allocated && job.miner == *miner && job.attempts == attempt;
+    let allocated_to = |miner: &Pubkey, attempt: u8| {
+        job.status == JobStatus::Allocated && job.miner == *miner && job.attempts == attempt
+    };
     match intent {
         Intent::Assign { miner, attempt, .. } => {
             if job.status == JobStatus::Sent && job.attempts + 1 == *attempt {
@@ -146,7 +179,10 @@ pub fn applicability(intent: &Intent, job: &Job, now: i64, sent_ttl_secs: i64, a
         Intent::Settle { miner, attempt, .. } => {
             if job.status == JobStatus::Sent && job.attempts + 1 == *attempt {
                 Needed
-            } else if job.attempts == *attempt && job.miner == *miner && matches!(job.status, JobStatus::Solved | JobStatus::Paid) {
+            } else if job.attempts == *attempt
+                && job.miner == *miner
+                && matches!(job.status, JobStatus::Solved | JobStatus::Paid)
+            {
                 AlreadyApplied
             } else {
                 Superseded
@@ -155,7 +191,10 @@ pub fn applicability(intent: &Intent, job: &Job, now: i64, sent_ttl_secs: i64, a
         Intent::Complete { miner, attempt, .. } => {
             if allocated_to(miner, *attempt) {
                 Needed
-            } else if job.attempts == *attempt && job.miner == *miner && matches!(job.status, JobStatus::Solved | JobStatus::Paid) {
+            } else if job.attempts == *attempt
+                && job.miner == *miner
+                && matches!(job.status, JobStatus::Solved | JobStatus::Paid)
+            {
                 AlreadyApplied
             } else {
                 Superseded
@@ -164,7 +203,9 @@ pub fn applicability(intent: &Intent, job: &Job, now: i64, sent_ttl_secs: i64, a
         Intent::Fail { miner, attempt, .. } => {
             if allocated_to(miner, *attempt) {
                 Needed
-            } else if job.attempts == *attempt && matches!(job.status, JobStatus::Sent | JobStatus::Refunded) {
+            } else if job.attempts == *attempt
+                && matches!(job.status, JobStatus::Sent | JobStatus::Refunded)
+            {
                 // The fail landed: the job re-opened, or was refunded after its last attempt.
                 AlreadyApplied
             } else {
@@ -199,16 +240,23 @@ pub struct TrialIntent {
 
 impl TrialIntent {
     pub fn for_node(miner: Pubkey, node: &Node, passed: bool) -> Self {
-        TrialIntent { miner, passed, trial: node.reputation.trial_failures.saturating_add(1) }
+        TrialIntent {
+            miner,
+            passed,
+            trial: node.reputation.trial_failures.saturating_add(1),
+        }
     }
 
     /// Still due on chain: the node waits for exactly this trial.
     pub fn applicability(&self, node: &Node, now: i64) -> Applicability {
         let rep = &node.reputation;
-        let due = rep.trial == TrialStatus::Pending || (rep.trial == TrialStatus::Failed && now >= rep.cooldown_until);
+        let due = rep.trial == TrialStatus::Pending
+            || (rep.trial == TrialStatus::Failed && now >= rep.cooldown_until);
         if due && rep.trial_failures.saturating_add(1) == self.trial {
             Applicability::Needed
-        } else if rep.trial_failures.saturating_add(1) > self.trial || rep.trial == TrialStatus::Passed {
+        } else if rep.trial_failures.saturating_add(1) > self.trial
+            || rep.trial == TrialStatus::Passed
+        {
             Applicability::AlreadyApplied
         } else {
             Applicability::Superseded
@@ -231,7 +279,11 @@ pub struct MempoolTtl {
 
 impl Default for MempoolTtl {
     fn default() -> Self {
-        MempoolTtl { pending_secs: 600, preprocessing_secs: 900, completion_secs: 300 }
+        MempoolTtl {
+            pending_secs: 600,
+            preprocessing_secs: 900,
+            completion_secs: 300,
+        }
     }
 }
 
@@ -321,40 +373,105 @@ pub(crate) mod tests {
     #[test]
     fn settle_is_sent_once() {
         let m = Pubkey::new_unique();
-        let settle = Intent::Settle { miner: m, attempt: 1, price: 5, report: CompletionReport::default() };
-        assert_eq!(check(&settle, &job(JobStatus::Sent, 0, Pubkey::default())), Applicability::Needed);
-        assert_eq!(check(&settle, &job(JobStatus::Solved, 1, m)), Applicability::AlreadyApplied);
-        assert_eq!(check(&settle, &job(JobStatus::Solved, 1, Pubkey::new_unique())), Applicability::Superseded);
-        assert_eq!(check(&settle, &job(JobStatus::Expired, 0, Pubkey::default())), Applicability::Superseded);
+        let settle = Intent::Settle {
+            miner: m,
+            attempt: 1,
+            price: 5,
+            report: CompletionReport::default(),
+        };
+        assert_eq!(
+            check(&settle, &job(JobStatus::Sent, 0, Pubkey::default())),
+            Applicability::Needed
+        );
+        assert_eq!(
+            check(&settle, &job(JobStatus::Solved, 1, m)),
+            Applicability::AlreadyApplied
+        );
+        assert_eq!(
+            check(&settle, &job(JobStatus::Solved, 1, Pubkey::new_unique())),
+            Applicability::Superseded
+        );
+        assert_eq!(
+            check(&settle, &job(JobStatus::Expired, 0, Pubkey::default())),
+            Applicability::Superseded
+        );
     }
 
     #[test]
     fn assign_complete_and_fail_follow_the_attempt_number() {
         let m = Pubkey::new_unique();
-        let assign = Intent::Assign { miner: m, attempt: 2, price: 5 };
-        assert_eq!(check(&assign, &job(JobStatus::Sent, 1, Pubkey::default())), Applicability::Needed);
-        assert_eq!(check(&assign, &job(JobStatus::Allocated, 2, m)), Applicability::AlreadyApplied);
-        assert_eq!(check(&assign, &job(JobStatus::Allocated, 2, Pubkey::new_unique())), Applicability::Superseded);
+        let assign = Intent::Assign {
+            miner: m,
+            attempt: 2,
+            price: 5,
+        };
+        assert_eq!(
+            check(&assign, &job(JobStatus::Sent, 1, Pubkey::default())),
+            Applicability::Needed
+        );
+        assert_eq!(
+            check(&assign, &job(JobStatus::Allocated, 2, m)),
+            Applicability::AlreadyApplied
+        );
+        assert_eq!(
+            check(&assign, &job(JobStatus::Allocated, 2, Pubkey::new_unique())),
+            Applicability::Superseded
+        );
 
-        let complete = Intent::Complete { miner: m, attempt: 2, report: CompletionReport::default() };
-        assert_eq!(check(&complete, &job(JobStatus::Allocated, 2, m)), Applicability::Needed);
-        assert_eq!(check(&complete, &job(JobStatus::Solved, 2, m)), Applicability::AlreadyApplied);
+        let complete = Intent::Complete {
+            miner: m,
+            attempt: 2,
+            report: CompletionReport::default(),
+        };
+        assert_eq!(
+            check(&complete, &job(JobStatus::Allocated, 2, m)),
+            Applicability::Needed
+        );
+        assert_eq!(
+            check(&complete, &job(JobStatus::Solved, 2, m)),
+            Applicability::AlreadyApplied
+        );
 
-        let fail = Intent::Fail { miner: m, attempt: 2, reason: FailReasonRecord::Timeout };
-        assert_eq!(check(&fail, &job(JobStatus::Allocated, 2, m)), Applicability::Needed);
+        let fail = Intent::Fail {
+            miner: m,
+            attempt: 2,
+            reason: FailReasonRecord::Timeout,
+        };
+        assert_eq!(
+            check(&fail, &job(JobStatus::Allocated, 2, m)),
+            Applicability::Needed
+        );
         // Re-opened: the miner field is cleared, the attempt count stays.
-        assert_eq!(check(&fail, &job(JobStatus::Sent, 2, Pubkey::default())), Applicability::AlreadyApplied);
-        assert_eq!(check(&fail, &job(JobStatus::Refunded, 2, m)), Applicability::AlreadyApplied);
-        assert_eq!(check(&fail, &job(JobStatus::Allocated, 3, m)), Applicability::Superseded);
+        assert_eq!(
+            check(&fail, &job(JobStatus::Sent, 2, Pubkey::default())),
+            Applicability::AlreadyApplied
+        );
+        assert_eq!(
+            check(&fail, &job(JobStatus::Refunded, 2, m)),
+            Applicability::AlreadyApplied
+        );
+        assert_eq!(
+            check(&fail, &job(JobStatus::Allocated, 3, m)),
+            Applicability::Superseded
+        );
     }
 
     #[test]
     fn expire_only_after_the_ttl() {
         let mut j = job(JobStatus::Sent, 0, Pubkey::default());
-        assert_eq!(applicability(&Intent::Expire, &j, 599, TTL.0, TTL.1), Applicability::Superseded);
-        assert_eq!(applicability(&Intent::Expire, &j, 600, TTL.0, TTL.1), Applicability::Needed);
+        assert_eq!(
+            applicability(&Intent::Expire, &j, 599, TTL.0, TTL.1),
+            Applicability::Superseded
+        );
+        assert_eq!(
+            applicability(&Intent::Expire, &j, 600, TTL.0, TTL.1),
+            Applicability::Needed
+        );
         j.status = JobStatus::Expired;
-        assert_eq!(applicability(&Intent::Expire, &j, 700, TTL.0, TTL.1), Applicability::AlreadyApplied);
+        assert_eq!(
+            applicability(&Intent::Expire, &j, 700, TTL.0, TTL.1),
+            Applicability::AlreadyApplied
+        );
     }
 
     #[test]
@@ -369,7 +486,16 @@ pub(crate) mod tests {
 
     #[test]
     fn intents_round_trip_through_json() {
-        let i = Intent::Settle { miner: Pubkey::new_unique(), attempt: 1, price: 9, report: CompletionReport { response_ms: 7, success: true, ..Default::default() } };
+        let i = Intent::Settle {
+            miner: Pubkey::new_unique(),
+            attempt: 1,
+            price: 9,
+            report: CompletionReport {
+                response_ms: 7,
+                success: true,
+                ..Default::default()
+            },
+        };
         let text = serde_json::to_string(&i).unwrap();
         assert_eq!(serde_json::from_str::<Intent>(&text).unwrap(), i);
     }

@@ -15,12 +15,19 @@ pub struct RateLimiter<K> {
 
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub fn new(per_second: f64, burst: u32) -> Self {
-        RateLimiter { per_second, burst: burst.max(1) as f64, buckets: HashMap::new() }
+        RateLimiter {
+            per_second,
+            burst: burst.max(1) as f64,
+            buckets: HashMap::new(),
+        }
     }
 
     /// Takes one token for `client` at time `now` (seconds); false when empty.
     pub fn allow(&mut self, client: &K, now: f64) -> bool {
-        let (tokens, last) = self.buckets.entry(client.clone()).or_insert((self.burst, now));
+        let (tokens, last) = self
+            .buckets
+            .entry(client.clone())
+            .or_insert((self.burst, now));
         *tokens = (*tokens + (now - *last).max(0.0) * self.per_second).min(self.burst);
         *last = now;
         if *tokens >= 1.0 {
@@ -33,7 +40,11 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 
     /// Drops buckets idle long enough to be full again (bounded memory).
     pub fn forget_idle(&mut self, now: f64) {
-        let refill = if self.per_second > 0.0 { self.burst / self.per_second } else { f64::INFINITY };
+        let refill = if self.per_second > 0.0 {
+            self.burst / self.per_second
+        } else {
+            f64::INFINITY
+        };
         self.buckets.retain(|_, (_, last)| now - *last < refill);
     }
 }

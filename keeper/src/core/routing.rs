@@ -45,7 +45,11 @@ impl MinerProfile {
     /// The routing view of an on-chain miner node.
     pub fn from_node(node_key: Pubkey, node: &Node, params: &ProtocolParams) -> Self {
         let window = node.reputation.window(params);
-        let success_rate = if window.jobs == 0 { 1.0 } else { window.success_bps as f64 / 10_000.0 };
+        let success_rate = if window.jobs == 0 {
+            1.0
+        } else {
+            window.success_bps as f64 / 10_000.0
+        };
         MinerProfile {
             node: node_key,
             signing_key: node.signing_key,
@@ -78,7 +82,8 @@ impl MinerProfile {
     /// Owed a trial task before any real work: new, or its cooldown is over.
     pub fn trial_due(&self, now: i64) -> bool {
         self.active_miner
-            && (self.trial == TrialStatus::Pending || (self.trial == TrialStatus::Failed && now >= self.cooldown_until))
+            && (self.trial == TrialStatus::Pending
+                || (self.trial == TrialStatus::Failed && now >= self.cooldown_until))
     }
 }
 
@@ -190,11 +195,21 @@ pub struct RoutingSnapshot {
 }
 
 fn normalize(values: &[f64]) -> Vec<f64> {
-    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     let span = hi - lo;
     values
         .iter()
-        .map(|&v| if span > f64::EPSILON { (v - lo) / span } else { 1.0 })
+        .map(|&v| {
+            if span > f64::EPSILON {
+                (v - lo) / span
+            } else {
+                1.0
+            }
+        })
         .collect()
 }
 
@@ -229,10 +244,18 @@ impl RoutingSnapshot {
             .collect();
         let stake: Vec<f64> = profiles.iter().map(|p| p.stake as f64).collect();
         let fidelity: Vec<f64> = profiles.iter().map(|p| p.success_rate).collect();
-        let liveness: Vec<f64> = profiles.iter().map(|p| -((now - p.last_heartbeat).max(0) as f64)).collect();
+        let liveness: Vec<f64> = profiles
+            .iter()
+            .map(|p| -((now - p.last_heartbeat).max(0) as f64))
+            .collect();
         let medians: Vec<Option<f64>> = profiles.iter().map(|p| p.median_latency_ms).collect();
         let percentiles = latency_percentiles(&medians);
-        let (r, s, f, i) = (normalize(&trust_term), normalize(&stake), normalize(&fidelity), normalize(&liveness));
+        let (r, s, f, i) = (
+            normalize(&trust_term),
+            normalize(&stake),
+            normalize(&fidelity),
+            normalize(&liveness),
+        );
         let b = normalize(&percentiles);
         let miners: Vec<Ranked> = profiles
             .into_iter()
@@ -248,7 +271,12 @@ impl RoutingSnapshot {
                 if measured && percentiles[k] >= 0.9 {
                     score += weights.top_latency_bonus;
                 }
-                Ranked { profile, score, latency_percentile: percentiles[k], deprioritized: measured && percentiles[k] < 0.25 }
+                Ranked {
+                    profile,
+                    score,
+                    latency_percentile: percentiles[k],
+                    deprioritized: measured && percentiles[k] < 0.25,
+                }
             })
             .collect();
         let presorted = |tiered: bool| {
@@ -256,14 +284,24 @@ impl RoutingSnapshot {
             order.sort_by(|&a, &b| {
                 let (a, b): (&Ranked, &Ranked) = (&miners[a as usize], &miners[b as usize]);
                 let class = |m: &Ranked| (if tiered { m.profile.tier } else { 0 }, m.deprioritized);
-                class(a).cmp(&class(b)).then_with(|| b.score.total_cmp(&a.score)).then_with(|| a.profile.node.cmp(&b.profile.node))
+                class(a)
+                    .cmp(&class(b))
+                    .then_with(|| b.score.total_cmp(&a.score))
+                    .then_with(|| a.profile.node.cmp(&b.profile.node))
             });
             order
         };
         let (by_score, by_tier) = (presorted(false), presorted(true));
-        let mut by_entry: Vec<u32> = (0..miners.len() as u32).filter(|&i| miners[i as usize].profile.tier >= 3).collect();
+        let mut by_entry: Vec<u32> = (0..miners.len() as u32)
+            .filter(|&i| miners[i as usize].profile.tier >= 3)
+            .collect();
         by_entry.sort_by_key(|&i| miners[i as usize].profile.node);
-        RoutingSnapshot { miners, by_score, by_tier, by_entry }
+        RoutingSnapshot {
+            miners,
+            by_score,
+            by_tier,
+            by_entry,
+        }
     }
 
     pub fn get(&self, node: &Pubkey) -> Option<&Ranked> {
@@ -280,14 +318,20 @@ impl RoutingSnapshot {
             && p.serves(&req.model)
             && p.tier <= req.risk.max_tier()
             && !req.exclude.contains(&p.node)
-            && !(req.realtime && p.median_latency_ms.is_some_and(|ms| ms > weights.realtime_max_median_ms))
+            && !(req.realtime
+                && p.median_latency_ms
+                    .is_some_and(|ms| ms > weights.realtime_max_median_ms))
     }
 
     /// Up to `k` miners for the job, best first: Tier 1 before Tier 2 for
     /// Medium/High risk (any warm tier is one class for Low), the slowest
     /// quarter after everyone else, then by score.
     pub fn route(&self, req: &RouteRequest, weights: &RoutingWeights, k: usize) -> Vec<&Ranked> {
-        let order = if req.risk == RiskLevel::Low { &self.by_score } else { &self.by_tier };
+        let order = if req.risk == RiskLevel::Low {
+            &self.by_score
+        } else {
+            &self.by_tier
+        };
         order
             .iter()
             .map(|&i| &self.miners[i as usize])
@@ -297,7 +341,12 @@ impl RoutingSnapshot {
     }
 
     /// The miner for one dispatch (see [`Self::draw`]).
-    pub fn pick(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> Option<&Ranked> {
+    pub fn pick(
+        &self,
+        req: &RouteRequest,
+        weights: &RoutingWeights,
+        seed: &[u8; 32],
+    ) -> Option<&Ranked> {
         self.draw(req, weights, seed).map(|(m, _)| m)
     }
 
@@ -322,7 +371,12 @@ impl RoutingSnapshot {
     /// A keeper that dispatches several jobs before its next snapshot uses
     /// [`Self::draw_counting`], so its reserved jobs still in flight count
     /// as jobs and do not all herd onto the same newcomer.
-    pub fn draw(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> Option<(&Ranked, Share)> {
+    pub fn draw(
+        &self,
+        req: &RouteRequest,
+        weights: &RoutingWeights,
+        seed: &[u8; 32],
+    ) -> Option<(&Ranked, Share)> {
         self.draw_counting(req, weights, seed, &|_| 0)
     }
 
@@ -341,20 +395,33 @@ impl RoutingSnapshot {
                 return Some((m, Share::Tier3Reserved));
             }
         }
-        self.by_score_draw(req, weights, seed).map(|m| (m, Share::Open))
+        self.by_score_draw(req, weights, seed)
+            .map(|m| (m, Share::Open))
     }
 
     /// Whether this dispatch falls in the share reserved for Tier 3 miners:
     /// low risk only, decided by the seed's second word alone.
-    pub fn in_reserved_share(req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> bool {
-        req.risk == RiskLevel::Low && word(seed, 1) % 10_000 < u64::from(weights.tier3_reserved_bps.min(10_000))
+    pub fn in_reserved_share(
+        req: &RouteRequest,
+        weights: &RoutingWeights,
+        seed: &[u8; 32],
+    ) -> bool {
+        req.risk == RiskLevel::Low
+            && word(seed, 1) % 10_000 < u64::from(weights.tier3_reserved_bps.min(10_000))
     }
 
     /// A reserved dispatch's miner: the eligible Tier 3 miner with the
     /// fewest window jobs (plus its reserved jobs in flight), ties by the
     /// seed's third word in node order, if any.
-    fn fair_entry(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32], in_flight: &dyn Fn(&Pubkey) -> u32) -> Option<&Ranked> {
-        let load = |m: &Ranked| u64::from(m.profile.window_jobs) + u64::from(in_flight(&m.profile.node));
+    fn fair_entry(
+        &self,
+        req: &RouteRequest,
+        weights: &RoutingWeights,
+        seed: &[u8; 32],
+        in_flight: &dyn Fn(&Pubkey) -> u32,
+    ) -> Option<&Ranked> {
+        let load =
+            |m: &Ranked| u64::from(m.profile.window_jobs) + u64::from(in_flight(&m.profile.node));
         let eligible: Vec<(&Ranked, u64)> = self
             .by_entry
             .iter()
@@ -363,13 +430,22 @@ impl RoutingSnapshot {
             .map(|m| (m, load(m)))
             .collect();
         let fewest = eligible.iter().map(|(_, l)| *l).min()?;
-        let ties: Vec<&Ranked> = eligible.into_iter().filter(|(_, l)| *l == fewest).map(|(m, _)| m).collect();
+        let ties: Vec<&Ranked> = eligible
+            .into_iter()
+            .filter(|(_, l)| *l == fewest)
+            .map(|(m, _)| m)
+            .collect();
         Some(ties[(word(seed, 2) % ties.len() as u64) as usize])
     }
 
     /// The normal draw: among the best `weights.spread` eligible miners, in
     /// proportion to score.
-    fn by_score_draw(&self, req: &RouteRequest, weights: &RoutingWeights, seed: &[u8; 32]) -> Option<&Ranked> {
+    fn by_score_draw(
+        &self,
+        req: &RouteRequest,
+        weights: &RoutingWeights,
+        seed: &[u8; 32],
+    ) -> Option<&Ranked> {
         let candidates = self.route(req, weights, weights.spread.max(1));
         let weight = |m: &Ranked| m.score.max(0.0) + 0.05;
         let total: f64 = candidates.iter().map(|m| weight(m)).sum();
@@ -386,7 +462,11 @@ impl RoutingSnapshot {
 
     /// Miners owed a trial before real work, that the keeper can reach.
     pub fn trials_due(&self, now: i64) -> Vec<&MinerProfile> {
-        self.miners.iter().map(|m| &m.profile).filter(|p| p.reachable && p.trial_due(now)).collect()
+        self.miners
+            .iter()
+            .map(|m| &m.profile)
+            .filter(|p| p.reachable && p.trial_due(now))
+            .collect()
     }
 
     /// Mean trust of the miners known (the `average_reputation` gauge).
@@ -443,7 +523,12 @@ pub(crate) mod tests {
         miners
     }
 
-    fn tier3_share(snap: &RoutingSnapshot, weights: &RoutingWeights, risk: RiskLevel, draws: u32) -> (u32, u32, std::collections::BTreeMap<u8, u32>) {
+    fn tier3_share(
+        snap: &RoutingSnapshot,
+        weights: &RoutingWeights,
+        risk: RiskLevel,
+        draws: u32,
+    ) -> (u32, u32, std::collections::BTreeMap<u8, u32>) {
         let (mut tier3, mut reserved) = (0, 0);
         let mut per_miner = std::collections::BTreeMap::new();
         for i in 0..draws {
@@ -458,28 +543,52 @@ pub(crate) mod tests {
     #[test]
     fn the_reserved_share_of_low_risk_jobs_goes_to_tier_three_at_its_rate() {
         let weights = RoutingWeights::default();
-        assert_eq!(weights.tier3_reserved_bps, 2_000, "the default share is 20%");
+        assert_eq!(
+            weights.tier3_reserved_bps, 2_000,
+            "the default share is 20%"
+        );
         let snap = RoutingSnapshot::build(established_and_new(), &weights, 10);
-        let open = RoutingWeights { tier3_reserved_bps: 0, ..weights.clone() };
+        let open = RoutingWeights {
+            tier3_reserved_bps: 0,
+            ..weights.clone()
+        };
         let (never, _, _) = tier3_share(&snap, &open, RiskLevel::Low, 2_000);
-        assert_eq!(never, 0, "without the share the best `spread` crowd the newcomers out");
+        assert_eq!(
+            never, 0,
+            "without the share the best `spread` crowd the newcomers out"
+        );
         // 10,000 dispatches: 2,000 expected, binomial sd 40; ±150 is ~4 sd.
         let (tier3, reserved, per_miner) = tier3_share(&snap, &weights, RiskLevel::Low, 10_000);
         assert_eq!(tier3, reserved, "only the reserved share reaches them");
-        assert!((1_850..=2_150).contains(&tier3), "20% ± 1.5%: {tier3} of 10,000");
+        assert!(
+            (1_850..=2_150).contains(&tier3),
+            "20% ± 1.5%: {tier3} of 10,000"
+        );
         // Tied at zero window jobs: the seed splits the share evenly.
-        assert!(per_miner[&10].abs_diff(per_miner[&11]) < 250, "{per_miner:?}");
+        assert!(
+            per_miner[&10].abs_diff(per_miner[&11]) < 250,
+            "{per_miner:?}"
+        );
         for bps in [500u16, 5_000, 10_000] {
-            let w = RoutingWeights { tier3_reserved_bps: bps, ..weights.clone() };
+            let w = RoutingWeights {
+                tier3_reserved_bps: bps,
+                ..weights.clone()
+            };
             let (tier3, _, _) = tier3_share(&snap, &w, RiskLevel::Low, 4_000);
             let expected = 4_000 * u32::from(bps) / 10_000;
-            assert!(tier3.abs_diff(expected) <= 120, "{bps} bps: {tier3} of 4,000");
+            assert!(
+                tier3.abs_diff(expected) <= 120,
+                "{bps} bps: {tier3} of 4,000"
+            );
         }
     }
 
     #[test]
     fn the_reserved_share_serves_the_fewest_window_jobs_first() {
-        let weights = RoutingWeights { tier3_reserved_bps: 10_000, ..RoutingWeights::default() };
+        let weights = RoutingWeights {
+            tier3_reserved_bps: 10_000,
+            ..RoutingWeights::default()
+        };
         let mut miners = established_and_new();
         miners[4].window_jobs = 12;
         miners[5].window_jobs = 3;
@@ -488,31 +597,57 @@ pub(crate) mod tests {
         newest.models = vec![];
         miners.push(newest);
         let snap = RoutingSnapshot::build(miners, &weights, 10);
-        let chosen = |exclude: &[Pubkey], i| snap.draw(&req(RiskLevel::Low, exclude), &weights, &seed(i)).unwrap();
+        let chosen = |exclude: &[Pubkey], i| {
+            snap.draw(&req(RiskLevel::Low, exclude), &weights, &seed(i))
+                .unwrap()
+        };
         // Miner 12 has no job yet but does not serve the model: not eligible.
-        assert!((0..200).all(|i| chosen(&[], i) == (snap.get(&Pubkey::new_from_array([11; 32])).unwrap(), Share::Tier3Reserved)));
+        assert!((0..200).all(|i| chosen(&[], i)
+            == (
+                snap.get(&Pubkey::new_from_array([11; 32])).unwrap(),
+                Share::Tier3Reserved
+            )));
         // Once 11 was tried for this job, the next fewest (12 jobs) takes it.
         let tried = [Pubkey::new_from_array([11; 32])];
         assert!((0..200).all(|i| chosen(&tried, i).0.profile.node.to_bytes()[0] == 10));
         // Both tried: no Tier 3 miner left, so the normal draw decides.
-        let both = [Pubkey::new_from_array([10; 32]), Pubkey::new_from_array([11; 32])];
+        let both = [
+            Pubkey::new_from_array([10; 32]),
+            Pubkey::new_from_array([11; 32]),
+        ];
         let (m, share) = chosen(&both, 0);
         assert_eq!((m.profile.tier < 3, share), (true, Share::Open));
     }
 
     #[test]
     fn reserved_jobs_in_flight_spread_over_the_newcomers_instead_of_herding() {
-        let weights = RoutingWeights { tier3_reserved_bps: 10_000, ..RoutingWeights::default() };
+        let weights = RoutingWeights {
+            tier3_reserved_bps: 10_000,
+            ..RoutingWeights::default()
+        };
         // Three newcomers, and 30 reserved dispatches before the next snapshot.
-        let snap = RoutingSnapshot::build([established_and_new(), vec![miner(12, 3, 1.0, Some(10.0))]].concat(), &weights, 10);
-        let mut in_flight: std::collections::BTreeMap<Pubkey, u32> = std::collections::BTreeMap::new();
+        let snap = RoutingSnapshot::build(
+            [established_and_new(), vec![miner(12, 3, 1.0, Some(10.0))]].concat(),
+            &weights,
+            10,
+        );
+        let mut in_flight: std::collections::BTreeMap<Pubkey, u32> =
+            std::collections::BTreeMap::new();
         for i in 0..30 {
             let counted = in_flight.clone();
-            let (m, share) = snap.draw_counting(&req(RiskLevel::Low, &[]), &weights, &seed(i), &|n| counted.get(n).copied().unwrap_or(0)).unwrap();
+            let (m, share) = snap
+                .draw_counting(&req(RiskLevel::Low, &[]), &weights, &seed(i), &|n| {
+                    counted.get(n).copied().unwrap_or(0)
+                })
+                .unwrap();
             assert_eq!(share, Share::Tier3Reserved);
             *in_flight.entry(m.profile.node).or_default() += 1;
         }
-        assert_eq!(in_flight.values().copied().collect::<Vec<_>>(), vec![10, 10, 10], "round robin: {in_flight:?}");
+        assert_eq!(
+            in_flight.values().copied().collect::<Vec<_>>(),
+            vec![10, 10, 10],
+            "round robin: {in_flight:?}"
+        );
         // Without counting them, every dispatch of the snapshot goes to the
         // one newcomer the tie-break draw names.
         let mut herd = miner(12, 3, 1.0, Some(10.0));
@@ -521,27 +656,57 @@ pub(crate) mod tests {
         others[4].window_jobs = 1;
         others[5].window_jobs = 1;
         let snap = RoutingSnapshot::build([others, vec![herd]].concat(), &weights, 10);
-        assert!((0..30).all(|i| snap.draw(&req(RiskLevel::Low, &[]), &weights, &seed(i)).unwrap().0.profile.node.to_bytes()[0] == 12));
+        assert!((0..30).all(|i| snap
+            .draw(&req(RiskLevel::Low, &[]), &weights, &seed(i))
+            .unwrap()
+            .0
+            .profile
+            .node
+            .to_bytes()[0]
+            == 12));
     }
 
     #[test]
     fn with_no_tier_three_miner_eligible_every_job_routes_normally() {
         let weights = RoutingWeights::default();
-        let open = RoutingWeights { tier3_reserved_bps: 0, ..weights.clone() };
-        let established: Vec<MinerProfile> = established_and_new().into_iter().filter(|m| m.tier < 3).collect();
+        let open = RoutingWeights {
+            tier3_reserved_bps: 0,
+            ..weights.clone()
+        };
+        let established: Vec<MinerProfile> = established_and_new()
+            .into_iter()
+            .filter(|m| m.tier < 3)
+            .collect();
         let mut cooling = miner(10, 3, 1.0, None);
         cooling.cooldown_until = 100;
         let mut limited = miner(11, 3, 1.0, None);
         limited.rate_limited = true;
         let mut far = miner(12, 3, 1.0, None);
         far.reachable = false;
-        for miners in [established.clone(), [established, vec![cooling, limited, far]].concat()] {
+        for miners in [
+            established.clone(),
+            [established, vec![cooling, limited, far]].concat(),
+        ] {
             let snap = RoutingSnapshot::build(miners, &weights, 10);
-            let reference = RoutingSnapshot::build(snap.miners.iter().map(|m| m.profile.clone()).collect(), &open, 10);
+            let reference = RoutingSnapshot::build(
+                snap.miners.iter().map(|m| m.profile.clone()).collect(),
+                &open,
+                10,
+            );
             for i in 0..2_000 {
-                let (m, share) = snap.draw(&req(RiskLevel::Low, &[]), &weights, &seed(i)).unwrap();
+                let (m, share) = snap
+                    .draw(&req(RiskLevel::Low, &[]), &weights, &seed(i))
+                    .unwrap();
                 assert_eq!(share, Share::Open);
-                assert_eq!(m.profile.node, reference.pick(&req(RiskLevel::Low, &[]), &open, &seed(i)).unwrap().profile.node, "the same draw as without the share");
+                assert_eq!(
+                    m.profile.node,
+                    reference
+                        .pick(&req(RiskLevel::Low, &[]), &open, &seed(i))
+                        .unwrap()
+                        .profile
+                        .node,
+                    "the same draw as without the share"
+                );
             }
         }
         // Medium and high risk never use the share, and never reach Tier 3.
@@ -562,18 +727,29 @@ pub(crate) mod tests {
         // changed, the decision stays; that word changed, it follows.
         for i in 0..500 {
             let s = seed(i);
-            let reserved = RoutingSnapshot::in_reserved_share(&req(RiskLevel::Low, &[]), &weights, &s);
+            let reserved =
+                RoutingSnapshot::in_reserved_share(&req(RiskLevel::Low, &[]), &weights, &s);
             let mut other = seed(i + 1_000_000);
             other[8..16].copy_from_slice(&s[8..16]);
-            assert_eq!(RoutingSnapshot::in_reserved_share(&req(RiskLevel::Low, &[]), &weights, &other), reserved);
-            let (_, share) = snap.draw(&req(RiskLevel::Low, &[]), &weights, &other).unwrap();
+            assert_eq!(
+                RoutingSnapshot::in_reserved_share(&req(RiskLevel::Low, &[]), &weights, &other),
+                reserved
+            );
+            let (_, share) = snap
+                .draw(&req(RiskLevel::Low, &[]), &weights, &other)
+                .unwrap();
             assert_eq!(share == Share::Tier3Reserved, reserved);
         }
     }
 
     #[test]
     fn picks_spread_load_over_the_best_few_in_proportion_to_score() {
-        let miners = vec![miner(1, 1, 1.0, Some(10.0)), miner(2, 1, 1.0, Some(10.0)), miner(3, 1, 0.2, Some(10.0)), miner(4, 1, 0.1, Some(10.0))];
+        let miners = vec![
+            miner(1, 1, 1.0, Some(10.0)),
+            miner(2, 1, 1.0, Some(10.0)),
+            miner(3, 1, 0.2, Some(10.0)),
+            miner(4, 1, 0.1, Some(10.0)),
+        ];
         let mut weights = RoutingWeights::default();
         let snap = RoutingSnapshot::build(miners, &weights, 10);
         let mut counts = std::collections::HashMap::new();
@@ -586,10 +762,20 @@ pub(crate) mod tests {
             *counts.entry(node.to_bytes()[0]).or_insert(0u32) += 1;
         }
         assert_eq!(counts.get(&4), None, "only the best three share the load");
-        assert!(counts[&1] > 700 && counts[&2] > 700, "the two best share most: {counts:?}");
-        assert!(counts[&3] > 30 && counts[&3] < counts[&1], "the third gets some: {counts:?}");
+        assert!(
+            counts[&1] > 700 && counts[&2] > 700,
+            "the two best share most: {counts:?}"
+        );
+        assert!(
+            counts[&3] > 30 && counts[&3] < counts[&1],
+            "the third gets some: {counts:?}"
+        );
         let salt = seed(7);
-        assert_eq!(snap.pick(&req(RiskLevel::Low, &[]), &weights, &salt), snap.pick(&req(RiskLevel::Low, &[]), &weights, &salt), "reproducible");
+        assert_eq!(
+            snap.pick(&req(RiskLevel::Low, &[]), &weights, &salt),
+            snap.pick(&req(RiskLevel::Low, &[]), &weights, &salt),
+            "reproducible"
+        );
         weights.spread = 1;
         let best = snap.route(&req(RiskLevel::Low, &[]), &weights, 1)[0]
             .profile
@@ -601,7 +787,9 @@ pub(crate) mod tests {
             .node
             == best));
         let all: Vec<Pubkey> = (1..=4).map(|s| Pubkey::new_from_array([s; 32])).collect();
-        assert!(snap.pick(&req(RiskLevel::Low, &all), &weights, &salt).is_none());
+        assert!(snap
+            .pick(&req(RiskLevel::Low, &all), &weights, &salt)
+            .is_none());
     }
 
     /// A uniformly distributed seed, as `crate::draw` derives them.
@@ -610,21 +798,39 @@ pub(crate) mod tests {
     }
 
     fn req(risk: RiskLevel, exclude: &[Pubkey]) -> RouteRequest<'_> {
-        RouteRequest { risk, model: model(), realtime: true, now: 10, exclude }
+        RouteRequest {
+            risk,
+            model: model(),
+            realtime: true,
+            now: 10,
+            exclude,
+        }
     }
 
     #[test]
     fn medium_and_high_risk_take_tier_one_first_and_never_tier_three() {
         let w = RoutingWeights::default();
         let snap = RoutingSnapshot::build(
-            vec![miner(1, 2, 5.0, None), miner(2, 1, 1.0, None), miner(3, 3, 9.0, None)],
+            vec![
+                miner(1, 2, 5.0, None),
+                miner(2, 1, 1.0, None),
+                miner(3, 3, 9.0, None),
+            ],
             &w,
             10,
         );
-        let chosen: Vec<u8> = snap.route(&req(RiskLevel::High, &[]), &w, 5).iter().map(|m| m.profile.node.to_bytes()[0]).collect();
+        let chosen: Vec<u8> = snap
+            .route(&req(RiskLevel::High, &[]), &w, 5)
+            .iter()
+            .map(|m| m.profile.node.to_bytes()[0])
+            .collect();
         assert_eq!(chosen, vec![2, 1]);
         // Low risk: any warm tier, ordered by score (the most trusted first).
-        let low: Vec<u8> = snap.route(&req(RiskLevel::Low, &[]), &w, 5).iter().map(|m| m.profile.node.to_bytes()[0]).collect();
+        let low: Vec<u8> = snap
+            .route(&req(RiskLevel::Low, &[]), &w, 5)
+            .iter()
+            .map(|m| m.profile.node.to_bytes()[0])
+            .collect();
         assert_eq!(low, vec![3, 1, 2]);
     }
 
@@ -641,19 +847,29 @@ pub(crate) mod tests {
         far.reachable = false;
         let ok = miner(5, 3, 1.0, None);
         let tried = miner(6, 3, 1.0, None);
-        let snap = RoutingSnapshot::build(vec![pending, cooling, limited, far, ok, tried.clone()], &w, 10);
+        let snap = RoutingSnapshot::build(
+            vec![pending, cooling, limited, far, ok, tried.clone()],
+            &w,
+            10,
+        );
         let exclude = [tried.node];
         let chosen = snap.route(&req(RiskLevel::Low, &exclude), &w, 10);
         assert_eq!(chosen.len(), 1);
         assert_eq!(chosen[0].profile.node.to_bytes()[0], 5);
-        assert_eq!(snap.trials_due(10).len(), 1, "only the pending miner is owed a trial");
+        assert_eq!(
+            snap.trials_due(10).len(),
+            1,
+            "only the pending miner is owed a trial"
+        );
     }
 
     #[test]
     fn latency_rules_bonus_deprioritize_and_realtime_exclusion() {
         let w = RoutingWeights::default();
         // 20 measured miners 10..200 ms plus one at 800 ms.
-        let mut miners: Vec<MinerProfile> = (0..20).map(|i| miner(i + 1, 3, 1.0, Some(10.0 * (i + 1) as f64))).collect();
+        let mut miners: Vec<MinerProfile> = (0..20)
+            .map(|i| miner(i + 1, 3, 1.0, Some(10.0 * (i + 1) as f64)))
+            .collect();
         miners.push(miner(50, 3, 1.0, Some(800.0)));
         let snap = RoutingSnapshot::build(miners, &w, 10);
         let fastest = snap.get(&Pubkey::new_from_array([1; 32])).unwrap();
@@ -662,16 +878,25 @@ pub(crate) mod tests {
         assert!(slow.deprioritized);
         assert!(fastest.score > slow.score);
         let chosen = snap.route(&req(RiskLevel::Low, &[]), &w, 100);
-        assert!(chosen.iter().all(|m| m.profile.node.to_bytes()[0] != 50), "median over 500 ms is excluded from real-time jobs");
+        assert!(
+            chosen.iter().all(|m| m.profile.node.to_bytes()[0] != 50),
+            "median over 500 ms is excluded from real-time jobs"
+        );
         let last = chosen.last().unwrap();
         assert!(last.deprioritized, "the slowest quarter comes last");
-        let batch = RouteRequest { realtime: false, ..req(RiskLevel::Low, &[]) };
+        let batch = RouteRequest {
+            realtime: false,
+            ..req(RiskLevel::Low, &[])
+        };
         assert_eq!(snap.route(&batch, &w, 100).len(), 21);
     }
 
     #[test]
     fn score_follows_the_formula_with_min_max_normalization() {
-        let w = RoutingWeights { top_latency_bonus: 0.0, ..RoutingWeights::default() };
+        let w = RoutingWeights {
+            top_latency_bonus: 0.0,
+            ..RoutingWeights::default()
+        };
         let mut a = miner(1, 3, 2.0, None);
         a.stake = 3_000;
         let mut b = miner(2, 3, 1.0, None);
@@ -679,7 +904,8 @@ pub(crate) mod tests {
         b.success_rate = 0.5;
         let snap = RoutingSnapshot::build(vec![a, b], &w, 0);
         // a: every metric at the top of the range (R, S, F = 1; B, I tie = 1).
-        let expected_a = w.alpha + w.beta * (w.w_stake + w.w_fidelity + w.w_bandwidth + w.w_liveness);
+        let expected_a =
+            w.alpha + w.beta * (w.w_stake + w.w_fidelity + w.w_bandwidth + w.w_liveness);
         assert!((snap.miners[0].score - expected_a).abs() < 1e-9);
         // b: R, S, F at the bottom (0), ties (B, I) at 1.
         let expected_b = w.beta * (w.w_bandwidth + w.w_liveness);

@@ -65,18 +65,26 @@ impl AttemptFailure {
     pub fn from_client(error: &ClientError) -> Self {
         match error {
             ClientError::Timeout(_) => AttemptFailure::Timeout,
-            ClientError::Connect(e) | ClientError::ConnectionDropped(e) | ClientError::InvalidUrl(e) => {
-                AttemptFailure::Disconnect(e.clone())
+            ClientError::Connect(e)
+            | ClientError::ConnectionDropped(e)
+            | ClientError::InvalidUrl(e) => AttemptFailure::Disconnect(e.clone()),
+            ClientError::InvalidResponse(e) => {
+                AttemptFailure::Invalid(Rejection::BadSignature(e.to_string()))
             }
-            ClientError::InvalidResponse(e) => AttemptFailure::Invalid(Rejection::BadSignature(e.to_string())),
-            ClientError::MismatchedResponse { field } => AttemptFailure::Invalid(Rejection::WrongRequest(field.to_string())),
-            other => AttemptFailure::Invalid(Rejection::MalformedOutput).with_detail(other.to_string()),
+            ClientError::MismatchedResponse { field } => {
+                AttemptFailure::Invalid(Rejection::WrongRequest(field.to_string()))
+            }
+            other => {
+                AttemptFailure::Invalid(Rejection::MalformedOutput).with_detail(other.to_string())
+            }
         }
     }
 
     fn with_detail(self, detail: String) -> Self {
         match self {
-            AttemptFailure::Invalid(Rejection::MalformedOutput) => AttemptFailure::Invalid(Rejection::WrongRequest(detail)),
+            AttemptFailure::Invalid(Rejection::MalformedOutput) => {
+                AttemptFailure::Invalid(Rejection::WrongRequest(detail))
+            }
             other => other,
         }
     }
@@ -93,7 +101,11 @@ pub struct Timing {
 
 impl Timing {
     pub fn of(response: &InferResponse, response_ms: u32) -> Self {
-        Timing { response_ms, load_ms: response.load_time_ms, inference_ms: response.inference_time_us / 1_000 }
+        Timing {
+            response_ms,
+            load_ms: response.load_time_ms,
+            inference_ms: response.inference_time_us / 1_000,
+        }
     }
 }
 
@@ -117,11 +129,20 @@ pub struct Accepted {
 /// checked when routing and by the committee's preprocessing review: a
 /// miner whose composite dips while it computes is not failed for an answer
 /// that checks out.
-pub fn validate(response: &InferResponse, timing: &Timing, expect: &Expectation) -> Result<Accepted, Rejection> {
-    response.verify().map_err(|e: VerifyError| Rejection::BadSignature(e.to_string()))?;
+pub fn validate(
+    response: &InferResponse,
+    timing: &Timing,
+    expect: &Expectation,
+) -> Result<Accepted, Rejection> {
+    response
+        .verify()
+        .map_err(|e: VerifyError| Rejection::BadSignature(e.to_string()))?;
     let signer = Pubkey::new_from_array(response.miner_pubkey.0);
     if signer != expect.miner.signing_key {
-        return Err(Rejection::WrongSigner { expected: expect.miner.signing_key.to_string(), got: signer.to_string() });
+        return Err(Rejection::WrongSigner {
+            expected: expect.miner.signing_key.to_string(),
+            got: signer.to_string(),
+        });
     }
     if response.model_id.as_str() != expect.model_id {
         return Err(Rejection::WrongRequest("model_id".into()));
@@ -132,10 +153,15 @@ pub fn validate(response: &InferResponse, timing: &Timing, expect: &Expectation)
     if let Ok(kind) = ModelKind::from_id(expect.model_id) {
         let expected = kind.output_dim();
         if response.output.shape != [expected] {
-            return Err(Rejection::WrongShape { expected, got: response.output.shape.clone() });
+            return Err(Rejection::WrongShape {
+                expected,
+                got: response.output.shape.clone(),
+            });
         }
     }
-    Ok(Accepted { sla_met: timing.response_ms <= expect.sla_ms })
+    Ok(Accepted {
+        sla_met: timing.response_ms <= expect.sla_ms,
+    })
 }
 
 /// Outcome of comparing the primary with a shadow rerun (high risk).
@@ -155,7 +181,11 @@ pub enum ShadowVerdict {
 
 /// Hash equality first; on a mismatch, `reference_hash` (the output hash of
 /// a local reference run or of a third miner) decides.
-pub fn judge_shadow(primary: &[u8; 32], shadow: &[u8; 32], reference_hash: Option<&[u8; 32]>) -> ShadowVerdict {
+pub fn judge_shadow(
+    primary: &[u8; 32],
+    shadow: &[u8; 32],
+    reference_hash: Option<&[u8; 32]>,
+) -> ShadowVerdict {
     if primary == shadow {
         return ShadowVerdict::Agree;
     }
@@ -167,7 +197,12 @@ pub fn judge_shadow(primary: &[u8; 32], shadow: &[u8; 32], reference_hash: Optio
 }
 
 /// The report the committee signs for an accepted answer.
-pub fn completion_report(response: &InferResponse, timing: &Timing, accepted: &Accepted, latency_score_bps: u16) -> CompletionReport {
+pub fn completion_report(
+    response: &InferResponse,
+    timing: &Timing,
+    accepted: &Accepted,
+    latency_score_bps: u16,
+) -> CompletionReport {
     CompletionReport {
         output_hash: response.output_hash.0,
         response_ms: timing.response_ms,
@@ -235,7 +270,12 @@ mod tests {
     }
 
     fn expect(p: &MinerProfile) -> Expectation<'_> {
-        Expectation { miner: p, model_id: "test-projection-v1", sla_ms: 1_000, now: 0 }
+        Expectation {
+            miner: p,
+            model_id: "test-projection-v1",
+            sla_ms: 1_000,
+            now: 0,
+        }
     }
 
     #[test]
@@ -244,12 +284,24 @@ mod tests {
         let p = profile(Pubkey::new_from_array(k.verifying_key().to_bytes()));
         let r = response(&[0.25; 16], &k);
         let fast = Timing::of(&r, 20);
-        assert_eq!(validate(&r, &fast, &expect(&p)), Ok(Accepted { sla_met: true }));
-        let slow = Timing { response_ms: 1_500, ..fast };
-        assert_eq!(validate(&r, &slow, &expect(&p)), Ok(Accepted { sla_met: false }));
+        assert_eq!(
+            validate(&r, &fast, &expect(&p)),
+            Ok(Accepted { sla_met: true })
+        );
+        let slow = Timing {
+            response_ms: 1_500,
+            ..fast
+        };
+        assert_eq!(
+            validate(&r, &slow, &expect(&p)),
+            Ok(Accepted { sla_met: false })
+        );
         let report = completion_report(&r, &fast, &Accepted { sla_met: true }, 9_000);
         assert_eq!(report.output_hash, r.output_hash.0);
-        assert_eq!((report.load_ms, report.inference_ms, report.success), (3, 4, true));
+        assert_eq!(
+            (report.load_ms, report.inference_ms, report.success),
+            (3, 4, true)
+        );
     }
 
     #[test]
@@ -259,14 +311,23 @@ mod tests {
         let mut tampered = response(&[0.25; 16], &k);
         tampered.load_time_ms += 1;
         let t = Timing::of(&tampered, 10);
-        assert!(matches!(validate(&tampered, &t, &expect(&p)), Err(Rejection::BadSignature(_))));
+        assert!(matches!(
+            validate(&tampered, &t, &expect(&p)),
+            Err(Rejection::BadSignature(_))
+        ));
 
         let other = profile(Pubkey::new_unique());
         let r = response(&[0.25; 16], &k);
-        assert!(matches!(validate(&r, &t, &expect(&other)), Err(Rejection::WrongSigner { .. })));
+        assert!(matches!(
+            validate(&r, &t, &expect(&other)),
+            Err(Rejection::WrongSigner { .. })
+        ));
 
         let short = response(&[0.25; 8], &k);
-        assert!(matches!(validate(&short, &t, &expect(&p)), Err(Rejection::WrongShape { expected: 16, .. })));
+        assert!(matches!(
+            validate(&short, &t, &expect(&p)),
+            Err(Rejection::WrongShape { expected: 16, .. })
+        ));
 
         // Standing is a dispatch rule, not a property of the answer.
         let good = response(&[0.25; 16], &key());
@@ -288,10 +349,23 @@ mod tests {
     #[test]
     fn failures_map_to_the_on_chain_reasons() {
         use std::time::Duration;
-        assert_eq!(AttemptFailure::from_client(&ClientError::Timeout(Duration::from_secs(3))).fail_reason(), FailReason::Timeout);
-        assert_eq!(AttemptFailure::from_client(&ClientError::Connect("refused".into())).fail_reason(), FailReason::Disconnect);
-        let garbage = ClientError::MalformedResponse { status: 200, reason: "not json".into() };
-        assert_eq!(AttemptFailure::from_client(&garbage).fail_reason(), FailReason::InvalidOutput);
+        assert_eq!(
+            AttemptFailure::from_client(&ClientError::Timeout(Duration::from_secs(3)))
+                .fail_reason(),
+            FailReason::Timeout
+        );
+        assert_eq!(
+            AttemptFailure::from_client(&ClientError::Connect("refused".into())).fail_reason(),
+            FailReason::Disconnect
+        );
+        let garbage = ClientError::MalformedResponse {
+            status: 200,
+            reason: "not json".into(),
+        };
+        assert_eq!(
+            AttemptFailure::from_client(&garbage).fail_reason(),
+            FailReason::InvalidOutput
+        );
     }
 
     #[test]

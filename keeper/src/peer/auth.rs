@@ -68,7 +68,12 @@ fn signed_bytes(path: &str, time: i64, nonce: u64, body: &[u8]) -> Vec<u8> {
 impl PeerHeaders {
     pub fn sign(key: &Keypair, path: &str, body: &[u8], time: i64, nonce: u64) -> Self {
         let signature = key.sign_message(&signed_bytes(path, time, nonce, body));
-        PeerHeaders { key: key.pubkey(), time, nonce, signature }
+        PeerHeaders {
+            key: key.pubkey(),
+            time,
+            nonce,
+            signature,
+        }
     }
 
     /// As (name, value) pairs for an HTTP client.
@@ -85,10 +90,18 @@ impl PeerHeaders {
     pub fn parse<'a>(get: impl Fn(&'static str) -> Option<&'a str>) -> Result<Self, AuthError> {
         let field = |name: &'static str| get(name).ok_or(AuthError::Missing(name));
         Ok(PeerHeaders {
-            key: field(HEADER_KEY)?.parse().map_err(|_| AuthError::Malformed(HEADER_KEY))?,
-            time: field(HEADER_TIME)?.parse().map_err(|_| AuthError::Malformed(HEADER_TIME))?,
-            nonce: field(HEADER_NONCE)?.parse().map_err(|_| AuthError::Malformed(HEADER_NONCE))?,
-            signature: field(HEADER_SIGNATURE)?.parse().map_err(|_| AuthError::Malformed(HEADER_SIGNATURE))?,
+            key: field(HEADER_KEY)?
+                .parse()
+                .map_err(|_| AuthError::Malformed(HEADER_KEY))?,
+            time: field(HEADER_TIME)?
+                .parse()
+                .map_err(|_| AuthError::Malformed(HEADER_TIME))?,
+            nonce: field(HEADER_NONCE)?
+                .parse()
+                .map_err(|_| AuthError::Malformed(HEADER_NONCE))?,
+            signature: field(HEADER_SIGNATURE)?
+                .parse()
+                .map_err(|_| AuthError::Malformed(HEADER_SIGNATURE))?,
         })
     }
 }
@@ -103,8 +116,18 @@ pub struct PeerAuth {
 impl PeerAuth {
     /// The sender's signing key once every check passes. `is_member` answers
     /// for the committee in force.
-    pub fn verify(&self, headers: &PeerHeaders, path: &str, body: &[u8], now: i64, is_member: impl Fn(&Pubkey) -> bool) -> Result<Pubkey, AuthError> {
-        if !headers.signature.verify(headers.key.as_ref(), &signed_bytes(path, headers.time, headers.nonce, body)) {
+    pub fn verify(
+        &self,
+        headers: &PeerHeaders,
+        path: &str,
+        body: &[u8],
+        now: i64,
+        is_member: impl Fn(&Pubkey) -> bool,
+    ) -> Result<Pubkey, AuthError> {
+        if !headers.signature.verify(
+            headers.key.as_ref(),
+            &signed_bytes(path, headers.time, headers.nonce, body),
+        ) {
             return Err(AuthError::BadSignature);
         }
         if !is_member(&headers.key) {
@@ -116,7 +139,13 @@ impl PeerAuth {
         }
         let mut seen = self.seen.lock().unwrap();
         seen.retain(|_, forget_at| *forget_at >= now);
-        if seen.insert((headers.key, headers.nonce), headers.time + 2 * MAX_SKEW_SECS).is_some() {
+        if seen
+            .insert(
+                (headers.key, headers.nonce),
+                headers.time + 2 * MAX_SKEW_SECS,
+            )
+            .is_some()
+        {
             return Err(AuthError::Replayed);
         }
         Ok(headers.key)
@@ -135,22 +164,57 @@ mod tests {
         let auth = PeerAuth::default();
         let body = br#"{"job":"x"}"#;
         let good = PeerHeaders::sign(&member, "/v1/peer/cosign", body, 1_000, 7);
-        assert_eq!(auth.verify(&good, "/v1/peer/cosign", body, 1_005, is_member), Ok(member.pubkey()));
-        assert_eq!(auth.verify(&good, "/v1/peer/cosign", body, 1_006, is_member), Err(AuthError::Replayed));
+        assert_eq!(
+            auth.verify(&good, "/v1/peer/cosign", body, 1_005, is_member),
+            Ok(member.pubkey())
+        );
+        assert_eq!(
+            auth.verify(&good, "/v1/peer/cosign", body, 1_006, is_member),
+            Err(AuthError::Replayed)
+        );
 
         let other_body = PeerHeaders::sign(&member, "/v1/peer/cosign", body, 1_000, 8);
-        assert_eq!(auth.verify(&other_body, "/v1/peer/cosign", br#"{"job":"y"}"#, 1_000, is_member), Err(AuthError::BadSignature));
-        assert_eq!(auth.verify(&other_body, "/v1/peer/input", body, 1_000, is_member), Err(AuthError::BadSignature), "path is signed");
+        assert_eq!(
+            auth.verify(
+                &other_body,
+                "/v1/peer/cosign",
+                br#"{"job":"y"}"#,
+                1_000,
+                is_member
+            ),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(
+            auth.verify(&other_body, "/v1/peer/input", body, 1_000, is_member),
+            Err(AuthError::BadSignature),
+            "path is signed"
+        );
 
         let mut wrong_key = PeerHeaders::sign(&outsider, "/v1/peer/cosign", body, 1_000, 9);
         wrong_key.key = member.pubkey();
-        assert_eq!(auth.verify(&wrong_key, "/v1/peer/cosign", body, 1_000, is_member), Err(AuthError::BadSignature), "signed by another key");
+        assert_eq!(
+            auth.verify(&wrong_key, "/v1/peer/cosign", body, 1_000, is_member),
+            Err(AuthError::BadSignature),
+            "signed by another key"
+        );
 
         let outsider_req = PeerHeaders::sign(&outsider, "/v1/peer/cosign", body, 1_000, 10);
-        assert_eq!(auth.verify(&outsider_req, "/v1/peer/cosign", body, 1_000, is_member), Err(AuthError::NotAMember(outsider.pubkey().to_string())));
+        assert_eq!(
+            auth.verify(&outsider_req, "/v1/peer/cosign", body, 1_000, is_member),
+            Err(AuthError::NotAMember(outsider.pubkey().to_string()))
+        );
 
         let old = PeerHeaders::sign(&member, "/v1/peer/cosign", body, 1_000, 11);
-        assert_eq!(auth.verify(&old, "/v1/peer/cosign", body, 1_000 + MAX_SKEW_SECS + 1, is_member), Err(AuthError::Stale(-MAX_SKEW_SECS - 1)));
+        assert_eq!(
+            auth.verify(
+                &old,
+                "/v1/peer/cosign",
+                body,
+                1_000 + MAX_SKEW_SECS + 1,
+                is_member
+            ),
+            Err(AuthError::Stale(-MAX_SKEW_SECS - 1))
+        );
     }
 
     #[test]
@@ -158,9 +222,24 @@ mod tests {
         let key = Keypair::new();
         let h = PeerHeaders::sign(&key, "/p", b"", 5, 6);
         let pairs = h.to_pairs();
-        let get = |name: &'static str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
+        let get = |name: &'static str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(PeerHeaders::parse(get), Ok(h));
-        assert_eq!(PeerHeaders::parse(|_| None), Err(AuthError::Missing(HEADER_KEY)));
-        assert_eq!(PeerHeaders::parse(|n| if n == HEADER_KEY { Some("nope") } else { Some("1") }), Err(AuthError::Malformed(HEADER_KEY)));
+        assert_eq!(
+            PeerHeaders::parse(|_| None),
+            Err(AuthError::Missing(HEADER_KEY))
+        );
+        assert_eq!(
+            PeerHeaders::parse(|n| if n == HEADER_KEY {
+                Some("nope")
+            } else {
+                Some("1")
+            }),
+            Err(AuthError::Malformed(HEADER_KEY))
+        );
     }
 }

@@ -75,7 +75,11 @@ pub enum PeerError {
     Refused(Refusal),
     /// Anything else the member answered (401 authentication, 422, 503).
     #[error("{status} {code}: {message}")]
-    Rejected { status: u16, code: String, message: String },
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
     #[error("malformed answer: {0}")]
     Malformed(String),
 }
@@ -90,42 +94,88 @@ pub struct PeerClient {
 
 impl PeerClient {
     pub fn new(key: Arc<Keypair>, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder().timeout(timeout).no_proxy().build().expect("a plain HTTP client builds");
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .no_proxy()
+            .build()
+            .expect("a plain HTTP client builds");
         // Nonces only need to be unique per sender within the replay window.
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
-        PeerClient { http, key, nonce: Arc::new(AtomicU64::new(seed)) }
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
+        PeerClient {
+            http,
+            key,
+            nonce: Arc::new(AtomicU64::new(seed)),
+        }
     }
 
     pub fn signing_key(&self) -> Pubkey {
         solana_sdk::signer::Signer::pubkey(self.key.as_ref())
     }
 
-    async fn post<T: Serialize>(&self, base_url: &str, path: &str, body: &T) -> Result<reqwest::Response, PeerError> {
+    async fn post<T: Serialize>(
+        &self,
+        base_url: &str,
+        path: &str,
+        body: &T,
+    ) -> Result<reqwest::Response, PeerError> {
         let body = serde_json::to_vec(body).map_err(|e| PeerError::Malformed(e.to_string()))?;
-        let headers = PeerHeaders::sign(&self.key, path, &body, wall_secs(), self.nonce.fetch_add(1, Ordering::Relaxed));
-        let mut request = self.http.post(format!("{}{path}", base_url.trim_end_matches('/'))).header("content-type", "application/json");
+        let headers = PeerHeaders::sign(
+            &self.key,
+            path,
+            &body,
+            wall_secs(),
+            self.nonce.fetch_add(1, Ordering::Relaxed),
+        );
+        let mut request = self
+            .http
+            .post(format!("{}{path}", base_url.trim_end_matches('/')))
+            .header("content-type", "application/json");
         for (name, value) in headers.to_pairs() {
             request = request.header(name, value);
         }
-        request.body(body).send().await.map_err(|e| PeerError::Unreachable(e.to_string()))
+        request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| PeerError::Unreachable(e.to_string()))
     }
 
     async fn rejected(response: reqwest::Response) -> PeerError {
         let status = response.status().as_u16();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         let field = |k: &str| body[k].as_str().unwrap_or_default().to_string();
-        PeerError::Rejected { status, code: field("error"), message: field("message") }
+        PeerError::Rejected {
+            status,
+            code: field("error"),
+            message: field("message"),
+        }
     }
 
     /// Asks a member to co-sign; checks nothing of the signature (the
     /// attester verifies it against the committee).
-    pub async fn cosign(&self, base_url: &str, request: &CosignRequest) -> Result<MemberSignature, PeerError> {
+    pub async fn cosign(
+        &self,
+        base_url: &str,
+        request: &CosignRequest,
+    ) -> Result<MemberSignature, PeerError> {
         let response = self.post(base_url, COSIGN_PATH, request).await?;
         match response.status().as_u16() {
             200 => {
-                let reply: CosignReply = response.json().await.map_err(|e| PeerError::Unreachable(e.to_string()))?;
-                let signature: Signature = reply.signature.parse().map_err(|_| PeerError::Malformed("signature".into()))?;
-                Ok(MemberSignature { signing_key: reply.signing_key, signature: signature.into() })
+                let reply: CosignReply = response
+                    .json()
+                    .await
+                    .map_err(|e| PeerError::Unreachable(e.to_string()))?;
+                let signature: Signature = reply
+                    .signature
+                    .parse()
+                    .map_err(|_| PeerError::Malformed("signature".into()))?;
+                Ok(MemberSignature {
+                    signing_key: reply.signing_key,
+                    signature: signature.into(),
+                })
             }
             409 => match response.json::<RefusalBody>().await {
                 Ok(body) => Err(PeerError::Refused(body.refusal)),
@@ -166,6 +216,11 @@ impl PeerClient {
 
     /// Whether a keeper answers its `/health` at all within `timeout`.
     pub async fn reachable(&self, base_url: &str, timeout: Duration) -> bool {
-        self.http.get(format!("{}/health", base_url.trim_end_matches('/'))).timeout(timeout).send().await.is_ok()
+        self.http
+            .get(format!("{}/health", base_url.trim_end_matches('/')))
+            .timeout(timeout)
+            .send()
+            .await
+            .is_ok()
     }
 }

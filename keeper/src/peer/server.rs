@@ -24,26 +24,55 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route(INPUT_PATH, post(input))
         .route(EVIDENCE_PATH, post(crate::evidence::serve))
         // A claim carries the input and one miner answer.
-        .layer(DefaultBodyLimit::max(max.saturating_mul(4).saturating_add(64 * 1024)))
+        .layer(DefaultBodyLimit::max(
+            max.saturating_mul(4).saturating_add(64 * 1024),
+        ))
         .with_state(engine)
 }
 
 /// Authenticates the request and parses its body.
-async fn admit<T: DeserializeOwned>(engine: &Engine, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<T, ApiError> {
+async fn admit<T: DeserializeOwned>(
+    engine: &Engine,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<T, ApiError> {
     if engine.member.is_none() {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_a_committee_keeper", "this keeper runs alone, not in a committee"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_a_committee_keeper",
+            "this keeper runs alone, not in a committee",
+        ));
     }
     let sender = engine
         .authenticate(headers, path, body)
         .await
         .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))?;
     tracing::debug!(%sender, path, "peer request");
-    serde_json::from_slice(body).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "malformed_peer_request", e.to_string()))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "malformed_peer_request",
+            e.to_string(),
+        )
+    })
 }
 
 fn refused(refusal: Refusal) -> Response {
-    let status = if matches!(refusal, Refusal::Unavailable(_)) { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::CONFLICT };
-    (status, Json(RefusalBody { error: "refused".into(), message: refusal.to_string(), refusal })).into_response()
+    let status = if matches!(refusal, Refusal::Unavailable(_)) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::CONFLICT
+    };
+    (
+        status,
+        Json(RefusalBody {
+            error: "refused".into(),
+            message: refusal.to_string(),
+            refusal,
+        }),
+    )
+        .into_response()
 }
 
 async fn cosign(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -52,7 +81,11 @@ async fn cosign(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Byt
         Err(e) => return e.into_response(),
     };
     match engine.cosign(request).await {
-        Ok(s) => Json(CosignReply { signing_key: s.signing_key, signature: solana_sdk::signature::Signature::from(s.signature).to_string() }).into_response(),
+        Ok(s) => Json(CosignReply {
+            signing_key: s.signing_key,
+            signature: solana_sdk::signature::Signature::from(s.signature).to_string(),
+        })
+        .into_response(),
         Err(refusal) => refused(refusal),
     }
 }

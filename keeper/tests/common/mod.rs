@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use keeper::config::{KeeperConfig, Endpoint};
+use keeper::config::{Endpoint, KeeperConfig};
 use keeper::gateway::SendFaults;
 use keeper::local_ports::loopback_port;
 use keeper::{Deps, KeeperHandle};
@@ -55,12 +55,22 @@ pub struct MinerSpec {
 }
 
 pub fn spec(behaviour: Behaviour, tier1: bool, trust_bps: u32) -> MinerSpec {
-    MinerSpec { behaviour, tier1, trust_bps, warm: true }
+    MinerSpec {
+        behaviour,
+        tier1,
+        trust_bps,
+        warm: true,
+    }
 }
 
 /// A staked miner that has not had its trial yet.
 pub fn cold(behaviour: Behaviour) -> MinerSpec {
-    MinerSpec { behaviour, tier1: false, trust_bps: 0, warm: false }
+    MinerSpec {
+        behaviour,
+        tier1: false,
+        trust_bps: 0,
+        warm: false,
+    }
 }
 
 pub struct TestMiner {
@@ -109,7 +119,11 @@ fn miner_bin() -> PathBuf {
                 .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
                 .status()
                 .expect("run cargo build -p verdict-miner");
-            assert!(status.success() && path.exists(), "{} not found: run `cargo build -p verdict-miner` first (or set VERDICT_MINER_BIN)", path.display());
+            assert!(
+                status.success() && path.exists(),
+                "{} not found: run `cargo build -p verdict-miner` first (or set VERDICT_MINER_BIN)",
+                path.display()
+            );
         }
         path
     })
@@ -119,10 +133,19 @@ fn miner_bin() -> PathBuf {
 /// Writes `key` as a Solana keypair file (a JSON array of its 64 bytes).
 pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
     let mut f = std::fs::File::create(path).unwrap();
-    f.write_all(serde_json::to_string(&key.to_bytes().to_vec()).unwrap().as_bytes()).unwrap();
+    f.write_all(
+        serde_json::to_string(&key.to_bytes().to_vec())
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
 }
 
-fn spawn_miner(key: &Keypair, behaviour: Behaviour, dir: &std::path::Path) -> (Option<Child>, String) {
+fn spawn_miner(
+    key: &Keypair,
+    behaviour: Behaviour,
+    dir: &std::path::Path,
+) -> (Option<Child>, String) {
     let fault = match behaviour {
         Behaviour::Honest => None,
         Behaviour::Slow | Behaviour::Sluggish => Some("slow"),
@@ -139,15 +162,37 @@ fn spawn_miner(key: &Keypair, behaviour: Behaviour, dir: &std::path::Path) -> (O
     let key_path = dir.join("miner.json");
     write_keypair(&key_path, key);
     let mut cmd = Command::new(miner_bin());
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--models", TEST_MODEL, "--keypair"]).arg(&key_path);
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--models",
+        TEST_MODEL,
+        "--keypair",
+    ])
+    .arg(&key_path);
     if let Some(fault) = fault {
-        let delay = if behaviour == Behaviour::Sluggish { "700" } else { "6000" };
+        let delay = if behaviour == Behaviour::Sluggish {
+            "700"
+        } else {
+            "6000"
+        };
         cmd.args(["--fault", fault, "--slow-ms", delay]);
     }
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn verdict-miner");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn verdict-miner");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected miner output {line:?}")).to_string();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected miner output {line:?}"))
+        .to_string();
     (Some(child), url)
 }
 
@@ -162,7 +207,11 @@ impl Net {
 
     /// As [`Net::with_params`], member i (in committee order) staking
     /// `extra_stake(i)` on top of the validator minimum.
-    pub async fn with_member_stake(specs: &[MinerSpec], params: verdict::state::ProtocolParams, extra_stake: impl Fn(usize) -> u64) -> Net {
+    pub async fn with_member_stake(
+        specs: &[MinerSpec],
+        params: verdict::state::ProtocolParams,
+        extra_stake: impl Fn(usize) -> u64,
+    ) -> Net {
         let mut f = Fixture::with_params(params).await;
         f.check_each_transaction = false;
         let committee = f.committee_of(5).await;
@@ -170,7 +219,8 @@ impl Net {
         // price × 10)) and vote deposits (10 tokens each).
         for (i, member) in committee.iter().enumerate() {
             let extra = extra_stake(i);
-            f.mint_to(&member.operator.tokens, 500 * TOKEN + extra).await;
+            f.mint_to(&member.operator.tokens, 500 * TOKEN + extra)
+                .await;
             if extra > 0 {
                 f.stake(member, extra).await.expect("extra member stake");
             }
@@ -178,7 +228,11 @@ impl Net {
         let min = f.config().await.params.min_miner_stake;
         let mut miners = Vec::new();
         for s in specs {
-            let handle = if s.warm { f.warm_miner(&committee, min).await } else { f.staked_miner(min).await };
+            let handle = if s.warm {
+                f.warm_miner(&committee, min).await
+            } else {
+                f.staked_miner(min).await
+            };
             let (tier1, trust, warm) = (s.tier1, s.trust_bps, s.warm);
             f.patch::<Node>(&handle.node, |n| {
                 if !warm {
@@ -186,21 +240,43 @@ impl Net {
                 }
                 n.reputation.trust_bps = trust;
                 if tier1 {
-                    n.reputation.buckets[0] =
-                        WindowBucket { jobs: 30, successes: 30, sla_met: 30, latency_score_sum: 30 * 9_900, response_ms_sum: 300 };
+                    n.reputation.buckets[0] = WindowBucket {
+                        jobs: 30,
+                        successes: 30,
+                        sla_met: 30,
+                        latency_score_sum: 30 * 9_900,
+                        response_ms_sum: 300,
+                    };
                 }
             })
             .await;
             let dir = tempfile::tempdir().unwrap();
             let (process, url) = spawn_miner(&handle.signing_key, s.behaviour, dir.path());
-            miners.push(TestMiner { handle, url, process, _dir: dir });
+            miners.push(TestMiner {
+                handle,
+                url,
+                process,
+                _dir: dir,
+            });
         }
         let client = f.user(1_000 * TOKEN).await;
         let mint = f.mint;
         // The keeper needs the chain behind an Arc; the fixture's job is done.
-        let chain = Arc::new(std::mem::replace(&mut f.chain, EmbeddedChain::start().await));
+        let chain = Arc::new(std::mem::replace(
+            &mut f.chain,
+            EmbeddedChain::start().await,
+        ));
         let payer = chain.payer().await;
-        Net { chain, payer, committee, miners, client, mint, dir: tempfile::tempdir().unwrap(), next_job: 1 }
+        Net {
+            chain,
+            payer,
+            committee,
+            miners,
+            client,
+            mint,
+            dir: tempfile::tempdir().unwrap(),
+            next_job: 1,
+        }
     }
 
     pub fn config(&self) -> KeeperConfig {
@@ -214,14 +290,33 @@ impl Net {
             client_burst: 100,
             // Tests set the miners' order: always the best first (no share
             // reserved for Tier 3 miners; the routing unit tests cover it).
-            routing: keeper::core::routing::RoutingWeights { spread: 1, tier3_reserved_bps: 0, ..Default::default() },
-            miners: self.miners.iter().map(|m| Endpoint { node: m.handle.node.to_string(), url: m.url.clone() }).collect(),
+            routing: keeper::core::routing::RoutingWeights {
+                spread: 1,
+                tier3_reserved_bps: 0,
+                ..Default::default()
+            },
+            miners: self
+                .miners
+                .iter()
+                .map(|m| Endpoint {
+                    node: m.handle.node.to_string(),
+                    url: m.url.clone(),
+                })
+                .collect(),
             ..KeeperConfig::default()
         }
     }
 
-    pub async fn start_keeper(&self, cfg: KeeperConfig, faults: Option<Arc<dyn SendFaults>>) -> KeeperHandle {
-        let keys = self.committee.iter().map(|h| h.signing_key.insecure_clone()).collect();
+    pub async fn start_keeper(
+        &self,
+        cfg: KeeperConfig,
+        faults: Option<Arc<dyn SendFaults>>,
+    ) -> KeeperHandle {
+        let keys = self
+            .committee
+            .iter()
+            .map(|h| h.signing_key.insecure_clone())
+            .collect();
         let deps = Deps {
             chain: Chain::Embedded(self.chain.clone()),
             payer: self.payer.insecure_clone(),
@@ -237,28 +332,53 @@ impl Net {
         let id = self.next_job;
         self.next_job += 1;
         let hash: [u8; 32] = Sha256::digest(input.as_bytes()).into();
-        let i = ix::submit_job(&self.client.pubkey(), &self.client.tokens, &self.mint, id, model_id(TEST_MODEL).unwrap(), hash, risk, FEE);
-        self.chain.send(&[i], &self.payer, &[&self.client.keypair]).await.expect("submit_job");
+        let i = ix::submit_job(
+            &self.client.pubkey(),
+            &self.client.tokens,
+            &self.mint,
+            id,
+            model_id(TEST_MODEL).unwrap(),
+            hash,
+            risk,
+            FEE,
+        );
+        self.chain
+            .send(&[i], &self.payer, &[&self.client.keypair])
+            .await
+            .expect("submit_job");
         pda::job(&self.client.pubkey(), id)
     }
 
     pub async fn job(&self, job: &Pubkey) -> Job {
-        Chain::Embedded(self.chain.clone()).fetch::<Job>(job).await.unwrap()
+        Chain::Embedded(self.chain.clone())
+            .fetch::<Job>(job)
+            .await
+            .unwrap()
     }
 
     pub async fn node(&self, node: &Pubkey) -> Node {
-        Chain::Embedded(self.chain.clone()).fetch::<Node>(node).await.unwrap()
+        Chain::Embedded(self.chain.clone())
+            .fetch::<Node>(node)
+            .await
+            .unwrap()
     }
 
     pub async fn balance(&self, account: &Pubkey) -> u64 {
-        Chain::Embedded(self.chain.clone()).token_balance(account).await.unwrap()
+        Chain::Embedded(self.chain.clone())
+            .token_balance(account)
+            .await
+            .unwrap()
     }
 
     /// Successful transactions that touched `account`, other than timeout
     /// reports (a report against a member names the job it missed: not a
     /// step of the job).
     pub fn landed(&self, account: &Pubkey) -> usize {
-        self.chain.history(account).iter().filter(|l| !is_timeout_report(l)).count()
+        self.chain
+            .history(account)
+            .iter()
+            .filter(|l| !is_timeout_report(l))
+            .count()
     }
 }
 
@@ -292,18 +412,29 @@ impl Keepers {
                 .committee
                 .iter()
                 .zip(&ports)
-                .map(|(m, p)| Endpoint { node: m.node.to_string(), url: format!("http://127.0.0.1:{p}") })
+                .map(|(m, p)| Endpoint {
+                    node: m.node.to_string(),
+                    url: format!("http://127.0.0.1:{p}"),
+                })
                 .collect();
             c.takeover_ms = 2_000;
             c.cosign_timeout_ms = 4_000;
             c.recheck_bps = 0;
             c.gossip_listen = Some(format!("127.0.0.1:{}", gossip[i]));
-            c.gossip_seeds = gossip.iter().filter(|&&g| g != gossip[i]).map(|g| format!("127.0.0.1:{g}")).collect();
+            c.gossip_seeds = gossip
+                .iter()
+                .filter(|&&g| g != gossip[i])
+                .map(|g| format!("127.0.0.1:{g}"))
+                .collect();
             tweak(i, &mut cfg);
             configs.push(cfg);
             dirs.push(dir);
         }
-        let mut keepers = Keepers { handles: Vec::new(), configs, _dirs: dirs };
+        let mut keepers = Keepers {
+            handles: Vec::new(),
+            configs,
+            _dirs: dirs,
+        };
         for i in 0..n {
             let handle = keepers.launch(net, i).await;
             keepers.handles.push(Some(handle));
@@ -320,7 +451,9 @@ impl Keepers {
             operator: Some(member.operator.keypair.insecure_clone()),
             faults: None,
         };
-        keeper::start(self.configs[i].clone(), deps).await.expect("keeper starts")
+        keeper::start(self.configs[i].clone(), deps)
+            .await
+            .expect("keeper starts")
     }
 
     pub fn get(&self, i: usize) -> &KeeperHandle {
@@ -342,8 +475,12 @@ impl Keepers {
 
     /// Index of the member leading `job` in the current committee epoch.
     pub async fn leader_of(&self, net: &Net, job: &Pubkey) -> usize {
-        let committee = Chain::Embedded(net.chain.clone()).fetch::<verdict::state::Committee>(&pda::committee()).await.unwrap();
-        let at = keeper::core::leader::leader_index(job, committee.epoch, committee.members().len());
+        let committee = Chain::Embedded(net.chain.clone())
+            .fetch::<verdict::state::Committee>(&pda::committee())
+            .await
+            .unwrap();
+        let at =
+            keeper::core::leader::leader_index(job, committee.epoch, committee.members().len());
         let node = committee.members()[at];
         net.committee.iter().position(|m| m.node == node).unwrap()
     }
@@ -361,7 +498,10 @@ pub fn is_timeout_report(landed: &verdict_chain::Landed) -> bool {
     use verdict::instructions::report_validator_timeout::TIMEOUT_PENALTY;
     use verdict_sdk::events::{parse_logs, VerdictEvent};
     let events = parse_logs(&landed.logs);
-    !events.is_empty() && events.iter().all(|e| matches!(e, VerdictEvent::ValidatorScoreChanged(c) if c.delta == TIMEOUT_PENALTY))
+    !events.is_empty()
+        && events.iter().all(
+            |e| matches!(e, VerdictEvent::ValidatorScoreChanged(c) if c.delta == TIMEOUT_PENALTY),
+        )
 }
 
 pub fn http() -> reqwest::Client {
@@ -384,34 +524,59 @@ pub async fn give_input_at(api: &str, job: &Pubkey, input: &str) -> reqwest::Res
 }
 
 /// Polls the keeper until the job is done or failed.
-pub async fn wait_outcome(keeper: &KeeperHandle, job: &Pubkey, within: Duration) -> (u16, serde_json::Value) {
+pub async fn wait_outcome(
+    keeper: &KeeperHandle,
+    job: &Pubkey,
+    within: Duration,
+) -> (u16, serde_json::Value) {
     wait_outcome_at(&keeper.api_url(), job, within).await
 }
 
 /// Polls the keeper serving its API at `api` until the job is done or failed.
-pub async fn wait_outcome_at(api: &str, job: &Pubkey, within: Duration) -> (u16, serde_json::Value) {
+pub async fn wait_outcome_at(
+    api: &str,
+    job: &Pubkey,
+    within: Duration,
+) -> (u16, serde_json::Value) {
     let start = Instant::now();
     loop {
-        let r = http().get(format!("{api}/v1/jobs/{job}")).send().await.unwrap();
+        let r = http()
+            .get(format!("{api}/v1/jobs/{job}"))
+            .send()
+            .await
+            .unwrap();
         let code = r.status().as_u16();
         let body: serde_json::Value = r.json().await.unwrap();
         if body["status"] == "done" || body["status"] == "failed" {
             return (code, body);
         }
-        assert!(start.elapsed() < within, "job {job} not finished in {within:?}: {body}");
+        assert!(
+            start.elapsed() < within,
+            "job {job} not finished in {within:?}: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// Waits until the on-chain job satisfies `done`.
-pub async fn wait_chain(net: &Net, job: &Pubkey, within: Duration, done: impl Fn(&Job) -> bool) -> Job {
+pub async fn wait_chain(
+    net: &Net,
+    job: &Pubkey,
+    within: Duration,
+    done: impl Fn(&Job) -> bool,
+) -> Job {
     let start = Instant::now();
     loop {
         let j = net.job(job).await;
         if done(&j) {
             return j;
         }
-        assert!(start.elapsed() < within, "job {job} did not reach the expected state: {:?} attempts {}", j.status, j.attempts);
+        assert!(
+            start.elapsed() < within,
+            "job {job} did not reach the expected state: {:?} attempts {}",
+            j.status,
+            j.attempts
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -9,21 +9,47 @@ use verdict_sdk::accounts::AccountSource;
 /// The debug-built miner next to the test binary.
 pub fn miner_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("verdict-miner");
-    assert!(bin.exists(), "build the miner first: cargo build -p verdict-miner");
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("verdict-miner");
+    assert!(
+        bin.exists(),
+        "build the miner first: cargo build -p verdict-miner"
+    );
     bin
 }
 
 /// The report and its plots are written, every job is accounted for, some
 /// were paid, every token is, and each miner's row is what its Node holds.
-pub async fn assert_report_agrees_with_chain(done: &Finished, out: &Path, jobs: u64, params: &ProtocolParams) {
+pub async fn assert_report_agrees_with_chain(
+    done: &Finished,
+    out: &Path,
+    jobs: u64,
+    params: &ProtocolParams,
+) {
     for file in ["report.md", "report.json", "trust.png", "latency.png"] {
         assert!(out.join(file).exists(), "{file} written");
     }
     let report = &done.report;
-    assert_eq!(report.jobs_by_outcome.values().sum::<u64>(), jobs, "every job accounted for: {:?}", report.jobs_by_outcome);
-    assert!(report.jobs_by_outcome.get("paid").copied().unwrap_or(0) >= 1, "{:?}", report.jobs_by_outcome);
-    assert!(report.conservation_violations.is_empty(), "{:?}", report.conservation_violations);
+    assert_eq!(
+        report.jobs_by_outcome.values().sum::<u64>(),
+        jobs,
+        "every job accounted for: {:?}",
+        report.jobs_by_outcome
+    );
+    assert!(
+        report.jobs_by_outcome.get("paid").copied().unwrap_or(0) >= 1,
+        "{:?}",
+        report.jobs_by_outcome
+    );
+    assert!(
+        report.conservation_violations.is_empty(),
+        "{:?}",
+        report.conservation_violations
+    );
     // Every answer is judged against the reference run: an honest miner's
     // accepted answers are all right, every one the wrong miner gave is wrong.
     for m in &report.miners {
@@ -31,46 +57,124 @@ pub async fn assert_report_agrees_with_chain(done: &Finished, out: &Path, jobs: 
             assert_eq!(m.wrong_accepted, 0, "{}", m.name);
         }
         if m.name.contains("wrong") {
-            assert!(m.outcomes.iter().all(|right| !right), "{}: {:?}", m.name, m.outcomes);
+            assert!(
+                m.outcomes.iter().all(|right| !right),
+                "{}: {:?}",
+                m.name,
+                m.outcomes
+            );
         }
     }
     for (row, record) in report.nodes.iter().zip(&report.miners) {
-        assert_eq!(row.wrong_answers, Some(record.wrong_accepted), "{}", row.name);
+        assert_eq!(
+            row.wrong_answers,
+            Some(record.wrong_accepted),
+            "{}",
+            row.name
+        );
     }
     for (row, node) in report.nodes.iter().zip(&done.miner_nodes) {
         let n: Node = done.chain.fetch(node).await.unwrap();
-        assert_eq!(row.stake, n.slashable_stake().unwrap() as f64 / TOKEN as f64, "{}", row.name);
+        assert_eq!(
+            row.stake,
+            n.slashable_stake().unwrap() as f64 / TOKEN as f64,
+            "{}",
+            row.name
+        );
         assert_eq!(row.tier, Some(n.reputation.tier(params)), "{}", row.name);
-        assert_eq!(row.earnings, n.total_earned as f64 / TOKEN as f64, "{}", row.name);
-        assert_eq!(n.owed, 0, "{}: the operator withdrew what the node was owed", row.name);
+        assert_eq!(
+            row.earnings,
+            n.total_earned as f64 / TOKEN as f64,
+            "{}",
+            row.name
+        );
+        assert_eq!(
+            n.owed, 0,
+            "{}: the operator withdrew what the node was owed",
+            row.name
+        );
     }
     // Paid jobs were closed past their challenge window: their co-signers got the validator fee.
-    let fees: f64 = report.nodes.iter().filter(|n| n.role == "validator").map(|n| n.income.validator_fees).sum();
+    let fees: f64 = report
+        .nodes
+        .iter()
+        .filter(|n| n.role == "validator")
+        .map(|n| n.income.validator_fees)
+        .sum();
     assert!(fees > 0.0, "validators' fees: {:?}", report.nodes);
-    assert!(report.nodes.iter().filter(|n| n.role == "miner").any(|n| n.income.payouts > 0.0), "miners' payouts");
+    assert!(
+        report
+            .nodes
+            .iter()
+            .filter(|n| n.role == "miner")
+            .any(|n| n.income.payouts > 0.0),
+        "miners' payouts"
+    );
     // Every dispute was decided by at least three non-party voters over the turnout quorum.
     for d in &report.disputes {
-        assert!(d.status == "Upheld" || d.status == "Overturned", "dispute {} ended {}", d.dispute, d.status);
+        assert!(
+            d.status == "Upheld" || d.status == "Overturned",
+            "dispute {} ended {}",
+            d.dispute,
+            d.status
+        );
         let revealed = d.voters.iter().filter(|v| v.vote != "not revealed").count();
         assert!(revealed >= 3, "{}: {revealed} voters", d.dispute);
-        assert!(d.turnout as u128 * 10_000 >= d.quorum_bps as u128 * d.active_weight as u128, "{}: turnout {} of {}", d.dispute, d.turnout, d.active_weight);
-        assert!(d.voters.iter().all(|v| v.name != d.challenger), "{}: the challenger may not vote", d.dispute);
+        assert!(
+            d.turnout as u128 * 10_000 >= d.quorum_bps as u128 * d.active_weight as u128,
+            "{}: turnout {} of {}",
+            d.dispute,
+            d.turnout,
+            d.active_weight
+        );
+        assert!(
+            d.voters.iter().all(|v| v.name != d.challenger),
+            "{}: the challenger may not vote",
+            d.dispute
+        );
     }
     // The griefing challenge of an honest miner's correct answer: the
     // keepers voted for the disputed output, so it stands; the griefer lost
     // its whole bond to those voters, nobody was liquidated, and the miner
     // is credited nothing (only an unresolved dispute pays it a fee).
-    let griefing: Vec<_> = report.disputes.iter().filter(|d| d.kind == "griefing").collect();
-    assert_eq!(griefing.len(), 1, "one griefing dispute: {:?}", report.disputes);
+    let griefing: Vec<_> = report
+        .disputes
+        .iter()
+        .filter(|d| d.kind == "griefing")
+        .collect();
+    assert_eq!(
+        griefing.len(),
+        1,
+        "one griefing dispute: {:?}",
+        report.disputes
+    );
     let g = griefing[0];
     assert!(g.miner.contains("honest"), "{}", g.miner);
-    assert_eq!((g.status.as_str(), g.standing.as_deref()), ("Upheld", Some("disputed output")));
-    assert!(g.voters.iter().all(|v| v.vote == "disputed output"), "{:?}", g.voters);
+    assert_eq!(
+        (g.status.as_str(), g.standing.as_deref()),
+        ("Upheld", Some("disputed output"))
+    );
+    assert!(
+        g.voters.iter().all(|v| v.vote == "disputed output"),
+        "{:?}",
+        g.voters
+    );
     let t = &g.settlement;
-    assert_eq!((t.challenger_lost, t.bond_returned, t.miner_credited), (g.bond, 0.0, 0.0));
+    assert_eq!(
+        (t.challenger_lost, t.bond_returned, t.miner_credited),
+        (g.bond, 0.0, 0.0)
+    );
     assert!(t.liquidated.is_empty(), "{:?}", t.liquidated);
     let rewards: f64 = t.rewards.iter().map(|(_, amount)| amount).sum();
-    assert!((rewards - g.bond - t.deposits_forfeited).abs() < 1e-9, "the voters share the bond: {rewards} of {}", g.bond);
-    let griefer = report.nodes.iter().find(|n| n.name == g.challenger).expect("the griefer's row");
+    assert!(
+        (rewards - g.bond - t.deposits_forfeited).abs() < 1e-9,
+        "the voters share the bond: {rewards} of {}",
+        g.bond
+    );
+    let griefer = report
+        .nodes
+        .iter()
+        .find(|n| n.name == g.challenger)
+        .expect("the griefer's row");
     assert!(griefer.income.bonds_lost >= g.bond, "{:?}", griefer.income);
 }

@@ -203,7 +203,12 @@ impl ModelRegistry {
 
     /// The models in memory now, least recently used first.
     pub fn resident(&self) -> Vec<ModelId> {
-        self.recency.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+        self.recency
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// The model, loading it if it is not in memory, and how long this
