@@ -48,7 +48,7 @@ pub enum JobOutcome {
     Timeout,
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[derive(AnchorSerialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct Reputation {
     /// R, in bps of 1.0.
     pub trust_bps: u32,
@@ -62,6 +62,27 @@ pub struct Reputation {
     pub decayed_until: i64,
     pub lifetime_jobs: u64,
     pub lifetime_failures: u64,
+}
+
+/// Written out (the derive would do the same, field by field) so it runs in
+/// its own stack frame: inlined into `Node`'s deserializer, the whole took
+/// more than SBF's 4 KB frame.
+impl AnchorDeserialize for Reputation {
+    #[inline(never)]
+    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
+        Ok(Self {
+            trust_bps: AnchorDeserialize::deserialize_reader(reader)?,
+            buckets: AnchorDeserialize::deserialize_reader(reader)?,
+            current_bucket: AnchorDeserialize::deserialize_reader(reader)?,
+            trial: AnchorDeserialize::deserialize_reader(reader)?,
+            cooldown_until: AnchorDeserialize::deserialize_reader(reader)?,
+            trial_failures: AnchorDeserialize::deserialize_reader(reader)?,
+            last_heartbeat: AnchorDeserialize::deserialize_reader(reader)?,
+            decayed_until: AnchorDeserialize::deserialize_reader(reader)?,
+            lifetime_jobs: AnchorDeserialize::deserialize_reader(reader)?,
+            lifetime_failures: AnchorDeserialize::deserialize_reader(reader)?,
+        })
+    }
 }
 
 /// Window figures, in bps.
@@ -237,7 +258,8 @@ impl Reputation {
         if now <= start {
             return;
         }
-        let days = (now - start) / DAY_SECS;
+        // Unsigned: SBF has no signed division (now > start here).
+        let days = (now.abs_diff(start) / DAY_SECS.unsigned_abs()) as i64;
         for _ in 0..days.min(365) {
             self.trust_bps = mul_div_floor(
                 self.trust_bps as u64,
