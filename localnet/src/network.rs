@@ -32,8 +32,8 @@ use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
 use verdict::state::{
-    model_id, Config, Delegation, Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus,
-    ProtocolParams, RiskLevel, SlashingTable, Vote,
+    model_id, vote_commitment, Config, Delegation, Dispute, DisputeStatus, Job, JobStatus, Node,
+    NodeStatus, ProtocolParams, RiskLevel, SlashingTable, Vote,
 };
 use verdict_chain::{tokens, Chain, EmbeddedChain, RpcChain, RpcConfig};
 use verdict_sdk::accounts::AccountSource;
@@ -148,6 +148,16 @@ const AUDITOR: usize = 0;
 /// The validator whose operator, outside its keeper, challenges an honest
 /// miner's correct answer naming a made-up result (griefing).
 const GRIEFER: usize = 4;
+/// The validator whose operator, outside its keeper, votes with the griefer
+/// in its second challenge, so the vote cannot clear the 66% bar.
+const ACCOMPLICE: usize = 3;
+
+/// A griefing challenge the run opened, with the vote its accomplice
+/// committed for the made-up result (revealed by the run, not a keeper).
+struct Griefing {
+    dispute: Pubkey,
+    accomplice_vote: Option<([u8; 32], [u8; 32])>,
+}
 
 /// Protocol parameters for a run on a cluster, where every phase takes real
 /// time: the defaults, with minute-long epochs, TTLs and vote phases.
@@ -760,6 +770,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mut rotated = false;
     let mut restarted = false;
     let mut griefed = false;
+    let mut griefings: Vec<Griefing> = Vec::new();
     let (mut solved, mut refunded, mut waiting_total) = (0usize, 0usize, 0usize);
     let mut mixed = false;
     while next < opts.jobs {
@@ -862,7 +873,12 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         // well inside its challenge window (on a cluster, minutes).
         if !griefed && next * 2 >= opts.jobs {
             griefed = true;
-            grief(&net, &jobs, &bar).await?;
+            // Alone: the honest keepers' votes uphold the answer. With an
+            // accomplice: the made-up result's weight keeps the answer
+            // below 66% of the active weight, so the vote is unresolved.
+            for accomplice in [None, Some(ACCOMPLICE)] {
+                griefings.extend(grief(&net, &jobs, &bar, accomplice).await?);
+            }
         }
         // Midway too: the rotation falls due and the keepers crank it.
         if !rotated && next >= opts.jobs * 2 / 3 {
@@ -913,7 +929,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // their votes. Only the clock is moved here.
     let progress = spinner(opts.show_progress);
     progress.set_message("the auditing keeper re-checks solved jobs");
-    settle_disputes(&net, &jobs, &progress).await?;
+    settle_disputes(&net, &jobs, &griefings, &progress).await?;
     progress.finish_and_clear();
     for k in keepers {
         k.shutdown().await;
@@ -1077,6 +1093,7 @@ async fn wait_disputes(
 async fn settle_disputes(
     net: &Net,
     jobs: &[ClientJob],
+    griefings: &[Griefing],
     progress: &ProgressBar,
 ) -> Result<(), NetworkError> {
     let chain = &net.chain;
@@ -1142,6 +1159,19 @@ async fn settle_disputes(
     ));
     net.reach(commit_end + 1).await?;
     progress.set_message("the keepers reveal");
+    let accomplice = &net.validators[ACCOMPLICE].wallet;
+    for g in griefings {
+        if let Some((result, salt)) = g.accomplice_vote {
+            let reveal = ix::reveal_vote(
+                &accomplice.key.pubkey(),
+                &accomplice.tokens,
+                &g.dispute,
+                result,
+                salt,
+            );
+            net.send(&[reveal], &[&accomplice.key]).await?;
+        }
+    }
     let revealed = wait_disputes(
         chain,
         jobs,
@@ -1224,7 +1254,8 @@ async fn grief(
     net: &Net,
     jobs: &[ClientJob],
     progress: &ProgressBar,
-) -> Result<Option<Pubkey>, NetworkError> {
+    accomplice: Option<usize>,
+) -> Result<Option<Griefing>, NetworkError> {
     let chain = &net.chain;
     // A margin for the time the checks below take on a cluster.
     let soon = chain.unix_time().await? + 10;
@@ -1271,15 +1302,52 @@ async fn grief(
             &j,
             bogus,
         );
-        net.send(&[open], &[&griefer.wallet.key]).await?;
+        let dispute = pda::dispute(&job.key);
+        let bond = net.params.dispute_bond(j.price) as f64 / TOKEN as f64;
+        let Some(i) = accomplice else {
+            net.send(&[open], &[&griefer.wallet.key]).await?;
+            progress.println(format!(
+                "{} (griefing) disputes {}'s correct answer on job {}, naming a made-up result; bond {bond:.3} tokens",
+                griefer.name,
+                net.name_of(&j.miner),
+                job.key,
+            ));
+            return Ok(Some(Griefing {
+                dispute,
+                accomplice_vote: None,
+            }));
+        };
+        // The accomplice commits in the same transaction, before any keeper
+        // sees the dispute (its own keeper then leaves the vote alone).
+        let accomplice = &net.validators[i];
+        let salt: [u8; 32] = Sha256::new()
+            .chain_update(b"the accomplice's salt")
+            .chain_update(dispute.as_ref())
+            .finalize()
+            .into();
+        let commitment = vote_commitment(&bogus, &salt, &accomplice.node);
+        let commit = ix::commit_vote(
+            &accomplice.wallet.key.pubkey(),
+            &accomplice.wallet.tokens,
+            &dispute,
+            commitment,
+        );
+        net.send(
+            &[open, commit],
+            &[&griefer.wallet.key, &accomplice.wallet.key],
+        )
+        .await?;
         progress.println(format!(
-            "{} (griefing) disputes {}'s correct answer on job {}, naming a made-up result; bond {:.3} tokens",
+            "{} (griefing) disputes {}'s correct answer on job {}, naming a made-up result; bond {bond:.3} tokens; {} votes with it",
             griefer.name,
             net.name_of(&j.miner),
             job.key,
-            net.params.dispute_bond(j.price) as f64 / TOKEN as f64
+            accomplice.name,
         ));
-        return Ok(Some(job.key));
+        return Ok(Some(Griefing {
+            dispute,
+            accomplice_vote: Some((bogus, salt)),
+        }));
     }
     progress.println("no honest miner's correct answer is open to a griefing dispute");
     Ok(None)

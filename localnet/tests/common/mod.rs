@@ -110,10 +110,13 @@ pub async fn assert_report_agrees_with_chain(
             .any(|n| n.income.payouts > 0.0),
         "miners' payouts"
     );
-    // Every dispute was decided by at least three non-party voters over the turnout quorum.
+    // Every dispute had at least three non-party voters over the turnout
+    // quorum, and all but the one a griefer's accomplice voted in were decided.
     for d in &report.disputes {
         assert!(
-            d.status == "Upheld" || d.status == "Overturned",
+            d.status == "Upheld"
+                || d.status == "Overturned"
+                || (d.kind == "griefing" && d.status == "Unresolved"),
             "dispute {} ended {}",
             d.dispute,
             d.status
@@ -144,11 +147,14 @@ pub async fn assert_report_agrees_with_chain(
         .collect();
     assert_eq!(
         griefing.len(),
-        1,
-        "one griefing dispute: {:?}",
+        2,
+        "two griefing disputes: {:?}",
         report.disputes
     );
-    let g = griefing[0];
+    let g = *griefing
+        .iter()
+        .find(|d| d.status == "Upheld")
+        .expect("the griefer alone: upheld");
     assert!(g.miner.contains("honest"), "{}", g.miner);
     assert_eq!(
         (g.status.as_str(), g.standing.as_deref()),
@@ -176,5 +182,31 @@ pub async fn assert_report_agrees_with_chain(
         .iter()
         .find(|n| n.name == g.challenger)
         .expect("the griefer's row");
-    assert!(griefer.income.bonds_lost >= g.bond, "{:?}", griefer.income);
+    // With an accomplice voting the made-up result, the honest weight stays
+    // under 66% of the active weight: unresolved, nobody liquidated, and the
+    // griefer pays the unresolved fee to the miner whose payout it held.
+    let u = *griefing
+        .iter()
+        .find(|d| d.status == "Unresolved")
+        .expect("the griefer with an accomplice: unresolved");
+    assert!(u.miner.contains("honest"), "{}", u.miner);
+    assert_eq!(
+        u.voters
+            .iter()
+            .filter(|v| v.vote == "challenger's result")
+            .count(),
+        1,
+        "the accomplice alone votes the made-up result: {:?}",
+        u.voters
+    );
+    let t = &u.settlement;
+    let fee = u.bond * params.unresolved_fee_bps as f64 / 10_000.0;
+    assert!((t.challenger_lost - fee).abs() < 1e-9, "{t:?}");
+    assert!((t.miner_credited - fee).abs() < 1e-9, "{t:?}");
+    assert!(t.liquidated.is_empty() && t.rewards.is_empty(), "{t:?}");
+    assert!(
+        griefer.income.bonds_lost >= g.bond + fee,
+        "{:?}",
+        griefer.income
+    );
 }
