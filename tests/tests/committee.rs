@@ -492,11 +492,16 @@ fn grinder(
 async fn the_draw_cannot_be_requested_through_a_cpi() {
     let grinder_id = Pubkey::new_unique();
     let mut program_test = verdict_chain::embedded::program_test();
+    // The grinder runs natively even when Verdict runs its SBF build.
+    let sbf =
+        std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some();
+    program_test.prefer_bpf(false);
     program_test.add_program(
         "grinder",
         grinder_id,
         solana_program_test::processor!(grinder),
     );
+    program_test.prefer_bpf(sbf);
     let mut f = Fixture::on(verdict_chain::EmbeddedChain::start_with(program_test).await).await;
     let min = f.config().await.params.min_validator_stake;
     for _ in 0..3 {

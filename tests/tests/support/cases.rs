@@ -569,6 +569,7 @@ pub async fn fail_job() -> Case {
         .attested(&message, ix::fail_job(&job, &miner, &refund, reason))
         .await;
     let mut c = Case::new("fail_job", w, tx, vec![]);
+    config_and_vault(&mut c).await;
     c.sub(
         "job: another client's job",
         &job,
@@ -617,6 +618,7 @@ pub async fn expire_job() -> Case {
     let refund = w.client.tokens;
     let expire = ix::expire_job(&job, Some(miner), &refund);
     let mut c = Case::new("expire_job", w, vec![expire], vec![]);
+    config_and_vault(&mut c).await;
     c.sub(
         "job: another client's job",
         &job,
@@ -693,6 +695,7 @@ pub async fn close_job() -> Case {
     let close = ix::close_job(&job, &j);
     let named = close.accounts.len() - 6;
     let mut c = Case::new("close_job", w, vec![close], vec![]);
+    config_and_vault(&mut c).await;
     c.sub(
         "job: another client's job",
         &job,
