@@ -97,9 +97,6 @@ pub fn ledgers(events: &[VerdictEvent]) -> BTreeMap<Pubkey, Ledger> {
                     CreditReason::ValidatorFee => l.validator_fees += c.amount,
                     CreditReason::BondReturned => l.bonds_returned += c.amount,
                     CreditReason::UnresolvedDisputeFee => l.unresolved_fees += c.amount,
-                    CreditReason::DisputeReward => l.dispute_rewards += c.amount,
-                    // A deposit credited back is the voter's own money.
-                    CreditReason::VoteDeposit => {}
                 }
             }
             VerdictEvent::DisputeRewardClaimed(c) => {

@@ -164,8 +164,6 @@ pub enum VerdictError {
     CpiNotAllowed,
     #[msg("the vote still has a reward, deposit or liquidation pending")]
     VoteNotSettled,
-    #[msg("no committee draw is pending")]
-    DrawNotRequested,
     #[msg("the committee draw's slot has not passed yet")]
     DrawNotReady,
     #[msg("a committee draw is already pending")]

@@ -288,8 +288,6 @@ pub enum CreditReason {
     ValidatorFee,
     BondReturned,
     UnresolvedDisputeFee,
-    DisputeReward,
-    VoteDeposit,
 }
 
 /// A client took a refund its recorded account could not receive.
