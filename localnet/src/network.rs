@@ -152,11 +152,11 @@ const GRIEFER: usize = 4;
 /// in its second challenge, so the vote cannot clear the 66% bar.
 const ACCOMPLICE: usize = 3;
 
-/// A griefing challenge the run opened, with the vote its accomplice
-/// committed for the made-up result (revealed by the run, not a keeper).
+/// A griefing challenge the run opened; with an accomplice, the task that
+/// reveals its vote for the made-up result (the run does, not a keeper).
 struct Griefing {
     dispute: Pubkey,
-    accomplice_vote: Option<([u8; 32], [u8; 32])>,
+    accomplice_reveal: Option<std::thread::JoinHandle<Result<(), NetworkError>>>,
 }
 
 /// Protocol parameters for a run on a cluster, where every phase takes real
@@ -929,7 +929,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // their votes. Only the clock is moved here.
     let progress = spinner(opts.show_progress);
     progress.set_message("the auditing keeper re-checks solved jobs");
-    settle_disputes(&net, &jobs, &griefings, &progress).await?;
+    settle_disputes(&net, &jobs, griefings, &progress).await?;
     progress.finish_and_clear();
     for k in keepers {
         k.shutdown().await;
@@ -1093,7 +1093,7 @@ async fn wait_disputes(
 async fn settle_disputes(
     net: &Net,
     jobs: &[ClientJob],
-    griefings: &[Griefing],
+    griefings: Vec<Griefing>,
     progress: &ProgressBar,
 ) -> Result<(), NetworkError> {
     let chain = &net.chain;
@@ -1159,17 +1159,26 @@ async fn settle_disputes(
     ));
     net.reach(commit_end + 1).await?;
     progress.set_message("the keepers reveal");
-    let accomplice = &net.validators[ACCOMPLICE].wallet;
     for g in griefings {
-        if let Some((result, salt)) = g.accomplice_vote {
-            let reveal = ix::reveal_vote(
-                &accomplice.key.pubkey(),
-                &accomplice.tokens,
-                &g.dispute,
-                result,
-                salt,
-            );
-            net.send(&[reveal], &[&accomplice.key]).await?;
+        if let Some(reveal) = g.accomplice_reveal {
+            // Revealed as soon as the commit phase ended (on a cluster,
+            // maybe long before now): wait for it, briefly.
+            let started = Instant::now();
+            while !reveal.is_finished() && started.elapsed() < Duration::from_secs(30) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let failed = match reveal.is_finished().then(|| reveal.join()) {
+                Some(Ok(Ok(()))) => None,
+                Some(Ok(Err(e))) => Some(e.to_string()),
+                Some(Err(_)) => Some("its thread panicked".into()),
+                None => Some("still waiting".into()),
+            };
+            if let Some(why) = failed {
+                progress.println(format!(
+                    "the accomplice's vote in dispute {} was not revealed: {why}",
+                    g.dispute
+                ));
+            }
         }
     }
     let revealed = wait_disputes(
@@ -1314,7 +1323,7 @@ async fn grief(
             ));
             return Ok(Some(Griefing {
                 dispute,
-                accomplice_vote: None,
+                accomplice_reveal: None,
             }));
         };
         // The accomplice commits in the same transaction, before any keeper
@@ -1344,13 +1353,61 @@ async fn grief(
             job.key,
             accomplice.name,
         ));
+        let d: Dispute = chain.fetch(&dispute).await?;
+        let reveal = ix::reveal_vote(
+            &accomplice.wallet.key.pubkey(),
+            &accomplice.wallet.tokens,
+            &dispute,
+            bogus,
+            salt,
+        );
+        let (chain, payer, signer) = (
+            chain.clone(),
+            net.payer.insecure_clone(),
+            accomplice.wallet.key.insecure_clone(),
+        );
+        // Its own thread and runtime: a chain call's future is not `Send`
+        // (as the keepers' chain thread, which does the same).
+        let task = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| NetworkError::Other(e.to_string()))?
+                .block_on(reveal_in_phase(chain, payer, signer, reveal, d))
+        });
         return Ok(Some(Griefing {
             dispute,
-            accomplice_vote: Some((bogus, salt)),
+            accomplice_reveal: Some(task),
         }));
     }
     progress.println("no honest miner's correct answer is open to a griefing dispute");
     Ok(None)
+}
+
+/// Sends `reveal` (signed by `signer`) in the dispute's reveal phase,
+/// whenever that comes: a cluster's clock runs on its own, the embedded one
+/// is moved by the run.
+async fn reveal_in_phase(
+    chain: Chain,
+    payer: Keypair,
+    signer: Keypair,
+    reveal: solana_sdk::instruction::Instruction,
+    d: Dispute,
+) -> Result<(), NetworkError> {
+    loop {
+        let now = chain.unix_time().await?;
+        if now >= d.reveal_end {
+            return Err(NetworkError::Other(
+                "the accomplice's reveal phase passed".into(),
+            ));
+        }
+        if now >= d.commit_end {
+            let signers = [&signer];
+            chain.send(&[reveal], &payer, &signers).await?;
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Every Verdict event of the run, each transaction once: the histories of
