@@ -314,14 +314,17 @@ impl EmbeddedChain {
             .map_err(|e| ChainError::Rpc(e.to_string()))
     }
 
-    pub async fn unix_time(&self) -> Result<i64, ChainError> {
+    /// The bank's Clock sysvar.
+    async fn clock(&self) -> Result<Clock, ChainError> {
         let ctx = self.ctx.lock().await;
-        let clock: Clock = ctx
-            .banks_client
+        ctx.banks_client
             .get_sysvar()
             .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))?;
-        Ok(clock.unix_timestamp)
+            .map_err(|e| ChainError::Rpc(e.to_string()))
+    }
+
+    pub async fn unix_time(&self) -> Result<i64, ChainError> {
+        Ok(self.clock().await?.unix_timestamp)
     }
 
     /// Sets the bank's unix time (the Clock sysvar).
@@ -340,13 +343,7 @@ impl EmbeddedChain {
 
     /// The bank's current slot.
     pub async fn slot(&self) -> Result<u64, ChainError> {
-        let ctx = self.ctx.lock().await;
-        let clock: Clock = ctx
-            .banks_client
-            .get_sysvar()
-            .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))?;
-        Ok(clock.slot)
+        Ok(self.clock().await?.slot)
     }
 
     /// Advances one or more slots (fresh blockhash, new SlotHashes entry),

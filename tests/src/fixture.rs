@@ -374,6 +374,19 @@ impl Fixture {
         self.run_draw(&nodes).await
     }
 
+    /// `n` validators at the minimum stake, each entered in the open draw.
+    pub async fn entered_validators(&mut self, n: usize) -> Vec<NodeHandle> {
+        let min = self.config().await.params.min_validator_stake;
+        let mut all = Vec::with_capacity(n);
+        for _ in 0..n {
+            let h = self.register(ROLE_VALIDATOR, min).await;
+            self.stake(&h, min).await.expect("validator stake");
+            self.enter_draw(&h).await.expect("draw entry");
+            all.push(h);
+        }
+        all
+    }
+
     pub async fn enter_draw(&mut self, h: &NodeHandle) -> TxResult {
         let ix = ix::enter_committee_draw(&h.signing_key.pubkey(), &h.node);
         let signing_key = h.signing_key.insecure_clone();

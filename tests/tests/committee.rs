@@ -263,14 +263,7 @@ async fn the_stake_strategy_seats_the_largest_stakes_frozen_at_entry() {
 #[tokio::test]
 async fn a_leader_that_rotates_its_key_mid_draw_is_seated_with_the_new_key() {
     let mut f = Fixture::new().await;
-    let min = f.config().await.params.min_validator_stake;
-    let mut handles = Vec::new();
-    for _ in 0..3 {
-        let h = f.register(ROLE_VALIDATOR, min).await;
-        f.stake(&h, min).await.unwrap();
-        f.enter_draw(&h).await.unwrap();
-        handles.push(h);
-    }
+    let handles = f.entered_validators(3).await;
     f.send(&[ix::request_committee_draw()], &[]).await.unwrap();
     f.seed_draw().await.unwrap();
     let nodes: Vec<_> = handles.iter().map(|h| h.node).collect();
@@ -295,13 +288,7 @@ async fn an_entrant_closes_only_while_entry_is_open_and_then_leaves_the_draw() {
     let mut f = Fixture::new().await;
     let params = f.config().await.params;
     let min = params.min_validator_stake;
-    let mut handles = Vec::new();
-    for _ in 0..4 {
-        let h = f.register(ROLE_VALIDATOR, min).await;
-        f.stake(&h, min).await.unwrap();
-        f.enter_draw(&h).await.unwrap();
-        handles.push(h);
-    }
+    let handles = f.entered_validators(4).await;
     // Handle 3 leaves during entry: unstake, wait, withdraw, close.
     empty(&mut f, &handles[3], min).await;
     let close = ix::close_node(&handles[3].operator_pubkey());
@@ -348,14 +335,12 @@ async fn empty(f: &mut Fixture, h: &NodeHandle, stake: u64) {
 #[tokio::test]
 async fn a_seed_slot_that_left_slot_hashes_is_asked_for_again() {
     let mut f = Fixture::new().await;
-    let min = f.config().await.params.min_validator_stake;
-    let mut nodes = Vec::new();
-    for _ in 0..3 {
-        let h = f.register(ROLE_VALIDATOR, min).await;
-        f.stake(&h, min).await.unwrap();
-        f.enter_draw(&h).await.unwrap();
-        nodes.push(h.node);
-    }
+    let nodes: Vec<Pubkey> = f
+        .entered_validators(3)
+        .await
+        .iter()
+        .map(|h| h.node)
+        .collect();
     f.send(&[ix::request_committee_draw()], &[]).await.unwrap();
     let first_target = f.committee().await.draw.target_slot;
     // Nobody seeds while SlotHashes fills past the target (512 entries).
@@ -503,12 +488,7 @@ async fn the_draw_cannot_be_requested_through_a_cpi() {
     );
     program_test.prefer_bpf(sbf);
     let mut f = Fixture::on(verdict_chain::EmbeddedChain::start_with(program_test).await).await;
-    let min = f.config().await.params.min_validator_stake;
-    for _ in 0..3 {
-        let h = f.register(ROLE_VALIDATOR, min).await;
-        f.stake(&h, min).await.unwrap();
-        f.enter_draw(&h).await.unwrap();
-    }
+    f.entered_validators(3).await;
     let direct = ix::request_committee_draw();
     let mut wrapped = solana_sdk::instruction::Instruction {
         program_id: grinder_id,
