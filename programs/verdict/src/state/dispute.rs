@@ -103,13 +103,17 @@ pub enum Verdict {
 }
 
 /// The numbers a dispute is decided by (a view of the Config, so the same
-/// decision code can be run under other settings).
+/// decision code can be run under other settings, as the simulator does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DisputeRules {
     pub liquidation_multiplier: u16,
     pub liquidation_active_bps: u16,
     pub quorum_bps: u16,
     pub min_voters: u16,
+    /// Weight each candidate carries of its own (the disputed output, the
+    /// challenger's recomputation). Always 1 on chain; 0 reproduces the
+    /// first rules, under which a lone vote could decide.
+    pub candidate_units: u64,
 }
 
 impl DisputeRules {
@@ -119,6 +123,7 @@ impl DisputeRules {
             liquidation_active_bps: p.liquidation_active_bps,
             quorum_bps: p.dispute_quorum_bps,
             min_voters: p.dispute_min_voters,
+            candidate_units: 1,
         }
     }
 }
@@ -205,8 +210,8 @@ impl Dispute {
     /// so m ≥ 1 and no single voter can clear 10·m against nobody; votes for
     /// anything else count against both. A tie is unresolved.
     pub fn decide(&self, rules: &DisputeRules) -> Verdict {
-        let disputed = self.weight_disputed.saturating_add(1);
-        let challenger = self.weight_challenger.saturating_add(1);
+        let disputed = self.weight_disputed.saturating_add(rules.candidate_units);
+        let challenger = self.weight_challenger.saturating_add(rules.candidate_units);
         let (result, n, m) = if disputed >= challenger {
             (
                 self.disputed_output,
@@ -364,6 +369,19 @@ mod tests {
         // Even a whale: turnout has one voter.
         let d = dispute(100, &[(ALT, 100)]);
         assert!(matches!(d.decide(&rules()), Verdict::Unresolved { .. }));
+    }
+
+    #[test]
+    fn under_the_first_rules_one_vote_decided() {
+        // No candidate units, no quorum: 1 > 10·0.
+        let first = DisputeRules {
+            quorum_bps: 0,
+            min_voters: 0,
+            candidate_units: 0,
+            ..rules()
+        };
+        let d = dispute(100, &[(ALT, 1)]);
+        assert!(matches!(d.decide(&first), Verdict::Stands { n: 1, m: 0, .. }));
     }
 
     #[test]
