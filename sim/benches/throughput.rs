@@ -1,0 +1,2 @@
+//! Jobs simulated per second (pending the miners experiment).
+fn main() {}
