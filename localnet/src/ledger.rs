@@ -290,6 +290,7 @@ mod tests {
                 client_refund: 0,
                 reserved: 0,
                 from_reserve: 0,
+                to_reward_pool: 0,
             }),
             VerdictEvent::NodeLiquidated(NodeLiquidated {
                 dispute: d,
@@ -298,6 +299,7 @@ mod tests {
                 client_refund: 0,
                 reserved: 0,
                 from_reserve: 0,
+                to_reward_pool: 0,
             }),
             VerdictEvent::DisputeRewardClaimed(DisputeRewardClaimed {
                 dispute: d,

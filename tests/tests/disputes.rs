@@ -440,6 +440,7 @@ async fn an_upheld_outcome_forfeits_the_bond_to_the_voters_and_liquidates_the_di
     assert_eq!(s.balance(&all[6]).await, SPARE - bond, "bond forfeited");
     assert_eq!(s.f.node(&all[6].node).await.owed, 0);
     let dissenter_stake = s.f.node(&dissenter.node).await.slashable_stake().unwrap();
+    let reward_pool = s.f.config().await.totals.reward_pool;
     s.liquidate(&dissenter.node, LiquidationTarget::Voter)
         .await
         .unwrap();
@@ -447,7 +448,13 @@ async fn an_upheld_outcome_forfeits_the_bond_to_the_voters_and_liquidates_the_di
         s.f.node(&dissenter.node).await.status,
         NodeStatus::Liquidated
     );
-    let share = (bond + dissenter_stake) / 5;
+    // The dissenter's stake goes to the reward pool, not to the majority
+    // that outvoted it: the voters share the bond.
+    assert_eq!(
+        s.f.config().await.totals.reward_pool,
+        reward_pool + dissenter_stake
+    );
+    let share = bond / 5;
     for v in &honest {
         s.claim_reward(v).await.unwrap();
         assert_eq!(s.balance(v).await, SPARE + share);
@@ -991,11 +998,17 @@ async fn crank_order_liquidating_voters_first_still_refunds_the_client_in_full()
     let owed = d.refund_owed;
     assert!(owed > 0);
     let client_before = s.f.token_balance(&s.client.tokens).await;
-    // The dissenting voter first: its stake makes the client whole at once.
+    // The dissenting voter first: its stake makes the client whole at once,
+    // and the rest of it goes to the reward pool.
     let dissenter_stake = s.f.node(&dissenter.node).await.slashable_stake().unwrap();
+    let reward_pool = s.f.config().await.totals.reward_pool;
     s.liquidate(&dissenter.node, LiquidationTarget::Voter)
         .await
         .unwrap();
+    assert_eq!(
+        s.f.config().await.totals.reward_pool,
+        reward_pool + dissenter_stake - owed
+    );
     assert_eq!(
         s.f.token_balance(&s.client.tokens).await,
         client_before + owed
@@ -1028,7 +1041,7 @@ async fn crank_order_liquidating_voters_first_still_refunds_the_client_in_full()
         0,
         "nothing left to withdraw"
     );
-    let pool = dissenter_stake + miner_stake + forfeited - owed;
+    let pool = miner_stake + forfeited;
     assert_eq!(s.dispute().await.reward_total, pool);
     let mut paid = 0;
     for v in &honest {

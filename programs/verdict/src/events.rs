@@ -472,6 +472,9 @@ pub struct NodeLiquidated {
     /// Taken from the node's refund reserve (it was liquidated before) for
     /// this dispute's client.
     pub from_reserve: u64,
+    /// A dissenting voter's stake beyond what the client was owed: to the
+    /// reward pool, not to the voters who outvoted it.
+    pub to_reward_pool: u64,
 }
 
 #[event]

@@ -6,7 +6,9 @@
 //! liquidated node also forfeits its owed boosts. The tokens go to the
 //! dispute's pool, which first makes the client whole (an overturned outcome
 //! that was already paid), whatever order the targets are cranked in, then
-//! pays the correct voters. A fully liquidated node keeps back, after this
+//! pays the correct voters; a dissenting voter's stake beyond what the
+//! client is owed goes to the reward pool instead, so outvoting a minority
+//! pays the majority nothing. A fully liquidated node keeps back, after this
 //! dispute's client, a refund reserve up to its open exposure, so the
 //! clients of its other jobs a later dispute overturns are repaid too.
 
@@ -157,7 +159,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     // A full liquidation repays this dispute's client first, then keeps back
     // a reserve for the clients of the node's other open jobs (a later
     // dispute may overturn them too), and only the rest goes to the voters.
-    let (mut from_reserve, mut reserved) = (0, 0);
+    let (mut from_reserve, mut reserved, mut to_reward_pool) = (0, 0, 0);
     if !matches!(target, LiquidationTarget::Signer(_)) {
         let d = &mut a.dispute;
         if target == LiquidationTarget::Miner {
@@ -171,11 +173,23 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
         }
         let need = d.refund_owed.saturating_sub(add(d.pool, from_reserve)?);
         reserved = a.node.reserve_for_refunds(amount.saturating_sub(need));
+        if target == LiquidationTarget::Voter {
+            // A dissenter's stake repays the client first; the rest goes to
+            // the reward pool, not to the winning voters, so a majority gains
+            // nothing by outvoting (and liquidating) an honest minority.
+            to_reward_pool = amount - need.min(amount) - reserved;
+            let totals = &mut a.config.totals;
+            totals.disputes = sub(totals.disputes, to_reward_pool)?;
+            totals.reward_pool = add(totals.reward_pool, to_reward_pool)?;
+        }
     }
     a.node.open_disputes = shift(a.node.open_disputes, -1);
     a.node.reputation.reset_window();
     let d = &mut a.dispute;
-    d.pool = sub(add(d.pool, add(amount, from_reserve)?)?, reserved)?;
+    d.pool = sub(
+        add(d.pool, add(amount, from_reserve)?)?,
+        add(reserved, to_reward_pool)?,
+    )?;
     d.pending_liquidations = d.pending_liquidations.saturating_sub(1);
 
     // The client first: whoever's stake filled the pool.
@@ -215,6 +229,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
         client_refund,
         reserved,
         from_reserve,
+        to_reward_pool,
     });
     Ok(())
 }

@@ -381,7 +381,10 @@ mod tests {
             ..rules()
         };
         let d = dispute(100, &[(ALT, 1)]);
-        assert!(matches!(d.decide(&first), Verdict::Stands { n: 1, m: 0, .. }));
+        assert!(matches!(
+            d.decide(&first),
+            Verdict::Stands { n: 1, m: 0, .. }
+        ));
     }
 
     #[test]
