@@ -424,7 +424,7 @@ fn write_section(setup: &Setup, f: &Findings, report: &mut Report) -> Result<(),
          honest weight whatever the turnout, while every honest voter it outvotes is liquidated \
          into its pool; at full turnout it needs {:.2}× what it takes. That is the protocol's \
          honest-majority assumption (a third of the weight honest and voting), not a cheap \
-         attack: the capital is {:.0}× the whole honest stake at full turnout. Counting the \
+         attack: the capital is {:.2}× the whole honest stake at full turnout. Counting the \
          network's other miners in the active weight (left out here) raises every revision 2 \
          figure. A richer target miner lowers the low-turnout ratios in proportion: at 0% \
          turnout the capital is set by the turnout quorum, not by the miner's stake.\n\n",
