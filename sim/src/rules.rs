@@ -79,6 +79,14 @@ impl RuleSet {
         self == RuleSet::First
     }
 
+    /// Whether the stake of voters liquidated for dissenting is shared by
+    /// the voters who outvoted them (the first rules) or goes to the reward
+    /// pool (revision 2, after the simulator found a 66% coalition could
+    /// profit from outvoting an honest minority).
+    pub fn dissenters_fund_voters(self) -> bool {
+        self == RuleSet::First
+    }
+
     /// Whether the parties (miner, challenger) may vote in their dispute.
     pub fn parties_vote(self) -> bool {
         self == RuleSet::First
