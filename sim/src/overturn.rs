@@ -384,7 +384,7 @@ fn write_section(setup: &Setup, f: &Findings, report: &mut Report) -> Result<(),
          revision 2, its non-voting challenger node), snapshotted at opening. Each capital is \
          the least found by bisection, every probe decided by the program's \
          `Dispute::count`/`decide`; it includes the bond (returned on an overturn). Extraction \
-         = the liquidation pool (the miner's and the honest voters' whole stakes) as the \
+         = the liquidation pool (the miner's whole stake, and under the first rules the honest voters' too; revision 2 sends theirs to the reward pool) as the \
          program's `reward_for` shares it among the attacker's identities, plus the price \
          refunded to the attacker as the client.\n\n\
          | rules | turnout target | honest share revealed (voters) | {} | {} | {} | \
