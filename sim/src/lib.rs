@@ -10,6 +10,7 @@
 pub mod capture;
 pub mod config;
 pub mod griefing;
+pub mod grinding;
 pub mod miners;
 pub mod network;
 pub mod overturn;
@@ -39,6 +40,7 @@ pub struct Findings {
     pub overturn: overturn::Findings,
     pub capture: capture::Findings,
     pub griefing: griefing::Findings,
+    pub grinding: grinding::Findings,
 }
 
 /// Runs every experiment under each of `rules` and writes the report.
@@ -52,6 +54,7 @@ pub fn run_all(
         overturn: overturn::run(cfg, rules, report)?,
         capture: capture::run(cfg, rules, report)?,
         griefing: griefing::run(cfg, rules, report)?,
+        grinding: grinding::run(cfg, rules, report)?,
     };
     report.section(
         "Settings",

@@ -48,6 +48,17 @@ fn revision_2_holds_and_the_first_rules_fail_where_they_did() {
     assert!(f.griefing.all_cost_at_least_damage(RuleSet::Revision2));
     assert!(!f.griefing.all_cost_at_least_damage(RuleSet::First));
 
+    // Grinding job ids paid under the first rules; washing loses now.
+    let gain = |r: RuleSet| {
+        f.grinding
+            .rows
+            .iter()
+            .find(|x| x.rules == r)
+            .unwrap()
+            .gain_per_job
+    };
+    assert!(gain(RuleSet::First) > 0.0 && gain(RuleSet::Revision2) < 0.0);
+
     assert!(dir.path().join("summary.md").exists());
     for plot in [
         "cheating.png",
