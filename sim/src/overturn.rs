@@ -465,14 +465,20 @@ fn write_section(setup: &Setup, f: &Findings, report: &mut Report) -> Result<(),
                 .collect(),
         })
         .collect();
-    if let Some(r) = f.rows.first().map(|r| r.rules) {
+    // Each rule set's own bar: ten times what its overturn extracts.
+    let mut seen: Vec<RuleSet> = Vec::new();
+    for row in &f.rows {
+        if seen.contains(&row.rules) {
+            continue;
+        }
+        seen.push(row.rules);
         series.push(Series {
-            label: "10 × extraction".into(),
+            label: format!("{}: 10 × extraction", row.rules.name()),
             points: f
                 .rows
                 .iter()
-                .filter(|row| row.rules == r)
-                .map(|row| (row.turnout * 100.0, 10.0 * row.extraction))
+                .filter(|x| x.rules == row.rules)
+                .map(|x| (x.turnout * 100.0, 10.0 * x.extraction))
                 .collect(),
         });
     }
