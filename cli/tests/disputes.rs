@@ -635,9 +635,10 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(u(&all, "pending_liquidations"), 0);
     let d: Dispute = h.fetch(&dispute_address).await;
     assert_eq!(d.pending_liquidations, 0);
-    // The pool: the liquidations and the silent voter's forfeited deposit,
-    // shared pro rata to weight over the three correct voters (21 units).
-    let pool = miner_stake + taken + dissenter_stake + params.vote_deposit;
+    // The pool: the miner's and signers' liquidations and the silent voter's
+    // forfeited deposit, shared pro rata to weight over the three correct
+    // voters (21 units); the dissenter's stake went to the reward pool.
+    let pool = miner_stake + taken + params.vote_deposit;
     assert_eq!((d.reward_total, d.reward_weight), (pool, 21));
     assert_eq!(u(&all, "reward_total"), pool);
     assert_eq!(u(&all, "reward_weight"), 21);
