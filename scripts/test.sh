@@ -13,6 +13,8 @@ trap 'rm -rf "$VERDICT_CU_DIR"' EXIT
 # The keeper's end-to-end tests spawn real miner processes.
 cargo build --locked -p verdict-miner --bin verdict-miner
 cargo test --workspace --locked "$@"
+# The checked-in IDL must be what the program generates (idl/verdict.json).
+cargo run --locked -q -p verdict-idl -- --check
 
 if compgen -G "$VERDICT_CU_DIR/*.tsv" >/dev/null; then
   mode="native processor: Verdict's own work shows as ~1 CU; CPIs into SPL Token are real"

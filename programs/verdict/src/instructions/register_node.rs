@@ -1,6 +1,10 @@
 //! `register_node`: an operator creates its node (roles, signing key, models).
 
 use anchor_lang::prelude::*;
+// The IDL builder spells `ModelId` out as `[u8; MODEL_ID_LEN]` here.
+#[cfg(feature = "idl-build")]
+#[allow(unused_imports)]
+use crate::constants::MODEL_ID_LEN;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{CONFIG_SEED, NODE_SEED, NODE_VAULT_SEED};

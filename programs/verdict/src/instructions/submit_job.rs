@@ -3,6 +3,10 @@
 //! is written).
 
 use anchor_lang::prelude::*;
+// The IDL builder spells `ModelId` out as `[u8; MODEL_ID_LEN]` here.
+#[cfg(feature = "idl-build")]
+#[allow(unused_imports)]
+use crate::constants::MODEL_ID_LEN;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, JOB_SEED};

@@ -1,6 +1,10 @@
 //! `update_node`: the operator changes roles, models or commission.
 
 use anchor_lang::prelude::*;
+// The IDL builder spells `ModelId` out as `[u8; MODEL_ID_LEN]` here.
+#[cfg(feature = "idl-build")]
+#[allow(unused_imports)]
+use crate::constants::MODEL_ID_LEN;
 
 use crate::constants::{CONFIG_SEED, NODE_SEED};
 use crate::errors::VerdictError;
