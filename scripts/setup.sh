@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks to build, test and run Verdict: the
 # system packages the Solana runtime's crates link against, the font the
-# report's plots use, and the miner's model (from PyPI). Idempotent and
+# report's plots use, Node.js for the TypeScript client, and the miner's
+# model (from PyPI). Idempotent and
 # quiet when everything is present.
 set -euo pipefail
 
@@ -14,6 +15,14 @@ if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+# Node.js and npm for the TypeScript client (clients/ts), when absent.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
 fi
 
 if [ -f "$(dirname "$0")/fetch-model.sh" ]; then

@@ -13,8 +13,19 @@ trap 'rm -rf "$VERDICT_CU_DIR"' EXIT
 # The keeper's end-to-end tests spawn real miner processes.
 cargo build --locked -p verdict-miner --bin verdict-miner
 cargo test --workspace --locked "$@"
-# The checked-in IDL must be what the program generates (idl/verdict.json).
+# The checked-in IDL must be what the program generates (idl/verdict.json),
+# and the TypeScript client what Codama generates from it; then its tests.
 cargo run --locked -q -p verdict-idl -- --check
+(
+  cd clients/ts
+  npm ci --no-audit --no-fund --silent
+  npm run --silent generate >/dev/null
+  git diff --exit-code --stat -- src/generated || {
+    echo "clients/ts/src/generated differs from the IDL: run \`npm run generate\` in clients/ts and commit it" >&2
+    exit 1
+  }
+  npm test --silent
+)
 
 if compgen -G "$VERDICT_CU_DIR/*.tsv" >/dev/null; then
   mode="native processor: Verdict's own work shows as ~1 CU; CPIs into SPL Token are real"
