@@ -94,42 +94,38 @@ impl SimConfig {
     }
 
     /// Reads a TOML file over `self`.
-    pub fn load(mut self, path: &Path) -> Result<Self, SimError> {
+    pub fn load(self, path: &Path) -> Result<Self, SimError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SimError::Config(format!("{}: {e}", path.display())))?;
-        let mut file: File = toml::from_str(&text)
+        let file: File = toml::from_str(&text)
             .map_err(|e| SimError::Config(format!("{}: {e}", path.display())))?;
-        let params = std::mem::take(&mut file.params);
-        self = self.merge(file);
-        for (name, value) in params {
-            set_param(&mut self.params, &name, value)?;
-        }
-        self.check()
+        self.apply(file)?.check()
     }
 
     /// Applies `name=value` overrides: a run setting or a protocol
-    /// parameter (the value in TOML syntax).
+    /// parameter (the value in TOML syntax), each read as a one-line file.
     pub fn set(mut self, assignments: &[String]) -> Result<Self, SimError> {
         for a in assignments {
             let (name, value) = a
                 .split_once('=')
                 .ok_or_else(|| SimError::Config(format!("`{a}`: expected name=value")))?;
-            let doc = format!("{} = {}", name.trim(), value.trim());
-            let table: toml::Table =
-                toml::from_str(&doc).map_err(|e| SimError::Config(format!("`{a}`: {e}")))?;
-            let (name, value) = table.into_iter().next().expect("one key");
-            let mut file = toml::Table::new();
-            if is_param(&name) {
-                set_param(&mut self.params, &name, value)?;
-                continue;
-            }
-            file.insert(name, value);
-            let file: File = toml::Value::Table(file)
-                .try_into()
-                .map_err(|e: toml::de::Error| SimError::Config(format!("`{a}`: {e}")))?;
-            self = self.merge(file);
+            let (name, value) = (name.trim(), value.trim());
+            let section = if is_param(name) { "[params]\n" } else { "" };
+            let file: File = toml::from_str(&format!("{section}{name} = {value}"))
+                .map_err(|e| SimError::Config(format!("`{a}`: {e}")))?;
+            self = self.apply(file)?;
         }
         self.check()
+    }
+
+    /// A file's run settings, then its protocol parameters.
+    fn apply(self, mut file: File) -> Result<Self, SimError> {
+        let params = std::mem::take(&mut file.params);
+        let mut merged = self.merge(file);
+        for (name, value) in params {
+            set_param(&mut merged.params, &name, value)?;
+        }
+        Ok(merged)
     }
 
     fn merge(mut self, file: File) -> Self {

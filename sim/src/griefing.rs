@@ -15,16 +15,16 @@
 //! payout. Cost = what the author loses, net of what it takes back (negative
 //! = a profit). Locked stake that comes back is not a cost.
 
-use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Space};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use verdict::constants::defaults::TOKEN;
 use verdict::constants::BPS_DENOMINATOR;
 use verdict::instructions::TIMEOUT_PENALTY;
-use verdict::state::{Dispute, DisputeOpening, Node, ProtocolParams, Verdict};
+use verdict::state::{Dispute, Node, ProtocolParams, Verdict};
 
 use crate::plot::{Figure, Series};
+use crate::rules::open_dispute;
 use crate::{network, Report, RuleSet, SimConfig, SimError};
 
 const OUT: [u8; 32] = [1; 32];
@@ -159,22 +159,7 @@ impl Net {
             + w(self.miner_stake)
             + wrong.iter().map(|&s| w(s)).sum::<u64>()
             + challenger;
-        let mut d = Dispute::open(
-            DisputeOpening {
-                job: Pubkey::default(),
-                challenger: Pubkey::new_from_array([7; 32]),
-                challenger_operator: Pubkey::default(),
-                bond: rules.bond(self.price, &self.base),
-                miner: Pubkey::new_from_array([8; 32]),
-                disputed_output: OUT,
-                challenger_result: WRONG,
-                active_weight: active,
-                signers: Default::default(),
-            },
-            (0, 0),
-            (0, 0),
-            0,
-        );
+        let mut d = open_dispute(OUT, WRONG, rules.bond(self.price, &self.base), active);
         if honest {
             for &i in &self.turnout {
                 d.count(OUT, w(self.validators[i]));

@@ -21,11 +21,10 @@ use std::collections::VecDeque;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use verdict::constants::defaults::TOKEN;
-use verdict::state::{
-    Dispute, DisputeOpening, JobOutcome, ProtocolParams, Reputation, TrialStatus, Verdict,
-};
+use verdict::state::{JobOutcome, ProtocolParams, Reputation, TrialStatus, Verdict};
 
 use crate::plot::{Figure, Series};
+use crate::rules::open_dispute;
 use crate::stats::Estimate;
 use crate::{network, Report, RuleSet, SimConfig, SimError};
 
@@ -62,6 +61,8 @@ struct Year {
     earnings: f64,
     jobs: u64,
     caught: bool,
+    /// Whether the miner's books summed to zero.
+    conserved: bool,
 }
 
 /// Token flows of a run, by purpose: what leaves one account enters
@@ -138,21 +139,11 @@ fn wrong_answer_overturned(cfg: &SimConfig, rules: RuleSet) -> bool {
         .collect();
     let miner_weight = rules.vote_weight(params.min_miner_stake, &params);
     let (wrong, right) = ([1u8; 32], [2u8; 32]);
-    let mut d = Dispute::open(
-        DisputeOpening {
-            job: Default::default(),
-            challenger: Default::default(),
-            challenger_operator: Default::default(),
-            bond: rules.bond(cfg.price, &cfg.params),
-            miner: Default::default(),
-            disputed_output: wrong,
-            challenger_result: right,
-            active_weight: weights.iter().sum::<u64>() + miner_weight,
-            signers: (Default::default(), 0),
-        },
-        (0, 0),
-        (0, 0),
-        0,
+    let mut d = open_dispute(
+        wrong,
+        right,
+        rules.bond(cfg.price, &cfg.params),
+        weights.iter().sum::<u64>() + miner_weight,
     );
     let voting = (weights.len() as u64 * cfg.honest_turnout_bps as u64).div_ceil(10_000) as usize;
     for &w in weights.iter().take(voting) {
@@ -173,6 +164,8 @@ struct Miner {
     cheat_bps: u16,
     caught: bool,
     jobs: u64,
+    /// Every token this miner's jobs moved.
+    books: Ledger,
 }
 
 impl Miner {
@@ -188,16 +181,17 @@ impl Miner {
             cheat_bps,
             caught: false,
             jobs: 0,
+            books: Ledger::default(),
         }
     }
 
     /// Serves one job at time `now` with the shared draws `u` (risk, audit,
-    /// cheat), moving tokens in `books`.
-    fn serve(&mut self, s: &Setting, now: i64, u: [u32; 3], books: &mut Ledger) {
+    /// cheat), moving tokens in its books.
+    fn serve(&mut self, s: &Setting, now: i64, u: [u32; 3]) {
         if self.caught {
             return;
         }
-        self.release(now, books);
+        self.release(now);
         let tier = self.reputation.tier(&s.params);
         // Tier 3 takes low-risk jobs only; high-risk answers are re-run by
         // every co-signer, so nobody cheats on those.
@@ -207,12 +201,12 @@ impl Miner {
         let cheat = wants && !(s.rules.audits_public() && audited);
         self.jobs += 1;
         if cheat && audited && s.overturns {
-            self.liquidate(books);
+            self.liquidate();
             return;
         }
         if !cheat {
-            books.miners -= s.cost as i128;
-            books.compute += s.cost as i128;
+            self.books.miners -= s.cost as i128;
+            self.books.compute += s.cost as i128;
         }
         self.reputation.record(
             JobOutcome::Success {
@@ -230,7 +224,8 @@ impl Miner {
             .push_back((now + delay, s.price - s.fee, s.fee, boost));
     }
 
-    fn release(&mut self, now: i64, books: &mut Ledger) {
+    fn release(&mut self, now: i64) {
+        let books = &mut self.books;
         while self.held.front().is_some_and(|(at, ..)| *at <= now) {
             let (_, pay, fee, boost) = self.held.pop_front().expect("front");
             books.clients -= (pay + fee) as i128;
@@ -243,23 +238,33 @@ impl Miner {
     /// The whole stake to the dispute pool; what is still held goes back
     /// (the escrows to their clients, the boosts to the reward pool), and
     /// the caught job's client was never charged.
-    fn liquidate(&mut self, books: &mut Ledger) {
-        books.miners -= self.stake as i128;
-        books.dispute_pools += self.stake as i128;
+    fn liquidate(&mut self) {
+        self.books.miners -= self.stake as i128;
+        self.books.dispute_pools += self.stake as i128;
         self.held.clear();
         self.caught = true;
     }
 
     /// At the year's end what is still held counts as earned (no later
     /// dispute is modelled for an honest answer).
-    fn close(&mut self, books: &mut Ledger) -> Year {
-        self.release(i64::MAX, books);
+    fn close(&mut self) -> Year {
+        self.release(i64::MAX);
         Year {
-            earnings: 0.0,
+            earnings: self.books.miners as f64 / TOKEN as f64,
             jobs: self.jobs,
             caught: self.caught,
+            conserved: self.books.sum() == 0,
         }
     }
+}
+
+/// A job's three uniform draws in bps (risk, audit, cheat).
+fn draws(rng: &mut StdRng) -> [u32; 3] {
+    [
+        rng.gen_range(0..10_000),
+        rng.gen_range(0..10_000),
+        rng.gen_range(0..10_000),
+    ]
 }
 
 /// One year of a cheater (rate `cheat_bps`) and an honest miner on the same
@@ -267,21 +272,14 @@ impl Miner {
 fn year_pair(s: &Setting, cheat_bps: u16, rng: &mut StdRng, conserved: &mut bool) -> (Year, Year) {
     let mut cheater = Miner::new(&s.params, cheat_bps);
     let mut honest = Miner::new(&s.params, 0);
-    let (mut cb, mut hb) = (Ledger::default(), Ledger::default());
     for j in 0..s.jobs_per_miner {
-        let u = [
-            rng.gen_range(0..10_000),
-            rng.gen_range(0..10_000),
-            rng.gen_range(0..10_000),
-        ];
+        let u = draws(rng);
         let now = j as i64 * s.secs_per_job;
-        cheater.serve(s, now, u, &mut cb);
-        honest.serve(s, now, u, &mut hb);
+        cheater.serve(s, now, u);
+        honest.serve(s, now, u);
     }
-    let (mut c, mut h) = (cheater.close(&mut cb), honest.close(&mut hb));
-    *conserved &= cb.sum() == 0 && hb.sum() == 0;
-    c.earnings = cb.miners as f64 / TOKEN as f64;
-    h.earnings = hb.miners as f64 / TOKEN as f64;
+    let (c, h) = (cheater.close(), honest.close());
+    *conserved &= c.conserved && h.conserved;
     (c, h)
 }
 
@@ -469,7 +467,6 @@ pub fn simulate_network(cfg: &SimConfig, rules: RuleSet, cheaters_bps: u16) -> u
     let s = Setting::new(cfg, rules, cfg.audit_bps);
     let miners = (cfg.nodes - cfg.validators) as usize;
     let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut books = Ledger::default();
     let mut all: Vec<Miner> = (0..miners)
         .map(|i| {
             let cheat = if (i as u64 * 10_000) < miners as u64 * cheaters_bps as u64 {
@@ -483,15 +480,10 @@ pub fn simulate_network(cfg: &SimConfig, rules: RuleSet, cheaters_bps: u16) -> u
     for j in 0..s.jobs_per_miner {
         let now = j as i64 * s.secs_per_job;
         for m in all.iter_mut() {
-            let u = [
-                rng.gen_range(0..10_000),
-                rng.gen_range(0..10_000),
-                rng.gen_range(0..10_000),
-            ];
-            m.serve(&s, now, u, &mut books);
+            m.serve(&s, now, draws(&mut rng));
         }
     }
-    all.iter_mut().map(|m| m.close(&mut books).jobs).sum()
+    all.iter_mut().map(|m| m.close().jobs).sum()
 }
 
 #[cfg(test)]

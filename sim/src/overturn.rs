@@ -11,15 +11,13 @@
 //! decided by the program's `Dispute::count`/`decide`, and the liquidated
 //! stake is shared with the program's `finalize_rewards`/`reward_for`.
 
-use anchor_lang::prelude::Pubkey;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use verdict::constants::defaults::TOKEN;
-use verdict::state::{
-    Dispute, DisputeOpening, DisputeRules, DisputeStatus, ProtocolParams, Verdict,
-};
+use verdict::state::{Dispute, DisputeRules, DisputeStatus, ProtocolParams, Verdict};
 
 use crate::plot::{Figure, Series};
+use crate::rules::open_dispute;
 use crate::{network, Report, RuleSet, SimConfig, SimError};
 
 /// Honest turnouts probed (share of honest validator weight that reveals).
@@ -182,22 +180,7 @@ fn vote(setup: &Setup, rules: RuleSet, voters: &[usize], attacker: &[u64]) -> Di
         + weight(setup.miner_stake)
         + attacker.iter().map(|&s| weight(s)).sum::<u64>()
         + challenger;
-    let mut d = Dispute::open(
-        DisputeOpening {
-            job: Pubkey::default(),
-            challenger: Pubkey::new_from_array([7; 32]),
-            challenger_operator: Pubkey::default(),
-            bond: rules.bond(setup.price, &setup.base),
-            miner: Pubkey::new_from_array([8; 32]),
-            disputed_output: OUT,
-            challenger_result: WRONG,
-            active_weight: active,
-            signers: Default::default(),
-        },
-        (0, 0),
-        (0, 0),
-        0,
-    );
+    let mut d = open_dispute(OUT, WRONG, rules.bond(setup.price, &setup.base), active);
     for &i in voters {
         d.count(OUT, weight(setup.validators[i]));
     }

@@ -3,7 +3,7 @@
 //! revision 2 (what the chain runs now).
 
 use serde::Deserialize;
-use verdict::state::{DisputeRules, ProtocolParams};
+use verdict::state::{Dispute, DisputeOpening, DisputeRules, ProtocolParams};
 
 /// Which protocol rules a run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -98,29 +98,40 @@ impl RuleSet {
     }
 }
 
+/// A dispute in its vote over `disputed_output` and `challenger_result`,
+/// opened as the program opens one (the parties' keys play no part here).
+pub fn open_dispute(
+    disputed_output: [u8; 32],
+    challenger_result: [u8; 32],
+    bond: u64,
+    active_weight: u64,
+) -> Dispute {
+    Dispute::open(
+        DisputeOpening {
+            job: Default::default(),
+            challenger: Default::default(),
+            challenger_operator: Default::default(),
+            bond,
+            miner: Default::default(),
+            disputed_output,
+            challenger_result,
+            active_weight,
+            signers: Default::default(),
+        },
+        (0, 0),
+        (0, 0),
+        0,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use verdict::state::{Dispute, DisputeOpening, Verdict};
+    use verdict::state::Verdict;
 
     fn lone_vote(rules: RuleSet) -> Verdict {
         let params = rules.params(&ProtocolParams::default());
-        let mut d = Dispute::open(
-            DisputeOpening {
-                job: Default::default(),
-                challenger: Default::default(),
-                challenger_operator: Default::default(),
-                bond: 0,
-                miner: Default::default(),
-                disputed_output: [1; 32],
-                challenger_result: [2; 32],
-                active_weight: 100,
-                signers: (Default::default(), 0),
-            },
-            (0, 0),
-            (0, 0),
-            0,
-        );
+        let mut d = open_dispute([1; 32], [2; 32], 0, 100);
         d.count(
             [2; 32],
             rules.vote_weight(params.min_validator_stake, &params),
