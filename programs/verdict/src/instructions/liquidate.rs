@@ -169,7 +169,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             let freed = a
                 .node
                 .release_exposure(std::mem::take(&mut d.miner_exposure));
-            a.config.totals.release_refund_reserve(freed)?;
+            a.config.totals.disputes_to_reward_pool(freed)?;
         }
         let need = d.refund_owed.saturating_sub(add(d.pool, from_reserve)?);
         reserved = a.node.reserve_for_refunds(amount.saturating_sub(need));
@@ -178,9 +178,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             // the reward pool, not to the winning voters, so a majority gains
             // nothing by outvoting (and liquidating) an honest minority.
             to_reward_pool = amount - need.min(amount) - reserved;
-            let totals = &mut a.config.totals;
-            totals.disputes = sub(totals.disputes, to_reward_pool)?;
-            totals.reward_pool = add(totals.reward_pool, to_reward_pool)?;
+            a.config.totals.disputes_to_reward_pool(to_reward_pool)?;
         }
     }
     a.node.open_disputes = shift(a.node.open_disputes, -1);
@@ -216,9 +214,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     }
     if a.dispute.pending_liquidations == 0 {
         let unclaimable = a.dispute.finalize_rewards();
-        let totals = &mut a.config.totals;
-        totals.disputes = sub(totals.disputes, unclaimable)?;
-        totals.reward_pool = add(totals.reward_pool, unclaimable)?;
+        a.config.totals.disputes_to_reward_pool(unclaimable)?;
     }
     let config = &mut a.config;
     a.node.sync_activity(config)?;

@@ -115,9 +115,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
             a.credit(false, bond_returned, CreditReason::BondReturned)?;
             a.credit(true, unresolved_fee, CreditReason::UnresolvedDisputeFee)?;
             // Nobody to pay: unrevealed deposits fund boosts.
-            let totals = &mut a.config.totals;
-            totals.disputes = sub(totals.disputes, forfeited)?;
-            totals.reward_pool = add(totals.reward_pool, forfeited)?;
+            a.config.totals.disputes_to_reward_pool(forfeited)?;
             a.miner.open_disputes = shift(a.miner.open_disputes, -1);
             let d = &mut a.dispute;
             (d.status, d.n, d.m) = (DisputeStatus::Unresolved, n, m);
@@ -185,9 +183,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
             }
             if a.dispute.pending_liquidations == 0 {
                 let unclaimable = a.dispute.finalize_rewards();
-                let totals = &mut a.config.totals;
-                totals.disputes = sub(totals.disputes, unclaimable)?;
-                totals.reward_pool = add(totals.reward_pool, unclaimable)?;
+                a.config.totals.disputes_to_reward_pool(unclaimable)?;
             }
         }
     }

@@ -49,11 +49,12 @@ pub struct StakeTotals {
 }
 
 impl StakeTotals {
-    /// A refund reserve no longer needed (its node's exposure fell) goes
-    /// to the reward pool.
-    pub fn release_refund_reserve(&mut self, freed: u64) -> Result<()> {
-        self.disputes = crate::math::sub(self.disputes, freed)?;
-        self.reward_pool = crate::math::add(self.reward_pool, freed)?;
+    /// Moves `amount` held for disputes to the reward pool: a refund
+    /// reserve no longer needed, a dissenter's stake, forfeited deposits, a
+    /// pool nobody can claim.
+    pub fn disputes_to_reward_pool(&mut self, amount: u64) -> Result<()> {
+        self.disputes = crate::math::sub(self.disputes, amount)?;
+        self.reward_pool = crate::math::add(self.reward_pool, amount)?;
         Ok(())
     }
 

@@ -134,7 +134,7 @@ impl Job {
     ) -> Result<()> {
         let freed = miner.release_exposure(self.exposure);
         self.exposure = 0;
-        totals.release_refund_reserve(freed)
+        totals.disputes_to_reward_pool(freed)
     }
 
     /// ALLOCATED → SOLVED with the attested report and its signers.
