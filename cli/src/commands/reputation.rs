@@ -1,5 +1,5 @@
 //! `verdict reputation --node <key> [--history]`: a node's reputation now
-//! (the seed's format), or per Verdict epoch rebuilt from the program's
+//! (trust, window statistics and tier), or per Verdict epoch rebuilt from the program's
 //! `ReputationChanged` events in the node's transaction history — the chain
 //! is the only record, nothing is kept locally.
 
