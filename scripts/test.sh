@@ -10,11 +10,16 @@ VERDICT_CU_DIR="$(mktemp -d)"
 export VERDICT_CU_DIR
 trap 'rm -rf "$VERDICT_CU_DIR"' EXIT
 
-# The keeper's end-to-end tests spawn real miner processes.
-cargo build --locked -p verdict-miner --bin verdict-miner
+# The keeper's end-to-end tests spawn real miner processes; the dApp tests
+# (Rust and TypeScript) serve a network and run the examples against it.
+cargo build --locked -p verdict-miner --bin verdict-miner -p verdict-localnet --bin verdict-localnet \
+  -p verdict-example-infer
 cargo test --workspace --locked "$@"
+VERDICT_LOCALNET_BIN="$(realpath "${CARGO_TARGET_DIR:-target}")/debug/verdict-localnet"
+export VERDICT_LOCALNET_BIN
 # The checked-in IDL must be what the program generates (idl/verdict.json),
-# and the TypeScript client what Codama generates from it; then its tests.
+# and the TypeScript client what Codama generates from it; then its tests,
+# end to end against a served network (VERDICT_LOCALNET_BIN).
 cargo run --locked -q -p verdict-idl -- --check
 (
   cd clients/ts

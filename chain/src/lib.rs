@@ -209,3 +209,19 @@ impl AccountSource for Chain {
             .map_err(|e| SdkError::Client(e.to_string()))
     }
 }
+
+impl verdict_sdk::client::Ledger for Chain {
+    async fn send(
+        &self,
+        instructions: &[Instruction],
+        signer: &Keypair,
+    ) -> Result<Signature, SdkError> {
+        Chain::send(self, instructions, signer, &[])
+            .await
+            .map(|landed| landed.signature)
+            .map_err(|e| match e {
+                ChainError::Program { failure, .. } => SdkError::Refused(failure),
+                other => SdkError::Client(other.to_string()),
+            })
+    }
+}

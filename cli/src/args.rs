@@ -311,6 +311,21 @@ pub struct SubmitArgs {
     /// Token account to pay from [default: your associated token account]
     #[arg(long, value_parser = parse_pubkey)]
     pub from: Option<Pubkey>,
+    /// Hand the input to a keeper, wait for the result and print its output
+    /// once it checks out against the chain (output hash, miner's signature)
+    #[arg(long, requires = "keepers")]
+    pub wait: bool,
+    /// A keeper's API URL (repeat, or comma-separate: tried in order)
+    #[arg(
+        long = "keeper",
+        env = "VERDICT_KEEPERS",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub keepers: Vec<String>,
+    /// With --wait: longest to wait for the verified result
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub timeout_secs: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -28,6 +28,9 @@ pub enum CliError {
     },
     #[error("{0}")]
     Refused(String),
+    /// A keeper's answer did not check out against the chain: never printed as a result.
+    #[error("the answer does not check out: {0}")]
+    Unverified(String),
     /// The Verdict program (or another) refused the transaction: its own
     /// error name and message, never a bare code.
     #[error("the program refused: {0}")]

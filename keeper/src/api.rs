@@ -11,9 +11,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use verdict::state::JobStatus;
+use verdict_wire::keeper::{JobProgress, JobView, SubmitInput};
+use verdict_wire::miner::{Digest32, JobId};
+use verdict_wire::ErrorBody;
 
 use crate::core::lifecycle::Phase;
 use crate::core::ratelimit::RateLimiter;
@@ -26,28 +29,28 @@ struct AppState {
     started: Instant,
 }
 
-/// Every 4xx/5xx body: a stable code and a sentence.
-#[derive(Debug, Serialize, Deserialize)]
+/// Every 4xx/5xx answer: its status and a [`ErrorBody`] (a stable code and a sentence).
+#[derive(Debug)]
 pub struct ApiError {
-    pub error: String,
-    pub message: String,
-    #[serde(skip)]
     status: StatusCode,
+    body: ErrorBody,
 }
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
         ApiError {
-            error: error.into(),
-            message: message.into(),
             status,
+            body: ErrorBody {
+                error: error.into(),
+                message: message.into(),
+            },
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self)).into_response()
+        (self.status, Json(self.body)).into_response()
     }
 }
 
@@ -69,34 +72,6 @@ impl From<crate::KeeperError> for ApiError {
             e.to_string(),
         )
     }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SubmitInput {
-    /// The on-chain Job account (base58).
-    pub job: String,
-    pub input: String,
-    /// Real-time jobs avoid miners with a median latency over the limit.
-    #[serde(default = "yes")]
-    pub realtime: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// A job as the client sees it.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct JobView {
-    pub job: String,
-    /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
-    pub miner: Option<String>,
-    pub output: Option<miner::api::OutputTensor>,
-    pub output_hash: Option<String>,
-    pub response_ms: Option<u32>,
-    pub error: Option<crate::store::JobFailure>,
-    pub miners_failed: usize,
 }
 
 /// Serves `app` until `cancel`, each connection on a task owned by this
@@ -175,20 +150,20 @@ pub fn router(engine: Arc<Engine>) -> Router {
 
 fn view(rec: &JobRecord) -> JobView {
     let status = match rec.phase {
-        Phase::Queued => "queued",
-        Phase::Running => "running",
-        Phase::Done => "done",
-        Phase::Failed => "failed",
+        Phase::Queued => JobProgress::Queued,
+        Phase::Running => JobProgress::Running,
+        Phase::Done => JobProgress::Done,
+        Phase::Failed => JobProgress::Failed,
     };
-    let done = rec.phase == Phase::Done;
-    let out = rec.output.as_ref().filter(|_| done);
+    let out = rec.output.as_ref().filter(|_| rec.phase == Phase::Done);
     JobView {
-        job: rec.job.to_string(),
-        status: status.into(),
+        job: JobId(rec.job.to_bytes()),
+        status,
         miner: out.map(|o| o.miner.to_string()),
         output: out.map(|o| o.output.clone()),
-        output_hash: out.map(|o| hex::encode(o.report.output_hash)),
+        output_hash: out.map(|o| Digest32(o.report.output_hash)),
         response_ms: out.map(|o| o.report.response_ms),
+        receipt: out.and_then(|o| o.receipt.clone()),
         error: rec.failure.clone(),
         miners_failed: rec.tried.len(),
     }
@@ -210,13 +185,7 @@ async fn submit(
             ),
         ));
     }
-    let key: Pubkey = body.job.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_job_id",
-            "job must be a base58 public key",
-        )
-    })?;
+    let key = Pubkey::new_from_array(body.job.0);
     let job = engine.gateway.job(&key).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -686,6 +686,7 @@ impl Engine {
                                 miner,
                                 output: answer.response.output.clone(),
                                 report,
+                                receipt: Some(answer.response.receipt()),
                             });
                             rec.evidence = Some(answer.evidence());
                             Intent::Complete {
@@ -768,6 +769,7 @@ impl Engine {
                                     miner: choice,
                                     output: answer.response.output.clone(),
                                     report,
+                                    receipt: Some(answer.response.receipt()),
                                 });
                                 rec.evidence = Some(answer.evidence());
                                 let settled = self

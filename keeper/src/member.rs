@@ -354,6 +354,7 @@ impl Engine {
                             miner,
                             output: response.output.clone(),
                             report: *report,
+                            receipt: Some(response.receipt()),
                         });
                         let _ = self.store.put(&rec);
                     }
@@ -463,7 +464,7 @@ impl Engine {
             let Ok(response) = http.get(format!("{url}/v1/jobs/{key}")).send().await else {
                 continue;
             };
-            let Ok(view) = response.json::<crate::api::JobView>().await else {
+            let Ok(view) = response.json::<verdict_wire::keeper::JobView>().await else {
                 continue;
             };
             let (Some(output), Some(miner)) =
@@ -481,10 +482,15 @@ impl Engine {
                     sla_met: true,
                     latency_score_bps: 0,
                 };
+                // The member's receipt only if the miner's signature holds.
+                let job_id = miner::api::JobId(key.to_bytes());
+                let hash = miner::api::Digest32(job.output_hash);
+                let receipt = view.receipt.filter(|r| r.verify(&job_id, &hash).is_ok());
                 return Some(VerifiedOutput {
                     miner,
                     output,
                     report,
+                    receipt,
                 });
             }
         }

@@ -7,11 +7,12 @@
 use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
-use miner::api::OutputTensor;
+use miner::api::{MinerReceipt, OutputTensor};
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use verdict::attestation::CompletionReport;
 use verdict::state::{Job, RiskLevel};
+pub use verdict_wire::keeper::JobFailure;
 
 use crate::core::cosign::Evidence;
 use crate::core::lifecycle::{Intent, Phase};
@@ -89,14 +90,11 @@ pub struct VerifiedOutput {
     pub output: OutputTensor,
     #[serde(with = "report_serde")]
     pub report: CompletionReport,
-}
-
-/// Why the client did not get an output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobFailure {
-    /// Stable machine-readable code, e.g. `all_miners_failed`.
-    pub code: String,
-    pub message: String,
+    /// The miner's signature over the output, for the client to check
+    /// (absent when the output was taken from another member's view
+    /// without one).
+    #[serde(default)]
+    pub receipt: Option<MinerReceipt>,
 }
 
 /// One outcome transaction the keeper sent (or found already applied).

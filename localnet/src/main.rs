@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use verdict_localnet::network::{run, Options, Target};
+use verdict_localnet::serve::{serve, Ready, ServeOptions};
 
 /// A quick run's jobs and fair-entry share. 32 jobs, about 27 of them low
 /// risk, in batches of 8 that each see the same routing snapshot: at the
@@ -51,6 +52,13 @@ struct Args {
     /// (the program's upgrade authority if deployed upgradeable).
     #[arg(long, default_value = "~/.config/solana/id.json")]
     payer: String,
+    /// Serve the network for a dApp to integrate against instead of running
+    /// the main job: the embedded chain behind a JSON-RPC endpoint, 5
+    /// keepers, 3 honest miners and a funded wallet (written to --out), until
+    /// ctrl-c. Prints `ready {json}` with the RPC URL, the keeper URLs, the
+    /// program id and the wallet's keypair path once it serves.
+    #[arg(long, conflicts_with = "urls")]
+    serve: bool,
 }
 
 /// On the host, solana-msg prints the natively run program's `msg!` lines
@@ -72,6 +80,16 @@ fn program_logs_to(path: &Path) -> std::io::Result<std::fs::File> {
             return Err(std::io::Error::last_os_error());
         }
         Ok(terminal)
+    }
+}
+
+/// Resolves on ctrl-c (SIGINT) or SIGTERM.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
 }
 
@@ -119,6 +137,44 @@ async fn main() {
         keeper::core::routing::RoutingWeights::default().tier3_reserved_bps
     };
     let tier3_reserved_bps = args.tier3_reserved_bps.unwrap_or(default_share).min(10_000);
+    if args.serve {
+        let opts = ServeOptions {
+            model,
+            miner_bin,
+            dir: args.out,
+            tier3_reserved_bps,
+        };
+        let announce = |ready: &Ready| {
+            let text = format!(
+                "Verdict network serving (ctrl-c stops it)\n\
+                 RPC URL:       {}\n\
+                 keepers:       {}\n\
+                 program id:    {}\n\
+                 wallet:        {} (token account {}, mint {})\n\
+                 model:         {} (max fee {} base units; the minimum is {})\n\
+                 miners start with an earned record (20 jobs, trial passed): every risk level is served\n\
+                 ready {}\n",
+                ready.rpc_url,
+                ready.keepers.join(" "),
+                ready.program_id,
+                ready.wallet.display(),
+                ready.token_account,
+                ready.mint,
+                ready.model,
+                ready.job_fee,
+                ready.min_job_fee,
+                serde_json::to_string(ready).expect("ready serializes"),
+            );
+            let _ = terminal
+                .write_all(text.as_bytes())
+                .and_then(|_| terminal.flush());
+        };
+        if let Err(e) = serve(&opts, announce, stop_signal()).await {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let opts = Options {
         target,
         jobs,

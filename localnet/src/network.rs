@@ -37,6 +37,7 @@ use verdict::state::{
 };
 use verdict_chain::{tokens, Chain, EmbeddedChain, RpcChain, RpcConfig};
 use verdict_sdk::accounts::AccountSource;
+use verdict_sdk::client::{await_result, submit_job, InferError, InferRequest, KeeperClient};
 use verdict_sdk::events::{parse_logs, VerdictEvent};
 use verdict_sdk::invariants::{self, Snapshot};
 use verdict_sdk::{attest, instructions as ix, pda};
@@ -91,6 +92,10 @@ pub enum NetworkError {
     Account(#[from] verdict_sdk::SdkError),
     #[error("keeper: {0}")]
     Keeper(#[from] keeper::KeeperError),
+    #[error("client: {0}")]
+    Client(#[from] InferError),
+    #[error("keeper API: {0}")]
+    KeeperApi(#[from] verdict_sdk::client::KeeperError),
     #[error("miner process: {0}")]
     Miner(String),
     #[error("report: {0}")]
@@ -100,23 +105,23 @@ pub enum NetworkError {
 }
 
 /// A wallet with a token account of the stake mint.
-struct Wallet {
-    key: Keypair,
-    tokens: Pubkey,
+pub(crate) struct Wallet {
+    pub(crate) key: Keypair,
+    pub(crate) tokens: Pubkey,
 }
 
-struct NodeKeys {
-    name: String,
-    wallet: Wallet,
-    signing: Keypair,
-    node: Pubkey,
+pub(crate) struct NodeKeys {
+    pub(crate) name: String,
+    pub(crate) wallet: Wallet,
+    pub(crate) signing: Keypair,
+    pub(crate) node: Pubkey,
 }
 
-struct MinerProcess {
-    keys: NodeKeys,
-    behaviour: &'static str,
-    url: String,
-    child: Child,
+pub(crate) struct MinerProcess {
+    pub(crate) keys: NodeKeys,
+    pub(crate) behaviour: &'static str,
+    pub(crate) url: String,
+    pub(crate) child: Child,
 }
 
 impl Drop for MinerProcess {
@@ -126,21 +131,21 @@ impl Drop for MinerProcess {
     }
 }
 
-struct Net {
-    chain: Chain,
+pub(crate) struct Net {
+    pub(crate) chain: Chain,
     /// The keepers' fair-entry share (bps of low-risk dispatches).
     tier3_reserved_bps: u16,
     /// The embedded chain, whose clock the run warps; `None` on a cluster.
-    embedded: Option<Arc<EmbeddedChain>>,
-    params: ProtocolParams,
-    payer: Keypair,
-    mint: Pubkey,
-    mint_authority: Keypair,
-    validators: Vec<NodeKeys>,
-    miners: Vec<MinerProcess>,
-    work: PathBuf,
+    pub(crate) embedded: Option<Arc<EmbeddedChain>>,
+    pub(crate) params: ProtocolParams,
+    pub(crate) payer: Keypair,
+    pub(crate) mint: Pubkey,
+    pub(crate) mint_authority: Keypair,
+    pub(crate) validators: Vec<NodeKeys>,
+    pub(crate) miners: Vec<MinerProcess>,
+    pub(crate) work: PathBuf,
     /// Each validator's keeper API port and gossip port.
-    ports: Vec<(u16, u16)>,
+    pub(crate) ports: Vec<(u16, u16)>,
 }
 
 /// The validator whose keeper re-checks every solved job (the others sample none).
@@ -179,6 +184,14 @@ pub fn cluster_params() -> ProtocolParams {
 /// Disputes a validator's wallet can pay its accounts for (its votes, its challenges).
 const DISPUTES_FUNDED: u64 = 8;
 
+/// Lamports a client's submit costs in fees (one signature), with room to spare.
+const CLIENT_FEE_LAMPORTS: u64 = 10_000;
+
+/// Longest the run waits for a batch's verified results; a job no miner may
+/// take yet (high risk before any miner left Tier 3) stays SENT and expires
+/// at the end.
+const BATCH_WAIT: Duration = Duration::from_secs(15);
+
 /// The fee every client job escrows (its max fee; the keepers price at most this).
 pub const JOB_FEE: u64 = TOKEN / 100;
 
@@ -196,7 +209,7 @@ const CLOCK_STALL: Duration = Duration::from_secs(60);
 impl Net {
     /// A wallet holding `tokens` of the stake mint and `lamports` for the
     /// rent of the accounts it will pay for (fees are the payer's).
-    async fn wallet(&self, tokens: u64, lamports: u64) -> Result<Wallet, NetworkError> {
+    pub(crate) async fn wallet(&self, tokens: u64, lamports: u64) -> Result<Wallet, NetworkError> {
         let key = Keypair::new();
         // A system account must stay rent-exempt or empty.
         let lamports = lamports + self.chain.rent_exempt_minimum(0).await?;
@@ -225,7 +238,7 @@ impl Net {
     }
 
     /// Rent for `count` accounts of `len` bytes each.
-    async fn rent(&self, len: usize, count: u64) -> Result<u64, NetworkError> {
+    pub(crate) async fn rent(&self, len: usize, count: u64) -> Result<u64, NetworkError> {
         Ok(self.chain.rent_exempt_minimum(len).await? * count)
     }
 
@@ -431,7 +444,7 @@ impl Net {
         }
     }
 
-    async fn start_keeper(&self, i: usize) -> Result<KeeperHandle, NetworkError> {
+    pub(crate) async fn start_keeper(&self, i: usize) -> Result<KeeperHandle, NetworkError> {
         let v = &self.validators[i];
         let deps = Deps {
             chain: self.chain.clone(),
@@ -545,7 +558,7 @@ pub struct Finished {
 }
 
 /// A spinner with a message line (hidden when progress is not shown).
-fn spinner(show: bool) -> ProgressBar {
+pub(crate) fn spinner(show: bool) -> ProgressBar {
     let progress = if show {
         ProgressBar::new_spinner()
     } else {
@@ -556,15 +569,41 @@ fn spinner(show: bool) -> ProgressBar {
     progress
 }
 
-/// Runs the whole network and writes the report.
-pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
-    let started = Instant::now();
+/// The miners of the main job: five honest, and one each slow, wrong and flaky.
+const MAIN_JOB_MINERS: [Behaviour; 8] = [
+    ("honest", &[]),
+    ("honest", &[]),
+    ("honest", &[]),
+    ("honest", &[]),
+    ("honest", &[]),
+    ("slow", &["--fault", "slow", "--slow-ms", "6000"]),
+    ("wrong", &["--fault", "wrong"]),
+    (
+        "flaky",
+        &["--fault", "flaky", "--flaky-rate", "0.3", "--seed", "7"],
+    ),
+];
+
+/// A miner's name and the `verdict-miner serve` arguments that make it so.
+pub(crate) type Behaviour = (&'static str, &'static [&'static str]);
+
+/// Sets the network up to the point where the keepers start: the chain and
+/// its Config with a new stake mint, 5 validators staked and drawn into the
+/// committee, one miner process per behaviour, registered, staked and past
+/// its trial. Returns the network and the payer's lamports before it all.
+pub(crate) async fn build(
+    target: &Target,
+    model: &str,
+    miner_bin: &Path,
+    tier3_reserved_bps: u16,
+    behaviours: &[Behaviour],
+    progress: &ProgressBar,
+) -> Result<(Net, u64), NetworkError> {
     let work = std::env::temp_dir().join(format!("verdict-localnet-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| NetworkError::Other(e.to_string()))?;
-    let progress = spinner(opts.show_progress);
     let step = |m: &str| progress.set_message(m.to_string());
 
-    let (chain, embedded, payer, params) = match &opts.target {
+    let (chain, embedded, payer, params) = match target {
         Target::Embedded => {
             step("starting the embedded chain");
             let embedded = Arc::new(EmbeddedChain::start().await);
@@ -624,7 +663,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         .collect::<Result<Vec<_>, NetworkError>>()?;
     let mut net = Net {
         chain,
-        tier3_reserved_bps: opts.tier3_reserved_bps,
+        tier3_reserved_bps,
         embedded,
         params: params.clone(),
         payer,
@@ -660,34 +699,22 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     }
     net.rotate().await?;
 
-    let models = format!("{},{}", opts.model, SECOND_MODEL);
-    let behaviours: [(&str, &[&str]); 8] = [
-        ("honest", &[]),
-        ("honest", &[]),
-        ("honest", &[]),
-        ("honest", &[]),
-        ("honest", &[]),
-        ("slow", &["--fault", "slow", "--slow-ms", "6000"]),
-        ("wrong", &["--fault", "wrong"]),
-        (
-            "flaky",
-            &["--fault", "flaky", "--flaky-rate", "0.3", "--seed", "7"],
-        ),
-    ];
+    let models = format!("{},{}", model, SECOND_MODEL);
     for (i, (behaviour, fault)) in behaviours.iter().enumerate() {
         step(&format!(
-            "starting miner {} of 8 ({behaviour}) and registering it",
-            i + 1
+            "starting miner {} of {} ({behaviour}) and registering it",
+            i + 1,
+            behaviours.len()
         ));
         let keys = net
             .register(
                 format!("miner-{}-{behaviour}", i + 1),
                 ROLE_MINER,
                 params.min_miner_stake,
-                &[&opts.model, SECOND_MODEL],
+                &[model, SECOND_MODEL],
             )
             .await?;
-        let (child, url) = spawn_miner(&opts.miner_bin, &work, &keys.signing, &models, fault)?;
+        let (child, url) = spawn_miner(miner_bin, &work, &keys.signing, &models, fault)?;
         // Every miner passed its trial (the wrong one cheats only later).
         let epoch = net.committee().await?.epoch;
         let registered_at = net.chain.fetch::<Node>(&keys.node).await?.registered_at;
@@ -706,11 +733,30 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // in whole seconds): let the clock pass the registrations.
     let registered = net.chain.unix_time().await?;
     net.reach(registered + 2).await?;
+    Ok((net, payer_lamports))
+}
+
+/// Runs the whole network and writes the report.
+pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
+    let started = Instant::now();
+    let progress = spinner(opts.show_progress);
+    let (net, payer_lamports) = build(
+        &opts.target,
+        &opts.model,
+        &opts.miner_bin,
+        opts.tier3_reserved_bps,
+        &MAIN_JOB_MINERS,
+        &progress,
+    )
+    .await?;
+    let params = net.params.clone();
+    let work = net.work.clone();
+    let step = |m: &str| progress.set_message(m.to_string());
 
     // One delegator backs an honest miner, one the wrong miner: the second
     // shares its liquidation.
     step("delegating to two miners");
-    let wrong_index = behaviours
+    let wrong_index = MAIN_JOB_MINERS
         .iter()
         .position(|(b, _)| *b == "wrong")
         .expect("a wrong miner");
@@ -743,14 +789,15 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     }
     let job_rent =
         net.rent(8 + Job::INIT_SPACE, 1).await? + net.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
+    // The client signs and pays for its own submits (rent and fees).
     let client = net
-        .wallet(1_000 * TOKEN, job_rent * opts.jobs as u64)
+        .wallet(
+            1_000 * TOKEN,
+            (job_rent + CLIENT_FEE_LAMPORTS) * opts.jobs as u64,
+        )
         .await?;
-    // No idle connections: a crashed keeper must not be kept alive by ours.
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(0)
-        .build()
+    let keeper_urls: Vec<String> = keepers.iter().map(|k| k.api_url()).collect();
+    let keeper_client = KeeperClient::new(keeper_urls, Duration::from_secs(5))
         .map_err(|e| NetworkError::Other(e.to_string()))?;
 
     progress.finish_and_clear();
@@ -785,32 +832,19 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
                 [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][i % 3]
             };
             let input = input_for(i);
-            let hash: [u8; 32] = Sha256::digest(input.as_bytes()).into();
             // One job in four asks for the second model, so miners switch models.
             let model = if i % 4 == 3 {
                 SECOND_MODEL
             } else {
                 opts.model.as_str()
             };
-            let submit = ix::submit_job(
-                &client.key.pubkey(),
-                &client.tokens,
-                &mint,
-                i as u64,
-                model_id(model).unwrap(),
-                hash,
-                risk,
-                fee,
-            );
-            net.send(&[submit], &[&client.key]).await?;
-            let job = pda::job(&client.key.pubkey(), i as u64);
+            let mut request = InferRequest::new(model, &input, risk, fee, client.tokens);
+            request.job_id = Some(i as u64);
+            let job = submit_job(&net.chain, &client.key, &request).await?.job;
             // Any keeper takes a job's input and shares it with the others.
-            http.post(format!("{}/v1/jobs", keepers[i % keepers.len()].api_url()))
-                .json(&serde_json::json!({ "job": job.to_string(), "input": input, "realtime": false }))
-                .send()
-                .await
-                .map_err(|e| NetworkError::Other(e.to_string()))?;
-            batch.push(job);
+            let keepers_from_i = keeper_client.rotated(i);
+            keepers_from_i.submit_input(&job, &input, false).await?;
+            batch.push((job, input.clone()));
             jobs.push(ClientJob {
                 key: job,
                 model: model.to_string(),
@@ -831,30 +865,23 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         // Wait for the batch, within the keeper's end-to-end budget; a job no
         // miner may take (e.g. high risk before any miner reached Tier 2)
         // stays SENT and expires at the end.
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let mut waiting = batch.clone();
-        while !waiting.is_empty() && Instant::now() < deadline {
-            let mut still = Vec::new();
-            for job in waiting {
-                let j: Job = net.chain.fetch(&job).await?;
-                match j.status {
-                    JobStatus::Sent | JobStatus::Allocated => still.push(job),
-                    JobStatus::Solved | JobStatus::Paid => {
-                        solved += 1;
-                        bar.inc(1);
-                    }
-                    _ => {
-                        refunded += 1;
-                        bar.inc(1);
-                    }
-                }
+        // Each job's result, verified against the chain as any client would.
+        let awaited = batch.iter().map(|(job, input)| {
+            await_result(&net.chain, &keeper_client, None, job, input, BATCH_WAIT)
+        });
+        let results = futures_util::future::join_all(awaited).await;
+        let mut waiting = Vec::new();
+        for ((job, _), result) in batch.iter().zip(results) {
+            match result {
+                Ok(_) => solved += 1,
+                Err(InferError::Refunded(_) | InferError::JobFailed(_)) => refunded += 1,
+                Err(InferError::Timeout(_)) => waiting.push(*job),
+                Err(e) => return Err(NetworkError::Other(format!("job {job}: {e}"))),
             }
-            waiting = still;
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            bar.inc(1);
         }
         // Left waiting: no miner may take them yet; they expire at the end.
         waiting_total += waiting.len();
-        bar.inc(waiting.len() as u64);
         let elapsed = started.elapsed().as_secs_f64();
         let mut tiers = [0usize; 3];
         for m in &net.miners {

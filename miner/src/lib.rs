@@ -1,7 +1,7 @@
 //! Verdict reference miner: serves reproducible, signed model inference over HTTP, plus the typed client keepers use to call it.
 //!
 //! - [`api`]: request/response types, the canonical signed message, verification.
-//! - [`repro`]: fixed-point rounding, tensor hashing, probe selection, tolerances.
+//! - [`repro`]: fixed-point rounding, tensor hashing, probe selection, tolerances (from `verdict-wire`).
 //! - [`models`]: all-MiniLM-L6-v2 (candle) and the tiny `test-projection-v1`.
 //! - [`server`] / [`client`]: the HTTP server and its client.
 //! - [`keys`]: the node signing key in Solana keypair JSON.
@@ -12,5 +12,6 @@ pub mod client;
 pub mod fault;
 pub mod keys;
 pub mod models;
-pub mod repro;
 pub mod server;
+
+pub use verdict_wire::repro;

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{request, require_real_model, MinerProcess, MINILM, TEST_MODEL};
-use miner::api::{Agreement, Disagreement, InferResponse, VerifyError};
+use miner::api::{check_against, Agreement, Disagreement, InferResponse, VerifyError};
 use miner::models::minilm::MiniLm;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -189,14 +189,14 @@ async fn a_validator_recomputes_outputs_and_probes() {
     })
     .await
     .unwrap();
-    assert_eq!(honest.check_against(&reference), Ok(Agreement::ExactHash));
+    assert_eq!(check_against(&honest, &reference), Ok(Agreement::ExactHash));
 
     // A miner that copies another's answer and signs it itself is caught:
     // its key selects other probe positions than the ones it copied.
     let mut copied = other_answer.clone();
     copied.miner_pubkey = honest.miner_pubkey;
     assert!(matches!(
-        copied.check_against(&reference),
+        check_against(&copied, &reference),
         Err(Disagreement::ProbePosition { .. })
     ));
 }

@@ -1,19 +1,24 @@
 //! Verdict SDK: PDAs, instruction builders, account decoding, event parsing,
 //! transaction assembly and the accounting invariants, all built on the
-//! program crate's own types (no copies of seeds or layouts).
+//! program crate's own types (no copies of seeds or layouts); with the
+//! `client` feature, verified inference in one call ([`client::infer`]).
 
 pub mod accounts;
 pub mod attest;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod deploy;
 pub mod draw;
 pub mod events;
 pub mod instructions;
 pub mod invariants;
 pub mod pda;
+mod program_error;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod transaction;
 
+pub use program_error::ProgramFailure;
 pub use verdict;
 pub use verdict::state;
 pub use verdict::ID as PROGRAM_ID;
@@ -29,6 +34,9 @@ pub enum SdkError {
         kind: &'static str,
         reason: String,
     },
+    /// The program (or the runtime) refused the transaction.
+    #[error("the program refused: {0}")]
+    Refused(ProgramFailure),
     #[error("{0}")]
     Client(String),
 }

@@ -2,10 +2,13 @@
 //! the permissionless cranks that pay out and clean up, and a refund the
 //! client's account could not take.
 
+use std::time::Duration;
+
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use verdict::state::{Job, JobStatus, Node, RiskLevel};
+use verdict_sdk::client::{await_result, clock_job_id, InferError, KeeperClient};
 use verdict_sdk::events::VerdictEvent;
 use verdict_sdk::{instructions as ix, pda};
 
@@ -209,21 +212,42 @@ async fn claim_refund(
 
 async fn submit(s: &Session<'_>, args: SubmitArgs) -> Result<Output, CliError> {
     let client = s.signer_pubkey()?;
-    let input_hash = match (&args.input, &args.input_file, args.input_hash) {
-        (Some(text), _, _) => Sha256::digest(text.as_bytes()).into(),
-        (_, Some(path), _) => {
-            let bytes = std::fs::read(path).map_err(|e| CliError::File {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            Sha256::digest(&bytes).into()
-        }
-        (_, _, Some(hash)) => hash,
-        (None, None, None) => {
+    // The input itself, when given (a file's bytes as read); else only its hash.
+    let input: Option<Vec<u8>> = match (&args.input, &args.input_file) {
+        (Some(text), _) => Some(text.clone().into_bytes()),
+        (_, Some(path)) => Some(std::fs::read(path).map_err(|e| CliError::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?),
+        (None, None) => None,
+    };
+    let input_hash = match (&input, args.input_hash) {
+        (Some(bytes), _) => Sha256::digest(bytes).into(),
+        (None, Some(hash)) => hash,
+        (None, None) => {
             return Err(CliError::Input(
                 "pass --input, --input-file or --input-hash".into(),
             ))
         }
+    };
+    // Keepers take text: check before anything is escrowed.
+    let wait_input = match (args.wait, input) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(CliError::Input(
+                "--wait hands the input to a keeper: pass --input or --input-file".into(),
+            ))
+        }
+        (true, Some(bytes)) => Some(String::from_utf8(bytes).map_err(|_| {
+            CliError::Input("--wait needs a UTF-8 input: keepers take text".into())
+        })?),
+    };
+    let keepers = match &wait_input {
+        Some(_) => Some(
+            KeeperClient::new(&args.keepers, Duration::from_secs(10))
+                .map_err(|e| CliError::Input(e.to_string()))?,
+        ),
+        None => None,
     };
     let job_id = args.job_id.unwrap_or_else(clock_job_id);
     let config = s.config().await?;
@@ -252,22 +276,53 @@ async fn submit(s: &Session<'_>, args: SubmitArgs) -> Result<Output, CliError> {
         args.max_fee.0,
     );
     let landed = s.send(&[submit], &[]).await?;
+    let (Some(input), Some(keepers)) = (wait_input, keepers) else {
+        let out = view(&job, &s.fetch(&job, "job").await?);
+        return Ok(Output::new(
+            format!(
+                "Submitted job {job}\nSignature: {}\n\n{}",
+                landed.signature, out.text
+            ),
+            with(out.json, landed_json(&landed)),
+        ));
+    };
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let verified = async {
+        let (keeper, _) = keepers.submit_input(&job, &input, false).await?;
+        await_result(&s.env.chain, &keepers, Some(&keeper), &job, &input, timeout).await
+    }
+    .await
+    .map_err(|e| match e {
+        InferError::Verification(v) => CliError::Unverified(v.to_string()),
+        InferError::Chain(verdict_sdk::SdkError::Refused(f)) => CliError::Program(f.to_string()),
+        other => CliError::Refused(format!("job {job} was submitted, but: {other}")),
+    })?;
     let out = view(&job, &s.fetch(&job, "job").await?);
+    let values = verified.values();
+    let shown: Vec<String> = values.iter().take(8).map(|v| format!("{v:.4}")).collect();
+    let more = if values.len() > shown.len() {
+        ", …"
+    } else {
+        ""
+    };
     Ok(Output::new(
         format!(
-            "Submitted job {job}\nSignature: {}\n\n{}",
-            landed.signature, out.text
+            "Submitted job {job}\nSignature: {}\nOutput ({} values, verified: output hash on chain, miner's signature): [{}{more}]\n\n{}",
+            landed.signature,
+            values.len(),
+            shown.join(", "),
+            out.text
         ),
-        with(out.json, landed_json(&landed)),
+        with(
+            with(out.json, landed_json(&landed)),
+            json!({
+                "output": values,
+                "output_shape": verified.output.shape,
+                "verified": true,
+                "miner_signing_key": verified.miner_key.to_string(),
+            }),
+        ),
     ))
-}
-
-/// A job id unique per client in practice: nanoseconds since the epoch.
-fn clock_job_id() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1)
 }
 
 pub fn status_name(status: JobStatus) -> &'static str {

@@ -1,4 +1,5 @@
 //! What every run of the network must leave, whatever chain it ran on.
+#![allow(dead_code)] // each test binary uses part of it
 
 use std::path::{Path, PathBuf};
 
@@ -8,16 +9,17 @@ use verdict_sdk::accounts::AccountSource;
 
 /// The debug-built miner next to the test binary.
 pub fn miner_bin() -> PathBuf {
+    workspace_bin("verdict-miner", "verdict-miner")
+}
+
+/// A debug-built binary of the workspace, next to the test binary
+/// (`cargo test --workspace` builds them; alone, build `package` first).
+pub fn workspace_bin(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("verdict-miner");
+    let bin = exe.parent().unwrap().parent().unwrap().join(name);
     assert!(
         bin.exists(),
-        "build the miner first: cargo build -p verdict-miner"
+        "build {name} first: cargo build -p {package}"
     );
     bin
 }

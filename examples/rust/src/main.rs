@@ -1,0 +1,50 @@
+//! Verified inference from a Rust dApp: one call submits the job (its fee in
+//! escrow), hands the input to a keeper of the committee, waits, and returns
+//! the output only once it checks out against the chain.
+//!
+//! Against `verdict-localnet --serve`, with the values it prints:
+//! VERDICT_RPC_URL=… VERDICT_KEEPERS=url1,url2 VERDICT_WALLET=path \
+//! VERDICT_TOKEN_ACCOUNT=… cargo run -p verdict-example-infer
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use solana_sdk::signature::read_keypair_file;
+use verdict_chain::{Chain, RpcChain, RpcConfig};
+use verdict_sdk::client::{infer, InferRequest, KeeperClient};
+use verdict_sdk::state::RiskLevel;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let env = |name: &str| std::env::var(name).map_err(|_| format!("set {name}"));
+    let chain = Chain::Rpc(Arc::new(RpcChain::new(RpcConfig {
+        urls: vec![env("VERDICT_RPC_URL")?],
+        ..RpcConfig::default()
+    })));
+    let keepers = KeeperClient::new(env("VERDICT_KEEPERS")?.split(','), Duration::from_secs(5))?;
+    let wallet = read_keypair_file(env("VERDICT_WALLET")?)?;
+    let model = std::env::var("VERDICT_MODEL").unwrap_or("test-projection-v1".into());
+
+    let request = InferRequest::new(
+        &model,
+        "A man is eating pasta.",
+        RiskLevel::Medium,
+        10_000_000, // most we pay, in base units; the unused part comes back
+        env("VERDICT_TOKEN_ACCOUNT")?.parse()?,
+    );
+    let result = infer(&chain, &keepers, &wallet, &request).await?;
+
+    let values = result.verified.values();
+    println!("job      {}", result.submitted.job);
+    println!(
+        "miner    {} (signed by {})",
+        result.verified.miner, result.verified.miner_key
+    );
+    println!(
+        "output   {} values, first {:?}",
+        values.len(),
+        &values[..values.len().min(4)]
+    );
+    println!("verified the output hash on chain and the miner's signature");
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! Verified inference for dApps (feature `client`): submit a job with its fee
+//! in escrow, hand the input to any keeper of the committee, await the
+//! result and accept it only once it checks out against the chain.
+//!
+//! ```text
+//! let keepers = KeeperClient::new(urls, Duration::from_secs(5))?;
+//! let result = infer(&chain, &keepers, &wallet, &request).await?;
+//! println!("{:?}", result.verified.values());
+//! ```
+//!
+//! The chain is anything that reads accounts and sends transactions
+//! ([`Ledger`]; `verdict-chain`'s `Chain` is one, over RPC or embedded).
+
+mod keeper;
+mod verify;
+
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use sha2::{Digest, Sha256};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signer::Signer;
+use verdict::state::{model_id, Config, Job, JobStatus, Node, RiskLevel};
+use verdict_wire::keeper::{JobFailure, JobProgress};
+
+pub use keeper::{KeeperClient, KeeperError};
+pub use verdict_wire::keeper::JobView;
+pub use verdict_wire::miner::OutputTensor;
+pub use verify::{model_name, verify, VerificationError, Verified};
+
+use crate::accounts::AccountSource;
+use crate::{instructions as ix, pda, SdkError};
+
+/// Reads accounts and sends transactions: what [`infer`] needs of a chain.
+#[allow(async_fn_in_trait)]
+pub trait Ledger: AccountSource {
+    /// Sends `instructions` signed and paid by `signer`, and waits for
+    /// confirmation. A refusal is [`SdkError::Refused`], with the
+    /// program's error name and message.
+    async fn send(
+        &self,
+        instructions: &[Instruction],
+        signer: &Keypair,
+    ) -> Result<Signature, SdkError>;
+}
+
+/// One inference job, as a client asks for it.
+#[derive(Clone, Debug)]
+pub struct InferRequest {
+    /// The model id, e.g. `all-minilm-l6-v2`.
+    pub model: String,
+    pub input: String,
+    pub risk: RiskLevel,
+    /// Most the client pays, escrowed at submit; the unused part comes back.
+    pub max_fee: u64,
+    /// The client's token account of the stake mint the fee comes from.
+    pub token_account: Pubkey,
+    /// Unique per client; `None` derives one from the clock.
+    pub job_id: Option<u64>,
+    /// Route away from miners with a median latency over the keepers' limit.
+    pub realtime: bool,
+    /// Longest to wait for a verified result after the submit.
+    pub timeout: Duration,
+}
+
+impl InferRequest {
+    pub fn new(
+        model: &str,
+        input: &str,
+        risk: RiskLevel,
+        max_fee: u64,
+        token_account: Pubkey,
+    ) -> Self {
+        InferRequest {
+            model: model.to_string(),
+            input: input.to_string(),
+            risk,
+            max_fee,
+            token_account,
+            job_id: None,
+            realtime: false,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A job on chain, its fee in escrow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    pub job: Pubkey,
+    pub job_id: u64,
+    pub signature: Signature,
+}
+
+/// What [`infer`] returns: the submitted job and its verified output.
+#[derive(Clone, Debug)]
+pub struct Inference {
+    pub submitted: Submitted,
+    /// The keeper that took the input.
+    pub keeper: String,
+    pub verified: Verified,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Chain(#[from] SdkError),
+    #[error(transparent)]
+    Keeper(#[from] KeeperError),
+    #[error("the job failed ({}): {}", .0.code, .0.message)]
+    JobFailed(JobFailure),
+    /// The job ended without an output (its fee went back to the client).
+    #[error("the job ended {0:?} on chain: its fee was refunded")]
+    Refunded(JobStatus),
+    #[error(
+        "no verified result within {0:?} (the job stays on chain; await it again or let it expire)"
+    )]
+    Timeout(Duration),
+    #[error("the answer does not check out: {0}")]
+    Verification(#[from] VerificationError),
+}
+
+impl InferError {
+    /// The program's error name when the chain refused, e.g. `FeeBelowMinimum`.
+    pub fn program_error_name(&self) -> Option<&str> {
+        match self {
+            InferError::Chain(SdkError::Refused(failure)) => failure.name.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// A job number unique per client in practice: nanoseconds since the epoch.
+pub fn clock_job_id() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+}
+
+/// Submits the job: its input hash and model on chain, `max_fee` escrowed
+/// from the client's token account. The client signs and pays.
+pub async fn submit_job(
+    ledger: &impl Ledger,
+    client: &Keypair,
+    request: &InferRequest,
+) -> Result<Submitted, InferError> {
+    let model = model_id(&request.model)
+        .map_err(|_| InferError::Invalid(format!("model id {:?}", request.model)))?;
+    let config: Config = ledger.fetch(&pda::config()).await?;
+    let job_id = request.job_id.unwrap_or_else(clock_job_id);
+    let input_hash: [u8; 32] = Sha256::digest(request.input.as_bytes()).into();
+    let submit = ix::submit_job(
+        &client.pubkey(),
+        &request.token_account,
+        &config.stake_mint,
+        job_id,
+        model,
+        input_hash,
+        request.risk,
+        request.max_fee,
+    );
+    let signature = ledger.send(&[submit], client).await?;
+    Ok(Submitted {
+        job: pda::job(&client.pubkey(), job_id),
+        job_id,
+        signature,
+    })
+}
+
+/// Waits until `keeper` (then any keeper) reports the job done and the
+/// chain holds its outcome, then verifies the output against the chain.
+pub async fn await_result(
+    ledger: &impl Ledger,
+    keepers: &KeeperClient,
+    keeper: Option<&str>,
+    job: &Pubkey,
+    input: &str,
+    timeout: Duration,
+) -> Result<Verified, InferError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let poll = Duration::from_millis(100);
+    loop {
+        let view = keepers.job(job, keeper).await?;
+        match view.status {
+            JobProgress::Failed => {
+                return Err(InferError::JobFailed(view.error.unwrap_or(JobFailure {
+                    code: "failed".into(),
+                    message: "the keeper reported the job failed".into(),
+                })))
+            }
+            JobProgress::Done => {
+                let on_chain: Job = ledger.fetch(job).await?;
+                match on_chain.status {
+                    JobStatus::Solved | JobStatus::Paid => {
+                        let miner: Node = ledger.fetch(&on_chain.miner).await?;
+                        let error = match verify(job, &on_chain, &miner, input, &view) {
+                            Ok(verified) => return Ok(verified),
+                            Err(error) => error,
+                        };
+                        // A keeper that answers wrongly (lagging, or lying)
+                        // is not the last word: any member's answer that
+                        // checks out will do. None does: the error stands.
+                        for url in keepers.urls() {
+                            if let Ok(other) = keepers.job_at(url, job).await {
+                                if let Ok(verified) = verify(job, &on_chain, &miner, input, &other)
+                                {
+                                    return Ok(verified);
+                                }
+                            }
+                        }
+                        return Err(error.into());
+                    }
+                    JobStatus::Invalid | JobStatus::Expired | JobStatus::Refunded => {
+                        return Err(InferError::Refunded(on_chain.status))
+                    }
+                    // The keeper is ahead of this client's chain reads.
+                    JobStatus::Sent | JobStatus::Allocated => {}
+                }
+            }
+            JobProgress::Queued | JobProgress::Running => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(InferError::Timeout(timeout));
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Verified inference in one call: [`submit_job`], hand the input to the
+/// first keeper that takes it, [`await_result`].
+pub async fn infer(
+    ledger: &impl Ledger,
+    keepers: &KeeperClient,
+    client: &Keypair,
+    request: &InferRequest,
+) -> Result<Inference, InferError> {
+    let submitted = submit_job(ledger, client, request).await?;
+    let (keeper, _) = keepers
+        .submit_input(&submitted.job, &request.input, request.realtime)
+        .await?;
+    let verified = await_result(
+        ledger,
+        keepers,
+        Some(&keeper),
+        &submitted.job,
+        &request.input,
+        request.timeout,
+    )
+    .await?;
+    Ok(Inference {
+        submitted,
+        keeper,
+        verified,
+    })
+}

@@ -1,0 +1,20 @@
+//! Verdict's off-chain wire protocol, shared by everyone who speaks it: the
+//! miner's HTTP API and the one message a miner signs ([`miner`]), the
+//! reproducibility rules its answers follow ([`repro`]: rounding, the
+//! canonical tensor hash, probe positions), and the keeper's client API
+//! ([`keeper`]). Light on purpose: the miner, the keeper and dApp clients
+//! (through the SDK) depend on it without pulling in a model runtime.
+
+pub mod keeper;
+pub mod miner;
+pub mod repro;
+
+use serde::{Deserialize, Serialize};
+
+/// JSON body of every non-2xx answer of a miner or a keeper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code, e.g. "unknown_model".
+    pub error: String,
+    pub message: String,
+}
