@@ -12,3 +12,5 @@ export * from "./instructions";
 export * from "./pdas";
 export * from "./programs";
 export * from "./types";
+export * from "./events";
+export * from "./programErrors";
