@@ -185,14 +185,15 @@ async fn integrate(ready: Ready) {
     }
 
     // The Rust example (examples/rust) does the same, as its README says.
-    let example = std::process::Command::new(common::workspace_bin("infer", "verdict-example-infer"))
-        .env("VERDICT_RPC_URL", &ready.rpc_url)
-        .env("VERDICT_KEEPERS", ready.keepers.join(","))
-        .env("VERDICT_WALLET", &ready.wallet)
-        .env("VERDICT_TOKEN_ACCOUNT", &ready.token_account)
-        .env("VERDICT_MODEL", MODEL)
-        .output()
-        .unwrap();
+    let example =
+        std::process::Command::new(common::workspace_bin("infer", "verdict-example-infer"))
+            .env("VERDICT_RPC_URL", &ready.rpc_url)
+            .env("VERDICT_KEEPERS", ready.keepers.join(","))
+            .env("VERDICT_WALLET", &ready.wallet)
+            .env("VERDICT_TOKEN_ACCOUNT", &ready.token_account)
+            .env("VERDICT_MODEL", MODEL)
+            .output()
+            .unwrap();
     let stdout = String::from_utf8_lossy(&example.stdout);
     assert!(
         example.status.success() && stdout.contains("verified"),

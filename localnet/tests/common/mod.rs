@@ -17,10 +17,7 @@ pub fn miner_bin() -> PathBuf {
 pub fn workspace_bin(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(
-        bin.exists(),
-        "build {name} first: cargo build -p {package}"
-    );
+    assert!(bin.exists(), "build {name} first: cargo build -p {package}");
     bin
 }
 

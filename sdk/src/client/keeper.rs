@@ -43,7 +43,7 @@ impl KeeperError {
 
 /// One keeper's answer to a request.
 enum Answer {
-    View(JobView),
+    View(Box<JobView>),
     Refused(u16, ErrorBody),
     /// Try the next keeper, for this reason.
     Down(String),
@@ -143,7 +143,7 @@ impl KeeperClient {
     pub async fn job_at(&self, url: &str, job: &Pubkey) -> Result<JobView, KeeperError> {
         let url = url.to_string();
         match ask(self.http.get(format!("{url}/v1/jobs/{job}"))).await {
-            Answer::View(view) => Ok(view),
+            Answer::View(view) => Ok(*view),
             Answer::Refused(status, body) => Err(KeeperError::Refused { url, status, body }),
             Answer::Down(reason) => Err(KeeperError::Unavailable {
                 tried: vec![(url, reason)],
@@ -166,7 +166,7 @@ impl KeeperClient {
         let mut refusal = None;
         for url in order {
             match ask(request(&url)).await {
-                Answer::View(view) => return Ok((url, view)),
+                Answer::View(view) => return Ok((url, *view)),
                 // A keeper that has not got the job (or does not see it on
                 // chain yet) may be followed by one that has; any other
                 // refusal stands.
@@ -202,7 +202,7 @@ async fn ask(request: reqwest::RequestBuilder) -> Answer {
         StatusCode::OK | StatusCode::ACCEPTED | StatusCode::BAD_GATEWAY
     ) {
         if let Ok(view) = serde_json::from_slice::<JobView>(&body) {
-            return Answer::View(view);
+            return Answer::View(Box::new(view));
         }
     }
     if status.is_client_error() {
