@@ -24,7 +24,12 @@ fn main() -> ExitCode {
 }
 
 fn run(check: bool) -> anyhow::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` names this crate's folder at run time; the compile-time
+    // one may be another checkout's when clones share a target directory.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let root = manifest_dir
         .parent()
         .expect("idl/ sits in the workspace")
         .to_path_buf();

@@ -3,8 +3,8 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use verdict::state::{
-    Committee, Config, Delegation, Dispute, Job, Node, SlashRecord, TimeoutReport, UnbondTicket,
-    Vote,
+    Committee, Config, Delegation, Dispute, Job, Node, NodeEndpoint, SlashRecord, TimeoutReport,
+    UnbondTicket, Vote,
 };
 
 use crate::SdkError;
@@ -34,6 +34,7 @@ pub enum VerdictAccount {
     Dispute(Box<Dispute>),
     Vote(Vote),
     SlashRecord(SlashRecord),
+    NodeEndpoint(Box<NodeEndpoint>),
 }
 
 impl VerdictAccount {
@@ -60,6 +61,8 @@ impl VerdictAccount {
             decode(address, data).map(Self::Vote)
         } else if of(SlashRecord::DISCRIMINATOR) {
             decode(address, data).map(Self::SlashRecord)
+        } else if of(NodeEndpoint::DISCRIMINATOR) {
+            decode(address, data).map(|a| Self::NodeEndpoint(Box::new(a)))
         } else {
             return None;
         })

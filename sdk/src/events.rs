@@ -57,6 +57,7 @@ events!(
     ReputationChanged,
     TrialRecorded,
     HeartbeatRecorded,
+    NodeEndpointSet,
     ValidatorScoreChanged,
     RewardsCompounded,
     BoostClaimed,

@@ -568,6 +568,35 @@ pub fn heartbeat(signer: &Pubkey, node: &Pubkey) -> Instruction {
     )
 }
 
+/// Records `url` as where `node` serves; `signer` (the operator or the
+/// node's signing key) pays the account's rent the first time.
+pub fn set_node_endpoint(signer: &Pubkey, node: &Pubkey, url: &str) -> Instruction {
+    build(
+        acc::SetNodeEndpoint {
+            signer: *signer,
+            node: *node,
+            endpoint: pda::endpoint(node),
+            system_program: SYSTEM_PROGRAM,
+        },
+        ix::SetNodeEndpoint {
+            url: url.to_string(),
+        },
+    )
+}
+
+/// Removes `node`'s endpoint; the rent goes to its `operator`.
+pub fn close_node_endpoint(signer: &Pubkey, node: &Pubkey, operator: &Pubkey) -> Instruction {
+    build(
+        acc::CloseNodeEndpoint {
+            signer: *signer,
+            operator: *operator,
+            node: *node,
+            endpoint: pda::endpoint(node),
+        },
+        ix::CloseNodeEndpoint {},
+    )
+}
+
 pub fn report_validator_timeout(payer: &Pubkey, validator: &Pubkey, job: &Pubkey) -> Instruction {
     build(
         acc::ReportValidatorTimeout {

@@ -2,8 +2,9 @@
 
 use anchor_lang::prelude::Pubkey;
 use verdict::constants::{
-    COMMITTEE_SEED, CONFIG_SEED, DELEGATION_SEED, DISPUTE_SEED, ESCROW_SEED, JOB_SEED, NODE_SEED,
-    NODE_VAULT_SEED, SLASH_SEED, STAKE_VAULT_SEED, TIMEOUT_REPORT_SEED, UNBOND_SEED, VOTE_SEED,
+    COMMITTEE_SEED, CONFIG_SEED, DELEGATION_SEED, DISPUTE_SEED, ENDPOINT_SEED, ESCROW_SEED,
+    JOB_SEED, NODE_SEED, NODE_VAULT_SEED, SLASH_SEED, STAKE_VAULT_SEED, TIMEOUT_REPORT_SEED,
+    UNBOND_SEED, VOTE_SEED,
 };
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
@@ -20,6 +21,11 @@ pub fn stake_vault() -> Pubkey {
 
 pub fn node(operator: &Pubkey) -> Pubkey {
     find(&[NODE_SEED, operator.as_ref()])
+}
+
+/// Where `node` records its service endpoint.
+pub fn endpoint(node: &Pubkey) -> Pubkey {
+    find(&[ENDPOINT_SEED, node.as_ref()])
 }
 
 pub fn delegation(node: &Pubkey, staker: &Pubkey) -> Pubkey {

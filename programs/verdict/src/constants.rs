@@ -55,6 +55,10 @@ pub const SLASH_SEED: &[u8] = b"slash";
 /// Validator score lost per slash, and per overturned outcome signed.
 pub const SLASH_SCORE_PENALTY: i16 = -20;
 pub const APPROVE_INVALID_SCORE_PENALTY: i16 = -2;
+/// PDA seed of a [`crate::state::NodeEndpoint`]: `[ENDPOINT_SEED, node]`.
+pub const ENDPOINT_SEED: &[u8] = b"endpoint";
+/// Longest service endpoint a node can record, in bytes.
+pub const MAX_ENDPOINT_LEN: usize = 128;
 /// PDA seed of a node's reward vault (delegators' pending rewards): `[NODE_VAULT_SEED, node]`.
 pub const NODE_VAULT_SEED: &[u8] = b"node_vault";
 

@@ -178,11 +178,13 @@ pub enum VerdictError {
     AlreadySwept,
     #[msg("the node is not an eligible validator (active, staked, scored at the minimum)")]
     ValidatorNotEligible,
+    #[msg("an endpoint is http(s)://host[:port][/path], at most 128 printable characters, without credentials, query or fragment")]
+    InvalidEndpoint,
 }
 
 impl VerdictError {
     /// The last variant: keep it the last one declared.
-    const LAST: VerdictError = VerdictError::ValidatorNotEligible;
+    const LAST: VerdictError = VerdictError::InvalidEndpoint;
 
     /// The error a custom program error code stands for, so clients can show
     /// its name and message when the logs do not carry them.
@@ -209,6 +211,7 @@ mod tests {
             VerdictError::NoRewardDue,
             VerdictError::DrawPending,
             VerdictError::ValidatorNotEligible,
+            VerdictError::InvalidEndpoint,
         ] {
             let back = VerdictError::from_code(e.into()).unwrap();
             assert_eq!(back.name(), e.name());

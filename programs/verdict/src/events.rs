@@ -324,6 +324,15 @@ pub struct TrialRecorded {
 
 #[event]
 #[derive(Debug, Clone, PartialEq)]
+pub struct NodeEndpointSet {
+    pub node: Pubkey,
+    /// Empty when the endpoint was removed.
+    pub endpoint: String,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HeartbeatRecorded {
     pub node: Pubkey,
     pub trust_bps: u32,

@@ -194,6 +194,15 @@ pub mod verdict {
         heartbeat::handler(ctx)
     }
 
+    #[access_control(ctx.accounts.validate(&url))]
+    pub fn set_node_endpoint(ctx: Context<SetNodeEndpoint>, url: String) -> Result<()> {
+        set_node_endpoint::handler(ctx, url)
+    }
+
+    pub fn close_node_endpoint(ctx: Context<CloseNodeEndpoint>) -> Result<()> {
+        close_node_endpoint::handler(ctx)
+    }
+
     pub fn compound_rewards(ctx: Context<CompoundRewards>) -> Result<()> {
         compound_rewards::handler(ctx)
     }

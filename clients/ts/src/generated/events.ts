@@ -55,6 +55,8 @@ import {
   type NodeClosed,
   getNodeCreditedDecoder,
   type NodeCredited,
+  getNodeEndpointSetDecoder,
+  type NodeEndpointSet,
   getNodeLiquidatedDecoder,
   type NodeLiquidated,
   getNodeRegisteredDecoder,
@@ -123,6 +125,7 @@ export type VerdictEvent =
   | { name: "JobSubmitted"; data: JobSubmitted }
   | { name: "NodeClosed"; data: NodeClosed }
   | { name: "NodeCredited"; data: NodeCredited }
+  | { name: "NodeEndpointSet"; data: NodeEndpointSet }
   | { name: "NodeLiquidated"; data: NodeLiquidated }
   | { name: "NodeRegistered"; data: NodeRegistered }
   | { name: "NodeSlashed"; data: NodeSlashed }
@@ -172,6 +175,7 @@ export const VERDICT_EVENT_DISCRIMINATORS: Readonly<Record<VerdictEventName, Rea
   JobSubmitted: new Uint8Array([129, 204, 35, 127, 38, 50, 131, 248]),
   NodeClosed: new Uint8Array([191, 85, 142, 188, 15, 189, 76, 109]),
   NodeCredited: new Uint8Array([85, 70, 71, 200, 74, 70, 117, 9]),
+  NodeEndpointSet: new Uint8Array([80, 202, 177, 45, 247, 116, 108, 157]),
   NodeLiquidated: new Uint8Array([33, 151, 199, 1, 243, 104, 142, 145]),
   NodeRegistered: new Uint8Array([15, 57, 183, 59, 93, 55, 157, 195]),
   NodeSlashed: new Uint8Array([195, 114, 214, 16, 173, 73, 177, 87]),
@@ -257,6 +261,8 @@ export function decodeVerdictEvent(bytes: ReadonlyUint8Array): VerdictEvent | nu
         return { name: "NodeClosed", data: getNodeClosedDecoder().decode(bytes) };
       case "554647c84a467509":
         return { name: "NodeCredited", data: getNodeCreditedDecoder().decode(bytes) };
+      case "50cab12df7746c9d":
+        return { name: "NodeEndpointSet", data: getNodeEndpointSetDecoder().decode(bytes) };
       case "2197c701f3688e91":
         return { name: "NodeLiquidated", data: getNodeLiquidatedDecoder().decode(bytes) };
       case "0f39b73b5d379dc3":

@@ -91,7 +91,8 @@ export type VerdictErrorName =
   | "AlreadyEntered"
   | "NotEntered"
   | "AlreadySwept"
-  | "ValidatorNotEligible";
+  | "ValidatorNotEligible"
+  | "InvalidEndpoint";
 
 /** Every IDL error by its code (6000 and up), whatever NODE_ENV says. */
 export const VERDICT_PROGRAM_ERRORS: Readonly<
@@ -182,4 +183,5 @@ export const VERDICT_PROGRAM_ERRORS: Readonly<
   6082: { name: "NotEntered", message: "this node did not enter the current committee draw" },
   6083: { name: "AlreadySwept", message: "this entrant was already swept in the current committee draw" },
   6084: { name: "ValidatorNotEligible", message: "the node is not an eligible validator (active, staked, scored at the minimum)" },
+  6085: { name: "InvalidEndpoint", message: "an endpoint is http(s)://host[:port][/path], at most 128 printable characters, without credentials, query or fragment" },
 };

@@ -12,6 +12,7 @@ export * from "./delegation";
 export * from "./dispute";
 export * from "./job";
 export * from "./node";
+export * from "./nodeEndpoint";
 export * from "./slashRecord";
 export * from "./timeoutReport";
 export * from "./unbondTicket";

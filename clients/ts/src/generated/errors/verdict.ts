@@ -184,6 +184,8 @@ export const VERDICT_ERROR__NOT_ENTERED = 0x17c2; // 6082
 export const VERDICT_ERROR__ALREADY_SWEPT = 0x17c3; // 6083
 /** ValidatorNotEligible: the node is not an eligible validator (active, staked, scored at the minimum) */
 export const VERDICT_ERROR__VALIDATOR_NOT_ELIGIBLE = 0x17c4; // 6084
+/** InvalidEndpoint: an endpoint is http(s)://host[:port][/path], at most 128 printable characters, without credentials, query or fragment */
+export const VERDICT_ERROR__INVALID_ENDPOINT = 0x17c5; // 6085
 
 export type VerdictError =
   | typeof VERDICT_ERROR__ALREADY_ENTERED
@@ -204,6 +206,7 @@ export type VerdictError =
   | typeof VERDICT_ERROR__FEE_BELOW_MINIMUM
   | typeof VERDICT_ERROR__INSUFFICIENT_FUNDS
   | typeof VERDICT_ERROR__INVALID_DISPUTE_STATE
+  | typeof VERDICT_ERROR__INVALID_ENDPOINT
   | typeof VERDICT_ERROR__INVALID_JOB_STATE
   | typeof VERDICT_ERROR__INVALID_MODEL_ID
   | typeof VERDICT_ERROR__INVALID_PARAMETER
@@ -293,6 +296,7 @@ if (process.env.NODE_ENV !== "production") {
     [VERDICT_ERROR__FEE_BELOW_MINIMUM]: `the job fee is below the minimum`,
     [VERDICT_ERROR__INSUFFICIENT_FUNDS]: `the token account holds less than the amount`,
     [VERDICT_ERROR__INVALID_DISPUTE_STATE]: `the dispute is not in a state that allows this`,
+    [VERDICT_ERROR__INVALID_ENDPOINT]: `an endpoint is http(s)://host[:port][/path], at most 128 printable characters, without credentials, query or fragment`,
     [VERDICT_ERROR__INVALID_JOB_STATE]: `the job is not in a state that allows this`,
     [VERDICT_ERROR__INVALID_MODEL_ID]: `a model id must be non-empty printable ASCII of at most 32 bytes`,
     [VERDICT_ERROR__INVALID_PARAMETER]: `a parameter is out of its allowed bounds`,

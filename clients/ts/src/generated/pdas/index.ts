@@ -12,6 +12,7 @@ export * from "./compoundRewardsNodeVault";
 export * from "./config";
 export * from "./delegation";
 export * from "./dispute";
+export * from "./endpoint";
 export * from "./escrow";
 export * from "./liquidateVote";
 export * from "./nodeVault";

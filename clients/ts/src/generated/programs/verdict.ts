@@ -24,6 +24,7 @@ import {
   parseClaimPayoutInstruction,
   parseClaimRefundInstruction,
   parseCloseJobInstruction,
+  parseCloseNodeEndpointInstruction,
   parseCloseNodeInstruction,
   parseCloseVoteInstruction,
   parseCommitVoteInstruction,
@@ -50,6 +51,7 @@ import {
   parseRevealVoteInstruction,
   parseRotateSigningKeyInstruction,
   parseSeedCommitteeDrawInstruction,
+  parseSetNodeEndpointInstruction,
   parseSetPausedInstruction,
   parseSettleJobInstruction,
   parseSlashNodeInstruction,
@@ -68,6 +70,7 @@ import {
   type ParsedClaimPayoutInstruction,
   type ParsedClaimRefundInstruction,
   type ParsedCloseJobInstruction,
+  type ParsedCloseNodeEndpointInstruction,
   type ParsedCloseNodeInstruction,
   type ParsedCloseVoteInstruction,
   type ParsedCommitVoteInstruction,
@@ -94,6 +97,7 @@ import {
   type ParsedRevealVoteInstruction,
   type ParsedRotateSigningKeyInstruction,
   type ParsedSeedCommitteeDrawInstruction,
+  type ParsedSetNodeEndpointInstruction,
   type ParsedSetPausedInstruction,
   type ParsedSettleJobInstruction,
   type ParsedSlashNodeInstruction,
@@ -117,6 +121,7 @@ export enum VerdictAccount {
   Dispute,
   Job,
   Node,
+  NodeEndpoint,
   SlashRecord,
   TimeoutReport,
   UnbondTicket,
@@ -197,6 +202,17 @@ export function identifyVerdictAccount(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([157, 199, 59, 117, 236, 134, 217, 193]),
+      ),
+      0,
+    )
+  ) {
+    return VerdictAccount.NodeEndpoint;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([107, 134, 175, 65, 150, 130, 94, 68]),
       ),
       0,
@@ -251,6 +267,7 @@ export enum VerdictInstruction {
   ClaimRefund,
   CloseJob,
   CloseNode,
+  CloseNodeEndpoint,
   CloseVote,
   CommitVote,
   CompleteJob,
@@ -276,6 +293,7 @@ export enum VerdictInstruction {
   RevealVote,
   RotateSigningKey,
   SeedCommitteeDraw,
+  SetNodeEndpoint,
   SetPaused,
   SettleJob,
   SlashNode,
@@ -380,6 +398,17 @@ export function identifyVerdictInstruction(
     )
   ) {
     return VerdictInstruction.CloseNode;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([214, 95, 241, 227, 112, 56, 196, 129]),
+      ),
+      0,
+    )
+  ) {
+    return VerdictInstruction.CloseNodeEndpoint;
   }
   if (
     containsBytes(
@@ -660,6 +689,17 @@ export function identifyVerdictInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([223, 20, 105, 44, 215, 232, 117, 218]),
+      ),
+      0,
+    )
+  ) {
+    return VerdictInstruction.SetNodeEndpoint;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([91, 60, 125, 192, 176, 225, 166, 218]),
       ),
       0,
@@ -810,6 +850,9 @@ export type ParsedVerdictInstruction<
       instructionType: VerdictInstruction.CloseNode;
     } & ParsedCloseNodeInstruction<TProgram>)
   | ({
+      instructionType: VerdictInstruction.CloseNodeEndpoint;
+    } & ParsedCloseNodeEndpointInstruction<TProgram>)
+  | ({
       instructionType: VerdictInstruction.CloseVote;
     } & ParsedCloseVoteInstruction<TProgram>)
   | ({
@@ -884,6 +927,9 @@ export type ParsedVerdictInstruction<
   | ({
       instructionType: VerdictInstruction.SeedCommitteeDraw;
     } & ParsedSeedCommitteeDrawInstruction<TProgram>)
+  | ({
+      instructionType: VerdictInstruction.SetNodeEndpoint;
+    } & ParsedSetNodeEndpointInstruction<TProgram>)
   | ({
       instructionType: VerdictInstruction.SetPaused;
     } & ParsedSetPausedInstruction<TProgram>)
@@ -977,6 +1023,13 @@ export function parseVerdictInstruction<TProgram extends string>(
       return {
         instructionType: VerdictInstruction.CloseNode,
         ...parseCloseNodeInstruction(instruction),
+      };
+    }
+    case VerdictInstruction.CloseNodeEndpoint: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: VerdictInstruction.CloseNodeEndpoint,
+        ...parseCloseNodeEndpointInstruction(instruction),
       };
     }
     case VerdictInstruction.CloseVote: {
@@ -1152,6 +1205,13 @@ export function parseVerdictInstruction<TProgram extends string>(
       return {
         instructionType: VerdictInstruction.SeedCommitteeDraw,
         ...parseSeedCommitteeDrawInstruction(instruction),
+      };
+    }
+    case VerdictInstruction.SetNodeEndpoint: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: VerdictInstruction.SetNodeEndpoint,
+        ...parseSetNodeEndpointInstruction(instruction),
       };
     }
     case VerdictInstruction.SetPaused: {

@@ -39,6 +39,7 @@ export * from "./jobSubmitted";
 export * from "./liquidationTarget";
 export * from "./nodeClosed";
 export * from "./nodeCredited";
+export * from "./nodeEndpointSet";
 export * from "./nodeLiquidated";
 export * from "./nodeRegistered";
 export * from "./nodeSlashed";

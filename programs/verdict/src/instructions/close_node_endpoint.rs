@@ -1,0 +1,40 @@
+//! `close_node_endpoint`: a node stops advertising where it serves (before
+//! closing, or to leave discovery); the rent goes back to its operator,
+//! whoever of operator and signing key signs.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::ENDPOINT_SEED;
+use crate::errors::VerdictError;
+use crate::events::{emit_event, NodeEndpointSet};
+use crate::state::{Node, NodeEndpoint};
+
+#[derive(Accounts)]
+pub struct CloseNodeEndpoint<'info> {
+    pub signer: Signer<'info>,
+    /// The node's operator, who receives the rent (the one the node records).
+    /// CHECK: bound to the node by `has_one`.
+    #[account(mut)]
+    pub operator: UncheckedAccount<'info>,
+    #[account(
+        has_one = operator @ VerdictError::Unauthorized,
+        constraint = node.operator == signer.key() || node.signing_key == signer.key() @ VerdictError::Unauthorized,
+    )]
+    pub node: Box<Account<'info, Node>>,
+    #[account(
+        mut,
+        close = operator,
+        seeds = [ENDPOINT_SEED, node.key().as_ref()],
+        bump = endpoint.bump,
+    )]
+    pub endpoint: Box<Account<'info, NodeEndpoint>>,
+}
+
+pub fn handler(ctx: Context<CloseNodeEndpoint>) -> Result<()> {
+    emit_event(&NodeEndpointSet {
+        node: ctx.accounts.node.key(),
+        endpoint: String::new(),
+        at: Clock::get()?.unix_timestamp,
+    });
+    Ok(())
+}
