@@ -140,8 +140,11 @@ pub enum NodeCommand {
         /// Keypair file of the key the node signs attestations with (it must sign registration)
         #[arg(long, value_name = "KEYPAIR")]
         signing_keypair: PathBuf,
+        /// Where the node serves (http(s)://host[:port][/path]): keepers find miners by it
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
     },
-    /// Change roles, models or commission (unnamed ones stay as they are)
+    /// Change roles, models, commission or endpoint (unnamed ones stay as they are)
     Update {
         #[arg(long, value_enum, value_delimiter = ',')]
         roles: Option<Vec<Role>>,
@@ -150,6 +153,12 @@ pub enum NodeCommand {
         models: Vec<ModelId>,
         #[arg(long)]
         commission_bps: Option<u16>,
+        /// Where the node serves (http(s)://host[:port][/path]): keepers find miners by it
+        #[arg(long, value_name = "URL", conflicts_with = "clear_endpoint")]
+        endpoint: Option<String>,
+        /// Stop advertising an endpoint (the account's rent comes back)
+        #[arg(long)]
+        clear_endpoint: bool,
     },
     /// Print a node [default: the signer's]
     Show(NodeSelector),

@@ -961,3 +961,95 @@ async fn reputation_now_and_per_epoch_from_events() {
         "{table}"
     );
 }
+
+#[tokio::test]
+async fn a_node_advertises_changes_and_clears_its_endpoint() {
+    let h = Harness::new().await;
+    let operator = h.wallet(3_000).await;
+    let signing_key = solana_sdk::signature::Keypair::new();
+    let key_file = h.keypair_file(&signing_key);
+    let node_address = pda::node(&operator.pubkey());
+    let endpoint = pda::endpoint(&node_address);
+
+    // A URL that could leak a secret is refused before anything is sent.
+    let err = h
+        .cli(
+            &operator,
+            &[
+                "node",
+                "register",
+                "--roles",
+                "miner",
+                "--model",
+                MODEL,
+                "--signing-keypair",
+                &key_file,
+                "--endpoint",
+                "http://user:pw@10.0.0.5:8080",
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+    assert!(!h.exists(&node_address).await, "nothing sent");
+
+    // Registered with its endpoint in the same transaction.
+    let registered = h
+        .cli(
+            &operator,
+            &[
+                "node",
+                "register",
+                "--roles",
+                "miner",
+                "--model",
+                MODEL,
+                "--signing-keypair",
+                &key_file,
+                "--endpoint",
+                "http://10.0.0.5:8080",
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(registered["endpoint"], "http://10.0.0.5:8080");
+
+    let moved = h
+        .cli(
+            &operator,
+            &["node", "update", "--endpoint", "https://miner.example.org"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved["endpoint"], "https://miner.example.org");
+    let shown = h.cli(&operator, &["node", "show"]).await.unwrap();
+    assert_eq!(shown["endpoint"], "https://miner.example.org");
+
+    let cleared = h
+        .cli(&operator, &["node", "update", "--clear-endpoint"])
+        .await
+        .unwrap();
+    assert!(cleared["endpoint"].is_null());
+    assert!(
+        !h.exists(&endpoint).await,
+        "its rent went back to the operator"
+    );
+    let again = h
+        .cli(&operator, &["node", "update", "--clear-endpoint"])
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("advertises no endpoint"),
+        "{again}"
+    );
+
+    // Closing the node closes its endpoint too.
+    h.cli(
+        &operator,
+        &["node", "update", "--endpoint", "http://10.0.0.6:1"],
+    )
+    .await
+    .unwrap();
+    h.cli(&operator, &["node", "close"]).await.unwrap();
+    assert!(!h.exists(&node_address).await && !h.exists(&endpoint).await);
+}

@@ -128,7 +128,11 @@ pub struct KeeperConfig {
     pub latency_window: usize,
     pub routing: RoutingWeights,
     pub mempool: MempoolTtl,
-    pub miners: Vec<Endpoint>,
+    /// Miners are found on chain (each node's recorded endpoint); this lets
+    /// the keeper call endpoints at loopback, private or link-local
+    /// addresses (local and LAN networks). Off by default: a miner could
+    /// otherwise point keepers at their own internal services.
+    pub allow_private_endpoints: bool,
     pub committee: CommitteeConfig,
 }
 
@@ -154,7 +158,7 @@ impl Default for KeeperConfig {
             latency_window: 1_000,
             routing: RoutingWeights::default(),
             mempool: MempoolTtl::default(),
-            miners: vec![],
+            allow_private_endpoints: false,
             committee: CommitteeConfig::default(),
         }
     }
@@ -203,8 +207,8 @@ impl KeeperConfig {
         Ok(cfg)
     }
 
-    /// `VERDICT_KEEPER_<FIELD>` overrides; lists are comma separated, miners
-    /// and peers are `NODE=URL` pairs, committee and routing fields drop
+    /// `VERDICT_KEEPER_<FIELD>` overrides; lists are comma separated, peers
+    /// are `NODE=URL` pairs, committee and routing fields drop
     /// their prefix (`VERDICT_KEEPER_NODE`, `VERDICT_KEEPER_PEERS`,
     /// `VERDICT_KEEPER_TIER3_RESERVED_BPS`, ...).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), KeeperError> {
@@ -273,8 +277,8 @@ impl KeeperConfig {
         if let Some(v) = get("VERDICT_KEEPER_GOSSIP_SEEDS") {
             self.committee.gossip_seeds = list(v);
         }
-        if let Some(v) = get("VERDICT_KEEPER_MINERS") {
-            self.miners = endpoints("VERDICT_KEEPER_MINERS", v)?;
+        if let Some(v) = get("VERDICT_KEEPER_ALLOW_PRIVATE_ENDPOINTS") {
+            self.allow_private_endpoints = parse("VERDICT_KEEPER_ALLOW_PRIVATE_ENDPOINTS", &v)?;
         }
         Ok(())
     }
@@ -294,7 +298,7 @@ impl KeeperConfig {
             return bad("routing.tier3_reserved_bps must be in 0..=10000");
         }
         let is_key = |s: &str| s.parse::<anchor_lang::prelude::Pubkey>().is_ok();
-        for m in self.miners.iter().chain(&self.committee.peers) {
+        for m in &self.committee.peers {
             if !is_key(&m.node) {
                 return Err(KeeperError::Config(format!(
                     "node {:?} is not a public key",
@@ -347,9 +351,6 @@ mod tests {
             shard_timeout_ms = 2500
             [routing]
             alpha = 0.5
-            [[miners]]
-            node = "11111111111111111111111111111111"
-            url = "http://127.0.0.1:9000"
             "#,
         )
         .unwrap();
@@ -364,14 +365,16 @@ mod tests {
         let env = |k: &str| match k {
             "VERDICT_KEEPER_SHARD_TIMEOUT_MS" => Some("3000".to_string()),
             "VERDICT_KEEPER_TIER3_RESERVED_BPS" => Some("3500".to_string()),
-            "VERDICT_KEEPER_MINERS" => {
-                Some("11111111111111111111111111111111=http://x:1".to_string())
-            }
+            "VERDICT_KEEPER_ALLOW_PRIVATE_ENDPOINTS" => Some("true".to_string()),
             _ => None,
         };
         cfg.apply_env(env).unwrap();
         assert_eq!(cfg.shard_timeout_ms, 3000);
-        assert_eq!(cfg.miners[0].url, "http://x:1");
+        assert!(cfg.allow_private_endpoints);
+        assert!(
+            KeeperConfig::from_toml("[[miners]]\nnode = \"x\"\nurl = \"http://x\"").is_err(),
+            "miners are found on chain, not listed"
+        );
         assert_eq!(cfg.routing.tier3_reserved_bps, 3_500);
         cfg.check().unwrap();
         let toml = KeeperConfig::from_toml("[routing]\ntier3_reserved_bps = 0").unwrap();
@@ -406,8 +409,7 @@ mod tests {
             &uncommented
                 .replace("<this validator's Node account>", node)
                 .replace("<another validator's Node account>", node)
-                .replace("<operator's stake-mint token account>", node)
-                .replace("<miner Node account, base58>", node),
+                .replace("<operator's stake-mint token account>", node),
         )
         .unwrap();
         cfg.check().unwrap();

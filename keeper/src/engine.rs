@@ -180,7 +180,9 @@ pub struct Engine {
     pub latency: Mutex<LatencyBook>,
     pub poster_tx: mpsc::Sender<PostRequest>,
     pub dispatch_tx: mpsc::Sender<Pubkey>,
-    pub(crate) clients: HashMap<Pubkey, MinerClient>,
+    /// The miners this keeper calls, by Node: found on chain (each node's
+    /// recorded endpoint), refreshed every round.
+    pub(crate) clients: RwLock<HashMap<Pubkey, MinerClient>>,
     /// Miners whose last answer this keeper judged wrong (M in the score).
     pub(crate) mistakes: Mutex<HashSet<Pubkey>>,
     /// Jobs this keeper dispatched from the fair-entry share that have not
@@ -227,16 +229,6 @@ impl Engine {
         gossip: Option<Arc<crate::gossip::Gossip>>,
         draws: DrawKey,
     ) -> Result<Self, KeeperError> {
-        let mut clients = HashMap::new();
-        for m in &cfg.miners {
-            let node: Pubkey = m
-                .node
-                .parse()
-                .map_err(|_| KeeperError::Config(format!("bad miner node {}", m.node)))?;
-            let client = MinerClient::new(&m.url, cfg.shard_timeout())
-                .map_err(|e| KeeperError::Config(e.to_string()))?;
-            clients.insert(node, client);
-        }
         Ok(Engine {
             latency: Mutex::new(LatencyBook::new(cfg.latency_window)),
             cfg,
@@ -246,7 +238,7 @@ impl Engine {
             view: RwLock::new(View::default()),
             poster_tx,
             dispatch_tx,
-            clients,
+            clients: RwLock::new(HashMap::new()),
             mistakes: Mutex::new(HashSet::new()),
             reserved_in_flight: Mutex::new(HashMap::new()),
             trials_tried: Mutex::new(HashMap::new()),
@@ -282,6 +274,55 @@ impl Engine {
     /// Reads the chain once: miners, committee, params; dispatches jobs that
     /// have input here and are not finished; cranks expired jobs; sweeps the
     /// local mempool.
+    /// The client of `miner`'s recorded endpoint, if this keeper calls it.
+    pub(crate) fn miner_client(&self, miner: &Pubkey) -> Option<MinerClient> {
+        self.clients.read().unwrap().get(miner).cloned()
+    }
+
+    /// Rebuilds the miner clients from the endpoints the chain records: a
+    /// new miner is called from this round on, a changed endpoint replaces
+    /// the old one, a refused one is counted by reason.
+    fn discover(&self, view: &crate::gateway::ChainView) {
+        let miners: HashSet<Pubkey> = view
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.is_miner())
+            .map(|(k, _)| *k)
+            .collect();
+        let (usable, refused) = crate::core::discovery::usable(
+            &view.endpoints,
+            |n| miners.contains(n),
+            self.cfg.allow_private_endpoints,
+        );
+        let mut clients = self.clients.write().unwrap();
+        clients.retain(|node, client| {
+            usable.get(node).map(|u| u.trim_end_matches('/')) == Some(client.base_url())
+        });
+        for (node, url) in usable {
+            if clients.contains_key(&node) {
+                continue;
+            }
+            match MinerClient::new(&url, self.cfg.shard_timeout()) {
+                Ok(client) => {
+                    tracing::info!(miner = %node, %url, "miner discovered on chain");
+                    clients.insert(node, client);
+                }
+                Err(error) => tracing::warn!(miner = %node, %url, %error, "endpoint not usable"),
+            }
+        }
+        self.metrics.miners_discovered.set(clients.len() as i64);
+        for reason in [
+            crate::core::discovery::Refused::Private,
+            crate::core::discovery::Refused::Malformed,
+        ] {
+            let count = refused.values().filter(|r| **r == reason).count();
+            self.metrics
+                .endpoints_refused
+                .with_label_values(&[reason.label()])
+                .set(count as i64);
+        }
+    }
+
     pub async fn refresh(&self, in_flight: &Mutex<HashSet<Pubkey>>) -> Result<(), KeeperError> {
         let view = self.gateway.view().await?;
         let Some(config) = view.config.clone() else {
@@ -293,6 +334,7 @@ impl Engine {
         if let Some(g) = &self.gossip {
             mistakes.extend(g.failing_miners().await);
         }
+        self.discover(&view);
         let profiles: Vec<MinerProfile> = {
             let book = self.latency.lock().unwrap();
             view.nodes
@@ -300,7 +342,7 @@ impl Engine {
                 .filter(|(_, n)| n.is_miner())
                 .map(|(k, n)| {
                     let mut p = MinerProfile::from_node(*k, n, &params);
-                    p.reachable = self.clients.contains_key(k);
+                    p.reachable = self.clients.read().unwrap().contains_key(k);
                     p.median_latency_ms = book.median_response_ms(k);
                     p.recent_mistake = mistakes.contains(k);
                     p
@@ -317,6 +359,21 @@ impl Engine {
         self.metrics
             .average_reputation
             .set(snapshot.average_trust());
+        if let Some(member) = &self.member {
+            let seated = view.committee.as_ref().is_some_and(|c| {
+                c.index_of_key(&solana_sdk::signer::Signer::pubkey(member.key.as_ref()))
+                    .is_some()
+            });
+            let expected = view
+                .nodes
+                .iter()
+                .any(|(k, n)| *k == member.node && n.is_validator() && n.activity(&params).active);
+            self.metrics.committee_member.set(i64::from(seated));
+            self.metrics.committee_expected.set(i64::from(expected));
+        }
+        if let Err(error) = self.gateway.payer_balance().await {
+            tracing::debug!(%error, "payer balance not read");
+        }
         {
             let mut v = self.view.write().unwrap();
             v.snapshot = Arc::new(snapshot);
@@ -425,7 +482,7 @@ impl Engine {
     }
 
     async fn trial(&self, miner: &MinerProfile) -> Result<(), KeeperError> {
-        let Some(client) = self.clients.get(&miner.node) else {
+        let Some(client) = self.miner_client(&miner.node) else {
             return Ok(());
         };
         let Ok(model) = model_id(TEST_PROJECTION_ID) else {
@@ -874,10 +931,12 @@ impl Engine {
                     0,
                 )
             })?;
-        let client = self
-            .clients
-            .get(miner)
-            .ok_or_else(|| Miss::of(AttemptFailure::Disconnect("no URL configured".into()), 0))?;
+        let client = self.miner_client(miner).ok_or_else(|| {
+            Miss::of(
+                AttemptFailure::Disconnect("no usable endpoint on chain".into()),
+                0,
+            )
+        })?;
         let now = self.gateway.now().await.unwrap_or(0);
         let job = JobInput {
             job: rec.job,
@@ -885,7 +944,7 @@ impl Engine {
             input: &rec.input,
             input_hash: rec.input_hash,
         };
-        let result = call_and_validate(client, &profile, &job, self.cfg.sla_ms, now).await;
+        let result = call_and_validate(&client, &profile, &job, self.cfg.sla_ms, now).await;
         let label = if result.is_ok() { "ok" } else { "error" };
         let (elapsed, answer) = match result {
             Ok(a) => (a.timing.response_ms as f64 / 1_000.0, Ok(a)),

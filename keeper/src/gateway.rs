@@ -43,10 +43,13 @@ pub struct ChainView {
     pub jobs: Vec<(Pubkey, Job)>,
     pub disputes: Vec<(Pubkey, Dispute)>,
     pub votes: Vec<(Pubkey, Vote)>,
+    /// Each node's recorded service endpoint: (node, URL).
+    pub endpoints: Vec<(Pubkey, String)>,
 }
 
 pub struct Gateway {
     chain: ChainThread,
+    metrics: Arc<crate::metrics::Metrics>,
     payer: Pubkey,
     faults: Option<Arc<dyn SendFaults>>,
     /// Transactions that landed (for tests and logs).
@@ -54,10 +57,16 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(chain: Chain, payer: Keypair, faults: Option<Arc<dyn SendFaults>>) -> Self {
+    pub fn new(
+        chain: Chain,
+        payer: Keypair,
+        faults: Option<Arc<dyn SendFaults>>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
         let payer_key = payer.pubkey();
         Gateway {
-            chain: ChainThread::start(chain, payer),
+            chain: ChainThread::start(chain, payer, metrics.clone()),
+            metrics,
             payer: payer_key,
             faults,
             landed: AtomicU64::new(0),
@@ -136,6 +145,15 @@ impl Gateway {
         self.chain.unix_time().await
     }
 
+    /// The fee payer's balance in lamports (also published as a metric).
+    pub async fn payer_balance(&self) -> Result<u64, KeeperError> {
+        let lamports = self.chain.ask(|r| Call::Lamports(self.payer, r)).await?;
+        self.metrics
+            .payer_balance_lamports
+            .set(i64::try_from(lamports).unwrap_or(i64::MAX));
+        Ok(lamports)
+    }
+
     pub async fn slot(&self) -> Result<u64, KeeperError> {
         Ok(self.chain.ask(Call::Slot).await?)
     }
@@ -150,6 +168,9 @@ impl Gateway {
                 Some(Ok(VerdictAccount::Job(j))) => view.jobs.push((key, *j)),
                 Some(Ok(VerdictAccount::Dispute(d))) => view.disputes.push((key, *d)),
                 Some(Ok(VerdictAccount::Vote(v))) => view.votes.push((key, v)),
+                Some(Ok(VerdictAccount::NodeEndpoint(e))) => {
+                    view.endpoints.push((e.node, e.url().to_string()))
+                }
                 _ => {}
             }
         }
@@ -173,7 +194,7 @@ impl Gateway {
             .chain
             .ask(|r| Call::Send(instructions.to_vec(), needed.then_some(signer), r))
             .await?;
-        self.landed.fetch_add(1, Ordering::Relaxed);
+        self.paid(instructions, if needed { 2 } else { 1 });
         Ok(landed)
     }
 
@@ -191,15 +212,32 @@ impl Gateway {
             FaultAction::LandThenTimeout => {
                 let landed = self.chain.send(instructions.to_vec()).await;
                 if landed.is_ok() {
-                    self.landed.fetch_add(1, Ordering::Relaxed);
+                    self.paid(instructions, 1);
                 }
                 return Err(ChainError::Timeout("injected: confirmation lost".into()));
             }
             FaultAction::Proceed => {}
         }
         let landed = self.chain.send(instructions.to_vec()).await?;
-        self.landed.fetch_add(1, Ordering::Relaxed);
+        self.paid(instructions, 1);
         Ok(landed)
+    }
+
+    /// Counts a landed transaction and its fee: the base fee per signature
+    /// (priority fees, paid on congested clusters only, are not counted).
+    fn paid(&self, instructions: &[Instruction], signatures: u64) {
+        const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+        self.landed.fetch_add(1, Ordering::Relaxed);
+        let name = instructions
+            .iter()
+            .rev()
+            .filter(|i| i.program_id == verdict::ID)
+            .find_map(|i| verdict_sdk::instructions::instruction_name(&i.data))
+            .unwrap_or("other");
+        self.metrics
+            .fees_lamports_total
+            .with_label_values(&[name])
+            .inc_by(signatures * LAMPORTS_PER_SIGNATURE);
     }
 }
 
@@ -212,6 +250,7 @@ enum Call {
     ProgramAccounts(oneshot::Sender<Result<Accounts, ChainError>>),
     UnixTime(oneshot::Sender<Result<i64, ChainError>>),
     Slot(oneshot::Sender<Result<u64, ChainError>>),
+    Lamports(Pubkey, oneshot::Sender<Result<u64, ChainError>>),
     Send(
         Vec<Instruction>,
         Option<Arc<Keypair>>,
@@ -225,6 +264,7 @@ enum Call {
 /// multi-threaded tasks talk to it through a channel instead of holding them.
 struct ChainThread {
     tx: mpsc::UnboundedSender<Call>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 fn gone() -> ChainError {
@@ -232,7 +272,7 @@ fn gone() -> ChainError {
 }
 
 impl ChainThread {
-    fn start(chain: Chain, payer: Keypair) -> Self {
+    fn start(chain: Chain, payer: Keypair, metrics: Arc<crate::metrics::Metrics>) -> Self {
         let (tx, mut rx) = mpsc::unbounded_channel::<Call>();
         std::thread::Builder::new()
             .name("keeper-chain".into())
@@ -260,6 +300,9 @@ impl ChainThread {
                                 Call::Slot(r) => {
                                     let _ = r.send(chain.slot().await);
                                 }
+                                Call::Lamports(k, r) => {
+                                    let _ = r.send(chain.lamports(&k).await);
+                                }
                                 Call::Send(ixs, signer, r) => {
                                     let signers: Vec<&Keypair> =
                                         signer.iter().map(|k| k.as_ref()).collect();
@@ -271,7 +314,7 @@ impl ChainThread {
                 });
             })
             .expect("spawn the chain thread");
-        ChainThread { tx }
+        ChainThread { tx, metrics }
     }
 
     async fn ask<T>(
@@ -279,8 +322,27 @@ impl ChainThread {
         make: impl FnOnce(oneshot::Sender<Result<T, ChainError>>) -> Call,
     ) -> Result<T, ChainError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        let call = make(reply);
+        let op = match call {
+            Call::Send(..) => "send",
+            _ => "read",
+        };
+        self.tx.send(call).map_err(|_| gone())?;
+        let result = rx.await.map_err(|_| gone())?;
+        match &result {
+            Ok(_) => self
+                .metrics
+                .chain_last_success_timestamp_seconds
+                .set(crate::engine::wall_secs()),
+            // A refusal is the chain answering: only transport failures count.
+            Err(ChainError::Program { .. }) => {}
+            Err(_) => self
+                .metrics
+                .chain_errors_total
+                .with_label_values(&[op])
+                .inc(),
+        }
+        result
     }
 
     async fn account_data(&self, key: Pubkey) -> Result<Option<Vec<u8>>, ChainError> {

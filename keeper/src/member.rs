@@ -239,6 +239,12 @@ impl Engine {
             .with_label_values(&[kind, label])
             .inc();
         if let Err(why) = &verdict {
+            self.metrics
+                .cosign_refusals_total
+                .with_label_values(&[why.code()])
+                .inc();
+        }
+        if let Err(why) = &verdict {
             tracing::info!(kind, subject = %request.claim.subject(), reason = %why, "refused to co-sign");
         }
         verdict.map(|()| sign(&member.key, &message))

@@ -2,8 +2,8 @@
 //! (so several keepers can run in one process, as the tests do).
 
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -41,14 +41,41 @@ pub struct Metrics {
     pub inputs_pruned_total: IntCounter,
     /// Dispatches by the share they were drawn from (`open`, `tier3_reserved`).
     pub routing_draws_total: IntCounterVec,
+    /// Miners this keeper can call: found on chain with a usable endpoint.
+    pub miners_discovered: IntGauge,
+    /// On-chain endpoints this keeper will not call, by reason (`private`, `malformed`).
+    pub endpoints_refused: IntGaugeVec,
+    /// Co-sign requests this keeper refused, by reason ([`crate::core::cosign::Refusal::code`]).
+    pub cosign_refusals_total: IntCounterVec,
+    /// 1 while this keeper's node sits on the current committee.
+    pub committee_member: IntGauge,
+    /// 1 while this keeper's node is an active validator (it should be drawn).
+    pub committee_expected: IntGauge,
+    /// Chain calls that failed, by operation (`read`, `send`).
+    pub chain_errors_total: IntCounterVec,
+    /// Unix time of the last chain call that succeeded.
+    pub chain_last_success_timestamp_seconds: IntGauge,
+    /// Fees this keeper's payer spent, in lamports, by instruction.
+    pub fees_lamports_total: IntCounterVec,
+    /// The fee payer's balance, in lamports.
+    pub payer_balance_lamports: IntGauge,
+    /// Send to confirmation of outcome transactions, by kind.
+    pub post_seconds: HistogramVec,
+    /// Permissionless cranks this keeper landed, by kind.
+    pub cranks_total: IntCounterVec,
+    /// Every metric's name, for checks of dashboards and alert rules.
+    names: Vec<String>,
 }
 
 impl Metrics {
     pub fn new() -> Self {
+        use prometheus::core::Collector;
         let registry = Registry::new();
+        let mut names = Vec::new();
         macro_rules! reg {
             ($m:expr) => {{
                 let m = $m.expect("valid metric");
+                names.extend(m.desc().iter().map(|d| d.fq_name.clone()));
                 registry
                     .register(Box::new(m.clone()))
                     .expect("unique metric");
@@ -115,6 +142,60 @@ impl Metrics {
                 ),
                 &["share"]
             )),
+            miners_discovered: reg!(IntGauge::new(
+                "miners_discovered",
+                "Miners found on chain with an endpoint this keeper calls"
+            )),
+            endpoints_refused: reg!(IntGaugeVec::new(
+                Opts::new(
+                    "endpoints_refused",
+                    "On-chain miner endpoints this keeper will not call, by reason"
+                ),
+                &["reason"]
+            )),
+            cosign_refusals_total: reg!(IntCounterVec::new(
+                Opts::new(
+                    "cosign_refusals_total",
+                    "Co-sign requests refused, by reason"
+                ),
+                &["reason"]
+            )),
+            committee_member: reg!(IntGauge::new(
+                "committee_member",
+                "1 while this keeper's node sits on the current committee"
+            )),
+            committee_expected: reg!(IntGauge::new(
+                "committee_expected",
+                "1 while this keeper's node is an active validator"
+            )),
+            chain_errors_total: reg!(IntCounterVec::new(
+                Opts::new("chain_errors_total", "Failed chain calls, by operation"),
+                &["op"]
+            )),
+            chain_last_success_timestamp_seconds: reg!(IntGauge::new(
+                "chain_last_success_timestamp_seconds",
+                "Unix time of the last successful chain call"
+            )),
+            fees_lamports_total: reg!(IntCounterVec::new(
+                Opts::new(
+                    "fees_lamports_total",
+                    "Transaction fees paid by this keeper, in lamports, by instruction"
+                ),
+                &["instruction"]
+            )),
+            payer_balance_lamports: reg!(IntGauge::new(
+                "payer_balance_lamports",
+                "The fee payer's balance, in lamports"
+            )),
+            post_seconds: reg!(HistogramVec::new(
+                HistogramOpts::new("post_seconds", "Outcome transaction, send to confirmed")
+                    .buckets(vec![0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0]),
+                &["kind"]
+            )),
+            cranks_total: reg!(IntCounterVec::new(
+                Opts::new("cranks_total", "Permissionless cranks landed, by kind"),
+                &["kind"]
+            )),
             posts_total: reg!(IntCounterVec::new(
                 Opts::new("posts_total", "Outcome transactions by kind and result"),
                 &["kind", "result"]
@@ -150,7 +231,14 @@ impl Metrics {
                 "Inputs dropped after their challenge window and disputes"
             )),
             registry,
+            names,
         }
+    }
+
+    /// Every metric this keeper exports (histograms also as `_bucket`,
+    /// `_sum` and `_count` series).
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     pub fn render(&self) -> String {

@@ -112,7 +112,12 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         Signing::LocalQuorum(keys) => keys.first().unwrap_or(&deps.payer).insecure_clone(),
         Signing::Member(key) => key.insecure_clone(),
     };
-    let gateway = Arc::new(Gateway::new(deps.chain, deps.payer, deps.faults));
+    let gateway = Arc::new(Gateway::new(
+        deps.chain,
+        deps.payer,
+        deps.faults,
+        metrics.clone(),
+    ));
     let (poster_tx, poster_rx) = mpsc::channel::<PostRequest>(1024);
     let (dispatch_tx, dispatch_rx) = mpsc::channel::<Pubkey>(16_384);
     let (missed_tx, missed_rx) = mpsc::unbounded_channel();

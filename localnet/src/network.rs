@@ -33,7 +33,7 @@ use solana_sdk::signer::Signer;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
 use verdict::state::{
     model_id, vote_commitment, Config, Delegation, Dispute, DisputeStatus, Job, JobStatus, Node,
-    NodeStatus, ProtocolParams, RiskLevel, SlashingTable, Vote,
+    NodeEndpoint, NodeStatus, ProtocolParams, RiskLevel, SlashingTable, Vote,
 };
 use verdict_chain::{tokens, Chain, EmbeddedChain, RpcChain, RpcConfig};
 use verdict_sdk::accounts::AccountSource;
@@ -120,7 +120,6 @@ pub(crate) struct NodeKeys {
 pub(crate) struct MinerProcess {
     pub(crate) keys: NodeKeys,
     pub(crate) behaviour: &'static str,
-    pub(crate) url: String,
     pub(crate) child: Child,
 }
 
@@ -288,6 +287,9 @@ impl Net {
         let mut rent = self.rent(8 + Node::INIT_SPACE, 1).await?
             + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
         let mut funds = 1_000 * TOKEN;
+        if roles & ROLE_MINER != 0 {
+            rent += self.rent(8 + NodeEndpoint::INIT_SPACE, 1).await?;
+        }
         if roles & ROLE_VALIDATOR != 0 {
             rent += self.rent(8 + Vote::INIT_SPACE, DISPUTES_FUNDED).await?
                 + self.rent(8 + Dispute::INIT_SPACE, DISPUTES_FUNDED).await?;
@@ -432,14 +434,8 @@ impl Net {
             poll_interval_ms: if self.embedded.is_some() { 250 } else { 1_000 },
             client_requests_per_sec: 1_000.0,
             client_burst: 1_000,
-            miners: self
-                .miners
-                .iter()
-                .map(|m| Endpoint {
-                    node: m.keys.node.to_string(),
-                    url: m.url.clone(),
-                })
-                .collect(),
+            // Miners are found on chain; here they listen on loopback.
+            allow_private_endpoints: true,
             ..KeeperConfig::default()
         }
     }
@@ -715,6 +711,9 @@ pub(crate) async fn build(
             )
             .await?;
         let (child, url) = spawn_miner(miner_bin, &work, &keys.signing, &models, fault)?;
+        // Keepers find it on chain: its operator records where it serves.
+        let record = ix::set_node_endpoint(&keys.wallet.key.pubkey(), &keys.node, &url);
+        net.send(&[record], &[&keys.wallet.key]).await?;
         // Every miner passed its trial (the wrong one cheats only later).
         let epoch = net.committee().await?.epoch;
         let registered_at = net.chain.fetch::<Node>(&keys.node).await?.registered_at;
@@ -724,7 +723,6 @@ pub(crate) async fn build(
         net.miners.push(MinerProcess {
             keys,
             behaviour,
-            url,
             child,
         });
     }

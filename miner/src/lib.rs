@@ -6,6 +6,7 @@
 //! - [`server`] / [`client`]: the HTTP server and its client.
 //! - [`keys`]: the node signing key in Solana keypair JSON.
 //! - [`fault`]: deliberate misbehaviour for testing keepers.
+//! - [`upkeep`]: its duties on chain (endpoint, heartbeats), with its own key.
 
 pub mod api;
 pub mod client;
@@ -13,5 +14,6 @@ pub mod fault;
 pub mod keys;
 pub mod models;
 pub mod server;
+pub mod upkeep;
 
 pub use verdict_wire::repro;

@@ -11,6 +11,7 @@ use miner::api::ModelId;
 use miner::fault::{FaultMode, FaultPlan};
 use miner::models::{ModelRegistry, MINILM_ID, TEST_PROJECTION_ID};
 use miner::server::{self, MinerState, DEFAULT_MAX_BODY_BYTES};
+use miner::upkeep::Upkeep;
 use miner::{api, keys};
 
 #[derive(Parser)]
@@ -68,6 +69,20 @@ struct ServeArgs {
     /// unloads the least recently used, which loads again when next asked.
     #[arg(long, default_value_t = 0)]
     max_loaded_models: usize,
+    /// Do the node's upkeep on this cluster (JSON-RPC URL): record its
+    /// endpoint and heartbeat on schedule, signed and paid by the signing key.
+    #[arg(long, env = "VERDICT_MINER_RPC_URL", requires = "node")]
+    rpc_url: Option<String>,
+    /// The node's account (base58), for --rpc-url.
+    #[arg(long, env = "VERDICT_MINER_NODE")]
+    node: Option<String>,
+    /// The URL keepers call, recorded on chain [default: http://<bound address>,
+    /// when --bind names a specific address].
+    #[arg(long, env = "VERDICT_MINER_ADVERTISE")]
+    advertise: Option<String>,
+    /// Seconds between upkeep rounds (each reads the node, then sends what is due).
+    #[arg(long, default_value_t = 60)]
+    upkeep_secs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +169,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         args.flaky_rate,
         seed,
     );
+    // The upkeep signs on chain with the same node key.
+    let upkeep_key = signing_key.clone();
     let state = Arc::new(MinerState::new(
         registry,
         signing_key,
@@ -198,6 +215,32 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .and_then(|()| stdout.flush())
         .map_err(|error| CliError::Stopped(error.to_string()))?;
     drop(stdout);
+
+    if let Some(rpc_url) = &args.rpc_url {
+        let node: anchor_lang::prelude::Pubkey =
+            args.node
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|_| CliError::InvalidArgument("--node must be a base58 account".into()))?;
+        let advertise = match &args.advertise {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None if address.ip().is_unspecified() => {
+                return Err(CliError::InvalidArgument(
+                    "--bind listens on every address: give --advertise URL for keepers to call"
+                        .into(),
+                ))
+            }
+            None => format!("http://{address}"),
+        };
+        verdict::state::NodeEndpoint::check(&advertise).map_err(|_| {
+            CliError::InvalidArgument(format!(
+                "--advertise {advertise:?}: http(s)://host[:port][/path], at most 128 characters, no credentials, query or fragment"
+            ))
+        })?;
+        let upkeep = Upkeep::new(rpc_url, &upkeep_key, node, advertise, state.upkeep.clone());
+        tokio::spawn(upkeep.run(Duration::from_secs(args.upkeep_secs.max(1))));
+    }
 
     tokio::select! {
         () = server::serve(listener, server::router(state)) => Err(CliError::Stopped("accept loop ended".to_owned())),

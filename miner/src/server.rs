@@ -36,6 +36,8 @@ pub struct MinerState {
     pubkey: MinerPubkey,
     pub faults: FaultPlan,
     pub max_body_bytes: usize,
+    /// The node's upkeep on chain, as far as it ran (shown in `/metrics`).
+    pub upkeep: Arc<crate::upkeep::UpkeepStats>,
 }
 
 impl MinerState {
@@ -52,6 +54,7 @@ impl MinerState {
             pubkey,
             faults,
             max_body_bytes,
+            upkeep: Arc::default(),
         }
     }
 

@@ -1,11 +1,13 @@
 //! `verdict node …`: register, update, show, stake, unstake, withdraw,
-//! withdraw-owed, heartbeat, rotate-key, close — the operator's side of a node.
+//! withdraw-owed, heartbeat, rotate-key, close — the operator's side of a
+//! node, its advertised endpoint included.
 
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
 use solana_sdk::signer::Signer;
-use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
-use verdict::state::{Node, NodeStatus, ProtocolParams, TicketKind, TrialStatus};
+use verdict::constants::{MAX_ENDPOINT_LEN, ROLE_MINER, ROLE_VALIDATOR};
+use verdict::state::{Node, NodeEndpoint, NodeStatus, ProtocolParams, TicketKind, TrialStatus};
+use verdict_sdk::accounts::decode;
 use verdict_sdk::events::VerdictEvent;
 use verdict_sdk::{instructions as ix, pda};
 
@@ -23,9 +25,13 @@ pub async fn run(s: &Session<'_>, command: NodeCommand) -> Result<Output, CliErr
             models,
             commission_bps,
             signing_keypair,
+            endpoint,
         } => {
             let operator = s.signer_pubkey()?;
             let signing_key = read_keypair(&signing_keypair)?;
+            if let Some(url) = &endpoint {
+                check_endpoint(url)?;
+            }
             let config = s.config().await?;
             let node = pda::node(&operator);
             if s.account_data(&node).await?.is_some() {
@@ -41,41 +47,69 @@ pub async fn run(s: &Session<'_>, command: NodeCommand) -> Result<Output, CliErr
                 models,
                 commission_bps,
             );
-            let landed = s.send(&[register], &[&signing_key]).await?;
+            let mut instructions = vec![register];
+            instructions.extend(
+                endpoint
+                    .as_deref()
+                    .map(|url| ix::set_node_endpoint(&operator, &node, url)),
+            );
+            let landed = s.send(&instructions, &[&signing_key]).await?;
             shown(s, node, &landed, "Registered node").await
         }
         NodeCommand::Update {
             roles,
             models,
             commission_bps,
+            endpoint,
+            clear_endpoint,
         } => {
             let operator = s.signer_pubkey()?;
             let node_address = pda::node(&operator);
             let node: Node = s.fetch(&node_address, "node").await?;
-            if roles.is_none() && models.is_empty() && commission_bps.is_none() {
+            let changes_node = roles.is_some() || !models.is_empty() || commission_bps.is_some();
+            if !changes_node && endpoint.is_none() && !clear_endpoint {
                 return Err(CliError::Input(
-                    "nothing to update: pass --roles, --model or --commission-bps".into(),
+                    "nothing to update: pass --roles, --model, --commission-bps, --endpoint or --clear-endpoint".into(),
                 ));
             }
-            let roles = roles.map(|r| role_bits(&r)).unwrap_or(node.roles);
-            let models = if models.is_empty() {
-                node.models[..node.model_count as usize].to_vec()
-            } else {
-                models
-            };
-            let update = ix::update_node(
-                &operator,
-                roles,
-                models,
-                commission_bps.unwrap_or(node.commission_bps),
-            );
-            let landed = s.send(&[update], &[]).await?;
+            let mut instructions = Vec::new();
+            if changes_node {
+                let roles = roles.map(|r| role_bits(&r)).unwrap_or(node.roles);
+                let models = if models.is_empty() {
+                    node.models[..node.model_count as usize].to_vec()
+                } else {
+                    models
+                };
+                instructions.push(ix::update_node(
+                    &operator,
+                    roles,
+                    models,
+                    commission_bps.unwrap_or(node.commission_bps),
+                ));
+            }
+            if let Some(url) = &endpoint {
+                check_endpoint(url)?;
+                instructions.push(ix::set_node_endpoint(&operator, &node_address, url));
+            }
+            if clear_endpoint {
+                if s.account_data(&pda::endpoint(&node_address))
+                    .await?
+                    .is_none()
+                {
+                    return Err(CliError::Refused(format!(
+                        "node {node_address} advertises no endpoint"
+                    )));
+                }
+                instructions.push(ix::close_node_endpoint(&operator, &node_address, &operator));
+            }
+            let landed = s.send(&instructions, &[]).await?;
             shown(s, node_address, &landed, "Updated node").await
         }
         NodeCommand::Show(selector) => {
             let (address, node) = s.resolve_node(selector.node).await?;
             let params = s.config().await?.params;
-            Ok(view(&address, &node, &params))
+            let endpoint = endpoint_of(s, &address).await?;
+            Ok(view(&address, &node, &params, endpoint.as_deref()))
         }
         NodeCommand::Stake { amount, from } => {
             let operator = s.signer_pubkey()?;
@@ -144,7 +178,16 @@ pub async fn run(s: &Session<'_>, command: NodeCommand) -> Result<Output, CliErr
             let operator = s.signer_pubkey()?;
             let node_address = pda::node(&operator);
             s.fetch::<Node>(&node_address, "node").await?;
-            let landed = s.send(&[ix::close_node(&operator)], &[]).await?;
+            // An advertised endpoint goes first: its rent comes back too.
+            let mut instructions = Vec::new();
+            if s.account_data(&pda::endpoint(&node_address))
+                .await?
+                .is_some()
+            {
+                instructions.push(ix::close_node_endpoint(&operator, &node_address, &operator));
+            }
+            instructions.push(ix::close_node(&operator));
+            let landed = s.send(&instructions, &[]).await?;
             let json = with(
                 json!({ "node": node_address.to_string(), "closed": true }),
                 landed_json(&landed),
@@ -185,7 +228,8 @@ async fn withdraw_owed(s: &Session<'_>, to: Option<Pubkey>) -> Result<Output, Cl
     // What left the owed balance (an event-free reading: the SDK's decoder
     // may not know every event the program emits).
     let amount = node.owed.saturating_sub(after.owed);
-    let out = view(&node_address, &after, &config.params);
+    let endpoint = endpoint_of(s, &node_address).await?;
+    let out = view(&node_address, &after, &config.params, endpoint.as_deref());
     Ok(Output::new(
         format!(
             "Withdrew {} tokens owed to node {node_address} to {destination}\nSignature: {}\n\n{}",
@@ -209,7 +253,8 @@ async fn shown(
 ) -> Result<Output, CliError> {
     let node: Node = s.fetch(&address, "node").await?;
     let params = s.config().await?.params;
-    let out = view(&address, &node, &params);
+    let endpoint = endpoint_of(s, &address).await?;
+    let out = view(&address, &node, &params, endpoint.as_deref());
     Ok(Output::new(
         format!(
             "{headline} {address}\nSignature: {}\n\n{}",
@@ -239,7 +284,29 @@ fn trial_name(trial: TrialStatus) -> &'static str {
 }
 
 /// A node for people and scripts (token amounts in base units in JSON).
-pub fn view(address: &Pubkey, node: &Node, params: &ProtocolParams) -> Output {
+/// A URL the program will take as an endpoint (checked before sending).
+fn check_endpoint(url: &str) -> Result<(), CliError> {
+    NodeEndpoint::check(url).map_err(|_| {
+        CliError::Input(format!(
+            "endpoint {url:?}: http(s)://host[:port][/path], at most {MAX_ENDPOINT_LEN} printable characters, without credentials, query or fragment"
+        ))
+    })
+}
+
+/// The endpoint `node` records, if any.
+async fn endpoint_of(s: &Session<'_>, node: &Pubkey) -> Result<Option<String>, CliError> {
+    Ok(s.account_data(&pda::endpoint(node))
+        .await?
+        .and_then(|data| decode::<NodeEndpoint>(&pda::endpoint(node), &data).ok())
+        .map(|e| e.url().to_string()))
+}
+
+pub fn view(
+    address: &Pubkey,
+    node: &Node,
+    params: &ProtocolParams,
+    endpoint: Option<&str>,
+) -> Output {
     let window = node.reputation.window(params);
     let tier = node.reputation.tier(params);
     let models: Vec<String> = node.models[..node.model_count as usize]
@@ -255,6 +322,7 @@ pub fn view(address: &Pubkey, node: &Node, params: &ProtocolParams) -> Output {
         "node": address.to_string(),
         "operator": node.operator.to_string(),
         "signing_key": node.signing_key.to_string(),
+        "endpoint": endpoint,
         "roles": role_names(node.roles),
         "status": status,
         "active": node.counted_active,
@@ -297,6 +365,7 @@ pub fn view(address: &Pubkey, node: &Node, params: &ProtocolParams) -> Output {
         ("Node", address.to_string()),
         ("Operator", node.operator.to_string()),
         ("Signing Key", node.signing_key.to_string()),
+        ("Endpoint", endpoint.unwrap_or("-").to_string()),
         ("Roles", role_names(node.roles).join(", ")),
         (
             "Status",

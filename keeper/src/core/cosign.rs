@@ -172,6 +172,31 @@ pub enum Refusal {
     OwnOutcome,
 }
 
+impl Refusal {
+    /// A stable code, for metric labels and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::WrongEpoch { .. } => "wrong_epoch",
+            Refusal::NotAMember => "not_a_member",
+            Refusal::NotNeeded(_) => "not_needed",
+            Refusal::PriceTooHigh { .. } => "price_too_high",
+            Refusal::MinerNotEligible(_) => "miner_not_eligible",
+            Refusal::MissingEvidence(_) => "missing_evidence",
+            Refusal::InputMismatch => "input_mismatch",
+            Refusal::Invalid(_) => "invalid_answer",
+            Refusal::ReportMismatch(_) => "report_mismatch",
+            Refusal::AnswerIsValid => "answer_is_valid",
+            Refusal::MinerAnswered(_) => "miner_answered",
+            Refusal::RerunDisagrees(_) => "rerun_disagrees",
+            Refusal::CannotRerun(_) => "cannot_rerun",
+            Refusal::TrialVerdictWrong(_) => "trial_verdict_wrong",
+            Refusal::ValidatorReachable => "validator_reachable",
+            Refusal::Unavailable(_) => "unavailable",
+            Refusal::OwnOutcome => "own_outcome",
+        }
+    }
+}
+
 /// The independent check a member still has to run before it signs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FollowUp {

@@ -52,6 +52,9 @@ pub struct MinerSpec {
     pub trust_bps: u32,
     /// Passed its trial already (false: trial pending, the keeper runs it).
     pub warm: bool,
+    /// Started by the test with its own upkeep (it records its endpoint
+    /// itself); the network only registers, stakes and funds its key.
+    pub upkeep: bool,
 }
 
 pub fn spec(behaviour: Behaviour, tier1: bool, trust_bps: u32) -> MinerSpec {
@@ -60,6 +63,16 @@ pub fn spec(behaviour: Behaviour, tier1: bool, trust_bps: u32) -> MinerSpec {
         tier1,
         trust_bps,
         warm: true,
+        upkeep: false,
+    }
+}
+
+/// A Tier 1 honest miner the test starts itself, with `--rpc-url`
+/// ([`spawn_with_upkeep`]): it records its endpoint and heartbeats alone.
+pub fn on_its_own() -> MinerSpec {
+    MinerSpec {
+        upkeep: true,
+        ..spec(Behaviour::Honest, true, 10_000)
     }
 }
 
@@ -70,13 +83,14 @@ pub fn cold(behaviour: Behaviour) -> MinerSpec {
         tier1: false,
         trust_bps: 0,
         warm: false,
+        upkeep: false,
     }
 }
 
 pub struct TestMiner {
     pub handle: NodeHandle,
     pub url: String,
-    process: Option<Child>,
+    pub process: Option<Child>,
     _dir: tempfile::TempDir,
 }
 
@@ -141,6 +155,43 @@ pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
     .unwrap();
 }
 
+/// Starts an honest miner that does its own upkeep against `rpc_url`:
+/// records its endpoint and heartbeats, a round every second.
+pub fn spawn_with_upkeep(m: &TestMiner, rpc_url: &str) -> (Child, String) {
+    let key_path = m._dir.path().join("miner.json");
+    write_keypair(&key_path, &m.handle.signing_key);
+    let mut child = Command::new(miner_bin())
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--models",
+            TEST_MODEL,
+            "--keypair",
+        ])
+        .arg(&key_path)
+        .args(["--rpc-url", rpc_url, "--node", &m.handle.node.to_string()])
+        .args(["--upkeep-secs", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn verdict-miner");
+    let url = listening_url(&mut child);
+    (child, url)
+}
+
+/// The URL a just-started miner prints on its one stdout line.
+fn listening_url(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected miner output {line:?}"))
+        .to_string()
+}
+
 fn spawn_miner(
     key: &Keypair,
     behaviour: Behaviour,
@@ -184,15 +235,7 @@ fn spawn_miner(
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn verdict-miner");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected miner output {line:?}"))
-        .to_string();
+    let url = listening_url(&mut child);
     (Some(child), url)
 }
 
@@ -251,7 +294,19 @@ impl Net {
             })
             .await;
             let dir = tempfile::tempdir().unwrap();
-            let (process, url) = spawn_miner(&handle.signing_key, s.behaviour, dir.path());
+            let (process, url) = if s.upkeep {
+                // Its key pays its own upkeep's fees and rent.
+                f.airdrop(&handle.signing_key.pubkey()).await;
+                (None, String::new())
+            } else {
+                let (process, url) = spawn_miner(&handle.signing_key, s.behaviour, dir.path());
+                // Keepers find miners on chain: the operator records where it serves.
+                let record = ix::set_node_endpoint(&handle.operator_pubkey(), &handle.node, &url);
+                f.send(&[record], &[&handle.operator.keypair])
+                    .await
+                    .expect("endpoint recorded");
+                (process, url)
+            };
             miners.push(TestMiner {
                 handle,
                 url,
@@ -295,14 +350,8 @@ impl Net {
                 tier3_reserved_bps: 0,
                 ..Default::default()
             },
-            miners: self
-                .miners
-                .iter()
-                .map(|m| Endpoint {
-                    node: m.handle.node.to_string(),
-                    url: m.url.clone(),
-                })
-                .collect(),
+            // The miners listen on loopback.
+            allow_private_endpoints: true,
             ..KeeperConfig::default()
         }
     }

@@ -147,6 +147,13 @@ impl Default for ProtocolParams {
 pub const MAX_PAYOUT_DELAY_EPOCHS: i64 = 2;
 
 impl ProtocolParams {
+    /// How often a node heartbeats (off-chain schedule, kept here with the
+    /// limit it serves): six times per staleness window, so a node that
+    /// misses a few stays clear of decay (every 12 h at the 72 h default).
+    pub fn heartbeat_interval_secs(&self) -> i64 {
+        (self.heartbeat_stale_secs / 6).max(1)
+    }
+
     /// The bond a challenge of a job priced `price` posts.
     pub fn dispute_bond(&self, price: u64) -> u64 {
         self.min_bond
