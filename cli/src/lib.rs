@@ -31,16 +31,18 @@ pub async fn run(cli: Cli, env: &Env) -> Result<Output, CliError> {
         assume_yes: cli.global.yes,
     };
     let s = &session;
+    // Each command's future on the heap: together they are too large for
+    // a test thread's stack.
     match cli.command {
-        Command::Config(command) => config::run(s, command).await,
-        Command::Node(command) => node::run(s, command).await,
-        Command::Delegate(args) => delegation::delegate(s, args).await,
-        Command::Undelegate(args) => delegation::undelegate(s, args).await,
-        Command::WithdrawDelegation(args) => delegation::withdraw(s, args).await,
-        Command::Job(command) => job::run(s, command).await,
-        Command::Committee(command) => committee::run(s, command).await,
-        Command::Reputation(args) => reputation::run(s, args).await,
-        Command::Dispute(command) => dispute::run(s, command).await,
-        Command::Slash(args) => slash::run(s, args).await,
+        Command::Config(command) => Box::pin(config::run(s, command)).await,
+        Command::Node(command) => Box::pin(node::run(s, command)).await,
+        Command::Delegate(args) => Box::pin(delegation::delegate(s, args)).await,
+        Command::Undelegate(args) => Box::pin(delegation::undelegate(s, args)).await,
+        Command::WithdrawDelegation(args) => Box::pin(delegation::withdraw(s, args)).await,
+        Command::Job(command) => Box::pin(job::run(s, command)).await,
+        Command::Committee(command) => Box::pin(committee::run(s, command)).await,
+        Command::Reputation(args) => Box::pin(reputation::run(s, args)).await,
+        Command::Dispute(command) => Box::pin(dispute::run(s, command)).await,
+        Command::Slash(args) => Box::pin(slash::run(s, args)).await,
     }
 }

@@ -133,7 +133,29 @@ pub struct KeeperConfig {
     /// addresses (local and LAN networks). Off by default: a miner could
     /// otherwise point keepers at their own internal services.
     pub allow_private_endpoints: bool,
+    pub cranks: CrankConfig,
     pub committee: CommitteeConfig,
+}
+
+/// Permissionless cranks this keeper sends when due (expiries always).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrankConfig {
+    /// Claim the payout, then close, of each job this keeper's node
+    /// co-signed: the close pays the node its co-signing fee.
+    pub claims: bool,
+    /// Slash a miner whose success rate fell below the slashing threshold
+    /// (once per Verdict epoch); the tokens go to the reward pool.
+    pub downtime_slashes: bool,
+}
+
+impl Default for CrankConfig {
+    fn default() -> Self {
+        CrankConfig {
+            claims: true,
+            downtime_slashes: true,
+        }
+    }
 }
 
 impl Default for KeeperConfig {
@@ -159,6 +181,7 @@ impl Default for KeeperConfig {
             routing: RoutingWeights::default(),
             mempool: MempoolTtl::default(),
             allow_private_endpoints: false,
+            cranks: CrankConfig::default(),
             committee: CommitteeConfig::default(),
         }
     }

@@ -183,6 +183,8 @@ pub struct Engine {
     /// The miners this keeper calls, by Node: found on chain (each node's
     /// recorded endpoint), refreshed every round.
     pub(crate) clients: RwLock<HashMap<Pubkey, MinerClient>>,
+    /// Permissionless cranks already sent (each at most once).
+    cranked: Mutex<HashSet<crate::core::cranks::Crank>>,
     /// Miners whose last answer this keeper judged wrong (M in the score).
     pub(crate) mistakes: Mutex<HashSet<Pubkey>>,
     /// Jobs this keeper dispatched from the fair-entry share that have not
@@ -239,6 +241,7 @@ impl Engine {
             poster_tx,
             dispatch_tx,
             clients: RwLock::new(HashMap::new()),
+            cranked: Mutex::new(HashSet::new()),
             mistakes: Mutex::new(HashSet::new()),
             reserved_in_flight: Mutex::new(HashMap::new()),
             trials_tried: Mutex::new(HashMap::new()),
@@ -418,6 +421,9 @@ impl Engine {
             .unwrap()
             .retain(|k, _| view.jobs.iter().any(|(j, _)| j == k));
         self.sweep_mempool()?;
+        if !config.paused {
+            self.crank(&view, &params, now).await;
+        }
         if let Err(e) = self.sweep_evidence(&view, &params, now).await {
             tracing::warn!(error = %e, "evidence sweep failed");
         }
@@ -433,6 +439,62 @@ impl Engine {
             self.withdraw_owed(&view).await;
         }
         Ok(())
+    }
+
+    /// Sends each permissionless crank that is due ([`crate::core::cranks`])
+    /// at most once: a refusal (another keeper was first) is not retried.
+    async fn crank(&self, view: &crate::gateway::ChainView, params: &ProtocolParams, now: i64) {
+        use crate::core::cranks::{due, Crank};
+        let me = self.member.as_ref().map(|m| m.node);
+        let wanted = |c: &Crank| match c {
+            Crank::ClaimPayout { .. } | Crank::CloseJob { .. } => self.cfg.cranks.claims,
+            Crank::Downtime { .. } => self.cfg.cranks.downtime_slashes,
+        };
+        for crank in due(&view.jobs, &view.nodes, me, params, now)
+            .into_iter()
+            .filter(wanted)
+        {
+            if !self.cranked.lock().unwrap().insert(crank) {
+                continue;
+            }
+            let job = |key: &Pubkey| view.jobs.iter().find(|(k, _)| k == key).map(|(_, j)| j);
+            let instruction = match &crank {
+                Crank::ClaimPayout { job: key } => job(key).map(|j| {
+                    verdict_sdk::instructions::claim_payout(key, &j.miner, &j.refund_account)
+                }),
+                Crank::CloseJob { job: key } => {
+                    job(key).map(|j| verdict_sdk::instructions::close_job(key, j))
+                }
+                Crank::Downtime { node, epoch } => Some(verdict_sdk::instructions::slash_node(
+                    &self.gateway.payer(),
+                    None,
+                    node,
+                    verdict::state::Offense::Downtime,
+                    verdict::instructions::slash_node::downtime_evidence(*epoch),
+                )),
+            };
+            let Some(instruction) = instruction else {
+                continue;
+            };
+            match self.gateway.send(&[instruction]).await {
+                Ok(_) => {
+                    self.metrics
+                        .cranks_total
+                        .with_label_values(&[crank.kind()])
+                        .inc();
+                    tracing::info!(?crank, "cranked");
+                }
+                Err(error) => tracing::debug!(?crank, %error, "crank not landed"),
+            }
+        }
+        // Forget what the chain no longer shows (closed jobs, past epochs).
+        let epoch = verdict::instructions::slash_node::verdict_epoch(now, params.epoch_secs);
+        self.cranked.lock().unwrap().retain(|c| match c {
+            Crank::ClaimPayout { job } | Crank::CloseJob { job } => {
+                view.jobs.iter().any(|(k, _)| k == job)
+            }
+            Crank::Downtime { epoch: e, .. } => *e == epoch,
+        });
     }
 
     fn sweep_mempool(&self) -> Result<(), KeeperError> {

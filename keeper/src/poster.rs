@@ -173,9 +173,17 @@ impl Poster {
                 Err(e) => return Err(e),
             }
             let instructions = self.instructions(job_key, intent, evidence).await?;
+            let sent = std::time::Instant::now();
             match self.gateway.send(&instructions).await {
                 Ok(landed) => {
-                    if !matches!(intent, Intent::Expire) {
+                    self.metrics
+                        .post_seconds
+                        .with_label_values(&[kind])
+                        .observe(sent.elapsed().as_secs_f64());
+                    if matches!(intent, Intent::Expire) {
+                        // Anyone may crank an expiry: this keeper did.
+                        self.metrics.cranks_total.with_label_values(&[kind]).inc();
+                    } else {
                         self.metrics.consensus_reached_total.inc();
                     }
                     tracing::info!(job = %job_key, kind, signature = %landed.signature, "posted");

@@ -882,3 +882,63 @@ async fn keepers_crank_the_committee_rotation_and_jobs_in_flight_settle_across_i
     assert_eq!(j.committee_epoch, epoch + 1);
     keepers.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_claim_and_close_the_jobs_they_co_signed_once_each() {
+    let mut net = Net::new(&[spec(Behaviour::Honest, true, 10_000)]).await;
+    let keepers = Keepers::start(&net, |_, cfg| cfg.cranks.claims = true).await;
+    let input = "claimed by its co-signers";
+    let job = net.submit(input, RiskLevel::Low).await;
+    assert_eq!(give_input(keepers.get(0), &job, input).await.status(), 202);
+    // A Tier 1 miner's payout is released at once: a co-signer claims it.
+    let paid = wait_chain(&net, &job, WAIT, |j| j.status == JobStatus::Paid).await;
+    let signers = paid.signers().to_vec();
+    assert!(!signers.is_empty());
+    // What the co-signers hold: owed on their nodes, and in their operators' accounts.
+    let holdings = async |net: &Net| {
+        let mut sum = 0;
+        for member in net.committee.iter().filter(|m| signers.contains(&m.node)) {
+            sum += net.node(&member.node).await.owed + net.balance(&member.operator.tokens).await;
+        }
+        sum
+    };
+    let before = holdings(&net).await;
+    // Past the challenge window the job closes: the co-signers' fee is
+    // credited to their nodes (and withdrawn by their keepers), the rent
+    // goes back to the client.
+    let params = verdict::state::ProtocolParams::default();
+    net.chain
+        .advance_time(params.challenge_window_epochs as i64 * params.epoch_secs)
+        .await;
+    wait_until(
+        || async { net.chain.account(&job).await.unwrap().is_none() },
+        "the job is closed",
+    )
+    .await;
+    // Each co-signer's share (rounded down) reached it.
+    let share = paid.fee_held / signers.len() as u64;
+    assert!(share > 0);
+    let after = holdings(&net).await;
+    assert!(
+        after >= before + share * signers.len() as u64,
+        "{before} -> {after}, fee {}",
+        paid.fee_held
+    );
+    let landed_claims: u64 = (0..5)
+        .map(|i| {
+            let text = keepers.get(i).engine.metrics.render();
+            text.lines()
+                .filter(|l| {
+                    l.starts_with("cranks_total{kind=\"claim_payout\"}")
+                        || l.starts_with("cranks_total{kind=\"close_job\"}")
+                })
+                .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+                .sum::<u64>()
+        })
+        .sum();
+    assert_eq!(
+        landed_claims, 2,
+        "one claim and one close landed, whoever sent them"
+    );
+    keepers.shutdown().await;
+}

@@ -134,6 +134,10 @@ pub(crate) struct Net {
     pub(crate) chain: Chain,
     /// The keepers' fair-entry share (bps of low-risk dispatches).
     tier3_reserved_bps: u16,
+    /// Keepers claim and close the jobs they co-signed. Off in the main
+    /// job: the run claims and closes at the end itself, after reading each
+    /// job's final state for the report.
+    pub(crate) keepers_claim: bool,
     /// The embedded chain, whose clock the run warps; `None` on a cluster.
     pub(crate) embedded: Option<Arc<EmbeddedChain>>,
     pub(crate) params: ProtocolParams,
@@ -436,6 +440,10 @@ impl Net {
             client_burst: 1_000,
             // Miners are found on chain; here they listen on loopback.
             allow_private_endpoints: true,
+            cranks: keeper::config::CrankConfig {
+                claims: self.keepers_claim,
+                ..Default::default()
+            },
             ..KeeperConfig::default()
         }
     }
@@ -461,13 +469,7 @@ fn spawn_miner(
     fault: &[&str],
 ) -> Result<(Child, String), NetworkError> {
     let key_path = dir.join(format!("{}.json", key.pubkey()));
-    let mut f = std::fs::File::create(&key_path).map_err(|e| NetworkError::Miner(e.to_string()))?;
-    f.write_all(
-        serde_json::to_string(&key.to_bytes().to_vec())
-            .unwrap()
-            .as_bytes(),
-    )
-    .map_err(|e| NetworkError::Miner(e.to_string()))?;
+    write_keypair(&key_path, key)?;
     let mut cmd = Command::new(bin);
     // Room for one model in memory: a job for the other model unloads it and
     // the next job pays its load again, so loading time is real and skewed
@@ -509,6 +511,21 @@ fn spawn_miner(
         })?
         .to_string();
     Ok((child, url))
+}
+
+/// A Solana keypair file (JSON array of its 64 bytes), readable by its
+/// owner only (the miner and the keeper refuse any other).
+pub(crate) fn write_keypair(path: &Path, key: &Keypair) -> Result<(), NetworkError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let json = serde_json::to_string(&key.to_bytes().to_vec()).expect("bytes serialize");
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(json.as_bytes()))
+        .map_err(|e| NetworkError::Other(format!("{}: {e}", path.display())))
 }
 
 /// A job the run's client submitted: its account, the model it asks for, its input.
@@ -660,6 +677,7 @@ pub(crate) async fn build(
     let mut net = Net {
         chain,
         tier3_reserved_bps,
+        keepers_claim: false,
         embedded,
         params: params.clone(),
         payer,

@@ -9,7 +9,7 @@
 //! successful jobs, trial passed), so jobs of every risk level are served
 //! from the first one instead of after a warm-up of low-risk jobs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +19,9 @@ use verdict::state::{Job, JobOutcome, Node};
 use verdict_chain::bridge::RpcBridge;
 use verdict_chain::{tokens, EmbeddedChain};
 
-use crate::network::{build, spinner, Behaviour, NetworkError, Target, JOB_FEE, TOKEN};
+use crate::network::{
+    build, spinner, write_keypair, Behaviour, NetworkError, Target, JOB_FEE, TOKEN,
+};
 
 /// The miners a served network runs: honest ones only.
 const SERVED_MINERS: [Behaviour; 3] = [("honest", &[]), ("honest", &[]), ("honest", &[])];
@@ -65,7 +67,7 @@ pub async fn serve(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), NetworkError> {
     let progress = spinner(true);
-    let (net, _) = build(
+    let (mut net, _) = build(
         &Target::Embedded,
         &opts.model,
         &opts.miner_bin,
@@ -82,6 +84,9 @@ pub async fn serve(
     for miner in &net.miners {
         earn_record(&embedded, &miner.keys.node, &net.params).await?;
     }
+    // A network that keeps running: its keepers claim and close the jobs
+    // they co-signed, as on a cluster.
+    net.keepers_claim = true;
     progress.set_message("starting 5 keepers");
     let mut keepers = Vec::new();
     for i in 0..net.validators.len() {
@@ -94,7 +99,7 @@ pub async fn serve(
         .wallet(1_000_000 * TOKEN, WALLET_JOBS * (job_rent + 10_000))
         .await?;
     let wallet_path = opts.dir.join("wallet.json");
-    write_keypair(&wallet_path, &wallet.key.to_bytes())?;
+    write_keypair(&wallet_path, &wallet.key)?;
     let bridge = RpcBridge::start(embedded.clone(), "127.0.0.1:0".parse().unwrap())
         .map_err(|e| NetworkError::Other(format!("the JSON-RPC bridge: {e}")))?;
     let clock = tokio::spawn(follow_wall_clock(embedded.clone()));
@@ -160,19 +165,4 @@ async fn follow_wall_clock(chain: Arc<EmbeddedChain>) {
             chain.set_time(now).await;
         }
     }
-}
-
-/// A Solana keypair file, readable by its owner only.
-fn write_keypair(path: &Path, bytes: &[u8]) -> Result<(), NetworkError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let json = serde_json::to_string(bytes).expect("bytes serialize");
-    let _ = std::fs::remove_file(path);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(json.as_bytes()))
-        .map_err(|e| NetworkError::Other(format!("{}: {e}", path.display())))
 }

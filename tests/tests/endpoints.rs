@@ -147,7 +147,7 @@ async fn closing_the_endpoint_returns_the_rent_to_the_operator_only() {
 
     let before = f.lamports(&operator).await;
     let close = ix::close_node_endpoint(&key.pubkey(), &miner.node, &operator);
-    let out = f.send(&[close.clone()], &[&key]).await.unwrap();
+    let out = f.send(std::slice::from_ref(&close), &[&key]).await.unwrap();
     assert!(out
         .events
         .iter()

@@ -3,6 +3,7 @@
 //! statistics, and intake rate limits.
 
 pub mod cosign;
+pub mod cranks;
 pub mod discovery;
 pub mod evidence;
 pub mod latency;

@@ -146,7 +146,15 @@ fn miner_bin() -> PathBuf {
 
 /// Writes `key` as a Solana keypair file (a JSON array of its 64 bytes).
 pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
-    let mut f = std::fs::File::create(path).unwrap();
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    // Owner-only: the keeper and the miner refuse keys others can read.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
     f.write_all(
         serde_json::to_string(&key.to_bytes().to_vec())
             .unwrap()
@@ -352,6 +360,11 @@ impl Net {
             },
             // The miners listen on loopback.
             allow_private_endpoints: true,
+            // Tests count each job's transactions: claims are tested on their own.
+            cranks: keeper::config::CrankConfig {
+                claims: false,
+                ..Default::default()
+            },
             ..KeeperConfig::default()
         }
     }
