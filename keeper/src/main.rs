@@ -1,5 +1,6 @@
-//! `verdict-keeper`: runs a keeper against a cluster (`run`), or checks a
-//! configuration file (`check-config`).
+//! `verdict-keeper`: runs a keeper against a cluster (`run`), writes a first
+//! run's configuration and keys (`init`), or checks a configuration file
+//! (`check-config`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,28 @@ enum Command {
         /// as a transport error: retried, failing over to the next URL).
         #[arg(long, env = "VERDICT_KEEPER_RPC_TIMEOUT_MS", default_value_t = 30_000)]
         rpc_timeout_ms: u64,
+    },
+    /// Write a commented configuration and the keys (owner-only files) into
+    /// a folder, and print the commands that register and stake the validator.
+    Init {
+        /// Folder for keeper.toml, payer.json and validator-signing.json.
+        #[arg(long, default_value = "/etc/verdict")]
+        dir: PathBuf,
+        /// The cluster's JSON-RPC URL.
+        #[arg(long, default_value = "http://127.0.0.1:8899")]
+        rpc_url: String,
+        /// The keeper's database.
+        #[arg(long, default_value = "/var/lib/verdict/keeper.redb")]
+        database: PathBuf,
+        /// The validator operator's wallet address: names the node in the configuration.
+        #[arg(long)]
+        operator: Option<String>,
+        /// Use this signing key instead of a new one.
+        #[arg(long)]
+        import_signing_keypair: Option<PathBuf>,
+        /// Use this fee payer instead of a new one.
+        #[arg(long)]
+        import_payer_keypair: Option<PathBuf>,
     },
     /// Parse and check a configuration, print it, and exit.
     CheckConfig {
@@ -128,6 +151,44 @@ fn main() -> std::process::ExitCode {
             .init();
     }
     let result = match cli.command {
+        Command::Init {
+            dir,
+            rpc_url,
+            database,
+            operator,
+            import_signing_keypair,
+            import_payer_keypair,
+        } => operator
+            .map(|o| {
+                o.parse()
+                    .map_err(|_| KeeperError::Config(format!("--operator {o:?} is not an address")))
+            })
+            .transpose()
+            .and_then(|operator| {
+                keeper::init::init(&keeper::init::InitOptions {
+                    dir,
+                    rpc_url,
+                    database,
+                    operator,
+                    signing_keypair: import_signing_keypair,
+                    payer_keypair: import_payer_keypair,
+                })
+            })
+            .map(|done| {
+                println!(
+                    "wrote {} (keys next to it, owner-only)",
+                    done.config.display()
+                );
+                println!("validator signing key: {}", done.signing_key);
+                println!("fee payer:             {}", done.payer);
+                if let Some(node) = done.node {
+                    println!("node:                  {node}");
+                }
+                println!("\nnext:");
+                for step in done.next_steps {
+                    println!("  {step}");
+                }
+            }),
         Command::CheckConfig { config } => {
             KeeperConfig::load(config.as_deref()).map(|c| println!("{c:#?}"))
         }

@@ -21,6 +21,8 @@ pub enum KeyError {
     Format { path: String },
     #[error("keypair file {path}: the public half does not match the secret half")]
     Mismatch { path: String },
+    #[error("keypair file {path} is readable by others (mode {mode:o}): run `chmod 600 {path}`")]
+    Exposed { path: String, mode: u32 },
 }
 
 /// Parses a Solana keypair JSON array of 64 bytes.
@@ -42,8 +44,27 @@ pub fn keypair_to_json(key: &SigningKey) -> String {
     serde_json::to_string(&key.to_keypair_bytes().to_vec()).expect("a byte array always serializes")
 }
 
+/// Reads a key file, refusing one that anyone but its owner can read (a
+/// key others could copy signs for the node).
 pub fn load_keypair(path: &Path) -> Result<SigningKey, KeyError> {
     let shown = path.display().to_string();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|source| KeyError::Read {
+                path: shown.clone(),
+                source,
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(KeyError::Exposed {
+                path: shown,
+                mode: mode & 0o777,
+            });
+        }
+    }
     let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
         path: shown.clone(),
         source,
@@ -101,5 +122,24 @@ mod tests {
             keypair_from_json(&text, "k"),
             Err(KeyError::Mismatch { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("verdict-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("key.json");
+        let _ = std::fs::remove_file(&path);
+        let key = SigningKey::from_bytes(&[6u8; 32]);
+        write_keypair(&path, &key).unwrap();
+        assert_eq!(load_keypair(&path).unwrap().to_bytes(), key.to_bytes());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            load_keypair(&path),
+            Err(KeyError::Exposed { mode: 0o644, .. })
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,14 +4,18 @@
 //! - [`repro`]: fixed-point rounding, tensor hashing, probe selection, tolerances (from `verdict-wire`).
 //! - [`models`]: all-MiniLM-L6-v2 (candle) and the tiny `test-projection-v1`.
 //! - [`server`] / [`client`]: the HTTP server and its client.
-//! - [`keys`]: the node signing key in Solana keypair JSON.
+//! - [`keys`]: the node signing key in Solana keypair JSON (owner-only files).
+//! - [`init`]: a first run's key and environment file.
+//! - [`metrics`]: what `GET /metrics` shows.
 //! - [`fault`]: deliberate misbehaviour for testing keepers.
 //! - [`upkeep`]: its duties on chain (endpoint, heartbeats), with its own key.
 
 pub mod api;
 pub mod client;
 pub mod fault;
+pub mod init;
 pub mod keys;
+pub mod metrics;
 pub mod models;
 pub mod server;
 pub mod upkeep;

@@ -30,6 +30,34 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write the signing key (owner-only) and a commented miner.env into a
+    /// folder, and print the commands that register and stake the node.
+    Init(InitArgs),
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// Folder for miner.env and miner-signing.json.
+    #[arg(long, default_value = "/etc/verdict")]
+    dir: PathBuf,
+    /// The cluster's JSON-RPC URL.
+    #[arg(long, default_value = "http://127.0.0.1:8899")]
+    rpc_url: String,
+    /// The URL keepers call (http(s)://host[:port]).
+    #[arg(long)]
+    advertise: String,
+    /// The node's account, if already registered.
+    #[arg(long)]
+    node: Option<String>,
+    /// Models to serve.
+    #[arg(long, value_delimiter = ',', default_values_t = [MINILM_ID.to_owned()])]
+    models: Vec<String>,
+    /// Where the model weights are installed.
+    #[arg(long, default_value = "/var/lib/verdict/models")]
+    model_dir: PathBuf,
+    /// Use this signing key instead of a new one.
+    #[arg(long)]
+    import_signing_keypair: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -38,7 +66,7 @@ struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:0")]
     bind: SocketAddr,
     /// Comma-separated model ids to serve.
-    #[arg(long, value_delimiter = ',', default_values_t = [MINILM_ID.to_owned(), TEST_PROJECTION_ID.to_owned()])]
+    #[arg(long, env = "VERDICT_MINER_MODELS", value_delimiter = ',', default_values_t = [MINILM_ID.to_owned(), TEST_PROJECTION_ID.to_owned()])]
     models: Vec<String>,
     /// Node signing key, Solana keypair JSON (64-byte array).
     #[arg(long, env = "VERDICT_MINER_KEYPAIR", conflicts_with = "generate_key")]
@@ -118,6 +146,7 @@ fn main() -> std::process::ExitCode {
             .map_err(|error| CliError::Stopped(error.to_string()))
             .and_then(|runtime| runtime.block_on(serve(args))),
         Command::Keygen { out } => keygen(&out),
+        Command::Init(args) => init(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -126,6 +155,36 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn init(args: InitArgs) -> Result<(), CliError> {
+    verdict::state::NodeEndpoint::check(&args.advertise).map_err(|_| {
+        CliError::InvalidArgument(format!(
+            "--advertise {:?}: http(s)://host[:port][/path], at most 128 characters, no credentials, query or fragment",
+            args.advertise
+        ))
+    })?;
+    let done = miner::init::init(&miner::init::InitOptions {
+        dir: args.dir,
+        rpc_url: args.rpc_url,
+        advertise: args.advertise,
+        node: args.node,
+        models: args.models,
+        model_dir: args.model_dir,
+        signing_keypair: args.import_signing_keypair,
+    })
+    .map_err(|e| CliError::InvalidArgument(e.to_string()))?;
+    println!(
+        "wrote {} and {} (owner-only)",
+        done.env_file.display(),
+        done.key_file.display()
+    );
+    println!("node signing key: {}", done.signing_key);
+    println!("\nnext:");
+    for step in done.next_steps {
+        println!("  {step}");
+    }
+    Ok(())
 }
 
 fn keygen(out: &Path) -> Result<(), CliError> {
@@ -238,7 +297,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
                 "--advertise {advertise:?}: http(s)://host[:port][/path], at most 128 characters, no credentials, query or fragment"
             ))
         })?;
-        let upkeep = Upkeep::new(rpc_url, &upkeep_key, node, advertise, state.upkeep.clone());
+        let upkeep = Upkeep::new(rpc_url, &upkeep_key, node, advertise, state.metrics.clone());
         tokio::spawn(upkeep.run(Duration::from_secs(args.upkeep_secs.max(1))));
     }
 

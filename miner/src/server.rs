@@ -36,8 +36,8 @@ pub struct MinerState {
     pubkey: MinerPubkey,
     pub faults: FaultPlan,
     pub max_body_bytes: usize,
-    /// The node's upkeep on chain, as far as it ran (shown in `/metrics`).
-    pub upkeep: Arc<crate::upkeep::UpkeepStats>,
+    /// Requests, inference time and the node's upkeep (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::MinerMetrics>,
 }
 
 impl MinerState {
@@ -54,7 +54,7 @@ impl MinerState {
             pubkey,
             faults,
             max_body_bytes,
-            upkeep: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -114,6 +114,7 @@ pub fn router(state: Arc<MinerState>) -> Router {
         .route("/infer", post(infer))
         .route("/health", get(health))
         .route("/models", get(models))
+        .route("/metrics", get(metrics))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -203,6 +204,10 @@ fn garbage_response(request: &InferRequest) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+async fn metrics(State(state): State<Arc<MinerState>>) -> String {
+    state.metrics.render()
+}
+
 async fn infer(
     State(state): State<Arc<MinerState>>,
     Extension(connection): Extension<ConnectionControl>,
@@ -211,6 +216,11 @@ async fn infer(
     match handle_infer(&state, &connection, body).await {
         Ok(response) => response,
         Err(error) => {
+            state
+                .metrics
+                .requests_total
+                .with_label_values(&["-", error.code])
+                .inc();
             tracing::info!(status = error.status.as_u16(), code = error.code, message = %error.message, "request refused");
             error.into_response()
         }
@@ -307,6 +317,24 @@ async fn handle_infer(
     if let Some(Misbehaviour::Slow(delay)) = misbehaviour {
         tracing::info!(job = %request.job_id, delay_ms = delay.as_millis() as u64, "answering late (fault)");
         tokio::time::sleep(delay).await;
+    }
+    let model = request.model_id.as_str();
+    state
+        .metrics
+        .requests_total
+        .with_label_values(&[model, "ok"])
+        .inc();
+    state
+        .metrics
+        .inference_seconds
+        .with_label_values(&[model])
+        .observe(f64::from(response.inference_time_us) / 1e6);
+    if response.load_time_ms > 0 {
+        state
+            .metrics
+            .model_loads_total
+            .with_label_values(&[model])
+            .inc();
     }
     tracing::info!(
         job = %request.job_id,

@@ -3,7 +3,6 @@
 //! serves, and heartbeat on the protocol's schedule
 //! ([`ProtocolParams::heartbeat_interval_secs`]).
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,8 @@ use verdict::state::{Config, Node, NodeEndpoint, ProtocolParams};
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::{instructions as ix, pda, rpc, SdkError};
 
+use crate::metrics::MinerMetrics;
+
 /// What [`Upkeep::round`] did, for logs, metrics and tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Round {
@@ -22,22 +23,12 @@ pub struct Round {
     pub heartbeat_sent: bool,
 }
 
-/// Counters the miner's `/metrics` shows.
-#[derive(Default, Debug)]
-pub struct UpkeepStats {
-    pub heartbeats: AtomicU64,
-    pub endpoint_updates: AtomicU64,
-    pub errors: AtomicU64,
-    /// Chain time of the node's last heartbeat (0 until read).
-    pub last_heartbeat: AtomicI64,
-}
-
 pub struct Upkeep {
     rpc: RpcClient,
     key: Keypair,
     node: Pubkey,
     advertise: String,
-    stats: Arc<UpkeepStats>,
+    metrics: Arc<MinerMetrics>,
 }
 
 /// Whether a heartbeat is due at `now` for a node last heard at `last`.
@@ -53,14 +44,14 @@ impl Upkeep {
         key: &ed25519_dalek::SigningKey,
         node: Pubkey,
         advertise: String,
-        stats: Arc<UpkeepStats>,
+        metrics: Arc<MinerMetrics>,
     ) -> Self {
         Upkeep {
             rpc: RpcClient::new(rpc_url.to_string()),
             key: Keypair::new_from_array(key.to_bytes()),
             node,
             advertise,
-            stats,
+            metrics,
         }
     }
 
@@ -77,20 +68,22 @@ impl Upkeep {
                 node.signing_key
             )));
         }
-        self.stats
-            .last_heartbeat
-            .store(node.reputation.last_heartbeat, Ordering::Relaxed);
         let recorded: Option<NodeEndpoint> =
             self.rpc.fetch_optional(&pda::endpoint(&self.node)).await?;
         if recorded.as_ref().map(NodeEndpoint::url) != Some(self.advertise.as_str()) {
             let set = ix::set_node_endpoint(&self.key.pubkey(), &self.node, &self.advertise);
             rpc::send(&self.rpc, &[set], &self.key).await?;
-            self.stats.endpoint_updates.fetch_add(1, Ordering::Relaxed);
+            self.metrics.endpoint_updates_total.inc();
             tracing::info!(node = %self.node, endpoint = %self.advertise, "endpoint recorded on chain");
             done.endpoint_set = true;
         }
         let config: Config = self.rpc.fetch(&pda::config()).await?;
         let now = rpc::unix_time(&self.rpc).await?;
+        let interval = config.params.heartbeat_interval_secs();
+        self.metrics.heartbeat_interval_seconds.set(interval);
+        self.metrics
+            .heartbeat_age_seconds
+            .set(now.saturating_sub(node.reputation.last_heartbeat));
         if heartbeat_due(node.reputation.last_heartbeat, now, &config.params) {
             rpc::send(
                 &self.rpc,
@@ -98,8 +91,8 @@ impl Upkeep {
                 &self.key,
             )
             .await?;
-            self.stats.heartbeats.fetch_add(1, Ordering::Relaxed);
-            self.stats.last_heartbeat.store(now, Ordering::Relaxed);
+            self.metrics.heartbeats_total.inc();
+            self.metrics.heartbeat_age_seconds.set(0);
             tracing::info!(node = %self.node, "heartbeat sent");
             done.heartbeat_sent = true;
         }
@@ -113,7 +106,7 @@ impl Upkeep {
         loop {
             tick.tick().await;
             if let Err(error) = self.round().await {
-                self.stats.errors.fetch_add(1, Ordering::Relaxed);
+                self.metrics.upkeep_errors_total.inc();
                 tracing::warn!(node = %self.node, %error, "upkeep round failed");
             }
         }
