@@ -935,6 +935,8 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
         (ix::CloseJob::DISCRIMINATOR, "close_job"),
         (ix::RecordTrial::DISCRIMINATOR, "record_trial"),
         (ix::Heartbeat::DISCRIMINATOR, "heartbeat"),
+        (ix::SetNodeEndpoint::DISCRIMINATOR, "set_node_endpoint"),
+        (ix::CloseNodeEndpoint::DISCRIMINATOR, "close_node_endpoint"),
         (ix::CompoundRewards::DISCRIMINATOR, "compound_rewards"),
         (ix::ClaimBoost::DISCRIMINATOR, "claim_boost"),
         (ix::FundRewardPool::DISCRIMINATOR, "fund_reward_pool"),

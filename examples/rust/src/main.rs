@@ -6,21 +6,18 @@
 //! VERDICT_RPC_URL=… VERDICT_KEEPERS=url1,url2 VERDICT_WALLET=path \
 //! VERDICT_TOKEN_ACCOUNT=… cargo run -p verdict-example-infer
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::signature::read_keypair_file;
-use verdict_chain::{Chain, RpcChain, RpcConfig};
 use verdict_sdk::client::{infer, InferRequest, KeeperClient};
 use verdict_sdk::state::RiskLevel;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = |name: &str| std::env::var(name).map_err(|_| format!("set {name}"));
-    let chain = Chain::Rpc(Arc::new(RpcChain::new(RpcConfig {
-        urls: vec![env("VERDICT_RPC_URL")?],
-        ..RpcConfig::default()
-    })));
+    // Any JSON-RPC node: the SDK reads and sends through solana's RpcClient.
+    let chain = RpcClient::new(env("VERDICT_RPC_URL")?);
     let keepers = KeeperClient::new(env("VERDICT_KEEPERS")?.split(','), Duration::from_secs(5))?;
     let wallet = read_keypair_file(env("VERDICT_WALLET")?)?;
     let model = std::env::var("VERDICT_MODEL").unwrap_or("test-projection-v1".into());
