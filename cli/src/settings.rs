@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+pub use verdict_sdk::paths::expand_home;
+use verdict_sdk::paths::home;
+
 use crate::error::CliError;
 
 /// The `solana` CLI's default cluster when nothing is configured.
@@ -78,12 +81,6 @@ fn unquote(value: &str) -> String {
     value.to_string()
 }
 
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-}
-
 /// `~/.config/solana/cli/config.yml`.
 pub fn default_config_file() -> Option<PathBuf> {
     home().map(|h| h.join(".config/solana/cli/config.yml"))
@@ -92,14 +89,6 @@ pub fn default_config_file() -> Option<PathBuf> {
 /// `~/.config/solana/id.json`.
 pub fn default_keypair_path() -> PathBuf {
     home().unwrap_or_default().join(".config/solana/id.json")
-}
-
-/// Expands a leading `~/`, as the solana CLI does for paths in its config.
-pub fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), home()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(path),
-    }
 }
 
 /// Where to connect and which keypair file to sign with.

@@ -108,7 +108,10 @@ async fn main() {
     let target = if args.urls.is_empty() {
         Target::Embedded
     } else {
-        match verdict_cli::env::read_keypair(&verdict_cli::settings::expand_home(&args.payer)) {
+        let path = verdict_sdk::paths::expand_home(&args.payer);
+        match solana_sdk::signature::read_keypair_file(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+        {
             Ok(payer) => Target::Cluster {
                 urls: args.urls,
                 payer: Box::new(payer),

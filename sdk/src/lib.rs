@@ -12,6 +12,7 @@ pub mod draw;
 pub mod events;
 pub mod instructions;
 pub mod invariants;
+pub mod paths;
 pub mod pda;
 mod program_error;
 #[cfg(feature = "rpc")]
