@@ -274,9 +274,6 @@ impl Engine {
 
     // ---- the watcher ----
 
-    /// Reads the chain once: miners, committee, params; dispatches jobs that
-    /// have input here and are not finished; cranks expired jobs; sweeps the
-    /// local mempool.
     /// The client of `miner`'s recorded endpoint, if this keeper calls it.
     pub(crate) fn miner_client(&self, miner: &Pubkey) -> Option<MinerClient> {
         self.clients.read().unwrap().get(miner).cloned()
@@ -326,6 +323,10 @@ impl Engine {
         }
     }
 
+    /// Reads the chain once: miners (found by their endpoints), committee,
+    /// params; dispatches jobs that have input here and are not finished;
+    /// cranks what is due (expiries, claims, downtime slashes); sweeps the
+    /// local mempool.
     pub async fn refresh(&self, in_flight: &Mutex<HashSet<Pubkey>>) -> Result<(), KeeperError> {
         let view = self.gateway.view().await?;
         let Some(config) = view.config.clone() else {

@@ -16,7 +16,7 @@
 //! ([`cluster_params`]) and waits them out.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -188,7 +188,7 @@ pub fn cluster_params() -> ProtocolParams {
 const DISPUTES_FUNDED: u64 = 8;
 
 /// Lamports a client's submit costs in fees (one signature), with room to spare.
-const CLIENT_FEE_LAMPORTS: u64 = 10_000;
+pub(crate) const CLIENT_FEE_LAMPORTS: u64 = 10_000;
 
 /// Longest the run waits for a batch's verified results; a job no miner may
 /// take yet (high risk before any miner left Tier 3) stays SENT and expires
@@ -238,6 +238,14 @@ impl Net {
             key,
             tokens: account,
         })
+    }
+
+    /// What a client's submit costs it: the Job's and the escrow's rent,
+    /// and the fee.
+    pub(crate) async fn job_cost(&self) -> Result<u64, NetworkError> {
+        Ok(self.rent(8 + Job::INIT_SPACE, 1).await?
+            + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?
+            + CLIENT_FEE_LAMPORTS)
     }
 
     /// Rent for `count` accounts of `len` bytes each.
@@ -514,18 +522,12 @@ fn spawn_miner(
 }
 
 /// A Solana keypair file (JSON array of its 64 bytes), readable by its
-/// owner only (the miner and the keeper refuse any other).
+/// owner only (the miner and the keeper refuse any other); replaces one
+/// already there.
 pub(crate) fn write_keypair(path: &Path, key: &Keypair) -> Result<(), NetworkError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let json = serde_json::to_string(&key.to_bytes().to_vec()).expect("bytes serialize");
     let _ = std::fs::remove_file(path);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(json.as_bytes()))
-        .map_err(|e| NetworkError::Other(format!("{}: {e}", path.display())))
+    miner::keys::write_keypair_bytes(path, &key.to_bytes())
+        .map_err(|e| NetworkError::Other(e.to_string()))
 }
 
 /// A job the run's client submitted: its account, the model it asks for, its input.
@@ -803,14 +805,9 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     for i in 0..5 {
         keepers.push(net.start_keeper(i).await?);
     }
-    let job_rent =
-        net.rent(8 + Job::INIT_SPACE, 1).await? + net.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
     // The client signs and pays for its own submits (rent and fees).
     let client = net
-        .wallet(
-            1_000 * TOKEN,
-            (job_rent + CLIENT_FEE_LAMPORTS) * opts.jobs as u64,
-        )
+        .wallet(1_000 * TOKEN, net.job_cost().await? * opts.jobs as u64)
         .await?;
     let keeper_urls: Vec<String> = keepers.iter().map(|k| k.api_url()).collect();
     let keeper_client = KeeperClient::new(keeper_urls, Duration::from_secs(5))

@@ -13,11 +13,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anchor_lang::Space;
 use serde::Serialize;
-use verdict::state::{Job, JobOutcome, Node};
+use verdict::state::{JobOutcome, Node};
 use verdict_chain::bridge::RpcBridge;
-use verdict_chain::{tokens, EmbeddedChain};
+use verdict_chain::EmbeddedChain;
 
 use crate::network::{
     build, spinner, write_keypair, Behaviour, NetworkError, Target, JOB_FEE, TOKEN,
@@ -36,7 +35,7 @@ const WALLET_JOBS: u64 = 10_000;
 pub struct ServeOptions {
     pub model: String,
     pub miner_bin: PathBuf,
-    /// Where the wallet's keypair and the keepers' databases go.
+    /// Where the wallet's keypair file goes.
     pub dir: PathBuf,
     pub tier3_reserved_bps: u16,
 }
@@ -93,10 +92,8 @@ pub async fn serve(
         keepers.push(net.start_keeper(i).await?);
     }
     progress.set_message("funding the wallet");
-    let job_rent =
-        net.rent(8 + Job::INIT_SPACE, 1).await? + net.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
     let wallet = net
-        .wallet(1_000_000 * TOKEN, WALLET_JOBS * (job_rent + 10_000))
+        .wallet(1_000_000 * TOKEN, WALLET_JOBS * net.job_cost().await?)
         .await?;
     let wallet_path = opts.dir.join("wallet.json");
     write_keypair(&wallet_path, &wallet.key)?;

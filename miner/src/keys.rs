@@ -74,6 +74,12 @@ pub fn load_keypair(path: &Path) -> Result<SigningKey, KeyError> {
 
 /// Writes a keypair file readable by its owner only; refuses to overwrite one.
 pub fn write_keypair(path: &Path, key: &SigningKey) -> Result<(), KeyError> {
+    write_keypair_bytes(path, &key.to_keypair_bytes())
+}
+
+/// [`write_keypair`] for a key held as its 64 Solana keypair bytes (secret
+/// then public), as `solana_sdk`'s `Keypair::to_bytes` gives them.
+pub fn write_keypair_bytes(path: &Path, bytes: &[u8; 64]) -> Result<(), KeyError> {
     use std::io::Write;
     let shown = path.display().to_string();
     let mut options = std::fs::OpenOptions::new();
@@ -87,7 +93,8 @@ pub fn write_keypair(path: &Path, key: &SigningKey) -> Result<(), KeyError> {
         path: shown.clone(),
         source,
     })?;
-    file.write_all(keypair_to_json(key).as_bytes())
+    let json = serde_json::to_string(&bytes.to_vec()).expect("a byte array always serializes");
+    file.write_all(json.as_bytes())
         .map_err(|source| KeyError::Write {
             path: shown,
             source,

@@ -157,13 +157,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn init(args: InitArgs) -> Result<(), CliError> {
-    verdict::state::NodeEndpoint::check(&args.advertise).map_err(|_| {
+/// Refuses an `--advertise` URL the program would not record, with the
+/// program's own statement of the rule.
+fn check_advertise(url: &str) -> Result<(), CliError> {
+    verdict::state::NodeEndpoint::check(url).map_err(|_| {
         CliError::InvalidArgument(format!(
-            "--advertise {:?}: http(s)://host[:port][/path], at most 128 characters, no credentials, query or fragment",
-            args.advertise
+            "--advertise {url:?}: {}",
+            verdict::errors::VerdictError::InvalidEndpoint
         ))
-    })?;
+    })
+}
+
+fn init(args: InitArgs) -> Result<(), CliError> {
+    check_advertise(&args.advertise)?;
     let done = miner::init::init(&miner::init::InitOptions {
         dir: args.dir,
         rpc_url: args.rpc_url,
@@ -292,11 +298,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
             }
             None => format!("http://{address}"),
         };
-        verdict::state::NodeEndpoint::check(&advertise).map_err(|_| {
-            CliError::InvalidArgument(format!(
-                "--advertise {advertise:?}: http(s)://host[:port][/path], at most 128 characters, no credentials, query or fragment"
-            ))
-        })?;
+        check_advertise(&advertise)?;
         let upkeep = Upkeep::new(rpc_url, &upkeep_key, node, advertise, state.metrics.clone());
         tokio::spawn(upkeep.run(Duration::from_secs(args.upkeep_secs.max(1))));
     }

@@ -5,7 +5,8 @@
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
 use solana_sdk::signer::Signer;
-use verdict::constants::{MAX_ENDPOINT_LEN, ROLE_MINER, ROLE_VALIDATOR};
+use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
+use verdict::errors::VerdictError;
 use verdict::state::{Node, NodeEndpoint, NodeStatus, ProtocolParams, TicketKind, TrialStatus};
 use verdict_sdk::accounts::decode;
 use verdict_sdk::events::VerdictEvent;
@@ -288,7 +289,8 @@ fn trial_name(trial: TrialStatus) -> &'static str {
 fn check_endpoint(url: &str) -> Result<(), CliError> {
     NodeEndpoint::check(url).map_err(|_| {
         CliError::Input(format!(
-            "endpoint {url:?}: http(s)://host[:port][/path], at most {MAX_ENDPOINT_LEN} printable characters, without credentials, query or fragment"
+            "endpoint {url:?}: {}",
+            VerdictError::InvalidEndpoint
         ))
     })
 }

@@ -8,7 +8,7 @@
 //! `cargo build -p verdict-miner`, as `scripts/test.sh` does for the workspace).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -146,21 +146,9 @@ fn miner_bin() -> PathBuf {
 
 /// Writes `key` as a Solana keypair file (a JSON array of its 64 bytes).
 pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
-    use std::os::unix::fs::OpenOptionsExt;
+    // Owner-only, as the keeper and the miner demand; replaces one there.
     let _ = std::fs::remove_file(path);
-    // Owner-only: the keeper and the miner refuse keys others can read.
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .unwrap();
-    f.write_all(
-        serde_json::to_string(&key.to_bytes().to_vec())
-            .unwrap()
-            .as_bytes(),
-    )
-    .unwrap();
+    miner::keys::write_keypair_bytes(path, &key.to_bytes()).unwrap();
 }
 
 /// Starts an honest miner that does its own upkeep against `rpc_url`:

@@ -194,7 +194,7 @@ pub mod verdict {
         heartbeat::handler(ctx)
     }
 
-    #[access_control(ctx.accounts.validate(&url))]
+    #[access_control(ctx.accounts.validate())]
     pub fn set_node_endpoint(ctx: Context<SetNodeEndpoint>, url: String) -> Result<()> {
         set_node_endpoint::handler(ctx, url)
     }

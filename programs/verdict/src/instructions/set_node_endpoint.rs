@@ -29,12 +29,13 @@ pub struct SetNodeEndpoint<'info> {
 }
 
 impl SetNodeEndpoint<'_> {
-    pub fn validate(&self, url: &str) -> Result<()> {
+    /// The URL itself is checked where it is stored ([`NodeEndpoint::set`]).
+    pub fn validate(&self) -> Result<()> {
         require!(
             self.node.status == NodeStatus::Active,
             VerdictError::NodeNotActive
         );
-        NodeEndpoint::check(url)
+        Ok(())
     }
 }
 
