@@ -480,6 +480,7 @@ async fn forged_settle(job: &anchor_lang::prelude::Pubkey, net: &Net) -> Claim {
         input_hash: miner::api::Digest32(j.input_hash),
         output,
         probes: vec![],
+        sampled_as: miner::api::MinerPubkey::from(&impostor),
         load_time_ms: 0,
         inference_time_us: 1_000,
     }

@@ -8,7 +8,8 @@ use crate::models::{HiddenStates, ModelOutput};
 use crate::repro::{self, QuantizeError};
 
 /// The probes for a job and a miner: the hidden-state values at the
-/// positions [`repro::probe_positions`] derives from sha256(job id || miner pubkey).
+/// positions [`repro::probe_positions`] derives from sha256(job id || key), where
+/// `key` is the miner whose seed the answer uses (its own, or a request's `sample_as`).
 pub fn probes_for(
     hidden: &HiddenStates,
     job_id: &JobId,
@@ -26,6 +27,7 @@ pub fn probes_for(
                 QuantizeError::NonFinite { index }
             })?;
             Ok(Probe {
+                layer: 0,
                 token: token as u32,
                 dim: dim as u32,
                 value,
@@ -44,7 +46,7 @@ pub fn check_against(
 ) -> Result<Agreement, Disagreement> {
     let reference_output =
         OutputTensor::from_f32(&reference.embedding).map_err(Disagreement::Reference)?;
-    let expected_probes = probes_for(&reference.hidden, &response.job_id, &response.miner_pubkey)
+    let expected_probes = probes_for(&reference.hidden, &response.job_id, &response.sampled_as)
         .map_err(Disagreement::Reference)?;
     if response.probes.len() != expected_probes.len() {
         return Err(Disagreement::ProbeCount {

@@ -402,8 +402,9 @@ async fn run_job(
             &crate::repro::probe_seed(&request.job_id.0, &state.pubkey.0),
         );
     }
+    let sampled_as = request.sample_as.unwrap_or(state.pubkey);
     let probes =
-        api::probes_for(&output.hidden, &request.job_id, &state.pubkey).map_err(rounding_failed)?;
+        api::probes_for(&output.hidden, &request.job_id, &sampled_as).map_err(rounding_failed)?;
 
     Ok(UnsignedResponse {
         job_id: request.job_id,
@@ -411,6 +412,7 @@ async fn run_job(
         input_hash,
         output: tensor,
         probes,
+        sampled_as,
         load_time_ms: saturating_u32(load_time.as_millis()),
         inference_time_us: saturating_u32(inference_time.as_micros()),
     }

@@ -1,12 +1,15 @@
 //! Verdict's off-chain wire protocol, shared by everyone who speaks it: the
 //! miner's HTTP API and the one message a miner signs ([`miner`]), the
 //! reproducibility rules its answers follow ([`repro`]: rounding, the
-//! canonical tensor hash, probe positions), and the keeper's client API
-//! ([`keeper`]). Light on purpose: the miner, the keeper and dApp clients
+//! canonical tensor hash, probe positions), the models the network knows
+//! ([`models`]), reproducible generation ([`generation`]: the job input and
+//! the seeded sampling rule), and the keeper's client API ([`keeper`]). Light on purpose: the miner, the keeper and dApp clients
 //! (through the SDK) depend on it without pulling in a model runtime.
 
+pub mod generation;
 pub mod keeper;
 pub mod miner;
+pub mod models;
 pub mod repro;
 
 use serde::{Deserialize, Serialize};

@@ -16,8 +16,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::repro::{self, QuantizeError};
 pub use crate::ErrorBody;
 
-/// Domain tag that starts every signed miner response.
-pub const RESPONSE_DOMAIN: &[u8] = b"VERDICT-MINER-RESPONSE-V1";
+/// Domain tag that starts a signed miner response (version 2: it commits to
+/// the probes and to whose seed the miner sampled with).
+pub const RESPONSE_DOMAIN: &[u8] = b"VERDICT-MINER-RESPONSE-V2";
+/// The first version's tag, still accepted in receipts stored before version 2.
+pub const RESPONSE_DOMAIN_V1: &[u8] = b"VERDICT-MINER-RESPONSE-V1";
 
 /// Longest model id, in bytes; the on-chain `Node` stores ids in 32 bytes.
 pub const MAX_MODEL_ID_LEN: usize = 32;
@@ -247,6 +250,11 @@ pub struct InferRequest {
     /// refuses to start a job whose deadline has passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_unix_ms: Option<u64>,
+    /// Sample and probe with this miner's seed instead of the answering
+    /// miner's own: how a keeper has another miner recompute an answer
+    /// exactly (a shadow rerun, a co-signer's or a dispute voter's check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_as: Option<MinerPubkey>,
 }
 
 impl InferRequest {
@@ -257,6 +265,7 @@ impl InferRequest {
             input: input.into(),
             input_hash: None,
             deadline_unix_ms: None,
+            sample_as: None,
         }
     }
 
@@ -266,14 +275,19 @@ impl InferRequest {
     }
 }
 
-/// The model output, rounded: `value = data[i] / scale`, row-major in `shape`.
+/// The model output, rounded: `value = data[i] / scale`, row-major in
+/// `shape`; for a generation, the token ids (dtype "token", scale 1) and
+/// their decoded text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputTensor {
     pub shape: Vec<u32>,
-    /// Element type the model computed in; always "f32" today.
+    /// "f32" for an embedding, "token" for a generation.
     pub dtype: String,
     pub scale: u32,
     pub data: Vec<i32>,
+    /// A generation's text: the token ids decoded. Hashed with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 impl OutputTensor {
@@ -284,7 +298,25 @@ impl OutputTensor {
             dtype: repro::DTYPE_F32.to_owned(),
             scale: repro::SCALE,
             data: repro::quantize(values)?,
+            text: None,
         })
+    }
+
+    /// A generation: token ids and the text they decode to.
+    pub fn from_tokens(ids: &[u32], text: String) -> Self {
+        OutputTensor {
+            shape: vec![u32::try_from(ids.len()).expect("token count fits in u32")],
+            dtype: repro::DTYPE_TOKEN.to_owned(),
+            scale: 1,
+            data: ids.iter().map(|&id| id as i32).collect(),
+            text: Some(text),
+        }
+    }
+
+    /// The token ids of a well-formed generation.
+    pub fn tokens(&self) -> Option<Vec<u32>> {
+        (self.dtype == repro::DTYPE_TOKEN && self.is_well_formed())
+            .then(|| self.data.iter().map(|&id| id as u32).collect())
     }
 
     /// The canonical hash of this tensor (see [`repro::tensor_hash`]).
@@ -294,6 +326,7 @@ impl OutputTensor {
             self.scale,
             &self.shape,
             &self.data,
+            self.text.as_deref(),
         ))
     }
 
@@ -312,46 +345,89 @@ impl OutputTensor {
             .shape
             .iter()
             .try_fold(1u64, |acc, &dim| acc.checked_mul(u64::from(dim)));
-        self.dtype == repro::DTYPE_F32
-            && self.scale > 0
-            && self.shape.len() <= usize::from(u8::MAX)
-            && elements == Some(self.data.len() as u64)
+        let consistent =
+            self.shape.len() <= usize::from(u8::MAX) && elements == Some(self.data.len() as u64);
+        let typed = match self.dtype.as_str() {
+            repro::DTYPE_F32 => self.scale > 0 && self.text.is_none(),
+            repro::DTYPE_TOKEN => {
+                self.scale == 1
+                    && self.shape.len() == 1
+                    && self.text.is_some()
+                    && self.data.iter().all(|&id| id >= 0)
+            }
+            _ => false,
+        };
+        consistent && typed
     }
 }
 
-/// One sampled hidden-state value, rounded like the output.
+/// One sampled hidden-state value, rounded like the output. An embedding
+/// model has one layer of hidden states (`layer` 0); a generative model's
+/// probes sit in its residual stream after block `layer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Probe {
+    #[serde(default)]
+    pub layer: u32,
     pub token: u32,
     pub dim: u32,
     pub value: i32,
 }
 
-/// The exact bytes a miner signs:
+/// The digest a miner signs over its probes ([`repro::probe_digest`]).
+pub fn probe_digest(probes: &[Probe]) -> Digest32 {
+    let fields: Vec<(u32, u32, u32, i32)> = probes
+        .iter()
+        .map(|probe| (probe.layer, probe.token, probe.dim, probe.value))
+        .collect();
+    Digest32(repro::probe_digest(&fields))
+}
+
+/// What version 2 of the signed message adds: the probes and whose seed the
+/// miner sampled and probed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeCommitment {
+    pub probe_digest: Digest32,
+    pub sampled_as: MinerPubkey,
+}
+
+/// The exact bytes a miner signs (version 2):
 ///
-/// `"VERDICT-MINER-RESPONSE-V1" || job id (32) || u8 len(model id) || model id ||
-///  input hash (32) || output hash (32) || load time ms (u32 LE) || inference time µs (u32 LE)`
+/// `"VERDICT-MINER-RESPONSE-V2" || job id (32) || u8 len(model id) || model id ||
+///  input hash (32) || output hash (32) || probe digest (32) || sampled as (32) ||
+///  load time ms (u32 LE) || inference time µs (u32 LE)`
 ///
-/// The keeper rebuilds this message to check a miner's signature, and may
-/// forward it to the chain's ed25519 program as evidence.
+/// Without a [`ProbeCommitment`] it builds version 1 (tag `-V1`, neither
+/// field), which receipts stored before version 2 carry. The keeper rebuilds
+/// this message to check a miner's signature, and may forward it to the
+/// chain's ed25519 program as evidence.
 pub fn response_message(
     job_id: &JobId,
     model_id: &ModelId,
     input_hash: &Digest32,
     output_hash: &Digest32,
+    commitment: Option<&ProbeCommitment>,
     load_time_ms: u32,
     inference_time_us: u32,
 ) -> Vec<u8> {
     let model_bytes = model_id.as_str().as_bytes();
-    let mut message =
-        Vec::with_capacity(RESPONSE_DOMAIN.len() + 32 + 1 + model_bytes.len() + 32 + 32 + 4 + 4);
-    message.extend_from_slice(RESPONSE_DOMAIN);
+    let mut message = Vec::with_capacity(
+        RESPONSE_DOMAIN.len() + 32 + 1 + model_bytes.len() + 32 + 32 + 64 + 4 + 4,
+    );
+    message.extend_from_slice(if commitment.is_some() {
+        RESPONSE_DOMAIN
+    } else {
+        RESPONSE_DOMAIN_V1
+    });
     message.extend_from_slice(&job_id.0);
     // ModelId guarantees at most 32 bytes, so the length always fits a u8.
     message.push(model_bytes.len() as u8);
     message.extend_from_slice(model_bytes);
     message.extend_from_slice(&input_hash.0);
     message.extend_from_slice(&output_hash.0);
+    if let Some(commitment) = commitment {
+        message.extend_from_slice(&commitment.probe_digest.0);
+        message.extend_from_slice(&commitment.sampled_as.0);
+    }
     message.extend_from_slice(&load_time_ms.to_le_bytes());
     message.extend_from_slice(&inference_time_us.to_le_bytes());
     message
@@ -364,6 +440,8 @@ pub enum VerifyError {
     MalformedOutput,
     #[error("output_hash does not match the output tensor")]
     OutputHashMismatch,
+    #[error("probe_digest does not match the probes")]
+    ProbeDigestMismatch,
     #[error("miner public key is not a valid ed25519 point")]
     InvalidPublicKey,
     #[error("signature does not verify against the miner public key")]
@@ -379,10 +457,15 @@ pub struct InferResponse {
     pub output: OutputTensor,
     pub output_hash: Digest32,
     pub probes: Vec<Probe>,
+    /// [`probe_digest`] of `probes`, signed.
+    pub probe_digest: Digest32,
+    /// Whose seed chose the samples and the probe positions: the miner's own
+    /// key, or the request's `sample_as`.
+    pub sampled_as: MinerPubkey,
     /// Time to get the model ready for this request: the cold load on first
     /// use, about 0 once it is loaded.
     pub load_time_ms: u32,
-    /// Time the forward pass took, in microseconds.
+    /// Time the forward pass (for a generation, every step) took, in microseconds.
     pub inference_time_us: u32,
     pub miner_pubkey: MinerPubkey,
     /// ed25519 over [`response_message`].
@@ -397,19 +480,26 @@ pub struct UnsignedResponse {
     pub input_hash: Digest32,
     pub output: OutputTensor,
     pub probes: Vec<Probe>,
+    /// Whose seed the miner used (see [`InferResponse::sampled_as`]).
+    pub sampled_as: MinerPubkey,
     pub load_time_ms: u32,
     pub inference_time_us: u32,
 }
 
 impl UnsignedResponse {
-    /// Hashes the output and signs the canonical message with the node key.
+    /// Hashes the output and the probes and signs the canonical message with the node key.
     pub fn sign(self, key: &SigningKey) -> InferResponse {
         let output_hash = self.output.hash();
+        let commitment = ProbeCommitment {
+            probe_digest: probe_digest(&self.probes),
+            sampled_as: self.sampled_as,
+        };
         let message = response_message(
             &self.job_id,
             &self.model_id,
             &self.input_hash,
             &output_hash,
+            Some(&commitment),
             self.load_time_ms,
             self.inference_time_us,
         );
@@ -420,6 +510,8 @@ impl UnsignedResponse {
             output: self.output,
             output_hash,
             probes: self.probes,
+            probe_digest: commitment.probe_digest,
+            sampled_as: commitment.sampled_as,
             load_time_ms: self.load_time_ms,
             inference_time_us: self.inference_time_us,
             miner_pubkey: MinerPubkey::from(key),
@@ -436,9 +528,28 @@ impl InferResponse {
             &self.model_id,
             &self.input_hash,
             &self.output_hash,
+            Some(&self.commitment()),
             self.load_time_ms,
             self.inference_time_us,
         )
+    }
+
+    /// The probe digest and seed identity this response signs.
+    pub fn commitment(&self) -> ProbeCommitment {
+        ProbeCommitment {
+            probe_digest: self.probe_digest,
+            sampled_as: self.sampled_as,
+        }
+    }
+
+    /// Generated tokens per second (0 for an embedding or an instant answer).
+    pub fn tokens_per_second(&self) -> f64 {
+        match self.output.tokens() {
+            Some(tokens) if self.inference_time_us > 0 => {
+                tokens.len() as f64 * 1e6 / f64::from(self.inference_time_us)
+            }
+            _ => 0.0,
+        }
     }
 
     /// Checks that the output hash matches the tensor and that the miner's
@@ -450,6 +561,9 @@ impl InferResponse {
         }
         if self.output.hash() != self.output_hash {
             return Err(VerifyError::OutputHashMismatch);
+        }
+        if probe_digest(&self.probes) != self.probe_digest {
+            return Err(VerifyError::ProbeDigestMismatch);
         }
         self.receipt().verify(&self.job_id, &self.output_hash)
     }
@@ -463,6 +577,8 @@ impl InferResponse {
             inference_time_us: self.inference_time_us,
             miner_pubkey: self.miner_pubkey,
             signature: self.signature,
+            probe_digest: Some(self.probe_digest),
+            sampled_as: Some(self.sampled_as),
         }
     }
 }
@@ -478,9 +594,22 @@ pub struct MinerReceipt {
     pub inference_time_us: u32,
     pub miner_pubkey: MinerPubkey,
     pub signature: SignatureHex,
+    /// Version 2 fields; absent from receipts signed before version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_digest: Option<Digest32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampled_as: Option<MinerPubkey>,
 }
 
 impl MinerReceipt {
+    /// The version 2 commitment, when the receipt has one.
+    pub fn commitment(&self) -> Option<ProbeCommitment> {
+        Some(ProbeCommitment {
+            probe_digest: self.probe_digest?,
+            sampled_as: self.sampled_as?,
+        })
+    }
+
     /// Checks that `miner_pubkey` signed the answer `output_hash` to `job_id`.
     pub fn verify(&self, job_id: &JobId, output_hash: &Digest32) -> Result<(), VerifyError> {
         let key = self
@@ -492,6 +621,7 @@ impl MinerReceipt {
             &self.model_id,
             &self.input_hash,
             output_hash,
+            self.commitment().as_ref(),
             self.load_time_ms,
             self.inference_time_us,
         );
@@ -537,10 +667,12 @@ mod tests {
             input_hash: Digest32(repro::input_hash("hello")),
             output: OutputTensor::from_f32(&[0.5, -0.25]).unwrap(),
             probes: vec![Probe {
+                layer: 0,
                 token: 0,
                 dim: 1,
                 value: 42,
             }],
+            sampled_as: MinerPubkey::from(key),
             load_time_ms: 3,
             inference_time_us: 120,
         }
@@ -572,6 +704,10 @@ mod tests {
             &"m".parse().unwrap(),
             &Digest32([2; 32]),
             &Digest32([3; 32]),
+            Some(&ProbeCommitment {
+                probe_digest: Digest32([5; 32]),
+                sampled_as: MinerPubkey([6; 32]),
+            }),
             0x0102_0304,
             0x0506_0708,
         );
@@ -580,8 +716,21 @@ mod tests {
         expected.extend([1u8, b'm']);
         expected.extend([2u8; 32]);
         expected.extend([3u8; 32]);
+        expected.extend([5u8; 32]);
+        expected.extend([6u8; 32]);
         expected.extend([4, 3, 2, 1, 8, 7, 6, 5]);
         assert_eq!(message, expected);
+        let v1 = response_message(
+            &JobId([1; 32]),
+            &"m".parse().unwrap(),
+            &Digest32([2; 32]),
+            &Digest32([3; 32]),
+            None,
+            0x0102_0304,
+            0x0506_0708,
+        );
+        assert!(v1.starts_with(RESPONSE_DOMAIN_V1));
+        assert_eq!(v1.len(), expected.len() - 64);
     }
 
     #[test]
@@ -614,6 +763,25 @@ mod tests {
         let mut rehashed = altered_output.clone();
         rehashed.output_hash = rehashed.output.hash();
         assert_eq!(rehashed.verify(), Err(VerifyError::BadSignature));
+
+        let mut other_probe = response.clone();
+        other_probe.probes[0].value += 1;
+        assert_eq!(other_probe.verify(), Err(VerifyError::ProbeDigestMismatch));
+        let mut redigested = other_probe.clone();
+        redigested.probe_digest = probe_digest(&redigested.probes);
+        assert_eq!(redigested.verify(), Err(VerifyError::BadSignature));
+
+        let mut other_seed = response.clone();
+        other_seed.sampled_as = MinerPubkey([1; 32]);
+        assert_eq!(other_seed.verify(), Err(VerifyError::BadSignature));
+
+        let mut stripped = response.receipt();
+        stripped.probe_digest = None;
+        stripped.sampled_as = None;
+        assert_eq!(
+            stripped.verify(&response.job_id, &response.output_hash),
+            Err(VerifyError::BadSignature)
+        );
 
         let mut other_signer = response.clone();
         other_signer.miner_pubkey = MinerPubkey::from(&SigningKey::from_bytes(&[8u8; 32]));

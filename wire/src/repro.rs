@@ -29,10 +29,13 @@ pub const PROBE_TOLERANCE_QUANTA: u32 = 5;
 /// How many hidden-state values each response carries as probes.
 pub const PROBE_COUNT: usize = 4;
 
-/// The only element type the miner produces.
+/// Element type of an embedding: f32 values on the fixed-point grid.
 pub const DTYPE_F32: &str = "f32";
+/// Element type of a generation: token ids (scale 1), with their text.
+pub const DTYPE_TOKEN: &str = "token";
 
 const TENSOR_HASH_DOMAIN: &[u8] = b"VERDICT-TENSOR-V1";
+const PROBE_DIGEST_DOMAIN: &[u8] = b"VERDICT-PROBES-V1";
 
 /// Why a float could not be turned into a fixed-point integer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -80,11 +83,19 @@ pub fn dequantize(quantized: i32) -> f32 {
 /// sha256 over the canonical encoding of a rounded tensor:
 ///
 /// `"VERDICT-TENSOR-V1" || u8 len(dtype) || dtype || u32 LE scale ||
-///  u8 rank || rank × u32 LE dim || n × i32 LE value`
+///  u8 rank || rank × u32 LE dim || n × i32 LE value [|| u32 LE len(text) || text]`
 ///
 /// The scale is hashed too, so a change of precision can never collide with
-/// an old answer.
-pub fn tensor_hash(dtype: &str, scale: u32, shape: &[u32], data: &[i32]) -> [u8; 32] {
+/// an old answer. A generation's text follows its token ids, so the hash
+/// binds what a client reads, not only the ids; an embedding has no text and
+/// hashes as it always did.
+pub fn tensor_hash(
+    dtype: &str,
+    scale: u32,
+    shape: &[u32],
+    data: &[i32],
+    text: Option<&str>,
+) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(TENSOR_HASH_DOMAIN);
     hasher.update([u8::try_from(dtype.len()).unwrap_or(u8::MAX)]);
@@ -95,6 +106,30 @@ pub fn tensor_hash(dtype: &str, scale: u32, shape: &[u32], data: &[i32]) -> [u8;
         hasher.update(dim.to_le_bytes());
     }
     for value in data {
+        hasher.update(value.to_le_bytes());
+    }
+    if let Some(text) = text {
+        hasher.update(u32::try_from(text.len()).unwrap_or(u32::MAX).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    hasher.finalize().into()
+}
+
+/// sha256 over a response's probes, in order:
+/// `"VERDICT-PROBES-V1" || u32 LE count || count × (u32 layer, u32 token, u32 dim, i32 value) LE`.
+/// The miner signs it, so probes are evidence.
+pub fn probe_digest(probes: &[(u32, u32, u32, i32)]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(PROBE_DIGEST_DOMAIN);
+    hasher.update(
+        u32::try_from(probes.len())
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
+    for (layer, token, dim, value) in probes {
+        hasher.update(layer.to_le_bytes());
+        hasher.update(token.to_le_bytes());
+        hasher.update(dim.to_le_bytes());
         hasher.update(value.to_le_bytes());
     }
     hasher.finalize().into()
@@ -120,7 +155,24 @@ pub fn probe_seed(job_id: &[u8; 32], miner_pubkey: &[u8; 32]) -> [u8; 32] {
 /// probe `i` is at flat index `u64_le(sha256(seed || i)[..8]) mod (tokens × width)`.
 /// Returns `(token, dim)` pairs; empty when the matrix is empty.
 pub fn probe_positions(seed: &[u8; 32], tokens: usize, width: usize) -> Vec<(usize, usize)> {
-    let cells = (tokens as u64).saturating_mul(width as u64);
+    layered_probe_positions(seed, 1, tokens, width)
+        .into_iter()
+        .map(|(_, token, dim)| (token, dim))
+        .collect()
+}
+
+/// The same rule over a generative model's residual stream, `layers × tokens
+/// × width` (positions over prompt and generated tokens): probe `i` is at
+/// flat index `u64_le(sha256(seed || i)[..8]) mod (layers × tokens × width)`,
+/// returned as `(layer, token, dim)`.
+pub fn layered_probe_positions(
+    seed: &[u8; 32],
+    layers: usize,
+    tokens: usize,
+    width: usize,
+) -> Vec<(usize, usize, usize)> {
+    let plane = (tokens as u64).saturating_mul(width as u64);
+    let cells = plane.saturating_mul(layers as u64);
     if cells == 0 {
         return Vec::new();
     }
@@ -135,9 +187,11 @@ pub fn probe_positions(seed: &[u8; 32], tokens: usize, width: usize) -> Vec<(usi
             word.copy_from_slice(&digest[..8]);
             // Modulo bias is below 2^-40 for any realistic matrix size.
             let flat = u64::from_le_bytes(word) % cells;
+            let within = flat % plane;
             (
-                (flat / width as u64) as usize,
-                (flat % width as u64) as usize,
+                (flat / plane) as usize,
+                (within / width as u64) as usize,
+                (within % width as u64) as usize,
             )
         })
         .collect()
@@ -185,11 +239,26 @@ mod tests {
 
     #[test]
     fn hash_covers_shape_scale_and_data() {
-        let base = tensor_hash(DTYPE_F32, SCALE, &[2], &[1, 2]);
-        assert_eq!(base, tensor_hash(DTYPE_F32, SCALE, &[2], &[1, 2]));
-        assert_ne!(base, tensor_hash(DTYPE_F32, SCALE, &[1, 2], &[1, 2]));
-        assert_ne!(base, tensor_hash(DTYPE_F32, 1000, &[2], &[1, 2]));
-        assert_ne!(base, tensor_hash(DTYPE_F32, SCALE, &[2], &[1, 3]));
+        let base = tensor_hash(DTYPE_F32, SCALE, &[2], &[1, 2], None);
+        assert_eq!(base, tensor_hash(DTYPE_F32, SCALE, &[2], &[1, 2], None));
+        assert_ne!(base, tensor_hash(DTYPE_F32, SCALE, &[1, 2], &[1, 2], None));
+        assert_ne!(base, tensor_hash(DTYPE_F32, 1000, &[2], &[1, 2], None));
+        assert_ne!(base, tensor_hash(DTYPE_F32, SCALE, &[2], &[1, 3], None));
+        let tokens = tensor_hash(DTYPE_TOKEN, 1, &[2], &[1, 2], Some("ab"));
+        assert_ne!(
+            tokens,
+            tensor_hash(DTYPE_TOKEN, 1, &[2], &[1, 2], Some("ac"))
+        );
+        assert_ne!(tokens, tensor_hash(DTYPE_TOKEN, 1, &[2], &[1, 2], Some("")));
+    }
+
+    #[test]
+    fn probe_digest_covers_order_and_every_field() {
+        let base = probe_digest(&[(1, 2, 3, 4), (5, 6, 7, 8)]);
+        assert_ne!(base, probe_digest(&[(5, 6, 7, 8), (1, 2, 3, 4)]));
+        assert_ne!(base, probe_digest(&[(1, 2, 3, 4), (5, 6, 7, 9)]));
+        assert_ne!(base, probe_digest(&[(0, 2, 3, 4), (5, 6, 7, 8)]));
+        assert_ne!(probe_digest(&[]), base);
     }
 
     #[test]
@@ -202,5 +271,8 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a, probe_positions(&probe_seed(&job, &[1u8; 32]), 9, 384));
         assert!(probe_positions(&[0u8; 32], 0, 384).is_empty());
+        let layered = layered_probe_positions(&probe_seed(&job, &[1u8; 32]), 30, 9, 576);
+        assert_eq!(layered.len(), PROBE_COUNT);
+        assert!(layered.iter().all(|&(l, t, d)| l < 30 && t < 9 && d < 576));
     }
 }

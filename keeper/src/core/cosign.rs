@@ -492,6 +492,7 @@ mod tests {
                 input_hash: Digest32(self.job.input_hash),
                 output: OutputTensor::from_f32(values).unwrap(),
                 probes: vec![],
+                sampled_as: miner::api::MinerPubkey::from(signer),
                 load_time_ms: 1,
                 inference_time_us: 2_000,
             }
@@ -764,6 +765,7 @@ mod tests {
             input_hash: Digest32([0; 32]),
             output: OutputTensor::from_f32(&vec![0.5; dim()]).unwrap(),
             probes: vec![],
+            sampled_as: miner::api::MinerPubkey::from(&miner_key),
             load_time_ms: 0,
             inference_time_us: 1,
         }

@@ -242,6 +242,7 @@ mod tests {
             input_hash: miner::api::Digest32([2; 32]),
             output: OutputTensor::from_f32(values).unwrap(),
             probes: vec![],
+            sampled_as: miner::api::MinerPubkey::from(key),
             load_time_ms: 3,
             inference_time_us: 4_000,
         }

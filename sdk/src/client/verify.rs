@@ -155,6 +155,7 @@ mod tests {
             input_hash: Digest32(Sha256::digest(INPUT).into()),
             output: OutputTensor::from_f32(&[0.25, -0.5, 0.125]).unwrap(),
             probes: vec![],
+            sampled_as: verdict_wire::miner::MinerPubkey::from(&key),
             load_time_ms: 0,
             inference_time_us: 42,
         }
