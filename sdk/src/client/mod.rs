@@ -6,6 +6,11 @@
 //! let keepers = KeeperClient::new(urls, Duration::from_secs(5))?;
 //! let result = infer(&chain, &keepers, &wallet, &request).await?;
 //! println!("{:?}", result.verified.values());
+//!
+//! // Text generation: the input is the request's JSON, checked before any transaction.
+//! let request = InferRequest::generate(&GenerationInput::new("Say hi"), risk, fee, tokens)?;
+//! let result = infer(&chain, &keepers, &wallet, &request).await?;
+//! println!("{}", result.verified.text().unwrap_or_default());
 //! ```
 //!
 //! The chain is anything that reads accounts and sends transactions
@@ -25,9 +30,14 @@ use verdict::state::{model_id, Config, Job, JobStatus, Node, RiskLevel};
 use verdict_wire::keeper::{JobFailure, JobProgress};
 
 pub use keeper::{KeeperClient, KeeperError};
+pub use verdict_wire::generation::{
+    GenerationInput, GenerationInputError, DEFAULT_NEW_TOKENS, MAX_NEW_TOKENS, MAX_PROMPT_BYTES,
+    MAX_TEMPERATURE_MILLI, MAX_TOP_K,
+};
 pub use verdict_wire::keeper::JobView;
-pub use verdict_wire::miner::OutputTensor;
-pub use verify::{model_name, verify, VerificationError, Verified};
+pub use verdict_wire::miner::{MinerReceipt, OutputTensor};
+pub use verdict_wire::models::{self, ModelSpec, MINILM_ID, SMOLLM2_ID, TEST_PROJECTION_ID};
+pub use verify::{model_name, verify, verify_output, VerificationError, Verified};
 
 use crate::accounts::AccountSource;
 use crate::{instructions as ix, pda, SdkError};
@@ -83,6 +93,50 @@ impl InferRequest {
             timeout: Duration::from_secs(60),
         }
     }
+
+    /// A text-generation job for [`SMOLLM2_ID`] (set `model` for another
+    /// generative model): its input is `generation.to_input()`, so the input
+    /// hash on chain binds the prompt and every sampling parameter. Refuses
+    /// a request out of bounds, before anything is sent.
+    pub fn generate(
+        generation: &GenerationInput,
+        risk: RiskLevel,
+        max_fee: u64,
+        token_account: Pubkey,
+    ) -> Result<Self, GenerationInputError> {
+        generation.check()?;
+        Ok(InferRequest::new(
+            SMOLLM2_ID,
+            &generation.to_input(),
+            risk,
+            max_fee,
+            token_account,
+        ))
+    }
+
+    /// The model's spec, when the network knows the model.
+    pub fn model_spec(&self) -> Option<&'static ModelSpec> {
+        models::spec(&self.model)
+    }
+
+    /// The generation this request asks for: `None` for a model that is
+    /// not generative (or unknown), else its input parsed and checked.
+    pub fn generation(&self) -> Option<Result<GenerationInput, GenerationInputError>> {
+        self.model_spec()
+            .filter(|spec| spec.is_generative())
+            .map(|_| GenerationInput::parse(&self.input))
+    }
+
+    /// What [`submit_job`] checks before any transaction: a valid model id
+    /// and, for a generative model, a valid [`GenerationInput`].
+    pub fn check(&self) -> Result<(), InferError> {
+        model_id(&self.model)
+            .map_err(|_| InferError::Invalid(format!("model id {:?}", self.model)))?;
+        if let Some(generation) = self.generation() {
+            generation.map_err(InferError::Generation)?;
+        }
+        Ok(())
+    }
 }
 
 /// A job on chain, its fee in escrow.
@@ -106,6 +160,9 @@ pub struct Inference {
 pub enum InferError {
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// A generative model's input is not a valid [`GenerationInput`].
+    #[error("invalid generation request: {0}")]
+    Generation(#[from] GenerationInputError),
     #[error(transparent)]
     Chain(#[from] SdkError),
     #[error(transparent)]
@@ -142,12 +199,14 @@ pub fn clock_job_id() -> u64 {
 }
 
 /// Submits the job: its input hash and model on chain, `max_fee` escrowed
-/// from the client's token account. The client signs and pays.
+/// from the client's token account. The client signs and pays. A request
+/// that fails [`InferRequest::check`] is refused before any transaction.
 pub async fn submit_job(
     ledger: &impl Ledger,
     client: &Keypair,
     request: &InferRequest,
 ) -> Result<Submitted, InferError> {
+    request.check()?;
     let model = model_id(&request.model)
         .map_err(|_| InferError::Invalid(format!("model id {:?}", request.model)))?;
     let config: Config = ledger.fetch(&pda::config()).await?;
@@ -256,4 +315,44 @@ pub async fn infer(
         keeper,
         verified,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_requests_are_checked_before_any_transaction() {
+        let tokens = Pubkey::new_unique();
+        let generation = GenerationInput::greedy("Say hi", 8);
+        let request = InferRequest::generate(&generation, RiskLevel::Low, 5, tokens).unwrap();
+        assert_eq!(request.model, SMOLLM2_ID);
+        assert_eq!(request.input, generation.to_input());
+        assert_eq!(request.generation(), Some(Ok(generation.clone())));
+        request.check().unwrap();
+
+        let mut too_long = generation.clone();
+        too_long.max_tokens = MAX_NEW_TOKENS + 1;
+        assert_eq!(
+            InferRequest::generate(&too_long, RiskLevel::Low, 5, tokens).unwrap_err(),
+            GenerationInputError::MaxTokens(MAX_NEW_TOKENS + 1)
+        );
+        // Plain text for a generative model: refused with the typed error.
+        let plain = InferRequest::new(SMOLLM2_ID, "Say hi", RiskLevel::Low, 5, tokens);
+        assert!(matches!(
+            plain.check(),
+            Err(InferError::Generation(GenerationInputError::NotJson(_)))
+        ));
+        // Embedding models and models the SDK does not know take any text.
+        let embedding = InferRequest::new(MINILM_ID, "Say hi", RiskLevel::Low, 5, tokens);
+        assert_eq!(embedding.generation(), None);
+        embedding.check().unwrap();
+        InferRequest::new("future-model", "x", RiskLevel::Low, 5, tokens)
+            .check()
+            .unwrap();
+        assert!(matches!(
+            InferRequest::new("", "x", RiskLevel::Low, 5, tokens).check(),
+            Err(InferError::Invalid(_))
+        ));
+    }
 }
