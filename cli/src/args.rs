@@ -268,10 +268,15 @@ impl From<Risk> for RiskLevel {
 pub enum JobCommand {
     /// Submit a job, escrowing its maximum fee
     Submit(SubmitArgs),
-    /// Print a job
+    /// Print a job; with --keeper, also its output once it checks out against the chain
+    /// (for a generation, the generated text)
+    #[command(visible_alias = "show")]
     Status {
         #[arg(value_parser = parse_pubkey)]
         job: Pubkey,
+        /// A keeper's API URL to read the output from (repeat, or comma-separate: tried in order)
+        #[arg(long = "keeper", value_delimiter = ',', value_name = "URL")]
+        keepers: Vec<String>,
     },
     /// Release a solved job's payout (anyone may, once released): the operator's part is credited
     /// to the miner node's owed balance, the co-signers' fee is held until close
@@ -295,14 +300,28 @@ pub enum JobCommand {
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("input_source").required(true).args(["input", "input_file", "input_hash"])))]
+#[command(group(clap::ArgGroup::new("input_source").required(true).args(["input", "input_file", "input_hash", "prompt"])))]
 pub struct SubmitArgs {
-    /// Model id, e.g. all-minilm-l6-v2
+    /// Model id, e.g. all-minilm-l6-v2, or smollm2-135m-instruct-q4 for text generation
     #[arg(long, value_parser = parse_model)]
     pub model: ModelId,
     /// The input text (its sha256 is recorded, as miners compute it)
     #[arg(long)]
     pub input: Option<String>,
+    /// Text generation: the prompt (needs a generative --model; the job's input is the
+    /// request as JSON, so its hash binds the prompt and the sampling parameters)
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// With --prompt: most tokens to generate [default: 48]
+    #[arg(long, conflicts_with_all = ["input", "input_file", "input_hash"], value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// With --prompt: sample among the K most likely tokens, 1 is greedy [default: 40]
+    #[arg(long, conflicts_with_all = ["input", "input_file", "input_hash"], value_name = "K")]
+    pub top_k: Option<u32>,
+    /// With --prompt: sampling temperature, a decimal with at most 3 places, 0 is greedy
+    /// [default: 0.7]
+    #[arg(long, conflicts_with_all = ["input", "input_file", "input_hash"], value_name = "T", value_parser = parse_temperature)]
+    pub temperature: Option<u32>,
     /// A file whose bytes are the input
     #[arg(long, value_name = "PATH")]
     pub input_file: Option<PathBuf>,
@@ -527,6 +546,33 @@ pub fn parse_amount(input: &str) -> Result<TokenAmount, String> {
         .map_err(|e: crate::amount::AmountError| e.to_string())
 }
 
+/// A temperature like `0.7` in thousandths (700): a decimal with at most
+/// three places, read digit by digit (no float rounding).
+pub fn parse_temperature(input: &str) -> Result<u32, String> {
+    let bad =
+        || format!("'{input}' is not a temperature (a decimal like 0.7, at most 3 decimal places)");
+    let (whole, fraction) = input.split_once('.').unwrap_or((input, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty())
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 3
+        || (input.contains('.') && fraction.is_empty())
+    {
+        return Err(bad());
+    }
+    let whole: u32 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let fraction: u32 = format!("{fraction:0<3}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(1_000)
+        .and_then(|milli| milli.checked_add(fraction))
+        .ok_or_else(bad)
+}
+
 pub fn parse_model(input: &str) -> Result<ModelId, String> {
     model_id(input).map_err(|_| {
         format!("'{input}' is not a model id (1 to 32 printable ASCII characters, no spaces)")
@@ -573,5 +619,39 @@ mod tests {
         assert!(parse_bytes32(&"0a".repeat(31))
             .unwrap_err()
             .contains("64 hex digits"));
+    }
+
+    #[test]
+    fn temperatures_are_decimals_in_thousandths() {
+        for (text, milli) in [
+            ("0.7", 700),
+            ("0", 0),
+            ("1", 1_000),
+            ("1.25", 1_250),
+            (".5", 500),
+            ("0.001", 1),
+            ("2.000", 2_000),
+            ("0.07", 70),
+        ] {
+            assert_eq!(parse_temperature(text), Ok(milli), "{text}");
+        }
+        for bad in [
+            "", ".", "1.", "-0.5", "0.0001", "1e3", "0,7", " 1", "nan", "4294968",
+        ] {
+            assert!(parse_temperature(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_prompt_excludes_the_other_inputs_and_sampling_needs_a_prompt() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["verdict", "job", "submit", "--model", "m", "--max-fee", "1"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv)
+        };
+        assert!(parse(&["--prompt", "hi", "--temperature", "0.7", "--top-k", "1"]).is_ok());
+        assert!(parse(&["--prompt", "hi", "--input", "x"]).is_err());
+        assert!(parse(&["--input", "x", "--max-tokens", "4"]).is_err());
+        assert!(parse(&["--prompt", "hi", "--temperature", "0.7777"]).is_err());
     }
 }

@@ -1,6 +1,7 @@
-//! `verdict job submit|status|claim|close|claim-refund`: a client's jobs,
-//! the permissionless cranks that pay out and clean up, and a refund the
-//! client's account could not take.
+//! `verdict job submit|status|claim|close|claim-refund`: a client's jobs
+//! (embeddings, and text generation with `--prompt`), the permissionless
+//! cranks that pay out and clean up, and a refund the client's account
+//! could not take.
 
 use std::time::Duration;
 
@@ -8,7 +9,10 @@ use anchor_lang::prelude::Pubkey;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use verdict::state::{Job, JobStatus, Node, RiskLevel};
-use verdict_sdk::client::{await_result, clock_job_id, InferError, KeeperClient};
+use verdict_sdk::client::{
+    await_result, clock_job_id, models, verify_output, GenerationInput, InferError, KeeperClient,
+    Verified,
+};
 use verdict_sdk::events::VerdictEvent;
 use verdict_sdk::{instructions as ix, pda};
 
@@ -22,7 +26,7 @@ use crate::output::{labelled, Output};
 pub async fn run(s: &Session<'_>, command: JobCommand) -> Result<Output, CliError> {
     match command {
         JobCommand::Submit(args) => submit(s, args).await,
-        JobCommand::Status { job } => Ok(view(&job, &s.fetch(&job, "job").await?)),
+        JobCommand::Status { job, keepers } => status(s, job, keepers).await,
         JobCommand::Claim { job } => claim(s, job).await,
         JobCommand::Close { job } => close(s, job).await,
         JobCommand::ClaimRefund { job, to } => claim_refund(s, job, to).await,
@@ -210,23 +214,166 @@ async fn claim_refund(
     ))
 }
 
+/// The job, and with keepers, its output once it checks out against the
+/// chain (without the input: the miner's signature covers its hash).
+async fn status(s: &Session<'_>, job: Pubkey, keepers: Vec<String>) -> Result<Output, CliError> {
+    let j: Job = s.fetch(&job, "job").await?;
+    let out = view(&job, &j);
+    if keepers.is_empty() {
+        return Ok(out);
+    }
+    if !matches!(j.status, JobStatus::Solved | JobStatus::Paid) {
+        return Ok(Output::new(
+            format!(
+                "{}\nOutput: - (the job is {}: no output to read)\n",
+                out.text,
+                status_name(j.status)
+            ),
+            with(out.json, json!({ "verified": false })),
+        ));
+    }
+    let keepers = KeeperClient::new(&keepers, Duration::from_secs(10))
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let miner: Node = s.fetch(&j.miner, "miner node").await?;
+    let mut last = None;
+    for url in keepers.urls() {
+        let answer = match keepers.job_at(url, &job).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                last = Some(CliError::Refused(format!("keeper {url}: {e}")));
+                continue;
+            }
+        };
+        match verify_output(&job, &j, &miner, &answer) {
+            Ok(verified) => {
+                let (text, json) = output_lines(&verified);
+                return Ok(Output::new(
+                    format!("{}\n{text}", out.text),
+                    with(out.json, json),
+                ));
+            }
+            Err(e) => last = Some(CliError::Unverified(format!("keeper {url}: {e}"))),
+        }
+    }
+    Err(last.unwrap_or_else(|| CliError::Refused("no keeper answered".into())))
+}
+
+/// A verified output as text and JSON: a generation's text (and its speed),
+/// else the first values of an embedding.
+fn output_lines(verified: &Verified) -> (String, serde_json::Value) {
+    let checked = "verified: output hash on chain, miner's signature";
+    if let (Some(text), Some(tokens)) = (verified.text(), verified.tokens()) {
+        let speed = verified.tokens_per_second();
+        let speed_text = speed
+            .map(|tps| format!(", {tps:.1} tokens/s"))
+            .unwrap_or_default();
+        return (
+            format!(
+                "Generated ({} tokens{speed_text}, {checked}):\n{text}\n",
+                tokens.len()
+            ),
+            json!({
+                "text": text,
+                "tokens": tokens,
+                "tokens_per_second": speed,
+                "output_shape": verified.output.shape,
+                "verified": true,
+                "miner_signing_key": verified.miner_key.to_string(),
+            }),
+        );
+    }
+    let values = verified.values();
+    let shown: Vec<String> = values.iter().take(8).map(|v| format!("{v:.4}")).collect();
+    let more = if values.len() > shown.len() {
+        ", …"
+    } else {
+        ""
+    };
+    (
+        format!(
+            "Output ({} values, {checked}): [{}{more}]\n",
+            values.len(),
+            shown.join(", ")
+        ),
+        json!({
+            "output": values,
+            "output_shape": verified.output.shape,
+            "verified": true,
+            "miner_signing_key": verified.miner_key.to_string(),
+        }),
+    )
+}
+
+/// The generation `--prompt` and its sampling flags ask for, checked, and
+/// the check of any other input of a generative model: all before anything
+/// is escrowed.
+fn generation_request(args: &SubmitArgs) -> Result<Option<GenerationInput>, CliError> {
+    let model = model_name(&args.model);
+    let generative = models::spec(&model).is_some_and(|spec| spec.is_generative());
+    let Some(prompt) = &args.prompt else {
+        if generative {
+            // The input must already be a generation request's JSON.
+            let text = match (&args.input, &args.input_file) {
+                (Some(text), _) => Some(text.clone()),
+                (_, Some(path)) => std::fs::read_to_string(path).ok(),
+                (None, None) => None,
+            };
+            if let Some(text) = text {
+                GenerationInput::parse(&text).map_err(|e| {
+                    CliError::Input(format!(
+                        "{model} generates text: pass --prompt (its input is a request's JSON, and this one is not valid: {e})"
+                    ))
+                })?;
+            }
+        }
+        return Ok(None);
+    };
+    if !generative {
+        let generative: Vec<&str> = models::MODELS
+            .iter()
+            .filter(|spec| spec.is_generative())
+            .map(|spec| spec.id)
+            .collect();
+        return Err(CliError::Input(format!(
+            "--prompt needs a generative model ({}); {model} is not one",
+            generative.join(", ")
+        )));
+    }
+    let mut generation = GenerationInput::new(prompt.clone());
+    if let Some(max_tokens) = args.max_tokens {
+        generation.max_tokens = max_tokens;
+    }
+    if let Some(top_k) = args.top_k {
+        generation.top_k = top_k;
+    }
+    if let Some(temperature) = args.temperature {
+        generation.temperature_milli = temperature;
+    }
+    generation
+        .check()
+        .map_err(|e| CliError::Input(format!("invalid generation request: {e}")))?;
+    Ok(Some(generation))
+}
+
 async fn submit(s: &Session<'_>, args: SubmitArgs) -> Result<Output, CliError> {
     let client = s.signer_pubkey()?;
+    let generation = generation_request(&args)?;
     // The input itself, when given (a file's bytes as read); else only its hash.
-    let input: Option<Vec<u8>> = match (&args.input, &args.input_file) {
-        (Some(text), _) => Some(text.clone().into_bytes()),
-        (_, Some(path)) => Some(std::fs::read(path).map_err(|e| CliError::File {
+    let input: Option<Vec<u8>> = match (&generation, &args.input, &args.input_file) {
+        (Some(generation), _, _) => Some(generation.to_input().into_bytes()),
+        (_, Some(text), _) => Some(text.clone().into_bytes()),
+        (_, _, Some(path)) => Some(std::fs::read(path).map_err(|e| CliError::File {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?),
-        (None, None) => None,
+        (None, None, None) => None,
     };
     let input_hash = match (&input, args.input_hash) {
         (Some(bytes), _) => Sha256::digest(bytes).into(),
         (None, Some(hash)) => hash,
         (None, None) => {
             return Err(CliError::Input(
-                "pass --input, --input-file or --input-hash".into(),
+                "pass --input, --input-file, --input-hash or --prompt".into(),
             ))
         }
     };
@@ -235,7 +382,7 @@ async fn submit(s: &Session<'_>, args: SubmitArgs) -> Result<Output, CliError> {
         (false, _) => None,
         (true, None) => {
             return Err(CliError::Input(
-                "--wait hands the input to a keeper: pass --input or --input-file".into(),
+                "--wait hands the input to a keeper: pass --input, --input-file or --prompt".into(),
             ))
         }
         (true, Some(bytes)) => Some(String::from_utf8(bytes).map_err(|_| {
@@ -298,30 +445,13 @@ async fn submit(s: &Session<'_>, args: SubmitArgs) -> Result<Output, CliError> {
         other => CliError::Refused(format!("job {job} was submitted, but: {other}")),
     })?;
     let out = view(&job, &s.fetch(&job, "job").await?);
-    let values = verified.values();
-    let shown: Vec<String> = values.iter().take(8).map(|v| format!("{v:.4}")).collect();
-    let more = if values.len() > shown.len() {
-        ", …"
-    } else {
-        ""
-    };
+    let (output_text, output_json) = output_lines(&verified);
     Ok(Output::new(
         format!(
-            "Submitted job {job}\nSignature: {}\nOutput ({} values, verified: output hash on chain, miner's signature): [{}{more}]\n\n{}",
-            landed.signature,
-            values.len(),
-            shown.join(", "),
-            out.text
+            "Submitted job {job}\nSignature: {}\n{output_text}\n{}",
+            landed.signature, out.text
         ),
-        with(
-            with(out.json, landed_json(&landed)),
-            json!({
-                "output": values,
-                "output_shape": verified.output.shape,
-                "verified": true,
-                "miner_signing_key": verified.miner_key.to_string(),
-            }),
-        ),
+        with(with(out.json, landed_json(&landed)), output_json),
     ))
 }
 
