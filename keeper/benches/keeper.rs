@@ -59,6 +59,7 @@ fn population(n: usize) -> Vec<MinerProfile> {
                 active_miner: true,
                 recent_mistake: r % 10 == 0,
                 median_latency_ms: (r % 7 != 0).then_some(5.0 + (r % 800) as f64),
+                tokens_per_second: Vec::new(),
                 reachable: true,
             }
         })
@@ -186,6 +187,7 @@ async fn bench_dispatch() {
                     model: TEST_PROJECTION_ID,
                     input: &text,
                     input_hash: hash,
+                    sample_as: None,
                 };
                 let answer = call_and_validate(&clients[idx], &profiles[idx], &job, 2_000, 0)
                     .await

@@ -217,6 +217,14 @@ async fn submit(
             ),
         ));
     }
+    let model = crate::core::model_name(&job.model);
+    if let Err(error) = crate::core::validation::job_input(&model, &body.input) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            format!("the input is not a valid request for {model}: {error}"),
+        ));
+    }
     if let Some(rec) = engine.store.get(&key)? {
         // Idempotent: the same input again just reports progress.
         return Ok((StatusCode::OK, Json(view(&rec))));

@@ -219,7 +219,16 @@ impl Engine {
             let seed = self.draws.recheck_seed(key);
             let audited = sampled(&seed, self.cfg.committee.recheck_bps);
             if audited && !view.disputes.iter().any(|(_, d)| d.job == *key) {
-                match self.rerun(key, job, Some(&rec.input), &job.miner).await {
+                let Some(seed) = self.answering_key(key, job, view) else {
+                    rec.rechecked = false;
+                    let _ = self.store.put(&rec);
+                    continue;
+                };
+                match self
+                    .rerun(key, job, Some(&rec.input), &job.miner, &seed)
+                    .await
+                    .map(|mine| mine.output_hash.0)
+                {
                     Ok(mine) if mine != job.output_hash => {
                         tracing::warn!(job = %key, miner = %job.miner, "my rerun contradicts the solved output: challenging");
                         if let Err(why) = self
@@ -328,7 +337,7 @@ impl Engine {
                     return Ok(());
                 }
                 let Some(job) = job else { return Ok(()) };
-                let Some(result) = self.my_result(d, &job).await else {
+                let Some(result) = self.my_result(d, &job, view).await else {
                     return Ok(());
                 };
                 let vote = VoteRecord {
@@ -441,11 +450,13 @@ impl Engine {
         Ok(())
     }
 
-    /// The result this keeper votes: its own rerun (a dishonest keeper
-    /// votes for the output that was signed). The input is the one kept as
-    /// evidence, or, for a job this keeper never held, fetched from the
-    /// other keepers and checked against the job's input hash.
-    async fn my_result(&self, d: &Dispute, job: &Job) -> Option<[u8; 32]> {
+    /// The result this keeper votes: its own rerun, sampled as the miner
+    /// whose answer is disputed, so an honest miner's answer is recomputed
+    /// bit for bit (a generative job is decided by re-running it); a
+    /// dishonest keeper votes for the output that was signed. The input is
+    /// the one kept as evidence, or, for a job this keeper never held,
+    /// fetched from the other keepers and checked against the job's input hash.
+    async fn my_result(&self, d: &Dispute, job: &Job, view: &ChainView) -> Option<[u8; 32]> {
         if self.cfg.committee.dishonest {
             return Some(d.disputed_output);
         }
@@ -453,13 +464,40 @@ impl Engine {
             Some(input) => input,
             None => self.input_from_peers(&d.job, job).await?,
         };
-        match self.rerun(&d.job, job, Some(&input), &d.miner).await {
-            Ok(hash) => Some(hash),
+        let Some(seed) = self.answering_key(&d.job, job, view) else {
+            tracing::info!(job = %d.job, "the disputed miner's key is unknown: not voting yet");
+            return None;
+        };
+        match self.rerun(&d.job, job, Some(&input), &d.miner, &seed).await {
+            Ok(mine) => Some(mine.output_hash.0),
             Err(e) => {
                 tracing::info!(job = %d.job, error = %e, "cannot rerun the disputed job: not voting yet");
                 None
             }
         }
+    }
+
+    /// Whose seed a solved job's answer used, for a rerun to sample as: the
+    /// `sampled_as` of the miner's signed receipt this keeper kept with the
+    /// output (it survives a key rotation), else the miner's signing key
+    /// on chain.
+    fn answering_key(&self, key: &Pubkey, job: &Job, view: &ChainView) -> Option<Pubkey> {
+        let receipt = self
+            .store
+            .get(key)
+            .ok()
+            .flatten()
+            .and_then(|rec| rec.output)
+            .filter(|o| o.report.output_hash == job.output_hash)
+            .and_then(|o| o.receipt);
+        if let Some(receipt) = receipt {
+            let seed = receipt.sampled_as.unwrap_or(receipt.miner_pubkey);
+            return Some(Pubkey::new_from_array(seed.0));
+        }
+        view.nodes
+            .iter()
+            .find(|(k, _)| *k == job.miner)
+            .map(|(_, node)| node.signing_key)
     }
 
     async fn step(

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anchor_lang::prelude::Pubkey;
 use miner::api::{
-    Digest32, InferRequest, InferResponse, JobId, ModelId as MinerModelId, OutputTensor,
+    Digest32, InferRequest, InferResponse, JobId, MinerPubkey, ModelId as MinerModelId,
+    OutputTensor,
 };
 use miner::client::MinerClient;
 use miner::models::projection::TestProjection;
@@ -26,7 +27,8 @@ use crate::core::latency::LatencyBook;
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep, TrialIntent};
 use crate::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot, Share};
 use crate::core::validation::{
-    self, judge_shadow, AttemptFailure, Expectation, Rejection, ShadowVerdict, Timing,
+    self, judge_shadow, AnswerView, AttemptFailure, Expectation, Recomputed, Rejection,
+    ShadowVerdict, Timing,
 };
 use crate::draw::DrawKey;
 use crate::error::KeeperError;
@@ -131,11 +133,15 @@ pub struct JobInput<'a> {
     pub model: &'a str,
     pub input: &'a str,
     pub input_hash: [u8; 32],
+    /// A recheck: have the miner sample and probe as this miner (the
+    /// answering miner's signing key), so an honest rerun is bit-identical.
+    pub sample_as: Option<Pubkey>,
 }
 
 /// One dispatch: calls the miner (its client carries the shard timeout),
-/// then validates the answer against the miner's on-chain profile. On error
-/// also returns how long the call took, in ms.
+/// then validates the answer against the miner's on-chain profile (and,
+/// for a recheck, that it sampled as asked). On error also returns how
+/// long the call took, in ms.
 pub async fn call_and_validate(
     client: &MinerClient,
     profile: &MinerProfile,
@@ -150,6 +156,7 @@ pub async fn call_and_validate(
         .map_err(|_| invalid(Rejection::WrongRequest("model".into())))?;
     let mut request = InferRequest::new(JobId(job.job.to_bytes()), model, job.input);
     request.input_hash = Some(Digest32(job.input_hash));
+    request.sample_as = job.sample_as.map(|key| MinerPubkey(key.to_bytes()));
     let started = Instant::now();
     let result = client.infer(&request).await;
     let elapsed = started.elapsed().as_millis().min(u32::MAX as u128) as u32;
@@ -158,6 +165,8 @@ pub async fn call_and_validate(
     let expect = Expectation {
         miner: profile,
         model_id: job.model,
+        input: Some(job.input),
+        sample_as: job.sample_as,
         sla_ms,
         now,
     };
@@ -272,6 +281,31 @@ impl Engine {
             .map(|t| t.hash().0)
     }
 
+    /// The keeper's own answer to job `job_id`, sampled and probed as
+    /// `sample_as`, for the models it can run locally (the test model):
+    /// output and probes, to compare a miner's answer with in full.
+    pub fn reference_answer(
+        &self,
+        model: &str,
+        input: &str,
+        job_id: &Pubkey,
+        sample_as: &MinerPubkey,
+    ) -> Option<Recomputed> {
+        if model != TEST_PROJECTION_ID {
+            return None;
+        }
+        let run = self.reference.run(input);
+        let output = OutputTensor::from_f32(&run.embedding).ok()?;
+        let probes =
+            miner::api::probes_for(&run.hidden, &JobId(job_id.to_bytes()), sample_as).ok()?;
+        Some(Recomputed {
+            output_hash: output.hash(),
+            output,
+            probes,
+            sampled_as: *sample_as,
+        })
+    }
+
     // ---- the watcher ----
 
     /// The client of `miner`'s recorded endpoint, if this keeper calls it.
@@ -348,6 +382,11 @@ impl Engine {
                     let mut p = MinerProfile::from_node(*k, n, &params);
                     p.reachable = self.clients.read().unwrap().contains_key(k);
                     p.median_latency_ms = book.median_response_ms(k);
+                    p.tokens_per_second = book
+                        .speeds_of(k)
+                        .into_iter()
+                        .filter_map(|(model, tps)| model_id(&model).ok().map(|m| (m, tps)))
+                        .collect();
                     p.recent_mistake = mistakes.contains(k);
                     p
                 })
@@ -735,6 +774,11 @@ impl Engine {
             tracing::info!(job = %key, kind = intent.kind(), "resuming a recorded post");
             self.post_recorded(&mut rec, intent).await?;
         }
+        if let Err(error) = validation::job_input(&rec.model, &rec.input) {
+            // The client's fault: no miner is called or charged for it.
+            let message = format!("the job's input is not a valid request for {}: {error}; the escrow is refunded when the job's TTL expires", rec.model);
+            return self.finish_failed(&mut rec, "invalid_input", &message);
+        }
         let risk: RiskLevel = rec.risk.into();
         let risk_label = format!("{risk:?}").to_lowercase();
         loop {
@@ -983,7 +1027,14 @@ impl Engine {
     }
 
     /// Calls one miner under the shard timeout and validates its answer.
-    pub(crate) async fn call(&self, rec: &JobRecord, miner: &Pubkey) -> Result<Answer, Miss> {
+    /// `sample_as`: a recheck of another miner's answer (the miner samples
+    /// and probes as that key); `None` for a miner answering for itself.
+    pub(crate) async fn call(
+        &self,
+        rec: &JobRecord,
+        miner: &Pubkey,
+        sample_as: Option<Pubkey>,
+    ) -> Result<Answer, Miss> {
         let snapshot = self.snapshot();
         let profile = snapshot
             .get(miner)
@@ -1006,6 +1057,7 @@ impl Engine {
             model: &rec.model,
             input: &rec.input,
             input_hash: rec.input_hash,
+            sample_as,
         };
         let result = call_and_validate(&client, &profile, &job, self.cfg.sla_ms, now).await;
         let label = if result.is_ok() { "ok" } else { "error" };
@@ -1018,7 +1070,7 @@ impl Engine {
             .with_label_values(&[label])
             .observe(elapsed);
         if let Ok(a) = &answer {
-            self.latency.lock().unwrap().record(*miner, a.timing);
+            self.record_speed(miner, &rec.model, a);
         }
         if !matches!(
             &answer,
@@ -1032,16 +1084,42 @@ impl Engine {
         answer
     }
 
+    /// Books a valid answer's speed: an embedding's timings in the latency
+    /// window, a generation's tokens/s in the miner's average for the model
+    /// (and its gauge).
+    fn record_speed(&self, miner: &Pubkey, model: &str, answer: &Answer) {
+        let generative = verdict_wire::models::spec(model).is_some_and(|s| s.is_generative());
+        let mut book = self.latency.lock().unwrap();
+        if !generative {
+            book.record(*miner, answer.timing);
+            return;
+        }
+        let tps = answer.response.tokens_per_second();
+        if tps > 0.0 {
+            let average = book.record_speed(*miner, model, tps);
+            self.metrics
+                .miner_tokens_per_second
+                .with_label_values(&[&miner.to_string(), model])
+                .set(average);
+        }
+    }
+
+    /// The answering miner's key a recheck samples as: whose seed it used.
+    fn seed_of(answer: &InferResponse) -> Pubkey {
+        Pubkey::new_from_array(answer.sampled_as.0)
+    }
+
     /// The primary's validated answer; for high risk, confirmed by a shadow
-    /// rerun on a second miner (a local reference run, or a third miner,
-    /// breaks a tie).
+    /// rerun on a second miner, sampled as the primary (its output hash and
+    /// its probes: [`validation::compare_answers`]); the keeper's own
+    /// reference run, or a third miner, breaks a tie.
     async fn answer(
         &self,
         rec: &JobRecord,
         miner: &Pubkey,
         risk: RiskLevel,
     ) -> Result<Answer, Miss> {
-        let primary = self.call(rec, miner).await?;
+        let primary = self.call(rec, miner, None).await?;
         if risk != RiskLevel::High {
             self.mistakes.lock().unwrap().remove(miner);
             return Ok(primary);
@@ -1068,10 +1146,16 @@ impl Engine {
             .iter()
             .map(|m| m.profile.node)
             .collect();
-        let reference = self.reference_hash(&rec.model, &rec.input);
-        let primary_hash = primary.response.output_hash.0;
+        let sample_as = Self::seed_of(&primary.response);
+        let reference = self.reference_answer(
+            &rec.model,
+            &rec.input,
+            &rec.job,
+            &primary.response.sampled_as,
+        );
+        let primary_view = AnswerView::from(&primary.response);
         // A lone dissent without a reference is a tie: a further shadow breaks it.
-        let mut dissent: Option<(Pubkey, [u8; 32])> = None;
+        let mut dissent: Option<(Pubkey, validation::Mismatch)> = None;
         let mut asked = exclude.clone();
         let mut widened = false;
         loop {
@@ -1100,11 +1184,15 @@ impl Engine {
                 break;
             };
             asked.push(shadow);
-            let Ok(other) = self.call(rec, &shadow).await else {
+            let Ok(other) = self.call(rec, &shadow, Some(sample_as)).await else {
                 continue;
             };
-            let other_hash = other.response.output_hash.0;
-            match judge_shadow(&primary_hash, &other_hash, reference.as_ref()) {
+            match judge_shadow(
+                &rec.model,
+                primary_view,
+                AnswerView::from(&other.response),
+                reference.as_ref().map(Recomputed::view),
+            ) {
                 ShadowVerdict::Agree => {
                     self.mistakes.lock().unwrap().remove(miner);
                     if let Some((wrong, _)) = dissent {
@@ -1116,29 +1204,42 @@ impl Engine {
                     self.mistakes.lock().unwrap().insert(shadow);
                     continue;
                 }
-                ShadowVerdict::Undecided if dissent.is_none() => {
-                    dissent = Some((shadow, other_hash));
+                ShadowVerdict::Undecided(why) if dissent.is_none() => {
+                    dissent = Some((shadow, why));
                     continue;
                 }
-                ShadowVerdict::PrimaryWrong | ShadowVerdict::Undecided => {
-                    let why = Rejection::ShadowMismatch(format!(
-                        "shadow {shadow} produced a different output hash"
+                ShadowVerdict::PrimaryWrong(why) | ShadowVerdict::Undecided(why) => {
+                    tracing::info!(job = %rec.job, primary = %miner, %shadow, %why, "the shadow rerun contradicts the primary");
+                    let by = if reference.is_some() {
+                        "the keeper's reference run".to_string()
+                    } else {
+                        shadow.to_string()
+                    };
+                    return Err(Miss::wrong(
+                        Rejection::RecheckDisagrees { by, why },
+                        primary,
                     ));
-                    return Err(Miss::wrong(why, primary));
                 }
             }
         }
-        if let Some((shadow, _)) = dissent {
-            let why = Rejection::ShadowMismatch(format!(
-                "shadow {shadow} disagrees and no other miner answered"
+        if let Some((shadow, why)) = dissent {
+            tracing::info!(job = %rec.job, primary = %miner, %shadow, %why, "a shadow disagrees and no other miner answered");
+            return Err(Miss::wrong(
+                Rejection::RecheckDisagrees {
+                    by: shadow.to_string(),
+                    why,
+                },
+                primary,
             ));
-            return Err(Miss::wrong(why, primary));
         }
         // No shadow answered: the local reference run is the only check left.
-        match reference {
-            Some(r) if r == primary_hash => Ok(primary),
-            Some(_) => Err(Miss::wrong(
-                Rejection::ShadowMismatch("differs from the reference run".into()),
+        match reference.map(|r| validation::compare_answers(&rec.model, primary_view, r.view())) {
+            Some(Ok(())) => Ok(primary),
+            Some(Err(why)) => Err(Miss::wrong(
+                Rejection::RecheckDisagrees {
+                    by: "the keeper's reference run".into(),
+                    why,
+                },
                 primary,
             )),
             None => {

@@ -25,6 +25,7 @@ use crate::core::cosign::{
 use crate::core::leader;
 use crate::core::lifecycle::TrialIntent;
 use crate::core::routing::RouteRequest;
+use crate::core::validation::{compare_answers, Recomputed};
 use crate::engine::{wall_secs, Engine};
 use crate::gateway::ChainView;
 use crate::peer::auth::{AuthError, PeerAuth, PeerHeaders};
@@ -153,6 +154,8 @@ impl Engine {
         if hash != job.input_hash {
             return Err(Refusal::InputMismatch);
         }
+        crate::core::validation::job_input(&crate::core::model_name(&job.model), input)
+            .map_err(|e| Refusal::BadJobInput(e.to_string()))?;
         let stored = self
             .store
             .get(key)
@@ -313,6 +316,7 @@ impl Engine {
                     miner: miner_key.and_then(|m| snapshot.get(&m)),
                     weights: &self.cfg.routing,
                     realtime: rec.as_ref().is_some_and(|r| r.realtime),
+                    input: rec.as_ref().map(|r| r.input.as_str()),
                     sla_ms: self.cfg.sla_ms,
                     now,
                     sent_ttl_secs: params.sent_ttl_secs,
@@ -321,19 +325,25 @@ impl Engine {
                 let follow_up = review_job(intent, evidence, &view)?;
                 let input = evidence.input.clone().or_else(|| rec.map(|r| r.input));
                 let miner = miner_key.unwrap_or_default();
+                let model = crate::core::model_name(&job.model);
                 match follow_up {
                     FollowUp::None => {}
                     FollowUp::RerunMustMatch { expected } => {
-                        let mine = self.rerun(key, &job, input.as_deref(), &miner).await?;
-                        if mine != expected {
-                            return Err(Refusal::RerunDisagrees(format!(
-                                "my rerun's output hash is {}",
-                                hex::encode(mine)
-                            )));
-                        }
+                        let claimed = claimed_answer(evidence, &expected)?;
+                        let seed = Pubkey::new_from_array(claimed.sampled_as.0);
+                        let mine = self
+                            .rerun(key, &job, input.as_deref(), &miner, &seed)
+                            .await?;
+                        compare_answers(&model, claimed.into(), mine.view())
+                            .map_err(Refusal::RecheckMismatch)?;
                     }
                     FollowUp::RerunMustDiffer { claimed } => {
-                        if self.rerun(key, &job, input.as_deref(), &miner).await? == claimed {
+                        let claimed = claimed_answer(evidence, &claimed)?;
+                        let seed = Pubkey::new_from_array(claimed.sampled_as.0);
+                        let mine = self
+                            .rerun(key, &job, input.as_deref(), &miner, &seed)
+                            .await?;
+                        if compare_answers(&model, claimed.into(), mine.view()).is_ok() {
                             return Err(Refusal::RerunDisagrees(
                                 "my rerun matches the miner's output".into(),
                             ));
@@ -343,7 +353,7 @@ impl Engine {
                         let input = input
                             .ok_or_else(|| Refusal::CannotRerun("no input for this job".into()))?;
                         let rec = JobRecord::new(*key, &job, input, false, wall_secs());
-                        if let Ok(answer) = self.call(&rec, &miner).await {
+                        if let Ok(answer) = self.call(&rec, &miner, None).await {
                             return Err(Refusal::MinerAnswered(answer.timing.response_ms));
                         }
                     }
@@ -412,20 +422,25 @@ impl Engine {
         self.view.read().unwrap().params.clone()
     }
 
-    /// This keeper's own output hash for the job: a local reference run when
-    /// the model runs here, else the hash two other miners agree on (best
-    /// score first, up to three asked): one miner alone could be the wrong one.
+    /// This keeper's own recomputation of the job, sampled and probed as
+    /// `sample_as` (the answering miner's signing key, so an honest
+    /// recomputation is bit-identical to an honest answer): a local
+    /// reference run when the model runs here, else the answer two other
+    /// miners agree on (output and probes, [`compare_answers`]; best score
+    /// first, up to three asked): one miner alone could be the wrong one.
     pub(crate) async fn rerun(
         &self,
         key: &Pubkey,
         job: &Job,
         input: Option<&str>,
         not: &Pubkey,
-    ) -> Result<[u8; 32], Refusal> {
+        sample_as: &Pubkey,
+    ) -> Result<Recomputed, Refusal> {
         let input = input.ok_or_else(|| Refusal::CannotRerun("no input for this job".into()))?;
         let model = crate::core::model_name(&job.model);
-        if let Some(hash) = self.reference_hash(&model, input) {
-            return Ok(hash);
+        let seed = miner::api::MinerPubkey(sample_as.to_bytes());
+        if let Some(mine) = self.reference_answer(&model, input, key, &seed) {
+            return Ok(mine);
         }
         let now = self.gateway.now().await.unwrap_or(0);
         let model_key =
@@ -441,14 +456,17 @@ impl Engine {
         };
         let snapshot = self.snapshot();
         let rec = JobRecord::new(*key, job, input.to_string(), false, wall_secs());
-        let mut seen: Vec<[u8; 32]> = Vec::new();
+        let mut seen: Vec<Recomputed> = Vec::new();
         for other in snapshot.route(&request, &self.cfg.routing, 3) {
-            if let Ok(answer) = self.call(&rec, &other.profile.node).await {
-                let hash = answer.response.output_hash.0;
-                if seen.contains(&hash) {
-                    return Ok(hash);
+            if let Ok(answer) = self.call(&rec, &other.profile.node, Some(*sample_as)).await {
+                let theirs = Recomputed::from(&answer.response);
+                if let Some(agreed) = seen
+                    .iter()
+                    .find(|s| compare_answers(&model, s.view(), theirs.view()).is_ok())
+                {
+                    return Ok(agreed.clone());
                 }
-                seen.push(hash);
+                seen.push(theirs);
             }
         }
         Err(Refusal::CannotRerun(format!(
@@ -584,4 +602,17 @@ impl Engine {
             }
         }
     }
+}
+
+/// The miner's signed answer a rerun follow-up compares with: the claim's
+/// evidence (the review checked it hashes to `output_hash`).
+fn claimed_answer<'a>(
+    evidence: &'a crate::core::cosign::Evidence,
+    output_hash: &[u8; 32],
+) -> Result<&'a miner::api::InferResponse, Refusal> {
+    evidence
+        .response
+        .as_ref()
+        .filter(|r| &r.output_hash.0 == output_hash)
+        .ok_or_else(|| Refusal::MissingEvidence("the miner's signed response".into()))
 }

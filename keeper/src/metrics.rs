@@ -2,8 +2,8 @@
 //! (so several keepers can run in one process, as the tests do).
 
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
-    Opts, Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -63,6 +63,9 @@ pub struct Metrics {
     pub post_seconds: HistogramVec,
     /// Permissionless cranks this keeper landed, by kind.
     pub cranks_total: IntCounterVec,
+    /// Each miner's observed generation speed per generative model (the
+    /// tokens/s EWMA routing ranks generative jobs by), labels miner, model.
+    pub miner_tokens_per_second: GaugeVec,
     /// Every metric's name, for checks of dashboards and alert rules.
     names: Vec<String>,
 }
@@ -195,6 +198,13 @@ impl Metrics {
             cranks_total: reg!(IntCounterVec::new(
                 Opts::new("cranks_total", "Permissionless cranks landed, by kind"),
                 &["kind"]
+            )),
+            miner_tokens_per_second: reg!(GaugeVec::new(
+                Opts::new(
+                    "miner_tokens_per_second",
+                    "Observed generation speed of each miner per generative model (EWMA of its answers' tokens/s)"
+                ),
+                &["miner", "model"]
             )),
             posts_total: reg!(IntCounterVec::new(
                 Opts::new("posts_total", "Outcome transactions by kind and result"),

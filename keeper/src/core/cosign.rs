@@ -160,6 +160,8 @@ pub enum Refusal {
     MinerAnswered(u32),
     #[error("this keeper's own rerun disagrees: {0}")]
     RerunDisagrees(String),
+    #[error("this keeper's own rerun, sampled as the miner, disagrees: {0}")]
+    RecheckMismatch(super::validation::Mismatch),
     #[error("this keeper cannot rerun the job: {0}")]
     CannotRerun(String),
     #[error("the trial verdict is wrong: the answer {0} the known output")]
@@ -170,6 +172,8 @@ pub enum Refusal {
     Unavailable(String),
     #[error("this keeper's node is the job's miner: it may not co-sign its own outcome")]
     OwnOutcome,
+    #[error("the job's input is not a valid request for its model (the client's fault): {0}")]
+    BadJobInput(String),
 }
 
 impl Refusal {
@@ -188,11 +192,13 @@ impl Refusal {
             Refusal::AnswerIsValid => "answer_is_valid",
             Refusal::MinerAnswered(_) => "miner_answered",
             Refusal::RerunDisagrees(_) => "rerun_disagrees",
+            Refusal::RecheckMismatch(_) => "rerun_disagrees",
             Refusal::CannotRerun(_) => "cannot_rerun",
             Refusal::TrialVerdictWrong(_) => "trial_verdict_wrong",
             Refusal::ValidatorReachable => "validator_reachable",
             Refusal::Unavailable(_) => "unavailable",
             Refusal::OwnOutcome => "own_outcome",
+            Refusal::BadJobInput(_) => "bad_job_input",
         }
     }
 }
@@ -218,6 +224,8 @@ pub struct JobView<'a> {
     pub miner: Option<&'a Ranked>,
     pub weights: &'a RoutingWeights,
     pub realtime: bool,
+    /// The job's input as this member holds it (when the claim carries none).
+    pub input: Option<&'a str>,
     pub sla_ms: u32,
     pub now: i64,
     pub sent_ttl_secs: i64,
@@ -262,6 +270,12 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
             .ok_or_else(|| Refusal::MinerNotEligible(format!("{m} is unknown to this keeper")))?,
         None => return Ok(FollowUp::None),
     };
+    // A generative job's input must be a valid request: otherwise no miner
+    // is assigned, completed or failed on it (the client's fault; its TTL refunds).
+    if let Some(input) = evidence.input.as_deref().or(v.input) {
+        validation::job_input(&super::model_name(&v.job.model), input)
+            .map_err(|e| Refusal::BadJobInput(e.to_string()))?;
+    }
     let preprocessing = |price: u64| -> Result<(), Refusal> {
         if price > v.job.max_fee {
             return Err(Refusal::PriceTooHigh {
@@ -305,6 +319,8 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
         let expect = Expectation {
             miner: &miner.profile,
             model_id: &model,
+            input: evidence.input.as_deref().or(v.input),
+            sample_as: None,
             sla_ms: v.sla_ms,
             now: v.now,
         };
@@ -478,6 +494,7 @@ mod tests {
                 miner: Some(&self.ranked),
                 weights: &self.weights,
                 realtime: false,
+                input: None,
                 sla_ms: 1_000,
                 now: 10,
                 sent_ttl_secs: 600,

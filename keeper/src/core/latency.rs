@@ -1,6 +1,18 @@
 //! Per-miner latency statistics (response, load, inference: min, max,
 //! median, standard deviation) over a bounded window of recent calls, as
-//! JSON for the API and as a text table for operators. Pure.
+//! JSON for the API and as a text table for operators; and, for generative
+//! models, each miner's observed speed in tokens per second. Pure.
+//!
+//! Speed of a generation is not its response time: a job asking for 200
+//! tokens takes twenty times one asking for 10. So generative answers stay
+//! out of the latency window (whose medians rank embedding miners and gate
+//! real-time jobs) and feed instead an exponentially weighted moving
+//! average of tokens/s per (miner, model), updated with each answer's
+//! `InferResponse::tokens_per_second()` (the miner's signed inference time
+//! over its generated tokens): `ewma ← ewma + SPEED_EWMA_WEIGHT · (x − ewma)`,
+//! the first answer taken as is. Routing ranks miners for a generative job
+//! by it (`routing::RoutingSnapshot`). Answers with no token (an immediate
+//! end of turn) say nothing of speed and are skipped.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -53,11 +65,26 @@ pub struct MinerLatency {
     pub inference_ms: Stat,
 }
 
+/// Weight of the newest answer in a miner's tokens/s average: about the
+/// last ten answers count.
+pub const SPEED_EWMA_WEIGHT: f64 = 0.2;
+
+/// One miner's observed speed on one generative model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MinerSpeed {
+    pub miner: String,
+    pub model: String,
+    pub tokens_per_second: f64,
+    pub answers: u64,
+}
+
 /// Recent timings of every miner the keeper called.
 #[derive(Clone, Debug)]
 pub struct LatencyBook {
     window: usize,
     samples: BTreeMap<Pubkey, VecDeque<Timing>>,
+    /// (miner, generative model) -> (tokens/s EWMA, answers counted).
+    speeds: BTreeMap<(Pubkey, String), (f64, u64)>,
 }
 
 impl LatencyBook {
@@ -65,7 +92,54 @@ impl LatencyBook {
         LatencyBook {
             window: window.max(1),
             samples: BTreeMap::new(),
+            speeds: BTreeMap::new(),
         }
+    }
+
+    /// Counts one generative answer's speed; returns the miner's new average.
+    pub fn record_speed(&mut self, miner: Pubkey, model: &str, tokens_per_second: f64) -> f64 {
+        let entry = self.speeds.entry((miner, model.to_owned()));
+        if !(tokens_per_second.is_finite() && tokens_per_second > 0.0) {
+            return match entry {
+                std::collections::btree_map::Entry::Occupied(e) => e.get().0,
+                std::collections::btree_map::Entry::Vacant(_) => 0.0,
+            };
+        }
+        let (average, answers) = entry.or_insert((tokens_per_second, 0));
+        if *answers > 0 {
+            *average += SPEED_EWMA_WEIGHT * (tokens_per_second - *average);
+        }
+        *answers += 1;
+        *average
+    }
+
+    /// A miner's tokens/s average on a generative model, once it answered one.
+    pub fn tokens_per_second(&self, miner: &Pubkey, model: &str) -> Option<f64> {
+        self.speeds
+            .get(&(*miner, model.to_owned()))
+            .map(|(average, _)| *average)
+    }
+
+    /// Every (model, tokens/s) average of one miner.
+    pub fn speeds_of(&self, miner: &Pubkey) -> Vec<(String, f64)> {
+        self.speeds
+            .iter()
+            .filter(|((m, _), _)| m == miner)
+            .map(|((_, model), (average, _))| (model.clone(), *average))
+            .collect()
+    }
+
+    /// Every miner's speed on every generative model it answered.
+    pub fn speeds(&self) -> Vec<MinerSpeed> {
+        self.speeds
+            .iter()
+            .map(|((miner, model), (average, answers))| MinerSpeed {
+                miner: miner.to_string(),
+                model: model.clone(),
+                tokens_per_second: *average,
+                answers: *answers,
+            })
+            .collect()
     }
 
     pub fn record(&mut self, miner: Pubkey, timing: Timing) {
@@ -127,6 +201,12 @@ impl LatencyBook {
                 ));
             }
         }
+        for s in self.speeds() {
+            out.push_str(&format!(
+                "{:<44} {:<10} {:>6} tokens/s (EWMA) {:.1} on {}\n",
+                s.miner, "speed", s.answers, s.tokens_per_second, s.model
+            ));
+        }
         out
     }
 }
@@ -165,5 +245,26 @@ mod tests {
                 && table.contains(&m.to_string())
         );
         assert_eq!(book.summaries()[0].response_ms.max, 3.0);
+    }
+
+    #[test]
+    fn speed_is_an_ewma_per_miner_and_model() {
+        let mut book = LatencyBook::new(3);
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        assert_eq!(book.tokens_per_second(&a, "gen"), None);
+        assert_eq!(book.record_speed(a, "gen", 100.0), 100.0);
+        let second = book.record_speed(a, "gen", 50.0);
+        assert!((second - (100.0 - SPEED_EWMA_WEIGHT * 50.0)).abs() < 1e-9);
+        // Nothing generated says nothing of speed.
+        assert_eq!(book.record_speed(a, "gen", 0.0), second);
+        assert_eq!(book.record_speed(b, "gen", 0.0), 0.0);
+        assert_eq!(book.tokens_per_second(&b, "gen"), None);
+        book.record_speed(a, "other", 7.0);
+        assert_eq!(book.tokens_per_second(&a, "other"), Some(7.0));
+        assert_eq!(book.speeds_of(&a).len(), 2);
+        assert_eq!(book.speeds().iter().map(|s| s.answers).sum::<u64>(), 3);
+        // Speeds stay out of the latency window.
+        assert!(book.medians().is_empty());
+        assert!(book.table().contains("tokens/s"));
     }
 }

@@ -3,6 +3,17 @@
 //! metric min-max normalized over the miners the keeper knows, latency rules,
 //! the share of low-risk jobs reserved for Tier 3 miners (fair entry), and
 //! the miners that are owed a trial task first. Pure: no I/O, no clocks.
+//!
+//! Speed (B) depends on the model. For an embedding model it is the
+//! miner's median response time (its percentile among the measured miners,
+//! faster is better). For a generative model (`wire::models::spec`) it is
+//! the miner's observed tokens per second on that model (an EWMA of its
+//! answers' `tokens_per_second()`, see `latency`): response times of
+//! generations depend on how many tokens each job asks for, rates do not.
+//! The snapshot keeps one score and one presorted order per generative
+//! model the miners serve, with B = the tokens/s percentile (higher is
+//! better; unmeasured 0.5), the same top-10% bonus and slowest-quarter
+//! rule. The real-time median rule applies to embedding jobs only.
 
 use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
@@ -35,8 +46,11 @@ pub struct MinerProfile {
     pub active_miner: bool,
     /// M in the trust update: the keeper's last verdict on this miner was a mistake.
     pub recent_mistake: bool,
-    /// Median response time this keeper measured, when it has samples.
+    /// Median response time this keeper measured, when it has samples
+    /// (embedding answers only).
     pub median_latency_ms: Option<f64>,
+    /// Observed tokens/s per generative model (EWMA), when it answered one.
+    pub tokens_per_second: Vec<(ModelId, f64)>,
     /// The keeper knows how to reach it (a URL is configured).
     pub reachable: bool,
 }
@@ -66,8 +80,17 @@ impl MinerProfile {
             active_miner: node.is_miner() && node.activity(params).active,
             recent_mistake: false,
             median_latency_ms: None,
+            tokens_per_second: Vec::new(),
             reachable: false,
         }
+    }
+
+    /// Its observed tokens/s on `model`, if measured.
+    pub fn speed_on(&self, model: &ModelId) -> Option<f64> {
+        self.tokens_per_second
+            .iter()
+            .find(|(m, _)| m == model)
+            .map(|(_, tps)| *tps)
     }
 
     pub fn serves(&self, model: &ModelId) -> bool {
@@ -192,6 +215,26 @@ pub struct RoutingSnapshot {
     by_tier: Vec<u32>,
     /// The Tier 3 miners, by node: the fair-entry candidates.
     by_entry: Vec<u32>,
+    /// Per generative model the miners serve: scores with B = tokens/s
+    /// percentile, and their own presorted orders.
+    generative: Vec<SpeedOrder>,
+}
+
+/// A generative model's scores and orders (speed = tokens/s).
+#[derive(Clone, Debug, Default)]
+struct SpeedOrder {
+    model: ModelId,
+    scores: Vec<f64>,
+    by_score: Vec<u32>,
+    by_tier: Vec<u32>,
+}
+
+/// One miner's (score, speed percentile, in the slowest quarter) for one speed measure.
+type Scored = (f64, f64, bool);
+
+/// Whether `model` is a generative model (`wire::models`).
+pub fn is_generative(model: &ModelId) -> bool {
+    verdict_wire::models::spec(&super::model_name(model)).is_some_and(|s| s.is_generative())
 }
 
 fn normalize(values: &[f64]) -> Vec<f64> {
@@ -248,50 +291,95 @@ impl RoutingSnapshot {
             .iter()
             .map(|p| -((now - p.last_heartbeat).max(0) as f64))
             .collect();
-        let medians: Vec<Option<f64>> = profiles.iter().map(|p| p.median_latency_ms).collect();
-        let percentiles = latency_percentiles(&medians);
         let (r, s, f, i) = (
             normalize(&trust_term),
             normalize(&stake),
             normalize(&fidelity),
             normalize(&liveness),
         );
-        let b = normalize(&percentiles);
-        let miners: Vec<Ranked> = profiles
+        // Scores for one speed measure (lower is faster; None: unmeasured),
+        // with each miner's percentile and whether it is in the slowest quarter.
+        let scored = |speed: &[Option<f64>]| -> Vec<Scored> {
+            let percentiles = latency_percentiles(speed);
+            let b = normalize(&percentiles);
+            (0..speed.len())
+                .map(|k| {
+                    let measured = speed[k].is_some();
+                    let mut score = weights.alpha * r[k]
+                        + weights.beta
+                            * (weights.w_stake * s[k]
+                                + weights.w_fidelity * f[k]
+                                + weights.w_bandwidth * b[k]
+                                + weights.w_liveness * i[k]);
+                    if measured && percentiles[k] >= 0.9 {
+                        score += weights.top_latency_bonus;
+                    }
+                    (score, percentiles[k], measured && percentiles[k] < 0.25)
+                })
+                .collect()
+        };
+        let medians: Vec<Option<f64>> = profiles.iter().map(|p| p.median_latency_ms).collect();
+        let by_latency = scored(&medians);
+        let mut generative_models: Vec<ModelId> = profiles
+            .iter()
+            .flat_map(|p| p.models.iter().copied())
+            .filter(is_generative)
+            .collect();
+        generative_models.sort_unstable();
+        generative_models.dedup();
+        let by_speed: Vec<(ModelId, Vec<Scored>)> = generative_models
             .into_iter()
-            .enumerate()
-            .map(|(k, profile)| {
-                let measured = profile.median_latency_ms.is_some();
-                let mut score = weights.alpha * r[k]
-                    + weights.beta
-                        * (weights.w_stake * s[k]
-                            + weights.w_fidelity * f[k]
-                            + weights.w_bandwidth * b[k]
-                            + weights.w_liveness * i[k]);
-                if measured && percentiles[k] >= 0.9 {
-                    score += weights.top_latency_bonus;
-                }
-                Ranked {
-                    profile,
-                    score,
-                    latency_percentile: percentiles[k],
-                    deprioritized: measured && percentiles[k] < 0.25,
-                }
+            .map(|model| {
+                // Faster is more tokens/s: rank by its negation.
+                let speed: Vec<Option<f64>> = profiles
+                    .iter()
+                    .map(|p| p.speed_on(&model).map(|tps| -tps))
+                    .collect();
+                (model, scored(&speed))
             })
             .collect();
-        let presorted = |tiered: bool| {
+        let miners: Vec<Ranked> = profiles
+            .into_iter()
+            .zip(&by_latency)
+            .map(
+                |(profile, &(score, latency_percentile, deprioritized))| Ranked {
+                    profile,
+                    score,
+                    latency_percentile,
+                    deprioritized,
+                },
+            )
+            .collect();
+        let presorted = |tiered: bool, key: &dyn Fn(usize) -> (f64, bool)| {
             let mut order: Vec<u32> = (0..miners.len() as u32).collect();
             order.sort_by(|&a, &b| {
+                let ((sa, da), (sb, db)) = (key(a as usize), key(b as usize));
                 let (a, b): (&Ranked, &Ranked) = (&miners[a as usize], &miners[b as usize]);
-                let class = |m: &Ranked| (if tiered { m.profile.tier } else { 0 }, m.deprioritized);
-                class(a)
-                    .cmp(&class(b))
-                    .then_with(|| b.score.total_cmp(&a.score))
+                let tier = |m: &Ranked| if tiered { m.profile.tier } else { 0 };
+                (tier(a), da)
+                    .cmp(&(tier(b), db))
+                    .then_with(|| sb.total_cmp(&sa))
                     .then_with(|| a.profile.node.cmp(&b.profile.node))
             });
             order
         };
-        let (by_score, by_tier) = (presorted(false), presorted(true));
+        let latency_key = |k: usize| (miners[k].score, miners[k].deprioritized);
+        let (by_score, by_tier) = (
+            presorted(false, &latency_key),
+            presorted(true, &latency_key),
+        );
+        let generative = by_speed
+            .iter()
+            .map(|(model, scored)| {
+                let key = |k: usize| (scored[k].0, scored[k].2);
+                SpeedOrder {
+                    model: *model,
+                    scores: scored.iter().map(|(score, _, _)| *score).collect(),
+                    by_score: presorted(false, &key),
+                    by_tier: presorted(true, &key),
+                }
+            })
+            .collect();
         let mut by_entry: Vec<u32> = (0..miners.len() as u32)
             .filter(|&i| miners[i as usize].profile.tier >= 3)
             .collect();
@@ -301,6 +389,21 @@ impl RoutingSnapshot {
             by_score,
             by_tier,
             by_entry,
+            generative,
+        }
+    }
+
+    /// The speed-ranked order of a generative model, if `model` is one the miners serve.
+    fn speed_order(&self, model: &ModelId) -> Option<&SpeedOrder> {
+        self.generative.iter().find(|o| &o.model == model)
+    }
+
+    /// Miner `index`'s score for a job on `model`: its tokens/s score for a
+    /// generative model, its latency score otherwise.
+    pub fn score_for(&self, model: &ModelId, index: usize) -> f64 {
+        match self.speed_order(model) {
+            Some(order) => order.scores[index],
+            None => self.miners[index].score,
         }
     }
 
@@ -320,22 +423,33 @@ impl RoutingSnapshot {
             && !req.exclude.contains(&p.node)
             && !(req.realtime
                 && p.median_latency_ms
-                    .is_some_and(|ms| ms > weights.realtime_max_median_ms))
+                    .is_some_and(|ms| ms > weights.realtime_max_median_ms)
+                && !is_generative(&req.model))
     }
 
     /// Up to `k` miners for the job, best first: Tier 1 before Tier 2 for
     /// Medium/High risk (any warm tier is one class for Low), the slowest
-    /// quarter after everyone else, then by score.
+    /// quarter after everyone else, then by score (for a generative model,
+    /// the tokens/s score).
     pub fn route(&self, req: &RouteRequest, weights: &RoutingWeights, k: usize) -> Vec<&Ranked> {
-        let order = if req.risk == RiskLevel::Low {
-            &self.by_score
-        } else {
-            &self.by_tier
+        self.route_indices(req, weights, k)
+            .into_iter()
+            .map(|i| &self.miners[i])
+            .collect()
+    }
+
+    fn route_indices(&self, req: &RouteRequest, weights: &RoutingWeights, k: usize) -> Vec<usize> {
+        let speed = self.speed_order(&req.model);
+        let order = match (req.risk == RiskLevel::Low, speed) {
+            (true, Some(o)) => &o.by_score,
+            (false, Some(o)) => &o.by_tier,
+            (true, None) => &self.by_score,
+            (false, None) => &self.by_tier,
         };
         order
             .iter()
-            .map(|&i| &self.miners[i as usize])
-            .filter(|m| Self::eligible(m, req, weights))
+            .map(|&i| i as usize)
+            .filter(|&i| Self::eligible(&self.miners[i], req, weights))
             .take(k)
             .collect()
     }
@@ -446,18 +560,18 @@ impl RoutingSnapshot {
         weights: &RoutingWeights,
         seed: &[u8; 32],
     ) -> Option<&Ranked> {
-        let candidates = self.route(req, weights, weights.spread.max(1));
-        let weight = |m: &Ranked| m.score.max(0.0) + 0.05;
-        let total: f64 = candidates.iter().map(|m| weight(m)).sum();
+        let candidates = self.route_indices(req, weights, weights.spread.max(1));
+        let weight = |i: usize| self.score_for(&req.model, i).max(0.0) + 0.05;
+        let total: f64 = candidates.iter().map(|&i| weight(i)).sum();
         let draw = word(seed, 0) as f64 / u64::MAX as f64 * total;
         let mut acc = 0.0;
-        for m in &candidates {
-            acc += weight(m);
+        for &i in &candidates {
+            acc += weight(i);
             if draw < acc {
-                return Some(m);
+                return Some(&self.miners[i]);
             }
         }
-        candidates.last().copied()
+        candidates.last().map(|&i| &self.miners[i])
     }
 
     /// Miners owed a trial before real work, that the keeper can reach.
@@ -504,6 +618,7 @@ pub(crate) mod tests {
             active_miner: true,
             recent_mistake: false,
             median_latency_ms: median,
+            tokens_per_second: Vec::new(),
             reachable: true,
         }
     }
@@ -916,5 +1031,90 @@ pub(crate) mod tests {
     fn percentiles_rank_faster_miners_higher() {
         let p = latency_percentiles(&[Some(10.0), Some(20.0), None, Some(30.0)]);
         assert_eq!(p, vec![1.0, 0.5, 0.5, 0.0]);
+    }
+
+    #[test]
+    fn generative_jobs_rank_by_tokens_per_second_and_embeddings_by_latency() {
+        let w = RoutingWeights {
+            spread: 1,
+            tier3_reserved_bps: 0,
+            ..RoutingWeights::default()
+        };
+        let gen = verdict::state::model_id(verdict_wire::models::SMOLLM2_ID).unwrap();
+        assert!(is_generative(&gen) && !is_generative(&model()));
+        // Miner 1 answers embeddings fastest but generates slowest; miner 3
+        // is slow on embeddings (over the real-time limit) and generates fastest.
+        let speeds = [(1, 10.0, 5.0), (2, 100.0, 40.0), (3, 900.0, 80.0)];
+        let miners: Vec<MinerProfile> = speeds
+            .iter()
+            .map(|&(seed, median, tps)| {
+                let mut m = miner(seed, 1, 1.0, Some(median));
+                m.models.push(gen);
+                m.tokens_per_second = vec![(gen, tps)];
+                m
+            })
+            .collect();
+        let snap = RoutingSnapshot::build(miners, &w, 0);
+        let order = |model: ModelId, realtime: bool| -> Vec<u8> {
+            let request = RouteRequest {
+                realtime,
+                model,
+                ..req(RiskLevel::Medium, &[])
+            };
+            snap.route(&request, &w, 3)
+                .iter()
+                .map(|m| m.profile.node.to_bytes()[0])
+                .collect()
+        };
+        assert_eq!(order(model(), false), vec![1, 2, 3]);
+        assert_eq!(
+            order(model(), true),
+            vec![1, 2],
+            "over 500 ms: not real-time"
+        );
+        assert_eq!(order(gen, false), vec![3, 2, 1]);
+        assert_eq!(
+            order(gen, true),
+            vec![3, 2, 1],
+            "the median rule is for embeddings"
+        );
+        let i3 = snap
+            .miners
+            .iter()
+            .position(|m| m.profile.node.to_bytes()[0] == 3)
+            .unwrap();
+        assert!(snap.score_for(&gen, i3) > snap.miners[i3].score);
+        let draw = |model: ModelId| {
+            let request = RouteRequest {
+                model,
+                ..req(RiskLevel::Low, &[])
+            };
+            snap.pick(&request, &w, &seed(0))
+                .unwrap()
+                .profile
+                .node
+                .to_bytes()[0]
+        };
+        assert_eq!((draw(model()), draw(gen)), (1, 3));
+        // An unmeasured miner sits in the middle (percentile 0.5).
+        let mut fresh = miner(4, 1, 1.0, None);
+        fresh.models.push(gen);
+        let mut slow = miner(5, 1, 1.0, None);
+        slow.models.push(gen);
+        slow.tokens_per_second = vec![(gen, 1.0)];
+        let mut quick = miner(6, 1, 1.0, None);
+        quick.models.push(gen);
+        quick.tokens_per_second = vec![(gen, 50.0)];
+        let snap = RoutingSnapshot::build(vec![fresh, slow, quick], &w, 0);
+        let request = RouteRequest {
+            model: gen,
+            ..req(RiskLevel::Medium, &[])
+        };
+        let ranked: Vec<u8> = snap
+            .route(&request, &w, 3)
+            .iter()
+            .map(|m| m.profile.node.to_bytes()[0])
+            .collect();
+        assert_eq!(ranked, vec![6, 4, 5]);
     }
 }
