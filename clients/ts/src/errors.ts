@@ -129,8 +129,10 @@ export type VerificationReason =
   | 'job_not_solved'
   /** The keeper's view has no output, output hash or receipt. */
   | 'missing_output'
-  /** dtype, scale, shape and data do not describe a tensor. */
+  /** dtype, scale, shape, data and text do not describe a tensor. */
   | 'malformed_output'
+  /** The output is not the kind the job's (known) model produces: values for a generative model, token ids past its vocabulary, or tokens from an embedding model. */
+  | 'wrong_output_kind'
   /** The output's tensor hash is not the job's on-chain output hash. */
   | 'output_hash_mismatch'
   /** The keeper's output_hash is not the job's on-chain output hash. */

@@ -8,6 +8,7 @@
 export * from './generated';
 export { fromHex, sha256, toHex } from './bytes';
 export * from './errors';
+export * from './generation';
 export * from './jobs';
 export * from './keeper';
 export * from './keeperTypes';

@@ -27,6 +27,7 @@ import {
 import { KeeperClient } from './keeper';
 import type { JobView } from './keeperTypes';
 import { sendAndConfirm, type SendAndConfirmOptions, type SendRpc } from './transactions';
+import { isGenerativeModel, parseGenerationInput } from './generation';
 import { inputHash, modelIdBytes, verifyResult, type VerifiedResult } from './verify';
 
 /** The RPC methods the job functions use (a kit `createSolanaRpc` client has them all). */
@@ -40,7 +41,10 @@ export type SubmitJobParams = {
   tokenAccount: Address;
   /** Model name, at most 32 bytes of UTF-8. */
   model: string;
-  /** The input; only its sha256 goes on chain. */
+  /**
+   * The input; only its sha256 goes on chain. For a generative model
+   * (e.g. SMOLLM2_ID), the request built by `generationInput({prompt, …})`.
+   */
   input: string;
   risk: RiskLevel;
   /** Most the client pays, in the stake mint's base units. */
@@ -86,13 +90,18 @@ export async function findJobAddress(client: Address, jobId: bigint): Promise<Ad
  * Submits a job on chain (`submit_job`): escrows up to `maxFee` of the
  * stake mint (read from the Config) from `tokenAccount`, commits to
  * sha256(input) and the model. Throws a VerdictProgramError when the
- * program refuses it (e.g. `FeeBelowMinimum`).
+ * program refuses it (e.g. `FeeBelowMinimum`), and a GenerationInputError,
+ * before anything is sent, when a generative model's input is not a valid
+ * generation request.
  */
 export async function submitJob(
   rpc: VerdictRpc,
   client: TransactionSigner,
   params: SubmitJobParams,
 ): Promise<SubmittedJob> {
+  if (isGenerativeModel(params.model)) {
+    parseGenerationInput(params.input);
+  }
   const [configAddress] = await findConfigPda();
   const config = await fetchConfig(rpc, configAddress);
   const jobId = params.jobId ?? nextJobId();

@@ -16,6 +16,14 @@ export type MinerReceipt = {
   miner_pubkey: string;
   /** hex, 64 bytes */
   signature: string;
+  /**
+   * Version 2 of the signed message (hex): the digest of the miner's probes.
+   * With `sampled_as`, the signature is over the V2 message; a receipt
+   * stored before version 2 has neither (V1 message).
+   */
+  probe_digest?: string | null;
+  /** Version 2: whose seed the miner sampled and probed with (base58). */
+  sampled_as?: string | null;
 };
 
 /** Why the keeper got no output. */
@@ -66,7 +74,8 @@ function isTensor(v: unknown): v is OutputTensor {
     isNumberArray(v.shape) &&
     typeof v.dtype === 'string' &&
     isNumber(v.scale) &&
-    isNumberArray(v.data)
+    isNumberArray(v.data) &&
+    nullable(v.text, isString)
   );
 }
 
@@ -78,7 +87,9 @@ function isReceipt(v: unknown): v is MinerReceipt {
     isNumber(v.load_time_ms) &&
     isNumber(v.inference_time_us) &&
     isString(v.miner_pubkey) &&
-    isString(v.signature)
+    isString(v.signature) &&
+    nullable(v.probe_digest, isString) &&
+    nullable(v.sampled_as, isString)
   );
 }
 

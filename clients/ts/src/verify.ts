@@ -14,14 +14,21 @@ import { bytesEqual, concatBytes, fromHex, sha256, toHex, u32le, utf8 } from './
 import { VerificationError } from './errors';
 import { JobStatus, type Job, type Node } from './generated';
 import type { JobView, MinerReceipt } from './keeperTypes';
-import { isWellFormedTensor, tensorHash, tensorValues, type OutputTensor } from './tensor';
+import { GENERATIVE_MODELS, EMBEDDING_MODELS } from './generation';
+import { isWellFormedTensor, tensorHash, tensorTokens, tensorValues, type OutputTensor } from './tensor';
 
 /** A result that checked out: every field of it is backed by the chain or the miner's signature. */
 export type VerifiedResult = {
   /** The Job account. */
   job: Address;
-  /** The output as floats (each value divided by the scale). */
+  /** The output as floats (each value divided by the scale); a generation's token ids. */
   output: number[];
+  /** A generation's text, covered by the output hash (null for an embedding). */
+  text: string | null;
+  /** A generation's token ids (null for an embedding). */
+  tokens: number[] | null;
+  /** Generated tokens per second over the signed inference time (null for an embedding or no time). */
+  tokensPerSecond: number | null;
   /** The rounded output as the miner sent it. */
   tensor: OutputTensor;
   /** The output's tensor hash (hex), equal to the job's on-chain output hash. */
@@ -38,7 +45,8 @@ export type VerifiedResult = {
   jobAccount: Job;
 };
 
-const RESPONSE_DOMAIN = 'VERDICT-MINER-RESPONSE-V1';
+const RESPONSE_DOMAIN = 'VERDICT-MINER-RESPONSE-V2';
+const RESPONSE_DOMAIN_V1 = 'VERDICT-MINER-RESPONSE-V1';
 const MODEL_ID_BYTES = 32;
 
 /** sha256 of the input's UTF-8 bytes: the job's input hash. */
@@ -68,16 +76,20 @@ function isU32(n: number): boolean {
 }
 
 /**
- * The exact bytes a miner signs:
- * `"VERDICT-MINER-RESPONSE-V1" ‖ job account (32) ‖ u8 len(model id) ‖
- * model id ‖ input hash (32) ‖ output hash (32) ‖ load time ms (u32 LE) ‖
- * inference time µs (u32 LE)`.
+ * The exact bytes a miner signs (version 2):
+ * `"VERDICT-MINER-RESPONSE-V2" ‖ job account (32) ‖ u8 len(model id) ‖
+ * model id ‖ input hash (32) ‖ output hash (32) ‖ probe digest (32) ‖
+ * sampled as (32) ‖ load time ms (u32 LE) ‖ inference time µs (u32 LE)`.
+ * Without `commitment` it builds version 1 (tag `-V1`, neither field),
+ * which receipts stored before version 2 carry.
  */
 export function minerResponseMessage(args: {
   job: Address;
   modelId: string;
   inputHash: ArrayLike<number>;
   outputHash: ArrayLike<number>;
+  /** Version 2: the probe digest (32 bytes) and whose seed the miner used. */
+  commitment?: { probeDigest: ArrayLike<number>; sampledAs: Address } | null;
   loadTimeMs: number;
   inferenceTimeUs: number;
 }): Uint8Array {
@@ -88,16 +100,38 @@ export function minerResponseMessage(args: {
   if (!isU32(args.loadTimeMs) || !isU32(args.inferenceTimeUs)) {
     throw new RangeError('load and inference times are u32');
   }
+  const commitment = args.commitment ?? null;
+  if (commitment !== null && commitment.probeDigest.length !== 32) {
+    throw new RangeError('a 32-byte probe digest');
+  }
   return concatBytes([
-    utf8(RESPONSE_DOMAIN),
+    utf8(commitment === null ? RESPONSE_DOMAIN_V1 : RESPONSE_DOMAIN),
     getAddressEncoder().encode(args.job),
     [model.length],
     model,
     args.inputHash,
     args.outputHash,
+    ...(commitment === null ? [] : [commitment.probeDigest, getAddressEncoder().encode(commitment.sampledAs)]),
     u32le(args.loadTimeMs),
     u32le(args.inferenceTimeUs),
   ]);
+}
+
+/**
+ * The version 2 commitment a receipt signs: both `probe_digest` and
+ * `sampled_as`, or null (a version 1 receipt) when either is absent, as
+ * Rust's `MinerReceipt::commitment` reads it. Throws a RangeError on a
+ * digest that is not 32 bytes of hex or a key that is not base58.
+ */
+export function receiptCommitment(receipt: MinerReceipt): { probeDigest: Uint8Array; sampledAs: Address } | null {
+  if (receipt.probe_digest == null || receipt.sampled_as == null) {
+    return null;
+  }
+  const probeDigest = fromHex(receipt.probe_digest);
+  if (probeDigest === null || probeDigest.length !== 32 || !isAddress(receipt.sampled_as)) {
+    throw new RangeError('a probe digest of 32 bytes of hex and a base58 key');
+  }
+  return { probeDigest, sampledAs: receipt.sampled_as };
 }
 
 /**
@@ -135,7 +169,17 @@ export async function verifyResult(args: {
     return fail('missing_output', 'the keeper gave no output, output hash, receipt or miner');
   }
   if (!isWellFormedTensor(output)) {
-    fail('malformed_output', 'the output is not a well-formed f32 tensor (dtype, scale, shape, data)');
+    fail('malformed_output', 'the output is not a well-formed tensor (dtype, scale, shape, data, text)');
+  }
+  const jobModel = decodeModelId(jobAccount.model);
+  const tokens = tensorTokens(output);
+  const generative = GENERATIVE_MODELS[jobModel];
+  const fits =
+    generative !== undefined
+      ? tokens !== null && tokens.every((id) => id < generative.vocab)
+      : !EMBEDDING_MODELS.includes(jobModel) || tokens === null;
+  if (!fits) {
+    fail('wrong_output_kind', `the output is not what model ${jobModel} produces`);
   }
   const outputHash = tensorHash(output);
   if (!bytesEqual(outputHash, jobAccount.outputHash)) {
@@ -181,6 +225,7 @@ export async function verifyResult(args: {
         modelId: receipt.model_id,
         inputHash: jobAccount.inputHash,
         outputHash: jobAccount.outputHash,
+        commitment: receiptCommitment(receipt),
         loadTimeMs: receipt.load_time_ms,
         inferenceTimeUs: receipt.inference_time_us,
       });
@@ -195,6 +240,10 @@ export async function verifyResult(args: {
   return {
     job,
     output: tensorValues(output),
+    text: tokens === null ? null : (output.text ?? null),
+    tokens,
+    tokensPerSecond:
+      tokens === null || receipt.inference_time_us === 0 ? null : (tokens.length * 1e6) / receipt.inference_time_us,
     tensor: output,
     outputHash: toHex(outputHash),
     miner: jobAccount.miner,

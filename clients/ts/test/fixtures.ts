@@ -41,25 +41,44 @@ export function minerKeyPair(): { address: Address; privateKey: KeyObject } {
   return { address: getAddressDecoder().decode(raw), privateKey };
 }
 
-/** The response message as the miner (Rust, wire::miner::response_message) builds it. */
+/**
+ * The response message as the miner (Rust, wire::miner::response_message)
+ * builds it: version 2 with a probe digest and `sampledAs`, version 1
+ * (an old stored receipt) without.
+ */
 export function handBuiltMessage(args: {
   job: Address;
   modelId: string;
   inputHash: Uint8Array;
   outputHash: Uint8Array;
+  probeDigest?: Uint8Array;
+  sampledAs?: Address;
   loadTimeMs: number;
   inferenceTimeUs: number;
 }): Uint8Array {
   const model = utf8Bytes(args.modelId);
+  const v2 = args.probeDigest !== undefined && args.sampledAs !== undefined;
   return cat(
-    utf8Bytes('VERDICT-MINER-RESPONSE-V1'),
+    utf8Bytes(v2 ? 'VERDICT-MINER-RESPONSE-V2' : 'VERDICT-MINER-RESPONSE-V1'),
     addressBytes(args.job),
     new Uint8Array([model.length]),
     model,
     args.inputHash,
     args.outputHash,
+    ...(v2 ? [args.probeDigest!, addressBytes(args.sampledAs!)] : []),
     u32(args.loadTimeMs),
     u32(args.inferenceTimeUs),
+  );
+}
+
+/** sha256("VERDICT-PROBES-V1" ‖ u32 LE count ‖ count × (u32 layer, u32 token, u32 dim, i32 value) LE), written out. */
+export function probeDigest(probes: { layer: number; token: number; dim: number; value: number }[]): Uint8Array {
+  return sha(
+    cat(
+      utf8Bytes('VERDICT-PROBES-V1'),
+      u32(probes.length),
+      ...probes.flatMap((p) => [u32(p.layer), u32(p.token), u32(p.dim), i32(p.value)]),
+    ),
   );
 }
 
@@ -133,19 +152,28 @@ export type Scenario = {
   minerPrivateKey: KeyObject;
 };
 
-/** A done job whose keeper view, Job account and miner Node all agree, honestly signed. */
-export function makeScenario(): Scenario {
+/**
+ * A done job whose keeper view, Job account and miner Node all agree,
+ * honestly signed (version 2 message; `v1` for a receipt stored before
+ * version 2). By default an embedding; pass a model, input and tensor for a
+ * generation.
+ */
+export function makeScenario(
+  options: { v1?: boolean; model?: string; input?: string; tensor?: OutputTensor; inferenceTimeUs?: number } = {},
+): Scenario {
   const job = randomAddress();
-  const input = 'The quick brown fox — jumps over the lazy dog';
-  const model = 'test-projection-v1';
-  const tensor: OutputTensor = { shape: [2, 2], dtype: 'f32', scale: 10_000, data: [1, -2, 30_000, 4] };
+  const input = options.input ?? 'The quick brown fox — jumps over the lazy dog';
+  const model = options.model ?? 'test-projection-v1';
+  const tensor: OutputTensor = options.tensor ?? { shape: [2, 2], dtype: 'f32', scale: 10_000, data: [1, -2, 30_000, 4] };
   const outputHash = tensorHash(tensor);
   const inputHash = sha(input);
   const miner = randomAddress();
   const key = minerKeyPair();
   const loadTimeMs = 12;
-  const inferenceTimeUs = 3_456;
-  const message = handBuiltMessage({ job, modelId: model, inputHash, outputHash, loadTimeMs, inferenceTimeUs });
+  const inferenceTimeUs = options.inferenceTimeUs ?? 3_456;
+  const digest = probeDigest([{ layer: 3, token: 1, dim: 17, value: -42 }]);
+  const commitment = options.v1 ? {} : { probeDigest: digest, sampledAs: key.address };
+  const message = handBuiltMessage({ job, modelId: model, inputHash, outputHash, ...commitment, loadTimeMs, inferenceTimeUs });
   const signature = sign(null, message, key.privateKey).toString('hex');
   const jobAccount = makeJobAccount({
     model: modelBytes(model),
@@ -167,6 +195,7 @@ export function makeScenario(): Scenario {
       inference_time_us: inferenceTimeUs,
       miner_pubkey: key.address,
       signature,
+      ...(options.v1 ? {} : { probe_digest: hex(digest), sampled_as: key.address }),
     },
     error: null,
     miners_failed: 0,

@@ -39,7 +39,9 @@ import {
   type Job,
   type OutputTensor,
 } from '../src';
-import { handBuiltMessage, hex, makeJobAccount, minerKeyPair, randomAddress, sha } from './fixtures';
+import { handBuiltMessage, hex, makeJobAccount, minerKeyPair, probeDigest, randomAddress, sha } from './fixtures';
+
+const PROBE_DIGEST = probeDigest([{ layer: 0, token: 2, dim: 5, value: 1234 }]);
 import { sendJson, startFake, type Fake } from './httpFakes';
 
 const b64 = (bytes: ArrayLike<number>) => Buffer.from(Uint8Array.from(bytes)).toString('base64');
@@ -166,7 +168,7 @@ async function world(endStatus: JobStatus = JobStatus.Solved): Promise<World> {
     const outputHash = tensorHash(TENSOR);
     const signature = sign(
       null,
-      handBuiltMessage({ job, modelId, inputHash, outputHash, loadTimeMs: 3, inferenceTimeUs: 900 }),
+      handBuiltMessage({ job, modelId, inputHash, outputHash, probeDigest: PROBE_DIGEST, sampledAs: miner.address, loadTimeMs: 3, inferenceTimeUs: 900 }),
       miner.privateKey,
     ).toString('hex');
     return sendJson(res, 200, {
@@ -176,7 +178,16 @@ async function world(endStatus: JobStatus = JobStatus.Solved): Promise<World> {
       output: TENSOR,
       output_hash: hex(outputHash),
       response_ms: 77,
-      receipt: { model_id: modelId, input_hash: hex(inputHash), load_time_ms: 3, inference_time_us: 900, miner_pubkey: miner.address, signature },
+      receipt: {
+        model_id: modelId,
+        input_hash: hex(inputHash),
+        load_time_ms: 3,
+        inference_time_us: 900,
+        miner_pubkey: miner.address,
+        signature,
+        probe_digest: hex(PROBE_DIGEST),
+        sampled_as: miner.address,
+      },
       error: null,
       miners_failed: 0,
     });
