@@ -42,7 +42,18 @@ pub enum Behaviour {
     Drop,
     /// Registered on chain, but no process listens.
     Down,
+    /// Generations sampled with another key's seed (`--fault gen-wrong-seed`).
+    GenWrongSeed,
+    /// Generations sampled among another K (`gen-wrong-k`).
+    GenWrongK,
+    /// Generations on a cheaper model: the last blocks skipped (`gen-cheap-model`).
+    GenCheapModel,
+    /// Honest tokens, probes at another key's positions (`gen-copied-probes`).
+    GenCopiedProbes,
 }
+
+/// The generative model, for tests that serve it (`generative` miners).
+pub const GEN_MODEL: &str = verdict_wire::models::SMOLLM2_ID;
 
 pub struct MinerSpec {
     pub behaviour: Behaviour,
@@ -55,6 +66,16 @@ pub struct MinerSpec {
     /// Started by the test with its own upkeep (it records its endpoint
     /// itself); the network only registers, stakes and funds its key.
     pub upkeep: bool,
+    /// Also serves [`GEN_MODEL`] (on chain and in its process).
+    pub generative: bool,
+}
+
+/// A warm Tier 1 miner serving the test model and [`GEN_MODEL`].
+pub fn generative(behaviour: Behaviour, trust_bps: u32) -> MinerSpec {
+    MinerSpec {
+        generative: true,
+        ..spec(behaviour, true, trust_bps)
+    }
 }
 
 pub fn spec(behaviour: Behaviour, tier1: bool, trust_bps: u32) -> MinerSpec {
@@ -64,6 +85,7 @@ pub fn spec(behaviour: Behaviour, tier1: bool, trust_bps: u32) -> MinerSpec {
         trust_bps,
         warm: true,
         upkeep: false,
+        generative: false,
     }
 }
 
@@ -84,6 +106,7 @@ pub fn cold(behaviour: Behaviour) -> MinerSpec {
         trust_bps: 0,
         warm: false,
         upkeep: false,
+        generative: false,
     }
 }
 
@@ -191,9 +214,14 @@ fn listening_url(child: &mut Child) -> String {
 fn spawn_miner(
     key: &Keypair,
     behaviour: Behaviour,
+    generative: bool,
     dir: &std::path::Path,
 ) -> (Option<Child>, String) {
     let fault = match behaviour {
+        Behaviour::GenWrongSeed => Some("gen-wrong-seed"),
+        Behaviour::GenWrongK => Some("gen-wrong-k"),
+        Behaviour::GenCheapModel => Some("gen-cheap-model"),
+        Behaviour::GenCopiedProbes => Some("gen-copied-probes"),
         Behaviour::Honest => None,
         Behaviour::Slow | Behaviour::Sluggish => Some("slow"),
         Behaviour::Wrong => Some("wrong"),
@@ -208,13 +236,18 @@ fn spawn_miner(
     };
     let key_path = dir.join("miner.json");
     write_keypair(&key_path, key);
+    let models = if generative {
+        format!("{TEST_MODEL},{GEN_MODEL}")
+    } else {
+        TEST_MODEL.to_string()
+    };
     let mut cmd = Command::new(miner_bin());
     cmd.args([
         "serve",
         "--bind",
         "127.0.0.1:0",
         "--models",
-        TEST_MODEL,
+        &models,
         "--keypair",
     ])
     .arg(&key_path);
@@ -273,7 +306,12 @@ impl Net {
                 f.staked_miner(min).await
             };
             let (tier1, trust, warm) = (s.tier1, s.trust_bps, s.warm);
+            let serves_gen = s.generative;
             f.patch::<Node>(&handle.node, |n| {
+                if serves_gen {
+                    n.models[n.model_count as usize] = model_id(GEN_MODEL).unwrap();
+                    n.model_count += 1;
+                }
                 if !warm {
                     return;
                 }
@@ -295,7 +333,8 @@ impl Net {
                 f.airdrop(&handle.signing_key.pubkey()).await;
                 (None, String::new())
             } else {
-                let (process, url) = spawn_miner(&handle.signing_key, s.behaviour, dir.path());
+                let (process, url) =
+                    spawn_miner(&handle.signing_key, s.behaviour, s.generative, dir.path());
                 // Keepers find miners on chain: the operator records where it serves.
                 let record = ix::set_node_endpoint(&handle.operator_pubkey(), &handle.node, &url);
                 f.send(&[record], &[&handle.operator.keypair])
@@ -379,6 +418,11 @@ impl Net {
 
     /// Submits a job on chain for `input`; returns its address.
     pub async fn submit(&mut self, input: &str, risk: RiskLevel) -> Pubkey {
+        self.submit_for(TEST_MODEL, input, risk).await
+    }
+
+    /// Submits a job on chain for `model` and `input`; returns its address.
+    pub async fn submit_for(&mut self, model: &str, input: &str, risk: RiskLevel) -> Pubkey {
         let id = self.next_job;
         self.next_job += 1;
         let hash: [u8; 32] = Sha256::digest(input.as_bytes()).into();
@@ -387,7 +431,7 @@ impl Net {
             &self.client.tokens,
             &self.mint,
             id,
-            model_id(TEST_MODEL).unwrap(),
+            model_id(model).unwrap(),
             hash,
             risk,
             FEE,
