@@ -105,10 +105,13 @@ async fn a_high_risk_generation_from_each_faulty_miner_is_refused_and_an_honest_
         let (code, body) = wait_outcome(&keeper, &job, WAIT).await;
         assert_eq!(code, 200, "{fault:?}: {body}");
         let j = wait_chain(&net, &job, WAIT, solved).await;
-        let (faulty, honest) = (&net.miners[0].handle.node, &net.miners[1].handle.node);
-        assert_eq!(
-            &j.miner, honest,
-            "{fault:?}: the shadow rerun refused the faulty answer and the next miner's stands"
+        let faulty = &net.miners[0].handle.node;
+        let honest = [net.miners[1].handle.node, net.miners[2].handle.node];
+        // Either honest miner: the shadow calls measured both, and routing
+        // ranks generative jobs by tokens/s.
+        assert!(
+            honest.contains(&j.miner),
+            "{fault:?}: the shadow rerun refused the faulty answer and an honest miner's stands"
         );
         assert_eq!(
             j.attempts, 2,
