@@ -1,10 +1,30 @@
-//! Deliberate misbehaviour for testing keepers: slow, wrong, garbage, dropped or randomly flaky answers.
+//! Deliberate misbehaviour for testing keepers: slow, wrong, garbage, dropped or randomly flaky answers, and four ways to cheat on a generation.
+//!
+//! # Generation faults, and what catches them
+//!
+//! Each answers well-formed and correctly signed, and differs from an honest
+//! recheck (the same job run with `sample_as` = the faulty miner's key):
+//!
+//! | mode | what it does | tokens / output hash | probes |
+//! |---|---|---|---|
+//! | `gen-wrong-seed` | samples with another key's seed | differ on a sampled job; **identical on a greedy job** (greedy ignores the seed) | on a sampled job they sit on another sequence, so they differ; on a greedy job they are honest |
+//! | `gen-wrong-k` | samples among [`wrong_top_k`] candidates | differ on a sampled job almost always (the same draw lands elsewhere in a different total weight); **identical on a greedy job** (temperature 0 or K = 1 stays greedy whatever K) — with temperature > 0 and K = 1 it samples among 2 and differs | follow the tokens |
+//! | `gen-cheap-model` | runs only the first 24 of 30 blocks | differ, greedy or not (a different model predicts other tokens) | the layers ≥ 24 differ whatever the tokens |
+//! | `gen-copied-probes` | honest tokens, probes at another key's positions (as a miner copying someone else's answer would hold them) | identical | positions differ, so the probe digest differs — always caught, greedy or not |
+//!
+//! So on greedy jobs `gen-wrong-seed` and `gen-wrong-k` are undetectable,
+//! and harmless: the answer is the correct one. A keeper catches the others
+//! by comparing output hash **and** probe digest with its recheck; a
+//! teacher-forced check of the tokens alone would miss `gen-copied-probes`.
+//! `wrong` on a generative model replaces one token (see [`make_wrong_tokens`]).
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use crate::answer::Tamper;
 
 /// The `--fault` modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,6 +39,14 @@ pub enum FaultMode {
     Drop,
     /// Per request, with probability `flaky_rate`, behave as one of the four above.
     Flaky,
+    /// Generations: sample with another key's seed.
+    GenWrongSeed,
+    /// Generations: sample among another K ([`wrong_top_k`]).
+    GenWrongK,
+    /// Generations: skip the last 6 of the 30 blocks (a cheaper model).
+    GenCheapModel,
+    /// Generations: honest tokens, probes at another key's positions.
+    GenCopiedProbes,
 }
 
 /// What to do to one particular request.
@@ -28,6 +56,47 @@ pub enum Misbehaviour {
     Wrong,
     Garbage,
     Drop,
+    /// A generation cheat ([`crate::answer::Tamper`]).
+    Generation(crate::answer::Tamper),
+}
+
+/// The key whose seeds the generation faults use instead of the honest one:
+/// sha256("VERDICT-FAULT-OTHER-KEY" ‖ own key), a stand-in for another miner.
+pub fn other_key(own: &crate::api::MinerPubkey) -> crate::api::MinerPubkey {
+    use sha2::{Digest, Sha256};
+    crate::api::MinerPubkey(
+        Sha256::new()
+            .chain_update(b"VERDICT-FAULT-OTHER-KEY")
+            .chain_update(own.0)
+            .finalize()
+            .into(),
+    )
+}
+
+/// The K `gen-wrong-k` samples among instead of `top_k`: twice as many (at
+/// least 2, at most the largest K allowed), or half when already at the largest.
+pub fn wrong_top_k(top_k: u32) -> u32 {
+    let max = crate::generation::MAX_TOP_K;
+    if top_k >= max {
+        max / 2
+    } else {
+        (top_k * 2).clamp(2, max)
+    }
+}
+
+/// The `wrong` fault on a generation: one token, chosen by `seed`, replaced
+/// by another id below `vocab` (an empty generation gains one token).
+pub fn make_wrong_tokens(tokens: &[u32], vocab: usize, seed: &[u8; 32]) -> Vec<u32> {
+    let vocab = vocab.max(2) as u64;
+    let mut wrong = tokens.to_vec();
+    if wrong.is_empty() {
+        wrong.push((u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % vocab) as u32);
+        return wrong;
+    }
+    let at = (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % wrong.len() as u64) as usize;
+    let shift = 1 + u64::from(u16::from_le_bytes([seed[8], seed[9]])) % (vocab - 1);
+    wrong[at] = ((u64::from(wrong[at]) + shift) % vocab) as u32;
+    wrong
 }
 
 /// The least the `wrong` fault moves an output element: far outside the
@@ -86,6 +155,10 @@ impl FaultPlan {
             FaultMode::Wrong => Some(Misbehaviour::Wrong),
             FaultMode::Garbage => Some(Misbehaviour::Garbage),
             FaultMode::Drop => Some(Misbehaviour::Drop),
+            FaultMode::GenWrongSeed => Some(Misbehaviour::Generation(Tamper::WrongSeed)),
+            FaultMode::GenWrongK => Some(Misbehaviour::Generation(Tamper::WrongTopK)),
+            FaultMode::GenCheapModel => Some(Misbehaviour::Generation(Tamper::CheapModel)),
+            FaultMode::GenCopiedProbes => Some(Misbehaviour::Generation(Tamper::CopiedProbes)),
             FaultMode::Flaky => {
                 let mut rng = self
                     .rng
@@ -135,6 +208,23 @@ mod tests {
             "sixteen broken miners, sixteen different wrong answers"
         );
         make_wrong(&mut [], &[0; 32]);
+    }
+
+    #[test]
+    fn a_wrong_generation_changes_one_token_within_the_vocabulary() {
+        let honest = vec![10, 20, 49_151];
+        for byte in 0..32u8 {
+            let wrong = make_wrong_tokens(&honest, 49_152, &[byte; 32]);
+            assert_eq!(wrong.len(), 3);
+            assert_eq!(wrong.iter().zip(&honest).filter(|(w, h)| w != h).count(), 1);
+            assert!(wrong.iter().all(|&id| id < 49_152));
+        }
+        assert_eq!(make_wrong_tokens(&[], 49_152, &[1; 32]).len(), 1);
+        assert_eq!(wrong_top_k(1), 2);
+        assert_eq!(wrong_top_k(40), 80);
+        assert_eq!(wrong_top_k(200), 100);
+        let own = crate::api::MinerPubkey([9; 32]);
+        assert_ne!(other_key(&own), own);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The miner's Prometheus metrics (`GET /metrics`): requests by model and
-//! result, inference time, model loads, and its upkeep on chain (heartbeats,
+//! result, inference time, model loads, generated tokens and generation
+//! speed, and its upkeep on chain (heartbeats,
 //! endpoint updates, failures, the last heartbeat's age).
 
 use prometheus::core::Collector;
@@ -16,6 +17,12 @@ pub struct MinerMetrics {
     pub inference_seconds: HistogramVec,
     /// Cold loads of a model's weights.
     pub model_loads_total: IntCounterVec,
+    /// Tokens generated, by model.
+    pub tokens_generated_total: IntCounterVec,
+    /// Each generation's speed (generated tokens over the whole generation), by model.
+    pub generation_tokens_per_second: HistogramVec,
+    /// Prefill and first token of each generation, by model.
+    pub first_token_seconds: HistogramVec,
     pub heartbeats_total: IntCounter,
     pub endpoint_updates_total: IntCounter,
     pub upkeep_errors_total: IntCounter,
@@ -57,6 +64,26 @@ impl MinerMetrics {
             )),
             model_loads_total: reg!(IntCounterVec::new(
                 Opts::new("miner_model_loads_total", "Cold loads of model weights"),
+                &["model"]
+            )),
+            tokens_generated_total: reg!(IntCounterVec::new(
+                Opts::new("miner_tokens_generated_total", "Tokens generated, by model"),
+                &["model"]
+            )),
+            generation_tokens_per_second: reg!(HistogramVec::new(
+                HistogramOpts::new(
+                    "miner_generation_tokens_per_second",
+                    "Generated tokens per second of each generation, by model"
+                )
+                .buckets(vec![5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 120.0, 160.0, 250.0, 500.0]),
+                &["model"]
+            )),
+            first_token_seconds: reg!(HistogramVec::new(
+                HistogramOpts::new(
+                    "miner_first_token_seconds",
+                    "Prefill and first token of each generation, by model"
+                )
+                .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
                 &["model"]
             )),
             heartbeats_total: reg!(IntCounter::new(

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,9 +18,10 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tower::ServiceExt;
 
+use crate::answer::{self, AnswerError, GenerationStats, Tamper};
 use crate::api::{
-    self, Digest32, ErrorBody, HealthResponse, InferRequest, InferResponse, MinerPubkey,
-    ModelsResponse, OutputTensor, UnsignedResponse,
+    Digest32, ErrorBody, HealthResponse, InferRequest, InferResponse, MinerPubkey, ModelsResponse,
+    UnsignedResponse,
 };
 use crate::fault::{FaultPlan, Misbehaviour};
 use crate::models::ModelRegistry;
@@ -282,6 +283,11 @@ async fn handle_infer(
             ));
         }
     }
+    // A generative job's input must be a generation request: refused before
+    // any model is loaded.
+    answer::check_input(request.model_id.as_str(), &request.input).map_err(|error| {
+        ApiError::new(StatusCode::BAD_REQUEST, error.code(), error.to_string())
+    })?;
     if let Some(deadline) = request.deadline_unix_ms {
         let now = unix_now_ms();
         if now >= deadline {
@@ -307,13 +313,15 @@ async fn handle_infer(
         _ => {}
     }
 
-    let response = run_job(
-        state,
-        &request,
-        input_hash,
-        misbehaviour == Some(Misbehaviour::Wrong),
-    )
-    .await?;
+    let tamper = match misbehaviour {
+        Some(Misbehaviour::Wrong) => Tamper::WrongOutput,
+        Some(Misbehaviour::Generation(tamper)) => tamper,
+        _ => Tamper::Honest,
+    };
+    if tamper != Tamper::Honest {
+        tracing::info!(job = %request.job_id, ?tamper, "tampering with the answer (fault)");
+    }
+    let (response, generation) = run_job(state, &request, input_hash, tamper).await?;
     if let Some(Misbehaviour::Slow(delay)) = misbehaviour {
         tracing::info!(job = %request.job_id, delay_ms = delay.as_millis() as u64, "answering late (fault)");
         tokio::time::sleep(delay).await;
@@ -329,6 +337,27 @@ async fn handle_infer(
         .inference_seconds
         .with_label_values(&[model])
         .observe(f64::from(response.inference_time_us) / 1e6);
+    if let Some(generation) = generation {
+        let tokens = u64::from(generation.generated_tokens);
+        state
+            .metrics
+            .tokens_generated_total
+            .with_label_values(&[model])
+            .inc_by(tokens);
+        let seconds = f64::from(response.inference_time_us) / 1e6;
+        if seconds > 0.0 {
+            state
+                .metrics
+                .generation_tokens_per_second
+                .with_label_values(&[model])
+                .observe(tokens as f64 / seconds);
+        }
+        state
+            .metrics
+            .first_token_seconds
+            .with_label_values(&[model])
+            .observe(generation.first_token.as_secs_f64());
+    }
     if response.load_time_ms > 0 {
         state
             .metrics
@@ -347,12 +376,14 @@ async fn handle_infer(
     Ok(Json(response).into_response())
 }
 
+/// Loads the model if needed and answers with [`answer::compute_with`] (the
+/// function a validator's recheck uses too), then signs.
 async fn run_job(
     state: &MinerState,
     request: &InferRequest,
     input_hash: Digest32,
-    perturb: bool,
-) -> Result<InferResponse, ApiError> {
+    tamper: Tamper,
+) -> Result<(InferResponse, Option<GenerationStats>), ApiError> {
     let unavailable = |error: crate::models::ModelError| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -366,10 +397,10 @@ async fn run_job(
         .await
         .map_err(unavailable)?;
 
-    let input = request.input.clone();
-    let (output, inference_time) = tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        model.run(&input).map(|output| (output, started.elapsed()))
+    let job = request.clone();
+    let miner = state.pubkey;
+    let answer = tokio::task::spawn_blocking(move || {
+        answer::compute_with(&model, &job, &miner, tamper)
     })
     .await
     .map_err(|error| {
@@ -379,42 +410,24 @@ async fn run_job(
             error.to_string(),
         )
     })?
-    .map_err(|error| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "inference_failed",
-            error.to_string(),
-        )
+    .map_err(|error: AnswerError| {
+        let status = match error {
+            AnswerError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, error.code(), error.to_string())
     })?;
 
-    let rounding_failed = |error: crate::repro::QuantizeError| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "inference_failed",
-            error.to_string(),
-        )
-    };
-    let mut tensor = OutputTensor::from_f32(&output.embedding).map_err(rounding_failed)?;
-    if perturb {
-        tracing::info!(job = %request.job_id, "perturbing the output (fault: wrong)");
-        crate::fault::make_wrong(
-            &mut tensor.data,
-            &crate::repro::probe_seed(&request.job_id.0, &state.pubkey.0),
-        );
-    }
-    let sampled_as = request.sample_as.unwrap_or(state.pubkey);
-    let probes =
-        api::probes_for(&output.hidden, &request.job_id, &sampled_as).map_err(rounding_failed)?;
-
-    Ok(UnsignedResponse {
+    let response = UnsignedResponse {
         job_id: request.job_id,
         model_id: request.model_id.clone(),
         input_hash,
-        output: tensor,
-        probes,
-        sampled_as,
+        output: answer.output,
+        probes: answer.probes,
+        sampled_as: answer.sampled_as,
         load_time_ms: saturating_u32(load_time.as_millis()),
-        inference_time_us: saturating_u32(inference_time.as_micros()),
+        inference_time_us: saturating_u32(answer.inference_time.as_micros()),
     }
-    .sign(&state.signing_key))
+    .sign(&state.signing_key);
+    Ok((response, answer.generation))
 }

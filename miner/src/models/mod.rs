@@ -4,18 +4,70 @@
 
 pub mod minilm;
 pub mod projection;
+pub mod smollm;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::api::{ModelId, ModelInfo};
 
-/// all-MiniLM-L6-v2 sentence embeddings (384 dims), the real model.
-pub const MINILM_ID: &str = "all-minilm-l6-v2";
-/// A fixed pseudo-random projection of the input bytes (16 dims), for fast tests.
-pub const TEST_PROJECTION_ID: &str = "test-projection-v1";
+pub use verdict_wire::models::{spec, ModelSpec, MINILM_ID, SMOLLM2_ID, TEST_PROJECTION_ID};
+
+/// Env var naming the model cache root (or a model's folder itself).
+pub const MODEL_DIR_ENV: &str = "VERDICT_MODEL_DIR";
+
+/// How deep below the cache root to look for a model's files: the pip
+/// installs put them at `<root>/<package>/<module>/[model/]`.
+pub(crate) const SEARCH_DEPTH: usize = 5;
+
+/// The cache root: `$VERDICT_MODEL_DIR`, else `$HOME/.cache/verdict/models`
+/// (the same default as scripts/fetch-model.sh).
+pub fn model_cache_root() -> PathBuf {
+    match std::env::var_os(MODEL_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            home.join(".cache").join("verdict").join("models")
+        }
+    }
+}
+
+/// The first folder at or below `dir` (depth-first, children sorted by
+/// name, dot folders skipped) for which `holds` is true.
+pub(crate) fn find_dir(
+    dir: &Path,
+    depth_left: usize,
+    holds: &dyn Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    if holds(dir) {
+        return Some(dir.to_path_buf());
+    }
+    if depth_left == 0 {
+        return None;
+    }
+    let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_type().map(|kind| kind.is_dir()).unwrap_or(false))
+        .map(|entry| entry.path())
+        // Skip fetch-model.sh's half-written staging folders.
+        .filter(|path| {
+            !path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with('.'))
+        })
+        .collect();
+    // Sorted so that the folder chosen never depends on directory order.
+    children.sort();
+    children
+        .into_iter()
+        .find_map(|child| find_dir(&child, depth_left - 1, holds))
+}
 
 /// Pre-pooling activations, row-major `tokens × width`: the values probes sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,13 +94,19 @@ pub struct ModelOutput {
 /// Why a model could not be found, loaded or run.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ModelError {
-    #[error("unknown model {0:?}; this miner knows {MINILM_ID:?} and {TEST_PROJECTION_ID:?}")]
+    #[error("unknown model {0:?}; this miner knows {MINILM_ID:?}, {SMOLLM2_ID:?} and {TEST_PROJECTION_ID:?}")]
     Unknown(String),
     #[error(
-        "model files for {MINILM_ID} not found under {searched} (need a folder holding model.safetensors and \
-         tokenizer.json): run `bash scripts/fetch-model.sh`, or point VERDICT_MODEL_DIR at the files"
+        "model files for {model} not found under {searched} (need {need}): run `bash scripts/fetch-model.sh`, \
+         or point VERDICT_MODEL_DIR at the files"
     )]
-    FilesMissing { searched: String },
+    FilesMissing {
+        model: &'static str,
+        searched: String,
+        need: &'static str,
+    },
+    #[error("{0} is a generative model: it has no embedding; use miner::answer::compute")]
+    NotAnEmbedding(String),
     #[error("could not load {model} from {path}: {reason}")]
     Load {
         model: String,
@@ -66,6 +124,7 @@ pub enum ModelError {
 pub enum ModelKind {
     MiniLm,
     TestProjection,
+    SmolLm2,
 }
 
 impl ModelKind {
@@ -73,30 +132,68 @@ impl ModelKind {
         match id {
             MINILM_ID => Ok(ModelKind::MiniLm),
             TEST_PROJECTION_ID => Ok(ModelKind::TestProjection),
+            SMOLLM2_ID => Ok(ModelKind::SmolLm2),
             other => Err(ModelError::Unknown(other.to_owned())),
         }
     }
 
-    pub fn output_dim(self) -> u32 {
+    pub fn id(self) -> &'static str {
         match self {
-            ModelKind::MiniLm => minilm::EMBEDDING_DIM as u32,
-            ModelKind::TestProjection => projection::EMBEDDING_DIM as u32,
+            ModelKind::MiniLm => MINILM_ID,
+            ModelKind::TestProjection => TEST_PROJECTION_ID,
+            ModelKind::SmolLm2 => SMOLLM2_ID,
         }
+    }
+
+    /// The network's description of this model (`verdict_wire::models`).
+    pub fn spec(self) -> &'static ModelSpec {
+        spec(self.id()).expect("every kind is in the wire's models table")
+    }
+
+    /// The embedding's length; for a generative model, its vocabulary size
+    /// (as [`ModelSpec::output_dim`]; its output's shape is `[tokens]`).
+    pub fn output_dim(self) -> u32 {
+        self.spec().output_dim()
+    }
+
+    pub fn is_generative(self) -> bool {
+        self.spec().is_generative()
     }
 }
 
 /// A model ready to run. Running is synchronous and CPU-bound: async callers
 /// should use `spawn_blocking`.
+/// To answer a job with one, use [`crate::answer::compute`].
 pub enum LoadedModel {
     MiniLm(Box<minilm::MiniLm>),
     TestProjection(projection::TestProjection),
+    SmolLm2(Box<smollm::SmolLm2>),
 }
 
 impl LoadedModel {
+    /// An embedding model's forward pass; a generative model has none
+    /// ([`ModelError::NotAnEmbedding`]).
     pub fn run(&self, input: &str) -> Result<ModelOutput, ModelError> {
         match self {
             LoadedModel::MiniLm(model) => model.run(input),
             LoadedModel::TestProjection(model) => Ok(model.run(input)),
+            LoadedModel::SmolLm2(_) => Err(ModelError::NotAnEmbedding(SMOLLM2_ID.to_owned())),
+        }
+    }
+
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            LoadedModel::MiniLm(_) => ModelKind::MiniLm,
+            LoadedModel::TestProjection(_) => ModelKind::TestProjection,
+            LoadedModel::SmolLm2(_) => ModelKind::SmolLm2,
+        }
+    }
+
+    /// The generative model, if this is one.
+    pub fn as_smollm2(&self) -> Option<&smollm::SmolLm2> {
+        match self {
+            LoadedModel::SmolLm2(model) => Some(model),
+            _ => None,
         }
     }
 }
@@ -107,6 +204,7 @@ impl LoadedModel {
 enum ModelSource {
     MiniLmFiles(PathBuf),
     TestProjection,
+    SmolLm2File(PathBuf),
 }
 
 impl ModelSource {
@@ -114,6 +212,7 @@ impl ModelSource {
         match kind {
             ModelKind::MiniLm => minilm::locate_model_dir().map(ModelSource::MiniLmFiles),
             ModelKind::TestProjection => Ok(ModelSource::TestProjection),
+            ModelKind::SmolLm2 => smollm::locate_model_file().map(ModelSource::SmolLm2File),
         }
     }
 
@@ -125,6 +224,9 @@ impl ModelSource {
             ModelSource::TestProjection => Ok(LoadedModel::TestProjection(
                 projection::TestProjection::new(),
             )),
+            ModelSource::SmolLm2File(path) => Ok(LoadedModel::SmolLm2(Box::new(
+                smollm::SmolLm2::load(path)?,
+            ))),
         }
     }
 }
@@ -194,7 +296,7 @@ impl ModelRegistry {
             .iter()
             .map(|(id, entry)| ModelInfo {
                 id: id.clone(),
-                task: "sentence-embedding".to_owned(),
+                task: entry.kind.spec().task_name().to_owned(),
                 output_dim: entry.kind.output_dim(),
                 loaded: resident.contains(id),
             })

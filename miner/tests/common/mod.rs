@@ -103,3 +103,10 @@ pub fn job(byte: u8) -> JobId {
 pub fn request(job_byte: u8, model: &str, input: &str) -> InferRequest {
     InferRequest::new(job(job_byte), model.parse().expect("valid model id"), input)
 }
+
+pub const SMOLLM2: &str = "smollm2-135m-instruct-q4";
+
+/// Fails with the fetch-model.sh instruction when the SmolLM2 GGUF is absent.
+pub fn require_smollm2() -> PathBuf {
+    miner::models::smollm::locate_model_file().unwrap_or_else(|error| panic!("{error}"))
+}
