@@ -189,7 +189,11 @@ async fn bench_dispatch() {
                     input_hash: hash,
                     sample_as: None,
                 };
-                let answer = call_and_validate(&clients[idx], &profiles[idx], &job, 2_000, 0)
+                let budget = keeper::core::validation::Budget {
+                    timeout: Duration::from_secs(3),
+                    sla_ms: 2_000,
+                };
+                let answer = call_and_validate(&clients[idx], &profiles[idx], &job, budget, 0)
                     .await
                     .map_err(|e| e.1)
                     .unwrap();

@@ -112,6 +112,10 @@ pub struct KeeperConfig {
     pub end_to_end_timeout_ms: u64,
     /// Responses slower than this do not meet the SLA.
     pub sla_ms: u32,
+    /// A generation's time per token it may generate, added to both the
+    /// shard timeout and the SLA of a generative job (× its `max_tokens`;
+    /// twice that to its end-to-end timeout: the call and a shadow rerun).
+    pub generation_ms_per_token: u32,
     pub poll_interval_ms: u64,
     pub max_concurrent_jobs: usize,
     pub max_input_bytes: usize,
@@ -169,6 +173,7 @@ impl Default for KeeperConfig {
             shard_timeout_ms: 3_000,
             end_to_end_timeout_ms: 12_000,
             sla_ms: 2_000,
+            generation_ms_per_token: 150,
             poll_interval_ms: 2_000,
             max_concurrent_jobs: 64,
             max_input_bytes: 64 * 1024,
@@ -269,6 +274,10 @@ impl KeeperConfig {
             "VERDICT_KEEPER_END_TO_END_TIMEOUT_MS"
         );
         number!(sla_ms, "VERDICT_KEEPER_SLA_MS");
+        number!(
+            generation_ms_per_token,
+            "VERDICT_KEEPER_GENERATION_MS_PER_TOKEN"
+        );
         number!(poll_interval_ms, "VERDICT_KEEPER_POLL_INTERVAL_MS");
         number!(max_concurrent_jobs, "VERDICT_KEEPER_MAX_CONCURRENT_JOBS");
         number!(max_input_bytes, "VERDICT_KEEPER_MAX_INPUT_BYTES");
@@ -351,6 +360,29 @@ impl KeeperConfig {
 
     pub fn shard_timeout(&self) -> Duration {
         Duration::from_millis(self.shard_timeout_ms)
+    }
+
+    /// The time budget of one call for a job: the shard timeout and the
+    /// SLA, each plus `generation_ms_per_token` × the job's `max_tokens`
+    /// for a generation (the bound when the input is not at hand).
+    pub fn budget(&self, model: &str, input: Option<&str>) -> crate::core::validation::Budget {
+        crate::core::validation::Budget::for_job(
+            self.shard_timeout(),
+            self.sla_ms,
+            self.generation_ms_per_token,
+            model,
+            input,
+        )
+    }
+
+    /// The longest any call may take: the shard timeout plus the largest
+    /// generation's allowance (the miner clients' own bound).
+    pub fn longest_call(&self) -> Duration {
+        self.shard_timeout()
+            + Duration::from_millis(
+                u64::from(self.generation_ms_per_token)
+                    * u64::from(verdict_wire::generation::MAX_NEW_TOKENS),
+            )
     }
 
     pub fn end_to_end_timeout(&self) -> Duration {

@@ -138,15 +138,15 @@ pub struct JobInput<'a> {
     pub sample_as: Option<Pubkey>,
 }
 
-/// One dispatch: calls the miner (its client carries the shard timeout),
-/// then validates the answer against the miner's on-chain profile (and,
+/// One dispatch: calls the miner within the job's budget (the shard
+/// timeout, longer for a generation), then validates the answer against the miner's on-chain profile (and,
 /// for a recheck, that it sampled as asked). On error also returns how
 /// long the call took, in ms.
 pub async fn call_and_validate(
     client: &MinerClient,
     profile: &MinerProfile,
     job: &JobInput<'_>,
-    sla_ms: u32,
+    budget: validation::Budget,
     now: i64,
 ) -> Result<Answer, (u32, AttemptFailure)> {
     let invalid = |r| (0, AttemptFailure::Invalid(r));
@@ -158,7 +158,9 @@ pub async fn call_and_validate(
     request.input_hash = Some(Digest32(job.input_hash));
     request.sample_as = job.sample_as.map(|key| MinerPubkey(key.to_bytes()));
     let started = Instant::now();
-    let result = client.infer(&request).await;
+    let result = tokio::time::timeout(budget.timeout, client.infer(&request))
+        .await
+        .unwrap_or(Err(miner::client::ClientError::Timeout(budget.timeout)));
     let elapsed = started.elapsed().as_millis().min(u32::MAX as u128) as u32;
     let response = result.map_err(|e| (elapsed, AttemptFailure::from_client(&e)))?;
     let timing = Timing::of(&response, elapsed);
@@ -167,7 +169,7 @@ pub async fn call_and_validate(
         model_id: job.model,
         input: Some(job.input),
         sample_as: job.sample_as,
-        sla_ms,
+        sla_ms: budget.sla_ms,
         now,
     };
     let accepted = validation::validate(&response, &timing, &expect)
@@ -336,7 +338,7 @@ impl Engine {
             if clients.contains_key(&node) {
                 continue;
             }
-            match MinerClient::new(&url, self.cfg.shard_timeout()) {
+            match MinerClient::new(&url, self.cfg.longest_call()) {
                 Ok(client) => {
                     tracing::info!(miner = %node, %url, "miner discovered on chain");
                     clients.insert(node, client);
@@ -768,7 +770,14 @@ impl Engine {
             }
         }
         let started = Instant::now();
-        let deadline = started + self.cfg.end_to_end_timeout();
+        // A generation's allowance counts twice: the primary's call and a
+        // high-risk shadow rerun each take it.
+        let generation_allowance = self
+            .cfg
+            .budget(&rec.model, Some(&rec.input))
+            .timeout
+            .saturating_sub(self.cfg.shard_timeout());
+        let deadline = started + self.cfg.end_to_end_timeout() + 2 * generation_allowance;
         self.set_phase(&mut rec, Phase::Running)?;
         if let Some(intent) = rec.pending_post.clone() {
             tracing::info!(job = %key, kind = intent.kind(), "resuming a recorded post");
@@ -1059,7 +1068,8 @@ impl Engine {
             input_hash: rec.input_hash,
             sample_as,
         };
-        let result = call_and_validate(&client, &profile, &job, self.cfg.sla_ms, now).await;
+        let budget = self.cfg.budget(&rec.model, Some(&rec.input));
+        let result = call_and_validate(&client, &profile, &job, budget, now).await;
         let label = if result.is_ok() { "ok" } else { "error" };
         let (elapsed, answer) = match result {
             Ok(a) => (a.timing.response_ms as f64 / 1_000.0, Ok(a)),

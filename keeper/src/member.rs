@@ -317,7 +317,15 @@ impl Engine {
                     weights: &self.cfg.routing,
                     realtime: rec.as_ref().is_some_and(|r| r.realtime),
                     input: rec.as_ref().map(|r| r.input.as_str()),
-                    sla_ms: self.cfg.sla_ms,
+                    sla_ms: self
+                        .cfg
+                        .budget(
+                            &crate::core::model_name(&job.model),
+                            rec.as_ref()
+                                .map(|r| r.input.as_str())
+                                .or(evidence.input.as_deref()),
+                        )
+                        .sla_ms,
                     now,
                     sent_ttl_secs: params.sent_ttl_secs,
                     allocated_ttl_secs: params.allocated_ttl_secs,

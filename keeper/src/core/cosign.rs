@@ -306,7 +306,7 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
         Ok(())
     };
     let model = super::model_name(&v.job.model);
-    let answer_checks = |response: &InferResponse| -> Result<Timing, Refusal> {
+    let answer_checks = |response: &InferResponse| -> Result<(Timing, bool), Refusal> {
         if response.job_id.0 != v.key.to_bytes() {
             return Err(Refusal::Invalid(Rejection::WrongRequest("job_id".into())));
         }
@@ -324,8 +324,9 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
             sla_ms: v.sla_ms,
             now: v.now,
         };
-        validation::validate(response, &timing, &expect).map_err(Refusal::Invalid)?;
-        Ok(timing)
+        let accepted =
+            validation::validate(response, &timing, &expect).map_err(Refusal::Invalid)?;
+        Ok((timing, accepted.sla_met))
     };
     let completion =
         |report: &verdict::attestation::CompletionReport| -> Result<FollowUp, Refusal> {
@@ -333,8 +334,7 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
                 .response
                 .as_ref()
                 .ok_or_else(|| Refusal::MissingEvidence("the miner's signed response".into()))?;
-            let timing = answer_checks(response)?;
-            let sla_met = timing.response_ms <= v.sla_ms;
+            let (timing, sla_met) = answer_checks(response)?;
             let expected = validation::completion_report(
                 response,
                 &timing,

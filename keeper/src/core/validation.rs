@@ -201,6 +201,40 @@ pub fn job_input(
     }
 }
 
+/// One call's time budget for a job: how long the keeper waits for the
+/// miner, and the response time that meets the SLA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub timeout: std::time::Duration,
+    pub sla_ms: u32,
+}
+
+impl Budget {
+    /// `shard_timeout` and `sla_ms`, each plus `ms_per_token` × the job's
+    /// `max_tokens` for a generation: a generation's time grows with the
+    /// tokens it may produce, an embedding's does not. Without a readable
+    /// input (a co-signer that does not hold it), the largest `max_tokens`.
+    pub fn for_job(
+        shard_timeout: std::time::Duration,
+        sla_ms: u32,
+        ms_per_token: u32,
+        model: &str,
+        input: Option<&str>,
+    ) -> Budget {
+        let tokens = match models::spec(model) {
+            Some(spec) if spec.is_generative() => input
+                .and_then(|text| GenerationInput::parse(text).ok())
+                .map_or(MAX_NEW_TOKENS, |g| g.max_tokens),
+            _ => 0,
+        };
+        let extra = u64::from(tokens) * u64::from(ms_per_token);
+        Budget {
+            timeout: shard_timeout + std::time::Duration::from_millis(extra),
+            sla_ms: sla_ms.saturating_add(u32::try_from(extra).unwrap_or(u32::MAX)),
+        }
+    }
+}
+
 /// Checks signature, signer, seed and structure. Latency over the SLA is
 /// not a refusal (the shard timeout is): it is recorded as `sla_met =
 /// false`. The miner's standing (warm, not rate-limited, tier) is a
@@ -557,6 +591,25 @@ mod tests {
             sla_ms: 1_000,
             now: 0,
         }
+    }
+
+    #[test]
+    fn a_generation_gets_time_per_token_it_may_generate() {
+        let base = std::time::Duration::from_millis(3_000);
+        let embedding = Budget::for_job(base, 2_000, 150, models::MINILM_ID, Some("hi"));
+        assert_eq!(
+            embedding,
+            Budget {
+                timeout: base,
+                sla_ms: 2_000
+            }
+        );
+        let input = GenerationInput::greedy("hi", 20).to_input();
+        let generation = Budget::for_job(base, 2_000, 150, models::SMOLLM2_ID, Some(&input));
+        assert_eq!(generation.timeout, std::time::Duration::from_millis(6_000));
+        assert_eq!(generation.sla_ms, 5_000);
+        let unknown = Budget::for_job(base, 2_000, 150, models::SMOLLM2_ID, None);
+        assert_eq!(unknown.sla_ms, 2_000 + 150 * MAX_NEW_TOKENS);
     }
 
     #[test]
