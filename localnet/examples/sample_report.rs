@@ -37,6 +37,7 @@ fn main() {
     let input = ReportInput {
         jobs_by_outcome: BTreeMap::new(),
         timings,
+        generation: vec![],
         miners,
         nodes: vec![],
         penalties: vec![],

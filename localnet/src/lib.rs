@@ -1,11 +1,14 @@
 //! The main job: a whole local Verdict network (embedded chain, keepers,
 //! miners, clients) and its report; and the same network served for dApps
-//! to integrate against ([`serve`]): latency
-//! statistics as the seed's table, reputation trajectories and latency
-//! distributions as PNG plots, and the summary written to a folder.
+//! to integrate against ([`serve`]). [`network`] sets the network up,
+//! [`scenario`] runs the main job on it, [`judging`] reads the outcome back
+//! from the chain and judges every accepted answer, [`report`] writes the
+//! summary, the seed's latency table and the PNG plots.
 
+pub mod judging;
 pub mod ledger;
 pub mod network;
 pub mod report;
+pub mod scenario;
 pub mod serve;
 pub mod stats;

@@ -27,6 +27,13 @@ struct Args {
     /// Model the clients ask for.
     #[arg(long, default_value = "all-minilm-l6-v2")]
     model: String,
+    /// Generative model one job in eight asks for (default: SmolLM2 in a
+    /// full run, none in a quick one).
+    #[arg(long, conflicts_with = "no_generation")]
+    generative_model: Option<String>,
+    /// No generative jobs.
+    #[arg(long)]
+    no_generation: bool,
     /// Folder for the report and its plots.
     #[arg(long, default_value = "target/localnet-report")]
     out: PathBuf,
@@ -105,6 +112,12 @@ async fn main() {
     } else {
         (args.model, args.jobs)
     };
+    let generative_model = match (args.generative_model, args.no_generation, args.quick) {
+        (_, true, _) => None,
+        (Some(model), _, _) => Some(model),
+        (None, false, false) => Some(verdict_wire::models::SMOLLM2_ID.to_string()),
+        (None, false, true) => None,
+    };
     let target = if args.urls.is_empty() {
         Target::Embedded
     } else {
@@ -143,6 +156,7 @@ async fn main() {
     if args.serve {
         let opts = ServeOptions {
             model,
+            generative_model: generative_model.clone(),
             miner_bin,
             dir: args.out,
             tier3_reserved_bps,
@@ -154,7 +168,7 @@ async fn main() {
                  keepers:       {}\n\
                  program id:    {}\n\
                  wallet:        {} (token account {}, mint {})\n\
-                 model:         {} (max fee {} base units; the minimum is {})\n\
+                 model:         {}{} (max fee {} base units; the minimum is {})\n\
                  miners start with an earned record (20 jobs, trial passed): every risk level is served\n\
                  ready {}\n",
                 ready.rpc_url,
@@ -164,6 +178,10 @@ async fn main() {
                 ready.token_account,
                 ready.mint,
                 ready.model,
+                ready
+                    .generative_model
+                    .as_ref()
+                    .map_or(String::new(), |g| format!(", generative {g}")),
                 ready.job_fee,
                 ready.min_job_fee,
                 serde_json::to_string(ready).expect("ready serializes"),
@@ -182,6 +200,7 @@ async fn main() {
         target,
         jobs,
         model,
+        generative_model,
         out: args.out,
         miner_bin,
         concurrency: args.concurrency.max(1),

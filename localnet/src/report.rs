@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use serde::Serialize;
 use verdict::state::{ProtocolParams, Reputation};
 
-use crate::stats::{latency_table, stats, Timing};
+use crate::stats::{generation_table, latency_table, stats, GenerationRow, Timing};
 
 /// Where the plots' font comes from (Debian's fonts-dejavu-core; setup installs it).
 pub const FONT_PATH: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
@@ -159,6 +159,8 @@ pub struct NodeRow {
 pub struct ReportInput {
     pub jobs_by_outcome: BTreeMap<String, u64>,
     pub timings: Vec<Timing>,
+    /// Tokens per second of each miner's generative answers.
+    pub generation: Vec<GenerationRow>,
     pub miners: Vec<MinerRecord>,
     pub nodes: Vec<NodeRow>,
     /// Slashes and liquidations, one line each.
@@ -493,6 +495,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     }
     s += "\n";
     s += &latency_table(&input.timings);
+    s += &generation_table(&input.generation);
     s += &format!(
         "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
         "node",
@@ -601,6 +604,12 @@ mod tests {
                 ("refunded".to_string(), 20),
             ]),
             timings,
+            generation: vec![GenerationRow {
+                miner: "miner-1".into(),
+                jobs: 2,
+                tokens: 40,
+                tokens_per_second: vec![31.5, 28.0],
+            }],
             miners: vec![
                 MinerRecord {
                     name: "honest".into(),
@@ -711,6 +720,9 @@ mod tests {
             written.summary
         );
         assert!(written.summary.contains("Response Time"));
+        assert!(written
+            .summary
+            .contains("Generation (2 answers accepted on chain"));
         let png = std::fs::read(dir.path().join("trust.png")).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");
     }

@@ -19,7 +19,7 @@ use verdict_chain::bridge::RpcBridge;
 use verdict_chain::EmbeddedChain;
 
 use crate::network::{
-    build, spinner, write_keypair, Behaviour, NetworkError, Target, JOB_FEE, TOKEN,
+    build, spinner, write_keypair, Behaviour, NetworkError, Target, JOB_FEE, SECOND_MODEL, TOKEN,
 };
 
 /// The miners a served network runs: honest ones only.
@@ -34,6 +34,8 @@ const WALLET_JOBS: u64 = 10_000;
 #[derive(Debug)]
 pub struct ServeOptions {
     pub model: String,
+    /// A generative model the miners serve too, if any.
+    pub generative_model: Option<String>,
     pub miner_bin: PathBuf,
     /// Where the wallet's keypair file goes.
     pub dir: PathBuf,
@@ -53,6 +55,9 @@ pub struct Ready {
     pub token_account: String,
     pub mint: String,
     pub model: String,
+    /// The generative model the miners serve, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generative_model: Option<String>,
     pub min_job_fee: u64,
     /// A maximum fee every keeper takes.
     pub job_fee: u64,
@@ -66,9 +71,11 @@ pub async fn serve(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), NetworkError> {
     let progress = spinner(true);
+    let mut models = vec![opts.model.as_str(), SECOND_MODEL];
+    models.extend(opts.generative_model.as_deref());
     let (mut net, _) = build(
         &Target::Embedded,
-        &opts.model,
+        &models,
         &opts.miner_bin,
         opts.tier3_reserved_bps,
         &SERVED_MINERS,
@@ -110,6 +117,7 @@ pub async fn serve(
         token_account: wallet.tokens.to_string(),
         mint: net.mint.to_string(),
         model: opts.model.clone(),
+        generative_model: opts.generative_model.clone(),
         min_job_fee: net.params.min_job_fee,
         job_fee: JOB_FEE.max(net.params.min_job_fee),
     });

@@ -65,6 +65,40 @@ pub fn latency_table(timings: &[Timing]) -> String {
     out
 }
 
+/// One miner's generative answers: how many, how many tokens, and the
+/// speed of each (tokens over the inference time the committee recorded).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GenerationRow {
+    pub miner: String,
+    pub jobs: usize,
+    pub tokens: u64,
+    /// Tokens per second of each answer.
+    pub tokens_per_second: Vec<f64>,
+}
+
+/// The generation table: per miner, jobs, tokens and tokens/s (median, min, max).
+pub fn generation_table(rows: &[GenerationRow]) -> String {
+    let jobs: usize = rows.iter().map(|r| r.jobs).sum();
+    let mut out = format!(
+        "\nGeneration ({jobs} answers accepted on chain, tokens per second of inference)\n"
+    );
+    if rows.is_empty() {
+        return out + "  none\n";
+    }
+    out += &format!(
+        "{:<16} {:>6} {:>8} {:>10} {:>10} {:>10}\n",
+        "miner", "jobs", "tokens", "Median", "Min", "Max"
+    );
+    for row in rows {
+        let s = stats(&row.tokens_per_second);
+        out += &format!(
+            "{:<16} {:>6} {:>8} {:>10.1} {:>10.1} {:>10.1}\n",
+            row.miner, row.jobs, row.tokens, s.median, s.min, s.max
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

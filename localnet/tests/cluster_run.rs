@@ -27,6 +27,7 @@ fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
         },
         jobs: 8,
         model: "test-projection-v1".into(),
+        generative_model: None,
         out: out.to_path_buf(),
         miner_bin: common::miner_bin(),
         concurrency: 8,

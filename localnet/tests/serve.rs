@@ -240,6 +240,7 @@ async fn a_dapp_gets_verified_inference_from_the_served_network() {
     let dir = tempfile::tempdir().unwrap();
     let opts = ServeOptions {
         model: MODEL.into(),
+        generative_model: None,
         miner_bin: common::miner_bin(),
         dir: dir.path().to_path_buf(),
         tier3_reserved_bps: 0,

@@ -1,5 +1,6 @@
-//! A short run of the whole network (test model, a few jobs): it finishes,
-//! writes the report and its plots, and the report agrees with the chain.
+//! A short run of the whole network (test model and SmolLM2, a few jobs):
+//! it finishes, writes the report and its plots, and the report agrees with
+//! the chain, generations included.
 
 mod common;
 
@@ -13,6 +14,7 @@ async fn a_short_run_reports_what_the_chain_holds() {
         target: Target::Embedded,
         jobs: 6,
         model: "test-projection-v1".into(),
+        generative_model: Some(verdict_wire::models::SMOLLM2_ID.into()),
         out: out.path().to_path_buf(),
         miner_bin: common::miner_bin(),
         concurrency: 6,
@@ -21,4 +23,12 @@ async fn a_short_run_reports_what_the_chain_holds() {
     };
     let done = run(&opts).await.expect("the network runs");
     common::assert_report_agrees_with_chain(&done, out.path(), 6, &ProtocolParams::default()).await;
+    // Job 1 asked for a generation: accepted, judged against the report's
+    // own run as the answering miner, and its speed reported.
+    let generated: usize = done.report.generation.iter().map(|row| row.jobs).sum();
+    assert_eq!(generated, 1, "{:?}", done.report.generation);
+    assert!(done.written.summary.contains("Generation (1 answers accepted on chain"));
+    for row in &done.report.generation {
+        assert!(row.tokens > 0 && row.tokens_per_second.iter().all(|&tps| tps > 0.0), "{row:?}");
+    }
 }
