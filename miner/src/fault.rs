@@ -8,7 +8,7 @@
 //! | mode | what it does | tokens / output hash | probes |
 //! |---|---|---|---|
 //! | `gen-wrong-seed` | samples with another key's seed | differ on a sampled job; **identical on a greedy job** (greedy ignores the seed) | on a sampled job they sit on another sequence, so they differ; on a greedy job they are honest |
-//! | `gen-wrong-k` | samples among [`wrong_top_k`] candidates | differ on a sampled job almost always (the same draw lands elsewhere in a different total weight); **identical on a greedy job** (temperature 0 or K = 1 stays greedy whatever K) — with temperature > 0 and K = 1 it samples among 2 and differs | follow the tokens |
+//! | `gen-wrong-k` | samples among [`wrong_top_k`] candidates | differ on a sampled job almost always (the same draw lands elsewhere in a different total weight); **identical on a greedy job** (temperature 0 or K = 1 stays greedy whatever K) — with temperature > 0 and K = 1 it samples among 2 and may differ | follow the tokens |
 //! | `gen-cheap-model` | runs only the first 24 of 30 blocks | differ, greedy or not (a different model predicts other tokens) | the layers ≥ 24 differ whatever the tokens |
 //! | `gen-copied-probes` | honest tokens, probes at another key's positions (as a miner copying someone else's answer would hold them) | identical | positions differ, so the probe digest differs — always caught, greedy or not |
 //!
@@ -93,7 +93,8 @@ pub fn make_wrong_tokens(tokens: &[u32], vocab: usize, seed: &[u8; 32]) -> Vec<u
         wrong.push((u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % vocab) as u32);
         return wrong;
     }
-    let at = (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % wrong.len() as u64) as usize;
+    let at =
+        (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % wrong.len() as u64) as usize;
     let shift = 1 + u64::from(u16::from_le_bytes([seed[8], seed[9]])) % (vocab - 1);
     wrong[at] = ((u64::from(wrong[at]) + shift) % vocab) as u32;
     wrong

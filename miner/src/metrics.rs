@@ -75,7 +75,9 @@ impl MinerMetrics {
                     "miner_generation_tokens_per_second",
                     "Generated tokens per second of each generation, by model"
                 )
-                .buckets(vec![5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 120.0, 160.0, 250.0, 500.0]),
+                .buckets(vec![
+                    5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 120.0, 160.0, 250.0, 500.0
+                ]),
                 &["model"]
             )),
             first_token_seconds: reg!(HistogramVec::new(

@@ -285,9 +285,8 @@ async fn handle_infer(
     }
     // A generative job's input must be a generation request: refused before
     // any model is loaded.
-    answer::check_input(request.model_id.as_str(), &request.input).map_err(|error| {
-        ApiError::new(StatusCode::BAD_REQUEST, error.code(), error.to_string())
-    })?;
+    answer::check_input(request.model_id.as_str(), &request.input)
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.code(), error.to_string()))?;
     if let Some(deadline) = request.deadline_unix_ms {
         let now = unix_now_ms();
         if now >= deadline {
@@ -399,24 +398,23 @@ async fn run_job(
 
     let job = request.clone();
     let miner = state.pubkey;
-    let answer = tokio::task::spawn_blocking(move || {
-        answer::compute_with(&model, &job, &miner, tamper)
-    })
-    .await
-    .map_err(|error| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            error.to_string(),
-        )
-    })?
-    .map_err(|error: AnswerError| {
-        let status = match error {
-            AnswerError::InvalidInput(_) => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        ApiError::new(status, error.code(), error.to_string())
-    })?;
+    let answer =
+        tokio::task::spawn_blocking(move || answer::compute_with(&model, &job, &miner, tamper))
+            .await
+            .map_err(|error| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    error.to_string(),
+                )
+            })?
+            .map_err(|error: AnswerError| {
+                let status = match error {
+                    AnswerError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                ApiError::new(status, error.code(), error.to_string())
+            })?;
 
     let response = UnsignedResponse {
         job_id: request.job_id,

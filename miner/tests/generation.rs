@@ -75,7 +75,10 @@ async fn answers_are_identical_across_processes_thread_counts_and_rechecks() {
         own.verify().expect("signed");
         assert_eq!(own.sampled_as, own.miner_pubkey);
         let tokens = own.output.tokens().expect("a token output");
-        assert!(!tokens.is_empty() && tokens.len() <= 6, "{label}: {tokens:?}");
+        assert!(
+            !tokens.is_empty() && tokens.len() <= 6,
+            "{label}: {tokens:?}"
+        );
         assert_eq!(own.probes.len(), miner::repro::PROBE_COUNT);
         let mut recheck = job.clone();
         recheck.sample_as = Some(own.miner_pubkey);
@@ -124,7 +127,10 @@ async fn each_generation_fault_differs_from_an_honest_recheck() {
         let faulty = faulty.client(TIMEOUT);
         let honest = honest.client(TIMEOUT);
         async move {
-            let answer = faulty.infer(&job).await.expect("a faulty miner still answers");
+            let answer = faulty
+                .infer(&job)
+                .await
+                .expect("a faulty miner still answers");
             answer.verify().expect("correctly signed");
             assert!(answer.output.is_well_formed());
             let mut recheck = job.clone();
@@ -227,11 +233,11 @@ fn the_model_answers_sensibly_and_special_tokens_stay_text() {
     assert_eq!(stats.generated_tokens as usize, first.output.data.len());
 
     // A teacher-forced pass over prompt + output predicts the same greedy
-    // tokens and covers the same probe positions: exactly at the prompt's
-    // positions (the same prefill), and only approximately at generated
-    // ones — a batched pass runs other quantized-matmul kernels than the
-    // one-token decode steps, whose activation rounding differs by up to
-    // ~1e-2. A teacher-forced check needs its own, looser tolerance.
+    // tokens and covers the same probe positions, but only approximately:
+    // a pass over another number of tokens runs other kernel shapes (the
+    // quantized matmuls' activation rounding, the attention gemm), so hidden
+    // states differ by up to ~1e-2, or ~0.2% in the few dims of magnitude
+    // 30+. A teacher-forced check needs its own, looser tolerance.
     let smol = model.as_smollm2().unwrap();
     let mut ids = smol.prompt_ids(&input.prompt).unwrap();
     let prompt_len = ids.len();
@@ -245,13 +251,13 @@ fn the_model_answers_sensibly_and_special_tokens_stay_text() {
     }
     for probe in &first.probes {
         let value = forced
-            .probe_value(probe.layer as usize, probe.token as usize, probe.dim as usize)
+            .probe_value(
+                probe.layer as usize,
+                probe.token as usize,
+                probe.dim as usize,
+            )
             .unwrap();
-        let tolerance = if (probe.token as usize) < prompt_len {
-            0
-        } else {
-            1_000
-        };
+        let tolerance = 1_000 + probe.value.unsigned_abs() / 100;
         assert!(
             value.abs_diff(probe.value) <= tolerance,
             "{probe:?} vs {value}"

@@ -192,9 +192,13 @@ async fn a_validator_recomputes_outputs_and_probes() {
     assert_eq!(check_against(&honest, &reference), Ok(Agreement::ExactHash));
 
     // A miner that copies another's answer and signs it itself is caught:
-    // its key selects other probe positions than the ones it copied.
+    // its key selects other probe positions than the ones it copied. (It
+    // must claim to have sampled as itself: an answer whose sampled_as is
+    // another key is a recheck, which a keeper does not accept as a job's
+    // answer.)
     let mut copied = other_answer.clone();
     copied.miner_pubkey = honest.miner_pubkey;
+    copied.sampled_as = honest.miner_pubkey;
     assert!(matches!(
         check_against(&copied, &reference),
         Err(Disagreement::ProbePosition { .. })

@@ -224,9 +224,9 @@ impl ModelSource {
             ModelSource::TestProjection => Ok(LoadedModel::TestProjection(
                 projection::TestProjection::new(),
             )),
-            ModelSource::SmolLm2File(path) => Ok(LoadedModel::SmolLm2(Box::new(
-                smollm::SmolLm2::load(path)?,
-            ))),
+            ModelSource::SmolLm2File(path) => {
+                Ok(LoadedModel::SmolLm2(Box::new(smollm::SmolLm2::load(path)?)))
+            }
         }
     }
 }
