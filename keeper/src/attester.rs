@@ -156,6 +156,39 @@ pub struct CommitteeAttester {
     peers: HashMap<Pubkey, String>,
     client: PeerClient,
     missed: mpsc::UnboundedSender<Missed>,
+    /// How long a member may take to co-sign.
+    deadline: CosignDeadline,
+}
+
+/// How long a member may take to co-sign a claim: `base`, plus, for a claim
+/// over a generation, the time of the reruns its checks may make (up to
+/// [`CosignDeadline::RERUNS`] generations of the job's `max_tokens` at
+/// `ms_per_token`). A member still checking is not a member that missed
+/// its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CosignDeadline {
+    pub base: std::time::Duration,
+    pub ms_per_token: u32,
+}
+
+impl CosignDeadline {
+    /// A co-signer's high-risk check asks up to three miners for a rerun.
+    pub const RERUNS: u32 = 3;
+
+    pub fn for_claim(&self, claim: &Claim) -> std::time::Duration {
+        let tokens = match claim {
+            Claim::Job { evidence, .. } => evidence
+                .input
+                .as_deref()
+                .and_then(|input| verdict_wire::generation::GenerationInput::parse(input).ok())
+                .map_or(0, |g| g.max_tokens),
+            _ => 0,
+        };
+        self.base
+            + std::time::Duration::from_millis(
+                u64::from(Self::RERUNS) * u64::from(tokens) * u64::from(self.ms_per_token),
+            )
+    }
 }
 
 impl CommitteeAttester {
@@ -164,12 +197,14 @@ impl CommitteeAttester {
         peers: HashMap<Pubkey, String>,
         client: PeerClient,
         missed: mpsc::UnboundedSender<Missed>,
+        deadline: CosignDeadline,
     ) -> Self {
         CommitteeAttester {
             me,
             peers,
             client,
             missed,
+            deadline,
         }
     }
 
@@ -196,6 +231,7 @@ impl CommitteeAttester {
             epoch: committee.epoch,
             claim: request.claim.clone(),
         });
+        let deadline = self.deadline.for_claim(request.claim);
         let mut asks = JoinSet::new();
         for (i, (node, key)) in committee
             .members()
@@ -210,7 +246,7 @@ impl CommitteeAttester {
                 continue;
             };
             let (client, body, node, key) = (self.client.clone(), body.clone(), *node, *key);
-            asks.spawn(async move { (i, node, key, client.cosign(&url, &body).await) });
+            asks.spawn(async move { (i, node, key, client.cosign(&url, &body, deadline).await) });
         }
         let (mut refused, mut unreachable, mut reasons) = (0, 0, Vec::new());
         while signatures.len() < need {
@@ -316,6 +352,36 @@ mod tests {
             bump: 0,
             draw: Default::default(),
         }
+    }
+
+    #[test]
+    fn a_claim_over_a_generation_gives_members_time_for_their_reruns() {
+        let deadline = CosignDeadline {
+            base: std::time::Duration::from_secs(5),
+            ms_per_token: 100,
+        };
+        let claim = |input: Option<String>| Claim::Job {
+            job: Pubkey::new_unique(),
+            intent: crate::core::lifecycle::Intent::Expire,
+            evidence: crate::core::cosign::Evidence {
+                input,
+                response: None,
+                response_ms: 0,
+            },
+        };
+        let generation = verdict_wire::generation::GenerationInput::greedy("hi", 20).to_input();
+        assert_eq!(
+            deadline.for_claim(&claim(Some(generation))),
+            std::time::Duration::from_millis(5_000 + 3 * 20 * 100)
+        );
+        assert_eq!(
+            deadline.for_claim(&claim(Some("A sentence.".into()))),
+            std::time::Duration::from_secs(5)
+        );
+        assert_eq!(
+            deadline.for_claim(&claim(None)),
+            std::time::Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -114,7 +114,8 @@ pub struct KeeperConfig {
     pub sla_ms: u32,
     /// A generation's time per token it may generate, added to both the
     /// shard timeout and the SLA of a generative job (× its `max_tokens`;
-    /// twice that to its end-to-end timeout: the call and a shadow rerun).
+    /// to its end-to-end timeout once per generation it may wait on: the
+    /// call, a shadow rerun and the co-signers' reruns).
     pub generation_ms_per_token: u32,
     pub poll_interval_ms: u64,
     pub max_concurrent_jobs: usize,

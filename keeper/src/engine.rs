@@ -770,14 +770,17 @@ impl Engine {
             }
         }
         let started = Instant::now();
-        // A generation's allowance counts twice: the primary's call and a
-        // high-risk shadow rerun each take it.
+        // A generation's allowance counts for each generation the job may
+        // wait on in turn: the primary's call, a high-risk shadow rerun, and
+        // the co-signers' reruns (CosignDeadline::RERUNS).
         let generation_allowance = self
             .cfg
             .budget(&rec.model, Some(&rec.input))
             .timeout
             .saturating_sub(self.cfg.shard_timeout());
-        let deadline = started + self.cfg.end_to_end_timeout() + 2 * generation_allowance;
+        let deadline = started
+            + self.cfg.end_to_end_timeout()
+            + (2 + crate::attester::CosignDeadline::RERUNS) * generation_allowance;
         self.set_phase(&mut rec, Phase::Running)?;
         if let Some(intent) = rec.pending_post.clone() {
             tracing::info!(job = %key, kind = intent.kind(), "resuming a recorded post");

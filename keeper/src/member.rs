@@ -465,22 +465,54 @@ impl Engine {
         let snapshot = self.snapshot();
         let rec = JobRecord::new(*key, job, input.to_string(), false, wall_secs());
         let mut seen: Vec<Recomputed> = Vec::new();
-        for other in snapshot.route(&request, &self.cfg.routing, 3) {
-            if let Ok(answer) = self.call(&rec, &other.profile.node, Some(*sample_as)).await {
-                let theirs = Recomputed::from(&answer.response);
-                if let Some(agreed) = seen
-                    .iter()
-                    .find(|s| compare_answers(&model, s.view(), theirs.view()).is_ok())
-                {
-                    return Ok(agreed.clone());
-                }
-                seen.push(theirs);
+        let candidates: Vec<Pubkey> = snapshot
+            .route(&request, &self.cfg.routing, 3)
+            .iter()
+            .map(|other| other.profile.node)
+            .collect();
+        // The first two are asked at once (a generation's rerun takes
+        // seconds); a third only when they disagree or one fails.
+        let (first, rest) = candidates.split_at(candidates.len().min(2));
+        let ask = |node: Option<Pubkey>| self.call_opt(&rec, node, *sample_as);
+        let (a, b) = tokio::join!(ask(first.first().copied()), ask(first.get(1).copied()));
+        let mut answers: Vec<Recomputed> = [a, b]
+            .into_iter()
+            .flatten()
+            .map(|answer| Recomputed::from(&answer.response))
+            .collect();
+        for node in rest {
+            if answers.len() >= 2
+                && compare_answers(&model, answers[0].view(), answers[1].view()).is_ok()
+            {
+                break;
             }
+            if let Ok(answer) = self.call(&rec, node, Some(*sample_as)).await {
+                answers.push(Recomputed::from(&answer.response));
+            }
+        }
+        for theirs in answers {
+            if let Some(agreed) = seen
+                .iter()
+                .find(|s| compare_answers(&model, s.view(), theirs.view()).is_ok())
+            {
+                return Ok(agreed.clone());
+            }
+            seen.push(theirs);
         }
         Err(Refusal::CannotRerun(format!(
             "no two other miners agree ({} answered)",
             seen.len()
         )))
+    }
+
+    /// A recheck call to `node`, if there is one to ask.
+    async fn call_opt(
+        &self,
+        rec: &JobRecord,
+        node: Option<Pubkey>,
+        sample_as: Pubkey,
+    ) -> Option<crate::engine::Answer> {
+        self.call(rec, &node?, Some(sample_as)).await.ok()
     }
 
     /// The output of a job another member finished, fetched from the members

@@ -141,8 +141,17 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
             }
             let key = Arc::new(key);
             let client = PeerClient::new(key.clone(), cfg.committee.cosign_timeout());
-            let attester =
-                CommitteeAttester::new(key.clone(), peers.clone(), client.clone(), missed_tx);
+            let deadline = crate::attester::CosignDeadline {
+                base: cfg.committee.cosign_timeout(),
+                ms_per_token: cfg.generation_ms_per_token,
+            };
+            let attester = CommitteeAttester::new(
+                key.clone(),
+                peers.clone(),
+                client.clone(),
+                missed_tx,
+                deadline,
+            );
             let operator = deps.operator.map(Arc::new);
             (
                 Arc::new(attester),

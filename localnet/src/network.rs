@@ -414,6 +414,9 @@ impl Net {
             },
             shard_timeout_ms: 2_500,
             end_to_end_timeout_ms: 12_000,
+            // Thirteen processes share this machine's cores: a generation
+            // gets twice the keeper's default time per token.
+            generation_ms_per_token: 300,
             // A cluster's RPC node is shared and rate-limited: each keeper
             // reads the program's accounts once a second there.
             poll_interval_ms: if self.embedded.is_some() { 250 } else { 1_000 },
@@ -512,6 +515,9 @@ pub struct Finished {
     pub lamports_spent: u64,
     /// The miners' Node accounts, in the report's order.
     pub miner_nodes: Vec<Pubkey>,
+    /// The jobs that asked for a generation, each with its final status
+    /// (read before the run closed the jobs).
+    pub generative_jobs: Vec<(Pubkey, verdict::state::JobStatus)>,
 }
 
 /// A spinner with a message line (hidden when progress is not shown).

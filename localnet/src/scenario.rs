@@ -469,12 +469,18 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let written = write_report(&opts.out, &report)?;
     let _ = std::fs::remove_dir_all(&work);
     let miner_nodes = net.miners.iter().map(|m| m.keys.node).collect();
+    let generative_jobs = jobs
+        .iter()
+        .filter(|job| verdict_wire::models::spec(&job.model).is_some_and(|m| m.is_generative()))
+        .map(|job| (job.key, finals[&job.key].status))
+        .collect();
     Ok(Finished {
         written,
         report,
         chain: net.chain.clone(),
         miner_nodes,
         lamports_spent,
+        generative_jobs,
     })
 }
 

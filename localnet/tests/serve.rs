@@ -1,7 +1,8 @@
 //! A dApp integrating against `verdict-localnet --serve` from Rust, as a
 //! developer would: over the served JSON-RPC endpoint and the keepers' HTTP
 //! API only. Verified inference at every risk level, a refused submit, a
-//! keeper down, a keeper that tampers with the output, the job's events,
+//! keeper down, a keeper that tampers with the output, a high-risk
+//! generation checked by a shadow rerun, the job's events,
 //! the Rust example, and the CLI's `job submit --wait` on the same path.
 
 mod common;
@@ -128,6 +129,24 @@ async fn integrate(ready: Ready) {
         jobs.push(done.submitted.job);
     }
 
+    // A high-risk generation: a shadow miner regenerates it as the
+    // answering miner (same seed, same probes) before the committee signs,
+    // and the client checks the text against the hash on chain.
+    let question =
+        verdict_sdk::client::GenerationInput::greedy("What is the capital of France?", 16);
+    let mut generation =
+        InferRequest::generate(&question, RiskLevel::High, ready.job_fee, tokens).unwrap();
+    generation.timeout = Duration::from_secs(90);
+    let done = infer(&chain, &keepers, &wallet, &generation)
+        .await
+        .unwrap_or_else(|e| panic!("generation: {e}"));
+    let text = done.verified.text().expect("a generation has text");
+    assert!(text.contains("Paris"), "{text:?}");
+    assert!(done
+        .verified
+        .tokens()
+        .is_some_and(|t| !t.is_empty() && t.len() <= 16));
+
     // The job's history decodes into the program's events.
     let history = chain.history(&jobs[1]).await.unwrap();
     let events: Vec<VerdictEvent> = history.iter().flat_map(|l| parse_logs(&l.logs)).collect();
@@ -240,7 +259,7 @@ async fn a_dapp_gets_verified_inference_from_the_served_network() {
     let dir = tempfile::tempdir().unwrap();
     let opts = ServeOptions {
         model: MODEL.into(),
-        generative_model: None,
+        generative_model: Some(verdict_wire::models::SMOLLM2_ID.into()),
         miner_bin: common::miner_bin(),
         dir: dir.path().to_path_buf(),
         tier3_reserved_bps: 0,

@@ -87,7 +87,7 @@ impl AnswerError {
 
 /// A deliberate deviation from the honest answer (the miner's `--fault`
 /// modes that still answer; see [`crate::fault`] for what each is caught by).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tamper {
     Honest,
     /// Embeddings: one value shifted. Generations: one token replaced.

@@ -20,8 +20,8 @@ use tower::ServiceExt;
 
 use crate::answer::{self, AnswerError, GenerationStats, Tamper};
 use crate::api::{
-    Digest32, ErrorBody, HealthResponse, InferRequest, InferResponse, MinerPubkey, ModelsResponse,
-    UnsignedResponse,
+    Digest32, ErrorBody, HealthResponse, InferRequest, InferResponse, JobId, MinerPubkey, ModelId,
+    ModelsResponse, UnsignedResponse,
 };
 use crate::fault::{FaultPlan, Misbehaviour};
 use crate::models::ModelRegistry;
@@ -39,6 +39,48 @@ pub struct MinerState {
     pub max_body_bytes: usize,
     /// Requests, inference time and the node's upkeep (`GET /metrics`).
     pub metrics: Arc<crate::metrics::MinerMetrics>,
+    /// Answers computed lately, shared by identical requests.
+    answers: AnswerCache,
+}
+
+/// What makes two requests the same job for this miner: the same answer.
+type AnswerKey = (JobId, ModelId, Digest32, MinerPubkey, Tamper);
+type SharedAnswer = Arc<tokio::sync::OnceCell<(InferResponse, Option<GenerationStats>)>>;
+
+/// The answers to the last [`AnswerCache::CAPACITY`] distinct requests,
+/// each computed once: a keeper's co-signers recheck a high-risk job by
+/// asking the same miners for the same answer (same job, input and seed),
+/// and a generation takes seconds, so identical requests in flight wait for
+/// the first one's answer instead of each running the model. Answers are
+/// deterministic and signed, so a shared one is exactly what a fresh run
+/// would give (its timings are those of the run that computed it).
+#[derive(Default)]
+struct AnswerCache {
+    entries: std::sync::Mutex<(
+        std::collections::HashMap<AnswerKey, SharedAnswer>,
+        std::collections::VecDeque<AnswerKey>,
+    )>,
+}
+
+impl AnswerCache {
+    const CAPACITY: usize = 256;
+
+    fn cell(&self, key: AnswerKey) -> SharedAnswer {
+        let mut guard = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let (map, order) = &mut *guard;
+        if let Some(cell) = map.get(&key) {
+            return Arc::clone(cell);
+        }
+        if order.len() >= Self::CAPACITY {
+            if let Some(oldest) = order.pop_front() {
+                map.remove(&oldest);
+            }
+        }
+        let cell = SharedAnswer::default();
+        map.insert(key.clone(), Arc::clone(&cell));
+        order.push_back(key);
+        cell
+    }
 }
 
 impl MinerState {
@@ -56,6 +98,7 @@ impl MinerState {
             faults,
             max_body_bytes,
             metrics: Arc::default(),
+            answers: AnswerCache::default(),
         }
     }
 
@@ -375,9 +418,39 @@ async fn handle_infer(
     Ok(Json(response).into_response())
 }
 
+/// The signed answer to `request`: shared with an identical request
+/// answered lately or in flight ([`AnswerCache`]), else computed by
+/// [`compute_job`]. The generation's stats come back only to the request
+/// that computed it (so metrics count each generation once).
+async fn run_job(
+    state: &MinerState,
+    request: &InferRequest,
+    input_hash: Digest32,
+    tamper: Tamper,
+) -> Result<(InferResponse, Option<GenerationStats>), ApiError> {
+    let key = (
+        request.job_id,
+        request.model_id.clone(),
+        input_hash,
+        answer::sampled_as(request, &state.pubkey),
+        tamper,
+    );
+    let cell = state.answers.cell(key);
+    let computed_here = std::sync::atomic::AtomicBool::new(false);
+    let (response, generation) = cell
+        .get_or_try_init(|| {
+            computed_here.store(true, std::sync::atomic::Ordering::Relaxed);
+            compute_job(state, request, input_hash, tamper)
+        })
+        .await?
+        .clone();
+    let fresh = computed_here.load(std::sync::atomic::Ordering::Relaxed);
+    Ok((response, generation.filter(|_| fresh)))
+}
+
 /// Loads the model if needed and answers with [`answer::compute_with`] (the
 /// function a validator's recheck uses too), then signs.
-async fn run_job(
+async fn compute_job(
     state: &MinerState,
     request: &InferRequest,
     input_hash: Digest32,

@@ -264,3 +264,47 @@ fn the_model_answers_sensibly_and_special_tokens_stay_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn identical_requests_in_flight_share_one_generation() {
+    require_smollm2();
+    let miner = MinerProcess::spawn(&["--models", SMOLLM2, "--generate-key"]).await;
+    let client = miner.client(TIMEOUT);
+    // Four co-signers asking the same miner for the same recheck at once.
+    let request = generation_request(21, &sampled("Name a colour.", 6));
+    let (a, b, c, d) = tokio::join!(
+        client.infer(&request),
+        client.infer(&request),
+        client.infer(&request),
+        client.infer(&request)
+    );
+    let first = a.expect("answered");
+    for other in [b, c, d] {
+        // The same signed answer, timings included: computed once.
+        assert_eq!(other.expect("answered"), first);
+    }
+    // Another seed is another answer.
+    let mut other_seed = request.clone();
+    other_seed.sample_as = Some(MinerPubkey([5; 32]));
+    let other = client.infer(&other_seed).await.expect("answered");
+    assert_eq!(other.sampled_as, MinerPubkey([5; 32]));
+    assert_ne!(other.signature, first.signature);
+    let metrics = reqwest::get(format!("{}/metrics", miner.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let generated: f64 = metrics
+        .lines()
+        .find(|line| line.starts_with("miner_tokens_generated_total{"))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .expect("the tokens counter");
+    let tokens = |r: &InferResponse| r.output.tokens().unwrap().len() as f64;
+    assert_eq!(
+        generated,
+        tokens(&first) + tokens(&other),
+        "each generation counted once"
+    );
+}

@@ -121,6 +121,17 @@ impl PeerClient {
         path: &str,
         body: &T,
     ) -> Result<reqwest::Response, PeerError> {
+        self.post_within(base_url, path, body, None).await
+    }
+
+    /// [`Self::post`], with its own timeout instead of the client's.
+    async fn post_within<T: Serialize>(
+        &self,
+        base_url: &str,
+        path: &str,
+        body: &T,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, PeerError> {
         let body = serde_json::to_vec(body).map_err(|e| PeerError::Malformed(e.to_string()))?;
         let headers = PeerHeaders::sign(
             &self.key,
@@ -135,6 +146,9 @@ impl PeerClient {
             .header("content-type", "application/json");
         for (name, value) in headers.to_pairs() {
             request = request.header(name, value);
+        }
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
         }
         request
             .body(body)
@@ -154,14 +168,18 @@ impl PeerClient {
         }
     }
 
-    /// Asks a member to co-sign; checks nothing of the signature (the
-    /// attester verifies it against the committee).
+    /// Asks a member to co-sign, waiting at most `timeout` (a claim whose
+    /// checks rerun a generation takes longer); checks nothing of the
+    /// signature (the attester verifies it against the committee).
     pub async fn cosign(
         &self,
         base_url: &str,
         request: &CosignRequest,
+        timeout: Duration,
     ) -> Result<MemberSignature, PeerError> {
-        let response = self.post(base_url, COSIGN_PATH, request).await?;
+        let response = self
+            .post_within(base_url, COSIGN_PATH, request, Some(timeout))
+            .await?;
         match response.status().as_u16() {
             200 => {
                 let reply: CosignReply = response
