@@ -7,14 +7,10 @@
 //! the voters re-running it; and a generative job whose input is not a
 //! valid request is refused at intake as the client's fault.
 //!
-//! The tests that run SmolLM2 need its weights (`bash scripts/fetch-model.sh`)
-//! and an optimized miner (an unoptimized one takes seconds a token):
-//!
-//! ```sh
-//! cargo build -p verdict-miner --profile demo
-//! VERDICT_MINER_BIN=$CARGO_TARGET_DIR/demo/verdict-miner \
-//!     cargo test -p verdict-keeper --test generation -- --include-ignored
-//! ```
+//! The tests that run SmolLM2 need its weights (`bash scripts/fetch-model.sh`);
+//! the model runtime is optimized even in test builds (the workspace's
+//! `profile.dev.package` settings), so a test miner generates a token in
+//! tens of milliseconds.
 
 mod common;
 
@@ -83,7 +79,6 @@ async fn a_generative_job_whose_input_is_not_a_request_is_refused_at_intake() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runs SmolLM2: needs its weights and an optimized miner in VERDICT_MINER_BIN (see the module doc)"]
 async fn a_high_risk_generation_from_each_faulty_miner_is_refused_and_an_honest_one_settles() {
     for fault in [
         Behaviour::GenWrongSeed,
@@ -135,7 +130,6 @@ async fn a_high_risk_generation_from_each_faulty_miner_is_refused_and_an_honest_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runs SmolLM2: needs its weights and an optimized miner in VERDICT_MINER_BIN (see the module doc)"]
 async fn a_dispute_over_a_generation_is_decided_by_the_voters_reruns() {
     let mut net = Net::new(&[
         generative(Behaviour::GenWrongK, 10_000),
