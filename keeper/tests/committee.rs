@@ -15,7 +15,7 @@ use keeper::core::lifecycle::Intent;
 use keeper::peer::auth::PeerHeaders;
 use keeper::peer::COSIGN_PATH;
 use solana_sdk::signature::Keypair;
-use verdict::state::{Dispute, DisputeStatus, JobStatus, NodeStatus, ProtocolParams, RiskLevel};
+use verdict::state::{DisputeStatus, JobStatus, NodeStatus, ProtocolParams, RiskLevel};
 use verdict_chain::Chain;
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::events::{parse_logs, VerdictEvent};
@@ -634,23 +634,8 @@ async fn a_dishonest_keeper_is_outvoted_in_a_dispute_and_liquidated_and_honest_v
     wait_chain(&net, &job, WAIT, solved).await;
     // An honest keeper's re-check contradicts it and opens a dispute.
     let dispute_key = pda::dispute(&job);
-    let wait_dispute = |done: fn(&Dispute) -> bool| {
-        let chain = chain.clone();
-        async move {
-            let start = Instant::now();
-            loop {
-                if let Ok(d) = chain.fetch::<Dispute>(&dispute_key).await {
-                    if done(&d) {
-                        return d;
-                    }
-                }
-                assert!(start.elapsed() < WAIT, "the dispute did not progress");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    };
     // Every member but the challenger commits (the miner is no member).
-    let d = wait_dispute(|d| d.commits == 4).await;
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| d.commits == 4).await;
     let challenger = net
         .committee
         .iter()
@@ -675,9 +660,9 @@ async fn a_dishonest_keeper_is_outvoted_in_a_dispute_and_liquidated_and_honest_v
         b
     };
     net.chain.set_time(d.commit_end + 1).await;
-    let d = wait_dispute(|d| d.voters_revealed == 4).await;
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| d.voters_revealed == 4).await;
     net.chain.set_time(d.reveal_end + 1).await;
-    let d = wait_dispute(|d| {
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| {
         d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims == 3
     })
     .await;

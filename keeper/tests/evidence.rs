@@ -17,7 +17,7 @@ use keeper::peer::{EvidenceReply, EvidenceRequest, EVIDENCE_PATH};
 use keeper::KeeperHandle;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
-use verdict::state::{Dispute, DisputeStatus, JobStatus, NodeStatus, RiskLevel, Vote};
+use verdict::state::{DisputeStatus, JobStatus, NodeStatus, RiskLevel, Vote};
 use verdict_chain::Chain;
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::{instructions as ix, pda};
@@ -206,24 +206,9 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
         .await
         .expect("open_dispute");
     let dispute_key = pda::dispute(&disputed);
-    let dispute = |done: fn(&Dispute) -> bool| {
-        let chain = chain.clone();
-        async move {
-            let start = Instant::now();
-            loop {
-                if let Ok(d) = chain.fetch::<Dispute>(&dispute_key).await {
-                    if done(&d) {
-                        return d;
-                    }
-                }
-                assert!(start.elapsed() < WAIT, "the dispute did not progress");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    };
     // Every keeper but the challenger's (a party) votes, keeper 4 with the
     // input it fetched from a peer.
-    let d = dispute(|d| d.commits == 4).await;
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| d.commits == 4).await;
     assert_eq!(
         input_of(keepers.get(OUTSIDER), &disputed).as_deref(),
         Some(disputed_input),
@@ -256,7 +241,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
         .sum();
     assert!(served >= 1, "a peer served it");
     net.chain.set_time(d.commit_end + 1).await;
-    let d = dispute(|d| d.voters_revealed == 4).await;
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| d.voters_revealed == 4).await;
 
     // Half a day before the window ends, nothing is pruned yet.
     let window = 2 * 86_400;
@@ -285,7 +270,10 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
     }
 
     net.chain.set_time(d.reveal_end + 1).await;
-    let d = dispute(|d| d.status != DisputeStatus::Voting).await;
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| {
+        d.status != DisputeStatus::Voting
+    })
+    .await;
     assert_eq!(
         d.status,
         DisputeStatus::Overturned,

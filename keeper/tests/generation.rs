@@ -14,12 +14,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
-use verdict::state::{Dispute, DisputeStatus, JobStatus, NodeStatus, ProtocolParams, RiskLevel};
+use verdict::state::{DisputeStatus, JobStatus, NodeStatus, ProtocolParams, RiskLevel};
 use verdict_chain::Chain;
-use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::pda;
 use verdict_wire::generation::GenerationInput;
 
@@ -157,28 +156,15 @@ async fn a_dispute_over_a_generation_is_decided_by_the_voters_reruns() {
     // miner agree on other tokens) opens a dispute; every member but the
     // challenger re-runs it and commits.
     let dispute_key = pda::dispute(&job);
-    let wait_dispute = |done: fn(&Dispute) -> bool| {
-        let chain = chain.clone();
-        async move {
-            let start = Instant::now();
-            loop {
-                if let Ok(d) = chain.fetch::<Dispute>(&dispute_key).await {
-                    if done(&d) {
-                        return d;
-                    }
-                }
-                assert!(start.elapsed() < WAIT, "the dispute did not progress");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    };
-    let d = wait_dispute(|d| d.commits == 4).await;
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| d.commits == 4).await;
     assert_ne!(d.challenger_result, d.disputed_output);
     net.chain.set_time(d.commit_end + 1).await;
-    let d = wait_dispute(|d| d.voters_revealed == 4).await;
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| d.voters_revealed == 4).await;
     net.chain.set_time(d.reveal_end + 1).await;
-    let d =
-        wait_dispute(|d| d.status != DisputeStatus::Voting && d.pending_liquidations == 0).await;
+    let d = wait_dispute(&chain, &dispute_key, WAIT, |d| {
+        d.status != DisputeStatus::Voting && d.pending_liquidations == 0
+    })
+    .await;
     assert_eq!(
         d.status,
         DisputeStatus::Overturned,

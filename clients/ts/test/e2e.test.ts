@@ -62,7 +62,8 @@ function parseReady(json: string): Ready {
 
 /** Spawns the network and resolves with its ready line; rejects if it exits first or takes too long. */
 function startNetwork(bin: string, out: string): { child: ChildProcess; ready: Promise<Ready>; tail: () => string } {
-  const child = spawn(bin, ['--serve', '--quick', '--out', out], {
+  // The miners serve SmolLM2 too, for the generation example.
+  const child = spawn(bin, ['--serve', '--quick', '--generative-model', 'smollm2-135m-instruct-q4', '--out', out], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a last-resort kill reaches the miners and keepers it started.
     detached: true,
@@ -275,6 +276,21 @@ describe(
       const run = spawnSync(process.execPath, [example], { env, encoding: 'utf8', timeout: INFER_MS });
       assert.equal(run.status, 0, `the example failed:\n${run.stdout}\n${run.stderr}`);
       assert.match(run.stdout, /^output: \d+ values/m);
+    });
+
+    test('examples/ts/generate.ts gets a verified generation', { timeout: INFER_MS }, async () => {
+      const example = join(__dirname, '../../dist-examples/examples/ts/generate.js');
+      const env = {
+        ...process.env,
+        VERDICT_RPC_URL: ready.rpc_url,
+        VERDICT_KEEPERS: ready.keepers.join(','),
+        VERDICT_WALLET: ready.wallet,
+        VERDICT_TOKEN_ACCOUNT: ready.token_account,
+        VERDICT_PROMPT: 'What is the capital of France?',
+      };
+      const run = spawnSync(process.execPath, [example], { env, encoding: 'utf8', timeout: INFER_MS });
+      assert.equal(run.status, 0, `the example failed:\n${run.stdout}\n${run.stderr}`);
+      assert.match(run.stdout, /Paris/);
     });
 
     test("a job's history decodes to its events", { timeout: INFER_MS }, async () => {

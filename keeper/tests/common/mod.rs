@@ -652,6 +652,25 @@ pub async fn wait_outcome_at(
     }
 }
 
+/// Polls the dispute at `dispute` until `done` holds; fails after `within`.
+pub async fn wait_dispute(
+    chain: &Chain,
+    dispute: &Pubkey,
+    within: Duration,
+    done: impl Fn(&verdict::state::Dispute) -> bool,
+) -> verdict::state::Dispute {
+    let start = Instant::now();
+    loop {
+        if let Ok(d) = chain.fetch::<verdict::state::Dispute>(dispute).await {
+            if done(&d) {
+                return d;
+            }
+        }
+        assert!(start.elapsed() < within, "the dispute did not progress");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Waits until the on-chain job satisfies `done`.
 pub async fn wait_chain(
     net: &Net,
