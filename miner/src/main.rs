@@ -131,25 +131,14 @@ enum CliError {
 }
 
 /// A miner that swaps models in and out (`--max-loaded-models`) allocates
-/// and frees a model's tensors, megabytes each, from many threads. glibc's
-/// defaults keep such freed memory in per-thread arenas and raise the size
-/// at which it maps large blocks, so a miner swapping SmolLM2 and MiniLM
-/// under concurrent requests grew past 3 GB; with large blocks always
-/// mapped (and unmapped when freed) and two arenas it stays near what its
-/// resident models need (measured: about 150 MB against 1.1 GB after 120
-/// requests over three models with room for one).
-fn return_freed_model_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tunables; it is called once,
-    // before any thread of this process allocates.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
+/// and frees a model's tensors and tokenizer tables from many threads.
+/// Under glibc's allocator the freed memory stayed fragmented across arenas:
+/// the main job's miners grew past 3 GB each (20 GB for eight); mimalloc
+/// returns it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    return_freed_model_memory();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
