@@ -27,7 +27,7 @@ struct Args {
     /// Model the clients ask for.
     #[arg(long, default_value = "all-minilm-l6-v2")]
     model: String,
-    /// Generative model one job in eight asks for (default: SmolLM2 in a
+    /// Generative model one job in sixteen asks for (default: SmolLM2 in a
     /// full run, none in a quick one).
     #[arg(long, conflicts_with = "no_generation")]
     generative_model: Option<String>,

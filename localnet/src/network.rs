@@ -64,7 +64,7 @@ pub struct Options {
     pub jobs: usize,
     /// The model clients ask for (`all-minilm-l6-v2`, or `test-projection-v1` for a quick run).
     pub model: String,
-    /// A generative model one job in eight asks for (`smollm2-135m-instruct-q4`), if any.
+    /// A generative model one job in sixteen asks for (`smollm2-135m-instruct-q4`), if any.
     pub generative_model: Option<String>,
     pub out: PathBuf,
     pub miner_bin: PathBuf,
