@@ -1101,7 +1101,7 @@ impl Engine {
     /// window, a generation's tokens/s in the miner's average for the model
     /// (and its gauge).
     fn record_speed(&self, miner: &Pubkey, model: &str, answer: &Answer) {
-        let generative = verdict_wire::models::spec(model).is_some_and(|s| s.is_generative());
+        let generative = verdict_wire::models::is_generative(model);
         let mut book = self.latency.lock().unwrap();
         if !generative {
             book.record(*miner, answer.timing);

@@ -299,7 +299,7 @@ pub(crate) async fn reference_hashes(
         let Some(job) = jobs.iter().find(|j| j.key == job_key) else {
             continue;
         };
-        let generative = verdict_wire::models::spec(&job.model).is_some_and(|m| m.is_generative());
+        let generative = verdict_wire::models::is_generative(&job.model);
         if !generative {
             if let Some(hash) = embeddings.get(&job_key) {
                 hashes.insert((job_key, node), *hash);

@@ -474,7 +474,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let miner_nodes = net.miners.iter().map(|m| m.keys.node).collect();
     let generative_jobs = jobs
         .iter()
-        .filter(|job| verdict_wire::models::spec(&job.model).is_some_and(|m| m.is_generative()))
+        .filter(|job| verdict_wire::models::is_generative(&job.model))
         .map(|job| (job.key, finals[&job.key].status))
         .collect();
     Ok(Finished {

@@ -114,7 +114,7 @@ pub fn sampled_as(request: &InferRequest, miner: &MinerPubkey) -> MinerPubkey {
 /// generative model's input must parse as a [`GenerationInput`]; an
 /// embedding model takes any text.
 pub fn check_input(model_id: &str, input: &str) -> Result<(), AnswerError> {
-    if crate::models::spec(model_id).is_some_and(|spec| spec.is_generative()) {
+    if crate::models::is_generative(model_id) {
         GenerationInput::parse(input)?;
     }
     Ok(())

@@ -88,6 +88,11 @@ pub fn spec(id: &str) -> Option<&'static ModelSpec> {
     MODELS.iter().find(|model| model.id == id)
 }
 
+/// Whether `id` names a known generative model.
+pub fn is_generative(id: &str) -> bool {
+    spec(id).is_some_and(ModelSpec::is_generative)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +104,7 @@ mod tests {
             assert_eq!(spec(model.id), Some(model));
         }
         assert!(spec(SMOLLM2_ID).unwrap().is_generative());
+        assert!(is_generative(SMOLLM2_ID) && !is_generative(MINILM_ID) && !is_generative("nope"));
         assert_eq!(spec(MINILM_ID).unwrap().output_dim(), 384);
         assert_eq!(spec("nope"), None);
     }

@@ -309,7 +309,7 @@ fn output_lines(verified: &Verified) -> (String, serde_json::Value) {
 /// is escrowed.
 fn generation_request(args: &SubmitArgs) -> Result<Option<GenerationInput>, CliError> {
     let model = model_name(&args.model);
-    let generative = models::spec(&model).is_some_and(|spec| spec.is_generative());
+    let generative = models::is_generative(&model);
     let Some(prompt) = &args.prompt else {
         if generative {
             // The input must already be a generation request's JSON.

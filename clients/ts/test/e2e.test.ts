@@ -263,34 +263,28 @@ describe(
       );
     }
 
-    test('examples/ts/infer.ts runs against the served network', { timeout: INFER_MS }, async () => {
-      const example = join(__dirname, '../../dist-examples/examples/ts/infer.js');
+    /** Runs a built example against the served network, with its `ready` values (and `extra`) in the environment. */
+    const runExample = (name: string, extra: Record<string, string>) => {
+      const example = join(__dirname, `../../dist-examples/examples/ts/${name}.js`);
       const env = {
         ...process.env,
         VERDICT_RPC_URL: ready.rpc_url,
         VERDICT_KEEPERS: ready.keepers.join(','),
         VERDICT_WALLET: ready.wallet,
         VERDICT_TOKEN_ACCOUNT: ready.token_account,
-        VERDICT_MODEL: ready.model,
+        ...extra,
       };
       const run = spawnSync(process.execPath, [example], { env, encoding: 'utf8', timeout: INFER_MS });
       assert.equal(run.status, 0, `the example failed:\n${run.stdout}\n${run.stderr}`);
-      assert.match(run.stdout, /^output: \d+ values/m);
+      return run.stdout;
+    };
+
+    test('examples/ts/infer.ts runs against the served network', { timeout: INFER_MS }, async () => {
+      assert.match(runExample('infer', { VERDICT_MODEL: ready.model }), /^output: \d+ values/m);
     });
 
     test('examples/ts/generate.ts gets a verified generation', { timeout: INFER_MS }, async () => {
-      const example = join(__dirname, '../../dist-examples/examples/ts/generate.js');
-      const env = {
-        ...process.env,
-        VERDICT_RPC_URL: ready.rpc_url,
-        VERDICT_KEEPERS: ready.keepers.join(','),
-        VERDICT_WALLET: ready.wallet,
-        VERDICT_TOKEN_ACCOUNT: ready.token_account,
-        VERDICT_PROMPT: 'What is the capital of France?',
-      };
-      const run = spawnSync(process.execPath, [example], { env, encoding: 'utf8', timeout: INFER_MS });
-      assert.equal(run.status, 0, `the example failed:\n${run.stdout}\n${run.stderr}`);
-      assert.match(run.stdout, /Paris/);
+      assert.match(runExample('generate', { VERDICT_PROMPT: 'What is the capital of France?' }), /Paris/);
     });
 
     test("a job's history decodes to its events", { timeout: INFER_MS }, async () => {

@@ -234,7 +234,7 @@ type Scored = (f64, f64, bool);
 
 /// Whether `model` is a generative model (`wire::models`).
 pub fn is_generative(model: &ModelId) -> bool {
-    verdict_wire::models::spec(&super::model_name(model)).is_some_and(|s| s.is_generative())
+    verdict_wire::models::is_generative(&super::model_name(model))
 }
 
 fn normalize(values: &[f64]) -> Vec<f64> {

@@ -221,11 +221,12 @@ impl Budget {
         model: &str,
         input: Option<&str>,
     ) -> Budget {
-        let tokens = match models::spec(model) {
-            Some(spec) if spec.is_generative() => input
+        let tokens = if models::is_generative(model) {
+            input
                 .and_then(|text| GenerationInput::parse(text).ok())
-                .map_or(MAX_NEW_TOKENS, |g| g.max_tokens),
-            _ => 0,
+                .map_or(MAX_NEW_TOKENS, |g| g.max_tokens)
+        } else {
+            0
         };
         let extra = u64::from(tokens) * u64::from(ms_per_token);
         Budget {
@@ -434,7 +435,7 @@ pub fn compare_answers(
             got: recheck.sampled_as.to_string(),
         });
     }
-    let generative = models::spec(model_id).is_some_and(|spec| spec.is_generative())
+    let generative = models::is_generative(model_id)
         || answer.output.dtype == repro::DTYPE_TOKEN
         || recheck.output.dtype == repro::DTYPE_TOKEN;
     if answer.output_hash != recheck.output_hash {

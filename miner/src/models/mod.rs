@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::api::{ModelId, ModelInfo};
 
-pub use verdict_wire::models::{spec, ModelSpec, MINILM_ID, SMOLLM2_ID, TEST_PROJECTION_ID};
+pub use verdict_wire::models::{
+    is_generative, spec, ModelSpec, MINILM_ID, SMOLLM2_ID, TEST_PROJECTION_ID,
+};
 
 /// Env var naming the model cache root (or a model's folder itself).
 pub const MODEL_DIR_ENV: &str = "VERDICT_MODEL_DIR";
