@@ -3,7 +3,7 @@
 //! to integrate against ([`serve`]). [`network`] sets the network up,
 //! [`scenario`] runs the main job on it, [`judging`] reads the outcome back
 //! from the chain and judges every accepted answer, [`report`] writes the
-//! summary, the seed's latency table and the PNG plots.
+//! summary, the latency table and the PNG plots.
 
 pub mod judging;
 pub mod ledger;
