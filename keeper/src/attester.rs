@@ -333,25 +333,20 @@ impl Attester for CommitteeAttester {
 mod tests {
     use super::*;
     use anchor_lang::prelude::Pubkey;
-    use verdict::state::SelectionStrategy;
 
     fn committee(keys: &[&Keypair], quorum: u8) -> Committee {
         let mut signing_keys = [Pubkey::default(); 8];
         for (i, k) in keys.iter().enumerate() {
             signing_keys[i] = k.pubkey();
         }
-        Committee {
-            epoch: 7,
-            size: keys.len() as u8,
-            quorum,
-            members: [Pubkey::new_unique(); 8],
-            signing_keys,
-            rotated_at: 0,
-            strategy: SelectionStrategy::Random,
-            seed: [0; 32],
-            bump: 0,
-            draw: Default::default(),
-        }
+        // Zeroed like a fresh account: strategy Random, no draw.
+        let mut committee = Committee::default();
+        committee.epoch = 7;
+        committee.size = keys.len() as u8;
+        committee.quorum = quorum;
+        committee.members = [Pubkey::new_unique(); 8];
+        committee.signing_keys = signing_keys;
+        committee
     }
 
     #[test]

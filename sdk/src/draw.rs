@@ -34,7 +34,7 @@ pub fn next_step(
     nodes: &[(Pubkey, Node)],
 ) -> DrawStep {
     let draw = &committee.draw;
-    match draw.phase {
+    match draw.phase() {
         DrawPhase::Entry => {
             if !committee.rotation_due(now, params.committee_rotation_secs) {
                 DrawStep::Wait("rotation not due")
@@ -72,7 +72,7 @@ pub fn unswept<'a>(
 
 /// True when `node` may and should enter the draw now.
 pub fn should_enter(committee: &Committee, node: &Node, params: &ProtocolParams) -> bool {
-    committee.draw.phase == DrawPhase::Entry
+    committee.draw.phase() == DrawPhase::Entry
         && !node.draw_entry.entered(committee.draw.round)
         && node.is_eligible_validator(params)
 }

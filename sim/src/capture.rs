@@ -21,7 +21,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use verdict::constants::defaults::TOKEN;
 use verdict::state::{
-    draw_seed, Candidate, CommitteeDraw, DrawEntry, DrawPhase, ProtocolParams, SelectionStrategy,
+    draw_seed, Candidate, CommitteeDraw, DrawEntry, ProtocolParams, SelectionStrategy,
     SlashingTable,
 };
 
@@ -291,15 +291,7 @@ fn draw(
     seed: [u8; 32],
     entrants: &[Candidate],
 ) -> CommitteeDraw {
-    let mut d = CommitteeDraw {
-        round: 1,
-        phase: DrawPhase::Sweeping,
-        strategy,
-        seats: p.committee_size,
-        quorum: p.committee_quorum,
-        seed,
-        ..Default::default()
-    };
+    let mut d = CommitteeDraw::sweeping(strategy, p.committee_size, p.committee_quorum, seed);
     entrants.iter().for_each(|c| d.consider(c));
     d
 }

@@ -355,7 +355,7 @@ async fn a_seed_slot_that_left_slot_hashes_is_asked_for_again() {
         VerdictEvent::CommitteeDrawRequested(r) if r.target_slot == draw.target_slot
     )));
     assert!(draw.target_slot > first_target + 1_000);
-    assert_eq!(draw.phase, verdict::state::DrawPhase::Seeding);
+    assert_eq!(draw.phase(), verdict::state::DrawPhase::Seeding);
     f.seed_draw().await.unwrap();
     f.sweep_draw(&nodes).await.unwrap();
     assert_eq!(f.committee().await.epoch, 1);
@@ -503,7 +503,7 @@ async fn the_draw_cannot_be_requested_through_a_cpi() {
         ));
     assert_verdict_error(&f.send(&[wrapped], &[]).await, VerdictError::CpiNotAllowed);
     assert_eq!(
-        f.committee().await.draw.phase,
+        f.committee().await.draw.phase(),
         verdict::state::DrawPhase::Entry
     );
     f.send(&[direct], &[]).await.unwrap();

@@ -60,14 +60,14 @@ async fn draw(s: &Session<'_>, args: CommitteeDrawArgs) -> Result<Output, CliErr
     let mut signatures = Vec::new();
     let waiting = loop {
         let c = committee(s).await?;
-        let nodes = match c.draw.phase {
+        let nodes = match c.draw.phase() {
             DrawPhase::Sweeping => s.accounts_of::<Node>().await?,
             _ => Vec::new(),
         };
         let step = next_step(&c, &config.params, s.now().await?, s.slot().await?, &nodes);
         let instruction = match &step {
             DrawStep::Wait(why) => {
-                let seed_pending = c.draw.phase == DrawPhase::Seeding;
+                let seed_pending = c.draw.phase() == DrawPhase::Seeding;
                 if seed_pending && started.elapsed() < Duration::from_secs(args.wait_secs) {
                     tokio::time::sleep(SLOT_POLL).await;
                     continue;
@@ -114,13 +114,13 @@ fn view(committee: &Committee, config: &Config) -> Output {
         .rotated_at
         .saturating_add(config.params.committee_rotation_secs);
     let draw = &committee.draw;
-    let phase = format!("{:?}", draw.phase).to_lowercase();
+    let phase = format!("{:?}", draw.phase()).to_lowercase();
     let json = json!({
         "committee": pda::committee().to_string(),
         "epoch": committee.epoch,
         "size": committee.size,
         "quorum": committee.quorum,
-        "strategy": strategy_name(committee.strategy),
+        "strategy": strategy_name(committee.strategy()),
         "members": committee.members().iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         "signing_keys": committee.signing_keys().iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         "rotated_at": committee.rotated_at,
@@ -140,7 +140,7 @@ fn view(committee: &Committee, config: &Config) -> Output {
             "Quorum",
             format!("{} of {}", committee.quorum, committee.size),
         ),
-        ("Strategy", strategy_name(committee.strategy).to_string()),
+        ("Strategy", strategy_name(committee.strategy()).to_string()),
         ("Rotated At", committee.rotated_at.to_string()),
         ("Next Rotation", next.to_string()),
         (
@@ -150,7 +150,7 @@ fn view(committee: &Committee, config: &Config) -> Output {
                 draw.round,
                 draw.entrants,
                 draw.swept,
-                match draw.phase {
+                match draw.phase() {
                     DrawPhase::Entry => String::new(),
                     _ => format!(", seed slot {}", draw.target_slot),
                 }

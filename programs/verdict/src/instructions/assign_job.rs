@@ -15,7 +15,7 @@ pub struct AssignJob<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(mut)]
@@ -48,14 +48,15 @@ impl AssignJob<'_> {
             price,
             attempt: self.job.attempts + 1,
         };
+        let committee = self.committee.load()?;
         let message = attestation::job_message(
             AttestationKind::Assign,
-            self.committee.epoch,
+            committee.epoch,
             &self.job.key(),
             self.job.created_slot,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
+        attestation::verify_quorum(&self.instructions, &committee, &message)?;
         Ok(())
     }
 }

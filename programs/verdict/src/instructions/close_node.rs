@@ -26,16 +26,17 @@ pub struct CloseNode<'info> {
     )]
     pub node: Box<Account<'info, Node>>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
 }
 
 impl CloseNode<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(self.node.is_empty(), VerdictError::NodeNotEmpty);
         require!(self.node.can_close(), VerdictError::NodeBusy);
-        let draw = &self.committee.draw;
+        let committee = self.committee.load()?;
+        let draw = &committee.draw;
         require!(
-            !self.node.draw_entry.entered(draw.round) || draw.phase == DrawPhase::Entry,
+            !self.node.draw_entry.entered(draw.round) || draw.phase() == DrawPhase::Entry,
             VerdictError::DrawPending
         );
         Ok(())
@@ -46,7 +47,8 @@ pub fn handler(ctx: Context<CloseNode>) -> Result<()> {
     let config = &mut ctx.accounts.config;
     let node = &mut ctx.accounts.node;
     node.sync_activity(config)?;
-    let draw = &mut ctx.accounts.committee.draw;
+    let mut committee = ctx.accounts.committee.load_mut()?;
+    let draw = &mut committee.draw;
     if node.draw_entry.entered(draw.round) {
         draw.entrants = sub(draw.entrants as u64, 1)? as u32;
     }

@@ -15,7 +15,7 @@ pub struct CompleteJob<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
@@ -42,22 +42,24 @@ impl CompleteJob<'_> {
             attempt: self.job.attempts,
             report: *report,
         };
+        let committee = self.committee.load()?;
         let message = attestation::job_message(
             AttestationKind::Complete,
-            self.committee.epoch,
+            committee.epoch,
             &self.job.key(),
             self.job.created_slot,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, &self.committee, &message)
+        attestation::verify_quorum(&self.instructions, &committee, &message)
     }
 }
 
 pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()> {
     let signers = ctx.accounts.validate(&report)?;
+    let committee = ctx.accounts.committee.load()?;
     solve(
         &ctx.accounts.config,
-        &ctx.accounts.committee,
+        &committee,
         &mut ctx.accounts.job,
         &mut ctx.accounts.miner,
         &report,

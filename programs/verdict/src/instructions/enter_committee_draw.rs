@@ -19,7 +19,7 @@ pub struct EnterCommitteeDraw<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
     pub node: Box<Account<'info, Node>>,
 }
@@ -31,8 +31,12 @@ impl EnterCommitteeDraw<'_> {
             signer == self.node.operator || signer == self.node.signing_key,
             VerdictError::Unauthorized
         );
-        let draw = &self.committee.draw;
-        require!(draw.phase == DrawPhase::Entry, VerdictError::WrongDrawPhase);
+        let committee = self.committee.load()?;
+        let draw = &committee.draw;
+        require!(
+            draw.phase() == DrawPhase::Entry,
+            VerdictError::WrongDrawPhase
+        );
         require!(
             !self.node.draw_entry.entered(draw.round),
             VerdictError::AlreadyEntered
@@ -46,7 +50,8 @@ impl EnterCommitteeDraw<'_> {
 }
 
 pub fn handler(ctx: Context<EnterCommitteeDraw>) -> Result<()> {
-    let draw = &mut ctx.accounts.committee.draw;
+    let mut committee = ctx.accounts.committee.load_mut()?;
+    let draw = &mut committee.draw;
     let node = &mut ctx.accounts.node;
     node.draw_entry = DrawEntry {
         round: draw.round,

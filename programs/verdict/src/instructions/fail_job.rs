@@ -19,7 +19,7 @@ pub struct FailJob<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
@@ -46,14 +46,15 @@ impl FailJob<'_> {
             attempt: self.job.attempts,
             reason,
         };
+        let committee = self.committee.load()?;
         let message = attestation::job_message(
             AttestationKind::Fail,
-            self.committee.epoch,
+            committee.epoch,
             &self.job.key(),
             self.job.created_slot,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
+        attestation::verify_quorum(&self.instructions, &committee, &message)?;
         Ok(())
     }
 }

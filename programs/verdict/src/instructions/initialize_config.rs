@@ -26,8 +26,8 @@ pub struct InitializeConfig<'info> {
     )]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     /// Empty until the first committee draw is seated.
-    #[account(init, payer = authority, space = 8 + Committee::INIT_SPACE, seeds = [COMMITTEE_SEED], bump)]
-    pub committee: Box<Account<'info, Committee>>,
+    #[account(init, payer = authority, space = Committee::SPACE, seeds = [COMMITTEE_SEED], bump)]
+    pub committee: AccountLoader<'info, Committee>,
     pub program: Program<'info, Verdict>,
     /// Required when the program is deployed upgradeable: its ProgramData,
     /// whose upgrade authority alone may initialize (no front-running).
@@ -80,9 +80,9 @@ pub fn handler(
         active_nodes: 0,
         active_validators: 0,
     });
-    let committee = &mut ctx.accounts.committee;
+    let mut committee = ctx.accounts.committee.load_init()?;
     committee.bump = ctx.bumps.committee;
-    committee.strategy = config.params.selection_strategy;
+    committee.set_strategy(config.params.selection_strategy);
     // Round 0 is what a node that never entered records.
     committee.draw.round = 1;
     emit_event(&ConfigInitialized {

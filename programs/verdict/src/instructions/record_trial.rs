@@ -16,7 +16,7 @@ pub struct RecordTrial<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub miner: Box<Account<'info, Node>>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
@@ -35,14 +35,15 @@ impl RecordTrial<'_> {
             passed,
             trial: rep.trial_failures.saturating_add(1),
         };
+        let committee = self.committee.load()?;
         let message = attestation::message(
             AttestationKind::Trial,
-            self.committee.epoch,
+            committee.epoch,
             &self.miner.key(),
             self.miner.registered_at as u64,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
+        attestation::verify_quorum(&self.instructions, &committee, &message)?;
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ pub struct RejectJob<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
@@ -37,14 +37,15 @@ impl RejectJob<'_> {
             VerdictError::InvalidJobState
         );
         let body = RejectBody { reason_code };
+        let committee = self.committee.load()?;
         let message = attestation::job_message(
             AttestationKind::Reject,
-            self.committee.epoch,
+            committee.epoch,
             &self.job.key(),
             self.job.created_slot,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, &self.committee, &message)?;
+        attestation::verify_quorum(&self.instructions, &committee, &message)?;
         Ok(())
     }
 }

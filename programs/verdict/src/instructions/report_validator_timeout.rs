@@ -24,7 +24,7 @@ pub struct ReportValidatorTimeout<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub validator: Box<Account<'info, Node>>,
     pub job: Box<Account<'info, Job>>,
@@ -43,7 +43,7 @@ pub struct ReportValidatorTimeout<'info> {
 
 impl ReportValidatorTimeout<'_> {
     pub fn validate(&self) -> Result<()> {
-        let committee = &self.committee;
+        let committee = self.committee.load()?;
         require!(
             committee.is_member(&self.validator.key()),
             VerdictError::NotAMember
@@ -62,7 +62,7 @@ impl ReportValidatorTimeout<'_> {
             job.created_slot,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, committee, &message)?;
+        attestation::verify_quorum(&self.instructions, &committee, &message)?;
         Ok(())
     }
 }
@@ -70,7 +70,7 @@ impl ReportValidatorTimeout<'_> {
 pub fn handler(ctx: Context<ReportValidatorTimeout>) -> Result<()> {
     ctx.accounts.validate()?;
     let now = Clock::get()?.unix_timestamp;
-    let epoch = ctx.accounts.committee.epoch;
+    let epoch = ctx.accounts.committee.load()?.epoch;
     let max = ctx.accounts.config.params.max_timeout_reports_per_epoch;
     let validator = &mut ctx.accounts.validator;
     require!(

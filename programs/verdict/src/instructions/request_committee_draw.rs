@@ -18,7 +18,7 @@ pub struct RequestCommitteeDraw<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     /// CHECK: the instructions sysvar, checked by address: the request must
     /// be the transaction's own instruction, not a CPI.
     #[account(address = anchor_lang::compat::solana_instructions_sysvar::ID @ VerdictError::WrongSysvar)]
@@ -39,9 +39,9 @@ impl RequestCommitteeDraw<'_> {
     pub fn validate(&self) -> Result<()> {
         require_top_level(&self.instructions)?;
         let params = &self.config.params;
-        let committee = &self.committee;
+        let committee = self.committee.load()?;
         require!(
-            committee.draw.phase == DrawPhase::Entry,
+            committee.draw.phase() == DrawPhase::Entry,
             VerdictError::DrawPending
         );
         let now = Clock::get()?.unix_timestamp;
@@ -59,10 +59,11 @@ impl RequestCommitteeDraw<'_> {
 
 pub fn handler(ctx: Context<RequestCommitteeDraw>) -> Result<()> {
     let params = &ctx.accounts.config.params;
-    let draw = &mut ctx.accounts.committee.draw;
-    draw.phase = DrawPhase::Seeding;
+    let mut committee = ctx.accounts.committee.load_mut()?;
+    let draw = &mut committee.draw;
+    draw.set_phase(DrawPhase::Seeding);
     draw.target_slot = target_slot(Clock::get()?.slot, params.draw_delay_slots)?;
-    draw.strategy = params.selection_strategy;
+    draw.set_strategy(params.selection_strategy);
     draw.seats = params.committee_size.min(MAX_COMMITTEE_SIZE);
     draw.quorum = params.committee_quorum;
     emit_event(&CommitteeDrawRequested {

@@ -23,7 +23,7 @@ pub struct RotateSigningKey<'info> {
     )]
     pub node: Box<Account<'info, Node>>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
 }
 
 impl RotateSigningKey<'_> {
@@ -35,9 +35,9 @@ impl RotateSigningKey<'_> {
         );
         // Two members signing with one key would count as one signer twice.
         let key = self.new_signing_key.key();
+        let committee = self.committee.load()?;
         require!(
-            self.committee.index_of_key(&key).is_none()
-                && !self.committee.draw.leader_keys().contains(&key),
+            committee.index_of_key(&key).is_none() && !committee.draw.leader_keys().contains(&key),
             VerdictError::InvalidSigningKey
         );
         Ok(())
@@ -48,7 +48,7 @@ pub fn handler(ctx: Context<RotateSigningKey>) -> Result<()> {
     let node = &mut ctx.accounts.node;
     let previous = node.signing_key;
     node.signing_key = ctx.accounts.new_signing_key.key();
-    let committee = &mut ctx.accounts.committee;
+    let mut committee = ctx.accounts.committee.load_mut()?;
     if let Some(i) = committee.members().iter().position(|m| *m == node.key()) {
         committee.signing_keys[i] = node.signing_key;
     }

@@ -17,7 +17,7 @@ pub struct SeedCommitteeDraw<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     /// CHECK: the SlotHashes sysvar, checked by address; read raw (it is large).
     #[account(address = SLOT_HASHES_ID @ VerdictError::WrongSysvar)]
     pub slot_hashes: UncheckedAccount<'info>,
@@ -25,9 +25,10 @@ pub struct SeedCommitteeDraw<'info> {
 
 impl SeedCommitteeDraw<'_> {
     pub fn validate(&self) -> Result<()> {
-        let draw = &self.committee.draw;
+        let committee = self.committee.load()?;
+        let draw = &committee.draw;
         require!(
-            draw.phase == DrawPhase::Seeding,
+            draw.phase() == DrawPhase::Seeding,
             VerdictError::WrongDrawPhase
         );
         require!(
@@ -39,15 +40,16 @@ impl SeedCommitteeDraw<'_> {
 }
 
 pub fn handler(ctx: Context<SeedCommitteeDraw>) -> Result<()> {
+    let mut committee = ctx.accounts.committee.load_mut()?;
     let found = seed_slot(
         &ctx.accounts.slot_hashes.try_borrow_data()?,
-        ctx.accounts.committee.draw.target_slot,
+        committee.draw.target_slot,
     )?;
-    let draw = &mut ctx.accounts.committee.draw;
+    let draw = &mut committee.draw;
     match found {
         SeedSlot::Found(hash) => {
             draw.seed = draw_seed(&hash, draw.round);
-            draw.phase = DrawPhase::Sweeping;
+            draw.set_phase(DrawPhase::Sweeping);
             emit_event(&CommitteeDrawSeeded {
                 round: draw.round,
                 seed: draw.seed,

@@ -16,7 +16,7 @@ pub struct SettleJob<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub job: Box<Account<'info, Job>>,
     #[account(mut)]
@@ -55,14 +55,15 @@ impl SettleJob<'_> {
             price,
             report: *report,
         };
+        let committee = self.committee.load()?;
         let message = attestation::job_message(
             AttestationKind::Settle,
-            self.committee.epoch,
+            committee.epoch,
             &self.job.key(),
             self.job.created_slot,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, &self.committee, &message)
+        attestation::verify_quorum(&self.instructions, &committee, &message)
     }
 }
 
@@ -79,9 +80,10 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
         price,
         attempt: accounts.job.attempts,
     });
+    let committee = accounts.committee.load()?;
     solve(
         &accounts.config,
-        &accounts.committee,
+        &committee,
         &mut accounts.job,
         &mut accounts.miner,
         &report,

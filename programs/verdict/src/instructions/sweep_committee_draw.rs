@@ -18,13 +18,13 @@ pub struct SweepCommitteeDraw<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
-    pub committee: Box<Account<'info, Committee>>,
+    pub committee: AccountLoader<'info, Committee>,
 }
 
 impl SweepCommitteeDraw<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(
-            self.committee.draw.phase == DrawPhase::Sweeping,
+            self.committee.load()?.draw.phase() == DrawPhase::Sweeping,
             VerdictError::WrongDrawPhase
         );
         Ok(())
@@ -33,7 +33,7 @@ impl SweepCommitteeDraw<'_> {
 
 pub fn handler<'info>(ctx: Context<'info, SweepCommitteeDraw<'info>>) -> Result<()> {
     let params = &ctx.accounts.config.params;
-    let committee = &mut ctx.accounts.committee;
+    let mut committee = ctx.accounts.committee.load_mut()?;
     let round = committee.draw.round;
     for info in ctx.remaining_accounts {
         require!(info.is_writable, VerdictError::NotEntered);
@@ -72,7 +72,7 @@ pub fn handler<'info>(ctx: Context<'info, SweepCommitteeDraw<'info>>) -> Result<
             epoch: committee.epoch,
             members: committee.members().to_vec(),
             quorum: committee.quorum,
-            strategy: committee.strategy,
+            strategy: committee.strategy(),
         });
     } else {
         emit_event(&CommitteeDrawAborted { round, eligible });

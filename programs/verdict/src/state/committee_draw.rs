@@ -36,6 +36,18 @@ pub enum DrawPhase {
     Sweeping,
 }
 
+impl DrawPhase {
+    /// The phase stored as `byte` (only [`CommitteeDraw::set_phase`] writes
+    /// it, so every stored byte is a valid phase).
+    pub fn from_stored(byte: u8) -> Self {
+        match byte {
+            1 => DrawPhase::Seeding,
+            2 => DrawPhase::Sweeping,
+            _ => DrawPhase::Entry,
+        }
+    }
+}
+
 /// What a node recorded when it entered a draw: its weight is frozen then,
 /// so nobody can top up stake once the seed is known.
 #[derive(
@@ -61,25 +73,42 @@ impl DrawEntry {
     }
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default, PartialEq, Eq, InitSpace)]
+/// Zero-copy (it lives inside the Committee, which the job path reads on
+/// every attestation): integers and byte arrays only, laid out without
+/// padding; the enums are stored as their one-byte discriminant behind
+/// typed accessors.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
 pub struct CommitteeDraw {
     /// Increments whenever a draw ends (seated or aborted); entries name it.
     pub round: u64,
-    pub phase: DrawPhase,
-    pub entrants: u32,
-    pub swept: u32,
     /// The slot whose hash seeds the draw (set by the request).
     pub target_slot: u64,
+    pub entrants: u32,
+    pub swept: u32,
     pub seed: [u8; 32],
-    /// Strategy, seats and quorum, fixed by the request.
-    pub strategy: SelectionStrategy,
+    /// The `DrawPhase` discriminant (0 Entry, 1 Seeding, 2 Sweeping); read
+    /// it through `CommitteeDraw::phase`.
+    phase: u8,
+    /// The `SelectionStrategy` discriminant (as in the Committee), fixed by
+    /// the request with the seats and quorum.
+    strategy: u8,
     pub seats: u8,
     pub quorum: u8,
     /// The best `seats` candidates so far, best first.
     pub leader_count: u8,
+    reserved: [u8; 3],
     pub leaders: [Pubkey; MAX_COMMITTEE_SIZE as usize],
     pub leader_keys: [Pubkey; MAX_COMMITTEE_SIZE as usize],
-    pub leader_ranks: [u128; MAX_COMMITTEE_SIZE as usize],
+    /// Their ranks (u128, little endian: a u128 field would need 16-byte
+    /// alignment, which account data does not have).
+    leader_ranks: [[u8; 16]; MAX_COMMITTEE_SIZE as usize],
+}
+
+impl Default for CommitteeDraw {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
 }
 
 /// One entrant as the sweep sees it.
@@ -91,6 +120,41 @@ pub struct Candidate {
 }
 
 impl CommitteeDraw {
+    /// A draw of round 1 already seeded with `seed`, ready to consider
+    /// candidates: what the simulator and the unit tests rank with.
+    pub fn sweeping(strategy: SelectionStrategy, seats: u8, quorum: u8, seed: [u8; 32]) -> Self {
+        let mut draw = CommitteeDraw {
+            round: 1,
+            seats,
+            quorum,
+            seed,
+            ..Default::default()
+        };
+        draw.set_phase(DrawPhase::Sweeping);
+        draw.set_strategy(strategy);
+        draw
+    }
+
+    pub fn phase(&self) -> DrawPhase {
+        DrawPhase::from_stored(self.phase)
+    }
+
+    pub fn set_phase(&mut self, phase: DrawPhase) {
+        self.phase = phase as u8;
+    }
+
+    pub fn strategy(&self) -> SelectionStrategy {
+        SelectionStrategy::from_stored(self.strategy)
+    }
+
+    pub fn set_strategy(&mut self, strategy: SelectionStrategy) {
+        self.strategy = strategy as u8;
+    }
+
+    pub fn leader_rank(&self, i: usize) -> u128 {
+        u128::from_le_bytes(self.leader_ranks[i])
+    }
+
     pub fn leaders(&self) -> &[Pubkey] {
         &self.leaders[..self.leader_count as usize]
     }
@@ -109,21 +173,19 @@ impl CommitteeDraw {
             .round
             .checked_add(1)
             .ok_or(VerdictError::MathOverflow)?;
-        *self = CommitteeDraw {
-            round,
-            ..Default::default()
-        };
+        *self = CommitteeDraw::default();
+        self.round = round;
         Ok(())
     }
 
     /// Keeps `candidate` if it ranks among the best `seats` so far. The
     /// result does not depend on the order candidates are swept in.
     pub fn consider(&mut self, candidate: &Candidate) {
-        let rank = rank(candidate, self.strategy, &self.seed);
+        let rank = rank(candidate, self.strategy(), &self.seed);
         let count = self.leader_count as usize;
         let key = (rank, candidate.node.to_bytes());
         let at = (0..count)
-            .find(|&i| key < (self.leader_ranks[i], self.leaders[i].to_bytes()))
+            .find(|&i| key < (self.leader_rank(i), self.leaders[i].to_bytes()))
             .unwrap_or(count);
         let seats = (self.seats as usize).min(MAX_COMMITTEE_SIZE as usize);
         if at >= seats {
@@ -137,7 +199,7 @@ impl CommitteeDraw {
         }
         self.leaders[at] = candidate.node;
         self.leader_keys[at] = candidate.signing_key;
-        self.leader_ranks[at] = rank;
+        self.leader_ranks[at] = rank.to_le_bytes();
         self.leader_count = (count + 1).min(seats) as u8;
     }
 
@@ -273,14 +335,7 @@ mod tests {
     }
 
     fn draw(strategy: SelectionStrategy, seats: u8, seed: [u8; 32]) -> CommitteeDraw {
-        CommitteeDraw {
-            round: 1,
-            phase: DrawPhase::Sweeping,
-            strategy,
-            seats,
-            seed,
-            ..Default::default()
-        }
+        CommitteeDraw::sweeping(strategy, seats, seats, seed)
     }
 
     fn seated(d: &CommitteeDraw) -> Vec<u16> {

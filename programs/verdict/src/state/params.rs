@@ -19,6 +19,20 @@ pub enum SelectionStrategy {
     Weighted,
 }
 
+impl SelectionStrategy {
+    /// The strategy stored as `byte` in a zero-copy account (only its
+    /// setters write it, so every stored byte is a valid strategy).
+    pub fn from_stored(byte: u8) -> Self {
+        match byte {
+            1 => SelectionStrategy::Reputation,
+            2 => SelectionStrategy::Stake,
+            3 => SelectionStrategy::Performance,
+            4 => SelectionStrategy::Weighted,
+            _ => SelectionStrategy::Random,
+        }
+    }
+}
+
 /// Every tunable number of the protocol. Times in seconds, ratios in basis
 /// points, trust in basis points of 1.0 (10_000 == 1.0).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]

@@ -45,12 +45,8 @@ import {
 import {
   getCommitteeDrawDecoder,
   getCommitteeDrawEncoder,
-  getSelectionStrategyDecoder,
-  getSelectionStrategyEncoder,
   type CommitteeDraw,
   type CommitteeDrawArgs,
-  type SelectionStrategy,
-  type SelectionStrategyArgs,
 } from "../types";
 
 export const COMMITTEE_DISCRIMINATOR = new Uint8Array([
@@ -68,17 +64,23 @@ export type Committee = {
    * attestation of one epoch is void in the next.
    */
   epoch: bigint;
-  size: number;
-  quorum: number;
+  rotatedAt: bigint;
   /** Node accounts of the members, in selection order. */
   members: Array<Address>;
   /** Their attestation keys at rotation time. */
   signingKeys: Array<Address>;
-  rotatedAt: bigint;
-  strategy: SelectionStrategy;
   /** The seed the sitting committee was drawn with. */
   seed: ReadonlyUint8Array;
+  size: number;
+  quorum: number;
+  /**
+   * The strategy it was drawn with, as a `SelectionStrategy` discriminant
+   * (0 Random, 1 Reputation, 2 Stake, 3 Performance, 4 Weighted); read it
+   * through `Committee::strategy`.
+   */
+  strategy: number;
   bump: number;
+  reserved: ReadonlyUint8Array;
   /** The draw of the next committee, in progress. */
   draw: CommitteeDraw;
 };
@@ -89,17 +91,23 @@ export type CommitteeArgs = {
    * attestation of one epoch is void in the next.
    */
   epoch: number | bigint;
-  size: number;
-  quorum: number;
+  rotatedAt: number | bigint;
   /** Node accounts of the members, in selection order. */
   members: Array<Address>;
   /** Their attestation keys at rotation time. */
   signingKeys: Array<Address>;
-  rotatedAt: number | bigint;
-  strategy: SelectionStrategyArgs;
   /** The seed the sitting committee was drawn with. */
   seed: ReadonlyUint8Array;
+  size: number;
+  quorum: number;
+  /**
+   * The strategy it was drawn with, as a `SelectionStrategy` discriminant
+   * (0 Random, 1 Reputation, 2 Stake, 3 Performance, 4 Weighted); read it
+   * through `Committee::strategy`.
+   */
+  strategy: number;
   bump: number;
+  reserved: ReadonlyUint8Array;
   /** The draw of the next committee, in progress. */
   draw: CommitteeDrawArgs;
 };
@@ -110,14 +118,15 @@ export function getCommitteeEncoder(): FixedSizeEncoder<CommitteeArgs> {
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["epoch", getU64Encoder()],
-      ["size", getU8Encoder()],
-      ["quorum", getU8Encoder()],
+      ["rotatedAt", getI64Encoder()],
       ["members", getArrayEncoder(getAddressEncoder(), { size: 8 })],
       ["signingKeys", getArrayEncoder(getAddressEncoder(), { size: 8 })],
-      ["rotatedAt", getI64Encoder()],
-      ["strategy", getSelectionStrategyEncoder()],
       ["seed", fixEncoderSize(getBytesEncoder(), 32)],
+      ["size", getU8Encoder()],
+      ["quorum", getU8Encoder()],
+      ["strategy", getU8Encoder()],
       ["bump", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 4)],
       ["draw", getCommitteeDrawEncoder()],
     ]),
     (value) => ({ ...value, discriminator: COMMITTEE_DISCRIMINATOR }),
@@ -129,14 +138,15 @@ export function getCommitteeDecoder(): FixedSizeDecoder<Committee> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["epoch", getU64Decoder()],
-    ["size", getU8Decoder()],
-    ["quorum", getU8Decoder()],
+    ["rotatedAt", getI64Decoder()],
     ["members", getArrayDecoder(getAddressDecoder(), { size: 8 })],
     ["signingKeys", getArrayDecoder(getAddressDecoder(), { size: 8 })],
-    ["rotatedAt", getI64Decoder()],
-    ["strategy", getSelectionStrategyDecoder()],
     ["seed", fixDecoderSize(getBytesDecoder(), 32)],
+    ["size", getU8Decoder()],
+    ["quorum", getU8Decoder()],
+    ["strategy", getU8Decoder()],
     ["bump", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 4)],
     ["draw", getCommitteeDrawDecoder()],
   ]);
 }
@@ -200,5 +210,5 @@ export async function fetchAllMaybeCommittee(
 }
 
 export function getCommitteeSize(): number {
-  return 1273;
+  return 1280;
 }

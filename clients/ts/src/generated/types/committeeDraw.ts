@@ -18,8 +18,6 @@ import {
   getBytesEncoder,
   getStructDecoder,
   getStructEncoder,
-  getU128Decoder,
-  getU128Encoder,
   getU32Decoder,
   getU32Encoder,
   getU64Decoder,
@@ -32,90 +30,118 @@ import {
   type FixedSizeEncoder,
   type ReadonlyUint8Array,
 } from "@solana/kit";
-import {
-  getDrawPhaseDecoder,
-  getDrawPhaseEncoder,
-  getSelectionStrategyDecoder,
-  getSelectionStrategyEncoder,
-  type DrawPhase,
-  type DrawPhaseArgs,
-  type SelectionStrategy,
-  type SelectionStrategyArgs,
-} from ".";
 
+/**
+ * Zero-copy (it lives inside the Committee, which the job path reads on
+ * every attestation): integers and byte arrays only, laid out without
+ * padding; the enums are stored as their one-byte discriminant behind
+ * typed accessors.
+ */
 export type CommitteeDraw = {
   /** Increments whenever a draw ends (seated or aborted); entries name it. */
   round: bigint;
-  phase: DrawPhase;
-  entrants: number;
-  swept: number;
   /** The slot whose hash seeds the draw (set by the request). */
   targetSlot: bigint;
+  entrants: number;
+  swept: number;
   seed: ReadonlyUint8Array;
-  /** Strategy, seats and quorum, fixed by the request. */
-  strategy: SelectionStrategy;
+  /**
+   * The `DrawPhase` discriminant (0 Entry, 1 Seeding, 2 Sweeping); read
+   * it through `CommitteeDraw::phase`.
+   */
+  phase: number;
+  /**
+   * The `SelectionStrategy` discriminant (as in the Committee), fixed by
+   * the request with the seats and quorum.
+   */
+  strategy: number;
   seats: number;
   quorum: number;
   /** The best `seats` candidates so far, best first. */
   leaderCount: number;
+  reserved: ReadonlyUint8Array;
   leaders: Array<Address>;
   leaderKeys: Array<Address>;
-  leaderRanks: Array<bigint>;
+  /**
+   * Their ranks (u128, little endian: a u128 field would need 16-byte
+   * alignment, which account data does not have).
+   */
+  leaderRanks: Array<ReadonlyUint8Array>;
 };
 
 export type CommitteeDrawArgs = {
   /** Increments whenever a draw ends (seated or aborted); entries name it. */
   round: number | bigint;
-  phase: DrawPhaseArgs;
-  entrants: number;
-  swept: number;
   /** The slot whose hash seeds the draw (set by the request). */
   targetSlot: number | bigint;
+  entrants: number;
+  swept: number;
   seed: ReadonlyUint8Array;
-  /** Strategy, seats and quorum, fixed by the request. */
-  strategy: SelectionStrategyArgs;
+  /**
+   * The `DrawPhase` discriminant (0 Entry, 1 Seeding, 2 Sweeping); read
+   * it through `CommitteeDraw::phase`.
+   */
+  phase: number;
+  /**
+   * The `SelectionStrategy` discriminant (as in the Committee), fixed by
+   * the request with the seats and quorum.
+   */
+  strategy: number;
   seats: number;
   quorum: number;
   /** The best `seats` candidates so far, best first. */
   leaderCount: number;
+  reserved: ReadonlyUint8Array;
   leaders: Array<Address>;
   leaderKeys: Array<Address>;
-  leaderRanks: Array<number | bigint>;
+  /**
+   * Their ranks (u128, little endian: a u128 field would need 16-byte
+   * alignment, which account data does not have).
+   */
+  leaderRanks: Array<ReadonlyUint8Array>;
 };
 
 export function getCommitteeDrawEncoder(): FixedSizeEncoder<CommitteeDrawArgs> {
   return getStructEncoder([
     ["round", getU64Encoder()],
-    ["phase", getDrawPhaseEncoder()],
+    ["targetSlot", getU64Encoder()],
     ["entrants", getU32Encoder()],
     ["swept", getU32Encoder()],
-    ["targetSlot", getU64Encoder()],
     ["seed", fixEncoderSize(getBytesEncoder(), 32)],
-    ["strategy", getSelectionStrategyEncoder()],
+    ["phase", getU8Encoder()],
+    ["strategy", getU8Encoder()],
     ["seats", getU8Encoder()],
     ["quorum", getU8Encoder()],
     ["leaderCount", getU8Encoder()],
+    ["reserved", fixEncoderSize(getBytesEncoder(), 3)],
     ["leaders", getArrayEncoder(getAddressEncoder(), { size: 8 })],
     ["leaderKeys", getArrayEncoder(getAddressEncoder(), { size: 8 })],
-    ["leaderRanks", getArrayEncoder(getU128Encoder(), { size: 8 })],
+    [
+      "leaderRanks",
+      getArrayEncoder(fixEncoderSize(getBytesEncoder(), 16), { size: 8 }),
+    ],
   ]);
 }
 
 export function getCommitteeDrawDecoder(): FixedSizeDecoder<CommitteeDraw> {
   return getStructDecoder([
     ["round", getU64Decoder()],
-    ["phase", getDrawPhaseDecoder()],
+    ["targetSlot", getU64Decoder()],
     ["entrants", getU32Decoder()],
     ["swept", getU32Decoder()],
-    ["targetSlot", getU64Decoder()],
     ["seed", fixDecoderSize(getBytesDecoder(), 32)],
-    ["strategy", getSelectionStrategyDecoder()],
+    ["phase", getU8Decoder()],
+    ["strategy", getU8Decoder()],
     ["seats", getU8Decoder()],
     ["quorum", getU8Decoder()],
     ["leaderCount", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 3)],
     ["leaders", getArrayDecoder(getAddressDecoder(), { size: 8 })],
     ["leaderKeys", getArrayDecoder(getAddressDecoder(), { size: 8 })],
-    ["leaderRanks", getArrayDecoder(getU128Decoder(), { size: 8 })],
+    [
+      "leaderRanks",
+      getArrayDecoder(fixDecoderSize(getBytesDecoder(), 16), { size: 8 }),
+    ],
   ]);
 }
 

@@ -26,7 +26,6 @@ export * from "./disputeResolved";
 export * from "./disputeRewardClaimed";
 export * from "./disputeStatus";
 export * from "./drawEntry";
-export * from "./drawPhase";
 export * from "./failReason";
 export * from "./heartbeatRecorded";
 export * from "./jobAssigned";
