@@ -12,8 +12,10 @@ trap 'rm -rf "$VERDICT_CU_DIR"' EXIT
 
 # The keeper's end-to-end tests spawn real miner processes; the dApp tests
 # (Rust and TypeScript) serve a network and run the examples against it.
-cargo build --locked -p verdict-miner --bin verdict-miner -p verdict-localnet --bin verdict-localnet \
-  -p verdict-example-infer
+# (Two commands: `--bin` applies to every `-p` of one command, so the
+# example's `infer` binary would silently not be built.)
+cargo build --locked -p verdict-miner --bin verdict-miner -p verdict-localnet --bin verdict-localnet
+cargo build --locked -p verdict-example-infer
 cargo test --workspace --locked "$@"
 VERDICT_LOCALNET_BIN="$(realpath "${CARGO_TARGET_DIR:-target}")/debug/verdict-localnet"
 export VERDICT_LOCALNET_BIN
