@@ -424,7 +424,7 @@ impl Engine {
             v.snapshot = Arc::new(snapshot);
             v.params = Some(params.clone());
             v.committee_epoch = view.committee.as_ref().map(|c| c.epoch).unwrap_or(0);
-            v.committee = view.committee.clone();
+            v.committee = view.committee;
             let active = view
                 .nodes
                 .iter()
