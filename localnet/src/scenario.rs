@@ -503,6 +503,13 @@ pub(crate) async fn read_disputes(
 }
 
 /// Waits until every dispute satisfies `done` or `within` passes (a run never hangs).
+/// How long the run waits for every voter's commit before moving the clock
+/// past the commit phase. Each voter re-runs the disputed job first, and
+/// several re-running a generation at once on a small machine take far more
+/// than the 30 s the other waits allow (a slow CI run saw a dispute left with
+/// no voter); the wait ends as soon as all have committed.
+const VOTERS_RERUN_WAIT: Duration = Duration::from_secs(180);
+
 pub(crate) async fn wait_disputes(
     chain: &Chain,
     jobs: &[ClientJob],
@@ -574,13 +581,8 @@ pub(crate) async fn settle_disputes(
         "{} dispute(s) open: the keepers re-run and commit their votes",
         opened.len()
     ));
-    let committed = wait_disputes(
-        chain,
-        jobs,
-        |d| d.commits >= voters(d),
-        Duration::from_secs(30),
-    )
-    .await?;
+    let committed =
+        wait_disputes(chain, jobs, |d| d.commits >= voters(d), VOTERS_RERUN_WAIT).await?;
     let commit_end = committed
         .iter()
         .map(|(_, d)| d.commit_end)
