@@ -711,7 +711,12 @@ pub(crate) async fn grief(
             .iter()
             .find(|m| m.keys.node == j.miner && m.behaviour == "honest");
         // High-risk outcomes make their co-signers parties: keep to the others.
-        let open = matches!(j.status, JobStatus::Solved | JobStatus::Paid)
+        // Generations are left out: every voter would re-run one on the
+        // run's busy miners, and a vote nobody can cast in time tests
+        // nothing about griefing (disputes over generations are tested in
+        // keeper/tests/generation.rs).
+        let open = !verdict_wire::models::is_generative(&job.model)
+            && matches!(j.status, JobStatus::Solved | JobStatus::Paid)
             && !j.dispute_open
             && j.risk != RiskLevel::High
             && !j.challenge_window_over(soon, &net.params);
