@@ -457,7 +457,7 @@ pub(crate) fn spawn_miner(
     let mut cmd = Command::new(bin);
     // Room for one model in memory: a job for the other model unloads it and
     // the next job pays its load again, so loading time is real and skewed
-    // (mostly 0, a load on every switch), as in the seed's measurements.
+    // (mostly 0, a load on every switch), as real miners' timings are.
     cmd.args([
         "serve",
         "--bind",

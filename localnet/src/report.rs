@@ -3,7 +3,7 @@
 //! (candidates, weights, turnout, voters), token conservation, and two PNG
 //! plots — miners' trust over their jobs (each answer judged against a
 //! reference run of the model, replayed at Rew = 1.01 and 1.05 with the
-//! program's own trust update, as the seed's figure) and the latency
+//! program's own trust update, the rule in docs/PROTOCOL.md) and the latency
 //! distributions.
 
 use std::collections::BTreeMap;

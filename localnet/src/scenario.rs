@@ -505,9 +505,9 @@ pub(crate) async fn read_disputes(
 /// Waits until every dispute satisfies `done` or `within` passes (a run never hangs).
 /// How long the run waits for every voter's commit before moving the clock
 /// past the commit phase. Each voter re-runs the disputed job first, and
-/// several re-running a generation at once on a small machine take far more
-/// than the 30 s the other waits allow (a slow CI run saw a dispute left with
-/// no voter); the wait ends as soon as all have committed.
+/// several re-running a generation at once on a small machine can take more
+/// than the 30 s the other waits allow; the wait ends as soon as all have
+/// committed, so it costs time only when some voter cannot vote.
 const VOTERS_RERUN_WAIT: Duration = Duration::from_secs(180);
 
 pub(crate) async fn wait_disputes(

@@ -39,12 +39,13 @@ pub enum DrawPhase {
 impl DrawPhase {
     /// The phase stored as `byte` (only [`CommitteeDraw::set_phase`] writes
     /// it, so every stored byte is a valid phase).
+    /// Decoded with the same `as u8` the setter stores, so reordering the
+    /// variants cannot make the two disagree; any other byte is `Entry`.
     pub fn from_stored(byte: u8) -> Self {
-        match byte {
-            1 => DrawPhase::Seeding,
-            2 => DrawPhase::Sweeping,
-            _ => DrawPhase::Entry,
-        }
+        [DrawPhase::Entry, DrawPhase::Seeding, DrawPhase::Sweeping]
+            .into_iter()
+            .find(|p| *p as u8 == byte)
+            .unwrap_or_default()
     }
 }
 

@@ -22,14 +22,19 @@ pub enum SelectionStrategy {
 impl SelectionStrategy {
     /// The strategy stored as `byte` in a zero-copy account (only its
     /// setters write it, so every stored byte is a valid strategy).
+    /// Decoded with the same `as u8` the setters store, so reordering the
+    /// variants cannot make the two disagree; any other byte is `Random`.
     pub fn from_stored(byte: u8) -> Self {
-        match byte {
-            1 => SelectionStrategy::Reputation,
-            2 => SelectionStrategy::Stake,
-            3 => SelectionStrategy::Performance,
-            4 => SelectionStrategy::Weighted,
-            _ => SelectionStrategy::Random,
-        }
+        [
+            SelectionStrategy::Random,
+            SelectionStrategy::Reputation,
+            SelectionStrategy::Stake,
+            SelectionStrategy::Performance,
+            SelectionStrategy::Weighted,
+        ]
+        .into_iter()
+        .find(|s| *s as u8 == byte)
+        .unwrap_or_default()
     }
 }
 
