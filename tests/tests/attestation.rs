@@ -3,14 +3,15 @@
 //! the job left untouched.
 #![allow(deprecated)]
 
+use anchor_lang::error::ErrorCode;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::errors::VerdictError;
 use verdict::state::{JobStatus, RiskLevel};
 use verdict_sdk::attest::{self, ed25519_instruction, sign};
-use verdict_sdk::instructions as ix;
 use verdict_sdk::transaction::{build_transaction, ComputeBudget};
+use verdict_sdk::{instructions as ix, pda};
 use verdict_tests::*;
 
 const FEE: u64 = 10 * TOKEN;
@@ -192,6 +193,27 @@ async fn a_changed_field_is_refused() {
         VerdictError::AttestationMismatch,
     );
     c.assert_untouched().await;
+}
+
+#[tokio::test]
+async fn a_substituted_committee_account_is_refused() {
+    // A quorum-signed settle whose Committee is swapped for an account the
+    // attacker controls (owned by the system program) or for another of the
+    // program's accounts (the Config): the zero-copy loader checks the owner
+    // and the discriminator before the address constraint is even reached.
+    let mut c = case().await;
+    let message = c.settle_message(&c.job, c.epoch);
+    let keys = c.keys(&[0, 1, 2]);
+    let look_alike = c.f.user(0).await.pubkey();
+    for (substitute, expected) in [
+        (look_alike, ErrorCode::AccountOwnedByWrongProgram),
+        (pda::config(), ErrorCode::AccountDiscriminatorMismatch),
+    ] {
+        let settle = ix::replace_account(c.settle_ix(), &pda::committee(), &substitute);
+        let ixs = attest::attest_with(&refs(&keys), &message, settle);
+        assert_anchor_error(&c.f.send(&ixs, &[]).await, expected);
+        c.assert_untouched().await;
+    }
 }
 
 #[tokio::test]
