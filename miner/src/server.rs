@@ -45,7 +45,7 @@ pub struct MinerState {
 
 /// What makes two requests the same job for this miner: the same answer.
 type AnswerKey = (JobId, ModelId, Digest32, MinerPubkey, Tamper);
-type SharedAnswer = Arc<tokio::sync::OnceCell<(InferResponse, Option<GenerationStats>)>>;
+type SharedAnswer = Arc<tokio::sync::OnceCell<InferResponse>>;
 
 /// The answers to the last [`AnswerCache::CAPACITY`] distinct requests,
 /// each computed once: a keeper's co-signers recheck a high-risk job by
@@ -272,7 +272,7 @@ async fn infer(
 }
 
 async fn handle_infer(
-    state: &MinerState,
+    state: &Arc<MinerState>,
     connection: &ConnectionControl,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -363,50 +363,16 @@ async fn handle_infer(
     if tamper != Tamper::Honest {
         tracing::info!(job = %request.job_id, ?tamper, "tampering with the answer (fault)");
     }
-    let (response, generation) = run_job(state, &request, input_hash, tamper).await?;
+    let response = run_job(state, &request, input_hash, tamper).await?;
     if let Some(Misbehaviour::Slow(delay)) = misbehaviour {
         tracing::info!(job = %request.job_id, delay_ms = delay.as_millis() as u64, "answering late (fault)");
         tokio::time::sleep(delay).await;
     }
-    let model = request.model_id.as_str();
     state
         .metrics
         .requests_total
-        .with_label_values(&[model, "ok"])
+        .with_label_values(&[request.model_id.as_str(), "ok"])
         .inc();
-    state
-        .metrics
-        .inference_seconds
-        .with_label_values(&[model])
-        .observe(f64::from(response.inference_time_us) / 1e6);
-    if let Some(generation) = generation {
-        let tokens = u64::from(generation.generated_tokens);
-        state
-            .metrics
-            .tokens_generated_total
-            .with_label_values(&[model])
-            .inc_by(tokens);
-        let seconds = f64::from(response.inference_time_us) / 1e6;
-        if seconds > 0.0 {
-            state
-                .metrics
-                .generation_tokens_per_second
-                .with_label_values(&[model])
-                .observe(tokens as f64 / seconds);
-        }
-        state
-            .metrics
-            .first_token_seconds
-            .with_label_values(&[model])
-            .observe(generation.first_token.as_secs_f64());
-    }
-    if response.load_time_ms > 0 {
-        state
-            .metrics
-            .model_loads_total
-            .with_label_values(&[model])
-            .inc();
-    }
     tracing::info!(
         job = %request.job_id,
         model = %request.model_id,
@@ -420,14 +386,17 @@ async fn handle_infer(
 
 /// The signed answer to `request`: shared with an identical request
 /// answered lately or in flight ([`AnswerCache`]), else computed by
-/// [`compute_job`]. The generation's stats come back only to the request
-/// that computed it (so metrics count each generation once).
+/// [`compute_job`] in a task of its own. A requester that gives up (a
+/// keeper's timeout while the model loads or a long generation runs) does
+/// not cancel that work: its retry, or a co-signer's identical recheck,
+/// waits for the same computation instead of starting again from nothing,
+/// so a slow miner converges instead of timing out forever.
 async fn run_job(
-    state: &MinerState,
+    state: &Arc<MinerState>,
     request: &InferRequest,
     input_hash: Digest32,
     tamper: Tamper,
-) -> Result<(InferResponse, Option<GenerationStats>), ApiError> {
+) -> Result<InferResponse, ApiError> {
     let key = (
         request.job_id,
         request.model_id.clone(),
@@ -436,26 +405,35 @@ async fn run_job(
         tamper,
     );
     let cell = state.answers.cell(key);
-    let computed_here = std::sync::atomic::AtomicBool::new(false);
-    let (response, generation) = cell
-        .get_or_try_init(|| {
-            computed_here.store(true, std::sync::atomic::Ordering::Relaxed);
-            compute_job(state, request, input_hash, tamper)
-        })
-        .await?
-        .clone();
-    let fresh = computed_here.load(std::sync::atomic::Ordering::Relaxed);
-    Ok((response, generation.filter(|_| fresh)))
+    if let Some(answer) = cell.get() {
+        return Ok(answer.clone());
+    }
+    let (state, request) = (Arc::clone(state), request.clone());
+    tokio::spawn(async move {
+        cell.get_or_try_init(|| compute_job(&state, &request, input_hash, tamper))
+            .await
+            .cloned()
+    })
+    .await
+    .map_err(|error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            error.to_string(),
+        )
+    })?
 }
 
 /// Loads the model if needed and answers with [`answer::compute_with`] (the
-/// function a validator's recheck uses too), then signs.
+/// function a validator's recheck uses too), then signs; books the
+/// computation's metrics (once per computation, however many requests
+/// share it).
 async fn compute_job(
     state: &MinerState,
     request: &InferRequest,
     input_hash: Digest32,
     tamper: Tamper,
-) -> Result<(InferResponse, Option<GenerationStats>), ApiError> {
+) -> Result<InferResponse, ApiError> {
     let unavailable = |error: crate::models::ModelError| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -500,5 +478,42 @@ async fn compute_job(
         inference_time_us: saturating_u32(answer.inference_time.as_micros()),
     }
     .sign(&state.signing_key);
-    Ok((response, answer.generation))
+    record_computation(state, &response, answer.generation);
+    Ok(response)
+}
+
+/// The metrics of one computation: its inference time, a model load it
+/// paid, and a generation's tokens and speed.
+fn record_computation(
+    state: &MinerState,
+    response: &InferResponse,
+    generation: Option<GenerationStats>,
+) {
+    let model = response.model_id.as_str();
+    let metrics = &state.metrics;
+    let seconds = f64::from(response.inference_time_us) / 1e6;
+    metrics
+        .inference_seconds
+        .with_label_values(&[model])
+        .observe(seconds);
+    if response.load_time_ms > 0 {
+        metrics.model_loads_total.with_label_values(&[model]).inc();
+    }
+    if let Some(generation) = generation {
+        let tokens = u64::from(generation.generated_tokens);
+        metrics
+            .tokens_generated_total
+            .with_label_values(&[model])
+            .inc_by(tokens);
+        if seconds > 0.0 {
+            metrics
+                .generation_tokens_per_second
+                .with_label_values(&[model])
+                .observe(tokens as f64 / seconds);
+        }
+        metrics
+            .first_token_seconds
+            .with_label_values(&[model])
+            .observe(generation.first_token.as_secs_f64());
+    }
 }

@@ -289,22 +289,71 @@ async fn identical_requests_in_flight_share_one_generation() {
     let other = client.infer(&other_seed).await.expect("answered");
     assert_eq!(other.sampled_as, MinerPubkey([5; 32]));
     assert_ne!(other.signature, first.signature);
+    let tokens = |r: &InferResponse| r.output.tokens().unwrap().len() as f64;
+    assert_eq!(
+        counter(&miner, "miner_tokens_generated_total").await,
+        Some(tokens(&first) + tokens(&other)),
+        "each generation counted once"
+    );
+}
+
+/// A requester that gives up (a keeper's timeout while the model loads)
+/// does not cancel the work: the miner finishes it on its own, and the
+/// retry gets that answer, load time included, without loading or
+/// generating again.
+#[tokio::test]
+async fn a_request_given_up_on_is_finished_and_answers_its_retry() {
+    require_smollm2();
+    let miner = MinerProcess::spawn(&["--models", SMOLLM2, "--generate-key"]).await;
+    let request = generation_request(22, &sampled("Name a fruit.", 6));
+    let impatient = miner.client(Duration::from_millis(50));
+    assert!(
+        matches!(
+            impatient.infer(&request).await,
+            Err(ClientError::Timeout(_))
+        ),
+        "a cold load and a generation take longer than 50 ms"
+    );
+    let started = std::time::Instant::now();
+    while counter(&miner, "miner_tokens_generated_total")
+        .await
+        .is_none()
+    {
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "the abandoned generation never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let retry = miner
+        .client(TIMEOUT)
+        .infer(&request)
+        .await
+        .expect("answered");
+    assert!(
+        retry.load_time_ms > 0,
+        "the abandoned run's answer: {retry:?}"
+    );
+    assert_eq!(counter(&miner, "miner_model_loads_total").await, Some(1.0));
+    assert_eq!(
+        counter(&miner, "miner_tokens_generated_total").await,
+        Some(retry.output.tokens().unwrap().len() as f64),
+        "generated once"
+    );
+}
+
+/// A counter's value on the miner's `/metrics` (its one label set), once
+/// it has one.
+async fn counter(miner: &MinerProcess, name: &str) -> Option<f64> {
     let metrics = reqwest::get(format!("{}/metrics", miner.url))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let generated: f64 = metrics
+    metrics
         .lines()
-        .find(|line| line.starts_with("miner_tokens_generated_total{"))
+        .find(|line| line.starts_with(&format!("{name}{{")))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
-        .expect("the tokens counter");
-    let tokens = |r: &InferResponse| r.output.tokens().unwrap().len() as f64;
-    assert_eq!(
-        generated,
-        tokens(&first) + tokens(&other),
-        "each generation counted once"
-    );
 }
