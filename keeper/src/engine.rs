@@ -1078,6 +1078,7 @@ impl Engine {
             Ok(a) => (a.timing.response_ms as f64 / 1_000.0, Ok(a)),
             Err((ms, e)) => (ms as f64 / 1_000.0, Err(Miss::of(e, ms))),
         };
+        tracing::debug!(job = %rec.job, %miner, rerun = sample_as.is_some(), seconds = elapsed, outcome = label, "miner called");
         self.metrics
             .miner_call_seconds
             .with_label_values(&[label])

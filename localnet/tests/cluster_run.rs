@@ -38,6 +38,7 @@ fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_on_a_cluster_waits_time_out_and_reports_what_the_node_serves() {
+    common::keep_logs();
     let embedded = Arc::new(EmbeddedChain::start().await);
     let payer = Keypair::new();
     embedded.airdrop(&payer.pubkey(), 20 * SOL).await.unwrap();

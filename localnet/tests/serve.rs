@@ -256,6 +256,7 @@ async fn integrate(ready: Ready) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dapp_gets_verified_inference_from_the_served_network() {
+    common::keep_logs();
     let dir = tempfile::tempdir().unwrap();
     let opts = ServeOptions {
         model: MODEL.into(),

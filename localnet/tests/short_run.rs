@@ -9,6 +9,7 @@ use verdict_localnet::network::{run, Options, Target};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_run_reports_what_the_chain_holds() {
+    common::keep_logs();
     let out = tempfile::tempdir().unwrap();
     let opts = Options {
         target: Target::Embedded,

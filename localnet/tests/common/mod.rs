@@ -7,6 +7,17 @@ use verdict::state::{Node, ProtocolParams};
 use verdict_localnet::network::{Finished, TOKEN};
 use verdict_sdk::accounts::AccountSource;
 
+/// The keepers' logs (`RUST_LOG`, by default their info lines) go to the
+/// test's captured output: a failing end-to-end test shows what they did.
+pub fn keep_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keeper=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
 /// The debug-built miner next to the test binary.
 pub fn miner_bin() -> PathBuf {
     workspace_bin("verdict-miner", "verdict-miner")
