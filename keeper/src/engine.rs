@@ -315,6 +315,23 @@ impl Engine {
         self.clients.read().unwrap().get(miner).cloned()
     }
 
+    /// After `miner` could not be reached at `called`: the client of the
+    /// endpoint it records on chain now, if that is another (usable) one.
+    /// A miner that moved between two reads of the chain is called where
+    /// it is, not failed for where it was.
+    async fn follow_endpoint(&self, miner: &Pubkey, called: &MinerClient) -> Option<MinerClient> {
+        let url = self.gateway.endpoint(miner).await.ok()??;
+        if url.trim_end_matches('/') == called.base_url()
+            || crate::core::discovery::check(&url, self.cfg.allow_private_endpoints).is_err()
+        {
+            return None;
+        }
+        let client = MinerClient::new(&url, self.cfg.longest_call()).ok()?;
+        tracing::info!(miner = %miner, %url, "miner moved: calling its new endpoint");
+        self.clients.write().unwrap().insert(*miner, client.clone());
+        Some(client)
+    }
+
     /// Rebuilds the miner clients from the endpoints the chain records: a
     /// new miner is called from this round on, a changed endpoint replaces
     /// the old one, a refused one is counted by reason.
@@ -1072,7 +1089,12 @@ impl Engine {
             sample_as,
         };
         let budget = self.cfg.budget(&rec.model, Some(&rec.input));
-        let result = call_and_validate(&client, &profile, &job, budget, now).await;
+        let mut result = call_and_validate(&client, &profile, &job, budget, now).await;
+        if matches!(result, Err((_, AttemptFailure::Disconnect(_)))) {
+            if let Some(moved) = self.follow_endpoint(miner, &client).await {
+                result = call_and_validate(&moved, &profile, &job, budget, now).await;
+            }
+        }
         let label = if result.is_ok() { "ok" } else { "error" };
         let (elapsed, answer) = match result {
             Ok(a) => (a.timing.response_ms as f64 / 1_000.0, Ok(a)),

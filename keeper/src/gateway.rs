@@ -113,6 +113,14 @@ impl Gateway {
         self.fetch_optional::<Node>(node).await
     }
 
+    /// The endpoint `node` records on chain now, if any.
+    pub async fn endpoint(&self, node: &Pubkey) -> Result<Option<String>, KeeperError> {
+        Ok(self
+            .fetch_optional::<verdict::state::NodeEndpoint>(&pda::endpoint(node))
+            .await?
+            .map(|e| e.url().to_string()))
+    }
+
     /// Balance of an SPL token account (0 when it does not exist): its
     /// `amount`, after the mint and the owner in the account's layout.
     pub async fn token_balance(&self, account: &Pubkey) -> Result<u64, KeeperError> {

@@ -73,7 +73,13 @@ async fn a_miner_found_on_chain_gets_jobs_and_keeps_its_record_by_itself() {
     .await;
 
     // A keeper configured with no miner at all finds it and routes to it.
-    let keeper = net.start_keeper(net.config(), None).await;
+    // It reads the chain once a minute, so it will call the miner's old
+    // endpoint after the move below: what a keeper between two reads does.
+    let config = keeper::config::KeeperConfig {
+        poll_interval_ms: 60_000,
+        ..net.config()
+    };
+    let keeper = net.start_keeper(config, None).await;
     assert_eq!(solved_by(&mut net, &keeper, "found on chain").await, node);
     let metrics = http()
         .get(format!("{}/metrics", keeper.api_url()))
@@ -86,7 +92,9 @@ async fn a_miner_found_on_chain_gets_jobs_and_keeps_its_record_by_itself() {
     assert!(metrics.contains("miners_discovered 1"), "{metrics}");
 
     // The miner moves (a new process, another port): it records the new
-    // endpoint, and the running keeper follows without being told.
+    // endpoint, and the running keeper follows without being told, though
+    // its last read of the chain still has the old one: the old endpoint
+    // refuses the call, and the keeper reads where the miner is now.
     let mut old = net.miners[0].process.take().unwrap();
     old.kill().unwrap();
     old.wait().unwrap();

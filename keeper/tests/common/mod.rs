@@ -30,6 +30,17 @@ use verdict_tests::{Fixture, NodeHandle, User, TEST_MODEL, TOKEN};
 
 pub const FEE: u64 = TOKEN / 10;
 
+/// The keepers' logs (`RUST_LOG`, by default their info lines) go to the
+/// test's captured output: a failing test shows what they did.
+pub fn keep_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keeper=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
 /// How a test miner behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behaviour {
@@ -284,6 +295,7 @@ impl Net {
         params: verdict::state::ProtocolParams,
         extra_stake: impl Fn(usize) -> u64,
     ) -> Net {
+        keep_logs();
         let mut f = Fixture::with_params(params).await;
         f.check_each_transaction = false;
         let committee = f.committee_of(5).await;
