@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Runs every Verdict test: sets up what is missing, then the whole workspace,
-# then prints the compute units per instruction gathered from every program
-# test (real figures when SBF_OUT_DIR names an SBF build of the program).
+# Runs every Verdict test: sets up what is missing, checks the formatting,
+# runs the whole workspace's tests, the IDL and TypeScript checks and clippy
+# (-D warnings), then prints the compute units per instruction gathered from
+# every program test (real figures when SBF_OUT_DIR names an SBF build of
+# the program).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+# Style first (seconds): unformatted code fails before the long build.
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  rustup component add rustfmt clippy
+fi
+cargo fmt --all --check
 VERDICT_CU_DIR="$(mktemp -d)"
 export VERDICT_CU_DIR
 trap 'rm -rf "$VERDICT_CU_DIR"' EXIT
@@ -33,6 +40,9 @@ cargo run --locked -q -p verdict-idl -- --check
   }
   npm test --silent
 )
+
+# Lints last: the test build has warmed the dependencies.
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 if compgen -G "$VERDICT_CU_DIR/*.tsv" >/dev/null; then
   mode="native processor: Verdict's own work shows as ~1 CU; CPIs into SPL Token are real"
