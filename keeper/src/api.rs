@@ -16,62 +16,18 @@ use sha2::{Digest, Sha256};
 use verdict::state::JobStatus;
 use verdict_wire::keeper::{JobProgress, JobView, SubmitInput};
 use verdict_wire::miner::{Digest32, JobId};
-use verdict_wire::ErrorBody;
 
+use crate::clock::wall_secs;
 use crate::core::lifecycle::Phase;
 use crate::core::ratelimit::RateLimiter;
-use crate::engine::{wall_secs, Engine};
+use crate::engine::Engine;
+use crate::error::ApiError;
 use crate::store::JobRecord;
 
 struct AppState {
     engine: Arc<Engine>,
     limiter: Mutex<RateLimiter<Pubkey>>,
     started: Instant,
-}
-
-/// Every 4xx/5xx answer: its status and a [`ErrorBody`] (a stable code and a sentence).
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    body: ErrorBody,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            body: ErrorBody {
-                error: error.into(),
-                message: message.into(),
-            },
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            e.to_string(),
-        )
-    }
-}
-
-impl From<crate::KeeperError> for ApiError {
-    fn from(e: crate::KeeperError) -> Self {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "keeper_unavailable",
-            e.to_string(),
-        )
-    }
 }
 
 /// Serves `app` until `cancel`, each connection on a task owned by this
@@ -126,7 +82,7 @@ pub async fn serve(
 pub fn router(engine: Arc<Engine>) -> Router {
     let max = engine.cfg.max_input_bytes;
     let limiter = RateLimiter::new(engine.cfg.client_requests_per_sec, engine.cfg.client_burst);
-    let peers = crate::peer::server::router(engine.clone());
+    let peers = crate::peer_server::router(engine.clone());
     let state = Arc::new(AppState {
         engine,
         limiter: Mutex::new(limiter),

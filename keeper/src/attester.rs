@@ -20,40 +20,7 @@ use verdict_sdk::attest::{sign, MemberSignature};
 use crate::core::cosign::{Claim, CosignRequest};
 use crate::peer::{PeerClient, PeerError};
 
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum AttestError {
-    #[error("only {have} of the {need} committee signatures needed (epoch {epoch}); {refused} refused, {unreachable} unreachable{}", detail(.reasons))]
-    NoQuorum {
-        have: usize,
-        need: usize,
-        epoch: u64,
-        refused: usize,
-        unreachable: usize,
-        reasons: Vec<String>,
-    },
-}
-
-fn detail(reasons: &[String]) -> String {
-    if reasons.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", reasons.join("; "))
-    }
-}
-
-impl AttestError {
-    /// Members refused on the merits (as opposed to being unreachable): the
-    /// claim itself should change, not merely be retried.
-    pub fn refused_on_merits(&self) -> bool {
-        let AttestError::NoQuorum {
-            have,
-            need,
-            refused,
-            ..
-        } = self;
-        have + refused >= *need && *refused > 0
-    }
-}
+pub use crate::error::AttestError;
 
 /// One request for signatures: the message and the claim it was built from
 /// (peers re-check the claim and sign the message they rebuild from it).

@@ -1,9 +1,12 @@
-//! Keeper configuration: a TOML file, then `VERDICT_KEEPER_*` environment
-//! overrides (so a container or a test can change one value without a file).
+//! Keeper configuration: a TOML file, then `VERDICT_KEEPER_<FIELD>`
+//! environment overrides for every field (so a container or a test can
+//! change one value without a file), parsed once into typed values (public
+//! keys, numbers, paths) and checked.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
 
 use crate::core::lifecycle::MempoolTtl;
@@ -16,7 +19,8 @@ use crate::error::KeeperError;
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// The node's Node account (base58).
-    pub node: String,
+    #[serde(with = "crate::serde_helpers::b58")]
+    pub node: Pubkey,
     pub url: String,
 }
 
@@ -28,7 +32,8 @@ pub struct Endpoint {
 pub struct CommitteeConfig {
     /// This keeper's validator Node account (base58); its signing key is
     /// the single entry of `signing_keypairs`.
-    pub node: Option<String>,
+    #[serde(with = "crate::serde_helpers::b58_opt")]
+    pub node: Option<Pubkey>,
     /// The node's operator wallet: signs dispute challenges, votes and
     /// reward claims.
     pub operator_keypair: Option<PathBuf>,
@@ -36,7 +41,8 @@ pub struct CommitteeConfig {
     /// bonds (max(min bond, price × bond multiple)) and vote deposits,
     /// receives deposits back, dispute rewards, and what the node is owed
     /// (validator fees, bonds back), which the keeper withdraws.
-    pub operator_tokens: Option<String>,
+    #[serde(with = "crate::serde_helpers::b58_opt")]
+    pub operator_tokens: Option<Pubkey>,
     /// The other validators' keepers.
     pub peers: Vec<Endpoint>,
     /// A member of failover rank r takes a job over after r times this much
@@ -193,28 +199,132 @@ impl Default for KeeperConfig {
     }
 }
 
-/// `NODE=URL,NODE=URL` from an environment variable.
-fn endpoints(name: &str, value: String) -> Result<Vec<Endpoint>, KeeperError> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|pair| {
-            let (node, url) = pair.split_once('=').ok_or_else(|| {
-                KeeperError::Config(format!("{name} entry {pair:?} is not NODE=URL"))
-            })?;
-            Ok(Endpoint {
-                node: node.into(),
-                url: url.into(),
-            })
-        })
-        .collect()
+/// A configuration value as an environment variable writes it: numbers,
+/// booleans, paths and public keys as text, lists comma separated, an
+/// endpoint as `NODE=URL`, an empty optional value as none.
+trait FromEnv: Sized {
+    fn from_env(text: &str) -> Option<Self>;
 }
 
-fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, KeeperError> {
-    value
-        .parse()
-        .map_err(|_| KeeperError::Config(format!("{name}={value:?} is not valid")))
+macro_rules! from_env_by_parse {
+    ($($t:ty),*) => {$(
+        impl FromEnv for $t {
+            fn from_env(text: &str) -> Option<Self> {
+                text.trim().parse().ok()
+            }
+        }
+    )*};
+}
+from_env_by_parse!(u16, u32, u64, usize, i64, f64, bool, String, PathBuf, Pubkey);
+
+impl<T: FromEnv> FromEnv for Option<T> {
+    fn from_env(text: &str) -> Option<Self> {
+        if text.trim().is_empty() {
+            return Some(None);
+        }
+        T::from_env(text).map(Some)
+    }
+}
+
+impl<T: FromEnv> FromEnv for Vec<T> {
+    fn from_env(text: &str) -> Option<Self> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(T::from_env)
+            .collect()
+    }
+}
+
+impl FromEnv for Endpoint {
+    fn from_env(text: &str) -> Option<Self> {
+        let (node, url) = text.trim().split_once('=')?;
+        Some(Endpoint {
+            node: node.trim().parse().ok()?,
+            url: url.trim().to_string(),
+        })
+    }
+}
+
+/// Every field's override: `VERDICT_KEEPER_` + the field's name in capitals
+/// (without its section: field names are unique across the sections).
+macro_rules! env_overrides {
+    ($($name:literal => $($field:ident).+;)*) => {
+        /// The name (after `VERDICT_KEEPER_`) of every field's environment
+        /// override.
+        pub const ENV_FIELDS: &[&str] = &[$($name),*];
+
+        impl KeeperConfig {
+            /// Applies the `VERDICT_KEEPER_<FIELD>` overrides `get` finds.
+            pub fn apply_env(
+                &mut self,
+                get: impl Fn(&str) -> Option<String>,
+            ) -> Result<(), KeeperError> {
+                $(
+                    let var = concat!("VERDICT_KEEPER_", $name);
+                    if let Some(text) = get(var) {
+                        self.$($field).+ = FromEnv::from_env(&text).ok_or_else(|| {
+                            KeeperError::Config(format!("{var}={text:?} is not valid"))
+                        })?;
+                    }
+                )*
+                Ok(())
+            }
+        }
+    };
+}
+
+env_overrides! {
+    "RPC_URLS" => rpc_urls;
+    "PAYER_KEYPAIR" => payer_keypair;
+    "SIGNING_KEYPAIRS" => signing_keypairs;
+    "DATABASE" => database;
+    "LISTEN" => listen;
+    "SHARD_TIMEOUT_MS" => shard_timeout_ms;
+    "END_TO_END_TIMEOUT_MS" => end_to_end_timeout_ms;
+    "SLA_MS" => sla_ms;
+    "GENERATION_MS_PER_TOKEN" => generation_ms_per_token;
+    "POLL_INTERVAL_MS" => poll_interval_ms;
+    "MAX_CONCURRENT_JOBS" => max_concurrent_jobs;
+    "MAX_INPUT_BYTES" => max_input_bytes;
+    "FEE_FLOOR" => fee_floor;
+    "CLIENT_REQUESTS_PER_SEC" => client_requests_per_sec;
+    "CLIENT_BURST" => client_burst;
+    "PRICE_BPS" => price_bps;
+    "POST_ATTEMPTS" => post_attempts;
+    "LATENCY_WINDOW" => latency_window;
+    "ALLOW_PRIVATE_ENDPOINTS" => allow_private_endpoints;
+    "ALPHA" => routing.alpha;
+    "BETA" => routing.beta;
+    "W_STAKE" => routing.w_stake;
+    "W_FIDELITY" => routing.w_fidelity;
+    "W_BANDWIDTH" => routing.w_bandwidth;
+    "W_LIVENESS" => routing.w_liveness;
+    "PENALTY" => routing.penalty;
+    "REWARD" => routing.reward;
+    "TOP_LATENCY_BONUS" => routing.top_latency_bonus;
+    "REALTIME_MAX_MEDIAN_MS" => routing.realtime_max_median_ms;
+    "SPREAD" => routing.spread;
+    "TIER3_RESERVED_BPS" => routing.tier3_reserved_bps;
+    "PENDING_SECS" => mempool.pending_secs;
+    "PREPROCESSING_SECS" => mempool.preprocessing_secs;
+    "COMPLETION_SECS" => mempool.completion_secs;
+    "CLAIMS" => cranks.claims;
+    "DOWNTIME_SLASHES" => cranks.downtime_slashes;
+    "NODE" => committee.node;
+    "OPERATOR_KEYPAIR" => committee.operator_keypair;
+    "OPERATOR_TOKENS" => committee.operator_tokens;
+    "PEERS" => committee.peers;
+    "TAKEOVER_MS" => committee.takeover_ms;
+    "COSIGN_TIMEOUT_MS" => committee.cosign_timeout_ms;
+    "TIMEOUT_REPORT_INTERVAL_SECS" => committee.timeout_report_interval_secs;
+    "RECHECK_BPS" => committee.recheck_bps;
+    "AUTO_CHALLENGE" => committee.auto_challenge;
+    "DISPUTES" => committee.disputes;
+    "ROTATE" => committee.rotate;
+    "GOSSIP_LISTEN" => committee.gossip_listen;
+    "GOSSIP_SEEDS" => committee.gossip_seeds;
+    "DISHONEST" => committee.dishonest;
 }
 
 impl KeeperConfig {
@@ -236,86 +346,6 @@ impl KeeperConfig {
         Ok(cfg)
     }
 
-    /// `VERDICT_KEEPER_<FIELD>` overrides; lists are comma separated, peers
-    /// are `NODE=URL` pairs, committee and routing fields drop
-    /// their prefix (`VERDICT_KEEPER_NODE`, `VERDICT_KEEPER_PEERS`,
-    /// `VERDICT_KEEPER_TIER3_RESERVED_BPS`, ...).
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), KeeperError> {
-        let list = |v: String| -> Vec<String> {
-            v.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        };
-        if let Some(v) = get("VERDICT_KEEPER_RPC_URLS") {
-            self.rpc_urls = list(v);
-        }
-        if let Some(v) = get("VERDICT_KEEPER_PAYER_KEYPAIR") {
-            self.payer_keypair = Some(v.into());
-        }
-        if let Some(v) = get("VERDICT_KEEPER_SIGNING_KEYPAIRS") {
-            self.signing_keypairs = list(v).into_iter().map(PathBuf::from).collect();
-        }
-        if let Some(v) = get("VERDICT_KEEPER_DATABASE") {
-            self.database = v.into();
-        }
-        if let Some(v) = get("VERDICT_KEEPER_LISTEN") {
-            self.listen = v;
-        }
-        macro_rules! number {
-            ($field:ident, $name:literal) => {
-                if let Some(v) = get($name) {
-                    self.$field = parse($name, &v)?;
-                }
-            };
-        }
-        number!(shard_timeout_ms, "VERDICT_KEEPER_SHARD_TIMEOUT_MS");
-        number!(
-            end_to_end_timeout_ms,
-            "VERDICT_KEEPER_END_TO_END_TIMEOUT_MS"
-        );
-        number!(sla_ms, "VERDICT_KEEPER_SLA_MS");
-        number!(
-            generation_ms_per_token,
-            "VERDICT_KEEPER_GENERATION_MS_PER_TOKEN"
-        );
-        number!(poll_interval_ms, "VERDICT_KEEPER_POLL_INTERVAL_MS");
-        number!(max_concurrent_jobs, "VERDICT_KEEPER_MAX_CONCURRENT_JOBS");
-        number!(max_input_bytes, "VERDICT_KEEPER_MAX_INPUT_BYTES");
-        number!(fee_floor, "VERDICT_KEEPER_FEE_FLOOR");
-        number!(
-            client_requests_per_sec,
-            "VERDICT_KEEPER_CLIENT_REQUESTS_PER_SEC"
-        );
-        number!(client_burst, "VERDICT_KEEPER_CLIENT_BURST");
-        number!(price_bps, "VERDICT_KEEPER_PRICE_BPS");
-        if let Some(v) = get("VERDICT_KEEPER_TIER3_RESERVED_BPS") {
-            self.routing.tier3_reserved_bps = parse("VERDICT_KEEPER_TIER3_RESERVED_BPS", &v)?;
-        }
-        if let Some(v) = get("VERDICT_KEEPER_NODE") {
-            self.committee.node = Some(v);
-        }
-        if let Some(v) = get("VERDICT_KEEPER_OPERATOR_KEYPAIR") {
-            self.committee.operator_keypair = Some(v.into());
-        }
-        if let Some(v) = get("VERDICT_KEEPER_OPERATOR_TOKENS") {
-            self.committee.operator_tokens = Some(v);
-        }
-        if let Some(v) = get("VERDICT_KEEPER_PEERS") {
-            self.committee.peers = endpoints("VERDICT_KEEPER_PEERS", v)?;
-        }
-        if let Some(v) = get("VERDICT_KEEPER_GOSSIP_LISTEN") {
-            self.committee.gossip_listen = Some(v);
-        }
-        if let Some(v) = get("VERDICT_KEEPER_GOSSIP_SEEDS") {
-            self.committee.gossip_seeds = list(v);
-        }
-        if let Some(v) = get("VERDICT_KEEPER_ALLOW_PRIVATE_ENDPOINTS") {
-            self.allow_private_endpoints = parse("VERDICT_KEEPER_ALLOW_PRIVATE_ENDPOINTS", &v)?;
-        }
-        Ok(())
-    }
-
     pub fn check(&self) -> Result<(), KeeperError> {
         let bad = |m: &str| Err(KeeperError::Config(m.to_string()));
         if self.shard_timeout_ms == 0 || self.end_to_end_timeout_ms < self.shard_timeout_ms {
@@ -330,28 +360,9 @@ impl KeeperConfig {
         if self.routing.tier3_reserved_bps > 10_000 {
             return bad("routing.tier3_reserved_bps must be in 0..=10000");
         }
-        let is_key = |s: &str| s.parse::<anchor_lang::prelude::Pubkey>().is_ok();
-        for m in &self.committee.peers {
-            if !is_key(&m.node) {
-                return Err(KeeperError::Config(format!(
-                    "node {:?} is not a public key",
-                    m.node
-                )));
-            }
-        }
         let c = &self.committee;
-        if let Some(node) = &c.node {
-            if !is_key(node) {
-                return Err(KeeperError::Config(format!(
-                    "committee.node {node:?} is not a public key"
-                )));
-            }
-            if c.takeover_ms == 0 || c.cosign_timeout_ms == 0 {
-                return bad("committee.takeover_ms and committee.cosign_timeout_ms must be > 0");
-            }
-        }
-        if c.operator_tokens.as_deref().is_some_and(|t| !is_key(t)) {
-            return bad("committee.operator_tokens must be a token account address");
+        if c.node.is_some() && (c.takeover_ms == 0 || c.cosign_timeout_ms == 0) {
+            return bad("committee.takeover_ms and committee.cosign_timeout_ms must be > 0");
         }
         if c.recheck_bps > 10_000 {
             return bad("committee.recheck_bps must be in 0..=10000");
@@ -470,10 +481,18 @@ mod tests {
         .unwrap();
         cfg.check().unwrap();
         assert_eq!(cfg.committee.peers.len(), 1);
-        assert_eq!(cfg.committee.node.as_deref(), Some(node));
-        let mut bad = cfg.clone();
-        bad.committee.node = Some("not a key".into());
-        assert!(bad.check().is_err());
+        assert_eq!(cfg.committee.node, Some(node.parse().unwrap()));
+        assert!(
+            KeeperConfig::from_toml("[committee]\nnode = \"not a key\"").is_err(),
+            "a Node account is a public key"
+        );
+        assert!(
+            KeeperConfig::from_toml(
+                "[committee]\npeers = [{ node = \"not a key\", url = \"http://a:1\" }]"
+            )
+            .is_err(),
+            "so is a peer's"
+        );
         let mut bad = cfg.clone();
         bad.committee.recheck_bps = 10_001;
         assert!(bad.check().is_err());
@@ -483,5 +502,60 @@ mod tests {
         })
         .unwrap();
         assert_eq!(env.committee.peers.len(), 2);
+        assert!(env
+            .apply_env(|k| (k == "VERDICT_KEEPER_PEERS").then(|| "not-a-key=http://a:1".into()))
+            .is_err());
+    }
+
+    /// Every field of the file, in every section, has its override, named
+    /// after the field: the TOML form of a configuration with every
+    /// optional value set lists exactly the fields of `ENV_FIELDS`.
+    #[test]
+    fn every_field_has_an_environment_override() {
+        let key = Pubkey::new_unique();
+        let mut cfg = KeeperConfig {
+            payer_keypair: Some("payer.json".into()),
+            ..KeeperConfig::default()
+        };
+        cfg.committee.node = Some(key);
+        cfg.committee.operator_keypair = Some("operator.json".into());
+        cfg.committee.operator_tokens = Some(key);
+        cfg.committee.gossip_listen = Some("127.0.0.1:9000".into());
+        let toml = toml::Value::try_from(&cfg).unwrap();
+        let mut fields: Vec<String> = Vec::new();
+        for (name, value) in toml.as_table().unwrap() {
+            match value.as_table() {
+                Some(section) => fields.extend(section.keys().map(|k| k.to_uppercase())),
+                None => fields.push(name.to_uppercase()),
+            }
+        }
+        fields.sort();
+        let mut overrides: Vec<String> = ENV_FIELDS.iter().map(|f| f.to_string()).collect();
+        overrides.sort();
+        assert_eq!(fields, overrides);
+
+        // Each kind of value, set from the environment.
+        let env = |k: &str| {
+            let v = match k {
+                "VERDICT_KEEPER_TAKEOVER_MS" => "1234".to_string(),
+                "VERDICT_KEEPER_ALPHA" => "0.25".to_string(),
+                "VERDICT_KEEPER_DISHONEST" => "true".to_string(),
+                "VERDICT_KEEPER_GOSSIP_SEEDS" => "a:1, b:2".to_string(),
+                "VERDICT_KEEPER_OPERATOR_TOKENS" => key.to_string(),
+                "VERDICT_KEEPER_PAYER_KEYPAIR" => String::new(),
+                "VERDICT_KEEPER_PENDING_SECS" => "7".to_string(),
+                _ => return None,
+            };
+            Some(v)
+        };
+        let mut set = KeeperConfig::default();
+        set.apply_env(env).unwrap();
+        assert_eq!(set.committee.takeover_ms, 1234);
+        assert_eq!(set.routing.alpha, 0.25);
+        assert!(set.committee.dishonest);
+        assert_eq!(set.committee.gossip_seeds, ["a:1", "b:2"]);
+        assert_eq!(set.committee.operator_tokens, Some(key));
+        assert_eq!(set.payer_keypair, None, "empty: none");
+        assert_eq!(set.mempool.pending_secs, 7);
     }
 }

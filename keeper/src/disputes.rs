@@ -16,21 +16,16 @@ use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::state::{
-    vote_commitment, Dispute, DisputeStatus, Job, JobStatus, NodeStatus, ProtocolParams, Vote,
+    vote_commitment, Dispute, DisputeStatus, Job, JobStatus, NodeStatus, ProtocolParams,
 };
 use verdict_sdk::instructions as ix;
 use verdict_sdk::pda;
 
+use crate::core::disputes::{reward_due, sampled, stage, vote_settled};
 use crate::engine::Engine;
 use crate::error::KeeperError;
 use crate::gateway::ChainView;
 use crate::store::VoteRecord;
-
-/// Whether this keeper re-checks a job, given the job's re-check seed
-/// (`DrawKey::recheck_seed`: secret to miners, the same after a restart).
-pub fn sampled(seed: &[u8; 32], recheck_bps: u16) -> bool {
-    (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % 10_000) < recheck_bps as u64
-}
 
 /// The salt of this voter's commitment: derived from a signature of the
 /// operator (secret to others, the same after a restart).
@@ -38,47 +33,6 @@ fn salt(operator: &Keypair, dispute: &Pubkey) -> [u8; 32] {
     let signature =
         operator.sign_message(&[b"verdict-vote-salt".as_slice(), dispute.as_ref()].concat());
     Sha256::digest(signature.as_ref()).into()
-}
-
-/// Whether a decided dispute leaves `vote` with nothing to claim or answer
-/// for, so its voter may close it (the program's `close_vote` rule): never
-/// revealed (the deposit is forfeited), an unresolved dispute, a vote
-/// without weight, or one already liquidated. A correct vote closes by
-/// claiming its reward instead.
-pub fn vote_settled(d: &Dispute, vote: &Vote) -> bool {
-    match d.status {
-        DisputeStatus::Voting => false,
-        DisputeStatus::Unresolved => true,
-        DisputeStatus::Upheld | DisputeStatus::Overturned => {
-            !vote.revealed
-                || vote.weight == 0
-                || vote.liquidated
-                || (vote.result == d.result && vote.claimed)
-        }
-    }
-}
-
-/// Whether `vote` is owed a share of a decided dispute's pool now.
-pub fn reward_due(d: &Dispute, vote: &Vote) -> bool {
-    matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned)
-        && d.pending_liquidations == 0
-        && vote.revealed
-        && vote.weight > 0
-        && vote.result == d.result
-        && !vote.claimed
-}
-
-/// A dispute's stage, as far as whose turn it is to crank: a change
-/// restarts the failover clock (the leader acts first at each stage).
-pub(crate) fn stage(d: &Dispute, now: i64) -> (u8, u32, u8) {
-    let status = match d.status {
-        DisputeStatus::Voting => 0,
-        DisputeStatus::Upheld => 1,
-        DisputeStatus::Overturned => 2,
-        DisputeStatus::Unresolved => 3,
-    };
-    let phase = u8::from(now >= d.commit_end) + u8::from(now >= d.reveal_end);
-    (status, d.pending_liquidations, phase)
 }
 
 /// This keeper's operator: its wallet and its stake-mint token account.
@@ -92,12 +46,7 @@ struct Operator {
 impl Engine {
     fn operator(&self) -> Option<Operator> {
         let key = self.member.as_ref()?.operator.clone()?;
-        let tokens = self
-            .cfg
-            .committee
-            .operator_tokens
-            .as_deref()
-            .and_then(|t| t.parse::<Pubkey>().ok())?;
+        let tokens = self.cfg.committee.operator_tokens?;
         let node = pda::node(&key.pubkey());
         Some(Operator { key, tokens, node })
     }
@@ -462,7 +411,7 @@ impl Engine {
         }
         let input = match self.store.input(&d.job).ok().flatten() {
             Some(input) => input,
-            None => self.input_from_peers(&d.job, job).await?,
+            None => self.evidence.input_from_peers(&d.job, job).await?,
         };
         let Some(seed) = self.answering_key(&d.job, job, view) else {
             tracing::info!(job = %d.job, "the disputed miner's key is unknown: not voting yet");
@@ -518,104 +467,6 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_sample_is_deterministic_and_close_to_its_rate() {
-        let draws = crate::draw::DrawKey::new(Arc::new(Keypair::new()));
-        let seeds: Vec<[u8; 32]> = (0..10_000)
-            .map(|_| draws.recheck_seed(&Pubkey::new_unique()))
-            .collect();
-        let hits = seeds.iter().filter(|s| sampled(s, 1_000)).count();
-        assert!((800..1_200).contains(&hits), "about 10%: {hits}");
-        assert!(
-            seeds.iter().all(|s| sampled(s, 10_000)),
-            "10000 bps re-checks everything"
-        );
-        assert!(!seeds.iter().any(|s| sampled(s, 0)));
-        assert_eq!(sampled(&seeds[0], 1_000), sampled(&seeds[0], 1_000));
-    }
-
-    fn dispute(status: DisputeStatus, pending_liquidations: u32) -> Dispute {
-        use verdict::state::DisputeOpening;
-        let opening = DisputeOpening {
-            job: Pubkey::new_unique(),
-            challenger: Pubkey::new_unique(),
-            challenger_operator: Pubkey::new_unique(),
-            bond: 100,
-            miner: Pubkey::new_unique(),
-            disputed_output: [1; 32],
-            challenger_result: [2; 32],
-            active_weight: 100,
-            signers: Default::default(),
-        };
-        let mut d = Dispute::open(opening, (0, 0), (10, 20), 255);
-        (d.status, d.pending_liquidations, d.result) = (status, pending_liquidations, [2; 32]);
-        d
-    }
-
-    fn vote(revealed: bool, result: [u8; 32], liquidated: bool) -> Vote {
-        Vote {
-            dispute: Pubkey::new_unique(),
-            voter: Pubkey::new_unique(),
-            commitment: [0; 32],
-            weight: 20,
-            deposit: 10,
-            revealed,
-            result,
-            liquidated,
-            claimed: false,
-            bump: 255,
-        }
-    }
-
-    #[test]
-    fn a_correct_vote_claims_and_every_other_settled_vote_closes() {
-        let (right, wrong) = ([2; 32], [1; 32]);
-        let decided = dispute(DisputeStatus::Overturned, 0);
-        assert!(reward_due(&decided, &vote(true, right, false)));
-        assert!(
-            !vote_settled(&decided, &vote(true, right, false)),
-            "claimed, not closed"
-        );
-        assert!(
-            !reward_due(
-                &dispute(DisputeStatus::Overturned, 1),
-                &vote(true, right, false)
-            ),
-            "liquidations first"
-        );
-        // A wrong vote waits for its liquidation; an unrevealed one forfeited its deposit.
-        assert!(!vote_settled(&decided, &vote(true, wrong, false)));
-        assert!(vote_settled(&decided, &vote(true, wrong, true)));
-        assert!(vote_settled(&decided, &vote(false, [0; 32], false)));
-        assert!(!reward_due(&decided, &vote(false, [0; 32], false)));
-        // Unresolved: every vote closes, none is rewarded; voting: none yet.
-        let unresolved = dispute(DisputeStatus::Unresolved, 0);
-        assert!(
-            vote_settled(&unresolved, &vote(true, right, false))
-                && !reward_due(&unresolved, &vote(true, right, false))
-        );
-        assert!(!vote_settled(
-            &dispute(DisputeStatus::Voting, 0),
-            &vote(false, [0; 32], false)
-        ));
-    }
-
-    #[test]
-    fn a_dispute_changes_stage_with_its_phase_status_and_liquidations() {
-        let voting = dispute(DisputeStatus::Voting, 0);
-        assert_eq!(stage(&voting, 5), stage(&voting, 9));
-        assert_ne!(
-            stage(&voting, 9),
-            stage(&voting, 10),
-            "the reveal phase begins"
-        );
-        assert_ne!(stage(&voting, 10), stage(&voting, 20), "the vote is over");
-        assert_ne!(
-            stage(&dispute(DisputeStatus::Upheld, 2), 30),
-            stage(&dispute(DisputeStatus::Upheld, 1), 30)
-        );
-    }
 
     #[test]
     fn salts_are_per_dispute_and_stable() {

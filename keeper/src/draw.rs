@@ -8,7 +8,7 @@
 //! answers are audited, and a client cannot grind job ids to steer its work
 //! to a miner of its choice. The signature itself never leaves the keeper.
 //!
-//! The pure core takes the seeds as bytes ([`crate::disputes::sampled`],
+//! The pure core takes the seeds as bytes ([`crate::core::disputes::sampled`],
 //! [`crate::core::routing::RoutingSnapshot::pick`]); they are computed here,
 //! at the edge.
 
@@ -54,9 +54,9 @@ impl DrawKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::disputes::sampled;
     use crate::core::routing::tests::miner;
     use crate::core::routing::{RouteRequest, RoutingSnapshot, RoutingWeights};
-    use crate::disputes::sampled;
     use verdict::state::RiskLevel;
 
     fn key() -> DrawKey {

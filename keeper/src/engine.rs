@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use miner::api::{
@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use verdict::state::{model_id, Committee, JobStatus, ProtocolParams, RiskLevel};
 
 use crate::attester::Missed;
+use crate::clock::wall_secs;
 use crate::config::KeeperConfig;
 use crate::core::cosign::{trial_job_id, Evidence, TRIAL_INPUT};
 use crate::core::latency::LatencyBook;
@@ -33,18 +34,11 @@ use crate::core::validation::{
 use crate::draw::DrawKey;
 use crate::error::KeeperError;
 use crate::gateway::Gateway;
-use crate::member::Membership;
 use crate::metrics::Metrics;
+use crate::peer::Membership;
 use crate::poster::{Posted, Poster};
 use crate::store::{JobFailure, JobRecord, PostRecord, Store, VerifiedOutput};
-
-/// Unix seconds on the keeper's clock (local mempool TTLs).
-pub fn wall_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use verdict_wire::keeper::FailureCode;
 
 /// A request to the poster task, answered on `reply`.
 pub struct PostRequest {
@@ -224,7 +218,7 @@ pub struct Engine {
     /// This keeper's secret seeds: the re-check sample and the miner draw.
     pub(crate) draws: DrawKey,
     /// Evidence requests seen and fetches that failed (rule 9).
-    pub(crate) evidence: crate::evidence::EvidenceState,
+    pub evidence: crate::evidence::EvidenceService,
 }
 
 impl Engine {
@@ -242,6 +236,12 @@ impl Engine {
         gossip: Option<Arc<crate::gossip::Gossip>>,
         draws: DrawKey,
     ) -> Result<Self, KeeperError> {
+        let evidence = crate::evidence::EvidenceService::new(
+            Arc::clone(&store),
+            Arc::clone(&gateway),
+            Arc::clone(&metrics),
+            member.as_ref().map(|m| (m.client.clone(), m.peers.clone())),
+        );
         Ok(Engine {
             latency: Mutex::new(LatencyBook::new(cfg.latency_window)),
             cfg,
@@ -266,7 +266,7 @@ impl Engine {
             reported: Mutex::new(HashMap::new()),
             gossip,
             draws,
-            evidence: Default::default(),
+            evidence,
         })
     }
 
@@ -483,7 +483,7 @@ impl Engine {
         if !config.paused {
             self.crank(&view, &params, now).await;
         }
-        if let Err(e) = self.sweep_evidence(&view, &params, now).await {
+        if let Err(e) = self.evidence.sweep(&view, &params, now).await {
             tracing::warn!(error = %e, "evidence sweep failed");
         }
         if self.member.is_some() {
@@ -562,7 +562,7 @@ impl Engine {
             match sweep(rec.phase, rec.phase_since, now, &self.cfg.mempool) {
                 Sweep::Keep => {}
                 Sweep::GiveUp => {
-                    self.finish_failed(&mut rec, "mempool_ttl", "the job outlived the keeper's mempool TTL; the chain's TTL refunds the escrow")?;
+                    self.finish_failed(&mut rec, FailureCode::MempoolTtl, "the job outlived the keeper's mempool TTL; the chain's TTL refunds the escrow")?;
                 }
                 Sweep::Purge => self.store.remove(&rec.job)?,
             }
@@ -741,18 +741,21 @@ impl Engine {
     fn finish_failed(
         &self,
         rec: &mut JobRecord,
-        code: &str,
+        code: FailureCode,
         message: &str,
     ) -> Result<(), KeeperError> {
         rec.failure = Some(JobFailure {
-            code: code.into(),
+            code,
             message: message.into(),
         });
         rec.phase = Phase::Failed;
         rec.phase_since = wall_secs();
         self.store.put(rec)?;
-        self.metrics.jobs_total.with_label_values(&[code]).inc();
-        tracing::info!(job = %rec.job, code, "job failed for the client");
+        self.metrics
+            .jobs_total
+            .with_label_values(&[code.as_str()])
+            .inc();
+        tracing::info!(job = %rec.job, %code, "job failed for the client");
         Ok(())
     }
 
@@ -763,7 +766,7 @@ impl Engine {
             .timeouts_total
             .with_label_values(&["end_to_end"])
             .inc();
-        self.finish_failed(rec, "deadline_exceeded", "no outcome within the end-to-end timeout; the escrow is refunded when the job's TTL expires")
+        self.finish_failed(rec, FailureCode::DeadlineExceeded, "no outcome within the end-to-end timeout; the escrow is refunded when the job's TTL expires")
     }
 
     /// Drives one job until it is final for the client.
@@ -806,7 +809,7 @@ impl Engine {
         if let Err(error) = validation::job_input(&rec.model, &rec.input) {
             // The client's fault: no miner is called or charged for it.
             let message = format!("the job's input is not a valid request for {}: {error}; the escrow is refunded when the job's TTL expires", rec.model);
-            return self.finish_failed(&mut rec, "invalid_input", &message);
+            return self.finish_failed(&mut rec, FailureCode::InvalidInput, &message);
         }
         let risk: RiskLevel = rec.risk.into();
         let risk_label = format!("{risk:?}").to_lowercase();
@@ -814,7 +817,7 @@ impl Engine {
             let Some(job) = self.gateway.job(&key).await? else {
                 return self.finish_failed(
                     &mut rec,
-                    "unknown_job",
+                    FailureCode::UnknownJob,
                     "the job account no longer exists",
                 );
             };
@@ -830,7 +833,7 @@ impl Engine {
                             None => {
                                 return self.finish_failed(
                                     &mut rec,
-                                    "solved_elsewhere",
+                                    FailureCode::SolvedElsewhere,
                                     "the job was solved without this keeper's output",
                                 )
                             }
@@ -850,7 +853,7 @@ impl Engine {
                     let tried = rec.tried.len();
                     return self.finish_failed(
                         &mut rec,
-                        "all_miners_failed",
+                        FailureCode::AllMinersFailed,
                         &format!("no miner produced a valid answer ({tried} failed); the escrow was refunded on chain ({:?})", job.status),
                     );
                 }
@@ -919,9 +922,9 @@ impl Engine {
                     else {
                         let tried = rec.tried.len();
                         let code = if tried == 0 {
-                            "no_miner_available"
+                            FailureCode::NoMinerAvailable
                         } else {
-                            "all_miners_failed"
+                            FailureCode::AllMinersFailed
                         };
                         return self.finish_failed(
                             &mut rec,

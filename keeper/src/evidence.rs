@@ -13,30 +13,35 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sha2::{Digest, Sha256};
 use verdict::state::{Dispute, Job, ProtocolParams};
 
-use crate::api::ApiError;
+use crate::clock::wall_secs;
 use crate::core::evidence::{input_retention, Retention};
-use crate::engine::{wall_secs, Engine};
-use crate::error::KeeperError;
-use crate::gateway::ChainView;
+use crate::error::{ApiError, KeeperError, StoreError};
+use crate::gateway::{ChainView, Gateway};
+use crate::metrics::Metrics;
 use crate::peer::auth::{AuthError, PeerAuth, PeerHeaders};
-use crate::peer::{EvidenceReply, EvidenceRequest, PeerError, EVIDENCE_PATH};
-use crate::store::StoreError;
+use crate::peer::{EvidenceReply, EvidenceRequest, PeerClient, PeerError, EVIDENCE_PATH};
+use crate::store::Store;
 
 /// After every keeper failed to supply a job's input, wait this long
 /// before asking them all again (the watcher asks once per round otherwise).
 const ASK_AGAIN_AFTER: Duration = Duration::from_secs(10);
 
-/// A keeper's evidence state besides its database.
-#[derive(Default)]
-pub struct EvidenceState {
+/// The keeper's evidence subsystem: serves the inputs it keeps, fetches
+/// the ones it lacks from the other members, prunes what no dispute can
+/// need.
+pub struct EvidenceService {
+    store: Arc<Store>,
+    gateway: Arc<Gateway>,
+    metrics: Arc<Metrics>,
+    /// This member's client and the other members' keepers (node -> base
+    /// URL); `None` for a keeper that is not a committee member.
+    peers: Option<(PeerClient, HashMap<Pubkey, String>)>,
     /// Replays and clocks of evidence requests from other nodes.
     auth: PeerAuth,
     /// Jobs whose input no keeper supplied, and when that was.
@@ -74,42 +79,58 @@ fn input_hash(input: &str) -> [u8; 32] {
     Sha256::digest(input.as_bytes()).into()
 }
 
-/// `POST /v1/peer/evidence`: the stored input of a job, for an active node.
-pub(crate) async fn serve(
-    State(engine): State<Arc<Engine>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let served = engine.serve_input(&headers, &body).await;
-    let label = match &served {
-        Ok(_) => "served",
-        Err((label, _)) => label,
-    };
-    engine
-        .metrics
-        .inputs_served_total
-        .with_label_values(&[label])
-        .inc();
-    match served {
-        Ok(reply) => Json(reply).into_response(),
-        Err((_, error)) => error.into_response(),
+impl EvidenceService {
+    pub fn new(
+        store: Arc<Store>,
+        gateway: Arc<Gateway>,
+        metrics: Arc<Metrics>,
+        peers: Option<(PeerClient, HashMap<Pubkey, String>)>,
+    ) -> Self {
+        EvidenceService {
+            store,
+            gateway,
+            metrics,
+            peers,
+            auth: PeerAuth::default(),
+            asked: Mutex::new(HashMap::new()),
+        }
     }
-}
 
-impl Engine {
+    /// `POST /v1/peer/evidence`: the stored input of a job, for a node
+    /// `active` says is active (as of the last chain poll).
+    pub async fn serve(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        active: impl Fn(&Pubkey) -> bool,
+    ) -> Response {
+        let served = self.serve_input(headers, body, active).await;
+        let label = match &served {
+            Ok(_) => "served",
+            Err((label, _)) => label,
+        };
+        self.metrics
+            .inputs_served_total
+            .with_label_values(&[label])
+            .inc();
+        match served {
+            Ok(reply) => Json(reply).into_response(),
+            Err((_, error)) => error.into_response(),
+        }
+    }
+
     /// The sender's key once the request is signed by the signing key of a
     /// registered, active node (as of the last chain poll), with a fresh
     /// timestamp and a nonce not seen before.
-    pub fn authenticate_node(
+    fn authenticate_node(
         &self,
         headers: &HeaderMap,
         path: &str,
         body: &[u8],
+        active: impl Fn(&Pubkey) -> bool,
     ) -> Result<Pubkey, AuthError> {
         let parsed = PeerHeaders::parse(|name| headers.get(name).and_then(|v| v.to_str().ok()))?;
-        let active = |key: &Pubkey| self.view.read().unwrap().active_node_keys.contains(key);
-        self.evidence
-            .auth
+        self.auth
             .verify(&parsed, path, body, wall_secs(), active)
             .map_err(|e| match e {
                 AuthError::NotAMember(key) => AuthError::NotAnActiveNode(key),
@@ -122,6 +143,7 @@ impl Engine {
         &self,
         headers: &HeaderMap,
         body: &[u8],
+        active: impl Fn(&Pubkey) -> bool,
     ) -> Result<EvidenceReply, (&'static str, ApiError)> {
         let refused = |e: AuthError| {
             (
@@ -130,7 +152,7 @@ impl Engine {
             )
         };
         let sender = self
-            .authenticate_node(headers, EVIDENCE_PATH, body)
+            .authenticate_node(headers, EVIDENCE_PATH, body, active)
             .map_err(refused)?;
         let request: EvidenceRequest = serde_json::from_slice(body).map_err(|e| {
             let error = ApiError::new(
@@ -205,9 +227,9 @@ impl Engine {
         key: &Pubkey,
         job: &Job,
     ) -> Result<String, EvidenceError> {
-        let result = match &self.member {
+        let result = match &self.peers {
             None => Err(EvidenceError::NoKey),
-            Some(member) => match member.client.fetch_input(url, key).await {
+            Some((client, _)) => match client.fetch_input(url, key).await {
                 Ok(reply) => self.accept_input(key, job, reply),
                 Err(e) => Err(e.into()),
             },
@@ -225,17 +247,17 @@ impl Engine {
     /// kept). `None` when none supplies one; they are asked again after
     /// [`ASK_AGAIN_AFTER`].
     pub(crate) async fn input_from_peers(&self, key: &Pubkey, job: &Job) -> Option<String> {
-        let member = self.member.as_ref()?;
+        let (client, peers) = self.peers.as_ref()?;
         {
-            let mut asked = self.evidence.asked.lock().unwrap();
+            let mut asked = self.asked.lock().unwrap();
             asked.retain(|_, at| at.elapsed() < ASK_AGAIN_AFTER);
             if asked.contains_key(key) {
                 return None;
             }
         }
         let mut asks = tokio::task::JoinSet::new();
-        for (node, url) in member.peers.clone() {
-            let (client, key) = (member.client.clone(), *key);
+        for (node, url) in peers.clone() {
+            let (client, key) = (client.clone(), *key);
             asks.spawn(async move { (node, client.fetch_input(&url, &key).await) });
         }
         while let Some(joined) = asks.join_next().await {
@@ -261,11 +283,7 @@ impl Engine {
             }
         }
         tracing::info!(job = %key, "no keeper supplied the job's input");
-        self.evidence
-            .asked
-            .lock()
-            .unwrap()
-            .insert(*key, Instant::now());
+        self.asked.lock().unwrap().insert(*key, Instant::now());
         None
     }
 
@@ -273,7 +291,7 @@ impl Engine {
     /// chain's accounts and clock; an input is looked at again only when
     /// its recorded time comes (every round while its job is open or a
     /// dispute over it is voting).
-    pub(crate) async fn sweep_evidence(
+    pub(crate) async fn sweep(
         &self,
         view: &ChainView,
         params: &ProtocolParams,

@@ -341,7 +341,7 @@ impl ChainThread {
             Ok(_) => self
                 .metrics
                 .chain_last_success_timestamp_seconds
-                .set(crate::engine::wall_secs()),
+                .set(crate::clock::wall_secs()),
             // A refusal is the chain answering: only transport failures count.
             Err(ChainError::Program { .. }) => {}
             Err(_) => self

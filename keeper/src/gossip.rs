@@ -14,7 +14,7 @@ use chitchat::{
     ProtocolVersion,
 };
 
-use crate::engine::wall_secs;
+use crate::clock::wall_secs;
 use crate::error::KeeperError;
 
 const FAIL_PREFIX: &str = "fail/";
@@ -53,7 +53,10 @@ impl Gossip {
         };
         let handle = spawn_chitchat(config, Vec::new(), &UdpTransport)
             .await
-            .map_err(|e| KeeperError::Config(format!("gossip on {listen}: {e}")))?;
+            .map_err(|e| KeeperError::Gossip {
+                listen: listen.to_string(),
+                reason: e.to_string(),
+            })?;
         Ok(Gossip { handle })
     }
 

@@ -180,7 +180,7 @@ mod tests {
             cfg.rpc_urls,
             vec!["https://api.devnet.solana.com".to_string()]
         );
-        assert_eq!(cfg.committee.node, Some(pda::node(&operator).to_string()));
+        assert_eq!(cfg.committee.node, Some(pda::node(&operator)));
         assert_eq!(
             cfg.signing_keypairs,
             vec![opts.dir.join("validator-signing.json")]

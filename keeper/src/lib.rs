@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod attester;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod disputes;
@@ -19,6 +20,7 @@ pub mod local_ports;
 pub mod member;
 pub mod metrics;
 pub mod peer;
+pub mod peer_server;
 pub mod poster;
 pub mod serde_helpers;
 pub mod service;

@@ -4,13 +4,11 @@
 //! (re-running what it can), reporting members that miss deadlines, and
 //! cranking the committee rotation.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use axum::http::HeaderMap;
-use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::attestation::CompletionReport;
 use verdict::state::{model_id, Job, ProtocolParams, RiskLevel};
@@ -18,6 +16,7 @@ use verdict_sdk::attest::{sign, MemberSignature};
 use verdict_sdk::draw::{self, DrawStep};
 use verdict_sdk::instructions as ix;
 
+use crate::clock::wall_secs;
 use crate::core::cosign::{
     review_job, review_trial, trial_job_id, Claim, CosignRequest, FollowUp, JobView, Refusal,
     TRIAL_INPUT,
@@ -26,25 +25,11 @@ use crate::core::leader;
 use crate::core::lifecycle::TrialIntent;
 use crate::core::routing::RouteRequest;
 use crate::core::validation::{compare_answers, Recomputed};
-use crate::engine::{wall_secs, Engine};
+use crate::engine::Engine;
 use crate::gateway::ChainView;
-use crate::peer::auth::{AuthError, PeerAuth, PeerHeaders};
-use crate::peer::{InputShare, PeerClient};
+use crate::peer::auth::{AuthError, PeerHeaders};
+use crate::peer::InputShare;
 use crate::store::{JobRecord, VerifiedOutput};
-
-/// This keeper's identity in the committee and its way to the others.
-pub struct Membership {
-    /// The validator's Node account.
-    pub node: Pubkey,
-    /// The validator's signing key (attestations and peer requests).
-    pub key: Arc<Keypair>,
-    /// The validator's operator wallet (dispute bonds, votes, claims).
-    pub operator: Option<Arc<Keypair>>,
-    /// Other members' keepers: Node account -> base URL.
-    pub peers: HashMap<Pubkey, String>,
-    pub client: PeerClient,
-    pub auth: PeerAuth,
-}
 
 impl Engine {
     /// Marks a sign of progress on a job (it restarts the failover clock).

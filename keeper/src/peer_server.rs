@@ -1,6 +1,6 @@
 //! The member side of keeper-to-keeper traffic: authenticated endpoints for
 //! co-sign requests and shared job inputs, mounted on the keeper's API; and
-//! stored inputs for any active node (`crate::evidence`).
+//! stored inputs for any active node (served by `crate::evidence`).
 
 use std::sync::Arc;
 
@@ -12,17 +12,17 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 
-use super::{CosignReply, InputShare, RefusalBody, COSIGN_PATH, EVIDENCE_PATH, INPUT_PATH};
-use crate::api::ApiError;
 use crate::core::cosign::{CosignRequest, Refusal};
 use crate::engine::Engine;
+use crate::error::ApiError;
+use crate::peer::{CosignReply, InputShare, RefusalBody, COSIGN_PATH, EVIDENCE_PATH, INPUT_PATH};
 
 pub fn router(engine: Arc<Engine>) -> Router {
     let max = engine.cfg.max_input_bytes;
     Router::new()
         .route(COSIGN_PATH, post(cosign))
         .route(INPUT_PATH, post(input))
-        .route(EVIDENCE_PATH, post(crate::evidence::serve))
+        .route(EVIDENCE_PATH, post(evidence))
         // A claim carries the input and one miner answer.
         .layer(DefaultBodyLimit::max(
             max.saturating_mul(4).saturating_add(64 * 1024),
@@ -99,4 +99,13 @@ async fn input(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Byte
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(refusal) => refused(refusal),
     }
+}
+
+/// `POST /v1/peer/evidence`: a stored input, for any node active as of
+/// the last chain poll.
+async fn evidence(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Bytes) -> Response {
+    let active = |key: &anchor_lang::prelude::Pubkey| {
+        engine.view.read().unwrap().active_node_keys.contains(key)
+    };
+    engine.evidence.serve(&headers, &body, active).await
 }

@@ -1,5 +1,6 @@
-//! Serde forms for chain types the database stores: public keys as base58,
-//! completion reports as their fields, 32-byte hashes as hex.
+//! Serde forms for chain types the database and the configuration store:
+//! public keys as base58, completion reports as their fields, 32-byte
+//! hashes as hex.
 
 pub mod b58 {
     use anchor_lang::prelude::Pubkey;
@@ -12,6 +13,24 @@ pub mod b58 {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Pubkey, D::Error> {
         let text = String::deserialize(d)?;
         text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+pub mod b58_opt {
+    use anchor_lang::prelude::Pubkey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(key: &Option<Pubkey>, s: S) -> Result<S::Ok, S::Error> {
+        match key {
+            Some(key) => s.serialize_some(&key.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Pubkey>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| text.parse().map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 

@@ -21,9 +21,9 @@ use crate::engine::{Engine, PostRequest};
 use crate::error::KeeperError;
 use crate::gateway::{Gateway, SendFaults};
 use crate::gossip::Gossip;
-use crate::member::Membership;
 use crate::metrics::Metrics;
 use crate::peer::auth::PeerAuth;
+use crate::peer::Membership;
 use crate::peer::PeerClient;
 use crate::poster::Poster;
 use crate::store::Store;
@@ -124,21 +124,16 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
     let (attester, member): (Arc<dyn Attester>, Option<Membership>) = match deps.signing {
         Signing::LocalQuorum(keys) => (Arc::new(LocalQuorum::new(keys)), None),
         Signing::Member(key) => {
-            let node = cfg.committee.node.as_deref().ok_or_else(|| {
+            let node = cfg.committee.node.ok_or_else(|| {
                 KeeperError::Config("a committee member needs committee.node".into())
             })?;
-            let node: Pubkey = node.parse().map_err(|_| {
-                KeeperError::Config(format!("committee.node {node:?} is not a public key"))
-            })?;
-            let mut peers = HashMap::new();
-            for p in &cfg.committee.peers {
-                let peer: Pubkey = p.node.parse().map_err(|_| {
-                    KeeperError::Config(format!("peer node {:?} is not a public key", p.node))
-                })?;
-                if peer != node {
-                    peers.insert(peer, p.url.trim_end_matches('/').to_string());
-                }
-            }
+            let peers: HashMap<Pubkey, String> = cfg
+                .committee
+                .peers
+                .iter()
+                .filter(|p| p.node != node)
+                .map(|p| (p.node, p.url.trim_end_matches('/').to_string()))
+                .collect();
             let key = Arc::new(key);
             let client = PeerClient::new(key.clone(), cfg.committee.cosign_timeout());
             let deadline = crate::attester::CosignDeadline {

@@ -43,13 +43,7 @@ pub struct VoteRecord {
     pub refused: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0}")]
-    Db(String),
-    #[error("record of job {0} is corrupt: {1}")]
-    Corrupt(String, String),
-}
+pub use crate::error::StoreError;
 
 fn dberr<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())

@@ -320,7 +320,7 @@ async fn spoofed_replayed_stale_and_forged_peer_requests_are_refused() {
         claim: claim.clone(),
     })
     .unwrap();
-    let now = keeper::engine::wall_secs();
+    let now = keeper::clock::wall_secs();
 
     // A genuine member request is signed, once.
     let ok = signed_request(&url, member, &body, now, 1, same)
@@ -590,7 +590,7 @@ fn route_low() -> keeper::core::routing::RouteRequest<'static> {
         risk: RiskLevel::Low,
         model: verdict::state::model_id(verdict_tests::TEST_MODEL).unwrap(),
         realtime: false,
-        now: keeper::engine::wall_secs(),
+        now: keeper::clock::wall_secs(),
         exclude: &[],
     }
 }

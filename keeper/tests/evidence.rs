@@ -94,7 +94,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
     let mut net = Net::new(&[spec(Behaviour::Wrong, true, 10_000)]).await;
     // Votes count from nodes active before the dispute opened: let a minute pass.
     net.chain.advance_time(60).await;
-    let outsider = net.committee[OUTSIDER].node.to_string();
+    let outsider = net.committee[OUTSIDER].node;
     let keepers = Keepers::start(&net, |i, c| {
         // The old drop time, shortened: the mempool purges finished jobs after 1 s.
         c.mempool.completion_secs = 1;
@@ -162,6 +162,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
     let refused = keepers
         .get(OUTSIDER)
         .engine
+        .evidence
         .input_from(&liar, &disputed, &job)
         .await;
     assert!(
@@ -172,6 +173,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
     let refused = keepers
         .get(OUTSIDER)
         .engine
+        .evidence
         .input_from(&other_job, &disputed, &job)
         .await;
     assert!(
@@ -317,7 +319,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
             &url,
             miner_key,
             &disputed,
-            keeper::engine::wall_secs(),
+            keeper::clock::wall_secs(),
             nonce,
             same,
         )
@@ -338,7 +340,7 @@ async fn inputs_are_served_only_to_active_nodes_on_fresh_authentic_requests() {
     assert_eq!(give_input(&keeper, &job, input).await.status(), 202);
     wait_outcome(&keeper, &job, WAIT).await;
     let url = keeper.api_url();
-    let now = keeper::engine::wall_secs();
+    let now = keeper::clock::wall_secs();
     let validator = &net.committee[1].signing_key;
 
     // An active node's key: a validator, or a miner.

@@ -380,13 +380,13 @@ impl Net {
             .iter()
             .zip(&self.ports)
             .map(|(v, (p, _))| Endpoint {
-                node: v.node.to_string(),
+                node: v.node,
                 url: format!("http://127.0.0.1:{p}"),
             })
             .collect();
         let committee = keeper::config::CommitteeConfig {
-            node: Some(self.validators[i].node.to_string()),
-            operator_tokens: Some(self.validators[i].wallet.tokens.to_string()),
+            node: Some(self.validators[i].node),
+            operator_tokens: Some(self.validators[i].wallet.tokens),
             peers,
             takeover_ms: 4_000,
             cosign_timeout_ms: 5_000,

@@ -41,8 +41,69 @@ pub enum JobProgress {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobFailure {
     /// Stable machine-readable code, e.g. `all_miners_failed`.
-    pub code: String,
+    pub code: FailureCode,
     pub message: String,
+}
+
+/// The keeper's reason a job failed for its client: its JSON form (and its
+/// `jobs_total` metric label) is the snake_case name, e.g.
+/// `all_miners_failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCode {
+    /// Every miner tried failed the job (or the chain refunded it after its
+    /// last attempt).
+    AllMinersFailed,
+    /// No miner was eligible for the job before any was tried.
+    NoMinerAvailable,
+    /// No outcome within the keeper's end-to-end timeout.
+    DeadlineExceeded,
+    /// The job outlived the keeper's local mempool TTL before it was sent.
+    MempoolTtl,
+    /// Another committee member solved the job and no member could hand
+    /// this keeper the verified output.
+    SolvedElsewhere,
+    /// The job's input is not a valid request for its model (the client's
+    /// fault: no miner was called or charged).
+    InvalidInput,
+    /// The job's account no longer exists on chain.
+    UnknownJob,
+    /// A code this client does not know (a newer keeper's), or none given.
+    #[serde(other)]
+    Unknown,
+}
+
+impl FailureCode {
+    pub const ALL: [FailureCode; 8] = [
+        FailureCode::AllMinersFailed,
+        FailureCode::NoMinerAvailable,
+        FailureCode::DeadlineExceeded,
+        FailureCode::MempoolTtl,
+        FailureCode::SolvedElsewhere,
+        FailureCode::InvalidInput,
+        FailureCode::UnknownJob,
+        FailureCode::Unknown,
+    ];
+
+    /// The code's wire name (its JSON string and metric label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCode::AllMinersFailed => "all_miners_failed",
+            FailureCode::NoMinerAvailable => "no_miner_available",
+            FailureCode::DeadlineExceeded => "deadline_exceeded",
+            FailureCode::MempoolTtl => "mempool_ttl",
+            FailureCode::SolvedElsewhere => "solved_elsewhere",
+            FailureCode::InvalidInput => "invalid_input",
+            FailureCode::UnknownJob => "unknown_job",
+            FailureCode::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for FailureCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A job as its client sees it at a keeper. A client trusts none of it
@@ -63,4 +124,22 @@ pub struct JobView {
     pub error: Option<JobFailure>,
     /// Miners that failed the job so far.
     pub miners_failed: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_codes_travel_as_their_names_and_unknown_ones_decode() {
+        for code in FailureCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<FailureCode>(&json).unwrap(), code);
+        }
+        assert_eq!(
+            serde_json::from_str::<FailureCode>("\"a_newer_keepers_code\"").unwrap(),
+            FailureCode::Unknown
+        );
+    }
 }

@@ -1,10 +1,11 @@
 //! The keeper's decisions, free of I/O so they are tested directly:
 //! routing, validation, the lifecycle's idempotency rules and TTLs, latency
-//! statistics, and intake rate limits.
+//! statistics, intake rate limits, and the dispute work's rules.
 
 pub mod cosign;
 pub mod cranks;
 pub mod discovery;
+pub mod disputes;
 pub mod evidence;
 pub mod latency;
 pub mod leader;

@@ -2,12 +2,12 @@
 //! HTTP: co-sign requests (a claim with its evidence, answered with a
 //! signature or a typed refusal), job inputs shared at intake so any
 //! member can take a job over, and stored inputs asked for by any active
-//! node (evidence for a dispute). The server side lives in [`server`] and
-//! `crate::evidence`.
+//! node (evidence for a dispute). This is the protocol and its client; the
+//! server side lives in `crate::peer_server` and `crate::evidence`.
 
 pub mod auth;
-pub mod server;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 use solana_sdk::signature::{Keypair, Signature};
 use verdict_sdk::attest::MemberSignature;
 
+use crate::clock::wall_secs;
 use crate::core::cosign::{CosignRequest, Refusal};
-use crate::engine::wall_secs;
 use crate::serde_helpers::b58;
-use auth::PeerHeaders;
+use auth::{PeerAuth, PeerHeaders};
 
 pub const COSIGN_PATH: &str = "/v1/peer/cosign";
 pub const INPUT_PATH: &str = "/v1/peer/input";
@@ -241,4 +241,18 @@ impl PeerClient {
             .await
             .is_ok()
     }
+}
+
+/// This keeper's identity in the committee and its way to the others.
+pub struct Membership {
+    /// The validator's Node account.
+    pub node: Pubkey,
+    /// The validator's signing key (attestations and peer requests).
+    pub key: Arc<Keypair>,
+    /// The validator's operator wallet (dispute bonds, votes, claims).
+    pub operator: Option<Arc<Keypair>>,
+    /// Other members' keepers: Node account -> base URL.
+    pub peers: HashMap<Pubkey, String>,
+    pub client: PeerClient,
+    pub auth: PeerAuth,
 }

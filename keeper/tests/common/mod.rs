@@ -512,14 +512,14 @@ impl Keepers {
             cfg.database = dir.path().join("keeper.redb");
             cfg.listen = format!("127.0.0.1:{}", ports[i]);
             let c = &mut cfg.committee;
-            c.node = Some(member.node.to_string());
-            c.operator_tokens = Some(member.operator.tokens.to_string());
+            c.node = Some(member.node);
+            c.operator_tokens = Some(member.operator.tokens);
             c.peers = net
                 .committee
                 .iter()
                 .zip(&ports)
                 .map(|(m, p)| Endpoint {
-                    node: m.node.to_string(),
+                    node: m.node,
                     url: format!("http://127.0.0.1:{p}"),
                 })
                 .collect();

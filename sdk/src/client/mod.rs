@@ -27,7 +27,7 @@ use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use verdict::state::{model_id, Config, Job, JobStatus, Node, RiskLevel};
-use verdict_wire::keeper::{JobFailure, JobProgress};
+use verdict_wire::keeper::{FailureCode, JobFailure, JobProgress};
 
 pub use keeper::{KeeperClient, KeeperError};
 pub use verdict_wire::generation::{
@@ -247,7 +247,7 @@ pub async fn await_result(
         match view.status {
             JobProgress::Failed => {
                 return Err(InferError::JobFailed(view.error.unwrap_or(JobFailure {
-                    code: "failed".into(),
+                    code: FailureCode::Unknown,
                     message: "the keeper reported the job failed".into(),
                 })))
             }

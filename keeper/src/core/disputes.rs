@@ -1,0 +1,157 @@
+//! A committee member's dispute decisions, free of I/O: which solved jobs
+//! it re-checks, when a vote is owed a reward or may close, and when a
+//! dispute's stage changes (whose turn it is to crank).
+
+use verdict::state::{Dispute, DisputeStatus, Vote};
+
+/// Whether this keeper re-checks a job, given the job's re-check seed
+/// (`DrawKey::recheck_seed`: secret to miners, the same after a restart).
+pub fn sampled(seed: &[u8; 32], recheck_bps: u16) -> bool {
+    (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % 10_000) < recheck_bps as u64
+}
+
+/// Whether a decided dispute leaves `vote` with nothing to claim or answer
+/// for, so its voter may close it (the program's `close_vote` rule): never
+/// revealed (the deposit is forfeited), an unresolved dispute, a vote
+/// without weight, or one already liquidated. A correct vote closes by
+/// claiming its reward instead.
+pub fn vote_settled(d: &Dispute, vote: &Vote) -> bool {
+    match d.status {
+        DisputeStatus::Voting => false,
+        DisputeStatus::Unresolved => true,
+        DisputeStatus::Upheld | DisputeStatus::Overturned => {
+            !vote.revealed
+                || vote.weight == 0
+                || vote.liquidated
+                || (vote.result == d.result && vote.claimed)
+        }
+    }
+}
+
+/// Whether `vote` is owed a share of a decided dispute's pool now.
+pub fn reward_due(d: &Dispute, vote: &Vote) -> bool {
+    matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned)
+        && d.pending_liquidations == 0
+        && vote.revealed
+        && vote.weight > 0
+        && vote.result == d.result
+        && !vote.claimed
+}
+
+/// A dispute's stage, as far as whose turn it is to crank: a change
+/// restarts the failover clock (the leader acts first at each stage).
+pub fn stage(d: &Dispute, now: i64) -> (u8, u32, u8) {
+    let status = match d.status {
+        DisputeStatus::Voting => 0,
+        DisputeStatus::Upheld => 1,
+        DisputeStatus::Overturned => 2,
+        DisputeStatus::Unresolved => 3,
+    };
+    let phase = u8::from(now >= d.commit_end) + u8::from(now >= d.reveal_end);
+    (status, d.pending_liquidations, phase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::prelude::Pubkey;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn the_sample_is_deterministic_and_close_to_its_rate() {
+        // Uniform seeds, as the keeper's draw key derives them (hashes).
+        let seeds: Vec<[u8; 32]> = (0u32..10_000)
+            .map(|i| Sha256::digest(i.to_le_bytes()).into())
+            .collect();
+        let hits = seeds.iter().filter(|s| sampled(s, 1_000)).count();
+        assert!((800..1_200).contains(&hits), "about 10%: {hits}");
+        assert!(
+            seeds.iter().all(|s| sampled(s, 10_000)),
+            "10000 bps re-checks everything"
+        );
+        assert!(!seeds.iter().any(|s| sampled(s, 0)));
+        assert_eq!(sampled(&seeds[0], 1_000), sampled(&seeds[0], 1_000));
+    }
+
+    fn dispute(status: DisputeStatus, pending_liquidations: u32) -> Dispute {
+        use verdict::state::DisputeOpening;
+        let opening = DisputeOpening {
+            job: Pubkey::new_unique(),
+            challenger: Pubkey::new_unique(),
+            challenger_operator: Pubkey::new_unique(),
+            bond: 100,
+            miner: Pubkey::new_unique(),
+            disputed_output: [1; 32],
+            challenger_result: [2; 32],
+            active_weight: 100,
+            signers: Default::default(),
+        };
+        let mut d = Dispute::open(opening, (0, 0), (10, 20), 255);
+        (d.status, d.pending_liquidations, d.result) = (status, pending_liquidations, [2; 32]);
+        d
+    }
+
+    fn vote(revealed: bool, result: [u8; 32], liquidated: bool) -> Vote {
+        Vote {
+            dispute: Pubkey::new_unique(),
+            voter: Pubkey::new_unique(),
+            commitment: [0; 32],
+            weight: 20,
+            deposit: 10,
+            revealed,
+            result,
+            liquidated,
+            claimed: false,
+            bump: 255,
+        }
+    }
+
+    #[test]
+    fn a_correct_vote_claims_and_every_other_settled_vote_closes() {
+        let (right, wrong) = ([2; 32], [1; 32]);
+        let decided = dispute(DisputeStatus::Overturned, 0);
+        assert!(reward_due(&decided, &vote(true, right, false)));
+        assert!(
+            !vote_settled(&decided, &vote(true, right, false)),
+            "claimed, not closed"
+        );
+        assert!(
+            !reward_due(
+                &dispute(DisputeStatus::Overturned, 1),
+                &vote(true, right, false)
+            ),
+            "liquidations first"
+        );
+        // A wrong vote waits for its liquidation; an unrevealed one forfeited its deposit.
+        assert!(!vote_settled(&decided, &vote(true, wrong, false)));
+        assert!(vote_settled(&decided, &vote(true, wrong, true)));
+        assert!(vote_settled(&decided, &vote(false, [0; 32], false)));
+        assert!(!reward_due(&decided, &vote(false, [0; 32], false)));
+        // Unresolved: every vote closes, none is rewarded; voting: none yet.
+        let unresolved = dispute(DisputeStatus::Unresolved, 0);
+        assert!(
+            vote_settled(&unresolved, &vote(true, right, false))
+                && !reward_due(&unresolved, &vote(true, right, false))
+        );
+        assert!(!vote_settled(
+            &dispute(DisputeStatus::Voting, 0),
+            &vote(false, [0; 32], false)
+        ));
+    }
+
+    #[test]
+    fn a_dispute_changes_stage_with_its_phase_status_and_liquidations() {
+        let voting = dispute(DisputeStatus::Voting, 0);
+        assert_eq!(stage(&voting, 5), stage(&voting, 9));
+        assert_ne!(
+            stage(&voting, 9),
+            stage(&voting, 10),
+            "the reveal phase begins"
+        );
+        assert_ne!(stage(&voting, 10), stage(&voting, 20), "the vote is over");
+        assert_ne!(
+            stage(&dispute(DisputeStatus::Upheld, 2), 30),
+            stage(&dispute(DisputeStatus::Upheld, 1), 30)
+        );
+    }
+}
