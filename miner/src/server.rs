@@ -415,13 +415,16 @@ async fn run_job(
             .cloned()
     })
     .await
-    .map_err(|error| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            error.to_string(),
-        )
-    })?
+    .map_err(internal_error)?
+}
+
+/// A task of the miner's that panicked or was cancelled.
+fn internal_error(error: tokio::task::JoinError) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        error.to_string(),
+    )
 }
 
 /// Loads the model if needed and answers with [`answer::compute_with`] (the
@@ -452,13 +455,7 @@ async fn compute_job(
     let answer =
         tokio::task::spawn_blocking(move || answer::compute_with(&model, &job, &miner, tamper))
             .await
-            .map_err(|error| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    error.to_string(),
-                )
-            })?
+            .map_err(internal_error)?
             .map_err(|error: AnswerError| {
                 let status = match error {
                     AnswerError::InvalidInput(_) => StatusCode::BAD_REQUEST,
