@@ -24,7 +24,9 @@ use verdict::state::{
 };
 use verdict_chain::Chain;
 use verdict_sdk::accounts::AccountSource;
-use verdict_sdk::client::{await_result, submit_job, InferError, InferRequest, KeeperClient};
+use verdict_sdk::client::{
+    await_result, submit_job, InferError, InferRequest, KeeperClient, Verified,
+};
 use verdict_sdk::{instructions as ix, pda};
 
 use crate::ledger;
@@ -62,6 +64,20 @@ pub(crate) struct Griefing {
 /// take yet (high risk before any miner left Tier 3) stays SENT and expires
 /// at the end.
 pub(crate) const BATCH_WAIT: Duration = Duration::from_secs(15);
+
+/// How long the client waits, after the last batch, for a job it stopped
+/// waiting on: the keepers' longest budget for a generation re-checked by
+/// the committee, with room.
+pub(crate) const LATE_WAIT: Duration = Duration::from_secs(30);
+
+/// Records how many tokens a verified generation gave the client.
+fn note_generated_tokens(jobs: &mut [ClientJob], job: &Pubkey, verified: &Verified) {
+    if let Some(tokens) = verified.output.tokens() {
+        if let Some(mine) = jobs.iter_mut().find(|j| j.key == *job) {
+            mine.generated_tokens = Some(tokens.len() as u64);
+        }
+    }
+}
 
 /// A job the run's client submitted: its account, the model it asks for, its input.
 pub(crate) struct ClientJob {
@@ -209,6 +225,9 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mut griefed = false;
     let mut griefings: Vec<Griefing> = Vec::new();
     let (mut solved, mut refunded, mut waiting_total) = (0usize, 0usize, 0usize);
+    // Jobs still running when their batch's wait ended (e.g. a generation
+    // whose committee re-runs it), asked for again after the last batch.
+    let mut late: Vec<(Pubkey, String)> = Vec::new();
     let mut mixed = false;
     while next < opts.jobs {
         let batch_end = (next + opts.concurrency).min(opts.jobs);
@@ -263,25 +282,21 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             await_result(&net.chain, &keeper_client, None, job, input, BATCH_WAIT)
         });
         let results = futures_util::future::join_all(awaited).await;
-        let mut waiting = Vec::new();
-        for ((job, _), result) in batch.iter().zip(results) {
+        for ((job, input), result) in batch.iter().zip(results) {
             match result {
                 Ok(verified) => {
                     solved += 1;
-                    if let Some(tokens) = verified.output.tokens() {
-                        if let Some(mine) = jobs.iter_mut().find(|j| j.key == *job) {
-                            mine.generated_tokens = Some(tokens.len() as u64);
-                        }
-                    }
+                    note_generated_tokens(&mut jobs, job, &verified);
                 }
                 Err(InferError::Refunded(_) | InferError::JobFailed(_)) => refunded += 1,
-                Err(InferError::Timeout(_)) => waiting.push(*job),
+                Err(InferError::Timeout(_)) => {
+                    waiting_total += 1;
+                    late.push((*job, input.clone()));
+                }
                 Err(e) => return Err(NetworkError::Other(format!("job {job}: {e}"))),
             }
             bar.inc(1);
         }
-        // Left waiting: no miner may take them yet; they expire at the end.
-        waiting_total += waiting.len();
         let elapsed = started.elapsed().as_secs_f64();
         let mut tiers = [0usize; 3];
         for m in &net.miners {
@@ -327,6 +342,24 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
                 net.committee().await?.epoch
             ));
         }
+    }
+    // The client comes back for the jobs it stopped waiting on: those the
+    // keepers finished since are verified now; the others (no miner may
+    // take them) expire at the end.
+    let awaited = late
+        .iter()
+        .map(|(job, input)| await_result(&net.chain, &keeper_client, None, job, input, LATE_WAIT));
+    let results = futures_util::future::join_all(awaited).await;
+    for ((job, _), result) in late.iter().zip(results) {
+        if let Ok(verified) = result {
+            (solved, waiting_total) = (solved + 1, waiting_total - 1);
+            note_generated_tokens(&mut jobs, job, &verified);
+        }
+    }
+    if !late.is_empty() {
+        bar.println(format!(
+            "solved {solved} · refunded {refunded} · left waiting {waiting_total} (they expire)"
+        ));
     }
     // Fair entry at work: every miner's record so far, from its Node.
     let mut records = Vec::new();
