@@ -60,7 +60,8 @@ async fn a_miner_found_on_chain_gets_jobs_and_keeps_its_record_by_itself() {
     assert!(recorded_endpoint(&net, &node).await.is_none());
 
     // The miner records where it serves, by itself.
-    let (process, first_url) = spawn_with_upkeep(&net.miners[0], &bridge.url());
+    let process = spawn_with_upkeep(&net.miners[0], &bridge.url());
+    let first_url = process.url.clone();
     net.miners[0].process = Some(process);
     until(
         "the miner records its endpoint",
@@ -95,10 +96,9 @@ async fn a_miner_found_on_chain_gets_jobs_and_keeps_its_record_by_itself() {
     // endpoint, and the running keeper follows without being told, though
     // its last read of the chain still has the old one: the old endpoint
     // refuses the call, and the keeper reads where the miner is now.
-    let mut old = net.miners[0].process.take().unwrap();
-    old.kill().unwrap();
-    old.wait().unwrap();
-    let (process, second_url) = spawn_with_upkeep(&net.miners[0], &bridge.url());
+    net.miners[0].process.take().unwrap().kill();
+    let process = spawn_with_upkeep(&net.miners[0], &bridge.url());
+    let second_url = process.url.clone();
     net.miners[0].process = Some(process);
     assert_ne!(first_url, second_url);
     until(

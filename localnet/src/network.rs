@@ -12,9 +12,7 @@
 //! the run initializes the Config with minute-long phases
 //! ([`cluster_params`]) and waits them out.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,6 +21,7 @@ use anchor_lang::Space;
 use indicatif::{ProgressBar, ProgressStyle};
 use keeper::config::{Endpoint, KeeperConfig};
 use keeper::{Deps, KeeperHandle};
+use miner::process::MinerProcess;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
@@ -108,17 +107,12 @@ pub(crate) struct NodeKeys {
     pub(crate) node: Pubkey,
 }
 
-pub(crate) struct MinerProcess {
+/// A miner of the run: its keys, how it behaves, and its process (stopped
+/// when this is dropped).
+pub(crate) struct RunMiner {
     pub(crate) keys: NodeKeys,
     pub(crate) behaviour: &'static str,
-    pub(crate) child: Child,
-}
-
-impl Drop for MinerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    pub(crate) _process: MinerProcess,
 }
 
 pub(crate) struct Net {
@@ -136,7 +130,7 @@ pub(crate) struct Net {
     pub(crate) mint: Pubkey,
     pub(crate) mint_authority: Keypair,
     pub(crate) validators: Vec<NodeKeys>,
-    pub(crate) miners: Vec<MinerProcess>,
+    pub(crate) miners: Vec<RunMiner>,
     pub(crate) work: PathBuf,
     /// Each validator's keeper API port and gossip port.
     pub(crate) ports: Vec<(u16, u16)>,
@@ -451,50 +445,23 @@ pub(crate) fn spawn_miner(
     key: &Keypair,
     models: &str,
     fault: &[&str],
-) -> Result<(Child, String), NetworkError> {
+) -> Result<MinerProcess, NetworkError> {
     let key_path = dir.join(format!("{}.json", key.pubkey()));
     write_keypair(&key_path, key)?;
-    let mut cmd = Command::new(bin);
     // Room for one model in memory: a job for the other model unloads it and
     // the next job pays its load again, so loading time is real and skewed
     // (mostly 0, a load on every switch), as real miners' timings are.
-    cmd.args([
-        "serve",
-        "--bind",
-        "127.0.0.1:0",
-        "--preload",
-        "--max-loaded-models",
-        "1",
-        "--models",
-        models,
-        "--keypair",
-    ])
-    .arg(&key_path)
-    .args(fault);
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| {
-            NetworkError::Miner(format!(
-                "{}: {e} (build it: cargo build --release -p verdict-miner)",
-                bin.display()
-            ))
-        })?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .map_err(|e| NetworkError::Miner(e.to_string()))?;
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .ok_or_else(|| {
-            NetworkError::Miner(format!(
-                "the miner did not start: {line:?} (is the model fetched? bash scripts/setup.sh)"
-            ))
-        })?
-        .to_string();
-    Ok((child, url))
+    let mut args = vec![
+        "--preload".to_string(),
+        "--max-loaded-models".into(),
+        "1".into(),
+        "--models".into(),
+        models.into(),
+        "--keypair".into(),
+        key_path.display().to_string(),
+    ];
+    args.extend(fault.iter().map(|f| f.to_string()));
+    MinerProcess::spawn(bin, &args, &[], None).map_err(|e| NetworkError::Miner(e.to_string()))
 }
 
 /// A Solana keypair file (JSON array of its 64 bytes), readable by its
@@ -663,7 +630,8 @@ pub(crate) async fn build(
                 models,
             )
             .await?;
-        let (child, url) = spawn_miner(miner_bin, &work, &keys.signing, &served, fault)?;
+        let process = spawn_miner(miner_bin, &work, &keys.signing, &served, fault)?;
+        let url = process.url.clone();
         // Keepers find it on chain: its operator records where it serves.
         let record = ix::set_node_endpoint(&keys.wallet.key.pubkey(), &keys.node, &url);
         net.send(&[record], &[&keys.wallet.key]).await?;
@@ -673,10 +641,10 @@ pub(crate) async fn build(
         let message = attest::trial_message(epoch, &keys.node, registered_at, true, 1);
         net.attest(&message, ix::record_trial(&keys.node, true))
             .await?;
-        net.miners.push(MinerProcess {
+        net.miners.push(RunMiner {
             keys,
             behaviour,
-            child,
+            _process: process,
         });
     }
 

@@ -29,7 +29,7 @@ fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
         model: "test-projection-v1".into(),
         generative_model: None,
         out: out.to_path_buf(),
-        miner_bin: common::miner_bin(),
+        miner_bin: verdict_tests::bins::miner_bin(),
         concurrency: 8,
         show_progress: false,
         tier3_reserved_bps: 2_000,
@@ -38,7 +38,7 @@ fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_on_a_cluster_waits_time_out_and_reports_what_the_node_serves() {
-    common::keep_logs();
+    verdict_tests::logs::keep_logs();
     let embedded = Arc::new(EmbeddedChain::start().await);
     let payer = Keypair::new();
     embedded.airdrop(&payer.pubkey(), 20 * SOL).await.unwrap();

@@ -204,15 +204,17 @@ async fn integrate(ready: Ready) {
     }
 
     // The Rust example (examples/rust) does the same, as its README says.
-    let example =
-        std::process::Command::new(common::workspace_bin("infer", "verdict-example-infer"))
-            .env("VERDICT_RPC_URL", &ready.rpc_url)
-            .env("VERDICT_KEEPERS", ready.keepers.join(","))
-            .env("VERDICT_WALLET", &ready.wallet)
-            .env("VERDICT_TOKEN_ACCOUNT", &ready.token_account)
-            .env("VERDICT_MODEL", MODEL)
-            .output()
-            .unwrap();
+    let example = std::process::Command::new(verdict_tests::bins::workspace_bin(
+        "infer",
+        "verdict-example-infer",
+    ))
+    .env("VERDICT_RPC_URL", &ready.rpc_url)
+    .env("VERDICT_KEEPERS", ready.keepers.join(","))
+    .env("VERDICT_WALLET", &ready.wallet)
+    .env("VERDICT_TOKEN_ACCOUNT", &ready.token_account)
+    .env("VERDICT_MODEL", MODEL)
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&example.stdout);
     assert!(
         example.status.success() && stdout.contains("verified"),
@@ -256,12 +258,12 @@ async fn integrate(ready: Ready) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dapp_gets_verified_inference_from_the_served_network() {
-    common::keep_logs();
+    verdict_tests::logs::keep_logs();
     let dir = tempfile::tempdir().unwrap();
     let opts = ServeOptions {
         model: MODEL.into(),
         generative_model: Some(verdict_wire::models::SMOLLM2_ID.into()),
-        miner_bin: common::miner_bin(),
+        miner_bin: verdict_tests::bins::miner_bin(),
         dir: dir.path().to_path_buf(),
         tier3_reserved_bps: 0,
     };

@@ -9,7 +9,7 @@ use verdict_localnet::network::{run, Options, Target};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_run_reports_what_the_chain_holds() {
-    common::keep_logs();
+    verdict_tests::logs::keep_logs();
     let out = tempfile::tempdir().unwrap();
     let opts = Options {
         target: Target::Embedded,
@@ -17,7 +17,7 @@ async fn a_short_run_reports_what_the_chain_holds() {
         model: "test-projection-v1".into(),
         generative_model: Some(verdict_wire::models::SMOLLM2_ID.into()),
         out: out.path().to_path_buf(),
-        miner_bin: common::miner_bin(),
+        miner_bin: verdict_tests::bins::miner_bin(),
         concurrency: 6,
         show_progress: false,
         tier3_reserved_bps: 2_000,

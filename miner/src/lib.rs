@@ -6,6 +6,7 @@
 //! - [`repro`]: fixed-point rounding, tensor hashing, probe selection, tolerances (from `verdict-wire`).
 //! - [`models`]: all-MiniLM-L6-v2 and SmolLM2-135M-Instruct (candle), and the tiny `test-projection-v1`.
 //! - [`server`] / [`client`]: the HTTP server and its client.
+//! - [`process`]: a `verdict-miner serve` child process (the main job and the tests run miners so).
 //! - [`keys`]: the node signing key in Solana keypair JSON (owner-only files).
 //! - [`init`]: a first run's key and environment file.
 //! - [`metrics`]: what `GET /metrics` shows.
@@ -20,6 +21,7 @@ pub mod init;
 pub mod keys;
 pub mod metrics;
 pub mod models;
+pub mod process;
 pub mod server;
 pub mod upkeep;
 

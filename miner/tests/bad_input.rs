@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{request, MinerProcess, TEST_MODEL};
+use common::{request, spawn_miner, try_spawn_miner, TEST_MODEL};
 use ed25519_dalek::SigningKey;
 use miner::api::{ErrorBody, MinerPubkey};
 use miner::client::ClientError;
@@ -34,7 +34,7 @@ async fn post_raw(url: &str, body: impl Into<reqwest::Body>) -> (u16, ErrorBody)
 
 #[tokio::test]
 async fn bad_requests_are_refused_and_the_miner_keeps_serving() {
-    let miner = MinerProcess::spawn(&[
+    let miner = spawn_miner(&[
         "--models",
         TEST_MODEL,
         "--generate-key",
@@ -110,8 +110,7 @@ async fn the_node_key_comes_from_a_solana_keypair_file() {
         rand::random::<u64>()
     ));
     miner::keys::write_keypair(&path, &key).unwrap();
-    let miner =
-        MinerProcess::spawn(&["--models", TEST_MODEL, "--keypair", path.to_str().unwrap()]).await;
+    let miner = spawn_miner(&["--models", TEST_MODEL, "--keypair", path.to_str().unwrap()]).await;
     let answer = miner
         .client(TIMEOUT)
         .infer(&request(3, TEST_MODEL, "signed by a known key"))
@@ -130,7 +129,7 @@ async fn a_missing_model_stops_the_miner_with_the_fetch_instruction() {
         rand::random::<u64>()
     ));
     std::fs::create_dir_all(&empty).unwrap();
-    let outcome = MinerProcess::try_spawn(
+    let outcome = try_spawn_miner(
         &["--models", common::MINILM, "--generate-key"],
         &[("VERDICT_MODEL_DIR", empty.to_str().unwrap())],
     )
@@ -138,7 +137,8 @@ async fn a_missing_model_stops_the_miner_with_the_fetch_instruction() {
     std::fs::remove_dir_all(&empty).unwrap();
     let stderr = outcome
         .err()
-        .expect("the miner must refuse to start without its model files");
+        .expect("the miner must refuse to start without its model files")
+        .to_string();
     assert!(
         stderr.contains("run `bash scripts/fetch-model.sh`"),
         "{stderr}"

@@ -4,21 +4,21 @@ mod common;
 
 use std::time::Duration;
 
-use common::{request, MinerProcess, TEST_MODEL};
+use common::{request, spawn_miner, TEST_MODEL};
 use miner::client::ClientError;
 
 #[tokio::test]
 async fn garbage_drop_and_slow_are_distinct_errors() {
     let (garbage, dropping, slow) = tokio::join!(
-        MinerProcess::spawn(&[
+        spawn_miner(&[
             "--models",
             TEST_MODEL,
             "--generate-key",
             "--fault",
             "garbage"
         ]),
-        MinerProcess::spawn(&["--models", TEST_MODEL, "--generate-key", "--fault", "drop"]),
-        MinerProcess::spawn(&[
+        spawn_miner(&["--models", TEST_MODEL, "--generate-key", "--fault", "drop"]),
+        spawn_miner(&[
             "--models",
             TEST_MODEL,
             "--generate-key",
@@ -97,7 +97,7 @@ fn outcome(
 
 #[tokio::test]
 async fn flaky_miners_with_the_same_seed_fail_the_same_way() {
-    let honest = MinerProcess::spawn(&["--models", TEST_MODEL, "--generate-key"]).await;
+    let honest = spawn_miner(&["--models", TEST_MODEL, "--generate-key"]).await;
     let args = [
         "--models",
         TEST_MODEL,
@@ -111,7 +111,7 @@ async fn flaky_miners_with_the_same_seed_fail_the_same_way() {
         "--slow-ms",
         "1500",
     ];
-    let (first, second) = tokio::join!(MinerProcess::spawn(&args), MinerProcess::spawn(&args));
+    let (first, second) = tokio::join!(spawn_miner(&args), spawn_miner(&args));
     let timeout = Duration::from_millis(500);
 
     let mut runs = Vec::new();

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{require_smollm2, MinerProcess, SMOLLM2};
+use common::{require_smollm2, spawn_miner, try_spawn_miner, MinerProcess, SMOLLM2};
 use miner::answer;
 use miner::api::{probe_digest, InferRequest, InferResponse, JobId, MinerPubkey};
 use miner::client::ClientError;
@@ -54,11 +54,11 @@ fn assert_same_answer(a: &InferResponse, b: &InferResponse, what: &str) {
 async fn answers_are_identical_across_processes_thread_counts_and_rechecks() {
     require_smollm2();
     let (one_thread, two_threads) = tokio::join!(
-        MinerProcess::try_spawn(
+        try_spawn_miner(
             &["--models", SMOLLM2, "--generate-key"],
             &[("RAYON_NUM_THREADS", "1")]
         ),
-        MinerProcess::try_spawn(
+        try_spawn_miner(
             &["--models", SMOLLM2, "--generate-key"],
             &[("RAYON_NUM_THREADS", "2")]
         ),
@@ -110,7 +110,7 @@ async fn each_generation_fault_differs_from_an_honest_recheck() {
         if !fault.is_empty() {
             args.extend(["--fault", fault]);
         }
-        MinerProcess::spawn(&args).await
+        spawn_miner(&args).await
     };
     let (honest, wrong_seed, wrong_k, cheap, copied) = tokio::join!(
         spawn(""),
@@ -174,7 +174,7 @@ async fn each_generation_fault_differs_from_an_honest_recheck() {
 #[tokio::test]
 async fn bad_generation_input_is_refused_with_a_typed_code() {
     require_smollm2();
-    let miner = MinerProcess::spawn(&["--models", SMOLLM2, "--generate-key"]).await;
+    let miner = spawn_miner(&["--models", SMOLLM2, "--generate-key"]).await;
     let client = miner.client(TIMEOUT);
     let models = client.models().await.unwrap();
     assert_eq!(models.models[0].task, "text-generation");
@@ -268,7 +268,7 @@ fn the_model_answers_sensibly_and_special_tokens_stay_text() {
 #[tokio::test]
 async fn identical_requests_in_flight_share_one_generation() {
     require_smollm2();
-    let miner = MinerProcess::spawn(&["--models", SMOLLM2, "--generate-key"]).await;
+    let miner = spawn_miner(&["--models", SMOLLM2, "--generate-key"]).await;
     let client = miner.client(TIMEOUT);
     // Four co-signers asking the same miner for the same recheck at once.
     let request = generation_request(21, &sampled("Name a colour.", 6));
@@ -304,7 +304,7 @@ async fn identical_requests_in_flight_share_one_generation() {
 #[tokio::test]
 async fn a_request_given_up_on_is_finished_and_answers_its_retry() {
     require_smollm2();
-    let miner = MinerProcess::spawn(&["--models", SMOLLM2, "--generate-key"]).await;
+    let miner = spawn_miner(&["--models", SMOLLM2, "--generate-key"]).await;
     let request = generation_request(22, &sampled("Name a fruit.", 6));
     let impatient = miner.client(Duration::from_millis(50));
     assert!(

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{request, require_real_model, MinerProcess, MINILM, TEST_MODEL};
+use common::{request, require_real_model, spawn_miner, MINILM, TEST_MODEL};
 use miner::api::{check_against, Agreement, Disagreement, InferResponse, VerifyError};
 use miner::models::minilm::MiniLm;
 
@@ -20,9 +20,9 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 async fn honest_miners_agree_and_a_wrong_miner_does_not() {
     require_real_model();
     let (first, second, wrong) = tokio::join!(
-        MinerProcess::spawn(&["--models", MINILM, "--generate-key"]),
-        MinerProcess::spawn(&["--models", MINILM, "--generate-key"]),
-        MinerProcess::spawn(&["--models", MINILM, "--generate-key", "--fault", "wrong"]),
+        spawn_miner(&["--models", MINILM, "--generate-key"]),
+        spawn_miner(&["--models", MINILM, "--generate-key"]),
+        spawn_miner(&["--models", MINILM, "--generate-key", "--fault", "wrong"]),
     );
     let job = request(1, MINILM, "A man is eating food.");
 
@@ -93,8 +93,8 @@ async fn honest_miners_agree_and_a_wrong_miner_does_not() {
 async fn two_wrong_miners_are_wrong_differently() {
     require_real_model();
     let (one, two) = tokio::join!(
-        MinerProcess::spawn(&["--models", MINILM, "--generate-key", "--fault", "wrong"]),
-        MinerProcess::spawn(&["--models", MINILM, "--generate-key", "--fault", "wrong"]),
+        spawn_miner(&["--models", MINILM, "--generate-key", "--fault", "wrong"]),
+        spawn_miner(&["--models", MINILM, "--generate-key", "--fault", "wrong"]),
     );
     let job = request(3, MINILM, "A man is eating food.");
     let first = one.client(TIMEOUT).infer(&job).await.unwrap();
@@ -113,7 +113,7 @@ async fn two_wrong_miners_are_wrong_differently() {
 #[tokio::test]
 async fn a_miner_with_room_for_one_model_reloads_on_every_switch() {
     require_real_model();
-    let miner = MinerProcess::spawn(&[
+    let miner = spawn_miner(&[
         "--models",
         &format!("{MINILM},{TEST_MODEL}"),
         "--generate-key",
@@ -175,8 +175,8 @@ async fn a_miner_with_room_for_one_model_reloads_on_every_switch() {
 #[tokio::test]
 async fn a_validator_recomputes_outputs_and_probes() {
     let dir = require_real_model();
-    let miner = MinerProcess::spawn(&["--models", MINILM, "--generate-key"]).await;
-    let other = MinerProcess::spawn(&["--models", MINILM, "--generate-key"]).await;
+    let miner = spawn_miner(&["--models", MINILM, "--generate-key"]).await;
+    let other = spawn_miner(&["--models", MINILM, "--generate-key"]).await;
     let job = request(7, MINILM, "Validators recompute what miners claim.");
     let honest = miner.client(TIMEOUT).infer(&job).await.unwrap();
     let other_answer = other.client(TIMEOUT).infer(&job).await.unwrap();

@@ -8,9 +8,6 @@
 //! `cargo build -p verdict-miner`, as `scripts/test.sh` does for the workspace).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +16,7 @@ use keeper::config::{Endpoint, KeeperConfig};
 use keeper::gateway::SendFaults;
 use keeper::local_ports::loopback_port;
 use keeper::{Deps, KeeperHandle};
+use miner::process::MinerProcess;
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
@@ -29,17 +27,6 @@ use verdict_sdk::{instructions as ix, pda};
 use verdict_tests::{Fixture, NodeHandle, User, TEST_MODEL, TOKEN};
 
 pub const FEE: u64 = TOKEN / 10;
-
-/// The keepers' logs (`RUST_LOG`, by default their info lines) go to the
-/// test's captured output: a failing test shows what they did.
-pub fn keep_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keeper=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .try_init();
-}
 
 /// How a test miner behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,17 +111,8 @@ pub fn cold(behaviour: Behaviour) -> MinerSpec {
 pub struct TestMiner {
     pub handle: NodeHandle,
     pub url: String,
-    pub process: Option<Child>,
+    pub process: Option<MinerProcess>,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for TestMiner {
-    fn drop(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            let _ = p.kill();
-            let _ = p.wait();
-        }
-    }
 }
 
 pub struct Net {
@@ -148,36 +126,6 @@ pub struct Net {
     next_job: u64,
 }
 
-fn miner_bin() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("VERDICT_MINER_BIN") {
-            return p.into();
-        }
-        // target/debug/deps/<test binary> -> target/debug/verdict-miner
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let path = profile_dir.join("verdict-miner");
-        if !path.exists() {
-            // `cargo test -p verdict-keeper` alone does not build other
-            // packages' binaries: build it into the same target directory.
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-p", "verdict-miner", "--bin", "verdict-miner"])
-                .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
-                .status()
-                .expect("run cargo build -p verdict-miner");
-            assert!(
-                status.success() && path.exists(),
-                "{} not found: run `cargo build -p verdict-miner` first (or set VERDICT_MINER_BIN)",
-                path.display()
-            );
-        }
-        path
-    })
-    .clone()
-}
-
 /// Writes `key` as a Solana keypair file (a JSON array of its 64 bytes).
 pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
     // Owner-only, as the keeper and the miner demand; replaces one there.
@@ -187,39 +135,24 @@ pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
 
 /// Starts an honest miner that does its own upkeep against `rpc_url`:
 /// records its endpoint and heartbeats, a round every second.
-pub fn spawn_with_upkeep(m: &TestMiner, rpc_url: &str) -> (Child, String) {
+pub fn spawn_with_upkeep(m: &TestMiner, rpc_url: &str) -> MinerProcess {
     let key_path = m._dir.path().join("miner.json");
     write_keypair(&key_path, &m.handle.signing_key);
-    let mut child = Command::new(miner_bin())
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--models",
-            TEST_MODEL,
-            "--keypair",
-        ])
-        .arg(&key_path)
-        .args(["--rpc-url", rpc_url, "--node", &m.handle.node.to_string()])
-        .args(["--upkeep-secs", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn verdict-miner");
-    let url = listening_url(&mut child);
-    (child, url)
-}
-
-/// The URL a just-started miner prints on its one stdout line.
-fn listening_url(child: &mut Child) -> String {
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line.trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected miner output {line:?}"))
-        .to_string()
+    let node = m.handle.node.to_string();
+    let args = [
+        "--models",
+        TEST_MODEL,
+        "--keypair",
+        key_path.to_str().unwrap(),
+        "--rpc-url",
+        rpc_url,
+        "--node",
+        &node,
+        "--upkeep-secs",
+        "1",
+    ];
+    MinerProcess::spawn(&verdict_tests::bins::miner_bin(), &args, &[], None)
+        .expect("spawn verdict-miner")
 }
 
 fn spawn_miner(
@@ -227,7 +160,7 @@ fn spawn_miner(
     behaviour: Behaviour,
     generative: bool,
     dir: &std::path::Path,
-) -> (Option<Child>, String) {
+) -> (Option<MinerProcess>, String) {
     let fault = match behaviour {
         Behaviour::GenWrongSeed => Some("gen-wrong-seed"),
         Behaviour::GenWrongK => Some("gen-wrong-k"),
@@ -252,31 +185,24 @@ fn spawn_miner(
     } else {
         TEST_MODEL.to_string()
     };
-    let mut cmd = Command::new(miner_bin());
-    cmd.args([
-        "serve",
-        "--bind",
-        "127.0.0.1:0",
-        "--models",
-        &models,
-        "--keypair",
-    ])
-    .arg(&key_path);
+    let mut args = vec![
+        "--models".to_string(),
+        models,
+        "--keypair".to_string(),
+        key_path.display().to_string(),
+    ];
     if let Some(fault) = fault {
         let delay = if behaviour == Behaviour::Sluggish {
             "700"
         } else {
             "6000"
         };
-        cmd.args(["--fault", fault, "--slow-ms", delay]);
+        args.extend(["--fault", fault, "--slow-ms", delay].map(String::from));
     }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
+    let process = MinerProcess::spawn(&verdict_tests::bins::miner_bin(), &args, &[], None)
         .expect("spawn verdict-miner");
-    let url = listening_url(&mut child);
-    (Some(child), url)
+    let url = process.url.clone();
+    (Some(process), url)
 }
 
 impl Net {
@@ -295,7 +221,7 @@ impl Net {
         params: verdict::state::ProtocolParams,
         extra_stake: impl Fn(usize) -> u64,
     ) -> Net {
-        keep_logs();
+        verdict_tests::logs::keep_logs();
         let mut f = Fixture::with_params(params).await;
         f.check_each_transaction = false;
         let committee = f.committee_of(5).await;

@@ -1,36 +1,11 @@
 //! What every run of the network must leave, whatever chain it ran on.
 #![allow(dead_code)] // each test binary uses part of it
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use verdict::state::{Node, ProtocolParams};
 use verdict_localnet::network::{Finished, TOKEN};
 use verdict_sdk::accounts::AccountSource;
-
-/// The keepers' logs (`RUST_LOG`, by default their info lines) go to the
-/// test's captured output: a failing end-to-end test shows what they did.
-pub fn keep_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keeper=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .try_init();
-}
-
-/// The debug-built miner next to the test binary.
-pub fn miner_bin() -> PathBuf {
-    workspace_bin("verdict-miner", "verdict-miner")
-}
-
-/// A debug-built binary of the workspace, next to the test binary
-/// (`cargo test --workspace` builds them; alone, build `package` first).
-pub fn workspace_bin(name: &str, package: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(bin.exists(), "build {name} first: cargo build -p {package}");
-    bin
-}
 
 /// The report and its plots are written, every job is accounted for, some
 /// were paid, every token is, and each miner's row is what its Node holds.

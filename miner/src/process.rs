@@ -1,0 +1,119 @@
+//! A `verdict-miner serve` child process, as the main job and the tests run
+//! it: bound to a free loopback port, its URL read from the one line the
+//! miner prints once it serves, killed and reaped when dropped.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::client::MinerClient;
+
+/// Why a miner process did not come up.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("{bin}: {source} (build it: cargo build -p verdict-miner)")]
+    Start {
+        bin: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the miner exited before listening (is the model fetched? bash scripts/setup.sh){}", log_tail(.log))]
+    Exited { log: String },
+    #[error("the miner printed {0:?}, not the address it listens on")]
+    Unexpected(String),
+}
+
+fn log_tail(log: &str) -> String {
+    if log.trim().is_empty() {
+        String::new()
+    } else {
+        format!(":\n{log}")
+    }
+}
+
+/// A running miner, killed when dropped.
+pub struct MinerProcess {
+    child: Child,
+    /// Its base URL (`http://127.0.0.1:<port>`).
+    pub url: String,
+    log: Option<PathBuf>,
+}
+
+impl MinerProcess {
+    /// Starts `bin serve --bind 127.0.0.1:0 <args>` with `env` and waits
+    /// for the line that names its address. Its stderr goes to the file
+    /// `log` (created or truncated, and removed with the process) or
+    /// nowhere.
+    pub fn spawn<S: AsRef<OsStr>>(
+        bin: &Path,
+        args: &[S],
+        env: &[(&str, &str)],
+        log: Option<&Path>,
+    ) -> Result<MinerProcess, SpawnError> {
+        let started = |source| SpawnError::Start {
+            bin: bin.to_path_buf(),
+            source,
+        };
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).map_err(started)?),
+            None => Stdio::null(),
+        };
+        let mut child = Command::new(bin)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(started)?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let mut process = MinerProcess {
+            child,
+            url: String::new(),
+            log: log.map(Path::to_path_buf),
+        };
+        if read.is_err() || line.is_empty() {
+            let _ = process.child.wait();
+            return Err(SpawnError::Exited { log: process.log() });
+        }
+        match line.trim().strip_prefix("listening on ") {
+            Some(url) => {
+                process.url = url.to_string();
+                Ok(process)
+            }
+            None => Err(SpawnError::Unexpected(line.trim().to_string())),
+        }
+    }
+
+    /// A client of this miner whose calls give up after `timeout`.
+    pub fn client(&self, timeout: Duration) -> MinerClient {
+        MinerClient::new(&self.url, timeout).expect("the miner's own URL is valid")
+    }
+
+    /// What the miner wrote to its log so far (empty without one).
+    pub fn log(&self) -> String {
+        self.log
+            .as_ref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
+    }
+
+    /// Stops the miner now (as a crash or an operator would) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for MinerProcess {
+    fn drop(&mut self) {
+        self.kill();
+        if let Some(log) = &self.log {
+            let _ = std::fs::remove_file(log);
+        }
+    }
+}
