@@ -9,6 +9,8 @@ use std::time::Duration;
 use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
 
+use verdict::constants::BPS_DENOMINATOR as BPS;
+
 use crate::core::lifecycle::MempoolTtl;
 use crate::core::routing::RoutingWeights;
 use crate::error::KeeperError;
@@ -187,7 +189,7 @@ impl Default for KeeperConfig {
             fee_floor: 0,
             client_requests_per_sec: 5.0,
             client_burst: 20,
-            price_bps: 10_000,
+            price_bps: BPS as u16,
             post_attempts: 6,
             latency_window: 1_000,
             routing: RoutingWeights::default(),
@@ -351,20 +353,20 @@ impl KeeperConfig {
         if self.shard_timeout_ms == 0 || self.end_to_end_timeout_ms < self.shard_timeout_ms {
             return bad("shard_timeout_ms must be > 0 and <= end_to_end_timeout_ms");
         }
-        if self.price_bps == 0 || self.price_bps > 10_000 {
+        if self.price_bps == 0 || u64::from(self.price_bps) > BPS {
             return bad("price_bps must be in 1..=10000");
         }
         if self.max_concurrent_jobs == 0 {
             return bad("max_concurrent_jobs must be > 0");
         }
-        if self.routing.tier3_reserved_bps > 10_000 {
+        if u64::from(self.routing.tier3_reserved_bps) > BPS {
             return bad("routing.tier3_reserved_bps must be in 0..=10000");
         }
         let c = &self.committee;
         if c.node.is_some() && (c.takeover_ms == 0 || c.cosign_timeout_ms == 0) {
             return bad("committee.takeover_ms and committee.cosign_timeout_ms must be > 0");
         }
-        if c.recheck_bps > 10_000 {
+        if u64::from(c.recheck_bps) > BPS {
             return bad("committee.recheck_bps must be in 0..=10000");
         }
         Ok(())

@@ -954,7 +954,9 @@ impl Engine {
                         .inc();
                     tracing::debug!(job = %key, miner = %choice, share = share_label, "routed");
                     let attempt = job.attempts + 1;
-                    let price = (job.max_fee as u128 * self.cfg.price_bps as u128 / 10_000) as u64;
+                    let price = (job.max_fee as u128 * self.cfg.price_bps as u128
+                        / u128::from(verdict::constants::BPS_DENOMINATOR))
+                        as u64;
                     self.metrics.validations_preprocessing_total.inc();
                     if risk == RiskLevel::Low {
                         // Optimistic path: ask first, then settle in one transaction.

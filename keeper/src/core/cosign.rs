@@ -355,7 +355,7 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
             }
             if !report.success
                 || report.sla_met != expected.sla_met
-                || report.latency_score_bps > 10_000
+                || u64::from(report.latency_score_bps) > verdict::constants::BPS_DENOMINATOR
             {
                 return Err(Refusal::ReportMismatch(
                     "success, sla_met or latency score".into(),

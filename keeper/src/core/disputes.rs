@@ -2,12 +2,14 @@
 //! it re-checks, when a vote is owed a reward or may close, and when a
 //! dispute's stage changes (whose turn it is to crank).
 
+use verdict::constants::BPS_DENOMINATOR;
 use verdict::state::{Dispute, DisputeStatus, Vote};
 
 /// Whether this keeper re-checks a job, given the job's re-check seed
 /// (`DrawKey::recheck_seed`: secret to miners, the same after a restart).
 pub fn sampled(seed: &[u8; 32], recheck_bps: u16) -> bool {
-    (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % 10_000) < recheck_bps as u64
+    (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % BPS_DENOMINATOR)
+        < u64::from(recheck_bps)
 }
 
 /// Whether a decided dispute leaves `vote` with nothing to claim or answer

@@ -62,13 +62,13 @@ impl MinerProfile {
         let success_rate = if window.jobs == 0 {
             1.0
         } else {
-            window.success_bps as f64 / 10_000.0
+            window.success_bps as f64 / verdict::constants::BPS_DENOMINATOR as f64
         };
         MinerProfile {
             node: node_key,
             signing_key: node.signing_key,
             models: node.models[..node.model_count as usize].to_vec(),
-            trust: node.reputation.trust_bps as f64 / 10_000.0,
+            trust: node.reputation.trust_bps as f64 / verdict::constants::BPS_DENOMINATOR as f64,
             success_rate,
             stake: node.active_stake().unwrap_or(u64::MAX),
             tier: node.reputation.tier(params),
@@ -521,7 +521,8 @@ impl RoutingSnapshot {
         seed: &[u8; 32],
     ) -> bool {
         req.risk == RiskLevel::Low
-            && word(seed, 1) % 10_000 < u64::from(weights.tier3_reserved_bps.min(10_000))
+            && word(seed, 1) % verdict::constants::BPS_DENOMINATOR
+                < u64::from(weights.tier3_reserved_bps).min(verdict::constants::BPS_DENOMINATOR)
     }
 
     /// A reserved dispatch's miner: the eligible Tier 3 miner with the

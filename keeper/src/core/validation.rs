@@ -530,7 +530,7 @@ pub fn latency_score_bps(response_ms: u32, medians: &[f64]) -> u16 {
         return 5_000;
     }
     let slower = medians.iter().filter(|&&m| m > response_ms as f64).count();
-    ((slower as u64 * 10_000) / medians.len() as u64) as u16
+    ((slower as u64 * verdict::constants::BPS_DENOMINATOR) / medians.len() as u64) as u16
 }
 
 #[cfg(test)]
