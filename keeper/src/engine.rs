@@ -201,7 +201,7 @@ pub struct Engine {
     reference: TestProjection,
     attester: Arc<dyn crate::attester::Attester>,
     /// This keeper as a member of a committee of keepers (None: alone, with a local quorum).
-    pub member: Option<Membership>,
+    pub member: Option<Arc<Membership>>,
     /// Last sign of progress per job (for failover among members).
     pub(crate) activity: Mutex<HashMap<Pubkey, Instant>>,
     /// Last (status, attempts) seen on chain per job.
@@ -236,11 +236,12 @@ impl Engine {
         gossip: Option<Arc<crate::gossip::Gossip>>,
         draws: DrawKey,
     ) -> Result<Self, KeeperError> {
+        let member = member.map(Arc::new);
         let evidence = crate::evidence::EvidenceService::new(
             Arc::clone(&store),
             Arc::clone(&gateway),
             Arc::clone(&metrics),
-            member.as_ref().map(|m| (m.client.clone(), m.peers.clone())),
+            member.clone(),
         );
         Ok(Engine {
             latency: Mutex::new(LatencyBook::new(cfg.latency_window)),

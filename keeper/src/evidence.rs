@@ -25,7 +25,7 @@ use crate::error::{ApiError, KeeperError, StoreError};
 use crate::gateway::{ChainView, Gateway};
 use crate::metrics::Metrics;
 use crate::peer::auth::{AuthError, PeerAuth, PeerHeaders};
-use crate::peer::{EvidenceReply, EvidenceRequest, PeerClient, PeerError, EVIDENCE_PATH};
+use crate::peer::{EvidenceReply, EvidenceRequest, Membership, PeerError, EVIDENCE_PATH};
 use crate::store::Store;
 
 /// After every keeper failed to supply a job's input, wait this long
@@ -39,9 +39,9 @@ pub struct EvidenceService {
     store: Arc<Store>,
     gateway: Arc<Gateway>,
     metrics: Arc<Metrics>,
-    /// This member's client and the other members' keepers (node -> base
-    /// URL); `None` for a keeper that is not a committee member.
-    peers: Option<(PeerClient, HashMap<Pubkey, String>)>,
+    /// This keeper's membership (its peer client and the other members'
+    /// keepers); `None` for a keeper that is not a committee member.
+    member: Option<Arc<Membership>>,
     /// Replays and clocks of evidence requests from other nodes.
     auth: PeerAuth,
     /// Jobs whose input no keeper supplied, and when that was.
@@ -84,13 +84,13 @@ impl EvidenceService {
         store: Arc<Store>,
         gateway: Arc<Gateway>,
         metrics: Arc<Metrics>,
-        peers: Option<(PeerClient, HashMap<Pubkey, String>)>,
+        member: Option<Arc<Membership>>,
     ) -> Self {
         EvidenceService {
             store,
             gateway,
             metrics,
-            peers,
+            member,
             auth: PeerAuth::default(),
             asked: Mutex::new(HashMap::new()),
         }
@@ -227,9 +227,9 @@ impl EvidenceService {
         key: &Pubkey,
         job: &Job,
     ) -> Result<String, EvidenceError> {
-        let result = match &self.peers {
+        let result = match &self.member {
             None => Err(EvidenceError::NoKey),
-            Some((client, _)) => match client.fetch_input(url, key).await {
+            Some(member) => match member.client.fetch_input(url, key).await {
                 Ok(reply) => self.accept_input(key, job, reply),
                 Err(e) => Err(e.into()),
             },
@@ -247,7 +247,7 @@ impl EvidenceService {
     /// kept). `None` when none supplies one; they are asked again after
     /// [`ASK_AGAIN_AFTER`].
     pub(crate) async fn input_from_peers(&self, key: &Pubkey, job: &Job) -> Option<String> {
-        let (client, peers) = self.peers.as_ref()?;
+        let member = self.member.as_ref()?;
         {
             let mut asked = self.asked.lock().unwrap();
             asked.retain(|_, at| at.elapsed() < ASK_AGAIN_AFTER);
@@ -256,8 +256,8 @@ impl EvidenceService {
             }
         }
         let mut asks = tokio::task::JoinSet::new();
-        for (node, url) in peers.clone() {
-            let (client, key) = (client.clone(), *key);
+        for (node, url) in member.peers.clone() {
+            let (client, key) = (member.client.clone(), *key);
             asks.spawn(async move { (node, client.fetch_input(&url, &key).await) });
         }
         while let Some(joined) = asks.join_next().await {
