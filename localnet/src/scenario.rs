@@ -535,7 +535,6 @@ pub(crate) async fn read_disputes(
     Ok(out)
 }
 
-/// Waits until every dispute satisfies `done` or `within` passes (a run never hangs).
 /// How long the run waits for every voter's commit before moving the clock
 /// past the commit phase. Each voter re-runs the disputed job first, and
 /// several re-running a generation at once on a small machine can take more
@@ -543,6 +542,7 @@ pub(crate) async fn read_disputes(
 /// committed, so it costs time only when some voter cannot vote.
 const VOTERS_RERUN_WAIT: Duration = Duration::from_secs(180);
 
+/// Waits until every dispute satisfies `done` or `within` passes (a run never hangs).
 pub(crate) async fn wait_disputes(
     chain: &Chain,
     jobs: &[ClientJob],
