@@ -461,7 +461,8 @@ pub(crate) fn spawn_miner(
         key_path.display().to_string(),
     ];
     args.extend(fault.iter().map(|f| f.to_string()));
-    MinerProcess::spawn(bin, &args, &[], None).map_err(|e| NetworkError::Miner(e.to_string()))
+    MinerProcess::spawn(bin, &args, &[], None, miner::process::STARTUP)
+        .map_err(|e| NetworkError::Miner(e.to_string()))
 }
 
 /// A Solana keypair file (JSON array of its 64 bytes), readable by its

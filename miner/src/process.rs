@@ -22,6 +22,13 @@ pub enum SpawnError {
     Exited { log: String },
     #[error("the miner printed {0:?}, not the address it listens on")]
     Unexpected(String),
+    #[error("the miner printed nothing within {0:?} (killed)")]
+    Silent(Duration),
+    #[error("the miner's log {path}: {source}")]
+    Log {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn log_tail(log: &str) -> String {
@@ -32,6 +39,10 @@ fn log_tail(log: &str) -> String {
     }
 }
 
+/// How long the main job and the keeper's tests let a miner take to start
+/// (a `--preload` of the largest model on a busy machine, with room).
+pub const STARTUP: Duration = Duration::from_secs(120);
+
 /// A running miner, killed when dropped.
 pub struct MinerProcess {
     child: Child,
@@ -41,22 +52,27 @@ pub struct MinerProcess {
 }
 
 impl MinerProcess {
-    /// Starts `bin serve --bind 127.0.0.1:0 <args>` with `env` and waits
-    /// for the line that names its address. Its stderr goes to the file
-    /// `log` (created or truncated, and removed with the process) or
-    /// nowhere.
+    /// Starts `bin serve --bind 127.0.0.1:0 <args>` with `env` and waits,
+    /// up to `startup` (a `--preload` included), for the line that names
+    /// its address; a miner silent that long is killed. Its stderr goes to
+    /// the file `log` (created or truncated, and removed with the process)
+    /// or nowhere.
     pub fn spawn<S: AsRef<OsStr>>(
         bin: &Path,
         args: &[S],
         env: &[(&str, &str)],
         log: Option<&Path>,
+        startup: Duration,
     ) -> Result<MinerProcess, SpawnError> {
-        let started = |source| SpawnError::Start {
-            bin: bin.to_path_buf(),
-            source,
-        };
         let stderr = match log {
-            Some(path) => Stdio::from(std::fs::File::create(path).map_err(started)?),
+            Some(path) => {
+                Stdio::from(
+                    std::fs::File::create(path).map_err(|source| SpawnError::Log {
+                        path: path.to_path_buf(),
+                        source,
+                    })?,
+                )
+            }
             None => Stdio::null(),
         };
         let mut child = Command::new(bin)
@@ -67,19 +83,32 @@ impl MinerProcess {
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
-            .map_err(started)?;
-        let mut line = String::new();
+            .map_err(|source| SpawnError::Start {
+                bin: bin.to_path_buf(),
+                source,
+            })?;
+        // The first line is read on a thread of its own, so a miner that
+        // never prints can be given up on (killing it ends the read).
         let stdout = child.stdout.take().expect("piped stdout");
-        let read = BufReader::new(stdout).read_line(&mut line);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(read.map(|_| line));
+        });
         let mut process = MinerProcess {
             child,
             url: String::new(),
             log: log.map(Path::to_path_buf),
         };
-        if read.is_err() || line.is_empty() {
-            let _ = process.child.wait();
-            return Err(SpawnError::Exited { log: process.log() });
-        }
+        let line = match rx.recv_timeout(startup) {
+            Ok(Ok(line)) if !line.is_empty() => line,
+            Ok(_) => {
+                let _ = process.child.wait();
+                return Err(SpawnError::Exited { log: process.log() });
+            }
+            Err(_) => return Err(SpawnError::Silent(startup)),
+        };
         match line.trim().strip_prefix("listening on ") {
             Some(url) => {
                 process.url = url.to_string();

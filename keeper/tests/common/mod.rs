@@ -151,8 +151,14 @@ pub fn spawn_with_upkeep(m: &TestMiner, rpc_url: &str) -> MinerProcess {
         "--upkeep-secs",
         "1",
     ];
-    MinerProcess::spawn(&verdict_tests::bins::miner_bin(), &args, &[], None)
-        .expect("spawn verdict-miner")
+    MinerProcess::spawn(
+        &verdict_tests::bins::miner_bin(),
+        &args,
+        &[],
+        None,
+        miner::process::STARTUP,
+    )
+    .expect("spawn verdict-miner")
 }
 
 fn spawn_miner(
@@ -199,8 +205,14 @@ fn spawn_miner(
         };
         args.extend(["--fault", fault, "--slow-ms", delay].map(String::from));
     }
-    let process = MinerProcess::spawn(&verdict_tests::bins::miner_bin(), &args, &[], None)
-        .expect("spawn verdict-miner");
+    let process = MinerProcess::spawn(
+        &verdict_tests::bins::miner_bin(),
+        &args,
+        &[],
+        None,
+        miner::process::STARTUP,
+    )
+    .expect("spawn verdict-miner");
     let url = process.url.clone();
     (Some(process), url)
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use miner::api::{InferRequest, JobId};
 pub use miner::process::{MinerProcess, SpawnError};
@@ -44,6 +45,9 @@ pub async fn try_spawn_miner(
             &args,
             &env,
             Some(&log),
+            // As before this helper was shared: a test miner prints its
+            // address within 30 s or the test fails.
+            Duration::from_secs(30),
         )
     })
     .await
