@@ -584,7 +584,7 @@ async fn job_submit_status_claim_close() {
         .await
         .unwrap();
     let job: Job = h.fetch(&job_address).await;
-    assert_eq!(job.status, JobStatus::Solved);
+    assert_eq!(job.status(), JobStatus::Solved);
     assert_eq!(s(&status, "status"), "solved");
     assert_eq!(s(&status, "miner"), miner.node.to_string());
     assert_eq!(i(&status, "release_at"), job.release_at);
@@ -769,7 +769,7 @@ async fn a_refund_the_client_account_cannot_take_is_claimed() {
         .await
         .unwrap();
     let j: Job = h.fetch(&job_address).await;
-    assert_eq!(j.status, JobStatus::Expired);
+    assert_eq!(j.status(), JobStatus::Expired);
     assert_eq!(j.client_owed, 2 * TOKEN);
     let status = h
         .cli(&client, &["job", "status", &job_address.to_string()])

@@ -265,7 +265,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(d.active_weight, 64);
     assert_eq!(u(&opened, "quorum_weight"), 13, "20% of 64, rounded up");
     assert_eq!(h.balance(&challenger.operator.pubkey()).await, 0);
-    assert!(h.fetch::<Job>(&job_address).await.dispute_open);
+    assert!(h.fetch::<Job>(&job_address).await.dispute_open());
     let err = h
         .cli(
             &outsider.operator,
@@ -512,7 +512,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(h.fetch::<Node>(&challenger.node).await.owed, d.bond);
     assert_eq!(h.balance(&challenger.operator.pubkey()).await, 0);
     assert_eq!(
-        h.fetch::<Job>(&job_address).await.status,
+        h.fetch::<Job>(&job_address).await.status(),
         JobStatus::Refunded
     );
     assert_eq!(

@@ -357,5 +357,5 @@ async fn generation_jobs_submit_wait_and_show_their_text() {
     let waited_out = waited_out.unwrap();
     assert_eq!(s(&waited_out, "text"), TEXT);
     assert_eq!(waited_out["verified"], true);
-    assert_eq!(h.fetch::<Job>(&job3).await.status, JobStatus::Solved);
+    assert_eq!(h.fetch::<Job>(&job3).await.status(), JobStatus::Solved);
 }

@@ -205,11 +205,11 @@ async fn submit(
             ),
         ));
     }
-    if job.status != JobStatus::Sent {
+    if job.status() != JobStatus::Sent {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "job_not_open",
-            format!("the job is {:?}, not waiting for a miner", job.status),
+            format!("the job is {:?}, not waiting for a miner", job.status()),
         ));
     }
     let rec = JobRecord::new(key, &job, body.input, body.realtime, wall_secs());

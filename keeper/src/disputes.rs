@@ -130,7 +130,7 @@ impl Engine {
         let window = params.challenge_window_epochs as i64 * params.epoch_secs;
         let mut challenged: Vec<Pubkey> = Vec::new();
         for (key, job) in &view.jobs {
-            if !matches!(job.status, JobStatus::Solved | JobStatus::Paid)
+            if !matches!(job.status(), JobStatus::Solved | JobStatus::Paid)
                 || now >= job.solved_at.saturating_add(window)
             {
                 continue;

@@ -455,8 +455,8 @@ impl Engine {
                 .chain_seen
                 .lock()
                 .unwrap()
-                .insert(*key, (job.status, job.attempts))
-                != Some((job.status, job.attempts));
+                .insert(*key, (job.status(), job.attempts))
+                != Some((job.status(), job.attempts));
             if changed {
                 self.touch(key);
             }
@@ -786,7 +786,7 @@ impl Engine {
             return Ok(());
         }
         if let Some(job) = self.gateway.job(&key).await? {
-            if matches!(job.status, JobStatus::Sent | JobStatus::Allocated) && !self.turn(&key) {
+            if matches!(job.status(), JobStatus::Sent | JobStatus::Allocated) && !self.turn(&key) {
                 return Ok(());
             }
         }
@@ -822,7 +822,7 @@ impl Engine {
                     "the job account no longer exists",
                 );
             };
-            match job.status {
+            match job.status() {
                 JobStatus::Solved | JobStatus::Paid => {
                     let ours = rec
                         .output
@@ -855,7 +855,7 @@ impl Engine {
                     return self.finish_failed(
                         &mut rec,
                         FailureCode::AllMinersFailed,
-                        &format!("no miner produced a valid answer ({tried} failed); the escrow was refunded on chain ({:?})", job.status),
+                        &format!("no miner produced a valid answer ({tried} failed); the escrow was refunded on chain ({:?})", job.status()),
                     );
                 }
                 JobStatus::Allocated => {

@@ -62,7 +62,7 @@ impl Poster {
                 reason: "job account not found".into(),
             })?;
         if let Intent::Expire = intent {
-            let miner = (job.status == JobStatus::Allocated).then_some(job.miner);
+            let miner = (job.status() == JobStatus::Allocated).then_some(job.miner);
             return Ok(vec![ix::expire_job(job_key, miner, &job.refund_account)]);
         }
         let committee = self.gateway.committee().await?;

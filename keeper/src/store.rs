@@ -146,7 +146,7 @@ impl JobRecord {
             input,
             input_hash: on_chain.input_hash,
             model: crate::core::model_name(&on_chain.model),
-            risk: Risk::from(on_chain.risk),
+            risk: Risk::from(on_chain.risk()),
             realtime,
             phase: Phase::Queued,
             phase_since: now,

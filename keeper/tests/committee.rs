@@ -24,7 +24,7 @@ use verdict_sdk::pda;
 const WAIT: Duration = Duration::from_secs(60);
 
 fn solved(j: &verdict::state::Job) -> bool {
-    matches!(j.status, JobStatus::Solved | JobStatus::Paid)
+    matches!(j.status(), JobStatus::Solved | JobStatus::Paid)
 }
 
 /// Transactions a job lands when nothing fails: submit + settle (low), or
@@ -190,7 +190,7 @@ async fn two_keepers_down_jobs_settle_three_down_jobs_wait_until_one_returns() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     for (job, _) in &waiting {
         assert_eq!(
-            net.job(job).await.status,
+            net.job(job).await.status(),
             JobStatus::Sent,
             "no quorum: the job waits"
         );
@@ -222,7 +222,7 @@ async fn the_next_member_finishes_a_job_whose_leader_dies_mid_job() {
         give_input(keepers.get(entry), &job, input).await.status(),
         202
     );
-    wait_chain(&net, &job, WAIT, |j| j.status == JobStatus::Allocated).await;
+    wait_chain(&net, &job, WAIT, |j| j.status() == JobStatus::Allocated).await;
     keepers.kill(leader).await;
     let j = wait_chain(&net, &job, WAIT, solved).await;
     assert_eq!(j.attempts, 1, "the same assignment was completed");
@@ -877,7 +877,7 @@ async fn members_claim_and_close_the_jobs_they_co_signed_once_each() {
     let job = net.submit(input, RiskLevel::Low).await;
     assert_eq!(give_input(keepers.get(0), &job, input).await.status(), 202);
     // A Tier 1 miner's payout is released at once: a co-signer claims it.
-    let paid = wait_chain(&net, &job, WAIT, |j| j.status == JobStatus::Paid).await;
+    let paid = wait_chain(&net, &job, WAIT, |j| j.status() == JobStatus::Paid).await;
     let signers = paid.signers().to_vec();
     assert!(!signers.is_empty());
     // What the co-signers hold: owed on their nodes, and in their operators' accounts.

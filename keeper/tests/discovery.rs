@@ -46,7 +46,7 @@ async fn solved_by(
     let (code, body) = wait_outcome(keeper, &job, Duration::from_secs(20)).await;
     assert_eq!(code, 200, "{body}");
     let j = wait_chain(net, &job, Duration::from_secs(10), |j| {
-        matches!(j.status, JobStatus::Solved | JobStatus::Paid)
+        matches!(j.status(), JobStatus::Solved | JobStatus::Paid)
     })
     .await;
     j.miner

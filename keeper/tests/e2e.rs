@@ -38,7 +38,7 @@ async fn honest_miner_is_settled_and_paid_and_the_api_refuses_bad_requests() {
     assert_eq!(body["status"], "done");
     assert_eq!(body["output"]["shape"][0], 16);
     let j = net.job(&job).await;
-    assert_eq!(j.status, JobStatus::Solved);
+    assert_eq!(j.status(), JobStatus::Solved);
     assert_eq!(j.miner, net.miners[0].handle.node);
     assert_eq!(
         hex::encode(j.output_hash),
@@ -56,7 +56,7 @@ async fn honest_miner_is_settled_and_paid_and_the_api_refuses_bad_requests() {
         .send(&[claim], &net.payer, &[])
         .await
         .expect("claim_payout");
-    assert_eq!(net.job(&job).await.status, JobStatus::Paid);
+    assert_eq!(net.job(&job).await.status(), JobStatus::Paid);
     let owed = net.node(&miner.handle.node).await.owed;
     assert!(
         owed > 0,
@@ -153,7 +153,7 @@ async fn a_slow_miner_times_out_and_the_job_completes_on_a_fallback() {
     assert_eq!(code, 200, "{body}");
     let j = net.job(&job).await;
     assert_eq!(
-        (j.status, j.attempts, j.miner),
+        (j.status(), j.attempts, j.miner),
         (JobStatus::Solved, 2, net.miners[1].handle.node)
     );
     let slow = net.node(&net.miners[0].handle.node).await;
@@ -183,7 +183,7 @@ async fn a_wrong_miner_fails_the_shadow_rerun_on_a_high_risk_job_and_is_penalize
     let (code, body) = wait_outcome(&keeper, &job, WAIT).await;
     assert_eq!(code, 200, "{body}");
     let j = net.job(&job).await;
-    assert_eq!((j.status, j.attempts), (JobStatus::Solved, 2));
+    assert_eq!((j.status(), j.attempts), (JobStatus::Solved, 2));
     assert_ne!(j.miner, net.miners[0].handle.node);
     let wrong = net.node(&net.miners[0].handle.node).await;
     assert_eq!(wrong.reputation.lifetime_failures, 1);
@@ -209,7 +209,7 @@ async fn garbage_and_dropping_miners_are_failed_and_an_honest_one_finishes() {
     assert_eq!(code, 200, "{body}");
     let j = net.job(&job).await;
     assert_eq!(
-        (j.status, j.attempts, j.miner),
+        (j.status(), j.attempts, j.miner),
         (JobStatus::Solved, 3, net.miners[2].handle.node)
     );
     for m in &net.miners[..2] {
@@ -241,7 +241,7 @@ async fn all_miners_down_gives_a_structured_error_and_the_escrow_back() {
     assert_eq!(body["miners_failed"], 3);
     let j = net.job(&job).await;
     assert_eq!(
-        j.status,
+        j.status(),
         JobStatus::Refunded,
         "the third failed attempt refunds"
     );

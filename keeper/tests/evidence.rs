@@ -25,7 +25,7 @@ use verdict_sdk::{instructions as ix, pda};
 const WAIT: Duration = Duration::from_secs(60);
 
 fn solved(j: &verdict::state::Job) -> bool {
-    matches!(j.status, JobStatus::Solved | JobStatus::Paid)
+    matches!(j.status(), JobStatus::Solved | JobStatus::Paid)
 }
 
 /// Polls `check` until it holds, or fails the test with `what`.

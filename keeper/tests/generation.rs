@@ -25,7 +25,7 @@ use verdict_wire::generation::GenerationInput;
 const WAIT: Duration = Duration::from_secs(300);
 
 fn solved(j: &verdict::state::Job) -> bool {
-    matches!(j.status, JobStatus::Solved | JobStatus::Paid)
+    matches!(j.status(), JobStatus::Solved | JobStatus::Paid)
 }
 
 /// A hot, wide request (T = 2, K = 200): another seed, another K or
@@ -65,7 +65,7 @@ async fn a_generative_job_whose_input_is_not_a_request_is_refused_at_intake() {
         assert_eq!(body["error"], "invalid_input", "{body}");
         // Nothing was dispatched: the job waits for its TTL to refund it.
         let j = net.job(&job).await;
-        assert_eq!((j.status, j.attempts), (JobStatus::Sent, 0));
+        assert_eq!((j.status(), j.attempts), (JobStatus::Sent, 0));
     }
     // A valid request is taken (no miner serves the model here: it fails
     // for want of one, never as the client's input).

@@ -226,7 +226,7 @@ impl Setup {
     async fn solved(&self, jobs: &[(Pubkey, RiskLevel)]) -> usize {
         let mut n = 0;
         for (job, _) in jobs {
-            n += (self.net.job(job).await.status == JobStatus::Solved) as usize;
+            n += (self.net.job(job).await.status() == JobStatus::Solved) as usize;
         }
         n
     }
@@ -235,7 +235,7 @@ impl Setup {
     async fn progressed(&self, jobs: &[(Pubkey, RiskLevel)]) -> usize {
         let mut n = 0;
         for (job, _) in jobs {
-            n += (self.net.job(job).await.status != JobStatus::Sent) as usize;
+            n += (self.net.job(job).await.status() != JobStatus::Sent) as usize;
         }
         n
     }
@@ -253,7 +253,7 @@ impl Setup {
             assert_eq!(code, 200, "{job} ({risk:?}): {body}");
             let j = self.net.job(job).await;
             assert_eq!(
-                (j.status, j.attempts),
+                (j.status(), j.attempts),
                 (JobStatus::Solved, 1),
                 "{job} ({risk:?})"
             );

@@ -44,7 +44,7 @@ async fn a_keeper_killed_mid_job_resumes_and_every_job_ends_exactly_once() {
         tokio::time::sleep(Duration::from_millis(crash_after_ms)).await;
         keeper.crash().await;
         for (job, _) in &these {
-            if net.job(job).await.status != JobStatus::Solved {
+            if net.job(job).await.status() != JobStatus::Solved {
                 unfinished_at_crash += 1;
             }
         }
@@ -60,7 +60,7 @@ async fn a_keeper_killed_mid_job_resumes_and_every_job_ends_exactly_once() {
         let (code, body) = wait_outcome(&keeper, job, WAIT).await;
         assert_eq!(code, 200, "{job}: {body}");
         let j = net.job(job).await;
-        assert_eq!((j.status, j.attempts), (JobStatus::Solved, 1), "{job}");
+        assert_eq!((j.status(), j.attempts), (JobStatus::Solved, 1), "{job}");
         assert_eq!(
             net.landed(job),
             expected_landed(*risk),
@@ -114,7 +114,7 @@ async fn injected_chain_faults_are_survived_without_double_posting() {
         let (code, body) = wait_outcome(&keeper, job, WAIT).await;
         assert_eq!(code, 200, "{job}: {body}");
         let j = net.job(job).await;
-        assert_eq!((j.status, j.attempts), (JobStatus::Solved, 1));
+        assert_eq!((j.status(), j.attempts), (JobStatus::Solved, 1));
         assert_eq!(net.landed(job), expected_landed(*risk), "{job} ({risk:?})");
     }
     let metrics = keeper.engine.metrics.render();

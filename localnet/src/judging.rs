@@ -55,9 +55,9 @@ pub(crate) async fn read_report(
     let mut timings = Vec::new();
     for j in finals.values() {
         *counts
-            .entry(format!("{:?}", j.status).to_lowercase())
+            .entry(format!("{:?}", j.status()).to_lowercase())
             .or_default() += 1;
-        if matches!(j.status, JobStatus::Solved | JobStatus::Paid) || j.response_ms > 0 {
+        if matches!(j.status(), JobStatus::Solved | JobStatus::Paid) || j.response_ms > 0 {
             timings.push(Timing {
                 response_ms: j.response_ms as f64,
                 load_ms: j.load_ms as f64,
@@ -350,7 +350,8 @@ pub(crate) fn generation_rows(
             let (Some(tokens), Some(f)) = (job.generated_tokens, finals.get(&job.key)) else {
                 continue;
             };
-            if f.miner != m.keys.node || !matches!(f.status, JobStatus::Solved | JobStatus::Paid) {
+            if f.miner != m.keys.node || !matches!(f.status(), JobStatus::Solved | JobStatus::Paid)
+            {
                 continue;
             }
             row.jobs += 1;

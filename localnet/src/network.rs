@@ -210,7 +210,7 @@ impl Net {
     /// What a client's submit costs it: the Job's and the escrow's rent,
     /// and the fee.
     pub(crate) async fn job_cost(&self) -> Result<u64, NetworkError> {
-        Ok(self.rent(8 + Job::INIT_SPACE, 1).await?
+        Ok(self.rent(Job::SPACE, 1).await?
             + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?
             + CLIENT_FEE_LAMPORTS)
     }

@@ -401,8 +401,8 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mut open_jobs = Vec::new();
     for ClientJob { key: job, .. } in &jobs {
         let j: Job = net.chain.fetch(job).await?;
-        let crankable_at = match j.status {
-            JobStatus::Solved if !j.dispute_open => Some(j.release_at),
+        let crankable_at = match j.status() {
+            JobStatus::Solved if !j.dispute_open() => Some(j.release_at),
             _ => j.expires_at(&params),
         };
         if let Some(at) = crankable_at {
@@ -418,7 +418,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     net.reach(settle_at).await?;
     progress.finish_and_clear();
     for (job, j, _) in &open_jobs {
-        match j.status {
+        match j.status() {
             // The miner operator's part is credited to its node (withdrawn below).
             JobStatus::Solved => {
                 net.send(&[ix::claim_payout(job, &j.miner, &j.refund_account)], &[])
@@ -451,7 +451,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let window = params.challenge_window_epochs as i64 * params.epoch_secs;
     let close_at = finals
         .values()
-        .filter(|j| j.status == JobStatus::Paid)
+        .filter(|j| j.status() == JobStatus::Paid)
         .map(|j| j.solved_at + window)
         .max()
         .unwrap_or(0);
@@ -463,7 +463,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     net.reach(close_at).await?;
     progress.finish_and_clear();
     for (job, j) in &finals {
-        if j.is_final() && j.client_owed == 0 && !j.dispute_open {
+        if j.is_final() && j.client_owed == 0 && !j.dispute_open() {
             net.send(&[ix::close_job(job, j)], &[]).await?;
         }
     }
@@ -508,7 +508,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let generative_jobs = jobs
         .iter()
         .filter(|job| verdict_wire::models::is_generative(&job.model))
-        .map(|job| (job.key, finals[&job.key].status))
+        .map(|job| (job.key, finals[&job.key].status()))
         .collect();
     Ok(Finished {
         written,
@@ -578,7 +578,7 @@ pub(crate) async fn settle_disputes(
     let mut wrong_solved = 0;
     for ClientJob { key: job, .. } in jobs {
         let j: Job = chain.fetch(job).await?;
-        if Some(j.miner) == wrong && matches!(j.status, JobStatus::Solved | JobStatus::Paid) {
+        if Some(j.miner) == wrong && matches!(j.status(), JobStatus::Solved | JobStatus::Paid) {
             wrong_solved += 1;
         }
     }
@@ -749,9 +749,9 @@ pub(crate) async fn grief(
         // nothing about griefing (disputes over generations are tested in
         // keeper/tests/generation.rs).
         let open = !verdict_wire::models::is_generative(&job.model)
-            && matches!(j.status, JobStatus::Solved | JobStatus::Paid)
-            && !j.dispute_open
-            && j.risk != RiskLevel::High
+            && matches!(j.status(), JobStatus::Solved | JobStatus::Paid)
+            && !j.dispute_open()
+            && j.risk() != RiskLevel::High
             && !j.challenge_window_over(soon, &net.params);
         if let (Some(m), true) = (honest, open) {
             if chain

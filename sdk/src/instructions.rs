@@ -501,7 +501,7 @@ pub fn close_job(job_address: &Pubkey, job: &Job) -> Instruction {
         },
         ix::CloseJob {},
     );
-    if job.status == JobStatus::Paid {
+    if job.status() == JobStatus::Paid {
         ix.accounts
             .extend(job.signers().iter().map(|s| AccountMeta::new(*s, false)));
         ix.accounts.extend(

@@ -198,7 +198,7 @@ pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
             .unwrap_or(0);
         expect(
             &mut violations,
-            &format!("job {address} escrow vs what it owes ({:?})", job.status),
+            &format!("job {address} escrow vs what it owes ({:?})", job.status()),
             escrow as u128,
             job.owed() as u128,
         );

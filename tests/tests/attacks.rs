@@ -109,7 +109,7 @@ mod client {
         }
         let j = w.f.job(&a).await;
         assert_eq!(j.client_owed, PRICE, "the whole price waits for the client");
-        assert!(!j.dispute_open);
+        assert!(!j.dispute_open());
         // The correct voters are paid as usual...
         for v in HONEST {
             let (claim, k) = w.claim_reward_ix(v, &a);
@@ -349,14 +349,16 @@ mod validator {
         f.claim(&job, &miner).await.unwrap();
         let before = f.job(&job).await;
         f.send(&[ix::close_job(&job, &before)], &[]).await.unwrap();
-        // Neither a second close (double credit) nor a claim can touch it again.
+        // Neither a second close (double credit) nor a claim can touch it
+        // again: the closed job belongs to the system program now, which
+        // the job's zero-copy loader refuses before reading a byte.
         assert_anchor_error(
             &f.send(&[ix::close_job(&job, &before)], &[]).await,
-            ErrorCode::AccountNotInitialized,
+            ErrorCode::AccountOwnedByWrongProgram,
         );
         assert_anchor_error(
             &f.claim_raw(&job, &miner, &client.tokens).await,
-            ErrorCode::AccountNotInitialized,
+            ErrorCode::AccountOwnedByWrongProgram,
         );
     }
 }

@@ -82,7 +82,7 @@ impl Case {
     }
 
     async fn assert_untouched(&mut self) {
-        assert_eq!(self.f.job(&self.job).await.status, JobStatus::Sent);
+        assert_eq!(self.f.job(&self.job).await.status(), JobStatus::Sent);
         assert_eq!(
             self.f.node(&self.miner.node).await.reputation.lifetime_jobs,
             0
@@ -96,7 +96,7 @@ async fn a_valid_quorum_settles() {
     let message = c.settle_message(&c.job, c.epoch);
     let keys = c.keys(&[0, 1, 2]);
     c.send_signed(&keys, &message).await.unwrap();
-    assert_eq!(c.f.job(&c.job).await.status, JobStatus::Solved);
+    assert_eq!(c.f.job(&c.job).await.status(), JobStatus::Solved);
 }
 
 #[tokio::test]

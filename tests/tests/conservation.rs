@@ -983,7 +983,7 @@ impl World {
             .into_iter()
             .filter(|&i| {
                 let n = self.node_state(i);
-                n.can_take(job.risk, &job.model, now, params)
+                n.can_take(job.risk(), &job.model, now, params)
                     && n.exposure + price <= n.exposure_limit(params).unwrap_or(0)
             })
             .collect()
@@ -1262,8 +1262,8 @@ impl World {
             }
             Op::Settle { pick, miner } => {
                 let open = self.view.jobs(|j| {
-                    j.status == JobStatus::Sent
-                        && j.risk == RiskLevel::Low
+                    j.status() == JobStatus::Sent
+                        && j.risk() == RiskLevel::Low
                         && !j.is_expired(now, &params)
                 });
                 let Some((j, job)) = choose(open, pick) else {
@@ -1281,7 +1281,7 @@ impl World {
             Op::Assign { pick, miner } => {
                 let open = self
                     .view
-                    .jobs(|j| j.status == JobStatus::Sent && !j.is_expired(now, &params));
+                    .jobs(|j| j.status() == JobStatus::Sent && !j.is_expired(now, &params));
                 let Some((j, job)) = choose(open, pick) else {
                     return Done::Skipped("no open job");
                 };
@@ -1289,7 +1289,7 @@ impl World {
                 let Some(m) = choose(self.eligible_miners(job, price), miner) else {
                     return Done::Skipped("no eligible miner");
                 };
-                let what = format!("assign job {} ({:?}) to node {m}", job.job_id, job.risk);
+                let what = format!("assign job {} ({:?}) to node {m}", job.job_id, job.risk());
                 let (v, miner) = (self.validators(), self.nodes[m].node);
                 let r = self.f.assign(&v, &j, &miner, price).await;
                 Done::Sent(what, r, None)
@@ -1297,7 +1297,7 @@ impl World {
             Op::Complete { pick } => {
                 let allocated = self
                     .view
-                    .jobs(|j| j.status == JobStatus::Allocated && !j.is_expired(now, &params));
+                    .jobs(|j| j.status() == JobStatus::Allocated && !j.is_expired(now, &params));
                 let Some((j, job)) = choose(allocated, pick) else {
                     return Done::Skipped("no allocated job");
                 };
@@ -1308,7 +1308,7 @@ impl World {
                 Done::Sent(what, r, None)
             }
             Op::Fail { pick } => {
-                let allocated = self.view.jobs(|j| j.status == JobStatus::Allocated);
+                let allocated = self.view.jobs(|j| j.status() == JobStatus::Allocated);
                 let Some((j, job)) = choose(allocated, pick) else {
                     return Done::Skipped("no allocated job");
                 };
@@ -1322,15 +1322,15 @@ impl World {
                 let Some((j, job)) = choose(expired, pick) else {
                     return Done::Skipped("no expired job");
                 };
-                let miner = (job.status == JobStatus::Allocated).then_some(job.miner);
-                let what = format!("expire job {} ({:?})", job.job_id, job.status);
+                let miner = (job.status() == JobStatus::Allocated).then_some(job.miner);
+                let what = format!("expire job {} ({:?})", job.job_id, job.status());
                 let expire = ix::expire_job(&j, miner, &job.refund_account);
                 let r = self.f.send(&[expire], &[]).await;
                 Done::Sent(what, r, None)
             }
             Op::Claim { pick } => {
                 let due = self.view.jobs(|j| {
-                    j.status == JobStatus::Solved && !j.dispute_open && now >= j.release_at
+                    j.status() == JobStatus::Solved && !j.dispute_open() && now >= j.release_at
                 });
                 let Some((j, job)) = choose(due, pick) else {
                     return Done::Skipped("no payout due");
@@ -1344,22 +1344,22 @@ impl World {
                 let done = self.view.jobs(|j| {
                     j.is_final()
                         && j.client_owed == 0
-                        && !j.dispute_open
-                        && (j.status != JobStatus::Paid || j.challenge_window_over(now, &params))
+                        && !j.dispute_open()
+                        && (j.status() != JobStatus::Paid || j.challenge_window_over(now, &params))
                 });
                 let Some((j, job)) = choose(done, pick) else {
                     return Done::Skipped("no finished job");
                 };
-                let what = format!("close job {} ({:?})", job.job_id, job.status);
+                let what = format!("close job {} ({:?})", job.job_id, job.status());
                 let close = ix::close_job(&j, job);
                 let r = self.f.send(&[close], &[]).await;
                 Done::Sent(what, r, None)
             }
             Op::Dispute { pick, challenger } => {
                 let open = self.view.jobs(|j| {
-                    matches!(j.status, JobStatus::Solved | JobStatus::Paid)
+                    matches!(j.status(), JobStatus::Solved | JobStatus::Paid)
                         && !j.challenge_window_over(now, &params)
-                        && !j.dispute_open
+                        && !j.dispute_open()
                 });
                 let open: Vec<(Pubkey, &Job)> = open
                     .into_iter()
@@ -1388,8 +1388,8 @@ impl World {
                 let what = format!(
                     "node {c} disputes job {} ({:?}, {:?}) of node {}",
                     job.job_id,
-                    job.status,
-                    job.risk,
+                    job.status(),
+                    job.risk(),
                     self.index_of(&job.miner)
                 );
                 let h = &self.nodes[c];
@@ -1454,10 +1454,11 @@ impl World {
                     return Done::Skipped("no vote over");
                 };
                 let job = &self.view.jobs[&d.job];
-                let paid = job.status == JobStatus::Paid;
+                let paid = job.status() == JobStatus::Paid;
                 let what = format!(
                     "resolve the dispute on job {} ({:?})",
-                    job.job_id, job.status
+                    job.job_id,
+                    job.status()
                 );
                 let resolve = ix::resolve_dispute(&d.job, job, &d);
                 let r = self.f.send(&[resolve], &[]).await;
@@ -1786,10 +1787,11 @@ impl World {
                 Some(d) => match d.status {
                     DisputeStatus::Voting => true,
                     DisputeStatus::Overturned => {
-                        if job.status != JobStatus::Refunded {
+                        if job.status() != JobStatus::Refunded {
                             out.push(format!(
                                 "job {} overturned but {:?}",
-                                job.job_id, job.status
+                                job.job_id,
+                                job.status()
                             ));
                         }
                         d.refund_owed > 0 && d.pending_liquidations > 0
@@ -1797,10 +1799,12 @@ impl World {
                     DisputeStatus::Upheld | DisputeStatus::Unresolved => false,
                 },
             };
-            if job.dispute_open != held {
+            if job.dispute_open() != held {
                 out.push(format!(
                     "job {} ({:?}) dispute_open is {}, expected {held}",
-                    job.job_id, job.status, job.dispute_open
+                    job.job_id,
+                    job.status(),
+                    job.dispute_open()
                 ));
             }
         }

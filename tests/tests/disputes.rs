@@ -281,7 +281,7 @@ async fn a_wrong_miner_is_overturned_liquidated_and_the_honest_voters_are_paid()
         (DisputeStatus::Overturned, 31, 1, RIGHT)
     );
     assert_eq!(d.pending_liquidations, 1 + 3, "miner and three signers");
-    assert_eq!(s.f.job(&s.job).await.status, JobStatus::Refunded);
+    assert_eq!(s.f.job(&s.job).await.status(), JobStatus::Refunded);
     assert_eq!(
         s.f.token_balance(&s.client.tokens).await,
         10 * FEE,
@@ -766,7 +766,7 @@ async fn a_single_voter_even_a_whale_cannot_decide() {
     );
     assert_eq!(s.f.node(&s.miner.node).await.status, NodeStatus::Active);
     assert_eq!(
-        s.f.job(&s.job).await.status,
+        s.f.job(&s.job).await.status(),
         JobStatus::Solved,
         "the payout is released as usual"
     );
@@ -1130,7 +1130,7 @@ async fn a_liquidated_miners_held_payout_refunds_the_client() {
     );
     s.f.advance(2 * params.epoch_secs).await;
     s.f.claim(&job2, &s.miner).await.unwrap();
-    assert_eq!(s.f.job(&job2).await.status, JobStatus::Refunded);
+    assert_eq!(s.f.job(&job2).await.status(), JobStatus::Refunded);
     assert_eq!(
         s.f.token_balance(&s.client.tokens).await,
         10 * FEE,

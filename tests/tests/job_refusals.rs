@@ -231,7 +231,7 @@ async fn fail_refuses_a_job_that_is_not_allocated() {
         f.attest(&quorum, &message, fail).await.is_err(),
         "no miner to fail"
     );
-    assert_eq!(f.job(&job).await.status, JobStatus::Sent);
+    assert_eq!(f.job(&job).await.status(), JobStatus::Sent);
 }
 
 #[tokio::test]

@@ -71,7 +71,7 @@ async fn settle_then_claim_pays_the_miner_refunds_the_rest_and_close_credits_sig
         .await
         .unwrap();
     let j = f.job(&job).await;
-    assert_eq!(j.status, JobStatus::Solved);
+    assert_eq!(j.status(), JobStatus::Solved);
     assert_eq!(
         (j.price, j.miner, j.attempts, j.signer_count),
         (PRICE, miner.node, 1, 3)
@@ -89,7 +89,7 @@ async fn settle_then_claim_pays_the_miner_refunds_the_rest_and_close_credits_sig
     );
     f.advance(2 * params.epoch_secs).await;
     f.claim(&job, &miner).await.unwrap();
-    assert_eq!(f.job(&job).await.status, JobStatus::Paid);
+    assert_eq!(f.job(&job).await.status(), JobStatus::Paid);
     // The co-signers' fee stays in the escrow until the job closes; the
     // miner's part is credited to its node and withdrawn by its operator.
     let fee = PRICE * params.validator_fee_bps as u64 / 10_000;
@@ -195,13 +195,13 @@ async fn a_failed_attempt_penalizes_the_miner_and_the_job_completes_on_a_fallbac
     r.unwrap();
 
     f.assign(&committee, &job, &bad.node, PRICE).await.unwrap();
-    assert_eq!(f.job(&job).await.status, JobStatus::Allocated);
+    assert_eq!(f.job(&job).await.status(), JobStatus::Allocated);
     f.fail(&committee, &job, FailReason::InvalidOutput)
         .await
         .unwrap();
     let j = f.job(&job).await;
     assert_eq!(
-        (j.status, j.attempts, j.miner),
+        (j.status(), j.attempts, j.miner),
         (JobStatus::Sent, 1, Default::default())
     );
     let penalized = f.node(&bad.node).await.reputation;
@@ -220,7 +220,7 @@ async fn a_failed_attempt_penalizes_the_miner_and_the_job_completes_on_a_fallbac
     f.complete(&committee, &job, good_report(3)).await.unwrap();
     let j = f.job(&job).await;
     assert_eq!(
-        (j.status, j.attempts, j.miner),
+        (j.status(), j.attempts, j.miner),
         (JobStatus::Solved, 2, good.node)
     );
     f.advance(2 * params.epoch_secs).await;
@@ -255,7 +255,7 @@ async fn failing_every_attempt_refunds_the_whole_fee() {
         } else {
             JobStatus::Refunded
         };
-        assert_eq!(f.job(&job).await.status, expected);
+        assert_eq!(f.job(&job).await.status(), expected);
     }
     assert_eq!(f.token_balance(&client.tokens).await, 100 * FEE);
     assert_eq!(f.token_balance(&pda::escrow(&job)).await, 0);
@@ -281,7 +281,7 @@ async fn a_sent_job_expires_after_ten_minutes_and_is_refunded() {
     );
     f.advance(1).await;
     f.send(std::slice::from_ref(&expire), &[]).await.unwrap();
-    assert_eq!(f.job(&job).await.status, JobStatus::Expired);
+    assert_eq!(f.job(&job).await.status(), JobStatus::Expired);
     assert_eq!(f.token_balance(&client.tokens).await, 100 * FEE);
     assert_verdict_error(&f.send(&[expire], &[]).await, VerdictError::InvalidJobState);
 }
@@ -313,7 +313,7 @@ async fn an_allocated_job_expires_after_fifteen_minutes_and_charges_the_miner_a_
     )
     .await
     .unwrap();
-    assert_eq!(f.job(&job).await.status, JobStatus::Expired);
+    assert_eq!(f.job(&job).await.status(), JobStatus::Expired);
     assert_eq!(f.token_balance(&client.tokens).await, 100 * FEE);
     let rep = f.node(&miner.node).await.reputation;
     assert_eq!(
@@ -442,7 +442,7 @@ async fn reject_refunds_an_invalid_request() {
     f.attest(&quorum, &message, ix::reject_job(&job, &client.tokens, 3))
         .await
         .unwrap();
-    assert_eq!(f.job(&job).await.status, JobStatus::Invalid);
+    assert_eq!(f.job(&job).await.status(), JobStatus::Invalid);
     assert_eq!(f.token_balance(&client.tokens).await, 100 * FEE);
     // Nothing owed: closable at once, no signers to credit.
     f.close_job(&job).await.unwrap();

@@ -92,7 +92,7 @@ async fn a_job_recreated_at_the_same_address_does_not_accept_the_old_instances_s
         &f.send(&replay, &[]).await,
         VerdictError::AttestationMismatch,
     );
-    assert_eq!(f.job(&job).await.status, JobStatus::Sent);
+    assert_eq!(f.job(&job).await.status(), JobStatus::Sent);
 }
 
 #[tokio::test]
@@ -122,7 +122,7 @@ async fn a_closed_refund_account_keeps_the_refund_claimable_and_blocks_nothing()
     f.advance(2 * params.epoch_secs).await;
     f.claim_raw(&job, &miner, &client.tokens).await.unwrap();
     let j = f.job(&job).await;
-    assert_eq!((j.status, j.client_owed), (JobStatus::Paid, FEE - PRICE));
+    assert_eq!((j.status(), j.client_owed), (JobStatus::Paid, FEE - PRICE));
     // Nobody else can take it; the client can, into a new account of its own.
     let thief = f.user(0).await;
     let steal = ix::claim_refund(&client.pubkey(), &job, &thief.tokens);

@@ -99,10 +99,10 @@ async fn open(
             "job {job} is already disputed ({address}); see `verdict dispute show --job {job}`"
         )));
     }
-    if !matches!(j.status, JobStatus::Solved | JobStatus::Paid) {
+    if !matches!(j.status(), JobStatus::Solved | JobStatus::Paid) {
         return Err(CliError::Refused(format!(
             "job {job} is {}: only a solved or paid job can be challenged",
-            super::job::status_name(j.status)
+            super::job::status_name(j.status())
         )));
     }
     if result == j.output_hash {

@@ -40,10 +40,10 @@ pub async fn run(s: &Session<'_>, command: JobCommand) -> Result<Output, CliErro
 async fn claim(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
     s.signer()?;
     let j: Job = s.fetch(&job, "job").await?;
-    if j.status != JobStatus::Solved {
+    if j.status() != JobStatus::Solved {
         return Err(CliError::Refused(format!(
             "job {job} is {}: only a solved job pays out",
-            status_name(j.status)
+            status_name(j.status())
         )));
     }
     let miner_before: Node = s.fetch(&j.miner, "miner node").await?;
@@ -70,7 +70,7 @@ async fn claim(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
             miner
                 .pending_delegator_rewards
                 .saturating_sub(miner_before.pending_delegator_rewards),
-            if after.status == JobStatus::Paid {
+            if after.status() == JobStatus::Paid {
                 after.max_fee.saturating_sub(after.price)
             } else {
                 after.max_fee
@@ -89,7 +89,7 @@ async fn claim(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
             "miner_operator": miner.operator.to_string(),
         }),
     );
-    let text = if after.status == JobStatus::Paid {
+    let text = if after.status() == JobStatus::Paid {
         format!(
             "Paid out job {job}: {} credited to the miner's owed balance (its operator withdraws with `verdict node withdraw-owed`), {} to delegators, {} held for the co-signers until the job closes, {} back to the client\nSignature: {}\n\n{}",
             format_tokens(operator_amount),
@@ -125,7 +125,7 @@ async fn close(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
         VerdictEvent::JobClosed(e) => Some(e),
         _ => None,
     });
-    let paid = j.status == JobStatus::Paid;
+    let paid = j.status() == JobStatus::Paid;
     let (signers_credited, validator_fee) = match closed {
         Some(e) => (e.signers_credited, e.validator_fee),
         None if paid => (
@@ -143,7 +143,7 @@ async fn close(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
         json!({
             "job": job.to_string(),
             "closed": true,
-            "status": status_name(j.status),
+            "status": status_name(j.status()),
             "signers_credited": signers_credited,
             "signers": signers.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
             "validator_fee": validator_fee,
@@ -222,12 +222,12 @@ async fn status(s: &Session<'_>, job: Pubkey, keepers: Vec<String>) -> Result<Ou
     if keepers.is_empty() {
         return Ok(out);
     }
-    if !matches!(j.status, JobStatus::Solved | JobStatus::Paid) {
+    if !matches!(j.status(), JobStatus::Solved | JobStatus::Paid) {
         return Ok(Output::new(
             format!(
                 "{}\nOutput: - (the job is {}: no output to read)\n",
                 out.text,
-                status_name(j.status)
+                status_name(j.status())
             ),
             with(out.json, json!({ "verified": false })),
         ));
@@ -484,21 +484,21 @@ fn view(address: &Pubkey, job: &Job) -> Output {
         "job_id": job.job_id,
         "model": model_name(&job.model),
         "input_hash": hex(&job.input_hash),
-        "risk": risk_name(job.risk),
-        "status": status_name(job.status),
+        "risk": risk_name(job.risk()),
+        "status": status_name(job.status()),
         "max_fee": job.max_fee,
         "price": job.price,
         "miner": has_miner.then(|| job.miner.to_string()),
         "attempts": job.attempts,
         "output_hash": solved.then(|| hex(&job.output_hash)),
         "response_ms": job.response_ms,
-        "sla_met": job.sla_met,
+        "sla_met": job.sla_met(),
         "created_at": job.created_at,
         "solved_at": solved.then_some(job.solved_at),
         "release_at": solved.then_some(job.release_at),
         "committee_epoch": job.committee_epoch,
         "signers": job.signers().iter().map(|k| k.to_string()).collect::<Vec<_>>(),
-        "dispute_open": job.dispute_open,
+        "dispute_open": job.dispute_open(),
         "created_slot": job.created_slot,
         "exposure": job.exposure,
         "fee_held": job.fee_held,
@@ -510,8 +510,8 @@ fn view(address: &Pubkey, job: &Job) -> Output {
         ("Client", job.client.to_string()),
         ("Job Id", job.job_id.to_string()),
         ("Model", model_name(&job.model)),
-        ("Risk", risk_name(job.risk).to_string()),
-        ("Status", status_name(job.status).to_string()),
+        ("Risk", risk_name(job.risk()).to_string()),
+        ("Status", status_name(job.status()).to_string()),
         ("Max Fee", format_tokens(job.max_fee)),
         ("Price", format_tokens(job.price)),
         (
@@ -555,7 +555,7 @@ fn view(address: &Pubkey, job: &Job) -> Output {
                 dash()
             },
         ),
-        ("Dispute Open", job.dispute_open.to_string()),
+        ("Dispute Open", job.dispute_open().to_string()),
         ("Held For Co-Signers", format_tokens(job.fee_held)),
         ("Owed To Client", format_tokens(job.client_owed)),
     ]);

@@ -259,10 +259,11 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
     if applicability != Applicability::Needed {
         return Err(Refusal::NotNeeded(format!(
             "{applicability:?} (job {:?}, attempt {})",
-            v.job.status, v.job.attempts
+            v.job.status(),
+            v.job.attempts
         )));
     }
-    let risk = v.job.risk;
+    let risk = v.job.risk();
     let miner = match miner_of(intent) {
         Some(m) => v
             .miner
@@ -564,7 +565,7 @@ mod tests {
             review_job(&intent, &evidence, &c.view()),
             Ok(FollowUp::None)
         );
-        c.job.risk = RiskLevel::High;
+        c.job.set_risk(RiskLevel::High);
         assert_eq!(
             review_job(&intent, &evidence, &c.view()),
             Ok(FollowUp::RerunMustMatch {
@@ -698,12 +699,12 @@ mod tests {
             Ok(FollowUp::None)
         );
         c.ranked.profile.tier = 3;
-        c.job.risk = RiskLevel::High;
+        c.job.set_risk(RiskLevel::High);
         assert!(matches!(
             review_job(&assign, &Evidence::default(), &c.view()),
             Err(Refusal::MinerNotEligible(_))
         ));
-        c.job.risk = RiskLevel::Low;
+        c.job.set_risk(RiskLevel::Low);
         c.ranked.profile.rate_limited = true;
         assert!(matches!(
             review_job(&assign, &Evidence::default(), &c.view()),
@@ -714,7 +715,7 @@ mod tests {
     #[test]
     fn a_fail_needs_a_broken_answer_a_contradicting_rerun_or_the_miner_failing_us_too() {
         let mut c = case();
-        c.job.status = JobStatus::Allocated;
+        c.job.set_status(JobStatus::Allocated);
         c.job.attempts = 1;
         c.job.miner = c.ranked.profile.node;
         let fail = |reason| Intent::Fail {
@@ -755,7 +756,7 @@ mod tests {
             ),
             Ok(FollowUp::MinerMustFail)
         );
-        c.job.risk = RiskLevel::High;
+        c.job.set_risk(RiskLevel::High);
         assert_eq!(
             review_job(
                 &fail(FailReasonRecord::InvalidOutput),

@@ -43,10 +43,10 @@ pub fn due(
     let mut cranks = Vec::new();
     if let Some(me) = me {
         for (key, job) in jobs {
-            if job.dispute_open || !job.signers().contains(&me) {
+            if job.dispute_open() || !job.signers().contains(&me) {
                 continue;
             }
-            match job.status {
+            match job.status() {
                 JobStatus::Solved if now >= job.release_at => {
                     cranks.push(Crank::ClaimPayout { job: *key })
                 }
@@ -89,16 +89,16 @@ mod tests {
     fn payouts_and_closes_of_co_signed_jobs_when_due() {
         let p = ProtocolParams::default();
         let me = Pubkey::new_unique();
-        let mut solved: Job = zeroed();
-        solved.status = JobStatus::Solved;
+        let mut solved = Job::default();
+        solved.set_status(JobStatus::Solved);
         solved.release_at = 100;
         solved.signers[0] = me;
         solved.signer_count = 1;
         let mut paid = solved.clone();
-        paid.status = JobStatus::Paid;
+        paid.set_status(JobStatus::Paid);
         paid.solved_at = 0;
         let mut disputed = solved.clone();
-        disputed.dispute_open = true;
+        disputed.set_dispute_open(true);
         let mut not_mine = solved.clone();
         not_mine.signers[0] = Pubkey::new_unique();
         let (a, b, c, d) = (

@@ -34,7 +34,7 @@ pub fn input_retention(
     let Some(job) = job else {
         return Retention::Prune;
     };
-    if matches!(job.status, JobStatus::Sent | JobStatus::Allocated) {
+    if matches!(job.status(), JobStatus::Sent | JobStatus::Allocated) {
         return Retention::Keep { until: None };
     }
     if job.solved_at == 0 {

@@ -164,11 +164,11 @@ pub fn applicability(
 ) -> Applicability {
     use Applicability::*;
     let allocated_to = |miner: &Pubkey, attempt: u8| {
-        job.status == JobStatus::Allocated && job.miner == *miner && job.attempts == attempt
+        job.status() == JobStatus::Allocated && job.miner == *miner && job.attempts == attempt
     };
     match intent {
         Intent::Assign { miner, attempt, .. } => {
-            if job.status == JobStatus::Sent && job.attempts + 1 == *attempt {
+            if job.status() == JobStatus::Sent && job.attempts + 1 == *attempt {
                 Needed
             } else if job.attempts >= *attempt && job.miner == *miner && job.attempts == *attempt {
                 AlreadyApplied
@@ -177,11 +177,11 @@ pub fn applicability(
             }
         }
         Intent::Settle { miner, attempt, .. } => {
-            if job.status == JobStatus::Sent && job.attempts + 1 == *attempt {
+            if job.status() == JobStatus::Sent && job.attempts + 1 == *attempt {
                 Needed
             } else if job.attempts == *attempt
                 && job.miner == *miner
-                && matches!(job.status, JobStatus::Solved | JobStatus::Paid)
+                && matches!(job.status(), JobStatus::Solved | JobStatus::Paid)
             {
                 AlreadyApplied
             } else {
@@ -193,7 +193,7 @@ pub fn applicability(
                 Needed
             } else if job.attempts == *attempt
                 && job.miner == *miner
-                && matches!(job.status, JobStatus::Solved | JobStatus::Paid)
+                && matches!(job.status(), JobStatus::Solved | JobStatus::Paid)
             {
                 AlreadyApplied
             } else {
@@ -204,7 +204,7 @@ pub fn applicability(
             if allocated_to(miner, *attempt) {
                 Needed
             } else if job.attempts == *attempt
-                && matches!(job.status, JobStatus::Sent | JobStatus::Refunded)
+                && matches!(job.status(), JobStatus::Sent | JobStatus::Refunded)
             {
                 // The fail landed: the job re-opened, or was refunded after its last attempt.
                 AlreadyApplied
@@ -213,14 +213,14 @@ pub fn applicability(
             }
         }
         Intent::Expire => {
-            let expired = match job.status {
+            let expired = match job.status() {
                 JobStatus::Sent => now >= job.opened_at.saturating_add(sent_ttl_secs),
                 JobStatus::Allocated => now >= job.allocated_at.saturating_add(allocated_ttl_secs),
                 _ => false,
             };
             if expired {
                 Needed
-            } else if job.status == JobStatus::Expired {
+            } else if job.status() == JobStatus::Expired {
                 AlreadyApplied
             } else {
                 Superseded
@@ -325,43 +325,11 @@ pub fn sweep(phase: Phase, phase_since: i64, now: i64, ttl: &MempoolTtl) -> Swee
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use verdict::state::RiskLevel;
-
     pub(crate) fn job(status: JobStatus, attempts: u8, miner: Pubkey) -> Job {
-        Job {
-            client: Pubkey::default(),
-            refund_account: Pubkey::default(),
-            job_id: 1,
-            model: [0; 32],
-            input_hash: [0; 32],
-            risk: RiskLevel::Low,
-            status,
-            max_fee: 10,
-            price: 0,
-            miner,
-            attempts,
-            output_hash: [0; 32],
-            response_ms: 0,
-            load_ms: 0,
-            inference_ms: 0,
-            sla_met: false,
-            latency_score_bps: 0,
-            created_at: 0,
-            opened_at: 0,
-            allocated_at: 0,
-            solved_at: 0,
-            release_at: 0,
-            committee_epoch: 0,
-            signers: Default::default(),
-            signer_count: 0,
-            dispute_open: false,
-            created_slot: 0,
-            exposure: 0,
-            fee_held: 0,
-            client_owed: 0,
-            bump: 0,
-            escrow_bump: 0,
-        }
+        let mut job = Job::default();
+        (job.job_id, job.max_fee, job.miner, job.attempts) = (1, 10, miner, attempts);
+        job.set_status(status);
+        job
     }
 
     const TTL: (i64, i64) = (600, 900);
@@ -467,7 +435,7 @@ pub(crate) mod tests {
             applicability(&Intent::Expire, &j, 600, TTL.0, TTL.1),
             Applicability::Needed
         );
-        j.status = JobStatus::Expired;
+        j.set_status(JobStatus::Expired);
         assert_eq!(
             applicability(&Intent::Expire, &j, 700, TTL.0, TTL.1),
             Applicability::AlreadyApplied

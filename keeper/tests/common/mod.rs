@@ -637,7 +637,7 @@ pub async fn wait_chain(
         assert!(
             start.elapsed() < within,
             "job {job} did not reach the expected state: {:?} attempts {}",
-            j.status,
+            j.status(),
             j.attempts
         );
         tokio::time::sleep(Duration::from_millis(100)).await;

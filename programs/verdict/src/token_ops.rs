@@ -56,16 +56,17 @@ pub fn pay_out<'info>(
     )
 }
 
-/// Pays `amount` out of a job's escrow, signed by the job PDA.
+/// Pays `amount` out of a job's escrow, signed by the job PDA (whose data
+/// must not be borrowed meanwhile: `seeds` are a copy).
 pub fn pay_from_escrow<'info>(
     token_program: &Program<'info, Token>,
     escrow: &AccountInfo<'info>,
     to: &AccountInfo<'info>,
     job_info: &AccountInfo<'info>,
-    job: &crate::state::Job,
+    seeds: &crate::state::JobSeeds,
     amount: u64,
 ) -> Result<()> {
-    job.with_signer(|seeds| pay_out(token_program, escrow, to, job_info, seeds, amount))
+    seeds.with(|seeds| pay_out(token_program, escrow, to, job_info, seeds, amount))
 }
 
 /// Pays `amount` out of the stake vault, signed by the Config PDA.
@@ -105,48 +106,65 @@ pub fn can_receive(account: &AccountInfo, mint: &Pubkey) -> bool {
 
 /// Pays a client refund out of the job's escrow to the job's recorded
 /// refund account; if that account cannot take it, the refund stays in the
-/// escrow as the job's `client_owed`, for `claim_refund`.
+/// escrow as the job's `client_owed`, for `claim_refund`. The job's data is
+/// unborrowed during the transfer.
 pub fn refund_from_escrow<'info>(
     token_program: &Program<'info, Token>,
     escrow: &AccountInfo<'info>,
     refund_account: &AccountInfo<'info>,
-    job_info: &AccountInfo<'info>,
-    job: &mut crate::state::Job,
+    job: &AccountLoader<'info, crate::state::Job>,
     mint: &Pubkey,
     amount: u64,
 ) -> Result<()> {
+    let (recorded, seeds) = {
+        let job = job.load()?;
+        (job.refund_account, job.seeds())
+    };
     require_keys_eq!(
         *refund_account.key,
-        job.refund_account,
+        recorded,
         VerdictError::WrongDestination
     );
     if amount == 0 {
         return Ok(());
     }
     if can_receive(refund_account, mint) {
-        pay_from_escrow(token_program, escrow, refund_account, job_info, job, amount)
+        pay_from_escrow(
+            token_program,
+            escrow,
+            refund_account,
+            &job.to_account_info(),
+            &seeds,
+            amount,
+        )
     } else {
-        job.client_owed = crate::math::add(job.client_owed, amount)?;
-        Ok(())
+        owe_client(job, amount)
     }
+}
+
+/// Books a refund the client's recorded account could not take, for `claim_refund`.
+fn owe_client(job: &AccountLoader<crate::state::Job>, amount: u64) -> Result<()> {
+    let mut job = job.load_mut()?;
+    job.client_owed = crate::math::add(job.client_owed, amount)?;
+    Ok(())
 }
 
 /// Pays a client refund out of the stake vault to the job's recorded
 /// refund account, or into the job's escrow as `client_owed` when that
 /// account cannot take it.
-#[allow(clippy::too_many_arguments)]
 pub fn refund_from_stake_vault<'info>(
     token_program: &Program<'info, Token>,
     stake_vault: &Account<'info, TokenAccount>,
     refund_account: &AccountInfo<'info>,
     escrow: &AccountInfo<'info>,
     config: &Account<'info, crate::state::Config>,
-    job: &mut crate::state::Job,
+    job: &AccountLoader<'info, crate::state::Job>,
     amount: u64,
 ) -> Result<()> {
+    let recorded = job.load()?.refund_account;
     require_keys_eq!(
         *refund_account.key,
-        job.refund_account,
+        recorded,
         VerdictError::WrongDestination
     );
     if amount == 0 {
@@ -156,8 +174,7 @@ pub fn refund_from_stake_vault<'info>(
         pay_from_stake_vault(token_program, stake_vault, refund_account, config, amount)
     } else {
         pay_from_stake_vault(token_program, stake_vault, escrow, config, amount)?;
-        job.client_owed = crate::math::add(job.client_owed, amount)?;
-        Ok(())
+        owe_client(job, amount)
     }
 }
 

@@ -253,7 +253,7 @@ pub async fn await_result(
             }
             JobProgress::Done => {
                 let on_chain: Job = ledger.fetch(job).await?;
-                match on_chain.status {
+                match on_chain.status() {
                     JobStatus::Solved | JobStatus::Paid => {
                         let miner: Node = ledger.fetch(&on_chain.miner).await?;
                         let error = match verify(job, &on_chain, &miner, input, &view) {
@@ -274,7 +274,7 @@ pub async fn await_result(
                         return Err(error.into());
                     }
                     JobStatus::Invalid | JobStatus::Expired | JobStatus::Refunded => {
-                        return Err(InferError::Refunded(on_chain.status))
+                        return Err(InferError::Refunded(on_chain.status()))
                     }
                     // The keeper is ahead of this client's chain reads.
                     JobStatus::Sent | JobStatus::Allocated => {}

@@ -120,8 +120,8 @@ pub fn verify_output(
     miner: &Node,
     view: &JobView,
 ) -> Result<Verified, VerificationError> {
-    if !matches!(job.status, JobStatus::Solved | JobStatus::Paid) {
-        return Err(VerificationError::NotSolved(job.status));
+    if !matches!(job.status(), JobStatus::Solved | JobStatus::Paid) {
+        return Err(VerificationError::NotSolved(job.status()));
     }
     let output = view.output.clone().ok_or(VerificationError::NoOutput)?;
     if !output.is_well_formed() {
@@ -177,7 +177,7 @@ pub fn verify_output(
         miner: job.miner,
         miner_key: miner.signing_key,
         response_ms: job.response_ms,
-        status: job.status,
+        status: job.status(),
         receipt: receipt.clone(),
     })
 }
@@ -262,11 +262,11 @@ mod tests {
             inference_time_us,
         }
         .sign(&key);
-        let mut job: Job = zeroed();
+        let mut job = Job::default();
         job.input_hash = response.input_hash.0;
         job.output_hash = response.output_hash.0;
         job.model = verdict::state::model_id(model.as_str()).unwrap();
-        job.status = JobStatus::Solved;
+        job.set_status(JobStatus::Solved);
         job.miner = Pubkey::new_from_array([9; 32]);
         let mut node: Node = zeroed();
         node.signing_key = Pubkey::new_from_array(key.verifying_key().to_bytes());
@@ -361,7 +361,7 @@ mod tests {
         ));
 
         let mut refunded = job.clone();
-        refunded.status = JobStatus::Refunded;
+        refunded.set_status(JobStatus::Refunded);
         assert_eq!(
             check(&refunded, &node, INPUT, &view),
             VerificationError::NotSolved(JobStatus::Refunded)

@@ -17,7 +17,7 @@ pub struct AssignJob<'info> {
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
     #[account(mut)]
     pub miner: Box<Account<'info, Node>>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
@@ -29,31 +29,28 @@ impl AssignJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         let params = &self.config.params;
         self.config.require_not_paused()?;
+        let job = self.job.load()?;
         require!(
-            self.job.status == JobStatus::Sent,
+            job.status() == JobStatus::Sent,
             VerdictError::InvalidJobState
         );
+        require!(!job.is_expired(now, params), VerdictError::InvalidJobState);
+        require!(price <= job.max_fee, VerdictError::PriceAboveMaxFee);
         require!(
-            !self.job.is_expired(now, params),
-            VerdictError::InvalidJobState
-        );
-        require!(price <= self.job.max_fee, VerdictError::PriceAboveMaxFee);
-        require!(
-            self.miner
-                .can_take(self.job.risk, &self.job.model, now, params),
+            self.miner.can_take(job.risk(), &job.model, now, params),
             VerdictError::MinerNotEligible
         );
         let body = AssignBody {
             miner: self.miner.key(),
             price,
-            attempt: self.job.attempts + 1,
+            attempt: job.attempts + 1,
         };
         let committee = self.committee.load()?;
         let message = attestation::job_message(
             AttestationKind::Assign,
             committee.epoch,
             &self.job.key(),
-            self.job.created_slot,
+            job.created_slot,
             &body,
         );
         attestation::verify_quorum(&self.instructions, &committee, &message)?;
@@ -65,10 +62,10 @@ pub fn handler(ctx: Context<AssignJob>, price: u64) -> Result<()> {
     ctx.accounts.validate(price)?;
     let now = Clock::get()?.unix_timestamp;
     let a = &mut *ctx.accounts;
-    let job = &mut a.job;
+    let mut job = a.job.load_mut()?;
     job.allocate(&mut a.miner, price, now, &a.config.params)?;
     emit_event(&JobAssigned {
-        job: job.key(),
+        job: a.job.key(),
         miner: job.miner,
         price,
         attempt: job.attempts,

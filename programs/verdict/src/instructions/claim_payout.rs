@@ -23,15 +23,15 @@ pub struct ClaimPayout<'info> {
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut)]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub job: AccountLoader<'info, Job>,
+    #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Box<Account<'info, Node>>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
-    #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
+    #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
@@ -40,12 +40,13 @@ impl ClaimPayout<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         self.config.require_not_paused()?;
+        let job = self.job.load()?;
         require!(
-            self.job.status == JobStatus::Solved,
+            job.status() == JobStatus::Solved,
             VerdictError::InvalidJobState
         );
-        require!(!self.job.dispute_open, VerdictError::DisputeOpen);
-        require!(now >= self.job.release_at, VerdictError::PayoutNotReleased);
+        require!(!job.dispute_open(), VerdictError::DisputeOpen);
+        require!(now >= job.release_at, VerdictError::PayoutNotReleased);
         Ok(())
     }
 }
@@ -56,7 +57,7 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
     let mint = a.config.stake_mint;
     if a.miner.status == NodeStatus::Liquidated {
         return refund(
-            &mut a.job,
+            &a.job,
             &a.escrow,
             &a.refund_account,
             &a.token_program,
@@ -64,9 +65,12 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
             JobStatus::Refunded,
         );
     }
-    let price = a.job.price;
-    let client_refund = sub(a.job.max_fee, price)?;
-    let validator_fee = if a.job.signer_count > 0 {
+    let (price, max_fee, signed, seeds) = {
+        let job = a.job.load()?;
+        (job.price, job.max_fee, job.signer_count > 0, job.seeds())
+    };
+    let client_refund = sub(max_fee, price)?;
+    let validator_fee = if signed {
         apply_bps(price, params.validator_fee_bps)?
     } else {
         0
@@ -83,15 +87,14 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
         &escrow,
         &a.node_vault.to_account_info(),
         &job_info,
-        &a.job,
+        &seeds,
         earned,
     )?;
     token_ops::refund_from_escrow(
         &a.token_program,
         &escrow,
         &a.refund_account,
-        &job_info,
-        &mut a.job,
+        &a.job,
         &mint,
         client_refund,
     )?;
@@ -102,8 +105,9 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
     miner.boost_owed = add(miner.boost_owed, boost)?;
     miner.delegator_boost_owed = add(miner.delegator_boost_owed, boost_split.delegators)?;
     miner.total_earned = add(miner.total_earned, earned)?;
-    a.job.fee_held = validator_fee;
-    a.job.status = JobStatus::Paid;
+    let mut job = a.job.load_mut()?;
+    job.fee_held = validator_fee;
+    job.set_status(JobStatus::Paid);
     emit_event(&PayoutClaimed {
         job: a.job.key(),
         miner: miner.key(),

@@ -15,9 +15,9 @@ pub struct ClaimRefund<'info> {
     pub client: Signer<'info>,
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, has_one = client @ VerdictError::Unauthorized)]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    #[account(mut, constraint = job.load()?.client == client.key() @ VerdictError::Unauthorized)]
+    pub job: AccountLoader<'info, Job>,
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,
@@ -31,24 +31,26 @@ pub struct ClaimRefund<'info> {
 impl ClaimRefund<'_> {
     pub fn validate(&self) -> Result<()> {
         self.config.require_not_paused()?;
-        require!(self.job.client_owed > 0, VerdictError::NothingOwed);
+        require!(self.job.load()?.client_owed > 0, VerdictError::NothingOwed);
         Ok(())
     }
 }
 
 pub fn handler(ctx: Context<ClaimRefund>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let amount = a.job.client_owed;
-    let job_info = a.job.to_account_info();
+    let (amount, seeds) = {
+        let job = a.job.load()?;
+        (job.client_owed, job.seeds())
+    };
     token_ops::pay_from_escrow(
         &a.token_program,
         &a.escrow.to_account_info(),
         &a.destination.to_account_info(),
-        &job_info,
-        &a.job,
+        &a.job.to_account_info(),
+        &seeds,
         amount,
     )?;
-    a.job.client_owed = 0;
+    a.job.load_mut()?.client_owed = 0;
     emit_event(&RefundClaimed {
         job: a.job.key(),
         client: a.client.key(),

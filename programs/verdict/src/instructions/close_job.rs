@@ -24,14 +24,14 @@ pub struct CloseJob<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, close = client)]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
     /// CHECK: receives the rent; must be the job's client.
-    #[account(mut, address = job.client @ VerdictError::WrongDestination)]
+    #[account(mut, address = job.load()?.client @ VerdictError::WrongDestination)]
     pub client: UncheckedAccount<'info>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// The job's miner, while the job still counts against its exposure.
-    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Option<Box<Account<'info, Node>>>,
     pub token_program: Program<'info, Token>,
 }
@@ -39,7 +39,7 @@ pub struct CloseJob<'info> {
 impl CloseJob<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let job = &self.job;
+        let job = self.job.load()?;
         self.config.require_not_paused()?;
         require!(
             job.is_final() && job.client_owed == 0,
@@ -49,8 +49,8 @@ impl CloseJob<'_> {
             self.escrow.amount == job.owed(),
             VerdictError::JobNotFinished
         );
-        require!(!job.dispute_open, VerdictError::DisputeOpen);
-        if job.status == JobStatus::Paid {
+        require!(!job.dispute_open(), VerdictError::DisputeOpen);
+        if job.status() == JobStatus::Paid {
             // A paid job can still be challenged until its window ends.
             require!(
                 job.challenge_window_over(now, &self.config.params),
@@ -67,13 +67,20 @@ impl CloseJob<'_> {
 pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
     ctx.accounts.validate()?;
     let a = &mut *ctx.accounts;
-    if let Some(miner) = a.miner.as_mut() {
-        a.job.release_exposure(miner, &mut a.config.totals)?;
-    }
-    let job = &a.job;
-    let paid = job.status == JobStatus::Paid;
-    let signers = if paid { job.signers() } else { &[] };
-    let fee = if signers.is_empty() { 0 } else { job.fee_held };
+    let (signer_keys, signer_count, fee_held, seeds) = {
+        let mut job = a.job.load_mut()?;
+        if let Some(miner) = a.miner.as_mut() {
+            job.release_exposure(miner, &mut a.config.totals)?;
+        }
+        let count = if job.status() == JobStatus::Paid {
+            job.signer_count as usize
+        } else {
+            0
+        };
+        (job.signers, count, job.fee_held, job.seeds())
+    };
+    let signers = &signer_keys[..signer_count];
+    let fee = if signers.is_empty() { 0 } else { fee_held };
     let remaining = ctx.remaining_accounts;
     require!(
         remaining.len() == 2 * signers.len(),
@@ -81,7 +88,7 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
     );
     let (nodes, vaults) = remaining.split_at(signers.len());
     let escrow = a.escrow.to_account_info();
-    let job_info = job.to_account_info();
+    let job_info = a.job.to_account_info();
     for (i, ((info, vault), expected)) in nodes.iter().zip(vaults).zip(signers).enumerate() {
         require_keys_eq!(*info.key, *expected, VerdictError::WrongSigners);
         require!(
@@ -101,7 +108,7 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
             } else {
                 0
             };
-        token_ops::pay_from_escrow(&a.token_program, &escrow, vault, &job_info, job, share)?;
+        token_ops::pay_from_escrow(&a.token_program, &escrow, vault, &job_info, &seeds, share)?;
         node.owed = add(node.owed, share)?;
         node.adjust_validator_score(1);
         node.attestations_signed = add(node.attestations_signed, 1)?;
@@ -119,7 +126,7 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
         }
         node.exit(&crate::ID)?;
     }
-    job.with_signer(|seeds| {
+    seeds.with(|seeds| {
         token::close_account(CpiContext::new_with_signer(
             a.token_program.key(),
             CloseAccount {
@@ -131,7 +138,7 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
         ))
     })?;
     emit_event(&JobClosed {
-        job: job.key(),
+        job: a.job.key(),
         signers_credited: signers.len() as u8,
         validator_fee: fee,
     });

@@ -17,8 +17,8 @@ pub struct CompleteJob<'info> {
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub job: AccountLoader<'info, Job>,
+    #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Box<Account<'info, Node>>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
     pub instructions: UncheckedAccount<'info>,
@@ -28,18 +28,19 @@ impl CompleteJob<'_> {
     pub fn validate(&self, report: &CompletionReport) -> Result<Signers> {
         let now = Clock::get()?.unix_timestamp;
         self.config.require_not_paused()?;
+        let job = self.job.load()?;
         require!(
-            self.job.status == JobStatus::Allocated,
+            job.status() == JobStatus::Allocated,
             VerdictError::InvalidJobState
         );
         require!(
-            !self.job.is_expired(now, &self.config.params),
+            !job.is_expired(now, &self.config.params),
             VerdictError::InvalidJobState
         );
         require!(report.success, VerdictError::UnsuccessfulCompletion);
         let body = CompleteBody {
             miner: self.miner.key(),
-            attempt: self.job.attempts,
+            attempt: job.attempts,
             report: *report,
         };
         let committee = self.committee.load()?;
@@ -47,7 +48,7 @@ impl CompleteJob<'_> {
             AttestationKind::Complete,
             committee.epoch,
             &self.job.key(),
-            self.job.created_slot,
+            job.created_slot,
             &body,
         );
         attestation::verify_quorum(&self.instructions, &committee, &message)
@@ -60,7 +61,7 @@ pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()
     solve(
         &ctx.accounts.config,
         &committee,
-        &mut ctx.accounts.job,
+        &ctx.accounts.job,
         &mut ctx.accounts.miner,
         &report,
         signers,
@@ -72,7 +73,7 @@ pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()
 pub fn solve(
     config: &Config,
     committee: &Committee,
-    job: &mut Account<Job>,
+    job: &AccountLoader<Job>,
     miner: &mut Account<Node>,
     report: &CompletionReport,
     signers: Signers,
@@ -95,14 +96,15 @@ pub fn solve(
         params,
     );
     let release_at = miner.payout_release_at(now, params)?;
-    job.solve(report, committee.epoch, (nodes, count), now, release_at);
+    let mut solved = job.load_mut()?;
+    solved.solve(report, committee.epoch, (nodes, count), now, release_at);
     emit_event(&JobCompleted {
         job: job.key(),
         miner: miner.key(),
         output_hash: report.output_hash,
         response_ms: report.response_ms,
         release_at,
-        signers: job.signer_count,
+        signers: solved.signer_count,
     });
     emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
     Ok(())

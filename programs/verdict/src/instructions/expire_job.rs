@@ -17,14 +17,14 @@ pub struct ExpireJob<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut)]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
     /// The allocated miner; required when the job is ALLOCATED.
-    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Option<Box<Account<'info, Node>>>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
-    #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
+    #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
@@ -33,15 +33,16 @@ impl ExpireJob<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         self.config.require_not_paused()?;
+        let job = self.job.load()?;
         require!(
-            matches!(self.job.status, JobStatus::Sent | JobStatus::Allocated),
+            matches!(job.status(), JobStatus::Sent | JobStatus::Allocated),
             VerdictError::InvalidJobState
         );
         require!(
-            self.job.is_expired(now, &self.config.params),
+            job.is_expired(now, &self.config.params),
             VerdictError::NotExpired
         );
-        if self.job.status == JobStatus::Allocated {
+        if job.status() == JobStatus::Allocated {
             require!(self.miner.is_some(), VerdictError::WrongMiner);
         }
         Ok(())
@@ -51,9 +52,11 @@ impl ExpireJob<'_> {
 pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &mut *ctx.accounts;
-    if a.job.status == JobStatus::Allocated {
+    if a.job.load()?.status() == JobStatus::Allocated {
         if let Some(miner) = a.miner.as_mut() {
-            a.job.release_exposure(miner, &mut a.config.totals)?;
+            a.job
+                .load_mut()?
+                .release_exposure(miner, &mut a.config.totals)?;
             let params = &a.config.params;
             miner.record_outcome(JobOutcome::Timeout, now, params);
             emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
@@ -61,7 +64,7 @@ pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
     }
     let mint = a.config.stake_mint;
     refund(
-        &mut a.job,
+        &a.job,
         &a.escrow,
         &a.refund_account,
         &a.token_program,

@@ -21,13 +21,13 @@ pub struct FailJob<'info> {
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub job: AccountLoader<'info, Job>,
+    #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Box<Account<'info, Node>>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
-    #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
+    #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
@@ -37,13 +37,14 @@ pub struct FailJob<'info> {
 impl FailJob<'_> {
     pub fn validate(&self, reason: FailReason) -> Result<()> {
         self.config.require_not_paused()?;
+        let job = self.job.load()?;
         require!(
-            self.job.status == JobStatus::Allocated,
+            job.status() == JobStatus::Allocated,
             VerdictError::InvalidJobState
         );
         let body = FailBody {
             miner: self.miner.key(),
-            attempt: self.job.attempts,
+            attempt: job.attempts,
             reason,
         };
         let committee = self.committee.load()?;
@@ -51,7 +52,7 @@ impl FailJob<'_> {
             AttestationKind::Fail,
             committee.epoch,
             &self.job.key(),
-            self.job.created_slot,
+            job.created_slot,
             &body,
         );
         attestation::verify_quorum(&self.instructions, &committee, &message)?;
@@ -78,23 +79,25 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
     ));
 
     let max_attempts = params.max_job_attempts;
-    let job = &mut accounts.job;
-    job.release_exposure(&mut accounts.miner, &mut accounts.config.totals)?;
-    let reopened = job.attempts < max_attempts;
-    emit_event(&JobFailed {
-        job: job.key(),
-        miner: job.miner,
-        reason,
-        attempt: job.attempts,
-        reopened,
-    });
-    if reopened {
-        job.reopen(now);
-        return Ok(());
+    {
+        let mut job = accounts.job.load_mut()?;
+        job.release_exposure(&mut accounts.miner, &mut accounts.config.totals)?;
+        let reopened = job.attempts < max_attempts;
+        emit_event(&JobFailed {
+            job: accounts.job.key(),
+            miner: job.miner,
+            reason,
+            attempt: job.attempts,
+            reopened,
+        });
+        if reopened {
+            job.reopen(now);
+            return Ok(());
+        }
     }
     let mint = accounts.config.stake_mint;
     refund(
-        job,
+        &accounts.job,
         &accounts.escrow,
         &accounts.refund_account,
         &accounts.token_program,
@@ -108,28 +111,27 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
 /// every path that refunds (fail, reject, expire, an overturned held job, a
 /// liquidated miner's held payout).
 pub fn refund<'info>(
-    job: &mut Account<'info, Job>,
+    job: &AccountLoader<'info, Job>,
     escrow: &Account<'info, TokenAccount>,
     refund_account: &AccountInfo<'info>,
     token_program: &Program<'info, Token>,
     mint: &Pubkey,
     status: JobStatus,
 ) -> Result<()> {
-    let amount = job.max_fee;
-    let job_info = job.to_account_info();
+    let amount = job.load()?.max_fee;
     token_ops::refund_from_escrow(
         token_program,
         &escrow.to_account_info(),
         refund_account,
-        &job_info,
         job,
         mint,
         amount,
     )?;
-    job.status = status;
+    let mut ended = job.load_mut()?;
+    ended.set_status(status);
     emit_event(&JobRefunded {
         job: job.key(),
-        client: job.client,
+        client: ended.client,
         amount,
         status,
     });

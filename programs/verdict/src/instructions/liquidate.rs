@@ -55,7 +55,7 @@ pub struct Liquidate<'info> {
     /// The disputed job, its escrow and its recorded refund account: needed
     /// while the client is still owed a refund.
     #[account(mut, address = dispute.job @ VerdictError::InvalidDisputeState)]
-    pub job: Option<Box<Account<'info, Job>>>,
+    pub job: Option<AccountLoader<'info, Job>>,
     #[account(mut, seeds = [ESCROW_SEED, dispute.job.as_ref()], bump)]
     pub escrow: Option<Box<Account<'info, TokenAccount>>>,
     /// CHECK: must be the job's recorded refund account (checked when paying).
@@ -194,7 +194,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     let client_refund = a.dispute.take_client_refund();
     if client_refund > 0 || a.dispute.pending_liquidations == 0 {
         if let (Some(job), Some(escrow), Some(refund_account)) =
-            (a.job.as_mut(), a.escrow.as_ref(), a.refund_account.as_ref())
+            (a.job.as_ref(), a.escrow.as_ref(), a.refund_account.as_ref())
         {
             token_ops::refund_from_stake_vault(
                 &a.token_program,
@@ -208,7 +208,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             a.config.totals.disputes = sub(a.config.totals.disputes, client_refund)?;
             // Whole, or nothing more will come: the job may close.
             if a.dispute.refund_owed == 0 || a.dispute.pending_liquidations == 0 {
-                job.dispute_open = false;
+                job.load_mut()?.set_dispute_open(false);
             }
         }
     }

@@ -32,8 +32,8 @@ pub struct OpenDispute<'info> {
     )]
     pub challenger: Box<Account<'info, Node>>,
     #[account(mut)]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, address = job.miner @ VerdictError::WrongMiner)]
+    pub job: AccountLoader<'info, Job>,
+    #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Box<Account<'info, Node>>,
     #[account(
         init,
@@ -64,9 +64,9 @@ impl OpenDispute<'_> {
             self.challenger.activity(params).active,
             VerdictError::ChallengerNotActive
         );
-        let job = &self.job;
+        let job = self.job.load()?;
         require!(
-            matches!(job.status, JobStatus::Solved | JobStatus::Paid),
+            matches!(job.status(), JobStatus::Solved | JobStatus::Paid),
             VerdictError::NotChallengeable
         );
         require!(
@@ -117,7 +117,7 @@ pub fn handler<'info>(
     let clock = Clock::get()?;
     let a = &mut *ctx.accounts;
     let params = &a.config.params;
-    let bond = params.dispute_bond(a.job.price);
+    let bond = params.dispute_bond(a.job.load()?.price);
     let totals = &a.config.totals;
     let staked = add(add(totals.self_stake, totals.delegated)?, totals.unbonding)?;
     let active_weight = params.vote_weight(staked);
@@ -131,19 +131,22 @@ pub fn handler<'info>(
         bond,
     )?;
     a.config.totals.disputes = add(a.config.totals.disputes, bond)?;
-    let job = &mut a.job;
-    job.dispute_open = true;
-    let signers = job.accountable_signers();
+    let job_key = a.job.key();
+    let (miner, disputed_output, signers) = {
+        let mut job = a.job.load_mut()?;
+        job.set_dispute_open(true);
+        (job.miner, job.output_hash, job.accountable_signers())
+    };
     count_signers(ctx.remaining_accounts, &signers.0[..signers.1 as usize], 1)?;
     a.challenger.open_disputes = shift(a.challenger.open_disputes, 1);
     a.miner.open_disputes = shift(a.miner.open_disputes, 1);
     let opening = DisputeOpening {
-        job: job.key(),
+        job: job_key,
         challenger: a.challenger.key(),
         challenger_operator: a.operator.key(),
         bond,
-        miner: job.miner,
-        disputed_output: job.output_hash,
+        miner,
+        disputed_output,
         challenger_result,
         active_weight,
         signers,
@@ -156,11 +159,11 @@ pub fn handler<'info>(
     ));
     emit_event(&DisputeOpened {
         dispute: a.dispute.key(),
-        job: job.key(),
+        job: job_key,
         challenger: a.challenger.key(),
-        miner: job.miner,
+        miner,
         bond,
-        disputed_output: job.output_hash,
+        disputed_output,
         challenger_result,
         active_weight,
         commit_end,

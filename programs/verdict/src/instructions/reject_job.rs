@@ -18,11 +18,11 @@ pub struct RejectJob<'info> {
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    pub job: AccountLoader<'info, Job>,
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
-    #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
+    #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
@@ -32,8 +32,9 @@ pub struct RejectJob<'info> {
 impl RejectJob<'_> {
     pub fn validate(&self, reason_code: u8) -> Result<()> {
         self.config.require_not_paused()?;
+        let job = self.job.load()?;
         require!(
-            self.job.status == JobStatus::Sent,
+            job.status() == JobStatus::Sent,
             VerdictError::InvalidJobState
         );
         let body = RejectBody { reason_code };
@@ -42,7 +43,7 @@ impl RejectJob<'_> {
             AttestationKind::Reject,
             committee.epoch,
             &self.job.key(),
-            self.job.created_slot,
+            job.created_slot,
             &body,
         );
         attestation::verify_quorum(&self.instructions, &committee, &message)?;
@@ -55,7 +56,7 @@ pub fn handler(ctx: Context<RejectJob>, reason_code: u8) -> Result<()> {
     let a = &mut *ctx.accounts;
     let mint = a.config.stake_mint;
     refund(
-        &mut a.job,
+        &a.job,
         &a.escrow,
         &a.refund_account,
         &a.token_program,

@@ -27,7 +27,7 @@ pub struct ReportValidatorTimeout<'info> {
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub validator: Box<Account<'info, Node>>,
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
     #[account(
         init,
         payer = payer,
@@ -48,13 +48,15 @@ impl ReportValidatorTimeout<'_> {
             committee.is_member(&self.validator.key()),
             VerdictError::NotAMember
         );
-        let job = &self.job;
-        let handled_now = matches!(job.status, JobStatus::Sent | JobStatus::Allocated)
-            || (job.status != JobStatus::Invalid
+        let job = self.job.load()?;
+        let handled_now = matches!(job.status(), JobStatus::Sent | JobStatus::Allocated)
+            || (job.status() != JobStatus::Invalid
                 && job.committee_epoch == committee.epoch
                 && job.signer_count > 0);
         require!(handled_now, VerdictError::JobNotInCommittee);
-        let body = ValidatorTimeoutBody { job: job.key() };
+        let body = ValidatorTimeoutBody {
+            job: self.job.key(),
+        };
         let message = attestation::message(
             AttestationKind::ValidatorTimeout,
             committee.epoch,

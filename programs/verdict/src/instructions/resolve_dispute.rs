@@ -38,11 +38,11 @@ pub struct ResolveDispute<'info> {
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(mut, address = dispute.job @ VerdictError::InvalidDisputeState)]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    pub job: AccountLoader<'info, Job>,
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
-    #[account(mut, address = job.refund_account @ VerdictError::WrongDestination)]
+    #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
     #[account(mut, address = dispute.challenger @ VerdictError::WrongNode)]
     pub challenger: Box<Account<'info, Node>>,
@@ -119,7 +119,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
             a.miner.open_disputes = shift(a.miner.open_disputes, -1);
             let d = &mut a.dispute;
             (d.status, d.n, d.m) = (DisputeStatus::Unresolved, n, m);
-            a.job.dispute_open = false;
+            a.job.load_mut()?.set_dispute_open(false);
         }
         Verdict::Stands { result, n, m } => {
             let upheld = result == a.dispute.disputed_output;
@@ -132,50 +132,52 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                 d.pool = add(d.pool, bond)?;
                 d.pending_liquidations = against;
                 a.miner.open_disputes = shift(a.miner.open_disputes, -1);
-                a.job.dispute_open = false;
+                a.job.load_mut()?.set_dispute_open(false);
             } else {
                 d.status = DisputeStatus::Overturned;
                 d.pending_liquidations = against + 1 + d.signer_count as u32;
                 signers_settled = false;
                 let mint = a.config.stake_mint;
-                match a.job.status {
+                let (status, held, price) = {
+                    let job = a.job.load()?;
+                    (job.status(), job.fee_held, job.price)
+                };
+                match status {
                     // The payout is still held: the client's whole fee goes back now.
                     JobStatus::Solved => {
                         refund(
-                            &mut a.job,
+                            &a.job,
                             &a.escrow,
                             &a.refund_account,
                             &a.token_program,
                             &mint,
                             JobStatus::Refunded,
                         )?;
-                        a.job.dispute_open = false;
+                        let mut job = a.job.load_mut()?;
+                        job.set_dispute_open(false);
                         // The client is whole: nothing left at risk.
-                        a.job.release_exposure(&mut a.miner, &mut a.config.totals)?;
+                        job.release_exposure(&mut a.miner, &mut a.config.totals)?;
                     }
                     // Already paid: what the escrow still holds (the co-signers'
                     // fee) goes back now, the rest out of the dispute's pool.
                     _ => {
-                        let held = a.job.fee_held;
-                        let job_info = a.job.to_account_info();
-                        let escrow = a.escrow.to_account_info();
                         token_ops::refund_from_escrow(
                             &a.token_program,
-                            &escrow,
+                            &a.escrow.to_account_info(),
                             &a.refund_account,
-                            &job_info,
-                            &mut a.job,
+                            &a.job,
                             &mint,
                             held,
                         )?;
-                        a.job.fee_held = 0;
-                        a.job.status = JobStatus::Refunded;
-                        a.dispute.refund_owed = sub(a.job.price, held)?;
+                        let mut job = a.job.load_mut()?;
+                        job.fee_held = 0;
+                        job.set_status(JobStatus::Refunded);
+                        a.dispute.refund_owed = sub(price, held)?;
                         // The claim on the miner's stake moves to the dispute,
                         // released when the miner's liquidation is cranked.
-                        a.dispute.miner_exposure = std::mem::take(&mut a.job.exposure);
+                        a.dispute.miner_exposure = std::mem::take(&mut job.exposure);
                         // The job stays open to the liquidations until the client is whole.
-                        a.job.dispute_open = a.dispute.refund_owed > 0;
+                        job.set_dispute_open(a.dispute.refund_owed > 0);
                     }
                 }
                 bond_returned = bond;

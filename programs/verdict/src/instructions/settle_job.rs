@@ -18,7 +18,7 @@ pub struct SettleJob<'info> {
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
     #[account(mut)]
     pub miner: Box<Account<'info, Node>>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
@@ -30,28 +30,25 @@ impl SettleJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         let params = &self.config.params;
         self.config.require_not_paused()?;
+        let job = self.job.load()?;
         require!(
-            self.job.status == JobStatus::Sent,
+            job.status() == JobStatus::Sent,
             VerdictError::InvalidJobState
         );
         require!(
-            self.job.risk == RiskLevel::Low,
+            job.risk() == RiskLevel::Low,
             VerdictError::SettleLowRiskOnly
         );
-        require!(
-            !self.job.is_expired(now, params),
-            VerdictError::InvalidJobState
-        );
-        require!(price <= self.job.max_fee, VerdictError::PriceAboveMaxFee);
+        require!(!job.is_expired(now, params), VerdictError::InvalidJobState);
+        require!(price <= job.max_fee, VerdictError::PriceAboveMaxFee);
         require!(report.success, VerdictError::UnsuccessfulCompletion);
         require!(
-            self.miner
-                .can_take(self.job.risk, &self.job.model, now, params),
+            self.miner.can_take(job.risk(), &job.model, now, params),
             VerdictError::MinerNotEligible
         );
         let body = SettleBody {
             miner: self.miner.key(),
-            attempt: self.job.attempts + 1,
+            attempt: job.attempts + 1,
             price,
             report: *report,
         };
@@ -60,7 +57,7 @@ impl SettleJob<'_> {
             AttestationKind::Settle,
             committee.epoch,
             &self.job.key(),
-            self.job.created_slot,
+            job.created_slot,
             &body,
         );
         attestation::verify_quorum(&self.instructions, &committee, &message)
@@ -71,20 +68,21 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
     let signers = ctx.accounts.validate(price, &report)?;
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
-    accounts
-        .job
-        .allocate(&mut accounts.miner, price, now, &accounts.config.params)?;
-    emit_event(&JobAssigned {
-        job: accounts.job.key(),
-        miner: accounts.miner.key(),
-        price,
-        attempt: accounts.job.attempts,
-    });
+    {
+        let mut job = accounts.job.load_mut()?;
+        job.allocate(&mut accounts.miner, price, now, &accounts.config.params)?;
+        emit_event(&JobAssigned {
+            job: accounts.job.key(),
+            miner: accounts.miner.key(),
+            price,
+            attempt: job.attempts,
+        });
+    }
     let committee = accounts.committee.load()?;
     solve(
         &accounts.config,
         &committee,
-        &mut accounts.job,
+        &accounts.job,
         &mut accounts.miner,
         &report,
         signers,

@@ -36,11 +36,11 @@ pub struct SubmitJob<'info> {
     #[account(
         init,
         payer = client,
-        space = 8 + Job::INIT_SPACE,
+        space = Job::SPACE,
         seeds = [JOB_SEED, client.key().as_ref(), &args.job_id.to_le_bytes()],
         bump,
     )]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
     #[account(
         init,
         payer = client,
@@ -86,48 +86,28 @@ pub fn handler(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
         &accounts.client,
         args.max_fee,
     )?;
-    let job = &mut accounts.job;
-    job.set_inner(Job {
-        client: accounts.client.key(),
-        refund_account: accounts.client_tokens.key(),
-        job_id: args.job_id,
-        model: args.model,
-        input_hash: args.input_hash,
-        risk: args.risk,
-        status: JobStatus::Sent,
-        max_fee: args.max_fee,
-        price: 0,
-        miner: Pubkey::default(),
-        attempts: 0,
-        output_hash: [0; 32],
-        response_ms: 0,
-        load_ms: 0,
-        inference_ms: 0,
-        sla_met: false,
-        latency_score_bps: 0,
-        created_at: now,
-        opened_at: now,
-        allocated_at: 0,
-        solved_at: 0,
-        release_at: 0,
-        committee_epoch: 0,
-        signers: Default::default(),
-        signer_count: 0,
-        dispute_open: false,
-        created_slot: clock.slot,
-        exposure: 0,
-        fee_held: 0,
-        client_owed: 0,
-        bump: ctx.bumps.job,
-        escrow_bump: ctx.bumps.escrow,
-    });
+    // The account is all zero: SENT, nothing assigned, no outcome.
+    let mut job = accounts.job.load_init()?;
+    job.client = accounts.client.key();
+    job.refund_account = accounts.client_tokens.key();
+    job.job_id = args.job_id;
+    job.model = args.model;
+    job.input_hash = args.input_hash;
+    job.set_risk(args.risk);
+    job.set_status(JobStatus::Sent);
+    job.max_fee = args.max_fee;
+    job.created_at = now;
+    job.opened_at = now;
+    job.created_slot = clock.slot;
+    job.bump = ctx.bumps.job;
+    job.escrow_bump = ctx.bumps.escrow;
     emit_event(&JobSubmitted {
-        job: job.key(),
+        job: accounts.job.key(),
         client: job.client,
         job_id: job.job_id,
         model: job.model,
         input_hash: job.input_hash,
-        risk: job.risk,
+        risk: args.risk,
         max_fee: job.max_fee,
     });
     Ok(())

@@ -40,16 +40,7 @@ impl Default for Committee {
     }
 }
 
-/// For clients and tests that write a whole account (the program itself
-/// writes in place, through `AccountLoader`).
-impl AccountSerialize for Committee {
-    fn try_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<()> {
-        writer
-            .write_all(Committee::DISCRIMINATOR)
-            .and_then(|()| writer.write_all(bytemuck::bytes_of(self)))
-            .map_err(|_| ErrorCode::AccountDidNotSerialize.into())
-    }
-}
+super::zero_copy_serialize!(Committee);
 
 impl Committee {
     /// Account size, discriminator included.

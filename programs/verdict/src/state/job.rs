@@ -5,9 +5,12 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{MAX_COMMITTEE_SIZE, MODEL_ID_LEN};
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub enum RiskLevel {
     /// Any warm miner; may settle optimistically in one transaction.
+    #[default]
     Low,
     /// Tier 1 or 2 miners.
     Medium,
@@ -16,6 +19,15 @@ pub enum RiskLevel {
 }
 
 impl RiskLevel {
+    /// Decodes the byte a Job stores (`Job::set_risk` writes `risk as u8`);
+    /// a byte no variant has, never written by the program, reads as Low.
+    pub fn from_stored(byte: u8) -> Self {
+        [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High]
+            .into_iter()
+            .find(|r| *r as u8 == byte)
+            .unwrap_or_default()
+    }
+
     /// Worst tier a miner may be in to take a job of this risk.
     pub fn max_tier(&self) -> u8 {
         match self {
@@ -25,9 +37,12 @@ impl RiskLevel {
     }
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
 pub enum JobStatus {
     /// Escrowed, waiting for a miner.
+    #[default]
     Sent,
     /// Assigned to `miner` by a committee quorum.
     Allocated,
@@ -43,6 +58,28 @@ pub enum JobStatus {
     Refunded,
 }
 
+impl JobStatus {
+    pub const ALL: [JobStatus; 7] = [
+        JobStatus::Sent,
+        JobStatus::Allocated,
+        JobStatus::Solved,
+        JobStatus::Paid,
+        JobStatus::Invalid,
+        JobStatus::Expired,
+        JobStatus::Refunded,
+    ];
+
+    /// Decodes the byte a Job stores (`Job::set_status` writes `status as
+    /// u8`); a byte no variant has, never written by the program, reads as
+    /// Sent.
+    pub fn from_stored(byte: u8) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|s| *s as u8 == byte)
+            .unwrap_or_default()
+    }
+}
+
 /// Why a miner failed a job (part of the fail attestation).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum FailReason {
@@ -51,44 +88,25 @@ pub enum FailReason {
     Disconnect,
 }
 
-#[account]
-#[derive(InitSpace, Debug)]
+/// Zero-copy: every instruction on the job path loads the job, and loading
+/// it in place costs nothing per byte (see `docs/compute-units.md`). Fields
+/// are ordered widest first, so the `repr(C)` layout has no padding.
+#[account(zero_copy)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Job {
-    pub client: Pubkey,
-    /// The client's token account that refunds go to (set at submit).
-    pub refund_account: Pubkey,
     pub job_id: u64,
-    pub model: [u8; MODEL_ID_LEN],
-    pub input_hash: [u8; 32],
-    pub risk: RiskLevel,
-    pub status: JobStatus,
     pub max_fee: u64,
     /// Agreed at assignment (≤ max fee); the rest goes back to the client.
     pub price: u64,
-    /// The miner's Node account (default while unassigned).
-    pub miner: Pubkey,
-    /// Assignments so far (a failed attempt re-opens the job).
-    pub attempts: u8,
-    pub output_hash: [u8; 32],
-    pub response_ms: u32,
-    pub load_ms: u32,
-    pub inference_ms: u32,
-    pub sla_met: bool,
-    pub latency_score_bps: u16,
     pub created_at: i64,
     /// When the job last became SENT (the SENT TTL runs from here).
     pub opened_at: i64,
     pub allocated_at: i64,
     pub solved_at: i64,
     pub release_at: i64,
-    /// Committee epoch of the completion, and who signed it (node accounts),
-    /// credited to their validator scores when the job is closed.
+    /// Committee epoch of the completion; `signers` signed it (node
+    /// accounts), credited to their validator scores when the job is closed.
     pub committee_epoch: u64,
-    pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
-    pub signer_count: u8,
-    /// A dispute over this job's outcome is being voted on (no payout
-    /// meanwhile), or still owes the client its refund (no close meanwhile).
-    pub dispute_open: bool,
     /// Slot of the job's creation: part of every message signed about it,
     /// so a job closed and recreated at the same address starts afresh.
     pub created_slot: u64,
@@ -100,11 +118,99 @@ pub struct Job {
     /// A refund the recorded refund account could not take (closed or
     /// frozen), kept in the escrow for the client's `claim_refund`.
     pub client_owed: u64,
+    pub response_ms: u32,
+    pub load_ms: u32,
+    pub inference_ms: u32,
+    pub latency_score_bps: u16,
+    pub client: Pubkey,
+    /// The client's token account that refunds go to (set at submit).
+    pub refund_account: Pubkey,
+    /// The miner's Node account (default while unassigned).
+    pub miner: Pubkey,
+    pub model: [u8; MODEL_ID_LEN],
+    pub input_hash: [u8; 32],
+    pub output_hash: [u8; 32],
+    pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
+    /// A `RiskLevel` discriminant; read it through `Job::risk`.
+    risk: u8,
+    /// A `JobStatus` discriminant; read it through `Job::status`.
+    status: u8,
+    /// Assignments so far (a failed attempt re-opens the job).
+    pub attempts: u8,
+    /// 0 or 1; read it through `Job::sla_met`.
+    sla_met: u8,
+    pub signer_count: u8,
+    /// 0 or 1: a dispute over this job's outcome is being voted on (no
+    /// payout meanwhile), or still owes the client its refund (no close
+    /// meanwhile); read it through `Job::dispute_open`.
+    dispute_open: u8,
     pub bump: u8,
     pub escrow_bump: u8,
+    reserved: [u8; 2],
+}
+
+/// All zero, as the account is created: SENT, low risk, nothing assigned.
+impl Default for Job {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+super::zero_copy_serialize!(Job);
+
+/// The job PDA's signer seeds, copied out of the account: the escrow's
+/// token CPIs run with the job's data unborrowed, as a CPI requires.
+pub struct JobSeeds {
+    client: Pubkey,
+    job_id: [u8; 8],
+    bump: [u8; 1],
+}
+
+impl JobSeeds {
+    /// Runs `f` with the seeds as a CPI takes them.
+    pub fn with<R>(&self, f: impl FnOnce(&[&[u8]]) -> R) -> R {
+        f(&[
+            crate::constants::JOB_SEED,
+            self.client.as_ref(),
+            &self.job_id,
+            &self.bump,
+        ])
+    }
 }
 
 impl Job {
+    /// Account size, discriminator included.
+    pub const SPACE: usize = 8 + std::mem::size_of::<Job>();
+
+    pub fn status(&self) -> JobStatus {
+        JobStatus::from_stored(self.status)
+    }
+
+    pub fn set_status(&mut self, status: JobStatus) {
+        self.status = status as u8;
+    }
+
+    pub fn risk(&self) -> RiskLevel {
+        RiskLevel::from_stored(self.risk)
+    }
+
+    pub fn set_risk(&mut self, risk: RiskLevel) {
+        self.risk = risk as u8;
+    }
+
+    /// The attested response met the job's SLA.
+    pub fn sla_met(&self) -> bool {
+        self.sla_met != 0
+    }
+
+    pub fn dispute_open(&self) -> bool {
+        self.dispute_open != 0
+    }
+
+    pub fn set_dispute_open(&mut self, open: bool) {
+        self.dispute_open = open as u8;
+    }
+
     /// SENT → ALLOCATED to `miner` at `price`, booked against the miner's
     /// exposure limit.
     pub fn allocate(
@@ -115,7 +221,7 @@ impl Job {
         params: &crate::state::ProtocolParams,
     ) -> Result<()> {
         miner.add_exposure(price, params)?;
-        self.status = JobStatus::Allocated;
+        self.set_status(JobStatus::Allocated);
         self.miner = miner.key();
         self.price = price;
         self.exposure = price;
@@ -146,12 +252,12 @@ impl Job {
         now: i64,
         release_at: i64,
     ) {
-        self.status = JobStatus::Solved;
+        self.set_status(JobStatus::Solved);
         self.output_hash = report.output_hash;
         self.response_ms = report.response_ms;
         self.load_ms = report.load_ms;
         self.inference_ms = report.inference_ms;
-        self.sla_met = report.sla_met;
+        self.sla_met = report.sla_met as u8;
         self.latency_score_bps = report.latency_score_bps;
         self.committee_epoch = epoch;
         (self.signers, self.signer_count) = signers;
@@ -161,7 +267,7 @@ impl Job {
 
     /// Back to SENT for another miner.
     pub fn reopen(&mut self, now: i64) {
-        self.status = JobStatus::Sent;
+        self.set_status(JobStatus::Sent);
         self.miner = Pubkey::default();
         self.price = 0;
         self.opened_at = now;
@@ -169,7 +275,7 @@ impl Job {
 
     /// When the SENT or ALLOCATED time-to-live runs out (`None` in any other state).
     pub fn expires_at(&self, params: &crate::state::ProtocolParams) -> Option<i64> {
-        match self.status {
+        match self.status() {
             JobStatus::Sent => Some(self.opened_at.saturating_add(params.sent_ttl_secs)),
             JobStatus::Allocated => {
                 Some(self.allocated_at.saturating_add(params.allocated_ttl_secs))
@@ -187,7 +293,7 @@ impl Job {
     /// is claimed or the fee refunded; then the co-signers' fee until close,
     /// and any refund the client has yet to claim.
     pub fn owed(&self) -> u64 {
-        let held = match self.status {
+        let held = match self.status() {
             JobStatus::Sent | JobStatus::Allocated | JobStatus::Solved => self.max_fee,
             JobStatus::Paid => self.fee_held,
             JobStatus::Invalid | JobStatus::Expired | JobStatus::Refunded => 0,
@@ -199,7 +305,7 @@ impl Job {
     /// fee at close.
     pub fn is_final(&self) -> bool {
         !matches!(
-            self.status,
+            self.status(),
             JobStatus::Sent | JobStatus::Allocated | JobStatus::Solved
         )
     }
@@ -221,7 +327,7 @@ impl Job {
     /// shape, latency, price) that a wrong but well-formed answer passes,
     /// so its miner alone answers for it.
     pub fn accountable_signers(&self) -> ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8) {
-        match self.risk {
+        match self.risk() {
             RiskLevel::High => (self.signers, self.signer_count),
             RiskLevel::Low | RiskLevel::Medium => {
                 ([Pubkey::default(); MAX_COMMITTEE_SIZE as usize], 0)
@@ -229,15 +335,13 @@ impl Job {
         }
     }
 
-    /// Runs `f` with the job PDA's signer seeds (the escrow's authority).
-    pub fn with_signer<R>(&self, f: impl FnOnce(&[&[u8]]) -> R) -> R {
-        let id = self.job_id.to_le_bytes();
-        f(&[
-            crate::constants::JOB_SEED,
-            self.client.as_ref(),
-            &id,
-            std::slice::from_ref(&self.bump),
-        ])
+    /// The job PDA's signer seeds (the escrow's authority).
+    pub fn seeds(&self) -> JobSeeds {
+        JobSeeds {
+            client: self.client,
+            job_id: self.job_id.to_le_bytes(),
+            bump: [self.bump],
+        }
     }
 }
 
@@ -245,12 +349,42 @@ impl Job {
 mod tests {
     use super::*;
 
+    /// The layout clients decode (Rust through bytemuck, TypeScript from
+    /// the IDL field by field) has no padding and does not move silently.
+    #[test]
+    fn layout_is_fixed() {
+        assert_eq!(std::mem::size_of::<Job>(), 576);
+        assert_eq!(std::mem::align_of::<Job>(), 8);
+        assert_eq!(std::mem::offset_of!(Job, client), 118);
+        assert_eq!(std::mem::offset_of!(Job, signers), 310);
+        assert_eq!(Job::SPACE, 584);
+    }
+
+    #[test]
+    fn enums_and_flags_round_trip_through_their_stored_byte() {
+        let mut job = Job::default();
+        assert_eq!(job.status(), JobStatus::Sent);
+        assert_eq!(job.risk(), RiskLevel::Low);
+        assert!(!job.sla_met() && !job.dispute_open());
+        for status in JobStatus::ALL {
+            job.set_status(status);
+            assert_eq!(job.status(), status);
+        }
+        for risk in [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High] {
+            job.set_risk(risk);
+            assert_eq!(job.risk(), risk);
+        }
+        job.set_dispute_open(true);
+        assert!(job.dispute_open());
+        job.set_dispute_open(false);
+        assert!(!job.dispute_open());
+    }
+
     #[test]
     fn only_a_high_risk_outcomes_signers_answer_for_it() {
         let signer = Pubkey::new_unique();
         // An all-zero account: Low risk, no signers.
-        let zeroed = vec![0u8; 8 + Job::INIT_SPACE];
-        let mut job = Job::try_deserialize_unchecked(&mut zeroed.as_slice()).unwrap();
+        let mut job = Job::default();
         job.signer_count = 1;
         job.signers[0] = signer;
         for (risk, accountable) in [
@@ -258,7 +392,7 @@ mod tests {
             (RiskLevel::Medium, 0),
             (RiskLevel::High, 1),
         ] {
-            job.risk = risk;
+            job.set_risk(risk);
             let (signers, count) = job.accountable_signers();
             assert_eq!(count, accountable, "{risk:?}");
             assert_eq!(signers[0] == signer, accountable == 1, "{risk:?}");

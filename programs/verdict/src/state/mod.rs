@@ -1,5 +1,22 @@
 //! Account types, one file each, with their invariants as methods.
 
+/// `AccountSerialize` for a zero-copy account (the discriminator, then its
+/// bytes), for clients and tests that write a whole account; the program
+/// itself writes in place, through `AccountLoader`.
+macro_rules! zero_copy_serialize {
+    ($account:ty) => {
+        impl AccountSerialize for $account {
+            fn try_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<()> {
+                writer
+                    .write_all(<$account>::DISCRIMINATOR)
+                    .and_then(|()| writer.write_all(bytemuck::bytes_of(self)))
+                    .map_err(|_| ErrorCode::AccountDidNotSerialize.into())
+            }
+        }
+    };
+}
+pub(crate) use zero_copy_serialize;
+
 pub mod committee;
 pub mod committee_draw;
 pub mod config;
