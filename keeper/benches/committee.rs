@@ -48,7 +48,7 @@ async fn run(net: &mut Net, keepers: &Keepers, tag: &str) -> Vec<f64> {
             let mut pending = Vec::new();
             for (job, submitted) in jobs {
                 if matches!(
-                    net.job(&job).await.status,
+                    net.job(&job).await.status(),
                     JobStatus::Solved | JobStatus::Paid
                 ) {
                     latencies.push(submitted.elapsed().as_secs_f64());

@@ -235,7 +235,7 @@ impl Engine {
             .jobs
             .iter()
             .find(|(k, _)| *k == d.job)
-            .map(|(_, j)| j.clone());
+            .map(|(_, j)| *j);
         let vote_key = pda::vote(key, &me);
         let on_chain = view
             .votes

@@ -94,12 +94,12 @@ mod tests {
         solved.release_at = 100;
         solved.signers[0] = me;
         solved.signer_count = 1;
-        let mut paid = solved.clone();
+        let mut paid = solved;
         paid.set_status(JobStatus::Paid);
         paid.solved_at = 0;
-        let mut disputed = solved.clone();
+        let mut disputed = solved;
         disputed.set_dispute_open(true);
-        let mut not_mine = solved.clone();
+        let mut not_mine = solved;
         not_mine.signers[0] = Pubkey::new_unique();
         let (a, b, c, d) = (
             Pubkey::new_unique(),

@@ -360,14 +360,14 @@ mod tests {
             VerificationError::WrongMiner { .. }
         ));
 
-        let mut refunded = job.clone();
+        let mut refunded = job;
         refunded.set_status(JobStatus::Refunded);
         assert_eq!(
             check(&refunded, &node, INPUT, &view),
             VerificationError::NotSolved(JobStatus::Refunded)
         );
 
-        let mut other_model = job.clone();
+        let mut other_model = job;
         other_model.model = verdict::state::model_id("all-minilm-l6-v2").unwrap();
         assert_eq!(
             check(&other_model, &node, INPUT, &view),

@@ -131,18 +131,18 @@ pub struct Job {
     pub input_hash: [u8; 32],
     pub output_hash: [u8; 32],
     pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
-    /// A `RiskLevel` discriminant; read it through `Job::risk`.
+    /// The job's `RiskLevel`, stored as its discriminant (`Job::risk` decodes it).
     risk: u8,
-    /// A `JobStatus` discriminant; read it through `Job::status`.
+    /// The job's `JobStatus`, stored as its discriminant (`Job::status` decodes it).
     status: u8,
     /// Assignments so far (a failed attempt re-opens the job).
     pub attempts: u8,
-    /// 0 or 1; read it through `Job::sla_met`.
+    /// 1 when the attested response met the SLA (`Job::sla_met`).
     sla_met: u8,
     pub signer_count: u8,
-    /// 0 or 1: a dispute over this job's outcome is being voted on (no
+    /// 1 while a dispute over this job's outcome is being voted on (no
     /// payout meanwhile), or still owes the client its refund (no close
-    /// meanwhile); read it through `Job::dispute_open`.
+    /// meanwhile) (`Job::dispute_open`).
     dispute_open: u8,
     pub bump: u8,
     pub escrow_bump: u8,
@@ -385,8 +385,8 @@ mod tests {
         let signer = Pubkey::new_unique();
         // An all-zero account: Low risk, no signers.
         let mut job = Job::default();
-        job.signer_count = 1;
         job.signers[0] = signer;
+        job.signer_count = 1;
         for (risk, accountable) in [
             (RiskLevel::Low, 0),
             (RiskLevel::Medium, 0),

@@ -19,8 +19,6 @@ import {
   getAddressEncoder,
   getArrayDecoder,
   getArrayEncoder,
-  getBooleanDecoder,
-  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getI64Decoder,
@@ -48,16 +46,6 @@ import {
   type MaybeEncodedAccount,
   type ReadonlyUint8Array,
 } from "@solana/kit";
-import {
-  getJobStatusDecoder,
-  getJobStatusEncoder,
-  getRiskLevelDecoder,
-  getRiskLevelEncoder,
-  type JobStatus,
-  type JobStatusArgs,
-  type RiskLevel,
-  type RiskLevelArgs,
-} from "../types";
 
 export const JOB_DISCRIMINATOR = new Uint8Array([
   75, 124, 80, 203, 161, 180, 202, 80,
@@ -69,27 +57,10 @@ export function getJobDiscriminatorBytes() {
 
 export type Job = {
   discriminator: ReadonlyUint8Array;
-  client: Address;
-  /** The client's token account that refunds go to (set at submit). */
-  refundAccount: Address;
   jobId: bigint;
-  model: ReadonlyUint8Array;
-  inputHash: ReadonlyUint8Array;
-  risk: RiskLevel;
-  status: JobStatus;
   maxFee: bigint;
   /** Agreed at assignment (≤ max fee); the rest goes back to the client. */
   price: bigint;
-  /** The miner's Node account (default while unassigned). */
-  miner: Address;
-  /** Assignments so far (a failed attempt re-opens the job). */
-  attempts: number;
-  outputHash: ReadonlyUint8Array;
-  responseMs: number;
-  loadMs: number;
-  inferenceMs: number;
-  slaMet: boolean;
-  latencyScoreBps: number;
   createdAt: bigint;
   /** When the job last became SENT (the SENT TTL runs from here). */
   openedAt: bigint;
@@ -97,17 +68,10 @@ export type Job = {
   solvedAt: bigint;
   releaseAt: bigint;
   /**
-   * Committee epoch of the completion, and who signed it (node accounts),
-   * credited to their validator scores when the job is closed.
+   * Committee epoch of the completion; `signers` signed it (node
+   * accounts), credited to their validator scores when the job is closed.
    */
   committeeEpoch: bigint;
-  signers: Array<Address>;
-  signerCount: number;
-  /**
-   * A dispute over this job's outcome is being voted on (no payout
-   * meanwhile), or still owes the client its refund (no close meanwhile).
-   */
-  disputeOpen: boolean;
   /**
    * Slot of the job's creation: part of every message signed about it,
    * so a job closed and recreated at the same address starts afresh.
@@ -125,32 +89,44 @@ export type Job = {
    * frozen), kept in the escrow for the client's `claim_refund`.
    */
   clientOwed: bigint;
-  bump: number;
-  escrowBump: number;
-};
-
-export type JobArgs = {
-  client: Address;
-  /** The client's token account that refunds go to (set at submit). */
-  refundAccount: Address;
-  jobId: number | bigint;
-  model: ReadonlyUint8Array;
-  inputHash: ReadonlyUint8Array;
-  risk: RiskLevelArgs;
-  status: JobStatusArgs;
-  maxFee: number | bigint;
-  /** Agreed at assignment (≤ max fee); the rest goes back to the client. */
-  price: number | bigint;
-  /** The miner's Node account (default while unassigned). */
-  miner: Address;
-  /** Assignments so far (a failed attempt re-opens the job). */
-  attempts: number;
-  outputHash: ReadonlyUint8Array;
   responseMs: number;
   loadMs: number;
   inferenceMs: number;
-  slaMet: boolean;
   latencyScoreBps: number;
+  client: Address;
+  /** The client's token account that refunds go to (set at submit). */
+  refundAccount: Address;
+  /** The miner's Node account (default while unassigned). */
+  miner: Address;
+  model: ReadonlyUint8Array;
+  inputHash: ReadonlyUint8Array;
+  outputHash: ReadonlyUint8Array;
+  signers: Array<Address>;
+  /** The job's `RiskLevel`, stored as its discriminant (`Job::risk` decodes it). */
+  risk: number;
+  /** The job's `JobStatus`, stored as its discriminant (`Job::status` decodes it). */
+  status: number;
+  /** Assignments so far (a failed attempt re-opens the job). */
+  attempts: number;
+  /** 1 when the attested response met the SLA (`Job::sla_met`). */
+  slaMet: number;
+  signerCount: number;
+  /**
+   * 1 while a dispute over this job's outcome is being voted on (no
+   * payout meanwhile), or still owes the client its refund (no close
+   * meanwhile) (`Job::dispute_open`).
+   */
+  disputeOpen: number;
+  bump: number;
+  escrowBump: number;
+  reserved: ReadonlyUint8Array;
+};
+
+export type JobArgs = {
+  jobId: number | bigint;
+  maxFee: number | bigint;
+  /** Agreed at assignment (≤ max fee); the rest goes back to the client. */
+  price: number | bigint;
   createdAt: number | bigint;
   /** When the job last became SENT (the SENT TTL runs from here). */
   openedAt: number | bigint;
@@ -158,17 +134,10 @@ export type JobArgs = {
   solvedAt: number | bigint;
   releaseAt: number | bigint;
   /**
-   * Committee epoch of the completion, and who signed it (node accounts),
-   * credited to their validator scores when the job is closed.
+   * Committee epoch of the completion; `signers` signed it (node
+   * accounts), credited to their validator scores when the job is closed.
    */
   committeeEpoch: number | bigint;
-  signers: Array<Address>;
-  signerCount: number;
-  /**
-   * A dispute over this job's outcome is being voted on (no payout
-   * meanwhile), or still owes the client its refund (no close meanwhile).
-   */
-  disputeOpen: boolean;
   /**
    * Slot of the job's creation: part of every message signed about it,
    * so a job closed and recreated at the same address starts afresh.
@@ -186,8 +155,37 @@ export type JobArgs = {
    * frozen), kept in the escrow for the client's `claim_refund`.
    */
   clientOwed: number | bigint;
+  responseMs: number;
+  loadMs: number;
+  inferenceMs: number;
+  latencyScoreBps: number;
+  client: Address;
+  /** The client's token account that refunds go to (set at submit). */
+  refundAccount: Address;
+  /** The miner's Node account (default while unassigned). */
+  miner: Address;
+  model: ReadonlyUint8Array;
+  inputHash: ReadonlyUint8Array;
+  outputHash: ReadonlyUint8Array;
+  signers: Array<Address>;
+  /** The job's `RiskLevel`, stored as its discriminant (`Job::risk` decodes it). */
+  risk: number;
+  /** The job's `JobStatus`, stored as its discriminant (`Job::status` decodes it). */
+  status: number;
+  /** Assignments so far (a failed attempt re-opens the job). */
+  attempts: number;
+  /** 1 when the attested response met the SLA (`Job::sla_met`). */
+  slaMet: number;
+  signerCount: number;
+  /**
+   * 1 while a dispute over this job's outcome is being voted on (no
+   * payout meanwhile), or still owes the client its refund (no close
+   * meanwhile) (`Job::dispute_open`).
+   */
+  disputeOpen: number;
   bump: number;
   escrowBump: number;
+  reserved: ReadonlyUint8Array;
 };
 
 /** Gets the encoder for {@link JobArgs} account data. */
@@ -195,38 +193,39 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["client", getAddressEncoder()],
-      ["refundAccount", getAddressEncoder()],
       ["jobId", getU64Encoder()],
-      ["model", fixEncoderSize(getBytesEncoder(), 32)],
-      ["inputHash", fixEncoderSize(getBytesEncoder(), 32)],
-      ["risk", getRiskLevelEncoder()],
-      ["status", getJobStatusEncoder()],
       ["maxFee", getU64Encoder()],
       ["price", getU64Encoder()],
-      ["miner", getAddressEncoder()],
-      ["attempts", getU8Encoder()],
-      ["outputHash", fixEncoderSize(getBytesEncoder(), 32)],
-      ["responseMs", getU32Encoder()],
-      ["loadMs", getU32Encoder()],
-      ["inferenceMs", getU32Encoder()],
-      ["slaMet", getBooleanEncoder()],
-      ["latencyScoreBps", getU16Encoder()],
       ["createdAt", getI64Encoder()],
       ["openedAt", getI64Encoder()],
       ["allocatedAt", getI64Encoder()],
       ["solvedAt", getI64Encoder()],
       ["releaseAt", getI64Encoder()],
       ["committeeEpoch", getU64Encoder()],
-      ["signers", getArrayEncoder(getAddressEncoder(), { size: 8 })],
-      ["signerCount", getU8Encoder()],
-      ["disputeOpen", getBooleanEncoder()],
       ["createdSlot", getU64Encoder()],
       ["exposure", getU64Encoder()],
       ["feeHeld", getU64Encoder()],
       ["clientOwed", getU64Encoder()],
+      ["responseMs", getU32Encoder()],
+      ["loadMs", getU32Encoder()],
+      ["inferenceMs", getU32Encoder()],
+      ["latencyScoreBps", getU16Encoder()],
+      ["client", getAddressEncoder()],
+      ["refundAccount", getAddressEncoder()],
+      ["miner", getAddressEncoder()],
+      ["model", fixEncoderSize(getBytesEncoder(), 32)],
+      ["inputHash", fixEncoderSize(getBytesEncoder(), 32)],
+      ["outputHash", fixEncoderSize(getBytesEncoder(), 32)],
+      ["signers", getArrayEncoder(getAddressEncoder(), { size: 8 })],
+      ["risk", getU8Encoder()],
+      ["status", getU8Encoder()],
+      ["attempts", getU8Encoder()],
+      ["slaMet", getU8Encoder()],
+      ["signerCount", getU8Encoder()],
+      ["disputeOpen", getU8Encoder()],
       ["bump", getU8Encoder()],
       ["escrowBump", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 2)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
   );
@@ -236,38 +235,39 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
 export function getJobDecoder(): FixedSizeDecoder<Job> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["client", getAddressDecoder()],
-    ["refundAccount", getAddressDecoder()],
     ["jobId", getU64Decoder()],
-    ["model", fixDecoderSize(getBytesDecoder(), 32)],
-    ["inputHash", fixDecoderSize(getBytesDecoder(), 32)],
-    ["risk", getRiskLevelDecoder()],
-    ["status", getJobStatusDecoder()],
     ["maxFee", getU64Decoder()],
     ["price", getU64Decoder()],
-    ["miner", getAddressDecoder()],
-    ["attempts", getU8Decoder()],
-    ["outputHash", fixDecoderSize(getBytesDecoder(), 32)],
-    ["responseMs", getU32Decoder()],
-    ["loadMs", getU32Decoder()],
-    ["inferenceMs", getU32Decoder()],
-    ["slaMet", getBooleanDecoder()],
-    ["latencyScoreBps", getU16Decoder()],
     ["createdAt", getI64Decoder()],
     ["openedAt", getI64Decoder()],
     ["allocatedAt", getI64Decoder()],
     ["solvedAt", getI64Decoder()],
     ["releaseAt", getI64Decoder()],
     ["committeeEpoch", getU64Decoder()],
-    ["signers", getArrayDecoder(getAddressDecoder(), { size: 8 })],
-    ["signerCount", getU8Decoder()],
-    ["disputeOpen", getBooleanDecoder()],
     ["createdSlot", getU64Decoder()],
     ["exposure", getU64Decoder()],
     ["feeHeld", getU64Decoder()],
     ["clientOwed", getU64Decoder()],
+    ["responseMs", getU32Decoder()],
+    ["loadMs", getU32Decoder()],
+    ["inferenceMs", getU32Decoder()],
+    ["latencyScoreBps", getU16Decoder()],
+    ["client", getAddressDecoder()],
+    ["refundAccount", getAddressDecoder()],
+    ["miner", getAddressDecoder()],
+    ["model", fixDecoderSize(getBytesDecoder(), 32)],
+    ["inputHash", fixDecoderSize(getBytesDecoder(), 32)],
+    ["outputHash", fixDecoderSize(getBytesDecoder(), 32)],
+    ["signers", getArrayDecoder(getAddressDecoder(), { size: 8 })],
+    ["risk", getU8Decoder()],
+    ["status", getU8Decoder()],
+    ["attempts", getU8Decoder()],
+    ["slaMet", getU8Decoder()],
+    ["signerCount", getU8Decoder()],
+    ["disputeOpen", getU8Decoder()],
     ["bump", getU8Decoder()],
     ["escrowBump", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 2)],
   ]);
 }
 
@@ -330,5 +330,5 @@ export async function fetchAllMaybeJob(
 }
 
 export function getJobSize(): number {
-  return 582;
+  return 584;
 }
