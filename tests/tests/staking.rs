@@ -37,6 +37,44 @@ async fn stake_moves_tokens_into_the_vault_and_activates_the_node() {
     );
 }
 
+/// Every instruction binds the Config by its one address (no seeds to
+/// re-derive): a look-alike, the real Config's bytes at another address
+/// owned by the program with the stake minimum lowered, is refused.
+#[tokio::test]
+async fn stake_through_a_config_look_alike_is_refused() {
+    let mut f = Fixture::new().await;
+    let min = f.config().await.params.min_miner_stake;
+    let h = f.register(ROLE_MINER, min).await;
+    let look_alike = solana_sdk::pubkey::Pubkey::new_unique();
+    {
+        let mut real = f
+            .chain
+            .account(&pda::config())
+            .await
+            .unwrap()
+            .expect("the Config exists");
+        let mut config = f.config().await;
+        config.params.min_miner_stake = 1;
+        real.data.clear();
+        anchor_lang::AccountSerialize::try_serialize(&config, &mut real.data).unwrap();
+        f.chain
+            .context()
+            .await
+            .set_account(&look_alike, &real.into());
+    }
+    let stake = ix::replace_account(
+        ix::stake(&h.operator.pubkey(), &h.operator.tokens, 1),
+        &pda::config(),
+        &look_alike,
+    );
+    assert_anchor_error(
+        &f.send(&[stake], &[&h.operator.keypair]).await,
+        ErrorCode::ConstraintAddress,
+    );
+    assert_eq!(f.node(&h.node).await.self_stake, 0);
+    assert_eq!(f.token_balance(&h.operator.tokens).await, min);
+}
+
 #[tokio::test]
 async fn stake_below_the_role_minimum_is_refused() {
     let mut f = Fixture::new().await;

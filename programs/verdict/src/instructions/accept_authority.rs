@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::CONFIG_SEED;
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, AuthorityAccepted};
 use crate::state::Config;
@@ -12,8 +12,7 @@ pub struct AcceptAuthority<'info> {
     pub new_authority: Signer<'info>,
     #[account(
         mut,
-        seeds = [CONFIG_SEED],
-        bump = config.bump,
+        address = CONFIG_ADDRESS,
         constraint = config.pending_authority == new_authority.key()
             && new_authority.key() != Pubkey::default() @ VerdictError::NoPendingAuthority,
     )]

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, BoostClaimed};
 use crate::math::{add, sub};
@@ -15,7 +15,7 @@ use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct ClaimBoost<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
     pub node: Box<Account<'info, Node>>,

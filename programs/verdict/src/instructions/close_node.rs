@@ -5,7 +5,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{COMMITTEE_ADDRESS, CONFIG_SEED, NODE_SEED};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeClosed};
 use crate::math::sub;
@@ -15,7 +15,7 @@ use crate::state::{Committee, Config, DrawPhase, Node};
 pub struct CloseNode<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,

@@ -7,7 +7,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, NODE_SEED, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteCommitted};
 use crate::instructions::open_dispute::shift;
@@ -19,7 +19,7 @@ use crate::token_ops;
 pub struct CommitVote<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,

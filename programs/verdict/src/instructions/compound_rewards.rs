@@ -8,7 +8,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, NODE_SEED, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, RewardsCompounded};
 use crate::math::{add, sub};
@@ -17,7 +17,7 @@ use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct CompoundRewards<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
     pub node: Box<Account<'info, Node>>,

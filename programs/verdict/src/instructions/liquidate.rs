@@ -16,7 +16,8 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::{
-    APPROVE_INVALID_SCORE_PENALTY, CONFIG_SEED, ESCROW_SEED, NODE_SEED, NODE_VAULT_SEED, VOTE_SEED,
+    APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, ESCROW_SEED, NODE_SEED, NODE_VAULT_SEED,
+    VOTE_SEED,
 };
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeLiquidated, ValidatorScoreChanged};
@@ -39,7 +40,7 @@ pub enum LiquidationTarget {
 
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,

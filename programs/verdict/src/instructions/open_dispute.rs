@@ -10,7 +10,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, DISPUTE_SEED, NODE_SEED};
+use crate::constants::{CONFIG_ADDRESS, DISPUTE_SEED, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeOpened};
 use crate::math::{add, add_secs};
@@ -21,7 +21,7 @@ use crate::token_ops;
 pub struct OpenDispute<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,

@@ -7,7 +7,7 @@ use anchor_lang::prelude::*;
 use crate::constants::MODEL_ID_LEN;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, NODE_SEED, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeRegistered};
 use crate::math::add;
@@ -26,7 +26,7 @@ pub struct RegisterNode<'info> {
     pub operator: Signer<'info>,
     /// The attestation key must sign, so nobody can bind a key they do not hold.
     pub signing_key: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         init,

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, DELEGATION_SEED, NODE_SEED, NODE_VAULT_SEED, UNBOND_SEED};
+use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_SEED, NODE_VAULT_SEED, UNBOND_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingQueued};
 use crate::instructions::compound_rewards::settle_delegator_rewards;
@@ -17,7 +17,7 @@ use crate::state::{Config, Delegation, Node, TicketKind, UnbondTicket};
 pub struct RequestUndelegate<'info> {
     #[account(mut)]
     pub staker: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
     pub node: Box<Account<'info, Node>>,

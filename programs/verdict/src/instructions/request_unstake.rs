@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, NODE_SEED, UNBOND_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED, UNBOND_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingQueued};
 use crate::math::{add, add_secs, sub};
@@ -13,7 +13,7 @@ use crate::state::{Config, Node, TicketKind, UnbondTicket};
 pub struct RequestUnstake<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,

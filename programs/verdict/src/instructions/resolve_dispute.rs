@@ -22,7 +22,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, ESCROW_SEED, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, CreditReason, DisputeResolved, NodeCredited};
 use crate::instructions::fail_job::refund;
@@ -33,7 +33,7 @@ use crate::token_ops;
 
 #[derive(Accounts)]
 pub struct ResolveDispute<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, NODE_SEED, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteRevealed};
 use crate::math::sub;
@@ -16,7 +16,7 @@ use crate::token_ops;
 #[derive(Accounts)]
 pub struct RevealVote<'info> {
     pub operator: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         seeds = [NODE_SEED, operator.key().as_ref()],

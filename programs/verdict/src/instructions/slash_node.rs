@@ -10,7 +10,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, SLASH_SCORE_PENALTY, SLASH_SEED};
+use crate::constants::{CONFIG_ADDRESS, SLASH_SCORE_PENALTY, SLASH_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeSlashed, SlashForgiven, ValidatorScoreChanged};
 use crate::math::{add, apply_bps, sub};
@@ -23,7 +23,7 @@ pub struct SlashNode<'info> {
     pub payer: Signer<'info>,
     /// The governance authority, when it is the one slashing.
     pub authority: Option<Signer<'info>>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut)]
     pub node: Box<Account<'info, Node>>,

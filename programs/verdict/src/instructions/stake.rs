@@ -3,7 +3,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, Staked};
 use crate::math::add;
@@ -13,7 +13,7 @@ use crate::token_ops;
 #[derive(Accounts)]
 pub struct Stake<'info> {
     pub operator: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,

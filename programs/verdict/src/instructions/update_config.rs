@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::CONFIG_SEED;
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, ConfigUpdated};
 use crate::state::{Config, ProtocolParams, SlashingTable};
@@ -10,7 +10,7 @@ use crate::state::{Config, ProtocolParams, SlashingTable};
 #[derive(Accounts)]
 pub struct UpdateConfig<'info> {
     pub authority: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump, has_one = authority @ VerdictError::Unauthorized)]
+    #[account(mut, address = CONFIG_ADDRESS, has_one = authority @ VerdictError::Unauthorized)]
     pub config: Box<Account<'info, Config>>,
 }
 

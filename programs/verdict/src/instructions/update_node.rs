@@ -6,7 +6,7 @@ use anchor_lang::prelude::*;
 #[allow(unused_imports)]
 use crate::constants::MODEL_ID_LEN;
 
-use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeUpdated};
 use crate::state::{Config, ModelId, Node};
@@ -21,7 +21,7 @@ pub struct UpdateNodeArgs {
 #[derive(Accounts)]
 pub struct UpdateNode<'info> {
     pub operator: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,

@@ -5,7 +5,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_SEED, NODE_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingWithdrawn};
 use crate::math::{add, sub};
@@ -16,7 +16,7 @@ use crate::token_ops;
 pub struct WithdrawUnbonded<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
     pub node: Box<Account<'info, Node>>,
