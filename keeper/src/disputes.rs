@@ -231,11 +231,7 @@ impl Engine {
         operator: &Operator,
     ) -> Result<(), KeeperError> {
         let me = operator.node;
-        let job = view
-            .jobs
-            .iter()
-            .find(|(k, _)| *k == d.job)
-            .map(|(_, j)| *j);
+        let job = view.jobs.iter().find(|(k, _)| *k == d.job).map(|(_, j)| *j);
         let vote_key = pda::vote(key, &me);
         let on_chain = view
             .votes
