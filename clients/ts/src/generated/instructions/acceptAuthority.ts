@@ -29,7 +29,6 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findConfigPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
@@ -46,7 +45,8 @@ export function getAcceptAuthorityDiscriminatorBytes() {
 export type AcceptAuthorityInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountNewAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -92,67 +92,12 @@ export function getAcceptAuthorityInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type AcceptAuthorityAsyncInput<
-  TAccountNewAuthority extends string = string,
-  TAccountConfig extends string = string,
-> = {
-  newAuthority: TransactionSigner<TAccountNewAuthority>;
-  config?: Address<TAccountConfig>;
-};
-
-export async function getAcceptAuthorityInstructionAsync<
-  TAccountNewAuthority extends string,
-  TAccountConfig extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: AcceptAuthorityAsyncInput<TAccountNewAuthority, TAccountConfig>,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  AcceptAuthorityInstruction<
-    TProgramAddress,
-    TAccountNewAuthority,
-    TAccountConfig
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    newAuthority: { value: input.newAuthority ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.newAuthority),
-      getAccountMeta(accounts.config),
-    ],
-    data: getAcceptAuthorityInstructionDataEncoder().encode({}),
-    programAddress,
-  } as AcceptAuthorityInstruction<
-    TProgramAddress,
-    TAccountNewAuthority,
-    TAccountConfig
-  >);
-}
-
 export type AcceptAuthorityInput<
   TAccountNewAuthority extends string = string,
   TAccountConfig extends string = string,
 > = {
   newAuthority: TransactionSigner<TAccountNewAuthority>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
 };
 
 export function getAcceptAuthorityInstruction<
@@ -179,6 +124,12 @@ export function getAcceptAuthorityInstruction<
     keyof typeof originalAccounts,
     ResolvedAccount
   >;
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

@@ -27,7 +27,6 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import { findConfigPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
@@ -41,7 +40,8 @@ export function getClaimBoostDiscriminatorBytes() {
 
 export type ClaimBoostInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountOperatorTokens extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
@@ -98,92 +98,6 @@ export function getClaimBoostInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type ClaimBoostAsyncInput<
-  TAccountConfig extends string = string,
-  TAccountNode extends string = string,
-  TAccountOperatorTokens extends string = string,
-  TAccountStakeVault extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  config?: Address<TAccountConfig>;
-  node: Address<TAccountNode>;
-  operatorTokens: Address<TAccountOperatorTokens>;
-  stakeVault: Address<TAccountStakeVault>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-};
-
-export async function getClaimBoostInstructionAsync<
-  TAccountConfig extends string,
-  TAccountNode extends string,
-  TAccountOperatorTokens extends string,
-  TAccountStakeVault extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: ClaimBoostAsyncInput<
-    TAccountConfig,
-    TAccountNode,
-    TAccountOperatorTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ClaimBoostInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountNode,
-    TAccountOperatorTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
-    node: { value: input.node ?? null, isWritable: true },
-    operatorTokens: { value: input.operatorTokens ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.node),
-      getAccountMeta(accounts.operatorTokens),
-      getAccountMeta(accounts.stakeVault),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getClaimBoostInstructionDataEncoder().encode({}),
-    programAddress,
-  } as ClaimBoostInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountNode,
-    TAccountOperatorTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >);
-}
-
 export type ClaimBoostInput<
   TAccountConfig extends string = string,
   TAccountNode extends string = string,
@@ -191,7 +105,7 @@ export type ClaimBoostInput<
   TAccountStakeVault extends string = string,
   TAccountTokenProgram extends string = string,
 > = {
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   operatorTokens: Address<TAccountOperatorTokens>;
   stakeVault: Address<TAccountStakeVault>;
@@ -239,6 +153,10 @@ export function getClaimBoostInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

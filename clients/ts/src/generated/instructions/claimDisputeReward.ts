@@ -30,7 +30,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findConfigPda, findVotePda, findVoterPda } from "../pdas";
+import { findVotePda, findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -51,7 +51,8 @@ export function getClaimDisputeRewardDiscriminatorBytes() {
 export type ClaimDisputeRewardInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountOperator extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountVoter extends string | AccountMeta<string> = string,
   TAccountDispute extends string | AccountMeta<string> = string,
   TAccountVote extends string | AccountMeta<string> = string,
@@ -201,7 +202,8 @@ export async function getClaimDisputeRewardInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.voter.value) {
     accounts.voter.value = await findVoterPda({
@@ -257,7 +259,7 @@ export type ClaimDisputeRewardInput<
   TAccountTokenProgram extends string = string,
 > = {
   operator: TransactionSigner<TAccountOperator>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
@@ -319,6 +321,10 @@ export function getClaimDisputeRewardInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

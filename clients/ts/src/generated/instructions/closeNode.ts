@@ -29,7 +29,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findConfigPda, findVoterPda } from "../pdas";
+import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -48,7 +48,8 @@ export function getCloseNodeDiscriminatorBytes() {
 export type CloseNodeInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountOperator extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountCommittee extends string | AccountMeta<string> =
     "7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd",
@@ -153,7 +154,8 @@ export async function getCloseNodeInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.node.value) {
     accounts.node.value = await findVoterPda({
@@ -191,7 +193,7 @@ export type CloseNodeInput<
   TAccountCommittee extends string = string,
 > = {
   operator: TransactionSigner<TAccountOperator>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   committee?: Address<TAccountCommittee>;
 };
@@ -233,6 +235,10 @@ export function getCloseNodeInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.committee.value) {
     accounts.committee.value =
       "7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd" as Address<"7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd">;

@@ -27,7 +27,7 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda, findConfigPda } from "../pdas";
+import { findCompoundRewardsNodeVaultPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -47,7 +47,8 @@ export function getCompoundRewardsDiscriminatorBytes() {
 
 export type CompoundRewardsInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountNodeVault extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
@@ -164,7 +165,8 @@ export async function getCompoundRewardsInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.nodeVault.value) {
     accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
@@ -204,7 +206,7 @@ export type CompoundRewardsInput<
   TAccountStakeVault extends string = string,
   TAccountTokenProgram extends string = string,
 > = {
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   nodeVault: Address<TAccountNodeVault>;
   stakeVault: Address<TAccountStakeVault>;
@@ -252,6 +254,10 @@ export function getCompoundRewardsInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

@@ -32,7 +32,6 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findConfigPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
@@ -49,7 +48,8 @@ export function getFundRewardPoolDiscriminatorBytes() {
 export type FundRewardPoolInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountFunder extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountFunderTokens extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
@@ -113,98 +113,6 @@ export function getFundRewardPoolInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type FundRewardPoolAsyncInput<
-  TAccountFunder extends string = string,
-  TAccountConfig extends string = string,
-  TAccountFunderTokens extends string = string,
-  TAccountStakeVault extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  funder: TransactionSigner<TAccountFunder>;
-  config?: Address<TAccountConfig>;
-  funderTokens: Address<TAccountFunderTokens>;
-  stakeVault: Address<TAccountStakeVault>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  amount: FundRewardPoolInstructionDataArgs["amount"];
-};
-
-export async function getFundRewardPoolInstructionAsync<
-  TAccountFunder extends string,
-  TAccountConfig extends string,
-  TAccountFunderTokens extends string,
-  TAccountStakeVault extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: FundRewardPoolAsyncInput<
-    TAccountFunder,
-    TAccountConfig,
-    TAccountFunderTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  FundRewardPoolInstruction<
-    TProgramAddress,
-    TAccountFunder,
-    TAccountConfig,
-    TAccountFunderTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    funder: { value: input.funder ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-    funderTokens: { value: input.funderTokens ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.funder),
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.funderTokens),
-      getAccountMeta(accounts.stakeVault),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getFundRewardPoolInstructionDataEncoder().encode(
-      args as FundRewardPoolInstructionDataArgs,
-    ),
-    programAddress,
-  } as FundRewardPoolInstruction<
-    TProgramAddress,
-    TAccountFunder,
-    TAccountConfig,
-    TAccountFunderTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >);
-}
-
 export type FundRewardPoolInput<
   TAccountFunder extends string = string,
   TAccountConfig extends string = string,
@@ -213,7 +121,7 @@ export type FundRewardPoolInput<
   TAccountTokenProgram extends string = string,
 > = {
   funder: TransactionSigner<TAccountFunder>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   funderTokens: Address<TAccountFunderTokens>;
   stakeVault: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -264,6 +172,10 @@ export function getFundRewardPoolInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

@@ -27,11 +27,7 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import {
-  findCompoundRewardsNodeVaultPda,
-  findConfigPda,
-  findLiquidateVotePda,
-} from "../pdas";
+import { findCompoundRewardsNodeVaultPda, findLiquidateVotePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -55,7 +51,8 @@ export function getLiquidateDiscriminatorBytes() {
 
 export type LiquidateInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountDispute extends string | AccountMeta<string> = string,
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountNodeVault extends string | AccountMeta<string> = string,
@@ -238,7 +235,8 @@ export async function getLiquidateInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.nodeVault.value) {
     accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
@@ -301,7 +299,7 @@ export type LiquidateInput<
   TAccountStakeVault extends string = string,
   TAccountTokenProgram extends string = string,
 > = {
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   dispute: Address<TAccountDispute>;
   node: Address<TAccountNode>;
   /**
@@ -387,6 +385,10 @@ export function getLiquidateInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

@@ -31,7 +31,6 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findConfigPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
@@ -48,7 +47,8 @@ export function getProposeAuthorityDiscriminatorBytes() {
 export type ProposeAuthorityInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -99,73 +99,12 @@ export function getProposeAuthorityInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type ProposeAuthorityAsyncInput<
-  TAccountAuthority extends string = string,
-  TAccountConfig extends string = string,
-> = {
-  authority: TransactionSigner<TAccountAuthority>;
-  config?: Address<TAccountConfig>;
-  proposed: ProposeAuthorityInstructionDataArgs["proposed"];
-};
-
-export async function getProposeAuthorityInstructionAsync<
-  TAccountAuthority extends string,
-  TAccountConfig extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: ProposeAuthorityAsyncInput<TAccountAuthority, TAccountConfig>,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ProposeAuthorityInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountConfig
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    authority: { value: input.authority ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.authority),
-      getAccountMeta(accounts.config),
-    ],
-    data: getProposeAuthorityInstructionDataEncoder().encode(
-      args as ProposeAuthorityInstructionDataArgs,
-    ),
-    programAddress,
-  } as ProposeAuthorityInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountConfig
-  >);
-}
-
 export type ProposeAuthorityInput<
   TAccountAuthority extends string = string,
   TAccountConfig extends string = string,
 > = {
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   proposed: ProposeAuthorityInstructionDataArgs["proposed"];
 };
 
@@ -196,6 +135,12 @@ export function getProposeAuthorityInstruction<
 
   // Original args.
   const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

@@ -37,11 +37,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import {
-  findCompoundRewardsNodeVaultPda,
-  findConfigPda,
-  findVoterPda,
-} from "../pdas";
+import { findCompoundRewardsNodeVaultPda, findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -63,7 +59,8 @@ export type RegisterNodeInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountOperator extends string | AccountMeta<string> = string,
   TAccountSigningKey extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountNodeVault extends string | AccountMeta<string> = string,
   TAccountStakeMint extends string | AccountMeta<string> = string,
@@ -234,7 +231,8 @@ export async function getRegisterNodeInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.node.value) {
     accounts.node.value = await findVoterPda({
@@ -297,7 +295,7 @@ export type RegisterNodeInput<
   operator: TransactionSigner<TAccountOperator>;
   /** The attestation key must sign, so nobody can bind a key they do not hold. */
   signingKey: TransactionSigner<TAccountSigningKey>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   /** Holds the delegators' share of the node's payouts until compounded. */
   nodeVault: Address<TAccountNodeVault>;
@@ -365,6 +363,10 @@ export function getRegisterNodeInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

@@ -32,11 +32,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import {
-  findCompoundRewardsNodeVaultPda,
-  findConfigPda,
-  findDelegationPda,
-} from "../pdas";
+import { findCompoundRewardsNodeVaultPda, findDelegationPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -57,7 +53,8 @@ export function getRequestUndelegateDiscriminatorBytes() {
 export type RequestUndelegateInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountStaker extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountDelegation extends string | AccountMeta<string> = string,
   TAccountTicket extends string | AccountMeta<string> = string,
@@ -224,7 +221,8 @@ export async function getRequestUndelegateInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.delegation.value) {
     accounts.delegation.value = await findDelegationPda({
@@ -289,7 +287,7 @@ export type RequestUndelegateInput<
   TAccountSystemProgram extends string = string,
 > = {
   staker: TransactionSigner<TAccountStaker>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   delegation: Address<TAccountDelegation>;
   ticket: Address<TAccountTicket>;
@@ -360,6 +358,10 @@ export function getRequestUndelegateInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

@@ -32,7 +32,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findConfigPda, findVoterPda } from "../pdas";
+import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -53,7 +53,8 @@ export function getRequestUnstakeDiscriminatorBytes() {
 export type RequestUnstakeInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountOperator extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountTicket extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
@@ -179,7 +180,8 @@ export async function getRequestUnstakeInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.node.value) {
     accounts.node.value = await findVoterPda({
@@ -222,7 +224,7 @@ export type RequestUnstakeInput<
   TAccountSystemProgram extends string = string,
 > = {
   operator: TransactionSigner<TAccountOperator>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -273,6 +275,10 @@ export function getRequestUnstakeInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.systemProgram.value) {
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;

@@ -29,7 +29,6 @@ import {
 } from "@solana/kit";
 import {
   findChallengerVaultPda,
-  findConfigPda,
   findEscrowPda,
   findNodeVaultPda,
 } from "../pdas";
@@ -52,7 +51,8 @@ export function getResolveDisputeDiscriminatorBytes() {
 
 export type ResolveDisputeInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountDispute extends string | AccountMeta<string> = string,
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountEscrow extends string | AccountMeta<string> = string,
@@ -227,7 +227,8 @@ export async function getResolveDisputeInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.escrow.value) {
     accounts.escrow.value = await findEscrowPda({
@@ -295,7 +296,7 @@ export type ResolveDisputeInput<
   TAccountStakeVault extends string = string,
   TAccountTokenProgram extends string = string,
 > = {
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   dispute: Address<TAccountDispute>;
   job: Address<TAccountJob>;
   escrow: Address<TAccountEscrow>;
@@ -373,6 +374,10 @@ export function getResolveDisputeInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

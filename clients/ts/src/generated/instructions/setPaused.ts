@@ -31,7 +31,6 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findConfigPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
@@ -46,7 +45,8 @@ export function getSetPausedDiscriminatorBytes() {
 export type SetPausedInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -97,69 +97,12 @@ export function getSetPausedInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type SetPausedAsyncInput<
-  TAccountAuthority extends string = string,
-  TAccountConfig extends string = string,
-> = {
-  authority: TransactionSigner<TAccountAuthority>;
-  config?: Address<TAccountConfig>;
-  paused: SetPausedInstructionDataArgs["paused"];
-};
-
-export async function getSetPausedInstructionAsync<
-  TAccountAuthority extends string,
-  TAccountConfig extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: SetPausedAsyncInput<TAccountAuthority, TAccountConfig>,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  SetPausedInstruction<TProgramAddress, TAccountAuthority, TAccountConfig>
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    authority: { value: input.authority ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.authority),
-      getAccountMeta(accounts.config),
-    ],
-    data: getSetPausedInstructionDataEncoder().encode(
-      args as SetPausedInstructionDataArgs,
-    ),
-    programAddress,
-  } as SetPausedInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountConfig
-  >);
-}
-
 export type SetPausedInput<
   TAccountAuthority extends string = string,
   TAccountConfig extends string = string,
 > = {
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   paused: SetPausedInstructionDataArgs["paused"];
 };
 
@@ -186,6 +129,12 @@ export function getSetPausedInstruction<
 
   // Original args.
   const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

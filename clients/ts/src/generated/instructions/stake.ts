@@ -32,7 +32,7 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findConfigPda, findVoterPda } from "../pdas";
+import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -51,7 +51,8 @@ export function getStakeDiscriminatorBytes() {
 export type StakeInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountOperator extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountOperatorTokens extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
@@ -187,7 +188,8 @@ export async function getStakeInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.node.value) {
     accounts.node.value = await findVoterPda({
@@ -233,7 +235,7 @@ export type StakeInput<
   TAccountTokenProgram extends string = string,
 > = {
   operator: TransactionSigner<TAccountOperator>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   operatorTokens: Address<TAccountOperatorTokens>;
   stakeVault: Address<TAccountStakeVault>;
@@ -289,6 +291,10 @@ export function getStakeInstruction<
   const args = { ...input };
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;

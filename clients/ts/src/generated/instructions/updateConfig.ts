@@ -29,7 +29,6 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findConfigPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 import {
@@ -56,7 +55,8 @@ export function getUpdateConfigDiscriminatorBytes() {
 export type UpdateConfigInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -113,70 +113,12 @@ export function getUpdateConfigInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type UpdateConfigAsyncInput<
-  TAccountAuthority extends string = string,
-  TAccountConfig extends string = string,
-> = {
-  authority: TransactionSigner<TAccountAuthority>;
-  config?: Address<TAccountConfig>;
-  params: UpdateConfigInstructionDataArgs["params"];
-  slashing: UpdateConfigInstructionDataArgs["slashing"];
-};
-
-export async function getUpdateConfigInstructionAsync<
-  TAccountAuthority extends string,
-  TAccountConfig extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: UpdateConfigAsyncInput<TAccountAuthority, TAccountConfig>,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  UpdateConfigInstruction<TProgramAddress, TAccountAuthority, TAccountConfig>
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    authority: { value: input.authority ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.authority),
-      getAccountMeta(accounts.config),
-    ],
-    data: getUpdateConfigInstructionDataEncoder().encode(
-      args as UpdateConfigInstructionDataArgs,
-    ),
-    programAddress,
-  } as UpdateConfigInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountConfig
-  >);
-}
-
 export type UpdateConfigInput<
   TAccountAuthority extends string = string,
   TAccountConfig extends string = string,
 > = {
   authority: TransactionSigner<TAccountAuthority>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   params: UpdateConfigInstructionDataArgs["params"];
   slashing: UpdateConfigInstructionDataArgs["slashing"];
 };
@@ -204,6 +146,12 @@ export function getUpdateConfigInstruction<
 
   // Original args.
   const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

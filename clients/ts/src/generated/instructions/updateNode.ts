@@ -35,7 +35,7 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findConfigPda, findVoterPda } from "../pdas";
+import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -54,7 +54,8 @@ export function getUpdateNodeDiscriminatorBytes() {
 export type UpdateNodeInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountOperator extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
@@ -167,7 +168,8 @@ export async function getUpdateNodeInstructionAsync<
 
   // Resolve default values.
   if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.node.value) {
     accounts.node.value = await findVoterPda({
@@ -200,7 +202,7 @@ export type UpdateNodeInput<
   TAccountNode extends string = string,
 > = {
   operator: TransactionSigner<TAccountOperator>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   roles: UpdateNodeInstructionDataArgs["roles"];
   models: UpdateNodeInstructionDataArgs["models"];
@@ -237,6 +239,12 @@ export function getUpdateNodeInstruction<
 
   // Original args.
   const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({

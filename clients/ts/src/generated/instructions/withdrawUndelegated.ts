@@ -30,7 +30,6 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findConfigPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
@@ -47,7 +46,8 @@ export function getWithdrawUndelegatedDiscriminatorBytes() {
 export type WithdrawUndelegatedInstruction<
   TProgram extends string = typeof VERDICT_PROGRAM_ADDRESS,
   TAccountOwner extends string | AccountMeta<string> = string,
-  TAccountConfig extends string | AccountMeta<string> = string,
+  TAccountConfig extends string | AccountMeta<string> =
+    "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountTicket extends string | AccountMeta<string> = string,
   TAccountDestination extends string | AccountMeta<string> = string,
@@ -117,108 +117,6 @@ export function getWithdrawUndelegatedInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type WithdrawUndelegatedAsyncInput<
-  TAccountOwner extends string = string,
-  TAccountConfig extends string = string,
-  TAccountNode extends string = string,
-  TAccountTicket extends string = string,
-  TAccountDestination extends string = string,
-  TAccountStakeVault extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  owner: TransactionSigner<TAccountOwner>;
-  config?: Address<TAccountConfig>;
-  node: Address<TAccountNode>;
-  ticket: Address<TAccountTicket>;
-  destination: Address<TAccountDestination>;
-  stakeVault: Address<TAccountStakeVault>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-};
-
-export async function getWithdrawUndelegatedInstructionAsync<
-  TAccountOwner extends string,
-  TAccountConfig extends string,
-  TAccountNode extends string,
-  TAccountTicket extends string,
-  TAccountDestination extends string,
-  TAccountStakeVault extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: WithdrawUndelegatedAsyncInput<
-    TAccountOwner,
-    TAccountConfig,
-    TAccountNode,
-    TAccountTicket,
-    TAccountDestination,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  WithdrawUndelegatedInstruction<
-    TProgramAddress,
-    TAccountOwner,
-    TAccountConfig,
-    TAccountNode,
-    TAccountTicket,
-    TAccountDestination,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    owner: { value: input.owner ?? null, isWritable: true },
-    config: { value: input.config ?? null, isWritable: true },
-    node: { value: input.node ?? null, isWritable: true },
-    ticket: { value: input.ticket ?? null, isWritable: true },
-    destination: { value: input.destination ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value = await findConfigPda();
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.owner),
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.node),
-      getAccountMeta(accounts.ticket),
-      getAccountMeta(accounts.destination),
-      getAccountMeta(accounts.stakeVault),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getWithdrawUndelegatedInstructionDataEncoder().encode({}),
-    programAddress,
-  } as WithdrawUndelegatedInstruction<
-    TProgramAddress,
-    TAccountOwner,
-    TAccountConfig,
-    TAccountNode,
-    TAccountTicket,
-    TAccountDestination,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >);
-}
-
 export type WithdrawUndelegatedInput<
   TAccountOwner extends string = string,
   TAccountConfig extends string = string,
@@ -229,7 +127,7 @@ export type WithdrawUndelegatedInput<
   TAccountTokenProgram extends string = string,
 > = {
   owner: TransactionSigner<TAccountOwner>;
-  config: Address<TAccountConfig>;
+  config?: Address<TAccountConfig>;
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
   destination: Address<TAccountDestination>;
@@ -286,6 +184,10 @@ export function getWithdrawUndelegatedInstruction<
   >;
 
   // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
