@@ -589,7 +589,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(u(&one, "pending_liquidations"), signer_count + 1);
     let miner_node: Node = h.fetch(&miner.node).await;
     assert_eq!(
-        (miner_node.status, miner_node.self_stake),
+        (miner_node.status(), miner_node.self_stake),
         (NodeStatus::Liquidated, 0)
     );
 
@@ -629,7 +629,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(s(last, "node"), dissenter.node.to_string());
     assert_eq!(u(last, "amount"), dissenter_stake);
     assert_eq!(
-        h.fetch::<Node>(&dissenter.node).await.status,
+        h.fetch::<Node>(&dissenter.node).await.status(),
         NodeStatus::Liquidated
     );
     assert_eq!(u(&all, "pending_liquidations"), 0);
@@ -1041,6 +1041,7 @@ async fn anyone_slashes_downtime_the_chain_records_once_per_epoch() {
                 sla_met: 50,
                 latency_score_sum: 50 * 5_000,
                 response_ms_sum: 50 * 200,
+                ..Default::default()
             };
         })
         .await

@@ -152,7 +152,7 @@ impl Engine {
             let miner_liquidated = view
                 .nodes
                 .iter()
-                .any(|(k, n)| *k == job.miner && n.status == NodeStatus::Liquidated);
+                .any(|(k, n)| *k == job.miner && n.status() == NodeStatus::Liquidated);
             if miner_in_dispute {
                 continue; // re-checked if that dispute upholds the miner
             }

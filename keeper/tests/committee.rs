@@ -683,12 +683,12 @@ async fn a_dishonest_keeper_is_outvoted_in_a_dispute_and_liquidated_and_honest_v
     assert_eq!((d.voters_challenger, d.voters_disputed), (3, 1));
     let liar = net.committee[DISHONEST].node;
     assert_eq!(
-        net.node(&liar).await.status,
+        net.node(&liar).await.status(),
         NodeStatus::Liquidated,
         "the dishonest voter is liquidated"
     );
     assert_eq!(
-        net.node(&net.miners[0].handle.node).await.status,
+        net.node(&net.miners[0].handle.node).await.status(),
         NodeStatus::Liquidated,
         "the wrong miner is liquidated"
     );
@@ -770,8 +770,8 @@ async fn new_miners_trials_are_run_by_one_member_and_co_signed_by_the_committee(
     let start = Instant::now();
     loop {
         let (h, w) = (
-            net.node(&honest).await.reputation.trial,
-            net.node(&wrong).await.reputation.trial,
+            net.node(&honest).await.reputation.trial(),
+            net.node(&wrong).await.reputation.trial(),
         );
         if h == verdict::state::TrialStatus::Passed && w == verdict::state::TrialStatus::Failed {
             break;

@@ -307,7 +307,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
 
     // The miner lost its stake: it is no longer an active node, and may not ask.
     until("the wrong miner is liquidated", async || {
-        net.node(&net.miners[0].handle.node).await.status == NodeStatus::Liquidated
+        net.node(&net.miners[0].handle.node).await.status() == NodeStatus::Liquidated
     })
     .await;
     let url = keepers.get(0).api_url();

@@ -176,7 +176,7 @@ async fn a_dispute_over_a_generation_is_decided_by_the_voters_reruns() {
         "every voter recomputed the challenger's result"
     );
     assert_eq!(
-        net.node(&net.miners[0].handle.node).await.status,
+        net.node(&net.miners[0].handle.node).await.status(),
         NodeStatus::Liquidated,
         "the miner that sampled wrong is liquidated"
     );

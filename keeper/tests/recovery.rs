@@ -135,8 +135,16 @@ async fn new_miners_get_a_trial_task_before_real_work() {
     let keeper = net.start_keeper(net.config(), None).await;
     let start = std::time::Instant::now();
     loop {
-        let honest = net.node(&net.miners[0].handle.node).await.reputation.trial;
-        let wrong = net.node(&net.miners[1].handle.node).await.reputation.trial;
+        let honest = net
+            .node(&net.miners[0].handle.node)
+            .await
+            .reputation
+            .trial();
+        let wrong = net
+            .node(&net.miners[1].handle.node)
+            .await
+            .reputation
+            .trial();
         if honest == TrialStatus::Passed && wrong == TrialStatus::Failed {
             break;
         }

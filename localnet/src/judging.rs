@@ -428,7 +428,7 @@ pub(crate) fn node_row(
         earnings: n.total_earned as f64 / TOKEN as f64,
         slashed: tokens(ledger.slashed + ledger.liquidated),
         wrong_answers: None,
-        status: match n.status {
+        status: match n.status() {
             NodeStatus::Active => "active".into(),
             NodeStatus::Liquidated => "liquidated".into(),
         },

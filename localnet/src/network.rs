@@ -263,8 +263,8 @@ impl Net {
         stake: u64,
         models: &[&str],
     ) -> Result<NodeKeys, NetworkError> {
-        let mut rent = self.rent(8 + Node::INIT_SPACE, 1).await?
-            + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
+        let mut rent =
+            self.rent(Node::SPACE, 1).await? + self.rent(tokens::TOKEN_ACCOUNT_LEN, 1).await?;
         let mut funds = 1_000 * TOKEN;
         if roles & ROLE_MINER != 0 {
             rent += self.rent(8 + NodeEndpoint::INIT_SPACE, 1).await?;

@@ -120,11 +120,11 @@ pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
         config.nodes_registered as u128,
         s.nodes.len() as u128,
     );
-    let active = s.nodes.values().filter(|n| n.counted_active).count();
+    let active = s.nodes.values().filter(|n| n.counted_active()).count();
     let validators = s
         .nodes
         .values()
-        .filter(|n| n.counted_active && n.counted_validator)
+        .filter(|n| n.counted_active() && n.counted_validator())
         .count();
     expect(
         &mut violations,
@@ -257,7 +257,7 @@ fn expect(violations: &mut Vec<String>, what: &str, actual: u128, expected: u128
 #[cfg(test)]
 mod tests {
     use super::*;
-    use verdict::state::{NodeStatus, SharePool, StakeTotals, TicketKind};
+    use verdict::state::{Activity, SharePool, StakeTotals, TicketKind};
 
     fn config(totals: StakeTotals, nodes: u64, active: u64) -> Config {
         Config {
@@ -278,43 +278,23 @@ mod tests {
     }
 
     fn node(self_stake: u64, delegation: SharePool, unbonding: SharePool) -> Node {
-        Node {
-            operator: Pubkey::new_unique(),
-            signing_key: Pubkey::new_unique(),
-            roles: 1,
-            status: NodeStatus::Active,
-            bump: 255,
-            commission_bps: 0,
-            model_count: 0,
-            models: Default::default(),
-            self_stake,
-            delegation,
-            unbonding,
-            next_ticket_id: 1,
-            registered_at: 0,
-            validator_score: 50,
-            counted_active: true,
-            counted_validator: false,
-            reputation: verdict::state::Reputation::new(0),
-            pending_delegator_rewards: 0,
-            boost_owed: 0,
-            delegator_boost_owed: 0,
-            owed: 0,
-            exposure: 0,
-            refund_reserve: 0,
-            open_disputes: 0,
-            total_earned: 0,
-            attestations_signed: 0,
-            attestations_missed: 0,
-            vault_bump: 255,
-            active_since: 0,
-            recent_slashes: Default::default(),
-            timeout_report_epoch: 0,
-            timeout_reports: 0,
-            was_tier1: false,
-            downtime_grace_used: false,
-            draw_entry: Default::default(),
-        }
+        let mut node = Node::register(
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            1,
+            0,
+            (255, 255),
+            0,
+        );
+        node.self_stake = self_stake;
+        node.delegation = delegation;
+        node.unbonding = unbonding;
+        node.validator_score = 50;
+        node.set_counted(Activity {
+            active: true,
+            validator: false,
+        });
+        node
     }
 
     /// A consistent deployment: one node with 100 staked, 50 delegated by
@@ -427,7 +407,7 @@ mod tests {
     fn stranded_tokens_and_miscounted_nodes_are_caught() {
         let (mut s, node_key) = consistent();
         let n = s.nodes.get_mut(&node_key).unwrap();
-        n.counted_active = false;
+        n.set_counted(Activity::default());
         n.delegation.shares = 0;
         s.delegations.clear();
         let v = check(&s).unwrap_err();

@@ -200,6 +200,7 @@ fn simulate(cfg: &SimConfig, strategy: SelectionStrategy, retries: u32, rng: &mu
                         stake: stake_of(i),
                         score: p.initial_validator_score,
                         performance_bps: 10_000,
+                        ..Default::default()
                     },
                 })
                 .collect()

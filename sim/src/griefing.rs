@@ -15,7 +15,6 @@
 //! payout. Cost = what the author loses, net of what it takes back (negative
 //! = a profit). Locked stake that comes back is not a cost.
 
-use anchor_lang::{AccountDeserialize, Space};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use verdict::constants::defaults::TOKEN;
@@ -279,9 +278,7 @@ fn accomplice(net: &Net, rules: RuleSet) -> (Vec<u64>, Verdict) {
 /// Committee epochs a captured quorum needs, filing every report it can,
 /// to push an honest validator from its initial score below the minimum.
 fn report_spam(params: &ProtocolParams, cap: u8, reports_per_epoch: u32) -> (u32, u32) {
-    let zeroed = vec![0u8; 8 + Node::INIT_SPACE];
-    let mut node =
-        Node::try_deserialize_unchecked(&mut zeroed.as_slice()).expect("a zeroed node reads");
+    let mut node = Node::default();
     node.validator_score = params.initial_validator_score;
     let mut first_epoch_loss = 0;
     for epoch in 1..=100u64 {

@@ -43,7 +43,7 @@ pub struct Findings {
 fn flawless_boost_bps(cfg: &SimConfig, rules: RuleSet) -> u16 {
     let params = rules.params(&cfg.params);
     let mut r = Reputation::new(0);
-    r.trial = TrialStatus::Passed;
+    r.set_trial(TrialStatus::Passed);
     r.trust_bps = params.trial_baseline_trust_bps;
     for _ in 0..params.reputation_window {
         r.record(

@@ -172,7 +172,7 @@ impl Miner {
     fn new(params: &ProtocolParams, cheat_bps: u16) -> Miner {
         let mut reputation = Reputation::new(0);
         // Past its trial, as every miner routed work is.
-        reputation.trial = TrialStatus::Passed;
+        reputation.set_trial(TrialStatus::Passed);
         reputation.trust_bps = params.trial_baseline_trust_bps;
         Miner {
             reputation,

@@ -108,6 +108,7 @@ pub fn tier_one_record() -> verdict::state::WindowBucket {
         sla_met: 100,
         latency_score_sum: 100 * 10_000,
         response_ms_sum: 2_500,
+        ..Default::default()
     }
 }
 

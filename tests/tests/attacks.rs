@@ -282,7 +282,7 @@ mod miner {
         let after = w.f.node(&miner.node).await;
         assert_eq!(
             (
-                after.status,
+                after.status(),
                 after.owed,
                 after.boost_owed,
                 after.delegator_boost_owed

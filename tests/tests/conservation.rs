@@ -998,7 +998,7 @@ impl World {
                 let n = self.node_state(i);
                 !d.is_party(&key)
                     && n.activity(params).active
-                    && n.counted_active
+                    && n.counted_active()
                     && n.active_since < d.opened_at
                     && n.registered_at < d.opened_at
                     && params.vote_weight(n.slashable_stake().unwrap()) > 0
@@ -1054,7 +1054,7 @@ impl World {
             Op::Stake { node, tokens } => {
                 let Some(i) = choose(
                     (0..NODES)
-                        .filter(|&i| self.node_state(i).status == NodeStatus::Active)
+                        .filter(|&i| self.node_state(i).status() == NodeStatus::Active)
                         .collect(),
                     node,
                 ) else {
@@ -1127,7 +1127,7 @@ impl World {
             } => {
                 let Some(i) = choose(
                     (0..NODES)
-                        .filter(|&i| self.node_state(i).status == NodeStatus::Active)
+                        .filter(|&i| self.node_state(i).status() == NodeStatus::Active)
                         .collect(),
                     node,
                 ) else {
@@ -1234,7 +1234,7 @@ impl World {
                     (0..NODES)
                         .filter(|&i| {
                             let n = self.node_state(i);
-                            n.status == NodeStatus::Active && n.slashable_stake().unwrap() > 0
+                            n.status() == NodeStatus::Active && n.slashable_stake().unwrap() > 0
                         })
                         .collect(),
                     node,
@@ -1768,14 +1768,14 @@ impl World {
         let mut out = Vec::new();
         // A liquidated node has nothing left at stake, and counts as inactive.
         for (key, node) in &v.nodes {
-            if node.status == NodeStatus::Liquidated
-                && (node.slashable_stake().unwrap() > 0 || node.counted_active)
+            if node.status() == NodeStatus::Liquidated
+                && (node.slashable_stake().unwrap() > 0 || node.counted_active())
             {
                 out.push(format!(
                     "node {} is liquidated but holds {} at stake (counted active: {})",
                     self.index_of(key),
                     node.slashable_stake().unwrap(),
-                    node.counted_active
+                    node.counted_active()
                 ));
             }
         }
@@ -2252,7 +2252,7 @@ fn a_miners_stake_repays_every_client_of_its_overturned_paid_jobs() {
     rt.block_on(async {
         let mut w = replay(&ops).await;
         let miner = &w.view.nodes[&w.nodes[WRONG_MINER].node];
-        assert_eq!(miner.status, NodeStatus::Liquidated);
+        assert_eq!(miner.status(), NodeStatus::Liquidated);
         let disputes: Vec<String> = w
             .view
             .disputes

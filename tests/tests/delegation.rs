@@ -87,9 +87,10 @@ async fn delegate_refuses_zero_wrong_mint_wrong_owner_and_unknown_node() {
     );
 
     let nowhere = pda::node(&alice.pubkey());
+    // No Node there: the zero-copy loader checks the owner first (3007).
     assert_anchor_error(
         &f.delegate(&alice, &nowhere, TOKEN).await,
-        ErrorCode::AccountNotInitialized,
+        ErrorCode::AccountOwnedByWrongProgram,
     );
     assert_eq!(f.token_balance(&alice.tokens).await, 10 * TOKEN);
 }

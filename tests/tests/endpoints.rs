@@ -105,7 +105,7 @@ async fn nobody_else_sets_an_endpoint_and_bad_urls_are_refused() {
     );
 
     // A liquidated node advertises nothing.
-    f.patch::<Node>(&miner.node, |n| n.status = NodeStatus::Liquidated)
+    f.patch::<Node>(&miner.node, |n| n.set_status(NodeStatus::Liquidated))
         .await;
     let set = ix::set_node_endpoint(&op.pubkey(), &miner.node, "http://a:1");
     assert_verdict_error(&f.send(&[set], &[&op]).await, VerdictError::NodeNotActive);

@@ -47,6 +47,7 @@ async fn set_record(
             sla_met: successes,
             latency_score_sum: successes as u32 * latency_bps,
             response_ms_sum: successes as u32 * 25,
+            ..Default::default()
         };
     })
     .await;
@@ -470,7 +471,7 @@ async fn trial_gates_new_miners_with_a_cooldown_on_failure() {
         .unwrap();
     let rep = f.node(&miner.node).await.reputation;
     assert_eq!(
-        (rep.trial, rep.trial_failures, rep.cooldown_until),
+        (rep.trial(), rep.trial_failures, rep.cooldown_until),
         (TrialStatus::Failed, 1, f.now + params.trial_cooldown_secs)
     );
     assert_verdict_error(
@@ -481,7 +482,7 @@ async fn trial_gates_new_miners_with_a_cooldown_on_failure() {
     f.record_trial(&committee, &miner.node, true).await.unwrap();
     let rep = f.node(&miner.node).await.reputation;
     assert_eq!(
-        (rep.trial, rep.trust_bps),
+        (rep.trial(), rep.trust_bps),
         (TrialStatus::Passed, params.trial_baseline_trust_bps)
     );
     assert_verdict_error(

@@ -41,10 +41,10 @@ async fn register_creates_an_inactive_node_with_its_key_and_models() {
     assert_eq!(node.operator, operator.pubkey());
     assert_eq!(node.signing_key, signing.pubkey());
     assert_eq!(node.roles, ROLE_ALL);
-    assert_eq!(node.status, NodeStatus::Active);
+    assert_eq!(node.status(), NodeStatus::Active);
     assert_eq!(node.commission_bps, 750);
     assert!(node.serves_model(&models[0]) && node.serves_model(&models[1]));
-    assert!(!node.counted_active, "no stake yet");
+    assert!(!node.counted_active(), "no stake yet");
     assert_eq!(
         node.validator_score,
         f.config().await.params.initial_validator_score
@@ -176,7 +176,7 @@ async fn update_node_changes_roles_models_commission_and_recounts_activity() {
     assert!(node.serves_model(&models[0]));
     assert!(!node.serves_model(&model_id("test-projection-v1").unwrap()));
     assert!(
-        !node.counted_active,
+        !node.counted_active(),
         "a validator needs the validator minimum"
     );
     assert_eq!(f.config().await.active_nodes, 0);
@@ -205,9 +205,10 @@ async fn update_node_refuses_other_signers_and_bad_values() {
         ErrorCode::ConstraintSeeds,
     );
     let upd = ix::update_node(&intruder.pubkey(), ROLE_MINER, vec![], 0);
+    // No Node there: the zero-copy loader checks the owner first (3007).
     assert_anchor_error(
         &f.send(&[upd], &[&intruder.keypair]).await,
-        ErrorCode::AccountNotInitialized,
+        ErrorCode::AccountOwnedByWrongProgram,
     );
 
     let op = h.operator.keypair.insecure_clone();

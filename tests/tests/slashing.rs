@@ -284,10 +284,11 @@ async fn downtime_is_crankable_by_anyone_below_seventy_percent_with_a_first_time
         sla_met: 60,
         latency_score_sum: 0,
         response_ms_sum: 0,
+        ..Default::default()
     };
     f.patch::<Node>(&miner.node, |n| {
         n.reputation.buckets[0] = poor;
-        n.was_tier1 = true;
+        n.set_was_tier1(true);
     })
     .await;
     // Only the current epoch's evidence: not arbitrary bytes, not another epoch's.

@@ -154,9 +154,10 @@ async fn stake_for_an_unregistered_node_or_someone_elses_node_is_refused() {
     let min = f.config().await.params.min_miner_stake;
     let stranger = f.user(min).await;
     let unregistered = ix::stake(&stranger.pubkey(), &stranger.tokens, min);
+    // No Node there: the zero-copy loader checks the owner first (3007).
     assert_anchor_error(
         &f.send(&[unregistered], &[&stranger.keypair]).await,
-        ErrorCode::AccountNotInitialized,
+        ErrorCode::AccountOwnedByWrongProgram,
     );
 
     let h = f.register(ROLE_MINER, 0).await;

@@ -315,7 +315,7 @@ pub fn view(
         .iter()
         .map(|m| model_name(m))
         .collect();
-    let status = match node.status {
+    let status = match node.status() {
         NodeStatus::Active => "active",
         NodeStatus::Liquidated => "liquidated",
     };
@@ -327,7 +327,7 @@ pub fn view(
         "endpoint": endpoint,
         "roles": role_names(node.roles),
         "status": status,
-        "active": node.counted_active,
+        "active": node.counted_active(),
         "commission_bps": node.commission_bps,
         "models": models,
         "self_stake": node.self_stake,
@@ -356,7 +356,7 @@ pub fn view(
             "avg_response_ms": window.avg_response_ms,
             "window_jobs": window.jobs,
             "tier": tier,
-            "trial": trial_name(node.reputation.trial),
+            "trial": trial_name(node.reputation.trial()),
             "cooldown_until": node.reputation.cooldown_until,
             "last_heartbeat": node.reputation.last_heartbeat,
             "lifetime_jobs": node.reputation.lifetime_jobs,
@@ -373,7 +373,7 @@ pub fn view(
             "Status",
             format!(
                 "{status}{}",
-                if node.counted_active {
+                if node.counted_active() {
                     ""
                 } else {
                     " (below minimum stake: inactive)"
@@ -396,7 +396,7 @@ pub fn view(
         ("Trust", bps_fraction(node.reputation.trust_bps as u64)),
         ("Reputation", bps_fraction(window.composite_bps as u64)),
         ("Tier", tier.to_string()),
-        ("Trial", trial_name(node.reputation.trial).to_string()),
+        ("Trial", trial_name(node.reputation.trial()).to_string()),
         ("Last Heartbeat", node.reputation.last_heartbeat.to_string()),
         (
             "Owed",

@@ -544,12 +544,6 @@ mod tests {
         }
     }
 
-    /// A Node with every field zero (borsh-decoded from zero bytes).
-    fn zeroed_node() -> Node {
-        use anchor_lang::{AnchorDeserialize, Space};
-        Node::deserialize(&mut &vec![0u8; Node::INIT_SPACE][..]).unwrap()
-    }
-
     fn dim() -> usize {
         miner::models::ModelKind::from_id("test-projection-v1")
             .unwrap()
@@ -773,8 +767,11 @@ mod tests {
     fn trial_verdicts_must_match_the_reference() {
         let miner_key = SigningKey::from_bytes(&[5; 32]);
         let miner_node = Pubkey::new_unique();
-        let mut node = zeroed_node();
-        assert_eq!(node.reputation.trial, verdict::state::TrialStatus::Pending);
+        let mut node = Node::default();
+        assert_eq!(
+            node.reputation.trial(),
+            verdict::state::TrialStatus::Pending
+        );
         node.signing_key = Pubkey::new_from_array(miner_key.verifying_key().to_bytes());
         let id = trial_job_id(&miner_node, 0);
         let answer = UnsignedResponse {
@@ -822,7 +819,8 @@ mod tests {
             review_trial(&pass, Some(&answer), &node, &[3; 32], &right, 0),
             Err(Refusal::Invalid(_))
         ));
-        node.reputation.trial = verdict::state::TrialStatus::Passed;
+        node.reputation
+            .set_trial(verdict::state::TrialStatus::Passed);
         assert!(matches!(
             review_trial(&pass, Some(&answer), &node, &id, &right, 0),
             Err(Refusal::NotNeeded(_))

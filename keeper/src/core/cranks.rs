@@ -62,7 +62,7 @@ pub fn due(
     let epoch = verdict_epoch(now, params.epoch_secs);
     for (key, node) in nodes {
         if node.is_miner()
-            && node.status == NodeStatus::Active
+            && node.status() == NodeStatus::Active
             && node.reputation.below_slash_threshold(params)
         {
             cranks.push(Crank::Downtime { node: *key, epoch });
@@ -73,17 +73,10 @@ pub fn due(
 
 #[cfg(test)]
 mod tests {
-    use anchor_lang::{AccountDeserialize, Discriminator, Space};
     use verdict::constants::ROLE_MINER;
     use verdict::state::{JobOutcome, TrialStatus};
 
     use super::*;
-
-    fn zeroed<T: AccountDeserialize + Discriminator + Space>() -> T {
-        let mut data = T::DISCRIMINATOR.to_vec();
-        data.resize(8 + T::INIT_SPACE, 0);
-        T::try_deserialize(&mut data.as_slice()).unwrap()
-    }
 
     #[test]
     fn payouts_and_closes_of_co_signed_jobs_when_due() {
@@ -131,9 +124,9 @@ mod tests {
     #[test]
     fn downtime_slashes_once_the_success_rate_is_below_the_threshold() {
         let p = ProtocolParams::default();
-        let mut node: Node = zeroed();
+        let mut node = Node::default();
         node.roles = ROLE_MINER;
-        node.reputation.trial = TrialStatus::Passed;
+        node.reputation.set_trial(TrialStatus::Passed);
         for i in 0..20 {
             let outcome = if i % 2 == 0 {
                 JobOutcome::Failure
@@ -155,7 +148,7 @@ mod tests {
                 epoch: 3
             }]
         );
-        node.status = NodeStatus::Liquidated;
+        node.set_status(NodeStatus::Liquidated);
         assert!(due(&[], &[(key, node)], None, &p, now).is_empty());
     }
 }

@@ -250,12 +250,12 @@ impl TrialIntent {
     /// Still due on chain: the node waits for exactly this trial.
     pub fn applicability(&self, node: &Node, now: i64) -> Applicability {
         let rep = &node.reputation;
-        let due = rep.trial == TrialStatus::Pending
-            || (rep.trial == TrialStatus::Failed && now >= rep.cooldown_until);
+        let due = rep.trial() == TrialStatus::Pending
+            || (rep.trial() == TrialStatus::Failed && now >= rep.cooldown_until);
         if due && rep.trial_failures.saturating_add(1) == self.trial {
             Applicability::Needed
         } else if rep.trial_failures.saturating_add(1) > self.trial
-            || rep.trial == TrialStatus::Passed
+            || rep.trial() == TrialStatus::Passed
         {
             Applicability::AlreadyApplied
         } else {

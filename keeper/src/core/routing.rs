@@ -73,7 +73,7 @@ impl MinerProfile {
             stake: node.active_stake().unwrap_or(u64::MAX),
             tier: node.reputation.tier(params),
             window_jobs: window.jobs,
-            trial: node.reputation.trial,
+            trial: node.reputation.trial(),
             cooldown_until: node.reputation.cooldown_until,
             rate_limited: node.reputation.is_rate_limited(params),
             last_heartbeat: node.reputation.last_heartbeat,

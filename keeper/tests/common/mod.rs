@@ -273,6 +273,7 @@ impl Net {
                         sla_met: 30,
                         latency_score_sum: 30 * 9_900,
                         response_ms_sum: 300,
+                        ..Default::default()
                     };
                 }
             })

@@ -184,7 +184,6 @@ pub fn verify_output(
 
 #[cfg(test)]
 mod tests {
-    use anchor_lang::{AccountDeserialize, Discriminator, Space};
     use ed25519_dalek::SigningKey;
     use verdict_wire::generation::GenerationInput;
     use verdict_wire::keeper::JobProgress;
@@ -194,13 +193,6 @@ mod tests {
     use verdict_wire::models::SMOLLM2_ID;
 
     use super::*;
-
-    /// An all-zero account of type `T`, as a fresh `init` leaves it.
-    fn zeroed<T: AccountDeserialize + Discriminator + Space>() -> T {
-        let mut data = T::DISCRIMINATOR.to_vec();
-        data.resize(8 + T::INIT_SPACE, 0);
-        T::try_deserialize(&mut data.as_slice()).unwrap()
-    }
 
     const INPUT: &str = "A man is eating pasta.";
 
@@ -268,7 +260,7 @@ mod tests {
         job.model = verdict::state::model_id(model.as_str()).unwrap();
         job.set_status(JobStatus::Solved);
         job.miner = Pubkey::new_from_array([9; 32]);
-        let mut node: Node = zeroed();
+        let mut node = Node::default();
         node.signing_key = Pubkey::new_from_array(key.verifying_key().to_bytes());
         let view = JobView {
             job: JobId(job_key.to_bytes()),

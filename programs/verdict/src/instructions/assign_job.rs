@@ -19,7 +19,7 @@ pub struct AssignJob<'info> {
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut)]
-    pub miner: Box<Account<'info, Node>>,
+    pub miner: AccountLoader<'info, Node>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
     pub instructions: UncheckedAccount<'info>,
 }
@@ -37,7 +37,9 @@ impl AssignJob<'_> {
         require!(!job.is_expired(now, params), VerdictError::InvalidJobState);
         require!(price <= job.max_fee, VerdictError::PriceAboveMaxFee);
         require!(
-            self.miner.can_take(job.risk(), &job.model, now, params),
+            self.miner
+                .load()?
+                .can_take(job.risk(), &job.model, now, params),
             VerdictError::MinerNotEligible
         );
         let body = AssignBody {
@@ -63,7 +65,7 @@ pub fn handler(ctx: Context<AssignJob>, price: u64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &mut *ctx.accounts;
     let mut job = a.job.load_mut()?;
-    job.allocate(&mut a.miner, price, now, &a.config.params)?;
+    job.allocate(&a.miner, price, now, &a.config.params)?;
     emit_event(&JobAssigned {
         job: a.job.key(),
         miner: job.miner,

@@ -17,11 +17,11 @@ use crate::token_ops;
 pub struct ClaimBoost<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
-    pub node: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    pub node: AccountLoader<'info, Node>,
     #[account(
         mut,
-        constraint = operator_tokens.owner == node.operator @ VerdictError::WrongDestination,
+        constraint = operator_tokens.owner == node.load()?.operator @ VerdictError::WrongDestination,
         constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
@@ -36,12 +36,20 @@ pub fn handler(ctx: Context<ClaimBoost>) -> Result<()> {
     // The delegators' part was split off when earned: it joins their pool
     // (bookkeeping inside the stake vault), the operator's part is paid out.
     let pool = a.config.totals.reward_pool;
-    let to_delegators = if a.node.delegation.shares == 0 {
-        0
-    } else {
-        a.node.delegator_boost_owed.min(pool)
+    let (boost_owed, delegator_boost_owed, has_delegators) = {
+        let node = a.node.load()?;
+        (
+            node.boost_owed,
+            node.delegator_boost_owed,
+            node.delegation.shares > 0,
+        )
     };
-    let operator_owed = sub(a.node.boost_owed, a.node.delegator_boost_owed)?;
+    let to_delegators = if has_delegators {
+        delegator_boost_owed.min(pool)
+    } else {
+        0
+    };
+    let operator_owed = sub(boost_owed, delegator_boost_owed)?;
     let to_operator = operator_owed.min(pool - to_delegators);
     let paid = add(to_delegators, to_operator)?;
     require!(paid > 0, VerdictError::ZeroAmount);
@@ -55,13 +63,13 @@ pub fn handler(ctx: Context<ClaimBoost>) -> Result<()> {
         config,
         to_operator,
     )?;
-    let node = &mut a.node;
+    let mut node = a.node.load_mut()?;
     node.delegation.amount = add(node.delegation.amount, to_delegators)?;
     node.delegator_boost_owed = sub(node.delegator_boost_owed, to_delegators)?;
     node.boost_owed = sub(node.boost_owed, paid)?;
     node.total_earned = add(node.total_earned, paid)?;
     emit_event(&BoostClaimed {
-        node: node.key(),
+        node: a.node.key(),
         paid,
         still_owed: node.boost_owed,
     });

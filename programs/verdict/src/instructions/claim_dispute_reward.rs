@@ -9,7 +9,6 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::constants::{CONFIG_ADDRESS, NODE_SEED, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeRewardClaimed};
-use crate::instructions::open_dispute::shift;
 use crate::math::sub;
 use crate::state::{Config, Dispute, DisputeStatus, Node, Vote};
 use crate::token_ops;
@@ -23,10 +22,10 @@ pub struct ClaimDisputeReward<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = voter.bump,
+        bump = voter.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub voter: Box<Account<'info, Node>>,
+    pub voter: AccountLoader<'info, Node>,
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(
@@ -74,7 +73,9 @@ pub fn handler(ctx: Context<ClaimDisputeReward>) -> Result<()> {
     a.vote.claimed = true;
     a.dispute.claims += 1;
     a.dispute.pool = sub(a.dispute.pool, amount)?;
-    a.voter.open_disputes = shift(a.voter.open_disputes, -1);
+    let mut voter = a.voter.load_mut()?;
+    voter.count_open_disputes(-1);
+    drop(voter);
     let config = &mut a.config;
     config.totals.disputes = sub(config.totals.disputes, amount)?;
     token_ops::pay_from_stake_vault(

@@ -25,10 +25,10 @@ pub struct ClaimPayout<'info> {
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
-    pub miner: Box<Account<'info, Node>>,
+    pub miner: AccountLoader<'info, Node>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.vault_bump)]
+    #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
@@ -55,7 +55,7 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
     let a = &mut *ctx.accounts;
     let params = &a.config.params;
     let mint = a.config.stake_mint;
-    if a.miner.status == NodeStatus::Liquidated {
+    if a.miner.load()?.status() == NodeStatus::Liquidated {
         return refund(
             &a.job,
             &a.escrow,
@@ -76,9 +76,15 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
         0
     };
     let earned = sub(price, validator_fee)?;
-    let split = a.miner.split_reward(earned)?;
-    let boost = apply_bps(price, a.miner.reputation.boost_bps(params))?;
-    let boost_split = a.miner.split_reward(boost)?;
+    let (split, boost, boost_split) = {
+        let miner = a.miner.load()?;
+        let boost = apply_bps(price, miner.reputation.boost_bps(params))?;
+        (
+            miner.split_reward(earned)?,
+            boost,
+            miner.split_reward(boost)?,
+        )
+    };
 
     let escrow = a.escrow.to_account_info();
     let job_info = a.job.to_account_info();
@@ -99,7 +105,7 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
         client_refund,
     )?;
 
-    let miner = &mut a.miner;
+    let mut miner = a.miner.load_mut()?;
     miner.owed = add(miner.owed, split.operator)?;
     miner.pending_delegator_rewards = add(miner.pending_delegator_rewards, split.delegators)?;
     miner.boost_owed = add(miner.boost_owed, boost)?;
@@ -110,7 +116,7 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
     job.set_status(JobStatus::Paid);
     emit_event(&PayoutClaimed {
         job: a.job.key(),
-        miner: miner.key(),
+        miner: a.miner.key(),
         operator_amount: split.operator,
         delegator_amount: split.delegators,
         client_refund,

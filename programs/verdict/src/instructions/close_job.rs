@@ -32,7 +32,7 @@ pub struct CloseJob<'info> {
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// The job's miner, while the job still counts against its exposure.
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
-    pub miner: Option<Box<Account<'info, Node>>>,
+    pub miner: Option<AccountLoader<'info, Node>>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -69,8 +69,8 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
     let a = &mut *ctx.accounts;
     let (signer_keys, signer_count, fee_held, seeds) = {
         let mut job = a.job.load_mut()?;
-        if let Some(miner) = a.miner.as_mut() {
-            job.release_exposure(miner, &mut a.config.totals)?;
+        if let Some(miner) = a.miner.as_ref() {
+            job.release_exposure(&mut *miner.load_mut()?, &mut a.config.totals)?;
         }
         let count = if job.status() == JobStatus::Paid {
             job.signer_count as usize
@@ -95,9 +95,10 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
             info.is_writable && vault.is_writable,
             VerdictError::WrongSigners
         );
-        let mut node: Account<Node> = Account::try_from(info)?;
+        let node = AccountLoader::<Node>::try_from(info)?;
+        let vault_bump = node.load()?.vault_bump;
         let expected_vault = Pubkey::create_program_address(
-            &[NODE_VAULT_SEED, info.key.as_ref(), &[node.vault_bump]],
+            &[NODE_VAULT_SEED, info.key.as_ref(), &[vault_bump]],
             &crate::ID,
         )
         .map_err(|_| error!(VerdictError::WrongSigners))?;
@@ -109,12 +110,13 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
                 0
             };
         token_ops::pay_from_escrow(&a.token_program, &escrow, vault, &job_info, &seeds, share)?;
-        node.owed = add(node.owed, share)?;
-        node.adjust_validator_score(1);
-        node.attestations_signed = add(node.attestations_signed, 1)?;
+        let mut signer = node.load_mut()?;
+        signer.owed = add(signer.owed, share)?;
+        signer.adjust_validator_score(1);
+        signer.attestations_signed = add(signer.attestations_signed, 1)?;
         emit_event(&ValidatorScoreChanged {
             node: node.key(),
-            score: node.validator_score,
+            score: signer.validator_score,
             delta: 1,
         });
         if share > 0 {
@@ -124,7 +126,6 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
                 reason: CreditReason::ValidatorFee,
             });
         }
-        node.exit(&crate::ID)?;
     }
     seeds.with(|seeds| {
         token::close_account(CpiContext::new_with_signer(

@@ -21,22 +21,23 @@ pub struct CloseNode<'info> {
         mut,
         close = operator,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.bump,
+        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
 }
 
 impl CloseNode<'_> {
     pub fn validate(&self) -> Result<()> {
-        require!(self.node.is_empty(), VerdictError::NodeNotEmpty);
-        require!(self.node.can_close(), VerdictError::NodeBusy);
+        let node = self.node.load()?;
+        require!(node.is_empty(), VerdictError::NodeNotEmpty);
+        require!(node.can_close(), VerdictError::NodeBusy);
         let committee = self.committee.load()?;
         let draw = &committee.draw;
         require!(
-            !self.node.draw_entry.entered(draw.round) || draw.phase() == DrawPhase::Entry,
+            !node.draw_entry.entered(draw.round) || draw.phase() == DrawPhase::Entry,
             VerdictError::DrawPending
         );
         Ok(())
@@ -45,7 +46,7 @@ impl CloseNode<'_> {
 
 pub fn handler(ctx: Context<CloseNode>) -> Result<()> {
     let config = &mut ctx.accounts.config;
-    let node = &mut ctx.accounts.node;
+    let mut node = ctx.accounts.node.load_mut()?;
     node.sync_activity(config)?;
     let mut committee = ctx.accounts.committee.load_mut()?;
     let draw = &mut committee.draw;
@@ -54,7 +55,7 @@ pub fn handler(ctx: Context<CloseNode>) -> Result<()> {
     }
     config.nodes_registered = sub(config.nodes_registered, 1)?;
     emit_event(&NodeClosed {
-        node: node.key(),
+        node: ctx.accounts.node.key(),
         operator: node.operator,
     });
     Ok(())

@@ -18,9 +18,9 @@ pub struct CloseNodeEndpoint<'info> {
     pub operator: UncheckedAccount<'info>,
     #[account(
         has_one = operator @ VerdictError::Unauthorized,
-        constraint = node.operator == signer.key() || node.signing_key == signer.key() @ VerdictError::Unauthorized,
+        constraint = node.load()?.operator == signer.key() || node.load()?.signing_key == signer.key() @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     #[account(
         mut,
         close = operator,

@@ -8,7 +8,6 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{NODE_SEED, VOTE_SEED};
 use crate::errors::VerdictError;
-use crate::instructions::open_dispute::shift;
 use crate::state::{Dispute, DisputeStatus, Node, Vote};
 
 #[derive(Accounts)]
@@ -18,10 +17,10 @@ pub struct CloseVote<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = voter.bump,
+        bump = voter.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub voter: Box<Account<'info, Node>>,
+    pub voter: AccountLoader<'info, Node>,
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(
         mut,
@@ -50,8 +49,8 @@ impl CloseVote<'_> {
 pub fn handler(ctx: Context<CloseVote>) -> Result<()> {
     // A liquidation already released the node's count.
     if !ctx.accounts.vote.liquidated {
-        let voter = &mut ctx.accounts.voter;
-        voter.open_disputes = shift(voter.open_disputes, -1);
+        let mut voter = ctx.accounts.voter.load_mut()?;
+        voter.count_open_disputes(-1);
     }
     Ok(())
 }

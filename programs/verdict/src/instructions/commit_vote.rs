@@ -10,7 +10,6 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::constants::{CONFIG_ADDRESS, NODE_SEED, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteCommitted};
-use crate::instructions::open_dispute::shift;
 use crate::math::add;
 use crate::state::{Config, Dispute, DisputeStatus, Node, Vote};
 use crate::token_ops;
@@ -24,10 +23,10 @@ pub struct CommitVote<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = voter.bump,
+        bump = voter.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub voter: Box<Account<'info, Node>>,
+    pub voter: AccountLoader<'info, Node>,
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(
@@ -61,10 +60,13 @@ impl CommitVote<'_> {
             d.status == DisputeStatus::Voting && now < d.commit_end,
             VerdictError::NotCommitPhase
         );
-        let v = &self.voter;
-        require!(!d.is_party(&v.key()), VerdictError::PartyCannotVote);
+        require!(
+            !d.is_party(&self.voter.key()),
+            VerdictError::PartyCannotVote
+        );
+        let v = self.voter.load()?;
         let eligible = v.activity(params).active
-            && v.counted_active
+            && v.counted_active()
             && v.active_since < d.opened_at
             && v.registered_at < d.opened_at;
         require!(eligible, VerdictError::NotEligibleVoter);
@@ -88,7 +90,9 @@ pub fn handler(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
     a.config.totals.disputes = add(a.config.totals.disputes, deposit)?;
     a.dispute.commits += 1;
     a.dispute.deposits_held = add(a.dispute.deposits_held, deposit)?;
-    a.voter.open_disputes = shift(a.voter.open_disputes, 1);
+    let mut voter = a.voter.load_mut()?;
+    voter.count_open_disputes(1);
+    drop(voter);
     a.vote.set_inner(Vote {
         dispute: a.dispute.key(),
         voter: a.voter.key(),

@@ -19,7 +19,7 @@ pub struct CompleteJob<'info> {
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
-    pub miner: Box<Account<'info, Node>>,
+    pub miner: AccountLoader<'info, Node>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
     pub instructions: UncheckedAccount<'info>,
 }
@@ -62,7 +62,7 @@ pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()
         &ctx.accounts.config,
         &committee,
         &ctx.accounts.job,
-        &mut ctx.accounts.miner,
+        &ctx.accounts.miner,
         &report,
         signers,
     )
@@ -74,7 +74,7 @@ pub fn solve(
     config: &Config,
     committee: &Committee,
     job: &AccountLoader<Job>,
-    miner: &mut Account<Node>,
+    miner: &AccountLoader<Node>,
     report: &CompletionReport,
     signers: Signers,
 ) -> Result<()> {
@@ -86,7 +86,8 @@ pub fn solve(
         !nodes[..count as usize].contains(&miner.key()),
         VerdictError::DuplicateSigner
     );
-    miner.record_outcome(
+    let mut node = miner.load_mut()?;
+    node.record_outcome(
         JobOutcome::Success {
             sla_met: report.sla_met,
             latency_score_bps: report.latency_score_bps,
@@ -95,7 +96,7 @@ pub fn solve(
         now,
         params,
     );
-    let release_at = miner.payout_release_at(now, params)?;
+    let release_at = node.payout_release_at(now, params)?;
     let mut solved = job.load_mut()?;
     solved.solve(report, committee.epoch, (nodes, count), now, release_at);
     emit_event(&JobCompleted {
@@ -106,6 +107,6 @@ pub fn solve(
         release_at,
         signers: solved.signer_count,
     });
-    emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
+    emit_event(&ReputationChanged::of(miner.key(), &node, params, now));
     Ok(())
 }

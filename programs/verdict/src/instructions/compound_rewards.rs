@@ -19,9 +19,9 @@ use crate::token_ops;
 pub struct CompoundRewards<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
-    pub node: Box<Account<'info, Node>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    pub node: AccountLoader<'info, Node>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
@@ -33,7 +33,7 @@ pub fn handler(ctx: Context<CompoundRewards>) -> Result<()> {
     a.config.require_not_paused()?;
     let added = settle_delegator_rewards(
         &mut a.config,
-        &mut a.node,
+        &a.node,
         &a.node_vault,
         &a.stake_vault,
         &a.token_program,
@@ -48,24 +48,28 @@ pub fn handler(ctx: Context<CompoundRewards>) -> Result<()> {
 /// reward pool and the boost claim lapses. Returns what was added.
 pub fn settle_delegator_rewards<'info>(
     config: &mut Account<'info, Config>,
-    node: &mut Account<'info, Node>,
+    loader: &AccountLoader<'info, Node>,
     node_vault: &Account<'info, TokenAccount>,
     stake_vault: &Account<'info, TokenAccount>,
     token_program: &Program<'info, Token>,
 ) -> Result<u64> {
-    let pending = node.pending_delegator_rewards;
+    let (pending, operator, bump) = {
+        let node = loader.load()?;
+        (node.pending_delegator_rewards, node.operator, node.bump)
+    };
     if pending > 0 {
-        let (operator, bump) = (node.operator, node.bump);
+        // The node signs for its vault: not borrowed during the CPI.
         token_ops::pay_out(
             token_program,
             &node_vault.to_account_info(),
             &stake_vault.to_account_info(),
-            &node.to_account_info(),
+            &loader.to_account_info(),
             &[NODE_SEED, operator.as_ref(), &[bump]],
             pending,
         )?;
-        node.pending_delegator_rewards = 0;
     }
+    let mut node = loader.load_mut()?;
+    node.pending_delegator_rewards = 0;
     let boost = node.delegator_boost_owed.min(config.totals.reward_pool);
     let totals = &mut config.totals;
     let added = if node.delegation.shares == 0 {
@@ -85,7 +89,7 @@ pub fn settle_delegator_rewards<'info>(
     };
     if pending > 0 || added > 0 {
         emit_event(&RewardsCompounded {
-            node: node.key(),
+            node: loader.key(),
             amount: added,
             pool_amount: node.delegation.amount,
         });

@@ -20,8 +20,8 @@ pub struct Delegate<'info> {
     pub staker: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
-    pub node: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    pub node: AccountLoader<'info, Node>,
     #[account(
         init_if_needed,
         payer = staker,
@@ -38,7 +38,7 @@ pub struct Delegate<'info> {
     pub staker_tokens: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
@@ -49,7 +49,7 @@ impl Delegate<'_> {
         self.config.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
         require!(
-            self.node.status == NodeStatus::Active,
+            self.node.load()?.status() == NodeStatus::Active,
             VerdictError::NodeNotActive
         );
         Ok(())
@@ -60,7 +60,7 @@ pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     settle_delegator_rewards(
         &mut accounts.config,
-        &mut accounts.node,
+        &accounts.node,
         &accounts.node_vault,
         &accounts.stake_vault,
         &accounts.token_program,
@@ -72,7 +72,8 @@ pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
         &accounts.staker,
         amount,
     )?;
-    let node = &mut accounts.node;
+    let node_key = accounts.node.key();
+    let mut node = accounts.node.load_mut()?;
     // A boost owed to the delegators that the reward pool could not pay yet
     // (settled above as far as it could) is theirs: the price counts it.
     let owed_boost = node.delegator_boost_owed;
@@ -81,7 +82,7 @@ pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
         .deposit_with_receivable(amount, owed_boost)?;
     let delegation = &mut accounts.delegation;
     if delegation.node == Pubkey::default() {
-        delegation.node = node.key();
+        delegation.node = node_key;
         delegation.staker = accounts.staker.key();
         delegation.bump = ctx.bumps.delegation;
     }
@@ -89,7 +90,7 @@ pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
     let config = &mut accounts.config;
     config.totals.delegated = add(config.totals.delegated, amount)?;
     emit_event(&Delegated {
-        node: node.key(),
+        node: node_key,
         staker: delegation.staker,
         amount,
         shares,

@@ -20,15 +20,16 @@ pub struct EnterCommitteeDraw<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
-    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
-    pub node: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    pub node: AccountLoader<'info, Node>,
 }
 
 impl EnterCommitteeDraw<'_> {
     pub fn validate(&self) -> Result<()> {
         let signer = self.signer.key();
+        let node = self.node.load()?;
         require!(
-            signer == self.node.operator || signer == self.node.signing_key,
+            signer == node.operator || signer == node.signing_key,
             VerdictError::Unauthorized
         );
         let committee = self.committee.load()?;
@@ -38,11 +39,11 @@ impl EnterCommitteeDraw<'_> {
             VerdictError::WrongDrawPhase
         );
         require!(
-            !self.node.draw_entry.entered(draw.round),
+            !node.draw_entry.entered(draw.round),
             VerdictError::AlreadyEntered
         );
         require!(
-            self.node.is_eligible_validator(&self.config.params),
+            node.is_eligible_validator(&self.config.params),
             VerdictError::ValidatorNotEligible
         );
         Ok(())
@@ -52,18 +53,20 @@ impl EnterCommitteeDraw<'_> {
 pub fn handler(ctx: Context<EnterCommitteeDraw>) -> Result<()> {
     let mut committee = ctx.accounts.committee.load_mut()?;
     let draw = &mut committee.draw;
-    let node = &mut ctx.accounts.node;
+    let node_key = ctx.accounts.node.key();
+    let mut node = ctx.accounts.node.load_mut()?;
     node.draw_entry = DrawEntry {
         round: draw.round,
         swept_round: 0,
         stake: node.active_stake()?,
         score: node.validator_score,
         performance_bps: node.performance_bps(),
+        ..Default::default()
     };
     draw.entrants = add(draw.entrants as u64, 1)? as u32;
     emit_event(&CommitteeDrawEntered {
         round: draw.round,
-        node: node.key(),
+        node: node_key,
         stake: node.draw_entry.stake,
         score: node.draw_entry.score,
         entrants: draw.entrants,

@@ -20,7 +20,7 @@ pub struct ExpireJob<'info> {
     pub job: AccountLoader<'info, Job>,
     /// The allocated miner; required when the job is ALLOCATED.
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
-    pub miner: Option<Box<Account<'info, Node>>>,
+    pub miner: Option<AccountLoader<'info, Node>>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
@@ -53,13 +53,14 @@ pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &mut *ctx.accounts;
     if a.job.load()?.status() == JobStatus::Allocated {
-        if let Some(miner) = a.miner.as_mut() {
+        if let Some(loader) = a.miner.as_ref() {
+            let mut miner = loader.load_mut()?;
             a.job
                 .load_mut()?
-                .release_exposure(miner, &mut a.config.totals)?;
+                .release_exposure(&mut miner, &mut a.config.totals)?;
             let params = &a.config.params;
             miner.record_outcome(JobOutcome::Timeout, now, params);
-            emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
+            emit_event(&ReputationChanged::of(loader.key(), &miner, params, now));
         }
     }
     let mint = a.config.stake_mint;

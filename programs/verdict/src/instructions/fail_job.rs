@@ -23,7 +23,7 @@ pub struct FailJob<'info> {
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
-    pub miner: Box<Account<'info, Node>>,
+    pub miner: AccountLoader<'info, Node>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
@@ -70,10 +70,11 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
     } else {
         JobOutcome::Failure
     };
-    accounts.miner.record_outcome(outcome, now, params);
+    let mut miner = accounts.miner.load_mut()?;
+    miner.record_outcome(outcome, now, params);
     emit_event(&ReputationChanged::of(
         accounts.miner.key(),
-        &accounts.miner,
+        &miner,
         params,
         now,
     ));
@@ -81,7 +82,7 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
     let max_attempts = params.max_job_attempts;
     {
         let mut job = accounts.job.load_mut()?;
-        job.release_exposure(&mut accounts.miner, &mut accounts.config.totals)?;
+        job.release_exposure(&mut miner, &mut accounts.config.totals)?;
         let reopened = job.attempts < max_attempts;
         emit_event(&JobFailed {
             job: accounts.job.key(),
@@ -90,6 +91,7 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
             attempt: job.attempts,
             reopened,
         });
+        drop(miner);
         if reopened {
             job.reopen(now);
             return Ok(());

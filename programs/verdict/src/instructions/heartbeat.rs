@@ -15,24 +15,25 @@ pub struct Heartbeat<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
-        constraint = node.operator == signer.key() || node.signing_key == signer.key() @ VerdictError::Unauthorized,
+        constraint = node.load()?.operator == signer.key() || node.load()?.signing_key == signer.key() @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
 }
 
 pub fn handler(ctx: Context<Heartbeat>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let node = &mut ctx.accounts.node;
+    let node_key = ctx.accounts.node.key();
+    let mut node = ctx.accounts.node.load_mut()?;
     node.reputation.heartbeat(now, &ctx.accounts.config.params);
     emit_event(&HeartbeatRecorded {
-        node: node.key(),
+        node: node_key,
         trust_bps: node.reputation.trust_bps,
         at: now,
     });
     // Decay may have changed trust: the reputation history records it.
     emit_event(&ReputationChanged::of(
-        node.key(),
-        node,
+        node_key,
+        &node,
         &ctx.accounts.config.params,
         now,
     ));

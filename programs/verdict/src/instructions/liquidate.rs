@@ -21,7 +21,6 @@ use crate::constants::{
 };
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeLiquidated, ValidatorScoreChanged};
-use crate::instructions::open_dispute::shift;
 use crate::math::{add, apply_bps, sub};
 use crate::state::{
     Config, Dispute, DisputeStatus, Job, Node, NodeStatus, Offense, SlashBreakdown, Vote,
@@ -45,10 +44,10 @@ pub struct Liquidate<'info> {
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(mut)]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     /// The node's vault: a fully liquidated node forfeits what it holds
     /// (the operator's owed balance and the delegators' pending rewards).
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     /// The node's vote, for a `Voter` target.
     #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), node.key().as_ref()], bump = vote.bump)]
@@ -106,14 +105,15 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     ctx.accounts.validate(target)?;
     let a = &mut *ctx.accounts;
     let node_key = a.node.key();
+    let mut node = a.node.load_mut()?;
     let amount = match target {
         LiquidationTarget::Signer(_) => apply_bps(
-            a.node.slashable_stake()?,
+            node.slashable_stake()?,
             a.config.slashing.bps_for(Offense::ApproveInvalid),
         )?,
-        _ => a.node.slashable_stake()?,
+        _ => node.slashable_stake()?,
     };
-    let taken: SlashBreakdown = a.node.take_stake(amount)?;
+    let taken: SlashBreakdown = node.take_stake(amount)?;
     let totals = &mut a.config.totals;
     totals.self_stake = sub(totals.self_stake, taken.self_stake)?;
     totals.delegated = sub(totals.delegated, taken.delegation)?;
@@ -125,10 +125,10 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
         LiquidationTarget::Miner => a.dispute.miner_liquidated = true,
         LiquidationTarget::Signer(i) => {
             a.dispute.signers_slashed |= 1 << i;
-            a.node.adjust_validator_score(APPROVE_INVALID_SCORE_PENALTY);
+            node.adjust_validator_score(APPROVE_INVALID_SCORE_PENALTY);
             emit_event(&ValidatorScoreChanged {
                 node: node_key,
-                score: a.node.validator_score,
+                score: node.validator_score,
                 delta: APPROVE_INVALID_SCORE_PENALTY,
             });
         }
@@ -137,12 +137,14 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     // included; signers keep what the approving-invalid share left.
     let mut amount = amount;
     if !matches!(target, LiquidationTarget::Signer(_)) {
-        a.node.status = NodeStatus::Liquidated;
-        a.node.forfeit_boosts();
+        node.set_status(NodeStatus::Liquidated);
+        node.forfeit_boosts();
         // Including the payout it was credited for the overturned work.
-        let held = add(a.node.owed, a.node.pending_delegator_rewards)?;
+        let held = add(node.owed, node.pending_delegator_rewards)?;
         if held > 0 {
-            let (operator, bump) = (a.node.operator, a.node.bump);
+            let (operator, bump) = (node.operator, node.bump);
+            // The node signs for its vault: not borrowed during the CPI.
+            drop(node);
             token_ops::pay_out(
                 &a.token_program,
                 &a.node_vault.to_account_info(),
@@ -151,8 +153,9 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
                 &[NODE_SEED, operator.as_ref(), &[bump]],
                 held,
             )?;
-            a.node.owed = 0;
-            a.node.pending_delegator_rewards = 0;
+            node = a.node.load_mut()?;
+            node.owed = 0;
+            node.pending_delegator_rewards = 0;
             a.config.totals.disputes = add(a.config.totals.disputes, held)?;
             amount = add(amount, held)?;
         }
@@ -166,14 +169,12 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
         if target == LiquidationTarget::Miner {
             // Liquidated before, in another dispute: its reserve repays this client.
             let need = d.refund_owed.saturating_sub(d.pool);
-            from_reserve = a.node.take_refund_reserve(need.min(d.miner_exposure));
-            let freed = a
-                .node
-                .release_exposure(std::mem::take(&mut d.miner_exposure));
+            from_reserve = node.take_refund_reserve(need.min(d.miner_exposure));
+            let freed = node.release_exposure(std::mem::take(&mut d.miner_exposure));
             a.config.totals.disputes_to_reward_pool(freed)?;
         }
         let need = d.refund_owed.saturating_sub(add(d.pool, from_reserve)?);
-        reserved = a.node.reserve_for_refunds(amount.saturating_sub(need));
+        reserved = node.reserve_for_refunds(amount.saturating_sub(need));
         if target == LiquidationTarget::Voter {
             // A dissenter's stake repays the client first; the rest goes to
             // the reward pool, not to the winning voters, so a majority gains
@@ -182,8 +183,8 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             a.config.totals.disputes_to_reward_pool(to_reward_pool)?;
         }
     }
-    a.node.open_disputes = shift(a.node.open_disputes, -1);
-    a.node.reputation.reset_window();
+    node.count_open_disputes(-1);
+    node.reputation.reset_window();
     let d = &mut a.dispute;
     d.pool = sub(
         add(d.pool, add(amount, from_reserve)?)?,
@@ -218,7 +219,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
         a.config.totals.disputes_to_reward_pool(unclaimable)?;
     }
     let config = &mut a.config;
-    a.node.sync_activity(config)?;
+    node.sync_activity(config)?;
     emit_event(&NodeLiquidated {
         dispute: a.dispute.key(),
         node: node_key,

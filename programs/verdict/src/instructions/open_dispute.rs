@@ -26,15 +26,15 @@ pub struct OpenDispute<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = challenger.bump,
+        bump = challenger.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
         constraint = challenger.key() != miner.key() @ VerdictError::PartyCannotVote,
     )]
-    pub challenger: Box<Account<'info, Node>>,
+    pub challenger: AccountLoader<'info, Node>,
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
-    pub miner: Box<Account<'info, Node>>,
+    pub miner: AccountLoader<'info, Node>,
     #[account(
         init,
         payer = operator,
@@ -61,7 +61,7 @@ impl OpenDispute<'_> {
         let params = &self.config.params;
         self.config.require_not_paused()?;
         require!(
-            self.challenger.activity(params).active,
+            self.challenger.load()?.activity(params).active,
             VerdictError::ChallengerNotActive
         );
         let job = self.job.load()?;
@@ -98,16 +98,11 @@ pub fn count_signers<'info>(
     for (info, expected) in remaining.iter().zip(signers) {
         require_keys_eq!(*info.key, *expected, VerdictError::WrongSigners);
         require!(info.is_writable, VerdictError::WrongSigners);
-        let mut node: Account<Node> = Account::try_from(info)?;
-        node.open_disputes = shift(node.open_disputes, delta);
-        node.exit(&crate::ID)?;
+        let node = AccountLoader::<Node>::try_from(info)?;
+        let mut node = node.load_mut()?;
+        node.count_open_disputes(delta);
     }
     Ok(())
-}
-
-/// `count + delta`, never below zero.
-pub fn shift(count: u32, delta: i64) -> u32 {
-    (count as i64 + delta).clamp(0, u32::MAX as i64) as u32
 }
 
 pub fn handler<'info>(
@@ -138,8 +133,10 @@ pub fn handler<'info>(
         (job.miner, job.output_hash, job.accountable_signers())
     };
     count_signers(ctx.remaining_accounts, &signers.0[..signers.1 as usize], 1)?;
-    a.challenger.open_disputes = shift(a.challenger.open_disputes, 1);
-    a.miner.open_disputes = shift(a.miner.open_disputes, 1);
+    for party in [&a.challenger, &a.miner] {
+        let mut node = party.load_mut()?;
+        node.count_open_disputes(1);
+    }
     let opening = DisputeOpening {
         job: job_key,
         challenger: a.challenger.key(),

@@ -18,7 +18,7 @@ pub struct RecordTrial<'info> {
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
-    pub miner: Box<Account<'info, Node>>,
+    pub miner: AccountLoader<'info, Node>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
     pub instructions: UncheckedAccount<'info>,
 }
@@ -26,10 +26,11 @@ pub struct RecordTrial<'info> {
 impl RecordTrial<'_> {
     pub fn validate(&self, passed: bool) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let rep = &self.miner.reputation;
-        require!(self.miner.is_miner(), VerdictError::WrongRole);
-        let due = rep.trial == TrialStatus::Pending
-            || (rep.trial == TrialStatus::Failed && now >= rep.cooldown_until);
+        let miner = self.miner.load()?;
+        let rep = &miner.reputation;
+        require!(miner.is_miner(), VerdictError::WrongRole);
+        let due = rep.trial() == TrialStatus::Pending
+            || (rep.trial() == TrialStatus::Failed && now >= rep.cooldown_until);
         require!(due, VerdictError::TrialNotDue);
         let body = TrialBody {
             passed,
@@ -40,7 +41,7 @@ impl RecordTrial<'_> {
             AttestationKind::Trial,
             committee.epoch,
             &self.miner.key(),
-            self.miner.registered_at as u64,
+            miner.registered_at as u64,
             &body,
         );
         attestation::verify_quorum(&self.instructions, &committee, &message)?;
@@ -52,22 +53,23 @@ pub fn handler(ctx: Context<RecordTrial>, passed: bool) -> Result<()> {
     ctx.accounts.validate(passed)?;
     let now = Clock::get()?.unix_timestamp;
     let params = &ctx.accounts.config.params;
-    let miner = &mut ctx.accounts.miner;
+    let miner_key = ctx.accounts.miner.key();
+    let mut miner = ctx.accounts.miner.load_mut()?;
     let rep = &mut miner.reputation;
     if passed {
-        rep.trial = TrialStatus::Passed;
+        rep.set_trial(TrialStatus::Passed);
         rep.trust_bps = params.trial_baseline_trust_bps;
         rep.heartbeat(now, params);
     } else {
-        rep.trial = TrialStatus::Failed;
+        rep.set_trial(TrialStatus::Failed);
         rep.trial_failures = rep.trial_failures.saturating_add(1);
         rep.cooldown_until = add_secs(now, params.trial_cooldown_secs)?;
     }
     emit_event(&TrialRecorded {
-        node: miner.key(),
+        node: miner_key,
         passed,
         cooldown_until: miner.reputation.cooldown_until,
     });
-    emit_event(&ReputationChanged::of(miner.key(), miner, params, now));
+    emit_event(&ReputationChanged::of(miner_key, &miner, params, now));
     Ok(())
 }

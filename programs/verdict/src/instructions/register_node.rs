@@ -11,7 +11,7 @@ use crate::constants::{CONFIG_ADDRESS, NODE_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeRegistered};
 use crate::math::add;
-use crate::state::{Config, DrawEntry, ModelId, Node, NodeStatus, Reputation, SharePool};
+use crate::state::{Config, ModelId, Node};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RegisterNodeArgs {
@@ -31,11 +31,11 @@ pub struct RegisterNode<'info> {
     #[account(
         init,
         payer = operator,
-        space = 8 + Node::INIT_SPACE,
+        space = Node::SPACE,
         seeds = [NODE_SEED, operator.key().as_ref()],
         bump,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     /// Holds the delegators' share of the node's payouts until compounded.
     #[account(
         init,
@@ -67,48 +67,20 @@ impl RegisterNode<'_> {
 pub fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let config = &mut ctx.accounts.config;
-    let node = &mut ctx.accounts.node;
-    node.set_inner(Node {
-        operator: ctx.accounts.operator.key(),
-        signing_key: ctx.accounts.signing_key.key(),
-        roles: args.roles,
-        status: NodeStatus::Active,
-        bump: ctx.bumps.node,
-        commission_bps: args.commission_bps,
-        model_count: 0,
-        models: Default::default(),
-        self_stake: 0,
-        delegation: SharePool::default(),
-        unbonding: SharePool::default(),
-        next_ticket_id: 0,
-        registered_at: now,
-        validator_score: config.params.initial_validator_score,
-        counted_active: false,
-        counted_validator: false,
-        reputation: Reputation::new(now),
-        pending_delegator_rewards: 0,
-        boost_owed: 0,
-        delegator_boost_owed: 0,
-        owed: 0,
-        exposure: 0,
-        refund_reserve: 0,
-        open_disputes: 0,
-        total_earned: 0,
-        attestations_signed: 0,
-        attestations_missed: 0,
-        vault_bump: ctx.bumps.node_vault,
-        active_since: 0,
-        recent_slashes: Default::default(),
-        timeout_report_epoch: 0,
-        timeout_reports: 0,
-        was_tier1: false,
-        downtime_grace_used: false,
-        draw_entry: DrawEntry::default(),
-    });
+    let mut node = ctx.accounts.node.load_init()?;
+    *node = Node::register(
+        ctx.accounts.operator.key(),
+        ctx.accounts.signing_key.key(),
+        args.roles,
+        args.commission_bps,
+        (ctx.bumps.node, ctx.bumps.node_vault),
+        now,
+    );
+    node.validator_score = config.params.initial_validator_score;
     node.set_models(&args.models)?;
     config.nodes_registered = add(config.nodes_registered, 1)?;
     emit_event(&NodeRegistered {
-        node: node.key(),
+        node: ctx.accounts.node.key(),
         operator: node.operator,
         signing_key: node.signing_key,
         roles: node.roles,

@@ -26,7 +26,7 @@ pub struct ReportValidatorTimeout<'info> {
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
-    pub validator: Box<Account<'info, Node>>,
+    pub validator: AccountLoader<'info, Node>,
     pub job: AccountLoader<'info, Job>,
     #[account(
         init,
@@ -74,7 +74,8 @@ pub fn handler(ctx: Context<ReportValidatorTimeout>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let epoch = ctx.accounts.committee.load()?.epoch;
     let max = ctx.accounts.config.params.max_timeout_reports_per_epoch;
-    let validator = &mut ctx.accounts.validator;
+    let validator_key = ctx.accounts.validator.key();
+    let mut validator = ctx.accounts.validator.load_mut()?;
     require!(
         validator.count_timeout_report(epoch, max),
         VerdictError::TimeoutReportLimit
@@ -82,14 +83,14 @@ pub fn handler(ctx: Context<ReportValidatorTimeout>) -> Result<()> {
     validator.adjust_validator_score(TIMEOUT_PENALTY);
     validator.attestations_missed = add(validator.attestations_missed, 1)?;
     ctx.accounts.report.set_inner(TimeoutReport {
-        validator: validator.key(),
+        validator: validator_key,
         job: ctx.accounts.job.key(),
         epoch,
         reported_at: now,
         bump: ctx.bumps.report,
     });
     emit_event(&ValidatorScoreChanged {
-        node: validator.key(),
+        node: validator_key,
         score: validator.validator_score,
         delta: TIMEOUT_PENALTY,
     });

@@ -19,8 +19,8 @@ pub struct RequestUndelegate<'info> {
     pub staker: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
-    pub node: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    pub node: AccountLoader<'info, Node>,
     #[account(
         mut,
         seeds = [DELEGATION_SEED, node.key().as_ref(), staker.key().as_ref()],
@@ -33,11 +33,11 @@ pub struct RequestUndelegate<'info> {
         init,
         payer = staker,
         space = 8 + UnbondTicket::INIT_SPACE,
-        seeds = [UNBOND_SEED, node.key().as_ref(), &node.next_ticket_id.to_le_bytes()],
+        seeds = [UNBOND_SEED, node.key().as_ref(), &node.load()?.next_ticket_id.to_le_bytes()],
         bump,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
@@ -62,13 +62,14 @@ pub fn handler(ctx: Context<RequestUndelegate>, shares: u64) -> Result<()> {
     let accounts = &mut *ctx.accounts;
     settle_delegator_rewards(
         &mut accounts.config,
-        &mut accounts.node,
+        &accounts.node,
         &accounts.node_vault,
         &accounts.stake_vault,
         &accounts.token_program,
     )?;
     let config = &mut accounts.config;
-    let node = &mut accounts.node;
+    let node_key = accounts.node.key();
+    let mut node = accounts.node.load_mut()?;
     let redeemed = node.delegation.redeem(shares)?;
     config.totals.delegated = sub(config.totals.delegated, redeemed.value + redeemed.dust)?;
     config.totals.reward_pool = add(config.totals.reward_pool, redeemed.dust)?;
@@ -85,7 +86,7 @@ pub fn handler(ctx: Context<RequestUndelegate>, shares: u64) -> Result<()> {
     let release_at = add_secs(now, config.params.unbonding_secs)?;
     let staker = accounts.staker.key();
     accounts.ticket.set_inner(UnbondTicket {
-        node: node.key(),
+        node: node_key,
         owner: staker,
         kind: TicketKind::Delegation,
         id,
@@ -95,7 +96,7 @@ pub fn handler(ctx: Context<RequestUndelegate>, shares: u64) -> Result<()> {
         bump: ctx.bumps.ticket,
     });
     emit_event(&UnbondingQueued {
-        node: node.key(),
+        node: node_key,
         ticket: accounts.ticket.key(),
         owner: staker,
         kind: TicketKind::Delegation,

@@ -18,15 +18,15 @@ pub struct RequestUnstake<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.bump,
+        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     #[account(
         init,
         payer = operator,
         space = 8 + UnbondTicket::INIT_SPACE,
-        seeds = [UNBOND_SEED, node.key().as_ref(), &node.next_ticket_id.to_le_bytes()],
+        seeds = [UNBOND_SEED, node.key().as_ref(), &node.load()?.next_ticket_id.to_le_bytes()],
         bump,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,
@@ -37,14 +37,12 @@ impl RequestUnstake<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         self.config.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
-        require!(
-            amount <= self.node.self_stake,
-            VerdictError::UnstakeExceedsStake
-        );
+        let node = self.node.load()?;
+        require!(amount <= node.self_stake, VerdictError::UnstakeExceedsStake);
         // Leave nothing, or at least the minimum: no dust-staked active nodes.
-        let remaining = self.node.self_stake - amount;
+        let remaining = node.self_stake - amount;
         require!(
-            remaining == 0 || remaining >= self.config.params.min_stake_for_roles(self.node.roles),
+            remaining == 0 || remaining >= self.config.params.min_stake_for_roles(node.roles),
             VerdictError::StakeBelowMinimum
         );
         Ok(())
@@ -55,7 +53,8 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
     let config = &mut accounts.config;
-    let node = &mut accounts.node;
+    let node_key = accounts.node.key();
+    let mut node = accounts.node.load_mut()?;
     node.self_stake = sub(node.self_stake, amount)?;
     let shares = node.unbonding.deposit(amount)?;
     config.totals.self_stake = sub(config.totals.self_stake, amount)?;
@@ -64,7 +63,7 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
     let id = node.take_ticket_id()?;
     let release_at = add_secs(now, config.params.unbonding_secs)?;
     accounts.ticket.set_inner(UnbondTicket {
-        node: node.key(),
+        node: node_key,
         owner: node.operator,
         kind: TicketKind::SelfStake,
         id,
@@ -74,7 +73,7 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
         bump: ctx.bumps.ticket,
     });
     emit_event(&UnbondingQueued {
-        node: node.key(),
+        node: node_key,
         ticket: accounts.ticket.key(),
         owner: node.operator,
         kind: TicketKind::SelfStake,

@@ -26,7 +26,7 @@ use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, CreditReason, DisputeResolved, NodeCredited};
 use crate::instructions::fail_job::refund;
-use crate::instructions::open_dispute::{count_signers, shift};
+use crate::instructions::open_dispute::count_signers;
 use crate::math::{add, apply_bps, sub};
 use crate::state::{Config, Dispute, DisputeRules, DisputeStatus, Job, JobStatus, Node, Verdict};
 use crate::token_ops;
@@ -45,12 +45,12 @@ pub struct ResolveDispute<'info> {
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
     #[account(mut, address = dispute.challenger @ VerdictError::WrongNode)]
-    pub challenger: Box<Account<'info, Node>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, challenger.key().as_ref()], bump = challenger.vault_bump)]
+    pub challenger: AccountLoader<'info, Node>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, challenger.key().as_ref()], bump = challenger.load()?.vault_bump)]
     pub challenger_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = dispute.miner @ VerdictError::WrongMiner)]
-    pub miner: Box<Account<'info, Node>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.vault_bump)]
+    pub miner: AccountLoader<'info, Node>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.load()?.vault_bump)]
     pub miner_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
@@ -76,16 +76,16 @@ impl ResolveDispute<'_> {
             return Ok(());
         }
         let (node, vault) = if to_miner {
-            (&mut self.miner, &self.miner_vault)
+            (&self.miner, &self.miner_vault)
         } else {
-            (&mut self.challenger, &self.challenger_vault)
+            (&self.challenger, &self.challenger_vault)
         };
         token_ops::credit_node_from_stake_vault(
             &self.token_program,
             &self.stake_vault,
             &vault.to_account_info(),
             &self.config,
-            node,
+            &mut *node.load_mut()?,
             amount,
         )?;
         self.config.totals.disputes = sub(self.config.totals.disputes, amount)?;
@@ -107,7 +107,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
     a.dispute.deposits_held = 0;
     let (mut bond_returned, mut unresolved_fee) = (0, 0);
     let mut signers_settled = true;
-    a.challenger.open_disputes = shift(a.challenger.open_disputes, -1);
+    a.challenger.load_mut()?.count_open_disputes(-1);
     match verdict {
         Verdict::Unresolved { n, m } => {
             unresolved_fee = apply_bps(bond, params.unresolved_fee_bps)?;
@@ -116,7 +116,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
             a.credit(true, unresolved_fee, CreditReason::UnresolvedDisputeFee)?;
             // Nobody to pay: unrevealed deposits fund boosts.
             a.config.totals.disputes_to_reward_pool(forfeited)?;
-            a.miner.open_disputes = shift(a.miner.open_disputes, -1);
+            a.miner.load_mut()?.count_open_disputes(-1);
             let d = &mut a.dispute;
             (d.status, d.n, d.m) = (DisputeStatus::Unresolved, n, m);
             a.job.load_mut()?.set_dispute_open(false);
@@ -131,7 +131,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                 d.status = DisputeStatus::Upheld;
                 d.pool = add(d.pool, bond)?;
                 d.pending_liquidations = against;
-                a.miner.open_disputes = shift(a.miner.open_disputes, -1);
+                a.miner.load_mut()?.count_open_disputes(-1);
                 a.job.load_mut()?.set_dispute_open(false);
             } else {
                 d.status = DisputeStatus::Overturned;
@@ -156,7 +156,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                         let mut job = a.job.load_mut()?;
                         job.set_dispute_open(false);
                         // The client is whole: nothing left at risk.
-                        job.release_exposure(&mut a.miner, &mut a.config.totals)?;
+                        job.release_exposure(&mut *a.miner.load_mut()?, &mut a.config.totals)?;
                     }
                     // Already paid: what the escrow still holds (the co-signers'
                     // fee) goes back now, the rest out of the dispute's pool.

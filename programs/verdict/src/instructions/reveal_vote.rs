@@ -20,10 +20,10 @@ pub struct RevealVote<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = voter.bump,
+        bump = voter.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub voter: Box<Account<'info, Node>>,
+    pub voter: AccountLoader<'info, Node>,
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()], bump = vote.bump)]
@@ -59,10 +59,11 @@ impl RevealVote<'_> {
 
 pub fn handler(ctx: Context<RevealVote>, result: [u8; 32], _salt: [u8; 32]) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let weight = a
-        .vote
-        .weight
-        .min(a.config.params.vote_weight(a.voter.slashable_stake()?));
+    let weight = a.vote.weight.min(
+        a.config
+            .params
+            .vote_weight(a.voter.load()?.slashable_stake()?),
+    );
     a.vote.revealed = true;
     a.vote.result = result;
     a.vote.weight = weight;

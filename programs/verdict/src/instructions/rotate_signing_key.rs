@@ -18,10 +18,10 @@ pub struct RotateSigningKey<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.bump,
+        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
 }
@@ -30,7 +30,7 @@ impl RotateSigningKey<'_> {
     pub fn validate(&self) -> Result<()> {
         require_keys_neq!(
             self.new_signing_key.key(),
-            self.node.signing_key,
+            self.node.load()?.signing_key,
             VerdictError::InvalidSigningKey
         );
         // Two members signing with one key would count as one signer twice.
@@ -45,16 +45,17 @@ impl RotateSigningKey<'_> {
 }
 
 pub fn handler(ctx: Context<RotateSigningKey>) -> Result<()> {
-    let node = &mut ctx.accounts.node;
+    let node_key = ctx.accounts.node.key();
+    let mut node = ctx.accounts.node.load_mut()?;
     let previous = node.signing_key;
     node.signing_key = ctx.accounts.new_signing_key.key();
     let mut committee = ctx.accounts.committee.load_mut()?;
-    if let Some(i) = committee.members().iter().position(|m| *m == node.key()) {
+    if let Some(i) = committee.members().iter().position(|m| *m == node_key) {
         committee.signing_keys[i] = node.signing_key;
     }
-    committee.draw.rekey(&node.key(), node.signing_key);
+    committee.draw.rekey(&node_key, node.signing_key);
     emit_event(&SigningKeyRotated {
-        node: node.key(),
+        node: node_key,
         previous,
         signing_key: node.signing_key,
     });

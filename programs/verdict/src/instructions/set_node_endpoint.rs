@@ -14,9 +14,9 @@ pub struct SetNodeEndpoint<'info> {
     #[account(mut)]
     pub signer: Signer<'info>,
     #[account(
-        constraint = node.operator == signer.key() || node.signing_key == signer.key() @ VerdictError::Unauthorized,
+        constraint = node.load()?.operator == signer.key() || node.load()?.signing_key == signer.key() @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     #[account(
         init_if_needed,
         payer = signer,
@@ -32,7 +32,7 @@ impl SetNodeEndpoint<'_> {
     /// The URL itself is checked where it is stored ([`NodeEndpoint::set`]).
     pub fn validate(&self) -> Result<()> {
         require!(
-            self.node.status == NodeStatus::Active,
+            self.node.load()?.status() == NodeStatus::Active,
             VerdictError::NodeNotActive
         );
         Ok(())

@@ -20,7 +20,7 @@ pub struct SettleJob<'info> {
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut)]
-    pub miner: Box<Account<'info, Node>>,
+    pub miner: AccountLoader<'info, Node>,
     /// CHECK: the instructions sysvar, checked by address in `verify_quorum`.
     pub instructions: UncheckedAccount<'info>,
 }
@@ -43,7 +43,9 @@ impl SettleJob<'_> {
         require!(price <= job.max_fee, VerdictError::PriceAboveMaxFee);
         require!(report.success, VerdictError::UnsuccessfulCompletion);
         require!(
-            self.miner.can_take(job.risk(), &job.model, now, params),
+            self.miner
+                .load()?
+                .can_take(job.risk(), &job.model, now, params),
             VerdictError::MinerNotEligible
         );
         let body = SettleBody {
@@ -70,7 +72,7 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
     let accounts = &mut *ctx.accounts;
     {
         let mut job = accounts.job.load_mut()?;
-        job.allocate(&mut accounts.miner, price, now, &accounts.config.params)?;
+        job.allocate(&accounts.miner, price, now, &accounts.config.params)?;
         emit_event(&JobAssigned {
             job: accounts.job.key(),
             miner: accounts.miner.key(),
@@ -83,7 +85,7 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
         &accounts.config,
         &committee,
         &accounts.job,
-        &mut accounts.miner,
+        &accounts.miner,
         &report,
         signers,
     )

@@ -26,7 +26,7 @@ pub struct SlashNode<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut)]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     #[account(
         init,
         payer = payer,
@@ -68,7 +68,7 @@ impl SlashNode<'_> {
             return Ok(());
         }
         let chain_evidence = offense == Offense::Downtime
-            && self.node.reputation.below_slash_threshold(params)
+            && self.node.load()?.reputation.below_slash_threshold(params)
             && evidence_hash == downtime_evidence(epoch);
         require!(chain_evidence, VerdictError::SlashNotAuthorized);
         Ok(())
@@ -91,13 +91,13 @@ pub fn handler(ctx: Context<SlashNode>, offense: Offense, evidence_hash: [u8; 32
     let epoch = verdict_epoch(now, ctx.accounts.config.params.epoch_secs);
     ctx.accounts.validate(offense, evidence_hash, epoch)?;
     let a = &mut *ctx.accounts;
-    let node_key = a.node.key();
     let record_bump = ctx.bumps.record;
-    let node = &mut a.node;
+    let node_key = a.node.key();
+    let mut node = a.node.load_mut()?;
     let config = &mut a.config;
 
-    if offense == Offense::Downtime && node.was_tier1 && !node.downtime_grace_used {
-        node.downtime_grace_used = true;
+    if offense == Offense::Downtime && node.was_tier1() && !node.downtime_grace_used() {
+        node.set_downtime_grace_used(true);
         a.record.set_inner(SlashRecord {
             node: node_key,
             offense,

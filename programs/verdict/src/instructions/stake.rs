@@ -18,10 +18,10 @@ pub struct Stake<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.bump,
+        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
     #[account(
         mut,
         constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
@@ -37,13 +37,14 @@ impl Stake<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         self.config.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
+        let node = self.node.load()?;
         require!(
-            self.node.status == NodeStatus::Active,
+            node.status() == NodeStatus::Active,
             VerdictError::NodeNotActive
         );
-        let after = add(self.node.self_stake, amount)?;
+        let after = add(node.self_stake, amount)?;
         require!(
-            after >= self.config.params.min_stake_for_roles(self.node.roles),
+            after >= self.config.params.min_stake_for_roles(node.roles),
             VerdictError::StakeBelowMinimum
         );
         Ok(())
@@ -59,13 +60,14 @@ pub fn handler(ctx: Context<Stake>, amount: u64) -> Result<()> {
         &accounts.operator,
         amount,
     )?;
-    let node = &mut accounts.node;
+    let node_key = accounts.node.key();
+    let mut node = accounts.node.load_mut()?;
     let config = &mut accounts.config;
     node.self_stake = add(node.self_stake, amount)?;
     config.totals.self_stake = add(config.totals.self_stake, amount)?;
     let activity = node.sync_activity(config)?;
     emit_event(&Staked {
-        node: node.key(),
+        node: node_key,
         amount,
         self_stake: node.self_stake,
         active: activity.active,

@@ -37,7 +37,9 @@ pub fn handler<'info>(ctx: Context<'info, SweepCommitteeDraw<'info>>) -> Result<
     let round = committee.draw.round;
     for info in ctx.remaining_accounts {
         require!(info.is_writable, VerdictError::NotEntered);
-        let mut node: Account<Node> = Account::try_from(info)?;
+        let loader = AccountLoader::<Node>::try_from(info)?;
+        // Written in place: the same entrant twice in one batch is refused.
+        let mut node = loader.load_mut()?;
         require!(node.draw_entry.entered(round), VerdictError::NotEntered);
         require!(!node.draw_entry.swept(round), VerdictError::AlreadySwept);
         node.draw_entry.swept_round = round;
@@ -55,8 +57,6 @@ pub fn handler<'info>(ctx: Context<'info, SweepCommitteeDraw<'info>>) -> Result<
             .swept
             .checked_add(1)
             .ok_or(VerdictError::MathOverflow)?;
-        // Written back now, so the same entrant twice in one batch is refused.
-        node.exit(&crate::ID)?;
     }
     emit_event(&CommitteeDrawSwept {
         round,

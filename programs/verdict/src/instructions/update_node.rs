@@ -26,10 +26,10 @@ pub struct UpdateNode<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.bump,
+        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
+    pub node: AccountLoader<'info, Node>,
 }
 
 impl UpdateNode<'_> {
@@ -44,14 +44,15 @@ impl UpdateNode<'_> {
 }
 
 pub fn handler(ctx: Context<UpdateNode>, args: UpdateNodeArgs) -> Result<()> {
-    let node = &mut ctx.accounts.node;
+    let node_key = ctx.accounts.node.key();
+    let mut node = ctx.accounts.node.load_mut()?;
     node.roles = args.roles;
     node.commission_bps = args.commission_bps;
     node.set_models(&args.models)?;
     // A role change can change the minimum stake the node must meet.
     node.sync_activity(&mut ctx.accounts.config)?;
     emit_event(&NodeUpdated {
-        node: node.key(),
+        node: node_key,
         roles: node.roles,
         commission_bps: node.commission_bps,
         model_count: node.model_count,

@@ -19,11 +19,11 @@ pub struct WithdrawOwed<'info> {
     #[account(
         mut,
         seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.bump,
+        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
-    pub node: Box<Account<'info, Node>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.vault_bump)]
+    pub node: AccountLoader<'info, Node>,
+    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,
@@ -37,15 +37,18 @@ pub struct WithdrawOwed<'info> {
 impl WithdrawOwed<'_> {
     pub fn validate(&self) -> Result<()> {
         self.config.require_not_paused()?;
-        require!(self.node.owed > 0, VerdictError::NothingOwed);
+        require!(self.node.load()?.owed > 0, VerdictError::NothingOwed);
         Ok(())
     }
 }
 
 pub fn handler(ctx: Context<WithdrawOwed>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let amount = a.node.owed;
-    let (operator, bump) = (a.node.operator, a.node.bump);
+    let (amount, operator, bump) = {
+        let node = a.node.load()?;
+        (node.owed, node.operator, node.bump)
+    };
+    // The node signs for its vault: not borrowed during the CPI.
     token_ops::pay_out(
         &a.token_program,
         &a.node_vault.to_account_info(),
@@ -54,7 +57,7 @@ pub fn handler(ctx: Context<WithdrawOwed>) -> Result<()> {
         &[crate::constants::NODE_SEED, operator.as_ref(), &[bump]],
         amount,
     )?;
-    a.node.owed = 0;
+    a.node.load_mut()?.owed = 0;
     emit_event(&OwedWithdrawn {
         node: a.node.key(),
         operator,

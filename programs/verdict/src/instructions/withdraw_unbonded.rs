@@ -18,8 +18,8 @@ pub struct WithdrawUnbonded<'info> {
     pub owner: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.operator.as_ref()], bump = node.bump)]
-    pub node: Box<Account<'info, Node>>,
+    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    pub node: AccountLoader<'info, Node>,
     #[account(
         mut,
         close = owner,
@@ -43,8 +43,9 @@ impl WithdrawUnbonded<'_> {
 pub fn handler(ctx: Context<WithdrawUnbonded>, kind: TicketKind) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
-    let node = &mut accounts.node;
-    let redeemed = accounts.ticket.redeem(node, kind, now)?;
+    let node_key = accounts.node.key();
+    let mut node = accounts.node.load_mut()?;
+    let redeemed = accounts.ticket.redeem(&mut node, kind, now)?;
     let config = &mut accounts.config;
     config.totals.unbonding = sub(config.totals.unbonding, redeemed.value + redeemed.dust)?;
     config.totals.reward_pool = add(config.totals.reward_pool, redeemed.dust)?;
@@ -56,7 +57,7 @@ pub fn handler(ctx: Context<WithdrawUnbonded>, kind: TicketKind) -> Result<()> {
         redeemed.value,
     )?;
     emit_event(&UnbondingWithdrawn {
-        node: node.key(),
+        node: node_key,
         ticket: accounts.ticket.key(),
         owner: accounts.owner.key(),
         kind,

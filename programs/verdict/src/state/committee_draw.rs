@@ -36,32 +36,26 @@ pub enum DrawPhase {
     Sweeping,
 }
 
-impl DrawPhase {
-    /// The phase stored as `byte` (only [`CommitteeDraw::set_phase`] writes
-    /// it, so every stored byte is a valid phase).
-    /// Decoded with the same `as u8` the setter stores, so reordering the
-    /// variants cannot make the two disagree; any other byte is `Entry`.
-    pub fn from_stored(byte: u8) -> Self {
-        [DrawPhase::Entry, DrawPhase::Seeding, DrawPhase::Sweeping]
-            .into_iter()
-            .find(|p| *p as u8 == byte)
-            .unwrap_or_default()
-    }
-}
+super::stored_as_byte!(DrawPhase {
+    Entry,
+    Seeding,
+    Sweeping
+});
 
 /// What a node recorded when it entered a draw: its weight is frozen then,
-/// so nobody can top up stake once the seed is known.
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
+/// so nobody can top up stake once the seed is known. Stored in the Node
+/// (zero-copy), so laid out without padding.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct DrawEntry {
     /// The draw round it entered (0 = never).
     pub round: u64,
     /// The round in which it was swept (equal to `round` once swept).
     pub swept_round: u64,
     pub stake: u64,
-    pub score: u8,
     pub performance_bps: u16,
+    pub score: u8,
+    pub reserved: [u8; 5],
 }
 
 impl DrawEntry {
@@ -331,6 +325,7 @@ mod tests {
                 stake,
                 score,
                 performance_bps: 10_000 - i,
+                ..Default::default()
             },
         }
     }

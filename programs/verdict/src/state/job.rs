@@ -18,16 +18,9 @@ pub enum RiskLevel {
     High,
 }
 
-impl RiskLevel {
-    /// Decodes the byte a Job stores (`Job::set_risk` writes `risk as u8`);
-    /// a byte no variant has, never written by the program, reads as Low.
-    pub fn from_stored(byte: u8) -> Self {
-        [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High]
-            .into_iter()
-            .find(|r| *r as u8 == byte)
-            .unwrap_or_default()
-    }
+super::stored_as_byte!(RiskLevel { Low, Medium, High });
 
+impl RiskLevel {
     /// Worst tier a miner may be in to take a job of this risk.
     pub fn max_tier(&self) -> u8 {
         match self {
@@ -58,27 +51,15 @@ pub enum JobStatus {
     Refunded,
 }
 
-impl JobStatus {
-    pub const ALL: [JobStatus; 7] = [
-        JobStatus::Sent,
-        JobStatus::Allocated,
-        JobStatus::Solved,
-        JobStatus::Paid,
-        JobStatus::Invalid,
-        JobStatus::Expired,
-        JobStatus::Refunded,
-    ];
-
-    /// Decodes the byte a Job stores (`Job::set_status` writes `status as
-    /// u8`); a byte no variant has, never written by the program, reads as
-    /// Sent.
-    pub fn from_stored(byte: u8) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|s| *s as u8 == byte)
-            .unwrap_or_default()
-    }
-}
+super::stored_as_byte!(JobStatus {
+    Sent,
+    Allocated,
+    Solved,
+    Paid,
+    Invalid,
+    Expired,
+    Refunded,
+});
 
 /// Why a miner failed a job (part of the fail attestation).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -215,12 +196,12 @@ impl Job {
     /// exposure limit.
     pub fn allocate(
         &mut self,
-        miner: &mut Account<crate::state::Node>,
+        miner: &AccountLoader<crate::state::Node>,
         price: u64,
         now: i64,
         params: &crate::state::ProtocolParams,
     ) -> Result<()> {
-        miner.add_exposure(price, params)?;
+        miner.load_mut()?.add_exposure(price, params)?;
         self.set_status(JobStatus::Allocated);
         self.miner = miner.key();
         self.price = price;
@@ -366,11 +347,11 @@ mod tests {
         assert_eq!(job.status(), JobStatus::Sent);
         assert_eq!(job.risk(), RiskLevel::Low);
         assert!(!job.sla_met() && !job.dispute_open());
-        for status in JobStatus::ALL {
+        for &status in JobStatus::ALL {
             job.set_status(status);
             assert_eq!(job.status(), status);
         }
-        for risk in [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High] {
+        for &risk in RiskLevel::ALL {
             job.set_risk(risk);
             assert_eq!(job.risk(), risk);
         }

@@ -27,12 +27,15 @@ pub fn model_id(name: &str) -> Result<ModelId> {
     Ok(id)
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NodeStatus {
+    #[default]
     Active,
     /// Lost its whole stake in a dispute; can only be closed.
     Liquidated,
 }
+
+super::stored_as_byte!(NodeStatus { Active, Liquidated });
 
 /// A reward divided between operator and delegators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,18 +44,18 @@ pub struct RewardSplit {
     pub delegators: u64,
 }
 
-#[account]
-#[derive(InitSpace, Debug)]
+/// Zero-copy: nearly every instruction loads a node, most of them to change
+/// a few fields, and loading it in place costs nothing per byte (see
+/// `docs/compute-units.md`). Widest fields first, no padding; the status
+/// and the flags are bytes behind typed accessors.
+#[account(zero_copy)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Node {
     pub operator: Pubkey,
     /// ed25519 key the node signs attestations and miner responses with.
     pub signing_key: Pubkey,
-    pub roles: u8,
-    pub status: NodeStatus,
-    pub bump: u8,
-    pub commission_bps: u16,
-    pub model_count: u8,
-    pub models: [[u8; MODEL_ID_LEN]; MAX_MODELS_PER_NODE],
+    /// The models it serves (the first `model_count`), zero padded ids.
+    pub models: [ModelId; MAX_MODELS_PER_NODE],
     /// The operator's own active stake.
     pub self_stake: u64,
     /// Delegated tokens and delegators' shares.
@@ -62,14 +65,6 @@ pub struct Node {
     pub unbonding: SharePool,
     pub next_ticket_id: u64,
     pub registered_at: i64,
-    /// Validator score, 0..=100.
-    pub validator_score: u8,
-    /// How this node is counted in the Config's active counters right now;
-    /// refreshed by [`Node::sync_activity`] whenever stake or roles move.
-    pub counted_active: bool,
-    pub counted_validator: bool,
-    /// Miner reputation (trust, window, tier inputs, trial, heartbeat).
-    pub reputation: Reputation,
     /// Delegators' share of claimed payouts, waiting in the node vault for
     /// `compound_rewards` to add it to the delegation pool.
     pub pending_delegator_rewards: u64,
@@ -90,36 +85,60 @@ pub struct Node {
     /// jobs that a later dispute may still overturn. Never above `exposure`:
     /// what a falling exposure no longer needs goes to the reward pool.
     pub refund_reserve: u64,
-    /// Disputes this node is party to (miner, challenger) and votes not yet
-    /// settled: the node cannot close while any is open.
-    pub open_disputes: u32,
     /// Payouts and boosts received over the node's life.
     pub total_earned: u64,
     /// Outcomes this validator co-signed, and deadlines it missed.
     pub attestations_signed: u64,
     pub attestations_missed: u64,
-    pub vault_bump: u8,
     /// When the node last became active (votes need it before a dispute opened).
     pub active_since: i64,
+    /// Committee epoch of the last counted timeout report (how many were
+    /// counted in it: `timeout_reports`).
+    pub timeout_report_epoch: u64,
     /// Recent slashes (time, amount): the cap looks back one `epoch_secs`.
     pub recent_slashes: [RecentSlash; RECENT_SLASHES],
-    /// Committee epoch of the last counted timeout report, and how many
-    /// were counted in it.
-    pub timeout_report_epoch: u64,
-    pub timeout_reports: u8,
-    /// Has been Tier 1: its first downtime offense is forgiven once.
-    pub was_tier1: bool,
-    pub downtime_grace_used: bool,
     /// Its entry in the committee draw (the weight frozen at entry).
     pub draw_entry: DrawEntry,
+    /// Miner reputation (trust, window, tier inputs, trial, heartbeat).
+    pub reputation: Reputation,
+    /// Disputes this node is party to (miner, challenger) and votes not yet
+    /// settled: the node cannot close while any is open.
+    pub open_disputes: u32,
+    pub commission_bps: u16,
+    pub roles: u8,
+    /// The `NodeStatus` discriminant; read it through `status()`.
+    status: u8,
+    pub bump: u8,
+    pub vault_bump: u8,
+    pub model_count: u8,
+    /// Validator score, 0..=100.
+    pub validator_score: u8,
+    pub timeout_reports: u8,
+    /// How this node is counted in the Config's active counters right now
+    /// (0/1); refreshed by [`Node::sync_activity`] whenever stake or roles
+    /// move. Read through `counted_active()`/`counted_validator()`.
+    counted_active: u8,
+    counted_validator: u8,
+    /// Has been Tier 1 (0/1): its first downtime offense is forgiven once.
+    was_tier1: u8,
+    downtime_grace_used: u8,
+    reserved: [u8; 7],
 }
+
+/// All zero, as the account is created.
+impl Default for Node {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+super::zero_copy_serialize!(Node);
 
 /// Slashes the sliding cap remembers; more within one window are refused.
 pub const RECENT_SLASHES: usize = 8;
 
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct RecentSlash {
     pub at: i64,
     pub amount: u64,
@@ -140,6 +159,69 @@ impl SlashBreakdown {
 }
 
 impl Node {
+    /// Account size, discriminator included.
+    pub const SPACE: usize = 8 + std::mem::size_of::<Node>();
+
+    /// A newly registered node: active, staked nothing, no record yet.
+    pub fn register(
+        operator: Pubkey,
+        signing_key: Pubkey,
+        roles: u8,
+        commission_bps: u16,
+        bumps: (u8, u8),
+        now: i64,
+    ) -> Self {
+        let mut node = Self {
+            operator,
+            signing_key,
+            roles,
+            commission_bps,
+            bump: bumps.0,
+            vault_bump: bumps.1,
+            registered_at: now,
+            reputation: Reputation::new(now),
+            ..Self::default()
+        };
+        node.set_status(NodeStatus::Active);
+        node
+    }
+
+    pub fn status(&self) -> NodeStatus {
+        NodeStatus::from_stored(self.status)
+    }
+
+    pub fn set_status(&mut self, status: NodeStatus) {
+        self.status = status as u8;
+    }
+
+    /// Counted as active in the Config's counters.
+    pub fn counted_active(&self) -> bool {
+        self.counted_active != 0
+    }
+
+    /// Counted as an active validator in the Config's counters.
+    pub fn counted_validator(&self) -> bool {
+        self.counted_validator != 0
+    }
+
+    /// Has been Tier 1 at some point.
+    pub fn was_tier1(&self) -> bool {
+        self.was_tier1 != 0
+    }
+
+    pub fn set_was_tier1(&mut self, was: bool) {
+        self.was_tier1 = was as u8;
+    }
+
+    /// Its one forgiven downtime offense is spent.
+    pub fn downtime_grace_used(&self) -> bool {
+        self.downtime_grace_used != 0
+    }
+
+    pub fn set_downtime_grace_used(&mut self, used: bool) {
+        self.downtime_grace_used = used as u8;
+    }
+
     pub fn validate_roles(roles: u8) -> Result<()> {
         require!(
             roles != 0 && roles & !ROLE_ALL == 0,
@@ -200,7 +282,7 @@ impl Node {
     /// Active when not liquidated and the self stake meets its roles' minimum.
     pub fn activity(&self, params: &ProtocolParams) -> Activity {
         Activity {
-            active: self.status == NodeStatus::Active
+            active: self.status() == NodeStatus::Active
                 && self.self_stake > 0
                 && self.self_stake >= params.min_stake_for_roles(self.roles),
             validator: self.is_validator(),
@@ -210,17 +292,24 @@ impl Node {
     /// Recounts this node in the Config's active counters after a change.
     pub fn sync_activity(&mut self, config: &mut Config) -> Result<Activity> {
         let before = Activity {
-            active: self.counted_active,
-            validator: self.counted_validator,
+            active: self.counted_active(),
+            validator: self.counted_validator(),
         };
         let after = self.activity(&config.params);
         config.record_activity(before, after)?;
         if after.active && !before.active {
             self.active_since = Clock::get()?.unix_timestamp;
         }
-        self.counted_active = after.active;
-        self.counted_validator = after.validator;
+        self.set_counted(after);
         Ok(after)
+    }
+
+    /// Records how the Config's counters count this node. Only
+    /// [`Node::sync_activity`] calls it on chain, together with the
+    /// counters; simulations use it to build a state.
+    pub fn set_counted(&mut self, counted: Activity) {
+        self.counted_active = counted.active as u8;
+        self.counted_validator = counted.validator as u8;
     }
 
     /// Splits a reward the node earned between its operator and its
@@ -253,7 +342,7 @@ impl Node {
         self.reputation.apply_decay(now, params);
         self.reputation.record(outcome, params);
         if self.reputation.tier(params) == 1 {
-            self.was_tier1 = true;
+            self.set_was_tier1(true);
         }
     }
 
@@ -419,7 +508,7 @@ impl Node {
     /// May sit on the committee: an active validator scored at the minimum.
     pub fn is_eligible_validator(&self, params: &ProtocolParams) -> bool {
         self.is_validator()
-            && self.status == NodeStatus::Active
+            && self.status() == NodeStatus::Active
             && self.activity(params).active
             && self.validator_score >= params.min_validator_score
     }
@@ -451,6 +540,12 @@ impl Node {
             && self.open_disputes == 0
     }
 
+    /// Moves the count of open disputes and votes by `delta`, never below
+    /// zero.
+    pub fn count_open_disputes(&mut self, delta: i64) {
+        self.open_disputes = (self.open_disputes as i64 + delta).clamp(0, u32::MAX as i64) as u32;
+    }
+
     /// The next unbonding ticket id, advancing the counter.
     pub fn take_ticket_id(&mut self) -> Result<u64> {
         let id = self.next_ticket_id;
@@ -462,6 +557,7 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::TrialStatus;
 
     #[test]
     fn model_ids_are_padded_ascii() {
@@ -473,11 +569,48 @@ mod tests {
         assert!(model_id(&"x".repeat(33)).is_err());
     }
 
+    #[test]
+    fn layout_is_fixed() {
+        assert_eq!(std::mem::size_of::<Node>(), 856);
+        assert_eq!(std::mem::align_of::<Node>(), 8);
+        assert_eq!(std::mem::offset_of!(Node, self_stake), 320);
+        assert_eq!(std::mem::offset_of!(Node, draw_entry), 592);
+        assert_eq!(std::mem::offset_of!(Node, reputation), 624);
+        assert_eq!(std::mem::offset_of!(Node, open_disputes), 832);
+        assert_eq!(Node::SPACE, 864);
+    }
+
+    #[test]
+    fn status_and_flags_round_trip_through_their_stored_byte() {
+        let mut node = Node::default();
+        assert_eq!(node.status(), NodeStatus::Active);
+        for &status in NodeStatus::ALL {
+            node.set_status(status);
+            assert_eq!(node.status(), status);
+        }
+        for (active, validator) in [(true, false), (true, true), (false, false)] {
+            node.set_counted(Activity { active, validator });
+            assert_eq!(
+                (node.counted_active(), node.counted_validator()),
+                (active, validator)
+            );
+        }
+        node.set_was_tier1(true);
+        node.set_downtime_grace_used(true);
+        assert!(node.was_tier1() && node.downtime_grace_used());
+        let mut reputation = Reputation::new(0);
+        assert_eq!(reputation.trial(), TrialStatus::Pending);
+        for &trial in TrialStatus::ALL {
+            reputation.set_trial(trial);
+            assert_eq!(reputation.trial(), trial);
+        }
+    }
+
     fn node_with_stake(stake: u64) -> Node {
-        let zeroed = vec![0u8; 8 + Node::INIT_SPACE];
-        let mut node = Node::try_deserialize_unchecked(&mut zeroed.as_slice()).unwrap();
-        node.self_stake = stake;
-        node
+        Node {
+            self_stake: stake,
+            ..Node::default()
+        }
     }
 
     #[test]

@@ -19,24 +19,13 @@ pub enum SelectionStrategy {
     Weighted,
 }
 
-impl SelectionStrategy {
-    /// The strategy stored as `byte` in a zero-copy account (only its
-    /// setters write it, so every stored byte is a valid strategy).
-    /// Decoded with the same `as u8` the setters store, so reordering the
-    /// variants cannot make the two disagree; any other byte is `Random`.
-    pub fn from_stored(byte: u8) -> Self {
-        [
-            SelectionStrategy::Random,
-            SelectionStrategy::Reputation,
-            SelectionStrategy::Stake,
-            SelectionStrategy::Performance,
-            SelectionStrategy::Weighted,
-        ]
-        .into_iter()
-        .find(|s| *s as u8 == byte)
-        .unwrap_or_default()
-    }
-}
+super::stored_as_byte!(SelectionStrategy {
+    Random,
+    Reputation,
+    Stake,
+    Performance,
+    Weighted,
+});
 
 /// Every tunable number of the protocol. Times in seconds, ratios in basis
 /// points, trust in basis points of 1.0 (10_000 == 1.0).

@@ -11,28 +11,37 @@ use crate::math::mul_div_floor;
 /// Trust and scores are in basis points: 10_000 == 1.0.
 pub const ONE_BPS: u32 = BPS_DENOMINATOR as u32;
 
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
+/// One bucket of the rolling window. Stored in the Node (zero-copy), so
+/// laid out without padding; build one with `..Default::default()`.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct WindowBucket {
-    pub jobs: u16,
-    pub successes: u16,
-    pub sla_met: u16,
     /// Sum of the jobs' latency percentile scores, in bps.
     pub latency_score_sum: u32,
     /// Sum of successful jobs' response times, for the average latency.
     pub response_ms_sum: u32,
+    pub jobs: u16,
+    pub successes: u16,
+    pub sla_met: u16,
+    pub reserved: [u8; 2],
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TrialStatus {
     /// Registered, no trial yet: no jobs.
+    #[default]
     Pending,
     /// Passed its trial: "warm", may be assigned jobs.
     Passed,
     /// Failed its trial: cooling down until `cooldown_until`, flagged.
     Failed,
 }
+
+super::stored_as_byte!(TrialStatus {
+    Pending,
+    Passed,
+    Failed
+});
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobOutcome {
@@ -48,41 +57,25 @@ pub enum JobOutcome {
     Timeout,
 }
 
-#[derive(AnchorSerialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+/// Stored in the Node (zero-copy): widest fields first, no padding; the
+/// trial status is its one-byte discriminant behind `trial()`/`set_trial()`.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Reputation {
-    /// R, in bps of 1.0.
-    pub trust_bps: u32,
-    pub buckets: [WindowBucket; REPUTATION_BUCKETS],
-    pub current_bucket: u8,
-    pub trial: TrialStatus,
     pub cooldown_until: i64,
-    pub trial_failures: u8,
     pub last_heartbeat: i64,
     /// Time up to which heartbeat decay has been applied.
     pub decayed_until: i64,
     pub lifetime_jobs: u64,
     pub lifetime_failures: u64,
-}
-
-/// Written out (the derive would do the same, field by field) so it runs in
-/// its own stack frame: inlined into `Node`'s deserializer, the whole took
-/// more than SBF's 4 KB frame.
-impl AnchorDeserialize for Reputation {
-    #[inline(never)]
-    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
-        Ok(Self {
-            trust_bps: AnchorDeserialize::deserialize_reader(reader)?,
-            buckets: AnchorDeserialize::deserialize_reader(reader)?,
-            current_bucket: AnchorDeserialize::deserialize_reader(reader)?,
-            trial: AnchorDeserialize::deserialize_reader(reader)?,
-            cooldown_until: AnchorDeserialize::deserialize_reader(reader)?,
-            trial_failures: AnchorDeserialize::deserialize_reader(reader)?,
-            last_heartbeat: AnchorDeserialize::deserialize_reader(reader)?,
-            decayed_until: AnchorDeserialize::deserialize_reader(reader)?,
-            lifetime_jobs: AnchorDeserialize::deserialize_reader(reader)?,
-            lifetime_failures: AnchorDeserialize::deserialize_reader(reader)?,
-        })
-    }
+    pub buckets: [WindowBucket; REPUTATION_BUCKETS],
+    /// R, in bps of 1.0.
+    pub trust_bps: u32,
+    pub current_bucket: u8,
+    /// The `TrialStatus` discriminant; read it through `trial()`.
+    trial: u8,
+    pub trial_failures: u8,
+    reserved: [u8; 1],
 }
 
 /// Window figures, in bps.
@@ -98,19 +91,21 @@ pub struct WindowStats {
 }
 
 impl Reputation {
+    /// A new node's: no trust, no record, no trial yet, heartbeat now.
     pub fn new(now: i64) -> Self {
         Self {
-            trust_bps: 0,
-            buckets: [WindowBucket::default(); REPUTATION_BUCKETS],
-            current_bucket: 0,
-            trial: TrialStatus::Pending,
-            cooldown_until: 0,
-            trial_failures: 0,
             last_heartbeat: now,
             decayed_until: now,
-            lifetime_jobs: 0,
-            lifetime_failures: 0,
+            ..bytemuck::Zeroable::zeroed()
         }
+    }
+
+    pub fn trial(&self) -> TrialStatus {
+        TrialStatus::from_stored(self.trial)
+    }
+
+    pub fn set_trial(&mut self, trial: TrialStatus) {
+        self.trial = trial as u8;
     }
 
     /// R' = R·Pen for a mistake, R·Rew (rounded up, so a small R still grows,
@@ -198,7 +193,7 @@ impl Reputation {
     /// success below the tiered minimum: low-risk jobs only).
     pub fn tier(&self, params: &ProtocolParams) -> u8 {
         let w = self.window(params);
-        if self.trial != TrialStatus::Passed
+        if self.trial() != TrialStatus::Passed
             || w.jobs < TIER_MIN_JOBS
             || w.success_bps < params.tiered_min_success_bps
         {
@@ -285,7 +280,7 @@ impl Reputation {
 
     /// May take jobs now: passed its trial and not cooling down.
     pub fn is_warm(&self, now: i64) -> bool {
-        self.trial == TrialStatus::Passed && now >= self.cooldown_until
+        self.trial() == TrialStatus::Passed && now >= self.cooldown_until
     }
 }
 
@@ -295,7 +290,7 @@ mod tests {
 
     fn warm(params: &ProtocolParams) -> Reputation {
         let mut r = Reputation::new(0);
-        r.trial = TrialStatus::Passed;
+        r.set_trial(TrialStatus::Passed);
         r.trust_bps = params.trial_baseline_trust_bps;
         r
     }

@@ -6,9 +6,9 @@ use anchor_lang::prelude::*;
 use crate::errors::VerdictError;
 use crate::math::{add, mul_div_floor, sub};
 
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
+/// Stored in the Node (zero-copy).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct SharePool {
     /// Tokens held by the pool (in the stake vault).
     pub amount: u64,
