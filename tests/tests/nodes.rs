@@ -197,12 +197,12 @@ async fn update_node_refuses_other_signers_and_bad_values() {
     let h = f.register(ROLE_MINER, 0).await;
     let intruder = f.user(0).await;
     // The intruder's own node PDA does not exist; pointing at the victim's
-    // node fails the seeds check, pointing at its own fails as not a node.
+    // node fails `has_one = operator`, pointing at its own fails as not a node.
     let upd = ix::update_node(&intruder.pubkey(), ROLE_MINER, vec![], 0);
     let upd = ix::replace_account(upd, &pda::node(&intruder.pubkey()), &h.node);
-    assert_anchor_error(
+    assert_verdict_error(
         &f.send(&[upd], &[&intruder.keypair]).await,
-        ErrorCode::ConstraintSeeds,
+        VerdictError::Unauthorized,
     );
     let upd = ix::update_node(&intruder.pubkey(), ROLE_MINER, vec![], 0);
     // No Node there: the zero-copy loader checks the owner first (3007).
@@ -304,9 +304,9 @@ async fn close_node_returns_rent_only_when_empty() {
         &pda::node(&intruder.pubkey()),
         &h.node,
     );
-    assert_anchor_error(
+    assert_verdict_error(
         &f.send(&[steal], &[&intruder.keypair]).await,
-        ErrorCode::ConstraintSeeds,
+        VerdictError::Unauthorized,
     );
     let rent = f.lamports(&h.node).await;
     let before = f.lamports(&op.pubkey()).await;

@@ -166,9 +166,9 @@ async fn stake_for_an_unregistered_node_or_someone_elses_node_is_refused() {
         &pda::node(&stranger.pubkey()),
         &h.node,
     );
-    assert_anchor_error(
+    assert_verdict_error(
         &f.send(&[into_victim], &[&stranger.keypair]).await,
-        ErrorCode::ConstraintSeeds,
+        VerdictError::Unauthorized,
     );
 }
 
@@ -241,9 +241,9 @@ async fn unstake_by_another_signer_is_refused() {
         &pda::unbond_ticket(&pda::node(&thief.pubkey()), 0),
         &ticket,
     );
-    assert_anchor_error(
+    assert_verdict_error(
         &f.send(&[steal], &[&thief.keypair]).await,
-        ErrorCode::ConstraintSeeds,
+        VerdictError::Unauthorized,
     );
 }
 

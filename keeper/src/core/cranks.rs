@@ -142,7 +142,7 @@ mod tests {
         let key = Pubkey::new_unique();
         let now = 3 * p.epoch_secs + 5;
         assert_eq!(
-            due(&[], &[(key, node.clone())], None, &p, now),
+            due(&[], &[(key, node)], None, &p, now),
             vec![Crank::Downtime {
                 node: key,
                 epoch: 3

@@ -193,7 +193,7 @@ pub async fn stake() -> Case {
         "node: another node",
         &node,
         other,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::Unauthorized),
     );
     user_tokens(&mut c, &tokens, &op.pubkey(), VerdictError::WrongTokenOwner).await;
     c
@@ -841,7 +841,7 @@ pub async fn withdraw_owed() -> Case {
         "node: another node",
         &miner.node,
         other.node,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::Unauthorized),
     );
     node_vault(&mut c, &miner.node, &other.node).await;
     user_tokens(
@@ -1017,7 +1017,7 @@ pub async fn open_dispute() -> Case {
         "challenger: another validator's node",
         &challenger.node,
         bystander,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::Unauthorized),
     );
     c.sub(
         "job: another job of the same miner",
@@ -1185,7 +1185,7 @@ pub async fn reveal_vote() -> Case {
         "voter: another node",
         &voter.node,
         bystander,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::Unauthorized),
     );
     let (da, db) = (pda::dispute(&a), pda::dispute(&b));
     c.sub(
@@ -1331,7 +1331,7 @@ pub async fn claim_dispute_reward() -> Case {
         "voter: another node",
         &voter.node,
         bystander,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::Unauthorized),
     );
     let (da, db) = (pda::dispute(&a), pda::dispute(&b));
     c.sub(
@@ -1375,7 +1375,7 @@ pub async fn close_vote() -> Case {
         "voter: another node",
         &dissenter.node,
         honest,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::Unauthorized),
     );
     let (da, db) = (pda::dispute(&a), pda::dispute(&b));
     c.sub(

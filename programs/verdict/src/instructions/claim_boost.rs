@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, BoostClaimed};
 use crate::math::{add, sub};
@@ -17,7 +17,9 @@ use crate::token_ops;
 pub struct ClaimBoost<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    /// Any Node: only `register_node` creates one, at its PDA, so the
+    /// loader's owner and discriminator checks bind it (no seeds to derive).
+    #[account(mut)]
     pub node: AccountLoader<'info, Node>,
     #[account(
         mut,

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeRewardClaimed};
 use crate::math::sub;
@@ -19,10 +19,9 @@ pub struct ClaimDisputeReward<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = voter.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub voter: AccountLoader<'info, Node>,

@@ -5,7 +5,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS, NODE_SEED};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeClosed};
 use crate::math::sub;
@@ -17,11 +17,10 @@ pub struct CloseNode<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
         close = operator,
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,

@@ -6,7 +6,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{NODE_SEED, VOTE_SEED};
+use crate::constants::VOTE_SEED;
 use crate::errors::VerdictError;
 use crate::state::{Dispute, DisputeStatus, Node, Vote};
 
@@ -14,10 +14,9 @@ use crate::state::{Dispute, DisputeStatus, Node, Vote};
 pub struct CloseVote<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = voter.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub voter: AccountLoader<'info, Node>,

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_SEED, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, Delegated};
 use crate::instructions::compound_rewards::settle_delegator_rewards;
@@ -20,7 +20,9 @@ pub struct Delegate<'info> {
     pub staker: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    /// Any Node: only `register_node` creates one, at its PDA, so the
+    /// loader's owner and discriminator checks bind it (no seeds to derive).
+    #[account(mut)]
     pub node: AccountLoader<'info, Node>,
     #[account(
         init_if_needed,

@@ -6,7 +6,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS, NODE_SEED};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, CommitteeDrawEntered};
 use crate::math::add;
@@ -20,7 +20,9 @@ pub struct EnterCommitteeDraw<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
-    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    /// Any Node: only `register_node` creates one, at its PDA, so the
+    /// loader's owner and discriminator checks bind it (no seeds to derive).
+    #[account(mut)]
     pub node: AccountLoader<'info, Node>,
 }
 

@@ -10,7 +10,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, DISPUTE_SEED, NODE_SEED};
+use crate::constants::{CONFIG_ADDRESS, DISPUTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeOpened};
 use crate::math::{add, add_secs};
@@ -23,10 +23,9 @@ pub struct OpenDispute<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = challenger.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
         constraint = challenger.key() != miner.key() @ VerdictError::PartyCannotVote,
     )]

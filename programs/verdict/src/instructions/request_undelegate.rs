@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_SEED, NODE_VAULT_SEED, UNBOND_SEED};
+use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_VAULT_SEED, UNBOND_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingQueued};
 use crate::instructions::compound_rewards::settle_delegator_rewards;
@@ -19,7 +19,9 @@ pub struct RequestUndelegate<'info> {
     pub staker: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    /// Any Node: only `register_node` creates one, at its PDA, so the
+    /// loader's owner and discriminator checks bind it (no seeds to derive).
+    #[account(mut)]
     pub node: AccountLoader<'info, Node>,
     #[account(
         mut,
@@ -33,7 +35,7 @@ pub struct RequestUndelegate<'info> {
         init,
         payer = staker,
         space = 8 + UnbondTicket::INIT_SPACE,
-        seeds = [UNBOND_SEED, node.key().as_ref(), &node.load()?.next_ticket_id.to_le_bytes()],
+        seeds = [UNBOND_SEED, node.key().as_ref(), &Node::next_ticket_seed(&node)?],
         bump,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,

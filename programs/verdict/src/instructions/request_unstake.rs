@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED, UNBOND_SEED};
+use crate::constants::{CONFIG_ADDRESS, UNBOND_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingQueued};
 use crate::math::{add, add_secs, sub};
@@ -15,10 +15,9 @@ pub struct RequestUnstake<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,
@@ -26,7 +25,7 @@ pub struct RequestUnstake<'info> {
         init,
         payer = operator,
         space = 8 + UnbondTicket::INIT_SPACE,
-        seeds = [UNBOND_SEED, node.key().as_ref(), &node.load()?.next_ticket_id.to_le_bytes()],
+        seeds = [UNBOND_SEED, node.key().as_ref(), &Node::next_ticket_seed(&node)?],
         bump,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteRevealed};
 use crate::math::sub;
@@ -18,9 +18,8 @@ pub struct RevealVote<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = voter.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub voter: AccountLoader<'info, Node>,

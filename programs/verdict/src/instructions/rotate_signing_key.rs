@@ -6,7 +6,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{COMMITTEE_ADDRESS, NODE_SEED};
+use crate::constants::COMMITTEE_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, SigningKeyRotated};
 use crate::state::{Committee, Node};
@@ -15,10 +15,9 @@ use crate::state::{Committee, Node};
 pub struct RotateSigningKey<'info> {
     pub operator: Signer<'info>,
     pub new_signing_key: Signer<'info>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,

@@ -6,7 +6,7 @@ use anchor_lang::prelude::*;
 #[allow(unused_imports)]
 use crate::constants::MODEL_ID_LEN;
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeUpdated};
 use crate::state::{Config, ModelId, Node};
@@ -23,10 +23,9 @@ pub struct UpdateNode<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,

@@ -5,7 +5,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, OwedWithdrawn};
 use crate::state::{Config, Node};
@@ -16,10 +16,9 @@ pub struct WithdrawOwed<'info> {
     pub operator: Signer<'info>,
     #[account(address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
+    /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
-        seeds = [NODE_SEED, operator.key().as_ref()],
-        bump = node.load()?.bump,
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,

@@ -5,7 +5,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingWithdrawn};
 use crate::math::{add, sub};
@@ -18,7 +18,9 @@ pub struct WithdrawUnbonded<'info> {
     pub owner: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [NODE_SEED, node.load()?.operator.as_ref()], bump = node.load()?.bump)]
+    /// Any Node: only `register_node` creates one, at its PDA, so the
+    /// loader's owner and discriminator checks bind it (no seeds to derive).
+    #[account(mut)]
     pub node: AccountLoader<'info, Node>,
     #[account(
         mut,

@@ -546,6 +546,15 @@ impl Node {
         self.open_disputes = (self.open_disputes as i64 + delta).clamp(0, u32::MAX as i64) as u32;
     }
 
+    /// The last seed of the next unbonding ticket's PDA,
+    /// `[UNBOND_SEED, node, next_ticket_id as u64 LE]`. A call rather than a
+    /// field path in the seeds constraint: Anchor's IDL builder would read
+    /// `node.load()?.next_ticket_id` as the node's key and describe a wrong
+    /// PDA; a call leaves the ticket's PDA out of the IDL instead.
+    pub fn next_ticket_seed(node: &AccountLoader<Node>) -> Result<[u8; 8]> {
+        Ok(node.load()?.next_ticket_id.to_le_bytes())
+    }
+
     /// The next unbonding ticket id, advancing the counter.
     pub fn take_ticket_id(&mut self) -> Result<u64> {
         let id = self.next_ticket_id;
