@@ -9,8 +9,6 @@ import {
   type Signature,
 } from '@solana/kit';
 import {
-  NodeStatus,
-  TrialStatus,
   fetchConfig,
   fetchNode,
   findConfigPda,
@@ -20,6 +18,22 @@ import {
   type VerdictEvent,
 } from './generated';
 import { getTransactionLogs } from './transactions';
+
+/**
+ * The program's `NodeStatus` (programs/verdict/src/state/node.rs). The Node
+ * stores it as one byte, so the IDL carries a number, not this enum.
+ */
+export enum NodeStatus {
+  Active,
+  Liquidated,
+}
+
+/** The program's `TrialStatus` (state/reputation.rs), stored as one byte like `NodeStatus`. */
+export enum TrialStatus {
+  Pending,
+  Passed,
+  Failed,
+}
 
 /** The program's `TIER_MIN_JOBS` (programs/verdict/src/constants.rs): jobs in the window before a tier above 3. */
 export const TIER_MIN_JOBS = 20;

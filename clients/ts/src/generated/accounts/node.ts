@@ -19,8 +19,6 @@ import {
   getAddressEncoder,
   getArrayDecoder,
   getArrayEncoder,
-  getBooleanDecoder,
-  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getI64Decoder,
@@ -51,8 +49,6 @@ import {
 import {
   getDrawEntryDecoder,
   getDrawEntryEncoder,
-  getNodeStatusDecoder,
-  getNodeStatusEncoder,
   getRecentSlashDecoder,
   getRecentSlashEncoder,
   getReputationDecoder,
@@ -61,8 +57,6 @@ import {
   getSharePoolEncoder,
   type DrawEntry,
   type DrawEntryArgs,
-  type NodeStatus,
-  type NodeStatusArgs,
   type RecentSlash,
   type RecentSlashArgs,
   type Reputation,
@@ -84,11 +78,7 @@ export type Node = {
   operator: Address;
   /** ed25519 key the node signs attestations and miner responses with. */
   signingKey: Address;
-  roles: number;
-  status: NodeStatus;
-  bump: number;
-  commissionBps: number;
-  modelCount: number;
+  /** The models it serves (the first `model_count`), zero padded ids. */
   models: Array<ReadonlyUint8Array>;
   /** The operator's own active stake. */
   selfStake: bigint;
@@ -101,16 +91,6 @@ export type Node = {
   unbonding: SharePool;
   nextTicketId: bigint;
   registeredAt: bigint;
-  /** Validator score, 0..=100. */
-  validatorScore: number;
-  /**
-   * How this node is counted in the Config's active counters right now;
-   * refreshed by [`Node::sync_activity`] whenever stake or roles move.
-   */
-  countedActive: boolean;
-  countedValidator: boolean;
-  /** Miner reputation (trust, window, tier inputs, trial, heartbeat). */
-  reputation: Reputation;
   /**
    * Delegators' share of claimed payouts, waiting in the node vault for
    * `compound_rewards` to add it to the delegation pool.
@@ -141,43 +121,57 @@ export type Node = {
    * what a falling exposure no longer needs goes to the reward pool.
    */
   refundReserve: bigint;
-  /**
-   * Disputes this node is party to (miner, challenger) and votes not yet
-   * settled: the node cannot close while any is open.
-   */
-  openDisputes: number;
   /** Payouts and boosts received over the node's life. */
   totalEarned: bigint;
   /** Outcomes this validator co-signed, and deadlines it missed. */
   attestationsSigned: bigint;
   attestationsMissed: bigint;
-  vaultBump: number;
   /** When the node last became active (votes need it before a dispute opened). */
   activeSince: bigint;
-  /** Recent slashes (time, amount): the cap looks back one `epoch_secs`. */
-  recentSlashes: Array<RecentSlash>;
   /**
-   * Committee epoch of the last counted timeout report, and how many
-   * were counted in it.
+   * Committee epoch of the last counted timeout report (how many were
+   * counted in it: `timeout_reports`).
    */
   timeoutReportEpoch: bigint;
-  timeoutReports: number;
-  /** Has been Tier 1: its first downtime offense is forgiven once. */
-  wasTier1: boolean;
-  downtimeGraceUsed: boolean;
+  /** Recent slashes (time, amount): the cap looks back one `epoch_secs`. */
+  recentSlashes: Array<RecentSlash>;
   /** Its entry in the committee draw (the weight frozen at entry). */
   drawEntry: DrawEntry;
+  /** Miner reputation (trust, window, tier inputs, trial, heartbeat). */
+  reputation: Reputation;
+  /**
+   * Disputes this node is party to (miner, challenger) and votes not yet
+   * settled: the node cannot close while any is open.
+   */
+  openDisputes: number;
+  commissionBps: number;
+  roles: number;
+  /** The `NodeStatus` discriminant; read it through `status()`. */
+  status: number;
+  bump: number;
+  vaultBump: number;
+  modelCount: number;
+  /** Validator score, 0..=100. */
+  validatorScore: number;
+  timeoutReports: number;
+  /**
+   * How this node is counted in the Config's active counters right now
+   * (0/1); refreshed by [`Node::sync_activity`] whenever stake or roles
+   * move. Read through `counted_active()`/`counted_validator()`.
+   */
+  countedActive: number;
+  countedValidator: number;
+  /** Has been Tier 1 (0/1): its first downtime offense is forgiven once. */
+  wasTier1: number;
+  downtimeGraceUsed: number;
+  reserved: ReadonlyUint8Array;
 };
 
 export type NodeArgs = {
   operator: Address;
   /** ed25519 key the node signs attestations and miner responses with. */
   signingKey: Address;
-  roles: number;
-  status: NodeStatusArgs;
-  bump: number;
-  commissionBps: number;
-  modelCount: number;
+  /** The models it serves (the first `model_count`), zero padded ids. */
   models: Array<ReadonlyUint8Array>;
   /** The operator's own active stake. */
   selfStake: number | bigint;
@@ -190,16 +184,6 @@ export type NodeArgs = {
   unbonding: SharePoolArgs;
   nextTicketId: number | bigint;
   registeredAt: number | bigint;
-  /** Validator score, 0..=100. */
-  validatorScore: number;
-  /**
-   * How this node is counted in the Config's active counters right now;
-   * refreshed by [`Node::sync_activity`] whenever stake or roles move.
-   */
-  countedActive: boolean;
-  countedValidator: boolean;
-  /** Miner reputation (trust, window, tier inputs, trial, heartbeat). */
-  reputation: ReputationArgs;
   /**
    * Delegators' share of claimed payouts, waiting in the node vault for
    * `compound_rewards` to add it to the delegation pool.
@@ -230,32 +214,50 @@ export type NodeArgs = {
    * what a falling exposure no longer needs goes to the reward pool.
    */
   refundReserve: number | bigint;
-  /**
-   * Disputes this node is party to (miner, challenger) and votes not yet
-   * settled: the node cannot close while any is open.
-   */
-  openDisputes: number;
   /** Payouts and boosts received over the node's life. */
   totalEarned: number | bigint;
   /** Outcomes this validator co-signed, and deadlines it missed. */
   attestationsSigned: number | bigint;
   attestationsMissed: number | bigint;
-  vaultBump: number;
   /** When the node last became active (votes need it before a dispute opened). */
   activeSince: number | bigint;
-  /** Recent slashes (time, amount): the cap looks back one `epoch_secs`. */
-  recentSlashes: Array<RecentSlashArgs>;
   /**
-   * Committee epoch of the last counted timeout report, and how many
-   * were counted in it.
+   * Committee epoch of the last counted timeout report (how many were
+   * counted in it: `timeout_reports`).
    */
   timeoutReportEpoch: number | bigint;
-  timeoutReports: number;
-  /** Has been Tier 1: its first downtime offense is forgiven once. */
-  wasTier1: boolean;
-  downtimeGraceUsed: boolean;
+  /** Recent slashes (time, amount): the cap looks back one `epoch_secs`. */
+  recentSlashes: Array<RecentSlashArgs>;
   /** Its entry in the committee draw (the weight frozen at entry). */
   drawEntry: DrawEntryArgs;
+  /** Miner reputation (trust, window, tier inputs, trial, heartbeat). */
+  reputation: ReputationArgs;
+  /**
+   * Disputes this node is party to (miner, challenger) and votes not yet
+   * settled: the node cannot close while any is open.
+   */
+  openDisputes: number;
+  commissionBps: number;
+  roles: number;
+  /** The `NodeStatus` discriminant; read it through `status()`. */
+  status: number;
+  bump: number;
+  vaultBump: number;
+  modelCount: number;
+  /** Validator score, 0..=100. */
+  validatorScore: number;
+  timeoutReports: number;
+  /**
+   * How this node is counted in the Config's active counters right now
+   * (0/1); refreshed by [`Node::sync_activity`] whenever stake or roles
+   * move. Read through `counted_active()`/`counted_validator()`.
+   */
+  countedActive: number;
+  countedValidator: number;
+  /** Has been Tier 1 (0/1): its first downtime offense is forgiven once. */
+  wasTier1: number;
+  downtimeGraceUsed: number;
+  reserved: ReadonlyUint8Array;
 };
 
 /** Gets the encoder for {@link NodeArgs} account data. */
@@ -265,11 +267,6 @@ export function getNodeEncoder(): FixedSizeEncoder<NodeArgs> {
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["operator", getAddressEncoder()],
       ["signingKey", getAddressEncoder()],
-      ["roles", getU8Encoder()],
-      ["status", getNodeStatusEncoder()],
-      ["bump", getU8Encoder()],
-      ["commissionBps", getU16Encoder()],
-      ["modelCount", getU8Encoder()],
       [
         "models",
         getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 8 }),
@@ -279,28 +276,34 @@ export function getNodeEncoder(): FixedSizeEncoder<NodeArgs> {
       ["unbonding", getSharePoolEncoder()],
       ["nextTicketId", getU64Encoder()],
       ["registeredAt", getI64Encoder()],
-      ["validatorScore", getU8Encoder()],
-      ["countedActive", getBooleanEncoder()],
-      ["countedValidator", getBooleanEncoder()],
-      ["reputation", getReputationEncoder()],
       ["pendingDelegatorRewards", getU64Encoder()],
       ["boostOwed", getU64Encoder()],
       ["delegatorBoostOwed", getU64Encoder()],
       ["owed", getU64Encoder()],
       ["exposure", getU64Encoder()],
       ["refundReserve", getU64Encoder()],
-      ["openDisputes", getU32Encoder()],
       ["totalEarned", getU64Encoder()],
       ["attestationsSigned", getU64Encoder()],
       ["attestationsMissed", getU64Encoder()],
-      ["vaultBump", getU8Encoder()],
       ["activeSince", getI64Encoder()],
-      ["recentSlashes", getArrayEncoder(getRecentSlashEncoder(), { size: 8 })],
       ["timeoutReportEpoch", getU64Encoder()],
-      ["timeoutReports", getU8Encoder()],
-      ["wasTier1", getBooleanEncoder()],
-      ["downtimeGraceUsed", getBooleanEncoder()],
+      ["recentSlashes", getArrayEncoder(getRecentSlashEncoder(), { size: 8 })],
       ["drawEntry", getDrawEntryEncoder()],
+      ["reputation", getReputationEncoder()],
+      ["openDisputes", getU32Encoder()],
+      ["commissionBps", getU16Encoder()],
+      ["roles", getU8Encoder()],
+      ["status", getU8Encoder()],
+      ["bump", getU8Encoder()],
+      ["vaultBump", getU8Encoder()],
+      ["modelCount", getU8Encoder()],
+      ["validatorScore", getU8Encoder()],
+      ["timeoutReports", getU8Encoder()],
+      ["countedActive", getU8Encoder()],
+      ["countedValidator", getU8Encoder()],
+      ["wasTier1", getU8Encoder()],
+      ["downtimeGraceUsed", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 7)],
     ]),
     (value) => ({ ...value, discriminator: NODE_DISCRIMINATOR }),
   );
@@ -312,11 +315,6 @@ export function getNodeDecoder(): FixedSizeDecoder<Node> {
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["operator", getAddressDecoder()],
     ["signingKey", getAddressDecoder()],
-    ["roles", getU8Decoder()],
-    ["status", getNodeStatusDecoder()],
-    ["bump", getU8Decoder()],
-    ["commissionBps", getU16Decoder()],
-    ["modelCount", getU8Decoder()],
     [
       "models",
       getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 8 }),
@@ -326,28 +324,34 @@ export function getNodeDecoder(): FixedSizeDecoder<Node> {
     ["unbonding", getSharePoolDecoder()],
     ["nextTicketId", getU64Decoder()],
     ["registeredAt", getI64Decoder()],
-    ["validatorScore", getU8Decoder()],
-    ["countedActive", getBooleanDecoder()],
-    ["countedValidator", getBooleanDecoder()],
-    ["reputation", getReputationDecoder()],
     ["pendingDelegatorRewards", getU64Decoder()],
     ["boostOwed", getU64Decoder()],
     ["delegatorBoostOwed", getU64Decoder()],
     ["owed", getU64Decoder()],
     ["exposure", getU64Decoder()],
     ["refundReserve", getU64Decoder()],
-    ["openDisputes", getU32Decoder()],
     ["totalEarned", getU64Decoder()],
     ["attestationsSigned", getU64Decoder()],
     ["attestationsMissed", getU64Decoder()],
-    ["vaultBump", getU8Decoder()],
     ["activeSince", getI64Decoder()],
-    ["recentSlashes", getArrayDecoder(getRecentSlashDecoder(), { size: 8 })],
     ["timeoutReportEpoch", getU64Decoder()],
-    ["timeoutReports", getU8Decoder()],
-    ["wasTier1", getBooleanDecoder()],
-    ["downtimeGraceUsed", getBooleanDecoder()],
+    ["recentSlashes", getArrayDecoder(getRecentSlashDecoder(), { size: 8 })],
     ["drawEntry", getDrawEntryDecoder()],
+    ["reputation", getReputationDecoder()],
+    ["openDisputes", getU32Decoder()],
+    ["commissionBps", getU16Decoder()],
+    ["roles", getU8Decoder()],
+    ["status", getU8Decoder()],
+    ["bump", getU8Decoder()],
+    ["vaultBump", getU8Decoder()],
+    ["modelCount", getU8Decoder()],
+    ["validatorScore", getU8Decoder()],
+    ["timeoutReports", getU8Decoder()],
+    ["countedActive", getU8Decoder()],
+    ["countedValidator", getU8Decoder()],
+    ["wasTier1", getU8Decoder()],
+    ["downtimeGraceUsed", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 7)],
   ]);
 }
 
@@ -410,5 +414,5 @@ export async function fetchAllMaybeNode(
 }
 
 export function getNodeSize(): number {
-  return 831;
+  return 864;
 }

@@ -106,6 +106,10 @@ export type ClaimBoostInput<
   TAccountTokenProgram extends string = string,
 > = {
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   operatorTokens: Address<TAccountOperatorTokens>;
   stakeVault: Address<TAccountStakeVault>;
@@ -190,6 +194,10 @@ export type ParsedClaimBoostInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     config: TAccountMetas[0];
+    /**
+     * Any Node: only `register_node` creates one, at its PDA, so the
+     * loader's owner and discriminator checks bind it (no seeds to derive).
+     */
     node: TAccountMetas[1];
     operatorTokens: TAccountMetas[2];
     stakeVault: TAccountMetas[3];

@@ -30,7 +30,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findVotePda, findVoterPda } from "../pdas";
+import { findVotePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -138,7 +138,8 @@ export type ClaimDisputeRewardAsyncInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
-  voter?: Address<TAccountVoter>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
+  voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote?: Address<TAccountVote>;
   operatorTokens: Address<TAccountOperatorTokens>;
@@ -205,11 +206,6 @@ export async function getClaimDisputeRewardInstructionAsync<
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
-  if (!accounts.voter.value) {
-    accounts.voter.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
   if (!accounts.vote.value) {
     accounts.vote.value = await findVotePda({
       dispute: expectAddress(accounts.dispute.value),
@@ -260,6 +256,7 @@ export type ClaimDisputeRewardInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
@@ -365,6 +362,7 @@ export type ParsedClaimDisputeRewardInstruction<
   accounts: {
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     voter: TAccountMetas[2];
     dispute: TAccountMetas[3];
     vote: TAccountMetas[4];

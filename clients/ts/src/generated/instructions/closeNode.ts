@@ -29,13 +29,8 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const CLOSE_NODE_DISCRIMINATOR = new Uint8Array([
   19, 61, 232, 69, 247, 135, 255, 107,
@@ -102,90 +97,6 @@ export function getCloseNodeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type CloseNodeAsyncInput<
-  TAccountOperator extends string = string,
-  TAccountConfig extends string = string,
-  TAccountNode extends string = string,
-  TAccountCommittee extends string = string,
-> = {
-  operator: TransactionSigner<TAccountOperator>;
-  config?: Address<TAccountConfig>;
-  node?: Address<TAccountNode>;
-  committee?: Address<TAccountCommittee>;
-};
-
-export async function getCloseNodeInstructionAsync<
-  TAccountOperator extends string,
-  TAccountConfig extends string,
-  TAccountNode extends string,
-  TAccountCommittee extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: CloseNodeAsyncInput<
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountCommittee
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  CloseNodeInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountCommittee
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    operator: { value: input.operator ?? null, isWritable: true },
-    config: { value: input.config ?? null, isWritable: true },
-    node: { value: input.node ?? null, isWritable: true },
-    committee: { value: input.committee ?? null, isWritable: true },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.node.value) {
-    accounts.node.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
-  if (!accounts.committee.value) {
-    accounts.committee.value =
-      "7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd" as Address<"7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.operator),
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.node),
-      getAccountMeta(accounts.committee),
-    ],
-    data: getCloseNodeInstructionDataEncoder().encode({}),
-    programAddress,
-  } as CloseNodeInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountCommittee
-  >);
-}
-
 export type CloseNodeInput<
   TAccountOperator extends string = string,
   TAccountConfig extends string = string,
@@ -194,6 +105,7 @@ export type CloseNodeInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
   committee?: Address<TAccountCommittee>;
 };
@@ -271,6 +183,7 @@ export type ParsedCloseNodeInstruction<
   accounts: {
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
     committee: TAccountMetas[3];
   };

@@ -30,7 +30,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findVotePda, findVoterPda } from "../pdas";
+import { findVotePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -108,7 +108,8 @@ export type CloseVoteAsyncInput<
   TAccountVote extends string = string,
 > = {
   operator: TransactionSigner<TAccountOperator>;
-  voter?: Address<TAccountVoter>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
+  voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote?: Address<TAccountVote>;
 };
@@ -152,11 +153,6 @@ export async function getCloseVoteInstructionAsync<
   >;
 
   // Resolve default values.
-  if (!accounts.voter.value) {
-    accounts.voter.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
   if (!accounts.vote.value) {
     accounts.vote.value = await findVotePda({
       dispute: expectAddress(accounts.dispute.value),
@@ -190,6 +186,7 @@ export type CloseVoteInput<
   TAccountVote extends string = string,
 > = {
   operator: TransactionSigner<TAccountOperator>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
@@ -257,6 +254,7 @@ export type ParsedCloseVoteInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     operator: TAccountMetas[0];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     voter: TAccountMetas[1];
     dispute: TAccountMetas[2];
     vote: TAccountMetas[3];

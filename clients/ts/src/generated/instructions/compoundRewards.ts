@@ -115,6 +115,10 @@ export type CompoundRewardsAsyncInput<
   TAccountTokenProgram extends string = string,
 > = {
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   nodeVault?: Address<TAccountNodeVault>;
   stakeVault: Address<TAccountStakeVault>;
@@ -207,6 +211,10 @@ export type CompoundRewardsInput<
   TAccountTokenProgram extends string = string,
 > = {
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   nodeVault: Address<TAccountNodeVault>;
   stakeVault: Address<TAccountStakeVault>;
@@ -291,6 +299,10 @@ export type ParsedCompoundRewardsInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     config: TAccountMetas[0];
+    /**
+     * Any Node: only `register_node` creates one, at its PDA, so the
+     * loader's owner and discriminator checks bind it (no seeds to derive).
+     */
     node: TAccountMetas[1];
     nodeVault: TAccountMetas[2];
     stakeVault: TAccountMetas[3];

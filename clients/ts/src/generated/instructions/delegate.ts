@@ -146,6 +146,10 @@ export type DelegateAsyncInput<
 > = {
   staker: TransactionSigner<TAccountStaker>;
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   delegation?: Address<TAccountDelegation>;
   stakerTokens: Address<TAccountStakerTokens>;
@@ -286,6 +290,10 @@ export type DelegateInput<
 > = {
   staker: TransactionSigner<TAccountStaker>;
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   delegation: Address<TAccountDelegation>;
   stakerTokens: Address<TAccountStakerTokens>;
@@ -408,6 +416,10 @@ export type ParsedDelegateInstruction<
   accounts: {
     staker: TAccountMetas[0];
     config: TAccountMetas[1];
+    /**
+     * Any Node: only `register_node` creates one, at its PDA, so the
+     * loader's owner and discriminator checks bind it (no seeds to derive).
+     */
     node: TAccountMetas[2];
     delegation: TAccountMetas[3];
     stakerTokens: TAccountMetas[4];

@@ -115,6 +115,10 @@ export type EnterCommitteeDrawInput<
   signer: TransactionSigner<TAccountSigner>;
   config?: Address<TAccountConfig>;
   committee?: Address<TAccountCommittee>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
 };
 
@@ -193,6 +197,10 @@ export type ParsedEnterCommitteeDrawInstruction<
     signer: TAccountMetas[0];
     config: TAccountMetas[1];
     committee: TAccountMetas[2];
+    /**
+     * Any Node: only `register_node` creates one, at its PDA, so the
+     * loader's owner and discriminator checks bind it (no seeds to derive).
+     */
     node: TAccountMetas[3];
   };
   data: EnterCommitteeDrawInstructionData;

@@ -30,7 +30,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findDisputePda, findVoterPda } from "../pdas";
+import { findDisputePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -151,7 +151,8 @@ export type OpenDisputeAsyncInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
-  challenger?: Address<TAccountChallenger>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
+  challenger: Address<TAccountChallenger>;
   job: Address<TAccountJob>;
   miner: Address<TAccountMiner>;
   dispute?: Address<TAccountDispute>;
@@ -232,11 +233,6 @@ export async function getOpenDisputeInstructionAsync<
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
-  if (!accounts.challenger.value) {
-    accounts.challenger.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
   if (!accounts.dispute.value) {
     accounts.dispute.value = await findDisputePda({
       job: expectAddress(accounts.job.value),
@@ -298,6 +294,7 @@ export type OpenDisputeInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   challenger: Address<TAccountChallenger>;
   job: Address<TAccountJob>;
   miner: Address<TAccountMiner>;
@@ -427,6 +424,7 @@ export type ParsedOpenDisputeInstruction<
   accounts: {
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     challenger: TAccountMetas[2];
     job: TAccountMetas[3];
     miner: TAccountMetas[4];

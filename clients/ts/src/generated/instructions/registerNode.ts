@@ -37,7 +37,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda, findVoterPda } from "../pdas";
+import { findCompoundRewardsNodeVaultPda, findNodePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -235,7 +235,7 @@ export async function getRegisterNodeInstructionAsync<
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
   if (!accounts.node.value) {
-    accounts.node.value = await findVoterPda({
+    accounts.node.value = await findNodePda({
       operator: expectAddress(accounts.operator.value),
     });
   }

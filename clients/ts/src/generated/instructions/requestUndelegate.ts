@@ -148,6 +148,10 @@ export type RequestUndelegateAsyncInput<
 > = {
   staker: TransactionSigner<TAccountStaker>;
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   delegation?: Address<TAccountDelegation>;
   ticket: Address<TAccountTicket>;
@@ -288,6 +292,10 @@ export type RequestUndelegateInput<
 > = {
   staker: TransactionSigner<TAccountStaker>;
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   delegation: Address<TAccountDelegation>;
   ticket: Address<TAccountTicket>;
@@ -410,6 +418,10 @@ export type ParsedRequestUndelegateInstruction<
   accounts: {
     staker: TAccountMetas[0];
     config: TAccountMetas[1];
+    /**
+     * Any Node: only `register_node` creates one, at its PDA, so the
+     * loader's owner and discriminator checks bind it (no seeds to derive).
+     */
     node: TAccountMetas[2];
     delegation: TAccountMetas[3];
     ticket: TAccountMetas[4];

@@ -32,13 +32,8 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const REQUEST_UNSTAKE_DISCRIMINATOR = new Uint8Array([
   44, 154, 110, 253, 160, 202, 54, 34,
@@ -118,104 +113,6 @@ export function getRequestUnstakeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type RequestUnstakeAsyncInput<
-  TAccountOperator extends string = string,
-  TAccountConfig extends string = string,
-  TAccountNode extends string = string,
-  TAccountTicket extends string = string,
-  TAccountSystemProgram extends string = string,
-> = {
-  operator: TransactionSigner<TAccountOperator>;
-  config?: Address<TAccountConfig>;
-  node?: Address<TAccountNode>;
-  ticket: Address<TAccountTicket>;
-  systemProgram?: Address<TAccountSystemProgram>;
-  amount: RequestUnstakeInstructionDataArgs["amount"];
-};
-
-export async function getRequestUnstakeInstructionAsync<
-  TAccountOperator extends string,
-  TAccountConfig extends string,
-  TAccountNode extends string,
-  TAccountTicket extends string,
-  TAccountSystemProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: RequestUnstakeAsyncInput<
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountTicket,
-    TAccountSystemProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  RequestUnstakeInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountTicket,
-    TAccountSystemProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    operator: { value: input.operator ?? null, isWritable: true },
-    config: { value: input.config ?? null, isWritable: true },
-    node: { value: input.node ?? null, isWritable: true },
-    ticket: { value: input.ticket ?? null, isWritable: true },
-    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.node.value) {
-    accounts.node.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
-  if (!accounts.systemProgram.value) {
-    accounts.systemProgram.value =
-      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.operator),
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.node),
-      getAccountMeta(accounts.ticket),
-      getAccountMeta(accounts.systemProgram),
-    ],
-    data: getRequestUnstakeInstructionDataEncoder().encode(
-      args as RequestUnstakeInstructionDataArgs,
-    ),
-    programAddress,
-  } as RequestUnstakeInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountTicket,
-    TAccountSystemProgram
-  >);
-}
-
 export type RequestUnstakeInput<
   TAccountOperator extends string = string,
   TAccountConfig extends string = string,
@@ -225,6 +122,7 @@ export type RequestUnstakeInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -315,6 +213,7 @@ export type ParsedRequestUnstakeInstruction<
   accounts: {
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
     ticket: TAccountMetas[3];
     systemProgram: TAccountMetas[4];

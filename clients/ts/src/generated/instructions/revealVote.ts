@@ -30,7 +30,7 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findVotePda, findVoterPda } from "../pdas";
+import { findVotePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -144,7 +144,8 @@ export type RevealVoteAsyncInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
-  voter?: Address<TAccountVoter>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
+  voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote?: Address<TAccountVote>;
   operatorTokens: Address<TAccountOperatorTokens>;
@@ -216,11 +217,6 @@ export async function getRevealVoteInstructionAsync<
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
-  if (!accounts.voter.value) {
-    accounts.voter.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
   if (!accounts.vote.value) {
     accounts.vote.value = await findVotePda({
       dispute: expectAddress(accounts.dispute.value),
@@ -273,6 +269,7 @@ export type RevealVoteInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
@@ -385,6 +382,7 @@ export type ParsedRevealVoteInstruction<
   accounts: {
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     voter: TAccountMetas[2];
     dispute: TAccountMetas[3];
     vote: TAccountMetas[4];

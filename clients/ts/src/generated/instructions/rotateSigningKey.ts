@@ -29,13 +29,8 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const ROTATE_SIGNING_KEY_DISCRIMINATOR = new Uint8Array([
   229, 103, 107, 44, 84, 162, 133, 170,
@@ -106,86 +101,6 @@ export function getRotateSigningKeyInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type RotateSigningKeyAsyncInput<
-  TAccountOperator extends string = string,
-  TAccountNewSigningKey extends string = string,
-  TAccountNode extends string = string,
-  TAccountCommittee extends string = string,
-> = {
-  operator: TransactionSigner<TAccountOperator>;
-  newSigningKey: TransactionSigner<TAccountNewSigningKey>;
-  node?: Address<TAccountNode>;
-  committee?: Address<TAccountCommittee>;
-};
-
-export async function getRotateSigningKeyInstructionAsync<
-  TAccountOperator extends string,
-  TAccountNewSigningKey extends string,
-  TAccountNode extends string,
-  TAccountCommittee extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: RotateSigningKeyAsyncInput<
-    TAccountOperator,
-    TAccountNewSigningKey,
-    TAccountNode,
-    TAccountCommittee
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  RotateSigningKeyInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountNewSigningKey,
-    TAccountNode,
-    TAccountCommittee
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    operator: { value: input.operator ?? null, isWritable: false },
-    newSigningKey: { value: input.newSigningKey ?? null, isWritable: false },
-    node: { value: input.node ?? null, isWritable: true },
-    committee: { value: input.committee ?? null, isWritable: true },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.node.value) {
-    accounts.node.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
-  if (!accounts.committee.value) {
-    accounts.committee.value =
-      "7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd" as Address<"7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.operator),
-      getAccountMeta(accounts.newSigningKey),
-      getAccountMeta(accounts.node),
-      getAccountMeta(accounts.committee),
-    ],
-    data: getRotateSigningKeyInstructionDataEncoder().encode({}),
-    programAddress,
-  } as RotateSigningKeyInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountNewSigningKey,
-    TAccountNode,
-    TAccountCommittee
-  >);
-}
-
 export type RotateSigningKeyInput<
   TAccountOperator extends string = string,
   TAccountNewSigningKey extends string = string,
@@ -194,6 +109,7 @@ export type RotateSigningKeyInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   newSigningKey: TransactionSigner<TAccountNewSigningKey>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
   committee?: Address<TAccountCommittee>;
 };
@@ -267,6 +183,7 @@ export type ParsedRotateSigningKeyInstruction<
   accounts: {
     operator: TAccountMetas[0];
     newSigningKey: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
     committee: TAccountMetas[3];
   };

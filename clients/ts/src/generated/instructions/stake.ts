@@ -32,13 +32,8 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const STAKE_DISCRIMINATOR = new Uint8Array([
   206, 176, 202, 18, 200, 209, 179, 108,
@@ -120,112 +115,6 @@ export function getStakeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type StakeAsyncInput<
-  TAccountOperator extends string = string,
-  TAccountConfig extends string = string,
-  TAccountNode extends string = string,
-  TAccountOperatorTokens extends string = string,
-  TAccountStakeVault extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  operator: TransactionSigner<TAccountOperator>;
-  config?: Address<TAccountConfig>;
-  node?: Address<TAccountNode>;
-  operatorTokens: Address<TAccountOperatorTokens>;
-  stakeVault: Address<TAccountStakeVault>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  amount: StakeInstructionDataArgs["amount"];
-};
-
-export async function getStakeInstructionAsync<
-  TAccountOperator extends string,
-  TAccountConfig extends string,
-  TAccountNode extends string,
-  TAccountOperatorTokens extends string,
-  TAccountStakeVault extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: StakeAsyncInput<
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountOperatorTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  StakeInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountOperatorTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    operator: { value: input.operator ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-    node: { value: input.node ?? null, isWritable: true },
-    operatorTokens: { value: input.operatorTokens ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.node.value) {
-    accounts.node.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.operator),
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.node),
-      getAccountMeta(accounts.operatorTokens),
-      getAccountMeta(accounts.stakeVault),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getStakeInstructionDataEncoder().encode(
-      args as StakeInstructionDataArgs,
-    ),
-    programAddress,
-  } as StakeInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountOperatorTokens,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >);
-}
-
 export type StakeInput<
   TAccountOperator extends string = string,
   TAccountConfig extends string = string,
@@ -236,6 +125,7 @@ export type StakeInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
   operatorTokens: Address<TAccountOperatorTokens>;
   stakeVault: Address<TAccountStakeVault>;
@@ -333,6 +223,7 @@ export type ParsedStakeInstruction<
   accounts: {
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
     operatorTokens: TAccountMetas[3];
     stakeVault: TAccountMetas[4];

@@ -35,13 +35,8 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findVoterPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const UPDATE_NODE_DISCRIMINATOR = new Uint8Array([
   13, 65, 246, 102, 101, 91, 98, 43,
@@ -120,82 +115,6 @@ export function getUpdateNodeInstructionDataCodec(): Codec<
   );
 }
 
-export type UpdateNodeAsyncInput<
-  TAccountOperator extends string = string,
-  TAccountConfig extends string = string,
-  TAccountNode extends string = string,
-> = {
-  operator: TransactionSigner<TAccountOperator>;
-  config?: Address<TAccountConfig>;
-  node?: Address<TAccountNode>;
-  roles: UpdateNodeInstructionDataArgs["roles"];
-  models: UpdateNodeInstructionDataArgs["models"];
-  commissionBps: UpdateNodeInstructionDataArgs["commissionBps"];
-};
-
-export async function getUpdateNodeInstructionAsync<
-  TAccountOperator extends string,
-  TAccountConfig extends string,
-  TAccountNode extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: UpdateNodeAsyncInput<TAccountOperator, TAccountConfig, TAccountNode>,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  UpdateNodeInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    operator: { value: input.operator ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: true },
-    node: { value: input.node ?? null, isWritable: true },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.node.value) {
-    accounts.node.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.operator),
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.node),
-    ],
-    data: getUpdateNodeInstructionDataEncoder().encode(
-      args as UpdateNodeInstructionDataArgs,
-    ),
-    programAddress,
-  } as UpdateNodeInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode
-  >);
-}
-
 export type UpdateNodeInput<
   TAccountOperator extends string = string,
   TAccountConfig extends string = string,
@@ -203,6 +122,7 @@ export type UpdateNodeInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
   roles: UpdateNodeInstructionDataArgs["roles"];
   models: UpdateNodeInstructionDataArgs["models"];
@@ -273,6 +193,7 @@ export type ParsedUpdateNodeInstruction<
   accounts: {
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
   };
   data: UpdateNodeInstructionData;

@@ -30,7 +30,7 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda, findVoterPda } from "../pdas";
+import { findCompoundRewardsNodeVaultPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -123,7 +123,8 @@ export type WithdrawOwedAsyncInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
-  node?: Address<TAccountNode>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
+  node: Address<TAccountNode>;
   nodeVault?: Address<TAccountNodeVault>;
   destination: Address<TAccountDestination>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -180,11 +181,6 @@ export async function getWithdrawOwedInstructionAsync<
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
   }
-  if (!accounts.node.value) {
-    accounts.node.value = await findVoterPda({
-      operator: expectAddress(accounts.operator.value),
-    });
-  }
   if (!accounts.nodeVault.value) {
     accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
       node: expectAddress(accounts.node.value),
@@ -228,6 +224,7 @@ export type WithdrawOwedInput<
 > = {
   operator: TransactionSigner<TAccountOperator>;
   config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
   nodeVault: Address<TAccountNodeVault>;
   destination: Address<TAccountDestination>;
@@ -319,6 +316,7 @@ export type ParsedWithdrawOwedInstruction<
   accounts: {
     operator: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
     nodeVault: TAccountMetas[3];
     destination: TAccountMetas[4];

@@ -125,6 +125,10 @@ export type WithdrawUnbondedInput<
 > = {
   owner: TransactionSigner<TAccountOwner>;
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
   destination: Address<TAccountDestination>;
@@ -223,6 +227,10 @@ export type ParsedWithdrawUnbondedInstruction<
   accounts: {
     owner: TAccountMetas[0];
     config: TAccountMetas[1];
+    /**
+     * Any Node: only `register_node` creates one, at its PDA, so the
+     * loader's owner and discriminator checks bind it (no seeds to derive).
+     */
     node: TAccountMetas[2];
     ticket: TAccountMetas[3];
     destination: TAccountMetas[4];

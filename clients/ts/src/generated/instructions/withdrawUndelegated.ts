@@ -128,6 +128,10 @@ export type WithdrawUndelegatedInput<
 > = {
   owner: TransactionSigner<TAccountOwner>;
   config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
   destination: Address<TAccountDestination>;
@@ -226,6 +230,10 @@ export type ParsedWithdrawUndelegatedInstruction<
   accounts: {
     owner: TAccountMetas[0];
     config: TAccountMetas[1];
+    /**
+     * Any Node: only `register_node` creates one, at its PDA, so the
+     * loader's owner and discriminator checks bind it (no seeds to derive).
+     */
     node: TAccountMetas[2];
     ticket: TAccountMetas[3];
     destination: TAccountMetas[4];

@@ -8,6 +8,10 @@
 
 import {
   combineCodec,
+  fixDecoderSize,
+  fixEncoderSize,
+  getBytesDecoder,
+  getBytesEncoder,
   getStructDecoder,
   getStructEncoder,
   getU16Decoder,
@@ -19,11 +23,13 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
+  type ReadonlyUint8Array,
 } from "@solana/kit";
 
 /**
  * What a node recorded when it entered a draw: its weight is frozen then,
- * so nobody can top up stake once the seed is known.
+ * so nobody can top up stake once the seed is known. Stored in the Node
+ * (zero-copy), so laid out without padding.
  */
 export type DrawEntry = {
   /** The draw round it entered (0 = never). */
@@ -31,8 +37,9 @@ export type DrawEntry = {
   /** The round in which it was swept (equal to `round` once swept). */
   sweptRound: bigint;
   stake: bigint;
-  score: number;
   performanceBps: number;
+  score: number;
+  reserved: ReadonlyUint8Array;
 };
 
 export type DrawEntryArgs = {
@@ -41,8 +48,9 @@ export type DrawEntryArgs = {
   /** The round in which it was swept (equal to `round` once swept). */
   sweptRound: number | bigint;
   stake: number | bigint;
-  score: number;
   performanceBps: number;
+  score: number;
+  reserved: ReadonlyUint8Array;
 };
 
 export function getDrawEntryEncoder(): FixedSizeEncoder<DrawEntryArgs> {
@@ -50,8 +58,9 @@ export function getDrawEntryEncoder(): FixedSizeEncoder<DrawEntryArgs> {
     ["round", getU64Encoder()],
     ["sweptRound", getU64Encoder()],
     ["stake", getU64Encoder()],
-    ["score", getU8Encoder()],
     ["performanceBps", getU16Encoder()],
+    ["score", getU8Encoder()],
+    ["reserved", fixEncoderSize(getBytesEncoder(), 5)],
   ]);
 }
 
@@ -60,8 +69,9 @@ export function getDrawEntryDecoder(): FixedSizeDecoder<DrawEntry> {
     ["round", getU64Decoder()],
     ["sweptRound", getU64Decoder()],
     ["stake", getU64Decoder()],
-    ["score", getU8Decoder()],
     ["performanceBps", getU16Decoder()],
+    ["score", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 5)],
   ]);
 }
 

@@ -8,8 +8,12 @@
 
 import {
   combineCodec,
+  fixDecoderSize,
+  fixEncoderSize,
   getArrayDecoder,
   getArrayEncoder,
+  getBytesDecoder,
+  getBytesEncoder,
   getI64Decoder,
   getI64Encoder,
   getStructDecoder,
@@ -23,75 +27,82 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
+  type ReadonlyUint8Array,
 } from "@solana/kit";
 import {
-  getTrialStatusDecoder,
-  getTrialStatusEncoder,
   getWindowBucketDecoder,
   getWindowBucketEncoder,
-  type TrialStatus,
-  type TrialStatusArgs,
   type WindowBucket,
   type WindowBucketArgs,
 } from ".";
 
+/**
+ * Stored in the Node (zero-copy): widest fields first, no padding; the
+ * trial status is its one-byte discriminant behind `trial()`/`set_trial()`.
+ */
 export type Reputation = {
-  /** R, in bps of 1.0. */
-  trustBps: number;
-  buckets: Array<WindowBucket>;
-  currentBucket: number;
-  trial: TrialStatus;
   cooldownUntil: bigint;
-  trialFailures: number;
   lastHeartbeat: bigint;
   /** Time up to which heartbeat decay has been applied. */
   decayedUntil: bigint;
   lifetimeJobs: bigint;
   lifetimeFailures: bigint;
+  buckets: Array<WindowBucket>;
+  /** R, in bps of 1.0. */
+  trustBps: number;
+  currentBucket: number;
+  /** The `TrialStatus` discriminant; read it through `trial()`. */
+  trial: number;
+  trialFailures: number;
+  reserved: ReadonlyUint8Array;
 };
 
 export type ReputationArgs = {
-  /** R, in bps of 1.0. */
-  trustBps: number;
-  buckets: Array<WindowBucketArgs>;
-  currentBucket: number;
-  trial: TrialStatusArgs;
   cooldownUntil: number | bigint;
-  trialFailures: number;
   lastHeartbeat: number | bigint;
   /** Time up to which heartbeat decay has been applied. */
   decayedUntil: number | bigint;
   lifetimeJobs: number | bigint;
   lifetimeFailures: number | bigint;
+  buckets: Array<WindowBucketArgs>;
+  /** R, in bps of 1.0. */
+  trustBps: number;
+  currentBucket: number;
+  /** The `TrialStatus` discriminant; read it through `trial()`. */
+  trial: number;
+  trialFailures: number;
+  reserved: ReadonlyUint8Array;
 };
 
 export function getReputationEncoder(): FixedSizeEncoder<ReputationArgs> {
   return getStructEncoder([
-    ["trustBps", getU32Encoder()],
-    ["buckets", getArrayEncoder(getWindowBucketEncoder(), { size: 10 })],
-    ["currentBucket", getU8Encoder()],
-    ["trial", getTrialStatusEncoder()],
     ["cooldownUntil", getI64Encoder()],
-    ["trialFailures", getU8Encoder()],
     ["lastHeartbeat", getI64Encoder()],
     ["decayedUntil", getI64Encoder()],
     ["lifetimeJobs", getU64Encoder()],
     ["lifetimeFailures", getU64Encoder()],
+    ["buckets", getArrayEncoder(getWindowBucketEncoder(), { size: 10 })],
+    ["trustBps", getU32Encoder()],
+    ["currentBucket", getU8Encoder()],
+    ["trial", getU8Encoder()],
+    ["trialFailures", getU8Encoder()],
+    ["reserved", fixEncoderSize(getBytesEncoder(), 1)],
   ]);
 }
 
 export function getReputationDecoder(): FixedSizeDecoder<Reputation> {
   return getStructDecoder([
-    ["trustBps", getU32Decoder()],
-    ["buckets", getArrayDecoder(getWindowBucketDecoder(), { size: 10 })],
-    ["currentBucket", getU8Decoder()],
-    ["trial", getTrialStatusDecoder()],
     ["cooldownUntil", getI64Decoder()],
-    ["trialFailures", getU8Decoder()],
     ["lastHeartbeat", getI64Decoder()],
     ["decayedUntil", getI64Decoder()],
     ["lifetimeJobs", getU64Decoder()],
     ["lifetimeFailures", getU64Decoder()],
+    ["buckets", getArrayDecoder(getWindowBucketDecoder(), { size: 10 })],
+    ["trustBps", getU32Decoder()],
+    ["currentBucket", getU8Decoder()],
+    ["trial", getU8Decoder()],
+    ["trialFailures", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 1)],
   ]);
 }
 

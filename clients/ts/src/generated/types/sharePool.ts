@@ -17,6 +17,7 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
+/** Stored in the Node (zero-copy). */
 export type SharePool = {
   /** Tokens held by the pool (in the stake vault). */
   amount: bigint;

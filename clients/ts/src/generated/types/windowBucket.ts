@@ -8,6 +8,10 @@
 
 import {
   combineCodec,
+  fixDecoderSize,
+  fixEncoderSize,
+  getBytesDecoder,
+  getBytesEncoder,
   getStructDecoder,
   getStructEncoder,
   getU16Decoder,
@@ -17,37 +21,45 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
+  type ReadonlyUint8Array,
 } from "@solana/kit";
 
+/**
+ * One bucket of the rolling window. Stored in the Node (zero-copy), so
+ * laid out without padding; build one with `..Default::default()`.
+ */
 export type WindowBucket = {
-  jobs: number;
-  successes: number;
-  slaMet: number;
   /** Sum of the jobs' latency percentile scores, in bps. */
   latencyScoreSum: number;
   /** Sum of successful jobs' response times, for the average latency. */
   responseMsSum: number;
+  jobs: number;
+  successes: number;
+  slaMet: number;
+  reserved: ReadonlyUint8Array;
 };
 
 export type WindowBucketArgs = WindowBucket;
 
 export function getWindowBucketEncoder(): FixedSizeEncoder<WindowBucketArgs> {
   return getStructEncoder([
+    ["latencyScoreSum", getU32Encoder()],
+    ["responseMsSum", getU32Encoder()],
     ["jobs", getU16Encoder()],
     ["successes", getU16Encoder()],
     ["slaMet", getU16Encoder()],
-    ["latencyScoreSum", getU32Encoder()],
-    ["responseMsSum", getU32Encoder()],
+    ["reserved", fixEncoderSize(getBytesEncoder(), 2)],
   ]);
 }
 
 export function getWindowBucketDecoder(): FixedSizeDecoder<WindowBucket> {
   return getStructDecoder([
+    ["latencyScoreSum", getU32Decoder()],
+    ["responseMsSum", getU32Decoder()],
     ["jobs", getU16Decoder()],
     ["successes", getU16Decoder()],
     ["slaMet", getU16Decoder()],
-    ["latencyScoreSum", getU32Decoder()],
-    ["responseMsSum", getU32Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 2)],
   ]);
 }
 

@@ -14,12 +14,12 @@ import {
   type ProgramDerivedAddress,
 } from "@solana/kit";
 
-export type VoterSeeds = {
+export type NodeSeeds = {
   operator: Address;
 };
 
-export async function findVoterPda(
-  seeds: VoterSeeds,
+export async function findNodePda(
+  seeds: NodeSeeds,
   config: { programAddress?: Address | undefined } = {},
 ): Promise<ProgramDerivedAddress> {
   const {
