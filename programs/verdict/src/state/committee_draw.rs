@@ -22,25 +22,21 @@ pub const DRAW_SEED_DOMAIN: &[u8] = b"VERDICT-DRAW-1";
 /// Entries the SlotHashes sysvar holds when full.
 pub const SLOT_HASHES_CAPACITY: u64 = 512;
 
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
-pub enum DrawPhase {
-    /// Validators enter; `request_committee_draw` closes entry once the
-    /// rotation is due.
-    #[default]
-    Entry,
-    /// Waiting for `target_slot` to pass; `seed_committee_draw` reads it.
-    Seeding,
-    /// The seed is known; `sweep_committee_draw` ranks entrants in batches.
-    Sweeping,
+super::stored_as_byte! {
+    #[derive(
+        AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+    )]
+    pub enum DrawPhase {
+        /// Validators enter; `request_committee_draw` closes entry once the
+        /// rotation is due.
+        #[default]
+        Entry,
+        /// Waiting for `target_slot` to pass; `seed_committee_draw` reads it.
+        Seeding,
+        /// The seed is known; `sweep_committee_draw` ranks entrants in batches.
+        Sweeping,
+    }
 }
-
-super::stored_as_byte!(DrawPhase {
-    Entry,
-    Seeding,
-    Sweeping
-});
 
 /// What a node recorded when it entered a draw: its weight is frozen then,
 /// so nobody can top up stake once the seed is known. Stored in the Node

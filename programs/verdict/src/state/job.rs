@@ -5,20 +5,20 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{MAX_COMMITTEE_SIZE, MODEL_ID_LEN};
 
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
-pub enum RiskLevel {
-    /// Any warm miner; may settle optimistically in one transaction.
-    #[default]
-    Low,
-    /// Tier 1 or 2 miners.
-    Medium,
-    /// Tier 1 or 2 miners, with a shadow rerun by the keepers.
-    High,
+super::stored_as_byte! {
+    #[derive(
+        AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+    )]
+    pub enum RiskLevel {
+        /// Any warm miner; may settle optimistically in one transaction.
+        #[default]
+        Low,
+        /// Tier 1 or 2 miners.
+        Medium,
+        /// Tier 1 or 2 miners, with a shadow rerun by the keepers.
+        High,
+    }
 }
-
-super::stored_as_byte!(RiskLevel { Low, Medium, High });
 
 impl RiskLevel {
     /// Worst tier a miner may be in to take a job of this risk.
@@ -30,36 +30,28 @@ impl RiskLevel {
     }
 }
 
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
-pub enum JobStatus {
-    /// Escrowed, waiting for a miner.
-    #[default]
-    Sent,
-    /// Assigned to `miner` by a committee quorum.
-    Allocated,
-    /// Output attested; payout held until `release_at`.
-    Solved,
-    /// Payout claimed.
-    Paid,
-    /// Refused at preprocessing; refunded.
-    Invalid,
-    /// Timed out (SENT or ALLOCATED TTL); refunded.
-    Expired,
-    /// Every attempt failed; refunded.
-    Refunded,
+super::stored_as_byte! {
+    #[derive(
+        AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+    )]
+    pub enum JobStatus {
+        /// Escrowed, waiting for a miner.
+        #[default]
+        Sent,
+        /// Assigned to `miner` by a committee quorum.
+        Allocated,
+        /// Output attested; payout held until `release_at`.
+        Solved,
+        /// Payout claimed.
+        Paid,
+        /// Refused at preprocessing; refunded.
+        Invalid,
+        /// Timed out (SENT or ALLOCATED TTL); refunded.
+        Expired,
+        /// Every attempt failed; refunded.
+        Refunded,
+    }
 }
-
-super::stored_as_byte!(JobStatus {
-    Sent,
-    Allocated,
-    Solved,
-    Paid,
-    Invalid,
-    Expired,
-    Refunded,
-});
 
 /// Why a miner failed a job (part of the fail attestation).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]

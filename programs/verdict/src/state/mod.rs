@@ -17,23 +17,31 @@ macro_rules! zero_copy_serialize {
 }
 pub(crate) use zero_copy_serialize;
 
-/// `ALL` and `from_stored` for an enum a zero-copy account stores as its
-/// one-byte discriminant behind typed accessors (the setters write
-/// `variant as u8`). `from_stored` decodes with that same cast, so
-/// reordering the variants cannot make the two disagree; a byte no variant
-/// has (never written by the program, so only in a forged RPC answer) reads
-/// as the default variant. A variant missing from the list does not compile.
+/// Declares an enum a zero-copy account stores as its one-byte
+/// discriminant behind typed accessors (the setters write `variant as u8`),
+/// with `ALL` (every variant, in declaration order) and `from_stored`.
+/// `from_stored` decodes with that same cast, so reordering the variants
+/// cannot make the two disagree; a byte no variant has (never written by
+/// the program, so only in a forged RPC answer) reads as the default
+/// variant.
 macro_rules! stored_as_byte {
-    ($enum:ident { $($variant:ident),+ $(,)? }) => {
+    (
+        $(#[$meta:meta])*
+        pub enum $enum:ident {
+            $($(#[$variant_meta:meta])* $variant:ident),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $enum {
+            $($(#[$variant_meta])* $variant),+
+        }
+
         impl $enum {
             /// Every variant, in declaration order.
             pub const ALL: &'static [$enum] = &[$($enum::$variant),+];
 
             /// The variant stored as `byte`.
             pub fn from_stored(byte: u8) -> Self {
-                let _every_variant_listed = |v: $enum| match v {
-                    $($enum::$variant)|+ => (),
-                };
                 Self::ALL
                     .iter()
                     .copied()

@@ -27,15 +27,15 @@ pub fn model_id(name: &str) -> Result<ModelId> {
     Ok(id)
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum NodeStatus {
-    #[default]
-    Active,
-    /// Lost its whole stake in a dispute; can only be closed.
-    Liquidated,
+super::stored_as_byte! {
+    #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub enum NodeStatus {
+        #[default]
+        Active,
+        /// Lost its whole stake in a dispute; can only be closed.
+        Liquidated,
+    }
 }
-
-super::stored_as_byte!(NodeStatus { Active, Liquidated });
 
 /// A reward divided between operator and delegators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,27 +5,21 @@ use anchor_lang::prelude::*;
 use crate::constants::{defaults::*, BPS_DENOMINATOR, MAX_COMMITTEE_SIZE};
 use crate::errors::VerdictError;
 
-/// How the committee draw ranks its entrants.
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
-pub enum SelectionStrategy {
-    #[default]
-    Random,
-    Reputation,
-    Stake,
-    Performance,
-    /// stake × reputation
-    Weighted,
+super::stored_as_byte! {
+    /// How the committee draw ranks its entrants.
+    #[derive(
+        AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+    )]
+    pub enum SelectionStrategy {
+        #[default]
+        Random,
+        Reputation,
+        Stake,
+        Performance,
+        /// stake × reputation
+        Weighted,
+    }
 }
-
-super::stored_as_byte!(SelectionStrategy {
-    Random,
-    Reputation,
-    Stake,
-    Performance,
-    Weighted,
-});
 
 /// Every tunable number of the protocol. Times in seconds, ratios in basis
 /// points, trust in basis points of 1.0 (10_000 == 1.0).

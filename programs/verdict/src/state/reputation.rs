@@ -26,22 +26,18 @@ pub struct WindowBucket {
     pub reserved: [u8; 2],
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TrialStatus {
-    /// Registered, no trial yet: no jobs.
-    #[default]
-    Pending,
-    /// Passed its trial: "warm", may be assigned jobs.
-    Passed,
-    /// Failed its trial: cooling down until `cooldown_until`, flagged.
-    Failed,
+super::stored_as_byte! {
+    #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub enum TrialStatus {
+        /// Registered, no trial yet: no jobs.
+        #[default]
+        Pending,
+        /// Passed its trial: "warm", may be assigned jobs.
+        Passed,
+        /// Failed its trial: cooling down until `cooldown_until`, flagged.
+        Failed,
+    }
 }
-
-super::stored_as_byte!(TrialStatus {
-    Pending,
-    Passed,
-    Failed
-});
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobOutcome {
