@@ -222,7 +222,11 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     let mut next = 0usize;
     let mut rotated = false;
     let mut restarted = false;
-    let mut griefed = false;
+    // The griefing challenges still to open: alone, the honest keepers'
+    // votes uphold the answer; with an accomplice, the made-up result's
+    // weight keeps the answer below 66% of the active weight, so the vote
+    // is unresolved.
+    let mut griefs_due: Vec<Option<usize>> = vec![None, Some(ACCOMPLICE)];
     let mut griefings: Vec<Griefing> = Vec::new();
     let (mut solved, mut refunded, mut waiting_total) = (0usize, 0usize, 0usize);
     // Jobs still running when their batch's wait ended (e.g. a generation
@@ -311,16 +315,11 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             tiers[1],
             tiers[2]
         ));
-        // Midway: a griefing challenge of an honest miner's correct answer,
-        // well inside its challenge window (on a cluster, minutes).
-        if !griefed && next * 2 >= opts.jobs {
-            griefed = true;
-            // Alone: the honest keepers' votes uphold the answer. With an
-            // accomplice: the made-up result's weight keeps the answer
-            // below 66% of the active weight, so the vote is unresolved.
-            for accomplice in [None, Some(ACCOMPLICE)] {
-                griefings.extend(grief(&net, &jobs, &bar, accomplice).await?);
-            }
+        // From midway: the griefing challenges of honest miners' correct
+        // answers, well inside their challenge windows (on a cluster,
+        // minutes); one that finds no open answer yet waits for a batch.
+        if next * 2 >= opts.jobs {
+            open_griefings(&net, &jobs, &bar, &mut griefs_due, &mut griefings).await?;
         }
         // Midway too: the rotation falls due and the keepers crank it.
         if !rotated && next >= opts.jobs * 2 / 3 {
@@ -360,6 +359,10 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         bar.println(format!(
             "solved {solved} · refunded {refunded} · left waiting {waiting_total} (they expire)"
         ));
+    }
+    open_griefings(&net, &jobs, &bar, &mut griefs_due, &mut griefings).await?;
+    if !griefs_due.is_empty() {
+        bar.println("no honest miner's correct answer is open to a griefing dispute");
     }
     // Fair entry at work: every miner's record so far, from its Node.
     let mut records = Vec::new();
@@ -721,6 +724,25 @@ pub(crate) async fn settle_disputes(
     Ok(())
 }
 
+/// Opens the due griefing challenges in order while there are answers to
+/// challenge; those left wait for the next call.
+async fn open_griefings(
+    net: &Net,
+    jobs: &[ClientJob],
+    progress: &ProgressBar,
+    due: &mut Vec<Option<usize>>,
+    opened: &mut Vec<Griefing>,
+) -> Result<(), NetworkError> {
+    while let Some(&accomplice) = due.first() {
+        let Some(griefing) = grief(net, jobs, progress, accomplice).await? else {
+            break;
+        };
+        opened.push(griefing);
+        due.remove(0);
+    }
+    Ok(())
+}
+
 /// A griefing challenge: the griefer's operator (a staked validator, acting
 /// outside its keeper) disputes a correct answer of an honest miner — the
 /// one with the fewest jobs, a newcomer a rival might want to keep down —
@@ -855,7 +877,6 @@ pub(crate) async fn grief(
             accomplice_reveal: Some(task),
         }));
     }
-    progress.println("no honest miner's correct answer is open to a griefing dispute");
     Ok(None)
 }
 
