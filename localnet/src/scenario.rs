@@ -724,8 +724,13 @@ pub(crate) async fn settle_disputes(
     Ok(())
 }
 
+/// How long a due griefing challenge waits for an answer to challenge:
+/// jobs still running when their batch's wait ended finish meanwhile.
+const GRIEF_PATIENCE: Duration = Duration::from_secs(30);
+
 /// Opens the due griefing challenges in order while there are answers to
-/// challenge; those left wait for the next call.
+/// challenge, waiting up to `GRIEF_PATIENCE` for one; those left wait for
+/// the next call.
 async fn open_griefings(
     net: &Net,
     jobs: &[ClientJob],
@@ -733,12 +738,18 @@ async fn open_griefings(
     due: &mut Vec<Option<usize>>,
     opened: &mut Vec<Griefing>,
 ) -> Result<(), NetworkError> {
+    let started = Instant::now();
     while let Some(&accomplice) = due.first() {
-        let Some(griefing) = grief(net, jobs, progress, accomplice).await? else {
-            break;
-        };
-        opened.push(griefing);
-        due.remove(0);
+        match grief(net, jobs, progress, accomplice).await? {
+            Some(griefing) => {
+                opened.push(griefing);
+                due.remove(0);
+            }
+            None if started.elapsed() < GRIEF_PATIENCE => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            None => break,
+        }
     }
     Ok(())
 }
