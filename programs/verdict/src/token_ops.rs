@@ -69,6 +69,30 @@ pub fn pay_from_escrow<'info>(
     seeds.with(|seeds| pay_out(token_program, escrow, to, job_info, seeds, amount))
 }
 
+/// Pays `amount` out of a node's vault, signed by the Node PDA. The node's
+/// data must not be borrowed by the caller: its seeds are read here and
+/// the borrow dropped before the CPI.
+pub fn pay_from_node_vault<'info>(
+    token_program: &Program<'info, Token>,
+    node_vault: &Account<'info, TokenAccount>,
+    to: &AccountInfo<'info>,
+    node: &AccountLoader<'info, crate::state::Node>,
+    amount: u64,
+) -> Result<()> {
+    let (operator, bump) = {
+        let node = node.load()?;
+        (node.operator, node.bump)
+    };
+    pay_out(
+        token_program,
+        &node_vault.to_account_info(),
+        to,
+        &node.to_account_info(),
+        &[crate::constants::NODE_SEED, operator.as_ref(), &[bump]],
+        amount,
+    )
+}
+
 /// Pays `amount` out of the stake vault, signed by the Config PDA.
 pub fn pay_from_stake_vault<'info>(
     token_program: &Program<'info, Token>,

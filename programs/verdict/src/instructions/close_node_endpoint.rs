@@ -18,7 +18,7 @@ pub struct CloseNodeEndpoint<'info> {
     pub operator: UncheckedAccount<'info>,
     #[account(
         has_one = operator @ VerdictError::Unauthorized,
-        constraint = node.load()?.operator == signer.key() || node.load()?.signing_key == signer.key() @ VerdictError::Unauthorized,
+        constraint = node.load()?.is_run_by(&signer.key()) @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,
     #[account(

@@ -8,7 +8,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_SEED, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, RewardsCompounded};
 use crate::math::{add, sub};
@@ -55,21 +55,14 @@ pub fn settle_delegator_rewards<'info>(
     stake_vault: &Account<'info, TokenAccount>,
     token_program: &Program<'info, Token>,
 ) -> Result<u64> {
-    let (pending, operator, bump) = {
-        let node = loader.load()?;
-        (node.pending_delegator_rewards, node.operator, node.bump)
-    };
-    if pending > 0 {
-        // The node signs for its vault: not borrowed during the CPI.
-        token_ops::pay_out(
-            token_program,
-            &node_vault.to_account_info(),
-            &stake_vault.to_account_info(),
-            &loader.to_account_info(),
-            &[NODE_SEED, operator.as_ref(), &[bump]],
-            pending,
-        )?;
-    }
+    let pending = loader.load()?.pending_delegator_rewards;
+    token_ops::pay_from_node_vault(
+        token_program,
+        node_vault,
+        &stake_vault.to_account_info(),
+        loader,
+        pending,
+    )?;
     let mut node = loader.load_mut()?;
     node.pending_delegator_rewards = 0;
     let boost = node.delegator_boost_owed.min(config.totals.reward_pool);

@@ -28,10 +28,9 @@ pub struct EnterCommitteeDraw<'info> {
 
 impl EnterCommitteeDraw<'_> {
     pub fn validate(&self) -> Result<()> {
-        let signer = self.signer.key();
         let node = self.node.load()?;
         require!(
-            signer == node.operator || signer == node.signing_key,
+            node.is_run_by(&self.signer.key()),
             VerdictError::Unauthorized
         );
         let committee = self.committee.load()?;

@@ -15,7 +15,7 @@ pub struct Heartbeat<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
-        constraint = node.load()?.operator == signer.key() || node.load()?.signing_key == signer.key() @ VerdictError::Unauthorized,
+        constraint = node.load()?.is_run_by(&signer.key()) @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,
 }

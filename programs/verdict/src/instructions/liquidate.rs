@@ -16,8 +16,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::{
-    APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, ESCROW_SEED, NODE_SEED, NODE_VAULT_SEED,
-    VOTE_SEED,
+    APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED, VOTE_SEED,
 };
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeLiquidated, ValidatorScoreChanged};
@@ -142,15 +141,13 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
         // Including the payout it was credited for the overturned work.
         let held = add(node.owed, node.pending_delegator_rewards)?;
         if held > 0 {
-            let (operator, bump) = (node.operator, node.bump);
             // The node signs for its vault: not borrowed during the CPI.
             drop(node);
-            token_ops::pay_out(
+            token_ops::pay_from_node_vault(
                 &a.token_program,
-                &a.node_vault.to_account_info(),
+                &a.node_vault,
                 &a.stake_vault.to_account_info(),
-                &a.node.to_account_info(),
-                &[NODE_SEED, operator.as_ref(), &[bump]],
+                &a.node,
                 held,
             )?;
             node = a.node.load_mut()?;

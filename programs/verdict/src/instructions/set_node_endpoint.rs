@@ -14,7 +14,7 @@ pub struct SetNodeEndpoint<'info> {
     #[account(mut)]
     pub signer: Signer<'info>,
     #[account(
-        constraint = node.load()?.operator == signer.key() || node.load()?.signing_key == signer.key() @ VerdictError::Unauthorized,
+        constraint = node.load()?.is_run_by(&signer.key()) @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,
     #[account(

@@ -43,17 +43,15 @@ impl WithdrawOwed<'_> {
 
 pub fn handler(ctx: Context<WithdrawOwed>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let (amount, operator, bump) = {
+    let (amount, operator) = {
         let node = a.node.load()?;
-        (node.owed, node.operator, node.bump)
+        (node.owed, node.operator)
     };
-    // The node signs for its vault: not borrowed during the CPI.
-    token_ops::pay_out(
+    token_ops::pay_from_node_vault(
         &a.token_program,
-        &a.node_vault.to_account_info(),
+        &a.node_vault,
         &a.destination.to_account_info(),
-        &a.node.to_account_info(),
-        &[crate::constants::NODE_SEED, operator.as_ref(), &[bump]],
+        &a.node,
         amount,
     )?;
     a.node.load_mut()?.owed = 0;

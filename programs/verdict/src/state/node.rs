@@ -222,6 +222,12 @@ impl Node {
         self.downtime_grace_used = used as u8;
     }
 
+    /// `key` may act for the node's day-to-day duties: its operator, or the
+    /// signing key its keeper holds.
+    pub fn is_run_by(&self, key: &Pubkey) -> bool {
+        *key == self.operator || *key == self.signing_key
+    }
+
     pub fn validate_roles(roles: u8) -> Result<()> {
         require!(
             roles != 0 && roles & !ROLE_ALL == 0,
