@@ -43,6 +43,7 @@ fn main() {
         penalties: vec![],
         disputes: vec![],
         conservation_violations: vec![],
+        unserved: vec![],
         seconds: 0.0,
     };
     let written = write_report(std::path::Path::new(&dir), &input).unwrap();

@@ -153,8 +153,18 @@ pub(crate) async fn read_report(
         snapshot.token_balances.insert(v, balance);
     }
     let conservation_violations = invariants::check(&snapshot).err().unwrap_or_default();
+    let unserved = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, job)| {
+            let told = job.unserved.as_ref()?;
+            let status = finals.get(&job.key).map(|j| j.status());
+            Some(format!("job {i} {} ({status:?}): {told}", job.key))
+        })
+        .collect();
     Ok(ReportInput {
         jobs_by_outcome: counts,
+        unserved,
         timings,
         generation,
         miners,

@@ -158,6 +158,9 @@ pub struct NodeRow {
 #[derive(Clone, Debug, Serialize)]
 pub struct ReportInput {
     pub jobs_by_outcome: BTreeMap<String, u64>,
+    /// Each job the client was not served: its outcome on chain and what
+    /// the keepers told the client, one line each.
+    pub unserved: Vec<String>,
     pub timings: Vec<Timing>,
     /// Tokens per second of each miner's generative answers.
     pub generation: Vec<GenerationRow>,
@@ -493,6 +496,12 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     for (outcome, count) in &input.jobs_by_outcome {
         s += &format!("  {outcome:<20} {count:>6}\n");
     }
+    if !input.unserved.is_empty() {
+        s += "\nJobs the client was not served\n";
+        for line in &input.unserved {
+            s += &format!("  {line}\n");
+        }
+    }
     s += "\n";
     s += &latency_table(&input.timings);
     s += &generation_table(&input.generation);
@@ -671,6 +680,7 @@ mod tests {
                 },
             }],
             conservation_violations: vec![],
+            unserved: vec!["job 7 (refunded): no verified result within 15s (at 20.0 s)".into()],
             seconds: 1.0,
         };
         let written = write_report(dir.path(), &input).unwrap();
@@ -679,6 +689,13 @@ mod tests {
             assert!(len > 100, "{file} is {len} bytes");
         }
         assert!(written.summary.contains("every token accounted for"));
+        assert!(
+            written.summary.contains(
+                "Jobs the client was not served\n  job 7 (refunded): no verified result within 15s (at 20.0 s)"
+            ),
+            "{}",
+            written.summary
+        );
         assert!(
             written.summary.contains("Income and losses per node"),
             "{}",

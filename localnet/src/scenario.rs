@@ -70,6 +70,16 @@ pub(crate) const BATCH_WAIT: Duration = Duration::from_secs(15);
 /// the committee, with room.
 pub(crate) const LATE_WAIT: Duration = Duration::from_secs(30);
 
+/// Records what the client was told for a job it was not served.
+fn note_unserved(jobs: &mut [ClientJob], job: &Pubkey, error: &InferError, started: Instant) {
+    if let Some(j) = jobs.iter_mut().find(|j| j.key == *job) {
+        j.unserved = Some(format!(
+            "{error} (at {:.1} s)",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+}
+
 /// Records how many tokens a verified generation gave the client.
 fn note_generated_tokens(jobs: &mut [ClientJob], job: &Pubkey, verified: &Verified) {
     if let Some(tokens) = verified.output.tokens() {
@@ -86,6 +96,9 @@ pub(crate) struct ClientJob {
     pub(crate) input: String,
     /// Tokens in the verified answer, for a generation the client got back.
     pub(crate) generated_tokens: Option<u64>,
+    /// What the client was told when it was not served, and when (seconds
+    /// into the run): the report lists it next to the job's chain outcome.
+    pub(crate) unserved: Option<String>,
 }
 
 /// A generative job's input: a short question, sampled (top 40 at 0.7) or,
@@ -265,6 +278,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
                 model: model.to_string(),
                 input,
                 generated_tokens: None,
+                unserved: None,
             });
         }
         next = batch_end;
@@ -292,7 +306,10 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
                     solved += 1;
                     note_generated_tokens(&mut jobs, job, &verified);
                 }
-                Err(InferError::Refunded(_) | InferError::JobFailed(_)) => refunded += 1,
+                Err(e @ (InferError::Refunded(_) | InferError::JobFailed(_))) => {
+                    refunded += 1;
+                    note_unserved(&mut jobs, job, &e, started);
+                }
                 Err(InferError::Timeout(_)) => {
                     waiting_total += 1;
                     late.push((*job, input.clone()));
@@ -350,9 +367,12 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         .map(|(job, input)| await_result(&net.chain, &keeper_client, None, job, input, LATE_WAIT));
     let results = futures_util::future::join_all(awaited).await;
     for ((job, _), result) in late.iter().zip(results) {
-        if let Ok(verified) = result {
-            (solved, waiting_total) = (solved + 1, waiting_total - 1);
-            note_generated_tokens(&mut jobs, job, &verified);
+        match result {
+            Ok(verified) => {
+                (solved, waiting_total) = (solved + 1, waiting_total - 1);
+                note_generated_tokens(&mut jobs, job, &verified);
+            }
+            Err(e) => note_unserved(&mut jobs, job, &e, started),
         }
     }
     if !late.is_empty() {

@@ -27,8 +27,9 @@ pub async fn assert_report_agrees_with_chain(
     );
     assert!(
         report.jobs_by_outcome.get("paid").copied().unwrap_or(0) >= 1,
-        "{:?}",
-        report.jobs_by_outcome
+        "{:?}; what the client was told:\n{}",
+        report.jobs_by_outcome,
+        report.unserved.join("\n")
     );
     assert!(
         report.conservation_violations.is_empty(),
