@@ -113,11 +113,11 @@ macro_rules! parameter_table {
     };
     (@parse tokens, $name:expr, $value:expr) => { tokens($name, $value) };
     (@parse number, $name:expr, $value:expr) => { number($name, $value) };
-    (@parse strategy, $name:expr, $value:expr) => { strategy($name, $value) };
-    (@json strategy, $v:expr) => { json!(strategy_name($v)) };
+    (@parse strategy, $name:expr, $value:expr) => { strategy($name, $value).map(|s| s as u8) };
+    (@json strategy, $v:expr) => { json!(strategy_name(SelectionStrategy::from_stored($v))) };
     (@json $kind:ident, $v:expr) => { json!($v) };
     (@text tokens, $v:expr) => { format_tokens($v) };
-    (@text strategy, $v:expr) => { strategy_name($v).to_string() };
+    (@text strategy, $v:expr) => { strategy_name(SelectionStrategy::from_stored($v)).to_string() };
     (@text number, $v:expr) => { $v.to_string() };
 }
 
@@ -202,7 +202,7 @@ mod tests {
             .unwrap()
             .apply(&mut p, &mut s)
             .unwrap();
-        assert_eq!(p.selection_strategy, SelectionStrategy::Weighted);
+        assert_eq!(p.strategy(), SelectionStrategy::Weighted);
         ParamSetting::parse("downtime_bps=500")
             .unwrap()
             .apply(&mut p, &mut s)

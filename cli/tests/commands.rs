@@ -118,7 +118,7 @@ async fn config_init_show_update() {
     assert_eq!(config.params.min_bond, 50 * TOKEN);
     assert_eq!(config.params.validator_fee_bps, 800);
     assert_eq!(config.params.dispute_min_voters, 4);
-    assert!(config.paused);
+    assert!(config.is_paused());
     assert_eq!(
         u(&updated["params"], "min_miner_stake"),
         config.params.min_miner_stake
@@ -162,7 +162,7 @@ async fn config_init_show_update() {
         .unwrap_err();
     assert!(err.to_string().contains("already initialized"), "{err}");
     let after: Config = h.fetch(&pda::config()).await;
-    assert_eq!((after.params, after.paused), (config.params, true));
+    assert_eq!((after.params, after.is_paused()), (config.params, true));
 }
 
 #[tokio::test]

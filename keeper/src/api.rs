@@ -269,7 +269,7 @@ struct Health {
 /// through the chain client, and a database read.
 async fn health(State(s): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
     let chain = match s.engine.gateway.config().await {
-        Ok(c) => format!("ok (config read, paused={})", c.paused),
+        Ok(c) => format!("ok (config read, paused={})", c.is_paused()),
         Err(e) => format!("error: {e}"),
     };
     let database = match s.engine.store.count() {

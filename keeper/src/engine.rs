@@ -481,7 +481,7 @@ impl Engine {
             .unwrap()
             .retain(|k, _| view.jobs.iter().any(|(j, _)| j == k));
         self.sweep_mempool()?;
-        if !config.paused {
+        if !config.is_paused() {
             self.crank(&view, &params, now).await;
         }
         if let Err(e) = self.evidence.sweep(&view, &params, now).await {

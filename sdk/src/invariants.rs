@@ -260,21 +260,15 @@ mod tests {
     use verdict::state::{Activity, SharePool, StakeTotals, TicketKind};
 
     fn config(totals: StakeTotals, nodes: u64, active: u64) -> Config {
-        Config {
-            authority: Pubkey::new_unique(),
-            pending_authority: Pubkey::default(),
-            stake_mint: Pubkey::new_unique(),
-            stake_vault: Pubkey::new_unique(),
-            bump: 255,
-            vault_bump: 255,
-            paused: false,
-            params: Default::default(),
-            slashing: Default::default(),
-            totals,
-            nodes_registered: nodes,
-            active_nodes: active,
-            active_validators: 0,
-        }
+        let mut config = Config::default();
+        config.authority = Pubkey::new_unique();
+        config.stake_mint = Pubkey::new_unique();
+        config.stake_vault = Pubkey::new_unique();
+        (config.bump, config.vault_bump) = (255, 255);
+        config.totals = totals;
+        config.nodes_registered = nodes;
+        config.active_nodes = active;
+        config
     }
 
     fn node(self_stake: u64, delegation: SharePool, unbonding: SharePool) -> Node {

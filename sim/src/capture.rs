@@ -129,8 +129,8 @@ pub struct Findings {
 pub fn run(cfg: &SimConfig, rules: &[RuleSet], report: &mut Report) -> Result<Findings, SimError> {
     let params = &cfg.params;
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ 0xCA97_0E5E);
-    let mut strategies = vec![params.selection_strategy];
-    if params.selection_strategy != SelectionStrategy::Weighted {
+    let mut strategies = vec![params.strategy()];
+    if params.strategy() != SelectionStrategy::Weighted {
         strategies.push(SelectionStrategy::Weighted);
     }
     let curves = strategies

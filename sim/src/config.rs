@@ -193,7 +193,7 @@ macro_rules! params {
                         Some("performance") => SelectionStrategy::Performance,
                         Some("weighted") => SelectionStrategy::Weighted,
                         _ => return Err(bad("one of random, reputation, stake, performance, weighted".into())),
-                    }
+                    } as u8
                 }
                 _ => return Err(SimError::Config(format!("no protocol parameter `{name}`"))),
             }
@@ -276,7 +276,7 @@ mod tests {
             .unwrap();
         assert_eq!((cfg.trials, cfg.audit_bps, cfg.hours), (7, 500, 48));
         assert_eq!((cfg.params.min_bond, cfg.params.bond_multiple), (5, 3));
-        assert_eq!(cfg.params.selection_strategy, SelectionStrategy::Stake);
+        assert_eq!(cfg.params.strategy(), SelectionStrategy::Stake);
     }
 
     #[test]

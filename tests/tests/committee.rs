@@ -237,7 +237,7 @@ async fn low_scores_and_unbonding_stake_cannot_enter_or_be_seated() {
 #[tokio::test]
 async fn the_stake_strategy_seats_the_largest_stakes_frozen_at_entry() {
     let params = ProtocolParams {
-        selection_strategy: SelectionStrategy::Stake,
+        selection_strategy: SelectionStrategy::Stake as u8,
         ..Default::default()
     };
     let mut f = Fixture::with_params(params.clone()).await;

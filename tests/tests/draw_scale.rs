@@ -16,7 +16,7 @@ const VALIDATORS: usize = 1_000;
 #[tokio::test]
 async fn a_thousand_validators_are_drawn_in_batches_and_none_can_be_left_out() {
     let params = verdict::state::ProtocolParams {
-        selection_strategy: SelectionStrategy::Weighted,
+        selection_strategy: SelectionStrategy::Weighted as u8,
         ..Default::default()
     };
     let mut f = Fixture::with_params(params.clone()).await;

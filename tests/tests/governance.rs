@@ -23,7 +23,7 @@ async fn initialize_stores_every_default_and_creates_the_vault() {
     assert_eq!(cfg.slashing.collusion_bps, 10_000);
     assert_eq!(cfg.params.committee_size, 5);
     assert_eq!(cfg.params.committee_quorum, 3);
-    assert!(!cfg.paused);
+    assert!(!cfg.is_paused());
     assert_eq!(f.token_balance(&pda::stake_vault()).await, 0);
 }
 
@@ -73,6 +73,23 @@ async fn initialize_refuses_parameters_out_of_bounds() {
         None,
         ProtocolParams::default(),
         slashing,
+    );
+    assert_verdict_error(
+        &f.send(&[bad], &[&authority]).await,
+        VerdictError::InvalidParameter,
+    );
+
+    // The strategy is stored as its discriminant: a byte no strategy has is refused.
+    let params = ProtocolParams {
+        selection_strategy: verdict::state::SelectionStrategy::ALL.len() as u8,
+        ..Default::default()
+    };
+    let bad = ix::initialize_config(
+        &authority.pubkey(),
+        &f.mint,
+        None,
+        params,
+        SlashingTable::default(),
     );
     assert_verdict_error(
         &f.send(&[bad], &[&authority]).await,
@@ -202,7 +219,7 @@ async fn pause_stops_value_moving_instructions_and_unpause_resumes() {
     f.send(&[ix::set_paused(&authority.pubkey(), true)], &[&authority])
         .await
         .unwrap();
-    assert!(f.config().await.paused);
+    assert!(f.config().await.is_paused());
 
     assert_verdict_error(&f.stake(&miner, min).await, VerdictError::Paused);
     let staker = f.user(10 * TOKEN).await;
@@ -239,7 +256,7 @@ async fn set_paused_refuses_wrong_authority() {
         .send(&[ix::set_paused(&intruder.pubkey(), true)], &[&intruder])
         .await;
     assert_verdict_error(&result, VerdictError::Unauthorized);
-    assert!(!f.config().await.paused);
+    assert!(!f.config().await.is_paused());
 }
 
 #[tokio::test]

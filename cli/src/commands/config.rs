@@ -144,7 +144,7 @@ fn view(config: &Config) -> Output {
         "pending_authority": config.pending_authority.to_string(),
         "stake_mint": config.stake_mint.to_string(),
         "stake_vault": config.stake_vault.to_string(),
-        "paused": config.paused,
+        "paused": config.is_paused(),
         "params": params_json(&config.params),
         "slashing": slashing_json(&config.slashing),
         "totals": {
@@ -163,7 +163,7 @@ fn view(config: &Config) -> Output {
         ("Authority", config.authority.to_string()),
         ("Stake Mint", config.stake_mint.to_string()),
         ("Stake Vault", config.stake_vault.to_string()),
-        ("Paused", config.paused.to_string()),
+        ("Paused", config.is_paused().to_string()),
         ("Self Stake", format_tokens(t.self_stake)),
         ("Delegated", format_tokens(t.delegated)),
         ("Unbonding", format_tokens(t.unbonding)),

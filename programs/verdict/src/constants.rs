@@ -14,15 +14,19 @@ pub const UNBOND_SEED: &[u8] = b"unbond";
 use anchor_lang::derive_program_address;
 use anchor_lang::prelude::Pubkey;
 
-const fn pda(seed: &[u8]) -> Pubkey {
-    Pubkey::new_from_array(derive_program_address(&[seed], &crate::ID_CONST.to_bytes()).0)
+const fn pda(seed: &[u8]) -> (Pubkey, u8) {
+    let (address, bump) = derive_program_address(&[seed], &crate::ID_CONST.to_bytes());
+    (Pubkey::new_from_array(address), bump)
 }
 
 /// The singletons' addresses, derived at compile time so the job path checks
 /// them with a comparison instead of a runtime PDA derivation.
-pub const CONFIG_ADDRESS: Pubkey = pda(CONFIG_SEED);
-pub const COMMITTEE_ADDRESS: Pubkey = pda(COMMITTEE_SEED);
-pub const STAKE_VAULT_ADDRESS: Pubkey = pda(STAKE_VAULT_SEED);
+pub const CONFIG_ADDRESS: Pubkey = pda(CONFIG_SEED).0;
+pub const COMMITTEE_ADDRESS: Pubkey = pda(COMMITTEE_SEED).0;
+pub const STAKE_VAULT_ADDRESS: Pubkey = pda(STAKE_VAULT_SEED).0;
+/// The Config PDA's bump, with which it signs the stake vault's transfers
+/// (no read of the Config needed to sign).
+pub const CONFIG_BUMP: u8 = pda(CONFIG_SEED).1;
 
 /// Basis points in one whole (100%).
 pub const BPS_DENOMINATOR: u64 = 10_000;
@@ -141,4 +145,17 @@ pub mod defaults {
     pub const SLASH_APPROVE_INVALID_BPS: u16 = 3_000;
     pub const SLASH_DOWNTIME_BPS: u16 = 1_000;
     pub const SLASH_FRONT_RUNNING_BPS: u16 = 5_000;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compile_time_singletons_match_the_runtime_derivation() {
+        let derive = |seed: &[u8]| Pubkey::find_program_address(&[seed], &crate::ID);
+        assert_eq!((CONFIG_ADDRESS, CONFIG_BUMP), derive(CONFIG_SEED));
+        assert_eq!(COMMITTEE_ADDRESS, derive(COMMITTEE_SEED).0);
+        assert_eq!(STAKE_VAULT_ADDRESS, derive(STAKE_VAULT_SEED).0);
+    }
 }

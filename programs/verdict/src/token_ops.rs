@@ -98,16 +98,15 @@ pub fn pay_from_stake_vault<'info>(
     token_program: &Program<'info, Token>,
     stake_vault: &Account<'info, TokenAccount>,
     to: &AccountInfo<'info>,
-    config: &Account<'info, crate::state::Config>,
+    config: &AccountLoader<'info, crate::state::Config>,
     amount: u64,
 ) -> Result<()> {
-    let seeds = config.signer_seeds();
     pay_out(
         token_program,
         &stake_vault.to_account_info(),
         to,
         &config.to_account_info(),
-        &seeds,
+        &crate::state::Config::SIGNER_SEEDS,
         amount,
     )
 }
@@ -181,7 +180,7 @@ pub fn refund_from_stake_vault<'info>(
     stake_vault: &Account<'info, TokenAccount>,
     refund_account: &AccountInfo<'info>,
     escrow: &AccountInfo<'info>,
-    config: &Account<'info, crate::state::Config>,
+    config: &AccountLoader<'info, crate::state::Config>,
     job: &AccountLoader<'info, crate::state::Job>,
     amount: u64,
 ) -> Result<()> {
@@ -194,7 +193,8 @@ pub fn refund_from_stake_vault<'info>(
     if amount == 0 {
         return Ok(());
     }
-    if can_receive(refund_account, &config.stake_mint) {
+    let mint = config.load()?.stake_mint;
+    if can_receive(refund_account, &mint) {
         pay_from_stake_vault(token_program, stake_vault, refund_account, config, amount)
     } else {
         pay_from_stake_vault(token_program, stake_vault, escrow, config, amount)?;
@@ -209,7 +209,7 @@ pub fn credit_node_from_stake_vault<'info>(
     token_program: &Program<'info, Token>,
     stake_vault: &Account<'info, TokenAccount>,
     node_vault: &AccountInfo<'info>,
-    config: &Account<'info, crate::state::Config>,
+    config: &AccountLoader<'info, crate::state::Config>,
     node: &mut crate::state::Node,
     amount: u64,
 ) -> Result<()> {

@@ -13,14 +13,14 @@ pub struct AcceptAuthority<'info> {
     #[account(
         mut,
         address = CONFIG_ADDRESS,
-        constraint = config.pending_authority == new_authority.key()
+        constraint = config.load()?.pending_authority == new_authority.key()
             && new_authority.key() != Pubkey::default() @ VerdictError::NoPendingAuthority,
     )]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
 }
 
 pub fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
-    let config = &mut ctx.accounts.config;
+    let mut config = ctx.accounts.config.load_mut()?;
     let previous = config.authority;
     config.authority = config.pending_authority;
     config.pending_authority = Pubkey::default();

@@ -13,7 +13,7 @@ use crate::state::{Committee, Config, Job, JobStatus, Node};
 #[derive(Accounts)]
 pub struct AssignJob<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
@@ -27,8 +27,9 @@ pub struct AssignJob<'info> {
 impl AssignJob<'_> {
     pub fn validate(&self, price: u64) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let params = &self.config.params;
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
+        let params = &config.params;
         let job = self.job.load()?;
         require!(
             job.status() == JobStatus::Sent,
@@ -65,7 +66,7 @@ pub fn handler(ctx: Context<AssignJob>, price: u64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &mut *ctx.accounts;
     let mut job = a.job.load_mut()?;
-    job.allocate(&a.miner, price, now, &a.config.params)?;
+    job.allocate(&a.miner, price, now, &a.config.load()?.params)?;
     emit_event(&JobAssigned {
         job: a.job.key(),
         miner: job.miner,

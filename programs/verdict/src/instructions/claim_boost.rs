@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::CONFIG_ADDRESS;
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, BoostClaimed};
 use crate::math::{add, sub};
@@ -16,7 +16,7 @@ use crate::token_ops;
 #[derive(Accounts)]
 pub struct ClaimBoost<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// Any Node: only `register_node` creates one, at its PDA, so the
     /// loader's owner and discriminator checks bind it (no seeds to derive).
     #[account(mut)]
@@ -24,20 +24,21 @@ pub struct ClaimBoost<'info> {
     #[account(
         mut,
         constraint = operator_tokens.owner == node.load()?.operator @ VerdictError::WrongDestination,
-        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
 
 pub fn handler(ctx: Context<ClaimBoost>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    a.config.require_not_paused()?;
+    let mut config = a.config.load_mut()?;
+    config.require_not_paused()?;
     // The delegators' part was split off when earned: it joins their pool
     // (bookkeeping inside the stake vault), the operator's part is paid out.
-    let pool = a.config.totals.reward_pool;
+    let pool = config.totals.reward_pool;
     let (boost_owed, delegator_boost_owed, has_delegators) = {
         let node = a.node.load()?;
         (
@@ -55,14 +56,15 @@ pub fn handler(ctx: Context<ClaimBoost>) -> Result<()> {
     let to_operator = operator_owed.min(pool - to_delegators);
     let paid = add(to_delegators, to_operator)?;
     require!(paid > 0, VerdictError::ZeroAmount);
-    let config = &mut a.config;
     config.totals.reward_pool = sub(config.totals.reward_pool, paid)?;
     config.totals.delegated = add(config.totals.delegated, to_delegators)?;
+    // The Config signs the transfer: unborrowed during the CPI.
+    drop(config);
     token_ops::pay_from_stake_vault(
         &a.token_program,
         &a.stake_vault,
         &a.operator_tokens.to_account_info(),
-        config,
+        &a.config,
         to_operator,
     )?;
     let mut node = a.node.load_mut()?;

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeRewardClaimed};
 use crate::math::sub;
@@ -18,7 +18,7 @@ pub struct ClaimDisputeReward<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
@@ -37,17 +37,17 @@ pub struct ClaimDisputeReward<'info> {
     #[account(
         mut,
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongDestination,
-        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
 
 impl ClaimDisputeReward<'_> {
     pub fn validate(&self) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         let d = &self.dispute;
         require!(
             matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned),
@@ -75,13 +75,14 @@ pub fn handler(ctx: Context<ClaimDisputeReward>) -> Result<()> {
     let mut voter = a.voter.load_mut()?;
     voter.count_open_disputes(-1);
     drop(voter);
-    let config = &mut a.config;
+    let mut config = a.config.load_mut()?;
     config.totals.disputes = sub(config.totals.disputes, amount)?;
+    drop(config);
     token_ops::pay_from_stake_vault(
         &a.token_program,
         &a.stake_vault,
         &a.operator_tokens.to_account_info(),
-        config,
+        &a.config,
         amount,
     )?;
     emit_event(&DisputeRewardClaimed {

@@ -21,7 +21,7 @@ use crate::token_ops;
 #[derive(Accounts)]
 pub struct ClaimPayout<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
@@ -39,7 +39,7 @@ pub struct ClaimPayout<'info> {
 impl ClaimPayout<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         let job = self.job.load()?;
         require!(
             job.status() == JobStatus::Solved,
@@ -53,8 +53,8 @@ impl ClaimPayout<'_> {
 
 pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let params = &a.config.params;
-    let mint = a.config.stake_mint;
+    let config = a.config.load()?;
+    let (params, mint) = (&config.params, config.stake_mint);
     if a.miner.load()?.status() == NodeStatus::Liquidated {
         return refund(
             &a.job,

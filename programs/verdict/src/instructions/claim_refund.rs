@@ -14,7 +14,7 @@ use crate::token_ops;
 pub struct ClaimRefund<'info> {
     pub client: Signer<'info>,
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut, constraint = job.load()?.client == client.key() @ VerdictError::Unauthorized)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
@@ -22,7 +22,7 @@ pub struct ClaimRefund<'info> {
     #[account(
         mut,
         constraint = destination.owner == client.key() @ VerdictError::WrongDestination,
-        constraint = destination.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = destination.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
     pub destination: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
@@ -30,7 +30,7 @@ pub struct ClaimRefund<'info> {
 
 impl ClaimRefund<'_> {
     pub fn validate(&self) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         require!(self.job.load()?.client_owed > 0, VerdictError::NothingOwed);
         Ok(())
     }

@@ -22,7 +22,7 @@ use crate::token_ops;
 pub struct CloseJob<'info> {
     /// Writable: a liquidated miner's refund reserve shrinks with its exposure.
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut, close = client)]
     pub job: AccountLoader<'info, Job>,
     /// CHECK: receives the rent; must be the job's client.
@@ -40,7 +40,8 @@ impl CloseJob<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let job = self.job.load()?;
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
         require!(
             job.is_final() && job.client_owed == 0,
             VerdictError::JobNotFinished
@@ -53,7 +54,7 @@ impl CloseJob<'_> {
         if job.status() == JobStatus::Paid {
             // A paid job can still be challenged until its window ends.
             require!(
-                job.challenge_window_over(now, &self.config.params),
+                job.challenge_window_over(now, &config.params),
                 VerdictError::JobNotFinished
             );
         }
@@ -70,7 +71,7 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
     let (signer_keys, signer_count, fee_held, seeds) = {
         let mut job = a.job.load_mut()?;
         if let Some(miner) = a.miner.as_ref() {
-            job.release_exposure(&mut *miner.load_mut()?, &mut a.config.totals)?;
+            job.release_exposure(&mut *miner.load_mut()?, &mut a.config.load_mut()?.totals)?;
         }
         let count = if job.status() == JobStatus::Paid {
             job.signer_count as usize

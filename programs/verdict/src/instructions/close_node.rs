@@ -16,7 +16,7 @@ pub struct CloseNode<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
@@ -44,9 +44,9 @@ impl CloseNode<'_> {
 }
 
 pub fn handler(ctx: Context<CloseNode>) -> Result<()> {
-    let config = &mut ctx.accounts.config;
+    let mut config = ctx.accounts.config.load_mut()?;
     let mut node = ctx.accounts.node.load_mut()?;
-    node.sync_activity(config)?;
+    node.sync_activity(&mut config)?;
     let mut committee = ctx.accounts.committee.load_mut()?;
     let draw = &mut committee.draw;
     if node.draw_entry.entered(draw.round) {

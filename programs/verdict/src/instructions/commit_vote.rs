@@ -7,7 +7,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteCommitted};
 use crate::math::add;
@@ -19,7 +19,7 @@ pub struct CommitVote<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
@@ -38,11 +38,11 @@ pub struct CommitVote<'info> {
     pub vote: Box<Account<'info, Vote>>,
     #[account(
         mut,
-        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongTokenOwner,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
@@ -52,8 +52,9 @@ impl CommitVote<'_> {
     /// The voter's weight, once every eligibility rule passed.
     pub fn validate(&self) -> Result<u64> {
         let now = Clock::get()?.unix_timestamp;
-        let params = &self.config.params;
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
+        let params = &config.params;
         let d = &self.dispute;
         require!(
             d.status == DisputeStatus::Voting && now < d.commit_end,
@@ -78,7 +79,7 @@ impl CommitVote<'_> {
 pub fn handler(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
     let weight = ctx.accounts.validate()?;
     let a = &mut *ctx.accounts;
-    let deposit = a.config.params.vote_deposit;
+    let deposit = a.config.load()?.params.vote_deposit;
     token_ops::deposit(
         &a.token_program,
         &a.operator_tokens,
@@ -86,7 +87,9 @@ pub fn handler(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
         &a.operator,
         deposit,
     )?;
-    a.config.totals.disputes = add(a.config.totals.disputes, deposit)?;
+    let mut config = a.config.load_mut()?;
+    config.totals.disputes = add(config.totals.disputes, deposit)?;
+    drop(config);
     a.dispute.commits += 1;
     a.dispute.deposits_held = add(a.dispute.deposits_held, deposit)?;
     let mut voter = a.voter.load_mut()?;

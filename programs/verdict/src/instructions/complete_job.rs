@@ -13,7 +13,7 @@ use crate::state::{Committee, Config, Job, JobOutcome, JobStatus, Node};
 #[derive(Accounts)]
 pub struct CompleteJob<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
@@ -27,14 +27,15 @@ pub struct CompleteJob<'info> {
 impl CompleteJob<'_> {
     pub fn validate(&self, report: &CompletionReport) -> Result<Signers> {
         let now = Clock::get()?.unix_timestamp;
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
         let job = self.job.load()?;
         require!(
             job.status() == JobStatus::Allocated,
             VerdictError::InvalidJobState
         );
         require!(
-            !job.is_expired(now, &self.config.params),
+            !job.is_expired(now, &config.params),
             VerdictError::InvalidJobState
         );
         require!(report.success, VerdictError::UnsuccessfulCompletion);
@@ -59,7 +60,7 @@ pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()
     let signers = ctx.accounts.validate(&report)?;
     let committee = ctx.accounts.committee.load()?;
     solve(
-        &ctx.accounts.config,
+        &*ctx.accounts.config.load()?,
         &committee,
         &ctx.accounts.job,
         &ctx.accounts.miner,

@@ -8,7 +8,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, NODE_VAULT_SEED, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, RewardsCompounded};
 use crate::math::{add, sub};
@@ -18,23 +18,23 @@ use crate::token_ops;
 #[derive(Accounts)]
 pub struct CompoundRewards<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// Any Node: only `register_node` creates one, at its PDA, so the
     /// loader's owner and discriminator checks bind it (no seeds to derive).
     #[account(mut)]
     pub node: AccountLoader<'info, Node>,
     #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
 
 pub fn handler(ctx: Context<CompoundRewards>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    a.config.require_not_paused()?;
+    a.config.load()?.require_not_paused()?;
     let added = settle_delegator_rewards(
-        &mut a.config,
+        &mut *a.config.load_mut()?,
         &a.node,
         &a.node_vault,
         &a.stake_vault,
@@ -49,7 +49,7 @@ pub fn handler(ctx: Context<CompoundRewards>) -> Result<()> {
 /// it has funds. With no delegator left, the payout share goes to the
 /// reward pool and the boost claim lapses. Returns what was added.
 pub fn settle_delegator_rewards<'info>(
-    config: &mut Account<'info, Config>,
+    config: &mut Config,
     loader: &AccountLoader<'info, Node>,
     node_vault: &Account<'info, TokenAccount>,
     stake_vault: &Account<'info, TokenAccount>,

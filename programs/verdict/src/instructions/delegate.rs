@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_VAULT_SEED, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, Delegated};
 use crate::instructions::compound_rewards::settle_delegator_rewards;
@@ -19,7 +19,7 @@ pub struct Delegate<'info> {
     #[account(mut)]
     pub staker: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// Any Node: only `register_node` creates one, at its PDA, so the
     /// loader's owner and discriminator checks bind it (no seeds to derive).
     #[account(mut)]
@@ -34,11 +34,11 @@ pub struct Delegate<'info> {
     pub delegation: Box<Account<'info, Delegation>>,
     #[account(
         mut,
-        constraint = staker_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = staker_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
         constraint = staker_tokens.owner == staker.key() @ VerdictError::WrongTokenOwner,
     )]
     pub staker_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
@@ -48,7 +48,7 @@ pub struct Delegate<'info> {
 
 impl Delegate<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
         require!(
             self.node.load()?.status() == NodeStatus::Active,
@@ -60,8 +60,9 @@ impl Delegate<'_> {
 
 pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
     let accounts = &mut *ctx.accounts;
+    let mut config = accounts.config.load_mut()?;
     settle_delegator_rewards(
-        &mut accounts.config,
+        &mut config,
         &accounts.node,
         &accounts.node_vault,
         &accounts.stake_vault,
@@ -89,7 +90,6 @@ pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
         delegation.bump = ctx.bumps.delegation;
     }
     delegation.shares = add(delegation.shares, shares)?;
-    let config = &mut accounts.config;
     config.totals.delegated = add(config.totals.delegated, amount)?;
     emit_event(&Delegated {
         node: node_key,

@@ -17,7 +17,7 @@ pub struct EnterCommitteeDraw<'info> {
     /// The node's operator or its signing key.
     pub signer: Signer<'info>,
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     /// Any Node: only `register_node` creates one, at its PDA, so the
@@ -44,7 +44,7 @@ impl EnterCommitteeDraw<'_> {
             VerdictError::AlreadyEntered
         );
         require!(
-            node.is_eligible_validator(&self.config.params),
+            node.is_eligible_validator(&self.config.load()?.params),
             VerdictError::ValidatorNotEligible
         );
         Ok(())

@@ -15,7 +15,7 @@ use crate::state::{Config, Job, JobOutcome, JobStatus, Node};
 pub struct ExpireJob<'info> {
     /// Writable: a liquidated miner's refund reserve shrinks with its exposure.
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     /// The allocated miner; required when the job is ALLOCATED.
@@ -32,14 +32,14 @@ pub struct ExpireJob<'info> {
 impl ExpireJob<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         let job = self.job.load()?;
         require!(
             matches!(job.status(), JobStatus::Sent | JobStatus::Allocated),
             VerdictError::InvalidJobState
         );
         require!(
-            job.is_expired(now, &self.config.params),
+            job.is_expired(now, &self.config.load()?.params),
             VerdictError::NotExpired
         );
         if job.status() == JobStatus::Allocated {
@@ -52,18 +52,19 @@ impl ExpireJob<'_> {
 pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &mut *ctx.accounts;
+    let mut config = a.config.load_mut()?;
     if a.job.load()?.status() == JobStatus::Allocated {
         if let Some(loader) = a.miner.as_ref() {
             let mut miner = loader.load_mut()?;
             a.job
                 .load_mut()?
-                .release_exposure(&mut miner, &mut a.config.totals)?;
-            let params = &a.config.params;
+                .release_exposure(&mut miner, &mut config.totals)?;
+            let params = &config.params;
             miner.record_outcome(JobOutcome::Timeout, now, params);
             emit_event(&ReputationChanged::of(loader.key(), &miner, params, now));
         }
     }
-    let mint = a.config.stake_mint;
+    let mint = config.stake_mint;
     refund(
         &a.job,
         &a.escrow,

@@ -17,7 +17,7 @@ use crate::token_ops;
 pub struct FailJob<'info> {
     /// Writable: a liquidated miner's refund reserve shrinks with its exposure.
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
@@ -36,7 +36,7 @@ pub struct FailJob<'info> {
 
 impl FailJob<'_> {
     pub fn validate(&self, reason: FailReason) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         let job = self.job.load()?;
         require!(
             job.status() == JobStatus::Allocated,
@@ -64,7 +64,8 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
     ctx.accounts.validate(reason)?;
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
-    let params = &accounts.config.params;
+    let mut config = accounts.config.load_mut()?;
+    let params = &config.params;
     let outcome = if reason == FailReason::Timeout {
         JobOutcome::Timeout
     } else {
@@ -82,7 +83,7 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
     let max_attempts = params.max_job_attempts;
     {
         let mut job = accounts.job.load_mut()?;
-        job.release_exposure(&mut miner, &mut accounts.config.totals)?;
+        job.release_exposure(&mut miner, &mut config.totals)?;
         let reopened = job.attempts < max_attempts;
         emit_event(&JobFailed {
             job: accounts.job.key(),
@@ -97,7 +98,7 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
             return Ok(());
         }
     }
-    let mint = accounts.config.stake_mint;
+    let mint = config.stake_mint;
     refund(
         &accounts.job,
         &accounts.escrow,

@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::CONFIG_ADDRESS;
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, RewardPoolFunded};
 use crate::math::add;
@@ -15,21 +15,21 @@ use crate::token_ops;
 pub struct FundRewardPool<'info> {
     pub funder: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(
         mut,
-        constraint = funder_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = funder_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
         constraint = funder_tokens.owner == funder.key() @ VerdictError::WrongTokenOwner,
     )]
     pub funder_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
 
 impl FundRewardPool<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
         Ok(())
     }
@@ -44,11 +44,13 @@ pub fn handler(ctx: Context<FundRewardPool>, amount: u64) -> Result<()> {
         &a.funder,
         amount,
     )?;
-    a.config.totals.reward_pool = add(a.config.totals.reward_pool, amount)?;
+    let mut config = a.config.load_mut()?;
+    config.totals.reward_pool = add(config.totals.reward_pool, amount)?;
+    drop(config);
     emit_event(&RewardPoolFunded {
         funder: a.funder.key(),
         amount,
-        reward_pool: a.config.totals.reward_pool,
+        reward_pool: a.config.load()?.totals.reward_pool,
     });
     Ok(())
 }

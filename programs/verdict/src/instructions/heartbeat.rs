@@ -12,7 +12,7 @@ use crate::state::{Config, Node};
 pub struct Heartbeat<'info> {
     pub signer: Signer<'info>,
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(
         mut,
         constraint = node.load()?.is_run_by(&signer.key()) @ VerdictError::Unauthorized,
@@ -23,19 +23,15 @@ pub struct Heartbeat<'info> {
 pub fn handler(ctx: Context<Heartbeat>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let node_key = ctx.accounts.node.key();
+    let config = ctx.accounts.config.load()?;
     let mut node = ctx.accounts.node.load_mut()?;
-    node.reputation.heartbeat(now, &ctx.accounts.config.params);
+    node.reputation.heartbeat(now, &config.params);
     emit_event(&HeartbeatRecorded {
         node: node_key,
         trust_bps: node.reputation.trust_bps,
         at: now,
     });
     // Decay may have changed trust: the reputation history records it.
-    emit_event(&ReputationChanged::of(
-        node_key,
-        &node,
-        &ctx.accounts.config.params,
-        now,
-    ));
+    emit_event(&ReputationChanged::of(node_key, &node, &config.params, now));
     Ok(())
 }

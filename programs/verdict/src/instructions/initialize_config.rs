@@ -7,14 +7,14 @@ use crate::constants::{COMMITTEE_SEED, CONFIG_SEED, STAKE_VAULT_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, ConfigInitialized};
 use crate::program::Verdict;
-use crate::state::{Committee, Config, ProtocolParams, SlashingTable, StakeTotals};
+use crate::state::{Committee, Config, ProtocolParams, SlashingTable};
 
 #[derive(Accounts)]
 pub struct InitializeConfig<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
-    #[account(init, payer = authority, space = 8 + Config::INIT_SPACE, seeds = [CONFIG_SEED], bump)]
-    pub config: Box<Account<'info, Config>>,
+    #[account(init, payer = authority, space = Config::SPACE, seeds = [CONFIG_SEED], bump)]
+    pub config: AccountLoader<'info, Config>,
     pub stake_mint: Box<Account<'info, Mint>>,
     #[account(
         init,
@@ -64,25 +64,17 @@ pub fn handler(
     params: ProtocolParams,
     slashing: SlashingTable,
 ) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    config.set_inner(Config {
-        authority: ctx.accounts.authority.key(),
-        pending_authority: Pubkey::default(),
-        stake_mint: ctx.accounts.stake_mint.key(),
-        stake_vault: ctx.accounts.stake_vault.key(),
-        bump: ctx.bumps.config,
-        vault_bump: ctx.bumps.stake_vault,
-        paused: false,
-        params,
-        slashing,
-        totals: StakeTotals::default(),
-        nodes_registered: 0,
-        active_nodes: 0,
-        active_validators: 0,
-    });
+    let mut config = ctx.accounts.config.load_init()?;
+    config.authority = ctx.accounts.authority.key();
+    config.stake_mint = ctx.accounts.stake_mint.key();
+    config.stake_vault = ctx.accounts.stake_vault.key();
+    config.bump = ctx.bumps.config;
+    config.vault_bump = ctx.bumps.stake_vault;
+    config.params = params;
+    config.slashing = slashing;
     let mut committee = ctx.accounts.committee.load_init()?;
     committee.bump = ctx.bumps.committee;
-    committee.set_strategy(config.params.selection_strategy);
+    committee.set_strategy(params.strategy());
     // Round 0 is what a node that never entered records.
     committee.draw.round = 1;
     emit_event(&ConfigInitialized {

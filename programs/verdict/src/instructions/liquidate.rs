@@ -16,7 +16,8 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::{
-    APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED, VOTE_SEED,
+    APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED,
+    STAKE_VAULT_ADDRESS, VOTE_SEED,
 };
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeLiquidated, ValidatorScoreChanged};
@@ -39,7 +40,7 @@ pub enum LiquidationTarget {
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(mut)]
@@ -60,14 +61,14 @@ pub struct Liquidate<'info> {
     /// CHECK: must be the job's recorded refund account (checked when paying).
     #[account(mut)]
     pub refund_account: Option<UncheckedAccount<'info>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
 
 impl Liquidate<'_> {
     pub fn validate(&self, target: LiquidationTarget) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         let d = &self.dispute;
         require!(
             matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned),
@@ -108,16 +109,19 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     let amount = match target {
         LiquidationTarget::Signer(_) => apply_bps(
             node.slashable_stake()?,
-            a.config.slashing.bps_for(Offense::ApproveInvalid),
+            a.config.load()?.slashing.bps_for(Offense::ApproveInvalid),
         )?,
         _ => node.slashable_stake()?,
     };
     let taken: SlashBreakdown = node.take_stake(amount)?;
-    let totals = &mut a.config.totals;
-    totals.self_stake = sub(totals.self_stake, taken.self_stake)?;
-    totals.delegated = sub(totals.delegated, taken.delegation)?;
-    totals.unbonding = sub(totals.unbonding, taken.unbonding)?;
-    totals.disputes = add(totals.disputes, amount)?;
+    {
+        let mut config = a.config.load_mut()?;
+        let totals = &mut config.totals;
+        totals.self_stake = sub(totals.self_stake, taken.self_stake)?;
+        totals.delegated = sub(totals.delegated, taken.delegation)?;
+        totals.unbonding = sub(totals.unbonding, taken.unbonding)?;
+        totals.disputes = add(totals.disputes, amount)?;
+    }
 
     match target {
         LiquidationTarget::Voter => a.vote.as_mut().expect("checked in validate").liquidated = true,
@@ -153,7 +157,9 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             node = a.node.load_mut()?;
             node.owed = 0;
             node.pending_delegator_rewards = 0;
-            a.config.totals.disputes = add(a.config.totals.disputes, held)?;
+            let mut config = a.config.load_mut()?;
+            config.totals.disputes = add(config.totals.disputes, held)?;
+            drop(config);
             amount = add(amount, held)?;
         }
     }
@@ -168,7 +174,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             let need = d.refund_owed.saturating_sub(d.pool);
             from_reserve = node.take_refund_reserve(need.min(d.miner_exposure));
             let freed = node.release_exposure(std::mem::take(&mut d.miner_exposure));
-            a.config.totals.disputes_to_reward_pool(freed)?;
+            a.config.load_mut()?.totals.disputes_to_reward_pool(freed)?;
         }
         let need = d.refund_owed.saturating_sub(add(d.pool, from_reserve)?);
         reserved = node.reserve_for_refunds(amount.saturating_sub(need));
@@ -177,7 +183,10 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             // the reward pool, not to the winning voters, so a majority gains
             // nothing by outvoting (and liquidating) an honest minority.
             to_reward_pool = amount - need.min(amount) - reserved;
-            a.config.totals.disputes_to_reward_pool(to_reward_pool)?;
+            a.config
+                .load_mut()?
+                .totals
+                .disputes_to_reward_pool(to_reward_pool)?;
         }
     }
     node.count_open_disputes(-1);
@@ -204,7 +213,9 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
                 job,
                 client_refund,
             )?;
-            a.config.totals.disputes = sub(a.config.totals.disputes, client_refund)?;
+            let mut config = a.config.load_mut()?;
+            config.totals.disputes = sub(config.totals.disputes, client_refund)?;
+            drop(config);
             // Whole, or nothing more will come: the job may close.
             if a.dispute.refund_owed == 0 || a.dispute.pending_liquidations == 0 {
                 job.load_mut()?.set_dispute_open(false);
@@ -213,10 +224,13 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     }
     if a.dispute.pending_liquidations == 0 {
         let unclaimable = a.dispute.finalize_rewards();
-        a.config.totals.disputes_to_reward_pool(unclaimable)?;
+        a.config
+            .load_mut()?
+            .totals
+            .disputes_to_reward_pool(unclaimable)?;
     }
-    let config = &mut a.config;
-    node.sync_activity(config)?;
+    let mut config = a.config.load_mut()?;
+    node.sync_activity(&mut config)?;
     emit_event(&NodeLiquidated {
         dispute: a.dispute.key(),
         node: node_key,

@@ -10,7 +10,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, DISPUTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, DISPUTE_SEED, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeOpened};
 use crate::math::{add, add_secs};
@@ -22,7 +22,7 @@ pub struct OpenDispute<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
@@ -44,11 +44,11 @@ pub struct OpenDispute<'info> {
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(
         mut,
-        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongTokenOwner,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
@@ -57,8 +57,9 @@ pub struct OpenDispute<'info> {
 impl OpenDispute<'_> {
     pub fn validate(&self, challenger_result: &[u8; 32]) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let params = &self.config.params;
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
+        let params = &config.params;
         require!(
             self.challenger.load()?.activity(params).active,
             VerdictError::ChallengerNotActive
@@ -110,9 +111,10 @@ pub fn handler<'info>(
 ) -> Result<()> {
     let clock = Clock::get()?;
     let a = &mut *ctx.accounts;
-    let params = &a.config.params;
+    let mut config = a.config.load_mut()?;
+    let params = &config.params;
     let bond = params.dispute_bond(a.job.load()?.price);
-    let totals = &a.config.totals;
+    let totals = &config.totals;
     let staked = add(add(totals.self_stake, totals.delegated)?, totals.unbonding)?;
     let active_weight = params.vote_weight(staked);
     let commit_end = add_secs(clock.unix_timestamp, params.vote_commit_secs)?;
@@ -124,7 +126,8 @@ pub fn handler<'info>(
         &a.operator,
         bond,
     )?;
-    a.config.totals.disputes = add(a.config.totals.disputes, bond)?;
+    config.totals.disputes = add(config.totals.disputes, bond)?;
+    drop(config);
     let job_key = a.job.key();
     let (miner, disputed_output, signers) = {
         let mut job = a.job.load_mut()?;

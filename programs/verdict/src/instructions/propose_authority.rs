@@ -11,12 +11,12 @@ use crate::state::Config;
 pub struct ProposeAuthority<'info> {
     pub authority: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS, has_one = authority @ VerdictError::Unauthorized)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
 }
 
 /// Proposing `Pubkey::default()` cancels a pending handover.
 pub fn handler(ctx: Context<ProposeAuthority>, proposed: Pubkey) -> Result<()> {
-    let config = &mut ctx.accounts.config;
+    let mut config = ctx.accounts.config.load_mut()?;
     config.pending_authority = proposed;
     emit_event(&AuthorityProposed {
         authority: config.authority,

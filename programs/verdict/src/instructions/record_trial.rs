@@ -14,7 +14,7 @@ use crate::state::{Committee, Config, Node, TrialStatus};
 #[derive(Accounts)]
 pub struct RecordTrial<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
@@ -52,7 +52,8 @@ impl RecordTrial<'_> {
 pub fn handler(ctx: Context<RecordTrial>, passed: bool) -> Result<()> {
     ctx.accounts.validate(passed)?;
     let now = Clock::get()?.unix_timestamp;
-    let params = &ctx.accounts.config.params;
+    let config = ctx.accounts.config.load()?;
+    let params = &config.params;
     let miner_key = ctx.accounts.miner.key();
     let mut miner = ctx.accounts.miner.load_mut()?;
     let rep = &mut miner.reputation;

@@ -27,7 +27,7 @@ pub struct RegisterNode<'info> {
     /// The attestation key must sign, so nobody can bind a key they do not hold.
     pub signing_key: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(
         init,
         payer = operator,
@@ -46,7 +46,7 @@ pub struct RegisterNode<'info> {
         token::authority = node,
     )]
     pub node_vault: Box<Account<'info, TokenAccount>>,
-    #[account(address = config.stake_mint @ VerdictError::WrongMint)]
+    #[account(address = config.load()?.stake_mint @ VerdictError::WrongMint)]
     pub stake_mint: Box<Account<'info, Mint>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
@@ -54,10 +54,11 @@ pub struct RegisterNode<'info> {
 
 impl RegisterNode<'_> {
     pub fn validate(&self, args: &RegisterNodeArgs) -> Result<()> {
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
         Node::validate_roles(args.roles)?;
         require!(
-            args.commission_bps <= self.config.params.max_commission_bps,
+            args.commission_bps <= config.params.max_commission_bps,
             VerdictError::CommissionTooHigh
         );
         Ok(())
@@ -66,7 +67,7 @@ impl RegisterNode<'_> {
 
 pub fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let config = &mut ctx.accounts.config;
+    let mut config = ctx.accounts.config.load_mut()?;
     let mut node = ctx.accounts.node.load_init()?;
     *node = Node::register(
         ctx.accounts.operator.key(),

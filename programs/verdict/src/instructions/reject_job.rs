@@ -14,7 +14,7 @@ use crate::state::{Committee, Config, Job, JobStatus};
 #[derive(Accounts)]
 pub struct RejectJob<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
@@ -31,7 +31,7 @@ pub struct RejectJob<'info> {
 
 impl RejectJob<'_> {
     pub fn validate(&self, reason_code: u8) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         let job = self.job.load()?;
         require!(
             job.status() == JobStatus::Sent,
@@ -54,7 +54,7 @@ impl RejectJob<'_> {
 pub fn handler(ctx: Context<RejectJob>, reason_code: u8) -> Result<()> {
     ctx.accounts.validate(reason_code)?;
     let a = &mut *ctx.accounts;
-    let mint = a.config.stake_mint;
+    let mint = a.config.load()?.stake_mint;
     refund(
         &a.job,
         &a.escrow,

@@ -22,7 +22,7 @@ pub struct ReportValidatorTimeout<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
@@ -73,7 +73,12 @@ pub fn handler(ctx: Context<ReportValidatorTimeout>) -> Result<()> {
     ctx.accounts.validate()?;
     let now = Clock::get()?.unix_timestamp;
     let epoch = ctx.accounts.committee.load()?.epoch;
-    let max = ctx.accounts.config.params.max_timeout_reports_per_epoch;
+    let max = ctx
+        .accounts
+        .config
+        .load()?
+        .params
+        .max_timeout_reports_per_epoch;
     let validator_key = ctx.accounts.validator.key();
     let mut validator = ctx.accounts.validator.load_mut()?;
     require!(

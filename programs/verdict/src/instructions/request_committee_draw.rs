@@ -16,7 +16,7 @@ pub const SLOT_HASHES_ID: Pubkey = pubkey!("SysvarS1otHashes11111111111111111111
 #[derive(Accounts)]
 pub struct RequestCommitteeDraw<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     /// CHECK: the instructions sysvar, checked by address: the request must
@@ -38,7 +38,8 @@ pub fn require_top_level(instructions: &AccountInfo) -> Result<()> {
 impl RequestCommitteeDraw<'_> {
     pub fn validate(&self) -> Result<()> {
         require_top_level(&self.instructions)?;
-        let params = &self.config.params;
+        let config = self.config.load()?;
+        let params = &config.params;
         let committee = self.committee.load()?;
         require!(
             committee.draw.phase() == DrawPhase::Entry,
@@ -58,12 +59,13 @@ impl RequestCommitteeDraw<'_> {
 }
 
 pub fn handler(ctx: Context<RequestCommitteeDraw>) -> Result<()> {
-    let params = &ctx.accounts.config.params;
+    let config = ctx.accounts.config.load()?;
+    let params = &config.params;
     let mut committee = ctx.accounts.committee.load_mut()?;
     let draw = &mut committee.draw;
     draw.set_phase(DrawPhase::Seeding);
     draw.target_slot = target_slot(Clock::get()?.slot, params.draw_delay_slots)?;
-    draw.set_strategy(params.selection_strategy);
+    draw.set_strategy(params.strategy());
     draw.seats = params.committee_size.min(MAX_COMMITTEE_SIZE);
     draw.quorum = params.committee_quorum;
     emit_event(&CommitteeDrawRequested {

@@ -6,7 +6,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_VAULT_SEED, UNBOND_SEED};
+use crate::constants::{
+    CONFIG_ADDRESS, DELEGATION_SEED, NODE_VAULT_SEED, STAKE_VAULT_ADDRESS, UNBOND_SEED,
+};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingQueued};
 use crate::instructions::compound_rewards::settle_delegator_rewards;
@@ -18,7 +20,7 @@ pub struct RequestUndelegate<'info> {
     #[account(mut)]
     pub staker: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// Any Node: only `register_node` creates one, at its PDA, so the
     /// loader's owner and discriminator checks bind it (no seeds to derive).
     #[account(mut)]
@@ -41,7 +43,7 @@ pub struct RequestUndelegate<'info> {
     pub ticket: Box<Account<'info, UnbondTicket>>,
     #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
@@ -49,7 +51,7 @@ pub struct RequestUndelegate<'info> {
 
 impl RequestUndelegate<'_> {
     pub fn validate(&self, shares: u64) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         require!(shares > 0, VerdictError::ZeroAmount);
         require!(
             shares <= self.delegation.shares,
@@ -62,14 +64,14 @@ impl RequestUndelegate<'_> {
 pub fn handler(ctx: Context<RequestUndelegate>, shares: u64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
+    let mut config = accounts.config.load_mut()?;
     settle_delegator_rewards(
-        &mut accounts.config,
+        &mut config,
         &accounts.node,
         &accounts.node_vault,
         &accounts.stake_vault,
         &accounts.token_program,
     )?;
-    let config = &mut accounts.config;
     let node_key = accounts.node.key();
     let mut node = accounts.node.load_mut()?;
     let redeemed = node.delegation.redeem(shares)?;

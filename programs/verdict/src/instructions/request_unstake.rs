@@ -14,7 +14,7 @@ pub struct RequestUnstake<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
@@ -34,14 +34,15 @@ pub struct RequestUnstake<'info> {
 
 impl RequestUnstake<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
         let node = self.node.load()?;
         require!(amount <= node.self_stake, VerdictError::UnstakeExceedsStake);
         // Leave nothing, or at least the minimum: no dust-staked active nodes.
         let remaining = node.self_stake - amount;
         require!(
-            remaining == 0 || remaining >= self.config.params.min_stake_for_roles(node.roles),
+            remaining == 0 || remaining >= config.params.min_stake_for_roles(node.roles),
             VerdictError::StakeBelowMinimum
         );
         Ok(())
@@ -51,14 +52,14 @@ impl RequestUnstake<'_> {
 pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
-    let config = &mut accounts.config;
+    let mut config = accounts.config.load_mut()?;
     let node_key = accounts.node.key();
     let mut node = accounts.node.load_mut()?;
     node.self_stake = sub(node.self_stake, amount)?;
     let shares = node.unbonding.deposit(amount)?;
     config.totals.self_stake = sub(config.totals.self_stake, amount)?;
     config.totals.unbonding = add(config.totals.unbonding, amount)?;
-    node.sync_activity(config)?;
+    node.sync_activity(&mut config)?;
     let id = node.take_ticket_id()?;
     let release_at = add_secs(now, config.params.unbonding_secs)?;
     accounts.ticket.set_inner(UnbondTicket {

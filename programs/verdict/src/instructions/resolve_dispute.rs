@@ -22,7 +22,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED};
+use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, CreditReason, DisputeResolved, NodeCredited};
 use crate::instructions::fail_job::refund;
@@ -34,7 +34,7 @@ use crate::token_ops;
 #[derive(Accounts)]
 pub struct ResolveDispute<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut)]
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(mut, address = dispute.job @ VerdictError::InvalidDisputeState)]
@@ -52,7 +52,7 @@ pub struct ResolveDispute<'info> {
     pub miner: AccountLoader<'info, Node>,
     #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.load()?.vault_bump)]
     pub miner_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
@@ -60,7 +60,7 @@ pub struct ResolveDispute<'info> {
 impl ResolveDispute<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         require!(
             self.dispute.status == DisputeStatus::Voting,
             VerdictError::InvalidDisputeState
@@ -88,7 +88,9 @@ impl ResolveDispute<'_> {
             &mut *node.load_mut()?,
             amount,
         )?;
-        self.config.totals.disputes = sub(self.config.totals.disputes, amount)?;
+        let mut config = self.config.load_mut()?;
+        config.totals.disputes = sub(config.totals.disputes, amount)?;
+        drop(config);
         emit_event(&NodeCredited {
             node: node.key(),
             amount,
@@ -100,7 +102,7 @@ impl ResolveDispute<'_> {
 
 pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let params = a.config.params.clone();
+    let params = a.config.load()?.params;
     let verdict = a.dispute.decide(&DisputeRules::of(&params));
     let bond = a.dispute.bond;
     let forfeited = a.dispute.deposits_held;
@@ -115,7 +117,10 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
             a.credit(false, bond_returned, CreditReason::BondReturned)?;
             a.credit(true, unresolved_fee, CreditReason::UnresolvedDisputeFee)?;
             // Nobody to pay: unrevealed deposits fund boosts.
-            a.config.totals.disputes_to_reward_pool(forfeited)?;
+            a.config
+                .load_mut()?
+                .totals
+                .disputes_to_reward_pool(forfeited)?;
             a.miner.load_mut()?.count_open_disputes(-1);
             let d = &mut a.dispute;
             (d.status, d.n, d.m) = (DisputeStatus::Unresolved, n, m);
@@ -137,7 +142,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                 d.status = DisputeStatus::Overturned;
                 d.pending_liquidations = against + 1 + d.signer_count as u32;
                 signers_settled = false;
-                let mint = a.config.stake_mint;
+                let mint = a.config.load()?.stake_mint;
                 let (status, held, price) = {
                     let job = a.job.load()?;
                     (job.status(), job.fee_held, job.price)
@@ -156,7 +161,10 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                         let mut job = a.job.load_mut()?;
                         job.set_dispute_open(false);
                         // The client is whole: nothing left at risk.
-                        job.release_exposure(&mut *a.miner.load_mut()?, &mut a.config.totals)?;
+                        job.release_exposure(
+                            &mut *a.miner.load_mut()?,
+                            &mut a.config.load_mut()?.totals,
+                        )?;
                     }
                     // Already paid: what the escrow still holds (the co-signers'
                     // fee) goes back now, the rest out of the dispute's pool.
@@ -185,7 +193,10 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
             }
             if a.dispute.pending_liquidations == 0 {
                 let unclaimable = a.dispute.finalize_rewards();
-                a.config.totals.disputes_to_reward_pool(unclaimable)?;
+                a.config
+                    .load_mut()?
+                    .totals
+                    .disputes_to_reward_pool(unclaimable)?;
             }
         }
     }

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS, VOTE_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteRevealed};
 use crate::math::sub;
@@ -17,7 +17,7 @@ use crate::token_ops;
 pub struct RevealVote<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         has_one = operator @ VerdictError::Unauthorized,
@@ -29,11 +29,11 @@ pub struct RevealVote<'info> {
     pub vote: Box<Account<'info, Vote>>,
     #[account(
         mut,
-        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongDestination,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
@@ -41,7 +41,7 @@ pub struct RevealVote<'info> {
 impl RevealVote<'_> {
     pub fn validate(&self, result: &[u8; 32], salt: &[u8; 32]) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         let d = &self.dispute;
         require!(
             d.status == DisputeStatus::Voting && now >= d.commit_end && now < d.reveal_end,
@@ -60,6 +60,7 @@ pub fn handler(ctx: Context<RevealVote>, result: [u8; 32], _salt: [u8; 32]) -> R
     let a = &mut *ctx.accounts;
     let weight = a.vote.weight.min(
         a.config
+            .load()?
             .params
             .vote_weight(a.voter.load()?.slashable_stake()?),
     );
@@ -72,7 +73,9 @@ pub fn handler(ctx: Context<RevealVote>, result: [u8; 32], _salt: [u8; 32]) -> R
     }
     let deposit = a.vote.deposit;
     a.dispute.deposits_held = sub(a.dispute.deposits_held, deposit)?;
-    a.config.totals.disputes = sub(a.config.totals.disputes, deposit)?;
+    let mut config = a.config.load_mut()?;
+    config.totals.disputes = sub(config.totals.disputes, deposit)?;
+    drop(config);
     token_ops::pay_from_stake_vault(
         &a.token_program,
         &a.stake_vault,

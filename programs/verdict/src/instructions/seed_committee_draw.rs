@@ -15,7 +15,7 @@ use crate::state::{draw_seed, seed_slot, Committee, Config, DrawPhase, SeedSlot}
 #[derive(Accounts)]
 pub struct SeedCommitteeDraw<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     /// CHECK: the SlotHashes sysvar, checked by address; read raw (it is large).
@@ -57,7 +57,7 @@ pub fn handler(ctx: Context<SeedCommitteeDraw>) -> Result<()> {
         }
         SeedSlot::NotYet => return err!(VerdictError::DrawNotReady),
         SeedSlot::Expired => {
-            let delay = ctx.accounts.config.params.draw_delay_slots;
+            let delay = ctx.accounts.config.load()?.params.draw_delay_slots;
             draw.target_slot = target_slot(Clock::get()?.slot, delay)?;
             emit_event(&CommitteeDrawRequested {
                 round: draw.round,

@@ -11,11 +11,11 @@ use crate::state::Config;
 pub struct SetPaused<'info> {
     pub authority: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS, has_one = authority @ VerdictError::Unauthorized)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
 }
 
 pub fn handler(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
-    ctx.accounts.config.paused = paused;
+    ctx.accounts.config.load_mut()?.set_paused(paused);
     emit_event(&PausedSet { paused });
     Ok(())
 }

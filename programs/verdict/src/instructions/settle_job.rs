@@ -14,7 +14,7 @@ use crate::state::{Committee, Config, Job, JobStatus, Node, RiskLevel};
 #[derive(Accounts)]
 pub struct SettleJob<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
@@ -28,8 +28,9 @@ pub struct SettleJob<'info> {
 impl SettleJob<'_> {
     pub fn validate(&self, price: u64, report: &CompletionReport) -> Result<Signers> {
         let now = Clock::get()?.unix_timestamp;
-        let params = &self.config.params;
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
+        let params = &config.params;
         let job = self.job.load()?;
         require!(
             job.status() == JobStatus::Sent,
@@ -70,9 +71,10 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
     let signers = ctx.accounts.validate(price, &report)?;
     let now = Clock::get()?.unix_timestamp;
     let accounts = &mut *ctx.accounts;
+    let config = accounts.config.load()?;
     {
         let mut job = accounts.job.load_mut()?;
-        job.allocate(&accounts.miner, price, now, &accounts.config.params)?;
+        job.allocate(&accounts.miner, price, now, &config.params)?;
         emit_event(&JobAssigned {
             job: accounts.job.key(),
             miner: accounts.miner.key(),
@@ -82,7 +84,7 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
     }
     let committee = accounts.committee.load()?;
     solve(
-        &accounts.config,
+        &config,
         &committee,
         &accounts.job,
         &accounts.miner,

@@ -24,7 +24,7 @@ pub struct SlashNode<'info> {
     /// The governance authority, when it is the one slashing.
     pub authority: Option<Signer<'info>>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut)]
     pub node: AccountLoader<'info, Node>,
     #[account(
@@ -52,8 +52,9 @@ impl SlashingTable {
 
 impl SlashNode<'_> {
     pub fn validate(&self, offense: Offense, evidence_hash: [u8; 32], epoch: u64) -> Result<()> {
-        let params = &self.config.params;
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
+        let params = &config.params;
         // Decided by a dispute's vote, where the chain checks who was right.
         require!(
             !matches!(offense, Offense::Collusion | Offense::ApproveInvalid),
@@ -62,7 +63,7 @@ impl SlashNode<'_> {
         if let Some(authority) = &self.authority {
             require_keys_eq!(
                 authority.key(),
-                self.config.authority,
+                config.authority,
                 VerdictError::Unauthorized
             );
             return Ok(());
@@ -88,13 +89,13 @@ pub fn downtime_evidence(epoch: u64) -> [u8; 32] {
 
 pub fn handler(ctx: Context<SlashNode>, offense: Offense, evidence_hash: [u8; 32]) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let epoch = verdict_epoch(now, ctx.accounts.config.params.epoch_secs);
+    let epoch = verdict_epoch(now, ctx.accounts.config.load()?.params.epoch_secs);
     ctx.accounts.validate(offense, evidence_hash, epoch)?;
     let a = &mut *ctx.accounts;
     let record_bump = ctx.bumps.record;
     let node_key = a.node.key();
     let mut node = a.node.load_mut()?;
-    let config = &mut a.config;
+    let mut config = a.config.load_mut()?;
 
     if offense == Offense::Downtime && node.was_tier1() && !node.downtime_grace_used() {
         node.set_downtime_grace_used(true);
@@ -139,7 +140,7 @@ pub fn handler(ctx: Context<SlashNode>, offense: Offense, evidence_hash: [u8; 32
             delta: SLASH_SCORE_PENALTY,
         });
     }
-    node.sync_activity(config)?;
+    node.sync_activity(&mut config)?;
     a.record.set_inner(SlashRecord {
         node: node_key,
         offense,

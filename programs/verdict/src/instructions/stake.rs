@@ -3,7 +3,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::CONFIG_ADDRESS;
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, Staked};
 use crate::math::add;
@@ -14,7 +14,7 @@ use crate::token_ops;
 pub struct Stake<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
@@ -23,18 +23,19 @@ pub struct Stake<'info> {
     pub node: AccountLoader<'info, Node>,
     #[account(
         mut,
-        constraint = operator_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongTokenOwner,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
 
 impl Stake<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
         require!(amount > 0, VerdictError::ZeroAmount);
         let node = self.node.load()?;
         require!(
@@ -43,7 +44,7 @@ impl Stake<'_> {
         );
         let after = add(node.self_stake, amount)?;
         require!(
-            after >= self.config.params.min_stake_for_roles(node.roles),
+            after >= config.params.min_stake_for_roles(node.roles),
             VerdictError::StakeBelowMinimum
         );
         Ok(())
@@ -61,10 +62,10 @@ pub fn handler(ctx: Context<Stake>, amount: u64) -> Result<()> {
     )?;
     let node_key = accounts.node.key();
     let mut node = accounts.node.load_mut()?;
-    let config = &mut accounts.config;
+    let mut config = accounts.config.load_mut()?;
     node.self_stake = add(node.self_stake, amount)?;
     config.totals.self_stake = add(config.totals.self_stake, amount)?;
-    let activity = node.sync_activity(config)?;
+    let activity = node.sync_activity(&mut config)?;
     emit_event(&Staked {
         node: node_key,
         amount,

@@ -32,7 +32,7 @@ pub struct SubmitJob<'info> {
     #[account(mut)]
     pub client: Signer<'info>,
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(
         init,
         payer = client,
@@ -50,11 +50,11 @@ pub struct SubmitJob<'info> {
         token::authority = job,
     )]
     pub escrow: Box<Account<'info, TokenAccount>>,
-    #[account(address = config.stake_mint @ VerdictError::WrongMint)]
+    #[account(address = config.load()?.stake_mint @ VerdictError::WrongMint)]
     pub stake_mint: Box<Account<'info, Mint>>,
     #[account(
         mut,
-        constraint = client_tokens.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = client_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
         constraint = client_tokens.owner == client.key() @ VerdictError::WrongTokenOwner,
     )]
     pub client_tokens: Box<Account<'info, TokenAccount>>,
@@ -64,9 +64,10 @@ pub struct SubmitJob<'info> {
 
 impl SubmitJob<'_> {
     pub fn validate(&self, args: &SubmitJobArgs) -> Result<()> {
-        self.config.require_not_paused()?;
+        let config = self.config.load()?;
+        config.require_not_paused()?;
         require!(
-            args.max_fee >= self.config.params.min_job_fee,
+            args.max_fee >= config.params.min_job_fee,
             VerdictError::FeeBelowMinimum
         );
         // Same rule as a node's declared models.

@@ -16,7 +16,7 @@ use crate::state::{Candidate, Committee, Config, DrawPhase, Node};
 #[derive(Accounts)]
 pub struct SweepCommitteeDraw<'info> {
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     #[account(mut, address = COMMITTEE_ADDRESS)]
     pub committee: AccountLoader<'info, Committee>,
 }
@@ -32,7 +32,8 @@ impl SweepCommitteeDraw<'_> {
 }
 
 pub fn handler<'info>(ctx: Context<'info, SweepCommitteeDraw<'info>>) -> Result<()> {
-    let params = &ctx.accounts.config.params;
+    let config = ctx.accounts.config.load()?;
+    let params = &config.params;
     let mut committee = ctx.accounts.committee.load_mut()?;
     let round = committee.draw.round;
     for info in ctx.remaining_accounts {

@@ -11,7 +11,7 @@ use crate::state::{Config, ProtocolParams, SlashingTable};
 pub struct UpdateConfig<'info> {
     pub authority: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS, has_one = authority @ VerdictError::Unauthorized)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
 }
 
 impl UpdateConfig<'_> {
@@ -26,14 +26,14 @@ pub fn handler(
     params: ProtocolParams,
     slashing: SlashingTable,
 ) -> Result<()> {
-    let config = &mut ctx.accounts.config;
+    let mut config = ctx.accounts.config.load_mut()?;
     // New minimum stakes reach the active-node counters lazily: each node is
     // recounted the next time it is touched (`Node::sync_activity`).
     config.params = params;
     config.slashing = slashing;
     emit_event(&ConfigUpdated {
-        params: config.params.clone(),
-        slashing: config.slashing.clone(),
+        params: config.params,
+        slashing: config.slashing,
     });
     Ok(())
 }

@@ -22,7 +22,7 @@ pub struct UpdateNodeArgs {
 pub struct UpdateNode<'info> {
     pub operator: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
@@ -35,7 +35,7 @@ impl UpdateNode<'_> {
     pub fn validate(&self, args: &UpdateNodeArgs) -> Result<()> {
         Node::validate_roles(args.roles)?;
         require!(
-            args.commission_bps <= self.config.params.max_commission_bps,
+            args.commission_bps <= self.config.load()?.params.max_commission_bps,
             VerdictError::CommissionTooHigh
         );
         Ok(())
@@ -49,7 +49,7 @@ pub fn handler(ctx: Context<UpdateNode>, args: UpdateNodeArgs) -> Result<()> {
     node.commission_bps = args.commission_bps;
     node.set_models(&args.models)?;
     // A role change can change the minimum stake the node must meet.
-    node.sync_activity(&mut ctx.accounts.config)?;
+    node.sync_activity(&mut *ctx.accounts.config.load_mut()?)?;
     emit_event(&NodeUpdated {
         node: node_key,
         roles: node.roles,

@@ -15,7 +15,7 @@ use crate::token_ops;
 pub struct WithdrawOwed<'info> {
     pub operator: Signer<'info>,
     #[account(address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// The signer's own Node: `has_one` binds it (a Node exists only at its PDA).
     #[account(
         mut,
@@ -27,7 +27,7 @@ pub struct WithdrawOwed<'info> {
     #[account(
         mut,
         constraint = destination.owner == operator.key() @ VerdictError::WrongDestination,
-        constraint = destination.mint == config.stake_mint @ VerdictError::WrongMint,
+        constraint = destination.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
     pub destination: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
@@ -35,7 +35,7 @@ pub struct WithdrawOwed<'info> {
 
 impl WithdrawOwed<'_> {
     pub fn validate(&self) -> Result<()> {
-        self.config.require_not_paused()?;
+        self.config.load()?.require_not_paused()?;
         require!(self.node.load()?.owed > 0, VerdictError::NothingOwed);
         Ok(())
     }

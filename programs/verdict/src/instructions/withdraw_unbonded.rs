@@ -5,7 +5,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::CONFIG_ADDRESS;
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingWithdrawn};
 use crate::math::{add, sub};
@@ -17,7 +17,7 @@ pub struct WithdrawUnbonded<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
-    pub config: Box<Account<'info, Config>>,
+    pub config: AccountLoader<'info, Config>,
     /// Any Node: only `register_node` creates one, at its PDA, so the
     /// loader's owner and discriminator checks bind it (no seeds to derive).
     #[account(mut)]
@@ -29,16 +29,16 @@ pub struct WithdrawUnbonded<'info> {
         has_one = owner @ VerdictError::Unauthorized,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,
-    #[account(mut, constraint = destination.mint == config.stake_mint @ VerdictError::WrongMint)]
+    #[account(mut, constraint = destination.mint == config.load()?.stake_mint @ VerdictError::WrongMint)]
     pub destination: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = config.stake_vault @ VerdictError::WrongVault)]
+    #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
 
 impl WithdrawUnbonded<'_> {
     pub fn validate(&self) -> Result<()> {
-        self.config.require_not_paused()
+        self.config.load()?.require_not_paused()
     }
 }
 
@@ -48,14 +48,15 @@ pub fn handler(ctx: Context<WithdrawUnbonded>, kind: TicketKind) -> Result<()> {
     let node_key = accounts.node.key();
     let mut node = accounts.node.load_mut()?;
     let redeemed = accounts.ticket.redeem(&mut node, kind, now)?;
-    let config = &mut accounts.config;
+    let mut config = accounts.config.load_mut()?;
     config.totals.unbonding = sub(config.totals.unbonding, redeemed.value + redeemed.dust)?;
     config.totals.reward_pool = add(config.totals.reward_pool, redeemed.dust)?;
+    drop(config);
     token_ops::pay_from_stake_vault(
         &accounts.token_program,
         &accounts.stake_vault,
         &accounts.destination.to_account_info(),
-        config,
+        &accounts.config,
         redeemed.value,
     )?;
     emit_event(&UnbondingWithdrawn {

@@ -7,19 +7,17 @@ use super::{ProtocolParams, SlashingTable};
 use crate::errors::VerdictError;
 use crate::math::{add, sub};
 
-#[account]
-#[derive(InitSpace, Debug)]
+/// Zero-copy: nearly every instruction reads the parameters, and loading
+/// them in place costs nothing per byte (see `docs/compute-units.md`).
+/// Widest fields first, no padding; `paused` is a byte behind `is_paused()`.
+#[account(zero_copy)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Config {
     pub authority: Pubkey,
     /// Proposed next authority (`Pubkey::default()` when none).
     pub pending_authority: Pubkey,
     pub stake_mint: Pubkey,
     pub stake_vault: Pubkey,
-    pub bump: u8,
-    pub vault_bump: u8,
-    pub paused: bool,
-    pub params: ProtocolParams,
-    pub slashing: SlashingTable,
     pub totals: StakeTotals,
     /// Nodes registered and not closed.
     pub nodes_registered: u64,
@@ -27,13 +25,28 @@ pub struct Config {
     pub active_nodes: u64,
     /// Validators among the active nodes.
     pub active_validators: u64,
+    pub params: ProtocolParams,
+    pub slashing: SlashingTable,
+    pub bump: u8,
+    pub vault_bump: u8,
+    /// 1 while paused; read it through `is_paused()`.
+    paused: u8,
+    reserved: [u8; 3],
 }
+
+/// All zero, as the account is created.
+impl Default for Config {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+super::zero_copy_serialize!(Config);
 
 /// What the stake vault holds, by purpose. The vault's token balance equals
 /// their sum after every instruction (checked by the test suite).
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
-)]
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct StakeTotals {
     /// Sum of every node's active self stake.
     pub self_stake: u64,
@@ -69,17 +82,26 @@ impl StakeTotals {
 }
 
 impl Config {
+    pub const SPACE: usize = 8 + std::mem::size_of::<Config>();
+
+    pub fn is_paused(&self) -> bool {
+        self.paused != 0
+    }
+
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused as u8;
+    }
+
     pub fn require_not_paused(&self) -> Result<()> {
-        require!(!self.paused, VerdictError::Paused);
+        require!(!self.is_paused(), VerdictError::Paused);
         Ok(())
     }
 
-    pub fn signer_seeds(&self) -> [&[u8]; 2] {
-        [
-            crate::constants::CONFIG_SEED,
-            std::slice::from_ref(&self.bump),
-        ]
-    }
+    /// What the Config PDA signs the stake vault's transfers with.
+    pub const SIGNER_SEEDS: [&'static [u8]; 2] = [
+        crate::constants::CONFIG_SEED,
+        &[crate::constants::CONFIG_BUMP],
+    ];
 
     /// Books a node's change of activity (stake or roles moved) in the
     /// active-node counters.
@@ -112,5 +134,47 @@ fn shift(count: u64, before: bool, after: bool) -> Result<u64> {
         (false, true) => add(count, 1),
         (true, false) => sub(count, 1),
         _ => Ok(count),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_fixed() {
+        assert_eq!(std::mem::size_of::<Config>(), 392);
+        assert_eq!(Config::SPACE, 400);
+        assert_eq!(std::mem::offset_of!(Config, totals), 128);
+        assert_eq!(std::mem::offset_of!(Config, params), 192);
+        assert_eq!(std::mem::offset_of!(Config, slashing), 376);
+        assert_eq!(std::mem::offset_of!(Config, bump), 386);
+        assert_eq!(std::mem::size_of::<ProtocolParams>(), 184);
+    }
+
+    /// The parameters travel as instruction arguments (Borsh) and sit in
+    /// the account as bytes: both encodings are the same, so a client
+    /// decodes either with one layout.
+    #[test]
+    fn borsh_encoding_is_the_stored_bytes() {
+        let params = ProtocolParams {
+            selection_strategy: super::super::SelectionStrategy::Weighted as u8,
+            ..ProtocolParams::default()
+        };
+        let encoded = anchor_lang::prelude::borsh::to_vec(&params).unwrap();
+        assert_eq!(encoded, bytemuck::bytes_of(&params));
+        let slashing = SlashingTable::default();
+        assert_eq!(
+            anchor_lang::prelude::borsh::to_vec(&slashing).unwrap(),
+            bytemuck::bytes_of(&slashing)
+        );
+        let mut config = Config::default();
+        config.set_paused(true);
+        assert!(config.is_paused());
+        config.params = params;
+        assert_eq!(
+            config.params.strategy(),
+            super::super::SelectionStrategy::Weighted
+        );
     }
 }

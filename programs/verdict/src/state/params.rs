@@ -23,32 +23,55 @@ super::stored_as_byte! {
 
 /// Every tunable number of the protocol. Times in seconds, ratios in basis
 /// points, trust in basis points of 1.0 (10_000 == 1.0).
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+///
+/// Stored in the zero-copy Config and passed as an instruction argument:
+/// `repr(C)` with the widest fields first and no padding, so its Borsh
+/// encoding and its in-account bytes are the same. The selection strategy
+/// is its one-byte discriminant; read it through `strategy()`.
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    InitSpace,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct ProtocolParams {
     // Staking.
     pub min_miner_stake: u64,
     pub min_validator_stake: u64,
-    pub max_commission_bps: u16,
     pub epoch_secs: i64,
     pub unbonding_secs: i64,
     // Committee.
-    pub committee_size: u8,
-    pub committee_quorum: u8,
     pub committee_rotation_secs: i64,
-    pub selection_strategy: SelectionStrategy,
-    pub min_validator_score: u8,
-    pub initial_validator_score: u8,
     // Jobs.
     pub min_job_fee: u64,
     pub sent_ttl_secs: i64,
     pub allocated_ttl_secs: i64,
-    pub max_job_attempts: u8,
     // Reputation.
-    pub penalty_bps: u16,
-    pub reward_bps: u16,
+    pub trial_cooldown_secs: i64,
+    pub heartbeat_stale_secs: i64,
+    // Disputes.
+    pub vote_commit_secs: i64,
+    pub vote_reveal_secs: i64,
+    /// Least bond a challenger posts; the bond is max(min_bond, price × bond_multiple).
+    pub min_bond: u64,
+    /// Tokens of slashable stake per vote (a vote weighs stake / vote_unit, rounded down).
+    pub vote_unit: u64,
+    /// Posted with a commit, returned at reveal, forfeited if never revealed.
+    pub vote_deposit: u64,
     pub trust_cap_bps: u32,
     pub trial_baseline_trust_bps: u32,
-    pub trial_cooldown_secs: i64,
+    /// Open exposure (prices of jobs not yet closed) a miner may carry, in bps of its slashable stake.
+    pub exposure_multiple_bps: u32,
+    pub max_commission_bps: u16,
+    pub penalty_bps: u16,
+    pub reward_bps: u16,
     pub reputation_window: u16,
     pub weight_success_bps: u16,
     pub weight_sla_bps: u16,
@@ -58,36 +81,32 @@ pub struct ProtocolParams {
     pub slash_success_bps: u16,
     pub rate_limit_bps: u16,
     pub max_boost_bps: u16,
-    pub heartbeat_stale_secs: i64,
     pub decay_per_day_bps: u16,
-    // Disputes.
-    pub challenge_window_epochs: u8,
-    pub vote_commit_secs: i64,
-    pub vote_reveal_secs: i64,
-    /// Least bond a challenger posts; the bond is max(min_bond, price × bond_multiple).
-    pub min_bond: u64,
     pub bond_multiple: u16,
     /// Share of the bond an unresolved dispute costs its challenger, paid to the miner.
     pub unresolved_fee_bps: u16,
     pub liquidation_multiplier: u16,
     pub liquidation_active_bps: u16,
-    /// Tokens of slashable stake per vote (a vote weighs stake / vote_unit, rounded down).
-    pub vote_unit: u64,
     /// Revealed weight needed, in bps of the active weight, and distinct voters needed.
     pub dispute_quorum_bps: u16,
     pub dispute_min_voters: u16,
-    /// Posted with a commit, returned at reveal, forfeited if never revealed.
-    pub vote_deposit: u64,
     /// Most a node loses to slashes within any window of `epoch_secs`.
     pub slash_epoch_cap_bps: u16,
-    /// Timeout reports against one member counted per committee epoch.
-    pub max_timeout_reports_per_epoch: u8,
-    /// Open exposure (prices of jobs not yet closed) a miner may carry, in bps of its slashable stake.
-    pub exposure_multiple_bps: u32,
     /// Share of each job's price paid to the outcome's co-signers.
     pub validator_fee_bps: u16,
     /// Slots between a committee draw request and the slot whose hash seeds it.
     pub draw_delay_slots: u16,
+    pub committee_size: u8,
+    pub committee_quorum: u8,
+    /// The `SelectionStrategy` discriminant (`SelectionStrategy::X as u8`);
+    /// read it through `strategy()`.
+    pub selection_strategy: u8,
+    pub min_validator_score: u8,
+    pub initial_validator_score: u8,
+    pub max_job_attempts: u8,
+    pub challenge_window_epochs: u8,
+    /// Timeout reports against one member counted per committee epoch.
+    pub max_timeout_reports_per_epoch: u8,
 }
 
 impl Default for ProtocolParams {
@@ -101,7 +120,7 @@ impl Default for ProtocolParams {
             committee_size: COMMITTEE_SIZE,
             committee_quorum: COMMITTEE_QUORUM,
             committee_rotation_secs: COMMITTEE_ROTATION_SECS,
-            selection_strategy: SelectionStrategy::Random,
+            selection_strategy: SelectionStrategy::Random as u8,
             min_validator_score: MIN_VALIDATOR_SCORE,
             initial_validator_score: INITIAL_VALIDATOR_SCORE,
             min_job_fee: MIN_JOB_FEE,
@@ -149,6 +168,11 @@ impl Default for ProtocolParams {
 pub const MAX_PAYOUT_DELAY_EPOCHS: i64 = 2;
 
 impl ProtocolParams {
+    /// How the committee draw ranks its entrants.
+    pub fn strategy(&self) -> SelectionStrategy {
+        SelectionStrategy::from_stored(self.selection_strategy)
+    }
+
     /// How often a node heartbeats (off-chain schedule, kept here with the
     /// limit it serves): six times per staleness window, so a node that
     /// misses a few stays clear of decay (every 12 h at the 72 h default).
@@ -231,7 +255,10 @@ impl ProtocolParams {
             && self.validator_fee_bps < bps
             // The draw's slot must be in the future yet still in SlotHashes (512 slots).
             && self.draw_delay_slots >= 1
-            && self.draw_delay_slots <= 256;
+            && self.draw_delay_slots <= 256
+            && SelectionStrategy::ALL
+                .iter()
+                .any(|s| *s as u8 == self.selection_strategy);
         require!(ok, VerdictError::InvalidParameter);
         // No node may unstake its way out of a pending slash or liquidation.
         require!(
@@ -265,7 +292,21 @@ impl ProtocolParams {
 }
 
 /// Share of stake taken per offense, in basis points.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+/// Stored in the zero-copy Config and passed as an instruction argument
+/// (five `u16`s: no padding).
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    InitSpace,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct SlashingTable {
     pub invalid_signature_bps: u16,
     pub collusion_bps: u16,

@@ -17,8 +17,6 @@ import {
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
-  getBooleanDecoder,
-  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getStructDecoder,
@@ -70,11 +68,6 @@ export type Config = {
   pendingAuthority: Address;
   stakeMint: Address;
   stakeVault: Address;
-  bump: number;
-  vaultBump: number;
-  paused: boolean;
-  params: ProtocolParams;
-  slashing: SlashingTable;
   totals: StakeTotals;
   /** Nodes registered and not closed. */
   nodesRegistered: bigint;
@@ -82,6 +75,13 @@ export type Config = {
   activeNodes: bigint;
   /** Validators among the active nodes. */
   activeValidators: bigint;
+  params: ProtocolParams;
+  slashing: SlashingTable;
+  bump: number;
+  vaultBump: number;
+  /** 1 while paused; read it through `is_paused()`. */
+  paused: number;
+  reserved: ReadonlyUint8Array;
 };
 
 export type ConfigArgs = {
@@ -90,11 +90,6 @@ export type ConfigArgs = {
   pendingAuthority: Address;
   stakeMint: Address;
   stakeVault: Address;
-  bump: number;
-  vaultBump: number;
-  paused: boolean;
-  params: ProtocolParamsArgs;
-  slashing: SlashingTableArgs;
   totals: StakeTotalsArgs;
   /** Nodes registered and not closed. */
   nodesRegistered: number | bigint;
@@ -102,6 +97,13 @@ export type ConfigArgs = {
   activeNodes: number | bigint;
   /** Validators among the active nodes. */
   activeValidators: number | bigint;
+  params: ProtocolParamsArgs;
+  slashing: SlashingTableArgs;
+  bump: number;
+  vaultBump: number;
+  /** 1 while paused; read it through `is_paused()`. */
+  paused: number;
+  reserved: ReadonlyUint8Array;
 };
 
 /** Gets the encoder for {@link ConfigArgs} account data. */
@@ -113,15 +115,16 @@ export function getConfigEncoder(): FixedSizeEncoder<ConfigArgs> {
       ["pendingAuthority", getAddressEncoder()],
       ["stakeMint", getAddressEncoder()],
       ["stakeVault", getAddressEncoder()],
-      ["bump", getU8Encoder()],
-      ["vaultBump", getU8Encoder()],
-      ["paused", getBooleanEncoder()],
-      ["params", getProtocolParamsEncoder()],
-      ["slashing", getSlashingTableEncoder()],
       ["totals", getStakeTotalsEncoder()],
       ["nodesRegistered", getU64Encoder()],
       ["activeNodes", getU64Encoder()],
       ["activeValidators", getU64Encoder()],
+      ["params", getProtocolParamsEncoder()],
+      ["slashing", getSlashingTableEncoder()],
+      ["bump", getU8Encoder()],
+      ["vaultBump", getU8Encoder()],
+      ["paused", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 3)],
     ]),
     (value) => ({ ...value, discriminator: CONFIG_DISCRIMINATOR }),
   );
@@ -135,15 +138,16 @@ export function getConfigDecoder(): FixedSizeDecoder<Config> {
     ["pendingAuthority", getAddressDecoder()],
     ["stakeMint", getAddressDecoder()],
     ["stakeVault", getAddressDecoder()],
-    ["bump", getU8Decoder()],
-    ["vaultBump", getU8Decoder()],
-    ["paused", getBooleanDecoder()],
-    ["params", getProtocolParamsDecoder()],
-    ["slashing", getSlashingTableDecoder()],
     ["totals", getStakeTotalsDecoder()],
     ["nodesRegistered", getU64Decoder()],
     ["activeNodes", getU64Decoder()],
     ["activeValidators", getU64Decoder()],
+    ["params", getProtocolParamsDecoder()],
+    ["slashing", getSlashingTableDecoder()],
+    ["bump", getU8Decoder()],
+    ["vaultBump", getU8Decoder()],
+    ["paused", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 3)],
   ]);
 }
 
@@ -206,5 +210,5 @@ export async function fetchAllMaybeConfig(
 }
 
 export function getConfigSize(): number {
-  return 397;
+  return 400;
 }

@@ -55,7 +55,8 @@ export type CommitVoteInstruction<
   TAccountDispute extends string | AccountMeta<string> = string,
   TAccountVote extends string | AccountMeta<string> = string,
   TAccountOperatorTokens extends string | AccountMeta<string> = string,
-  TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> =
+    "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z",
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountSystemProgram extends string | AccountMeta<string> =
@@ -149,7 +150,7 @@ export type CommitVoteAsyncInput<
   dispute: Address<TAccountDispute>;
   vote?: Address<TAccountVote>;
   operatorTokens: Address<TAccountOperatorTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   commitment: CommitVoteInstructionDataArgs["commitment"];
@@ -227,6 +228,10 @@ export async function getCommitVoteInstructionAsync<
       voter: expectAddress(accounts.voter.value),
     });
   }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -285,7 +290,7 @@ export type CommitVoteInput<
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
   operatorTokens: Address<TAccountOperatorTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   commitment: CommitVoteInstructionDataArgs["commitment"];
@@ -354,6 +359,10 @@ export function getCommitVoteInstruction<
   if (!accounts.config.value) {
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =

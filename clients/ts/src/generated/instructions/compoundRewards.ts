@@ -51,7 +51,8 @@ export type CompoundRewardsInstruction<
     "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountNodeVault extends string | AccountMeta<string> = string,
-  TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> =
+    "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z",
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -121,7 +122,7 @@ export type CompoundRewardsAsyncInput<
    */
   node: Address<TAccountNode>;
   nodeVault?: Address<TAccountNodeVault>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
 
@@ -177,6 +178,10 @@ export async function getCompoundRewardsInstructionAsync<
       node: expectAddress(accounts.node.value),
     });
   }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -217,7 +222,7 @@ export type CompoundRewardsInput<
    */
   node: Address<TAccountNode>;
   nodeVault: Address<TAccountNodeVault>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
 
@@ -265,6 +270,10 @@ export function getCompoundRewardsInstruction<
   if (!accounts.config.value) {
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =

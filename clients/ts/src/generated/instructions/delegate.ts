@@ -56,7 +56,8 @@ export type DelegateInstruction<
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountDelegation extends string | AccountMeta<string> = string,
   TAccountStakerTokens extends string | AccountMeta<string> = string,
-  TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> =
+    "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z",
   TAccountNodeVault extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
@@ -153,7 +154,7 @@ export type DelegateAsyncInput<
   node: Address<TAccountNode>;
   delegation?: Address<TAccountDelegation>;
   stakerTokens: Address<TAccountStakerTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   nodeVault?: Address<TAccountNodeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -232,6 +233,10 @@ export async function getDelegateInstructionAsync<
       staker: expectAddress(accounts.staker.value),
     });
   }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
+  }
   if (!accounts.nodeVault.value) {
     accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
       node: expectAddress(accounts.node.value),
@@ -297,7 +302,7 @@ export type DelegateInput<
   node: Address<TAccountNode>;
   delegation: Address<TAccountDelegation>;
   stakerTokens: Address<TAccountStakerTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   nodeVault: Address<TAccountNodeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -367,6 +372,10 @@ export function getDelegateInstruction<
   if (!accounts.config.value) {
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =

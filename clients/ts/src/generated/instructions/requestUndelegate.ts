@@ -59,7 +59,8 @@ export type RequestUndelegateInstruction<
   TAccountDelegation extends string | AccountMeta<string> = string,
   TAccountTicket extends string | AccountMeta<string> = string,
   TAccountNodeVault extends string | AccountMeta<string> = string,
-  TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> =
+    "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z",
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountSystemProgram extends string | AccountMeta<string> =
@@ -156,7 +157,7 @@ export type RequestUndelegateAsyncInput<
   delegation?: Address<TAccountDelegation>;
   ticket: Address<TAccountTicket>;
   nodeVault?: Address<TAccountNodeVault>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   shares: RequestUndelegateInstructionDataArgs["shares"];
@@ -239,6 +240,10 @@ export async function getRequestUndelegateInstructionAsync<
       node: expectAddress(accounts.node.value),
     });
   }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -300,7 +305,7 @@ export type RequestUndelegateInput<
   delegation: Address<TAccountDelegation>;
   ticket: Address<TAccountTicket>;
   nodeVault: Address<TAccountNodeVault>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   shares: RequestUndelegateInstructionDataArgs["shares"];
@@ -369,6 +374,10 @@ export function getRequestUndelegateInstruction<
   if (!accounts.config.value) {
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =

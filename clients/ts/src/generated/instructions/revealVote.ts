@@ -55,7 +55,8 @@ export type RevealVoteInstruction<
   TAccountDispute extends string | AccountMeta<string> = string,
   TAccountVote extends string | AccountMeta<string> = string,
   TAccountOperatorTokens extends string | AccountMeta<string> = string,
-  TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> =
+    "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z",
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -149,7 +150,7 @@ export type RevealVoteAsyncInput<
   dispute: Address<TAccountDispute>;
   vote?: Address<TAccountVote>;
   operatorTokens: Address<TAccountOperatorTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   result: RevealVoteInstructionDataArgs["result"];
   salt: RevealVoteInstructionDataArgs["salt"];
@@ -223,6 +224,10 @@ export async function getRevealVoteInstructionAsync<
       voter: expectAddress(accounts.voter.value),
     });
   }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
+  }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =
       "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
@@ -274,7 +279,7 @@ export type RevealVoteInput<
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
   operatorTokens: Address<TAccountOperatorTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   result: RevealVoteInstructionDataArgs["result"];
   salt: RevealVoteInstructionDataArgs["salt"];
@@ -339,6 +344,10 @@ export function getRevealVoteInstruction<
   if (!accounts.config.value) {
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =

@@ -50,7 +50,8 @@ export type StakeInstruction<
     "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga",
   TAccountNode extends string | AccountMeta<string> = string,
   TAccountOperatorTokens extends string | AccountMeta<string> = string,
-  TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> =
+    "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z",
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -128,7 +129,7 @@ export type StakeInput<
   /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
   operatorTokens: Address<TAccountOperatorTokens>;
-  stakeVault: Address<TAccountStakeVault>;
+  stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   amount: StakeInstructionDataArgs["amount"];
 };
@@ -184,6 +185,10 @@ export function getStakeInstruction<
   if (!accounts.config.value) {
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =

@@ -24,38 +24,42 @@ import {
   type FixedSizeDecoder,
   type FixedSizeEncoder,
 } from "@solana/kit";
-import {
-  getSelectionStrategyDecoder,
-  getSelectionStrategyEncoder,
-  type SelectionStrategy,
-  type SelectionStrategyArgs,
-} from ".";
 
 /**
  * Every tunable number of the protocol. Times in seconds, ratios in basis
  * points, trust in basis points of 1.0 (10_000 == 1.0).
+ *
+ * Stored in the zero-copy Config and passed as an instruction argument:
+ * `repr(C)` with the widest fields first and no padding, so its Borsh
+ * encoding and its in-account bytes are the same. The selection strategy
+ * is its one-byte discriminant; read it through `strategy()`.
  */
 export type ProtocolParams = {
   minMinerStake: bigint;
   minValidatorStake: bigint;
-  maxCommissionBps: number;
   epochSecs: bigint;
   unbondingSecs: bigint;
-  committeeSize: number;
-  committeeQuorum: number;
   committeeRotationSecs: bigint;
-  selectionStrategy: SelectionStrategy;
-  minValidatorScore: number;
-  initialValidatorScore: number;
   minJobFee: bigint;
   sentTtlSecs: bigint;
   allocatedTtlSecs: bigint;
-  maxJobAttempts: number;
-  penaltyBps: number;
-  rewardBps: number;
+  trialCooldownSecs: bigint;
+  heartbeatStaleSecs: bigint;
+  voteCommitSecs: bigint;
+  voteRevealSecs: bigint;
+  /** Least bond a challenger posts; the bond is max(min_bond, price × bond_multiple). */
+  minBond: bigint;
+  /** Tokens of slashable stake per vote (a vote weighs stake / vote_unit, rounded down). */
+  voteUnit: bigint;
+  /** Posted with a commit, returned at reveal, forfeited if never revealed. */
+  voteDeposit: bigint;
   trustCapBps: number;
   trialBaselineTrustBps: number;
-  trialCooldownSecs: bigint;
+  /** Open exposure (prices of jobs not yet closed) a miner may carry, in bps of its slashable stake. */
+  exposureMultipleBps: number;
+  maxCommissionBps: number;
+  penaltyBps: number;
+  rewardBps: number;
   reputationWindow: number;
   weightSuccessBps: number;
   weightSlaBps: number;
@@ -65,58 +69,62 @@ export type ProtocolParams = {
   slashSuccessBps: number;
   rateLimitBps: number;
   maxBoostBps: number;
-  heartbeatStaleSecs: bigint;
   decayPerDayBps: number;
-  challengeWindowEpochs: number;
-  voteCommitSecs: bigint;
-  voteRevealSecs: bigint;
-  /** Least bond a challenger posts; the bond is max(min_bond, price × bond_multiple). */
-  minBond: bigint;
   bondMultiple: number;
   /** Share of the bond an unresolved dispute costs its challenger, paid to the miner. */
   unresolvedFeeBps: number;
   liquidationMultiplier: number;
   liquidationActiveBps: number;
-  /** Tokens of slashable stake per vote (a vote weighs stake / vote_unit, rounded down). */
-  voteUnit: bigint;
   /** Revealed weight needed, in bps of the active weight, and distinct voters needed. */
   disputeQuorumBps: number;
   disputeMinVoters: number;
-  /** Posted with a commit, returned at reveal, forfeited if never revealed. */
-  voteDeposit: bigint;
   /** Most a node loses to slashes within any window of `epoch_secs`. */
   slashEpochCapBps: number;
-  /** Timeout reports against one member counted per committee epoch. */
-  maxTimeoutReportsPerEpoch: number;
-  /** Open exposure (prices of jobs not yet closed) a miner may carry, in bps of its slashable stake. */
-  exposureMultipleBps: number;
   /** Share of each job's price paid to the outcome's co-signers. */
   validatorFeeBps: number;
   /** Slots between a committee draw request and the slot whose hash seeds it. */
   drawDelaySlots: number;
+  committeeSize: number;
+  committeeQuorum: number;
+  /**
+   * The `SelectionStrategy` discriminant (`SelectionStrategy::X as u8`);
+   * read it through `strategy()`.
+   */
+  selectionStrategy: number;
+  minValidatorScore: number;
+  initialValidatorScore: number;
+  maxJobAttempts: number;
+  challengeWindowEpochs: number;
+  /** Timeout reports against one member counted per committee epoch. */
+  maxTimeoutReportsPerEpoch: number;
 };
 
 export type ProtocolParamsArgs = {
   minMinerStake: number | bigint;
   minValidatorStake: number | bigint;
-  maxCommissionBps: number;
   epochSecs: number | bigint;
   unbondingSecs: number | bigint;
-  committeeSize: number;
-  committeeQuorum: number;
   committeeRotationSecs: number | bigint;
-  selectionStrategy: SelectionStrategyArgs;
-  minValidatorScore: number;
-  initialValidatorScore: number;
   minJobFee: number | bigint;
   sentTtlSecs: number | bigint;
   allocatedTtlSecs: number | bigint;
-  maxJobAttempts: number;
-  penaltyBps: number;
-  rewardBps: number;
+  trialCooldownSecs: number | bigint;
+  heartbeatStaleSecs: number | bigint;
+  voteCommitSecs: number | bigint;
+  voteRevealSecs: number | bigint;
+  /** Least bond a challenger posts; the bond is max(min_bond, price × bond_multiple). */
+  minBond: number | bigint;
+  /** Tokens of slashable stake per vote (a vote weighs stake / vote_unit, rounded down). */
+  voteUnit: number | bigint;
+  /** Posted with a commit, returned at reveal, forfeited if never revealed. */
+  voteDeposit: number | bigint;
   trustCapBps: number;
   trialBaselineTrustBps: number;
-  trialCooldownSecs: number | bigint;
+  /** Open exposure (prices of jobs not yet closed) a miner may carry, in bps of its slashable stake. */
+  exposureMultipleBps: number;
+  maxCommissionBps: number;
+  penaltyBps: number;
+  rewardBps: number;
   reputationWindow: number;
   weightSuccessBps: number;
   weightSlaBps: number;
@@ -126,59 +134,59 @@ export type ProtocolParamsArgs = {
   slashSuccessBps: number;
   rateLimitBps: number;
   maxBoostBps: number;
-  heartbeatStaleSecs: number | bigint;
   decayPerDayBps: number;
-  challengeWindowEpochs: number;
-  voteCommitSecs: number | bigint;
-  voteRevealSecs: number | bigint;
-  /** Least bond a challenger posts; the bond is max(min_bond, price × bond_multiple). */
-  minBond: number | bigint;
   bondMultiple: number;
   /** Share of the bond an unresolved dispute costs its challenger, paid to the miner. */
   unresolvedFeeBps: number;
   liquidationMultiplier: number;
   liquidationActiveBps: number;
-  /** Tokens of slashable stake per vote (a vote weighs stake / vote_unit, rounded down). */
-  voteUnit: number | bigint;
   /** Revealed weight needed, in bps of the active weight, and distinct voters needed. */
   disputeQuorumBps: number;
   disputeMinVoters: number;
-  /** Posted with a commit, returned at reveal, forfeited if never revealed. */
-  voteDeposit: number | bigint;
   /** Most a node loses to slashes within any window of `epoch_secs`. */
   slashEpochCapBps: number;
-  /** Timeout reports against one member counted per committee epoch. */
-  maxTimeoutReportsPerEpoch: number;
-  /** Open exposure (prices of jobs not yet closed) a miner may carry, in bps of its slashable stake. */
-  exposureMultipleBps: number;
   /** Share of each job's price paid to the outcome's co-signers. */
   validatorFeeBps: number;
   /** Slots between a committee draw request and the slot whose hash seeds it. */
   drawDelaySlots: number;
+  committeeSize: number;
+  committeeQuorum: number;
+  /**
+   * The `SelectionStrategy` discriminant (`SelectionStrategy::X as u8`);
+   * read it through `strategy()`.
+   */
+  selectionStrategy: number;
+  minValidatorScore: number;
+  initialValidatorScore: number;
+  maxJobAttempts: number;
+  challengeWindowEpochs: number;
+  /** Timeout reports against one member counted per committee epoch. */
+  maxTimeoutReportsPerEpoch: number;
 };
 
 export function getProtocolParamsEncoder(): FixedSizeEncoder<ProtocolParamsArgs> {
   return getStructEncoder([
     ["minMinerStake", getU64Encoder()],
     ["minValidatorStake", getU64Encoder()],
-    ["maxCommissionBps", getU16Encoder()],
     ["epochSecs", getI64Encoder()],
     ["unbondingSecs", getI64Encoder()],
-    ["committeeSize", getU8Encoder()],
-    ["committeeQuorum", getU8Encoder()],
     ["committeeRotationSecs", getI64Encoder()],
-    ["selectionStrategy", getSelectionStrategyEncoder()],
-    ["minValidatorScore", getU8Encoder()],
-    ["initialValidatorScore", getU8Encoder()],
     ["minJobFee", getU64Encoder()],
     ["sentTtlSecs", getI64Encoder()],
     ["allocatedTtlSecs", getI64Encoder()],
-    ["maxJobAttempts", getU8Encoder()],
-    ["penaltyBps", getU16Encoder()],
-    ["rewardBps", getU16Encoder()],
+    ["trialCooldownSecs", getI64Encoder()],
+    ["heartbeatStaleSecs", getI64Encoder()],
+    ["voteCommitSecs", getI64Encoder()],
+    ["voteRevealSecs", getI64Encoder()],
+    ["minBond", getU64Encoder()],
+    ["voteUnit", getU64Encoder()],
+    ["voteDeposit", getU64Encoder()],
     ["trustCapBps", getU32Encoder()],
     ["trialBaselineTrustBps", getU32Encoder()],
-    ["trialCooldownSecs", getI64Encoder()],
+    ["exposureMultipleBps", getU32Encoder()],
+    ["maxCommissionBps", getU16Encoder()],
+    ["penaltyBps", getU16Encoder()],
+    ["rewardBps", getU16Encoder()],
     ["reputationWindow", getU16Encoder()],
     ["weightSuccessBps", getU16Encoder()],
     ["weightSlaBps", getU16Encoder()],
@@ -188,25 +196,24 @@ export function getProtocolParamsEncoder(): FixedSizeEncoder<ProtocolParamsArgs>
     ["slashSuccessBps", getU16Encoder()],
     ["rateLimitBps", getU16Encoder()],
     ["maxBoostBps", getU16Encoder()],
-    ["heartbeatStaleSecs", getI64Encoder()],
     ["decayPerDayBps", getU16Encoder()],
-    ["challengeWindowEpochs", getU8Encoder()],
-    ["voteCommitSecs", getI64Encoder()],
-    ["voteRevealSecs", getI64Encoder()],
-    ["minBond", getU64Encoder()],
     ["bondMultiple", getU16Encoder()],
     ["unresolvedFeeBps", getU16Encoder()],
     ["liquidationMultiplier", getU16Encoder()],
     ["liquidationActiveBps", getU16Encoder()],
-    ["voteUnit", getU64Encoder()],
     ["disputeQuorumBps", getU16Encoder()],
     ["disputeMinVoters", getU16Encoder()],
-    ["voteDeposit", getU64Encoder()],
     ["slashEpochCapBps", getU16Encoder()],
-    ["maxTimeoutReportsPerEpoch", getU8Encoder()],
-    ["exposureMultipleBps", getU32Encoder()],
     ["validatorFeeBps", getU16Encoder()],
     ["drawDelaySlots", getU16Encoder()],
+    ["committeeSize", getU8Encoder()],
+    ["committeeQuorum", getU8Encoder()],
+    ["selectionStrategy", getU8Encoder()],
+    ["minValidatorScore", getU8Encoder()],
+    ["initialValidatorScore", getU8Encoder()],
+    ["maxJobAttempts", getU8Encoder()],
+    ["challengeWindowEpochs", getU8Encoder()],
+    ["maxTimeoutReportsPerEpoch", getU8Encoder()],
   ]);
 }
 
@@ -214,24 +221,25 @@ export function getProtocolParamsDecoder(): FixedSizeDecoder<ProtocolParams> {
   return getStructDecoder([
     ["minMinerStake", getU64Decoder()],
     ["minValidatorStake", getU64Decoder()],
-    ["maxCommissionBps", getU16Decoder()],
     ["epochSecs", getI64Decoder()],
     ["unbondingSecs", getI64Decoder()],
-    ["committeeSize", getU8Decoder()],
-    ["committeeQuorum", getU8Decoder()],
     ["committeeRotationSecs", getI64Decoder()],
-    ["selectionStrategy", getSelectionStrategyDecoder()],
-    ["minValidatorScore", getU8Decoder()],
-    ["initialValidatorScore", getU8Decoder()],
     ["minJobFee", getU64Decoder()],
     ["sentTtlSecs", getI64Decoder()],
     ["allocatedTtlSecs", getI64Decoder()],
-    ["maxJobAttempts", getU8Decoder()],
-    ["penaltyBps", getU16Decoder()],
-    ["rewardBps", getU16Decoder()],
+    ["trialCooldownSecs", getI64Decoder()],
+    ["heartbeatStaleSecs", getI64Decoder()],
+    ["voteCommitSecs", getI64Decoder()],
+    ["voteRevealSecs", getI64Decoder()],
+    ["minBond", getU64Decoder()],
+    ["voteUnit", getU64Decoder()],
+    ["voteDeposit", getU64Decoder()],
     ["trustCapBps", getU32Decoder()],
     ["trialBaselineTrustBps", getU32Decoder()],
-    ["trialCooldownSecs", getI64Decoder()],
+    ["exposureMultipleBps", getU32Decoder()],
+    ["maxCommissionBps", getU16Decoder()],
+    ["penaltyBps", getU16Decoder()],
+    ["rewardBps", getU16Decoder()],
     ["reputationWindow", getU16Decoder()],
     ["weightSuccessBps", getU16Decoder()],
     ["weightSlaBps", getU16Decoder()],
@@ -241,25 +249,24 @@ export function getProtocolParamsDecoder(): FixedSizeDecoder<ProtocolParams> {
     ["slashSuccessBps", getU16Decoder()],
     ["rateLimitBps", getU16Decoder()],
     ["maxBoostBps", getU16Decoder()],
-    ["heartbeatStaleSecs", getI64Decoder()],
     ["decayPerDayBps", getU16Decoder()],
-    ["challengeWindowEpochs", getU8Decoder()],
-    ["voteCommitSecs", getI64Decoder()],
-    ["voteRevealSecs", getI64Decoder()],
-    ["minBond", getU64Decoder()],
     ["bondMultiple", getU16Decoder()],
     ["unresolvedFeeBps", getU16Decoder()],
     ["liquidationMultiplier", getU16Decoder()],
     ["liquidationActiveBps", getU16Decoder()],
-    ["voteUnit", getU64Decoder()],
     ["disputeQuorumBps", getU16Decoder()],
     ["disputeMinVoters", getU16Decoder()],
-    ["voteDeposit", getU64Decoder()],
     ["slashEpochCapBps", getU16Decoder()],
-    ["maxTimeoutReportsPerEpoch", getU8Decoder()],
-    ["exposureMultipleBps", getU32Decoder()],
     ["validatorFeeBps", getU16Decoder()],
     ["drawDelaySlots", getU16Decoder()],
+    ["committeeSize", getU8Decoder()],
+    ["committeeQuorum", getU8Decoder()],
+    ["selectionStrategy", getU8Decoder()],
+    ["minValidatorScore", getU8Decoder()],
+    ["initialValidatorScore", getU8Decoder()],
+    ["maxJobAttempts", getU8Decoder()],
+    ["challengeWindowEpochs", getU8Decoder()],
+    ["maxTimeoutReportsPerEpoch", getU8Decoder()],
   ]);
 }
 

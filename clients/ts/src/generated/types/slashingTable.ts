@@ -17,7 +17,11 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
-/** Share of stake taken per offense, in basis points. */
+/**
+ * Share of stake taken per offense, in basis points.
+ * Stored in the zero-copy Config and passed as an instruction argument
+ * (five `u16`s: no padding).
+ */
 export type SlashingTable = {
   invalidSignatureBps: number;
   collusionBps: number;
