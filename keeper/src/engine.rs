@@ -383,7 +383,7 @@ impl Engine {
     /// local mempool.
     pub async fn refresh(&self, in_flight: &Mutex<HashSet<Pubkey>>) -> Result<(), KeeperError> {
         let view = self.gateway.view().await?;
-        let Some(config) = view.config.clone() else {
+        let Some(config) = view.config else {
             return Ok(());
         };
         let params = config.params;
@@ -440,7 +440,7 @@ impl Engine {
         {
             let mut v = self.view.write().unwrap();
             v.snapshot = Arc::new(snapshot);
-            v.params = Some(params.clone());
+            v.params = Some(params);
             v.committee_epoch = view.committee.as_ref().map(|c| c.epoch).unwrap_or(0);
             v.committee = view.committee;
             let active = view

@@ -412,7 +412,7 @@ impl Engine {
     }
 
     fn params(&self) -> Option<ProtocolParams> {
-        self.view.read().unwrap().params.clone()
+        self.view.read().unwrap().params
     }
 
     /// This keeper's own recomputation of the job, sampled and probed as

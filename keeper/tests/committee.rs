@@ -612,12 +612,8 @@ async fn a_dishonest_keeper_is_outvoted_in_a_dispute_and_liquidated_and_honest_v
             3 * params.min_validator_stake
         }
     };
-    let mut net = Net::with_member_stake(
-        &[spec(Behaviour::Wrong, true, 10_000)],
-        params.clone(),
-        extra,
-    )
-    .await;
+    let mut net =
+        Net::with_member_stake(&[spec(Behaviour::Wrong, true, 10_000)], params, extra).await;
     // Votes count from nodes active before the dispute opened: let a minute pass.
     net.chain.advance_time(60).await;
     let keepers = Keepers::start(&net, |i, c| {

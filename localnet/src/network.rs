@@ -567,7 +567,7 @@ pub(crate) async fn build(
         &payer.pubkey(),
         &mint,
         program_data,
-        params.clone(),
+        params,
         SlashingTable::default(),
     );
     let port = |udp| {
@@ -582,7 +582,7 @@ pub(crate) async fn build(
         tier3_reserved_bps,
         keepers_claim: false,
         embedded,
-        params: params.clone(),
+        params,
         payer,
         mint,
         mint_authority,

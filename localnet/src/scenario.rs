@@ -173,7 +173,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         &progress,
     )
     .await?;
-    let params = net.params.clone();
+    let params = net.params;
     let work = net.work.clone();
     let step = |m: &str| progress.set_message(m.to_string());
 

@@ -107,7 +107,7 @@ struct Net {
 impl Net {
     fn new(cfg: &SimConfig) -> Self {
         let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
-        let base = cfg.params.clone();
+        let base = cfg.params;
         let validators = network::stakes(
             cfg,
             base.min_validator_stake,
@@ -300,7 +300,7 @@ fn report_spam(params: &ProtocolParams, cap: u8, reports_per_epoch: u32) -> (u32
 pub fn run(cfg: &SimConfig, rules: &[RuleSet], report: &mut Report) -> Result<Findings, SimError> {
     let net = Net::new(cfg);
     let mut f = Findings {
-        base: cfg.params.clone(),
+        base: cfg.params,
         ..Findings::default()
     };
     let unit = net.min_node();

@@ -120,7 +120,7 @@ struct Setup {
 impl Setup {
     fn new(cfg: &SimConfig) -> Self {
         let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
-        let base = cfg.params.clone();
+        let base = cfg.params;
         let validators = network::stakes(
             cfg,
             base.min_validator_stake,

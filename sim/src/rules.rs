@@ -33,7 +33,7 @@ impl RuleSet {
     /// some of those settings on chain; the simulator runs them anyway.
     pub fn params(self, base: &ProtocolParams) -> ProtocolParams {
         match self {
-            RuleSet::Revision2 => base.clone(),
+            RuleSet::Revision2 => *base,
             RuleSet::First => ProtocolParams {
                 dispute_quorum_bps: 0,
                 dispute_min_voters: 0,
@@ -42,7 +42,7 @@ impl RuleSet {
                 unresolved_fee_bps: 0,
                 validator_fee_bps: 0,
                 exposure_multiple_bps: u32::MAX,
-                ..base.clone()
+                ..*base
             },
         }
     }

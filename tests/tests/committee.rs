@@ -240,7 +240,7 @@ async fn the_stake_strategy_seats_the_largest_stakes_frozen_at_entry() {
         selection_strategy: SelectionStrategy::Stake as u8,
         ..Default::default()
     };
-    let mut f = Fixture::with_params(params.clone()).await;
+    let mut f = Fixture::with_params(params).await;
     let mut handles = Vec::new();
     for i in 0..7u64 {
         let stake = params.min_validator_stake + i * TOKEN;

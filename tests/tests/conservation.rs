@@ -902,7 +902,7 @@ impl World {
             let address = *address;
             match VerdictAccount::decode(&address, data) {
                 Some(Ok(VerdictAccount::Config(c))) => {
-                    v.params = c.params.clone();
+                    v.params = c.params;
                     v.reward_pool = c.totals.reward_pool;
                 }
                 Some(Ok(VerdictAccount::Node(n))) => {
@@ -1049,7 +1049,7 @@ impl World {
     /// Applies `op` against the state the last step left.
     async fn apply(&mut self, op: &Op) -> Done {
         let now = self.f.now;
-        let params = self.view.params.clone();
+        let params = self.view.params;
         match op.clone() {
             Op::Stake { node, tokens } => {
                 let Some(i) = choose(

@@ -19,7 +19,7 @@ async fn a_thousand_validators_are_drawn_in_batches_and_none_can_be_left_out() {
         selection_strategy: SelectionStrategy::Weighted as u8,
         ..Default::default()
     };
-    let mut f = Fixture::with_params(params.clone()).await;
+    let mut f = Fixture::with_params(params).await;
     // Invariants are checked once at the end: after every one of ~6,000
     // set-up transactions they would cost O(n²).
     f.check_each_transaction = false;

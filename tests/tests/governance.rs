@@ -131,11 +131,7 @@ async fn update_config_by_authority_within_bounds() {
     };
     let out = f
         .send(
-            &[ix::update_config(
-                &authority.pubkey(),
-                params.clone(),
-                slashing.clone(),
-            )],
+            &[ix::update_config(&authority.pubkey(), params, slashing)],
             &[&authority],
         )
         .await

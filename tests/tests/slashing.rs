@@ -184,7 +184,7 @@ async fn the_per_epoch_cap_bounds_what_one_epoch_can_take() {
         slash_epoch_cap_bps: 6_000,
         ..Default::default()
     };
-    let mut f = Fixture::with_params(params.clone()).await;
+    let mut f = Fixture::with_params(params).await;
     let miner = f.staked_miner(10 * params.min_miner_stake).await;
     let authority = f.authority.insecure_clone();
     let payer = f.chain.payer().await.pubkey();
@@ -220,7 +220,7 @@ async fn the_per_epoch_cap_bounds_what_one_epoch_can_take() {
 async fn the_cap_window_slides_and_does_not_reset_at_a_calendar_epoch_boundary() {
     let params = ProtocolParams::default();
     assert_eq!(params.slash_epoch_cap_bps, 5_000);
-    let mut f = Fixture::with_params(params.clone()).await;
+    let mut f = Fixture::with_params(params).await;
     let miner = f.staked_miner(10 * params.min_miner_stake).await;
     let authority = f.authority.insecure_clone();
     let payer = f.chain.payer().await.pubkey();

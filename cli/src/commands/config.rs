@@ -81,8 +81,7 @@ pub async fn run(s: &Session<'_>, command: ConfigCommand) -> Result<Output, CliE
             }
             let mut instructions = Vec::new();
             if !settings.is_empty() {
-                let (params, slashing) =
-                    with_settings(config.params.clone(), config.slashing.clone(), &settings)?;
+                let (params, slashing) = with_settings(config.params, config.slashing, &settings)?;
                 instructions.push(ix::update_config(&signer, params, slashing));
             }
             if let Some(paused) = paused {
