@@ -47,54 +47,37 @@ async fn initialize_twice_is_refused() {
 async fn initialize_refuses_parameters_out_of_bounds() {
     let mut f = Fixture::bare().await;
     let authority = f.authority.insecure_clone();
-    let params = ProtocolParams {
-        committee_quorum: 6,
-        ..Default::default()
-    };
-    let bad = ix::initialize_config(
-        &authority.pubkey(),
-        &f.mint,
-        None,
-        params,
-        SlashingTable::default(),
-    );
-    assert_verdict_error(
-        &f.send(&[bad], &[&authority]).await,
-        VerdictError::InvalidParameter,
-    );
-
-    let slashing = SlashingTable {
-        downtime_bps: 10_001,
-        ..Default::default()
-    };
-    let bad = ix::initialize_config(
-        &authority.pubkey(),
-        &f.mint,
-        None,
-        ProtocolParams::default(),
-        slashing,
-    );
-    assert_verdict_error(
-        &f.send(&[bad], &[&authority]).await,
-        VerdictError::InvalidParameter,
-    );
-
-    // The strategy is stored as its discriminant: a byte no strategy has is refused.
-    let params = ProtocolParams {
-        selection_strategy: verdict::state::SelectionStrategy::ALL.len() as u8,
-        ..Default::default()
-    };
-    let bad = ix::initialize_config(
-        &authority.pubkey(),
-        &f.mint,
-        None,
-        params,
-        SlashingTable::default(),
-    );
-    assert_verdict_error(
-        &f.send(&[bad], &[&authority]).await,
-        VerdictError::InvalidParameter,
-    );
+    let cases = [
+        (
+            ProtocolParams {
+                committee_quorum: 6,
+                ..Default::default()
+            },
+            SlashingTable::default(),
+        ),
+        (
+            ProtocolParams::default(),
+            SlashingTable {
+                downtime_bps: 10_001,
+                ..Default::default()
+            },
+        ),
+        // The strategy is stored as its discriminant: a byte no strategy has.
+        (
+            ProtocolParams {
+                selection_strategy: verdict::state::SelectionStrategy::ALL.len() as u8,
+                ..Default::default()
+            },
+            SlashingTable::default(),
+        ),
+    ];
+    for (params, slashing) in cases {
+        let bad = ix::initialize_config(&authority.pubkey(), &f.mint, None, params, slashing);
+        assert_verdict_error(
+            &f.send(&[bad], &[&authority]).await,
+            VerdictError::InvalidParameter,
+        );
+    }
     assert!(!f.exists(&pda::config()).await);
 }
 
