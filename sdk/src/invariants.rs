@@ -277,7 +277,8 @@ mod tests {
             Pubkey::new_unique(),
             1,
             0,
-            (255, 255),
+            255,
+            Pubkey::new_unique(),
             0,
         );
         node.self_stake = self_stake;

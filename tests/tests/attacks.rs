@@ -257,7 +257,7 @@ mod miner {
             &pda::escrow(&cheap),
             &pda::escrow(&rich),
         );
-        assert_anchor_error(&f.send(&[claim], &[]).await, ErrorCode::ConstraintSeeds);
+        assert_verdict_error(&f.send(&[claim], &[]).await, VerdictError::WrongVault);
         assert_eq!(f.token_balance(&pda::escrow(&rich)).await, FEE);
     }
 

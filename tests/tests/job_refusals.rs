@@ -266,10 +266,7 @@ async fn claim_refuses_wrong_destinations_and_unsolved_jobs() {
         &pda::node_vault(&miner.node),
         &pda::node_vault(&other.node),
     );
-    assert_anchor_error(
-        &f.send(&[vault_swap], &[]).await,
-        ErrorCode::ConstraintSeeds,
-    );
+    assert_verdict_error(&f.send(&[vault_swap], &[]).await, VerdictError::WrongVault);
     f.claim(&job, &miner).await.unwrap();
     assert_eq!(f.token_balance(&thief.tokens).await, 0);
 }

@@ -67,6 +67,8 @@ async fn settle_then_claim_pays_the_miner_refunds_the_rest_and_close_credits_sig
     r.unwrap();
     assert_eq!(f.token_balance(&pda::escrow(&job)).await, FEE);
     assert_eq!(f.token_balance(&client.tokens).await, 99 * FEE);
+    // The escrow is recorded, so later instructions bind it by address.
+    assert_eq!(f.job(&job).await.escrow, pda::escrow(&job));
 
     f.settle(&committee, &job, &miner.node, PRICE, good_report(7))
         .await

@@ -37,9 +37,12 @@ async fn register_creates_an_inactive_node_with_its_key_and_models() {
         .iter()
         .any(|e| matches!(e, VerdictEvent::NodeRegistered(r) if r.roles == ROLE_ALL)));
 
-    let node = f.node(&pda::node(&operator.pubkey())).await;
+    let node_key = pda::node(&operator.pubkey());
+    let node = f.node(&node_key).await;
     assert_eq!(node.operator, operator.pubkey());
     assert_eq!(node.signing_key, signing.pubkey());
+    // The vault created with it, recorded so later instructions bind it by address.
+    assert_eq!(node.vault, pda::node_vault(&node_key));
     assert_eq!(node.roles, ROLE_ALL);
     assert_eq!(node.status(), NodeStatus::Active);
     assert_eq!(node.commission_bps, 750);

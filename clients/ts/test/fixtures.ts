@@ -109,6 +109,7 @@ export function makeJobAccount(fields: Partial<Job>): Job {
     discriminator: new Uint8Array(8),
     client: randomAddress(),
     refundAccount: randomAddress(),
+    escrow: randomAddress(),
     jobId: 1n,
     model: new Uint8Array(32),
     inputHash: new Uint8Array(32),
@@ -138,8 +139,7 @@ export function makeJobAccount(fields: Partial<Job>): Job {
     feeHeld: 0n,
     clientOwed: 0n,
     bump: 255,
-    escrowBump: 255,
-    reserved: new Uint8Array(2),
+    reserved: new Uint8Array(3),
     ...fields,
   };
 }

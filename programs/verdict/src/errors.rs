@@ -52,7 +52,7 @@ pub enum VerdictError {
     AmountTooSmall,
     #[msg("the new signing key must sign the rotation and differ from the current one")]
     InvalidSigningKey,
-    #[msg("the stake vault account is not the Config's vault")]
+    #[msg("a vault or escrow account is not the one the chain recorded (the stake vault, the node's vault, the job's escrow)")]
     WrongVault,
     #[msg("the account belongs to another node")]
     WrongNode,

@@ -120,21 +120,28 @@ async fn user_tokens(c: &mut Case, account: &Pubkey, owner: &Pubkey, not_owner: 
     );
 }
 
-/// A job's escrow replaced by another job's and by a look-alike of the job PDA.
+/// A job's escrow replaced by another job's and by a look-alike of the job
+/// PDA: refused as `WrongVault` where the job's recorded escrow binds it.
 async fn escrow(c: &mut Case, job: &Pubkey, other_job: &Pubkey) {
+    escrow_refused_as(c, job, other_job, V(VerdictError::WrongVault)).await;
+}
+
+/// The same substitutions, refused as `refusal` (`submit_job` creates the
+/// escrow at its seeds, so a wrong one there fails the seeds check).
+async fn escrow_refused_as(c: &mut Case, job: &Pubkey, other_job: &Pubkey, refusal: Why) {
     let lookalike = c.w.lookalike(job).await;
     let escrow = pda::escrow(job);
     c.sub(
         "escrow: another job's",
         &escrow,
         pda::escrow(other_job),
-        A(ErrorCode::ConstraintSeeds),
+        refusal,
     );
     c.sub(
         "escrow: a stake-mint account of the job PDA",
         &escrow,
         lookalike,
-        A(ErrorCode::ConstraintSeeds),
+        refusal,
     );
 }
 
@@ -146,13 +153,13 @@ async fn node_vault(c: &mut Case, node: &Pubkey, other: &Pubkey) {
         "node vault: another node's",
         &vault,
         pda::node_vault(other),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     c.sub(
         "node vault: a stake-mint account of the node PDA",
         &vault,
         lookalike,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
 }
 
@@ -482,7 +489,7 @@ pub async fn submit_job() -> Case {
         other_job,
         A(ErrorCode::ConstraintSeeds),
     );
-    escrow(&mut c, &job, &other_job).await;
+    escrow_refused_as(&mut c, &job, &other_job, A(ErrorCode::ConstraintSeeds)).await;
     c.sub(
         "stake mint: another mint",
         &mint,
@@ -602,7 +609,7 @@ pub async fn reject_job() -> Case {
         "job: another client's job",
         &job,
         other_job,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     escrow(&mut c, &job, &other_job).await;
     refund_account(&mut c, &refund, &client).await;
@@ -660,7 +667,7 @@ pub async fn claim_payout() -> Case {
         "job: another job of the same miner",
         &job,
         same_miner,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     c.sub(
         "job: the client's job of another miner",
@@ -706,7 +713,7 @@ pub async fn close_job() -> Case {
         "job: the client's job of another miner",
         &job,
         other_miners,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     c.sub(
         "client: the thief's wallet",
@@ -718,14 +725,14 @@ pub async fn close_job() -> Case {
         "escrow: another job's",
         &pda::escrow(&job),
         pda::escrow(&same_miner),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     let lookalike = c.w.lookalike(&job).await;
     c.sub(
         "escrow: a stake-mint account of the job PDA",
         &pda::escrow(&job),
         lookalike,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     c.sub(
         "miner: another miner",
@@ -811,7 +818,7 @@ pub async fn claim_refund() -> Case {
         "job: the client's other job owed a refund",
         &jobs[0],
         jobs[1],
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     escrow(&mut c, &jobs[0], &jobs[1]).await;
     user_tokens(
@@ -918,7 +925,7 @@ pub async fn compound_rewards() -> Case {
         "node: another node",
         &miner.node,
         other.node,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     node_vault(&mut c, &miner.node, &other.node).await;
     c
@@ -1282,13 +1289,13 @@ pub async fn liquidate() -> Case {
         "node: a correct voter",
         &dissenter,
         honest,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     c.sub(
         "node: the miner",
         &dissenter,
         miner,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVault),
     );
     node_vault(&mut c, &dissenter, &honest).await;
     let vote = pda::vote(&da, &dissenter);

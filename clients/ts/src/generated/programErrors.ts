@@ -122,7 +122,7 @@ export const VERDICT_PROGRAM_ERRORS: Readonly<
   6021: { name: "DelegationPoolInsolvent", message: "the delegation pool has shares but no tokens (fully slashed); it cannot take new delegations" },
   6022: { name: "AmountTooSmall", message: "the amount is too small to buy a single share" },
   6023: { name: "InvalidSigningKey", message: "the new signing key must sign the rotation and differ from the current one" },
-  6024: { name: "WrongVault", message: "the stake vault account is not the Config's vault" },
+  6024: { name: "WrongVault", message: "a vault or escrow account is not the one the chain recorded (the stake vault, the node's vault, the job's escrow)" },
   6025: { name: "WrongNode", message: "the account belongs to another node" },
   6026: { name: "WrongTokenOwner", message: "the source token account is not owned by the signer" },
   6027: { name: "WrongSysvar", message: "the sysvar account is not the one expected" },

@@ -10,7 +10,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, PayoutClaimed};
 use crate::instructions::fail_job::refund;
@@ -26,9 +26,9 @@ pub struct ClaimPayout<'info> {
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: AccountLoader<'info, Node>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
+    #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
     pub escrow: Box<Account<'info, TokenAccount>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.load()?.vault_bump)]
+    #[account(mut, address = miner.load()?.vault @ VerdictError::WrongVault)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]

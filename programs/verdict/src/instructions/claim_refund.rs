@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, RefundClaimed};
 use crate::state::{Config, Job};
@@ -17,7 +17,7 @@ pub struct ClaimRefund<'info> {
     pub config: AccountLoader<'info, Config>,
     #[account(mut, constraint = job.load()?.client == client.key() @ VerdictError::Unauthorized)]
     pub job: AccountLoader<'info, Job>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
+    #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,

@@ -11,7 +11,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, CloseAccount, Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, CreditReason, JobClosed, NodeCredited, ValidatorScoreChanged};
 use crate::math::add;
@@ -28,7 +28,7 @@ pub struct CloseJob<'info> {
     /// CHECK: receives the rent; must be the job's client.
     #[account(mut, address = job.load()?.client @ VerdictError::WrongDestination)]
     pub client: UncheckedAccount<'info>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
+    #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// The job's miner, while the job still counts against its exposure.
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
@@ -97,13 +97,7 @@ pub fn handler<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
             VerdictError::WrongSigners
         );
         let node = AccountLoader::<Node>::try_from(info)?;
-        let vault_bump = node.load()?.vault_bump;
-        let expected_vault = Pubkey::create_program_address(
-            &[NODE_VAULT_SEED, info.key.as_ref(), &[vault_bump]],
-            &crate::ID,
-        )
-        .map_err(|_| error!(VerdictError::WrongSigners))?;
-        require_keys_eq!(*vault.key, expected_vault, VerdictError::WrongSigners);
+        require_keys_eq!(*vault.key, node.load()?.vault, VerdictError::WrongSigners);
         let share = fee / signers.len() as u64
             + if i == 0 {
                 fee % signers.len() as u64

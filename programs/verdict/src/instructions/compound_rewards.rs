@@ -8,7 +8,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_VAULT_SEED, STAKE_VAULT_ADDRESS};
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, RewardsCompounded};
 use crate::math::{add, sub};
@@ -23,7 +23,7 @@ pub struct CompoundRewards<'info> {
     /// loader's owner and discriminator checks bind it (no seeds to derive).
     #[account(mut)]
     pub node: AccountLoader<'info, Node>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
+    #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,

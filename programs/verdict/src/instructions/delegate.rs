@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, NODE_VAULT_SEED, STAKE_VAULT_ADDRESS};
+use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, Delegated};
 use crate::instructions::compound_rewards::settle_delegator_rewards;
@@ -40,7 +40,7 @@ pub struct Delegate<'info> {
     pub staker_tokens: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
+    #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,

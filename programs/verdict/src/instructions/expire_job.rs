@@ -5,7 +5,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, ReputationChanged};
 use crate::instructions::fail_job::refund;
@@ -21,7 +21,7 @@ pub struct ExpireJob<'info> {
     /// The allocated miner; required when the job is ALLOCATED.
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Option<AccountLoader<'info, Node>>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
+    #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]

@@ -16,8 +16,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::{
-    APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED,
-    STAKE_VAULT_ADDRESS, VOTE_SEED,
+    APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, STAKE_VAULT_ADDRESS, VOTE_SEED,
 };
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeLiquidated, ValidatorScoreChanged};
@@ -47,7 +46,7 @@ pub struct Liquidate<'info> {
     pub node: AccountLoader<'info, Node>,
     /// The node's vault: a fully liquidated node forfeits what it holds
     /// (the operator's owed balance and the delegators' pending rewards).
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
+    #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     /// The node's vote, for a `Voter` target.
     #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), node.key().as_ref()], bump = vote.bump)]
@@ -56,7 +55,13 @@ pub struct Liquidate<'info> {
     /// while the client is still owed a refund.
     #[account(mut, address = dispute.job @ VerdictError::InvalidDisputeState)]
     pub job: Option<AccountLoader<'info, Job>>,
-    #[account(mut, seeds = [ESCROW_SEED, dispute.job.as_ref()], bump)]
+    #[account(
+        mut,
+        constraint = job
+            .as_ref()
+            .is_some_and(|job| job.load().is_ok_and(|job| job.escrow == escrow.key()))
+            @ VerdictError::WrongVault,
+    )]
     pub escrow: Option<Box<Account<'info, TokenAccount>>>,
     /// CHECK: must be the job's recorded refund account (checked when paying).
     #[account(mut)]

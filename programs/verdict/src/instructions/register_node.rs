@@ -74,7 +74,8 @@ pub fn handler(ctx: Context<RegisterNode>, args: RegisterNodeArgs) -> Result<()>
         ctx.accounts.signing_key.key(),
         args.roles,
         args.commission_bps,
-        (ctx.bumps.node, ctx.bumps.node_vault),
+        ctx.bumps.node,
+        ctx.accounts.node_vault.key(),
         now,
     );
     node.validator_score = config.params.initial_validator_score;

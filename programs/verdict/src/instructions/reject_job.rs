@@ -6,7 +6,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use crate::attestation::{self, AttestationKind, RejectBody};
-use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS, ESCROW_SEED};
+use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
 use crate::errors::VerdictError;
 use crate::instructions::fail_job::refund;
 use crate::state::{Committee, Config, Job, JobStatus};
@@ -19,7 +19,7 @@ pub struct RejectJob<'info> {
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
+    #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]

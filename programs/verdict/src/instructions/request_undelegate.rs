@@ -6,9 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{
-    CONFIG_ADDRESS, DELEGATION_SEED, NODE_VAULT_SEED, STAKE_VAULT_ADDRESS, UNBOND_SEED,
-};
+use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, STAKE_VAULT_ADDRESS, UNBOND_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingQueued};
 use crate::instructions::compound_rewards::settle_delegator_rewards;
@@ -41,7 +39,7 @@ pub struct RequestUndelegate<'info> {
         bump,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
+    #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,

@@ -22,7 +22,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, NODE_VAULT_SEED, STAKE_VAULT_ADDRESS};
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, CreditReason, DisputeResolved, NodeCredited};
 use crate::instructions::fail_job::refund;
@@ -39,18 +39,18 @@ pub struct ResolveDispute<'info> {
     pub dispute: Box<Account<'info, Dispute>>,
     #[account(mut, address = dispute.job @ VerdictError::InvalidDisputeState)]
     pub job: AccountLoader<'info, Job>,
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.load()?.escrow_bump)]
+    #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
     #[account(mut, address = dispute.challenger @ VerdictError::WrongNode)]
     pub challenger: AccountLoader<'info, Node>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, challenger.key().as_ref()], bump = challenger.load()?.vault_bump)]
+    #[account(mut, address = challenger.load()?.vault @ VerdictError::WrongVault)]
     pub challenger_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = dispute.miner @ VerdictError::WrongMiner)]
     pub miner: AccountLoader<'info, Node>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, miner.key().as_ref()], bump = miner.load()?.vault_bump)]
+    #[account(mut, address = miner.load()?.vault @ VerdictError::WrongVault)]
     pub miner_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
     pub stake_vault: Box<Account<'info, TokenAccount>>,

@@ -101,7 +101,7 @@ pub fn handler(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
     job.opened_at = now;
     job.created_slot = clock.slot;
     job.bump = ctx.bumps.job;
-    job.escrow_bump = ctx.bumps.escrow;
+    job.escrow = accounts.escrow.key();
     emit_event(&JobSubmitted {
         job: accounts.job.key(),
         client: job.client,

@@ -5,7 +5,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, NODE_VAULT_SEED};
+use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, OwedWithdrawn};
 use crate::state::{Config, Node};
@@ -22,7 +22,7 @@ pub struct WithdrawOwed<'info> {
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,
-    #[account(mut, seeds = [NODE_VAULT_SEED, node.key().as_ref()], bump = node.load()?.vault_bump)]
+    #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,

@@ -98,6 +98,9 @@ pub struct Job {
     pub client: Pubkey,
     /// The client's token account that refunds go to (set at submit).
     pub refund_account: Pubkey,
+    /// The job's escrow token account (created at submit, at
+    /// `[b"escrow", job]`): bound by this address, not re-derived.
+    pub escrow: Pubkey,
     /// The miner's Node account (default while unassigned).
     pub miner: Pubkey,
     pub model: [u8; MODEL_ID_LEN],
@@ -118,8 +121,7 @@ pub struct Job {
     /// meanwhile) (`Job::dispute_open`).
     dispute_open: u8,
     pub bump: u8,
-    pub escrow_bump: u8,
-    reserved: [u8; 2],
+    reserved: [u8; 3],
 }
 
 /// All zero, as the account is created: SENT, low risk, nothing assigned.
@@ -326,11 +328,12 @@ mod tests {
     /// the IDL field by field) has no padding and does not move silently.
     #[test]
     fn layout_is_fixed() {
-        assert_eq!(std::mem::size_of::<Job>(), 576);
+        assert_eq!(std::mem::size_of::<Job>(), 608);
         assert_eq!(std::mem::align_of::<Job>(), 8);
         assert_eq!(std::mem::offset_of!(Job, client), 118);
-        assert_eq!(std::mem::offset_of!(Job, signers), 310);
-        assert_eq!(Job::SPACE, 584);
+        assert_eq!(std::mem::offset_of!(Job, escrow), 182);
+        assert_eq!(std::mem::offset_of!(Job, signers), 342);
+        assert_eq!(Job::SPACE, 616);
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub struct Node {
     pub operator: Pubkey,
     /// ed25519 key the node signs attestations and miner responses with.
     pub signing_key: Pubkey,
+    /// The node's vault token account (created at registration, at
+    /// `[b"node_vault", node]`): bound by this address, not re-derived.
+    pub vault: Pubkey,
     /// The models it serves (the first `model_count`), zero padded ids.
     pub models: [ModelId; MAX_MODELS_PER_NODE],
     /// The operator's own active stake.
@@ -109,7 +112,6 @@ pub struct Node {
     /// The `NodeStatus` discriminant; read it through `status()`.
     status: u8,
     pub bump: u8,
-    pub vault_bump: u8,
     pub model_count: u8,
     /// Validator score, 0..=100.
     pub validator_score: u8,
@@ -122,7 +124,7 @@ pub struct Node {
     /// Has been Tier 1 (0/1): its first downtime offense is forgiven once.
     was_tier1: u8,
     downtime_grace_used: u8,
-    reserved: [u8; 7],
+    reserved: [u8; 8],
 }
 
 /// All zero, as the account is created.
@@ -168,7 +170,8 @@ impl Node {
         signing_key: Pubkey,
         roles: u8,
         commission_bps: u16,
-        bumps: (u8, u8),
+        bump: u8,
+        vault: Pubkey,
         now: i64,
     ) -> Self {
         let mut node = Self {
@@ -176,8 +179,8 @@ impl Node {
             signing_key,
             roles,
             commission_bps,
-            bump: bumps.0,
-            vault_bump: bumps.1,
+            bump,
+            vault,
             registered_at: now,
             reputation: Reputation::new(now),
             ..Self::default()
@@ -586,13 +589,14 @@ mod tests {
 
     #[test]
     fn layout_is_fixed() {
-        assert_eq!(std::mem::size_of::<Node>(), 856);
+        assert_eq!(std::mem::size_of::<Node>(), 888);
         assert_eq!(std::mem::align_of::<Node>(), 8);
-        assert_eq!(std::mem::offset_of!(Node, self_stake), 320);
-        assert_eq!(std::mem::offset_of!(Node, draw_entry), 592);
-        assert_eq!(std::mem::offset_of!(Node, reputation), 624);
-        assert_eq!(std::mem::offset_of!(Node, open_disputes), 832);
-        assert_eq!(Node::SPACE, 864);
+        assert_eq!(std::mem::offset_of!(Node, vault), 64);
+        assert_eq!(std::mem::offset_of!(Node, self_stake), 352);
+        assert_eq!(std::mem::offset_of!(Node, draw_entry), 624);
+        assert_eq!(std::mem::offset_of!(Node, reputation), 656);
+        assert_eq!(std::mem::offset_of!(Node, open_disputes), 864);
+        assert_eq!(Node::SPACE, 896);
     }
 
     #[test]

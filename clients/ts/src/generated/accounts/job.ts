@@ -96,6 +96,11 @@ export type Job = {
   client: Address;
   /** The client's token account that refunds go to (set at submit). */
   refundAccount: Address;
+  /**
+   * The job's escrow token account (created at submit, at
+   * `[b"escrow", job]`): bound by this address, not re-derived.
+   */
+  escrow: Address;
   /** The miner's Node account (default while unassigned). */
   miner: Address;
   model: ReadonlyUint8Array;
@@ -118,7 +123,6 @@ export type Job = {
    */
   disputeOpen: number;
   bump: number;
-  escrowBump: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -162,6 +166,11 @@ export type JobArgs = {
   client: Address;
   /** The client's token account that refunds go to (set at submit). */
   refundAccount: Address;
+  /**
+   * The job's escrow token account (created at submit, at
+   * `[b"escrow", job]`): bound by this address, not re-derived.
+   */
+  escrow: Address;
   /** The miner's Node account (default while unassigned). */
   miner: Address;
   model: ReadonlyUint8Array;
@@ -184,7 +193,6 @@ export type JobArgs = {
    */
   disputeOpen: number;
   bump: number;
-  escrowBump: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -212,6 +220,7 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["latencyScoreBps", getU16Encoder()],
       ["client", getAddressEncoder()],
       ["refundAccount", getAddressEncoder()],
+      ["escrow", getAddressEncoder()],
       ["miner", getAddressEncoder()],
       ["model", fixEncoderSize(getBytesEncoder(), 32)],
       ["inputHash", fixEncoderSize(getBytesEncoder(), 32)],
@@ -224,8 +233,7 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["signerCount", getU8Encoder()],
       ["disputeOpen", getU8Encoder()],
       ["bump", getU8Encoder()],
-      ["escrowBump", getU8Encoder()],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 2)],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 3)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
   );
@@ -254,6 +262,7 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["latencyScoreBps", getU16Decoder()],
     ["client", getAddressDecoder()],
     ["refundAccount", getAddressDecoder()],
+    ["escrow", getAddressDecoder()],
     ["miner", getAddressDecoder()],
     ["model", fixDecoderSize(getBytesDecoder(), 32)],
     ["inputHash", fixDecoderSize(getBytesDecoder(), 32)],
@@ -266,8 +275,7 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["signerCount", getU8Decoder()],
     ["disputeOpen", getU8Decoder()],
     ["bump", getU8Decoder()],
-    ["escrowBump", getU8Decoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 2)],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 3)],
   ]);
 }
 
@@ -330,5 +338,5 @@ export async function fetchAllMaybeJob(
 }
 
 export function getJobSize(): number {
-  return 584;
+  return 616;
 }

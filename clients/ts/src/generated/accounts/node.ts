@@ -78,6 +78,11 @@ export type Node = {
   operator: Address;
   /** ed25519 key the node signs attestations and miner responses with. */
   signingKey: Address;
+  /**
+   * The node's vault token account (created at registration, at
+   * `[b"node_vault", node]`): bound by this address, not re-derived.
+   */
+  vault: Address;
   /** The models it serves (the first `model_count`), zero padded ids. */
   models: Array<ReadonlyUint8Array>;
   /** The operator's own active stake. */
@@ -149,7 +154,6 @@ export type Node = {
   /** The `NodeStatus` discriminant; read it through `status()`. */
   status: number;
   bump: number;
-  vaultBump: number;
   modelCount: number;
   /** Validator score, 0..=100. */
   validatorScore: number;
@@ -171,6 +175,11 @@ export type NodeArgs = {
   operator: Address;
   /** ed25519 key the node signs attestations and miner responses with. */
   signingKey: Address;
+  /**
+   * The node's vault token account (created at registration, at
+   * `[b"node_vault", node]`): bound by this address, not re-derived.
+   */
+  vault: Address;
   /** The models it serves (the first `model_count`), zero padded ids. */
   models: Array<ReadonlyUint8Array>;
   /** The operator's own active stake. */
@@ -242,7 +251,6 @@ export type NodeArgs = {
   /** The `NodeStatus` discriminant; read it through `status()`. */
   status: number;
   bump: number;
-  vaultBump: number;
   modelCount: number;
   /** Validator score, 0..=100. */
   validatorScore: number;
@@ -267,6 +275,7 @@ export function getNodeEncoder(): FixedSizeEncoder<NodeArgs> {
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["operator", getAddressEncoder()],
       ["signingKey", getAddressEncoder()],
+      ["vault", getAddressEncoder()],
       [
         "models",
         getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 8 }),
@@ -295,7 +304,6 @@ export function getNodeEncoder(): FixedSizeEncoder<NodeArgs> {
       ["roles", getU8Encoder()],
       ["status", getU8Encoder()],
       ["bump", getU8Encoder()],
-      ["vaultBump", getU8Encoder()],
       ["modelCount", getU8Encoder()],
       ["validatorScore", getU8Encoder()],
       ["timeoutReports", getU8Encoder()],
@@ -303,7 +311,7 @@ export function getNodeEncoder(): FixedSizeEncoder<NodeArgs> {
       ["countedValidator", getU8Encoder()],
       ["wasTier1", getU8Encoder()],
       ["downtimeGraceUsed", getU8Encoder()],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 7)],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 8)],
     ]),
     (value) => ({ ...value, discriminator: NODE_DISCRIMINATOR }),
   );
@@ -315,6 +323,7 @@ export function getNodeDecoder(): FixedSizeDecoder<Node> {
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["operator", getAddressDecoder()],
     ["signingKey", getAddressDecoder()],
+    ["vault", getAddressDecoder()],
     [
       "models",
       getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 8 }),
@@ -343,7 +352,6 @@ export function getNodeDecoder(): FixedSizeDecoder<Node> {
     ["roles", getU8Decoder()],
     ["status", getU8Decoder()],
     ["bump", getU8Decoder()],
-    ["vaultBump", getU8Decoder()],
     ["modelCount", getU8Decoder()],
     ["validatorScore", getU8Decoder()],
     ["timeoutReports", getU8Decoder()],
@@ -351,7 +359,7 @@ export function getNodeDecoder(): FixedSizeDecoder<Node> {
     ["countedValidator", getU8Decoder()],
     ["wasTier1", getU8Decoder()],
     ["downtimeGraceUsed", getU8Decoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 7)],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 8)],
   ]);
 }
 
@@ -414,5 +422,5 @@ export async function fetchAllMaybeNode(
 }
 
 export function getNodeSize(): number {
-  return 864;
+  return 896;
 }

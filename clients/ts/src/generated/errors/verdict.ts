@@ -62,7 +62,7 @@ export const VERDICT_ERROR__DELEGATION_POOL_INSOLVENT = 0x1785; // 6021
 export const VERDICT_ERROR__AMOUNT_TOO_SMALL = 0x1786; // 6022
 /** InvalidSigningKey: the new signing key must sign the rotation and differ from the current one */
 export const VERDICT_ERROR__INVALID_SIGNING_KEY = 0x1787; // 6023
-/** WrongVault: the stake vault account is not the Config's vault */
+/** WrongVault: a vault or escrow account is not the one the chain recorded (the stake vault, the node's vault, the job's escrow) */
 export const VERDICT_ERROR__WRONG_VAULT = 0x1788; // 6024
 /** WrongNode: the account belongs to another node */
 export const VERDICT_ERROR__WRONG_NODE = 0x1789; // 6025
@@ -362,7 +362,7 @@ if (process.env.NODE_ENV !== "production") {
     [VERDICT_ERROR__WRONG_SYSVAR]: `the sysvar account is not the one expected`,
     [VERDICT_ERROR__WRONG_TICKET_KIND]: `this ticket is of another kind (self stake vs delegation)`,
     [VERDICT_ERROR__WRONG_TOKEN_OWNER]: `the source token account is not owned by the signer`,
-    [VERDICT_ERROR__WRONG_VAULT]: `the stake vault account is not the Config's vault`,
+    [VERDICT_ERROR__WRONG_VAULT]: `a vault or escrow account is not the one the chain recorded (the stake vault, the node's vault, the job's escrow)`,
     [VERDICT_ERROR__ZERO_AMOUNT]: `amount must be greater than zero`,
   };
 }

@@ -27,13 +27,8 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import { findEscrowPda, findNodeVaultPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const CLAIM_PAYOUT_DISCRIMINATOR = new Uint8Array([
   127, 240, 132, 62, 227, 198, 146, 133,
@@ -109,119 +104,6 @@ export function getClaimPayoutInstructionDataCodec(): FixedSizeCodec<
     getClaimPayoutInstructionDataEncoder(),
     getClaimPayoutInstructionDataDecoder(),
   );
-}
-
-export type ClaimPayoutAsyncInput<
-  TAccountConfig extends string = string,
-  TAccountJob extends string = string,
-  TAccountMiner extends string = string,
-  TAccountEscrow extends string = string,
-  TAccountNodeVault extends string = string,
-  TAccountRefundAccount extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  config?: Address<TAccountConfig>;
-  job: Address<TAccountJob>;
-  miner: Address<TAccountMiner>;
-  escrow?: Address<TAccountEscrow>;
-  nodeVault?: Address<TAccountNodeVault>;
-  refundAccount: Address<TAccountRefundAccount>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-};
-
-export async function getClaimPayoutInstructionAsync<
-  TAccountConfig extends string,
-  TAccountJob extends string,
-  TAccountMiner extends string,
-  TAccountEscrow extends string,
-  TAccountNodeVault extends string,
-  TAccountRefundAccount extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: ClaimPayoutAsyncInput<
-    TAccountConfig,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountNodeVault,
-    TAccountRefundAccount,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ClaimPayoutInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountNodeVault,
-    TAccountRefundAccount,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: false },
-    job: { value: input.job ?? null, isWritable: true },
-    miner: { value: input.miner ?? null, isWritable: true },
-    escrow: { value: input.escrow ?? null, isWritable: true },
-    nodeVault: { value: input.nodeVault ?? null, isWritable: true },
-    refundAccount: { value: input.refundAccount ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.escrow.value) {
-    accounts.escrow.value = await findEscrowPda({
-      job: expectAddress(accounts.job.value),
-    });
-  }
-  if (!accounts.nodeVault.value) {
-    accounts.nodeVault.value = await findNodeVaultPda({
-      miner: expectAddress(accounts.miner.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.job),
-      getAccountMeta(accounts.miner),
-      getAccountMeta(accounts.escrow),
-      getAccountMeta(accounts.nodeVault),
-      getAccountMeta(accounts.refundAccount),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getClaimPayoutInstructionDataEncoder().encode({}),
-    programAddress,
-  } as ClaimPayoutInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountNodeVault,
-    TAccountRefundAccount,
-    TAccountTokenProgram
-  >);
 }
 
 export type ClaimPayoutInput<

@@ -30,13 +30,8 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findEscrowPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const CLAIM_REFUND_DISCRIMINATOR = new Uint8Array([
   15, 16, 30, 161, 255, 228, 97, 60,
@@ -109,106 +104,6 @@ export function getClaimRefundInstructionDataCodec(): FixedSizeCodec<
     getClaimRefundInstructionDataEncoder(),
     getClaimRefundInstructionDataDecoder(),
   );
-}
-
-export type ClaimRefundAsyncInput<
-  TAccountClient extends string = string,
-  TAccountConfig extends string = string,
-  TAccountJob extends string = string,
-  TAccountEscrow extends string = string,
-  TAccountDestination extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  client: TransactionSigner<TAccountClient>;
-  config?: Address<TAccountConfig>;
-  job: Address<TAccountJob>;
-  escrow?: Address<TAccountEscrow>;
-  destination: Address<TAccountDestination>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-};
-
-export async function getClaimRefundInstructionAsync<
-  TAccountClient extends string,
-  TAccountConfig extends string,
-  TAccountJob extends string,
-  TAccountEscrow extends string,
-  TAccountDestination extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: ClaimRefundAsyncInput<
-    TAccountClient,
-    TAccountConfig,
-    TAccountJob,
-    TAccountEscrow,
-    TAccountDestination,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ClaimRefundInstruction<
-    TProgramAddress,
-    TAccountClient,
-    TAccountConfig,
-    TAccountJob,
-    TAccountEscrow,
-    TAccountDestination,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    client: { value: input.client ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: false },
-    job: { value: input.job ?? null, isWritable: true },
-    escrow: { value: input.escrow ?? null, isWritable: true },
-    destination: { value: input.destination ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.escrow.value) {
-    accounts.escrow.value = await findEscrowPda({
-      job: expectAddress(accounts.job.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.client),
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.job),
-      getAccountMeta(accounts.escrow),
-      getAccountMeta(accounts.destination),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getClaimRefundInstructionDataEncoder().encode({}),
-    programAddress,
-  } as ClaimRefundInstruction<
-    TProgramAddress,
-    TAccountClient,
-    TAccountConfig,
-    TAccountJob,
-    TAccountEscrow,
-    TAccountDestination,
-    TAccountTokenProgram
-  >);
 }
 
 export type ClaimRefundInput<

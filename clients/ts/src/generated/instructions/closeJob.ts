@@ -27,13 +27,8 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import { findEscrowPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const CLOSE_JOB_DISCRIMINATOR = new Uint8Array([
   90, 100, 180, 200, 200, 163, 120, 182,
@@ -103,108 +98,6 @@ export function getCloseJobInstructionDataCodec(): FixedSizeCodec<
     getCloseJobInstructionDataEncoder(),
     getCloseJobInstructionDataDecoder(),
   );
-}
-
-export type CloseJobAsyncInput<
-  TAccountConfig extends string = string,
-  TAccountJob extends string = string,
-  TAccountClient extends string = string,
-  TAccountEscrow extends string = string,
-  TAccountMiner extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  /** Writable: a liquidated miner's refund reserve shrinks with its exposure. */
-  config?: Address<TAccountConfig>;
-  job: Address<TAccountJob>;
-  client: Address<TAccountClient>;
-  escrow?: Address<TAccountEscrow>;
-  /** The job's miner, while the job still counts against its exposure. */
-  miner?: Address<TAccountMiner>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-};
-
-export async function getCloseJobInstructionAsync<
-  TAccountConfig extends string,
-  TAccountJob extends string,
-  TAccountClient extends string,
-  TAccountEscrow extends string,
-  TAccountMiner extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: CloseJobAsyncInput<
-    TAccountConfig,
-    TAccountJob,
-    TAccountClient,
-    TAccountEscrow,
-    TAccountMiner,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  CloseJobInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountJob,
-    TAccountClient,
-    TAccountEscrow,
-    TAccountMiner,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
-    job: { value: input.job ?? null, isWritable: true },
-    client: { value: input.client ?? null, isWritable: true },
-    escrow: { value: input.escrow ?? null, isWritable: true },
-    miner: { value: input.miner ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.escrow.value) {
-    accounts.escrow.value = await findEscrowPda({
-      job: expectAddress(accounts.job.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.job),
-      getAccountMeta(accounts.client),
-      getAccountMeta(accounts.escrow),
-      getAccountMeta(accounts.miner),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getCloseJobInstructionDataEncoder().encode({}),
-    programAddress,
-  } as CloseJobInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountJob,
-    TAccountClient,
-    TAccountEscrow,
-    TAccountMiner,
-    TAccountTokenProgram
-  >);
 }
 
 export type CloseJobInput<

@@ -27,13 +27,8 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const COMPOUND_REWARDS_DISCRIMINATOR = new Uint8Array([
   254, 191, 226, 120, 82, 115, 5, 87,
@@ -106,106 +101,6 @@ export function getCompoundRewardsInstructionDataCodec(): FixedSizeCodec<
     getCompoundRewardsInstructionDataEncoder(),
     getCompoundRewardsInstructionDataDecoder(),
   );
-}
-
-export type CompoundRewardsAsyncInput<
-  TAccountConfig extends string = string,
-  TAccountNode extends string = string,
-  TAccountNodeVault extends string = string,
-  TAccountStakeVault extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  config?: Address<TAccountConfig>;
-  /**
-   * Any Node: only `register_node` creates one, at its PDA, so the
-   * loader's owner and discriminator checks bind it (no seeds to derive).
-   */
-  node: Address<TAccountNode>;
-  nodeVault?: Address<TAccountNodeVault>;
-  stakeVault?: Address<TAccountStakeVault>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-};
-
-export async function getCompoundRewardsInstructionAsync<
-  TAccountConfig extends string,
-  TAccountNode extends string,
-  TAccountNodeVault extends string,
-  TAccountStakeVault extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: CompoundRewardsAsyncInput<
-    TAccountConfig,
-    TAccountNode,
-    TAccountNodeVault,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  CompoundRewardsInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountNode,
-    TAccountNodeVault,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
-    node: { value: input.node ?? null, isWritable: true },
-    nodeVault: { value: input.nodeVault ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.nodeVault.value) {
-    accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
-      node: expectAddress(accounts.node.value),
-    });
-  }
-  if (!accounts.stakeVault.value) {
-    accounts.stakeVault.value =
-      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.node),
-      getAccountMeta(accounts.nodeVault),
-      getAccountMeta(accounts.stakeVault),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getCompoundRewardsInstructionDataEncoder().encode({}),
-    programAddress,
-  } as CompoundRewardsInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountNode,
-    TAccountNodeVault,
-    TAccountStakeVault,
-    TAccountTokenProgram
-  >);
 }
 
 export type CompoundRewardsInput<

@@ -32,7 +32,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda, findDelegationPda } from "../pdas";
+import { findDelegationPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -155,7 +155,7 @@ export type DelegateAsyncInput<
   delegation?: Address<TAccountDelegation>;
   stakerTokens: Address<TAccountStakerTokens>;
   stakeVault?: Address<TAccountStakeVault>;
-  nodeVault?: Address<TAccountNodeVault>;
+  nodeVault: Address<TAccountNodeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   amount: DelegateInstructionDataArgs["amount"];
@@ -236,11 +236,6 @@ export async function getDelegateInstructionAsync<
   if (!accounts.stakeVault.value) {
     accounts.stakeVault.value =
       "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
-  }
-  if (!accounts.nodeVault.value) {
-    accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
-      node: expectAddress(accounts.node.value),
-    });
   }
   if (!accounts.tokenProgram.value) {
     accounts.tokenProgram.value =

@@ -27,13 +27,8 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import { findEscrowPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const EXPIRE_JOB_DISCRIMINATOR = new Uint8Array([
   127, 5, 119, 250, 214, 255, 102, 168,
@@ -103,108 +98,6 @@ export function getExpireJobInstructionDataCodec(): FixedSizeCodec<
     getExpireJobInstructionDataEncoder(),
     getExpireJobInstructionDataDecoder(),
   );
-}
-
-export type ExpireJobAsyncInput<
-  TAccountConfig extends string = string,
-  TAccountJob extends string = string,
-  TAccountMiner extends string = string,
-  TAccountEscrow extends string = string,
-  TAccountRefundAccount extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  /** Writable: a liquidated miner's refund reserve shrinks with its exposure. */
-  config?: Address<TAccountConfig>;
-  job: Address<TAccountJob>;
-  /** The allocated miner; required when the job is ALLOCATED. */
-  miner?: Address<TAccountMiner>;
-  escrow?: Address<TAccountEscrow>;
-  refundAccount: Address<TAccountRefundAccount>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-};
-
-export async function getExpireJobInstructionAsync<
-  TAccountConfig extends string,
-  TAccountJob extends string,
-  TAccountMiner extends string,
-  TAccountEscrow extends string,
-  TAccountRefundAccount extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: ExpireJobAsyncInput<
-    TAccountConfig,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountRefundAccount,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ExpireJobInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountRefundAccount,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
-    job: { value: input.job ?? null, isWritable: true },
-    miner: { value: input.miner ?? null, isWritable: true },
-    escrow: { value: input.escrow ?? null, isWritable: true },
-    refundAccount: { value: input.refundAccount ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.escrow.value) {
-    accounts.escrow.value = await findEscrowPda({
-      job: expectAddress(accounts.job.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.job),
-      getAccountMeta(accounts.miner),
-      getAccountMeta(accounts.escrow),
-      getAccountMeta(accounts.refundAccount),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getExpireJobInstructionDataEncoder().encode({}),
-    programAddress,
-  } as ExpireJobInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountRefundAccount,
-    TAccountTokenProgram
-  >);
 }
 
 export type ExpireJobInput<

@@ -27,13 +27,8 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import { findEscrowPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 import {
   getFailReasonDecoder,
   getFailReasonEncoder,
@@ -125,133 +120,6 @@ export function getFailJobInstructionDataCodec(): FixedSizeCodec<
     getFailJobInstructionDataEncoder(),
     getFailJobInstructionDataDecoder(),
   );
-}
-
-export type FailJobAsyncInput<
-  TAccountConfig extends string = string,
-  TAccountCommittee extends string = string,
-  TAccountJob extends string = string,
-  TAccountMiner extends string = string,
-  TAccountEscrow extends string = string,
-  TAccountRefundAccount extends string = string,
-  TAccountTokenProgram extends string = string,
-  TAccountInstructions extends string = string,
-> = {
-  /** Writable: a liquidated miner's refund reserve shrinks with its exposure. */
-  config?: Address<TAccountConfig>;
-  committee?: Address<TAccountCommittee>;
-  job: Address<TAccountJob>;
-  miner: Address<TAccountMiner>;
-  escrow?: Address<TAccountEscrow>;
-  refundAccount: Address<TAccountRefundAccount>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  instructions: Address<TAccountInstructions>;
-  reason: FailJobInstructionDataArgs["reason"];
-};
-
-export async function getFailJobInstructionAsync<
-  TAccountConfig extends string,
-  TAccountCommittee extends string,
-  TAccountJob extends string,
-  TAccountMiner extends string,
-  TAccountEscrow extends string,
-  TAccountRefundAccount extends string,
-  TAccountTokenProgram extends string,
-  TAccountInstructions extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: FailJobAsyncInput<
-    TAccountConfig,
-    TAccountCommittee,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountRefundAccount,
-    TAccountTokenProgram,
-    TAccountInstructions
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  FailJobInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountCommittee,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountRefundAccount,
-    TAccountTokenProgram,
-    TAccountInstructions
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    config: { value: input.config ?? null, isWritable: true },
-    committee: { value: input.committee ?? null, isWritable: false },
-    job: { value: input.job ?? null, isWritable: true },
-    miner: { value: input.miner ?? null, isWritable: true },
-    escrow: { value: input.escrow ?? null, isWritable: true },
-    refundAccount: { value: input.refundAccount ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    instructions: { value: input.instructions ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.committee.value) {
-    accounts.committee.value =
-      "7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd" as Address<"7dr3zth7AQgXsiUA1iXZauXMDZHEgeNiQwXf8eyCfMHd">;
-  }
-  if (!accounts.escrow.value) {
-    accounts.escrow.value = await findEscrowPda({
-      job: expectAddress(accounts.job.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.committee),
-      getAccountMeta(accounts.job),
-      getAccountMeta(accounts.miner),
-      getAccountMeta(accounts.escrow),
-      getAccountMeta(accounts.refundAccount),
-      getAccountMeta(accounts.tokenProgram),
-      getAccountMeta(accounts.instructions),
-    ],
-    data: getFailJobInstructionDataEncoder().encode(
-      args as FailJobInstructionDataArgs,
-    ),
-    programAddress,
-  } as FailJobInstruction<
-    TProgramAddress,
-    TAccountConfig,
-    TAccountCommittee,
-    TAccountJob,
-    TAccountMiner,
-    TAccountEscrow,
-    TAccountRefundAccount,
-    TAccountTokenProgram,
-    TAccountInstructions
-  >);
 }
 
 export type FailJobInput<

@@ -27,7 +27,7 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda, findLiquidateVotePda } from "../pdas";
+import { findLiquidateVotePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -154,7 +154,7 @@ export type LiquidateAsyncInput<
    * The node's vault: a fully liquidated node forfeits what it holds
    * (the operator's owed balance and the delegators' pending rewards).
    */
-  nodeVault?: Address<TAccountNodeVault>;
+  nodeVault: Address<TAccountNodeVault>;
   /** The node's vote, for a `Voter` target. */
   vote?: Address<TAccountVote>;
   /**
@@ -238,11 +238,6 @@ export async function getLiquidateInstructionAsync<
   if (!accounts.config.value) {
     accounts.config.value =
       "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.nodeVault.value) {
-    accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
-      node: expectAddress(accounts.node.value),
-    });
   }
   if (!accounts.vote.value) {
     accounts.vote.value = await findLiquidateVotePda({

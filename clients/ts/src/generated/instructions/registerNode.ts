@@ -37,7 +37,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda, findNodePda } from "../pdas";
+import { findNodePda, findNodeVaultPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -240,7 +240,7 @@ export async function getRegisterNodeInstructionAsync<
     });
   }
   if (!accounts.nodeVault.value) {
-    accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
+    accounts.nodeVault.value = await findNodeVaultPda({
       node: expectAddress(accounts.node.value),
     });
   }

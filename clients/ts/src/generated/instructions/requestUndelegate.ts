@@ -32,7 +32,7 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda, findDelegationPda } from "../pdas";
+import { findDelegationPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
 import {
   expectAddress,
@@ -156,7 +156,7 @@ export type RequestUndelegateAsyncInput<
   node: Address<TAccountNode>;
   delegation?: Address<TAccountDelegation>;
   ticket: Address<TAccountTicket>;
-  nodeVault?: Address<TAccountNodeVault>;
+  nodeVault: Address<TAccountNodeVault>;
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -233,11 +233,6 @@ export async function getRequestUndelegateInstructionAsync<
     accounts.delegation.value = await findDelegationPda({
       node: expectAddress(accounts.node.value),
       staker: expectAddress(accounts.staker.value),
-    });
-  }
-  if (!accounts.nodeVault.value) {
-    accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
-      node: expectAddress(accounts.node.value),
     });
   }
   if (!accounts.stakeVault.value) {

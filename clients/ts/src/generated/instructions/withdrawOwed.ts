@@ -30,13 +30,8 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
-import { findCompoundRewardsNodeVaultPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import {
-  expectAddress,
-  getAccountMetaFactory,
-  type ResolvedAccount,
-} from "../shared";
+import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
 
 export const WITHDRAW_OWED_DISCRIMINATOR = new Uint8Array([
   110, 222, 234, 254, 112, 86, 192, 66,
@@ -111,107 +106,6 @@ export function getWithdrawOwedInstructionDataCodec(): FixedSizeCodec<
     getWithdrawOwedInstructionDataEncoder(),
     getWithdrawOwedInstructionDataDecoder(),
   );
-}
-
-export type WithdrawOwedAsyncInput<
-  TAccountOperator extends string = string,
-  TAccountConfig extends string = string,
-  TAccountNode extends string = string,
-  TAccountNodeVault extends string = string,
-  TAccountDestination extends string = string,
-  TAccountTokenProgram extends string = string,
-> = {
-  operator: TransactionSigner<TAccountOperator>;
-  config?: Address<TAccountConfig>;
-  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
-  node: Address<TAccountNode>;
-  nodeVault?: Address<TAccountNodeVault>;
-  destination: Address<TAccountDestination>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-};
-
-export async function getWithdrawOwedInstructionAsync<
-  TAccountOperator extends string,
-  TAccountConfig extends string,
-  TAccountNode extends string,
-  TAccountNodeVault extends string,
-  TAccountDestination extends string,
-  TAccountTokenProgram extends string,
-  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
->(
-  input: WithdrawOwedAsyncInput<
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountNodeVault,
-    TAccountDestination,
-    TAccountTokenProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  WithdrawOwedInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountNodeVault,
-    TAccountDestination,
-    TAccountTokenProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    operator: { value: input.operator ?? null, isWritable: false },
-    config: { value: input.config ?? null, isWritable: false },
-    node: { value: input.node ?? null, isWritable: true },
-    nodeVault: { value: input.nodeVault ?? null, isWritable: true },
-    destination: { value: input.destination ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.config.value) {
-    accounts.config.value =
-      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
-  }
-  if (!accounts.nodeVault.value) {
-    accounts.nodeVault.value = await findCompoundRewardsNodeVaultPda({
-      node: expectAddress(accounts.node.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta(accounts.operator),
-      getAccountMeta(accounts.config),
-      getAccountMeta(accounts.node),
-      getAccountMeta(accounts.nodeVault),
-      getAccountMeta(accounts.destination),
-      getAccountMeta(accounts.tokenProgram),
-    ],
-    data: getWithdrawOwedInstructionDataEncoder().encode({}),
-    programAddress,
-  } as WithdrawOwedInstruction<
-    TProgramAddress,
-    TAccountOperator,
-    TAccountConfig,
-    TAccountNode,
-    TAccountNodeVault,
-    TAccountDestination,
-    TAccountTokenProgram
-  >);
 }
 
 export type WithdrawOwedInput<

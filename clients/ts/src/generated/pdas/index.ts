@@ -6,9 +6,7 @@
  * @see https://github.com/codama-idl/codama
  */
 
-export * from "./challengerVault";
 export * from "./committee";
-export * from "./compoundRewardsNodeVault";
 export * from "./config";
 export * from "./delegation";
 export * from "./dispute";

@@ -15,7 +15,7 @@ import {
 } from "@solana/kit";
 
 export type NodeVaultSeeds = {
-  miner: Address;
+  node: Address;
 };
 
 export async function findNodeVaultPda(
@@ -31,7 +31,7 @@ export async function findNodeVaultPda(
       getBytesEncoder().encode(
         new Uint8Array([110, 111, 100, 101, 95, 118, 97, 117, 108, 116]),
       ),
-      getAddressEncoder().encode(seeds.miner),
+      getAddressEncoder().encode(seeds.node),
     ],
   });
 }
