@@ -13,6 +13,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::MAX_COMMITTEE_SIZE;
 use crate::errors::VerdictError;
+use crate::instructions_sysvar;
 use crate::state::{Committee, FailReason};
 
 /// Protocol tag of attestation messages, version 2 (job instances).
@@ -169,18 +170,21 @@ pub fn verify_quorum(
     committee: &Committee,
     expected: &[u8],
 ) -> Result<Signers> {
-    use anchor_lang::compat::solana_instructions_sysvar as ixs;
-    require_keys_eq!(*instructions.key, ixs::ID, VerdictError::WrongSysvar);
-    let current = ixs::load_current_index_checked(instructions)?;
+    require_keys_eq!(
+        *instructions.key,
+        anchor_lang::compat::solana_instructions_sysvar::ID,
+        VerdictError::WrongSysvar
+    );
+    let sysvar = instructions.try_borrow_data()?;
+    let current = instructions_sysvar::current_index(&sysvar)?;
     require!(current > 0, VerdictError::MissingAttestation);
     let ed_index = current - 1;
-    let ed = ixs::load_instruction_at_checked(ed_index as usize, instructions)?;
-    require_keys_eq!(
-        ed.program_id,
-        ED25519_PROGRAM_ID,
+    let ed = instructions_sysvar::instruction_at(&sysvar, ed_index)?;
+    require!(
+        ed.program_id == ED25519_PROGRAM_ID.as_ref(),
         VerdictError::MissingAttestation
     );
-    let signers = check_signatures(&ed.data, ed_index, committee, expected)?;
+    let signers = check_signatures(ed.data, ed_index, committee, expected)?;
     require!(
         signers.count() >= committee.quorum as u32,
         VerdictError::QuorumNotReached
@@ -204,6 +208,9 @@ fn check_signatures(
     };
     let inside = |index: u16| index == THIS_INSTRUCTION || index == own_index;
     let mut signers = Signers::default();
+    // The signatures usually share one copy of the message (the SDK writes
+    // it once): a span already compared is not compared again.
+    let mut checked_message = None;
     for i in 0..count {
         let at = OFFSETS_START + i * OFFSETS_LEN;
         let (sig_ix, pk_off, pk_ix) = (
@@ -220,10 +227,13 @@ fn check_signatures(
             inside(sig_ix) && inside(pk_ix) && inside(msg_ix),
             VerdictError::AttestationOutsideInstruction
         );
-        let message = data
-            .get(msg_off..msg_off + msg_len)
-            .ok_or(VerdictError::MalformedAttestation)?;
-        require!(message == expected, VerdictError::AttestationMismatch);
+        if checked_message != Some((msg_off, msg_len)) {
+            let message = data
+                .get(msg_off..msg_off + msg_len)
+                .ok_or(VerdictError::MalformedAttestation)?;
+            require!(message == expected, VerdictError::AttestationMismatch);
+            checked_message = Some((msg_off, msg_len));
+        }
         let key = data
             .get(pk_off..pk_off + 32)
             .ok_or(VerdictError::MalformedAttestation)?;

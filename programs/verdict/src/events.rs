@@ -370,7 +370,17 @@ impl ReputationChanged {
         params: &ProtocolParams,
         at: i64,
     ) -> Self {
-        let w = node.reputation.window(params);
+        Self::with(node_key, node, &node.reputation.standing(params), at)
+    }
+
+    /// The event for a standing already computed.
+    pub fn with(
+        node_key: Pubkey,
+        node: &crate::state::Node,
+        standing: &crate::state::Standing,
+        at: i64,
+    ) -> Self {
+        let w = &standing.window;
         Self {
             node: node_key,
             trust_bps: node.reputation.trust_bps,
@@ -378,7 +388,7 @@ impl ReputationChanged {
             success_bps: w.success_bps,
             sla_bps: w.sla_bps,
             avg_response_ms: w.avg_response_ms,
-            tier: node.reputation.tier(params),
+            tier: standing.tier,
             window_jobs: w.jobs,
             at,
         }

@@ -8,6 +8,7 @@ pub mod constants;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod instructions_sysvar;
 pub mod math;
 pub mod state;
 pub mod token_ops;

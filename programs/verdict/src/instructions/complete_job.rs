@@ -88,7 +88,7 @@ pub fn solve(
         VerdictError::DuplicateSigner
     );
     let mut node = miner.load_mut()?;
-    node.record_outcome(
+    let standing = node.record_outcome(
         JobOutcome::Success {
             sla_met: report.sla_met,
             latency_score_bps: report.latency_score_bps,
@@ -97,7 +97,7 @@ pub fn solve(
         now,
         params,
     );
-    let release_at = node.payout_release_at(now, params)?;
+    let release_at = standing.payout_release_at(now, params)?;
     let mut solved = job.load_mut()?;
     solved.solve(report, committee.epoch, (nodes, count), now, release_at);
     emit_event(&JobCompleted {
@@ -108,6 +108,6 @@ pub fn solve(
         release_at,
         signers: solved.signer_count,
     });
-    emit_event(&ReputationChanged::of(miner.key(), &node, params, now));
+    emit_event(&ReputationChanged::with(miner.key(), &node, &standing, now));
     Ok(())
 }

@@ -60,8 +60,13 @@ pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
                 .load_mut()?
                 .release_exposure(&mut miner, &mut config.totals)?;
             let params = &config.params;
-            miner.record_outcome(JobOutcome::Timeout, now, params);
-            emit_event(&ReputationChanged::of(loader.key(), &miner, params, now));
+            let standing = miner.record_outcome(JobOutcome::Timeout, now, params);
+            emit_event(&ReputationChanged::with(
+                loader.key(),
+                &miner,
+                &standing,
+                now,
+            ));
         }
     }
     let mint = config.stake_mint;

@@ -72,11 +72,11 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
         JobOutcome::Failure
     };
     let mut miner = accounts.miner.load_mut()?;
-    miner.record_outcome(outcome, now, params);
-    emit_event(&ReputationChanged::of(
+    let standing = miner.record_outcome(outcome, now, params);
+    emit_event(&ReputationChanged::with(
         accounts.miner.key(),
         &miner,
-        params,
+        &standing,
         now,
     ));
 

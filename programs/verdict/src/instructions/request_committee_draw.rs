@@ -8,6 +8,7 @@ use anchor_lang::prelude::*;
 use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS, MAX_COMMITTEE_SIZE};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, CommitteeDrawRequested};
+use crate::instructions_sysvar;
 use crate::state::{Committee, Config, DrawPhase};
 
 /// The SlotHashes sysvar (most recent slot first).
@@ -28,10 +29,13 @@ pub struct RequestCommitteeDraw<'info> {
 /// Refuses to run inside a CPI: a program calling the draw could revert
 /// whenever the outcome does not suit it, and so grind the committee.
 pub fn require_top_level(instructions: &AccountInfo) -> Result<()> {
-    use anchor_lang::compat::solana_instructions_sysvar as ixs;
-    let current = ixs::load_current_index_checked(instructions)?;
-    let top = ixs::load_instruction_at_checked(current as usize, instructions)?;
-    require_keys_eq!(top.program_id, crate::ID, VerdictError::CpiNotAllowed);
+    let sysvar = instructions.try_borrow_data()?;
+    let current = instructions_sysvar::current_index(&sysvar)?;
+    let top = instructions_sysvar::instruction_at(&sysvar, current)?;
+    require!(
+        top.program_id == crate::ID.as_ref(),
+        VerdictError::CpiNotAllowed
+    );
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use anchor_lang::prelude::*;
 
 use super::{
     Activity, Config, DrawEntry, JobOutcome, ProtocolParams, Reputation, RiskLevel, SharePool,
+    Standing,
 };
 use crate::constants::{MAX_MODELS_PER_NODE, MODEL_ID_LEN, ROLE_ALL, ROLE_MINER, ROLE_VALIDATOR};
 use crate::errors::VerdictError;
@@ -346,13 +347,21 @@ impl Node {
         self.validator_score = (self.validator_score as i16 + delta).clamp(0, 100) as u8;
     }
 
-    /// Records a job outcome in the miner's reputation (decay first).
-    pub fn record_outcome(&mut self, outcome: JobOutcome, now: i64, params: &ProtocolParams) {
+    /// Records a job outcome in the miner's reputation (decay first), and
+    /// returns the standing it leaves.
+    pub fn record_outcome(
+        &mut self,
+        outcome: JobOutcome,
+        now: i64,
+        params: &ProtocolParams,
+    ) -> Standing {
         self.reputation.apply_decay(now, params);
         self.reputation.record(outcome, params);
-        if self.reputation.tier(params) == 1 {
+        let standing = self.reputation.standing(params);
+        if standing.tier == 1 {
             self.set_was_tier1(true);
         }
+        standing
     }
 
     /// Takes `amount` from self stake, the delegation pool and the unbonding
@@ -487,16 +496,6 @@ impl Node {
     pub fn forfeit_boosts(&mut self) {
         self.boost_owed = 0;
         self.delegator_boost_owed = 0;
-    }
-
-    /// When a payout earned now is released, by the miner's reputation.
-    pub fn payout_release_at(&self, now: i64, params: &ProtocolParams) -> Result<i64> {
-        let delay = self
-            .reputation
-            .payout_delay_epochs(params)
-            .checked_mul(params.epoch_secs)
-            .ok_or(VerdictError::MathOverflow)?;
-        crate::math::add_secs(now, delay)
     }
 
     /// May be assigned a job of `risk` for `model` now.

@@ -86,6 +86,39 @@ pub struct WindowStats {
     pub avg_response_ms: u32,
 }
 
+/// A miner's window and the tier it gives, computed once: settling a job
+/// reads them four times (eligibility, the Tier 1 flag, the payout hold,
+/// the event), and each window sums ten buckets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub window: WindowStats,
+    pub tier: u8,
+}
+
+impl Standing {
+    /// Payout hold in epochs: 0 for composite ≥ Tier 1, 2 at or below the
+    /// rate-limit threshold, 1 between (a miner without a record waits 2).
+    pub fn payout_delay_epochs(&self, params: &ProtocolParams) -> i64 {
+        let w = &self.window;
+        if w.jobs < TIER_MIN_JOBS || w.composite_bps <= params.rate_limit_bps {
+            2
+        } else if w.composite_bps >= params.tier1_min_bps {
+            0
+        } else {
+            1
+        }
+    }
+
+    /// When a payout earned now is released.
+    pub fn payout_release_at(&self, now: i64, params: &ProtocolParams) -> Result<i64> {
+        let delay = self
+            .payout_delay_epochs(params)
+            .checked_mul(params.epoch_secs)
+            .ok_or(crate::errors::VerdictError::MathOverflow)?;
+        crate::math::add_secs(now, delay)
+    }
+}
+
 impl Reputation {
     /// A new node's: no trust, no record, no trial yet, heartbeat now.
     pub fn new(now: i64) -> Self {
@@ -188,7 +221,17 @@ impl Reputation {
     /// Tier 1 (composite ≥ 0.95), 2 (reliable), or 3 (new, recovering, or
     /// success below the tiered minimum: low-risk jobs only).
     pub fn tier(&self, params: &ProtocolParams) -> u8 {
-        let w = self.window(params);
+        self.standing(params).tier
+    }
+
+    /// The window and the tier together (see [`Standing`]).
+    pub fn standing(&self, params: &ProtocolParams) -> Standing {
+        let window = self.window(params);
+        let tier = self.tier_of(&window, params);
+        Standing { window, tier }
+    }
+
+    fn tier_of(&self, w: &WindowStats, params: &ProtocolParams) -> u8 {
         if self.trial() != TrialStatus::Passed
             || w.jobs < TIER_MIN_JOBS
             || w.success_bps < params.tiered_min_success_bps
@@ -217,23 +260,16 @@ impl Reputation {
     /// Payout hold in epochs: 0 for composite ≥ Tier 1, 2 at or below the
     /// rate-limit threshold, 1 between (a miner without a record waits 2).
     pub fn payout_delay_epochs(&self, params: &ProtocolParams) -> i64 {
-        let w = self.window(params);
-        if w.jobs < TIER_MIN_JOBS || w.composite_bps <= params.rate_limit_bps {
-            2
-        } else if w.composite_bps >= params.tier1_min_bps {
-            0
-        } else {
-            1
-        }
+        self.standing(params).payout_delay_epochs(params)
     }
 
     /// Reward boost in bps of the price: linear from 0 at the Tier 1
     /// threshold to `max_boost_bps` at a perfect composite; Tier 1 only.
     pub fn boost_bps(&self, params: &ProtocolParams) -> u16 {
-        if self.tier(params) != 1 {
+        let Standing { window: w, tier } = self.standing(params);
+        if tier != 1 {
             return 0;
         }
-        let w = self.window(params);
         let above = w.composite_bps.saturating_sub(params.tier1_min_bps) as u64;
         let span = (ONE_BPS as u16).saturating_sub(params.tier1_min_bps).max(1) as u64;
         (params.max_boost_bps as u64 * above.min(span) / span) as u16
@@ -380,6 +416,12 @@ mod tests {
         }
         assert_eq!(r.tier(&p), 3);
         assert_eq!(r.payout_delay_epochs(&p), 1);
+        let standing = r.standing(&p);
+        assert_eq!((standing.window, standing.tier), (r.window(&p), 3));
+        assert_eq!(
+            standing.payout_release_at(1_000, &p).unwrap(),
+            1_000 + p.epoch_secs
+        );
         assert!(!r.is_rate_limited(&p));
         // 40% failures: rate limited, 2 epochs, below the slashing threshold.
         let mut r = warm(&p);
