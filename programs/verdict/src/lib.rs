@@ -23,6 +23,54 @@ declare_id!("VerDWoueCcWruGZZUvEbmMip6iAZDAtK91L2nkps4Q8");
 pub mod verdict {
     use super::*;
 
+    // Jobs first: Anchor finds an instruction by comparing its
+    // discriminator with each one's in the order written here, so the
+    // job path, by far the most frequent, is tested first.
+
+    pub fn settle_job(ctx: Context<SettleJob>, price: u64, report: CompletionReport) -> Result<()> {
+        settle_job::handler(ctx, price, report)
+    }
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn submit_job(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
+        submit_job::handler(ctx, args)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn claim_payout(ctx: Context<ClaimPayout>) -> Result<()> {
+        claim_payout::handler(ctx)
+    }
+
+    pub fn close_job<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
+        close_job::handler(ctx)
+    }
+
+    pub fn assign_job(ctx: Context<AssignJob>, price: u64) -> Result<()> {
+        assign_job::handler(ctx, price)
+    }
+
+    pub fn complete_job(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()> {
+        complete_job::handler(ctx, report)
+    }
+
+    pub fn fail_job(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
+        fail_job::handler(ctx, reason)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
+        expire_job::handler(ctx)
+    }
+
+    pub fn reject_job(ctx: Context<RejectJob>, reason_code: u8) -> Result<()> {
+        reject_job::handler(ctx, reason_code)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn claim_refund(ctx: Context<ClaimRefund>) -> Result<()> {
+        claim_refund::handler(ctx)
+    }
+
     // Governance.
 
     #[access_control(ctx.accounts.validate(&params, &slashing))]
@@ -137,52 +185,6 @@ pub mod verdict {
 
     pub fn report_validator_timeout(ctx: Context<ReportValidatorTimeout>) -> Result<()> {
         report_validator_timeout::handler(ctx)
-    }
-
-    // Jobs.
-
-    #[access_control(ctx.accounts.validate(&args))]
-    pub fn submit_job(ctx: Context<SubmitJob>, args: SubmitJobArgs) -> Result<()> {
-        submit_job::handler(ctx, args)
-    }
-
-    pub fn assign_job(ctx: Context<AssignJob>, price: u64) -> Result<()> {
-        assign_job::handler(ctx, price)
-    }
-
-    pub fn complete_job(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()> {
-        complete_job::handler(ctx, report)
-    }
-
-    pub fn settle_job(ctx: Context<SettleJob>, price: u64, report: CompletionReport) -> Result<()> {
-        settle_job::handler(ctx, price, report)
-    }
-
-    pub fn fail_job(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
-        fail_job::handler(ctx, reason)
-    }
-
-    pub fn reject_job(ctx: Context<RejectJob>, reason_code: u8) -> Result<()> {
-        reject_job::handler(ctx, reason_code)
-    }
-
-    #[access_control(ctx.accounts.validate())]
-    pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
-        expire_job::handler(ctx)
-    }
-
-    #[access_control(ctx.accounts.validate())]
-    pub fn claim_payout(ctx: Context<ClaimPayout>) -> Result<()> {
-        claim_payout::handler(ctx)
-    }
-
-    #[access_control(ctx.accounts.validate())]
-    pub fn claim_refund(ctx: Context<ClaimRefund>) -> Result<()> {
-        claim_refund::handler(ctx)
-    }
-
-    pub fn close_job<'info>(ctx: Context<'info, CloseJob<'info>>) -> Result<()> {
-        close_job::handler(ctx)
     }
 
     // Reputation and rewards.
