@@ -57,7 +57,6 @@ pub mod verdict {
         fail_job::handler(ctx, reason)
     }
 
-    #[access_control(ctx.accounts.validate())]
     pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         expire_job::handler(ctx)
     }
@@ -234,7 +233,6 @@ pub mod verdict {
         slash_node::handler(ctx, offense, evidence_hash)
     }
 
-    #[access_control(ctx.accounts.validate(&challenger_result))]
     pub fn open_dispute<'info>(
         ctx: Context<'info, OpenDispute<'info>>,
         challenger_result: [u8; 32],

@@ -25,8 +25,7 @@ pub struct AssignJob<'info> {
 }
 
 impl AssignJob<'_> {
-    pub fn validate(&self, price: u64) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+    pub fn validate(&self, now: i64, price: u64) -> Result<()> {
         let config = self.config.load()?;
         config.require_not_paused()?;
         let params = &config.params;
@@ -62,8 +61,8 @@ impl AssignJob<'_> {
 }
 
 pub fn handler(ctx: Context<AssignJob>, price: u64) -> Result<()> {
-    ctx.accounts.validate(price)?;
     let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(now, price)?;
     let a = &mut *ctx.accounts;
     let mut job = a.job.load_mut()?;
     job.allocate(&a.miner, price, now, &a.config.load()?.params)?;

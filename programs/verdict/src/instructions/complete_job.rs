@@ -25,8 +25,7 @@ pub struct CompleteJob<'info> {
 }
 
 impl CompleteJob<'_> {
-    pub fn validate(&self, report: &CompletionReport) -> Result<Signers> {
-        let now = Clock::get()?.unix_timestamp;
+    pub fn validate(&self, now: i64, report: &CompletionReport) -> Result<Signers> {
         let config = self.config.load()?;
         config.require_not_paused()?;
         let job = self.job.load()?;
@@ -57,9 +56,11 @@ impl CompleteJob<'_> {
 }
 
 pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()> {
-    let signers = ctx.accounts.validate(&report)?;
+    let now = Clock::get()?.unix_timestamp;
+    let signers = ctx.accounts.validate(now, &report)?;
     let committee = ctx.accounts.committee.load()?;
     solve(
+        now,
         &*ctx.accounts.config.load()?,
         &committee,
         &ctx.accounts.job,
@@ -72,6 +73,7 @@ pub fn handler(ctx: Context<CompleteJob>, report: CompletionReport) -> Result<()
 /// Shared by `complete_job` and `settle_job`: records the success in the
 /// miner's reputation and the outcome, signers and payout hold on the job.
 pub fn solve(
+    now: i64,
     config: &Config,
     committee: &Committee,
     job: &AccountLoader<Job>,
@@ -79,7 +81,6 @@ pub fn solve(
     report: &CompletionReport,
     signers: Signers,
 ) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
     let params = &config.params;
     let (nodes, count) = signers.nodes(committee);
     // A member cannot attest its own work.

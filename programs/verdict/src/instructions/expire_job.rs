@@ -30,8 +30,7 @@ pub struct ExpireJob<'info> {
 }
 
 impl ExpireJob<'_> {
-    pub fn validate(&self) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+    pub fn validate(&self, now: i64) -> Result<()> {
         self.config.load()?.require_not_paused()?;
         let job = self.job.load()?;
         require!(
@@ -51,6 +50,7 @@ impl ExpireJob<'_> {
 
 pub fn handler(ctx: Context<ExpireJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(now)?;
     let a = &mut *ctx.accounts;
     let mut config = a.config.load_mut()?;
     if a.job.load()?.status() == JobStatus::Allocated {

@@ -55,8 +55,7 @@ pub struct OpenDispute<'info> {
 }
 
 impl OpenDispute<'_> {
-    pub fn validate(&self, challenger_result: &[u8; 32]) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+    pub fn validate(&self, now: i64, challenger_result: &[u8; 32]) -> Result<()> {
         let config = self.config.load()?;
         config.require_not_paused()?;
         let params = &config.params;
@@ -110,6 +109,8 @@ pub fn handler<'info>(
     challenger_result: [u8; 32],
 ) -> Result<()> {
     let clock = Clock::get()?;
+    ctx.accounts
+        .validate(clock.unix_timestamp, &challenger_result)?;
     let a = &mut *ctx.accounts;
     let mut config = a.config.load_mut()?;
     let params = &config.params;

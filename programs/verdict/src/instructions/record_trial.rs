@@ -24,8 +24,7 @@ pub struct RecordTrial<'info> {
 }
 
 impl RecordTrial<'_> {
-    pub fn validate(&self, passed: bool) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+    pub fn validate(&self, now: i64, passed: bool) -> Result<()> {
         let miner = self.miner.load()?;
         let rep = &miner.reputation;
         require!(miner.is_miner(), VerdictError::WrongRole);
@@ -50,8 +49,8 @@ impl RecordTrial<'_> {
 }
 
 pub fn handler(ctx: Context<RecordTrial>, passed: bool) -> Result<()> {
-    ctx.accounts.validate(passed)?;
     let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(now, passed)?;
     let config = ctx.accounts.config.load()?;
     let params = &config.params;
     let miner_key = ctx.accounts.miner.key();

@@ -26,8 +26,7 @@ pub struct SettleJob<'info> {
 }
 
 impl SettleJob<'_> {
-    pub fn validate(&self, price: u64, report: &CompletionReport) -> Result<Signers> {
-        let now = Clock::get()?.unix_timestamp;
+    pub fn validate(&self, now: i64, price: u64, report: &CompletionReport) -> Result<Signers> {
         let config = self.config.load()?;
         config.require_not_paused()?;
         let params = &config.params;
@@ -68,8 +67,9 @@ impl SettleJob<'_> {
 }
 
 pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) -> Result<()> {
-    let signers = ctx.accounts.validate(price, &report)?;
+    // One clock read for the whole instruction (each costs a syscall).
     let now = Clock::get()?.unix_timestamp;
+    let signers = ctx.accounts.validate(now, price, &report)?;
     let accounts = &mut *ctx.accounts;
     let config = accounts.config.load()?;
     {
@@ -84,6 +84,7 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
     }
     let committee = accounts.committee.load()?;
     solve(
+        now,
         &config,
         &committee,
         &accounts.job,
