@@ -143,16 +143,36 @@ impl Signers {
     }
 
     /// The signers' node accounts, in committee order.
-    pub fn nodes(&self, committee: &Committee) -> ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8) {
-        let mut out = [Pubkey::default(); MAX_COMMITTEE_SIZE as usize];
+    fn members<'a>(&self, committee: &'a Committee) -> impl Iterator<Item = &'a Pubkey> {
+        let bits = self.0;
+        committee
+            .members()
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| bits & (1 << i) != 0)
+            .map(|(_, member)| member)
+    }
+
+    /// Whether `node` is one of the signers.
+    pub fn includes(&self, committee: &Committee, node: &Pubkey) -> bool {
+        self.members(committee).any(|member| member == node)
+    }
+
+    /// Writes the signers' node accounts into `out`, in committee order,
+    /// and returns how many: written in place (into the job), since every
+    /// key copied costs units on chain. Slots past the count are left as
+    /// they were.
+    pub fn write_nodes(
+        &self,
+        committee: &Committee,
+        out: &mut [Pubkey; MAX_COMMITTEE_SIZE as usize],
+    ) -> u8 {
         let mut n = 0;
-        for (i, member) in committee.members().iter().enumerate() {
-            if self.0 & (1 << i) != 0 {
-                out[n] = *member;
-                n += 1;
-            }
+        for member in self.members(committee) {
+            out[n] = *member;
+            n += 1;
         }
-        (out, n as u8)
+        n as u8
     }
 }
 
@@ -248,4 +268,32 @@ fn check_signatures(
         signers.0 |= 1 << member;
     }
     Ok(signers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The signers are listed in committee order, only the signers, and
+    /// written in place without touching the slots past their count.
+    #[test]
+    fn signers_are_the_set_bits_in_committee_order() {
+        let mut committee = Committee::default();
+        committee.size = 4;
+        for i in 0..4 {
+            committee.members[i] = Pubkey::new_unique();
+        }
+        let signers = Signers(0b1101);
+        let sentinel = Pubkey::new_unique();
+        let mut out = [sentinel; MAX_COMMITTEE_SIZE as usize];
+        assert_eq!(signers.write_nodes(&committee, &mut out), 3);
+        let m = &committee.members;
+        assert_eq!(out[..3], [m[0], m[2], m[3]]);
+        assert!(out[3..].iter().all(|k| *k == sentinel));
+        assert!(signers.includes(&committee, &m[2]));
+        assert!(!signers.includes(&committee, &m[1]));
+        // A bit past the committee's size names nobody.
+        assert_eq!(Signers(1 << 5).write_nodes(&committee, &mut out), 0);
+        assert!(!Signers(1 << 5).includes(&committee, &Pubkey::default()));
+    }
 }

@@ -23,9 +23,9 @@ declare_id!("VerDWoueCcWruGZZUvEbmMip6iAZDAtK91L2nkps4Q8");
 pub mod verdict {
     use super::*;
 
-    // Jobs first: Anchor finds an instruction by comparing its
-    // discriminator with each one's in the order written here, so the
-    // job path, by far the most frequent, is tested first.
+    // Jobs first, then stake: Anchor finds an instruction by comparing
+    // its discriminator with each one's in the order written here, so the
+    // most frequent instructions are tested first.
 
     pub fn settle_job(ctx: Context<SettleJob>, price: u64, report: CompletionReport) -> Result<()> {
         settle_job::handler(ctx, price, report)
@@ -68,6 +68,40 @@ pub mod verdict {
     #[access_control(ctx.accounts.validate())]
     pub fn claim_refund(ctx: Context<ClaimRefund>) -> Result<()> {
         claim_refund::handler(ctx)
+    }
+
+    // Self stake.
+
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
+        stake::handler(ctx, amount)
+    }
+
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn request_unstake(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
+        request_unstake::handler(ctx, amount)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn withdraw_unbonded(ctx: Context<WithdrawUnbonded>) -> Result<()> {
+        withdraw_unbonded::handler(ctx, TicketKind::SelfStake)
+    }
+
+    // Delegation.
+
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn delegate(ctx: Context<Delegate>, amount: u64) -> Result<()> {
+        delegate::handler(ctx, amount)
+    }
+
+    #[access_control(ctx.accounts.validate(shares))]
+    pub fn request_undelegate(ctx: Context<RequestUndelegate>, shares: u64) -> Result<()> {
+        request_undelegate::handler(ctx, shares)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn withdraw_undelegated(ctx: Context<WithdrawUnbonded>) -> Result<()> {
+        withdraw_unbonded::handler(ctx, TicketKind::Delegation)
     }
 
     // Governance.
@@ -122,40 +156,6 @@ pub mod verdict {
     #[access_control(ctx.accounts.validate())]
     pub fn close_node(ctx: Context<CloseNode>) -> Result<()> {
         close_node::handler(ctx)
-    }
-
-    // Self stake.
-
-    #[access_control(ctx.accounts.validate(amount))]
-    pub fn stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
-        stake::handler(ctx, amount)
-    }
-
-    #[access_control(ctx.accounts.validate(amount))]
-    pub fn request_unstake(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
-        request_unstake::handler(ctx, amount)
-    }
-
-    #[access_control(ctx.accounts.validate())]
-    pub fn withdraw_unbonded(ctx: Context<WithdrawUnbonded>) -> Result<()> {
-        withdraw_unbonded::handler(ctx, TicketKind::SelfStake)
-    }
-
-    // Delegation.
-
-    #[access_control(ctx.accounts.validate(amount))]
-    pub fn delegate(ctx: Context<Delegate>, amount: u64) -> Result<()> {
-        delegate::handler(ctx, amount)
-    }
-
-    #[access_control(ctx.accounts.validate(shares))]
-    pub fn request_undelegate(ctx: Context<RequestUndelegate>, shares: u64) -> Result<()> {
-        request_undelegate::handler(ctx, shares)
-    }
-
-    #[access_control(ctx.accounts.validate())]
-    pub fn withdraw_undelegated(ctx: Context<WithdrawUnbonded>) -> Result<()> {
-        withdraw_unbonded::handler(ctx, TicketKind::Delegation)
     }
 
     // Committee.

@@ -82,10 +82,9 @@ pub fn solve(
     signers: Signers,
 ) -> Result<()> {
     let params = &config.params;
-    let (nodes, count) = signers.nodes(committee);
     // A member cannot attest its own work.
     require!(
-        !nodes[..count as usize].contains(&miner.key()),
+        !signers.includes(committee, &miner.key()),
         VerdictError::DuplicateSigner
     );
     let mut node = miner.load_mut()?;
@@ -100,7 +99,7 @@ pub fn solve(
     );
     let release_at = standing.payout_release_at(now, params)?;
     let mut solved = job.load_mut()?;
-    solved.solve(report, committee.epoch, (nodes, count), now, release_at);
+    solved.solve(report, committee, signers, now, release_at);
     emit_event(&JobCompleted {
         job: job.key(),
         miner: miner.key(),

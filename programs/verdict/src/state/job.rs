@@ -222,8 +222,8 @@ impl Job {
     pub fn solve(
         &mut self,
         report: &crate::attestation::CompletionReport,
-        epoch: u64,
-        signers: ([Pubkey; MAX_COMMITTEE_SIZE as usize], u8),
+        committee: &crate::state::Committee,
+        signers: crate::attestation::Signers,
         now: i64,
         release_at: i64,
     ) {
@@ -234,8 +234,8 @@ impl Job {
         self.inference_ms = report.inference_ms;
         self.sla_met = report.sla_met as u8;
         self.latency_score_bps = report.latency_score_bps;
-        self.committee_epoch = epoch;
-        (self.signers, self.signer_count) = signers;
+        self.committee_epoch = committee.epoch;
+        self.signer_count = signers.write_nodes(committee, &mut self.signers);
         self.solved_at = now;
         self.release_at = release_at;
     }
