@@ -427,12 +427,13 @@ pub(crate) fn node_row(
 ) -> NodeRow {
     let miner = role == "miner";
     let tokens = |amount: u64| amount as f64 / TOKEN as f64;
+    let standing = miner.then(|| n.reputation.standing(params));
     NodeRow {
         name: name.to_string(),
         role: role.to_string(),
         trust: miner.then(|| n.reputation.trust_bps as f64 / 10_000.0),
-        composite: miner.then(|| n.reputation.window(params).composite_bps as f64 / 10_000.0),
-        tier: miner.then(|| n.reputation.tier(params)),
+        composite: standing.map(|s| s.window.composite_bps as f64 / 10_000.0),
+        tier: standing.map(|s| s.tier),
         score: (!miner).then_some(n.validator_score),
         stake: n.slashable_stake().unwrap_or(0) as f64 / TOKEN as f64,
         earnings: n.total_earned as f64 / TOKEN as f64,

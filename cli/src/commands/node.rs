@@ -7,7 +7,9 @@ use serde_json::json;
 use solana_sdk::signer::Signer;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
 use verdict::errors::VerdictError;
-use verdict::state::{Node, NodeEndpoint, NodeStatus, ProtocolParams, TicketKind, TrialStatus};
+use verdict::state::{
+    Node, NodeEndpoint, NodeStatus, ProtocolParams, Standing, TicketKind, TrialStatus,
+};
 use verdict_sdk::accounts::decode;
 use verdict_sdk::events::VerdictEvent;
 use verdict_sdk::{instructions as ix, pda};
@@ -309,8 +311,7 @@ pub fn view(
     params: &ProtocolParams,
     endpoint: Option<&str>,
 ) -> Output {
-    let window = node.reputation.window(params);
-    let tier = node.reputation.tier(params);
+    let Standing { window, tier } = node.reputation.standing(params);
     let models: Vec<String> = node.models[..node.model_count as usize]
         .iter()
         .map(|m| model_name(m))

@@ -6,6 +6,7 @@
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
 use verdict::events::ReputationChanged;
+use verdict::state::Standing;
 use verdict_chain::Landed;
 use verdict_sdk::events::{parse_logs, VerdictEvent};
 
@@ -27,8 +28,7 @@ pub async fn run(s: &Session<'_>, args: ReputationArgs) -> Result<Output, CliErr
             params.epoch_secs,
         ));
     }
-    let window = node.reputation.window(&params);
-    let tier = node.reputation.tier(&params);
+    let Standing { window, tier } = node.reputation.standing(&params);
     // Reputation has not changed since registration when no event says so.
     let last_updated = changes.last().map(|c| c.at).unwrap_or(node.registered_at);
     let stake = stake_of(&node);

@@ -17,7 +17,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
-use verdict::state::{ModelId, Node, ProtocolParams, RiskLevel, TrialStatus};
+use verdict::state::{ModelId, Node, ProtocolParams, RiskLevel, Standing, TrialStatus};
 
 /// Everything routing knows about one miner: the on-chain view plus what this
 /// keeper measured itself.
@@ -58,7 +58,7 @@ pub struct MinerProfile {
 impl MinerProfile {
     /// The routing view of an on-chain miner node.
     pub fn from_node(node_key: Pubkey, node: &Node, params: &ProtocolParams) -> Self {
-        let window = node.reputation.window(params);
+        let Standing { window, tier } = node.reputation.standing(params);
         let success_rate = if window.jobs == 0 {
             1.0
         } else {
@@ -71,7 +71,7 @@ impl MinerProfile {
             trust: node.reputation.trust_bps as f64 / verdict::constants::BPS_DENOMINATOR as f64,
             success_rate,
             stake: node.active_stake().unwrap_or(u64::MAX),
-            tier: node.reputation.tier(params),
+            tier,
             window_jobs: window.jobs,
             trial: node.reputation.trial(),
             cooldown_until: node.reputation.cooldown_until,
