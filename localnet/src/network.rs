@@ -476,6 +476,9 @@ pub(crate) fn write_keypair(path: &Path, key: &Keypair) -> Result<(), NetworkErr
 
 /// What a run leaves: the report, and the chain it was read from.
 pub struct Finished {
+    /// Every job the client submitted: the run's own and any it added for
+    /// a griefing challenge to find an honest answer.
+    pub jobs_submitted: u64,
     pub written: Written,
     pub report: ReportInput,
     pub chain: Chain,

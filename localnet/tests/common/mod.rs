@@ -5,9 +5,11 @@ use std::path::Path;
 
 use verdict::state::{Node, ProtocolParams};
 use verdict_localnet::network::{Finished, TOKEN};
+use verdict_localnet::scenario::GRIEF_TOP_UP;
 use verdict_sdk::accounts::AccountSource;
 
-/// The report and its plots are written, every job is accounted for, some
+/// The report and its plots are written, every job is accounted for (`jobs`
+/// is the number the run was asked for), some
 /// were paid, every token is, and each miner's row is what its Node holds.
 pub async fn assert_report_agrees_with_chain(
     done: &Finished,
@@ -19,9 +21,16 @@ pub async fn assert_report_agrees_with_chain(
         assert!(out.join(file).exists(), "{file} written");
     }
     let report = &done.report;
+    // The run's jobs, and at most a few more it added so a griefing
+    // challenge finds an honest answer.
+    assert!(
+        (jobs..=jobs + GRIEF_TOP_UP as u64).contains(&done.jobs_submitted),
+        "{} jobs submitted for {jobs} asked",
+        done.jobs_submitted
+    );
     assert_eq!(
         report.jobs_by_outcome.values().sum::<u64>(),
-        jobs,
+        done.jobs_submitted,
         "every job accounted for: {:?}",
         report.jobs_by_outcome
     );
