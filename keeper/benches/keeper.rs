@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use keeper::core::latency::LatencyBook;
 use keeper::core::routing::{MinerProfile, RouteRequest, RoutingSnapshot, RoutingWeights};
-use keeper::engine::{call_and_validate, JobInput};
-use miner::api::{InferRequest, JobId, ModelId};
-use miner::client::MinerClient;
+use keeper::miners::{call_and_validate, JobInput};
 use miner::fault::FaultPlan;
-use miner::models::{ModelRegistry, TEST_PROJECTION_ID};
 use miner::server::{self, MinerState, DEFAULT_MAX_BODY_BYTES};
 use sha2::{Digest, Sha256};
 use verdict::state::{model_id, RiskLevel, TrialStatus};
+use verdict_models::{ModelRegistry, TEST_PROJECTION_ID};
+use verdict_wire::client::MinerClient;
+use verdict_wire::miner::{InferRequest, JobId, ModelId};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -111,7 +111,7 @@ async fn bench_dispatch() {
     let mut profiles = Vec::new();
     let mut clients = Vec::new();
     for _ in 0..MINERS {
-        let key = miner::keys::generate();
+        let key = verdict_wire::keys::generate();
         let state = Arc::new(MinerState::new(
             ModelRegistry::new(std::slice::from_ref(&model)).unwrap(),
             key.clone(),

@@ -18,14 +18,18 @@ use verdict_wire::keeper::{JobProgress, JobView, SubmitInput};
 use verdict_wire::miner::{Digest32, JobId};
 
 use crate::clock::wall_secs;
+use crate::context::Context;
 use crate::core::lifecycle::Phase;
 use crate::core::ratelimit::RateLimiter;
-use crate::engine::Engine;
+use crate::dispatcher::Dispatcher;
 use crate::error::ApiError;
+use crate::miners::Miners;
 use crate::store::JobRecord;
 
 struct AppState {
-    engine: Arc<Engine>,
+    ctx: Context,
+    dispatcher: Arc<Dispatcher>,
+    miners: Arc<Miners>,
     limiter: Mutex<RateLimiter<Pubkey>>,
     started: Instant,
 }
@@ -79,12 +83,19 @@ pub async fn serve(
     .await;
 }
 
-pub fn router(engine: Arc<Engine>) -> Router {
-    let max = engine.cfg.max_input_bytes;
-    let limiter = RateLimiter::new(engine.cfg.client_requests_per_sec, engine.cfg.client_burst);
-    let peers = crate::peer_server::router(engine.clone());
+/// The API's routes, with the member endpoints of `peers` mounted beside them.
+pub fn router(
+    ctx: Context,
+    dispatcher: Arc<Dispatcher>,
+    miners: Arc<Miners>,
+    peers: Router,
+) -> Router {
+    let max = ctx.cfg.max_input_bytes;
+    let limiter = RateLimiter::new(ctx.cfg.client_requests_per_sec, ctx.cfg.client_burst);
     let state = Arc::new(AppState {
-        engine,
+        ctx,
+        dispatcher,
+        miners,
         limiter: Mutex::new(limiter),
         started: Instant::now(),
     });
@@ -129,20 +140,20 @@ async fn submit(
     State(s): State<Arc<AppState>>,
     Json(body): Json<SubmitInput>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let engine = &s.engine;
-    if body.input.len() > engine.cfg.max_input_bytes {
+    let ctx = &s.ctx;
+    if body.input.len() > ctx.cfg.max_input_bytes {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "input_too_large",
             format!(
                 "input is {} bytes; the limit is {}",
                 body.input.len(),
-                engine.cfg.max_input_bytes
+                ctx.cfg.max_input_bytes
             ),
         ));
     }
     let key = Pubkey::new_from_array(body.job.0);
-    let job = engine.gateway.job(&key).await?.ok_or_else(|| {
+    let job = ctx.gateway.job(&key).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_job",
@@ -181,20 +192,14 @@ async fn submit(
             format!("the input is not a valid request for {model}: {error}"),
         ));
     }
-    if let Some(rec) = engine.store.get(&key)? {
+    if let Some(rec) = ctx.store.get(&key)? {
         // Idempotent: the same input again just reports progress.
         return Ok((StatusCode::OK, Json(view(&rec))));
     }
-    let floor = engine.cfg.fee_floor.max(
-        engine
-            .view
-            .read()
-            .unwrap()
-            .params
-            .as_ref()
-            .map(|p| p.min_job_fee)
-            .unwrap_or(0),
-    );
+    let floor = ctx
+        .cfg
+        .fee_floor
+        .max(ctx.view().params().map_or(0, |p| p.min_job_fee));
     if job.max_fee < floor {
         return Err(ApiError::new(
             StatusCode::PAYMENT_REQUIRED,
@@ -213,7 +218,7 @@ async fn submit(
         ));
     }
     let rec = JobRecord::new(key, &job, body.input, body.realtime, wall_secs());
-    engine.accept(rec.clone())?;
+    s.dispatcher.accept(rec.clone())?;
     Ok((StatusCode::ACCEPTED, Json(view(&rec))))
 }
 
@@ -228,7 +233,7 @@ async fn job_status(
             "job must be a base58 public key",
         )
     })?;
-    let rec = s.engine.store.get(&key)?.ok_or_else(|| {
+    let rec = s.ctx.store.get(&key)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_job",
@@ -246,15 +251,15 @@ async fn job_status(
 async fn latency_json(
     State(s): State<Arc<AppState>>,
 ) -> Json<Vec<crate::core::latency::MinerLatency>> {
-    Json(s.engine.latency.lock().unwrap().summaries())
+    Json(s.miners.latency.lock().unwrap().summaries())
 }
 
 async fn latency_table(State(s): State<Arc<AppState>>) -> String {
-    s.engine.latency.lock().unwrap().table()
+    s.miners.latency.lock().unwrap().table()
 }
 
 async fn metrics(State(s): State<Arc<AppState>>) -> String {
-    s.engine.metrics.render()
+    s.ctx.metrics.render()
 }
 
 #[derive(Serialize)]
@@ -268,16 +273,16 @@ struct Health {
 /// Exercises what the keeper depends on: an account read of the Config
 /// through the chain client, and a database read.
 async fn health(State(s): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
-    let chain = match s.engine.gateway.config().await {
+    let chain = match s.ctx.gateway.config().await {
         Ok(c) => format!("ok (config read, paused={})", c.is_paused()),
         Err(e) => format!("error: {e}"),
     };
-    let database = match s.engine.store.count() {
+    let database = match s.ctx.store.count() {
         Ok(n) => format!("ok ({n} jobs)"),
         Err(e) => format!("error: {e}"),
     };
     let ok = chain.starts_with("ok") && database.starts_with("ok");
-    let committee_epoch = s.engine.view.read().unwrap().committee_epoch;
+    let committee_epoch = s.ctx.view().committee_epoch();
     let code = if ok {
         StatusCode::OK
     } else {

@@ -1,4 +1,4 @@
-//! A committee member's dispute work, run each watcher round: re-check a
+//! A committee member's dispute work, run after each read of the chain: re-check a
 //! sample of solved jobs and challenge an outcome its own rerun contradicts
 //! (naming its rerun's result, with the bond from its operator's tokens);
 //! in every open dispute it is not a party to, re-run the job, commit
@@ -9,22 +9,28 @@
 //! operator's reward and close its settled votes (which frees its node);
 //! and withdraw what its node is owed (validator fees, bonds back).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use anchor_lang::prelude::Pubkey;
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
+use tokio_util::sync::CancellationToken;
 use verdict::state::{
     vote_commitment, Dispute, DisputeStatus, Job, JobStatus, NodeStatus, ProtocolParams,
 };
 use verdict_sdk::instructions as ix;
 use verdict_sdk::pda;
 
+use crate::context::Context;
 use crate::core::disputes::{reward_due, sampled, stage, vote_settled};
-use crate::engine::Engine;
+use crate::draw::DrawKey;
 use crate::error::KeeperError;
+use crate::evidence::EvidenceService;
 use crate::gateway::ChainView;
+use crate::member::CommitteeMember;
+use crate::miners::Miners;
 use crate::store::VoteRecord;
 
 /// The salt of this voter's commitment: derived from a signature of the
@@ -43,26 +49,78 @@ struct Operator {
     node: Pubkey,
 }
 
-impl Engine {
+/// A member's dispute work and what it remembers of each dispute.
+pub struct Disputes {
+    ctx: Context,
+    miners: Arc<Miners>,
+    committee: Arc<CommitteeMember>,
+    evidence: Arc<EvidenceService>,
+    /// This keeper's secret seeds (the re-check sample).
+    draws: DrawKey,
+    /// Last stage seen per dispute (status, pending liquidations, phase):
+    /// a change restarts the failover clock of its permissionless cranks.
+    seen: Mutex<HashMap<Pubkey, (u8, u32, u8)>>,
+}
+
+impl Disputes {
+    pub fn new(
+        ctx: Context,
+        miners: Arc<Miners>,
+        committee: Arc<CommitteeMember>,
+        evidence: Arc<EvidenceService>,
+        draws: DrawKey,
+    ) -> Self {
+        Disputes {
+            ctx,
+            miners,
+            committee,
+            evidence,
+            draws,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// After each read of the chain (committee members): one round of
+    /// dispute work when enabled, then withdraw what the node is owed.
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        if !self.committee.is_member() {
+            return;
+        }
+        let ctx = self.ctx.clone();
+        ctx.each_view(&cancel, |view| {
+            let me = self.clone();
+            async move {
+                if let Some(params) = view.params() {
+                    if me.ctx.cfg.committee.disputes {
+                        me.round(&view.chain, &params, view.now).await;
+                    }
+                }
+                // Validator fees and bonds back are credited to the node: take them.
+                me.withdraw_owed(&view.chain).await;
+            }
+        })
+        .await;
+    }
+
     fn operator(&self) -> Option<Operator> {
-        let key = self.member.as_ref()?.operator.clone()?;
-        let tokens = self.cfg.committee.operator_tokens?;
+        let key = self.committee.membership.as_ref()?.operator.clone()?;
+        let tokens = self.ctx.cfg.committee.operator_tokens?;
         let node = pda::node(&key.pubkey());
         Some(Operator { key, tokens, node })
     }
 
     /// One round of dispute work (committee members with an operator key).
-    pub(crate) async fn dispute_round(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
+    async fn round(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
         let Some(operator) = self.operator() else {
             return;
         };
-        if !self.cfg.committee.dishonest && self.cfg.committee.auto_challenge {
+        if !self.ctx.cfg.committee.dishonest && self.ctx.cfg.committee.auto_challenge {
             self.recheck_solved(view, params, now, &operator).await;
         }
         for (key, dispute) in &view.disputes {
             let stage = stage(dispute, now);
-            if self.dispute_seen.lock().unwrap().insert(*key, stage) != Some(stage) {
-                self.touch(key);
+            if self.seen.lock().unwrap().insert(*key, stage) != Some(stage) {
+                self.committee.touch(key);
             }
             if let Err(e) = self
                 .work_on(key, dispute, view, params, now, &operator)
@@ -75,7 +133,7 @@ impl Engine {
 
     /// Takes what this keeper's node is owed (validator fees, bonds back,
     /// unresolved-dispute fees) into its operator's token account.
-    pub(crate) async fn withdraw_owed(&self, view: &ChainView) {
+    async fn withdraw_owed(&self, view: &ChainView) {
         let Some(operator) = self.operator() else {
             return;
         };
@@ -88,6 +146,7 @@ impl Engine {
             return;
         }
         match self
+            .ctx
             .gateway
             .send_signed(
                 &[ix::withdraw_owed(&operator.key.pubkey(), &operator.tokens)],
@@ -96,7 +155,8 @@ impl Engine {
             .await
         {
             Ok(_) => {
-                self.metrics
+                self.ctx
+                    .metrics
                     .disputes_total
                     .with_label_values(&["withdraw_owed"])
                     .inc();
@@ -109,7 +169,7 @@ impl Engine {
     /// Whether the operator's token account holds `amount` (a bond, a vote
     /// deposit); says why not otherwise.
     async fn can_pay(&self, operator: &Operator, amount: u64, what: &str) -> Result<(), String> {
-        match self.gateway.token_balance(&operator.tokens).await {
+        match self.ctx.gateway.token_balance(&operator.tokens).await {
             Ok(balance) if balance >= amount => Ok(()),
             Ok(balance) => Err(format!(
                 "the operator's token account holds {balance}, the {what} is {amount}"
@@ -135,7 +195,7 @@ impl Engine {
             {
                 continue;
             }
-            let Ok(Some(mut rec)) = self.store.get(key) else {
+            let Ok(Some(mut rec)) = self.ctx.store.get(key) else {
                 continue;
             };
             if rec.rechecked {
@@ -162,18 +222,19 @@ impl Engine {
             let party =
                 job.miner == operator.node || signers[..count as usize].contains(&operator.node);
             if miner_liquidated || party {
-                let _ = self.store.put(&rec);
+                let _ = self.ctx.store.put(&rec);
                 continue;
             }
             let seed = self.draws.recheck_seed(key);
-            let audited = sampled(&seed, self.cfg.committee.recheck_bps);
+            let audited = sampled(&seed, self.ctx.cfg.committee.recheck_bps);
             if audited && !view.disputes.iter().any(|(_, d)| d.job == *key) {
                 let Some(seed) = self.answering_key(key, job, view) else {
                     rec.rechecked = false;
-                    let _ = self.store.put(&rec);
+                    let _ = self.ctx.store.put(&rec);
                     continue;
                 };
                 match self
+                    .miners
                     .rerun(key, job, Some(&rec.input), &job.miner, &seed)
                     .await
                     .map(|mine| mine.output_hash.0)
@@ -195,13 +256,15 @@ impl Engine {
                                 mine,
                             );
                             match self
+                                .ctx
                                 .gateway
                                 .send_signed(&[open], operator.key.clone())
                                 .await
                             {
                                 Ok(_) => {
                                     challenged.push(job.miner);
-                                    self.metrics
+                                    self.ctx
+                                        .metrics
                                         .disputes_total
                                         .with_label_values(&["challenge"])
                                         .inc();
@@ -217,7 +280,7 @@ impl Engine {
                     Err(_) => rec.rechecked = false,
                 }
             }
-            let _ = self.store.put(&rec);
+            let _ = self.ctx.store.put(&rec);
         }
     }
 
@@ -238,13 +301,13 @@ impl Engine {
             .iter()
             .find(|(k, _)| *k == vote_key)
             .map(|(_, v)| v.clone());
-        let mut stored = self.store.vote(key)?;
+        let mut stored = self.ctx.store.vote(key)?;
         // A commit or reveal whose confirmation was lost: the chain has it.
         if let (Some(v), Some(chain)) = (stored.as_mut(), on_chain.as_ref()) {
             if !v.committed || (chain.revealed && !v.revealed) {
                 v.committed = true;
                 v.revealed |= chain.revealed;
-                self.store.put_vote(v)?;
+                self.ctx.store.put_vote(v)?;
             }
         }
         match d.status {
@@ -268,7 +331,7 @@ impl Engine {
                 // co-signers may not vote: the program would refuse it.
                 if d.is_party(&me) {
                     tracing::info!(dispute = %key, "a party to the dispute: not voting");
-                    self.store.put_vote(&refused(
+                    self.ctx.store.put_vote(&refused(
                         "a party to the dispute cannot vote (PartyCannotVote)".into(),
                     ))?;
                     return Ok(());
@@ -278,7 +341,7 @@ impl Engine {
                     .await
                 {
                     tracing::warn!(dispute = %key, reason = %why, "not voting");
-                    self.store.put_vote(&refused(why))?;
+                    self.ctx.store.put_vote(&refused(why))?;
                     return Ok(());
                 }
                 let Some(job) = job else { return Ok(()) };
@@ -294,7 +357,7 @@ impl Engine {
                     claimed: false,
                     refused: None,
                 };
-                self.store.put_vote(&vote)?;
+                self.ctx.store.put_vote(&vote)?;
                 let commitment = vote_commitment(&vote.result, &vote.salt, &me);
                 match self
                     .step(
@@ -304,7 +367,7 @@ impl Engine {
                     )
                     .await
                 {
-                    Ok(()) => self.store.put_vote(&VoteRecord {
+                    Ok(()) => self.ctx.store.put_vote(&VoteRecord {
                         committed: true,
                         ..vote
                     })?,
@@ -314,7 +377,7 @@ impl Engine {
                         failure, ..
                     })) => {
                         tracing::info!(dispute = %key, reason = %failure, "this node may not vote in the dispute");
-                        self.store.put_vote(&VoteRecord {
+                        self.ctx.store.put_vote(&VoteRecord {
                             refused: Some(failure.to_string()),
                             ..vote
                         })?;
@@ -333,7 +396,7 @@ impl Engine {
                         vote.salt,
                     );
                     self.step("reveal", reveal, operator).await?;
-                    self.store.put_vote(&VoteRecord {
+                    self.ctx.store.put_vote(&VoteRecord {
                         revealed: true,
                         ..vote
                     })?;
@@ -342,7 +405,7 @@ impl Engine {
             // Permissionless: the leader resolves, the others if it stays silent.
             DisputeStatus::Voting if now >= d.reveal_end => {
                 let Some(job) = job else { return Ok(()) };
-                if self.turn(key) {
+                if self.committee.turn(key) {
                     self.step("resolve", ix::resolve_dispute(&d.job, &job, d), operator)
                         .await?;
                 }
@@ -352,7 +415,7 @@ impl Engine {
             // for each target only collects refusals). The job goes along
             // while it exists (the client may be owed a refund).
             DisputeStatus::Upheld | DisputeStatus::Overturned
-                if d.pending_liquidations > 0 && self.turn(key) =>
+                if d.pending_liquidations > 0 && self.committee.turn(key) =>
             {
                 let refund = job.as_ref().map(|j| (d.job, j.refund_account));
                 for (node, target) in
@@ -378,8 +441,8 @@ impl Engine {
                 operator,
             )
             .await?;
-            if let Some(rec) = self.store.vote(key)? {
-                self.store.put_vote(&VoteRecord {
+            if let Some(rec) = self.ctx.store.vote(key)? {
+                self.ctx.store.put_vote(&VoteRecord {
                     claimed: true,
                     ..rec
                 })?;
@@ -402,10 +465,10 @@ impl Engine {
     /// the one kept as evidence, or, for a job this keeper never held,
     /// fetched from the other keepers and checked against the job's input hash.
     async fn my_result(&self, d: &Dispute, job: &Job, view: &ChainView) -> Option<[u8; 32]> {
-        if self.cfg.committee.dishonest {
+        if self.ctx.cfg.committee.dishonest {
             return Some(d.disputed_output);
         }
-        let input = match self.store.input(&d.job).ok().flatten() {
+        let input = match self.ctx.store.input(&d.job).ok().flatten() {
             Some(input) => input,
             None => self.evidence.input_from_peers(&d.job, job).await?,
         };
@@ -413,7 +476,11 @@ impl Engine {
             tracing::info!(job = %d.job, "the disputed miner's key is unknown: not voting yet");
             return None;
         };
-        match self.rerun(&d.job, job, Some(&input), &d.miner, &seed).await {
+        match self
+            .miners
+            .rerun(&d.job, job, Some(&input), &d.miner, &seed)
+            .await
+        {
             Ok(mine) => Some(mine.output_hash.0),
             Err(e) => {
                 tracing::info!(job = %d.job, error = %e, "cannot rerun the disputed job: not voting yet");
@@ -428,6 +495,7 @@ impl Engine {
     /// on chain.
     fn answering_key(&self, key: &Pubkey, job: &Job, view: &ChainView) -> Option<Pubkey> {
         let receipt = self
+            .ctx
             .store
             .get(key)
             .ok()
@@ -451,10 +519,15 @@ impl Engine {
         instruction: solana_sdk::instruction::Instruction,
         operator: &Operator,
     ) -> Result<(), KeeperError> {
-        self.gateway
+        self.ctx
+            .gateway
             .send_signed(&[instruction], operator.key.clone())
             .await?;
-        self.metrics.disputes_total.with_label_values(&[name]).inc();
+        self.ctx
+            .metrics
+            .disputes_total
+            .with_label_values(&[name])
+            .inc();
         tracing::info!(step = name, "dispute step landed");
         Ok(())
     }

@@ -19,7 +19,10 @@ use axum::Json;
 use sha2::{Digest, Sha256};
 use verdict::state::{Dispute, Job, ProtocolParams};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::clock::wall_secs;
+use crate::context::Context;
 use crate::core::evidence::{input_retention, Retention};
 use crate::error::{ApiError, KeeperError, StoreError};
 use crate::gateway::{ChainView, Gateway};
@@ -287,11 +290,27 @@ impl EvidenceService {
         None
     }
 
+    /// After each read of the chain, prunes what no dispute can need.
+    /// Returns on `cancel`.
+    pub async fn run(self: Arc<Self>, ctx: Context, cancel: CancellationToken) {
+        ctx.clone()
+            .each_view(&cancel, |view| {
+                let me = self.clone();
+                async move {
+                    let Some(params) = view.params() else { return };
+                    if let Err(e) = me.sweep(&view.chain, &params, view.now).await {
+                        tracing::warn!(error = %e, "evidence sweep failed");
+                    }
+                }
+            })
+            .await;
+    }
+
     /// Prunes the inputs no dispute can need any more, deciding from the
     /// chain's accounts and clock; an input is looked at again only when
     /// its recorded time comes (every round while its job is open or a
     /// dispute over it is voting).
-    pub(crate) async fn sweep(
+    async fn sweep(
         &self,
         view: &ChainView,
         params: &ProtocolParams,

@@ -35,7 +35,7 @@ pub trait SendFaults: Send + Sync {
 }
 
 /// Every Verdict account the keeper cares about, read in one sweep.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct ChainView {
     pub config: Option<Config>,
     pub committee: Option<Committee>,

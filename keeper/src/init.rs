@@ -41,12 +41,14 @@ fn config_error(what: impl std::fmt::Display) -> KeeperError {
 /// new one; always owner-only.
 fn key_file(path: &Path, import: Option<&Path>) -> Result<SigningKey, KeeperError> {
     let key = match import {
-        Some(from) => miner::keys::load_keypair(from).map_err(config_error)?,
-        None if path.exists() => return miner::keys::load_keypair(path).map_err(config_error),
-        None => miner::keys::generate(),
+        Some(from) => verdict_wire::keys::load_keypair(from).map_err(config_error)?,
+        None if path.exists() => {
+            return verdict_wire::keys::load_keypair(path).map_err(config_error)
+        }
+        None => verdict_wire::keys::generate(),
     };
     if path.exists() {
-        let existing = miner::keys::load_keypair(path).map_err(config_error)?;
+        let existing = verdict_wire::keys::load_keypair(path).map_err(config_error)?;
         if existing.to_bytes() != key.to_bytes() {
             return Err(config_error(format!(
                 "{} holds another key: move it away to import this one",
@@ -55,7 +57,7 @@ fn key_file(path: &Path, import: Option<&Path>) -> Result<SigningKey, KeeperErro
         }
         return Ok(key);
     }
-    miner::keys::write_keypair(path, &key).map_err(config_error)?;
+    verdict_wire::keys::write_keypair(path, &key).map_err(config_error)?;
     Ok(key)
 }
 
@@ -212,7 +214,7 @@ mod tests {
         assert_eq!(imported.signing_key, done.signing_key);
         assert!(imported.node.is_none());
         let exposed = dir.path().join("exposed.json");
-        miner::keys::write_keypair(&exposed, &miner::keys::generate()).unwrap();
+        verdict_wire::keys::write_keypair(&exposed, &verdict_wire::keys::generate()).unwrap();
         std::fs::set_permissions(&exposed, std::fs::Permissions::from_mode(0o644)).unwrap();
         let refused = InitOptions {
             dir: dir.path().join("etc3"),

@@ -69,7 +69,8 @@ enum Command {
 }
 
 fn keypair(path: &Path) -> Result<Keypair, KeeperError> {
-    let key = miner::keys::load_keypair(path).map_err(|e| KeeperError::Config(e.to_string()))?;
+    let key =
+        verdict_wire::keys::load_keypair(path).map_err(|e| KeeperError::Config(e.to_string()))?;
     Ok(Keypair::new_from_array(key.to_bytes()))
 }
 

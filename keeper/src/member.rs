@@ -2,36 +2,103 @@
 //! (leader, then failover by rank), sharing inputs with the other members,
 //! authenticating their requests, reviewing and co-signing their claims
 //! (re-running what it can), reporting members that miss deadlines, and
-//! cranking the committee rotation.
+//! cranking the committee rotation. It runs its own round after each read
+//! of the chain; the co-sign server (`peer_server`) calls into it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use axum::http::HeaderMap;
 use solana_sdk::signer::Signer;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use verdict::attestation::CompletionReport;
-use verdict::state::{model_id, Job, ProtocolParams, RiskLevel};
+use verdict::state::Job;
 use verdict_sdk::attest::{sign, MemberSignature};
 use verdict_sdk::draw::{self, DrawStep};
 use verdict_sdk::instructions as ix;
 
+use crate::attester::Missed;
 use crate::clock::wall_secs;
+use crate::context::{Context, View};
 use crate::core::cosign::{
     review_job, review_trial, trial_job_id, Claim, CosignRequest, FollowUp, JobView, Refusal,
     TRIAL_INPUT,
 };
 use crate::core::leader;
 use crate::core::lifecycle::TrialIntent;
-use crate::core::routing::RouteRequest;
-use crate::core::validation::{compare_answers, Recomputed};
-use crate::engine::Engine;
-use crate::gateway::ChainView;
+use crate::core::validation::compare_answers;
+use crate::miners::Miners;
 use crate::peer::auth::{AuthError, PeerHeaders};
-use crate::peer::InputShare;
+use crate::peer::{InputShare, Membership};
+use crate::poster::Poster;
 use crate::store::{JobRecord, VerifiedOutput};
 
-impl Engine {
+/// This keeper in its committee, and what it keeps to act as one.
+pub struct CommitteeMember {
+    ctx: Context,
+    miners: Arc<Miners>,
+    /// Keys, peers and peer client; `None` for a keeper alone (a local quorum).
+    pub membership: Option<Arc<Membership>>,
+    /// Posts timeout reports (rare: directly, not through the queue).
+    poster: Poster,
+    /// Jobs to drive: a job whose input a member shares is queued.
+    queue: mpsc::Sender<Pubkey>,
+    /// Last sign of progress per job, dispute or draw (for failover).
+    activity: Mutex<HashMap<Pubkey, Instant>>,
+    /// Members that missed a co-sign deadline, to report (−5).
+    missed: Mutex<mpsc::UnboundedReceiver<Missed>>,
+    /// Last timeout report per member.
+    reported: Mutex<HashMap<Pubkey, Instant>>,
+}
+
+impl CommitteeMember {
+    pub fn new(
+        ctx: Context,
+        miners: Arc<Miners>,
+        membership: Option<Arc<Membership>>,
+        poster: Poster,
+        queue: mpsc::Sender<Pubkey>,
+        missed: mpsc::UnboundedReceiver<Missed>,
+    ) -> Self {
+        CommitteeMember {
+            ctx,
+            miners,
+            membership,
+            poster,
+            queue,
+            activity: Mutex::new(HashMap::new()),
+            missed: Mutex::new(missed),
+            reported: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether this keeper sits in a committee of keepers.
+    pub fn is_member(&self) -> bool {
+        self.membership.is_some()
+    }
+
+    /// After each read of the chain: report members that missed deadlines
+    /// and keep the committee draw moving. Returns on `cancel`.
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        if !self.is_member() {
+            return;
+        }
+        let ctx = self.ctx.clone();
+        ctx.each_view(&cancel, |view| {
+            let me = self.clone();
+            async move {
+                me.report_missed().await;
+                if me.ctx.cfg.committee.rotate {
+                    me.crank_rotation(&view).await;
+                }
+            }
+        })
+        .await;
+    }
+
     /// Marks a sign of progress on a job (it restarts the failover clock).
     pub fn touch(&self, job: &Pubkey) {
         self.activity.lock().unwrap().insert(*job, Instant::now());
@@ -49,9 +116,9 @@ impl Engine {
     }
 
     fn my_rank(&self, subject: &Pubkey) -> Option<usize> {
-        let member = self.member.as_ref()?;
-        let view = self.view.read().unwrap();
-        let committee = view.committee.as_ref()?;
+        let member = self.membership.as_ref()?;
+        let view = self.ctx.view();
+        let committee = view.committee()?;
         let mine = committee.members().iter().position(|m| *m == member.node);
         Some(leader::rank(
             subject,
@@ -65,19 +132,21 @@ impl Engine {
     /// committee, the leader at once and member r after r silent periods.
     pub fn turn(&self, job: &Pubkey) -> bool {
         match self.my_rank(job) {
-            None => self.member.is_none(),
-            Some(rank) => leader::my_turn(rank, self.quiet_for(job), self.cfg.committee.takeover()),
+            None => self.membership.is_none(),
+            Some(rank) => {
+                leader::my_turn(rank, self.quiet_for(job), self.ctx.cfg.committee.takeover())
+            }
         }
     }
 
     /// A new miner's trial is run by one member (the leader for that miner).
     pub fn trial_turn(&self, miner: &Pubkey) -> bool {
         match self.my_rank(miner) {
-            None => self.member.is_none(),
+            None => self.membership.is_none(),
             Some(rank) => leader::my_turn(
                 rank,
                 self.quiet_for(miner),
-                self.cfg.committee.takeover() * 4,
+                self.ctx.cfg.committee.takeover() * 4,
             ),
         }
     }
@@ -85,7 +154,9 @@ impl Engine {
     /// Hands a client's input to every other member at once (so any of them
     /// can lead or take over the job), retrying a silent one a few times.
     pub async fn share_input(&self, share: InputShare) {
-        let Some(member) = &self.member else { return };
+        let Some(member) = &self.membership else {
+            return;
+        };
         let share = Arc::new(share);
         let mut sends = tokio::task::JoinSet::new();
         for (node, url) in member.peers.clone() {
@@ -109,12 +180,13 @@ impl Engine {
 
     /// Stores an input another member shares, once it matches the job.
     pub async fn receive_input(&self, share: InputShare) -> Result<(), Refusal> {
-        if share.input.len() > self.cfg.max_input_bytes {
+        if share.input.len() > self.ctx.cfg.max_input_bytes {
             return Err(Refusal::NotNeeded(
                 "the input is over this keeper's size limit".into(),
             ));
         }
         let job = self
+            .ctx
             .gateway
             .job(&share.job)
             .await
@@ -142,16 +214,18 @@ impl Engine {
         crate::core::validation::job_input(&crate::core::model_name(&job.model), input)
             .map_err(|e| Refusal::BadJobInput(e.to_string()))?;
         let stored = self
+            .ctx
             .store
             .get(key)
             .map_err(|e| Refusal::Unavailable(e.to_string()))?;
         if stored.is_none() {
             let rec = JobRecord::new(*key, job, input.to_string(), realtime, wall_secs());
-            self.store
+            self.ctx
+                .store
                 .put(&rec)
                 .map_err(|e| Refusal::Unavailable(e.to_string()))?;
             self.touch(key);
-            let _ = self.dispatch_tx.try_send(*key);
+            let _ = self.queue.try_send(*key);
         }
         Ok(())
     }
@@ -166,21 +240,19 @@ impl Engine {
         body: &[u8],
     ) -> Result<Pubkey, AuthError> {
         let member = self
-            .member
+            .membership
             .as_ref()
             .ok_or_else(|| AuthError::NotAMember("this keeper is not in a committee".into()))?;
         let parsed = PeerHeaders::parse(|name| headers.get(name).and_then(|v| v.to_str().ok()))?;
         let known = |key: &Pubkey| {
-            self.view
-                .read()
-                .unwrap()
-                .committee
-                .as_ref()
+            self.ctx
+                .view()
+                .committee()
                 .is_some_and(|c| c.index_of_key(key).is_some())
         };
         if !known(&parsed.key) {
-            if let Ok(committee) = self.gateway.committee().await {
-                self.view.write().unwrap().committee = Some(committee);
+            if let Ok(committee) = self.ctx.gateway.committee().await {
+                self.ctx.publish_committee(committee);
             }
         }
         member.auth.verify(&parsed, path, body, wall_secs(), known)
@@ -189,8 +261,9 @@ impl Engine {
     /// A member's answer to a co-sign request: its signature over the
     /// message it rebuilds from the claim, once its own checks pass.
     pub async fn cosign(&self, request: CosignRequest) -> Result<MemberSignature, Refusal> {
-        let member = self.member.as_ref().ok_or(Refusal::NotAMember)?;
+        let member = self.membership.as_ref().ok_or(Refusal::NotAMember)?;
         let committee = self
+            .ctx
             .gateway
             .committee()
             .await
@@ -216,18 +289,20 @@ impl Engine {
             .ok_or_else(|| Refusal::NotNeeded("nothing to sign".into()))?;
         self.touch(&request.claim.subject());
         let kind = request.claim.kind();
-        let verdict = if self.cfg.committee.dishonest {
+        let verdict = if self.ctx.cfg.committee.dishonest {
             Ok(())
         } else {
             self.review(&request.claim).await
         };
         let label = if verdict.is_ok() { "signed" } else { "refused" };
-        self.metrics
+        self.ctx
+            .metrics
             .cosign_total
             .with_label_values(&[kind, label])
             .inc();
         if let Err(why) = &verdict {
-            self.metrics
+            self.ctx
+                .metrics
                 .cosign_refusals_total
                 .with_label_values(&[why.code()])
                 .inc();
@@ -245,6 +320,7 @@ impl Engine {
         let subject = claim.subject();
         if claim.is_about_a_node() {
             let node = self
+                .ctx
                 .gateway
                 .node(&subject)
                 .await
@@ -253,6 +329,7 @@ impl Engine {
             Ok(Claim::instance_of_node(&node))
         } else {
             let job = self
+                .ctx
                 .gateway
                 .job(&subject)
                 .await
@@ -264,8 +341,10 @@ impl Engine {
 
     async fn review(&self, claim: &Claim) -> Result<(), Refusal> {
         let unavailable = |e: crate::KeeperError| Refusal::Unavailable(e.to_string());
-        let now = self.gateway.now().await.map_err(unavailable)?;
+        let now = self.ctx.gateway.now().await.map_err(unavailable)?;
         let params = self
+            .ctx
+            .view()
             .params()
             .ok_or_else(|| Refusal::Unavailable("no chain view yet".into()))?;
         match claim {
@@ -275,19 +354,21 @@ impl Engine {
                 evidence,
             } => {
                 let job = self
+                    .ctx
                     .gateway
                     .job(key)
                     .await
                     .map_err(unavailable)?
                     .ok_or_else(|| Refusal::NotNeeded("no such job".into()))?;
                 let rec = self
+                    .ctx
                     .store
                     .get(key)
                     .map_err(|e| Refusal::Unavailable(e.to_string()))?;
                 if let (None, Some(input)) = (&rec, &evidence.input) {
                     self.keep_input(key, &job, input, false)?;
                 }
-                let snapshot = self.snapshot();
+                let snapshot = self.ctx.snapshot();
                 let miner_key = match intent {
                     crate::core::lifecycle::Intent::Assign { miner, .. }
                     | crate::core::lifecycle::Intent::Settle { miner, .. }
@@ -299,10 +380,11 @@ impl Engine {
                     key,
                     job: &job,
                     miner: miner_key.and_then(|m| snapshot.get(&m)),
-                    weights: &self.cfg.routing,
+                    weights: &self.ctx.cfg.routing,
                     realtime: rec.as_ref().is_some_and(|r| r.realtime),
                     input: rec.as_ref().map(|r| r.input.as_str()),
                     sla_ms: self
+                        .ctx
                         .cfg
                         .budget(
                             &crate::core::model_name(&job.model),
@@ -325,6 +407,7 @@ impl Engine {
                         let claimed = claimed_answer(evidence, &expected)?;
                         let seed = Pubkey::new_from_array(claimed.sampled_as.0);
                         let mine = self
+                            .miners
                             .rerun(key, &job, input.as_deref(), &miner, &seed)
                             .await?;
                         compare_answers(&model, claimed.into(), mine.view())
@@ -334,6 +417,7 @@ impl Engine {
                         let claimed = claimed_answer(evidence, &claimed)?;
                         let seed = Pubkey::new_from_array(claimed.sampled_as.0);
                         let mine = self
+                            .miners
                             .rerun(key, &job, input.as_deref(), &miner, &seed)
                             .await?;
                         if compare_answers(&model, claimed.into(), mine.view()).is_ok() {
@@ -346,7 +430,7 @@ impl Engine {
                         let input = input
                             .ok_or_else(|| Refusal::CannotRerun("no input for this job".into()))?;
                         let rec = JobRecord::new(*key, &job, input, false, wall_secs());
-                        if let Ok(answer) = self.call(&rec, &miner, None).await {
+                        if let Ok(answer) = self.miners.call(&rec, &miner, None).await {
                             return Err(Refusal::MinerAnswered(answer.timing.response_ms));
                         }
                     }
@@ -358,14 +442,14 @@ impl Engine {
                     Some(response),
                 ) = (intent, &evidence.response)
                 {
-                    if let Ok(Some(mut rec)) = self.store.get(key) {
+                    if let Ok(Some(mut rec)) = self.ctx.store.get(key) {
                         rec.output = Some(VerifiedOutput {
                             miner,
                             output: response.output.clone(),
                             report: *report,
                             receipt: Some(response.receipt()),
                         });
-                        let _ = self.store.put(&rec);
+                        let _ = self.ctx.store.put(&rec);
                     }
                 }
                 Ok(())
@@ -377,13 +461,15 @@ impl Engine {
                 response,
             } => {
                 let node = self
+                    .ctx
                     .gateway
                     .node(miner)
                     .await
                     .map_err(unavailable)?
                     .ok_or_else(|| Refusal::NotNeeded("no such node".into()))?;
                 let reference = self
-                    .reference_hash(miner::models::TEST_PROJECTION_ID, TRIAL_INPUT)
+                    .miners
+                    .reference_hash(verdict_models::TEST_PROJECTION_ID, TRIAL_INPUT)
                     .ok_or_else(|| Refusal::CannotRerun("no local reference model".into()))?;
                 let intent = TrialIntent {
                     miner: *miner,
@@ -400,7 +486,7 @@ impl Engine {
                 )
             }
             Claim::ValidatorTimeout { validator, .. } => {
-                let member = self.member.as_ref().ok_or(Refusal::NotAMember)?;
+                let member = self.membership.as_ref().ok_or(Refusal::NotAMember)?;
                 match member.peers.get(validator) {
                     Some(url) if member.client.reachable(url, Duration::from_secs(1)).await => {
                         Err(Refusal::ValidatorReachable)
@@ -411,99 +497,10 @@ impl Engine {
         }
     }
 
-    fn params(&self) -> Option<ProtocolParams> {
-        self.view.read().unwrap().params
-    }
-
-    /// This keeper's own recomputation of the job, sampled and probed as
-    /// `sample_as` (the answering miner's signing key, so an honest
-    /// recomputation is bit-identical to an honest answer): a local
-    /// reference run when the model runs here, else the answer two other
-    /// miners agree on (output and probes, [`compare_answers`]; best score
-    /// first, up to three asked): one miner alone could be the wrong one.
-    pub(crate) async fn rerun(
-        &self,
-        key: &Pubkey,
-        job: &Job,
-        input: Option<&str>,
-        not: &Pubkey,
-        sample_as: &Pubkey,
-    ) -> Result<Recomputed, Refusal> {
-        let input = input.ok_or_else(|| Refusal::CannotRerun("no input for this job".into()))?;
-        let model = crate::core::model_name(&job.model);
-        let seed = miner::api::MinerPubkey(sample_as.to_bytes());
-        if let Some(mine) = self.reference_answer(&model, input, key, &seed) {
-            return Ok(mine);
-        }
-        let now = self.gateway.now().await.unwrap_or(0);
-        let model_key =
-            model_id(&model).map_err(|_| Refusal::CannotRerun("unknown model".into()))?;
-        let exclude = [*not];
-        // Any warm miner, best score first: trust, not tier, is what counts here.
-        let request = RouteRequest {
-            risk: RiskLevel::Low,
-            model: model_key,
-            realtime: false,
-            now,
-            exclude: &exclude,
-        };
-        let snapshot = self.snapshot();
-        let rec = JobRecord::new(*key, job, input.to_string(), false, wall_secs());
-        let mut seen: Vec<Recomputed> = Vec::new();
-        let candidates: Vec<Pubkey> = snapshot
-            .route(&request, &self.cfg.routing, 3)
-            .iter()
-            .map(|other| other.profile.node)
-            .collect();
-        // The first two are asked at once (a generation's rerun takes
-        // seconds); a third only when they disagree or one fails.
-        let (first, rest) = candidates.split_at(candidates.len().min(2));
-        let ask = |node: Option<Pubkey>| self.call_opt(&rec, node, *sample_as);
-        let (a, b) = tokio::join!(ask(first.first().copied()), ask(first.get(1).copied()));
-        let mut answers: Vec<Recomputed> = [a, b]
-            .into_iter()
-            .flatten()
-            .map(|answer| Recomputed::from(&answer.response))
-            .collect();
-        for node in rest {
-            if answers.len() >= 2
-                && compare_answers(&model, answers[0].view(), answers[1].view()).is_ok()
-            {
-                break;
-            }
-            if let Ok(answer) = self.call(&rec, node, Some(*sample_as)).await {
-                answers.push(Recomputed::from(&answer.response));
-            }
-        }
-        for theirs in answers {
-            if let Some(agreed) = seen
-                .iter()
-                .find(|s| compare_answers(&model, s.view(), theirs.view()).is_ok())
-            {
-                return Ok(agreed.clone());
-            }
-            seen.push(theirs);
-        }
-        Err(Refusal::CannotRerun(format!(
-            "no two other miners agree ({} answered)",
-            seen.len()
-        )))
-    }
-
-    /// A recheck call to `node`, if there is one to ask.
-    async fn call_opt(
-        &self,
-        rec: &JobRecord,
-        node: Option<Pubkey>,
-        sample_as: Pubkey,
-    ) -> Option<crate::engine::Answer> {
-        self.call(rec, &node?, Some(sample_as)).await.ok()
-    }
-
     /// The output of a job another member finished, fetched from the members
     /// and accepted only if it hashes to the on-chain output hash.
     pub async fn output_from_peers(&self, key: &Pubkey, job: &Job) -> Option<VerifiedOutput> {
-        let member = self.member.as_ref()?;
+        let member = self.membership.as_ref()?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .no_proxy()
@@ -532,8 +529,8 @@ impl Engine {
                     latency_score_bps: 0,
                 };
                 // The member's receipt only if the miner's signature holds.
-                let job_id = miner::api::JobId(key.to_bytes());
-                let hash = miner::api::Digest32(job.output_hash);
+                let job_id = verdict_wire::miner::JobId(key.to_bytes());
+                let hash = verdict_wire::miner::Digest32(job.output_hash);
                 let receipt = view.receipt.filter(|r| r.verify(&job_id, &hash).is_ok());
                 return Some(VerifiedOutput {
                     miner,
@@ -548,12 +545,12 @@ impl Engine {
 
     /// Posts a −5 report for members that missed a co-sign deadline, at
     /// most one per member per configured interval.
-    pub(crate) async fn report_missed(&self) {
+    async fn report_missed(&self) {
         let drained: Vec<crate::attester::Missed> = {
             let mut rx = self.missed.lock().unwrap();
             std::iter::from_fn(|| rx.try_recv().ok()).collect()
         };
-        let interval = Duration::from_secs(self.cfg.committee.timeout_report_interval_secs);
+        let interval = Duration::from_secs(self.ctx.cfg.committee.timeout_report_interval_secs);
         for missed in drained {
             {
                 let mut reported = self.reported.lock().unwrap();
@@ -565,7 +562,7 @@ impl Engine {
                 }
                 reported.insert(missed.validator, Instant::now());
             }
-            match self.poster().post_timeout_report(&missed).await {
+            match self.poster.post_timeout_report(&missed).await {
                 Ok(posted) => {
                     tracing::info!(validator = %missed.validator, job = %missed.job, result = posted.label(), "reported a missed deadline")
                 }
@@ -580,15 +577,23 @@ impl Engine {
     /// round it is eligible for, and cranks whichever permissionless step is
     /// due (request, seed, sweep). Cranks race harmlessly: the leader for
     /// the draw goes first and the others only if it stays silent.
-    pub(crate) async fn crank_rotation(&self, view: &ChainView, params: &ProtocolParams, now: i64) {
-        let Some(committee) = &view.committee else {
+    async fn crank_rotation(&self, view: &View) {
+        let (Some(committee), Some(params)) = (view.committee(), view.params()) else {
             return;
         };
-        let Some(member) = &self.member else { return };
-        if let Some((_, node)) = view.nodes.iter().find(|(k, _)| *k == member.node) {
+        let (params, now) = (&params, view.now);
+        let Some(member) = &self.membership else {
+            return;
+        };
+        if let Some((_, node)) = view.chain.nodes.iter().find(|(k, _)| *k == member.node) {
             if draw::should_enter(committee, node, params) {
                 let ix = ix::enter_committee_draw(&member.key.pubkey(), &member.node);
-                match self.gateway.send_signed(&[ix], member.key.clone()).await {
+                match self
+                    .ctx
+                    .gateway
+                    .send_signed(&[ix], member.key.clone())
+                    .await
+                {
                     Ok(_) => {
                         tracing::info!(round = committee.draw.round, "entered the committee draw")
                     }
@@ -596,11 +601,11 @@ impl Engine {
                 }
             }
         }
-        let slot = match self.gateway.slot().await {
+        let slot = match self.ctx.gateway.slot().await {
             Ok(slot) => slot,
             Err(e) => return tracing::debug!(error = %e, "no slot for the committee draw"),
         };
-        let step = draw::next_step(committee, params, now, slot, &view.nodes);
+        let step = draw::next_step(committee, params, now, slot, &view.chain.nodes);
         let subject = verdict_sdk::pda::committee();
         let instruction = match step {
             DrawStep::Wait(_) => {
@@ -613,7 +618,7 @@ impl Engine {
             DrawStep::Seed => ix::seed_committee_draw(),
             DrawStep::Sweep(ref batch) => ix::sweep_committee_draw(batch),
         };
-        match self.gateway.send(&[instruction]).await {
+        match self.ctx.gateway.send(&[instruction]).await {
             Ok(_) => {
                 self.touch(&subject);
                 tracing::info!(
@@ -634,7 +639,7 @@ impl Engine {
 fn claimed_answer<'a>(
     evidence: &'a crate::core::cosign::Evidence,
     output_hash: &[u8; 32],
-) -> Result<&'a miner::api::InferResponse, Refusal> {
+) -> Result<&'a verdict_wire::miner::InferResponse, Refusal> {
     evidence
         .response
         .as_ref()

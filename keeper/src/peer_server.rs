@@ -12,13 +12,22 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 
+use crate::context::Context;
 use crate::core::cosign::{CosignRequest, Refusal};
-use crate::engine::Engine;
 use crate::error::ApiError;
+use crate::evidence::EvidenceService;
+use crate::member::CommitteeMember;
 use crate::peer::{CosignReply, InputShare, RefusalBody, COSIGN_PATH, EVIDENCE_PATH, INPUT_PATH};
 
-pub fn router(engine: Arc<Engine>) -> Router {
-    let max = engine.cfg.max_input_bytes;
+/// What the member endpoints answer from.
+pub struct PeerState {
+    pub ctx: Context,
+    pub committee: Arc<CommitteeMember>,
+    pub evidence: Arc<EvidenceService>,
+}
+
+pub fn router(state: PeerState) -> Router {
+    let max = state.ctx.cfg.max_input_bytes;
     Router::new()
         .route(COSIGN_PATH, post(cosign))
         .route(INPUT_PATH, post(input))
@@ -27,24 +36,24 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .layer(DefaultBodyLimit::max(
             max.saturating_mul(4).saturating_add(64 * 1024),
         ))
-        .with_state(engine)
+        .with_state(Arc::new(state))
 }
 
 /// Authenticates the request and parses its body.
 async fn admit<T: DeserializeOwned>(
-    engine: &Engine,
+    committee: &CommitteeMember,
     headers: &HeaderMap,
     path: &str,
     body: &[u8],
 ) -> Result<T, ApiError> {
-    if engine.member.is_none() {
+    if !committee.is_member() {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_a_committee_keeper",
             "this keeper runs alone, not in a committee",
         ));
     }
-    let sender = engine
+    let sender = committee
         .authenticate(headers, path, body)
         .await
         .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))?;
@@ -75,12 +84,12 @@ fn refused(refusal: Refusal) -> Response {
         .into_response()
 }
 
-async fn cosign(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Bytes) -> Response {
-    let request: CosignRequest = match admit(&engine, &headers, COSIGN_PATH, &body).await {
+async fn cosign(State(peer): State<Arc<PeerState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let request: CosignRequest = match admit(&peer.committee, &headers, COSIGN_PATH, &body).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    match engine.cosign(request).await {
+    match peer.committee.cosign(request).await {
         Ok(s) => Json(CosignReply {
             signing_key: s.signing_key,
             signature: solana_sdk::signature::Signature::from(s.signature).to_string(),
@@ -90,12 +99,12 @@ async fn cosign(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Byt
     }
 }
 
-async fn input(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Bytes) -> Response {
-    let share: InputShare = match admit(&engine, &headers, INPUT_PATH, &body).await {
+async fn input(State(peer): State<Arc<PeerState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let share: InputShare = match admit(&peer.committee, &headers, INPUT_PATH, &body).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    match engine.receive_input(share).await {
+    match peer.committee.receive_input(share).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(refusal) => refused(refusal),
     }
@@ -103,9 +112,8 @@ async fn input(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Byte
 
 /// `POST /v1/peer/evidence`: a stored input, for any node active as of
 /// the last chain poll.
-async fn evidence(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Bytes) -> Response {
-    let active = |key: &anchor_lang::prelude::Pubkey| {
-        engine.view.read().unwrap().active_node_keys.contains(key)
-    };
-    engine.evidence.serve(&headers, &body, active).await
+async fn evidence(State(peer): State<Arc<PeerState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let view = peer.ctx.view();
+    let active = |key: &anchor_lang::prelude::Pubkey| view.active_node_keys.contains(key);
+    peer.evidence.serve(&headers, &body, active).await
 }

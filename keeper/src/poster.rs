@@ -2,19 +2,24 @@
 //! idempotently. Before every send it re-reads the job and asks the pure
 //! lifecycle rule whether the chain still needs it, so a send whose
 //! confirmation was lost (or a restart after a crash) never posts twice.
+//! Attested outcomes go through one queue, sent one at a time in arrival
+//! order; the permissionless cranks the planner finds due go out directly.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
-use miner::api::InferResponse;
 use solana_sdk::instruction::Instruction;
-use verdict::state::{Committee, FailReason, JobStatus};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use verdict::state::{Committee, FailReason, Job, JobStatus, Offense};
 use verdict_chain::ChainError;
 use verdict_sdk::{attest, instructions as ix};
+use verdict_wire::miner::InferResponse;
 
 use crate::attester::{AttestRequest, Attester, Missed};
 use crate::core::cosign::{Claim, Evidence};
+use crate::core::cranks::Crank;
 use crate::core::lifecycle::{applicability, Applicability, Intent, TrialIntent};
 use crate::error::KeeperError;
 use crate::gateway::Gateway;
@@ -38,6 +43,7 @@ impl Posted {
     }
 }
 
+#[derive(Clone)]
 pub struct Poster {
     pub gateway: Arc<Gateway>,
     pub attester: Arc<dyn Attester>,
@@ -45,7 +51,92 @@ pub struct Poster {
     pub attempts: u32,
 }
 
+/// A request to the poster task, answered on `reply`.
+pub struct PostRequest {
+    pub job: Pubkey,
+    pub intent: Intent,
+    pub evidence: Evidence,
+    pub reply: oneshot::Sender<Result<Posted, KeeperError>>,
+}
+
+/// The way into the poster task's queue.
+#[derive(Clone)]
+pub struct PostQueue(mpsc::Sender<PostRequest>);
+
+impl PostQueue {
+    /// The queue, and its receiving end for [`Poster::run`].
+    pub fn new() -> (Self, mpsc::Receiver<PostRequest>) {
+        let (tx, rx) = mpsc::channel(1024);
+        (PostQueue(tx), rx)
+    }
+
+    /// Posts `intent` for `job` and waits for how it ended.
+    pub async fn post(
+        &self,
+        job: Pubkey,
+        intent: Intent,
+        evidence: Evidence,
+    ) -> Result<Posted, KeeperError> {
+        let (reply, rx) = oneshot::channel();
+        self.0
+            .send(PostRequest {
+                job,
+                intent,
+                evidence,
+                reply,
+            })
+            .await
+            .map_err(|_| KeeperError::ShuttingDown)?;
+        rx.await.map_err(|_| KeeperError::ShuttingDown)?
+    }
+}
+
 impl Poster {
+    /// Sends queued outcomes one at a time, in arrival order, until `cancel`.
+    pub async fn run(self, mut queued: mpsc::Receiver<PostRequest>, cancel: CancellationToken) {
+        loop {
+            let request = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = queued.recv() => match r { Some(r) => r, None => return },
+            };
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = self.post(&request.job, &request.intent, &request.evidence) => r,
+            };
+            let _ = request.reply.send(result);
+        }
+    }
+
+    /// Sends one permissionless crank (`job`: the job it names, as read).
+    /// A refusal (another keeper was first) is only logged.
+    pub async fn crank(&self, crank: &Crank, job: Option<&Job>) {
+        let instruction = match crank {
+            Crank::ClaimPayout { job: key } => {
+                job.map(|j| ix::claim_payout(key, &j.miner, &j.refund_account))
+            }
+            Crank::CloseJob { job: key } => job.map(|j| ix::close_job(key, j)),
+            Crank::Downtime { node, epoch } => Some(ix::slash_node(
+                &self.gateway.payer(),
+                None,
+                node,
+                Offense::Downtime,
+                verdict::instructions::slash_node::downtime_evidence(*epoch),
+            )),
+        };
+        let Some(instruction) = instruction else {
+            return;
+        };
+        match self.gateway.send(&[instruction]).await {
+            Ok(_) => {
+                self.metrics
+                    .cranks_total
+                    .with_label_values(&[crank.kind()])
+                    .inc();
+                tracing::info!(?crank, "cranked");
+            }
+            Err(error) => tracing::debug!(?crank, %error, "crank not landed"),
+        }
+    }
     async fn instructions(
         &self,
         job_key: &Pubkey,

@@ -1,32 +1,41 @@
-//! Starts a keeper's subsystems as tokio tasks joined by channels — watcher,
-//! dispatcher (one driver task per job, bounded), poster, HTTP API with
+//! Starts a keeper's subsystems as tokio tasks joined by channels and the
+//! published chain view — watcher, dispatcher (one driver task per job,
+//! bounded), poster, committee, disputes, trials, evidence, HTTP API with
 //! metrics and health — and stops them: gracefully on a shutdown token, or
 //! abruptly (a crash, for tests).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
 use solana_sdk::signature::Keypair;
-use tokio::sync::{mpsc, Semaphore};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use verdict_chain::Chain;
 
 use crate::attester::{Attester, CommitteeAttester, LocalQuorum};
 use crate::config::KeeperConfig;
+use crate::context::Context;
+use crate::dispatcher::Dispatcher;
+use crate::disputes::Disputes;
 use crate::draw::DrawKey;
-use crate::engine::{Engine, PostRequest};
 use crate::error::KeeperError;
+use crate::evidence::EvidenceService;
 use crate::gateway::{Gateway, SendFaults};
 use crate::gossip::Gossip;
+use crate::member::CommitteeMember;
 use crate::metrics::Metrics;
+use crate::miners::Miners;
 use crate::peer::auth::PeerAuth;
 use crate::peer::Membership;
 use crate::peer::PeerClient;
-use crate::poster::Poster;
+use crate::peer_server::PeerState;
+use crate::poster::{PostQueue, Poster};
 use crate::store::Store;
+use crate::trials::Trials;
+use crate::watcher::Watcher;
 
 /// Which keys sign the committee's attestations.
 pub enum Signing {
@@ -51,7 +60,11 @@ pub struct Deps {
 /// A running keeper.
 pub struct KeeperHandle {
     pub api_addr: SocketAddr,
-    pub engine: Arc<Engine>,
+    /// Configuration, database, gateway, metrics and the latest chain view.
+    pub ctx: Context,
+    /// The miners as this keeper knows them (routing inputs, gossip, reference runs).
+    pub miners: Arc<Miners>,
+    pub evidence: Arc<EvidenceService>,
     cancel: CancellationToken,
     tasks: Vec<(&'static str, JoinHandle<()>)>,
     /// To wait until every task let go of the database after a stop.
@@ -67,15 +80,20 @@ impl KeeperHandle {
                 tracing::warn!(subsystem = name, error = %e, "subsystem ended abnormally");
             }
         }
-        Self::release(self.store, self.engine).await;
+        Self::release(self.store, self.ctx, self.miners, self.evidence).await;
         tracing::info!("keeper stopped");
     }
 
     /// Waits (bounded) until no task holds the database any more, so a new
     /// keeper can open it in this same process. Aborted tasks and the API's
     /// connection tasks drop their handles asynchronously.
-    async fn release(store: std::sync::Weak<Store>, engine: Arc<Engine>) {
-        drop(engine);
+    async fn release(
+        store: std::sync::Weak<Store>,
+        ctx: Context,
+        miners: Arc<Miners>,
+        evidence: Arc<EvidenceService>,
+    ) {
+        drop((ctx, miners, evidence));
         for _ in 0..200 {
             if store.strong_count() == 0 {
                 return;
@@ -94,7 +112,7 @@ impl KeeperHandle {
         for (_, task) in self.tasks {
             let _ = task.await;
         }
-        Self::release(self.store, self.engine).await;
+        Self::release(self.store, self.ctx, self.miners, self.evidence).await;
     }
 
     pub fn api_url(&self) -> String {
@@ -118,8 +136,8 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         deps.faults,
         metrics.clone(),
     ));
-    let (poster_tx, poster_rx) = mpsc::channel::<PostRequest>(1024);
-    let (dispatch_tx, dispatch_rx) = mpsc::channel::<Pubkey>(16_384);
+    let (posts, post_rx) = PostQueue::new();
+    let (queue, queued) = mpsc::channel::<Pubkey>(16_384);
     let (missed_tx, missed_rx) = mpsc::unbounded_channel();
     let (attester, member): (Arc<dyn Attester>, Option<Membership>) = match deps.signing {
         Signing::LocalQuorum(keys) => (Arc::new(LocalQuorum::new(keys)), None),
@@ -183,160 +201,108 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         }
         _ => None,
     };
-    let engine = Arc::new(Engine::new(
-        cfg.clone(),
-        store.clone(),
-        gateway.clone(),
-        metrics.clone(),
-        poster_tx,
-        dispatch_tx,
-        attester.clone(),
-        member,
-        missed_rx,
-        gossip,
-        DrawKey::new(Arc::new(draw_key)),
-    )?);
-    let cancel = CancellationToken::new();
-    let in_flight: Arc<Mutex<HashSet<Pubkey>>> = Arc::default();
-
+    let ctx = Context::new(cfg, store.clone(), gateway.clone(), metrics.clone());
     let poster = Poster {
         gateway,
         attester,
         metrics,
-        attempts: cfg.post_attempts,
+        attempts: ctx.cfg.post_attempts,
     };
-    let mut tasks = vec![(
-        "poster",
-        tokio::spawn(run_poster(poster, poster_rx, cancel.clone())),
-    )];
+    let member = member.map(Arc::new);
+    let draws = DrawKey::new(Arc::new(draw_key));
+    let miners = Arc::new(Miners::new(ctx.clone(), gossip));
+    let committee = Arc::new(CommitteeMember::new(
+        ctx.clone(),
+        miners.clone(),
+        member.clone(),
+        poster.clone(),
+        queue.clone(),
+        missed_rx,
+    ));
+    let evidence = Arc::new(EvidenceService::new(
+        store.clone(),
+        ctx.gateway.clone(),
+        ctx.metrics.clone(),
+        member,
+    ));
+    let dispatcher = Arc::new(Dispatcher::new(
+        ctx.clone(),
+        miners.clone(),
+        committee.clone(),
+        draws.clone(),
+        posts.clone(),
+        queue,
+    ));
+    let watcher = Arc::new(Watcher::new(
+        ctx.clone(),
+        miners.clone(),
+        committee.clone(),
+        dispatcher.clone(),
+        posts,
+        poster.clone(),
+    ));
+    let disputes = Arc::new(Disputes::new(
+        ctx.clone(),
+        miners.clone(),
+        committee.clone(),
+        evidence.clone(),
+        draws,
+    ));
+    let trials = Arc::new(Trials::new(
+        ctx.clone(),
+        miners.clone(),
+        committee.clone(),
+        poster.clone(),
+    ));
+    let cancel = CancellationToken::new();
+
+    let mut tasks = vec![("poster", tokio::spawn(poster.run(post_rx, cancel.clone())))];
     // First read of the chain before serving, so routing has miners.
-    engine.refresh(&in_flight).await?;
-    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+    watcher.round().await?;
+    let listener = tokio::net::TcpListener::bind(&ctx.cfg.listen)
         .await
-        .map_err(|e| KeeperError::Bind(cfg.listen.clone(), e))?;
+        .map_err(|e| KeeperError::Bind(ctx.cfg.listen.clone(), e))?;
     let api_addr = listener
         .local_addr()
-        .map_err(|e| KeeperError::Bind(cfg.listen.clone(), e))?;
-
+        .map_err(|e| KeeperError::Bind(ctx.cfg.listen.clone(), e))?;
+    let peers = crate::peer_server::router(PeerState {
+        ctx: ctx.clone(),
+        committee: committee.clone(),
+        evidence: evidence.clone(),
+    });
+    let app = crate::api::router(ctx.clone(), dispatcher.clone(), miners.clone(), peers);
     tasks.extend([
         (
             "dispatcher",
-            tokio::spawn(run_dispatcher(
-                engine.clone(),
-                dispatch_rx,
-                in_flight.clone(),
-                cancel.clone(),
-            )),
+            tokio::spawn(dispatcher.clone().run(queued, cancel.clone())),
+        ),
+        ("watcher", tokio::spawn(watcher.run(cancel.clone()))),
+        ("committee", tokio::spawn(committee.run(cancel.clone()))),
+        ("disputes", tokio::spawn(disputes.run(cancel.clone()))),
+        ("trials", tokio::spawn(trials.run(cancel.clone()))),
+        (
+            "evidence",
+            tokio::spawn(evidence.clone().run(ctx.clone(), cancel.clone())),
         ),
         (
-            "watcher",
-            tokio::spawn(run_watcher(engine.clone(), in_flight, cancel.clone())),
+            "api",
+            tokio::spawn(crate::api::serve(listener, app, cancel.clone())),
         ),
     ]);
-    let app = crate::api::router(engine.clone());
-    tasks.push((
-        "api",
-        tokio::spawn(crate::api::serve(listener, app, cancel.clone())),
-    ));
     // Resume every unfinished job from the database.
     for rec in store.all()? {
         if !rec.phase.is_finished() {
-            let _ = engine.dispatch_tx.try_send(rec.job);
+            let _ = dispatcher.queue.try_send(rec.job);
         }
     }
     tracing::info!(%api_addr, "keeper started");
     Ok(KeeperHandle {
         api_addr,
-        engine,
+        ctx,
+        miners,
+        evidence,
         cancel,
         tasks,
         store: Arc::downgrade(&store),
     })
-}
-
-/// Sends outcome transactions one at a time, in arrival order.
-async fn run_poster(
-    poster: Poster,
-    mut rx: mpsc::Receiver<PostRequest>,
-    cancel: CancellationToken,
-) {
-    loop {
-        let request = tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = rx.recv() => match r { Some(r) => r, None => return },
-        };
-        let result = tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = poster.post(&request.job, &request.intent, &request.evidence) => r,
-        };
-        let _ = request.reply.send(result);
-    }
-}
-
-/// One driver task per job, at most `max_concurrent_jobs` at once; a job
-/// already being driven is not started twice.
-async fn run_dispatcher(
-    engine: Arc<Engine>,
-    mut rx: mpsc::Receiver<Pubkey>,
-    in_flight: Arc<Mutex<HashSet<Pubkey>>>,
-    cancel: CancellationToken,
-) {
-    let permits = Arc::new(Semaphore::new(engine.cfg.max_concurrent_jobs));
-    // Dropped with this task: a crash or shutdown ends every driver with it.
-    let mut drivers = JoinSet::new();
-    loop {
-        let key = tokio::select! {
-            _ = cancel.cancelled() => break,
-            Some(_) = drivers.join_next(), if !drivers.is_empty() => continue,
-            k = rx.recv() => match k { Some(k) => k, None => break },
-        };
-        if !in_flight.lock().unwrap().insert(key) {
-            continue;
-        }
-        let (engine, in_flight, permits, cancel) = (
-            engine.clone(),
-            in_flight.clone(),
-            permits.clone(),
-            cancel.clone(),
-        );
-        drivers.spawn(async move {
-            let Ok(_permit) = permits.acquire_owned().await else { return };
-            tokio::select! {
-                _ = cancel.cancelled() => {}
-                result = engine.drive(key) => {
-                    if let Err(e) = result {
-                        tracing::warn!(job = %key, error = %e, "job driver stopped; the watcher resumes it");
-                    }
-                }
-            }
-            in_flight.lock().unwrap().remove(&key);
-        });
-    }
-    drivers.shutdown().await;
-}
-
-/// Polls the chain: miners, committee, jobs to resume or expire, trials.
-async fn run_watcher(
-    engine: Arc<Engine>,
-    in_flight: Arc<Mutex<HashSet<Pubkey>>>,
-    cancel: CancellationToken,
-) {
-    let mut tick = tokio::time::interval(engine.cfg.poll_interval());
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        let round = async {
-            if let Err(e) = engine.refresh(&in_flight).await {
-                tracing::warn!(error = %e, "chain refresh failed");
-            }
-            engine.run_trials().await;
-        };
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = round => {}
-        }
-    }
 }

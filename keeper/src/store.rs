@@ -7,12 +7,12 @@
 use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
-use miner::api::{MinerReceipt, OutputTensor};
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use verdict::attestation::CompletionReport;
 use verdict::state::{Job, RiskLevel};
 pub use verdict_wire::keeper::JobFailure;
+use verdict_wire::miner::{MinerReceipt, OutputTensor};
 
 use crate::core::cosign::Evidence;
 use crate::core::lifecycle::{Intent, Phase};

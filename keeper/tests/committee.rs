@@ -116,7 +116,7 @@ async fn five_keepers_settle_every_risk_with_three_of_five_member_signatures() {
         .map(|i| {
             keepers
                 .get(i)
-                .engine
+                .ctx
                 .metrics
                 .render()
                 .matches("verdict=\"signed\"")
@@ -454,7 +454,7 @@ async fn spoofed_replayed_stale_and_forged_peer_requests_are_refused() {
     assert!(text.contains("WrongSigner"), "{text}");
     assert!(keepers
         .get(0)
-        .engine
+        .ctx
         .metrics
         .render()
         .contains("verdict=\"refused\""));
@@ -464,23 +464,24 @@ async fn spoofed_replayed_stale_and_forged_peer_requests_are_refused() {
 /// A settle claim whose "miner answer" is signed by a key that is not the
 /// miner's.
 async fn forged_settle(job: &anchor_lang::prelude::Pubkey, net: &Net) -> Claim {
-    use miner::api::{JobId, UnsignedResponse};
+    use verdict_wire::miner::{JobId, UnsignedResponse};
     let j = net.job(job).await;
     let impostor = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
-    let output = miner::api::OutputTensor::from_f32(&vec![
+    let output = verdict_wire::miner::OutputTensor::from_f32(&vec![
         0.5;
-        miner::models::ModelKind::from_id(TEST_MODEL_ID)
+        verdict_models::ModelKind::from_id(TEST_MODEL_ID)
             .unwrap()
-            .output_dim() as usize
+            .output_dim()
+            as usize
     ])
     .unwrap();
     let response = UnsignedResponse {
         job_id: JobId(job.to_bytes()),
         model_id: TEST_MODEL_ID.parse().unwrap(),
-        input_hash: miner::api::Digest32(j.input_hash),
+        input_hash: verdict_wire::miner::Digest32(j.input_hash),
         output,
         probes: vec![],
-        sampled_as: miner::api::MinerPubkey::from(&impostor),
+        sampled_as: verdict_wire::miner::MinerPubkey::from(&impostor),
         load_time_ms: 0,
         inference_time_us: 1_000,
     }
@@ -523,7 +524,7 @@ async fn a_miner_one_keeper_saw_failing_is_deprioritized_by_every_keeper() {
     let keepers = Keepers::start(&net, |_, _| {}).await;
     let first = keepers
         .get(3)
-        .engine
+        .ctx
         .snapshot()
         .route(&route_low(), &keepers.configs[3].routing, 2)
         .iter()
@@ -533,7 +534,7 @@ async fn a_miner_one_keeper_saw_failing_is_deprioritized_by_every_keeper() {
     // Keeper 0 sees the favourite fail and says so on the gossip.
     keepers
         .get(0)
-        .engine
+        .miners
         .gossip
         .as_ref()
         .expect("gossip is on")
@@ -541,13 +542,13 @@ async fn a_miner_one_keeper_saw_failing_is_deprioritized_by_every_keeper() {
         .await;
     let start = Instant::now();
     loop {
-        let engine = &keepers.get(3).engine;
-        let flagged = engine
+        let view = &keepers.get(3).ctx;
+        let flagged = view
             .snapshot()
             .get(&favourite)
             .is_some_and(|m| m.profile.recent_mistake);
         if flagged {
-            let order: Vec<_> = engine
+            let order: Vec<_> = view
                 .snapshot()
                 .route(&route_low(), &keepers.configs[3].routing, 2)
                 .iter()
@@ -568,7 +569,7 @@ async fn a_miner_one_keeper_saw_failing_is_deprioritized_by_every_keeper() {
     let start = Instant::now();
     while keepers
         .get(3)
-        .engine
+        .miners
         .gossip
         .as_ref()
         .unwrap()
@@ -784,7 +785,7 @@ async fn new_miners_trials_are_run_by_one_member_and_co_signed_by_the_committee(
         .map(|i| {
             keepers
                 .get(i)
-                .engine
+                .ctx
                 .metrics
                 .render()
                 .matches("kind=\"trial\",verdict=\"signed\"")
@@ -908,7 +909,7 @@ async fn members_claim_and_close_the_jobs_they_co_signed_once_each() {
     );
     let landed_claims: u64 = (0..5)
         .map(|i| {
-            let text = keepers.get(i).engine.metrics.render();
+            let text = keepers.get(i).ctx.metrics.render();
             text.lines()
                 .filter(|l| {
                     l.starts_with("cranks_total{kind=\"claim_payout\"}")

@@ -161,7 +161,7 @@ async fn a_slow_miner_times_out_and_the_job_completes_on_a_fallback() {
         slow.reputation.lifetime_failures, 1,
         "the slow miner was charged a timeout on chain"
     );
-    let metrics = keeper.engine.metrics.render();
+    let metrics = keeper.ctx.metrics.render();
     assert!(
         metrics.contains("timeouts_total{kind=\"shard\"} 1"),
         "{metrics}"

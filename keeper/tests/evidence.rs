@@ -67,7 +67,7 @@ fn same(h: PeerHeaders) -> PeerHeaders {
 }
 
 fn input_of(keeper: &KeeperHandle, job: &anchor_lang::prelude::Pubkey) -> Option<String> {
-    keeper.engine.store.input(job).unwrap()
+    keeper.ctx.store.input(job).unwrap()
 }
 
 /// A keeper that answers every evidence request with `input` for `job`.
@@ -125,17 +125,11 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
 
     // Past the old drop time: the mempool records are gone, the inputs stay.
     until("keeper 0 purges its mempool record", async || {
-        keepers
-            .get(0)
-            .engine
-            .store
-            .get(&disputed)
-            .unwrap()
-            .is_none()
+        keepers.get(0).ctx.store.get(&disputed).unwrap().is_none()
     })
     .await;
     until("keeper 1 purges its mempool record", async || {
-        keepers.get(1).engine.store.get(&quiet).unwrap().is_none()
+        keepers.get(1).ctx.store.get(&quiet).unwrap().is_none()
     })
     .await;
     for i in 0..OUTSIDER {
@@ -161,7 +155,6 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
     let liar = lying_keeper(disputed, "not the input").await;
     let refused = keepers
         .get(OUTSIDER)
-        .engine
         .evidence
         .input_from(&liar, &disputed, &job)
         .await;
@@ -172,7 +165,6 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
     let other_job = lying_keeper(quiet, quiet_input).await;
     let refused = keepers
         .get(OUTSIDER)
-        .engine
         .evidence
         .input_from(&other_job, &disputed, &job)
         .await;
@@ -192,7 +184,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
     // It names the correct output (the keepers' own reference run) against the wrong miner's.
     let right = keepers
         .get(0)
-        .engine
+        .miners
         .reference_hash(verdict_tests::TEST_MODEL, disputed_input)
         .expect("the test model runs locally");
     assert_ne!(right, job.output_hash);
@@ -221,7 +213,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
         None,
         "only what it needed"
     );
-    let metrics = keepers.get(OUTSIDER).engine.metrics.render();
+    let metrics = keepers.get(OUTSIDER).ctx.metrics.render();
     assert!(
         metrics.contains("inputs_fetched_total{result=\"ok\"} 1"),
         "{metrics}"
@@ -234,7 +226,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
         .map(|i| {
             keepers
                 .get(i)
-                .engine
+                .ctx
                 .metrics
                 .render()
                 .matches("inputs_served_total{result=\"served\"}")
@@ -254,7 +246,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
             let now = net.chain.unix_time().await.unwrap();
             !keepers
                 .get(1)
-                .engine
+                .ctx
                 .store
                 .inputs_due(now)
                 .unwrap()
@@ -300,7 +292,7 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
     }
     assert!(keepers
         .get(0)
-        .engine
+        .ctx
         .metrics
         .render()
         .contains("inputs_pruned_total 2"));
@@ -382,12 +374,12 @@ async fn inputs_are_served_only_to_active_nodes_on_fresh_authentic_requests() {
         refused(ask(&url, validator, &unknown, now, 5, same).await),
         (404, "unknown_input".into())
     );
-    keeper.engine.store.put_input(&unknown, "tampered").unwrap();
+    keeper.ctx.store.put_input(&unknown, "tampered").unwrap();
     assert_eq!(
         refused(ask(&url, validator, &unknown, now, 6, same).await),
         (409, "input_hash_mismatch".into())
     );
-    let metrics = keeper.engine.metrics.render();
+    let metrics = keeper.ctx.metrics.render();
     assert!(
         metrics.contains("inputs_served_total{result=\"served\"} 2"),
         "{metrics}"

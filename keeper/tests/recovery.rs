@@ -67,7 +67,7 @@ async fn a_keeper_killed_mid_job_resumes_and_every_job_ends_exactly_once() {
             "{job} ({risk:?}) landed exactly once per step"
         );
     }
-    let metrics = keeper.engine.metrics.render();
+    let metrics = keeper.ctx.metrics.render();
     assert!(
         !metrics.contains("result=\"refused\""),
         "no post was refused:\n{metrics}"
@@ -117,7 +117,7 @@ async fn injected_chain_faults_are_survived_without_double_posting() {
         assert_eq!((j.status(), j.attempts), (JobStatus::Solved, 1));
         assert_eq!(net.landed(job), expected_landed(*risk), "{job} ({risk:?})");
     }
-    let metrics = keeper.engine.metrics.render();
+    let metrics = keeper.ctx.metrics.render();
     assert!(
         metrics.contains("result=\"already_applied\""),
         "lost confirmations were detected, not resent:\n{metrics}"

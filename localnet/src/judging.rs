@@ -302,7 +302,7 @@ pub(crate) async fn reference_hashes(
         .collect::<Result<_, _>>()?;
     models.sort();
     models.dedup();
-    let registry = miner::models::ModelRegistry::new(&models).map_err(|e| other(e.to_string()))?;
+    let registry = verdict_models::ModelRegistry::new(&models).map_err(|e| other(e.to_string()))?;
     let mut embeddings: BTreeMap<Pubkey, [u8; 32]> = BTreeMap::new();
     let mut hashes = BTreeMap::new();
     for &(job_key, node) in accepted {

@@ -469,8 +469,7 @@ pub(crate) fn spawn_miner(
 /// owner only (the miner and the keeper refuse any other); replaces one
 /// already there.
 pub(crate) fn write_keypair(path: &Path, key: &Keypair) -> Result<(), NetworkError> {
-    let _ = std::fs::remove_file(path);
-    miner::keys::write_keypair_bytes(path, &key.to_bytes())
+    verdict_wire::keys::replace_keypair_bytes(path, &key.to_bytes())
         .map_err(|e| NetworkError::Other(e.to_string()))
 }
 

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use miner::answer;
 use miner::api::{InferRequest, JobId, MinerPubkey};
 use miner::generation::GenerationInput;
-use miner::models::smollm::{locate_model_file, SmolLm2};
-use miner::models::{LoadedModel, SMOLLM2_ID};
+use verdict_models::smollm::{locate_model_file, SmolLm2};
+use verdict_models::{LoadedModel, SMOLLM2_ID};
 
 const MINER: MinerPubkey = MinerPubkey([1; 32]);
 const KEEPER: MinerPubkey = MinerPubkey([2; 32]);

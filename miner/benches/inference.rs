@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use miner::api::{InferRequest, JobId, ModelId};
-use miner::client::MinerClient;
 use miner::fault::FaultPlan;
-use miner::models::minilm::{self, MiniLm};
-use miner::models::projection::TestProjection;
-use miner::models::{ModelRegistry, MINILM_ID, TEST_PROJECTION_ID};
 use miner::server::{self, MinerState, DEFAULT_MAX_BODY_BYTES};
+use verdict_models::minilm::{self, MiniLm};
+use verdict_models::projection::TestProjection;
+use verdict_models::{ModelRegistry, MINILM_ID, TEST_PROJECTION_ID};
+use verdict_wire::client::MinerClient;
 
 const SHORT_INPUT: &str = "A man is eating a piece of bread.";
 const WARMUP: usize = 5;
@@ -140,7 +140,7 @@ fn main() {
         let registry = ModelRegistry::new(&ids).expect("registry");
         let state = Arc::new(MinerState::new(
             registry,
-            miner::keys::generate(),
+            verdict_wire::keys::generate(),
             FaultPlan::honest(),
             DEFAULT_MAX_BODY_BYTES,
         ));

@@ -8,8 +8,8 @@ use std::time::Instant;
 use miner::answer;
 use miner::api::{InferRequest, JobId, MinerPubkey};
 use miner::generation::GenerationInput;
-use miner::models::smollm::{locate_model_file, SmolLm2};
-use miner::models::{LoadedModel, SMOLLM2_ID};
+use verdict_models::smollm::{locate_model_file, SmolLm2};
+use verdict_models::{LoadedModel, SMOLLM2_ID};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -19,7 +19,7 @@
 //! - **Generative models** (`smollm2-135m-instruct-q4`): the input is a
 //!   [`GenerationInput`] as JSON ([`GenerationInput::parse`]; a bad one is
 //!   [`AnswerError::InvalidInput`]); output `OutputTensor::from_tokens(ids,
-//!   text)`, probes over the residual stream (see [`crate::models::smollm`]).
+//!   text)`, probes over the residual stream (see [`verdict_models::smollm`]).
 //!
 //! [`compute_with`] applies one of the miner's fault modes ([`Tamper`]); it
 //! exists for tests of keepers and is never what a validator calls.
@@ -28,9 +28,9 @@ use std::time::{Duration, Instant};
 
 use crate::api::{self, InferRequest, MinerPubkey, OutputTensor, Probe};
 use crate::generation::{GenerationInput, GenerationInputError};
-use crate::models::smollm::GenerationPlan;
-use crate::models::{LoadedModel, ModelError};
 use crate::repro::{self, QuantizeError};
+use verdict_models::smollm::GenerationPlan;
+use verdict_models::{LoadedModel, ModelError};
 
 /// A computed answer: what a miner signs (with the timing it reports).
 #[derive(Debug, Clone, PartialEq)]
@@ -114,7 +114,7 @@ pub fn sampled_as(request: &InferRequest, miner: &MinerPubkey) -> MinerPubkey {
 /// generative model's input must parse as a [`GenerationInput`]; an
 /// embedding model takes any text.
 pub fn check_input(model_id: &str, input: &str) -> Result<(), AnswerError> {
-    if crate::models::is_generative(model_id) {
+    if verdict_models::is_generative(model_id) {
         GenerationInput::parse(input)?;
     }
     Ok(())
@@ -207,14 +207,14 @@ pub fn compute_with(
 mod tests {
     use super::*;
     use crate::api::JobId;
-    use crate::models::projection::TestProjection;
+    use verdict_models::projection::TestProjection;
 
     #[test]
     fn embedding_answers_follow_sample_as() {
         let model = LoadedModel::TestProjection(TestProjection::new());
         let mut request = InferRequest::new(
             JobId([1; 32]),
-            crate::models::TEST_PROJECTION_ID.parse().unwrap(),
+            verdict_models::TEST_PROJECTION_ID.parse().unwrap(),
             "hello",
         );
         let a = MinerPubkey([2; 32]);
@@ -227,8 +227,8 @@ mod tests {
         assert_eq!(recheck.probes, own.probes);
         let wrong = compute_with(&model, &request, &b, Tamper::WrongOutput).unwrap();
         assert_ne!(wrong.output.hash(), own.output.hash());
-        assert!(check_input(crate::models::TEST_PROJECTION_ID, "anything").is_ok());
-        let refused = check_input(crate::models::SMOLLM2_ID, "not json").unwrap_err();
+        assert!(check_input(verdict_models::TEST_PROJECTION_ID, "anything").is_ok());
+        let refused = check_input(verdict_models::SMOLLM2_ID, "not json").unwrap_err();
         assert_eq!(refused.code(), "invalid_input");
     }
 }

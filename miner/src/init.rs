@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::keys::{self, KeyError};
+use verdict_wire::keys::{self, KeyError};
 
 pub struct InitOptions {
     /// Where miner.env and miner-signing.json go (e.g. /etc/verdict).

@@ -1,13 +1,13 @@
-//! Verdict reference miner: serves reproducible, signed model inference over HTTP, plus the typed client keepers use to call it.
+//! Verdict reference miner: serves reproducible, signed model inference over HTTP.
 //!
 //! - [`api`]: request/response types, the canonical signed message, verification.
 //! - [`answer`]: THE function from (model, request, miner key) to output and probes, for the server and any validator.
 //! - [`generation`]: the generation input and the seeded sampling rule (from `verdict-wire`).
 //! - [`repro`]: fixed-point rounding, tensor hashing, probe selection, tolerances (from `verdict-wire`).
-//! - [`models`]: all-MiniLM-L6-v2 and SmolLM2-135M-Instruct (candle), and the tiny `test-projection-v1`.
-//! - [`server`] / [`client`]: the HTTP server and its client.
+//! - the models (all-MiniLM-L6-v2, SmolLM2-135M-Instruct, the tiny `test-projection-v1`) and the probes are in `verdict-models`, shared with the keepers.
+//! - [`server`]: the HTTP server (its typed client is `verdict_wire::client`).
 //! - [`process`]: a `verdict-miner serve` child process (the main job and the tests run miners so).
-//! - [`keys`]: the node signing key in Solana keypair JSON (owner-only files).
+//! - the node signing key's file (Solana keypair JSON, owner-only) is `verdict_wire::keys`.
 //! - [`init`]: a first run's key and environment file.
 //! - [`metrics`]: what `GET /metrics` shows.
 //! - [`fault`]: deliberate misbehaviour for testing keepers.
@@ -15,12 +15,9 @@
 
 pub mod answer;
 pub mod api;
-pub mod client;
 pub mod fault;
 pub mod init;
-pub mod keys;
 pub mod metrics;
-pub mod models;
 pub mod process;
 pub mod server;
 pub mod upkeep;

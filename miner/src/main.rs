@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use miner::api;
 use miner::api::ModelId;
 use miner::fault::{FaultMode, FaultPlan};
-use miner::models::{ModelRegistry, MINILM_ID, TEST_PROJECTION_ID};
 use miner::server::{self, MinerState, DEFAULT_MAX_BODY_BYTES};
 use miner::upkeep::Upkeep;
-use miner::{api, keys};
+use verdict_models::{ModelRegistry, MINILM_ID, TEST_PROJECTION_ID};
+use verdict_wire::keys;
 
 #[derive(Parser)]
 #[command(name = "verdict-miner", version, about = "Verdict reference miner")]
@@ -120,7 +121,7 @@ enum CliError {
     #[error(transparent)]
     Key(#[from] keys::KeyError),
     #[error(transparent)]
-    Model(#[from] miner::models::ModelError),
+    Model(#[from] verdict_models::ModelError),
     #[error("cannot bind {address}: {source}")]
     Bind {
         address: SocketAddr,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::client::MinerClient;
+use verdict_wire::client::MinerClient;
 
 /// Why a miner process did not come up.
 #[derive(Debug, thiserror::Error)]

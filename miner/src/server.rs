@@ -24,7 +24,7 @@ use crate::api::{
     ModelsResponse, UnsignedResponse,
 };
 use crate::fault::{FaultPlan, Misbehaviour};
-use crate::models::ModelRegistry;
+use verdict_models::ModelRegistry;
 
 /// Default request body limit: generous for a sentence, small enough that a
 /// flood of large bodies cannot exhaust memory.
@@ -437,7 +437,7 @@ async fn compute_job(
     input_hash: Digest32,
     tamper: Tamper,
 ) -> Result<InferResponse, ApiError> {
-    let unavailable = |error: crate::models::ModelError| {
+    let unavailable = |error: verdict_models::ModelError| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "model_unavailable",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::{request, spawn_miner, try_spawn_miner, TEST_MODEL};
 use ed25519_dalek::SigningKey;
 use miner::api::{ErrorBody, MinerPubkey};
-use miner::client::ClientError;
+use verdict_wire::client::ClientError;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -109,7 +109,7 @@ async fn the_node_key_comes_from_a_solana_keypair_file() {
         std::process::id(),
         rand::random::<u64>()
     ));
-    miner::keys::write_keypair(&path, &key).unwrap();
+    verdict_wire::keys::write_keypair(&path, &key).unwrap();
     let miner = spawn_miner(&["--models", TEST_MODEL, "--keypair", path.to_str().unwrap()]).await;
     let answer = miner
         .client(TIMEOUT)

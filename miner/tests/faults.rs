@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{request, spawn_miner, TEST_MODEL};
-use miner::client::ClientError;
+use verdict_wire::client::ClientError;
 
 #[tokio::test]
 async fn garbage_drop_and_slow_are_distinct_errors() {
@@ -71,7 +71,7 @@ async fn nothing_listening_is_a_connect_error() {
         .local_addr()
         .unwrap();
     let client =
-        miner::client::MinerClient::new(&format!("http://{unused}"), Duration::from_secs(2))
+        verdict_wire::client::MinerClient::new(&format!("http://{unused}"), Duration::from_secs(2))
             .unwrap();
     let error = client
         .infer(&request(1, TEST_MODEL, "x"))

@@ -12,10 +12,10 @@ use std::time::Duration;
 use common::{require_smollm2, spawn_miner, try_spawn_miner, MinerProcess, SMOLLM2};
 use miner::answer;
 use miner::api::{probe_digest, InferRequest, InferResponse, JobId, MinerPubkey};
-use miner::client::ClientError;
 use miner::generation::GenerationInput;
-use miner::models::smollm::SmolLm2;
-use miner::models::LoadedModel;
+use verdict_models::smollm::SmolLm2;
+use verdict_models::LoadedModel;
+use verdict_wire::client::ClientError;
 
 const TIMEOUT: Duration = Duration::from_secs(300);
 

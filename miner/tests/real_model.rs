@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{request, require_real_model, spawn_miner, MINILM, TEST_MODEL};
 use miner::api::{check_against, Agreement, Disagreement, InferResponse, VerifyError};
-use miner::models::minilm::MiniLm;
+use verdict_models::minilm::MiniLm;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 

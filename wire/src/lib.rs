@@ -3,11 +3,17 @@
 //! reproducibility rules its answers follow ([`repro`]: rounding, the
 //! canonical tensor hash, probe positions), the models the network knows
 //! ([`models`]), reproducible generation ([`generation`]: the job input and
-//! the seeded sampling rule), and the keeper's client API ([`keeper`]). Light on purpose: the miner, the keeper and dApp clients
-//! (through the SDK) depend on it without pulling in a model runtime.
+//! the seeded sampling rule), the keeper's client API ([`keeper`]), a node
+//! signing key's file ([`keys`]) and, with the `client` feature, the typed
+//! HTTP client of a miner ([`client`]). Light on purpose: the miner, the
+//! keeper and dApp clients (through the SDK) depend on it without pulling
+//! in a model runtime or the miner's server.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod generation;
 pub mod keeper;
+pub mod keys;
 pub mod miner;
 pub mod models;
 pub mod repro;

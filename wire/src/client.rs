@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::api::{
+use crate::miner::{
     ErrorBody, HealthResponse, InferRequest, InferResponse, ModelsResponse, VerifyError,
 };
 

@@ -77,6 +77,21 @@ pub fn write_keypair(path: &Path, key: &SigningKey) -> Result<(), KeyError> {
     write_keypair_bytes(path, &key.to_keypair_bytes())
 }
 
+/// [`write_keypair_bytes`], replacing a file already at `path` (run-time
+/// keys for tests and the main job).
+pub fn replace_keypair_bytes(path: &Path, bytes: &[u8; 64]) -> Result<(), KeyError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(KeyError::Write {
+                path: path.display().to_string(),
+                source: e,
+            })
+        }
+        _ => {}
+    }
+    write_keypair_bytes(path, bytes)
+}
+
 /// [`write_keypair`] for a key held as its 64 Solana keypair bytes (secret
 /// then public), as `solana_sdk`'s `Keypair::to_bytes` gives them.
 pub fn write_keypair_bytes(path: &Path, bytes: &[u8; 64]) -> Result<(), KeyError> {

@@ -1,0 +1,745 @@
+//! The dispatcher: drives each job from intake to a final on-chain state —
+//! route, call the miner under the job's budget, validate (with a shadow
+//! rerun for high risk), record the intended outcome, post it through the
+//! poster — re-dispatching on a miss until the end-to-end deadline. One
+//! driver task per job, bounded; a job is never driven twice at once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anchor_lang::prelude::Pubkey;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use verdict::state::{model_id, Job, JobStatus, RiskLevel};
+use verdict_wire::miner::InferResponse;
+
+use crate::clock::wall_secs;
+use crate::context::Context;
+use crate::core::lifecycle::{sweep, Intent, Phase, Sweep};
+use crate::core::routing::{RouteRequest, Share};
+use crate::core::validation::{
+    self, judge_shadow, AnswerView, AttemptFailure, Recomputed, Rejection, ShadowVerdict,
+};
+use crate::draw::DrawKey;
+use crate::error::KeeperError;
+use crate::member::CommitteeMember;
+use crate::miners::{Answer, Miners, Miss};
+use crate::poster::{PostQueue, Posted};
+use crate::store::{JobFailure, JobRecord, PostRecord, VerifiedOutput};
+use verdict_wire::keeper::FailureCode;
+
+/// A post the committee refused on its merits becomes `Ok(None)`: the
+/// driver re-reads the chain and decides again. Other errors stop the driver.
+fn refused_is_retry(posted: Result<Posted, KeeperError>) -> Result<Option<Posted>, KeeperError> {
+    match posted {
+        Ok(p) => Ok(Some(p)),
+        Err(KeeperError::Attest(e)) if e.refused_on_merits() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Jobs being driven now: the watcher leaves them alone, the dispatcher
+/// does not start them twice.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<Mutex<HashSet<Pubkey>>>);
+
+impl InFlight {
+    pub fn contains(&self, job: &Pubkey) -> bool {
+        self.0.lock().unwrap().contains(job)
+    }
+
+    pub fn keys(&self) -> HashSet<Pubkey> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn start(&self, job: Pubkey) -> bool {
+        self.0.lock().unwrap().insert(job)
+    }
+
+    fn end(&self, job: &Pubkey) {
+        self.0.lock().unwrap().remove(job);
+    }
+}
+
+/// Whether a job's driver goes on after a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    /// Re-read the job and take the next step.
+    Again,
+    /// Final for the client.
+    Finished,
+}
+
+/// The dispatcher and its own state.
+pub struct Dispatcher {
+    ctx: Context,
+    miners: Arc<Miners>,
+    committee: Arc<CommitteeMember>,
+    /// This keeper's secret seeds (the miner draw).
+    draws: DrawKey,
+    poster: PostQueue,
+    /// Jobs to drive; anyone may queue one (intake, the watcher, a peer).
+    pub queue: mpsc::Sender<Pubkey>,
+    pub in_flight: InFlight,
+    /// Jobs this keeper dispatched from the fair-entry share that have not
+    /// landed yet, and their miner: routing counts them with the miner's
+    /// window jobs, so the share spreads between snapshots.
+    reserved_in_flight: Mutex<HashMap<Pubkey, Pubkey>>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        ctx: Context,
+        miners: Arc<Miners>,
+        committee: Arc<CommitteeMember>,
+        draws: DrawKey,
+        poster: PostQueue,
+        queue: mpsc::Sender<Pubkey>,
+    ) -> Self {
+        Dispatcher {
+            ctx,
+            miners,
+            committee,
+            draws,
+            poster,
+            queue,
+            in_flight: InFlight::default(),
+            reserved_in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// One driver task per queued job, at most `max_concurrent_jobs` at
+    /// once; a job already being driven is not started twice.
+    pub async fn run(
+        self: Arc<Self>,
+        mut queued: mpsc::Receiver<Pubkey>,
+        cancel: CancellationToken,
+    ) {
+        let permits = Arc::new(Semaphore::new(self.ctx.cfg.max_concurrent_jobs));
+        // Dropped with this task: a crash or shutdown ends every driver with it.
+        let mut drivers = JoinSet::new();
+        loop {
+            let key = tokio::select! {
+                _ = cancel.cancelled() => break,
+                Some(_) = drivers.join_next(), if !drivers.is_empty() => continue,
+                k = queued.recv() => match k { Some(k) => k, None => break },
+            };
+            if !self.in_flight.start(key) {
+                continue;
+            }
+            let (me, permits, cancel) = (self.clone(), permits.clone(), cancel.clone());
+            drivers.spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else { return };
+                tokio::select! {
+                    _ = cancel.cancelled() => {}
+                    result = me.drive(key) => {
+                        if let Err(e) = result {
+                            tracing::warn!(job = %key, error = %e, "job driver stopped; the watcher resumes it");
+                        }
+                    }
+                }
+                me.in_flight.end(&key);
+            });
+        }
+        drivers.shutdown().await;
+    }
+
+    /// Gives up on the jobs that outlived the keeper's mempool TTL and
+    /// purges finished records past their retention.
+    pub fn sweep_mempool(&self) -> Result<(), KeeperError> {
+        let now = wall_secs();
+        for mut rec in self.ctx.store.all()? {
+            match sweep(rec.phase, rec.phase_since, now, &self.ctx.cfg.mempool) {
+                Sweep::Keep => {}
+                Sweep::GiveUp => {
+                    self.finish_failed(&mut rec, FailureCode::MempoolTtl, "the job outlived the keeper's mempool TTL; the chain's TTL refunds the escrow")?;
+                }
+                Sweep::Purge => self.ctx.store.remove(&rec.job)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a client's input for its on-chain job and queues it.
+    pub fn accept(&self, rec: JobRecord) -> Result<(), KeeperError> {
+        self.ctx.store.put(&rec)?;
+        self.committee.touch(&rec.job);
+        if self.committee.is_member() {
+            let committee = self.committee.clone();
+            let share = crate::peer::InputShare {
+                job: rec.job,
+                input: rec.input.clone(),
+                realtime: rec.realtime,
+            };
+            tokio::spawn(async move { committee.share_input(share).await });
+        }
+        let _ = self.queue.try_send(rec.job);
+        Ok(())
+    }
+
+    // ---- the dispatcher's per-job driver ----
+
+    /// Records the intent, posts it, then records the result: a crash at any
+    /// point leaves `pending_post` for the next run to re-check and finish.
+    /// When the committee refuses the claim on its merits, the intent is
+    /// dropped (the driver decides again from the chain state).
+    async fn post_recorded(
+        &self,
+        rec: &mut JobRecord,
+        intent: Intent,
+    ) -> Result<Posted, KeeperError> {
+        rec.pending_post = Some(intent.clone());
+        self.ctx.store.put(rec)?;
+        let mut evidence = rec.evidence.clone().unwrap_or_default();
+        evidence.input = Some(rec.input.clone());
+        let posted = match self.poster.post(rec.job, intent.clone(), evidence).await {
+            Ok(p) => p,
+            Err(KeeperError::Attest(e)) if e.refused_on_merits() => {
+                tracing::info!(job = %rec.job, kind = intent.kind(), reason = %e, "the committee refused the claim");
+                rec.pending_post = None;
+                self.ctx.store.put(rec)?;
+                return Err(KeeperError::Attest(e));
+            }
+            Err(e) => return Err(e),
+        };
+        rec.pending_post = None;
+        rec.posts.push(PostRecord {
+            kind: intent.kind().into(),
+            result: posted.label().into(),
+        });
+        self.ctx.store.put(rec)?;
+        Ok(posted)
+    }
+
+    fn set_phase(&self, rec: &mut JobRecord, phase: Phase) -> Result<(), KeeperError> {
+        if rec.phase != phase {
+            rec.phase = phase;
+            rec.phase_since = wall_secs();
+            self.ctx.store.put(rec)?;
+        }
+        Ok(())
+    }
+
+    fn finish_failed(
+        &self,
+        rec: &mut JobRecord,
+        code: FailureCode,
+        message: &str,
+    ) -> Result<(), KeeperError> {
+        rec.failure = Some(JobFailure {
+            code,
+            message: message.into(),
+        });
+        rec.phase = Phase::Failed;
+        rec.phase_since = wall_secs();
+        self.ctx.store.put(rec)?;
+        self.ctx
+            .metrics
+            .jobs_total
+            .with_label_values(&[code.as_str()])
+            .inc();
+        tracing::info!(job = %rec.job, %code, "job failed for the client");
+        Ok(())
+    }
+
+    /// The end-to-end deadline passed: the job fails for the client, and the
+    /// chain's TTL refunds the escrow.
+    fn deadline_passed(&self, rec: &mut JobRecord) -> Result<(), KeeperError> {
+        self.ctx
+            .metrics
+            .timeouts_total
+            .with_label_values(&["end_to_end"])
+            .inc();
+        self.finish_failed(rec, FailureCode::DeadlineExceeded, "no outcome within the end-to-end timeout; the escrow is refunded when the job's TTL expires")
+    }
+
+    /// Drives one job until it is final for the client.
+    pub async fn drive(&self, key: Pubkey) -> Result<(), KeeperError> {
+        let result = self.drive_job(key).await;
+        // Its outcome is on chain (or never will be): the miner's window counts it.
+        self.reserved_in_flight.lock().unwrap().remove(&key);
+        result
+    }
+
+    async fn drive_job(&self, key: Pubkey) -> Result<(), KeeperError> {
+        let Some(mut rec) = self.ctx.store.get(&key)? else {
+            return Ok(());
+        };
+        if rec.phase.is_finished() {
+            return Ok(());
+        }
+        if let Some(job) = self.ctx.gateway.job(&key).await? {
+            if matches!(job.status(), JobStatus::Sent | JobStatus::Allocated)
+                && !self.committee.turn(&key)
+            {
+                return Ok(());
+            }
+        }
+        let started = Instant::now();
+        // A generation's allowance counts for each generation the job may
+        // wait on in turn: the primary's call, a high-risk shadow rerun, and
+        // the co-signers' reruns (CosignDeadline::RERUNS).
+        let generation_allowance = self
+            .ctx
+            .cfg
+            .budget(&rec.model, Some(&rec.input))
+            .timeout
+            .saturating_sub(self.ctx.cfg.shard_timeout());
+        let deadline = started
+            + self.ctx.cfg.end_to_end_timeout()
+            + (2 + crate::attester::CosignDeadline::RERUNS) * generation_allowance;
+        self.set_phase(&mut rec, Phase::Running)?;
+        if let Some(intent) = rec.pending_post.clone() {
+            tracing::info!(job = %key, kind = intent.kind(), "resuming a recorded post");
+            self.post_recorded(&mut rec, intent).await?;
+        }
+        if let Err(error) = validation::job_input(&rec.model, &rec.input) {
+            // The client's fault: no miner is called or charged for it.
+            let message = format!("the job's input is not a valid request for {}: {error}; the escrow is refunded when the job's TTL expires", rec.model);
+            return self.finish_failed(&mut rec, FailureCode::InvalidInput, &message);
+        }
+        let risk: RiskLevel = rec.risk.into();
+        loop {
+            let Some(job) = self.ctx.gateway.job(&key).await? else {
+                return self.finish_failed(
+                    &mut rec,
+                    FailureCode::UnknownJob,
+                    "the job account no longer exists",
+                );
+            };
+            let waiting = matches!(job.status(), JobStatus::Sent | JobStatus::Allocated);
+            if waiting && Instant::now() >= deadline {
+                return self.deadline_passed(&mut rec);
+            }
+            let next = match job.status() {
+                JobStatus::Solved | JobStatus::Paid => {
+                    self.solved(&mut rec, &job, started, risk).await?
+                }
+                JobStatus::Refunded | JobStatus::Expired | JobStatus::Invalid => {
+                    let tried = rec.tried.len();
+                    return self.finish_failed(
+                        &mut rec,
+                        FailureCode::AllMinersFailed,
+                        &format!("no miner produced a valid answer ({tried} failed); the escrow was refunded on chain ({:?})", job.status()),
+                    );
+                }
+                JobStatus::Allocated => self.allocated(&mut rec, &job, risk).await?,
+                JobStatus::Sent => self.sent(&mut rec, &job, risk).await?,
+            };
+            if next == Next::Finished {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The job is solved: done for the client once this keeper holds the
+    /// output the chain records (its own, or a member's, checked).
+    async fn solved(
+        &self,
+        rec: &mut JobRecord,
+        job: &Job,
+        started: Instant,
+        risk: RiskLevel,
+    ) -> Result<Next, KeeperError> {
+        let key = rec.job;
+        let risk_label = format!("{risk:?}").to_lowercase();
+        let ours = rec
+            .output
+            .as_ref()
+            .is_some_and(|o| o.report.output_hash == job.output_hash);
+        if !ours {
+            match self.committee.output_from_peers(&key, job).await {
+                Some(output) => rec.output = Some(output),
+                None => {
+                    return self
+                        .finish_failed(
+                            rec,
+                            FailureCode::SolvedElsewhere,
+                            "the job was solved without this keeper's output",
+                        )
+                        .map(|()| Next::Finished)
+                }
+            }
+        }
+        rec.phase = Phase::Done;
+        rec.phase_since = wall_secs();
+        self.ctx.store.put(rec)?;
+        self.ctx
+            .metrics
+            .jobs_total
+            .with_label_values(&["solved"])
+            .inc();
+        self.ctx
+            .metrics
+            .dispatch_latency_seconds
+            .with_label_values(&[&risk_label])
+            .observe(started.elapsed().as_secs_f64());
+        Ok(Next::Finished)
+    }
+
+    /// The job is assigned to a miner: ask it (the co-signers re-check a
+    /// high-risk answer), then post the completion or the failure; a failure
+    /// owed from the optimistic path is posted first.
+    async fn allocated(
+        &self,
+        rec: &mut JobRecord,
+        job: &Job,
+        risk: RiskLevel,
+    ) -> Result<Next, KeeperError> {
+        let miner = job.miner;
+        if let Some(
+            owed @ Intent::Fail {
+                miner: m, attempt, ..
+            },
+        ) = rec.owed_fail.clone()
+        {
+            if m == miner && attempt == job.attempts {
+                rec.owed_fail = None;
+                // Refused: the members reached the miner; ask it again below.
+                refused_is_retry(self.post_recorded(rec, owed).await)?;
+                return Ok(Next::Again);
+            }
+        }
+        let intent = match self.answer(rec, &miner, risk).await {
+            Ok(answer) => {
+                let report = self.keep_answer(rec, miner, &answer);
+                Intent::Complete {
+                    miner,
+                    attempt: job.attempts,
+                    report,
+                }
+            }
+            Err(miss) => {
+                rec.tried.push(miner);
+                rec.evidence = Some(miss.evidence());
+                self.miss(&miner, job.attempts, &miss.failure)
+            }
+        };
+        refused_is_retry(self.post_recorded(rec, intent).await)?;
+        Ok(Next::Again)
+    }
+
+    /// The job waits for a miner: draw one; at low risk ask it first and
+    /// settle in one transaction, otherwise assign it.
+    async fn sent(
+        &self,
+        rec: &mut JobRecord,
+        job: &Job,
+        risk: RiskLevel,
+    ) -> Result<Next, KeeperError> {
+        let snapshot = self.ctx.snapshot();
+        let now = self.ctx.gateway.now().await?;
+        let request = RouteRequest {
+            risk,
+            model: job.model,
+            realtime: rec.realtime,
+            now,
+            exclude: &rec.tried,
+        };
+        let seed = self.draws.route_seed(&rec.job, job.attempts);
+        let in_flight = self.reserved_in_flight.lock().unwrap().clone();
+        let pending = |miner: &Pubkey| in_flight.values().filter(|m| *m == miner).count() as u32;
+        let Some((choice, share)) = snapshot
+            .draw_counting(&request, &self.ctx.cfg.routing, &seed, &pending)
+            .map(|(m, share)| (m.profile.node, share))
+        else {
+            let tried = rec.tried.len();
+            let code = if tried == 0 {
+                FailureCode::NoMinerAvailable
+            } else {
+                FailureCode::AllMinersFailed
+            };
+            return self.finish_failed(
+                rec,
+                code,
+                &format!("no eligible miner left ({tried} failed); the escrow is refunded when the job's TTL expires"),
+            )
+            .map(|()| Next::Finished);
+        };
+        if !rec.tried.is_empty() {
+            self.ctx
+                .metrics
+                .retries_total
+                .with_label_values(&["redispatch"])
+                .inc();
+        }
+        let share_label = match share {
+            Share::Open => {
+                self.reserved_in_flight.lock().unwrap().remove(&rec.job);
+                "open"
+            }
+            Share::Tier3Reserved => {
+                self.reserved_in_flight
+                    .lock()
+                    .unwrap()
+                    .insert(rec.job, choice);
+                "tier3_reserved"
+            }
+        };
+        self.ctx
+            .metrics
+            .routing_draws_total
+            .with_label_values(&[share_label])
+            .inc();
+        tracing::debug!(job = %rec.job, miner = %choice, share = share_label, "routed");
+        let attempt = job.attempts + 1;
+        let price = (job.max_fee as u128 * self.ctx.cfg.price_bps as u128
+            / u128::from(verdict::constants::BPS_DENOMINATOR)) as u64;
+        self.ctx.metrics.validations_preprocessing_total.inc();
+        if risk == RiskLevel::Low {
+            // Optimistic path: ask first, then settle in one transaction.
+            match self.answer(rec, &choice, risk).await {
+                Ok(answer) => {
+                    let report = self.keep_answer(rec, choice, &answer);
+                    let settled = self
+                        .post_recorded(
+                            rec,
+                            Intent::Settle {
+                                miner: choice,
+                                attempt,
+                                price,
+                                report,
+                            },
+                        )
+                        .await;
+                    if refused_is_retry(settled)?.is_none() {
+                        // The committee would not sign this answer: try another miner.
+                        rec.tried.push(choice);
+                    }
+                }
+                Err(miss) => {
+                    // Penalize on chain: assign, then fail that attempt.
+                    rec.tried.push(choice);
+                    rec.evidence = Some(miss.evidence());
+                    rec.owed_fail = Some(self.miss(&choice, attempt, &miss.failure));
+                    self.post_recorded(
+                        rec,
+                        Intent::Assign {
+                            miner: choice,
+                            attempt,
+                            price,
+                        },
+                    )
+                    .await?;
+                }
+            }
+        } else if refused_is_retry(
+            self.post_recorded(
+                rec,
+                Intent::Assign {
+                    miner: choice,
+                    attempt,
+                    price,
+                },
+            )
+            .await,
+        )?
+        .is_none()
+        {
+            rec.tried.push(choice);
+        }
+        Ok(Next::Again)
+    }
+
+    /// A failed attempt: metrics, the miner's mark, and the fail intent.
+    fn miss(&self, miner: &Pubkey, attempt: u8, failure: &AttemptFailure) -> Intent {
+        tracing::info!(%miner, attempt, reason = %failure, "miner failed the job");
+        if let AttemptFailure::Timeout = failure {
+            self.ctx
+                .metrics
+                .timeouts_total
+                .with_label_values(&["shard"])
+                .inc();
+        }
+        self.ctx
+            .metrics
+            .retries_total
+            .with_label_values(&[failure.label()])
+            .inc();
+        self.miners.failed(miner);
+        Intent::Fail {
+            miner: *miner,
+            attempt,
+            reason: failure.fail_reason().into(),
+        }
+    }
+
+    /// Keeps a validated answer in the job's record (the output served to
+    /// the client, the evidence for the co-signers); returns its report.
+    fn keep_answer(
+        &self,
+        rec: &mut JobRecord,
+        miner: Pubkey,
+        answer: &Answer,
+    ) -> verdict::attestation::CompletionReport {
+        let report = self.report(answer);
+        rec.output = Some(VerifiedOutput {
+            miner,
+            output: answer.response.output.clone(),
+            report,
+            receipt: Some(answer.response.receipt()),
+        });
+        rec.evidence = Some(answer.evidence());
+        report
+    }
+
+    fn report(&self, answer: &Answer) -> verdict::attestation::CompletionReport {
+        let medians = self.miners.latency.lock().unwrap().medians();
+        let score = validation::latency_score_bps(answer.timing.response_ms, &medians);
+        validation::completion_report(
+            &answer.response,
+            &answer.timing,
+            &validation::Accepted {
+                sla_met: answer.sla_met,
+            },
+            score,
+        )
+    }
+
+    /// The answering miner's key a recheck samples as: whose seed it used.
+    fn seed_of(answer: &InferResponse) -> Pubkey {
+        Pubkey::new_from_array(answer.sampled_as.0)
+    }
+
+    /// The primary's validated answer; for high risk, confirmed by a shadow
+    /// rerun on a second miner, sampled as the primary (its output hash and
+    /// its probes: [`validation::compare_answers`]); the keeper's own
+    /// reference run, or a third miner, breaks a tie.
+    async fn answer(
+        &self,
+        rec: &JobRecord,
+        miner: &Pubkey,
+        risk: RiskLevel,
+    ) -> Result<Answer, Miss> {
+        let primary = self.miners.call(rec, miner, None).await?;
+        if risk != RiskLevel::High {
+            self.miners.answered_well(miner);
+            return Ok(primary);
+        }
+        let now = self.ctx.gateway.now().await.unwrap_or(0);
+        let snapshot = self.ctx.snapshot();
+        let mut exclude = rec.tried.clone();
+        exclude.push(*miner);
+        let model = model_id(&rec.model).map_err(|_| {
+            Miss::of(
+                AttemptFailure::Invalid(Rejection::WrongRequest("model".into())),
+                0,
+            )
+        })?;
+        let request = RouteRequest {
+            risk,
+            model,
+            realtime: false,
+            now,
+            exclude: &exclude,
+        };
+        let mut shadows: std::collections::VecDeque<Pubkey> = snapshot
+            .route(&request, &self.ctx.cfg.routing, 3)
+            .iter()
+            .map(|m| m.profile.node)
+            .collect();
+        let sample_as = Self::seed_of(&primary.response);
+        let reference = self.miners.reference_answer(
+            &rec.model,
+            &rec.input,
+            &rec.job,
+            &primary.response.sampled_as,
+        );
+        let primary_view = AnswerView::from(&primary.response);
+        // A lone dissent without a reference is a tie: a further shadow breaks it.
+        let mut dissent: Option<(Pubkey, validation::Mismatch)> = None;
+        let mut asked = exclude.clone();
+        let mut widened = false;
+        loop {
+            // A tie with no Tier 1/2 shadow left: any other warm miner breaks
+            // it (its trust, not its tier, is what counts for a re-run, as
+            // for the co-signers'). Otherwise, with two Tier 1/2 miners in
+            // the network, a wrong one would leave every high-risk job of the
+            // honest one unsettled until it expires on that honest miner.
+            if shadows.is_empty() && dissent.is_some() && !widened {
+                widened = true;
+                let any_tier = RouteRequest {
+                    risk: RiskLevel::Low,
+                    model,
+                    realtime: false,
+                    now,
+                    exclude: &asked,
+                };
+                shadows.extend(
+                    snapshot
+                        .route(&any_tier, &self.ctx.cfg.routing, 2)
+                        .iter()
+                        .map(|m| m.profile.node),
+                );
+            }
+            let Some(shadow) = shadows.pop_front() else {
+                break;
+            };
+            asked.push(shadow);
+            let Ok(other) = self.miners.call(rec, &shadow, Some(sample_as)).await else {
+                continue;
+            };
+            match judge_shadow(
+                &rec.model,
+                primary_view,
+                AnswerView::from(&other.response),
+                reference.as_ref().map(Recomputed::view),
+            ) {
+                ShadowVerdict::Agree => {
+                    self.miners.answered_well(miner);
+                    if let Some((wrong, _)) = dissent {
+                        self.miners.judged_wrong(&wrong);
+                    }
+                    return Ok(primary);
+                }
+                ShadowVerdict::ShadowWrong => {
+                    self.miners.judged_wrong(&shadow);
+                    continue;
+                }
+                ShadowVerdict::Undecided(why) if dissent.is_none() => {
+                    dissent = Some((shadow, why));
+                    continue;
+                }
+                ShadowVerdict::PrimaryWrong(why) | ShadowVerdict::Undecided(why) => {
+                    tracing::info!(job = %rec.job, primary = %miner, %shadow, %why, "the shadow rerun contradicts the primary");
+                    let by = if reference.is_some() {
+                        "the keeper's reference run".to_string()
+                    } else {
+                        shadow.to_string()
+                    };
+                    return Err(Miss::wrong(
+                        Rejection::RecheckDisagrees { by, why },
+                        primary,
+                    ));
+                }
+            }
+        }
+        if let Some((shadow, why)) = dissent {
+            tracing::info!(job = %rec.job, primary = %miner, %shadow, %why, "a shadow disagrees and no other miner answered");
+            return Err(Miss::wrong(
+                Rejection::RecheckDisagrees {
+                    by: shadow.to_string(),
+                    why,
+                },
+                primary,
+            ));
+        }
+        // No shadow answered: the local reference run is the only check left.
+        match reference.map(|r| validation::compare_answers(&rec.model, primary_view, r.view())) {
+            Some(Ok(())) => Ok(primary),
+            Some(Err(why)) => Err(Miss::wrong(
+                Rejection::RecheckDisagrees {
+                    by: "the keeper's reference run".into(),
+                    why,
+                },
+                primary,
+            )),
+            None => {
+                tracing::warn!(job = %rec.job, "no shadow miner answered and no local reference: accepting the primary");
+                Ok(primary)
+            }
+        }
+    }
+}
