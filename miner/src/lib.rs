@@ -11,6 +11,7 @@
 //! - [`init`]: a first run's key and environment file.
 //! - [`metrics`]: what `GET /metrics` shows.
 //! - [`fault`]: deliberate misbehaviour for testing keepers.
+//! - [`pricing`]: its standing prices and the signed bids it answers keepers' auctions with.
 //! - [`upkeep`]: its duties on chain (endpoint, heartbeats), with its own key.
 
 pub mod answer;
@@ -18,6 +19,7 @@ pub mod api;
 pub mod fault;
 pub mod init;
 pub mod metrics;
+pub mod pricing;
 pub mod process;
 pub mod server;
 pub mod upkeep;

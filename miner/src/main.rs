@@ -112,6 +112,17 @@ struct ServeArgs {
     /// Seconds between upkeep rounds (each reads the node, then sends what is due).
     #[arg(long, default_value_t = 60)]
     upkeep_secs: u64,
+    /// Bid in keepers' auctions at this standing price for a model, in the
+    /// stake token's base units (`MODEL=AMOUNT`, repeatable or
+    /// comma-separated); without it the miner does not bid.
+    #[arg(long = "price", value_delimiter = ',', value_parser = miner::pricing::parse_price)]
+    prices: Vec<(verdict_wire::miner::ModelId, u64)>,
+    /// How a bid's price follows the load.
+    #[arg(long, value_enum, default_value = "fixed", requires = "prices")]
+    price_strategy: miner::pricing::Strategy,
+    /// Jobs it bids for at once.
+    #[arg(long, default_value_t = 4, requires = "prices")]
+    capacity: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -245,12 +256,15 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     );
     // The upkeep signs on chain with the same node key.
     let upkeep_key = signing_key.clone();
-    let state = Arc::new(MinerState::new(
-        registry,
-        signing_key,
-        faults,
-        args.max_body_bytes,
-    ));
+    let mut state = MinerState::new(registry, signing_key, faults, args.max_body_bytes);
+    if !args.prices.is_empty() {
+        state = state.with_pricing(miner::pricing::Pricing {
+            base: args.prices.iter().cloned().collect(),
+            strategy: args.price_strategy,
+            capacity: args.capacity.max(1),
+        });
+    }
+    let state = Arc::new(state);
 
     if args.preload {
         // A model loaded past the limit would only unload an earlier one.

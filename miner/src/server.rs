@@ -17,6 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tower::ServiceExt;
+use verdict_wire::bid::{BidRequest, BidResponse, PricesResponse};
 
 use crate::answer::{self, AnswerError, GenerationStats, Tamper};
 use crate::api::{
@@ -41,6 +42,26 @@ pub struct MinerState {
     pub metrics: Arc<crate::metrics::MinerMetrics>,
     /// Answers computed lately, shared by identical requests.
     answers: AnswerCache,
+    /// Its prices, when it bids in keepers' auctions (`None`: it does not).
+    pub pricing: Option<crate::pricing::Pricing>,
+    /// Inference requests being answered now (the load bids follow).
+    busy: std::sync::atomic::AtomicU32,
+}
+
+/// Counts one request in [`MinerState::busy`] while it lives.
+struct Busy<'a>(&'a std::sync::atomic::AtomicU32);
+
+impl<'a> Busy<'a> {
+    fn start(counter: &'a std::sync::atomic::AtomicU32) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Busy(counter)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// What makes two requests the same job for this miner: the same answer.
@@ -99,11 +120,23 @@ impl MinerState {
             max_body_bytes,
             metrics: Arc::default(),
             answers: AnswerCache::default(),
+            pricing: None,
+            busy: Default::default(),
         }
     }
 
     pub fn pubkey(&self) -> MinerPubkey {
         self.pubkey
+    }
+
+    /// This miner bids at `pricing`.
+    pub fn with_pricing(mut self, pricing: crate::pricing::Pricing) -> Self {
+        self.pricing = Some(pricing);
+        self
+    }
+
+    fn busy(&self) -> u32 {
+        self.busy.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -159,6 +192,8 @@ pub fn router(state: Arc<MinerState>) -> Router {
         .route("/health", get(health))
         .route("/models", get(models))
         .route("/metrics", get(metrics))
+        .route("/prices", get(prices))
+        .route("/bids", post(bids))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -227,6 +262,35 @@ async fn models(State(state): State<Arc<MinerState>>) -> Json<ModelsResponse> {
     })
 }
 
+/// The standing prices; 404 `not_bidding` when this miner does not bid.
+async fn prices(State(state): State<Arc<MinerState>>) -> Result<Json<PricesResponse>, ApiError> {
+    let pricing = state.pricing.as_ref().ok_or_else(not_bidding)?;
+    Ok(Json(pricing.standing()))
+}
+
+/// Signed bids on a keeper's round, priced for the load right now.
+async fn bids(
+    State(state): State<Arc<MinerState>>,
+    Json(request): Json<BidRequest>,
+) -> Result<Json<BidResponse>, ApiError> {
+    let pricing = state.pricing.as_ref().ok_or_else(not_bidding)?;
+    let answer = pricing.bids(&state.signing_key, &request, state.busy());
+    tracing::debug!(
+        jobs = request.jobs.len(),
+        bids = answer.bids.len(),
+        "bids answered"
+    );
+    Ok(Json(answer))
+}
+
+fn not_bidding() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_bidding",
+        "this miner does not bid in auctions (no --price)",
+    )
+}
+
 fn unix_now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -257,6 +321,7 @@ async fn infer(
     Extension(connection): Extension<ConnectionControl>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let _busy = Busy::start(&state.busy);
     match handle_infer(&state, &connection, body).await {
         Ok(response) => response,
         Err(error) => {

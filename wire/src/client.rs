@@ -5,6 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
+use crate::bid::{BidRequest, BidResponse, PricesResponse};
 use crate::miner::{
     ErrorBody, HealthResponse, InferRequest, InferResponse, ModelsResponse, VerifyError,
 };
@@ -90,18 +91,34 @@ impl MinerClient {
     }
 
     pub async fn health(&self) -> Result<HealthResponse, ClientError> {
+        self.get("health").await
+    }
+
+    pub async fn models(&self) -> Result<ModelsResponse, ClientError> {
+        self.get("models").await
+    }
+
+    /// The miner's standing prices (404 `not_bidding` if it does not bid).
+    pub async fn prices(&self) -> Result<PricesResponse, ClientError> {
+        self.get("prices").await
+    }
+
+    /// The miner's signed bids on a round. The bids are not checked here:
+    /// the auction checks each against the round and the miner asked.
+    pub async fn bids(&self, request: &BidRequest) -> Result<BidResponse, ClientError> {
         let sent = self
             .http
-            .get(format!("{}/health", self.base_url))
+            .post(format!("{}/bids", self.base_url))
+            .json(request)
             .send()
             .await;
         self.read_json(sent).await
     }
 
-    pub async fn models(&self) -> Result<ModelsResponse, ClientError> {
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let sent = self
             .http
-            .get(format!("{}/models", self.base_url))
+            .get(format!("{}/{path}", self.base_url))
             .send()
             .await;
         self.read_json(sent).await

@@ -3,12 +3,14 @@
 //! reproducibility rules its answers follow ([`repro`]: rounding, the
 //! canonical tensor hash, probe positions), the models the network knows
 //! ([`models`]), reproducible generation ([`generation`]: the job input and
-//! the seeded sampling rule), the keeper's client API ([`keeper`]), a node
+//! the seeded sampling rule), a miner's signed bids ([`bid`]), the keeper's
+//! client API ([`keeper`]), a node
 //! signing key's file ([`keys`]) and, with the `client` feature, the typed
 //! HTTP client of a miner ([`client`]). Light on purpose: the miner, the
 //! keeper and dApp clients (through the SDK) depend on it without pulling
 //! in a model runtime or the miner's server.
 
+pub mod bid;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod generation;

@@ -1,8 +1,9 @@
 //! The keeper's decisions, free of I/O so they are tested directly:
 //! routing, validation, the lifecycle's idempotency rules and TTLs, latency
-//! statistics, intake rate limits, the dispute work's rules, and the
-//! watcher's plan of each round.
+//! statistics, intake rate limits, the dispute work's rules, the watcher's
+//! plan of each round, and the auction that prices jobs.
 
+pub mod auction;
 pub mod cosign;
 pub mod cranks;
 pub mod discovery;
