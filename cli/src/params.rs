@@ -57,28 +57,9 @@ fn tokens(name: &str, value: &str) -> Result<u64, String> {
 }
 
 fn strategy(name: &str, value: &str) -> Result<SelectionStrategy, String> {
-    Ok(match value.to_ascii_lowercase().as_str() {
-        "random" => SelectionStrategy::Random,
-        "reputation" => SelectionStrategy::Reputation,
-        "stake" => SelectionStrategy::Stake,
-        "performance" => SelectionStrategy::Performance,
-        "weighted" => SelectionStrategy::Weighted,
-        _ => {
-            return Err(format!(
-                "{name}: '{value}' is not one of random, reputation, stake, performance, weighted"
-            ))
-        }
+    SelectionStrategy::from_name(value).ok_or_else(|| {
+        format!("{name}: '{value}' is not one of random, reputation, stake, performance, weighted")
     })
-}
-
-pub fn strategy_name(strategy: SelectionStrategy) -> &'static str {
-    match strategy {
-        SelectionStrategy::Random => "random",
-        SelectionStrategy::Reputation => "reputation",
-        SelectionStrategy::Stake => "stake",
-        SelectionStrategy::Performance => "performance",
-        SelectionStrategy::Weighted => "weighted",
-    }
 }
 
 macro_rules! parameter_table {
@@ -114,10 +95,10 @@ macro_rules! parameter_table {
     (@parse tokens, $name:expr, $value:expr) => { tokens($name, $value) };
     (@parse number, $name:expr, $value:expr) => { number($name, $value) };
     (@parse strategy, $name:expr, $value:expr) => { strategy($name, $value).map(|s| s as u8) };
-    (@json strategy, $v:expr) => { json!(strategy_name(SelectionStrategy::from_stored($v))) };
+    (@json strategy, $v:expr) => { json!(SelectionStrategy::from_stored($v).name()) };
     (@json $kind:ident, $v:expr) => { json!($v) };
     (@text tokens, $v:expr) => { format_tokens($v) };
-    (@text strategy, $v:expr) => { strategy_name(SelectionStrategy::from_stored($v)).to_string() };
+    (@text strategy, $v:expr) => { SelectionStrategy::from_stored($v).name().to_string() };
     (@text number, $v:expr) => { $v.to_string() };
 }
 

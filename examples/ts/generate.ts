@@ -10,6 +10,7 @@
 //   VERDICT_TOKEN_ACCOUNT  the wallet's token account of the stake mint
 //   VERDICT_MAX_FEE        optional: the fee to escrow (default: the Config's minimum job fee)
 //   VERDICT_PROMPT         optional: the prompt
+//   VERDICT_TEMPERATURE_MILLI optional: sampling temperature × 1000 (default 700; 0 is greedy)
 //
 // Type-checked with the other examples by `npm test` in clients/ts; run it
 // with `node dist-examples/examples/ts/generate.js` after `npm test`.
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
     prompt: process.env.VERDICT_PROMPT ?? 'In one sentence: why verify AI answers on a blockchain?',
     maxTokens: 48,
     topK: 40,
-    temperatureMilli: 700,
+    // 0 is greedy: the same answer for every job and miner.
+    temperatureMilli: Number(process.env.VERDICT_TEMPERATURE_MILLI ?? 700),
   });
   const result = await infer(rpc, wallet, keepers, {
     tokenAccount: address(env('VERDICT_TOKEN_ACCOUNT')),

@@ -222,6 +222,19 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Ends the job's record in `phase` and counts it under `outcome`.
+    fn end(&self, rec: &mut JobRecord, phase: Phase, outcome: &str) -> Result<(), KeeperError> {
+        rec.phase = phase;
+        rec.phase_since = wall_secs();
+        self.ctx.store.put(rec)?;
+        self.ctx
+            .metrics
+            .jobs_total
+            .with_label_values(&[outcome])
+            .inc();
+        Ok(())
+    }
+
     fn finish_failed(
         &self,
         rec: &mut JobRecord,
@@ -232,14 +245,7 @@ impl Dispatcher {
             code,
             message: message.into(),
         });
-        rec.phase = Phase::Failed;
-        rec.phase_since = wall_secs();
-        self.ctx.store.put(rec)?;
-        self.ctx
-            .metrics
-            .jobs_total
-            .with_label_values(&[code.as_str()])
-            .inc();
+        self.end(rec, Phase::Failed, code.as_str())?;
         tracing::info!(job = %rec.job, %code, "job failed for the client");
         Ok(())
     }
@@ -363,14 +369,7 @@ impl Dispatcher {
                 }
             }
         }
-        rec.phase = Phase::Done;
-        rec.phase_since = wall_secs();
-        self.ctx.store.put(rec)?;
-        self.ctx
-            .metrics
-            .jobs_total
-            .with_label_values(&["solved"])
-            .inc();
+        self.end(rec, Phase::Done, "solved")?;
         self.ctx
             .metrics
             .dispatch_latency_seconds

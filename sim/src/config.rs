@@ -186,14 +186,11 @@ macro_rules! params {
             match name {
                 $(stringify!($field) => p.$field = value.try_into().map_err(|e: toml::de::Error| bad(e.to_string()))?,)*
                 "selection_strategy" => {
-                    p.selection_strategy = match value.as_str() {
-                        Some("random") => SelectionStrategy::Random,
-                        Some("reputation") => SelectionStrategy::Reputation,
-                        Some("stake") => SelectionStrategy::Stake,
-                        Some("performance") => SelectionStrategy::Performance,
-                        Some("weighted") => SelectionStrategy::Weighted,
-                        _ => return Err(bad("one of random, reputation, stake, performance, weighted".into())),
-                    } as u8
+                    p.selection_strategy = value
+                        .as_str()
+                        .and_then(SelectionStrategy::from_name)
+                        .ok_or_else(|| bad("one of random, reputation, stake, performance, weighted".into()))?
+                        as u8
                 }
                 _ => return Err(SimError::Config(format!("no protocol parameter `{name}`"))),
             }

@@ -217,11 +217,16 @@ impl Miner {
             &s.params,
         );
         let boost = s.price * self.reputation.boost_bps(&s.params) as u64 / 10_000;
-        let delay = self.reputation.payout_delay_epochs(&s.params) * s.params.epoch_secs;
+        // Released when the program would release it (the miner's standing now).
+        let release_at = self
+            .reputation
+            .standing(&s.params)
+            .payout_release_at(now, &s.params)
+            .expect("simulated times stay far from overflow");
         // The client's price pays the miner and the co-signers; the boost
         // comes out of the reward pool. Both are held until released.
         self.held
-            .push_back((now + delay, s.price - s.fee, s.fee, boost));
+            .push_back((release_at, s.price - s.fee, s.fee, boost));
     }
 
     fn release(&mut self, now: i64) {

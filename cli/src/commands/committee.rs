@@ -13,7 +13,6 @@ use crate::args::{CommitteeCommand, CommitteeDrawArgs};
 use crate::env::Session;
 use crate::error::CliError;
 use crate::output::{labelled, table, Output};
-use crate::params::strategy_name;
 
 /// How often `draw --wait-secs` looks at the slot again.
 const SLOT_POLL: Duration = Duration::from_millis(400);
@@ -120,7 +119,7 @@ fn view(committee: &Committee, config: &Config) -> Output {
         "epoch": committee.epoch,
         "size": committee.size,
         "quorum": committee.quorum,
-        "strategy": strategy_name(committee.strategy()),
+        "strategy": committee.strategy().name(),
         "members": committee.members().iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         "signing_keys": committee.signing_keys().iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         "rotated_at": committee.rotated_at,
@@ -140,7 +139,7 @@ fn view(committee: &Committee, config: &Config) -> Output {
             "Quorum",
             format!("{} of {}", committee.quorum, committee.size),
         ),
-        ("Strategy", strategy_name(committee.strategy()).to_string()),
+        ("Strategy", committee.strategy().name().to_string()),
         ("Rotated At", committee.rotated_at.to_string()),
         ("Next Rotation", next.to_string()),
         (

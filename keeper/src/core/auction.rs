@@ -350,6 +350,11 @@ mod tests {
 
     const SEED: [u8; 32] = [7; 32];
 
+    /// Clears with every miner eligible at full trust.
+    fn clear_trusted(lots: &[Lot], offers: &[Offer]) -> Cleared {
+        clear(lots, offers, |_, _| Some(10_000), &SEED, 50)
+    }
+
     #[test]
     fn the_lowest_price_times_the_reputation_factor_wins_and_is_paid_its_bid() {
         let job = lot(1_000);
@@ -403,26 +408,14 @@ mod tests {
             offer(Pubkey::new_unique(), &job, 250, 5),
             offer(Pubkey::new_unique(), &job, 180, 5),
         ];
-        let cleared = clear(
-            std::slice::from_ref(&job),
-            &offers,
-            |_, _| Some(10_000),
-            &SEED,
-            50,
-        );
+        let cleared = clear_trusted(std::slice::from_ref(&job), &offers);
         assert!(cleared.awards.is_empty());
         assert_eq!(
             cleared.unplaced,
             vec![(job.job, Unplaced::FeeBelowEveryBid { lowest: 180 })]
         );
         let lonely = lot(100);
-        let cleared = clear(
-            std::slice::from_ref(&lonely),
-            &[],
-            |_, _| Some(10_000),
-            &SEED,
-            50,
-        );
+        let cleared = clear_trusted(std::slice::from_ref(&lonely), &[]);
         assert_eq!(cleared.unplaced, vec![(lonely.job, Unplaced::NoBids)]);
     }
 
@@ -432,7 +425,7 @@ mod tests {
         // One miner, capacity 2, three jobs: the two best-paying are placed.
         let lots = [lot(300), lot(900), lot(600)];
         let offers: Vec<Offer> = lots.iter().map(|l| offer(miner, l, 200, 2)).collect();
-        let cleared = clear(&lots, &offers, |_, _| Some(10_000), &SEED, 50);
+        let cleared = clear_trusted(&lots, &offers);
         let placed: Vec<Pubkey> = cleared.awards.iter().map(|a| a.job).collect();
         assert_eq!(placed, vec![lots[1].job, lots[2].job]);
         assert_eq!(
@@ -530,13 +523,7 @@ mod tests {
         let mut forged = offer(forger, &job, 100, 5);
         forged.bid.price = 50; // changed after signing
         let offers = [forged, offer(honest, &job, 300, 5)];
-        let cleared = clear(
-            std::slice::from_ref(&job),
-            &offers,
-            |_, _| Some(10_000),
-            &SEED,
-            50,
-        );
+        let cleared = clear_trusted(std::slice::from_ref(&job), &offers);
         assert_eq!(cleared.awards[0].miner, honest);
         assert_eq!(cleared.awards[0].price, 300);
         assert_eq!(cleared.forged, vec![forger]);

@@ -21,6 +21,27 @@ super::stored_as_byte! {
     }
 }
 
+impl SelectionStrategy {
+    /// The strategy's name, as operators write it (CLI, simulator).
+    pub const fn name(self) -> &'static str {
+        match self {
+            SelectionStrategy::Random => "random",
+            SelectionStrategy::Reputation => "reputation",
+            SelectionStrategy::Stake => "stake",
+            SelectionStrategy::Performance => "performance",
+            SelectionStrategy::Weighted => "weighted",
+        }
+    }
+
+    /// The strategy named `name` (any case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|s| s.name().eq_ignore_ascii_case(name))
+    }
+}
+
 /// Every tunable number of the protocol. Times in seconds, ratios in basis
 /// points, trust in basis points of 1.0 (10_000 == 1.0).
 ///
@@ -348,6 +369,19 @@ impl SlashingTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_strategy_is_found_by_its_name_in_any_case() {
+        for strategy in SelectionStrategy::ALL {
+            assert_eq!(
+                SelectionStrategy::from_name(strategy.name()),
+                Some(*strategy)
+            );
+            let upper = strategy.name().to_ascii_uppercase();
+            assert_eq!(SelectionStrategy::from_name(&upper), Some(*strategy));
+        }
+        assert_eq!(SelectionStrategy::from_name("fifo"), None);
+    }
 
     #[test]
     fn defaults_are_valid() {
