@@ -123,6 +123,10 @@ struct ServeArgs {
     /// Jobs it bids for at once.
     #[arg(long, default_value_t = 4, requires = "prices")]
     capacity: u32,
+    /// Most inference requests answered at once; more are refused with 503
+    /// `busy` rather than queued.
+    #[arg(long, default_value_t = miner::server::DEFAULT_MAX_CONCURRENT)]
+    max_concurrent: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +261,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     // The upkeep signs on chain with the same node key.
     let upkeep_key = signing_key.clone();
     let mut state = MinerState::new(registry, signing_key, faults, args.max_body_bytes);
+    state.max_concurrent = args.max_concurrent.max(1);
     if !args.prices.is_empty() {
         state = state.with_pricing(miner::pricing::Pricing {
             base: args.prices.iter().cloned().collect(),

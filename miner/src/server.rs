@@ -46,15 +46,31 @@ pub struct MinerState {
     pub pricing: Option<crate::pricing::Pricing>,
     /// Inference requests being answered now (the load bids follow).
     busy: std::sync::atomic::AtomicU32,
+    /// Most inference requests answered at once; past it a request is
+    /// refused at once with 503 `busy` instead of queueing (anyone can
+    /// reach a miner's public endpoint, and each distinct request runs the
+    /// model).
+    pub max_concurrent: u32,
 }
+
+/// Default bound on inference requests answered at once: far above what
+/// keepers send a miner (its capacity in auctions defaults to 4), low
+/// enough that a flood cannot queue unbounded work.
+pub const DEFAULT_MAX_CONCURRENT: u32 = 64;
 
 /// Counts one request in [`MinerState::busy`] while it lives.
 struct Busy<'a>(&'a std::sync::atomic::AtomicU32);
 
 impl<'a> Busy<'a> {
-    fn start(counter: &'a std::sync::atomic::AtomicU32) -> Self {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Busy(counter)
+    /// Counts a request in, unless `max` are running already.
+    fn start(counter: &'a std::sync::atomic::AtomicU32, max: u32) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Busy(counter))
     }
 }
 
@@ -122,6 +138,7 @@ impl MinerState {
             answers: AnswerCache::default(),
             pricing: None,
             busy: Default::default(),
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
         }
     }
 
@@ -321,7 +338,22 @@ async fn infer(
     Extension(connection): Extension<ConnectionControl>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let _busy = Busy::start(&state.busy);
+    let Some(_busy) = Busy::start(&state.busy, state.max_concurrent) else {
+        state
+            .metrics
+            .requests_total
+            .with_label_values(&["-", "busy"])
+            .inc();
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!(
+                "the miner is answering {} requests, its most at once",
+                state.max_concurrent
+            ),
+        )
+        .into_response();
+    };
     match handle_infer(&state, &connection, body).await {
         Ok(response) => response,
         Err(error) => {
