@@ -278,6 +278,23 @@ pub enum JobCommand {
         #[arg(long = "keeper", value_delimiter = ',', value_name = "URL")]
         keepers: Vec<String>,
     },
+    /// What the miners ask now for a job of a model at a risk level (their standing prices, as
+    /// the keepers read them): set an informed --max-fee before submitting
+    Quote {
+        /// Model id, e.g. all-minilm-l6-v2
+        #[arg(long)]
+        model: String,
+        #[arg(long, value_enum, default_value_t = Risk::Low)]
+        risk: Risk,
+        /// A keeper's API URL (repeat, or comma-separate: tried in order)
+        #[arg(
+            long = "keeper",
+            value_delimiter = ',',
+            value_name = "URL",
+            required = true
+        )]
+        keepers: Vec<String>,
+    },
     /// Release a solved job's payout (anyone may, once released): the operator's part is credited
     /// to the miner node's owed balance, the co-signers' fee is held until close
     Claim {

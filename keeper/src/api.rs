@@ -2,6 +2,7 @@
 //! submitted on chain, and later fetches the verified output), latency
 //! statistics (JSON and a text table), Prometheus `/metrics` and `/health`.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -13,14 +14,16 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use verdict::state::JobStatus;
-use verdict_wire::keeper::{JobProgress, JobView, SubmitInput};
+use verdict::state::{JobStatus, RiskLevel};
+use verdict_wire::keeper::{JobProgress, JobView, QuoteView, SubmitInput};
 use verdict_wire::miner::{Digest32, JobId};
 
 use crate::clock::wall_secs;
 use crate::context::Context;
+use crate::core::auction::Quote;
 use crate::core::lifecycle::Phase;
 use crate::core::ratelimit::RateLimiter;
+use crate::core::routing::RouteRequest;
 use crate::dispatcher::Dispatcher;
 use crate::error::ApiError;
 use crate::miners::Miners;
@@ -102,6 +105,7 @@ pub fn router(
     Router::new()
         .route("/v1/jobs", post(submit))
         .route("/v1/jobs/{job}", get(job_status))
+        .route("/v1/quote", get(quote))
         .route("/v1/miners/latency", get(latency_json))
         .route("/v1/miners/latency.txt", get(latency_table))
         .route("/metrics", get(metrics))
@@ -246,6 +250,62 @@ async fn job_status(
         _ => StatusCode::ACCEPTED,
     };
     Ok((code, Json(view(&rec))).into_response())
+}
+
+/// `GET /v1/quote` query.
+#[derive(serde::Deserialize)]
+struct QuoteQuery {
+    model: String,
+    /// `low`, `medium` or `high`.
+    risk: String,
+}
+
+/// What the miners that may take such a job ask for it now.
+async fn quote(
+    State(s): State<Arc<AppState>>,
+    axum::extract::Query(q): axum::extract::Query<QuoteQuery>,
+) -> Result<Json<QuoteView>, ApiError> {
+    let bad = |what: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", what);
+    let model = verdict::state::model_id(&q.model)
+        .map_err(|_| bad(format!("{:?} is not a model id", q.model)))?;
+    let risk = match q.risk.as_str() {
+        "low" => RiskLevel::Low,
+        "medium" => RiskLevel::Medium,
+        "high" => RiskLevel::High,
+        other => return Err(bad(format!("risk {other:?} is not low, medium or high"))),
+    };
+    let view = s.ctx.view();
+    let request = RouteRequest {
+        risk,
+        model,
+        realtime: false,
+        now: view.now,
+        exclude: &[],
+    };
+    let eligible: HashSet<Pubkey> = view
+        .snapshot
+        .route(&request, &s.ctx.cfg.routing, usize::MAX)
+        .iter()
+        .map(|m| m.profile.node)
+        .collect();
+    let prices = s
+        .miners
+        .standing_prices(&q.model, risk, |node| eligible.contains(node));
+    let quote = Quote::of(prices).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_quote",
+            format!("no miner that may take a {} job prices {}", q.risk, q.model),
+        )
+    })?;
+    Ok(Json(QuoteView {
+        model_id: q.model,
+        risk: risk as u8,
+        lowest: quote.lowest,
+        median: quote.median,
+        highest: quote.highest,
+        miners: quote.awards,
+    }))
 }
 
 async fn latency_json(

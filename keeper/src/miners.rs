@@ -6,12 +6,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use verdict::state::{model_id, Job, ProtocolParams, RiskLevel};
 use verdict_models::projection::TestProjection;
 use verdict_models::TEST_PROJECTION_ID;
+use verdict_wire::bid::PricesResponse;
 use verdict_wire::client::MinerClient;
 use verdict_wire::miner::{
     Digest32, InferRequest, InferResponse, JobId, MinerPubkey, ModelId as MinerModelId,
@@ -152,7 +153,18 @@ pub struct Miners {
     /// Miner health heard from the other keepers.
     pub gossip: Option<Arc<Gossip>>,
     reference: TestProjection,
+    /// Each bidding miner's standing prices, and when they were last read
+    /// from which miners.
+    prices: RwLock<PriceBook>,
 }
+
+type PriceBook = (
+    HashMap<Pubkey, PricesResponse>,
+    Option<(Instant, HashSet<Pubkey>)>,
+);
+
+/// How often the miners' standing prices are read again.
+pub const PRICES_REFRESH: Duration = Duration::from_secs(15);
 
 impl Miners {
     pub fn new(ctx: Context, gossip: Option<Arc<Gossip>>) -> Self {
@@ -163,6 +175,7 @@ impl Miners {
             mistakes: Mutex::new(HashSet::new()),
             gossip,
             reference: TestProjection::new(),
+            prices: RwLock::new((HashMap::new(), None)),
         }
     }
 
@@ -228,6 +241,62 @@ impl Miners {
                 .with_label_values(&[reason.label()])
                 .set(count as i64);
         }
+    }
+
+    /// Reads every callable miner's standing prices (`GET /prices`) when
+    /// the last read is older than [`PRICES_REFRESH`] or a miner was found
+    /// since; a miner that does not bid, or does not answer within a
+    /// second, has none.
+    pub async fn refresh_prices(&self) {
+        let clients: Vec<(Pubkey, MinerClient)> = self
+            .clients
+            .read()
+            .unwrap()
+            .iter()
+            .map(|(k, c)| (*k, c.clone()))
+            .collect();
+        {
+            let (_, read) = &*self.prices.read().unwrap();
+            let fresh = read.as_ref().is_some_and(|(at, asked)| {
+                at.elapsed() < PRICES_REFRESH && clients.iter().all(|(k, _)| asked.contains(k))
+            });
+            if fresh {
+                return;
+            }
+        }
+        let asked: HashSet<Pubkey> = clients.iter().map(|(k, _)| *k).collect();
+        let mut reads = tokio::task::JoinSet::new();
+        for (node, client) in clients {
+            reads.spawn(async move {
+                let read = tokio::time::timeout(Duration::from_secs(1), client.prices()).await;
+                (node, read.ok().and_then(Result::ok))
+            });
+        }
+        let mut prices = HashMap::new();
+        while let Some(Ok((node, read))) = reads.join_next().await {
+            if let Some(read) = read {
+                prices.insert(node, read);
+            }
+        }
+        *self.prices.write().unwrap() = (prices, Some((Instant::now(), asked)));
+    }
+
+    /// The standing prices for `model` at `risk` of the miners `eligible` keeps.
+    pub fn standing_prices(
+        &self,
+        model: &str,
+        risk: RiskLevel,
+        eligible: impl Fn(&Pubkey) -> bool,
+    ) -> Vec<u64> {
+        let prices = self.prices.read().unwrap();
+        prices
+            .0
+            .iter()
+            .filter(|(node, _)| eligible(node))
+            .flat_map(|(_, p)| &p.prices)
+            .filter(|p| p.model_id.as_str() == model && p.risk == risk as u8)
+            .map(|p| p.price)
+            .collect()
     }
 
     /// Every miner on chain as routing sees it: its Node, whether this

@@ -132,6 +132,7 @@ impl Watcher {
         };
         let now = self.ctx.gateway.now().await?;
         self.miners.discover(&chain);
+        self.miners.refresh_prices().await;
         let profiles = self.miners.profiles(&chain, &params).await;
         let snapshot = RoutingSnapshot::build(profiles, &self.ctx.cfg.routing, now);
         let active_node_keys = chain

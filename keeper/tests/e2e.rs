@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::*;
 use verdict::state::{JobStatus, RiskLevel};
 use verdict_sdk::instructions as ix;
+use verdict_tests::TEST_MODEL;
 
 const WAIT: Duration = Duration::from_secs(40);
 
@@ -250,5 +251,48 @@ async fn all_miners_down_gives_a_structured_error_and_the_escrow_back() {
         before,
         "the client has its escrow back"
     );
+    keeper.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quote_is_what_the_eligible_miners_ask() {
+    let priced = |price| MinerSpec {
+        price: Some(price),
+        ..spec(Behaviour::Honest, true, 10_000)
+    };
+    let net = Net::new(&[
+        priced(1_000),
+        priced(3_000),
+        spec(Behaviour::Honest, true, 10_000),
+    ])
+    .await;
+    let keeper = net.start_keeper(net.config(), None).await;
+    let quote = |model: &str, risk: &str| {
+        let url = format!("{}/v1/quote?model={model}&risk={risk}", keeper.api_url());
+        async move {
+            let response = http().get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    // The two bidding miners; the third does not bid.
+    let (status, low) = quote(TEST_MODEL, "low").await;
+    assert_eq!(status, 200, "{low}");
+    assert_eq!(
+        (
+            &low["lowest"],
+            &low["median"],
+            &low["highest"],
+            &low["miners"]
+        ),
+        (&1_000.into(), &3_000.into(), &3_000.into(), &2.into())
+    );
+    // High risk: the +50% premium.
+    let (status, high) = quote(TEST_MODEL, "high").await;
+    assert_eq!((status, &high["lowest"]), (200, &1_500.into()), "{high}");
+    let (status, none) = quote(GEN_MODEL, "low").await;
+    assert_eq!((status, &none["error"]), (404, &"no_quote".into()));
+    let (status, bad) = quote(TEST_MODEL, "extreme").await;
+    assert_eq!((status, &bad["error"]), (400, &"bad_request".into()));
     keeper.shutdown().await;
 }

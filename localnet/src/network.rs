@@ -439,6 +439,10 @@ impl Net {
     }
 }
 
+/// What every miner of the network asks for a low-risk job of any model
+/// (half the clients' usual maximum fee).
+pub const STANDING_PRICE: u64 = JOB_FEE / 2;
+
 pub(crate) fn spawn_miner(
     bin: &Path,
     dir: &Path,
@@ -460,6 +464,11 @@ pub(crate) fn spawn_miner(
         "--keypair".into(),
         key_path.display().to_string(),
     ];
+    // Every miner bids at the standing price, so clients can ask keepers
+    // for a quote (`verdict job quote`).
+    for model in models.split(',') {
+        args.extend(["--price".to_string(), format!("{model}={STANDING_PRICE}")]);
+    }
     args.extend(fault.iter().map(|f| f.to_string()));
     MinerProcess::spawn(bin, &args, &[], None, miner::process::STARTUP)
         .map_err(|e| NetworkError::Miner(e.to_string()))

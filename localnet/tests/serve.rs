@@ -254,6 +254,27 @@ async fn integrate(ready: Ready) {
     assert_eq!(out.json["verified"], true, "{}", out.json);
     assert!(out.json["output"].as_array().is_some_and(|v| !v.is_empty()));
     assert_eq!(out.json["client"], wallet.pubkey().to_string());
+
+    // `job quote`: what the miners ask, before a submit.
+    let keepers = ready.keepers.join(",");
+    let argv = [
+        "verdict", "--output", "json", "job", "quote", "--model", MODEL, "--risk", "low",
+        "--keeper", &keepers,
+    ];
+    let cli = verdict_cli::Cli::try_parse_from(argv).unwrap();
+    let out = verdict_cli::run(cli, &env).await.unwrap();
+    let price = verdict_localnet::network::STANDING_PRICE;
+    assert_eq!(
+        (out.json["lowest"].as_u64(), out.json["highest"].as_u64()),
+        (Some(price), Some(price)),
+        "{}",
+        out.json
+    );
+    assert!(
+        out.json["miners"].as_u64().is_some_and(|n| n > 0),
+        "{}",
+        out.json
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,3 +143,18 @@ mod tests {
         );
     }
 }
+
+/// `GET /v1/quote?model=<id>&risk=low|medium|high`: what the miners that
+/// may take such a job ask for it now (their standing prices), so a client
+/// sets an informed maximum fee. 404 `no_quote` when none of them prices it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteView {
+    pub model_id: String,
+    /// 0 low, 1 medium, 2 high.
+    pub risk: u8,
+    pub lowest: u64,
+    pub median: u64,
+    pub highest: u64,
+    /// How many eligible miners price it.
+    pub miners: usize,
+}

@@ -1,4 +1,5 @@
-//! `verdict job submit|status|claim|close|claim-refund`: a client's jobs
+//! `verdict job quote|submit|status|claim|close|claim-refund`: the going
+//! rate before a submit, a client's jobs
 //! (embeddings, and text generation with `--prompt`), the permissionless
 //! cranks that pay out and clean up, and a refund the client's account
 //! could not take.
@@ -18,7 +19,7 @@ use verdict_sdk::{instructions as ix, pda};
 
 use super::{events, hex, landed_json, model_name, with};
 use crate::amount::format_tokens;
-use crate::args::{JobCommand, SubmitArgs};
+use crate::args::{JobCommand, Risk, SubmitArgs};
 use crate::env::Session;
 use crate::error::CliError;
 use crate::output::{labelled, Output};
@@ -27,10 +28,44 @@ pub async fn run(s: &Session<'_>, command: JobCommand) -> Result<Output, CliErro
     match command {
         JobCommand::Submit(args) => submit(s, args).await,
         JobCommand::Status { job, keepers } => status(s, job, keepers).await,
+        JobCommand::Quote {
+            model,
+            risk,
+            keepers,
+        } => quote(&model, risk, keepers).await,
         JobCommand::Claim { job } => claim(s, job).await,
         JobCommand::Close { job } => close(s, job).await,
         JobCommand::ClaimRefund { job, to } => claim_refund(s, job, to).await,
     }
+}
+
+/// The going rate for a job of `model` at `risk`, from the first keeper
+/// that has one (the standing prices of the miners that may take it).
+async fn quote(model: &str, risk: Risk, keepers: Vec<String>) -> Result<Output, CliError> {
+    let keepers = KeeperClient::new(&keepers, Duration::from_secs(10))
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let risk_name = format!("{:?}", RiskLevel::from(risk)).to_lowercase();
+    let q = keepers
+        .quote(model, &risk_name)
+        .await
+        .map_err(|e| CliError::Refused(e.to_string()))?;
+    let text = labelled(&[
+        ("Model", q.model_id.clone()),
+        ("Risk", risk_name.clone()),
+        ("Lowest", format_tokens(q.lowest)),
+        ("Median", format_tokens(q.median)),
+        ("Highest", format_tokens(q.highest)),
+        ("Miners", q.miners.to_string()),
+    ]);
+    let json = json!({
+        "model": q.model_id,
+        "risk": risk_name,
+        "lowest": q.lowest,
+        "median": q.median,
+        "highest": q.highest,
+        "miners": q.miners,
+    });
+    Ok(Output::new(text, json))
 }
 
 /// Releases a solved job's payout: the miner operator's part is credited to

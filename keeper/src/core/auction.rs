@@ -273,8 +273,22 @@ pub struct Quote {
     pub median: u64,
     pub lowest: u64,
     pub highest: u64,
-    /// How many awards it is drawn from.
+    /// How many prices it is drawn from (awards, or miners' standing prices).
     pub awards: usize,
+}
+
+impl Quote {
+    /// The quote of a set of prices; `None` when there are none.
+    pub fn of(prices: impl IntoIterator<Item = u64>) -> Option<Quote> {
+        let mut sorted: Vec<u64> = prices.into_iter().collect();
+        sorted.sort_unstable();
+        Some(Quote {
+            median: *sorted.get(sorted.len() / 2)?,
+            lowest: *sorted.first()?,
+            highest: *sorted.last()?,
+            awards: sorted.len(),
+        })
+    }
 }
 
 impl ClearingBook {
@@ -301,15 +315,7 @@ impl ClearingBook {
 
     /// The quote for `model` at `risk`, once any job of that kind cleared.
     pub fn quote(&self, model: &ModelId, risk: RiskLevel) -> Option<Quote> {
-        let prices = self.prices.get(&(*model, risk as u8))?;
-        let mut sorted: Vec<u64> = prices.iter().copied().collect();
-        sorted.sort_unstable();
-        Some(Quote {
-            median: *sorted.get(sorted.len() / 2)?,
-            lowest: *sorted.first()?,
-            highest: *sorted.last()?,
-            awards: sorted.len(),
-        })
+        Quote::of(self.prices.get(&(*model, risk as u8))?.iter().copied())
     }
 }
 

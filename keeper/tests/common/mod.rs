@@ -66,6 +66,8 @@ pub struct MinerSpec {
     pub upkeep: bool,
     /// Also serves [`GEN_MODEL`] (on chain and in its process).
     pub generative: bool,
+    /// Bids at this standing price for the test model (`--price`).
+    pub price: Option<u64>,
 }
 
 /// A warm Tier 1 miner serving the test model and [`GEN_MODEL`].
@@ -84,6 +86,7 @@ pub fn spec(behaviour: Behaviour, tier1: bool, trust_bps: u32) -> MinerSpec {
         warm: true,
         upkeep: false,
         generative: false,
+        price: None,
     }
 }
 
@@ -105,6 +108,7 @@ pub fn cold(behaviour: Behaviour) -> MinerSpec {
         warm: false,
         upkeep: false,
         generative: false,
+        price: None,
     }
 }
 
@@ -162,10 +166,10 @@ pub fn spawn_with_upkeep(m: &TestMiner, rpc_url: &str) -> MinerProcess {
 
 fn spawn_miner(
     key: &Keypair,
-    behaviour: Behaviour,
-    generative: bool,
+    s: &MinerSpec,
     dir: &std::path::Path,
 ) -> (Option<MinerProcess>, String) {
+    let (behaviour, generative) = (s.behaviour, s.generative);
     let fault = match behaviour {
         Behaviour::GenWrongSeed => Some("gen-wrong-seed"),
         Behaviour::GenWrongK => Some("gen-wrong-k"),
@@ -203,6 +207,9 @@ fn spawn_miner(
             "6000"
         };
         args.extend(["--fault", fault, "--slow-ms", delay].map(String::from));
+    }
+    if let Some(price) = s.price {
+        args.extend(["--price".to_string(), format!("{TEST_MODEL}={price}")]);
     }
     let process = MinerProcess::spawn(
         &verdict_tests::bins::miner_bin(),
@@ -283,8 +290,7 @@ impl Net {
                 f.airdrop(&handle.signing_key.pubkey()).await;
                 (None, String::new())
             } else {
-                let (process, url) =
-                    spawn_miner(&handle.signing_key, s.behaviour, s.generative, dir.path());
+                let (process, url) = spawn_miner(&handle.signing_key, s, dir.path());
                 // Keepers find miners on chain: the operator records where it serves.
                 let record = ix::set_node_endpoint(&handle.operator_pubkey(), &handle.node, &url);
                 f.send(&[record], &[&handle.operator.keypair])

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
 use reqwest::StatusCode;
-use verdict_wire::keeper::{JobView, SubmitInput};
+use serde::de::DeserializeOwned;
+use verdict_wire::keeper::{JobView, QuoteView, SubmitInput};
 use verdict_wire::miner::JobId;
 use verdict_wire::ErrorBody;
 
@@ -42,8 +43,8 @@ impl KeeperError {
 }
 
 /// One keeper's answer to a request.
-enum Answer {
-    View(Box<JobView>),
+enum Answer<T> {
+    View(Box<T>),
     Refused(u16, ErrorBody),
     /// Try the next keeper, for this reason.
     Down(String),
@@ -151,11 +152,24 @@ impl KeeperClient {
         }
     }
 
-    async fn first_answer(
+    /// What the committee's miners ask now for a job of `model` at `risk`
+    /// (`low`, `medium` or `high`): the first keeper that has a quote.
+    pub async fn quote(&self, model: &str, risk: &str) -> Result<QuoteView, KeeperError> {
+        let (_, quote) = self
+            .first_answer(None, |url| {
+                self.http
+                    .get(format!("{url}/v1/quote"))
+                    .query(&[("model", model), ("risk", risk)])
+            })
+            .await?;
+        Ok(quote)
+    }
+
+    async fn first_answer<T: DeserializeOwned>(
         &self,
         preferred: Option<&str>,
         request: impl Fn(&str) -> reqwest::RequestBuilder,
-    ) -> Result<(String, JobView), KeeperError> {
+    ) -> Result<(String, T), KeeperError> {
         let order = preferred.into_iter().map(str::to_string).chain(
             self.urls
                 .iter()
@@ -186,7 +200,7 @@ impl KeeperClient {
     }
 }
 
-async fn ask(request: reqwest::RequestBuilder) -> Answer {
+async fn ask<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Answer<T> {
     let response = match request.send().await {
         Ok(r) => r,
         Err(e) => return Answer::Down(e.to_string()),
@@ -201,7 +215,7 @@ async fn ask(request: reqwest::RequestBuilder) -> Answer {
         status,
         StatusCode::OK | StatusCode::ACCEPTED | StatusCode::BAD_GATEWAY
     ) {
-        if let Ok(view) = serde_json::from_slice::<JobView>(&body) {
+        if let Ok(view) = serde_json::from_slice::<T>(&body) {
             return Answer::View(Box::new(view));
         }
     }
