@@ -3,7 +3,7 @@
 import type { Address } from '@solana/kit';
 import { sleep } from './bytes';
 import { KeeperError } from './errors';
-import { parseJobView, parseKeeperErrorBody, type JobView } from './keeperTypes';
+import { parseJobView, parseKeeperErrorBody, parseQuoteView, type JobView, type QuoteView } from './keeperTypes';
 
 /** The part of `fetch` the keeper client uses. */
 export type KeeperFetch = (
@@ -32,8 +32,8 @@ export type SubmitInputResult = {
   view: JobView;
 };
 
-type Answer =
-  | { kind: 'view'; status: number; view: JobView }
+type Answer<T = JobView> =
+  | { kind: 'view'; status: number; view: T }
   | { kind: 'refused'; error: KeeperError }
   | { kind: 'down'; reason: string };
 
@@ -136,7 +136,48 @@ export class KeeperClient {
     throw notFound ?? unreachable(order, down);
   }
 
-  private async call(url: string, method: 'GET' | 'POST', path: string, body?: string): Promise<Answer> {
+  /**
+   * What the miners ask now for a job of `model` at `risk` (their standing
+   * prices, from the first keeper that has a quote), to set an informed
+   * maximum fee. Throws a KeeperError: 404 `no_quote` when no miner that
+   * may take such a job prices it, `unreachable` when no keeper answered.
+   */
+  async quote(model: string, risk: 'low' | 'medium' | 'high'): Promise<QuoteView> {
+    const path = `/v1/quote?model=${encodeURIComponent(model)}&risk=${risk}`;
+    const down: string[] = [];
+    let notFound: KeeperError | undefined;
+    for (const url of this.urls) {
+      const answer = await this.call(url, 'GET', path, undefined, parseQuoteView);
+      if (answer.kind === 'view') {
+        return answer.view;
+      }
+      if (answer.kind === 'refused') {
+        if (answer.error.status === 404) {
+          notFound ??= answer.error;
+          continue;
+        }
+        throw answer.error;
+      }
+      down.push(`${url}: ${answer.reason}`);
+    }
+    throw notFound ?? unreachable(this.urls, down);
+  }
+
+  private async call(url: string, method: 'GET' | 'POST', path: string, body?: string): Promise<Answer>;
+  private async call<T>(
+    url: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    parse: (json: unknown) => T | null,
+  ): Promise<Answer<T>>;
+  private async call<T>(
+    url: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: string,
+    parse?: (json: unknown) => T | null,
+  ): Promise<Answer<T | JobView>> {
     let status: number;
     let text: string;
     try {
@@ -157,13 +198,14 @@ export class KeeperClient {
     } catch {
       json = undefined;
     }
-    const view = parseJobView(json);
+    const view = (parse ?? parseJobView)(json);
     if ((status >= 200 && status < 300) || status === 502) {
-      // 200 done, 202 queued/running, 502 failed: all with a JobView.
+      // 200 done, 202 queued/running, 502 failed: all with a JobView (or
+      // the answer `parse` reads).
       if (view !== null) {
         return { kind: 'view', status, view };
       }
-      return { kind: 'down', reason: `HTTP ${status} without a JobView` };
+      return { kind: 'down', reason: `HTTP ${status} without the expected body` };
     }
     if (status >= 400 && status < 500) {
       const refusal = parseKeeperErrorBody(json);

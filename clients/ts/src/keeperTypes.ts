@@ -133,6 +133,44 @@ export function parseJobView(body: unknown): JobView | null {
   };
 }
 
+/**
+ * `GET /v1/quote`: what the miners that may take a job of a model at a
+ * risk level ask now (their standing prices, in base units).
+ */
+export type QuoteView = {
+  model_id: string;
+  /** 0 low, 1 medium, 2 high. */
+  risk: number;
+  lowest: bigint;
+  median: bigint;
+  highest: bigint;
+  /** How many eligible miners price it. */
+  miners: number;
+};
+
+/** `body` as a QuoteView, or null when it is not one. */
+export function parseQuoteView(body: unknown): QuoteView | null {
+  if (
+    !isObject(body) ||
+    !isString(body.model_id) ||
+    !isNumber(body.risk) ||
+    !isNumber(body.lowest) ||
+    !isNumber(body.median) ||
+    !isNumber(body.highest) ||
+    !isNumber(body.miners)
+  ) {
+    return null;
+  }
+  return {
+    model_id: body.model_id,
+    risk: body.risk,
+    lowest: BigInt(body.lowest),
+    median: BigInt(body.median),
+    highest: BigInt(body.highest),
+    miners: body.miners,
+  };
+}
+
 /** `body` as a keeper error body, or null. */
 export function parseKeeperErrorBody(body: unknown): KeeperErrorBody | null {
   return isObject(body) && isString(body.error) && isString(body.message)

@@ -18,6 +18,8 @@ import {
 } from '@solana/kit';
 import {
   JobStatus,
+  KeeperClient,
+  KeeperError,
   RiskLevel,
   VerdictProgramError,
   VerificationError,
@@ -288,6 +290,18 @@ describe(
       // (sampled at 0.7 it sometimes is not about Paris at all).
       const greedy = { VERDICT_PROMPT: 'What is the capital of France?', VERDICT_TEMPERATURE_MILLI: '0' };
       assert.match(runExample('generate', greedy), /Paris/);
+    });
+
+    test('a quote before submitting: what the miners ask', { timeout: INFER_MS }, async () => {
+      const keepers = new KeeperClient(ready.keepers);
+      const quote = await keepers.quote(ready.model, 'low');
+      assert.equal(quote.model_id, ready.model);
+      assert.ok(quote.miners > 0 && quote.lowest > 0n && quote.lowest <= quote.median, `${quote.lowest} ${quote.median}`);
+      assert.ok(quote.median <= quote.highest);
+      await assert.rejects(
+        keepers.quote('no-such-model', 'low'),
+        (e: unknown) => e instanceof KeeperError && e.code === 'no_quote',
+      );
     });
 
     test("a job's history decodes to its events", { timeout: INFER_MS }, async () => {
