@@ -139,7 +139,7 @@ fn main() {
         if let Some(q) = book.quote(&model, RiskLevel::Low) {
             quotes.push(format!(
                 "- {lots_per_round} jobs per round: median {} (lowest {}, highest {}) over the last {} awards",
-                q.median, q.lowest, q.highest, q.awards
+                q.median, q.lowest, q.highest, q.count
             ));
         }
     }

@@ -304,7 +304,7 @@ async fn quote(
         lowest: quote.lowest,
         median: quote.median,
         highest: quote.highest,
-        miners: quote.awards,
+        miners: quote.count,
     }))
 }
 

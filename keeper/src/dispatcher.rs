@@ -486,6 +486,11 @@ impl Dispatcher {
         let attempt = job.attempts + 1;
         let price = (job.max_fee as u128 * self.ctx.cfg.price_bps as u128
             / u128::from(verdict::constants::BPS_DENOMINATOR)) as u64;
+        let assign = Intent::Assign {
+            miner: choice,
+            attempt,
+            price,
+        };
         self.ctx.metrics.validations_preprocessing_total.inc();
         if risk == RiskLevel::Low {
             // Optimistic path: ask first, then settle in one transaction.
@@ -513,30 +518,10 @@ impl Dispatcher {
                     rec.tried.push(choice);
                     rec.evidence = Some(miss.evidence());
                     rec.owed_fail = Some(self.miss(&choice, attempt, &miss.failure));
-                    self.post_recorded(
-                        rec,
-                        Intent::Assign {
-                            miner: choice,
-                            attempt,
-                            price,
-                        },
-                    )
-                    .await?;
+                    self.post_recorded(rec, assign).await?;
                 }
             }
-        } else if refused_is_retry(
-            self.post_recorded(
-                rec,
-                Intent::Assign {
-                    miner: choice,
-                    attempt,
-                    price,
-                },
-            )
-            .await,
-        )?
-        .is_none()
-        {
+        } else if refused_is_retry(self.post_recorded(rec, assign).await)?.is_none() {
             rec.tried.push(choice);
         }
         Ok(Next::Again)

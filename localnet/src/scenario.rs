@@ -266,8 +266,10 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // votes uphold the answer; with an accomplice, the made-up result's
     // weight keeps the answer below 66% of the active weight, so the vote
     // is unresolved.
-    let mut griefs_due: Vec<Option<usize>> = vec![None, Some(ACCOMPLICE)];
-    let mut griefings: Vec<Griefing> = Vec::new();
+    let mut griefings = Griefings {
+        due: vec![None, Some(ACCOMPLICE)],
+        opened: Vec::new(),
+    };
     let (mut solved, mut refunded, mut waiting_total) = (0usize, 0usize, 0usize);
     // Jobs still running when their batch's wait ended (e.g. a generation
     // whose committee re-runs it), asked for again after the last batch.
@@ -352,15 +354,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         // answers, well inside their challenge windows (on a cluster,
         // minutes); one that finds no open answer yet waits for a batch.
         if next * 2 >= opts.jobs {
-            open_griefings(
-                &net,
-                &jobs,
-                &bar,
-                &mut griefs_due,
-                &mut griefings,
-                GRIEF_PATIENCE,
-            )
-            .await?;
+            griefings.open(&net, &jobs, &bar, GRIEF_PATIENCE).await?;
         }
         // Midway too: the rotation falls due and the keepers crank it.
         if !rotated && next >= opts.jobs * 2 / 3 {
@@ -404,20 +398,12 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
             "solved {solved} · refunded {refunded} · left waiting {waiting_total} (they expire)"
         ));
     }
-    open_griefings(
-        &net,
-        &jobs,
-        &bar,
-        &mut griefs_due,
-        &mut griefings,
-        GRIEF_PATIENCE,
-    )
-    .await?;
+    griefings.open(&net, &jobs, &bar, GRIEF_PATIENCE).await?;
     // A short run may leave fewer honest, open answers than griefings due
     // (routing decides who answers): one more low-risk job at a time until
     // an honest miner's answer can be challenged, so every run shows both.
     let mut topped_up = 0;
-    while !griefs_due.is_empty() && topped_up < GRIEF_TOP_UP {
+    while !griefings.due.is_empty() && topped_up < GRIEF_TOP_UP {
         let i = opts.jobs + topped_up;
         topped_up += 1;
         let input = input_for(i);
@@ -436,26 +422,21 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         match await_result(&net.chain, &keeper_client, None, &key, &input, BATCH_WAIT).await {
             Ok(_) => solved += 1,
             Err(e) => {
-                refunded += 1;
+                // A job still running is counted with neither; it expires at the end.
+                if matches!(e, InferError::Refunded(_) | InferError::JobFailed(_)) {
+                    refunded += 1;
+                }
                 note_unserved(&mut jobs, &key, &e, started);
             }
         }
-        open_griefings(
-            &net,
-            &jobs,
-            &bar,
-            &mut griefs_due,
-            &mut griefings,
-            Duration::ZERO,
-        )
-        .await?;
+        griefings.open(&net, &jobs, &bar, Duration::ZERO).await?;
     }
     if topped_up > 0 {
         bar.println(format!(
             "{topped_up} more low-risk job(s) submitted for an honest answer to challenge; solved {solved} · refunded {refunded}"
         ));
     }
-    if !griefs_due.is_empty() {
+    if !griefings.due.is_empty() {
         bar.println("no honest miner's correct answer is open to a griefing dispute");
     }
     // Fair entry at work: every miner's record so far, from its Node.
@@ -486,7 +467,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // their votes. Only the clock is moved here.
     let progress = spinner(opts.show_progress);
     progress.set_message("the auditing keeper re-checks solved jobs");
-    settle_disputes(&net, &jobs, griefings, &progress).await?;
+    settle_disputes(&net, &jobs, griefings.opened, &progress).await?;
     progress.finish_and_clear();
     for k in keepers {
         k.shutdown().await;
@@ -828,31 +809,39 @@ const GRIEF_PATIENCE: Duration = Duration::from_secs(30);
 /// griefing without one about once in a thousand runs).
 pub const GRIEF_TOP_UP: usize = 10;
 
-/// Opens the due griefing challenges in order while there are answers to
-/// challenge, waiting up to `patience` for one; those left wait for the
-/// next call.
-async fn open_griefings(
-    net: &Net,
-    jobs: &[ClientJob],
-    progress: &ProgressBar,
-    due: &mut Vec<Option<usize>>,
-    opened: &mut Vec<Griefing>,
-    patience: Duration,
-) -> Result<(), NetworkError> {
-    let started = Instant::now();
-    while let Some(&accomplice) = due.first() {
-        match grief(net, jobs, progress, accomplice).await? {
-            Some(griefing) => {
-                opened.push(griefing);
-                due.remove(0);
+/// The griefing challenges of a run: those still to open (each with its
+/// accomplice, if any) and those opened.
+struct Griefings {
+    due: Vec<Option<usize>>,
+    opened: Vec<Griefing>,
+}
+
+impl Griefings {
+    /// Opens the due challenges in order while there are answers to
+    /// challenge, waiting up to `patience` for one; those left wait for the
+    /// next call.
+    async fn open(
+        &mut self,
+        net: &Net,
+        jobs: &[ClientJob],
+        progress: &ProgressBar,
+        patience: Duration,
+    ) -> Result<(), NetworkError> {
+        let started = Instant::now();
+        while let Some(&accomplice) = self.due.first() {
+            match grief(net, jobs, progress, accomplice).await? {
+                Some(griefing) => {
+                    self.opened.push(griefing);
+                    self.due.remove(0);
+                }
+                None if started.elapsed() < patience => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                None => break,
             }
-            None if started.elapsed() < patience => {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            None => break,
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A griefing challenge: the griefer's operator (a staked validator, acting

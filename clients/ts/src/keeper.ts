@@ -117,10 +117,35 @@ export class KeeperClient {
   async jobStatus(job: Address): Promise<JobView> {
     const holder = this.holders.get(job);
     const order = holder === undefined ? this.urls : [holder, ...this.urls.filter((u) => u !== holder)];
+    return this.firstFound(order, `/v1/jobs/${encodeURIComponent(job)}`, parseJobView);
+  }
+
+  /**
+   * What the miners ask now for a job of `model` at `risk` (their standing
+   * prices, from the first keeper that has a quote), to set an informed
+   * maximum fee. Throws a KeeperError: 404 `no_quote` when no miner that
+   * may take such a job prices it, `unreachable` when no keeper answered.
+   */
+  async quote(model: string, risk: 'low' | 'medium' | 'high'): Promise<QuoteView> {
+    const path = `/v1/quote?model=${encodeURIComponent(model)}&risk=${risk}`;
+    return this.firstFound(this.urls, path, parseQuoteView);
+  }
+
+  /**
+   * GETs `path` from the keepers in `order` until one answers with what
+   * `parse` reads. A 404 lets the next keeper answer (the first 404 is
+   * thrown if none does); any other refusal is thrown at once; an
+   * unreachable keeper is skipped.
+   */
+  private async firstFound<T>(
+    order: readonly string[],
+    path: string,
+    parse: (json: unknown) => T | null,
+  ): Promise<T> {
     const down: string[] = [];
     let notFound: KeeperError | undefined;
     for (const url of order) {
-      const answer = await this.call(url, 'GET', `/v1/jobs/${encodeURIComponent(job)}`);
+      const answer = await this.call(url, 'GET', path, undefined, parse);
       if (answer.kind === 'view') {
         return answer.view;
       }
@@ -134,33 +159,6 @@ export class KeeperClient {
       down.push(`${url}: ${answer.reason}`);
     }
     throw notFound ?? unreachable(order, down);
-  }
-
-  /**
-   * What the miners ask now for a job of `model` at `risk` (their standing
-   * prices, from the first keeper that has a quote), to set an informed
-   * maximum fee. Throws a KeeperError: 404 `no_quote` when no miner that
-   * may take such a job prices it, `unreachable` when no keeper answered.
-   */
-  async quote(model: string, risk: 'low' | 'medium' | 'high'): Promise<QuoteView> {
-    const path = `/v1/quote?model=${encodeURIComponent(model)}&risk=${risk}`;
-    const down: string[] = [];
-    let notFound: KeeperError | undefined;
-    for (const url of this.urls) {
-      const answer = await this.call(url, 'GET', path, undefined, parseQuoteView);
-      if (answer.kind === 'view') {
-        return answer.view;
-      }
-      if (answer.kind === 'refused') {
-        if (answer.error.status === 404) {
-          notFound ??= answer.error;
-          continue;
-        }
-        throw answer.error;
-      }
-      down.push(`${url}: ${answer.reason}`);
-    }
-    throw notFound ?? unreachable(this.urls, down);
   }
 
   private async call(url: string, method: 'GET' | 'POST', path: string, body?: string): Promise<Answer>;

@@ -274,7 +274,7 @@ pub struct Quote {
     pub lowest: u64,
     pub highest: u64,
     /// How many prices it is drawn from (awards, or miners' standing prices).
-    pub awards: usize,
+    pub count: usize,
 }
 
 impl Quote {
@@ -286,7 +286,7 @@ impl Quote {
             median: *sorted.get(sorted.len() / 2)?,
             lowest: *sorted.first()?,
             highest: *sorted.last()?,
-            awards: sorted.len(),
+            count: sorted.len(),
         })
     }
 }
@@ -557,7 +557,7 @@ mod tests {
                 median: 300,
                 lowest: 200,
                 highest: 400,
-                awards: 3
+                count: 3
             })
         );
         assert_eq!(book.quote(&model, RiskLevel::High), None);
