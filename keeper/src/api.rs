@@ -18,6 +18,7 @@ use verdict::state::{JobStatus, RiskLevel};
 use verdict_wire::keeper::{JobProgress, JobView, QuoteView, SubmitInput};
 use verdict_wire::miner::{Digest32, JobId};
 
+use crate::auctioneer::Auctioneer;
 use crate::clock::wall_secs;
 use crate::context::Context;
 use crate::core::auction::Quote;
@@ -33,6 +34,7 @@ struct AppState {
     ctx: Context,
     dispatcher: Arc<Dispatcher>,
     miners: Arc<Miners>,
+    auctioneer: Arc<Auctioneer>,
     limiter: Mutex<RateLimiter<Pubkey>>,
     started: Instant,
 }
@@ -91,6 +93,7 @@ pub fn router(
     ctx: Context,
     dispatcher: Arc<Dispatcher>,
     miners: Arc<Miners>,
+    auctioneer: Arc<Auctioneer>,
     peers: Router,
 ) -> Router {
     let max = ctx.cfg.max_input_bytes;
@@ -99,6 +102,7 @@ pub fn router(
         ctx,
         dispatcher,
         miners,
+        auctioneer,
         limiter: Mutex::new(limiter),
         started: Instant::now(),
     });
@@ -214,6 +218,23 @@ async fn submit(
             ),
         ));
     }
+    if let Market {
+        quote: Some(quote),
+        list_price_miners: 0,
+    } = s.market(&job.model, job.risk())
+    {
+        // Every miner that may take it bids, and each asks more than the fee.
+        if job.max_fee < quote.lowest {
+            return Err(ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "fee_below_market",
+                format!(
+                    "the job escrows {} but the miners that may take it ask from {} (median {}); resubmit with a higher max fee",
+                    job.max_fee, quote.lowest, quote.median
+                ),
+            ));
+        }
+    }
     if job.status() != JobStatus::Sent {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -268,36 +289,16 @@ async fn quote(
     let bad = |what: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", what);
     let model = verdict::state::model_id(&q.model)
         .map_err(|_| bad(format!("{:?} is not a model id", q.model)))?;
-    let risk = match q.risk.as_str() {
-        "low" => RiskLevel::Low,
-        "medium" => RiskLevel::Medium,
-        "high" => RiskLevel::High,
-        other => return Err(bad(format!("risk {other:?} is not low, medium or high"))),
-    };
-    let view = s.ctx.view();
-    let request = RouteRequest {
-        risk,
-        model,
-        realtime: false,
-        now: view.now,
-        exclude: &[],
-    };
-    let eligible: HashSet<Pubkey> = view
-        .snapshot
-        .route(&request, &s.ctx.cfg.routing, usize::MAX)
-        .iter()
-        .map(|m| m.profile.node)
-        .collect();
-    let prices = s
-        .miners
-        .standing_prices(&q.model, risk, |node| eligible.contains(node));
-    let quote = Quote::of(prices).ok_or_else(|| {
+    let risk = crate::core::risk_from_name(&q.risk)
+        .ok_or_else(|| bad(format!("risk {:?} is not low, medium or high", q.risk)))?;
+    let quote = s.market(&model, risk).quote.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "no_quote",
             format!("no miner that may take a {} job prices {}", q.risk, q.model),
         )
     })?;
+    let clearing = s.auctioneer.book.lock().unwrap().quote(&model, risk);
     Ok(Json(QuoteView {
         model_id: q.model,
         risk: risk as u8,
@@ -305,7 +306,46 @@ async fn quote(
         median: quote.median,
         highest: quote.highest,
         miners: quote.count,
+        clearing_median: clearing.map(|c| c.median),
+        cleared: clearing.map_or(0, |c| c.count),
     }))
+}
+
+/// The market for a kind of job: the standing prices of the miners that
+/// may take it and bid, and how many that may take it do not bid (they
+/// take it at the list price).
+struct Market {
+    quote: Option<Quote>,
+    list_price_miners: usize,
+}
+
+impl AppState {
+    fn market(&self, model: &verdict::state::ModelId, risk: RiskLevel) -> Market {
+        let view = self.ctx.view();
+        let request = RouteRequest {
+            risk,
+            model: *model,
+            realtime: false,
+            now: view.now,
+            exclude: &[],
+        };
+        let eligible: HashSet<Pubkey> = view
+            .snapshot
+            .route(&request, &self.ctx.cfg.routing, usize::MAX)
+            .iter()
+            .map(|m| m.profile.node)
+            .collect();
+        let bidders = self.auctioneer.bidders();
+        let prices = self
+            .miners
+            .standing_prices(&crate::core::model_name(model), risk, |node| {
+                eligible.contains(node) && bidders.contains(node)
+            });
+        Market {
+            quote: Quote::of(prices),
+            list_price_miners: eligible.difference(&bidders).count(),
+        }
+    }
 }
 
 async fn latency_json(

@@ -329,6 +329,7 @@ mod tests {
                 input,
                 response: None,
                 response_ms: 0,
+                bid: None,
             },
         };
         let generation = verdict_wire::generation::GenerationInput::greedy("hi", 20).to_input();

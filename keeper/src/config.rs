@@ -147,7 +147,44 @@ pub struct KeeperConfig {
     /// otherwise point keepers at their own internal services.
     pub allow_private_endpoints: bool,
     pub cranks: CrankConfig,
+    pub auction: AuctionConfig,
     pub committee: CommitteeConfig,
+}
+
+/// The auction that prices jobs among the miners that bid (the others are
+/// routed at the list price, `price_bps`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuctionConfig {
+    /// Ask bidding miners for bids; off: every job at the list price.
+    pub bidding: bool,
+    /// How long a round gathers waiting jobs after its first.
+    pub round_window_ms: u64,
+    /// How long the miners have to bid once asked; later bids are not read.
+    pub bid_timeout_ms: u64,
+    /// Most jobs in one round (the rest wait for the next).
+    pub round_max_jobs: usize,
+}
+
+impl Default for AuctionConfig {
+    fn default() -> Self {
+        AuctionConfig {
+            bidding: true,
+            round_window_ms: 50,
+            bid_timeout_ms: 500,
+            round_max_jobs: 256,
+        }
+    }
+}
+
+impl AuctionConfig {
+    pub fn round_window(&self) -> Duration {
+        Duration::from_millis(self.round_window_ms)
+    }
+
+    pub fn bid_timeout(&self) -> Duration {
+        Duration::from_millis(self.bid_timeout_ms)
+    }
 }
 
 /// Permissionless cranks this keeper sends when due (expiries always).
@@ -196,6 +233,7 @@ impl Default for KeeperConfig {
             mempool: MempoolTtl::default(),
             allow_private_endpoints: false,
             cranks: CrankConfig::default(),
+            auction: AuctionConfig::default(),
             committee: CommitteeConfig::default(),
         }
     }
@@ -313,6 +351,10 @@ env_overrides! {
     "COMPLETION_SECS" => mempool.completion_secs;
     "CLAIMS" => cranks.claims;
     "DOWNTIME_SLASHES" => cranks.downtime_slashes;
+    "BIDDING" => auction.bidding;
+    "ROUND_WINDOW_MS" => auction.round_window_ms;
+    "BID_TIMEOUT_MS" => auction.bid_timeout_ms;
+    "ROUND_MAX_JOBS" => auction.round_max_jobs;
     "NODE" => committee.node;
     "OPERATOR_KEYPAIR" => committee.operator_keypair;
     "OPERATOR_TOKENS" => committee.operator_tokens;
@@ -358,6 +400,9 @@ impl KeeperConfig {
         }
         if self.max_concurrent_jobs == 0 {
             return bad("max_concurrent_jobs must be > 0");
+        }
+        if self.auction.bid_timeout_ms == 0 || self.auction.round_max_jobs == 0 {
+            return bad("auction.bid_timeout_ms and auction.round_max_jobs must be > 0");
         }
         if u64::from(self.routing.tier3_reserved_bps) > BPS {
             return bad("routing.tier3_reserved_bps must be in 0..=10000");

@@ -6,19 +6,22 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use verdict::state::{model_id, Job, JobStatus, RiskLevel};
+use verdict_wire::bid::Bid;
 use verdict_wire::miner::InferResponse;
 
+use crate::auctioneer::{Auctioneer, Offered, Placement};
 use crate::clock::wall_secs;
 use crate::context::Context;
+use crate::core::auction::{list_price, Lot, Unplaced};
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep};
-use crate::core::routing::{RouteRequest, Share};
+use crate::core::routing::{RouteRequest, RoutingSnapshot, Share};
 use crate::core::validation::{
     self, judge_shadow, AnswerView, AttemptFailure, Recomputed, Rejection, ShadowVerdict,
 };
@@ -63,6 +66,24 @@ impl InFlight {
     }
 }
 
+/// How long a job every bidder is too full for waits before the next round.
+const CAPACITY_WAIT: Duration = Duration::from_millis(250);
+
+/// The miner for a job's next attempt, or why there is none.
+enum Choice {
+    /// This miner at this price; `bid` is its winning bid when it came
+    /// from an auction.
+    Miner {
+        miner: Pubkey,
+        price: u64,
+        bid: Option<Box<Bid>>,
+    },
+    /// Every bidder is full: wait for a round with room.
+    Wait,
+    /// The job failed for the client (recorded).
+    Failed,
+}
+
 /// Whether a job's driver goes on after a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Next {
@@ -76,6 +97,7 @@ enum Next {
 pub struct Dispatcher {
     ctx: Context,
     miners: Arc<Miners>,
+    auctioneer: Arc<Auctioneer>,
     committee: Arc<CommitteeMember>,
     /// This keeper's secret seeds (the miner draw).
     draws: DrawKey,
@@ -93,6 +115,7 @@ impl Dispatcher {
     pub fn new(
         ctx: Context,
         miners: Arc<Miners>,
+        auctioneer: Arc<Auctioneer>,
         committee: Arc<CommitteeMember>,
         draws: DrawKey,
         poster: PostQueue,
@@ -101,6 +124,7 @@ impl Dispatcher {
         Dispatcher {
             ctx,
             miners,
+            auctioneer,
             committee,
             draws,
             poster,
@@ -194,6 +218,11 @@ impl Dispatcher {
         self.ctx.store.put(rec)?;
         let mut evidence = rec.evidence.clone().unwrap_or_default();
         evidence.input = Some(rec.input.clone());
+        // The winning bid backs the price of an assignment or settlement.
+        evidence.bid = match intent {
+            Intent::Assign { .. } | Intent::Settle { .. } => rec.bid.clone(),
+            _ => None,
+        };
         let posted = match self.poster.post(rec.job, intent.clone(), evidence).await {
             Ok(p) => p,
             Err(KeeperError::Attest(e)) if e.refused_on_merits() => {
@@ -350,7 +379,7 @@ impl Dispatcher {
         risk: RiskLevel,
     ) -> Result<Next, KeeperError> {
         let key = rec.job;
-        let risk_label = format!("{risk:?}").to_lowercase();
+        let risk_label = crate::core::risk_name(risk);
         let ours = rec
             .output
             .as_ref()
@@ -373,7 +402,7 @@ impl Dispatcher {
         self.ctx
             .metrics
             .dispatch_latency_seconds
-            .with_label_values(&[&risk_label])
+            .with_label_values(&[risk_label])
             .observe(started.elapsed().as_secs_f64());
         Ok(Next::Finished)
     }
@@ -420,42 +449,26 @@ impl Dispatcher {
         Ok(Next::Again)
     }
 
-    /// The job waits for a miner: draw one; at low risk ask it first and
-    /// settle in one transaction, otherwise assign it.
+    /// The job waits for a miner: place it (an auction among the miners
+    /// that bid, else a draw among the others at the list price); at low
+    /// risk ask the miner first and settle in one transaction, otherwise
+    /// assign it.
     async fn sent(
         &self,
         rec: &mut JobRecord,
         job: &Job,
         risk: RiskLevel,
     ) -> Result<Next, KeeperError> {
-        let snapshot = self.ctx.snapshot();
-        let now = self.ctx.gateway.now().await?;
-        let request = RouteRequest {
-            risk,
-            model: job.model,
-            realtime: rec.realtime,
-            now,
-            exclude: &rec.tried,
-        };
-        let seed = self.draws.route_seed(&rec.job, job.attempts);
-        let in_flight = self.reserved_in_flight.lock().unwrap().clone();
-        let pending = |miner: &Pubkey| in_flight.values().filter(|m| *m == miner).count() as u32;
-        let Some((choice, share)) = snapshot
-            .draw_counting(&request, &self.ctx.cfg.routing, &seed, &pending)
-            .map(|(m, share)| (m.profile.node, share))
-        else {
-            let tried = rec.tried.len();
-            let code = if tried == 0 {
-                FailureCode::NoMinerAvailable
-            } else {
-                FailureCode::AllMinersFailed
-            };
-            return self.finish_failed(
-                rec,
-                code,
-                &format!("no eligible miner left ({tried} failed); the escrow is refunded when the job's TTL expires"),
-            )
-            .map(|()| Next::Finished);
+        let (choice, price) = match self.choose(rec, job, risk).await? {
+            Choice::Miner { miner, price, bid } => {
+                rec.bid = bid;
+                (miner, price)
+            }
+            Choice::Wait => {
+                tokio::time::sleep(CAPACITY_WAIT).await;
+                return Ok(Next::Again);
+            }
+            Choice::Failed => return Ok(Next::Finished),
         };
         if !rec.tried.is_empty() {
             self.ctx
@@ -464,28 +477,7 @@ impl Dispatcher {
                 .with_label_values(&["redispatch"])
                 .inc();
         }
-        let share_label = match share {
-            Share::Open => {
-                self.reserved_in_flight.lock().unwrap().remove(&rec.job);
-                "open"
-            }
-            Share::Tier3Reserved => {
-                self.reserved_in_flight
-                    .lock()
-                    .unwrap()
-                    .insert(rec.job, choice);
-                "tier3_reserved"
-            }
-        };
-        self.ctx
-            .metrics
-            .routing_draws_total
-            .with_label_values(&[share_label])
-            .inc();
-        tracing::debug!(job = %rec.job, miner = %choice, share = share_label, "routed");
         let attempt = job.attempts + 1;
-        let price = (job.max_fee as u128 * self.ctx.cfg.price_bps as u128
-            / u128::from(verdict::constants::BPS_DENOMINATOR)) as u64;
         let assign = Intent::Assign {
             miner: choice,
             attempt,
@@ -525,6 +517,133 @@ impl Dispatcher {
             rec.tried.push(choice);
         }
         Ok(Next::Again)
+    }
+
+    /// The miner for the job's next attempt and its price. The miners that
+    /// bid compete in the auctioneer's next round; when none wins it, the
+    /// others are drawn by routing and paid the list price. With neither,
+    /// the job fails (every bid over its fee, or no miner at all) or waits
+    /// for a round with room (every bidder full: no bid, or no room left).
+    async fn choose(
+        &self,
+        rec: &mut JobRecord,
+        job: &Job,
+        risk: RiskLevel,
+    ) -> Result<Choice, KeeperError> {
+        let now = self.ctx.gateway.now().await?;
+        let bidding = RouteRequest {
+            risk,
+            model: job.model,
+            realtime: rec.realtime,
+            now,
+            exclude: &rec.tried,
+        };
+        let seed = self.draws.route_seed(&rec.job, job.attempts);
+        let mut offered = Offered {
+            lot: Lot {
+                job: rec.job,
+                model: job.model,
+                risk,
+                max_fee: job.max_fee,
+            },
+            exclude: rec.tried.clone(),
+            realtime: rec.realtime,
+            // The same draw of the fair-entry share as routing's.
+            tier3_only: RoutingSnapshot::in_reserved_share(&bidding, &self.ctx.cfg.routing, &seed),
+        };
+        if offered.tier3_only && !self.auctioneer.has_bidders(&offered, now) {
+            offered.tier3_only = false;
+        }
+        let mut unplaced = None;
+        while self.auctioneer.has_bidders(&offered, now) {
+            match self.auctioneer.place(offered.clone()).await {
+                Placement::Won(award) => {
+                    self.ctx
+                        .metrics
+                        .routing_draws_total
+                        .with_label_values(&["auction"])
+                        .inc();
+                    tracing::debug!(job = %rec.job, miner = %award.miner, price = award.price, "won at auction");
+                    return Ok(Choice::Miner {
+                        miner: award.miner,
+                        price: award.price,
+                        bid: Some(Box::new(award.bid)),
+                    });
+                }
+                // Every Tier 3 bidder full: the reserved job goes to all at once.
+                Placement::Unplaced(Unplaced::OutOfCapacity | Unplaced::NoBids)
+                    if offered.tier3_only =>
+                {
+                    offered.tier3_only = false;
+                }
+                Placement::Unplaced(why) => {
+                    unplaced = Some(why);
+                    break;
+                }
+            }
+        }
+        let exclude: Vec<Pubkey> = rec
+            .tried
+            .iter()
+            .copied()
+            .chain(self.auctioneer.bidders())
+            .collect();
+        let request = RouteRequest {
+            exclude: &exclude,
+            ..bidding
+        };
+        let in_flight = self.reserved_in_flight.lock().unwrap().clone();
+        let pending = |miner: &Pubkey| in_flight.values().filter(|m| *m == miner).count() as u32;
+        let snapshot = self.ctx.snapshot();
+        let Some((choice, share)) = snapshot
+            .draw_counting(&request, &self.ctx.cfg.routing, &seed, &pending)
+            .map(|(m, share)| (m.profile.node, share))
+        else {
+            let tried = rec.tried.len();
+            let (code, message) = match unplaced {
+                // Miners that price such jobs bid none (all full) or had no
+                // room left after better-paying jobs: a later round.
+                Some(Unplaced::OutOfCapacity | Unplaced::NoBids) => return Ok(Choice::Wait),
+                Some(Unplaced::FeeBelowEveryBid { lowest }) => (
+                    FailureCode::FeeBelowMarket,
+                    format!("every miner that may take the job asks more than its max fee {}: the lowest bid is {lowest}; the escrow is refunded when the job's TTL expires", job.max_fee),
+                ),
+                _ if tried == 0 => (
+                    FailureCode::NoMinerAvailable,
+                    "no eligible miner; the escrow is refunded when the job's TTL expires".to_string(),
+                ),
+                _ => (
+                    FailureCode::AllMinersFailed,
+                    format!("no eligible miner left ({tried} failed); the escrow is refunded when the job's TTL expires"),
+                ),
+            };
+            self.finish_failed(rec, code, &message)?;
+            return Ok(Choice::Failed);
+        };
+        let share_label = match share {
+            Share::Open => {
+                self.reserved_in_flight.lock().unwrap().remove(&rec.job);
+                "open"
+            }
+            Share::Tier3Reserved => {
+                self.reserved_in_flight
+                    .lock()
+                    .unwrap()
+                    .insert(rec.job, choice);
+                "tier3_reserved"
+            }
+        };
+        self.ctx
+            .metrics
+            .routing_draws_total
+            .with_label_values(&[share_label])
+            .inc();
+        tracing::debug!(job = %rec.job, miner = %choice, share = share_label, "routed");
+        Ok(Choice::Miner {
+            miner: choice,
+            price: list_price(job.max_fee, self.ctx.cfg.price_bps),
+            bid: None,
+        })
     }
 
     /// A failed attempt: metrics, the miner's mark, and the fail intent.

@@ -24,6 +24,9 @@ pub const RECHECK_DOMAIN: &[u8] = b"verdict-recheck";
 /// Domain of a dispatch's routing seed: `ROUTE_DOMAIN ‖ job ‖ attempt`.
 pub const ROUTE_DOMAIN: &[u8] = b"verdict-route";
 
+/// Domain of an auction round's id and tie-break seed: `AUCTION_DOMAIN ‖ nonce`.
+pub const AUCTION_DOMAIN: &[u8] = b"verdict-auction-round";
+
 /// The key a keeper draws its seeds with: a committee member's validator
 /// signing key, or (a keeper alone) the first key of its local quorum.
 #[derive(Clone)]
@@ -43,6 +46,15 @@ impl DrawKey {
     /// Seed of the decision whether this keeper re-checks `job`.
     pub fn recheck_seed(&self, job: &Pubkey) -> [u8; 32] {
         self.seed(&[RECHECK_DOMAIN, job.as_ref()].concat())
+    }
+
+    /// An auction round's id (sent to the miners) and its tie-break seed
+    /// (kept secret), from a nonce never used before by this key: the id
+    /// is fresh, so a bid answers one round; the seed is the hash of a
+    /// signature over the id, so knowing the id does not reveal it.
+    pub fn auction_round(&self, nonce: &[u8]) -> ([u8; 32], [u8; 32]) {
+        let id = self.seed(&[AUCTION_DOMAIN, nonce].concat());
+        (id, self.seed(&[AUCTION_DOMAIN, &id].concat()))
     }
 
     /// Seed of the miner draw for dispatch `attempt` of `job`.

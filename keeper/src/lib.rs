@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod attester;
+pub mod auctioneer;
 pub mod clock;
 pub mod config;
 pub mod context;

@@ -396,6 +396,7 @@ impl CommitteeMember {
                     now,
                     sent_ttl_secs: params.sent_ttl_secs,
                     allocated_ttl_secs: params.allocated_ttl_secs,
+                    list_price_bps: self.ctx.cfg.price_bps,
                 };
                 let follow_up = review_job(intent, evidence, &view)?;
                 let input = evidence.input.clone().or_else(|| rec.map(|r| r.input));

@@ -41,6 +41,15 @@ pub struct Metrics {
     pub inputs_pruned_total: IntCounter,
     /// Dispatches by the share they were drawn from (`open`, `tier3_reserved`).
     pub routing_draws_total: IntCounterVec,
+    /// Auction rounds cleared.
+    pub auction_rounds_total: IntCounter,
+    /// Bids received, by result (`admitted`, or why refused).
+    pub auction_bids_total: IntCounterVec,
+    /// Jobs offered in a round, by result (`awarded`, `no_bids`,
+    /// `fee_below_every_bid`, `out_of_capacity`).
+    pub auction_jobs_total: IntCounterVec,
+    /// The last clearing price, by model and risk level.
+    pub clearing_price: IntGaugeVec,
     /// Miners this keeper can call: found on chain with a usable endpoint.
     pub miners_discovered: IntGauge,
     /// On-chain endpoints this keeper will not call, by reason (`private`, `malformed`).
@@ -144,6 +153,25 @@ impl Metrics {
                     "Dispatches by routing share (open, or reserved for Tier 3 miners)"
                 ),
                 &["share"]
+            )),
+            auction_rounds_total: reg!(IntCounter::new(
+                "auction_rounds_total",
+                "Auction rounds cleared"
+            )),
+            auction_bids_total: reg!(IntCounterVec::new(
+                Opts::new("auction_bids_total", "Bids received, by result"),
+                &["result"]
+            )),
+            auction_jobs_total: reg!(IntCounterVec::new(
+                Opts::new("auction_jobs_total", "Jobs offered in an auction round, by result"),
+                &["result"]
+            )),
+            clearing_price: reg!(IntGaugeVec::new(
+                Opts::new(
+                    "clearing_price",
+                    "The last auction's clearing price, by model and risk level"
+                ),
+                &["model", "risk"]
             )),
             miners_discovered: reg!(IntGauge::new(
                 "miners_discovered",

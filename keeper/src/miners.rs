@@ -46,6 +46,7 @@ impl Answer {
             input: None,
             response: Some(self.response.clone()),
             response_ms: self.timing.response_ms,
+            bid: None,
         }
     }
 }
@@ -80,6 +81,7 @@ impl Miss {
             input: None,
             response: self.response.clone(),
             response_ms: self.response_ms,
+            bid: None,
         }
     }
 }
@@ -279,6 +281,26 @@ impl Miners {
             }
         }
         *self.prices.write().unwrap() = (prices, Some((Instant::now(), asked)));
+    }
+
+    /// The miners that bid: those that published standing prices at the last read.
+    pub fn bidders(&self) -> HashSet<Pubkey> {
+        self.prices.read().unwrap().0.keys().copied().collect()
+    }
+
+    /// The miners that price `model` at `risk` (they bid on such jobs when they have room).
+    pub fn pricing(&self, model: &str, risk: RiskLevel) -> HashSet<Pubkey> {
+        let prices = self.prices.read().unwrap();
+        prices
+            .0
+            .iter()
+            .filter(|(_, p)| {
+                p.prices
+                    .iter()
+                    .any(|p| p.model_id.as_str() == model && p.risk == risk as u8)
+            })
+            .map(|(node, _)| *node)
+            .collect()
     }
 
     /// The standing prices for `model` at `risk` of the miners `eligible` keeps.

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use verdict_chain::Chain;
 
 use crate::attester::{Attester, CommitteeAttester, LocalQuorum};
+use crate::auctioneer::Auctioneer;
 use crate::config::KeeperConfig;
 use crate::context::Context;
 use crate::dispatcher::Dispatcher;
@@ -64,6 +65,8 @@ pub struct KeeperHandle {
     pub ctx: Context,
     /// The miners as this keeper knows them (routing inputs, gossip, reference runs).
     pub miners: Arc<Miners>,
+    /// The auction rounds among bidding miners, and their clearing prices.
+    pub auctioneer: Arc<Auctioneer>,
     pub evidence: Arc<EvidenceService>,
     cancel: CancellationToken,
     tasks: Vec<(&'static str, JoinHandle<()>)>,
@@ -225,9 +228,11 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         ctx.metrics.clone(),
         member,
     ));
+    let auctioneer = Arc::new(Auctioneer::new(ctx.clone(), miners.clone(), draws.clone()));
     let dispatcher = Arc::new(Dispatcher::new(
         ctx.clone(),
         miners.clone(),
+        auctioneer.clone(),
         committee.clone(),
         draws.clone(),
         posts.clone(),
@@ -270,13 +275,23 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         committee: committee.clone(),
         evidence: evidence.clone(),
     });
-    let app = crate::api::router(ctx.clone(), dispatcher.clone(), miners.clone(), peers);
+    let app = crate::api::router(
+        ctx.clone(),
+        dispatcher.clone(),
+        miners.clone(),
+        auctioneer.clone(),
+        peers,
+    );
     tasks.extend([
         (
             "dispatcher",
             tokio::spawn(dispatcher.clone().run(queued, cancel.clone())),
         ),
         ("watcher", tokio::spawn(watcher.run(cancel.clone()))),
+        (
+            "auctioneer",
+            tokio::spawn(auctioneer.clone().run(cancel.clone())),
+        ),
         ("committee", tokio::spawn(committee.run(cancel.clone()))),
         ("disputes", tokio::spawn(disputes.run(cancel.clone()))),
         ("trials", tokio::spawn(trials.run(cancel.clone()))),
@@ -300,6 +315,7 @@ pub async fn start(cfg: KeeperConfig, deps: Deps) -> Result<KeeperHandle, Keeper
         api_addr,
         ctx,
         miners,
+        auctioneer,
         evidence,
         cancel,
         tasks,

@@ -135,6 +135,10 @@ pub struct JobRecord {
     /// This keeper re-ran the solved job (or decided not to sample it).
     #[serde(default)]
     pub rechecked: bool,
+    /// The winning bid of the current attempt, when an auction placed it:
+    /// the co-signers' evidence for its price.
+    #[serde(default)]
+    pub bid: Option<Box<verdict_wire::bid::Bid>>,
 }
 
 impl JobRecord {
@@ -159,6 +163,7 @@ impl JobRecord {
             failure: None,
             evidence: None,
             rechecked: false,
+            bid: None,
         }
     }
 }
@@ -414,8 +419,10 @@ mod tests {
                 input: Some("hello".into()),
                 response: None,
                 response_ms: 7,
+                bid: None,
             }),
             rechecked: false,
+            bid: None,
         }
     }
 

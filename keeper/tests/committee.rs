@@ -433,6 +433,46 @@ async fn spoofed_replayed_stale_and_forged_peer_requests_are_refused() {
     .unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("PriceTooHigh"));
+    // A price "backed" by a bid the miner never signed.
+    let impostor = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let fake_bid = verdict_wire::bid::Bid::sign(
+        &impostor,
+        verdict_wire::miner::Digest32([1; 32]),
+        verdict_wire::miner::JobId(job.to_bytes()),
+        FEE / 2,
+        now + 60,
+        1,
+    );
+    let unbacked = Claim::Job {
+        job,
+        intent: Intent::Assign {
+            miner,
+            attempt: 1,
+            price: FEE / 2,
+        },
+        evidence: Evidence {
+            bid: Some(Box::new(fake_bid)),
+            ..Evidence::default()
+        },
+    };
+    let r = signed_request(
+        &url,
+        member,
+        &serde_json::to_vec(&CosignRequest {
+            epoch: committee.epoch,
+            claim: unbacked,
+        })
+        .unwrap(),
+        now,
+        9,
+        same,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 409);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("OtherMiner"), "{text}");
     let forged = forged_settle(&job, &net).await;
     let r = signed_request(
         &url,
@@ -508,11 +548,44 @@ async fn forged_settle(job: &anchor_lang::prelude::Pubkey, net: &Net) -> Claim {
             input: Some("spoof target".into()),
             response: Some(response),
             response_ms: 5,
+            bid: None,
         },
     }
 }
 
 const TEST_MODEL_ID: &str = verdict_tests::TEST_MODEL;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committee_co_signs_auctioned_prices_backed_by_the_winning_bid() {
+    let priced = |price| MinerSpec {
+        price: Some(price),
+        ..spec(Behaviour::Honest, true, 10_000)
+    };
+    let mut net = Net::new(&[priced(FEE / 2), priced(FEE / 4)]).await;
+    let keepers = Keepers::start(&net, |_, _| {}).await;
+    let mut jobs = Vec::new();
+    for (i, risk) in [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High]
+        .into_iter()
+        .enumerate()
+    {
+        let input = format!("auctioned {i}");
+        let job = net.submit(&input, risk).await;
+        assert_eq!(give_input(keepers.get(i), &job, &input).await.status(), 202);
+        jobs.push((job, risk));
+    }
+    for (job, risk) in jobs {
+        let j = wait_chain(&net, &job, WAIT, solved).await;
+        // The standing price +0/25/50% by risk.
+        let premium = [4, 5, 6][risk as usize];
+        assert_eq!(
+            (j.attempts, j.miner, j.price),
+            (1, net.miners[1].handle.node, FEE / 4 * premium / 4),
+            "{risk:?}: the cheapest bid won, and three members signed its price"
+        );
+        assert_eq!(net.landed(&job), expected_landed(risk), "{risk:?}");
+    }
+    keepers.shutdown().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_miner_one_keeper_saw_failing_is_deprioritized_by_every_keeper() {

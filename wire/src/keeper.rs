@@ -68,13 +68,16 @@ pub enum FailureCode {
     InvalidInput,
     /// The job's account no longer exists on chain.
     UnknownJob,
+    /// Every miner that may take the job asks more than its maximum fee
+    /// (the message gives the lowest bid): resubmit with a higher fee.
+    FeeBelowMarket,
     /// A code this client does not know (a newer keeper's), or none given.
     #[serde(other)]
     Unknown,
 }
 
 impl FailureCode {
-    pub const ALL: [FailureCode; 8] = [
+    pub const ALL: [FailureCode; 9] = [
         FailureCode::AllMinersFailed,
         FailureCode::NoMinerAvailable,
         FailureCode::DeadlineExceeded,
@@ -82,6 +85,7 @@ impl FailureCode {
         FailureCode::SolvedElsewhere,
         FailureCode::InvalidInput,
         FailureCode::UnknownJob,
+        FailureCode::FeeBelowMarket,
         FailureCode::Unknown,
     ];
 
@@ -95,6 +99,7 @@ impl FailureCode {
             FailureCode::SolvedElsewhere => "solved_elsewhere",
             FailureCode::InvalidInput => "invalid_input",
             FailureCode::UnknownJob => "unknown_job",
+            FailureCode::FeeBelowMarket => "fee_below_market",
             FailureCode::Unknown => "unknown",
         }
     }
@@ -145,8 +150,9 @@ mod tests {
 }
 
 /// `GET /v1/quote?model=<id>&risk=low|medium|high`: what the miners that
-/// may take such a job ask for it now (their standing prices), so a client
-/// sets an informed maximum fee. 404 `no_quote` when none of them prices it.
+/// may take such a job ask for it now (their standing prices) and what
+/// such jobs recently cleared at, so a client sets an informed maximum fee.
+/// 404 `no_quote` when none of them prices it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteView {
     pub model_id: String,
@@ -157,4 +163,11 @@ pub struct QuoteView {
     pub highest: u64,
     /// How many eligible miners price it.
     pub miners: usize,
+    /// The median price such jobs won at in this keeper's recent auction
+    /// rounds (none yet: `None`).
+    #[serde(default)]
+    pub clearing_median: Option<u64>,
+    /// How many recent awards `clearing_median` is drawn from.
+    #[serde(default)]
+    pub cleared: usize,
 }

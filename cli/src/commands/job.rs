@@ -40,7 +40,8 @@ pub async fn run(s: &Session<'_>, command: JobCommand) -> Result<Output, CliErro
 }
 
 /// The going rate for a job of `model` at `risk`, from the first keeper
-/// that has one (the standing prices of the miners that may take it).
+/// that has one (the standing prices of the miners that may take it, and
+/// what such jobs recently cleared at).
 async fn quote(model: &str, risk: Risk, keepers: Vec<String>) -> Result<Output, CliError> {
     let keepers = KeeperClient::new(&keepers, Duration::from_secs(10))
         .map_err(|e| CliError::Input(e.to_string()))?;
@@ -56,6 +57,12 @@ async fn quote(model: &str, risk: Risk, keepers: Vec<String>) -> Result<Output, 
         ("Median", format_tokens(q.median)),
         ("Highest", format_tokens(q.highest)),
         ("Miners", q.miners.to_string()),
+        (
+            "Cleared at",
+            q.clearing_median.map_or("no auction yet".to_string(), |p| {
+                format!("{} (median of the last {})", format_tokens(p), q.cleared)
+            }),
+        ),
     ]);
     let json = json!({
         "model": q.model_id,
@@ -64,6 +71,8 @@ async fn quote(model: &str, risk: Risk, keepers: Vec<String>) -> Result<Output, 
         "median": q.median,
         "highest": q.highest,
         "miners": q.miners,
+        "clearing_median": q.clearing_median,
+        "cleared": q.cleared,
     });
     Ok(Output::new(text, json))
 }

@@ -146,6 +146,10 @@ export type QuoteView = {
   highest: bigint;
   /** How many eligible miners price it. */
   miners: number;
+  /** The median price such jobs won at in the keeper's recent auction rounds (null: none yet). */
+  clearing_median: bigint | null;
+  /** How many recent awards `clearing_median` is drawn from. */
+  cleared: number;
 };
 
 /** `body` as a QuoteView, or null when it is not one. */
@@ -157,7 +161,9 @@ export function parseQuoteView(body: unknown): QuoteView | null {
     !isNumber(body.lowest) ||
     !isNumber(body.median) ||
     !isNumber(body.highest) ||
-    !isNumber(body.miners)
+    !isNumber(body.miners) ||
+    !(body.clearing_median === undefined || body.clearing_median === null || isNumber(body.clearing_median)) ||
+    !(body.cleared === undefined || isNumber(body.cleared))
   ) {
     return null;
   }
@@ -168,6 +174,8 @@ export function parseQuoteView(body: unknown): QuoteView | null {
     median: BigInt(body.median),
     highest: BigInt(body.highest),
     miners: body.miners,
+    clearing_median: isNumber(body.clearing_median) ? BigInt(body.clearing_median) : null,
+    cleared: isNumber(body.cleared) ? body.cleared : 0,
   };
 }
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSolanaRpc, type Address } from '@solana/kit';
-import { JobFailedError, KeeperClient, KeeperError, awaitResult, type JobView } from '../src';
+import { JobFailedError, KeeperClient, KeeperError, awaitResult, parseQuoteView, type JobView } from '../src';
 import { randomAddress } from './fixtures';
 import { deadUrl, sendJson, startFake, type Fake } from './httpFakes';
 
@@ -192,4 +192,15 @@ test('awaitResult: a job the keeper reports failed throws JobFailedError with it
   } finally {
     await keeper.close();
   }
+});
+
+test('parseQuoteView: prices as bigint; the clearing median when the keeper has one, null before', () => {
+  const base = { model_id: 'm', risk: 0, lowest: 10, median: 20, highest: 30, miners: 3 };
+  const older = parseQuoteView(base);
+  assert.deepEqual(older, { ...base, lowest: 10n, median: 20n, highest: 30n, clearing_median: null, cleared: 0 });
+  const cleared = parseQuoteView({ ...base, clearing_median: 15, cleared: 4 });
+  assert.equal(cleared?.clearing_median, 15n);
+  assert.equal(cleared?.cleared, 4);
+  assert.equal(parseQuoteView({ ...base, clearing_median: 'cheap' }), null);
+  assert.equal(parseQuoteView({ ...base, lowest: undefined }), null);
 });

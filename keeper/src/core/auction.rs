@@ -85,6 +85,20 @@ pub enum BidRefused {
     Empty,
 }
 
+impl BidRefused {
+    /// Its metric label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            BidRefused::WrongMiner => "wrong_miner",
+            BidRefused::WrongRound => "wrong_round",
+            BidRefused::Late => "late",
+            BidRefused::UnknownJob => "unknown_job",
+            BidRefused::UnknownMiner => "unknown_miner",
+            BidRefused::Empty => "empty",
+        }
+    }
+}
+
 /// Admits one bid that the miner with signing key `asked` answered at
 /// `received_at` (unix seconds) into `round`; `node_of` maps a signing key
 /// to its miner's Node. The signature is checked later, by [`clear`].
@@ -124,12 +138,66 @@ pub fn reputation_factor_bps(trust_bps: u32) -> u64 {
     2 * BPS_DENOMINATOR - u64::from(trust_bps).min(BPS_DENOMINATOR)
 }
 
-/// A job placed: its miner and the price the miner bid.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A job placed: its miner, the price the miner bid, and the signed bid
+/// itself (the co-signers' evidence that the miner agreed to the price).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Award {
     pub job: Pubkey,
     pub miner: Pubkey,
     pub price: u64,
+    pub bid: Bid,
+}
+
+/// The list price: `price_bps` of the job's `max_fee`, what a miner that
+/// does not bid is paid (and the most a co-signer accepts without a bid).
+pub fn list_price(max_fee: u64, price_bps: u16) -> u64 {
+    (u128::from(max_fee) * u128::from(price_bps) / u128::from(BPS_DENOMINATOR)) as u64
+}
+
+/// Why a bid does not back an assignment's price.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum BidMismatch {
+    #[error("the bid is for another job")]
+    OtherJob,
+    #[error("the bid is signed by another key than the assigned miner's")]
+    OtherMiner,
+    #[error("the bid's price {bid} is not the assigned price {assigned}")]
+    OtherPrice { bid: u64, assigned: u64 },
+    #[error("the bid stood until {valid_until}, before {needed}")]
+    Expired { valid_until: i64, needed: i64 },
+    #[error("the bid's signature does not verify")]
+    BadSignature,
+}
+
+/// Whether `bid` backs assigning `job` to the miner with signing key
+/// `miner_key` at `price`: the miner signed exactly that price for that
+/// job, and its bid still stood at `needed` (unix seconds).
+pub fn backs(
+    bid: &Bid,
+    job: &Pubkey,
+    miner_key: &Pubkey,
+    price: u64,
+    needed: i64,
+) -> Result<(), BidMismatch> {
+    if bid.job.0 != job.to_bytes() {
+        return Err(BidMismatch::OtherJob);
+    }
+    if bid.miner_pubkey.0 != miner_key.to_bytes() {
+        return Err(BidMismatch::OtherMiner);
+    }
+    if bid.price != price {
+        return Err(BidMismatch::OtherPrice {
+            bid: bid.price,
+            assigned: price,
+        });
+    }
+    if bid.valid_until < needed {
+        return Err(BidMismatch::Expired {
+            valid_until: bid.valid_until,
+            needed,
+        });
+    }
+    bid.verify().map_err(|_| BidMismatch::BadSignature)
 }
 
 /// Why a job was not placed this round.
@@ -143,6 +211,17 @@ pub enum Unplaced {
     /// Miners bid within its fee but had no capacity left after the
     /// better-paying jobs: it waits for the next round.
     OutOfCapacity,
+}
+
+impl Unplaced {
+    /// Its metric label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Unplaced::NoBids => "no_bids",
+            Unplaced::FeeBelowEveryBid { .. } => "fee_below_every_bid",
+            Unplaced::OutOfCapacity => "out_of_capacity",
+        }
+    }
 }
 
 /// A round's result.
@@ -225,6 +304,7 @@ pub fn clear(
                     job: lot.job,
                     miner: offer.miner,
                     price: offer.bid.price,
+                    bid: offer.bid.clone(),
                 });
             }
             None => {
@@ -369,13 +449,15 @@ mod tests {
         let offers = [offer(trusted, &job, 600, 5), offer(new, &job, 400, 5)];
         let trust = |m: &Pubkey, _: &Lot| Some(if *m == trusted { 10_000 } else { 2_000 });
         let cleared = clear(std::slice::from_ref(&job), &offers, trust, &SEED, 50);
+        assert_eq!(cleared.awards.len(), 1);
+        let award = &cleared.awards[0];
         assert_eq!(
-            cleared.awards,
-            vec![Award {
-                job: job.job,
-                miner: trusted,
-                price: 600
-            }]
+            (award.job, award.miner, award.price),
+            (job.job, trusted, 600)
+        );
+        assert_eq!(
+            award.bid, offers[0].bid,
+            "the award carries the winning bid"
         );
         // Bid a third lower and the newcomer wins: 300 × 1.8 = 540.
         let offers = [offer(trusted, &job, 600, 5), offer(new, &job, 300, 5)];
@@ -536,16 +618,66 @@ mod tests {
     }
 
     #[test]
+    fn a_bid_backs_only_its_own_job_miner_and_price_while_it_stands() {
+        let job = lot(1_000);
+        let miner = Pubkey::new_unique();
+        let Offer { bid, .. } = offer(miner, &job, 300, 1);
+        let key = Pubkey::new_from_array(bid.miner_pubkey.0);
+        // The bid stands until 100.
+        assert_eq!(backs(&bid, &job.job, &key, 300, 100), Ok(()));
+        assert_eq!(
+            backs(&bid, &Pubkey::new_unique(), &key, 300, 100),
+            Err(BidMismatch::OtherJob)
+        );
+        assert_eq!(
+            backs(&bid, &job.job, &Pubkey::new_unique(), 300, 100),
+            Err(BidMismatch::OtherMiner)
+        );
+        assert_eq!(
+            backs(&bid, &job.job, &key, 301, 100),
+            Err(BidMismatch::OtherPrice {
+                bid: 300,
+                assigned: 301
+            })
+        );
+        assert_eq!(
+            backs(&bid, &job.job, &key, 300, 101),
+            Err(BidMismatch::Expired {
+                valid_until: 100,
+                needed: 101
+            })
+        );
+        let mut raised = bid.clone();
+        raised.price = 900;
+        assert_eq!(
+            backs(&raised, &job.job, &key, 900, 100),
+            Err(BidMismatch::BadSignature),
+            "a leader cannot raise a miner's bid"
+        );
+    }
+
+    #[test]
+    fn the_list_price_is_a_share_of_the_fee_without_overflow() {
+        assert_eq!(list_price(1_000, 10_000), 1_000);
+        assert_eq!(list_price(1_000, 2_500), 250);
+        assert_eq!(list_price(u64::MAX, 10_000), u64::MAX);
+    }
+
+    #[test]
     fn the_book_quotes_recent_clearing_prices_per_model_and_risk() {
         let mut book = ClearingBook::new(3);
         let lots: Vec<Lot> = (0..4).map(|_| lot(1_000)).collect();
         let awards: Vec<Award> = lots
             .iter()
             .zip([100, 400, 200, 300])
-            .map(|(l, price)| Award {
-                job: l.job,
-                miner: Pubkey::new_unique(),
-                price,
+            .map(|(l, price)| {
+                let offer = offer(Pubkey::new_unique(), l, price, 1);
+                Award {
+                    job: l.job,
+                    miner: offer.miner,
+                    price,
+                    bid: offer.bid,
+                }
             })
             .collect();
         book.record(&lots, &awards);

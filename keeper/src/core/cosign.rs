@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use verdict::state::{Job, Node, RiskLevel};
 use verdict_sdk::attest;
+use verdict_wire::bid::Bid;
 use verdict_wire::miner::InferResponse;
 
+use super::auction::{backs, list_price, BidMismatch};
 use super::lifecycle::{intent_message, Applicability, FailReasonRecord, Intent, TrialIntent};
 use super::routing::{Ranked, RouteRequest, RoutingSnapshot, RoutingWeights};
 use super::validation::{self, Expectation, Rejection, Timing};
@@ -28,6 +30,10 @@ pub struct Evidence {
     pub response: Option<InferResponse>,
     /// Round trip of the miner call as the leader measured it.
     pub response_ms: u32,
+    /// The winning bid behind an assignment's price (an auctioned job);
+    /// `None` for a miner placed at the list price.
+    #[serde(default)]
+    pub bid: Option<Box<Bid>>,
 }
 
 /// A request to sign one attestation message.
@@ -144,6 +150,10 @@ pub enum Refusal {
     NotNeeded(String),
     #[error("price {price} is over the job's max fee {max_fee}")]
     PriceTooHigh { price: u64, max_fee: u64 },
+    #[error("price {price} has no bid behind it and is over the list price {list}")]
+    PriceAboveList { price: u64, list: u64 },
+    #[error("the bid does not back the price: {0}")]
+    BidMismatch(BidMismatch),
     #[error("the miner may not take this job: {0}")]
     MinerNotEligible(String),
     #[error("missing evidence: {0}")]
@@ -184,6 +194,8 @@ impl Refusal {
             Refusal::NotAMember => "not_a_member",
             Refusal::NotNeeded(_) => "not_needed",
             Refusal::PriceTooHigh { .. } => "price_too_high",
+            Refusal::PriceAboveList { .. } => "price_above_list",
+            Refusal::BidMismatch(_) => "bid_mismatch",
             Refusal::MinerNotEligible(_) => "miner_not_eligible",
             Refusal::MissingEvidence(_) => "missing_evidence",
             Refusal::InputMismatch => "input_mismatch",
@@ -230,6 +242,8 @@ pub struct JobView<'a> {
     pub now: i64,
     pub sent_ttl_secs: i64,
     pub allocated_ttl_secs: i64,
+    /// The member's list price, in bps of the job's max fee.
+    pub list_price_bps: u16,
 }
 
 fn miner_of(intent: &Intent) -> Option<&Pubkey> {
@@ -277,12 +291,26 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
         validation::job_input(&super::model_name(&v.job.model), input)
             .map_err(|e| Refusal::BadJobInput(e.to_string()))?;
     }
-    let preprocessing = |price: u64| -> Result<(), Refusal> {
+    // The price: the assigned miner's own signed bid for this job (its
+    // bid must still have stood when the job was placed: now for an
+    // assignment, within the allocated TTL for a settlement, whose answer
+    // came first), or at most the list price when the miner does not bid.
+    let preprocessing = |price: u64, placed_by: i64| -> Result<(), Refusal> {
         if price > v.job.max_fee {
             return Err(Refusal::PriceTooHigh {
                 price,
                 max_fee: v.job.max_fee,
             });
+        }
+        match &evidence.bid {
+            Some(bid) => backs(bid, v.key, &miner.profile.signing_key, price, placed_by)
+                .map_err(Refusal::BidMismatch)?,
+            None => {
+                let list = list_price(v.job.max_fee, v.list_price_bps);
+                if price > list {
+                    return Err(Refusal::PriceAboveList { price, list });
+                }
+            }
         }
         let request = RouteRequest {
             risk,
@@ -371,9 +399,9 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
             })
         };
     match intent {
-        Intent::Assign { price, .. } => preprocessing(*price).map(|_| FollowUp::None),
+        Intent::Assign { price, .. } => preprocessing(*price, v.now).map(|_| FollowUp::None),
         Intent::Settle { price, report, .. } => {
-            preprocessing(*price)?;
+            preprocessing(*price, v.now.saturating_sub(v.allocated_ttl_secs))?;
             completion(report)
         }
         Intent::Complete { report, .. } => completion(report),
@@ -500,6 +528,7 @@ mod tests {
                 now: 10,
                 sent_ttl_secs: 600,
                 allocated_ttl_secs: 900,
+                list_price_bps: 10_000,
             }
         }
 
@@ -539,6 +568,7 @@ mod tests {
                     input: Some(INPUT.into()),
                     response: Some(response.clone()),
                     response_ms,
+                    bid: None,
                 },
             )
         }
@@ -681,6 +711,78 @@ mod tests {
     }
 
     #[test]
+    fn an_assigned_price_is_the_miners_own_bid_or_at_most_the_list_price() {
+        let c = case();
+        let miner = c.ranked.profile.node;
+        let assign = |price| Intent::Assign {
+            miner,
+            attempt: 1,
+            price,
+        };
+        // No bid: the list price (here 60% of the max fee of 100) at most.
+        let mut view = c.view();
+        view.list_price_bps = 6_000;
+        assert_eq!(
+            review_job(&assign(60), &Evidence::default(), &view),
+            Ok(FollowUp::None)
+        );
+        assert_eq!(
+            review_job(&assign(61), &Evidence::default(), &view),
+            Err(Refusal::PriceAboveList {
+                price: 61,
+                list: 60
+            })
+        );
+        // A bid: exactly its price, whatever the list price; it stands until 40.
+        let bid = |price, key: &SigningKey, job: &Pubkey| {
+            Bid::sign(key, Digest32([3; 32]), JobId(job.to_bytes()), price, 40, 1)
+        };
+        let with = |bid: Bid| Evidence {
+            bid: Some(Box::new(bid)),
+            ..Evidence::default()
+        };
+        let own = with(bid(90, &c.miner_key, &c.key));
+        assert_eq!(review_job(&assign(90), &own, &view), Ok(FollowUp::None));
+        assert!(matches!(
+            review_job(&assign(89), &own, &view),
+            Err(Refusal::BidMismatch(BidMismatch::OtherPrice { .. }))
+        ));
+        let others = with(bid(90, &SigningKey::from_bytes(&[6; 32]), &c.key));
+        assert_eq!(
+            review_job(&assign(90), &others, &view),
+            Err(Refusal::BidMismatch(BidMismatch::OtherMiner))
+        );
+        let other_job = with(bid(90, &c.miner_key, &Pubkey::new_unique()));
+        assert_eq!(
+            review_job(&assign(90), &other_job, &view),
+            Err(Refusal::BidMismatch(BidMismatch::OtherJob))
+        );
+        let mut raised = bid(50, &c.miner_key, &c.key);
+        raised.price = 90;
+        assert_eq!(
+            review_job(&assign(90), &with(raised), &view),
+            Err(Refusal::BidMismatch(BidMismatch::BadSignature))
+        );
+        assert_eq!(
+            review_job(&assign(101), &with(bid(101, &c.miner_key, &c.key)), &view),
+            Err(Refusal::PriceTooHigh {
+                price: 101,
+                max_fee: 100
+            }),
+            "a bid above the client's fee is never assigned"
+        );
+        view.now = 41;
+        assert_eq!(
+            review_job(&assign(90), &own, &view),
+            Err(Refusal::BidMismatch(BidMismatch::Expired {
+                valid_until: 40,
+                needed: 41
+            })),
+            "an assignment after the bid lapsed"
+        );
+    }
+
+    #[test]
     fn miners_not_fit_for_the_risk_are_not_assigned() {
         let mut c = case();
         let assign = Intent::Assign {
@@ -723,6 +825,7 @@ mod tests {
             input: Some(INPUT.into()),
             response: Some(r.clone()),
             response_ms: 30,
+            bid: None,
         };
         assert_eq!(
             review_job(

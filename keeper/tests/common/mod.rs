@@ -68,6 +68,8 @@ pub struct MinerSpec {
     pub generative: bool,
     /// Bids at this standing price for the test model (`--price`).
     pub price: Option<u64>,
+    /// Jobs it takes at once in an auction round (`--capacity`; default 4).
+    pub capacity: Option<u32>,
 }
 
 /// A warm Tier 1 miner serving the test model and [`GEN_MODEL`].
@@ -87,6 +89,7 @@ pub fn spec(behaviour: Behaviour, tier1: bool, trust_bps: u32) -> MinerSpec {
         upkeep: false,
         generative: false,
         price: None,
+        capacity: None,
     }
 }
 
@@ -109,6 +112,7 @@ pub fn cold(behaviour: Behaviour) -> MinerSpec {
         upkeep: false,
         generative: false,
         price: None,
+        capacity: None,
     }
 }
 
@@ -210,6 +214,9 @@ fn spawn_miner(
     }
     if let Some(price) = s.price {
         args.extend(["--price".to_string(), format!("{TEST_MODEL}={price}")]);
+    }
+    if let Some(capacity) = s.capacity {
+        args.extend(["--capacity".to_string(), capacity.to_string()]);
     }
     let process = MinerProcess::spawn(
         &verdict_tests::bins::miner_bin(),
