@@ -122,7 +122,14 @@ fn main() {
                 })
                 .collect();
             let seed = [r as u8; 32];
-            let cleared = clear(&lots, &offers, |m, _| trust.get(m).copied(), &seed, 30);
+            let cleared = clear(
+                &lots,
+                &offers,
+                |m, _| trust.get(m).copied(),
+                |_| u32::MAX,
+                &seed,
+                30,
+            );
             book.record(&lots, &cleared.awards);
             samples.push(started.elapsed().as_secs_f64() * 1e3);
             placed = cleared.awards.len();

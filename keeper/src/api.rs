@@ -168,18 +168,42 @@ async fn submit(
             format!("no job account {key} on chain; submit the job first"),
         )
     })?;
-    if !s
-        .limiter
-        .lock()
-        .unwrap()
-        .allow(&job.client, s.started.elapsed().as_secs_f64())
-    {
+    let now = s.started.elapsed().as_secs_f64();
+    if !s.limiter.lock().unwrap().allow(&job.client, now) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many jobs from this client; slow down",
         ));
     }
+    let taken = take_input(&s, key, &job, body).await;
+    // The client's record: what it sent was taken, or refused on its merits.
+    let mut limiter = s.limiter.lock().unwrap();
+    match &taken {
+        Ok((StatusCode::ACCEPTED, _)) => limiter.record(&job.client, true),
+        Err(e) if REFUSED_ON_MERITS.contains(&e.code()) => limiter.record(&job.client, false),
+        _ => {}
+    }
+    taken
+}
+
+/// Refusals that count against the client's rating: what it sent was wrong
+/// or underpaid (not a race, such as a job no longer open).
+const REFUSED_ON_MERITS: [&str; 4] = [
+    "input_hash_mismatch",
+    "invalid_input",
+    "fee_below_floor",
+    "fee_below_market",
+];
+
+/// Checks a client's input against its on-chain job and queues it.
+async fn take_input(
+    s: &AppState,
+    key: Pubkey,
+    job: &verdict::state::Job,
+    body: SubmitInput,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    let ctx = &s.ctx;
     let hash: [u8; 32] = Sha256::digest(body.input.as_bytes()).into();
     if hash != job.input_hash {
         return Err(ApiError::new(
@@ -242,7 +266,7 @@ async fn submit(
             format!("the job is {:?}, not waiting for a miner", job.status()),
         ));
     }
-    let rec = JobRecord::new(key, &job, body.input, body.realtime, wall_secs());
+    let rec = JobRecord::new(key, job, body.input, body.realtime, wall_secs());
     s.dispatcher.accept(rec.clone())?;
     Ok((StatusCode::ACCEPTED, Json(view(&rec))))
 }

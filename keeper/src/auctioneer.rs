@@ -80,6 +80,9 @@ pub struct Auctioneer {
     waiting: mpsc::Sender<Waiting>,
     inbox: Mutex<Option<mpsc::Receiver<Waiting>>>,
     rounds: AtomicU64,
+    /// Jobs this keeper awarded that are still running, and their miner:
+    /// a miner is given no more at once than its stated capacity.
+    booked: Mutex<HashMap<Pubkey, Pubkey>>,
     /// Recent clearing prices, for quotes.
     pub book: Mutex<ClearingBook>,
 }
@@ -94,6 +97,7 @@ impl Auctioneer {
             waiting,
             inbox: Mutex::new(Some(inbox)),
             rounds: AtomicU64::new(0),
+            booked: Mutex::new(HashMap::new()),
             book: Mutex::new(ClearingBook::new(CLEARING_WINDOW)),
         }
     }
@@ -122,6 +126,12 @@ impl Auctioneer {
         self.ctx.snapshot().miners.iter().any(|m| {
             pricing.contains(&m.profile.node) && offered.may_take(m, &self.ctx.cfg.routing, now)
         })
+    }
+
+    /// The job's award is over (answered, failed or finished): its miner
+    /// has room again.
+    pub fn release(&self, job: &Pubkey) {
+        self.booked.lock().unwrap().remove(job);
     }
 
     /// Offers a job to the next round and waits for its placement (no bids
@@ -277,7 +287,15 @@ impl Auctioneer {
             };
             may_take(m, o).then_some((trust * BPS as f64) as u32)
         };
-        let cleared = clear(&lots, &offers, trust_if_eligible, &seed, now);
+        // What its stated capacity leaves after this keeper's running awards.
+        let booked = self.booked.lock().unwrap().clone();
+        let room = |miner: &Pubkey| {
+            let running = booked.values().filter(|m| *m == miner).count() as u32;
+            self.miners
+                .capacity_of(miner)
+                .map_or(u32::MAX, |c| c.saturating_sub(running))
+        };
+        let cleared = clear(&lots, &offers, trust_if_eligible, room, &seed, now);
         for forger in &cleared.forged {
             tracing::warn!(miner = %forger, "a winning bid did not verify: dropped");
             metrics
@@ -309,6 +327,7 @@ impl Auctioneer {
                 .auction_jobs_total
                 .with_label_values(&["awarded"])
                 .inc();
+            self.booked.lock().unwrap().insert(award.job, award.miner);
             placements.insert(award.job, Placement::Won(Box::new(award)));
         }
         for (job, why) in cleared.unplaced {

@@ -295,6 +295,7 @@ impl Dispatcher {
         let result = self.drive_job(key).await;
         // Its outcome is on chain (or never will be): the miner's window counts it.
         self.reserved_in_flight.lock().unwrap().remove(&key);
+        self.auctioneer.release(&key);
         result
     }
 
@@ -530,6 +531,8 @@ impl Dispatcher {
         job: &Job,
         risk: RiskLevel,
     ) -> Result<Choice, KeeperError> {
+        // A new attempt: the last one's miner has room again.
+        self.auctioneer.release(&rec.job);
         let now = self.ctx.gateway.now().await?;
         let bidding = RouteRequest {
             risk,

@@ -96,6 +96,11 @@ impl ApiError {
             },
         }
     }
+
+    /// The machine-readable code (`input_hash_mismatch`, …).
+    pub fn code(&self) -> &str {
+        &self.body.error
+    }
 }
 
 impl IntoResponse for ApiError {

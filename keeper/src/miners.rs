@@ -288,6 +288,11 @@ impl Miners {
         self.prices.read().unwrap().0.keys().copied().collect()
     }
 
+    /// How many jobs `miner` says it takes at once (its standing capacity).
+    pub fn capacity_of(&self, miner: &Pubkey) -> Option<u32> {
+        self.prices.read().unwrap().0.get(miner).map(|p| p.capacity)
+    }
+
     /// The miners that price `model` at `risk` (they bid on such jobs when they have room).
     pub fn pricing(&self, model: &str, risk: RiskLevel) -> HashSet<Pubkey> {
         let prices = self.prices.read().unwrap();

@@ -284,6 +284,22 @@ fn same(h: PeerHeaders) -> PeerHeaders {
     h
 }
 
+/// A member's signed co-sign request for `claim` in `epoch`, sent.
+async fn ask_cosign(
+    url: &str,
+    member: &Keypair,
+    epoch: u64,
+    claim: Claim,
+    now: i64,
+    nonce: u64,
+) -> reqwest::Response {
+    let body = serde_json::to_vec(&CosignRequest { epoch, claim }).unwrap();
+    signed_request(url, member, &body, now, nonce, same)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn error_code(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.unwrap();
@@ -416,21 +432,7 @@ async fn spoofed_replayed_stale_and_forged_peer_requests_are_refused() {
         },
         evidence: Evidence::default(),
     };
-    let r = signed_request(
-        &url,
-        member,
-        &serde_json::to_vec(&CosignRequest {
-            epoch: committee.epoch,
-            claim: greedy,
-        })
-        .unwrap(),
-        now,
-        7,
-        same,
-    )
-    .send()
-    .await
-    .unwrap();
+    let r = ask_cosign(&url, member, committee.epoch, greedy, now, 7).await;
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("PriceTooHigh"));
     // A price "backed" by a bid the miner never signed.
@@ -455,40 +457,12 @@ async fn spoofed_replayed_stale_and_forged_peer_requests_are_refused() {
             ..Evidence::default()
         },
     };
-    let r = signed_request(
-        &url,
-        member,
-        &serde_json::to_vec(&CosignRequest {
-            epoch: committee.epoch,
-            claim: unbacked,
-        })
-        .unwrap(),
-        now,
-        9,
-        same,
-    )
-    .send()
-    .await
-    .unwrap();
+    let r = ask_cosign(&url, member, committee.epoch, unbacked, now, 9).await;
     assert_eq!(r.status(), 409);
     let text = r.text().await.unwrap();
     assert!(text.contains("OtherMiner"), "{text}");
     let forged = forged_settle(&job, &net).await;
-    let r = signed_request(
-        &url,
-        member,
-        &serde_json::to_vec(&CosignRequest {
-            epoch: committee.epoch,
-            claim: forged,
-        })
-        .unwrap(),
-        now,
-        8,
-        same,
-    )
-    .send()
-    .await
-    .unwrap();
+    let r = ask_cosign(&url, member, committee.epoch, forged, now, 8).await;
     assert_eq!(r.status(), 409);
     let text = r.text().await.unwrap();
     assert!(text.contains("WrongSigner"), "{text}");

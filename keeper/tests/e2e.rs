@@ -296,3 +296,43 @@ async fn the_quote_is_what_the_eligible_miners_ask() {
     assert_eq!((status, &bad["error"]), (400, &"bad_request".into()));
     keeper.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_whose_inputs_are_refused_is_throttled_sooner() {
+    let mut net = Net::new(&[spec(Behaviour::Honest, false, 10_000)]).await;
+    // The shipped limits (the other tests lift them).
+    let defaults = keeper::config::KeeperConfig::default();
+    let config = keeper::config::KeeperConfig {
+        client_requests_per_sec: defaults.client_requests_per_sec,
+        client_burst: defaults.client_burst,
+        ..net.config()
+    };
+    let keeper = net.start_keeper(config, None).await;
+    let job = net.submit("the right input", RiskLevel::Low).await;
+    // A clean client may send `client_burst` (20) requests at once; one
+    // whose inputs are refused sees its rating, and so its burst, shrink.
+    let mut refused = 0;
+    let mut throttled_at = None;
+    for i in 0..20 {
+        let response = give_input(&keeper, &job, &format!("a wrong input {i}")).await;
+        match response.status().as_u16() {
+            422 => refused += 1,
+            429 => {
+                throttled_at = Some(i);
+                break;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let at = throttled_at.expect("throttled before its plain burst of 20");
+    assert!(
+        at <= 12,
+        "throttled after {refused} refusals, at request {at}"
+    );
+    // Throttled, the right input waits too.
+    assert_eq!(
+        give_input(&keeper, &job, "the right input").await.status(),
+        429
+    );
+    keeper.shutdown().await;
+}

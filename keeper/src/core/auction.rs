@@ -235,23 +235,28 @@ pub struct Cleared {
 
 /// Clears a round. `trust_if_eligible(miner, lot)` is the miner's trust in
 /// basis points when it may take the lot (tier, model, standing), `None`
-/// otherwise; `seed` is the keeper's secret for the round.
+/// otherwise; `room(miner)` is the most jobs the keeper gives the miner
+/// this round whatever its bids say (its stated capacity less the jobs the
+/// keeper awarded it that are still running); `seed` is the keeper's
+/// secret for the round.
 pub fn clear(
     lots: &[Lot],
     offers: &[Offer],
     trust_if_eligible: impl Fn(&Pubkey, &Lot) -> Option<u32>,
+    room: impl Fn(&Pubkey) -> u32,
     seed: &[u8; 32],
     now: i64,
 ) -> Cleared {
     let mut by_job: HashMap<Pubkey, Vec<&Offer>> = HashMap::new();
-    // A miner's capacity for the round: the least any of its bids states.
+    // A miner's capacity for the round: the least any of its bids states,
+    // and no more than the keeper's room for it.
     let mut capacity: HashMap<Pubkey, u32> = HashMap::new();
     for offer in offers.iter().filter(|o| o.bid.valid_until >= now) {
         by_job.entry(offer.job).or_default().push(offer);
         capacity
             .entry(offer.miner)
             .and_modify(|c| *c = (*c).min(offer.bid.capacity))
-            .or_insert(offer.bid.capacity);
+            .or_insert_with(|| offer.bid.capacity.min(room(&offer.miner)));
     }
     let mut order: Vec<&Lot> = lots.iter().collect();
     order.sort_by_cached_key(|lot| (std::cmp::Reverse(lot.max_fee), draw(seed, &[&lot.job])));
@@ -438,7 +443,7 @@ mod tests {
 
     /// Clears with every miner eligible at full trust.
     fn clear_trusted(lots: &[Lot], offers: &[Offer]) -> Cleared {
-        clear(lots, offers, |_, _| Some(10_000), &SEED, 50)
+        clear(lots, offers, |_, _| Some(10_000), |_| u32::MAX, &SEED, 50)
     }
 
     #[test]
@@ -448,7 +453,14 @@ mod tests {
         // 600 × 1.0 = 600 beats 400 × 1.8 = 720.
         let offers = [offer(trusted, &job, 600, 5), offer(new, &job, 400, 5)];
         let trust = |m: &Pubkey, _: &Lot| Some(if *m == trusted { 10_000 } else { 2_000 });
-        let cleared = clear(std::slice::from_ref(&job), &offers, trust, &SEED, 50);
+        let cleared = clear(
+            std::slice::from_ref(&job),
+            &offers,
+            trust,
+            |_| u32::MAX,
+            &SEED,
+            50,
+        );
         assert_eq!(cleared.awards.len(), 1);
         let award = &cleared.awards[0];
         assert_eq!(
@@ -461,7 +473,14 @@ mod tests {
         );
         // Bid a third lower and the newcomer wins: 300 × 1.8 = 540.
         let offers = [offer(trusted, &job, 600, 5), offer(new, &job, 300, 5)];
-        let cleared = clear(std::slice::from_ref(&job), &offers, trust, &SEED, 50);
+        let cleared = clear(
+            std::slice::from_ref(&job),
+            &offers,
+            trust,
+            |_| u32::MAX,
+            &SEED,
+            50,
+        );
         assert_eq!(cleared.awards[0].miner, new);
         assert_eq!(cleared.awards[0].price, 300);
     }
@@ -485,7 +504,14 @@ mod tests {
             offer(ok, &job, 450, 5),
         ];
         let trust = |m: &Pubkey, _: &Lot| (*m != ineligible).then_some(10_000);
-        let cleared = clear(std::slice::from_ref(&job), &offers, trust, &SEED, 50);
+        let cleared = clear(
+            std::slice::from_ref(&job),
+            &offers,
+            trust,
+            |_| u32::MAX,
+            &SEED,
+            50,
+        );
         assert_eq!(cleared.awards[0].miner, ok);
     }
 
@@ -523,6 +549,28 @@ mod tests {
     }
 
     #[test]
+    fn the_keepers_room_for_a_busy_miner_caps_what_its_bids_say() {
+        let lots: Vec<Lot> = (0..3).map(|_| lot(1_000)).collect();
+        let (busy, next) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let offers: Vec<Offer> = lots
+            .iter()
+            .flat_map(|l| [offer(busy, l, 100, 4), offer(next, l, 200, 4)])
+            .collect();
+        // The cheapest states room for four, but runs three of this keeper's
+        // jobs: it gets one more, the next cheapest the rest.
+        let room = |m: &Pubkey| if *m == busy { 1 } else { u32::MAX };
+        let cleared = clear(&lots, &offers, |_, _| Some(10_000), room, &SEED, 50);
+        let to = |m: Pubkey| cleared.awards.iter().filter(|a| a.miner == m).count();
+        assert_eq!((to(busy), to(next)), (1, 2));
+        let none = clear(&lots, &offers, |_, _| Some(10_000), |_| 0, &SEED, 50);
+        assert_eq!(none.unplaced.len(), 3, "no room anywhere: every job waits");
+        assert!(none
+            .unplaced
+            .iter()
+            .all(|(_, why)| *why == Unplaced::OutOfCapacity));
+    }
+
+    #[test]
     fn ties_follow_the_secret_seed_not_the_bidders() {
         let job = lot(1_000);
         let miners: Vec<Pubkey> = (0..8).map(|_| Pubkey::new_unique()).collect();
@@ -532,6 +580,7 @@ mod tests {
                 std::slice::from_ref(&job),
                 &offers,
                 |_, _| Some(10_000),
+                |_| u32::MAX,
                 &seed,
                 50,
             )
@@ -550,6 +599,7 @@ mod tests {
             std::slice::from_ref(&job),
             &reversed,
             |_, _| Some(10_000),
+            |_| u32::MAX,
             &[1; 32],
             50,
         );
