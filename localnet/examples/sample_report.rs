@@ -37,6 +37,7 @@ fn main() {
     let input = ReportInput {
         jobs_by_outcome: BTreeMap::new(),
         timings,
+        sales: vec![],
         generation: vec![],
         miners,
         nodes: vec![],

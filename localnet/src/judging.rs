@@ -15,6 +15,7 @@ use verdict_sdk::invariants::{self, Snapshot};
 use verdict_sdk::pda;
 
 use crate::ledger;
+use crate::market::Sale;
 use crate::report::{
     DisputeRow, Income, MinerRecord, NodeRow, ReportInput, SettlementRow, VoterRow,
 };
@@ -162,10 +163,27 @@ pub(crate) async fn read_report(
             Some(format!("job {i} {} ({status:?}): {told}", job.key))
         })
         .collect();
+    let sales = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, job)| {
+            let j = finals.get(&job.key)?;
+            // Won by a miner: assigned at least once, at a price.
+            (j.attempts > 0 && j.price > 0).then(|| Sale {
+                job: i,
+                miner: name_of(&j.miner),
+                price: j.price as f64 / TOKEN as f64,
+                max_fee: j.max_fee as f64 / TOKEN as f64,
+                risk: keeper::core::risk_name(j.risk()).into(),
+                accepted: matches!(j.status(), JobStatus::Solved | JobStatus::Paid),
+            })
+        })
+        .collect();
     Ok(ReportInput {
         jobs_by_outcome: counts,
         unserved,
         timings,
+        sales,
         generation,
         miners,
         nodes,

@@ -217,7 +217,7 @@ async fn main() {
                 );
             }
             summary += &format!(
-                "report: {}/report.md (plots: trust.png, latency.png)\n",
+                "report: {}/report.md (plots: trust.png, latency.png, market.png)\n",
                 done.written.dir.display()
             );
             let _ = terminal

@@ -439,16 +439,76 @@ impl Net {
     }
 }
 
-/// What every miner of the network asks for a low-risk job of any model
-/// (half the clients' usual maximum fee).
+/// What a miner bidding [`Bidding::Standing`] asks for a low-risk job of
+/// any model (half the clients' usual maximum fee).
 pub const STANDING_PRICE: u64 = JOB_FEE / 2;
+
+/// Jobs a miner of the network takes at once in an auction round: a burst
+/// of jobs soon exceeds the miners' capacity.
+pub const MINER_CAPACITY: u32 = 1;
+
+/// How a miner of the network bids: its standing price for every model it
+/// serves (`--price`; +25% at medium risk, +50% at high) and how it
+/// follows its load (`--price-strategy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bidding {
+    /// 30% of the clients' usual fee, whatever the load.
+    Cheap,
+    /// Half of it ([`STANDING_PRICE`]).
+    Standing,
+    /// 80% of it (above the fee at high risk: it never wins those).
+    Expensive,
+    /// 35% of it when idle, twice that when full.
+    Adaptive,
+}
+
+impl Bidding {
+    /// The low-risk price when idle.
+    pub fn price(self) -> u64 {
+        match self {
+            Bidding::Cheap => JOB_FEE * 3 / 10,
+            Bidding::Standing => STANDING_PRICE,
+            Bidding::Expensive => JOB_FEE * 8 / 10,
+            Bidding::Adaptive => JOB_FEE * 35 / 100,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Bidding::Cheap => "cheap",
+            Bidding::Standing => "standing",
+            Bidding::Expensive => "expensive",
+            Bidding::Adaptive => "adaptive",
+        }
+    }
+
+    /// The `verdict-miner serve` arguments for the `models` it serves.
+    fn args(self, models: &str) -> Vec<String> {
+        let mut args = Vec::new();
+        for model in models.split(',') {
+            args.extend(["--price".to_string(), format!("{model}={}", self.price())]);
+        }
+        let strategy = if self == Bidding::Adaptive {
+            "adaptive"
+        } else {
+            "fixed"
+        };
+        args.extend([
+            "--price-strategy".to_string(),
+            strategy.into(),
+            "--capacity".into(),
+            MINER_CAPACITY.to_string(),
+        ]);
+        args
+    }
+}
 
 pub(crate) fn spawn_miner(
     bin: &Path,
     dir: &Path,
     key: &Keypair,
     models: &str,
-    fault: &[&str],
+    plan: &MinerPlan,
 ) -> Result<MinerProcess, NetworkError> {
     let key_path = dir.join(format!("{}.json", key.pubkey()));
     write_keypair(&key_path, key)?;
@@ -464,12 +524,9 @@ pub(crate) fn spawn_miner(
         "--keypair".into(),
         key_path.display().to_string(),
     ];
-    // Every miner bids at the standing price, so clients can ask keepers
-    // for a quote (`verdict job quote`).
-    for model in models.split(',') {
-        args.extend(["--price".to_string(), format!("{model}={STANDING_PRICE}")]);
-    }
-    args.extend(fault.iter().map(|f| f.to_string()));
+    // Every miner bids, so clients can ask keepers for a quote (`verdict job quote`).
+    args.extend(plan.bidding.args(models));
+    args.extend(plan.fault.iter().map(|f| f.to_string()));
     MinerProcess::spawn(bin, &args, &[], None, miner::process::STARTUP)
         .map_err(|e| NetworkError::Miner(e.to_string()))
 }
@@ -511,8 +568,27 @@ pub(crate) fn spinner(show: bool) -> ProgressBar {
     progress
 }
 
-/// A miner's name and the `verdict-miner serve` arguments that make it so.
-pub(crate) type Behaviour = (&'static str, &'static [&'static str]);
+/// A miner of the network: its behaviour (part of its name), the
+/// `verdict-miner serve` arguments that make it so, and how it bids.
+pub(crate) struct MinerPlan {
+    pub(crate) behaviour: &'static str,
+    pub(crate) fault: &'static [&'static str],
+    pub(crate) bidding: Bidding,
+}
+
+impl MinerPlan {
+    pub(crate) const fn new(
+        behaviour: &'static str,
+        fault: &'static [&'static str],
+        bidding: Bidding,
+    ) -> Self {
+        MinerPlan {
+            behaviour,
+            fault,
+            bidding,
+        }
+    }
+}
 
 /// Sets the network up to the point where the keepers start: the chain and
 /// its Config with a new stake mint, 5 validators staked and drawn into the
@@ -523,7 +599,7 @@ pub(crate) async fn build(
     models: &[&str],
     miner_bin: &Path,
     tier3_reserved_bps: u16,
-    behaviours: &[Behaviour],
+    plans: &[MinerPlan],
     progress: &ProgressBar,
 ) -> Result<(Net, u64), NetworkError> {
     let work = std::env::temp_dir().join(format!("verdict-localnet-{}", std::process::id()));
@@ -628,21 +704,22 @@ pub(crate) async fn build(
     net.rotate().await?;
 
     let served = models.join(",");
-    for (i, (behaviour, fault)) in behaviours.iter().enumerate() {
+    for (i, plan) in plans.iter().enumerate() {
+        let (behaviour, bidding) = (plan.behaviour, plan.bidding.name());
         step(&format!(
-            "starting miner {} of {} ({behaviour}) and registering it",
+            "starting miner {} of {} ({behaviour}, bidding {bidding}) and registering it",
             i + 1,
-            behaviours.len()
+            plans.len()
         ));
         let keys = net
             .register(
-                format!("miner-{}-{behaviour}", i + 1),
+                format!("miner-{}-{behaviour}-{bidding}", i + 1),
                 ROLE_MINER,
                 params.min_miner_stake,
                 models,
             )
             .await?;
-        let process = spawn_miner(miner_bin, &work, &keys.signing, &served, fault)?;
+        let process = spawn_miner(miner_bin, &work, &keys.signing, &served, plan)?;
         let url = process.url.clone();
         // Keepers find it on chain: its operator records where it serves.
         let record = ix::set_node_endpoint(&keys.wallet.key.pubkey(), &keys.node, &url);

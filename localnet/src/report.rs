@@ -13,6 +13,7 @@ use plotters::prelude::*;
 use serde::Serialize;
 use verdict::state::{ProtocolParams, Reputation};
 
+use crate::market::{market_table, plot_market, Sale};
 use crate::stats::{generation_table, latency_table, stats, GenerationRow, Timing};
 
 /// Where the plots' font comes from (Debian's fonts-dejavu-core; setup installs it).
@@ -162,6 +163,8 @@ pub struct ReportInput {
     /// the keepers told the client, one line each.
     pub unserved: Vec<String>,
     pub timings: Vec<Timing>,
+    /// Every accepted answer and the price the chain paid for it.
+    pub sales: Vec<Sale>,
     /// Tokens per second of each miner's generative answers.
     pub generation: Vec<GenerationRow>,
     pub miners: Vec<MinerRecord>,
@@ -191,7 +194,7 @@ pub fn replay_trust(outcomes: &[bool], reward_bps: u16) -> Vec<f64> {
     out
 }
 
-fn ensure_font() -> Result<(), ReportError> {
+pub(crate) fn ensure_font() -> Result<(), ReportError> {
     static FONT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *FONT.get_or_init(|| match std::fs::read(FONT_PATH) {
         Ok(bytes) => {
@@ -207,11 +210,11 @@ fn ensure_font() -> Result<(), ReportError> {
     }
 }
 
-fn plot_err<E: std::fmt::Display>(e: E) -> ReportError {
+pub(crate) fn plot_err<E: std::fmt::Display>(e: E) -> ReportError {
     ReportError::Plot(e.to_string())
 }
 
-const COLORS: [RGBColor; 8] = [
+pub(crate) const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -365,7 +368,7 @@ pub fn income_table(nodes: &[NodeRow]) -> String {
         "\nIncome and losses per node (tokens; jobs: answers accepted, or outcomes co-signed)\n",
     );
     s += &format!(
-        "{:<16} {:>5} {:>10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>10} {:>11} {:>11}\n",
+        "{:<26} {:>5} {:>10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>10} {:>11} {:>11}\n",
         "node",
         "jobs",
         "payouts",
@@ -383,7 +386,7 @@ pub fn income_table(nodes: &[NodeRow]) -> String {
     for n in nodes {
         let i = &n.income;
         s += &format!(
-            "{:<16} {:>5} {:>10.4} {:>8.4} {:>9.4} {:>9.3} {:>9.3} {:>10.3} {:>10.3} {:>9.3} {:>10.3} {:>11.3} {:>11.4}\n",
+            "{:<26} {:>5} {:>10.4} {:>8.4} {:>9.4} {:>9.3} {:>9.3} {:>10.3} {:>10.3} {:>9.3} {:>10.3} {:>11.3} {:>11.4}\n",
             n.name,
             n.jobs_served,
             i.payouts,
@@ -478,11 +481,13 @@ pub struct Written {
     pub summary: String,
 }
 
-/// Writes `report.md`, `report.json`, `trust.png` and `latency.png` into `dir`.
+/// Writes `report.md`, `report.json`, `trust.png`, `latency.png` and
+/// `market.png` into `dir`.
 pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportError> {
     std::fs::create_dir_all(dir)?;
     plot_trust(&dir.join("trust.png"), &input.miners)?;
     plot_latency(&dir.join("latency.png"), &input.timings)?;
+    plot_market(&dir.join("market.png"), &input.sales, &input.nodes)?;
     std::fs::write(
         dir.join("report.json"),
         serde_json::to_string_pretty(input).map_err(plot_err)?,
@@ -506,7 +511,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     s += &latency_table(&input.timings);
     s += &generation_table(&input.generation);
     s += &format!(
-        "\n{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
+        "\n{:<26} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14} {:>12} {:>12} {:<10}\n",
         "node",
         "role",
         "trust",
@@ -527,7 +532,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
     }
     for n in &input.nodes {
         s += &format!(
-            "{:<16} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
+            "{:<26} {:<10} {:>10} {:>9} {:>4} {:>5} {:>5} {:>6} {:>6} {:>14.3} {:>12.3} {:>12.3} {:<10}\n",
             n.name,
             n.role,
             cell(n.trust, 4),
@@ -544,6 +549,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
         );
     }
     s += &income_table(&input.nodes);
+    s += &market_table(&input.sales, &input.nodes);
     s += "\nSlashes and liquidations\n";
     if input.penalties.is_empty() {
         s += "  none\n";
@@ -562,7 +568,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
         );
     }
     let markdown = format!(
-        "# Verdict local network report\n\n```text\n{s}```\n\n![Miner trust over jobs](trust.png)\n\n![Latency distributions](latency.png)\n"
+        "# Verdict local network report\n\n```text\n{s}```\n\n![Miner trust over jobs](trust.png)\n\n![Latency distributions](latency.png)\n\n![Price per job and each miner's share](market.png)\n"
     );
     std::fs::write(dir.join("report.md"), markdown)?;
     Ok(Written {
@@ -613,6 +619,16 @@ mod tests {
                 ("refunded".to_string(), 20),
             ]),
             timings,
+            sales: (0..30)
+                .map(|i| crate::market::Sale {
+                    job: i,
+                    miner: "miner-1".into(),
+                    price: 0.003,
+                    max_fee: 0.01,
+                    risk: "low".into(),
+                    accepted: i % 5 != 0,
+                })
+                .collect(),
             generation: vec![GenerationRow {
                 miner: "miner-1".into(),
                 jobs: 2,
@@ -684,7 +700,13 @@ mod tests {
             seconds: 1.0,
         };
         let written = write_report(dir.path(), &input).unwrap();
-        for file in ["report.md", "report.json", "trust.png", "latency.png"] {
+        for file in [
+            "report.md",
+            "report.json",
+            "trust.png",
+            "latency.png",
+            "market.png",
+        ] {
             let len = std::fs::metadata(dir.path().join(file)).unwrap().len();
             assert!(len > 100, "{file} is {len} bytes");
         }

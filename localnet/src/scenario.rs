@@ -34,8 +34,8 @@ use crate::report::write_report;
 
 use crate::judging::{read_report, reference_hashes, run_events, signing_keys};
 use crate::network::{
-    build, spinner, Behaviour, Finished, Net, NetworkError, Options, Wallet, JOB_FEE, SECOND_MODEL,
-    TOKEN,
+    build, spinner, Bidding, Finished, MinerPlan, Net, NetworkError, Options, Wallet, AUDITOR,
+    JOB_FEE, SECOND_MODEL, TOKEN,
 };
 
 /// With a generative model, one job in sixteen asks for a generation: a
@@ -168,18 +168,26 @@ pub(crate) fn input_for(i: usize) -> String {
     )
 }
 
-/// The miners of the main job: five honest, and one each slow, wrong and flaky.
-pub(crate) const MAIN_JOB_MINERS: [Behaviour; 8] = [
-    ("honest", &[]),
-    ("honest", &[]),
-    ("honest", &[]),
-    ("honest", &[]),
-    ("honest", &[]),
-    ("slow", &["--fault", "slow", "--slow-ms", "6000"]),
-    ("wrong", &["--fault", "wrong"]),
-    (
+/// The miners of the main job: five honest, and one each slow, wrong and
+/// flaky; each bids its own way (the slow one undercuts the honest, wins,
+/// times out, and its mistakes soon price it out: the auction weighs a bid
+/// by the bidder's trust).
+pub(crate) const MAIN_JOB_MINERS: [MinerPlan; 8] = [
+    MinerPlan::new("honest", &[], Bidding::Cheap),
+    MinerPlan::new("honest", &[], Bidding::Adaptive),
+    MinerPlan::new("honest", &[], Bidding::Standing),
+    MinerPlan::new("honest", &[], Bidding::Expensive),
+    MinerPlan::new("honest", &[], Bidding::Adaptive),
+    MinerPlan::new(
+        "slow",
+        &["--fault", "slow", "--slow-ms", "6000"],
+        Bidding::Cheap,
+    ),
+    MinerPlan::new("wrong", &["--fault", "wrong"], Bidding::Standing),
+    MinerPlan::new(
         "flaky",
         &["--fault", "flaky", "--flaky-rate", "0.3", "--seed", "7"],
+        Bidding::Standing,
     ),
 ];
 
@@ -207,7 +215,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     step("delegating to two miners");
     let wrong_index = MAIN_JOB_MINERS
         .iter()
-        .position(|(b, _)| *b == "wrong")
+        .position(|plan| plan.behaviour == "wrong")
         .expect("a wrong miner");
     let mut stakers = Vec::new();
     for target in [0usize, wrong_index] {
@@ -275,8 +283,25 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // whose committee re-runs it), asked for again after the last batch.
     let mut late: Vec<(Pubkey, String)> = Vec::new();
     let mut mixed = false;
+    let mut bursted = false;
     while next < opts.jobs {
-        let batch_end = (next + opts.concurrency).min(opts.jobs);
+        // Once, from midway: a burst of BURST × the usual batch at once,
+        // more than the miners take at once (each one job per keeper), so
+        // the auctions go down the price ladder.
+        let burst = !bursted && next * 2 >= opts.jobs;
+        bursted |= burst;
+        let size = if burst {
+            BURST * opts.concurrency
+        } else {
+            opts.concurrency
+        };
+        let batch_end = (next + size).min(opts.jobs);
+        if burst {
+            bar.println(format!(
+                "a burst of {} jobs at once: more than the miners take at once",
+                batch_end - next
+            ));
+        }
         let mut batch = Vec::new();
         for i in next..batch_end {
             // Low risk first, so miners build a record; every risk level once
@@ -467,7 +492,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     // their votes. Only the clock is moved here.
     let progress = spinner(opts.show_progress);
     progress.set_message("the auditing keeper re-checks solved jobs");
-    settle_disputes(&net, &jobs, griefings.opened, &progress).await?;
+    settle_disputes(&net, &keepers[AUDITOR], &jobs, griefings.opened, &progress).await?;
     progress.finish_and_clear();
     for k in keepers {
         k.shutdown().await;
@@ -644,6 +669,7 @@ pub(crate) async fn wait_disputes(
 /// (bounded waits: a run never hangs).
 pub(crate) async fn settle_disputes(
     net: &Net,
+    auditor: &keeper::KeeperHandle,
     jobs: &[ClientJob],
     griefings: Vec<Griefing>,
     progress: &ProgressBar,
@@ -662,21 +688,26 @@ pub(crate) async fn settle_disputes(
         }
     }
     // The auditor needs a few rounds to re-check every solved job: wait
-    // until it has challenged something and then opened nothing new for 3 s.
-    // (The griefing dispute, opened midway, does not count.)
+    // until it has (a job solved late, e.g. a top-up job, is re-checked
+    // late), has challenged something if the wrong miner was paid, and
+    // then opened nothing new for 3 s. (The griefing dispute, opened
+    // midway, does not count.)
     let griefer = net.validators[GRIEFER].node;
     let started = Instant::now();
     let (mut count, mut stable_since) = (0, Instant::now());
     while started.elapsed() < Duration::from_secs(60) {
-        let now_open = read_disputes(chain, jobs)
-            .await?
+        let disputes = read_disputes(chain, jobs).await?;
+        let now_open = disputes
             .iter()
             .filter(|(_, d)| d.challenger != griefer)
             .count();
         if now_open != count {
             (count, stable_since) = (now_open, Instant::now());
         }
-        if count >= wrong_solved.min(1) && stable_since.elapsed() > Duration::from_secs(3) {
+        if count >= wrong_solved.min(1)
+            && stable_since.elapsed() > Duration::from_secs(3)
+            && audited(net, auditor, jobs, &disputes).await?
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -799,6 +830,45 @@ pub(crate) async fn settle_disputes(
     }
     Ok(())
 }
+
+/// Whether the auditing keeper has re-checked every solved job it will:
+/// all but those of a miner already in a dispute that is voting or has
+/// overturned its work (the auditor re-checks them only if that dispute
+/// upholds the miner), and those it holds no input for.
+async fn audited(
+    net: &Net,
+    auditor: &keeper::KeeperHandle,
+    jobs: &[ClientJob],
+    disputes: &[(Pubkey, Dispute)],
+) -> Result<bool, NetworkError> {
+    let now = net.chain.unix_time().await?;
+    let window = net.params.challenge_window_epochs as i64 * net.params.epoch_secs;
+    for ClientJob { key, .. } in jobs {
+        let j: Job = net.chain.fetch(key).await?;
+        if !matches!(j.status(), JobStatus::Solved | JobStatus::Paid)
+            || now >= j.solved_at.saturating_add(window)
+        {
+            continue;
+        }
+        let miner_disputed = disputes.iter().any(|(_, d)| {
+            d.miner == j.miner
+                && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned)
+        });
+        let pending = auditor
+            .ctx
+            .store
+            .get(key)
+            .map_err(|e| NetworkError::Other(e.to_string()))?
+            .is_some_and(|rec| !rec.rechecked);
+        if pending && !miner_disputed {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The burst's size in batches.
+const BURST: usize = 4;
 
 /// How long a due griefing challenge waits for an answer to challenge:
 /// jobs still running when their batch's wait ended finish meanwhile.

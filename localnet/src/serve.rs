@@ -19,11 +19,16 @@ use verdict_chain::bridge::RpcBridge;
 use verdict_chain::EmbeddedChain;
 
 use crate::network::{
-    build, spinner, write_keypair, Behaviour, NetworkError, Target, JOB_FEE, SECOND_MODEL, TOKEN,
+    build, spinner, write_keypair, Bidding, MinerPlan, NetworkError, Target, JOB_FEE, SECOND_MODEL,
+    TOKEN,
 };
 
 /// The miners a served network runs: honest ones only.
-const SERVED_MINERS: [Behaviour; 3] = [("honest", &[]), ("honest", &[]), ("honest", &[])];
+const SERVED_MINERS: [MinerPlan; 3] = [
+    MinerPlan::new("honest", &[], Bidding::Standing),
+    MinerPlan::new("honest", &[], Bidding::Standing),
+    MinerPlan::new("honest", &[], Bidding::Standing),
+];
 
 /// Jobs each served miner's record starts with: enough to leave Tier 3.
 const EARNED_JOBS: usize = verdict::constants::TIER_MIN_JOBS as usize;

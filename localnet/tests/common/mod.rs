@@ -17,7 +17,13 @@ pub async fn assert_report_agrees_with_chain(
     jobs: u64,
     params: &ProtocolParams,
 ) {
-    for file in ["report.md", "report.json", "trust.png", "latency.png"] {
+    for file in [
+        "report.md",
+        "report.json",
+        "trust.png",
+        "latency.png",
+        "market.png",
+    ] {
         assert!(out.join(file).exists(), "{file} written");
     }
     let report = &done.report;
@@ -40,6 +46,32 @@ pub async fn assert_report_agrees_with_chain(
         report.jobs_by_outcome,
         report.unserved.join("\n")
     );
+    // The market: every accepted answer was won by its miner, none over
+    // its fee; the miners all bid, so the auction priced them below the list price.
+    let accepted: u64 = ["paid", "solved"]
+        .iter()
+        .filter_map(|s| report.jobs_by_outcome.get(*s))
+        .sum();
+    assert_eq!(
+        report.sales.iter().filter(|s| s.accepted).count() as u64,
+        accepted,
+        "{:?}",
+        report.sales
+    );
+    assert!(
+        report
+            .sales
+            .iter()
+            .all(|s| s.price > 0.0 && s.price <= s.max_fee),
+        "{:?}",
+        report.sales
+    );
+    assert!(
+        report.sales.iter().any(|s| s.price < s.max_fee),
+        "{:?}",
+        report.sales
+    );
+    assert!(done.written.summary.contains("Market ("));
     assert!(
         report.conservation_violations.is_empty(),
         "{:?}",
