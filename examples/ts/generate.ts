@@ -8,7 +8,8 @@
 //   VERDICT_KEEPERS        http://127.0.0.1:8080,http://127.0.0.1:8081
 //   VERDICT_WALLET         path to a Solana keypair JSON file (64-byte array)
 //   VERDICT_TOKEN_ACCOUNT  the wallet's token account of the stake mint
-//   VERDICT_MAX_FEE        optional: the fee to escrow (default: the Config's minimum job fee)
+//   VERDICT_MAX_FEE        optional: the fee to escrow (default: suggestMaxFee, what
+//                          the keepers quote, at least the Config's minimum job fee)
 //   VERDICT_PROMPT         optional: the prompt
 //   VERDICT_TEMPERATURE_MILLI optional: sampling temperature × 1000 (default 700; 0 is greedy)
 //
@@ -16,7 +17,7 @@
 // with `node dist-examples/examples/ts/generate.js` after `npm test`.
 import { readFileSync } from 'node:fs';
 import { address, createKeyPairSignerFromBytes, createSolanaRpc } from '@solana/kit';
-import { RiskLevel, SMOLLM2_ID, fetchConfig, findConfigPda, generationInput, infer } from '@verdict/client';
+import { RiskLevel, SMOLLM2_ID, generationInput, infer, suggestMaxFee } from '@verdict/client';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const wallet = await createKeyPairSignerFromBytes(Uint8Array.from(secret));
   const maxFee = process.env.VERDICT_MAX_FEE
     ? BigInt(process.env.VERDICT_MAX_FEE)
-    : (await fetchConfig(rpc, (await findConfigPda())[0])).data.params.minJobFee;
+    : await suggestMaxFee(rpc, keepers, SMOLLM2_ID, RiskLevel.Low);
 
   // The job's input is the request as JSON: its hash on chain binds the
   // prompt and the sampling parameters. Checked here before anything is sent.

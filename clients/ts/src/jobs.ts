@@ -236,6 +236,32 @@ export type InferResult = VerifiedResult & {
 };
 
 /**
+ * A maximum fee the market takes: the highest standing price of the
+ * miners that may take such a job (so any of them may win it; the job pays
+ * only its winning bid and the rest of the escrow comes back), at least
+ * the Config's minimum job fee. Without a quote (no miner that may take
+ * it prices it: they take the list price), the minimum.
+ */
+export async function suggestMaxFee(
+  rpc: Rpc<GetAccountInfoApi>,
+  keepers: Keepers,
+  model: string,
+  risk: RiskLevel,
+): Promise<bigint> {
+  const minimum = (await fetchConfig(rpc, (await findConfigPda())[0])).data.params.minJobFee;
+  const riskName = (['low', 'medium', 'high'] as const)[risk];
+  try {
+    const quote = await toKeeperClient(keepers).quote(model, riskName);
+    return quote.highest > minimum ? quote.highest : minimum;
+  } catch (e) {
+    if (e instanceof KeeperError && e.code === 'no_quote') {
+      return minimum;
+    }
+    throw e;
+  }
+}
+
+/**
  * One inference end to end: submits the job on chain, posts its input to
  * the keepers (failing over across them), waits for the result and
  * returns it verified against the chain. When a step after the submit

@@ -22,6 +22,7 @@ import {
   KeeperError,
   RiskLevel,
   VerdictProgramError,
+  suggestMaxFee,
   VerificationError,
   getJobHistory,
   getNodeReputation,
@@ -302,6 +303,9 @@ describe(
         keepers.quote('no-such-model', 'low'),
         (e: unknown) => e instanceof KeeperError && e.code === 'no_quote',
       );
+      // The suggested fee: what every bidder asks, at least the minimum.
+      const fee = await suggestMaxFee(rpc, keepers, ready.model, RiskLevel.Low);
+      assert.ok(fee >= quote.highest && fee >= BigInt(ready.min_job_fee), `${fee}`);
     });
 
     test("a job's history decodes to its events", { timeout: INFER_MS }, async () => {
