@@ -93,11 +93,19 @@ pub fn init(opts: &InitOptions) -> Result<Initialized, InitError> {
          VERDICT_MINER_NODE={node}\n\
          # The models it serves, and where their weights are (scripts/fetch-model.sh).\n\
          VERDICT_MINER_MODELS={models}\n\
-         VERDICT_MODEL_DIR={model_dir}\n",
+         VERDICT_MODEL_DIR={model_dir}\n\
+         # To bid in the keepers' auctions: a standing price per model (MODEL=AMOUNT,\n\
+         # comma-separated, base units of the stake token; +25% at medium risk, +50%\n\
+         # at high), how it follows the load (fixed or adaptive), jobs taken at once.\n\
+         # Without prices the miner does not bid and is paid the keepers' list price.\n\
+         # VERDICT_MINER_PRICES={first_model}=2000000\n\
+         # VERDICT_MINER_PRICE_STRATEGY=fixed\n\
+         # VERDICT_MINER_CAPACITY=4\n",
         key = key_file.display(),
         advertise = opts.advertise,
         rpc = opts.rpc_url,
         models = opts.models.join(","),
+        first_model = opts.models.first().map_or("MODEL", String::as_str),
         model_dir = opts.model_dir.display(),
     );
     std::fs::write(&env_file, text).map_err(io(&env_file))?;
@@ -154,6 +162,10 @@ mod tests {
         let done = init(&opts).unwrap();
         let env = std::fs::read_to_string(&done.env_file).unwrap();
         assert!(env.contains("VERDICT_MINER_ADVERTISE=https://miner.example.org:8080"));
+        assert!(
+            env.contains("# VERDICT_MINER_PRICES="),
+            "bidding is documented, off"
+        );
         assert!(env.contains(&format!(
             "VERDICT_MINER_KEYPAIR={}",
             done.key_file.display()

@@ -115,13 +115,29 @@ struct ServeArgs {
     /// Bid in keepers' auctions at this standing price for a model, in the
     /// stake token's base units (`MODEL=AMOUNT`, repeatable or
     /// comma-separated); without it the miner does not bid.
-    #[arg(long = "price", value_delimiter = ',', value_parser = miner::pricing::parse_price)]
+    #[arg(
+        long = "price",
+        env = "VERDICT_MINER_PRICES",
+        value_delimiter = ',',
+        value_parser = miner::pricing::parse_price
+    )]
     prices: Vec<(verdict_wire::miner::ModelId, u64)>,
     /// How a bid's price follows the load.
-    #[arg(long, value_enum, default_value = "fixed", requires = "prices")]
+    #[arg(
+        long,
+        env = "VERDICT_MINER_PRICE_STRATEGY",
+        value_enum,
+        default_value = "fixed",
+        requires = "prices"
+    )]
     price_strategy: miner::pricing::Strategy,
     /// Jobs it bids for at once.
-    #[arg(long, default_value_t = 4, requires = "prices")]
+    #[arg(
+        long,
+        env = "VERDICT_MINER_CAPACITY",
+        default_value_t = 4,
+        requires = "prices"
+    )]
     capacity: u32,
     /// Most inference requests answered at once; more are refused with 503
     /// `busy` rather than queued.
