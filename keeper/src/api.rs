@@ -181,20 +181,11 @@ async fn submit(
     let mut limiter = s.limiter.lock().unwrap();
     match &taken {
         Ok((StatusCode::ACCEPTED, _)) => limiter.record(&job.client, true),
-        Err(e) if REFUSED_ON_MERITS.contains(&e.code()) => limiter.record(&job.client, false),
+        Err(e) if e.is_client_fault() => limiter.record(&job.client, false),
         _ => {}
     }
     taken
 }
-
-/// Refusals that count against the client's rating: what it sent was wrong
-/// or underpaid (not a race, such as a job no longer open).
-const REFUSED_ON_MERITS: [&str; 4] = [
-    "input_hash_mismatch",
-    "invalid_input",
-    "fee_below_floor",
-    "fee_below_market",
-];
 
 /// Checks a client's input against its on-chain job and queues it.
 async fn take_input(
@@ -206,7 +197,7 @@ async fn take_input(
     let ctx = &s.ctx;
     let hash: [u8; 32] = Sha256::digest(body.input.as_bytes()).into();
     if hash != job.input_hash {
-        return Err(ApiError::new(
+        return Err(ApiError::client_fault(
             StatusCode::UNPROCESSABLE_ENTITY,
             "input_hash_mismatch",
             format!(
@@ -218,7 +209,7 @@ async fn take_input(
     }
     let model = crate::core::model_name(&job.model);
     if let Err(error) = crate::core::validation::job_input(&model, &body.input) {
-        return Err(ApiError::new(
+        return Err(ApiError::client_fault(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_input",
             format!("the input is not a valid request for {model}: {error}"),
@@ -233,7 +224,7 @@ async fn take_input(
         .fee_floor
         .max(ctx.view().params().map_or(0, |p| p.min_job_fee));
     if job.max_fee < floor {
-        return Err(ApiError::new(
+        return Err(ApiError::client_fault(
             StatusCode::PAYMENT_REQUIRED,
             "fee_below_floor",
             format!(
@@ -249,7 +240,7 @@ async fn take_input(
     {
         // Every miner that may take it bids, and each asks more than the fee.
         if job.max_fee < quote.lowest {
-            return Err(ApiError::new(
+            return Err(ApiError::client_fault(
                 StatusCode::PAYMENT_REQUIRED,
                 "fee_below_market",
                 format!(
@@ -313,7 +304,7 @@ async fn quote(
     let bad = |what: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", what);
     let model = verdict::state::model_id(&q.model)
         .map_err(|_| bad(format!("{:?} is not a model id", q.model)))?;
-    let risk = crate::core::risk_from_name(&q.risk)
+    let risk = RiskLevel::from_name(&q.risk)
         .ok_or_else(|| bad(format!("risk {:?} is not low, medium or high", q.risk)))?;
     let quote = s.market(&model, risk).quote.ok_or_else(|| {
         ApiError::new(
@@ -362,9 +353,10 @@ impl AppState {
         let bidders = self.auctioneer.bidders();
         let prices = self
             .miners
-            .standing_prices(&crate::core::model_name(model), risk, |node| {
-                eligible.contains(node) && bidders.contains(node)
-            });
+            .standing_prices(&crate::core::model_name(model), risk)
+            .into_iter()
+            .filter(|(node, _)| eligible.contains(node) && bidders.contains(node))
+            .map(|(_, price)| price);
         Market {
             quote: Quote::of(prices),
             list_price_miners: eligible.difference(&bidders).count(),

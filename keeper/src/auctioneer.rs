@@ -21,7 +21,7 @@ use verdict_wire::bid::{BidJob, BidRequest};
 use verdict_wire::miner::{Digest32, JobId, MinerPubkey};
 
 use crate::context::Context;
-use crate::core::auction::{admit, clear, Award, ClearingBook, Lot, Offer, Round, Unplaced};
+use crate::core::auction::{admit, clear, ClearingBook, Lot, Offer, Round, Unplaced};
 use crate::core::routing::{Ranked, RouteRequest, RoutingSnapshot, RoutingWeights};
 use crate::draw::DrawKey;
 use crate::miners::Miners;
@@ -62,7 +62,7 @@ impl Offered {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Placement {
     /// A miner won it at its bid.
-    Won(Box<Award>),
+    Won(Box<Offer>),
     /// Not placed this round.
     Unplaced(Unplaced),
 }
@@ -122,9 +122,9 @@ impl Auctioneer {
         let lot = &offered.lot;
         let pricing = self
             .miners
-            .pricing(&crate::core::model_name(&lot.model), lot.risk);
+            .standing_prices(&crate::core::model_name(&lot.model), lot.risk);
         self.ctx.snapshot().miners.iter().any(|m| {
-            pricing.contains(&m.profile.node) && offered.may_take(m, &self.ctx.cfg.routing, now)
+            pricing.contains_key(&m.profile.node) && offered.may_take(m, &self.ctx.cfg.routing, now)
         })
     }
 
@@ -314,14 +314,11 @@ impl Auctioneer {
 
         let mut placements: HashMap<Pubkey, Placement> = HashMap::new();
         for award in cleared.awards {
-            if let Some(lot) = lots.iter().find(|l| l.job == award.job) {
+            if let Some(o) = offered.get(&award.job) {
                 metrics
                     .clearing_price
-                    .with_label_values(&[
-                        &crate::core::model_name(&lot.model),
-                        crate::core::risk_name(lot.risk),
-                    ])
-                    .set(award.price.min(i64::MAX as u64) as i64);
+                    .with_label_values(&[&crate::core::model_name(&o.lot.model), o.lot.risk.name()])
+                    .set(award.bid.price.min(i64::MAX as u64) as i64);
             }
             metrics
                 .auction_jobs_total
@@ -337,14 +334,11 @@ impl Auctioneer {
                 .inc();
             placements.insert(job, Placement::Unplaced(why));
         }
-        let mut answered = HashSet::new();
         for waiting in batch {
-            let job = waiting.offered.lot.job;
             // A job offered twice in one round gets its placement once.
-            let placement = match placements.remove(&job) {
-                Some(p) if answered.insert(job) => p,
-                _ => Placement::Unplaced(Unplaced::NoBids),
-            };
+            let placement = placements
+                .remove(&waiting.offered.lot.job)
+                .unwrap_or(Placement::Unplaced(Unplaced::NoBids));
             let _ = waiting.reply.send(placement);
         }
     }

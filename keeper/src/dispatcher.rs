@@ -380,7 +380,7 @@ impl Dispatcher {
         risk: RiskLevel,
     ) -> Result<Next, KeeperError> {
         let key = rec.job;
-        let risk_label = crate::core::risk_name(risk);
+        let risk_label = risk.name();
         let ours = rec
             .output
             .as_ref()
@@ -566,10 +566,10 @@ impl Dispatcher {
                         .routing_draws_total
                         .with_label_values(&["auction"])
                         .inc();
-                    tracing::debug!(job = %rec.job, miner = %award.miner, price = award.price, "won at auction");
+                    tracing::debug!(job = %rec.job, miner = %award.miner, price = award.bid.price, "won at auction");
                     return Ok(Choice::Miner {
                         miner: award.miner,
-                        price: award.price,
+                        price: award.bid.price,
                         bid: Some(Box::new(award.bid)),
                     });
                 }

@@ -84,6 +84,9 @@ impl AttestError {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// The client's own fault (what it sent was wrong or underpaid): it
+    /// counts against the client's rating at intake.
+    client_fault: bool,
 }
 
 impl ApiError {
@@ -94,12 +97,21 @@ impl ApiError {
                 error: error.into(),
                 message: message.into(),
             },
+            client_fault: false,
         }
     }
 
-    /// The machine-readable code (`input_hash_mismatch`, …).
-    pub fn code(&self) -> &str {
-        &self.body.error
+    /// A refusal on the merits of what the client sent (not a race, such as
+    /// a job no longer open, nor the keeper's own trouble).
+    pub fn client_fault(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            client_fault: true,
+            ..ApiError::new(status, error, message)
+        }
+    }
+
+    pub fn is_client_fault(&self) -> bool {
+        self.client_fault
     }
 }
 

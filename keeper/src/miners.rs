@@ -293,36 +293,19 @@ impl Miners {
         self.prices.read().unwrap().0.get(miner).map(|p| p.capacity)
     }
 
-    /// The miners that price `model` at `risk` (they bid on such jobs when they have room).
-    pub fn pricing(&self, model: &str, risk: RiskLevel) -> HashSet<Pubkey> {
+    /// Each miner's standing price for a job of `model` at `risk`, for the
+    /// miners that price one (they bid on such jobs when they have room).
+    pub fn standing_prices(&self, model: &str, risk: RiskLevel) -> HashMap<Pubkey, u64> {
         let prices = self.prices.read().unwrap();
         prices
             .0
             .iter()
-            .filter(|(_, p)| {
+            .filter_map(|(node, p)| {
                 p.prices
                     .iter()
-                    .any(|p| p.model_id.as_str() == model && p.risk == risk as u8)
+                    .find(|p| p.model_id.as_str() == model && p.risk == risk as u8)
+                    .map(|p| (*node, p.price))
             })
-            .map(|(node, _)| *node)
-            .collect()
-    }
-
-    /// The standing prices for `model` at `risk` of the miners `eligible` keeps.
-    pub fn standing_prices(
-        &self,
-        model: &str,
-        risk: RiskLevel,
-        eligible: impl Fn(&Pubkey) -> bool,
-    ) -> Vec<u64> {
-        let prices = self.prices.read().unwrap();
-        prices
-            .0
-            .iter()
-            .filter(|(node, _)| eligible(node))
-            .flat_map(|(_, p)| &p.prices)
-            .filter(|p| p.model_id.as_str() == model && p.risk == risk as u8)
-            .map(|p| p.price)
             .collect()
     }
 

@@ -174,7 +174,7 @@ pub(crate) async fn read_report(
                 miner: name_of(&j.miner),
                 price: j.price as f64 / TOKEN as f64,
                 max_fee: j.max_fee as f64 / TOKEN as f64,
-                risk: keeper::core::risk_name(j.risk()).into(),
+                risk: j.risk().name().into(),
                 accepted: matches!(j.status(), JobStatus::Solved | JobStatus::Paid),
             })
         })

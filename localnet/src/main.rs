@@ -217,8 +217,9 @@ async fn main() {
                 );
             }
             summary += &format!(
-                "report: {}/report.md (plots: trust.png, latency.png, market.png)\n",
-                done.written.dir.display()
+                "report: {}/report.md (plots: {})\n",
+                done.written.dir.display(),
+                verdict_localnet::report::PLOTS.join(", ")
             );
             let _ = terminal
                 .write_all(summary.as_bytes())

@@ -475,6 +475,11 @@ pub fn disputes_section(disputes: &[DisputeRow]) -> String {
     s
 }
 
+/// The report's plots, as written into its folder.
+pub const PLOTS: [&str; 3] = ["trust.png", "latency.png", "market.png"];
+/// Every file of the report: the summary (Markdown, JSON) and the plots.
+pub const FILES: [&str; 5] = ["report.md", "report.json", PLOTS[0], PLOTS[1], PLOTS[2]];
+
 /// What was written, and the text summary shown on screen.
 pub struct Written {
     pub dir: PathBuf,
@@ -485,9 +490,10 @@ pub struct Written {
 /// `market.png` into `dir`.
 pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportError> {
     std::fs::create_dir_all(dir)?;
-    plot_trust(&dir.join("trust.png"), &input.miners)?;
-    plot_latency(&dir.join("latency.png"), &input.timings)?;
-    plot_market(&dir.join("market.png"), &input.sales, &input.nodes)?;
+    let [trust, latency, market] = PLOTS;
+    plot_trust(&dir.join(trust), &input.miners)?;
+    plot_latency(&dir.join(latency), &input.timings)?;
+    plot_market(&dir.join(market), &input.sales, &input.nodes)?;
     std::fs::write(
         dir.join("report.json"),
         serde_json::to_string_pretty(input).map_err(plot_err)?,
@@ -568,7 +574,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<Written, ReportEr
         );
     }
     let markdown = format!(
-        "# Verdict local network report\n\n```text\n{s}```\n\n![Miner trust over jobs](trust.png)\n\n![Latency distributions](latency.png)\n\n![Price per job and each miner's share](market.png)\n"
+        "# Verdict local network report\n\n```text\n{s}```\n\n![Miner trust over jobs]({trust})\n\n![Latency distributions]({latency})\n\n![Price per job and each miner's share]({market})\n"
     );
     std::fs::write(dir.join("report.md"), markdown)?;
     Ok(Written {
@@ -700,13 +706,7 @@ mod tests {
             seconds: 1.0,
         };
         let written = write_report(dir.path(), &input).unwrap();
-        for file in [
-            "report.md",
-            "report.json",
-            "trust.png",
-            "latency.png",
-            "market.png",
-        ] {
+        for file in FILES {
             let len = std::fs::metadata(dir.path().join(file)).unwrap().len();
             assert!(len > 100, "{file} is {len} bytes");
         }

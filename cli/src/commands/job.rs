@@ -45,14 +45,15 @@ pub async fn run(s: &Session<'_>, command: JobCommand) -> Result<Output, CliErro
 async fn quote(model: &str, risk: Risk, keepers: Vec<String>) -> Result<Output, CliError> {
     let keepers = KeeperClient::new(&keepers, Duration::from_secs(10))
         .map_err(|e| CliError::Input(e.to_string()))?;
-    let risk_name = format!("{:?}", RiskLevel::from(risk)).to_lowercase();
+    let risk = RiskLevel::from(risk);
+    let risk_name = risk.name();
     let q = keepers
-        .quote(model, &risk_name)
+        .quote(model, risk)
         .await
         .map_err(|e| CliError::Refused(e.to_string()))?;
     let text = labelled(&[
         ("Model", q.model_id.clone()),
-        ("Risk", risk_name.clone()),
+        ("Risk", risk_name.to_string()),
         ("Lowest", format_tokens(q.lowest)),
         ("Median", format_tokens(q.median)),
         ("Highest", format_tokens(q.highest)),
@@ -511,14 +512,6 @@ pub fn status_name(status: JobStatus) -> &'static str {
     }
 }
 
-fn risk_name(risk: RiskLevel) -> &'static str {
-    match risk {
-        RiskLevel::Low => "low",
-        RiskLevel::Medium => "medium",
-        RiskLevel::High => "high",
-    }
-}
-
 fn view(address: &Pubkey, job: &Job) -> Output {
     let has_miner = job.miner != Pubkey::default();
     let solved = job.solved_at != 0;
@@ -528,7 +521,7 @@ fn view(address: &Pubkey, job: &Job) -> Output {
         "job_id": job.job_id,
         "model": model_name(&job.model),
         "input_hash": hex(&job.input_hash),
-        "risk": risk_name(job.risk()),
+        "risk": job.risk().name(),
         "status": status_name(job.status()),
         "max_fee": job.max_fee,
         "price": job.price,
@@ -554,7 +547,7 @@ fn view(address: &Pubkey, job: &Job) -> Output {
         ("Client", job.client.to_string()),
         ("Job Id", job.job_id.to_string()),
         ("Model", model_name(&job.model)),
-        ("Risk", risk_name(job.risk()).to_string()),
+        ("Risk", job.risk().name().to_string()),
         ("Status", status_name(job.status()).to_string()),
         ("Max Fee", format_tokens(job.max_fee)),
         ("Price", format_tokens(job.price)),

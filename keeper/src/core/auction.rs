@@ -138,16 +138,6 @@ pub fn reputation_factor_bps(trust_bps: u32) -> u64 {
     2 * BPS_DENOMINATOR - u64::from(trust_bps).min(BPS_DENOMINATOR)
 }
 
-/// A job placed: its miner, the price the miner bid, and the signed bid
-/// itself (the co-signers' evidence that the miner agreed to the price).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Award {
-    pub job: Pubkey,
-    pub miner: Pubkey,
-    pub price: u64,
-    pub bid: Bid,
-}
-
 /// The list price: `price_bps` of the job's `max_fee`, what a miner that
 /// does not bid is paid (and the most a co-signer accepts without a bid).
 pub fn list_price(max_fee: u64, price_bps: u16) -> u64 {
@@ -227,7 +217,9 @@ impl Unplaced {
 /// A round's result.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cleared {
-    pub awards: Vec<Award>,
+    /// The winning offer of each job placed: its miner is paid its bid's
+    /// price, and the signed bid is the co-signers' evidence of it.
+    pub awards: Vec<Offer>,
     pub unplaced: Vec<(Pubkey, Unplaced)>,
     /// Miners one of whose bids, about to win, did not verify (dropped).
     pub forged: Vec<Pubkey>,
@@ -305,12 +297,7 @@ pub fn clear(
                 if let Some(c) = capacity.get_mut(&offer.miner) {
                     *c -= 1;
                 }
-                cleared.awards.push(Award {
-                    job: lot.job,
-                    miner: offer.miner,
-                    price: offer.bid.price,
-                    bid: offer.bid.clone(),
-                });
+                cleared.awards.push(offer.clone());
             }
             None => {
                 let why = if eligible.is_empty() {
@@ -384,14 +371,18 @@ impl ClearingBook {
         }
     }
 
-    /// Records a round's awards (`lot_of` finds each award's lot).
-    pub fn record(&mut self, lots: &[Lot], awards: &[Award]) {
+    /// Records a round's awards, each under its lot's model and risk.
+    pub fn record(&mut self, lots: &[Lot], awards: &[Offer]) {
+        let kind_of: HashMap<&Pubkey, (ModelId, u8)> = lots
+            .iter()
+            .map(|l| (&l.job, (l.model, l.risk as u8)))
+            .collect();
         for award in awards {
-            let Some(lot) = lots.iter().find(|l| l.job == award.job) else {
+            let Some(kind) = kind_of.get(&award.job) else {
                 continue;
             };
-            let prices = self.prices.entry((lot.model, lot.risk as u8)).or_default();
-            prices.push_back(award.price);
+            let prices = self.prices.entry(*kind).or_default();
+            prices.push_back(award.bid.price);
             while prices.len() > self.window {
                 prices.pop_front();
             }
@@ -443,7 +434,16 @@ mod tests {
 
     /// Clears with every miner eligible at full trust.
     fn clear_trusted(lots: &[Lot], offers: &[Offer]) -> Cleared {
-        clear(lots, offers, |_, _| Some(10_000), |_| u32::MAX, &SEED, 50)
+        clear_by_trust(lots, offers, |_, _| Some(10_000))
+    }
+
+    /// Clears under `trust`, without a keeper's room limit, at time 50.
+    fn clear_by_trust(
+        lots: &[Lot],
+        offers: &[Offer],
+        trust: impl Fn(&Pubkey, &Lot) -> Option<u32>,
+    ) -> Cleared {
+        clear(lots, offers, trust, |_| u32::MAX, &SEED, 50)
     }
 
     #[test]
@@ -453,36 +453,19 @@ mod tests {
         // 600 × 1.0 = 600 beats 400 × 1.8 = 720.
         let offers = [offer(trusted, &job, 600, 5), offer(new, &job, 400, 5)];
         let trust = |m: &Pubkey, _: &Lot| Some(if *m == trusted { 10_000 } else { 2_000 });
-        let cleared = clear(
-            std::slice::from_ref(&job),
-            &offers,
-            trust,
-            |_| u32::MAX,
-            &SEED,
-            50,
-        );
+        let cleared = clear_by_trust(std::slice::from_ref(&job), &offers, trust);
         assert_eq!(cleared.awards.len(), 1);
         let award = &cleared.awards[0];
         assert_eq!(
-            (award.job, award.miner, award.price),
+            (award.job, award.miner, award.bid.price),
             (job.job, trusted, 600)
         );
-        assert_eq!(
-            award.bid, offers[0].bid,
-            "the award carries the winning bid"
-        );
+        assert_eq!(award.bid, offers[0].bid, "the award is the winning offer");
         // Bid a third lower and the newcomer wins: 300 × 1.8 = 540.
         let offers = [offer(trusted, &job, 600, 5), offer(new, &job, 300, 5)];
-        let cleared = clear(
-            std::slice::from_ref(&job),
-            &offers,
-            trust,
-            |_| u32::MAX,
-            &SEED,
-            50,
-        );
+        let cleared = clear_by_trust(std::slice::from_ref(&job), &offers, trust);
         assert_eq!(cleared.awards[0].miner, new);
-        assert_eq!(cleared.awards[0].price, 300);
+        assert_eq!(cleared.awards[0].bid.price, 300);
     }
 
     #[test]
@@ -504,14 +487,7 @@ mod tests {
             offer(ok, &job, 450, 5),
         ];
         let trust = |m: &Pubkey, _: &Lot| (*m != ineligible).then_some(10_000);
-        let cleared = clear(
-            std::slice::from_ref(&job),
-            &offers,
-            trust,
-            |_| u32::MAX,
-            &SEED,
-            50,
-        );
+        let cleared = clear_by_trust(std::slice::from_ref(&job), &offers, trust);
         assert_eq!(cleared.awards[0].miner, ok);
     }
 
@@ -663,7 +639,7 @@ mod tests {
         let offers = [forged, offer(honest, &job, 300, 5)];
         let cleared = clear_trusted(std::slice::from_ref(&job), &offers);
         assert_eq!(cleared.awards[0].miner, honest);
-        assert_eq!(cleared.awards[0].price, 300);
+        assert_eq!(cleared.awards[0].bid.price, 300);
         assert_eq!(cleared.forged, vec![forger]);
     }
 
@@ -717,18 +693,10 @@ mod tests {
     fn the_book_quotes_recent_clearing_prices_per_model_and_risk() {
         let mut book = ClearingBook::new(3);
         let lots: Vec<Lot> = (0..4).map(|_| lot(1_000)).collect();
-        let awards: Vec<Award> = lots
+        let awards: Vec<Offer> = lots
             .iter()
             .zip([100, 400, 200, 300])
-            .map(|(l, price)| {
-                let offer = offer(Pubkey::new_unique(), l, price, 1);
-                Award {
-                    job: l.job,
-                    miner: offer.miner,
-                    price,
-                    bid: offer.bid,
-                }
-            })
+            .map(|(l, price)| offer(Pubkey::new_unique(), l, price, 1))
             .collect();
         book.record(&lots, &awards);
         let model = lots[0].model;

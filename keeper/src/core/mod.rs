@@ -22,23 +22,3 @@ pub fn model_name(id: &verdict::state::ModelId) -> String {
     let len = id.iter().position(|&b| b == 0).unwrap_or(id.len());
     String::from_utf8_lossy(&id[..len]).into_owned()
 }
-
-/// A risk level's name (`low`, `medium`, `high`): metric labels, quotes.
-pub fn risk_name(risk: verdict::state::RiskLevel) -> &'static str {
-    match risk {
-        verdict::state::RiskLevel::Low => "low",
-        verdict::state::RiskLevel::Medium => "medium",
-        verdict::state::RiskLevel::High => "high",
-    }
-}
-
-/// A risk level from its name.
-pub fn risk_from_name(name: &str) -> Option<verdict::state::RiskLevel> {
-    [
-        verdict::state::RiskLevel::Low,
-        verdict::state::RiskLevel::Medium,
-        verdict::state::RiskLevel::High,
-    ]
-    .into_iter()
-    .find(|r| risk_name(*r) == name)
-}

@@ -17,13 +17,7 @@ pub async fn assert_report_agrees_with_chain(
     jobs: u64,
     params: &ProtocolParams,
 ) {
-    for file in [
-        "report.md",
-        "report.json",
-        "trust.png",
-        "latency.png",
-        "market.png",
-    ] {
+    for file in verdict_localnet::report::FILES {
         assert!(out.join(file).exists(), "{file} written");
     }
     let report = &done.report;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anchor_lang::prelude::Pubkey;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
+use verdict::state::RiskLevel;
 use verdict_wire::keeper::{JobView, QuoteView, SubmitInput};
 use verdict_wire::miner::JobId;
 use verdict_wire::ErrorBody;
@@ -152,14 +153,14 @@ impl KeeperClient {
         }
     }
 
-    /// What the committee's miners ask now for a job of `model` at `risk`
-    /// (`low`, `medium` or `high`): the first keeper that has a quote.
-    pub async fn quote(&self, model: &str, risk: &str) -> Result<QuoteView, KeeperError> {
+    /// What the committee's miners ask now for a job of `model` at `risk`:
+    /// the first keeper that has a quote.
+    pub async fn quote(&self, model: &str, risk: RiskLevel) -> Result<QuoteView, KeeperError> {
         let (_, quote) = self
             .first_answer(None, |url| {
                 self.http
                     .get(format!("{url}/v1/quote"))
-                    .query(&[("model", model), ("risk", risk)])
+                    .query(&[("model", model), ("risk", risk.name())])
             })
             .await?;
         Ok(quote)

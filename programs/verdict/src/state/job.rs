@@ -28,6 +28,21 @@ impl RiskLevel {
             RiskLevel::Medium | RiskLevel::High => 2,
         }
     }
+
+    /// The level's name, as clients and keepers write it (`low`, `medium`,
+    /// `high`: API queries, metric labels, CLI output).
+    pub const fn name(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
+
+    /// The level named `name`, exactly as [`Self::name`] writes it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.name() == name)
+    }
 }
 
 super::stored_as_byte! {
@@ -323,6 +338,15 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_risk_level_is_found_by_its_name_and_only_by_it() {
+        for risk in RiskLevel::ALL {
+            assert_eq!(RiskLevel::from_name(risk.name()), Some(*risk));
+        }
+        assert_eq!(RiskLevel::from_name("extreme"), None);
+        assert_eq!(RiskLevel::from_name("Low"), None);
+    }
 
     /// The layout clients decode (Rust through bytemuck, TypeScript from
     /// the IDL field by field) has no padding and does not move silently.
