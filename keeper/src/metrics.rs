@@ -50,6 +50,10 @@ pub struct Metrics {
     pub auction_jobs_total: IntCounterVec,
     /// The last clearing price, by model and risk level.
     pub clearing_price: IntGaugeVec,
+    /// Bid-priced placements posted, by how the bid went (`on_chain`, or
+    /// `too_large` when it would outgrow the packet and the committee's
+    /// word alone carries the price).
+    pub bid_priced_posts_total: IntCounterVec,
     /// Miners this keeper can call: found on chain with a usable endpoint.
     pub miners_discovered: IntGauge,
     /// On-chain endpoints this keeper will not call, by reason (`private`, `malformed`).
@@ -165,6 +169,13 @@ impl Metrics {
             auction_jobs_total: reg!(IntCounterVec::new(
                 Opts::new("auction_jobs_total", "Jobs offered in an auction round, by result"),
                 &["result"]
+            )),
+            bid_priced_posts_total: reg!(IntCounterVec::new(
+                Opts::new(
+                    "bid_priced_posts_total",
+                    "Bid-priced placements posted, by whether the bid went on chain"
+                ),
+                &["bid"]
             )),
             clearing_price: reg!(IntGaugeVec::new(
                 Opts::new(

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use verdict::state::{Committee, FailReason, Job, JobStatus, Offense};
 use verdict_chain::ChainError;
-use verdict_sdk::{attest, instructions as ix};
+use verdict_sdk::{attest, instructions as ix, transaction};
 use verdict_wire::miner::InferResponse;
 
 use crate::attester::{AttestRequest, Attester, Missed};
@@ -179,13 +179,37 @@ impl Poster {
             intent: intent.clone(),
             evidence: evidence.clone(),
         };
-        self.attested(
-            &claim,
-            Claim::instance_of_job(&job),
-            &committee,
-            instruction,
-        )
-        .await
+        let attested = self
+            .attested(
+                &claim,
+                Claim::instance_of_job(&job),
+                &committee,
+                instruction,
+            )
+            .await?;
+        // An auctioned price goes on chain with the miner's signed bid,
+        // which the program checks (a fail or completion carries no price).
+        // Past a quorum of 3 a bid-priced settlement outgrows one packet:
+        // the co-signers checked the bid, so their word alone prices it.
+        let bid = match (&evidence.bid, intent) {
+            (Some(bid), Intent::Assign { .. } | Intent::Settle { .. }) => bid,
+            _ => return Ok(attested),
+        };
+        let priced = attest::with_bid(&signed_bid(bid), attested.clone());
+        let fits = transaction::fits_in_packet(&priced);
+        self.metrics
+            .bid_priced_posts_total
+            .with_label_values(&[if fits { "on_chain" } else { "too_large" }])
+            .inc();
+        if fits {
+            return Ok(priced);
+        }
+        tracing::warn!(
+            job = %job_key,
+            quorum = committee.quorum,
+            "a bid-priced transaction outgrows one packet: posted without the bid"
+        );
+        Ok(attested)
     }
 
     /// The instruction preceded by the committee's signatures over the
@@ -456,5 +480,14 @@ impl Poster {
             }),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// A wire bid as the program checks it.
+fn signed_bid(bid: &verdict_wire::bid::Bid) -> attest::SignedBid {
+    attest::SignedBid {
+        terms: bid.terms(),
+        signing_key: Pubkey::new_from_array(bid.miner_pubkey.0),
+        signature: bid.signature.0,
     }
 }

@@ -57,6 +57,9 @@ async fn the_cheapest_bid_wins_and_is_the_price_on_chain() {
     for line in [
         "auction_jobs_total{result=\"awarded\"} 2",
         "routing_draws_total{share=\"auction\"} 2",
+        // Both winning bids went on chain with their placements, where the
+        // program checked them.
+        "bid_priced_posts_total{bid=\"on_chain\"} 2",
     ] {
         assert!(metrics.contains(line), "{line} in\n{metrics}");
     }

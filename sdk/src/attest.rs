@@ -10,6 +10,7 @@ use verdict::attestation::{
     job_message, message, AssignBody, AttestationKind, CompleteBody, CompletionReport, FailBody,
     RejectBody, SettleBody, TrialBody, ValidatorTimeoutBody, ED25519_PROGRAM_ID,
 };
+use verdict::bid::BidTerms;
 use verdict::state::FailReason;
 
 pub use verdict::attestation::{AttestationKind as Kind, CompletionReport as Report};
@@ -200,6 +201,45 @@ pub fn attested(
     instruction: Instruction,
 ) -> Vec<Instruction> {
     vec![ed25519_instruction(signatures, message), instruction]
+}
+
+/// A miner's signature over its bid (`verdict::bid`): carried with the
+/// assignment or settlement the bid prices, so the program checks the price
+/// is the one the miner signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedBid {
+    pub terms: BidTerms,
+    /// The miner node's signing key.
+    pub signing_key: Pubkey,
+    pub signature: [u8; 64],
+}
+
+impl SignedBid {
+    /// Signs `terms` with a miner's signing key.
+    pub fn sign(key: &Keypair, terms: BidTerms) -> SignedBid {
+        let MemberSignature {
+            signing_key,
+            signature,
+        } = sign(key, &terms.message());
+        SignedBid {
+            terms,
+            signing_key,
+            signature,
+        }
+    }
+}
+
+/// `attested` (an attestation and the instruction it vouches for) priced
+/// by `bid`: the bid's ed25519 instruction goes first, where the program
+/// looks for it (two before its own instruction).
+pub fn with_bid(bid: &SignedBid, attested: Vec<Instruction>) -> Vec<Instruction> {
+    let signature = MemberSignature {
+        signing_key: bid.signing_key,
+        signature: bid.signature,
+    };
+    let mut instructions = vec![ed25519_instruction(&[signature], &bid.terms.message())];
+    instructions.extend(attested);
+    instructions
 }
 
 /// Signs with every key and wraps `instruction` (for tests and single-host

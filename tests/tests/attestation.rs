@@ -10,7 +10,7 @@ use solana_sdk::signer::Signer;
 use verdict::errors::VerdictError;
 use verdict::state::{JobStatus, RiskLevel};
 use verdict_sdk::attest::{self, ed25519_instruction, sign};
-use verdict_sdk::transaction::{build_transaction, ComputeBudget};
+use verdict_sdk::transaction::{build_transaction, ComputeBudget, PACKET_DATA_SIZE};
 use verdict_sdk::{instructions as ix, pda};
 use verdict_tests::*;
 
@@ -417,7 +417,8 @@ async fn a_settle_transaction_with_three_signatures_fits_in_a_packet() {
     );
     let size = bincode::serialize(&tx).unwrap().len();
     println!("settle transaction with 3 signatures and a priority fee: {size} bytes");
-    assert!(size <= 1_232, "{size} bytes exceeds the 1,232-byte packet");
+    assert!(size <= PACKET_DATA_SIZE, "{size} bytes exceeds the packet");
+    assert!(verdict_sdk::transaction::fits_in_packet(&ixs));
     let bare = build_transaction(
         &ixs,
         &payer,

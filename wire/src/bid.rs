@@ -2,18 +2,15 @@
 //! every eligible miner for bids on the jobs of an auction round; each bid
 //! binds the miner to its price until its deadline, for at most `capacity`
 //! jobs of the round, and names the round so it cannot be replayed into
-//! another. The signed message:
-//!
-//! `"VERDICT-BID-V1" || round (32) || job (32) || price (u64 LE) ||
-//!  valid_until (i64 LE, unix seconds) || capacity (u32 LE)`
+//! another. The signed message is the program's (`verdict::bid`): the
+//! winning bid goes on chain with the placement it prices.
 
+use anchor_lang::prelude::Pubkey;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 use serde::{Deserialize, Serialize};
+use verdict::bid::BidTerms;
 
 use crate::miner::{Digest32, JobId, MinerPubkey, ModelId, SignatureHex, VerifyError};
-
-/// Domain tag of a bid's signed message.
-pub const BID_DOMAIN: &[u8] = b"VERDICT-BID-V1";
 
 /// One job a round asks bids for: what a miner needs to price it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,24 +71,6 @@ pub struct Bid {
     pub signature: SignatureHex,
 }
 
-/// The bytes a bid's signature covers.
-pub fn bid_message(
-    round: &Digest32,
-    job: &JobId,
-    price: u64,
-    valid_until: i64,
-    capacity: u32,
-) -> Vec<u8> {
-    let mut message = Vec::with_capacity(BID_DOMAIN.len() + 32 + 32 + 8 + 8 + 4);
-    message.extend_from_slice(BID_DOMAIN);
-    message.extend_from_slice(&round.0);
-    message.extend_from_slice(&job.0);
-    message.extend_from_slice(&price.to_le_bytes());
-    message.extend_from_slice(&valid_until.to_le_bytes());
-    message.extend_from_slice(&capacity.to_le_bytes());
-    message
-}
-
 impl Bid {
     /// Signs a bid with the miner's node signing key.
     pub fn sign(
@@ -102,15 +81,27 @@ impl Bid {
         valid_until: i64,
         capacity: u32,
     ) -> Bid {
-        let message = bid_message(&round, &job, price, valid_until, capacity);
-        Bid {
+        let mut bid = Bid {
             round,
             job,
             price,
             valid_until,
             capacity,
             miner_pubkey: MinerPubkey(key.verifying_key().to_bytes()),
-            signature: SignatureHex(key.sign(&message).to_bytes()),
+            signature: SignatureHex([0; 64]),
+        };
+        bid.signature = SignatureHex(key.sign(&bid.terms().message()).to_bytes());
+        bid
+    }
+
+    /// What the bid binds its miner to, as the program reads it.
+    pub fn terms(&self) -> BidTerms {
+        BidTerms {
+            round: self.round.0,
+            job: Pubkey::new_from_array(self.job.0),
+            price: self.price,
+            valid_until: self.valid_until,
+            capacity: self.capacity,
         }
     }
 
@@ -120,15 +111,11 @@ impl Bid {
             .miner_pubkey
             .verifying_key()
             .map_err(|_| VerifyError::InvalidPublicKey)?;
-        let message = bid_message(
-            &self.round,
-            &self.job,
-            self.price,
-            self.valid_until,
-            self.capacity,
-        );
-        key.verify(&message, &Signature::from_bytes(&self.signature.0))
-            .map_err(|_| VerifyError::BadSignature)
+        key.verify(
+            &self.terms().message(),
+            &Signature::from_bytes(&self.signature.0),
+        )
+        .map_err(|_| VerifyError::BadSignature)
     }
 }
 

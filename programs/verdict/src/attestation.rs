@@ -220,44 +220,20 @@ fn check_signatures(
 ) -> Result<Signers> {
     let count = *data.first().ok_or(VerdictError::MalformedAttestation)? as usize;
     require!(count > 0, VerdictError::MalformedAttestation);
-    let read_u16 = |at: usize| -> Result<u16> {
-        let b = data
-            .get(at..at + 2)
-            .ok_or(VerdictError::MalformedAttestation)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
-    };
-    let inside = |index: u16| index == THIS_INSTRUCTION || index == own_index;
     let mut signers = Signers::default();
     // The signatures usually share one copy of the message (the SDK writes
     // it once): a span already compared is not compared again.
     let mut checked_message = None;
     for i in 0..count {
-        let at = OFFSETS_START + i * OFFSETS_LEN;
-        let (sig_ix, pk_off, pk_ix) = (
-            read_u16(at + 2)?,
-            read_u16(at + 4)? as usize,
-            read_u16(at + 6)?,
-        );
-        let (msg_off, msg_len, msg_ix) = (
-            read_u16(at + 8)? as usize,
-            read_u16(at + 10)? as usize,
-            read_u16(at + 12)?,
-        );
-        require!(
-            inside(sig_ix) && inside(pk_ix) && inside(msg_ix),
-            VerdictError::AttestationOutsideInstruction
-        );
-        if checked_message != Some((msg_off, msg_len)) {
-            let message = data
-                .get(msg_off..msg_off + msg_len)
-                .ok_or(VerdictError::MalformedAttestation)?;
-            require!(message == expected, VerdictError::AttestationMismatch);
-            checked_message = Some((msg_off, msg_len));
+        let signed = signed_entry(data, own_index, i)?;
+        if checked_message != Some(signed.message_span) {
+            require!(
+                signed.message == expected,
+                VerdictError::AttestationMismatch
+            );
+            checked_message = Some(signed.message_span);
         }
-        let key = data
-            .get(pk_off..pk_off + 32)
-            .ok_or(VerdictError::MalformedAttestation)?;
-        let key = Pubkey::try_from(key).map_err(|_| VerdictError::MalformedAttestation)?;
+        let key = Pubkey::try_from(signed.key).map_err(|_| VerdictError::MalformedAttestation)?;
         let member = committee
             .index_of_key(&key)
             .ok_or(VerdictError::NotCommitteeMember)?;
@@ -268,6 +244,53 @@ fn check_signatures(
         signers.0 |= 1 << member;
     }
     Ok(signers)
+}
+
+/// One signature of an ed25519 precompile instruction, as the precompile
+/// verified it: the key and the message it covers.
+pub(crate) struct SignedEntry<'a> {
+    pub key: &'a [u8],
+    pub message: &'a [u8],
+    /// Where the message lies in the instruction's data (offset, length).
+    pub message_span: (usize, usize),
+}
+
+/// The `i`th signature of the ed25519 instruction at `own_index` whose data
+/// is `data`, refused unless its signature, key and message all lie inside
+/// that instruction (the precompile would otherwise have verified bytes
+/// of some other instruction, which this program does not read).
+pub(crate) fn signed_entry(data: &[u8], own_index: u16, i: usize) -> Result<SignedEntry<'_>> {
+    let read_u16 = |at: usize| -> Result<u16> {
+        let b = data
+            .get(at..at + 2)
+            .ok_or(VerdictError::MalformedAttestation)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    };
+    let inside = |index: u16| index == THIS_INSTRUCTION || index == own_index;
+    let at = OFFSETS_START + i * OFFSETS_LEN;
+    let (sig_ix, pk_off, pk_ix) = (
+        read_u16(at + 2)?,
+        read_u16(at + 4)? as usize,
+        read_u16(at + 6)?,
+    );
+    let (msg_off, msg_len, msg_ix) = (
+        read_u16(at + 8)? as usize,
+        read_u16(at + 10)? as usize,
+        read_u16(at + 12)?,
+    );
+    require!(
+        inside(sig_ix) && inside(pk_ix) && inside(msg_ix),
+        VerdictError::AttestationOutsideInstruction
+    );
+    Ok(SignedEntry {
+        key: data
+            .get(pk_off..pk_off + 32)
+            .ok_or(VerdictError::MalformedAttestation)?,
+        message: data
+            .get(msg_off..msg_off + msg_len)
+            .ok_or(VerdictError::MalformedAttestation)?,
+        message_span: (msg_off, msg_len),
+    })
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ pub enum VerdictError {
     QuorumNotReached,
     #[msg("the ed25519 instruction is malformed")]
     MalformedAttestation,
-    #[msg("an ed25519 signature, key or message lies outside the attestation instruction")]
+    #[msg("an ed25519 signature, key or message lies outside its own instruction")]
     AttestationOutsideInstruction,
     #[msg("a signed message differs from the one this instruction acts on")]
     AttestationMismatch,
@@ -180,11 +180,19 @@ pub enum VerdictError {
     ValidatorNotEligible,
     #[msg("an endpoint is http(s)://host[:port][/path], at most 128 printable characters, without credentials, query or fragment")]
     InvalidEndpoint,
+    #[msg("the bid instruction must hold one signature over a bid message")]
+    BidMalformed,
+    #[msg("the bid is not signed by the assigned miner's signing key")]
+    BidNotByMiner,
+    #[msg("the bid names another job or another price")]
+    BidMismatch,
+    #[msg("the bid no longer stood when the job was placed")]
+    BidExpired,
 }
 
 impl VerdictError {
     /// The last variant: keep it the last one declared.
-    const LAST: VerdictError = VerdictError::InvalidEndpoint;
+    const LAST: VerdictError = VerdictError::BidExpired;
 
     /// The error a custom program error code stands for, so clients can show
     /// its name and message when the logs do not carry them.
@@ -212,6 +220,7 @@ mod tests {
             VerdictError::DrawPending,
             VerdictError::ValidatorNotEligible,
             VerdictError::InvalidEndpoint,
+            VerdictError::BidExpired,
         ] {
             let back = VerdictError::from_code(e.into()).unwrap();
             assert_eq!(back.name(), e.name());

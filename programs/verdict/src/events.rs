@@ -209,6 +209,9 @@ pub struct JobAssigned {
     pub miner: Pubkey,
     pub price: u64,
     pub attempt: u8,
+    /// The price is the miner's own signed bid (checked on chain); without
+    /// one, only the committee vouches for it.
+    pub by_bid: bool,
 }
 
 #[event]

@@ -4,6 +4,7 @@
 use anchor_lang::prelude::*;
 
 pub mod attestation;
+pub mod bid;
 pub mod constants;
 pub mod errors;
 pub mod events;

@@ -92,7 +92,11 @@ export type VerdictErrorName =
   | "NotEntered"
   | "AlreadySwept"
   | "ValidatorNotEligible"
-  | "InvalidEndpoint";
+  | "InvalidEndpoint"
+  | "BidMalformed"
+  | "BidNotByMiner"
+  | "BidMismatch"
+  | "BidExpired";
 
 /** Every IDL error by its code (6000 and up), whatever NODE_ENV says. */
 export const VERDICT_PROGRAM_ERRORS: Readonly<
@@ -129,7 +133,7 @@ export const VERDICT_PROGRAM_ERRORS: Readonly<
   6028: { name: "MissingAttestation", message: "no ed25519 attestation instruction directly before this instruction" },
   6029: { name: "QuorumNotReached", message: "fewer committee members signed than the quorum" },
   6030: { name: "MalformedAttestation", message: "the ed25519 instruction is malformed" },
-  6031: { name: "AttestationOutsideInstruction", message: "an ed25519 signature, key or message lies outside the attestation instruction" },
+  6031: { name: "AttestationOutsideInstruction", message: "an ed25519 signature, key or message lies outside its own instruction" },
   6032: { name: "AttestationMismatch", message: "a signed message differs from the one this instruction acts on" },
   6033: { name: "NotCommitteeMember", message: "a signer is not a member of the current committee" },
   6034: { name: "DuplicateSigner", message: "a committee member signed more than once" },
@@ -184,4 +188,8 @@ export const VERDICT_PROGRAM_ERRORS: Readonly<
   6083: { name: "AlreadySwept", message: "this entrant was already swept in the current committee draw" },
   6084: { name: "ValidatorNotEligible", message: "the node is not an eligible validator (active, staked, scored at the minimum)" },
   6085: { name: "InvalidEndpoint", message: "an endpoint is http(s)://host[:port][/path], at most 128 printable characters, without credentials, query or fragment" },
+  6086: { name: "BidMalformed", message: "the bid instruction must hold one signature over a bid message" },
+  6087: { name: "BidNotByMiner", message: "the bid is not signed by the assigned miner's signing key" },
+  6088: { name: "BidMismatch", message: "the bid names another job or another price" },
+  6089: { name: "BidExpired", message: "the bid no longer stood when the job was placed" },
 };

@@ -1,10 +1,12 @@
 //! `assign_job`: a committee quorum attests preprocessing (the miner is
 //! eligible for the job's risk tier and model, the price fits the fee) and
 //! the job moves SENT → ALLOCATED. The job state admits one allocation.
+//! An auctioned price also carries the miner's signed bid (`crate::bid`).
 
 use anchor_lang::prelude::*;
 
 use crate::attestation::{self, AssignBody, AttestationKind};
+use crate::bid::{self, Placement};
 use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, JobAssigned};
@@ -25,7 +27,8 @@ pub struct AssignJob<'info> {
 }
 
 impl AssignJob<'_> {
-    pub fn validate(&self, now: i64, price: u64) -> Result<()> {
+    /// Returns whether the price is the miner's signed bid.
+    pub fn validate(&self, now: i64, price: u64) -> Result<bool> {
         let config = self.config.load()?;
         config.require_not_paused()?;
         let params = &config.params;
@@ -36,10 +39,9 @@ impl AssignJob<'_> {
         );
         require!(!job.is_expired(now, params), VerdictError::InvalidJobState);
         require!(price <= job.max_fee, VerdictError::PriceAboveMaxFee);
+        let miner = self.miner.load()?;
         require!(
-            self.miner
-                .load()?
-                .can_take(job.risk(), &job.model, now, params),
+            miner.can_take(job.risk(), &job.model, now, params),
             VerdictError::MinerNotEligible
         );
         let body = AssignBody {
@@ -56,13 +58,21 @@ impl AssignJob<'_> {
             &body,
         );
         attestation::verify_quorum(&self.instructions, &committee, &message)?;
-        Ok(())
+        bid::verify_bid(
+            &self.instructions,
+            &Placement {
+                job: &self.job.key(),
+                signing_key: &miner.signing_key,
+                price,
+                placed_by: now,
+            },
+        )
     }
 }
 
 pub fn handler(ctx: Context<AssignJob>, price: u64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    ctx.accounts.validate(now, price)?;
+    let by_bid = ctx.accounts.validate(now, price)?;
     let a = &mut *ctx.accounts;
     let mut job = a.job.load_mut()?;
     job.allocate(&a.miner, price, now, &a.config.load()?.params)?;
@@ -71,6 +81,7 @@ pub fn handler(ctx: Context<AssignJob>, price: u64) -> Result<()> {
         miner: job.miner,
         price,
         attempt: job.attempts,
+        by_bid,
     });
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! `settle_job`: the optimistic path for low-risk jobs — one attestation
 //! assigns and completes at once (SENT → SOLVED), so a job costs two
-//! transactions (submit, settle) plus a claim.
+//! transactions (submit, settle) plus a claim. An auctioned price also
+//! carries the miner's signed bid (`crate::bid`).
 
 use anchor_lang::prelude::*;
 
 use crate::attestation::{self, AttestationKind, CompletionReport, SettleBody, Signers};
+use crate::bid::{self, Placement};
 use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, JobAssigned};
@@ -26,7 +28,14 @@ pub struct SettleJob<'info> {
 }
 
 impl SettleJob<'_> {
-    pub fn validate(&self, now: i64, price: u64, report: &CompletionReport) -> Result<Signers> {
+    /// Returns the committee's signers and whether the price is the
+    /// miner's signed bid.
+    pub fn validate(
+        &self,
+        now: i64,
+        price: u64,
+        report: &CompletionReport,
+    ) -> Result<(Signers, bool)> {
         let config = self.config.load()?;
         config.require_not_paused()?;
         let params = &config.params;
@@ -42,10 +51,9 @@ impl SettleJob<'_> {
         require!(!job.is_expired(now, params), VerdictError::InvalidJobState);
         require!(price <= job.max_fee, VerdictError::PriceAboveMaxFee);
         require!(report.success, VerdictError::UnsuccessfulCompletion);
+        let miner = self.miner.load()?;
         require!(
-            self.miner
-                .load()?
-                .can_take(job.risk(), &job.model, now, params),
+            miner.can_take(job.risk(), &job.model, now, params),
             VerdictError::MinerNotEligible
         );
         let body = SettleBody {
@@ -62,14 +70,26 @@ impl SettleJob<'_> {
             job.created_slot,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, &committee, &message)
+        let signers = attestation::verify_quorum(&self.instructions, &committee, &message)?;
+        // The answer came before the settlement: the bid had to stand when
+        // the job could last have been assigned, an allocated TTL ago.
+        let by_bid = bid::verify_bid(
+            &self.instructions,
+            &Placement {
+                job: &self.job.key(),
+                signing_key: &miner.signing_key,
+                price,
+                placed_by: now.saturating_sub(params.allocated_ttl_secs),
+            },
+        )?;
+        Ok((signers, by_bid))
     }
 }
 
 pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) -> Result<()> {
     // One clock read for the whole instruction (each costs a syscall).
     let now = Clock::get()?.unix_timestamp;
-    let signers = ctx.accounts.validate(now, price, &report)?;
+    let (signers, by_bid) = ctx.accounts.validate(now, price, &report)?;
     let accounts = &mut *ctx.accounts;
     let config = accounts.config.load()?;
     {
@@ -80,6 +100,7 @@ pub fn handler(ctx: Context<SettleJob>, price: u64, report: CompletionReport) ->
             miner: accounts.miner.key(),
             price,
             attempt: job.attempts,
+            by_bid,
         });
     }
     let committee = accounts.committee.load()?;

@@ -76,7 +76,7 @@ export const VERDICT_ERROR__MISSING_ATTESTATION = 0x178c; // 6028
 export const VERDICT_ERROR__QUORUM_NOT_REACHED = 0x178d; // 6029
 /** MalformedAttestation: the ed25519 instruction is malformed */
 export const VERDICT_ERROR__MALFORMED_ATTESTATION = 0x178e; // 6030
-/** AttestationOutsideInstruction: an ed25519 signature, key or message lies outside the attestation instruction */
+/** AttestationOutsideInstruction: an ed25519 signature, key or message lies outside its own instruction */
 export const VERDICT_ERROR__ATTESTATION_OUTSIDE_INSTRUCTION = 0x178f; // 6031
 /** AttestationMismatch: a signed message differs from the one this instruction acts on */
 export const VERDICT_ERROR__ATTESTATION_MISMATCH = 0x1790; // 6032
@@ -186,6 +186,14 @@ export const VERDICT_ERROR__ALREADY_SWEPT = 0x17c3; // 6083
 export const VERDICT_ERROR__VALIDATOR_NOT_ELIGIBLE = 0x17c4; // 6084
 /** InvalidEndpoint: an endpoint is http(s)://host[:port][/path], at most 128 printable characters, without credentials, query or fragment */
 export const VERDICT_ERROR__INVALID_ENDPOINT = 0x17c5; // 6085
+/** BidMalformed: the bid instruction must hold one signature over a bid message */
+export const VERDICT_ERROR__BID_MALFORMED = 0x17c6; // 6086
+/** BidNotByMiner: the bid is not signed by the assigned miner's signing key */
+export const VERDICT_ERROR__BID_NOT_BY_MINER = 0x17c7; // 6087
+/** BidMismatch: the bid names another job or another price */
+export const VERDICT_ERROR__BID_MISMATCH = 0x17c8; // 6088
+/** BidExpired: the bid no longer stood when the job was placed */
+export const VERDICT_ERROR__BID_EXPIRED = 0x17c9; // 6089
 
 export type VerdictError =
   | typeof VERDICT_ERROR__ALREADY_ENTERED
@@ -194,6 +202,10 @@ export type VerdictError =
   | typeof VERDICT_ERROR__AMOUNT_TOO_SMALL
   | typeof VERDICT_ERROR__ATTESTATION_MISMATCH
   | typeof VERDICT_ERROR__ATTESTATION_OUTSIDE_INSTRUCTION
+  | typeof VERDICT_ERROR__BID_EXPIRED
+  | typeof VERDICT_ERROR__BID_MALFORMED
+  | typeof VERDICT_ERROR__BID_MISMATCH
+  | typeof VERDICT_ERROR__BID_NOT_BY_MINER
   | typeof VERDICT_ERROR__CHALLENGER_NOT_ACTIVE
   | typeof VERDICT_ERROR__COMMISSION_TOO_HIGH
   | typeof VERDICT_ERROR__CPI_NOT_ALLOWED
@@ -283,7 +295,11 @@ if (process.env.NODE_ENV !== "production") {
     [VERDICT_ERROR__ALREADY_SWEPT]: `this entrant was already swept in the current committee draw`,
     [VERDICT_ERROR__AMOUNT_TOO_SMALL]: `the amount is too small to buy a single share`,
     [VERDICT_ERROR__ATTESTATION_MISMATCH]: `a signed message differs from the one this instruction acts on`,
-    [VERDICT_ERROR__ATTESTATION_OUTSIDE_INSTRUCTION]: `an ed25519 signature, key or message lies outside the attestation instruction`,
+    [VERDICT_ERROR__ATTESTATION_OUTSIDE_INSTRUCTION]: `an ed25519 signature, key or message lies outside its own instruction`,
+    [VERDICT_ERROR__BID_EXPIRED]: `the bid no longer stood when the job was placed`,
+    [VERDICT_ERROR__BID_MALFORMED]: `the bid instruction must hold one signature over a bid message`,
+    [VERDICT_ERROR__BID_MISMATCH]: `the bid names another job or another price`,
+    [VERDICT_ERROR__BID_NOT_BY_MINER]: `the bid is not signed by the assigned miner's signing key`,
     [VERDICT_ERROR__CHALLENGER_NOT_ACTIVE]: `the challenger must be an active, staked node`,
     [VERDICT_ERROR__COMMISSION_TOO_HIGH]: `commission exceeds the maximum allowed`,
     [VERDICT_ERROR__CPI_NOT_ALLOWED]: `this instruction must be called directly by a transaction, not through another program`,

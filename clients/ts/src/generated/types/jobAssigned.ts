@@ -11,6 +11,8 @@ import {
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
+  getBooleanDecoder,
+  getBooleanEncoder,
   getBytesEncoder,
   getConstantDecoder,
   getConstantEncoder,
@@ -33,6 +35,11 @@ export type JobAssigned = {
   miner: Address;
   price: bigint;
   attempt: number;
+  /**
+   * The price is the miner's own signed bid (checked on chain); without
+   * one, only the committee vouches for it.
+   */
+  byBid: boolean;
 };
 
 export type JobAssignedArgs = {
@@ -40,6 +47,11 @@ export type JobAssignedArgs = {
   miner: Address;
   price: number | bigint;
   attempt: number;
+  /**
+   * The price is the miner's own signed bid (checked on chain); without
+   * one, only the committee vouches for it.
+   */
+  byBid: boolean;
 };
 
 export function getJobAssignedEncoder(): FixedSizeEncoder<JobAssignedArgs> {
@@ -49,6 +61,7 @@ export function getJobAssignedEncoder(): FixedSizeEncoder<JobAssignedArgs> {
       ["miner", getAddressEncoder()],
       ["price", getU64Encoder()],
       ["attempt", getU8Encoder()],
+      ["byBid", getBooleanEncoder()],
     ]),
     [
       getConstantEncoder(
@@ -67,6 +80,7 @@ export function getJobAssignedDecoder(): FixedSizeDecoder<JobAssigned> {
       ["miner", getAddressDecoder()],
       ["price", getU64Decoder()],
       ["attempt", getU8Decoder()],
+      ["byBid", getBooleanDecoder()],
     ]),
     [
       getConstantDecoder(
