@@ -11,6 +11,7 @@
 
 use anchor_lang::prelude::*;
 
+use crate::bid::{self, Placement};
 use crate::constants::MAX_COMMITTEE_SIZE;
 use crate::errors::VerdictError;
 use crate::instructions_sysvar;
@@ -190,6 +191,27 @@ pub fn verify_quorum(
     committee: &Committee,
     expected: &[u8],
 ) -> Result<Signers> {
+    verify(instructions, committee, expected, None).map(|(signers, _)| signers)
+}
+
+/// [`verify_quorum`] for a placement the miner's bid may price: also
+/// whether it does, the bid checked (`crate::bid`). One read of the
+/// instructions sysvar serves both.
+pub fn verify_priced_quorum(
+    instructions: &AccountInfo,
+    committee: &Committee,
+    expected: &[u8],
+    placement: &Placement,
+) -> Result<(Signers, bool)> {
+    verify(instructions, committee, expected, Some(placement))
+}
+
+fn verify(
+    instructions: &AccountInfo,
+    committee: &Committee,
+    expected: &[u8],
+    placement: Option<&Placement>,
+) -> Result<(Signers, bool)> {
     require_keys_eq!(
         *instructions.key,
         anchor_lang::compat::solana_instructions_sysvar::ID,
@@ -209,7 +231,11 @@ pub fn verify_quorum(
         signers.count() >= committee.quorum as u32,
         VerdictError::QuorumNotReached
     );
-    Ok(signers)
+    let by_bid = match placement {
+        Some(placement) => bid::check_bid(&sysvar, ed_index, placement)?,
+        None => false,
+    };
+    Ok((signers, by_bid))
 }
 
 fn check_signatures(
@@ -258,13 +284,18 @@ pub(crate) struct SignedEntry<'a> {
 /// The `i`th signature of the ed25519 instruction at `own_index` whose data
 /// is `data`, refused unless its signature, key and message all lie inside
 /// that instruction (the precompile would otherwise have verified bytes
-/// of some other instruction, which this program does not read).
-pub(crate) fn signed_entry(data: &[u8], own_index: u16, i: usize) -> Result<SignedEntry<'_>> {
-    let read_u16 = |at: usize| -> Result<u16> {
-        let b = data
-            .get(at..at + 2)
-            .ok_or(VerdictError::MalformedAttestation)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+/// of some other instruction, which this program does not read). The
+/// error is the bare code: cheap to return on the hot path.
+pub(crate) fn signed_entry(
+    data: &[u8],
+    own_index: u16,
+    i: usize,
+) -> core::result::Result<SignedEntry<'_>, VerdictError> {
+    const MALFORMED: VerdictError = VerdictError::MalformedAttestation;
+    let read_u16 = |at: usize| {
+        data.get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .ok_or(MALFORMED)
     };
     let inside = |index: u16| index == THIS_INSTRUCTION || index == own_index;
     let at = OFFSETS_START + i * OFFSETS_LEN;
@@ -278,17 +309,12 @@ pub(crate) fn signed_entry(data: &[u8], own_index: u16, i: usize) -> Result<Sign
         read_u16(at + 10)? as usize,
         read_u16(at + 12)?,
     );
-    require!(
-        inside(sig_ix) && inside(pk_ix) && inside(msg_ix),
-        VerdictError::AttestationOutsideInstruction
-    );
+    if !(inside(sig_ix) && inside(pk_ix) && inside(msg_ix)) {
+        return Err(VerdictError::AttestationOutsideInstruction);
+    }
     Ok(SignedEntry {
-        key: data
-            .get(pk_off..pk_off + 32)
-            .ok_or(VerdictError::MalformedAttestation)?,
-        message: data
-            .get(msg_off..msg_off + msg_len)
-            .ok_or(VerdictError::MalformedAttestation)?,
+        key: data.get(pk_off..pk_off + 32).ok_or(MALFORMED)?,
+        message: data.get(msg_off..msg_off + msg_len).ok_or(MALFORMED)?,
         message_span: (msg_off, msg_len),
     })
 }

@@ -82,23 +82,21 @@ pub struct Placement<'a> {
 }
 
 /// Whether the placement is priced by a bid, checked: a bid is the
-/// ed25519 instruction two before this one (the committee's attestation
-/// sits between). Without one the job is placed at a price only the
-/// committee vouches for (never above the client's max fee); with one,
-/// the bid must hold a single signature, by the miner's signing key, over
-/// a bid for this job at exactly this price that still stood.
-pub fn verify_bid(instructions: &AccountInfo, placement: &Placement) -> Result<bool> {
-    require_keys_eq!(
-        *instructions.key,
-        anchor_lang::compat::solana_instructions_sysvar::ID,
-        VerdictError::WrongSysvar
-    );
-    let sysvar = instructions.try_borrow_data()?;
-    let current = instructions_sysvar::current_index(&sysvar)?;
-    let Some(bid_index) = current.checked_sub(2) else {
+/// ed25519 instruction right before the committee's attestation (at
+/// `attestation_index` in the instructions `sysvar`). Without one the job
+/// is placed at a price only the committee vouches for (never above the
+/// client's max fee); with one, the bid must hold a single signature, by
+/// the miner's signing key, over a bid for this job at exactly this price
+/// that still stood.
+pub(crate) fn check_bid(
+    sysvar: &[u8],
+    attestation_index: u16,
+    placement: &Placement,
+) -> Result<bool> {
+    let Some(bid_index) = attestation_index.checked_sub(1) else {
         return Ok(false);
     };
-    let bid = instructions_sysvar::instruction_at(&sysvar, bid_index)?;
+    let bid = instructions_sysvar::instruction_at(sysvar, bid_index)?;
     if bid.program_id != ED25519_PROGRAM_ID.as_ref() {
         return Ok(false);
     }

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 
 use crate::attestation::{self, AssignBody, AttestationKind};
-use crate::bid::{self, Placement};
+use crate::bid::Placement;
 use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, JobAssigned};
@@ -57,16 +57,18 @@ impl AssignJob<'_> {
             job.created_slot,
             &body,
         );
-        attestation::verify_quorum(&self.instructions, &committee, &message)?;
-        bid::verify_bid(
+        let (_, by_bid) = attestation::verify_priced_quorum(
             &self.instructions,
+            &committee,
+            &message,
             &Placement {
                 job: &self.job.key(),
                 signing_key: &miner.signing_key,
                 price,
                 placed_by: now,
             },
-        )
+        )?;
+        Ok(by_bid)
     }
 }
 

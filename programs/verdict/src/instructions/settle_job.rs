@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 
 use crate::attestation::{self, AttestationKind, CompletionReport, SettleBody, Signers};
-use crate::bid::{self, Placement};
+use crate::bid::Placement;
 use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, JobAssigned};
@@ -70,11 +70,12 @@ impl SettleJob<'_> {
             job.created_slot,
             &body,
         );
-        let signers = attestation::verify_quorum(&self.instructions, &committee, &message)?;
         // The answer came before the settlement: the bid had to stand when
         // the job could last have been assigned, an allocated TTL ago.
-        let by_bid = bid::verify_bid(
+        let (signers, by_bid) = attestation::verify_priced_quorum(
             &self.instructions,
+            &committee,
+            &message,
             &Placement {
                 job: &self.job.key(),
                 signing_key: &miner.signing_key,
