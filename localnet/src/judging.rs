@@ -163,6 +163,14 @@ pub(crate) async fn read_report(
             Some(format!("job {i} {} ({status:?}): {told}", job.key))
         })
         .collect();
+    // Which placements went on chain with the winner's bid: per job and attempt.
+    let by_bid: BTreeMap<(Pubkey, u8), bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            VerdictEvent::JobAssigned(a) => Some(((a.job, a.attempt), a.by_bid)),
+            _ => None,
+        })
+        .collect();
     let sales = jobs
         .iter()
         .enumerate()
@@ -176,6 +184,7 @@ pub(crate) async fn read_report(
                 max_fee: j.max_fee as f64 / TOKEN as f64,
                 risk: j.risk().name().into(),
                 accepted: matches!(j.status(), JobStatus::Solved | JobStatus::Paid),
+                by_bid: by_bid.get(&(job.key, j.attempts)).copied().unwrap_or(false),
             })
         })
         .collect();

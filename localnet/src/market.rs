@@ -26,6 +26,9 @@ pub struct Sale {
     pub risk: String,
     /// Its answer stands (solved or paid); otherwise the job was refunded.
     pub accepted: bool,
+    /// The price is the miner's signed bid, which the program checked
+    /// (`JobAssigned.by_bid`); otherwise only the committee vouched for it.
+    pub by_bid: bool,
 }
 
 /// One miner's part of the market.
@@ -102,6 +105,11 @@ pub fn market_table(sales: &[Sale], nodes: &[NodeRow]) -> String {
             share.earnings_percent
         );
     }
+    s += &format!(
+        "prices the program checked against the winner's signed bid: {} of {}\n",
+        sales.iter().filter(|s| s.by_bid).count(),
+        sales.len()
+    );
     s
 }
 
@@ -261,6 +269,7 @@ mod tests {
             max_fee: 0.01,
             risk: "low".into(),
             accepted: true,
+            by_bid: true,
         }
     }
 

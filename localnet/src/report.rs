@@ -633,6 +633,7 @@ mod tests {
                     max_fee: 0.01,
                     risk: "low".into(),
                     accepted: i % 5 != 0,
+                    by_bid: true,
                 })
                 .collect(),
             generation: vec![GenerationRow {

@@ -65,6 +65,8 @@ pub async fn assert_report_agrees_with_chain(
         "{:?}",
         report.sales
     );
+    // ... and each winning bid went on chain, where the program checked it.
+    assert!(report.sales.iter().all(|s| s.by_bid), "{:?}", report.sales);
     assert!(done.written.summary.contains("Market ("));
     assert!(
         report.conservation_violations.is_empty(),
