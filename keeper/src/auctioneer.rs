@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use verdict_wire::bid::{BidJob, BidRequest};
+use verdict_wire::client::ClientError;
 use verdict_wire::miner::{Digest32, JobId, MinerPubkey};
 
 use crate::context::Context;
@@ -65,6 +66,14 @@ pub enum Placement {
     Won(Box<Offer>),
     /// Not placed this round.
     Unplaced(Unplaced),
+}
+
+/// Why a bidder's call brought no bids.
+enum Unanswered {
+    /// Its endpoint refused the connection: the miner is gone.
+    Unreachable(Pubkey),
+    /// It timed out or answered with something that is not bids.
+    NoAnswer,
 }
 
 struct Waiting {
@@ -225,10 +234,15 @@ impl Auctioneer {
                 closes_at,
             };
             let asked = MinerPubkey(miner.profile.signing_key.to_bytes());
+            let node = miner.profile.node;
             calls.spawn(async move {
                 let started = Instant::now();
-                let answer = tokio::time::timeout(timeout, client.bids(&request)).await;
-                (asked, answer.ok().and_then(Result::ok), started.elapsed())
+                let answer = match tokio::time::timeout(timeout, client.bids(&request)).await {
+                    Ok(Ok(answer)) => Ok(answer),
+                    Ok(Err(ClientError::Connect(_))) => Err(Unanswered::Unreachable(node)),
+                    Ok(Err(_)) | Err(_) => Err(Unanswered::NoAnswer),
+                };
+                (asked, answer, started.elapsed())
             });
         }
 
@@ -246,12 +260,23 @@ impl Auctioneer {
         let mut offers: Vec<Offer> = Vec::new();
         let metrics = &self.ctx.metrics;
         while let Some(joined) = calls.join_next().await {
-            let Ok((asked, Some(answer), took)) = joined else {
-                metrics
-                    .auction_bids_total
-                    .with_label_values(&["no_answer"])
-                    .inc();
-                continue;
+            let (asked, answer, took) = match joined {
+                Ok((asked, Ok(answer), took)) => (asked, answer, took),
+                Ok((_, Err(Unanswered::Unreachable(node)), _)) => {
+                    self.miners.forget_prices(&node);
+                    metrics
+                        .auction_bids_total
+                        .with_label_values(&["unreachable"])
+                        .inc();
+                    continue;
+                }
+                Ok((_, Err(Unanswered::NoAnswer), _)) | Err(_) => {
+                    metrics
+                        .auction_bids_total
+                        .with_label_values(&["no_answer"])
+                        .inc();
+                    continue;
+                }
             };
             let received_at = now.saturating_add(took.as_secs() as i64);
             for bid in &answer.bids {

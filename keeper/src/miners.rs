@@ -283,6 +283,16 @@ impl Miners {
         *self.prices.write().unwrap() = (prices, Some((Instant::now(), asked)));
     }
 
+    /// Forgets `miner`'s standing prices until the next read: it could not
+    /// be reached for bids (its process is gone), so its jobs go to the
+    /// miners that can take them instead of waiting up to [`PRICES_REFRESH`]
+    /// for it. A miner merely slow to bid keeps its prices.
+    pub fn forget_prices(&self, miner: &Pubkey) {
+        if self.prices.write().unwrap().0.remove(miner).is_some() {
+            tracing::info!(%miner, "bidder unreachable: not a bidder until its prices are read again");
+        }
+    }
+
     /// The miners that bid: those that published standing prices at the last read.
     pub fn bidders(&self) -> HashSet<Pubkey> {
         self.prices.read().unwrap().0.keys().copied().collect()

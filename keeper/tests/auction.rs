@@ -2,7 +2,8 @@
 //! keeper clears each round and the chain records the winning bid as the
 //! job's price; a winner that then fails the job is charged for it; a fee
 //! below every bid is refused at intake with the quote, or failed with the
-//! lowest bid when no other miner could take it.
+//! lowest bid when no other miner could take it; a bidder that is gone is
+//! no longer waited for.
 
 mod common;
 
@@ -115,6 +116,47 @@ async fn a_winner_that_does_not_honour_its_bid_is_charged_a_failure() {
     assert_eq!(
         reneged.reputation.lifetime_failures, 1,
         "the won job it timed out on is a failure on its record"
+    );
+    keeper.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bidder_that_is_gone_stops_holding_jobs_back_at_its_first_unanswered_call() {
+    let mut net = Net::new(&[
+        priced(Behaviour::Honest, FEE / 4),
+        // Does not bid: takes what the auction does not place.
+        spec(Behaviour::Honest, true, 10_000),
+    ])
+    .await;
+    let keeper = net.start_keeper(net.config(), None).await;
+    let first = net.submit("while it bids", RiskLevel::Low).await;
+    assert_eq!(
+        give_input(&keeper, &first, "while it bids").await.status(),
+        202
+    );
+    let (code, body) = wait_outcome(&keeper, &first, WAIT).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(net.job(&first).await.miner, net.miners[0].handle.node);
+
+    // Its process dies between two reads of its prices.
+    net.miners[0].process.take().unwrap().kill();
+    let second = net.submit("after it died", RiskLevel::Low).await;
+    assert_eq!(
+        give_input(&keeper, &second, "after it died").await.status(),
+        202
+    );
+    let (code, body) = wait_outcome(&keeper, &second, WAIT).await;
+    assert_eq!(code, 200, "{body}");
+    let j = net.job(&second).await;
+    assert_eq!(
+        (j.status(), j.miner),
+        (JobStatus::Solved, net.miners[1].handle.node),
+        "the miner that does not bid took it"
+    );
+    let metrics = keeper.ctx.metrics.render();
+    assert!(
+        metrics.contains("auction_bids_total{result=\"unreachable\"} 1"),
+        "one refused connection was enough to stop asking it:\n{metrics}"
     );
     keeper.shutdown().await;
 }
