@@ -31,7 +31,7 @@ use verdict::state::{
 use verdict_chain::{tokens, Chain, EmbeddedChain, RpcChain, RpcConfig};
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::client::InferError;
-use verdict_sdk::{attest, instructions as ix, pda};
+use verdict_sdk::{attested, instructions as ix, pda};
 
 use crate::report::{ReportInput, Written};
 
@@ -313,23 +313,12 @@ impl Net {
         Ok(self.chain.fetch(&pda::committee()).await?)
     }
 
-    /// Sends `[ed25519 quorum signatures, instruction]` signed by the committee.
-    pub(crate) async fn attest(
-        &self,
-        message: &[u8],
-        instruction: solana_sdk::instruction::Instruction,
-    ) -> Result<(), NetworkError> {
+    /// A quorum of the run's validators' signing keys, for an attested
+    /// step (`verdict_sdk::attested`).
+    pub(crate) async fn quorum(&self) -> Result<Vec<&Keypair>, NetworkError> {
         let committee = self.committee().await?;
-        let keys: Vec<&Keypair> = self
-            .validators
-            .iter()
-            .map(|v| &v.signing)
-            .filter(|k| committee.index_of_key(&k.pubkey()).is_some())
-            .take(committee.quorum as usize)
-            .collect();
-        self.send(&attest::attest_with(&keys, message, instruction), &[])
-            .await
-            .map(|_| ())
+        let held: Vec<&Keypair> = self.validators.iter().map(|v| &v.signing).collect();
+        Ok(attested::quorum(&committee, &held))
     }
 
     /// Draws the first committee: every validator enters, then the draw is
@@ -725,11 +714,9 @@ pub(crate) async fn build(
         let record = ix::set_node_endpoint(&keys.wallet.key.pubkey(), &keys.node, &url);
         net.send(&[record], &[&keys.wallet.key]).await?;
         // Every miner passed its trial (the wrong one cheats only later).
-        let epoch = net.committee().await?.epoch;
-        let registered_at = net.chain.fetch::<Node>(&keys.node).await?.registered_at;
-        let message = attest::trial_message(epoch, &keys.node, registered_at, true, 1);
-        net.attest(&message, ix::record_trial(&keys.node, true))
-            .await?;
+        let quorum = net.quorum().await?;
+        let trial = attested::record_trial(&net.chain, &quorum, &keys.node, true).await?;
+        net.send(&trial, &[]).await?;
         net.miners.push(RunMiner {
             keys,
             behaviour,

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod attest;
+pub mod attested;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod deploy;

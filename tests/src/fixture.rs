@@ -19,9 +19,9 @@ use verdict::state::{
 };
 use verdict_chain::EmbeddedChain;
 use verdict_sdk::accounts::AccountSource;
-use verdict_sdk::attest;
 use verdict_sdk::events::{parse_logs, VerdictEvent};
 use verdict_sdk::invariants::{self, Snapshot};
+use verdict_sdk::{attest, attested};
 use verdict_sdk::{instructions as ix, pda, SdkError};
 
 use crate::compute_units;
@@ -458,19 +458,23 @@ impl Fixture {
         miner: &Pubkey,
         passed: bool,
     ) -> TxResult {
-        let epoch = self.committee().await.epoch;
-        let node = self.node(miner).await;
-        let trial = node.reputation.trial_failures + 1;
-        let message = attest::trial_message(epoch, miner, node.registered_at, passed, trial);
-        let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::record_trial(miner, passed))
+        let quorum = self.quorum_keys(committee).await;
+        let ixs = attested::record_trial(self, &quorum, miner, passed)
             .await
+            .expect("trial");
+        self.send(&ixs, &[]).await
     }
 
     /// The first `quorum` members.
     pub async fn quorum<'a>(&self, committee: &'a [NodeHandle]) -> Vec<&'a NodeHandle> {
         let q = self.committee().await.quorum as usize;
         committee.iter().take(q).collect()
+    }
+
+    /// The signing keys of the first `quorum` members.
+    async fn quorum_keys<'a>(&self, committee: &'a [NodeHandle]) -> Vec<&'a Keypair> {
+        let quorum = self.quorum(committee).await;
+        quorum.into_iter().map(|h| &h.signing_key).collect()
     }
 
     pub async fn submit_job(
@@ -502,20 +506,11 @@ impl Fixture {
         price: u64,
         report: CompletionReport,
     ) -> TxResult {
-        let epoch = self.committee().await.epoch;
-        let j = self.job(job).await;
-        let message = attest::settle_message(
-            epoch,
-            job,
-            j.created_slot,
-            miner,
-            j.attempts + 1,
-            price,
-            &report,
-        );
-        let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::settle_job(job, miner, price, report))
+        let quorum = self.quorum_keys(committee).await;
+        let ixs = attested::settle(self, &quorum, job, miner, price, report)
             .await
+            .expect("settle");
+        self.send(&ixs, &[]).await
     }
 
     pub async fn assign(
@@ -525,13 +520,11 @@ impl Fixture {
         miner: &Pubkey,
         price: u64,
     ) -> TxResult {
-        let epoch = self.committee().await.epoch;
-        let j = self.job(job).await;
-        let message =
-            attest::assign_message(epoch, job, j.created_slot, miner, price, j.attempts + 1);
-        let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::assign_job(job, miner, price))
+        let quorum = self.quorum_keys(committee).await;
+        let ixs = attested::assign(self, &quorum, job, miner, price)
             .await
+            .expect("assign");
+        self.send(&ixs, &[]).await
     }
 
     pub async fn complete(
@@ -540,13 +533,11 @@ impl Fixture {
         job: &Pubkey,
         report: CompletionReport,
     ) -> TxResult {
-        let epoch = self.committee().await.epoch;
-        let j = self.job(job).await;
-        let message =
-            attest::complete_message(epoch, job, j.created_slot, &j.miner, j.attempts, &report);
-        let quorum = self.quorum(committee).await;
-        self.attest(&quorum, &message, ix::complete_job(job, &j.miner, report))
+        let quorum = self.quorum_keys(committee).await;
+        let ixs = attested::complete(self, &quorum, job, report)
             .await
+            .expect("complete");
+        self.send(&ixs, &[]).await
     }
 
     pub async fn fail(
@@ -555,17 +546,11 @@ impl Fixture {
         job: &Pubkey,
         reason: verdict::state::FailReason,
     ) -> TxResult {
-        let epoch = self.committee().await.epoch;
-        let j = self.job(job).await;
-        let message =
-            attest::fail_message(epoch, job, j.created_slot, &j.miner, j.attempts, reason);
-        let quorum = self.quorum(committee).await;
-        self.attest(
-            &quorum,
-            &message,
-            ix::fail_job(job, &j.miner, &j.refund_account, reason),
-        )
-        .await
+        let quorum = self.quorum_keys(committee).await;
+        let ixs = attested::fail(self, &quorum, job, reason)
+            .await
+            .expect("fail");
+        self.send(&ixs, &[]).await
     }
 
     pub async fn claim(&mut self, job: &Pubkey, miner: &NodeHandle) -> TxResult {

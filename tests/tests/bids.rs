@@ -12,8 +12,8 @@ use verdict::bid::BidTerms;
 use verdict::errors::VerdictError;
 use verdict::state::{JobStatus, RiskLevel};
 use verdict_sdk::attest::{self, ed25519_instruction, sign, SignedBid};
+use verdict_sdk::attested;
 use verdict_sdk::events::VerdictEvent;
-use verdict_sdk::instructions as ix;
 use verdict_sdk::transaction::{
     build_transaction, fits_in_packet, ComputeBudget, PACKET_DATA_SIZE,
 };
@@ -70,37 +70,29 @@ impl Case {
 
     /// `[ed25519 over the settle message by a quorum, settle_job]` at `price`.
     async fn settle_ixs(&self, price: u64) -> Vec<Instruction> {
-        let epoch = self.f.committee().await.epoch;
-        let created_slot = self.f.job(&self.job).await.created_slot;
-        let message = attest::settle_message(
-            epoch,
-            &self.job,
-            created_slot,
-            &self.miner.node,
-            1,
-            price,
-            &good_report(1),
-        );
-        let keys: Vec<&Keypair> = self.committee[..3].iter().map(|h| &h.signing_key).collect();
-        attest::attest_with(
+        let keys = self.quorum();
+        attested::settle(
+            &self.f,
             &keys,
-            &message,
-            ix::settle_job(&self.job, &self.miner.node, price, good_report(1)),
+            &self.job,
+            &self.miner.node,
+            price,
+            good_report(1),
         )
+        .await
+        .unwrap()
     }
 
     /// `[ed25519 over the assign message by a quorum, assign_job]` at `price`.
     async fn assign_ixs(&self, price: u64) -> Vec<Instruction> {
-        let epoch = self.f.committee().await.epoch;
-        let created_slot = self.f.job(&self.job).await.created_slot;
-        let message =
-            attest::assign_message(epoch, &self.job, created_slot, &self.miner.node, price, 1);
-        let keys: Vec<&Keypair> = self.committee[..3].iter().map(|h| &h.signing_key).collect();
-        attest::attest_with(
-            &keys,
-            &message,
-            ix::assign_job(&self.job, &self.miner.node, price),
-        )
+        let keys = self.quorum();
+        attested::assign(&self.f, &keys, &self.job, &self.miner.node, price)
+            .await
+            .unwrap()
+    }
+
+    fn quorum(&self) -> Vec<&Keypair> {
+        self.committee[..3].iter().map(|h| &h.signing_key).collect()
     }
 
     async fn settle_with(&mut self, bid: &SignedBid, price: u64) -> TxResult {

@@ -14,10 +14,10 @@ use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{write_keypair_file, Keypair};
 use solana_sdk::signer::Signer;
 use verdict::attestation::CompletionReport;
-use verdict::state::{Committee, FailReason, Job};
+use verdict::state::{Committee, FailReason};
 use verdict_chain::{Chain, EmbeddedChain};
 use verdict_cli::{run, token, Cli, CliError, Env, OutputFormat};
-use verdict_sdk::{attest, instructions as ix, pda};
+use verdict_sdk::{attested, pda};
 
 pub const TOKEN: u64 = 1_000_000_000;
 pub const MODEL: &str = "test-projection-v1";
@@ -246,45 +246,28 @@ impl Harness {
             .expect("committee draw (seed, sweep)")
     }
 
-    async fn send_attested(
-        &self,
-        committee: &[TestNode],
-        message: &[u8],
-        instruction: Instruction,
-    ) {
+    /// The chain to read and a quorum of the held `committee` keys, for an
+    /// attested step (`verdict_sdk::attested`).
+    async fn quorum<'k>(&self, committee: &'k [TestNode]) -> (Chain, Vec<&'k Keypair>) {
         let on_chain: Committee = self.fetch(&pda::committee()).await;
-        let keys: Vec<&Keypair> = on_chain.signing_keys()[..on_chain.quorum as usize]
-            .iter()
-            .map(|k| {
-                &committee
-                    .iter()
-                    .find(|v| v.signing_key.pubkey() == *k)
-                    .expect("member")
-                    .signing_key
-            })
-            .collect();
+        let held: Vec<&Keypair> = committee.iter().map(|v| &v.signing_key).collect();
+        (
+            Chain::Embedded(self.chain.clone()),
+            attested::quorum(&on_chain, &held),
+        )
+    }
+
+    async fn send_attested(&self, ixs: Result<Vec<Instruction>, verdict_sdk::SdkError>) {
         let payer = self.chain.payer().await;
         self.chain
-            .send(
-                &attest::attest_with(&keys, message, instruction),
-                &payer,
-                &[],
-            )
+            .send(&ixs.expect("attested step"), &payer, &[])
             .await
             .expect("attested transaction");
     }
 
     pub async fn trial(&self, committee: &[TestNode], miner: &Pubkey, passed: bool) {
-        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
-        let node: verdict::state::Node = self.fetch(miner).await;
-        let message = attest::trial_message(
-            epoch,
-            miner,
-            node.registered_at,
-            passed,
-            node.reputation.trial_failures + 1,
-        );
-        self.send_attested(committee, &message, ix::record_trial(miner, passed))
+        let (chain, signers) = self.quorum(committee).await;
+        self.send_attested(attested::record_trial(&chain, &signers, miner, passed).await)
             .await;
     }
 
@@ -296,42 +279,15 @@ impl Harness {
         price: u64,
         report: CompletionReport,
     ) {
-        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
-        let j: Job = self.fetch(job).await;
-        let message = attest::settle_message(
-            epoch,
-            job,
-            j.created_slot,
-            miner,
-            j.attempts + 1,
-            price,
-            &report,
-        );
-        self.send_attested(
-            committee,
-            &message,
-            ix::settle_job(job, miner, price, report),
-        )
-        .await;
+        let (chain, signers) = self.quorum(committee).await;
+        self.send_attested(attested::settle(&chain, &signers, job, miner, price, report).await)
+            .await;
     }
 
-    /// Assigns `job` to `miner` (attested by `committee`); returns the
-    /// committee epoch, the job's attempt and its `created_slot`, which the
-    /// next step signs.
-    async fn assign(
-        &self,
-        committee: &[TestNode],
-        job: &Pubkey,
-        miner: &Pubkey,
-        price: u64,
-    ) -> (u64, u8, u64) {
-        let epoch = self.fetch::<Committee>(&pda::committee()).await.epoch;
-        let j: Job = self.fetch(job).await;
-        let attempt = j.attempts + 1;
-        let message = attest::assign_message(epoch, job, j.created_slot, miner, price, attempt);
-        self.send_attested(committee, &message, ix::assign_job(job, miner, price))
+    async fn assign(&self, committee: &[TestNode], job: &Pubkey, miner: &Pubkey, price: u64) {
+        let (chain, signers) = self.quorum(committee).await;
+        self.send_attested(attested::assign(&chain, &signers, job, miner, price).await)
             .await;
-        (epoch, attempt, j.created_slot)
     }
 
     /// Assigns `job` to `miner` and completes it with `report` (the path
@@ -344,9 +300,9 @@ impl Harness {
         price: u64,
         report: CompletionReport,
     ) {
-        let (epoch, attempt, created_slot) = self.assign(committee, job, miner, price).await;
-        let message = attest::complete_message(epoch, job, created_slot, miner, attempt, &report);
-        self.send_attested(committee, &message, ix::complete_job(job, miner, report))
+        self.assign(committee, job, miner, price).await;
+        let (chain, signers) = self.quorum(committee).await;
+        self.send_attested(attested::complete(&chain, &signers, job, report).await)
             .await;
     }
 
@@ -358,22 +314,10 @@ impl Harness {
         miner: &Pubkey,
         price: u64,
     ) {
-        let (epoch, attempt, created_slot) = self.assign(committee, job, miner, price).await;
-        let refund_account = self.fetch::<Job>(job).await.refund_account;
-        let message = attest::fail_message(
-            epoch,
-            job,
-            created_slot,
-            miner,
-            attempt,
-            FailReason::InvalidOutput,
-        );
-        self.send_attested(
-            committee,
-            &message,
-            ix::fail_job(job, miner, &refund_account, FailReason::InvalidOutput),
-        )
-        .await;
+        self.assign(committee, job, miner, price).await;
+        let (chain, signers) = self.quorum(committee).await;
+        self.send_attested(attested::fail(&chain, &signers, job, FailReason::InvalidOutput).await)
+            .await;
     }
 }
 
