@@ -21,6 +21,7 @@ use verdict_chain::EmbeddedChain;
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::events::{parse_logs, VerdictEvent};
 use verdict_sdk::invariants::{self, Snapshot};
+use verdict_sdk::transaction::{build_transaction, ComputeBudget};
 use verdict_sdk::{attest, attested};
 use verdict_sdk::{instructions as ix, pda, SdkError};
 
@@ -686,4 +687,25 @@ impl AccountSource for Fixture {
             .await
             .map_err(|e| SdkError::Client(e.to_string()))
     }
+}
+
+/// The bytes `instructions` take as one transaction paid by a fresh fee
+/// payer, with (`priced`) or without both compute-budget instructions.
+pub fn transaction_size(
+    instructions: &[Instruction],
+    priced: bool,
+    blockhash: solana_sdk::hash::Hash,
+) -> usize {
+    let budget = if priced {
+        ComputeBudget {
+            unit_limit: Some(40_000),
+            micro_lamports_per_unit: Some(1_000),
+        }
+    } else {
+        ComputeBudget::default()
+    };
+    let tx = build_transaction(instructions, &Keypair::new(), &[], budget, blockhash);
+    bincode::serialize(&tx)
+        .expect("a transaction serializes")
+        .len()
 }

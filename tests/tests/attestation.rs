@@ -6,11 +6,10 @@
 use anchor_lang::error::ErrorCode;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sdk::signature::Keypair;
-use solana_sdk::signer::Signer;
 use verdict::errors::VerdictError;
 use verdict::state::{JobStatus, RiskLevel};
 use verdict_sdk::attest::{self, ed25519_instruction, sign};
-use verdict_sdk::transaction::{build_transaction, ComputeBudget, PACKET_DATA_SIZE};
+use verdict_sdk::transaction::PACKET_DATA_SIZE;
 use verdict_sdk::{instructions as ix, pda};
 use verdict_tests::*;
 
@@ -403,32 +402,13 @@ async fn a_settle_transaction_with_three_signatures_fits_in_a_packet() {
     let message = c.settle_message(&c.job, c.epoch);
     let keys = c.keys(&[0, 1, 2]);
     let ixs = attest::attest_with(&refs(&keys), &message, c.settle_ix());
-    let payer = Keypair::new();
-    let budget = ComputeBudget {
-        unit_limit: Some(40_000),
-        micro_lamports_per_unit: Some(1_000),
-    };
-    let tx = build_transaction(
-        &ixs,
-        &payer,
-        &[],
-        budget,
-        c.f.chain.context().await.last_blockhash,
-    );
-    let size = bincode::serialize(&tx).unwrap().len();
+    let blockhash = c.f.chain.context().await.last_blockhash;
+    let size = transaction_size(&ixs, true, blockhash);
     println!("settle transaction with 3 signatures and a priority fee: {size} bytes");
     assert!(size <= PACKET_DATA_SIZE, "{size} bytes exceeds the packet");
     assert!(verdict_sdk::transaction::fits_in_packet(&ixs));
-    let bare = build_transaction(
-        &ixs,
-        &payer,
-        &[],
-        ComputeBudget::default(),
-        c.f.chain.context().await.last_blockhash,
-    );
     println!(
         "without compute-budget instructions: {} bytes",
-        bincode::serialize(&bare).unwrap().len()
+        transaction_size(&ixs, false, blockhash)
     );
-    let _ = payer.pubkey();
 }

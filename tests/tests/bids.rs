@@ -7,16 +7,13 @@
 use anchor_lang::prelude::Pubkey;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::Keypair;
-use solana_sdk::signer::Signer;
 use verdict::bid::BidTerms;
 use verdict::errors::VerdictError;
 use verdict::state::{JobStatus, RiskLevel};
 use verdict_sdk::attest::{self, ed25519_instruction, sign, SignedBid};
 use verdict_sdk::attested;
 use verdict_sdk::events::VerdictEvent;
-use verdict_sdk::transaction::{
-    build_transaction, fits_in_packet, ComputeBudget, PACKET_DATA_SIZE,
-};
+use verdict_sdk::transaction::{fits_in_packet, PACKET_DATA_SIZE};
 use verdict_tests::*;
 
 const FEE: u64 = 10 * TOKEN;
@@ -298,23 +295,10 @@ async fn a_bid_priced_settlement_with_three_signatures_fits_in_a_packet() {
     let c = case(RiskLevel::Low).await;
     let bid = c.bid(c.terms(BID));
     let ixs = attest::with_bid(&bid, c.settle_ixs(BID).await);
-    let payer = Keypair::new();
-    let budget = ComputeBudget {
-        unit_limit: Some(40_000),
-        micro_lamports_per_unit: Some(1_000),
-    };
-    let tx = build_transaction(
-        &ixs,
-        &payer,
-        &[],
-        budget,
-        c.f.chain.context().await.last_blockhash,
-    );
-    let size = bincode::serialize(&tx).unwrap().len();
+    let size = transaction_size(&ixs, true, c.f.chain.context().await.last_blockhash);
     println!("bid-priced settle transaction with 3 signatures and a priority fee: {size} bytes");
     assert!(size <= PACKET_DATA_SIZE, "{size} bytes exceeds the packet");
     assert!(fits_in_packet(&ixs));
-    let _ = payer.pubkey();
 
     // A fourth signature (a committee whose quorum is 4) no longer fits:
     // keepers then post the price on the committee's word alone.
