@@ -557,7 +557,60 @@ async fn the_committee_co_signs_auctioned_prices_backed_by_the_winning_bid() {
             "{risk:?}: the cheapest bid won, and three members signed its price"
         );
         assert_eq!(net.landed(&job), expected_landed(risk), "{risk:?}");
+        assert_eq!(
+            assigned_by_bid(&net, &job),
+            vec![true],
+            "{risk:?}: the winning bid went on chain, where the program checked it"
+        );
     }
+    keepers.shutdown().await;
+}
+
+/// Each `JobAssigned` of `job` on chain: whether its price was a checked bid.
+fn assigned_by_bid(net: &Net, job: &anchor_lang::prelude::Pubkey) -> Vec<bool> {
+    net.chain
+        .history(job)
+        .iter()
+        .flat_map(|l| parse_logs(&l.logs))
+        .filter_map(|e| match e {
+            VerdictEvent::JobAssigned(a) if a.job == *job => Some(a.by_bid),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_a_quorum_of_three_an_auctioned_price_lands_on_the_committees_word_alone() {
+    // Four signatures and a bid outgrow one packet: the bid stays off chain.
+    let params = ProtocolParams {
+        committee_quorum: 4,
+        ..ProtocolParams::default()
+    };
+    let priced = MinerSpec {
+        price: Some(FEE / 4),
+        ..spec(Behaviour::Honest, true, 10_000)
+    };
+    let mut net = Net::with_params(&[priced], params).await;
+    let keepers = Keepers::start(&net, |_, _| {}).await;
+    let job = net.submit("four signatures", RiskLevel::Low).await;
+    assert_eq!(
+        give_input(keepers.get(0), &job, "four signatures")
+            .await
+            .status(),
+        202
+    );
+    let j = wait_chain(&net, &job, WAIT, solved).await;
+    assert_eq!(
+        (j.miner, j.price),
+        (net.miners[0].handle.node, FEE / 4),
+        "four members signed the bid's price"
+    );
+    assert_eq!(assigned_by_bid(&net, &job), vec![false]);
+    let posted_without: usize = (0..5)
+        .map(|i| keepers.get(i).ctx.metrics.render())
+        .filter(|m| m.contains("bid_priced_posts_total{bid=\"too_large\"} 1"))
+        .count();
+    assert_eq!(posted_without, 1, "the leader counted it");
     keepers.shutdown().await;
 }
 
