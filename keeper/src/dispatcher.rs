@@ -20,6 +20,7 @@ use crate::auctioneer::{Auctioneer, Offered, Placement};
 use crate::clock::wall_secs;
 use crate::context::Context;
 use crate::core::auction::{list_price, Lot, Unplaced};
+use crate::core::disputes::{rerun_required, under_dispute};
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep};
 use crate::core::routing::{RouteRequest, RoutingSnapshot, Share};
 use crate::core::validation::{
@@ -709,7 +710,8 @@ impl Dispatcher {
         Pubkey::new_from_array(answer.sampled_as.0)
     }
 
-    /// The primary's validated answer; for high risk, confirmed by a shadow
+    /// The primary's validated answer; for high risk, or from a miner under
+    /// dispute (`core::disputes::rerun_required`), confirmed by a shadow
     /// rerun on a second miner, sampled as the primary (its output hash and
     /// its probes: [`validation::compare_answers`]); the keeper's own
     /// reference run, or a third miner, breaks a tie.
@@ -720,7 +722,8 @@ impl Dispatcher {
         risk: RiskLevel,
     ) -> Result<Answer, Miss> {
         let primary = self.miners.call(rec, miner, None).await?;
-        if risk != RiskLevel::High {
+        let disputed = under_dispute(&self.ctx.view().chain.disputes, miner);
+        if !rerun_required(risk, disputed) {
             self.miners.answered_well(miner);
             return Ok(primary);
         }

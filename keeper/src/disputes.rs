@@ -24,7 +24,7 @@ use verdict_sdk::instructions as ix;
 use verdict_sdk::pda;
 
 use crate::context::Context;
-use crate::core::disputes::{reward_due, sampled, stage, vote_settled};
+use crate::core::disputes::{reward_due, sampled, stage, under_dispute, vote_settled};
 use crate::draw::DrawKey;
 use crate::error::KeeperError;
 use crate::evidence::EvidenceService;
@@ -205,10 +205,8 @@ impl Disputes {
             // One challenge per miner at a time, and none once a dispute has
             // overturned its work (it is being liquidated): a pile of disputes
             // over one fault only multiplies the co-signers' slashes.
-            let miner_in_dispute = view.disputes.iter().any(|(_, d)| {
-                d.miner == job.miner
-                    && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned)
-            }) || challenged.contains(&job.miner);
+            let miner_in_dispute =
+                under_dispute(&view.disputes, &job.miner) || challenged.contains(&job.miner);
             let miner_liquidated = view
                 .nodes
                 .iter()

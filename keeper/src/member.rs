@@ -397,6 +397,9 @@ impl CommitteeMember {
                     sent_ttl_secs: params.sent_ttl_secs,
                     allocated_ttl_secs: params.allocated_ttl_secs,
                     list_price_bps: self.ctx.cfg.price_bps,
+                    miner_under_dispute: miner_key.is_some_and(|m| {
+                        crate::core::disputes::under_dispute(&self.ctx.view().chain.disputes, &m)
+                    }),
                 };
                 let follow_up = review_job(intent, evidence, &view)?;
                 let input = evidence.input.clone().or_else(|| rec.map(|r| r.input));

@@ -169,9 +169,11 @@ pub(crate) fn input_for(i: usize) -> String {
 }
 
 /// The miners of the main job: five honest, and one each slow, wrong and
-/// flaky; each bids its own way (the slow one undercuts the honest, wins,
-/// times out, and its mistakes soon price it out: the auction weighs a bid
-/// by the bidder's trust).
+/// flaky; each bids its own way. The slow one undercuts the honest, wins,
+/// times out, and its mistakes soon price it out (the auction weighs a bid
+/// by the bidder's trust); the wrong one undercuts too, and once a dispute
+/// names it every answer of its is re-run before it is attested, so its
+/// wins turn into failures on chain until it is liquidated.
 pub(crate) const MAIN_JOB_MINERS: [MinerPlan; 8] = [
     MinerPlan::new("honest", &[], Bidding::Cheap),
     MinerPlan::new("honest", &[], Bidding::Adaptive),
@@ -183,7 +185,7 @@ pub(crate) const MAIN_JOB_MINERS: [MinerPlan; 8] = [
         &["--fault", "slow", "--slow-ms", "6000"],
         Bidding::Cheap,
     ),
-    MinerPlan::new("wrong", &["--fault", "wrong"], Bidding::Standing),
+    MinerPlan::new("wrong", &["--fault", "wrong"], Bidding::Cheap),
     MinerPlan::new(
         "flaky",
         &["--fault", "flaky", "--flaky-rate", "0.3", "--seed", "7"],

@@ -9,12 +9,13 @@
 use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use verdict::state::{Job, Node, RiskLevel};
+use verdict::state::{Job, Node};
 use verdict_sdk::attest;
 use verdict_wire::bid::Bid;
 use verdict_wire::miner::InferResponse;
 
 use super::auction::{backs, list_price, BidMismatch};
+use super::disputes::rerun_required;
 use super::lifecycle::{intent_message, Applicability, FailReasonRecord, Intent, TrialIntent};
 use super::routing::{Ranked, RouteRequest, RoutingSnapshot, RoutingWeights};
 use super::validation::{self, Expectation, Rejection, Timing};
@@ -244,6 +245,9 @@ pub struct JobView<'a> {
     pub allocated_ttl_secs: i64,
     /// The member's list price, in bps of the job's max fee.
     pub list_price_bps: u16,
+    /// A dispute over the miner's work is open: its answers are re-run
+    /// whatever the job's risk (`core::disputes::rerun_required`).
+    pub miner_under_dispute: bool,
 }
 
 fn miner_of(intent: &Intent) -> Option<&Pubkey> {
@@ -390,7 +394,7 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
                     "success, sla_met or latency score".into(),
                 ));
             }
-            Ok(if risk == RiskLevel::High {
+            Ok(if rerun_required(risk, v.miner_under_dispute) {
                 FollowUp::RerunMustMatch {
                     expected: report.output_hash,
                 }
@@ -408,9 +412,11 @@ pub fn review_job(intent: &Intent, evidence: &Evidence, v: &JobView) -> Result<F
         Intent::Fail { reason, .. } => match (reason, &evidence.response) {
             (FailReasonRecord::InvalidOutput, Some(response)) => match answer_checks(response) {
                 Err(_) => Ok(FollowUp::None),
-                Ok(_) if risk == RiskLevel::High => Ok(FollowUp::RerunMustDiffer {
-                    claimed: response.output_hash.0,
-                }),
+                Ok(_) if rerun_required(risk, v.miner_under_dispute) => {
+                    Ok(FollowUp::RerunMustDiffer {
+                        claimed: response.output_hash.0,
+                    })
+                }
                 Ok(_) => Err(Refusal::AnswerIsValid),
             },
             // A timeout, a dropped connection, or an answer too broken to
@@ -478,7 +484,7 @@ mod tests {
     use crate::core::lifecycle::tests::job;
     use crate::core::routing::tests::miner;
     use ed25519_dalek::SigningKey;
-    use verdict::state::JobStatus;
+    use verdict::state::{JobStatus, RiskLevel};
     use verdict_wire::miner::{Digest32, JobId, OutputTensor, UnsignedResponse};
 
     const INPUT: &str = "an input";
@@ -529,6 +535,7 @@ mod tests {
                 sent_ttl_secs: 600,
                 allocated_ttl_secs: 900,
                 list_price_bps: 10_000,
+                miner_under_dispute: false,
             }
         }
 
@@ -863,6 +870,48 @@ mod tests {
             Ok(FollowUp::RerunMustDiffer {
                 claimed: valid.output_hash.0
             })
+        );
+    }
+
+    #[test]
+    fn every_answer_of_a_miner_under_dispute_is_re_run_whatever_the_risk() {
+        let mut c = case();
+        let valid = c.answer(&vec![0.25; dim()], &c.miner_key.clone());
+        let (settle, evidence) = c.settle(&valid, 30);
+        let disputed = JobView {
+            miner_under_dispute: true,
+            ..c.view()
+        };
+        assert_eq!(
+            review_job(&settle, &evidence, &disputed),
+            Ok(FollowUp::RerunMustMatch {
+                expected: valid.output_hash.0
+            }),
+            "a low-risk settle is signed only if this member's rerun agrees"
+        );
+        // A low-risk failure of its valid-looking answer is signed only if
+        // the rerun contradicts it (without a dispute: refused outright).
+        c.job.set_status(JobStatus::Allocated);
+        c.job.attempts = 1;
+        c.job.miner = c.ranked.profile.node;
+        let fail = Intent::Fail {
+            miner: c.ranked.profile.node,
+            attempt: 1,
+            reason: FailReasonRecord::InvalidOutput,
+        };
+        let disputed = JobView {
+            miner_under_dispute: true,
+            ..c.view()
+        };
+        assert_eq!(
+            review_job(&fail, &evidence, &disputed),
+            Ok(FollowUp::RerunMustDiffer {
+                claimed: valid.output_hash.0
+            })
+        );
+        assert_eq!(
+            review_job(&fail, &evidence, &c.view()),
+            Err(Refusal::AnswerIsValid)
         );
     }
 

@@ -2,14 +2,35 @@
 //! it re-checks, when a vote is owed a reward or may close, and when a
 //! dispute's stage changes (whose turn it is to crank).
 
+use anchor_lang::prelude::Pubkey;
 use verdict::constants::BPS_DENOMINATOR;
-use verdict::state::{Dispute, DisputeStatus, Vote};
+use verdict::state::{Dispute, DisputeStatus, RiskLevel, Vote};
 
 /// Whether this keeper re-checks a job, given the job's re-check seed
 /// (`DrawKey::recheck_seed`: secret to miners, the same after a restart).
 pub fn sampled(seed: &[u8; 32], recheck_bps: u16) -> bool {
     (u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")) % BPS_DENOMINATOR)
         < u64::from(recheck_bps)
+}
+
+/// Whether a dispute over `miner`'s work is voting, or has overturned it
+/// (its liquidation pending), in `disputes` (the chain's).
+pub fn under_dispute(disputes: &[(Pubkey, Dispute)], miner: &Pubkey) -> bool {
+    disputes.iter().any(|(_, d)| {
+        d.miner == *miner && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned)
+    })
+}
+
+/// Whether an answer must be confirmed by a rerun before it is attested:
+/// every high-risk answer, and every answer of a miner under dispute. A
+/// miner caught contradicting a re-check thus loses the optimistic path
+/// until the vote ends (its wrong answers fail on chain instead of
+/// settling, and its trust, by which its bids are ranked, falls with
+/// them), while a bogus dispute costs the honest miner it names nothing:
+/// its answers pass the reruns and settle, at the keepers' expense in
+/// reruns and the challenger's bond.
+pub fn rerun_required(risk: RiskLevel, miner_under_dispute: bool) -> bool {
+    risk == RiskLevel::High || miner_under_dispute
 }
 
 /// Whether a decided dispute leaves `vote` with nothing to claim or answer
@@ -56,6 +77,29 @@ pub fn stage(d: &Dispute, now: i64) -> (u8, u32, u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_miner_is_under_dispute_while_a_vote_over_its_work_is_open_or_overturned_it() {
+        let miner = Pubkey::new_unique();
+        let dispute = |status| {
+            let mut d = dispute(status, 0);
+            d.miner = miner;
+            d
+        };
+        for (status, open) in [
+            (DisputeStatus::Voting, true),
+            (DisputeStatus::Overturned, true),
+            (DisputeStatus::Upheld, false),
+            (DisputeStatus::Unresolved, false),
+        ] {
+            let disputes = [(Pubkey::new_unique(), dispute(status))];
+            assert_eq!(under_dispute(&disputes, &miner), open, "{status:?}");
+            assert!(!under_dispute(&disputes, &Pubkey::new_unique()));
+        }
+        assert!(rerun_required(RiskLevel::High, false));
+        assert!(rerun_required(RiskLevel::Low, true));
+        assert!(!rerun_required(RiskLevel::Medium, false));
+    }
     use anchor_lang::prelude::Pubkey;
     use sha2::{Digest, Sha256};
 
