@@ -63,6 +63,18 @@ pub fn assert_anchor_error(result: &TxResult, expected: ErrorCode) {
     );
 }
 
+/// The ed25519 precompile refused a signature that does not verify (its
+/// `InvalidSignature`, custom code 2), before any Verdict code ran.
+#[track_caller]
+pub fn assert_bad_signature(result: &TxResult) {
+    assert_eq!(
+        custom_code(result),
+        Some(2),
+        "expected the ed25519 precompile's InvalidSignature, got {:?}",
+        result.as_ref().map(|_| ()).map_err(|e| e.to_string())
+    );
+}
+
 /// A refusal by the runtime or another program (not a custom error).
 #[track_caller]
 pub fn assert_instruction_error(result: &TxResult, expected: InstructionError) {

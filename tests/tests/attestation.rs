@@ -272,16 +272,7 @@ async fn a_corrupted_signature_fails_in_the_precompile() {
     let mut ixs = attest::attest_with(&refs(&keys), &message, c.settle_ix());
     let sig_at = 2 + 3 * 14 + 32; // the first signature
     ixs[0].data[sig_at] ^= 0xff;
-    let result = c.f.send(&ixs, &[]).await;
-    assert!(
-        result.is_err(),
-        "the precompile must refuse a bad signature"
-    );
-    assert_eq!(
-        custom_code(&result),
-        Some(2),
-        "ed25519 precompile: InvalidSignature"
-    );
+    assert_bad_signature(&c.f.send(&ixs, &[]).await);
     c.assert_untouched().await;
 }
 

@@ -231,12 +231,7 @@ async fn a_forged_bid_signature_fails_in_the_precompile() {
     let mut c = case(RiskLevel::Low).await;
     let mut bid = c.bid(c.terms(BID));
     bid.signature[0] ^= 0xff;
-    let result = c.settle_with(&bid, BID).await;
-    assert_eq!(
-        custom_code(&result),
-        Some(2),
-        "ed25519 precompile: InvalidSignature"
-    );
+    assert_bad_signature(&c.settle_with(&bid, BID).await);
     c.assert_untouched().await;
 }
 
