@@ -643,7 +643,7 @@ async fn job_submit_status_claim_close() {
 
     // The operator takes what its node is owed.
     let withdrawn = h
-        .cli(&miner.operator, &["node", "withdraw-owed"])
+        .cli(&miner.operator.keypair, &["node", "withdraw-owed"])
         .await
         .unwrap();
     assert_eq!(u(&withdrawn, "withdrawn"), miner_node.owed);
@@ -697,7 +697,7 @@ async fn job_submit_status_claim_close() {
         let v = committee.iter().find(|v| v.node == *k).expect("a member");
         let balance = h.balance(&v.operator.pubkey()).await;
         let w = h
-            .cli(&v.operator, &["node", "withdraw-owed"])
+            .cli(&v.operator.keypair, &["node", "withdraw-owed"])
             .await
             .unwrap();
         assert_eq!(u(&w, "withdrawn"), node.owed);
@@ -821,7 +821,7 @@ async fn reputation_now_and_per_epoch_from_events() {
         if index > 0 {
             h.advance(params.epoch_secs).await;
         }
-        h.cli(&miner.operator, &["node", "heartbeat"])
+        h.cli(&miner.operator.keypair, &["node", "heartbeat"])
             .await
             .unwrap();
         for n in 0..good + bad {

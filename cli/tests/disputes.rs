@@ -49,7 +49,7 @@ fn refused_by_cli(err: CliError, contains: &str) {
 struct Scene {
     h: Harness,
     params: ProtocolParams,
-    committee: Vec<TestNode>,
+    committee: Vec<NodeHandle>,
     /// The committee members who co-signed the high-risk outcome (parties).
     signers: Vec<Pubkey>,
     /// The committee member who challenges (not a co-signer).
@@ -57,11 +57,11 @@ struct Scene {
     /// The other committee member who did not co-sign: a voter of weight 10.
     outsider: usize,
     /// Stakers outside the committee: weights 5, 6, 1 and 1 vote units.
-    a: TestNode,
-    b: TestNode,
-    dissenter: TestNode,
-    silent: TestNode,
-    miner: TestNode,
+    a: NodeHandle,
+    b: NodeHandle,
+    dissenter: NodeHandle,
+    silent: NodeHandle,
+    miner: NodeHandle,
     client: Keypair,
     job: String,
     job_address: Pubkey,
@@ -195,7 +195,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     // Opening moves the bond: without --yes and no terminal, nothing is sent.
     let err = h
         .run_argv(
-            &challenger.operator,
+            &challenger.operator.keypair,
             &[
                 "verdict", "dispute", "open", "--job", &job, "--result", &right,
             ],
@@ -208,7 +208,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     // the miner and the co-signers, who answer for the outcome, cannot challenge it.
     let err = h
         .cli(
-            &challenger.operator,
+            &challenger.operator.keypair,
             &["dispute", "open", "--job", &job, "--result", &wrong],
         )
         .await
@@ -219,7 +219,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     );
     let err = h
         .cli(
-            &miner.operator,
+            &miner.operator.keypair,
             &["dispute", "open", "--job", &job, "--result", &right],
         )
         .await
@@ -227,7 +227,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     refused_by_cli(err, "cannot challenge its own outcome");
     let err = h
         .cli(
-            &signer.operator,
+            &signer.operator.keypair,
             &["dispute", "open", "--job", &job, "--result", &right],
         )
         .await
@@ -237,7 +237,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
 
     let opened = h
         .cli(
-            &challenger.operator,
+            &challenger.operator.keypair,
             &["dispute", "open", "--job", &job, "--result", &right],
         )
         .await
@@ -268,7 +268,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert!(h.fetch::<Job>(&job_address).await.dispute_open());
     let err = h
         .cli(
-            &outsider.operator,
+            &outsider.operator.keypair,
             &["dispute", "open", "--job", &job, "--result", &right],
         )
         .await
@@ -284,7 +284,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     ] {
         let err = h
             .cli(
-                &party.operator,
+                &party.operator.keypair,
                 &["dispute", "commit", "--job", &job, "--result", &right],
             )
             .await
@@ -300,7 +300,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     );
     let err = h
         .chain
-        .send(&[direct], &challenger.operator, &[])
+        .send(&[direct], &challenger.operator.keypair, &[])
         .await
         .unwrap_err();
     let err = CliError::from_chain(err, "embedded");
@@ -311,7 +311,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(h.balance(&outsider.operator.pubkey()).await, 0);
     let err = h
         .cli(
-            &outsider.operator,
+            &outsider.operator.keypair,
             &["dispute", "commit", "--job", &job, "--result", &right],
         )
         .await
@@ -325,7 +325,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     // The outsider lets the CLI pick its salt and keeps it from the output.
     let committed = h
         .cli(
-            &outsider.operator,
+            &outsider.operator.keypair,
             &["dispute", "commit", "--job", &job, "--result", &right],
         )
         .await
@@ -345,7 +345,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(h.balance(&outsider.operator.pubkey()).await, 0);
 
     // The others choose their salts; the dissenter votes for the wrong output.
-    let voters: [(&TestNode, [u8; 32], u64); 4] = [
+    let voters: [(&NodeHandle, [u8; 32], u64); 4] = [
         (&a, RIGHT, 5),
         (&b, RIGHT, 6),
         (&dissenter, [WRONG; 32], 1),
@@ -355,7 +355,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     for ((voter, result, weight), salt) in voters.iter().zip(&salts) {
         let c = h
             .cli(
-                &voter.operator,
+                &voter.operator.keypair,
                 &[
                     "dispute",
                     "commit",
@@ -379,7 +379,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(d.deposits_held, 5 * params.vote_deposit);
     let err = h
         .cli(
-            &a.operator,
+            &a.operator.keypair,
             &["dispute", "commit", "--job", &job, "--result", &right],
         )
         .await
@@ -387,7 +387,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert!(err.to_string().contains("already committed"), "{err}");
     let err = h
         .cli(
-            &a.operator,
+            &a.operator.keypair,
             &[
                 "dispute", "reveal", "--job", &job, "--result", &right, "--salt", &salts[0],
             ],
@@ -407,7 +407,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     assert_eq!(shown["projected"]["status"], "unresolved");
     let err = h
         .cli(
-            &a.operator,
+            &a.operator.keypair,
             &[
                 "dispute", "reveal", "--job", &job, "--result", &right, "--salt", &salts[1],
             ],
@@ -417,7 +417,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     refused(err, "RevealMismatch");
     let revealed = h
         .cli(
-            &outsider.operator,
+            &outsider.operator.keypair,
             &[
                 "dispute", "reveal", "--job", &job, "--result", &right, "--salt", &salt0,
             ],
@@ -437,7 +437,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     // Everyone but the silent voter reveals.
     for ((voter, result, _), salt) in voters.iter().zip(&salts).take(3) {
         h.cli(
-            &voter.operator,
+            &voter.operator.keypair,
             &[
                 "dispute",
                 "reveal",
@@ -521,7 +521,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
         "the held fee went back"
     );
     let withdrawn = h
-        .cli(&challenger.operator, &["node", "withdraw-owed"])
+        .cli(&challenger.operator.keypair, &["node", "withdraw-owed"])
         .await
         .unwrap();
     assert_eq!(u(&withdrawn, "withdrawn"), d.bond);
@@ -535,7 +535,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     // Nobody is paid before the liquidations; an honest voter is not
     // liquidatable, and a dissenter's vote waits for its liquidation.
     let err = h
-        .cli(&a.operator, &["dispute", "claim", "--job", &job])
+        .cli(&a.operator.keypair, &["dispute", "claim", "--job", &job])
         .await
         .unwrap_err();
     refused(err, "LiquidationsPending");
@@ -559,7 +559,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     refused(err, "NotLiquidatable");
     let err = h
         .cli(
-            &dissenter.operator,
+            &dissenter.operator.keypair,
             &["dispute", "close-vote", "--job", &job],
         )
         .await
@@ -693,13 +693,16 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
 
     // A wrong voter has no reward; the correct ones are paid pro rata to weight.
     let err = h
-        .cli(&dissenter.operator, &["dispute", "claim", "--job", &job])
+        .cli(
+            &dissenter.operator.keypair,
+            &["dispute", "claim", "--job", &job],
+        )
         .await
         .unwrap_err();
     refused(err, "NoRewardDue");
     let err = h
         .cli(
-            &outsider.operator,
+            &outsider.operator.keypair,
             &["dispute", "close-vote", "--job", &job],
         )
         .await
@@ -710,7 +713,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     for (k, (v, weight)) in correct.iter().enumerate() {
         let before = h.balance(&v.operator.pubkey()).await;
         let claimed = h
-            .cli(&v.operator, &["dispute", "claim", "--job", &job])
+            .cli(&v.operator.keypair, &["dispute", "claim", "--job", &job])
             .await
             .unwrap();
         let share = if k + 1 == correct.len() {
@@ -729,7 +732,10 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     }
     assert_eq!(paid, pool);
     let err = h
-        .cli(&outsider.operator, &["dispute", "claim", "--job", &job])
+        .cli(
+            &outsider.operator.keypair,
+            &["dispute", "claim", "--job", &job],
+        )
         .await
         .unwrap_err();
     refused_by_cli(err, "has no vote");
@@ -741,7 +747,10 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
     for v in [&silent, &dissenter] {
         let vote = pda::vote(&dispute_address, &v.node);
         let closed = h
-            .cli(&v.operator, &["dispute", "close-vote", "--job", &job])
+            .cli(
+                &v.operator.keypair,
+                &["dispute", "close-vote", "--job", &job],
+            )
             .await
             .unwrap();
         assert_eq!(closed["closed"], true);
@@ -780,7 +789,7 @@ async fn a_dispute_short_of_its_quorum_is_unresolved_and_the_miner_keeps_a_fee()
     let outsider = &committee[outsider];
     let cranker = h.wallet(0).await;
     h.cli(
-        &challenger.operator,
+        &challenger.operator.keypair,
         &["dispute", "open", "--job", &job, "--result", &right],
     )
     .await
@@ -790,7 +799,7 @@ async fn a_dispute_short_of_its_quorum_is_unresolved_and_the_miner_keeps_a_fee()
     for v in [outsider, &a] {
         h.fund(&v.operator.pubkey(), params.vote_deposit).await;
         h.cli(
-            &v.operator,
+            &v.operator.keypair,
             &[
                 "dispute", "commit", "--job", &job, "--result", &right, "--salt", &salt,
             ],
@@ -804,7 +813,7 @@ async fn a_dispute_short_of_its_quorum_is_unresolved_and_the_miner_keeps_a_fee()
     h.advance(params.vote_commit_secs).await;
     for v in [outsider, &a] {
         h.cli(
-            &v.operator,
+            &v.operator.keypair,
             &[
                 "dispute", "reveal", "--job", &job, "--result", &right, "--salt", &salt,
             ],
@@ -853,7 +862,7 @@ async fn a_dispute_short_of_its_quorum_is_unresolved_and_the_miner_keeps_a_fee()
     assert_eq!(u(&claimed, "miner_owed"), fee + operator_amount);
     let before = h.balance(&miner.operator.pubkey()).await;
     let w = h
-        .cli(&miner.operator, &["node", "withdraw-owed"])
+        .cli(&miner.operator.keypair, &["node", "withdraw-owed"])
         .await
         .unwrap();
     assert_eq!(u(&w, "withdrawn"), fee + operator_amount);
@@ -861,21 +870,24 @@ async fn a_dispute_short_of_its_quorum_is_unresolved_and_the_miner_keeps_a_fee()
         h.balance(&miner.operator.pubkey()).await,
         before + fee + operator_amount
     );
-    h.cli(&challenger.operator, &["node", "withdraw-owed"])
+    h.cli(&challenger.operator.keypair, &["node", "withdraw-owed"])
         .await
         .unwrap();
     assert_eq!(h.balance(&challenger.operator.pubkey()).await, bond - fee);
 
     // An unresolved dispute pays no voter: the voters close their votes.
     let err = h
-        .cli(&a.operator, &["dispute", "claim", "--job", &job])
+        .cli(&a.operator.keypair, &["dispute", "claim", "--job", &job])
         .await
         .unwrap_err();
     refused(err, "InvalidDisputeState");
     for v in [outsider, &a] {
-        h.cli(&v.operator, &["dispute", "close-vote", "--job", &job])
-            .await
-            .unwrap();
+        h.cli(
+            &v.operator.keypair,
+            &["dispute", "close-vote", "--job", &job],
+        )
+        .await
+        .unwrap();
         assert_eq!(
             h.balance(&v.operator.pubkey()).await,
             params.vote_deposit,

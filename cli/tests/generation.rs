@@ -175,7 +175,7 @@ async fn generation_jobs_submit_wait_and_show_their_text() {
     let committee = h.committee(3).await;
     let miner = h.node("miner", 1_000).await;
     h.cli(
-        &miner.operator,
+        &miner.operator.keypair,
         &["node", "update", "--model", MODEL, "--model", SMOLLM2_ID],
     )
     .await

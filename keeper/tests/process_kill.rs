@@ -27,6 +27,7 @@ use verdict_chain::{Chain, RpcChain, RpcConfig};
 use verdict_sdk::events::{parse_logs, VerdictEvent};
 use verdict_sdk::invariants::{self, Snapshot};
 use verdict_sdk::pda;
+use verdict_tests::keys;
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -155,11 +156,11 @@ async fn setup(miners: &[MinerSpec], tune: impl FnOnce(KeeperConfig) -> KeeperCo
         .await
         .unwrap();
     let payer_path = dir.path().join("payer.json");
-    write_keypair(&payer_path, &payer);
+    keys::write_keypair(&payer_path, &payer).unwrap();
     let mut signing = Vec::new();
     for (i, member) in net.committee.iter().enumerate() {
         let path = dir.path().join(format!("signing-{i}.json"));
-        write_keypair(&path, &member.signing_key);
+        keys::write_keypair(&path, &member.signing_key).unwrap();
         signing.push(path);
     }
     let cfg = tune(KeeperConfig {

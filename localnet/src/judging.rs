@@ -282,7 +282,7 @@ pub(crate) fn signing_keys(net: &Net) -> BTreeMap<Pubkey, miner::api::MinerPubke
         .map(|m| {
             (
                 m.keys.node,
-                miner::api::MinerPubkey(m.keys.signing.pubkey().to_bytes()),
+                miner::api::MinerPubkey(m.keys.signing_key.pubkey().to_bytes()),
             )
         })
         .collect()

@@ -21,7 +21,8 @@ use anchor_lang::Space;
 use indicatif::{ProgressBar, ProgressStyle};
 use keeper::config::{Endpoint, KeeperConfig};
 use keeper::{Deps, KeeperHandle};
-use miner::process::MinerProcess;
+use miner::pricing::Strategy;
+use miner::process::{Fault, MinerProcess, ServeOptions};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
@@ -31,7 +32,9 @@ use verdict::state::{
 use verdict_chain::{tokens, Chain, EmbeddedChain, RpcChain, RpcConfig};
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::client::InferError;
-use verdict_sdk::{attested, instructions as ix, pda};
+use verdict_sdk::{instructions as ix, pda};
+use verdict_tests::keys;
+use verdict_tests::network::{self, NodeHandle, NodeSpec, Setup, User};
 
 use crate::report::{ReportInput, Written};
 
@@ -86,6 +89,8 @@ pub enum NetworkError {
     Client(#[from] InferError),
     #[error("keeper API: {0}")]
     KeeperApi(#[from] verdict_sdk::client::KeeperError),
+    #[error("key file: {0}")]
+    Key(#[from] verdict_wire::keys::KeyError),
     #[error("miner process: {0}")]
     Miner(String),
     #[error("report: {0}")]
@@ -94,17 +99,18 @@ pub enum NetworkError {
     Other(String),
 }
 
-/// A wallet with a token account of the stake mint.
-pub(crate) struct Wallet {
-    pub(crate) key: Keypair,
-    pub(crate) tokens: Pubkey,
-}
-
+/// A node of the run: its name in the report and its keys.
 pub(crate) struct NodeKeys {
     pub(crate) name: String,
-    pub(crate) wallet: Wallet,
-    pub(crate) signing: Keypair,
-    pub(crate) node: Pubkey,
+    pub(crate) handle: NodeHandle,
+}
+
+impl std::ops::Deref for NodeKeys {
+    type Target = NodeHandle;
+
+    fn deref(&self) -> &NodeHandle {
+        &self.handle
+    }
 }
 
 /// A miner of the run: its keys, how it behaves, and its process (stopped
@@ -179,16 +185,16 @@ pub(crate) const CLOCK_STALL: Duration = Duration::from_secs(60);
 impl Net {
     /// A wallet holding `tokens` of the stake mint and `lamports` for the
     /// rent of the accounts it will pay for (fees are the payer's).
-    pub(crate) async fn wallet(&self, tokens: u64, lamports: u64) -> Result<Wallet, NetworkError> {
-        let key = Keypair::new();
+    pub(crate) async fn wallet(&self, tokens: u64, lamports: u64) -> Result<User, NetworkError> {
+        let keypair = Keypair::new();
         // A system account must stay rent-exempt or empty.
         let lamports = lamports + self.chain.rent_exempt_minimum(0).await?;
         self.chain
-            .transfer(&self.payer, &self.payer, &key.pubkey(), lamports)
+            .transfer(&self.payer, &self.payer, &keypair.pubkey(), lamports)
             .await?;
         let account = self
             .chain
-            .create_token_account(&self.payer, &key.pubkey(), &self.mint)
+            .create_token_account(&self.payer, &keypair.pubkey(), &self.mint)
             .await?;
         if tokens > 0 {
             self.chain
@@ -201,8 +207,8 @@ impl Net {
                 )
                 .await?;
         }
-        Ok(Wallet {
-            key,
+        Ok(User {
+            keypair,
             tokens: account,
         })
     }
@@ -274,30 +280,16 @@ impl Net {
                 + self.rent(8 + Dispute::INIT_SPACE, DISPUTES_FUNDED).await?;
             funds += validator_funds(&self.params);
         }
-        let wallet = self.wallet(stake + funds, rent).await?;
-        let signing = Keypair::new();
-        let models = models.iter().map(|m| model_id(m).unwrap()).collect();
-        let reg = ix::register_node(
-            &wallet.key.pubkey(),
-            &signing.pubkey(),
-            &self.mint,
+        let models: Vec<_> = models.iter().map(|m| model_id(m).unwrap()).collect();
+        let spec = NodeSpec {
             roles,
-            models,
-            1_000,
-        );
-        self.send(&[reg], &[&wallet.key, &signing]).await?;
-        self.send(
-            &[ix::stake(&wallet.key.pubkey(), &wallet.tokens, stake)],
-            &[&wallet.key],
-        )
-        .await?;
-        let node = pda::node(&wallet.key.pubkey());
-        Ok(NodeKeys {
-            name,
-            wallet,
-            signing,
-            node,
-        })
+            tokens: stake + funds,
+            stake,
+            rent,
+            models: &models,
+        };
+        let handle = network::register(&mut &*self, spec).await?;
+        Ok(NodeKeys { name, handle })
     }
 
     /// A node's name in the run (its address if it is not one of the run's).
@@ -313,35 +305,12 @@ impl Net {
         Ok(self.chain.fetch(&pda::committee()).await?)
     }
 
-    /// A quorum of the run's validators' signing keys, for an attested
-    /// step (`verdict_sdk::attested`).
-    pub(crate) async fn quorum(&self) -> Result<Vec<&Keypair>, NetworkError> {
-        let committee = self.committee().await?;
-        let held: Vec<&Keypair> = self.validators.iter().map(|v| &v.signing).collect();
-        Ok(attested::quorum(&committee, &held))
-    }
-
     /// Draws the first committee: every validator enters, then the draw is
     /// requested, seeded once its slot has passed, and swept in batches
     /// (later draws are the keepers' to crank).
     pub(crate) async fn rotate(&self) -> Result<(), NetworkError> {
-        for v in &self.validators {
-            let enter = ix::enter_committee_draw(&v.signing.pubkey(), &v.node);
-            self.send(&[enter], &[&v.signing]).await?;
-        }
-        self.send(&[ix::request_committee_draw()], &[]).await?;
-        loop {
-            self.next_slot().await;
-            let committee = self.committee().await?;
-            if self.chain.slot().await? > committee.draw.target_slot {
-                self.send(&[ix::seed_committee_draw()], &[]).await?;
-                break;
-            }
-        }
-        let nodes: Vec<Pubkey> = self.validators.iter().map(|v| v.node).collect();
-        for batch in nodes.chunks(verdict_sdk::draw::SWEEP_BATCH) {
-            self.send(&[ix::sweep_committee_draw(batch)], &[]).await?;
-        }
+        let entrants: Vec<&NodeHandle> = self.validators.iter().map(|v| &v.handle).collect();
+        network::rotate(&mut &*self, &entrants).await?;
         Ok(())
     }
 
@@ -369,7 +338,7 @@ impl Net {
             .collect();
         let committee = keeper::config::CommitteeConfig {
             node: Some(self.validators[i].node),
-            operator_tokens: Some(self.validators[i].wallet.tokens),
+            operator_tokens: Some(self.validators[i].operator.tokens),
             peers,
             takeover_ms: 4_000,
             cosign_timeout_ms: 5_000,
@@ -420,8 +389,8 @@ impl Net {
         let deps = Deps {
             chain: self.chain.clone(),
             payer: self.payer.insecure_clone(),
-            signing: keeper::Signing::Member(v.signing.insecure_clone()),
-            operator: Some(v.wallet.key.insecure_clone()),
+            signing: keeper::Signing::Member(v.signing_key.insecure_clone()),
+            operator: Some(v.operator.keypair.insecure_clone()),
             faults: None,
         };
         Ok(keeper::start(self.keeper_config(i), deps).await?)
@@ -471,24 +440,20 @@ impl Bidding {
         }
     }
 
-    /// The `verdict-miner serve` arguments for the `models` it serves.
-    fn args(self, models: &str) -> Vec<String> {
-        let mut args = Vec::new();
-        for model in models.split(',') {
-            args.extend(["--price".to_string(), format!("{model}={}", self.price())]);
+    /// Its standing prices for the `models` it serves.
+    fn options(self, models: &[&str]) -> miner::process::Bidding {
+        miner::process::Bidding {
+            prices: models
+                .iter()
+                .map(|m| (m.to_string(), self.price()))
+                .collect(),
+            strategy: if self == Bidding::Adaptive {
+                Strategy::Adaptive
+            } else {
+                Strategy::Fixed
+            },
+            capacity: Some(MINER_CAPACITY),
         }
-        let strategy = if self == Bidding::Adaptive {
-            "adaptive"
-        } else {
-            "fixed"
-        };
-        args.extend([
-            "--price-strategy".to_string(),
-            strategy.into(),
-            "--capacity".into(),
-            MINER_CAPACITY.to_string(),
-        ]);
-        args
     }
 }
 
@@ -496,36 +461,22 @@ pub(crate) fn spawn_miner(
     bin: &Path,
     dir: &Path,
     key: &Keypair,
-    models: &str,
+    models: &[&str],
     plan: &MinerPlan,
 ) -> Result<MinerProcess, NetworkError> {
-    let key_path = dir.join(format!("{}.json", key.pubkey()));
-    write_keypair(&key_path, key)?;
+    let keypair = keys::try_keypair_file(dir, key)?;
     // Room for one model in memory: a job for the other model unloads it and
     // the next job pays its load again, so loading time is real and skewed
     // (mostly 0, a load on every switch), as real miners' timings are.
-    let mut args = vec![
-        "--preload".to_string(),
-        "--max-loaded-models".into(),
-        "1".into(),
-        "--models".into(),
-        models.into(),
-        "--keypair".into(),
-        key_path.display().to_string(),
-    ];
-    // Every miner bids, so clients can ask keepers for a quote (`verdict job quote`).
-    args.extend(plan.bidding.args(models));
-    args.extend(plan.fault.iter().map(|f| f.to_string()));
-    MinerProcess::spawn(bin, &args, &[], None, miner::process::STARTUP)
-        .map_err(|e| NetworkError::Miner(e.to_string()))
-}
-
-/// A Solana keypair file (JSON array of its 64 bytes), readable by its
-/// owner only (the miner and the keeper refuse any other); replaces one
-/// already there.
-pub(crate) fn write_keypair(path: &Path, key: &Keypair) -> Result<(), NetworkError> {
-    verdict_wire::keys::replace_keypair_bytes(path, &key.to_bytes())
-        .map_err(|e| NetworkError::Other(e.to_string()))
+    let options = ServeOptions {
+        preload: true,
+        max_loaded_models: Some(1),
+        fault: plan.fault,
+        // Every miner bids, so clients can ask keepers for a quote (`verdict job quote`).
+        bidding: Some(plan.bidding.options(models)),
+        ..ServeOptions::new(keypair, models)
+    };
+    MinerProcess::serve(bin, &options).map_err(|e| NetworkError::Miner(e.to_string()))
 }
 
 /// What a run leaves: the report, and the chain it was read from.
@@ -561,14 +512,14 @@ pub(crate) fn spinner(show: bool) -> ProgressBar {
 /// `verdict-miner serve` arguments that make it so, and how it bids.
 pub(crate) struct MinerPlan {
     pub(crate) behaviour: &'static str,
-    pub(crate) fault: &'static [&'static str],
+    pub(crate) fault: Option<Fault>,
     pub(crate) bidding: Bidding,
 }
 
 impl MinerPlan {
     pub(crate) const fn new(
         behaviour: &'static str,
-        fault: &'static [&'static str],
+        fault: Option<Fault>,
         bidding: Bidding,
     ) -> Self {
         MinerPlan {
@@ -692,7 +643,6 @@ pub(crate) async fn build(
     }
     net.rotate().await?;
 
-    let served = models.join(",");
     for (i, plan) in plans.iter().enumerate() {
         let (behaviour, bidding) = (plan.behaviour, plan.bidding.name());
         step(&format!(
@@ -708,15 +658,12 @@ pub(crate) async fn build(
                 models,
             )
             .await?;
-        let process = spawn_miner(miner_bin, &work, &keys.signing, &served, plan)?;
-        let url = process.url.clone();
+        let process = spawn_miner(miner_bin, &work, &keys.signing_key, models, plan)?;
         // Keepers find it on chain: its operator records where it serves.
-        let record = ix::set_node_endpoint(&keys.wallet.key.pubkey(), &keys.node, &url);
-        net.send(&[record], &[&keys.wallet.key]).await?;
+        network::list_endpoint(&mut &net, &keys, &process.url).await?;
         // Every miner passed its trial (the wrong one cheats only later).
-        let quorum = net.quorum().await?;
-        let trial = attested::record_trial(&net.chain, &quorum, &keys.node, true).await?;
-        net.send(&trial, &[]).await?;
+        let members: Vec<&Keypair> = net.validators.iter().map(|v| &v.signing_key).collect();
+        network::record_trial(&mut &net, &members, &keys.node, true).await?;
         net.miners.push(RunMiner {
             keys,
             behaviour,
@@ -729,4 +676,45 @@ pub(crate) async fn build(
     let registered = net.chain.unix_time().await?;
     net.reach(registered + 2).await?;
     Ok((net, payer_lamports))
+}
+
+/// The set-up steps of the test kit (`verdict_tests::network`) run on the
+/// run's chain, embedded or a cluster.
+impl Setup for &Net {
+    type Sent = verdict_chain::Landed;
+    type Error = NetworkError;
+
+    fn stake_mint(&self) -> Pubkey {
+        self.mint
+    }
+
+    async fn send(
+        &mut self,
+        instructions: &[solana_sdk::instruction::Instruction],
+        signers: &[&Keypair],
+    ) -> Result<verdict_chain::Landed, NetworkError> {
+        Net::send(self, instructions, signers).await
+    }
+
+    async fn fund_wallet(&mut self, tokens: u64, lamports: u64) -> Result<User, NetworkError> {
+        self.wallet(tokens, lamports).await
+    }
+
+    async fn pass_slot(&mut self) -> Result<u64, NetworkError> {
+        self.next_slot().await;
+        Ok(self.chain.slot().await?)
+    }
+
+    fn read_failed(error: verdict_sdk::SdkError) -> NetworkError {
+        NetworkError::Account(error)
+    }
+}
+
+impl AccountSource for &Net {
+    async fn account_data(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<Vec<u8>>, verdict_sdk::SdkError> {
+        AccountSource::account_data(&self.chain, address).await
+    }
 }

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Space;
 use indicatif::{ProgressBar, ProgressStyle};
+use miner::fault::FaultMode;
+use miner::process::Fault;
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
@@ -28,14 +30,15 @@ use verdict_sdk::client::{
     await_result, submit_job, InferError, InferRequest, KeeperClient, Verified,
 };
 use verdict_sdk::{instructions as ix, pda};
+use verdict_tests::User;
 
 use crate::ledger;
 use crate::report::write_report;
 
 use crate::judging::{read_report, reference_hashes, run_events, signing_keys};
 use crate::network::{
-    build, spinner, Bidding, Finished, MinerPlan, Net, NetworkError, Options, Wallet, AUDITOR,
-    JOB_FEE, SECOND_MODEL, TOKEN,
+    build, spinner, Bidding, Finished, MinerPlan, Net, NetworkError, Options, AUDITOR, JOB_FEE,
+    SECOND_MODEL, TOKEN,
 };
 
 /// With a generative model, one job in sixteen asks for a generation: a
@@ -75,7 +78,7 @@ pub(crate) const LATE_WAIT: Duration = Duration::from_secs(30);
 /// keepers (any keeper takes it and shares it with the others).
 async fn submit(
     net: &Net,
-    client: &Wallet,
+    client: &User,
     keepers: &KeeperClient,
     i: usize,
     model: &str,
@@ -84,7 +87,7 @@ async fn submit(
 ) -> Result<ClientJob, NetworkError> {
     let mut request = InferRequest::new(model, input, risk, JOB_FEE, client.tokens);
     request.job_id = Some(i as u64);
-    let key = submit_job(&net.chain, &client.key, &request).await?.job;
+    let key = submit_job(&net.chain, &client.keypair, &request).await?.job;
     keepers.rotated(i).submit_input(&key, input, false).await?;
     Ok(ClientJob {
         key,
@@ -175,22 +178,18 @@ pub(crate) fn input_for(i: usize) -> String {
 /// names it every answer of its is re-run before it is attested, so its
 /// wins turn into failures on chain until it is liquidated.
 pub(crate) const MAIN_JOB_MINERS: [MinerPlan; 8] = [
-    MinerPlan::new("honest", &[], Bidding::Cheap),
-    MinerPlan::new("honest", &[], Bidding::Adaptive),
-    MinerPlan::new("honest", &[], Bidding::Standing),
-    MinerPlan::new("honest", &[], Bidding::Expensive),
-    MinerPlan::new("honest", &[], Bidding::Adaptive),
+    MinerPlan::new("honest", None, Bidding::Cheap),
+    MinerPlan::new("honest", None, Bidding::Adaptive),
+    MinerPlan::new("honest", None, Bidding::Standing),
+    MinerPlan::new("honest", None, Bidding::Expensive),
+    MinerPlan::new("honest", None, Bidding::Adaptive),
     MinerPlan::new(
         "slow",
-        &["--fault", "slow", "--slow-ms", "6000"],
+        Some(Fault::slow(Duration::from_secs(6))),
         Bidding::Cheap,
     ),
-    MinerPlan::new("wrong", &["--fault", "wrong"], Bidding::Cheap),
-    MinerPlan::new(
-        "flaky",
-        &["--fault", "flaky", "--flaky-rate", "0.3", "--seed", "7"],
-        Bidding::Standing,
-    ),
+    MinerPlan::new("wrong", Some(Fault::new(FaultMode::Wrong)), Bidding::Cheap),
+    MinerPlan::new("flaky", Some(Fault::flaky(0.3, 7)), Bidding::Standing),
 ];
 
 /// Runs the whole network and writes the report.
@@ -227,12 +226,12 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         let node = net.miners[target].keys.node;
         net.send(
             &[ix::delegate(
-                &staker.key.pubkey(),
+                &staker.keypair.pubkey(),
                 &node,
                 &staker.tokens,
                 500 * TOKEN,
             )],
-            &[&staker.key],
+            &[&staker.keypair],
         )
         .await?;
         stakers.push(staker);
@@ -581,8 +580,9 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
     {
         let n: Node = net.chain.fetch(&keys.node).await?;
         if n.owed > 0 {
-            let withdraw = ix::withdraw_owed(&keys.wallet.key.pubkey(), &keys.wallet.tokens);
-            net.send(&[withdraw], &[&keys.wallet.key]).await?;
+            let withdraw =
+                ix::withdraw_owed(&keys.operator.keypair.pubkey(), &keys.operator.tokens);
+            net.send(&[withdraw], &[&keys.operator.keypair]).await?;
         }
     }
 
@@ -591,10 +591,10 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         .validators
         .iter()
         .chain(net.miners.iter().map(|m| &m.keys))
-        .map(|n| &n.wallet.key);
+        .map(|n| &n.operator.keypair);
     for key in wallets
-        .chain(stakers.iter().map(|s| &s.key))
-        .chain([&client.key])
+        .chain(stakers.iter().map(|s| &s.keypair))
+        .chain([&client.keypair])
     {
         let left = net.chain.lamports(&key.pubkey()).await?;
         if left > 0 {
@@ -975,8 +975,8 @@ pub(crate) async fn grief(
             .finalize()
             .into();
         let open = ix::open_dispute(
-            &griefer.wallet.key.pubkey(),
-            &griefer.wallet.tokens,
+            &griefer.operator.keypair.pubkey(),
+            &griefer.operator.tokens,
             &job.key,
             &j,
             bogus,
@@ -984,7 +984,7 @@ pub(crate) async fn grief(
         let dispute = pda::dispute(&job.key);
         let bond = net.params.dispute_bond(j.price) as f64 / TOKEN as f64;
         let Some(i) = accomplice else {
-            net.send(&[open], &[&griefer.wallet.key]).await?;
+            net.send(&[open], &[&griefer.operator.keypair]).await?;
             progress.println(format!(
                 "{} (griefing) disputes {}'s correct answer on job {}, naming a made-up result; bond {bond:.3} tokens",
                 griefer.name,
@@ -1006,14 +1006,14 @@ pub(crate) async fn grief(
             .into();
         let commitment = vote_commitment(&bogus, &salt, &accomplice.node);
         let commit = ix::commit_vote(
-            &accomplice.wallet.key.pubkey(),
-            &accomplice.wallet.tokens,
+            &accomplice.operator.keypair.pubkey(),
+            &accomplice.operator.tokens,
             &dispute,
             commitment,
         );
         net.send(
             &[open, commit],
-            &[&griefer.wallet.key, &accomplice.wallet.key],
+            &[&griefer.operator.keypair, &accomplice.operator.keypair],
         )
         .await?;
         progress.println(format!(
@@ -1025,8 +1025,8 @@ pub(crate) async fn grief(
         ));
         let d: Dispute = chain.fetch(&dispute).await?;
         let reveal = ix::reveal_vote(
-            &accomplice.wallet.key.pubkey(),
-            &accomplice.wallet.tokens,
+            &accomplice.operator.keypair.pubkey(),
+            &accomplice.operator.tokens,
             &dispute,
             bogus,
             salt,
@@ -1034,7 +1034,7 @@ pub(crate) async fn grief(
         let (chain, payer, signer) = (
             chain.clone(),
             net.payer.insecure_clone(),
-            accomplice.wallet.key.insecure_clone(),
+            accomplice.operator.keypair.insecure_clone(),
         );
         // Its own thread and runtime: a chain call's future is not `Send`
         // (as the keepers' chain thread, which does the same).

@@ -17,17 +17,17 @@ use serde::Serialize;
 use verdict::state::{JobOutcome, Node};
 use verdict_chain::bridge::RpcBridge;
 use verdict_chain::EmbeddedChain;
+use verdict_tests::keys;
 
 use crate::network::{
-    build, spinner, write_keypair, Bidding, MinerPlan, NetworkError, Target, JOB_FEE, SECOND_MODEL,
-    TOKEN,
+    build, spinner, Bidding, MinerPlan, NetworkError, Target, JOB_FEE, SECOND_MODEL, TOKEN,
 };
 
 /// The miners a served network runs: honest ones only.
 const SERVED_MINERS: [MinerPlan; 3] = [
-    MinerPlan::new("honest", &[], Bidding::Standing),
-    MinerPlan::new("honest", &[], Bidding::Standing),
-    MinerPlan::new("honest", &[], Bidding::Standing),
+    MinerPlan::new("honest", None, Bidding::Standing),
+    MinerPlan::new("honest", None, Bidding::Standing),
+    MinerPlan::new("honest", None, Bidding::Standing),
 ];
 
 /// Jobs each served miner's record starts with: enough to leave Tier 3.
@@ -108,7 +108,7 @@ pub async fn serve(
         .wallet(1_000_000 * TOKEN, WALLET_JOBS * net.job_cost().await?)
         .await?;
     let wallet_path = opts.dir.join("wallet.json");
-    write_keypair(&wallet_path, &wallet.key)?;
+    keys::write_keypair(&wallet_path, &wallet.keypair)?;
     let bridge = RpcBridge::start(embedded.clone(), "127.0.0.1:0".parse().unwrap())
         .map_err(|e| NetworkError::Other(format!("the JSON-RPC bridge: {e}")))?;
     let clock = tokio::spawn(follow_wall_clock(embedded.clone()));

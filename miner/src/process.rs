@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use verdict_wire::client::MinerClient;
 
+use crate::fault::FaultMode;
+use crate::pricing::Strategy;
+
 /// Why a miner process did not come up.
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
@@ -42,6 +45,141 @@ fn log_tail(log: &str) -> String {
 /// How long the main job and the keeper's tests let a miner take to start
 /// (a `--preload` of the largest model on a busy machine, with room).
 pub const STARTUP: Duration = Duration::from_secs(120);
+
+/// How a `verdict-miner serve` is started, as the main job and the tests
+/// start it: the flags built in one place, from typed values.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Its signing key's keypair file (owner-only).
+    pub keypair: PathBuf,
+    /// The model ids it serves.
+    pub models: Vec<String>,
+    pub fault: Option<Fault>,
+    /// Its standing prices, if it bids in keepers' auctions.
+    pub bidding: Option<Bidding>,
+    /// Loads its models before it listens.
+    pub preload: bool,
+    /// Models kept in memory at once (`None`: all it serves).
+    pub max_loaded_models: Option<usize>,
+    /// Does its own upkeep (records its endpoint, heartbeats) on a cluster.
+    pub upkeep: Option<Upkeep>,
+}
+
+/// A deliberate misbehaviour (`--fault`), for tests and the main job.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fault {
+    pub mode: FaultMode,
+    /// Delay of [`FaultMode::Slow`] (the miner's default when `None`).
+    pub slow: Option<Duration>,
+    /// Probability and seed of [`FaultMode::Flaky`].
+    pub flaky: Option<(f64, u64)>,
+}
+
+impl Fault {
+    pub const fn new(mode: FaultMode) -> Self {
+        Fault {
+            mode,
+            slow: None,
+            flaky: None,
+        }
+    }
+
+    /// Answers correctly after `delay`.
+    pub const fn slow(delay: Duration) -> Self {
+        Fault {
+            slow: Some(delay),
+            ..Fault::new(FaultMode::Slow)
+        }
+    }
+
+    /// Misbehaves on a request with probability `rate` (drawn from `seed`).
+    pub const fn flaky(rate: f64, seed: u64) -> Self {
+        Fault {
+            flaky: Some((rate, seed)),
+            ..Fault::new(FaultMode::Flaky)
+        }
+    }
+}
+
+/// A miner's standing prices (`--price`, `--price-strategy`, `--capacity`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bidding {
+    /// (model id, price in base units of the stake token).
+    pub prices: Vec<(String, u64)>,
+    pub strategy: Strategy,
+    /// Jobs it bids for at once (the miner's default when `None`).
+    pub capacity: Option<u32>,
+}
+
+/// Upkeep against a cluster: `--rpc-url`, `--node`, `--upkeep-secs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upkeep {
+    pub rpc_url: String,
+    /// The node's account (base58).
+    pub node: String,
+    pub every: Duration,
+}
+
+impl ServeOptions {
+    /// Serving `models` with the key in `keypair`, honestly, not bidding.
+    pub fn new(keypair: PathBuf, models: &[&str]) -> Self {
+        ServeOptions {
+            keypair,
+            models: models.iter().map(|m| m.to_string()).collect(),
+            ..ServeOptions::default()
+        }
+    }
+
+    /// The `serve` flags (after `--bind`).
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--models".to_string(),
+            self.models.join(","),
+            "--keypair".into(),
+            self.keypair.display().to_string(),
+        ];
+        if self.preload {
+            args.push("--preload".into());
+        }
+        if let Some(max) = self.max_loaded_models {
+            args.extend(["--max-loaded-models".into(), max.to_string()]);
+        }
+        if let Some(fault) = &self.fault {
+            args.extend(["--fault".into(), value_name(fault.mode)]);
+            if let Some(delay) = fault.slow {
+                args.extend(["--slow-ms".into(), delay.as_millis().to_string()]);
+            }
+            if let Some((rate, seed)) = fault.flaky {
+                args.extend(["--flaky-rate".into(), rate.to_string()]);
+                args.extend(["--seed".into(), seed.to_string()]);
+            }
+        }
+        if let Some(bidding) = &self.bidding {
+            for (model, price) in &bidding.prices {
+                args.extend(["--price".into(), format!("{model}={price}")]);
+            }
+            args.extend(["--price-strategy".into(), value_name(bidding.strategy)]);
+            if let Some(capacity) = bidding.capacity {
+                args.extend(["--capacity".into(), capacity.to_string()]);
+            }
+        }
+        if let Some(upkeep) = &self.upkeep {
+            args.extend(["--rpc-url".into(), upkeep.rpc_url.clone()]);
+            args.extend(["--node".into(), upkeep.node.clone()]);
+            args.extend(["--upkeep-secs".into(), upkeep.every.as_secs().to_string()]);
+        }
+        args
+    }
+}
+
+/// A `clap::ValueEnum`'s flag value (`gen-wrong-seed`, `adaptive`).
+fn value_name(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .expect("every variant is a flag value")
+        .get_name()
+        .to_string()
+}
 
 /// A running miner, killed when dropped.
 pub struct MinerProcess {
@@ -118,6 +256,12 @@ impl MinerProcess {
         }
     }
 
+    /// Starts `bin serve` with `options` ([`MinerProcess::spawn`], no log),
+    /// giving it [`STARTUP`] to listen.
+    pub fn serve(bin: &Path, options: &ServeOptions) -> Result<MinerProcess, SpawnError> {
+        Self::spawn(bin, &options.args(), &[], None, STARTUP)
+    }
+
     /// A client of this miner whose calls give up after `timeout`.
     pub fn client(&self, timeout: Duration) -> MinerClient {
         MinerClient::new(&self.url, timeout).expect("the miner's own URL is valid")
@@ -144,5 +288,50 @@ impl Drop for MinerProcess {
         if let Some(log) = &self.log {
             let _ = std::fs::remove_file(log);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_option_becomes_its_serve_flag() {
+        let options = ServeOptions {
+            preload: true,
+            max_loaded_models: Some(1),
+            fault: Some(Fault::flaky(0.3, 7)),
+            bidding: Some(Bidding {
+                prices: vec![("a".into(), 5), ("b".into(), 6)],
+                strategy: Strategy::Adaptive,
+                capacity: Some(2),
+            }),
+            upkeep: Some(Upkeep {
+                rpc_url: "http://rpc".into(),
+                node: "Node1".into(),
+                every: Duration::from_secs(3),
+            }),
+            ..ServeOptions::new("k.json".into(), &["a", "b"])
+        };
+        let expected = "--models a,b --keypair k.json --preload --max-loaded-models 1 \
+             --fault flaky --flaky-rate 0.3 --seed 7 --price a=5 --price b=6 \
+             --price-strategy adaptive --capacity 2 --rpc-url http://rpc --node Node1 --upkeep-secs 3";
+        assert_eq!(options.args().join(" "), expected);
+
+        let slow = ServeOptions {
+            fault: Some(Fault::slow(Duration::from_millis(700))),
+            ..ServeOptions::new("k.json".into(), &["a"])
+        };
+        assert_eq!(
+            slow.args().join(" "),
+            "--models a --keypair k.json --fault slow --slow-ms 700"
+        );
+        let wrong = Fault::new(FaultMode::GenWrongSeed);
+        let args = ServeOptions {
+            fault: Some(wrong),
+            ..ServeOptions::new("k.json".into(), &["a"])
+        }
+        .args();
+        assert_eq!(args[4..], ["--fault", "gen-wrong-seed"]);
     }
 }

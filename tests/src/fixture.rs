@@ -13,7 +13,6 @@ use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::attestation::CompletionReport;
 use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
-use verdict::errors::VerdictError;
 use verdict::state::{
     model_id, Committee, Config, Job, ModelId, Node, ProtocolParams, RiskLevel, SlashingTable,
 };
@@ -27,6 +26,7 @@ use verdict_sdk::{instructions as ix, pda, SdkError};
 
 use crate::compute_units;
 use crate::errors::TxResult;
+use crate::network::{self, NodeHandle, NodeSpec, Setup, User};
 
 /// One token of the test mint (9 decimals).
 pub const TOKEN: u64 = 1_000_000_000;
@@ -40,43 +40,6 @@ pub struct TxOutcome {
     pub logs: Vec<String>,
     pub compute_units: u64,
     pub events: Vec<VerdictEvent>,
-}
-
-/// A funded wallet with a token account of the stake mint.
-pub struct User {
-    pub keypair: Keypair,
-    pub tokens: Pubkey,
-}
-
-impl User {
-    pub fn pubkey(&self) -> Pubkey {
-        self.keypair.pubkey()
-    }
-}
-
-/// A registered node and the keys that drive it.
-pub struct NodeHandle {
-    pub operator: User,
-    pub signing_key: Keypair,
-    pub node: Pubkey,
-}
-
-impl NodeHandle {
-    pub fn operator_pubkey(&self) -> Pubkey {
-        self.operator.pubkey()
-    }
-
-    /// A second handle on the same node and keys.
-    pub fn duplicate(&self) -> NodeHandle {
-        NodeHandle {
-            operator: User {
-                keypair: self.operator.keypair.insecure_clone(),
-                tokens: self.operator.tokens,
-            },
-            signing_key: self.signing_key.insecure_clone(),
-            node: self.node,
-        }
-    }
 }
 
 /// The model every test miner serves.
@@ -279,37 +242,35 @@ impl Fixture {
 
     /// Registers a node with `roles` serving the test model, without stake.
     pub async fn register(&mut self, roles: u8, tokens: u64) -> NodeHandle {
-        let operator = self.user(tokens).await;
-        let signing_key = Keypair::new();
-        let ix = ix::register_node(
-            &operator.pubkey(),
-            &signing_key.pubkey(),
-            &self.mint,
+        let spec = NodeSpec {
             roles,
-            vec![test_model()],
-            1_000,
-        );
-        self.send(&[ix], &[&operator.keypair, &signing_key])
-            .await
-            .expect("register_node");
-        let node = pda::node(&operator.pubkey());
-        NodeHandle {
-            operator,
-            signing_key,
-            node,
-        }
+            tokens,
+            stake: 0,
+            rent: 0,
+            models: &[test_model()],
+        };
+        network::register(self, spec).await.expect("register_node")
+    }
+
+    /// Registers a node with `roles` and stakes `stake` tokens for it.
+    pub async fn staked(&mut self, roles: u8, stake: u64) -> NodeHandle {
+        let spec = NodeSpec {
+            roles,
+            tokens: stake,
+            stake,
+            rent: 0,
+            models: &[test_model()],
+        };
+        network::register(self, spec).await.expect("staked node")
     }
 
     /// Registers a miner and stakes `stake` tokens for it.
     pub async fn staked_miner(&mut self, stake: u64) -> NodeHandle {
-        let handle = self.register(ROLE_MINER, stake).await;
-        self.stake(&handle, stake).await.expect("stake");
-        handle
+        self.staked(ROLE_MINER, stake).await
     }
 
     pub async fn stake(&mut self, handle: &NodeHandle, amount: u64) -> TxResult {
-        let ix = ix::stake(&handle.operator.pubkey(), &handle.operator.tokens, amount);
-        self.send(&[ix], &[&handle.operator.keypair]).await
+        network::stake(self, handle, amount).await
     }
 
     pub async fn request_unstake(
@@ -348,32 +309,18 @@ impl Fixture {
         let min = self.config().await.params.min_validator_stake;
         let mut all = Vec::new();
         for _ in 0..n {
-            let h = self.register(ROLE_VALIDATOR, min).await;
-            self.stake(&h, min).await.expect("validator stake");
-            all.push(h);
+            all.push(self.staked(ROLE_VALIDATOR, min).await);
         }
         let entrants: Vec<&NodeHandle> = all.iter().collect();
         self.rotate(&entrants).await.expect("committee draw");
         let committee = self.committee().await;
-        let mut ordered = Vec::new();
-        for member in committee.members() {
-            let at = all.iter().position(|h| h.node == *member).unwrap();
-            ordered.push(all.swap_remove(at));
-        }
-        ordered.extend(all);
-        ordered
+        network::in_committee_order(&committee, all)
     }
 
-    /// A whole committee draw: each of `entrants` enters (signed by its
-    /// signing key, as its keeper would), then the draw is requested,
-    /// seeded and swept. The first refusal is returned; on success, the
-    /// last sweep (the one that seats the committee).
+    /// A whole committee draw ([`network::rotate`]): the first refusal, or
+    /// the last sweep (the one that seats the committee).
     pub async fn rotate(&mut self, entrants: &[&NodeHandle]) -> TxResult {
-        for h in entrants {
-            self.enter_draw(h).await?;
-        }
-        let nodes: Vec<Pubkey> = entrants.iter().map(|h| h.node).collect();
-        self.run_draw(&nodes).await
+        network::rotate(self, entrants).await
     }
 
     /// `n` validators at the minimum stake, each entered in the open draw.
@@ -381,8 +328,7 @@ impl Fixture {
         let min = self.config().await.params.min_validator_stake;
         let mut all = Vec::with_capacity(n);
         for _ in 0..n {
-            let h = self.register(ROLE_VALIDATOR, min).await;
-            self.stake(&h, min).await.expect("validator stake");
+            let h = self.staked(ROLE_VALIDATOR, min).await;
             self.enter_draw(&h).await.expect("draw entry");
             all.push(h);
         }
@@ -390,38 +336,21 @@ impl Fixture {
     }
 
     pub async fn enter_draw(&mut self, h: &NodeHandle) -> TxResult {
-        let ix = ix::enter_committee_draw(&h.signing_key.pubkey(), &h.node);
-        let signing_key = h.signing_key.insecure_clone();
-        self.send(&[ix], &[&signing_key]).await
+        network::enter_draw(self, h).await
     }
 
-    /// Requests, seeds (moving slots until the seed slot has passed) and
-    /// sweeps `entrants` in batches.
+    /// Requests, seeds and sweeps `entrants` in batches.
     pub async fn run_draw(&mut self, entrants: &[Pubkey]) -> TxResult {
-        self.send(&[ix::request_committee_draw()], &[]).await?;
-        self.seed_draw().await?;
-        self.sweep_draw(entrants).await
+        network::run_draw(self, entrants).await
     }
 
-    /// Moves slots until `seed_committee_draw` lands.
+    /// Moves slots until the seed slot has passed, then seeds the draw.
     pub async fn seed_draw(&mut self) -> TxResult {
-        loop {
-            self.next_slot().await;
-            let result = self.send(&[ix::seed_committee_draw()], &[]).await;
-            let not_ready = crate::errors::custom_code(&result)
-                == Some(VerdictError::DrawNotReady as u32 + anchor_lang::error::ERROR_CODE_OFFSET);
-            if !not_ready {
-                return result;
-            }
-        }
+        network::seed_draw(self).await
     }
 
     pub async fn sweep_draw(&mut self, entrants: &[Pubkey]) -> TxResult {
-        let mut last = None;
-        for batch in entrants.chunks(verdict_sdk::draw::SWEEP_BATCH) {
-            last = Some(self.send(&[ix::sweep_committee_draw(batch)], &[]).await?);
-        }
-        Ok(last.expect("at least one entrant"))
+        network::sweep_draw(self, entrants).await
     }
 
     pub async fn committee(&self) -> Committee {
@@ -459,11 +388,8 @@ impl Fixture {
         miner: &Pubkey,
         passed: bool,
     ) -> TxResult {
-        let quorum = self.quorum_keys(committee).await;
-        let ixs = attested::record_trial(self, &quorum, miner, passed)
-            .await
-            .expect("trial");
-        self.send(&ixs, &[]).await
+        let members: Vec<&Keypair> = committee.iter().map(|h| &h.signing_key).collect();
+        network::record_trial(self, &members, miner, passed).await
     }
 
     /// The first `quorum` members.
@@ -677,6 +603,40 @@ impl Fixture {
                 violations.join("\n  ")
             );
         }
+    }
+}
+
+impl Setup for Fixture {
+    type Sent = TxOutcome;
+    type Error = BanksClientError;
+
+    fn stake_mint(&self) -> Pubkey {
+        self.mint
+    }
+
+    async fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        Fixture::send(self, instructions, signers).await
+    }
+
+    async fn fund_wallet(&mut self, tokens: u64, lamports: u64) -> Result<User, BanksClientError> {
+        let user = self.user(tokens).await;
+        if lamports > USER_LAMPORTS {
+            self.chain
+                .airdrop(&user.pubkey(), lamports - USER_LAMPORTS)
+                .await
+                .expect("airdrop");
+        }
+        Ok(user)
+    }
+
+    async fn pass_slot(&mut self) -> Result<u64, BanksClientError> {
+        self.next_slot().await;
+        Ok(self.chain.slot().await.expect("the bank's slot"))
+    }
+
+    fn read_failed(error: SdkError) -> BanksClientError {
+        // The in-process bank has every account the fixture reads.
+        panic!("reading the bank: {error}")
     }
 }
 

@@ -3,7 +3,6 @@
 //! committee attestations signed as the test fixture does.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
@@ -11,13 +10,19 @@ use anchor_lang::AccountDeserialize;
 use clap::Parser;
 use serde_json::Value;
 use solana_sdk::instruction::Instruction;
-use solana_sdk::signature::{write_keypair_file, Keypair};
+use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use verdict::attestation::CompletionReport;
+use verdict::constants::{ROLE_MINER, ROLE_VALIDATOR};
+use verdict::state::model_id;
 use verdict::state::{Committee, FailReason};
 use verdict_chain::{Chain, EmbeddedChain};
 use verdict_cli::{run, token, Cli, CliError, Env, OutputFormat};
+use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::{attested, pda};
+use verdict_tests::keys;
+use verdict_tests::network::{self, NodeSpec, Setup, User};
+pub use verdict_tests::NodeHandle;
 
 pub const TOKEN: u64 = 1_000_000_000;
 pub const MODEL: &str = "test-projection-v1";
@@ -31,13 +36,6 @@ pub struct Harness {
     pub authority: Keypair,
     /// Keypair files written at run time.
     pub dir: tempfile::TempDir,
-}
-
-/// A registered node driven through the CLI.
-pub struct TestNode {
-    pub operator: Keypair,
-    pub signing_key: Keypair,
-    pub node: Pubkey,
 }
 
 impl Harness {
@@ -112,9 +110,9 @@ impl Harness {
 
     /// Writes `keypair` to a file for flags that take one.
     pub fn keypair_file(&self, keypair: &Keypair) -> String {
-        let path: PathBuf = self.dir.path().join(format!("{}.json", keypair.pubkey()));
-        write_keypair_file(keypair, &path).unwrap();
-        path.display().to_string()
+        keys::keypair_file(self.dir.path(), keypair)
+            .display()
+            .to_string()
     }
 
     /// A wallet with SOL and `tokens` whole tokens in its associated token account.
@@ -180,55 +178,46 @@ impl Harness {
         self.chain.next_slot().await;
     }
 
-    /// Registers a node through `verdict node register` and stakes `stake` whole tokens.
-    pub async fn node(&self, roles: &str, stake: u64) -> TestNode {
-        let operator = self.wallet(stake).await;
-        let signing_key = Keypair::new();
-        let key_file = self.keypair_file(&signing_key);
-        self.cli(
-            &operator,
-            &[
-                "node",
-                "register",
-                "--roles",
-                roles,
-                "--model",
-                MODEL,
-                "--commission-bps",
-                "1000",
-                "--signing-keypair",
-                &key_file,
-            ],
-        )
-        .await
-        .expect("node register");
-        if stake > 0 {
-            self.cli(&operator, &["node", "stake", &stake.to_string()])
-                .await
-                .expect("node stake");
-        }
-        TestNode {
-            node: pda::node(&operator.pubkey()),
-            operator,
-            signing_key,
-        }
+    /// Registers a node (`"miner"` or `"validator"`) serving the test model
+    /// and stakes `stake` whole tokens (the test kit's set-up; `node_lifecycle`
+    /// drives `verdict node register` and `node stake` themselves).
+    pub async fn node(&self, roles: &str, stake: u64) -> NodeHandle {
+        let roles = match roles {
+            "miner" => ROLE_MINER,
+            "validator" => ROLE_VALIDATOR,
+            other => panic!("roles {other}"),
+        };
+        let spec = NodeSpec {
+            roles,
+            tokens: stake * TOKEN,
+            stake: stake * TOKEN,
+            rent: 0,
+            models: &[model_id(MODEL).unwrap()],
+        };
+        network::register(&mut &*self, spec)
+            .await
+            .expect("node registered")
     }
 
-    /// `n` staked validators and a committee rotated over them (through the CLI).
-    pub async fn committee(&self, n: usize) -> Vec<TestNode> {
+    /// `n` staked validators and a committee drawn from them (the test
+    /// kit's draw; `committee_show_enter_and_draw` runs it through the CLI).
+    pub async fn committee(&self, n: usize) -> Vec<NodeHandle> {
         let mut validators = Vec::new();
         for _ in 0..n {
             validators.push(self.node("validator", 10_000).await);
         }
-        self.draw(&validators).await;
+        let entrants: Vec<&NodeHandle> = validators.iter().collect();
+        network::rotate(&mut &*self, &entrants)
+            .await
+            .expect("committee draw");
         validators
     }
 
     /// Every validator enters (by its operator, through the CLI), then a
     /// cranker runs the draw: request, slots pass, seed and sweep.
-    pub async fn draw(&self, validators: &[TestNode]) -> Value {
+    pub async fn draw(&self, validators: &[NodeHandle]) -> Value {
         for v in validators {
-            self.cli(&v.operator, &["committee", "enter"])
+            self.cli(&v.operator.keypair, &["committee", "enter"])
                 .await
                 .expect("committee enter");
         }
@@ -248,7 +237,7 @@ impl Harness {
 
     /// The chain to read and a quorum of the held `committee` keys, for an
     /// attested step (`verdict_sdk::attested`).
-    async fn quorum<'k>(&self, committee: &'k [TestNode]) -> (Chain, Vec<&'k Keypair>) {
+    async fn quorum<'k>(&self, committee: &'k [NodeHandle]) -> (Chain, Vec<&'k Keypair>) {
         let on_chain: Committee = self.fetch(&pda::committee()).await;
         let held: Vec<&Keypair> = committee.iter().map(|v| &v.signing_key).collect();
         (
@@ -265,7 +254,7 @@ impl Harness {
             .expect("attested transaction");
     }
 
-    pub async fn trial(&self, committee: &[TestNode], miner: &Pubkey, passed: bool) {
+    pub async fn trial(&self, committee: &[NodeHandle], miner: &Pubkey, passed: bool) {
         let (chain, signers) = self.quorum(committee).await;
         self.send_attested(attested::record_trial(&chain, &signers, miner, passed).await)
             .await;
@@ -273,7 +262,7 @@ impl Harness {
 
     pub async fn settle(
         &self,
-        committee: &[TestNode],
+        committee: &[NodeHandle],
         job: &Pubkey,
         miner: &Pubkey,
         price: u64,
@@ -284,7 +273,7 @@ impl Harness {
             .await;
     }
 
-    async fn assign(&self, committee: &[TestNode], job: &Pubkey, miner: &Pubkey, price: u64) {
+    async fn assign(&self, committee: &[NodeHandle], job: &Pubkey, miner: &Pubkey, price: u64) {
         let (chain, signers) = self.quorum(committee).await;
         self.send_attested(attested::assign(&chain, &signers, job, miner, price).await)
             .await;
@@ -294,7 +283,7 @@ impl Harness {
     /// medium- and high-risk jobs take), each step attested by `committee`.
     pub async fn assign_and_complete(
         &self,
-        committee: &[TestNode],
+        committee: &[NodeHandle],
         job: &Pubkey,
         miner: &Pubkey,
         price: u64,
@@ -309,7 +298,7 @@ impl Harness {
     /// Assigns the job to `miner`, then fails it (the miner is penalized).
     pub async fn assign_and_fail(
         &self,
-        committee: &[TestNode],
+        committee: &[NodeHandle],
         job: &Pubkey,
         miner: &Pubkey,
         price: u64,
@@ -351,4 +340,59 @@ pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key]
         .as_str()
         .unwrap_or_else(|| panic!("{key} missing in {v:#}"))
+}
+
+/// The test kit's set-up steps on the harness's chain.
+impl Setup for &Harness {
+    type Sent = verdict_chain::Landed;
+    type Error = verdict_chain::ChainError;
+
+    fn stake_mint(&self) -> Pubkey {
+        self.mint
+    }
+
+    async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<verdict_chain::Landed, verdict_chain::ChainError> {
+        let payer = self.chain.payer().await;
+        self.chain.send(instructions, &payer, signers).await
+    }
+
+    async fn fund_wallet(
+        &mut self,
+        tokens: u64,
+        _rent: u64,
+    ) -> Result<User, verdict_chain::ChainError> {
+        let keypair = self.wallet(0).await;
+        if tokens > 0 {
+            self.fund(&keypair.pubkey(), tokens).await;
+        }
+        Ok(User {
+            tokens: self.ata(&keypair.pubkey()),
+            keypair,
+        })
+    }
+
+    async fn pass_slot(&mut self) -> Result<u64, verdict_chain::ChainError> {
+        self.chain.next_slot().await;
+        self.chain.slot().await
+    }
+
+    fn read_failed(error: verdict_sdk::SdkError) -> verdict_chain::ChainError {
+        panic!("reading the embedded chain: {error}")
+    }
+}
+
+impl AccountSource for &Harness {
+    async fn account_data(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<Vec<u8>>, verdict_sdk::SdkError> {
+        self.chain
+            .account_data(address)
+            .await
+            .map_err(|e| verdict_sdk::SdkError::Client(e.to_string()))
+    }
 }

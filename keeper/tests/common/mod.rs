@@ -16,7 +16,9 @@ use keeper::config::{Endpoint, KeeperConfig};
 use keeper::gateway::SendFaults;
 use keeper::local_ports::loopback_port;
 use keeper::{Deps, KeeperHandle};
-use miner::process::MinerProcess;
+use miner::fault::FaultMode;
+use miner::pricing::Strategy;
+use miner::process::{Bidding, Fault, MinerProcess, ServeOptions, Upkeep};
 use sha2::{Digest, Sha256};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
@@ -24,7 +26,7 @@ use verdict::state::{model_id, Job, Node, RiskLevel, WindowBucket};
 use verdict_chain::{Chain, EmbeddedChain};
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::{instructions as ix, pda};
-use verdict_tests::{Fixture, NodeHandle, User, TEST_MODEL, TOKEN};
+use verdict_tests::{keys, network, Fixture, NodeHandle, User, TEST_MODEL, TOKEN};
 
 pub const FEE: u64 = TOKEN / 10;
 
@@ -134,38 +136,19 @@ pub struct Net {
     next_job: u64,
 }
 
-/// Writes `key` as a Solana keypair file (a JSON array of its 64 bytes).
-pub fn write_keypair(path: &std::path::Path, key: &Keypair) {
-    // Owner-only, as the keeper and the miner demand; replaces one there.
-    verdict_wire::keys::replace_keypair_bytes(path, &key.to_bytes()).unwrap();
-}
-
 /// Starts an honest miner that does its own upkeep against `rpc_url`:
 /// records its endpoint and heartbeats, a round every second.
 pub fn spawn_with_upkeep(m: &TestMiner, rpc_url: &str) -> MinerProcess {
-    let key_path = m._dir.path().join("miner.json");
-    write_keypair(&key_path, &m.handle.signing_key);
-    let node = m.handle.node.to_string();
-    let args = [
-        "--models",
-        TEST_MODEL,
-        "--keypair",
-        key_path.to_str().unwrap(),
-        "--rpc-url",
-        rpc_url,
-        "--node",
-        &node,
-        "--upkeep-secs",
-        "1",
-    ];
-    MinerProcess::spawn(
-        &verdict_tests::bins::miner_bin(),
-        &args,
-        &[],
-        None,
-        miner::process::STARTUP,
-    )
-    .expect("spawn verdict-miner")
+    let keypair = keys::keypair_file(m._dir.path(), &m.handle.signing_key);
+    let options = ServeOptions {
+        upkeep: Some(Upkeep {
+            rpc_url: rpc_url.to_string(),
+            node: m.handle.node.to_string(),
+            every: Duration::from_secs(1),
+        }),
+        ..ServeOptions::new(keypair, &[TEST_MODEL])
+    };
+    MinerProcess::serve(&verdict_tests::bins::miner_bin(), &options).expect("spawn verdict-miner")
 }
 
 fn spawn_miner(
@@ -173,17 +156,18 @@ fn spawn_miner(
     s: &MinerSpec,
     dir: &std::path::Path,
 ) -> (Option<MinerProcess>, String) {
-    let (behaviour, generative) = (s.behaviour, s.generative);
-    let fault = match behaviour {
-        Behaviour::GenWrongSeed => Some("gen-wrong-seed"),
-        Behaviour::GenWrongK => Some("gen-wrong-k"),
-        Behaviour::GenCheapModel => Some("gen-cheap-model"),
-        Behaviour::GenCopiedProbes => Some("gen-copied-probes"),
+    let slow = |ms| Some(Fault::slow(Duration::from_millis(ms)));
+    let fault = match s.behaviour {
+        Behaviour::GenWrongSeed => Some(Fault::new(FaultMode::GenWrongSeed)),
+        Behaviour::GenWrongK => Some(Fault::new(FaultMode::GenWrongK)),
+        Behaviour::GenCheapModel => Some(Fault::new(FaultMode::GenCheapModel)),
+        Behaviour::GenCopiedProbes => Some(Fault::new(FaultMode::GenCopiedProbes)),
         Behaviour::Honest => None,
-        Behaviour::Slow | Behaviour::Sluggish => Some("slow"),
-        Behaviour::Wrong => Some("wrong"),
-        Behaviour::Garbage => Some("garbage"),
-        Behaviour::Drop => Some("drop"),
+        Behaviour::Slow => slow(6_000),
+        Behaviour::Sluggish => slow(700),
+        Behaviour::Wrong => Some(Fault::new(FaultMode::Wrong)),
+        Behaviour::Garbage => Some(Fault::new(FaultMode::Garbage)),
+        Behaviour::Drop => Some(Fault::new(FaultMode::Drop)),
         Behaviour::Down => {
             // A port nothing listens on: bind, read the port, close.
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -191,41 +175,22 @@ fn spawn_miner(
             return (None, url);
         }
     };
-    let key_path = dir.join("miner.json");
-    write_keypair(&key_path, key);
-    let models = if generative {
-        format!("{TEST_MODEL},{GEN_MODEL}")
+    let models: &[&str] = if s.generative {
+        &[TEST_MODEL, GEN_MODEL]
     } else {
-        TEST_MODEL.to_string()
+        &[TEST_MODEL]
     };
-    let mut args = vec![
-        "--models".to_string(),
-        models,
-        "--keypair".to_string(),
-        key_path.display().to_string(),
-    ];
-    if let Some(fault) = fault {
-        let delay = if behaviour == Behaviour::Sluggish {
-            "700"
-        } else {
-            "6000"
-        };
-        args.extend(["--fault", fault, "--slow-ms", delay].map(String::from));
-    }
-    if let Some(price) = s.price {
-        args.extend(["--price".to_string(), format!("{TEST_MODEL}={price}")]);
-    }
-    if let Some(capacity) = s.capacity {
-        args.extend(["--capacity".to_string(), capacity.to_string()]);
-    }
-    let process = MinerProcess::spawn(
-        &verdict_tests::bins::miner_bin(),
-        &args,
-        &[],
-        None,
-        miner::process::STARTUP,
-    )
-    .expect("spawn verdict-miner");
+    let options = ServeOptions {
+        fault,
+        bidding: s.price.map(|price| Bidding {
+            prices: vec![(TEST_MODEL.to_string(), price)],
+            strategy: Strategy::Fixed,
+            capacity: s.capacity,
+        }),
+        ..ServeOptions::new(keys::keypair_file(dir, key), models)
+    };
+    let process = MinerProcess::serve(&verdict_tests::bins::miner_bin(), &options)
+        .expect("spawn verdict-miner");
     let url = process.url.clone();
     (Some(process), url)
 }
@@ -299,8 +264,7 @@ impl Net {
             } else {
                 let (process, url) = spawn_miner(&handle.signing_key, s, dir.path());
                 // Keepers find miners on chain: the operator records where it serves.
-                let record = ix::set_node_endpoint(&handle.operator_pubkey(), &handle.node, &url);
-                f.send(&[record], &[&handle.operator.keypair])
+                network::list_endpoint(&mut f, &handle, &url)
                     .await
                     .expect("endpoint recorded");
                 (process, url)
