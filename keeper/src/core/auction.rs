@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 use verdict::constants::BPS_DENOMINATOR;
 use verdict::state::{ModelId, RiskLevel};
 use verdict_wire::bid::Bid;
+use verdict_wire::keeper::FailureCode;
 use verdict_wire::miner::{Digest32, MinerPubkey};
 
 /// A job waiting for a miner, as the round offers it.
@@ -212,6 +213,33 @@ impl Unplaced {
             Unplaced::OutOfCapacity => "out_of_capacity",
         }
     }
+}
+
+/// What becomes of a job that neither an auction nor the routing draw
+/// could place, after `tried` miners failed it: `None` when it waits for a
+/// later round (its bidders were full, or bid none), else the code and
+/// message it fails with for the client (the chain's TTL refunds it).
+pub fn unplaceable(
+    unplaced: Option<Unplaced>,
+    tried: usize,
+    max_fee: u64,
+) -> Option<(FailureCode, String)> {
+    let refunded = "the escrow is refunded when the job's TTL expires";
+    Some(match unplaced {
+        Some(Unplaced::OutOfCapacity | Unplaced::NoBids) => return None,
+        Some(Unplaced::FeeBelowEveryBid { lowest }) => (
+            FailureCode::FeeBelowMarket,
+            format!("every miner that may take the job asks more than its max fee {max_fee}: the lowest bid is {lowest}; {refunded}"),
+        ),
+        None if tried == 0 => (
+            FailureCode::NoMinerAvailable,
+            format!("no eligible miner; {refunded}"),
+        ),
+        None => (
+            FailureCode::AllMinersFailed,
+            format!("no eligible miner left ({tried} failed); {refunded}"),
+        ),
+    })
 }
 
 /// A round's result.
@@ -397,6 +425,27 @@ impl ClearingBook {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_unplaced_job_waits_when_bidders_are_full_and_fails_otherwise() {
+        assert_eq!(unplaceable(Some(Unplaced::OutOfCapacity), 0, 10), None);
+        assert_eq!(unplaceable(Some(Unplaced::NoBids), 2, 10), None);
+        let (code, message) =
+            unplaceable(Some(Unplaced::FeeBelowEveryBid { lowest: 12 }), 0, 10).unwrap();
+        assert_eq!(code, FailureCode::FeeBelowMarket);
+        assert!(
+            message.contains("max fee 10: the lowest bid is 12"),
+            "{message}"
+        );
+        assert_eq!(
+            unplaceable(None, 0, 10).unwrap().0,
+            FailureCode::NoMinerAvailable
+        );
+        let (code, message) = unplaceable(None, 3, 10).unwrap();
+        assert_eq!(code, FailureCode::AllMinersFailed);
+        assert!(message.contains("(3 failed)"), "{message}");
+    }
+
     use ed25519_dalek::SigningKey;
     use verdict::state::model_id;
     use verdict_wire::miner::JobId;

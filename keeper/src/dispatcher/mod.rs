@@ -3,6 +3,11 @@
 //! rerun for high risk), record the intended outcome, post it through the
 //! poster — re-dispatching on a miss until the end-to-end deadline. One
 //! driver task per job, bounded; a job is never driven twice at once.
+//! Where an attempt goes is [`placement`]; how an answer is confirmed,
+//! [`answer`].
+
+mod answer;
+mod placement;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -12,27 +17,21 @@ use anchor_lang::prelude::Pubkey;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use verdict::state::{model_id, Job, JobStatus, RiskLevel};
-use verdict_wire::bid::Bid;
-use verdict_wire::miner::InferResponse;
+use verdict::state::{Job, JobStatus, RiskLevel};
+use verdict_wire::keeper::FailureCode;
 
-use crate::auctioneer::{Auctioneer, Offered, Placement};
+use self::placement::Choice;
+use crate::auctioneer::Auctioneer;
 use crate::clock::wall_secs;
 use crate::context::Context;
-use crate::core::auction::{list_price, Lot, Unplaced};
-use crate::core::disputes::{rerun_required, under_dispute};
 use crate::core::lifecycle::{sweep, Intent, Phase, Sweep};
-use crate::core::routing::{RouteRequest, RoutingSnapshot, Share};
-use crate::core::validation::{
-    self, judge_shadow, AnswerView, AttemptFailure, Recomputed, Rejection, ShadowVerdict,
-};
+use crate::core::validation::{self, AttemptFailure};
 use crate::draw::DrawKey;
 use crate::error::KeeperError;
 use crate::member::CommitteeMember;
-use crate::miners::{Answer, Miners, Miss};
+use crate::miners::Miners;
 use crate::poster::{PostQueue, Posted};
-use crate::store::{JobFailure, JobRecord, PostRecord, VerifiedOutput};
-use verdict_wire::keeper::FailureCode;
+use crate::store::{JobFailure, JobRecord, PostRecord};
 
 /// A post the committee refused on its merits becomes `Ok(None)`: the
 /// driver re-reads the chain and decides again. Other errors stop the driver.
@@ -69,21 +68,6 @@ impl InFlight {
 
 /// How long a job every bidder is too full for waits before the next round.
 const CAPACITY_WAIT: Duration = Duration::from_millis(250);
-
-/// The miner for a job's next attempt, or why there is none.
-enum Choice {
-    /// This miner at this price; `bid` is its winning bid when it came
-    /// from an auction.
-    Miner {
-        miner: Pubkey,
-        price: u64,
-        bid: Option<Box<Bid>>,
-    },
-    /// Every bidder is full: wait for a round with room.
-    Wait,
-    /// The job failed for the client (recorded).
-    Failed,
-}
 
 /// Whether a job's driver goes on after a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -521,135 +505,6 @@ impl Dispatcher {
         Ok(Next::Again)
     }
 
-    /// The miner for the job's next attempt and its price. The miners that
-    /// bid compete in the auctioneer's next round; when none wins it, the
-    /// others are drawn by routing and paid the list price. With neither,
-    /// the job fails (every bid over its fee, or no miner at all) or waits
-    /// for a round with room (every bidder full: no bid, or no room left).
-    async fn choose(
-        &self,
-        rec: &mut JobRecord,
-        job: &Job,
-        risk: RiskLevel,
-    ) -> Result<Choice, KeeperError> {
-        // A new attempt: the last one's miner has room again.
-        self.auctioneer.release(&rec.job);
-        let now = self.ctx.gateway.now().await?;
-        let bidding = RouteRequest {
-            risk,
-            model: job.model,
-            realtime: rec.realtime,
-            now,
-            exclude: &rec.tried,
-        };
-        let seed = self.draws.route_seed(&rec.job, job.attempts);
-        let mut offered = Offered {
-            lot: Lot {
-                job: rec.job,
-                model: job.model,
-                risk,
-                max_fee: job.max_fee,
-            },
-            exclude: rec.tried.clone(),
-            realtime: rec.realtime,
-            // The same draw of the fair-entry share as routing's.
-            tier3_only: RoutingSnapshot::in_reserved_share(&bidding, &self.ctx.cfg.routing, &seed),
-        };
-        if offered.tier3_only && !self.auctioneer.has_bidders(&offered, now) {
-            offered.tier3_only = false;
-        }
-        let mut unplaced = None;
-        while self.auctioneer.has_bidders(&offered, now) {
-            match self.auctioneer.place(offered.clone()).await {
-                Placement::Won(award) => {
-                    self.ctx
-                        .metrics
-                        .routing_draws_total
-                        .with_label_values(&["auction"])
-                        .inc();
-                    tracing::debug!(job = %rec.job, miner = %award.miner, price = award.bid.price, "won at auction");
-                    return Ok(Choice::Miner {
-                        miner: award.miner,
-                        price: award.bid.price,
-                        bid: Some(Box::new(award.bid)),
-                    });
-                }
-                // Every Tier 3 bidder full: the reserved job goes to all at once.
-                Placement::Unplaced(Unplaced::OutOfCapacity | Unplaced::NoBids)
-                    if offered.tier3_only =>
-                {
-                    offered.tier3_only = false;
-                }
-                Placement::Unplaced(why) => {
-                    unplaced = Some(why);
-                    break;
-                }
-            }
-        }
-        let exclude: Vec<Pubkey> = rec
-            .tried
-            .iter()
-            .copied()
-            .chain(self.auctioneer.bidders())
-            .collect();
-        let request = RouteRequest {
-            exclude: &exclude,
-            ..bidding
-        };
-        let in_flight = self.reserved_in_flight.lock().unwrap().clone();
-        let pending = |miner: &Pubkey| in_flight.values().filter(|m| *m == miner).count() as u32;
-        let snapshot = self.ctx.snapshot();
-        let Some((choice, share)) = snapshot
-            .draw_counting(&request, &self.ctx.cfg.routing, &seed, &pending)
-            .map(|(m, share)| (m.profile.node, share))
-        else {
-            let tried = rec.tried.len();
-            let (code, message) = match unplaced {
-                // Miners that price such jobs bid none (all full) or had no
-                // room left after better-paying jobs: a later round.
-                Some(Unplaced::OutOfCapacity | Unplaced::NoBids) => return Ok(Choice::Wait),
-                Some(Unplaced::FeeBelowEveryBid { lowest }) => (
-                    FailureCode::FeeBelowMarket,
-                    format!("every miner that may take the job asks more than its max fee {}: the lowest bid is {lowest}; the escrow is refunded when the job's TTL expires", job.max_fee),
-                ),
-                _ if tried == 0 => (
-                    FailureCode::NoMinerAvailable,
-                    "no eligible miner; the escrow is refunded when the job's TTL expires".to_string(),
-                ),
-                _ => (
-                    FailureCode::AllMinersFailed,
-                    format!("no eligible miner left ({tried} failed); the escrow is refunded when the job's TTL expires"),
-                ),
-            };
-            self.finish_failed(rec, code, &message)?;
-            return Ok(Choice::Failed);
-        };
-        let share_label = match share {
-            Share::Open => {
-                self.reserved_in_flight.lock().unwrap().remove(&rec.job);
-                "open"
-            }
-            Share::Tier3Reserved => {
-                self.reserved_in_flight
-                    .lock()
-                    .unwrap()
-                    .insert(rec.job, choice);
-                "tier3_reserved"
-            }
-        };
-        self.ctx
-            .metrics
-            .routing_draws_total
-            .with_label_values(&[share_label])
-            .inc();
-        tracing::debug!(job = %rec.job, miner = %choice, share = share_label, "routed");
-        Ok(Choice::Miner {
-            miner: choice,
-            price: list_price(job.max_fee, self.ctx.cfg.price_bps),
-            bid: None,
-        })
-    }
-
     /// A failed attempt: metrics, the miner's mark, and the fail intent.
     fn miss(&self, miner: &Pubkey, attempt: u8, failure: &AttemptFailure) -> Intent {
         tracing::info!(%miner, attempt, reason = %failure, "miner failed the job");
@@ -670,185 +525,6 @@ impl Dispatcher {
             miner: *miner,
             attempt,
             reason: failure.fail_reason().into(),
-        }
-    }
-
-    /// Keeps a validated answer in the job's record (the output served to
-    /// the client, the evidence for the co-signers); returns its report.
-    fn keep_answer(
-        &self,
-        rec: &mut JobRecord,
-        miner: Pubkey,
-        answer: &Answer,
-    ) -> verdict::attestation::CompletionReport {
-        let report = self.report(answer);
-        rec.output = Some(VerifiedOutput {
-            miner,
-            output: answer.response.output.clone(),
-            report,
-            receipt: Some(answer.response.receipt()),
-        });
-        rec.evidence = Some(answer.evidence());
-        report
-    }
-
-    fn report(&self, answer: &Answer) -> verdict::attestation::CompletionReport {
-        let medians = self.miners.latency.lock().unwrap().medians();
-        let score = validation::latency_score_bps(answer.timing.response_ms, &medians);
-        validation::completion_report(
-            &answer.response,
-            &answer.timing,
-            &validation::Accepted {
-                sla_met: answer.sla_met,
-            },
-            score,
-        )
-    }
-
-    /// The answering miner's key a recheck samples as: whose seed it used.
-    fn seed_of(answer: &InferResponse) -> Pubkey {
-        Pubkey::new_from_array(answer.sampled_as.0)
-    }
-
-    /// The primary's validated answer; for high risk, or from a miner under
-    /// dispute (`core::disputes::rerun_required`), confirmed by a shadow
-    /// rerun on a second miner, sampled as the primary (its output hash and
-    /// its probes: [`validation::compare_answers`]); the keeper's own
-    /// reference run, or a third miner, breaks a tie.
-    async fn answer(
-        &self,
-        rec: &JobRecord,
-        miner: &Pubkey,
-        risk: RiskLevel,
-    ) -> Result<Answer, Miss> {
-        let primary = self.miners.call(rec, miner, None).await?;
-        let disputed = under_dispute(&self.ctx.view().chain.disputes, miner);
-        if !rerun_required(risk, disputed) {
-            self.miners.answered_well(miner);
-            return Ok(primary);
-        }
-        let now = self.ctx.gateway.now().await.unwrap_or(0);
-        let snapshot = self.ctx.snapshot();
-        let mut exclude = rec.tried.clone();
-        exclude.push(*miner);
-        let model = model_id(&rec.model).map_err(|_| {
-            Miss::of(
-                AttemptFailure::Invalid(Rejection::WrongRequest("model".into())),
-                0,
-            )
-        })?;
-        let request = RouteRequest {
-            risk,
-            model,
-            realtime: false,
-            now,
-            exclude: &exclude,
-        };
-        let mut shadows: std::collections::VecDeque<Pubkey> = snapshot
-            .route(&request, &self.ctx.cfg.routing, 3)
-            .iter()
-            .map(|m| m.profile.node)
-            .collect();
-        let sample_as = Self::seed_of(&primary.response);
-        let reference = self.miners.reference_answer(
-            &rec.model,
-            &rec.input,
-            &rec.job,
-            &primary.response.sampled_as,
-        );
-        let primary_view = AnswerView::from(&primary.response);
-        // A lone dissent without a reference is a tie: a further shadow breaks it.
-        let mut dissent: Option<(Pubkey, validation::Mismatch)> = None;
-        let mut asked = exclude.clone();
-        let mut widened = false;
-        loop {
-            // A tie with no Tier 1/2 shadow left: any other warm miner breaks
-            // it (its trust, not its tier, is what counts for a re-run, as
-            // for the co-signers'). Otherwise, with two Tier 1/2 miners in
-            // the network, a wrong one would leave every high-risk job of the
-            // honest one unsettled until it expires on that honest miner.
-            if shadows.is_empty() && dissent.is_some() && !widened {
-                widened = true;
-                let any_tier = RouteRequest {
-                    risk: RiskLevel::Low,
-                    model,
-                    realtime: false,
-                    now,
-                    exclude: &asked,
-                };
-                shadows.extend(
-                    snapshot
-                        .route(&any_tier, &self.ctx.cfg.routing, 2)
-                        .iter()
-                        .map(|m| m.profile.node),
-                );
-            }
-            let Some(shadow) = shadows.pop_front() else {
-                break;
-            };
-            asked.push(shadow);
-            let Ok(other) = self.miners.call(rec, &shadow, Some(sample_as)).await else {
-                continue;
-            };
-            match judge_shadow(
-                &rec.model,
-                primary_view,
-                AnswerView::from(&other.response),
-                reference.as_ref().map(Recomputed::view),
-            ) {
-                ShadowVerdict::Agree => {
-                    self.miners.answered_well(miner);
-                    if let Some((wrong, _)) = dissent {
-                        self.miners.judged_wrong(&wrong);
-                    }
-                    return Ok(primary);
-                }
-                ShadowVerdict::ShadowWrong => {
-                    self.miners.judged_wrong(&shadow);
-                    continue;
-                }
-                ShadowVerdict::Undecided(why) if dissent.is_none() => {
-                    dissent = Some((shadow, why));
-                    continue;
-                }
-                ShadowVerdict::PrimaryWrong(why) | ShadowVerdict::Undecided(why) => {
-                    tracing::info!(job = %rec.job, primary = %miner, %shadow, %why, "the shadow rerun contradicts the primary");
-                    let by = if reference.is_some() {
-                        "the keeper's reference run".to_string()
-                    } else {
-                        shadow.to_string()
-                    };
-                    return Err(Miss::wrong(
-                        Rejection::RecheckDisagrees { by, why },
-                        primary,
-                    ));
-                }
-            }
-        }
-        if let Some((shadow, why)) = dissent {
-            tracing::info!(job = %rec.job, primary = %miner, %shadow, %why, "a shadow disagrees and no other miner answered");
-            return Err(Miss::wrong(
-                Rejection::RecheckDisagrees {
-                    by: shadow.to_string(),
-                    why,
-                },
-                primary,
-            ));
-        }
-        // No shadow answered: the local reference run is the only check left.
-        match reference.map(|r| validation::compare_answers(&rec.model, primary_view, r.view())) {
-            Some(Ok(())) => Ok(primary),
-            Some(Err(why)) => Err(Miss::wrong(
-                Rejection::RecheckDisagrees {
-                    by: "the keeper's reference run".into(),
-                    why,
-                },
-                primary,
-            )),
-            None => {
-                tracing::warn!(job = %rec.job, "no shadow miner answered and no local reference: accepting the primary");
-                Ok(primary)
-            }
         }
     }
 }
