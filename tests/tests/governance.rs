@@ -219,6 +219,13 @@ async fn pause_stops_value_moving_instructions_and_unpause_resumes() {
         &f.send(&[register], &[&newcomer.keypair]).await,
         VerdictError::Paused,
     );
+    // Rewards wait too (checked before anything owed is looked at).
+    assert_verdict_error(
+        &f.send(&[ix::compound_rewards(&miner.node)], &[]).await,
+        VerdictError::Paused,
+    );
+    let claim_boost = ix::claim_boost(&miner.node, &miner.operator.tokens);
+    assert_verdict_error(&f.send(&[claim_boost], &[]).await, VerdictError::Paused);
 
     f.send(&[ix::set_paused(&authority.pubkey(), false)], &[&authority])
         .await

@@ -206,10 +206,12 @@ pub mod verdict {
         close_node_endpoint::handler(ctx)
     }
 
+    #[access_control(ctx.accounts.validate())]
     pub fn compound_rewards(ctx: Context<CompoundRewards>) -> Result<()> {
         compound_rewards::handler(ctx)
     }
 
+    #[access_control(ctx.accounts.validate())]
     pub fn claim_boost(ctx: Context<ClaimBoost>) -> Result<()> {
         claim_boost::handler(ctx)
     }

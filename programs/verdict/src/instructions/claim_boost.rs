@@ -32,10 +32,17 @@ pub struct ClaimBoost<'info> {
     pub token_program: Program<'info, Token>,
 }
 
+impl ClaimBoost<'_> {
+    pub fn validate(&self) -> Result<()> {
+        self.config.load()?.require_not_paused()?;
+        require!(self.node.load()?.boost_owed > 0, VerdictError::ZeroAmount);
+        Ok(())
+    }
+}
+
 pub fn handler(ctx: Context<ClaimBoost>) -> Result<()> {
     let a = &mut *ctx.accounts;
     let mut config = a.config.load_mut()?;
-    config.require_not_paused()?;
     // The delegators' part was split off when earned: it joins their pool
     // (bookkeeping inside the stake vault), the operator's part is paid out.
     let pool = config.totals.reward_pool;

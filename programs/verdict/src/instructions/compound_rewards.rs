@@ -30,9 +30,14 @@ pub struct CompoundRewards<'info> {
     pub token_program: Program<'info, Token>,
 }
 
+impl CompoundRewards<'_> {
+    pub fn validate(&self) -> Result<()> {
+        self.config.load()?.require_not_paused()
+    }
+}
+
 pub fn handler(ctx: Context<CompoundRewards>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    a.config.load()?.require_not_paused()?;
     let added = settle_delegator_rewards(
         &mut *a.config.load_mut()?,
         &a.node,
