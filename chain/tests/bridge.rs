@@ -35,7 +35,7 @@ use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::transaction::{build_transaction, ComputeBudget};
 use verdict_sdk::{instructions as ix, pda};
 
-const TOKEN: u64 = 1_000_000_000;
+use verdict::constants::defaults::TOKEN;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// An embedded chain with a Config, a funded authority holding stake tokens,

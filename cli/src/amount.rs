@@ -7,7 +7,7 @@ use std::str::FromStr;
 /// Decimals of the stake mint (`config init` refuses any other mint).
 pub const DECIMALS: usize = 9;
 /// Base units in one whole token.
-pub const ONE_TOKEN: u64 = 1_000_000_000;
+pub const ONE_TOKEN: u64 = verdict::constants::defaults::TOKEN;
 
 /// A positive amount of the stake token, in base units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -108,7 +108,10 @@ async fn main() {
         exe.with_file_name("verdict-miner")
     });
     let (model, jobs) = if args.quick {
-        ("test-projection-v1".to_string(), QUICK_JOBS)
+        (
+            verdict_wire::models::TEST_PROJECTION_ID.to_string(),
+            QUICK_JOBS,
+        )
     } else {
         (args.model, args.jobs)
     };

@@ -40,7 +40,7 @@ use crate::report::{ReportInput, Written};
 
 pub use crate::scenario::run;
 
-pub const TOKEN: u64 = 1_000_000_000;
+pub use verdict::constants::defaults::TOKEN;
 /// The second model every miner serves (the fast test projection); one job
 /// in four asks for it, and each miner has room for one model at a time.
 pub(crate) const SECOND_MODEL: &str = verdict_wire::models::TEST_PROJECTION_ID;

@@ -26,7 +26,7 @@ fn options(url: String, payer: Keypair, out: &std::path::Path) -> Options {
             payer: Box::new(payer),
         },
         jobs: 8,
-        model: "test-projection-v1".into(),
+        model: verdict_tests::TEST_MODEL.into(),
         generative_model: None,
         out: out.to_path_buf(),
         miner_bin: verdict_tests::bins::miner_bin(),

@@ -24,7 +24,7 @@ use verdict_sdk::client::{
 };
 use verdict_sdk::events::{parse_logs, VerdictEvent};
 
-const MODEL: &str = "test-projection-v1";
+const MODEL: &str = verdict_tests::TEST_MODEL;
 
 /// How a tampering keeper changes the outputs it serves.
 #[derive(Clone, Copy)]

@@ -14,7 +14,7 @@ async fn a_short_run_reports_what_the_chain_holds() {
     let opts = Options {
         target: Target::Embedded,
         jobs: 6,
-        model: "test-projection-v1".into(),
+        model: verdict_tests::TEST_MODEL.into(),
         generative_model: Some(verdict_wire::models::SMOLLM2_ID.into()),
         out: out.path().to_path_buf(),
         miner_bin: verdict_tests::bins::miner_bin(),

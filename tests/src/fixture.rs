@@ -29,7 +29,7 @@ use crate::errors::TxResult;
 use crate::network::{self, NodeHandle, NodeSpec, Setup, User};
 
 /// One token of the test mint (9 decimals).
-pub const TOKEN: u64 = 1_000_000_000;
+pub use verdict::constants::defaults::TOKEN;
 const USER_LAMPORTS: u64 = 10_000_000_000;
 
 pub use verdict_chain::embedded::program_test;
@@ -43,7 +43,7 @@ pub struct TxOutcome {
 }
 
 /// The model every test miner serves.
-pub const TEST_MODEL: &str = "test-projection-v1";
+pub const TEST_MODEL: &str = verdict_wire::models::TEST_PROJECTION_ID;
 
 pub fn test_model() -> ModelId {
     model_id(TEST_MODEL).unwrap()

@@ -16,10 +16,7 @@ async fn register_creates_an_inactive_node_with_its_key_and_models() {
     let mut f = Fixture::new().await;
     let operator = f.user(0).await;
     let signing = Keypair::new();
-    let models = vec![
-        model_id("all-minilm-l6-v2").unwrap(),
-        model_id("test-projection-v1").unwrap(),
-    ];
+    let models = vec![model_id("all-minilm-l6-v2").unwrap(), test_model()];
     let reg = ix::register_node(
         &operator.pubkey(),
         &signing.pubkey(),

@@ -24,8 +24,7 @@ use verdict_tests::keys;
 use verdict_tests::network::{self, NodeSpec, Setup, User};
 pub use verdict_tests::NodeHandle;
 
-pub const TOKEN: u64 = 1_000_000_000;
-pub const MODEL: &str = "test-projection-v1";
+pub use verdict_tests::{TEST_MODEL as MODEL, TOKEN};
 const LAMPORTS: u64 = 10_000_000_000;
 
 pub struct Harness {
