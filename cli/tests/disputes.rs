@@ -496,7 +496,7 @@ async fn a_wrong_job_is_disputed_overturned_liquidated_and_the_voters_paid() {
         .await
         .unwrap();
     let d: Dispute = h.fetch(&dispute_address).await;
-    assert_eq!(d.status, DisputeStatus::Overturned);
+    assert_eq!(d.status(), DisputeStatus::Overturned);
     assert_eq!((d.n, d.m, d.result), (22, 2, RIGHT));
     assert_eq!(s(&resolved, "status"), "overturned");
     assert_eq!(s(&resolved, "result"), right);
@@ -845,7 +845,7 @@ async fn a_dispute_short_of_its_quorum_is_unresolved_and_the_miner_keeps_a_fee()
     assert_eq!(h.fetch::<Node>(&challenger.node).await.owed, bond - fee);
     assert_eq!(h.fetch::<Node>(&miner.node).await.owed, fee);
     assert_eq!(
-        h.fetch::<Dispute>(&dispute_address).await.status,
+        h.fetch::<Dispute>(&dispute_address).await.status(),
         DisputeStatus::Unresolved
     );
 

@@ -308,7 +308,7 @@ impl Disputes {
                 self.ctx.store.put_vote(v)?;
             }
         }
-        match d.status {
+        match d.status() {
             DisputeStatus::Voting
                 if now < d.commit_end
                     && on_chain.is_none()

@@ -760,11 +760,11 @@ async fn a_dishonest_keeper_is_outvoted_in_a_dispute_and_liquidated_and_honest_v
     let d = wait_dispute(&chain, &dispute_key, WAIT, |d| d.voters_revealed == 4).await;
     net.chain.set_time(d.reveal_end + 1).await;
     let d = wait_dispute(&chain, &dispute_key, WAIT, |d| {
-        d.status != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims == 3
+        d.status() != DisputeStatus::Voting && d.pending_liquidations == 0 && d.claims == 3
     })
     .await;
     assert_eq!(
-        d.status,
+        d.status(),
         DisputeStatus::Overturned,
         "the wrong output is overturned"
     );

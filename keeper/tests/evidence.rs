@@ -265,11 +265,11 @@ async fn a_keeper_that_never_saw_a_job_fetches_its_input_and_votes_in_a_late_dis
 
     net.chain.set_time(d.reveal_end + 1).await;
     let d = wait_dispute(&chain, &dispute_key, WAIT, |d| {
-        d.status != DisputeStatus::Voting
+        d.status() != DisputeStatus::Voting
     })
     .await;
     assert_eq!(
-        d.status,
+        d.status(),
         DisputeStatus::Overturned,
         "the wrong output is overturned"
     );

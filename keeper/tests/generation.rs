@@ -162,11 +162,11 @@ async fn a_dispute_over_a_generation_is_decided_by_the_voters_reruns() {
     let d = wait_dispute(&chain, &dispute_key, WAIT, |d| d.voters_revealed == 4).await;
     net.chain.set_time(d.reveal_end + 1).await;
     let d = wait_dispute(&chain, &dispute_key, WAIT, |d| {
-        d.status != DisputeStatus::Voting && d.pending_liquidations == 0
+        d.status() != DisputeStatus::Voting && d.pending_liquidations == 0
     })
     .await;
     assert_eq!(
-        d.status,
+        d.status(),
         DisputeStatus::Overturned,
         "the voters' reruns contradict the wrong-K generation"
     );

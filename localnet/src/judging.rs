@@ -221,7 +221,10 @@ pub(crate) fn dispute_row(
             "another result"
         }
     };
-    let decided = matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned);
+    let decided = matches!(
+        d.status(),
+        DisputeStatus::Upheld | DisputeStatus::Overturned
+    );
     let voters = ledger::ballots(key, events)
         .into_iter()
         .map(|b| VoterRow {
@@ -256,7 +259,7 @@ pub(crate) fn dispute_row(
         dispute: key.to_string(),
         miner: name_of(&d.miner),
         challenger: name_of(&d.challenger),
-        status: format!("{:?}", d.status),
+        status: format!("{:?}", d.status()),
         disputed_output: hex32(&d.disputed_output),
         challenger_result: hex32(&d.challenger_result),
         standing: decided.then(|| side(&d.result).to_string()),

@@ -277,7 +277,7 @@ impl Net {
         }
         if roles & ROLE_VALIDATOR != 0 {
             rent += self.rent(8 + Vote::INIT_SPACE, DISPUTES_FUNDED).await?
-                + self.rent(8 + Dispute::INIT_SPACE, DISPUTES_FUNDED).await?;
+                + self.rent(Dispute::SPACE, DISPUTES_FUNDED).await?;
             funds += validator_funds(&self.params);
         }
         let models: Vec<_> = models.iter().map(|m| model_id(m).unwrap()).collect();

@@ -779,7 +779,7 @@ pub(crate) async fn settle_disputes(
     ));
     net.reach(reveal_end + 1).await?;
     progress.set_message("resolution, liquidations and reward claims");
-    let settled = |d: &Dispute| match d.status {
+    let settled = |d: &Dispute| match d.status() {
         DisputeStatus::Voting => false,
         DisputeStatus::Unresolved => true,
         DisputeStatus::Upheld | DisputeStatus::Overturned => {
@@ -817,7 +817,7 @@ pub(crate) async fn settle_disputes(
             "dispute over {}'s job, challenged by {}: {:?} (n = {}, m = {}; turnout {turnout} of {} active weight); {} lost {:.3} of its {:.3} bond, {} credited {:.3}, {} liquidated, voters' rewards {:.3}",
             name_of(&d.miner),
             name_of(&d.challenger),
-            d.status,
+            d.status(),
             d.n,
             d.m,
             d.active_weight,
@@ -854,7 +854,10 @@ async fn audited(
         }
         let miner_disputed = disputes.iter().any(|(_, d)| {
             d.miner == j.miner
-                && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned)
+                && matches!(
+                    d.status(),
+                    DisputeStatus::Voting | DisputeStatus::Overturned
+                )
         });
         let pending = auditor
             .ctx

@@ -825,8 +825,8 @@ pub fn pending_liquidations<'a>(
     votes: impl IntoIterator<Item = &'a Vote>,
 ) -> Vec<(Pubkey, LiquidationTarget)> {
     let mut targets = Vec::new();
-    if dispute.status == DisputeStatus::Overturned {
-        if !dispute.miner_liquidated {
+    if dispute.status() == DisputeStatus::Overturned {
+        if !dispute.miner_liquidated() {
             targets.push((dispute.miner, LiquidationTarget::Miner));
         }
         for (i, signer) in dispute.signers().iter().enumerate() {

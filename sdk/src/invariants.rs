@@ -208,7 +208,7 @@ pub fn check(s: &Snapshot) -> Result<(), Vec<String>> {
         .disputes
         .values()
         .map(|d| {
-            let open = if d.status == DisputeStatus::Voting {
+            let open = if d.status() == DisputeStatus::Voting {
                 d.bond as u128 + d.deposits_held as u128
             } else {
                 0

@@ -263,7 +263,7 @@ fn binding(setup: &Setup, rules: RuleSet, voters: &[usize], units: u64) -> &'sta
 fn extraction(setup: &Setup, rules: RuleSet, voters: &[usize], ids: &[u64]) -> u64 {
     let params = rules.params(&setup.base);
     let mut d = vote(setup, rules, voters, ids);
-    d.status = DisputeStatus::Overturned;
+    d.set_status(DisputeStatus::Overturned);
     d.result = WRONG;
     let dissenters: u64 = voters.iter().map(|&i| setup.validators[i]).sum();
     d.pool = setup.miner_stake

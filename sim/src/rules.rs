@@ -106,7 +106,8 @@ pub fn open_dispute(
     bond: u64,
     active_weight: u64,
 ) -> Dispute {
-    Dispute::open(
+    let mut dispute = Dispute::default();
+    dispute.open(
         DisputeOpening {
             job: Default::default(),
             challenger: Default::default(),
@@ -121,7 +122,8 @@ pub fn open_dispute(
         (0, 0),
         (0, 0),
         0,
-    )
+    );
+    dispute
 }
 
 #[cfg(test)]

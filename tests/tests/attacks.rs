@@ -95,7 +95,7 @@ mod client {
         let resolve = w.resolve_ix(&a).await;
         w.f.send(&[resolve], &[]).await.unwrap();
         let d: verdict::state::Dispute = w.f.fetch_account(&pda::dispute(&a)).await;
-        assert_eq!(d.status, DisputeStatus::Overturned);
+        assert_eq!(d.status(), DisputeStatus::Overturned);
         let held = w.f.job(&a).await.client_owed;
         assert!(held > 0, "the escrow's part waits in the escrow");
         let dissenter = w.committee[DISSENTER].node;

@@ -1014,7 +1014,7 @@ impl World {
             .rev()
             .filter_map(|k| self.view.disputes.get(k).map(|d| (*k, d)))
             .filter(|(_, d)| filter(d))
-            .map(|(k, d)| (k, d.clone()))
+            .map(|(k, d)| (k, *d))
             .collect()
     }
 
@@ -1403,7 +1403,7 @@ impl World {
             }
             Op::Commit { pick, voter, vote } => {
                 let voting =
-                    self.disputes(|d| d.status == DisputeStatus::Voting && now < d.commit_end);
+                    self.disputes(|d| d.status() == DisputeStatus::Voting && now < d.commit_end);
                 let Some((d_key, d)) = choose(voting, pick) else {
                     return Done::Skipped("no dispute in its commit phase");
                 };
@@ -1425,7 +1425,7 @@ impl World {
             }
             Op::Reveal { pick } => {
                 let sealed = self.votes(|d, v| {
-                    d.status == DisputeStatus::Voting
+                    d.status() == DisputeStatus::Voting
                         && now >= d.commit_end
                         && now < d.reveal_end
                         && !v.revealed
@@ -1449,7 +1449,7 @@ impl World {
             }
             Op::Resolve { pick } => {
                 let over =
-                    self.disputes(|d| d.status == DisputeStatus::Voting && now >= d.reveal_end);
+                    self.disputes(|d| d.status() == DisputeStatus::Voting && now >= d.reveal_end);
                 let Some((d_key, d)) = choose(over, pick) else {
                     return Done::Skipped("no vote over");
                 };
@@ -1466,15 +1466,17 @@ impl World {
                 if r.is_ok() {
                     let after: Dispute = self.f.fetch_account(&d_key).await;
                     let held = if paid { "paid" } else { "held" };
-                    event = Some(format!("dispute {:?} ({held} job)", after.status));
+                    event = Some(format!("dispute {:?} ({held} job)", after.status()));
                 }
                 Done::Sent(what, r, event)
             }
             Op::Liquidate { pick } => {
                 let mut targets = Vec::new();
                 for (d_key, d) in self.disputes(|d| {
-                    matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned)
-                        && d.pending_liquidations > 0
+                    matches!(
+                        d.status(),
+                        DisputeStatus::Upheld | DisputeStatus::Overturned
+                    ) && d.pending_liquidations > 0
                 }) {
                     let votes = self.view.votes_of(&d_key);
                     for (node, target) in ix::pending_liquidations(&d_key, &d, votes) {
@@ -1501,8 +1503,10 @@ impl World {
             }
             Op::ClaimReward { pick } => {
                 let due = self.votes(|d, v| {
-                    matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned)
-                        && d.pending_liquidations == 0
+                    matches!(
+                        d.status(),
+                        DisputeStatus::Upheld | DisputeStatus::Overturned
+                    ) && d.pending_liquidations == 0
                         && v.revealed
                         && v.weight > 0
                         && v.result == d.result
@@ -1520,7 +1524,7 @@ impl World {
                 Done::Sent(what, r, Some("reward claimed".into()))
             }
             Op::CloseVote { pick } => {
-                let settled = self.votes(|d, v| match d.status {
+                let settled = self.votes(|d, v| match d.status() {
                     DisputeStatus::Voting => false,
                     DisputeStatus::Unresolved => true,
                     DisputeStatus::Upheld | DisputeStatus::Overturned => {
@@ -1784,7 +1788,7 @@ impl World {
         for (key, job) in &v.jobs {
             let held = match v.disputes.get(&pda::dispute(key)) {
                 None => false,
-                Some(d) => match d.status {
+                Some(d) => match d.status() {
                     DisputeStatus::Voting => true,
                     DisputeStatus::Overturned => {
                         if job.status() != JobStatus::Refunded {
@@ -1837,7 +1841,7 @@ impl World {
         let mut parties: BTreeMap<Pubkey, u32> = BTreeMap::new();
         for d in v.disputes.values() {
             let mut count = |k: &Pubkey| *parties.entry(*k).or_default() += 1;
-            match d.status {
+            match d.status() {
                 DisputeStatus::Voting => {
                     count(&d.challenger);
                     count(&d.miner);
@@ -1846,7 +1850,7 @@ impl World {
                     }
                 }
                 DisputeStatus::Overturned => {
-                    if !d.miner_liquidated {
+                    if !d.miner_liquidated() {
                         count(&d.miner);
                     }
                     for (i, s) in d.signers().iter().enumerate() {
@@ -1880,11 +1884,11 @@ impl World {
                 if actual != expected {
                     out.push(format!(
                         "dispute on job {job} ({:?}): {what} is {actual}, expected {expected}",
-                        d.status
+                        d.status()
                     ));
                 }
             };
-            match d.status {
+            match d.status() {
                 DisputeStatus::Voting => {
                     let sealed = votes.iter().filter(|v| !v.revealed).map(|v| v.deposit);
                     expect("deposits held", d.deposits_held, sealed.sum());
@@ -2033,7 +2037,7 @@ fn run_case(ops: &[Op]) {
         // exposure, and then a client can be short for good. Two overturns
         // of one miner with enough stake: the test after this one.
         for d in w.view.disputes.values() {
-            if d.status == DisputeStatus::Overturned
+            if d.status() == DisputeStatus::Overturned
                 && d.pending_liquidations == 0
                 && d.refund_owed > 0
             {
@@ -2260,7 +2264,10 @@ fn a_miners_stake_repays_every_client_of_its_overturned_paid_jobs() {
             .map(|d| {
                 format!(
                     "{:?}, {} liquidations pending, refund owed {}, voters' pool {}",
-                    d.status, d.pending_liquidations, d.refund_owed, d.reward_total
+                    d.status(),
+                    d.pending_liquidations,
+                    d.refund_owed,
+                    d.reward_total
                 )
             })
             .collect();

@@ -235,7 +235,7 @@ async fn a_wrong_miner_is_overturned_liquidated_and_the_honest_voters_are_paid()
     let d = s.dispute().await;
     // 7 validators × 10 + the miner's 1.
     assert_eq!(
-        (d.status, d.active_weight, d.bond),
+        (d.status(), d.active_weight, d.bond),
         (DisputeStatus::Voting, 71, params.dispute_bond(PRICE))
     );
     assert_eq!(
@@ -277,7 +277,7 @@ async fn a_wrong_miner_is_overturned_liquidated_and_the_honest_voters_are_paid()
     let d = s.dispute().await;
     // n = 30 + 1 against m = 1: 31 > min(10, 46.86).
     assert_eq!(
-        (d.status, d.n, d.m, d.result),
+        (d.status(), d.n, d.m, d.result),
         (DisputeStatus::Overturned, 31, 1, RIGHT)
     );
     assert_eq!(d.pending_liquidations, 1 + 3, "miner and three signers");
@@ -372,7 +372,7 @@ async fn an_overturned_low_risk_outcome_liquidates_its_miner_and_spares_its_sign
     s.vote_all(&voters, RIGHT).await;
     let d = s.dispute().await;
     assert_eq!(
-        (d.status, d.n, d.m, d.pending_liquidations),
+        (d.status(), d.n, d.m, d.pending_liquidations),
         (DisputeStatus::Overturned, 41, 1, 1),
         "the miner alone"
     );
@@ -434,7 +434,7 @@ async fn an_upheld_outcome_forfeits_the_bond_to_the_voters_and_liquidates_the_di
     let d = s.dispute().await;
     // n = 51, m = 1 + 10 = 11, 71 active: 51 > min(110, 46.86).
     assert_eq!(
-        (d.status, d.n, d.m, d.pool),
+        (d.status(), d.n, d.m, d.pool),
         (DisputeStatus::Upheld, 51, 11, bond)
     );
     assert_eq!(s.balance(&all[6]).await, SPARE - bond, "bond forfeited");
@@ -493,7 +493,7 @@ async fn a_tie_is_unresolved_nobody_is_liquidated_and_the_challenger_pays_the_mi
     s.advance_to_end_of_vote().await;
     s.resolve().await.unwrap();
     let d = s.dispute().await;
-    assert_eq!((d.status, d.n, d.m), (DisputeStatus::Unresolved, 21, 21));
+    assert_eq!((d.status(), d.n, d.m), (DisputeStatus::Unresolved, 21, 21));
     // The unresolved fee: 10% of the bond, from the challenger to the miner.
     let fee = bond * params.unresolved_fee_bps as u64 / 10_000;
     assert_eq!(fee, 10 * TOKEN);
@@ -535,7 +535,7 @@ async fn no_reveals_at_all_is_unresolved_and_the_unrevealed_deposit_funds_the_re
     s.resolve().await.unwrap();
     let d = s.dispute().await;
     assert_eq!(
-        (d.status, d.n, d.m, d.deposits_held),
+        (d.status(), d.n, d.m, d.deposits_held),
         (DisputeStatus::Unresolved, 1, 1, 0),
         "each candidate carries 1 unit"
     );
@@ -757,7 +757,7 @@ async fn a_single_voter_even_a_whale_cannot_decide() {
     let d = s.dispute().await;
     // 101 against 1, turnout 100 of 151: yet one voter is not a quorum.
     assert_eq!(
-        (d.status, d.n, d.m, d.voters_revealed),
+        (d.status(), d.n, d.m, d.voters_revealed),
         (DisputeStatus::Unresolved, 101, 1, 1)
     );
     assert_verdict_error(
@@ -835,7 +835,7 @@ async fn splitting_stake_over_many_minimum_identities_adds_no_weight() {
     let d = s.dispute().await;
     // n = 41 against m = 10 + 1: 41 > min(110, 40.26): ten more voters changed nothing.
     assert_eq!(
-        (d.status, d.n, d.m, d.voters_revealed),
+        (d.status(), d.n, d.m, d.voters_revealed),
         (DisputeStatus::Overturned, 41, 11, 14)
     );
     assert_eq!(d.pending_liquidations, 10 + 1);
@@ -892,7 +892,7 @@ async fn eight_voters_revealing_distinct_junk_do_not_block_honest_votes() {
     let d = s.dispute().await;
     // Junk counts against both candidates: n = 41, m = 1 + 9; 41 > min(100, 39.6).
     assert_eq!(
-        (d.status, d.n, d.m, d.result),
+        (d.status(), d.n, d.m, d.result),
         (DisputeStatus::Overturned, 41, 10, RIGHT)
     );
     assert_eq!(
@@ -940,7 +940,7 @@ async fn an_unrevealed_commit_forfeits_its_deposit_to_the_correct_voters() {
     let d = s.dispute().await;
     // 30 of 51 turned out, three voters: n = 31 > min(10, 33.66).
     assert_eq!(
-        (d.status, d.n, d.m, d.pool, d.deposits_held),
+        (d.status(), d.n, d.m, d.pool, d.deposits_held),
         (DisputeStatus::Overturned, 31, 1, params.vote_deposit, 0)
     );
     let silent = voters[3].duplicate();
@@ -993,7 +993,7 @@ async fn crank_order_liquidating_voters_first_still_refunds_the_client_in_full()
     let d = s.dispute().await;
     // n = 51, m = 11 of 71: 51 > min(110, 46.86).
     assert_eq!(
-        (d.status, d.n, d.m, d.pending_liquidations),
+        (d.status(), d.n, d.m, d.pending_liquidations),
         (DisputeStatus::Overturned, 51, 11, 2)
     );
     let owed = d.refund_owed;

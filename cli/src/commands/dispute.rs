@@ -368,10 +368,10 @@ async fn resolve(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
     s.signer()?;
     let config = s.config().await?;
     let (address, dispute) = fetch_dispute(s, &job).await?;
-    if dispute.status != DisputeStatus::Voting {
+    if dispute.status() != DisputeStatus::Voting {
         return Err(CliError::Refused(format!(
             "dispute {address} is already resolved ({})",
-            status_name(dispute.status)
+            status_name(dispute.status())
         )));
     }
     let j: Job = s.fetch(&dispute.job, "job").await?;
@@ -403,7 +403,7 @@ async fn resolve(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
         ),
     };
     let out = view(&address, &after, &config.params, s.now().await?);
-    let credits = match after.status {
+    let credits = match after.status() {
         DisputeStatus::Upheld => format!(
             "the bond of {} goes to the correct voters",
             format_tokens(after.bond)
@@ -425,7 +425,7 @@ async fn resolve(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
     Ok(Output::new(
         format!(
             "Resolved dispute {address}: {} (weight {} for the result, {} against; turnout {} of {} active weight); {credits}; {} in unrevealed deposits forfeited; {} liquidations pending\nSignature: {}\n\n{}",
-            status_name(after.status),
+            status_name(after.status()),
             after.n,
             after.m,
             turnout(&after),
@@ -470,12 +470,12 @@ async fn liquidate(s: &Session<'_>, args: LiquidateArgs) -> Result<Output, CliEr
     s.signer()?;
     let (address, dispute) = fetch_dispute(s, &args.job.job).await?;
     if !matches!(
-        dispute.status,
+        dispute.status(),
         DisputeStatus::Upheld | DisputeStatus::Overturned
     ) {
         return Err(CliError::Refused(format!(
             "dispute {address} is {}: only an upheld or overturned dispute liquidates anyone",
-            status_name(dispute.status)
+            status_name(dispute.status())
         )));
     }
     let targets = if args.all {
@@ -711,7 +711,7 @@ async fn close_vote(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
             "node {voter} has no vote on dispute {address} to close"
         ))
     })?;
-    let reason = match dispute.status {
+    let reason = match dispute.status() {
         DisputeStatus::Voting => None,
         DisputeStatus::Unresolved => Some("the dispute ended unresolved"),
         DisputeStatus::Upheld | DisputeStatus::Overturned => {
@@ -729,7 +729,7 @@ async fn close_vote(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
         }
     };
     let Some(reason) = reason else {
-        let why = match dispute.status {
+        let why = match dispute.status() {
             DisputeStatus::Voting => "the dispute is still voting".to_string(),
             _ if v.result == dispute.result => format!(
                 "it voted with the result: claim its reward with `verdict dispute claim --job {}` (that closes it)",
@@ -776,11 +776,11 @@ pub fn status_name(status: DisputeStatus) -> &'static str {
 
 /// Where the vote stands at `now`.
 fn phase(dispute: &Dispute, now: i64) -> &'static str {
-    match dispute.status {
+    match dispute.status() {
         DisputeStatus::Voting if now < dispute.commit_end => "commit",
         DisputeStatus::Voting if now < dispute.reveal_end => "reveal",
         DisputeStatus::Voting => "awaiting resolve",
-        _ if matches!(dispute.status, DisputeStatus::Unresolved) => "closed",
+        _ if matches!(dispute.status(), DisputeStatus::Unresolved) => "closed",
         _ if dispute.pending_liquidations > 0 => "liquidating",
         _ => "claiming",
     }
@@ -788,7 +788,7 @@ fn phase(dispute: &Dispute, now: i64) -> &'static str {
 
 fn decided(dispute: &Dispute) -> bool {
     matches!(
-        dispute.status,
+        dispute.status(),
         DisputeStatus::Upheld | DisputeStatus::Overturned
     )
 }
@@ -869,12 +869,12 @@ fn view(address: &Pubkey, dispute: &Dispute, params: &ProtocolParams, now: i64) 
     let result = decided(d).then(|| hex(&d.result));
     let turnout = turnout(d);
     let quorum = quorum_weight(d, params);
-    let voting = d.status == DisputeStatus::Voting;
+    let voting = d.status() == DisputeStatus::Voting;
     let projected = voting.then(|| projection(d, params));
     let json = json!({
         "dispute": address.to_string(),
         "job": d.job.to_string(),
-        "status": status_name(d.status),
+        "status": status_name(d.status()),
         "phase": phase(d, now),
         "challenger": d.challenger.to_string(),
         "challenger_operator": d.challenger_operator.to_string(),
@@ -897,11 +897,11 @@ fn view(address: &Pubkey, dispute: &Dispute, params: &ProtocolParams, now: i64) 
         "deposits_held": d.deposits_held,
         "projected": projected,
         "result": result,
-        "overturned": d.status == DisputeStatus::Overturned,
+        "overturned": d.status() == DisputeStatus::Overturned,
         "n": d.n,
         "m": d.m,
         "pending_liquidations": d.pending_liquidations,
-        "miner_liquidated": d.miner_liquidated,
+        "miner_liquidated": d.miner_liquidated(),
         "refund_owed": d.refund_owed,
         "signers": signers,
         "pool": d.pool,
@@ -915,7 +915,7 @@ fn view(address: &Pubkey, dispute: &Dispute, params: &ProtocolParams, now: i64) 
     let mut lines = vec![
         ("Dispute", address.to_string()),
         ("Job", d.job.to_string()),
-        ("Status", status_name(d.status).to_string()),
+        ("Status", status_name(d.status()).to_string()),
         ("Phase", phase(d, now).to_string()),
         ("Challenger", d.challenger.to_string()),
         ("Bond", format_tokens(d.bond)),
@@ -958,7 +958,7 @@ fn view(address: &Pubkey, dispute: &Dispute, params: &ProtocolParams, now: i64) 
         ("For The Result (n)", d.n.to_string()),
         ("Against (m)", d.m.to_string()),
         ("Pending Liquidations", d.pending_liquidations.to_string()),
-        ("Miner Liquidated", d.miner_liquidated.to_string()),
+        ("Miner Liquidated", d.miner_liquidated().to_string()),
         (
             "Signers Slashed",
             format!("{slashed} of {}", d.signer_count),

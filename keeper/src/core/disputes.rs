@@ -17,7 +17,11 @@ pub fn sampled(seed: &[u8; 32], recheck_bps: u16) -> bool {
 /// (its liquidation pending), in `disputes` (the chain's).
 pub fn under_dispute(disputes: &[(Pubkey, Dispute)], miner: &Pubkey) -> bool {
     disputes.iter().any(|(_, d)| {
-        d.miner == *miner && matches!(d.status, DisputeStatus::Voting | DisputeStatus::Overturned)
+        d.miner == *miner
+            && matches!(
+                d.status(),
+                DisputeStatus::Voting | DisputeStatus::Overturned
+            )
     })
 }
 
@@ -39,7 +43,7 @@ pub fn rerun_required(risk: RiskLevel, miner_under_dispute: bool) -> bool {
 /// without weight, or one already liquidated. A correct vote closes by
 /// claiming its reward instead.
 pub fn vote_settled(d: &Dispute, vote: &Vote) -> bool {
-    match d.status {
+    match d.status() {
         DisputeStatus::Voting => false,
         DisputeStatus::Unresolved => true,
         DisputeStatus::Upheld | DisputeStatus::Overturned => {
@@ -53,8 +57,10 @@ pub fn vote_settled(d: &Dispute, vote: &Vote) -> bool {
 
 /// Whether `vote` is owed a share of a decided dispute's pool now.
 pub fn reward_due(d: &Dispute, vote: &Vote) -> bool {
-    matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned)
-        && d.pending_liquidations == 0
+    matches!(
+        d.status(),
+        DisputeStatus::Upheld | DisputeStatus::Overturned
+    ) && d.pending_liquidations == 0
         && vote.revealed
         && vote.weight > 0
         && vote.result == d.result
@@ -64,7 +70,7 @@ pub fn reward_due(d: &Dispute, vote: &Vote) -> bool {
 /// A dispute's stage, as far as whose turn it is to crank: a change
 /// restarts the failover clock (the leader acts first at each stage).
 pub fn stage(d: &Dispute, now: i64) -> (u8, u32, u8) {
-    let status = match d.status {
+    let status = match d.status() {
         DisputeStatus::Voting => 0,
         DisputeStatus::Upheld => 1,
         DisputeStatus::Overturned => 2,
@@ -132,8 +138,10 @@ mod tests {
             active_weight: 100,
             signers: Default::default(),
         };
-        let mut d = Dispute::open(opening, (0, 0), (10, 20), 255);
-        (d.status, d.pending_liquidations, d.result) = (status, pending_liquidations, [2; 32]);
+        let mut d = Dispute::default();
+        d.open(opening, (0, 0), (10, 20), 255);
+        d.set_status(status);
+        (d.pending_liquidations, d.result) = (pending_liquidations, [2; 32]);
         d
     }
 

@@ -27,7 +27,7 @@ pub fn input_retention(
     window_secs: i64,
     now: i64,
 ) -> Retention {
-    if disputes.iter().any(|d| d.status == DisputeStatus::Voting) {
+    if disputes.iter().any(|d| d.status() == DisputeStatus::Voting) {
         // Resolution may come late; a voter still needs the input until then.
         return Retention::Keep { until: None };
     }
@@ -69,11 +69,10 @@ mod tests {
         j
     }
 
-    /// A Dispute with every field zero (borsh-decoded from zero bytes), then set.
+    /// A Dispute with every field zero, then set.
     fn dispute(status: DisputeStatus, reveal_end: i64) -> Dispute {
-        use anchor_lang::{AnchorDeserialize, Space};
-        let mut d = Dispute::deserialize(&mut &vec![0u8; Dispute::INIT_SPACE][..]).unwrap();
-        d.status = status;
+        let mut d = Dispute::default();
+        d.set_status(status);
         d.reveal_end = reveal_end;
         d
     }

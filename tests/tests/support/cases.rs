@@ -1122,7 +1122,7 @@ pub async fn disputes(stage: Stage) -> Disputes {
             w.f.send(&[resolve], &[]).await.unwrap();
         }
         let d: verdict::state::Dispute = w.f.fetch_account(&pda::dispute(&a)).await;
-        assert_eq!(d.status, verdict::state::DisputeStatus::Overturned);
+        assert_eq!(d.status(), verdict::state::DisputeStatus::Overturned);
         assert!(d.refund_owed > 0);
     }
     if stage >= Stage::Liquidated {

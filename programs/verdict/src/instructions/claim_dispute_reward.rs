@@ -26,7 +26,7 @@ pub struct ClaimDisputeReward<'info> {
     )]
     pub voter: AccountLoader<'info, Node>,
     #[account(mut)]
-    pub dispute: Box<Account<'info, Dispute>>,
+    pub dispute: AccountLoader<'info, Dispute>,
     #[account(
         mut,
         close = operator,
@@ -48,9 +48,12 @@ pub struct ClaimDisputeReward<'info> {
 impl ClaimDisputeReward<'_> {
     pub fn validate(&self) -> Result<()> {
         self.config.load()?.require_not_paused()?;
-        let d = &self.dispute;
+        let d = self.dispute.load()?;
         require!(
-            matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned),
+            matches!(
+                d.status(),
+                DisputeStatus::Upheld | DisputeStatus::Overturned
+            ),
             VerdictError::InvalidDisputeState
         );
         require!(
@@ -68,10 +71,14 @@ impl ClaimDisputeReward<'_> {
 
 pub fn handler(ctx: Context<ClaimDisputeReward>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let amount = a.dispute.reward_for(a.vote.weight);
+    let amount = {
+        let mut dispute = a.dispute.load_mut()?;
+        let amount = dispute.reward_for(a.vote.weight);
+        dispute.claims += 1;
+        dispute.pool = sub(dispute.pool, amount)?;
+        amount
+    };
     a.vote.claimed = true;
-    a.dispute.claims += 1;
-    a.dispute.pool = sub(a.dispute.pool, amount)?;
     let mut voter = a.voter.load_mut()?;
     voter.count_open_disputes(-1);
     drop(voter);

@@ -20,7 +20,7 @@ pub struct CloseVote<'info> {
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub voter: AccountLoader<'info, Node>,
-    pub dispute: Box<Account<'info, Dispute>>,
+    pub dispute: AccountLoader<'info, Dispute>,
     #[account(
         mut,
         close = operator,
@@ -32,8 +32,8 @@ pub struct CloseVote<'info> {
 
 impl CloseVote<'_> {
     pub fn validate(&self) -> Result<()> {
-        let (d, v) = (&self.dispute, &self.vote);
-        let settled = match d.status {
+        let (d, v) = (self.dispute.load()?, &self.vote);
+        let settled = match d.status() {
             DisputeStatus::Voting => false,
             DisputeStatus::Unresolved => true,
             DisputeStatus::Upheld | DisputeStatus::Overturned => {

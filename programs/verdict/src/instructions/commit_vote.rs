@@ -27,7 +27,7 @@ pub struct CommitVote<'info> {
     )]
     pub voter: AccountLoader<'info, Node>,
     #[account(mut)]
-    pub dispute: Box<Account<'info, Dispute>>,
+    pub dispute: AccountLoader<'info, Dispute>,
     #[account(
         init,
         payer = operator,
@@ -55,9 +55,9 @@ impl CommitVote<'_> {
         let config = self.config.load()?;
         config.require_not_paused()?;
         let params = &config.params;
-        let d = &self.dispute;
+        let d = self.dispute.load()?;
         require!(
-            d.status == DisputeStatus::Voting && now < d.commit_end,
+            d.status() == DisputeStatus::Voting && now < d.commit_end,
             VerdictError::NotCommitPhase
         );
         require!(
@@ -90,8 +90,11 @@ pub fn handler(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
     let mut config = a.config.load_mut()?;
     config.totals.disputes = add(config.totals.disputes, deposit)?;
     drop(config);
-    a.dispute.commits += 1;
-    a.dispute.deposits_held = add(a.dispute.deposits_held, deposit)?;
+    {
+        let mut dispute = a.dispute.load_mut()?;
+        dispute.commits += 1;
+        dispute.deposits_held = add(dispute.deposits_held, deposit)?;
+    }
     let mut voter = a.voter.load_mut()?;
     voter.count_open_disputes(1);
     drop(voter);

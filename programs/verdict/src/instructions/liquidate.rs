@@ -41,7 +41,7 @@ pub struct Liquidate<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: AccountLoader<'info, Config>,
     #[account(mut)]
-    pub dispute: Box<Account<'info, Dispute>>,
+    pub dispute: AccountLoader<'info, Dispute>,
     #[account(mut)]
     pub node: AccountLoader<'info, Node>,
     /// The node's vault: a fully liquidated node forfeits what it holds
@@ -53,7 +53,7 @@ pub struct Liquidate<'info> {
     pub vote: Option<Box<Account<'info, Vote>>>,
     /// The disputed job, its escrow and its recorded refund account: needed
     /// while the client is still owed a refund.
-    #[account(mut, address = dispute.job @ VerdictError::InvalidDisputeState)]
+    #[account(mut, address = dispute.load()?.job @ VerdictError::InvalidDisputeState)]
     pub job: Option<AccountLoader<'info, Job>>,
     #[account(
         mut,
@@ -74,9 +74,12 @@ pub struct Liquidate<'info> {
 impl Liquidate<'_> {
     pub fn validate(&self, target: LiquidationTarget) -> Result<()> {
         self.config.load()?.require_not_paused()?;
-        let d = &self.dispute;
+        let d = self.dispute.load()?;
         require!(
-            matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned),
+            matches!(
+                d.status(),
+                DisputeStatus::Upheld | DisputeStatus::Overturned
+            ),
             VerdictError::InvalidDisputeState
         );
         let node = self.node.key();
@@ -86,10 +89,10 @@ impl Liquidate<'_> {
                 vote.revealed && vote.weight > 0 && vote.result != d.result && !vote.liquidated
             }
             LiquidationTarget::Miner => {
-                d.status == DisputeStatus::Overturned && node == d.miner && !d.miner_liquidated
+                d.status() == DisputeStatus::Overturned && node == d.miner && !d.miner_liquidated()
             }
             LiquidationTarget::Signer(i) => {
-                d.status == DisputeStatus::Overturned
+                d.status() == DisputeStatus::Overturned
                     && (i as usize) < d.signers().len()
                     && d.signers()[i as usize] == node
                     && d.signers_slashed & (1 << i) == 0
@@ -110,6 +113,9 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     ctx.accounts.validate(target)?;
     let a = &mut *ctx.accounts;
     let node_key = a.node.key();
+    // Only the Config and the node sign this instruction's transfers: the
+    // dispute stays borrowed throughout.
+    let mut d = a.dispute.load_mut()?;
     let mut node = a.node.load_mut()?;
     let amount = match target {
         LiquidationTarget::Signer(_) => apply_bps(
@@ -130,9 +136,9 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
 
     match target {
         LiquidationTarget::Voter => a.vote.as_mut().expect("checked in validate").liquidated = true,
-        LiquidationTarget::Miner => a.dispute.miner_liquidated = true,
+        LiquidationTarget::Miner => d.set_miner_liquidated(),
         LiquidationTarget::Signer(i) => {
-            a.dispute.signers_slashed |= 1 << i;
+            d.signers_slashed |= 1 << i;
             node.adjust_validator_score(APPROVE_INVALID_SCORE_PENALTY);
             emit_event(&ValidatorScoreChanged {
                 node: node_key,
@@ -173,7 +179,6 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     // dispute may overturn them too), and only the rest goes to the voters.
     let (mut from_reserve, mut reserved, mut to_reward_pool) = (0, 0, 0);
     if !matches!(target, LiquidationTarget::Signer(_)) {
-        let d = &mut a.dispute;
         if target == LiquidationTarget::Miner {
             // Liquidated before, in another dispute: its reserve repays this client.
             let need = d.refund_owed.saturating_sub(d.pool);
@@ -196,7 +201,6 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     }
     node.count_open_disputes(-1);
     node.reputation.reset_window();
-    let d = &mut a.dispute;
     d.pool = sub(
         add(d.pool, add(amount, from_reserve)?)?,
         add(reserved, to_reward_pool)?,
@@ -204,8 +208,8 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     d.pending_liquidations = d.pending_liquidations.saturating_sub(1);
 
     // The client first: whoever's stake filled the pool.
-    let client_refund = a.dispute.take_client_refund();
-    if client_refund > 0 || a.dispute.pending_liquidations == 0 {
+    let client_refund = d.take_client_refund();
+    if client_refund > 0 || d.pending_liquidations == 0 {
         if let (Some(job), Some(escrow), Some(refund_account)) =
             (a.job.as_ref(), a.escrow.as_ref(), a.refund_account.as_ref())
         {
@@ -222,13 +226,13 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             config.totals.disputes = sub(config.totals.disputes, client_refund)?;
             drop(config);
             // Whole, or nothing more will come: the job may close.
-            if a.dispute.refund_owed == 0 || a.dispute.pending_liquidations == 0 {
+            if d.refund_owed == 0 || d.pending_liquidations == 0 {
                 job.load_mut()?.set_dispute_open(false);
             }
         }
     }
-    if a.dispute.pending_liquidations == 0 {
-        let unclaimable = a.dispute.finalize_rewards();
+    if d.pending_liquidations == 0 {
+        let unclaimable = d.finalize_rewards();
         a.config
             .load_mut()?
             .totals

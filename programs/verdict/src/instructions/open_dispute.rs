@@ -37,11 +37,11 @@ pub struct OpenDispute<'info> {
     #[account(
         init,
         payer = operator,
-        space = 8 + Dispute::INIT_SPACE,
+        space = Dispute::SPACE,
         seeds = [DISPUTE_SEED, job.key().as_ref()],
         bump,
     )]
-    pub dispute: Box<Account<'info, Dispute>>,
+    pub dispute: AccountLoader<'info, Dispute>,
     #[account(
         mut,
         constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
@@ -151,12 +151,12 @@ pub fn handler<'info>(
         active_weight,
         signers,
     };
-    a.dispute.set_inner(Dispute::open(
+    a.dispute.load_init()?.open(
         opening,
         (clock.unix_timestamp, clock.slot),
         (commit_end, reveal_end),
         ctx.bumps.dispute,
-    ));
+    );
     emit_event(&DisputeOpened {
         dispute: a.dispute.key(),
         job: job_key,

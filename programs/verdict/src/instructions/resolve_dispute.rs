@@ -36,19 +36,19 @@ pub struct ResolveDispute<'info> {
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: AccountLoader<'info, Config>,
     #[account(mut)]
-    pub dispute: Box<Account<'info, Dispute>>,
-    #[account(mut, address = dispute.job @ VerdictError::InvalidDisputeState)]
+    pub dispute: AccountLoader<'info, Dispute>,
+    #[account(mut, address = dispute.load()?.job @ VerdictError::InvalidDisputeState)]
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
     pub escrow: Box<Account<'info, TokenAccount>>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
-    #[account(mut, address = dispute.challenger @ VerdictError::WrongNode)]
+    #[account(mut, address = dispute.load()?.challenger @ VerdictError::WrongNode)]
     pub challenger: AccountLoader<'info, Node>,
     #[account(mut, address = challenger.load()?.vault @ VerdictError::WrongVault)]
     pub challenger_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = dispute.miner @ VerdictError::WrongMiner)]
+    #[account(mut, address = dispute.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: AccountLoader<'info, Node>,
     #[account(mut, address = miner.load()?.vault @ VerdictError::WrongVault)]
     pub miner_vault: Box<Account<'info, TokenAccount>>,
@@ -61,17 +61,18 @@ impl ResolveDispute<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         self.config.load()?.require_not_paused()?;
+        let d = self.dispute.load()?;
         require!(
-            self.dispute.status == DisputeStatus::Voting,
+            d.status() == DisputeStatus::Voting,
             VerdictError::InvalidDisputeState
         );
-        require!(now >= self.dispute.reveal_end, VerdictError::VoteNotOver);
+        require!(now >= d.reveal_end, VerdictError::VoteNotOver);
         Ok(())
     }
 
     /// Credits `amount` from the stake vault (held for disputes) to the
     /// challenger's or the miner's `owed`.
-    fn credit(&mut self, to_miner: bool, amount: u64, reason: CreditReason) -> Result<()> {
+    fn credit(&self, to_miner: bool, amount: u64, reason: CreditReason) -> Result<()> {
         if amount == 0 {
             return Ok(());
         }
@@ -103,10 +104,13 @@ impl ResolveDispute<'_> {
 pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> {
     let a = &mut *ctx.accounts;
     let params = a.config.load()?.params;
-    let verdict = a.dispute.decide(&DisputeRules::of(&params));
-    let bond = a.dispute.bond;
-    let forfeited = a.dispute.deposits_held;
-    a.dispute.deposits_held = 0;
+    // Only the Config signs this instruction's transfers: the dispute stays
+    // borrowed throughout.
+    let mut d = a.dispute.load_mut()?;
+    let verdict = d.decide(&DisputeRules::of(&params));
+    let bond = d.bond;
+    let forfeited = d.deposits_held;
+    d.deposits_held = 0;
     let (mut bond_returned, mut unresolved_fee) = (0, 0);
     let mut signers_settled = true;
     a.challenger.load_mut()?.count_open_disputes(-1);
@@ -122,24 +126,23 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                 .totals
                 .disputes_to_reward_pool(forfeited)?;
             a.miner.load_mut()?.count_open_disputes(-1);
-            let d = &mut a.dispute;
-            (d.status, d.n, d.m) = (DisputeStatus::Unresolved, n, m);
+            d.set_status(DisputeStatus::Unresolved);
+            (d.n, d.m) = (n, m);
             a.job.load_mut()?.set_dispute_open(false);
         }
         Verdict::Stands { result, n, m } => {
-            let upheld = result == a.dispute.disputed_output;
-            let d = &mut a.dispute;
+            let upheld = result == d.disputed_output;
             (d.result, d.n, d.m) = (result, n, m);
             d.pool = add(d.pool, forfeited)?;
             let against = d.voters_revealed.saturating_sub(d.winning_voters());
             if upheld {
-                d.status = DisputeStatus::Upheld;
+                d.set_status(DisputeStatus::Upheld);
                 d.pool = add(d.pool, bond)?;
                 d.pending_liquidations = against;
                 a.miner.load_mut()?.count_open_disputes(-1);
                 a.job.load_mut()?.set_dispute_open(false);
             } else {
-                d.status = DisputeStatus::Overturned;
+                d.set_status(DisputeStatus::Overturned);
                 d.pending_liquidations = against + 1 + d.signer_count as u32;
                 signers_settled = false;
                 let mint = a.config.load()?.stake_mint;
@@ -180,19 +183,19 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                         let mut job = a.job.load_mut()?;
                         job.fee_held = 0;
                         job.set_status(JobStatus::Refunded);
-                        a.dispute.refund_owed = sub(price, held)?;
+                        d.refund_owed = sub(price, held)?;
                         // The claim on the miner's stake moves to the dispute,
                         // released when the miner's liquidation is cranked.
-                        a.dispute.miner_exposure = std::mem::take(&mut job.exposure);
+                        d.miner_exposure = std::mem::take(&mut job.exposure);
                         // The job stays open to the liquidations until the client is whole.
-                        job.set_dispute_open(a.dispute.refund_owed > 0);
+                        job.set_dispute_open(d.refund_owed > 0);
                     }
                 }
                 bond_returned = bond;
                 a.credit(false, bond, CreditReason::BondReturned)?;
             }
-            if a.dispute.pending_liquidations == 0 {
-                let unclaimable = a.dispute.finalize_rewards();
+            if d.pending_liquidations == 0 {
+                let unclaimable = d.finalize_rewards();
                 a.config
                     .load_mut()?
                     .totals
@@ -201,13 +204,11 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
         }
     }
     if signers_settled {
-        let d = &a.dispute;
         count_signers(ctx.remaining_accounts, d.signers(), -1)?;
     }
-    let d = &a.dispute;
     emit_event(&DisputeResolved {
-        dispute: d.key(),
-        status: d.status,
+        dispute: a.dispute.key(),
+        status: d.status(),
         result: d.result,
         n: d.n,
         m: d.m,

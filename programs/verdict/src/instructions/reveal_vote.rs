@@ -24,7 +24,7 @@ pub struct RevealVote<'info> {
     )]
     pub voter: AccountLoader<'info, Node>,
     #[account(mut)]
-    pub dispute: Box<Account<'info, Dispute>>,
+    pub dispute: AccountLoader<'info, Dispute>,
     #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()], bump = vote.bump)]
     pub vote: Box<Account<'info, Vote>>,
     #[account(
@@ -42,9 +42,9 @@ impl RevealVote<'_> {
     pub fn validate(&self, result: &[u8; 32], salt: &[u8; 32]) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         self.config.load()?.require_not_paused()?;
-        let d = &self.dispute;
+        let d = self.dispute.load()?;
         require!(
-            d.status == DisputeStatus::Voting && now >= d.commit_end && now < d.reveal_end,
+            d.status() == DisputeStatus::Voting && now >= d.commit_end && now < d.reveal_end,
             VerdictError::NotRevealPhase
         );
         require!(!self.vote.revealed, VerdictError::AlreadyRevealed);
@@ -67,12 +67,15 @@ pub fn handler(ctx: Context<RevealVote>, result: [u8; 32], _salt: [u8; 32]) -> R
     a.vote.revealed = true;
     a.vote.result = result;
     a.vote.weight = weight;
-    // A voter slashed below one unit since its commit no longer counts.
-    if weight > 0 {
-        a.dispute.count(result, weight);
-    }
     let deposit = a.vote.deposit;
-    a.dispute.deposits_held = sub(a.dispute.deposits_held, deposit)?;
+    {
+        let mut dispute = a.dispute.load_mut()?;
+        // A voter slashed below one unit since its commit no longer counts.
+        if weight > 0 {
+            dispute.count(result, weight);
+        }
+        dispute.deposits_held = sub(dispute.deposits_held, deposit)?;
+    }
     let mut config = a.config.load_mut()?;
     config.totals.disputes = sub(config.totals.disputes, deposit)?;
     drop(config);

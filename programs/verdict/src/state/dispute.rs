@@ -8,32 +8,31 @@ use anchor_lang::prelude::*;
 use super::ProtocolParams;
 use crate::constants::{BPS_DENOMINATOR, MAX_COMMITTEE_SIZE};
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub enum DisputeStatus {
-    /// Commit, then reveal phase.
-    Voting,
-    /// R is the disputed output: the outcome stands.
-    Upheld,
-    /// R is the challenger's result: the miner was wrong.
-    Overturned,
-    /// Turnout short of the quorum, a tie, or no candidate cleared the
-    /// threshold: nobody is liquidated.
-    Unresolved,
+super::stored_as_byte! {
+    #[derive(
+        AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+    )]
+    pub enum DisputeStatus {
+        /// Commit, then reveal phase.
+        #[default]
+        Voting,
+        /// R is the disputed output: the outcome stands.
+        Upheld,
+        /// R is the challenger's result: the miner was wrong.
+        Overturned,
+        /// Turnout short of the quorum, a tie, or no candidate cleared the
+        /// threshold: nobody is liquidated.
+        Unresolved,
+    }
 }
 
-#[account]
-#[derive(InitSpace, Debug)]
+/// Zero-copy: every dispute instruction borrows it in place instead of
+/// decoding and re-encoding its 648 bytes (see `docs/compute-units.md`).
+/// Fields are ordered widest first, so the `repr(C)` layout has no padding.
+#[account(zero_copy)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Dispute {
-    pub job: Pubkey,
-    /// The challenging node and the operator who posted the bond.
-    pub challenger: Pubkey,
-    pub challenger_operator: Pubkey,
     pub bond: u64,
-    pub miner: Pubkey,
-    /// The two candidates: the output the committee attested, and the
-    /// result the challenger recomputed.
-    pub disputed_output: [u8; 32],
-    pub challenger_result: [u8; 32],
     pub opened_at: i64,
     pub opened_slot: u64,
     pub commit_end: i64,
@@ -41,26 +40,16 @@ pub struct Dispute {
     /// Active vote weight when the dispute opened (the base of the turnout
     /// quorum and of the 66% rule).
     pub active_weight: u64,
-    pub status: DisputeStatus,
     /// Revealed voters' weight for each candidate and for anything else.
     pub weight_disputed: u64,
     pub weight_challenger: u64,
     pub weight_other: u64,
-    /// Distinct voters who revealed, and those on each candidate's side.
-    pub voters_revealed: u32,
-    pub voters_disputed: u32,
-    pub voters_challenger: u32,
-    pub commits: u32,
     /// Deposits of commits not revealed yet (forfeited at resolution).
     pub deposits_held: u64,
-    /// The standing result R, n (its weight, with its own unit) and m
+    /// n (the standing result's weight, with its own unit) and m
     /// (everything against it, with the other candidate's unit).
-    pub result: [u8; 32],
     pub n: u64,
     pub m: u64,
-    /// Liquidations still to crank before rewards can be claimed.
-    pub pending_liquidations: u32,
-    pub miner_liquidated: bool,
     /// What the client is still owed out of this dispute's pool (an
     /// overturned outcome whose payout had already left the escrow). Paid
     /// before any voter reward, whatever order the liquidations come in.
@@ -70,21 +59,54 @@ pub struct Dispute {
     /// exposure (and, when the miner was already liquidated elsewhere, takes
     /// the client's refund out of the miner's refund reserve).
     pub miner_exposure: u64,
-    /// The signers who answer for the outcome if it is overturned (a
-    /// high-risk job's; see `Job::accountable_signers`), and which were
-    /// already slashed.
-    pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
-    pub signer_count: u8,
-    pub signers_slashed: u16,
     /// Tokens for the correct voters (liquidations, forfeits, the bond).
     pub pool: u64,
     /// Set when the last liquidation is in: the pool and the voter weight
     /// it is shared over (pro rata to weight), and claims so far.
     pub reward_total: u64,
     pub reward_weight: u64,
+    /// Distinct voters who revealed, and those on each candidate's side.
+    pub voters_revealed: u32,
+    pub voters_disputed: u32,
+    pub voters_challenger: u32,
+    pub commits: u32,
+    /// Liquidations still to crank before rewards can be claimed.
+    pub pending_liquidations: u32,
     pub claims: u32,
+    /// Bit i set: `signers[i]` was slashed.
+    pub signers_slashed: u16,
+    pub job: Pubkey,
+    /// The challenging node and the operator who posted the bond.
+    pub challenger: Pubkey,
+    pub challenger_operator: Pubkey,
+    pub miner: Pubkey,
+    /// The two candidates: the output the committee attested, and the
+    /// result the challenger recomputed.
+    pub disputed_output: [u8; 32],
+    pub challenger_result: [u8; 32],
+    /// The standing result R.
+    pub result: [u8; 32],
+    /// The signers who answer for the outcome if it is overturned (a
+    /// high-risk job's; see `Job::accountable_signers`).
+    pub signers: [Pubkey; MAX_COMMITTEE_SIZE as usize],
+    pub signer_count: u8,
+    /// The dispute's `DisputeStatus`, stored as its discriminant
+    /// (`Dispute::status` decodes it).
+    status: u8,
+    /// 1 once the miner was liquidated (`Dispute::miner_liquidated`).
+    miner_liquidated: u8,
     pub bump: u8,
+    reserved: [u8; 2],
 }
+
+/// All zero, as the account is created: voting, nothing tallied.
+impl Default for Dispute {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+super::zero_copy_serialize!(Dispute);
 
 /// What the vote decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,46 +164,41 @@ pub struct DisputeOpening {
 }
 
 impl Dispute {
-    /// A dispute in its voting phase, with nothing tallied yet.
-    pub fn open(o: DisputeOpening, clock: (i64, u64), phases: (i64, i64), bump: u8) -> Self {
-        Dispute {
-            job: o.job,
-            challenger: o.challenger,
-            challenger_operator: o.challenger_operator,
-            bond: o.bond,
-            miner: o.miner,
-            disputed_output: o.disputed_output,
-            challenger_result: o.challenger_result,
-            opened_at: clock.0,
-            opened_slot: clock.1,
-            commit_end: phases.0,
-            reveal_end: phases.1,
-            active_weight: o.active_weight,
-            status: DisputeStatus::Voting,
-            weight_disputed: 0,
-            weight_challenger: 0,
-            weight_other: 0,
-            voters_revealed: 0,
-            voters_disputed: 0,
-            voters_challenger: 0,
-            commits: 0,
-            deposits_held: 0,
-            result: [0; 32],
-            n: 0,
-            m: 0,
-            pending_liquidations: 0,
-            miner_liquidated: false,
-            refund_owed: 0,
-            miner_exposure: 0,
-            signers: o.signers.0,
-            signer_count: o.signers.1,
-            signers_slashed: 0,
-            pool: 0,
-            reward_total: 0,
-            reward_weight: 0,
-            claims: 0,
-            bump,
-        }
+    /// Account size, discriminator included.
+    pub const SPACE: usize = 8 + std::mem::size_of::<Dispute>();
+
+    /// Opens the dispute just created (all zero): its parties and phases,
+    /// in its voting phase with nothing tallied yet.
+    pub fn open(&mut self, o: DisputeOpening, clock: (i64, u64), phases: (i64, i64), bump: u8) {
+        self.job = o.job;
+        self.challenger = o.challenger;
+        self.challenger_operator = o.challenger_operator;
+        self.bond = o.bond;
+        self.miner = o.miner;
+        self.disputed_output = o.disputed_output;
+        self.challenger_result = o.challenger_result;
+        (self.opened_at, self.opened_slot) = clock;
+        (self.commit_end, self.reveal_end) = phases;
+        self.active_weight = o.active_weight;
+        (self.signers, self.signer_count) = o.signers;
+        self.set_status(DisputeStatus::Voting);
+        self.bump = bump;
+    }
+
+    pub fn status(&self) -> DisputeStatus {
+        DisputeStatus::from_stored(self.status)
+    }
+
+    pub fn set_status(&mut self, status: DisputeStatus) {
+        self.status = status as u8;
+    }
+
+    pub fn miner_liquidated(&self) -> bool {
+        self.miner_liquidated != 0
+    }
+
+    pub fn set_miner_liquidated(&mut self) {
+        self.miner_liquidated = 1;
     }
 
     /// Whether `node` is a party (miner, challenger or accountable signer),
@@ -250,7 +267,7 @@ impl Dispute {
 
     /// Whether the vote upheld the disputed output.
     pub fn upheld(&self) -> bool {
-        self.status == DisputeStatus::Upheld
+        self.status() == DisputeStatus::Upheld
     }
 
     /// Weight of the voters who revealed R (they share the pool).
@@ -353,11 +370,20 @@ mod tests {
             active_weight,
             signers: Default::default(),
         };
-        let mut d = Dispute::open(opening, (0, 0), (0, 0), 0);
+        let mut d = Dispute::default();
+        d.open(opening, (0, 0), (0, 0), 0);
         for &(result, weight) in votes {
             d.count(result, weight);
         }
         d
+    }
+
+    #[test]
+    fn the_layout_has_no_padding_and_a_fixed_size() {
+        assert_eq!(std::mem::size_of::<Dispute>(), 648);
+        assert_eq!(std::mem::offset_of!(Dispute, job), 162);
+        assert_eq!(std::mem::offset_of!(Dispute, signers), 386);
+        assert_eq!(Dispute::SPACE, 656);
     }
 
     #[test]

@@ -19,8 +19,6 @@ import {
   getAddressEncoder,
   getArrayDecoder,
   getArrayEncoder,
-  getBooleanDecoder,
-  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getI64Decoder,
@@ -48,12 +46,6 @@ import {
   type MaybeEncodedAccount,
   type ReadonlyUint8Array,
 } from "@solana/kit";
-import {
-  getDisputeStatusDecoder,
-  getDisputeStatusEncoder,
-  type DisputeStatus,
-  type DisputeStatusArgs,
-} from "../types";
 
 export const DISPUTE_DISCRIMINATOR = new Uint8Array([
   36, 49, 241, 67, 40, 36, 241, 74,
@@ -65,18 +57,7 @@ export function getDisputeDiscriminatorBytes() {
 
 export type Dispute = {
   discriminator: ReadonlyUint8Array;
-  job: Address;
-  /** The challenging node and the operator who posted the bond. */
-  challenger: Address;
-  challengerOperator: Address;
   bond: bigint;
-  miner: Address;
-  /**
-   * The two candidates: the output the committee attested, and the
-   * result the challenger recomputed.
-   */
-  disputedOutput: ReadonlyUint8Array;
-  challengerResult: ReadonlyUint8Array;
   openedAt: bigint;
   openedSlot: bigint;
   commitEnd: bigint;
@@ -86,28 +67,18 @@ export type Dispute = {
    * quorum and of the 66% rule).
    */
   activeWeight: bigint;
-  status: DisputeStatus;
   /** Revealed voters' weight for each candidate and for anything else. */
   weightDisputed: bigint;
   weightChallenger: bigint;
   weightOther: bigint;
-  /** Distinct voters who revealed, and those on each candidate's side. */
-  votersRevealed: number;
-  votersDisputed: number;
-  votersChallenger: number;
-  commits: number;
   /** Deposits of commits not revealed yet (forfeited at resolution). */
   depositsHeld: bigint;
   /**
-   * The standing result R, n (its weight, with its own unit) and m
+   * n (the standing result's weight, with its own unit) and m
    * (everything against it, with the other candidate's unit).
    */
-  result: ReadonlyUint8Array;
   n: bigint;
   m: bigint;
-  /** Liquidations still to crank before rewards can be claimed. */
-  pendingLiquidations: number;
-  minerLiquidated: boolean;
   /**
    * What the client is still owed out of this dispute's pool (an
    * overturned outcome whose payout had already left the escrow). Paid
@@ -121,14 +92,6 @@ export type Dispute = {
    * the client's refund out of the miner's refund reserve).
    */
   minerExposure: bigint;
-  /**
-   * The signers who answer for the outcome if it is overturned (a
-   * high-risk job's; see `Job::accountable_signers`), and which were
-   * already slashed.
-   */
-  signers: Array<Address>;
-  signerCount: number;
-  signersSlashed: number;
   /** Tokens for the correct voters (liquidations, forfeits, the bond). */
   pool: bigint;
   /**
@@ -137,16 +100,20 @@ export type Dispute = {
    */
   rewardTotal: bigint;
   rewardWeight: bigint;
+  /** Distinct voters who revealed, and those on each candidate's side. */
+  votersRevealed: number;
+  votersDisputed: number;
+  votersChallenger: number;
+  commits: number;
+  /** Liquidations still to crank before rewards can be claimed. */
+  pendingLiquidations: number;
   claims: number;
-  bump: number;
-};
-
-export type DisputeArgs = {
+  /** Bit i set: `signers[i]` was slashed. */
+  signersSlashed: number;
   job: Address;
   /** The challenging node and the operator who posted the bond. */
   challenger: Address;
   challengerOperator: Address;
-  bond: number | bigint;
   miner: Address;
   /**
    * The two candidates: the output the committee attested, and the
@@ -154,6 +121,27 @@ export type DisputeArgs = {
    */
   disputedOutput: ReadonlyUint8Array;
   challengerResult: ReadonlyUint8Array;
+  /** The standing result R. */
+  result: ReadonlyUint8Array;
+  /**
+   * The signers who answer for the outcome if it is overturned (a
+   * high-risk job's; see `Job::accountable_signers`).
+   */
+  signers: Array<Address>;
+  signerCount: number;
+  /**
+   * The dispute's `DisputeStatus`, stored as its discriminant
+   * (`Dispute::status` decodes it).
+   */
+  status: number;
+  /** 1 once the miner was liquidated (`Dispute::miner_liquidated`). */
+  minerLiquidated: number;
+  bump: number;
+  reserved: ReadonlyUint8Array;
+};
+
+export type DisputeArgs = {
+  bond: number | bigint;
   openedAt: number | bigint;
   openedSlot: number | bigint;
   commitEnd: number | bigint;
@@ -163,28 +151,18 @@ export type DisputeArgs = {
    * quorum and of the 66% rule).
    */
   activeWeight: number | bigint;
-  status: DisputeStatusArgs;
   /** Revealed voters' weight for each candidate and for anything else. */
   weightDisputed: number | bigint;
   weightChallenger: number | bigint;
   weightOther: number | bigint;
-  /** Distinct voters who revealed, and those on each candidate's side. */
-  votersRevealed: number;
-  votersDisputed: number;
-  votersChallenger: number;
-  commits: number;
   /** Deposits of commits not revealed yet (forfeited at resolution). */
   depositsHeld: number | bigint;
   /**
-   * The standing result R, n (its weight, with its own unit) and m
+   * n (the standing result's weight, with its own unit) and m
    * (everything against it, with the other candidate's unit).
    */
-  result: ReadonlyUint8Array;
   n: number | bigint;
   m: number | bigint;
-  /** Liquidations still to crank before rewards can be claimed. */
-  pendingLiquidations: number;
-  minerLiquidated: boolean;
   /**
    * What the client is still owed out of this dispute's pool (an
    * overturned outcome whose payout had already left the escrow). Paid
@@ -198,14 +176,6 @@ export type DisputeArgs = {
    * the client's refund out of the miner's refund reserve).
    */
   minerExposure: number | bigint;
-  /**
-   * The signers who answer for the outcome if it is overturned (a
-   * high-risk job's; see `Job::accountable_signers`), and which were
-   * already slashed.
-   */
-  signers: Array<Address>;
-  signerCount: number;
-  signersSlashed: number;
   /** Tokens for the correct voters (liquidations, forfeits, the bond). */
   pool: number | bigint;
   /**
@@ -214,8 +184,44 @@ export type DisputeArgs = {
    */
   rewardTotal: number | bigint;
   rewardWeight: number | bigint;
+  /** Distinct voters who revealed, and those on each candidate's side. */
+  votersRevealed: number;
+  votersDisputed: number;
+  votersChallenger: number;
+  commits: number;
+  /** Liquidations still to crank before rewards can be claimed. */
+  pendingLiquidations: number;
   claims: number;
+  /** Bit i set: `signers[i]` was slashed. */
+  signersSlashed: number;
+  job: Address;
+  /** The challenging node and the operator who posted the bond. */
+  challenger: Address;
+  challengerOperator: Address;
+  miner: Address;
+  /**
+   * The two candidates: the output the committee attested, and the
+   * result the challenger recomputed.
+   */
+  disputedOutput: ReadonlyUint8Array;
+  challengerResult: ReadonlyUint8Array;
+  /** The standing result R. */
+  result: ReadonlyUint8Array;
+  /**
+   * The signers who answer for the outcome if it is overturned (a
+   * high-risk job's; see `Job::accountable_signers`).
+   */
+  signers: Array<Address>;
+  signerCount: number;
+  /**
+   * The dispute's `DisputeStatus`, stored as its discriminant
+   * (`Dispute::status` decodes it).
+   */
+  status: number;
+  /** 1 once the miner was liquidated (`Dispute::miner_liquidated`). */
+  minerLiquidated: number;
   bump: number;
+  reserved: ReadonlyUint8Array;
 };
 
 /** Gets the encoder for {@link DisputeArgs} account data. */
@@ -223,42 +229,43 @@ export function getDisputeEncoder(): FixedSizeEncoder<DisputeArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["job", getAddressEncoder()],
-      ["challenger", getAddressEncoder()],
-      ["challengerOperator", getAddressEncoder()],
       ["bond", getU64Encoder()],
-      ["miner", getAddressEncoder()],
-      ["disputedOutput", fixEncoderSize(getBytesEncoder(), 32)],
-      ["challengerResult", fixEncoderSize(getBytesEncoder(), 32)],
       ["openedAt", getI64Encoder()],
       ["openedSlot", getU64Encoder()],
       ["commitEnd", getI64Encoder()],
       ["revealEnd", getI64Encoder()],
       ["activeWeight", getU64Encoder()],
-      ["status", getDisputeStatusEncoder()],
       ["weightDisputed", getU64Encoder()],
       ["weightChallenger", getU64Encoder()],
       ["weightOther", getU64Encoder()],
+      ["depositsHeld", getU64Encoder()],
+      ["n", getU64Encoder()],
+      ["m", getU64Encoder()],
+      ["refundOwed", getU64Encoder()],
+      ["minerExposure", getU64Encoder()],
+      ["pool", getU64Encoder()],
+      ["rewardTotal", getU64Encoder()],
+      ["rewardWeight", getU64Encoder()],
       ["votersRevealed", getU32Encoder()],
       ["votersDisputed", getU32Encoder()],
       ["votersChallenger", getU32Encoder()],
       ["commits", getU32Encoder()],
-      ["depositsHeld", getU64Encoder()],
-      ["result", fixEncoderSize(getBytesEncoder(), 32)],
-      ["n", getU64Encoder()],
-      ["m", getU64Encoder()],
       ["pendingLiquidations", getU32Encoder()],
-      ["minerLiquidated", getBooleanEncoder()],
-      ["refundOwed", getU64Encoder()],
-      ["minerExposure", getU64Encoder()],
+      ["claims", getU32Encoder()],
+      ["signersSlashed", getU16Encoder()],
+      ["job", getAddressEncoder()],
+      ["challenger", getAddressEncoder()],
+      ["challengerOperator", getAddressEncoder()],
+      ["miner", getAddressEncoder()],
+      ["disputedOutput", fixEncoderSize(getBytesEncoder(), 32)],
+      ["challengerResult", fixEncoderSize(getBytesEncoder(), 32)],
+      ["result", fixEncoderSize(getBytesEncoder(), 32)],
       ["signers", getArrayEncoder(getAddressEncoder(), { size: 8 })],
       ["signerCount", getU8Encoder()],
-      ["signersSlashed", getU16Encoder()],
-      ["pool", getU64Encoder()],
-      ["rewardTotal", getU64Encoder()],
-      ["rewardWeight", getU64Encoder()],
-      ["claims", getU32Encoder()],
+      ["status", getU8Encoder()],
+      ["minerLiquidated", getU8Encoder()],
       ["bump", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 2)],
     ]),
     (value) => ({ ...value, discriminator: DISPUTE_DISCRIMINATOR }),
   );
@@ -268,42 +275,43 @@ export function getDisputeEncoder(): FixedSizeEncoder<DisputeArgs> {
 export function getDisputeDecoder(): FixedSizeDecoder<Dispute> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["job", getAddressDecoder()],
-    ["challenger", getAddressDecoder()],
-    ["challengerOperator", getAddressDecoder()],
     ["bond", getU64Decoder()],
-    ["miner", getAddressDecoder()],
-    ["disputedOutput", fixDecoderSize(getBytesDecoder(), 32)],
-    ["challengerResult", fixDecoderSize(getBytesDecoder(), 32)],
     ["openedAt", getI64Decoder()],
     ["openedSlot", getU64Decoder()],
     ["commitEnd", getI64Decoder()],
     ["revealEnd", getI64Decoder()],
     ["activeWeight", getU64Decoder()],
-    ["status", getDisputeStatusDecoder()],
     ["weightDisputed", getU64Decoder()],
     ["weightChallenger", getU64Decoder()],
     ["weightOther", getU64Decoder()],
+    ["depositsHeld", getU64Decoder()],
+    ["n", getU64Decoder()],
+    ["m", getU64Decoder()],
+    ["refundOwed", getU64Decoder()],
+    ["minerExposure", getU64Decoder()],
+    ["pool", getU64Decoder()],
+    ["rewardTotal", getU64Decoder()],
+    ["rewardWeight", getU64Decoder()],
     ["votersRevealed", getU32Decoder()],
     ["votersDisputed", getU32Decoder()],
     ["votersChallenger", getU32Decoder()],
     ["commits", getU32Decoder()],
-    ["depositsHeld", getU64Decoder()],
-    ["result", fixDecoderSize(getBytesDecoder(), 32)],
-    ["n", getU64Decoder()],
-    ["m", getU64Decoder()],
     ["pendingLiquidations", getU32Decoder()],
-    ["minerLiquidated", getBooleanDecoder()],
-    ["refundOwed", getU64Decoder()],
-    ["minerExposure", getU64Decoder()],
+    ["claims", getU32Decoder()],
+    ["signersSlashed", getU16Decoder()],
+    ["job", getAddressDecoder()],
+    ["challenger", getAddressDecoder()],
+    ["challengerOperator", getAddressDecoder()],
+    ["miner", getAddressDecoder()],
+    ["disputedOutput", fixDecoderSize(getBytesDecoder(), 32)],
+    ["challengerResult", fixDecoderSize(getBytesDecoder(), 32)],
+    ["result", fixDecoderSize(getBytesDecoder(), 32)],
     ["signers", getArrayDecoder(getAddressDecoder(), { size: 8 })],
     ["signerCount", getU8Decoder()],
-    ["signersSlashed", getU16Decoder()],
-    ["pool", getU64Decoder()],
-    ["rewardTotal", getU64Decoder()],
-    ["rewardWeight", getU64Decoder()],
-    ["claims", getU32Decoder()],
+    ["status", getU8Decoder()],
+    ["minerLiquidated", getU8Decoder()],
     ["bump", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 2)],
   ]);
 }
 
@@ -366,5 +374,5 @@ export async function fetchAllMaybeDispute(
 }
 
 export function getDisputeSize(): number {
-  return 654;
+  return 656;
 }
