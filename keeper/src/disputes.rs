@@ -298,13 +298,13 @@ impl Disputes {
             .votes
             .iter()
             .find(|(k, _)| *k == vote_key)
-            .map(|(_, v)| v.clone());
+            .map(|(_, v)| *v);
         let mut stored = self.ctx.store.vote(key)?;
         // A commit or reveal whose confirmation was lost: the chain has it.
         if let (Some(v), Some(chain)) = (stored.as_mut(), on_chain.as_ref()) {
-            if !v.committed || (chain.revealed && !v.revealed) {
+            if !v.committed || (chain.revealed() && !v.revealed) {
                 v.committed = true;
-                v.revealed |= chain.revealed;
+                v.revealed |= chain.revealed();
                 self.ctx.store.put_vote(v)?;
             }
         }
@@ -384,7 +384,7 @@ impl Disputes {
                 }
             }
             DisputeStatus::Voting if now >= d.commit_end && now < d.reveal_end => {
-                let unrevealed = on_chain.as_ref().is_some_and(|v| !v.revealed);
+                let unrevealed = on_chain.as_ref().is_some_and(|v| !v.revealed());
                 if let Some(vote) = stored.filter(|v| v.committed && !v.revealed && unrevealed) {
                     let reveal = ix::reveal_vote(
                         &operator.key.pubkey(),

@@ -276,7 +276,7 @@ impl Net {
             rent += self.rent(8 + NodeEndpoint::INIT_SPACE, 1).await?;
         }
         if roles & ROLE_VALIDATOR != 0 {
-            rent += self.rent(8 + Vote::INIT_SPACE, DISPUTES_FUNDED).await?
+            rent += self.rent(Vote::SPACE, DISPUTES_FUNDED).await?
                 + self.rent(Dispute::SPACE, DISPUTES_FUNDED).await?;
             funds += validator_funds(&self.params);
         }

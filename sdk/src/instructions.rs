@@ -839,10 +839,10 @@ pub fn pending_liquidations<'a>(
         .into_iter()
         .filter(|v| {
             v.dispute == *address
-                && v.revealed
+                && v.revealed()
                 && v.weight > 0
                 && v.result != dispute.result
-                && !v.liquidated
+                && !v.liquidated()
         })
         .map(|v| v.voter)
         .collect();

@@ -1428,7 +1428,7 @@ impl World {
                     d.status() == DisputeStatus::Voting
                         && now >= d.commit_end
                         && now < d.reveal_end
-                        && !v.revealed
+                        && !v.revealed()
                 });
                 let Some((d_key, i)) = choose(sealed, pick) else {
                     return Done::Skipped("no vote to reveal");
@@ -1507,10 +1507,10 @@ impl World {
                         d.status(),
                         DisputeStatus::Upheld | DisputeStatus::Overturned
                     ) && d.pending_liquidations == 0
-                        && v.revealed
+                        && v.revealed()
                         && v.weight > 0
                         && v.result == d.result
-                        && !v.claimed
+                        && !v.claimed()
                 });
                 let Some((d_key, i)) = choose(due, pick) else {
                     return Done::Skipped("no reward due");
@@ -1528,10 +1528,10 @@ impl World {
                     DisputeStatus::Voting => false,
                     DisputeStatus::Unresolved => true,
                     DisputeStatus::Upheld | DisputeStatus::Overturned => {
-                        !v.revealed
+                        !v.revealed()
                             || v.weight == 0
-                            || v.liquidated
-                            || (v.result == d.result && v.claimed)
+                            || v.liquidated()
+                            || (v.result == d.result && v.claimed())
                     }
                 });
                 let Some((d_key, i)) = choose(settled, pick) else {
@@ -1863,7 +1863,7 @@ impl World {
             }
         }
         for vote in v.votes.values() {
-            if !vote.liquidated {
+            if !vote.liquidated() {
                 *parties.entry(vote.voter).or_default() += 1;
             }
         }
@@ -1890,12 +1890,12 @@ impl World {
             };
             match d.status() {
                 DisputeStatus::Voting => {
-                    let sealed = votes.iter().filter(|v| !v.revealed).map(|v| v.deposit);
+                    let sealed = votes.iter().filter(|v| !v.revealed()).map(|v| v.deposit);
                     expect("deposits held", d.deposits_held, sealed.sum());
                     expect("commits", d.commits as u64, votes.len() as u64);
                     let revealed: Vec<&&Vote> = votes
                         .iter()
-                        .filter(|v| v.revealed && v.weight > 0)
+                        .filter(|v| v.revealed() && v.weight > 0)
                         .collect();
                     let weight = |f: &dyn Fn(&[u8; 32]) -> bool| {
                         revealed

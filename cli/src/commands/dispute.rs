@@ -715,13 +715,13 @@ async fn close_vote(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
         DisputeStatus::Voting => None,
         DisputeStatus::Unresolved => Some("the dispute ended unresolved"),
         DisputeStatus::Upheld | DisputeStatus::Overturned => {
-            if !v.revealed {
+            if !v.revealed() {
                 Some("it was never revealed (its deposit was forfeited)")
             } else if v.weight == 0 {
                 Some("it carried no weight")
-            } else if v.liquidated {
+            } else if v.liquidated() {
                 Some("its voter was liquidated")
-            } else if v.result == dispute.result && v.claimed {
+            } else if v.result == dispute.result && v.claimed() {
                 Some("its reward was claimed")
             } else {
                 None
@@ -750,8 +750,8 @@ async fn close_vote(s: &Session<'_>, job: Pubkey) -> Result<Output, CliError> {
             "voter": voter.to_string(),
             "vote": vote.to_string(),
             "closed": true,
-            "revealed": v.revealed,
-            "liquidated": v.liquidated,
+            "revealed": v.revealed(),
+            "liquidated": v.liquidated(),
             "rent_returned": rent,
         }),
         landed_json(&landed),

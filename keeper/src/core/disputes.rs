@@ -47,10 +47,10 @@ pub fn vote_settled(d: &Dispute, vote: &Vote) -> bool {
         DisputeStatus::Voting => false,
         DisputeStatus::Unresolved => true,
         DisputeStatus::Upheld | DisputeStatus::Overturned => {
-            !vote.revealed
+            !vote.revealed()
                 || vote.weight == 0
-                || vote.liquidated
-                || (vote.result == d.result && vote.claimed)
+                || vote.liquidated()
+                || (vote.result == d.result && vote.claimed())
         }
     }
 }
@@ -61,10 +61,10 @@ pub fn reward_due(d: &Dispute, vote: &Vote) -> bool {
         d.status(),
         DisputeStatus::Upheld | DisputeStatus::Overturned
     ) && d.pending_liquidations == 0
-        && vote.revealed
+        && vote.revealed()
         && vote.weight > 0
         && vote.result == d.result
-        && !vote.claimed
+        && !vote.claimed()
 }
 
 /// A dispute's stage, as far as whose turn it is to crank: a change
@@ -146,18 +146,16 @@ mod tests {
     }
 
     fn vote(revealed: bool, result: [u8; 32], liquidated: bool) -> Vote {
-        Vote {
-            dispute: Pubkey::new_unique(),
-            voter: Pubkey::new_unique(),
-            commitment: [0; 32],
-            weight: 20,
-            deposit: 10,
-            revealed,
-            result,
-            liquidated,
-            claimed: false,
-            bump: 255,
+        let mut v = Vote::default();
+        (v.dispute, v.voter) = (Pubkey::new_unique(), Pubkey::new_unique());
+        (v.weight, v.deposit, v.result, v.bump) = (20, 10, result, 255);
+        if revealed {
+            v.set_revealed();
         }
+        if liquidated {
+            v.set_liquidated();
+        }
+        v
     }
 
     #[test]

@@ -31,9 +31,9 @@ pub struct ClaimDisputeReward<'info> {
         mut,
         close = operator,
         seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()],
-        bump = vote.bump,
+        bump = vote.load()?.bump,
     )]
-    pub vote: Box<Account<'info, Vote>>,
+    pub vote: AccountLoader<'info, Vote>,
     #[account(
         mut,
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongDestination,
@@ -60,9 +60,9 @@ impl ClaimDisputeReward<'_> {
             d.pending_liquidations == 0,
             VerdictError::LiquidationsPending
         );
-        let v = &self.vote;
+        let v = self.vote.load()?;
         require!(
-            v.revealed && v.weight > 0 && v.result == d.result && !v.claimed,
+            v.revealed() && v.weight > 0 && v.result == d.result && !v.claimed(),
             VerdictError::NoRewardDue
         );
         Ok(())
@@ -73,12 +73,12 @@ pub fn handler(ctx: Context<ClaimDisputeReward>) -> Result<()> {
     let a = &mut *ctx.accounts;
     let amount = {
         let mut dispute = a.dispute.load_mut()?;
-        let amount = dispute.reward_for(a.vote.weight);
+        let amount = dispute.reward_for(a.vote.load()?.weight);
         dispute.claims += 1;
         dispute.pool = sub(dispute.pool, amount)?;
         amount
     };
-    a.vote.claimed = true;
+    a.vote.load_mut()?.set_claimed();
     let mut voter = a.voter.load_mut()?;
     voter.count_open_disputes(-1);
     drop(voter);

@@ -25,19 +25,22 @@ pub struct CloseVote<'info> {
         mut,
         close = operator,
         seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()],
-        bump = vote.bump,
+        bump = vote.load()?.bump,
     )]
-    pub vote: Box<Account<'info, Vote>>,
+    pub vote: AccountLoader<'info, Vote>,
 }
 
 impl CloseVote<'_> {
     pub fn validate(&self) -> Result<()> {
-        let (d, v) = (self.dispute.load()?, &self.vote);
+        let (d, v) = (self.dispute.load()?, self.vote.load()?);
         let settled = match d.status() {
             DisputeStatus::Voting => false,
             DisputeStatus::Unresolved => true,
             DisputeStatus::Upheld | DisputeStatus::Overturned => {
-                !v.revealed || v.weight == 0 || v.liquidated || (v.result == d.result && v.claimed)
+                !v.revealed()
+                    || v.weight == 0
+                    || v.liquidated()
+                    || (v.result == d.result && v.claimed())
             }
         };
         require!(settled, VerdictError::VoteNotSettled);
@@ -47,7 +50,7 @@ impl CloseVote<'_> {
 
 pub fn handler(ctx: Context<CloseVote>) -> Result<()> {
     // A liquidation already released the node's count.
-    if !ctx.accounts.vote.liquidated {
+    if !ctx.accounts.vote.load()?.liquidated() {
         let mut voter = ctx.accounts.voter.load_mut()?;
         voter.count_open_disputes(-1);
     }

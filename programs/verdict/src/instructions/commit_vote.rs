@@ -31,11 +31,11 @@ pub struct CommitVote<'info> {
     #[account(
         init,
         payer = operator,
-        space = 8 + Vote::INIT_SPACE,
+        space = Vote::SPACE,
         seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()],
         bump,
     )]
-    pub vote: Box<Account<'info, Vote>>,
+    pub vote: AccountLoader<'info, Vote>,
     #[account(
         mut,
         constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
@@ -98,18 +98,15 @@ pub fn handler(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
     let mut voter = a.voter.load_mut()?;
     voter.count_open_disputes(1);
     drop(voter);
-    a.vote.set_inner(Vote {
-        dispute: a.dispute.key(),
-        voter: a.voter.key(),
-        commitment,
-        weight,
-        deposit,
-        revealed: false,
-        result: [0; 32],
-        liquidated: false,
-        claimed: false,
-        bump: ctx.bumps.vote,
-    });
+    {
+        let mut vote = a.vote.load_init()?;
+        vote.dispute = a.dispute.key();
+        vote.voter = a.voter.key();
+        vote.commitment = commitment;
+        vote.weight = weight;
+        vote.deposit = deposit;
+        vote.bump = ctx.bumps.vote;
+    }
     emit_event(&VoteCommitted {
         dispute: a.dispute.key(),
         voter: a.voter.key(),

@@ -49,8 +49,8 @@ pub struct Liquidate<'info> {
     #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
     pub node_vault: Box<Account<'info, TokenAccount>>,
     /// The node's vote, for a `Voter` target.
-    #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), node.key().as_ref()], bump = vote.bump)]
-    pub vote: Option<Box<Account<'info, Vote>>>,
+    #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), node.key().as_ref()], bump = vote.load()?.bump)]
+    pub vote: Option<AccountLoader<'info, Vote>>,
     /// The disputed job, its escrow and its recorded refund account: needed
     /// while the client is still owed a refund.
     #[account(mut, address = dispute.load()?.job @ VerdictError::InvalidDisputeState)]
@@ -86,7 +86,8 @@ impl Liquidate<'_> {
         let due = match target {
             LiquidationTarget::Voter => {
                 let vote = self.vote.as_ref().ok_or(VerdictError::NotLiquidatable)?;
-                vote.revealed && vote.weight > 0 && vote.result != d.result && !vote.liquidated
+                let vote = vote.load()?;
+                vote.revealed() && vote.weight > 0 && vote.result != d.result && !vote.liquidated()
             }
             LiquidationTarget::Miner => {
                 d.status() == DisputeStatus::Overturned && node == d.miner && !d.miner_liquidated()
@@ -135,7 +136,12 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
     }
 
     match target {
-        LiquidationTarget::Voter => a.vote.as_mut().expect("checked in validate").liquidated = true,
+        LiquidationTarget::Voter => a
+            .vote
+            .as_ref()
+            .expect("checked in validate")
+            .load_mut()?
+            .set_liquidated(),
         LiquidationTarget::Miner => d.set_miner_liquidated(),
         LiquidationTarget::Signer(i) => {
             d.signers_slashed |= 1 << i;

@@ -25,8 +25,8 @@ pub struct RevealVote<'info> {
     pub voter: AccountLoader<'info, Node>,
     #[account(mut)]
     pub dispute: AccountLoader<'info, Dispute>,
-    #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()], bump = vote.bump)]
-    pub vote: Box<Account<'info, Vote>>,
+    #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()], bump = vote.load()?.bump)]
+    pub vote: AccountLoader<'info, Vote>,
     #[account(
         mut,
         constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
@@ -47,9 +47,10 @@ impl RevealVote<'_> {
             d.status() == DisputeStatus::Voting && now >= d.commit_end && now < d.reveal_end,
             VerdictError::NotRevealPhase
         );
-        require!(!self.vote.revealed, VerdictError::AlreadyRevealed);
+        let vote = self.vote.load()?;
+        require!(!vote.revealed(), VerdictError::AlreadyRevealed);
         require!(
-            vote_commitment(result, salt, &self.voter.key()) == self.vote.commitment,
+            vote_commitment(result, salt, &self.voter.key()) == vote.commitment,
             VerdictError::RevealMismatch
         );
         Ok(())
@@ -58,16 +59,18 @@ impl RevealVote<'_> {
 
 pub fn handler(ctx: Context<RevealVote>, result: [u8; 32], _salt: [u8; 32]) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let weight = a.vote.weight.min(
+    let mut vote = a.vote.load_mut()?;
+    let weight = vote.weight.min(
         a.config
             .load()?
             .params
             .vote_weight(a.voter.load()?.slashable_stake()?),
     );
-    a.vote.revealed = true;
-    a.vote.result = result;
-    a.vote.weight = weight;
-    let deposit = a.vote.deposit;
+    vote.set_revealed();
+    vote.result = result;
+    vote.weight = weight;
+    let deposit = vote.deposit;
+    drop(vote);
     {
         let mut dispute = a.dispute.load_mut()?;
         // A voter slashed below one unit since its commit no longer counts.

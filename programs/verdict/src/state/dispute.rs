@@ -321,23 +321,66 @@ impl Dispute {
     }
 }
 
-/// One node's vote: a commitment, then the revealed result.
-#[account]
-#[derive(InitSpace, Debug)]
+/// One node's vote: a commitment, then the revealed result. Zero-copy like
+/// the Dispute (widest fields first, flags as bytes behind accessors).
+#[account(zero_copy)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Vote {
-    pub dispute: Pubkey,
-    pub voter: Pubkey,
-    /// sha256(result ‖ salt ‖ voter node).
-    pub commitment: [u8; 32],
     /// The voter's weight at commit (lowered at reveal if its stake fell).
     pub weight: u64,
     /// Posted at commit, returned at reveal.
     pub deposit: u64,
-    pub revealed: bool,
+    pub dispute: Pubkey,
+    pub voter: Pubkey,
+    /// sha256(result ‖ salt ‖ voter node).
+    pub commitment: [u8; 32],
     pub result: [u8; 32],
-    pub liquidated: bool,
-    pub claimed: bool,
+    /// 1 once revealed (`Vote::revealed`).
+    revealed: u8,
+    /// 1 once its voter was liquidated for it (`Vote::liquidated`).
+    liquidated: u8,
+    /// 1 once its reward was claimed (`Vote::claimed`).
+    claimed: u8,
     pub bump: u8,
+    reserved: [u8; 4],
+}
+
+/// All zero, as the account is created.
+impl Default for Vote {
+    fn default() -> Self {
+        bytemuck::Zeroable::zeroed()
+    }
+}
+
+super::zero_copy_serialize!(Vote);
+
+impl Vote {
+    /// Account size, discriminator included.
+    pub const SPACE: usize = 8 + std::mem::size_of::<Vote>();
+
+    pub fn revealed(&self) -> bool {
+        self.revealed != 0
+    }
+
+    pub fn set_revealed(&mut self) {
+        self.revealed = 1;
+    }
+
+    pub fn liquidated(&self) -> bool {
+        self.liquidated != 0
+    }
+
+    pub fn set_liquidated(&mut self) {
+        self.liquidated = 1;
+    }
+
+    pub fn claimed(&self) -> bool {
+        self.claimed != 0
+    }
+
+    pub fn set_claimed(&mut self) {
+        self.claimed = 1;
+    }
 }
 
 /// The commitment a voter publishes: binding the voter's node into it means
@@ -384,6 +427,9 @@ mod tests {
         assert_eq!(std::mem::offset_of!(Dispute, job), 162);
         assert_eq!(std::mem::offset_of!(Dispute, signers), 386);
         assert_eq!(Dispute::SPACE, 656);
+        assert_eq!(std::mem::size_of::<Vote>(), 152);
+        assert_eq!(std::mem::offset_of!(Vote, result), 112);
+        assert_eq!(Vote::SPACE, 160);
     }
 
     #[test]

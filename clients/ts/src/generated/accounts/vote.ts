@@ -17,8 +17,6 @@ import {
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
-  getBooleanDecoder,
-  getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getStructDecoder,
@@ -51,35 +49,43 @@ export function getVoteDiscriminatorBytes() {
 
 export type Vote = {
   discriminator: ReadonlyUint8Array;
-  dispute: Address;
-  voter: Address;
-  /** sha256(result ‖ salt ‖ voter node). */
-  commitment: ReadonlyUint8Array;
   /** The voter's weight at commit (lowered at reveal if its stake fell). */
   weight: bigint;
   /** Posted at commit, returned at reveal. */
   deposit: bigint;
-  revealed: boolean;
-  result: ReadonlyUint8Array;
-  liquidated: boolean;
-  claimed: boolean;
-  bump: number;
-};
-
-export type VoteArgs = {
   dispute: Address;
   voter: Address;
   /** sha256(result ‖ salt ‖ voter node). */
   commitment: ReadonlyUint8Array;
+  result: ReadonlyUint8Array;
+  /** 1 once revealed (`Vote::revealed`). */
+  revealed: number;
+  /** 1 once its voter was liquidated for it (`Vote::liquidated`). */
+  liquidated: number;
+  /** 1 once its reward was claimed (`Vote::claimed`). */
+  claimed: number;
+  bump: number;
+  reserved: ReadonlyUint8Array;
+};
+
+export type VoteArgs = {
   /** The voter's weight at commit (lowered at reveal if its stake fell). */
   weight: number | bigint;
   /** Posted at commit, returned at reveal. */
   deposit: number | bigint;
-  revealed: boolean;
+  dispute: Address;
+  voter: Address;
+  /** sha256(result ‖ salt ‖ voter node). */
+  commitment: ReadonlyUint8Array;
   result: ReadonlyUint8Array;
-  liquidated: boolean;
-  claimed: boolean;
+  /** 1 once revealed (`Vote::revealed`). */
+  revealed: number;
+  /** 1 once its voter was liquidated for it (`Vote::liquidated`). */
+  liquidated: number;
+  /** 1 once its reward was claimed (`Vote::claimed`). */
+  claimed: number;
   bump: number;
+  reserved: ReadonlyUint8Array;
 };
 
 /** Gets the encoder for {@link VoteArgs} account data. */
@@ -87,16 +93,17 @@ export function getVoteEncoder(): FixedSizeEncoder<VoteArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["weight", getU64Encoder()],
+      ["deposit", getU64Encoder()],
       ["dispute", getAddressEncoder()],
       ["voter", getAddressEncoder()],
       ["commitment", fixEncoderSize(getBytesEncoder(), 32)],
-      ["weight", getU64Encoder()],
-      ["deposit", getU64Encoder()],
-      ["revealed", getBooleanEncoder()],
       ["result", fixEncoderSize(getBytesEncoder(), 32)],
-      ["liquidated", getBooleanEncoder()],
-      ["claimed", getBooleanEncoder()],
+      ["revealed", getU8Encoder()],
+      ["liquidated", getU8Encoder()],
+      ["claimed", getU8Encoder()],
       ["bump", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 4)],
     ]),
     (value) => ({ ...value, discriminator: VOTE_DISCRIMINATOR }),
   );
@@ -106,16 +113,17 @@ export function getVoteEncoder(): FixedSizeEncoder<VoteArgs> {
 export function getVoteDecoder(): FixedSizeDecoder<Vote> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["weight", getU64Decoder()],
+    ["deposit", getU64Decoder()],
     ["dispute", getAddressDecoder()],
     ["voter", getAddressDecoder()],
     ["commitment", fixDecoderSize(getBytesDecoder(), 32)],
-    ["weight", getU64Decoder()],
-    ["deposit", getU64Decoder()],
-    ["revealed", getBooleanDecoder()],
     ["result", fixDecoderSize(getBytesDecoder(), 32)],
-    ["liquidated", getBooleanDecoder()],
-    ["claimed", getBooleanDecoder()],
+    ["revealed", getU8Decoder()],
+    ["liquidated", getU8Decoder()],
+    ["claimed", getU8Decoder()],
     ["bump", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 4)],
   ]);
 }
 
@@ -178,5 +186,5 @@ export async function fetchAllMaybeVote(
 }
 
 export function getVoteSize(): number {
-  return 156;
+  return 160;
 }
