@@ -2,7 +2,8 @@
 //! staked, the committee draw (entries, request, seed, sweep), miners past
 //! their trial and listed on chain. Each step works over any chain a set-up
 //! sends to ([`Setup`]): the program tests' fixture (and through it the
-//! keeper tests) and the main job, whose chain is embedded or a cluster.
+//! keeper tests), the CLI tests' harness, and the main job, whose chain is
+//! embedded or a cluster.
 //!
 //! Steps return the chain's own result, so a test can assert on a refusal
 //! where the main job propagates it with `?`.
