@@ -24,7 +24,7 @@ use verdict_sdk::instructions as ix;
 use verdict_sdk::pda;
 
 use crate::context::Context;
-use crate::core::disputes::{reward_due, sampled, stage, under_dispute, vote_settled};
+use crate::core::disputes::{sampled, stage, under_dispute};
 use crate::draw::DrawKey;
 use crate::error::KeeperError;
 use crate::evidence::EvidenceService;
@@ -412,9 +412,7 @@ impl Disputes {
             // first, the others only if it stays silent (every keeper racing
             // for each target only collects refusals). The job goes along
             // while it exists (the client may be owed a refund).
-            DisputeStatus::Upheld | DisputeStatus::Overturned
-                if d.pending_liquidations > 0 && self.committee.turn(key) =>
-            {
+            _ if d.decided() && d.pending_liquidations > 0 && self.committee.turn(key) => {
                 let refund = job.as_ref().map(|j| (d.job, j.refund_account));
                 for (node, target) in
                     ix::pending_liquidations(key, d, view.votes.iter().map(|(_, v)| v))
@@ -432,7 +430,7 @@ impl Disputes {
         // This node's own vote, once the dispute is decided: claim its reward
         // (which closes the vote), or close a vote with nothing left to it.
         let Some(vote) = on_chain else { return Ok(()) };
-        if reward_due(d, &vote) {
+        if d.reward_claimable(&vote) {
             self.step(
                 "claim",
                 ix::claim_dispute_reward(&operator.key.pubkey(), key, &operator.tokens),
@@ -445,7 +443,7 @@ impl Disputes {
                     ..rec
                 })?;
             }
-        } else if vote_settled(d, &vote) {
+        } else if d.vote_settled(&vote) {
             self.step(
                 "close_vote",
                 ix::close_vote(&operator.key.pubkey(), key),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
 use solana_sdk::signer::Signer;
-use verdict::state::{Dispute, DisputeStatus, Job, JobStatus, Node, NodeStatus, ProtocolParams};
+use verdict::state::{Dispute, Job, JobStatus, Node, NodeStatus, ProtocolParams};
 use verdict_chain::Chain;
 use verdict_sdk::accounts::AccountSource;
 use verdict_sdk::events::{parse_logs, VerdictEvent};
@@ -221,10 +221,7 @@ pub(crate) fn dispute_row(
             "another result"
         }
     };
-    let decided = matches!(
-        d.status(),
-        DisputeStatus::Upheld | DisputeStatus::Overturned
-    );
+    let decided = d.decided();
     let voters = ledger::ballots(key, events)
         .into_iter()
         .map(|b| VoterRow {

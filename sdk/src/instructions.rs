@@ -8,8 +8,8 @@ use verdict::accounts as acc;
 use verdict::attestation::CompletionReport;
 use verdict::instruction as ix;
 use verdict::state::{
-    Dispute, DisputeStatus, FailReason, Job, JobStatus, ModelId, Offense, ProtocolParams,
-    RiskLevel, SlashingTable, Vote,
+    Dispute, FailReason, Job, JobStatus, ModelId, Offense, ProtocolParams, RiskLevel,
+    SlashingTable, Vote,
 };
 use verdict::LiquidationTarget;
 use verdict::{RegisterNodeArgs, SubmitJobArgs, UpdateNodeArgs};
@@ -825,25 +825,17 @@ pub fn pending_liquidations<'a>(
     votes: impl IntoIterator<Item = &'a Vote>,
 ) -> Vec<(Pubkey, LiquidationTarget)> {
     let mut targets = Vec::new();
-    if dispute.status() == DisputeStatus::Overturned {
-        if !dispute.miner_liquidated() {
-            targets.push((dispute.miner, LiquidationTarget::Miner));
-        }
-        for (i, signer) in dispute.signers().iter().enumerate() {
-            if dispute.signers_slashed & (1 << i) == 0 {
-                targets.push((*signer, LiquidationTarget::Signer(i as u8)));
-            }
+    if dispute.miner_liquidatable() {
+        targets.push((dispute.miner, LiquidationTarget::Miner));
+    }
+    for (i, signer) in dispute.signers().iter().enumerate() {
+        if dispute.signer_liquidatable(i) {
+            targets.push((*signer, LiquidationTarget::Signer(i as u8)));
         }
     }
     let mut voters: Vec<Pubkey> = votes
         .into_iter()
-        .filter(|v| {
-            v.dispute == *address
-                && v.revealed()
-                && v.weight > 0
-                && v.result != dispute.result
-                && !v.liquidated()
-        })
+        .filter(|v| v.dispute == *address && dispute.vote_liquidatable(v))
         .map(|v| v.voter)
         .collect();
     voters.sort();

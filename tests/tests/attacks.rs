@@ -228,12 +228,20 @@ mod miner {
         let (r, ticket) = f.request_unstake(&miner, params.min_miner_stake).await;
         r.unwrap();
         f.advance(params.unbonding_secs).await;
-        // Withdraw "into" the stake vault itself: the same account twice, mutable.
+        // Withdraw "into" the stake vault itself: the same account twice,
+        // mutable. SPL Token would take the self-transfer as a no-op while
+        // the ticket burned and the totals fell: every payout refuses it.
         let op = miner.operator.keypair.insecure_clone();
+        let vault_before = f.token_balance(&pda::stake_vault()).await;
         let withdraw =
             ix::withdraw_unbonded(&op.pubkey(), &miner.node, &ticket, &pda::stake_vault());
         let result = f.send(&[withdraw], &[&op]).await;
-        assert_anchor_error(&result, ErrorCode::ConstraintDuplicateMutableAccount);
+        assert_verdict_error(&result, VerdictError::WrongDestination);
+        assert_eq!(f.token_balance(&pda::stake_vault()).await, vault_before);
+        // The ticket still stands: the owner withdraws to its own account.
+        let withdraw =
+            ix::withdraw_unbonded(&op.pubkey(), &miner.node, &ticket, &miner.operator.tokens);
+        f.send(&[withdraw], &[&op]).await.unwrap();
     }
 
     #[tokio::test]

@@ -1472,12 +1472,7 @@ impl World {
             }
             Op::Liquidate { pick } => {
                 let mut targets = Vec::new();
-                for (d_key, d) in self.disputes(|d| {
-                    matches!(
-                        d.status(),
-                        DisputeStatus::Upheld | DisputeStatus::Overturned
-                    ) && d.pending_liquidations > 0
-                }) {
+                for (d_key, d) in self.disputes(|d| d.decided() && d.pending_liquidations > 0) {
                     let votes = self.view.votes_of(&d_key);
                     for (node, target) in ix::pending_liquidations(&d_key, &d, votes) {
                         targets.push((d_key, d.job, node, target));
@@ -1502,16 +1497,7 @@ impl World {
                 Done::Sent(what, r, Some(format!("liquidated a {kind}")))
             }
             Op::ClaimReward { pick } => {
-                let due = self.votes(|d, v| {
-                    matches!(
-                        d.status(),
-                        DisputeStatus::Upheld | DisputeStatus::Overturned
-                    ) && d.pending_liquidations == 0
-                        && v.revealed()
-                        && v.weight > 0
-                        && v.result == d.result
-                        && !v.claimed()
-                });
+                let due = self.votes(|d, v| d.reward_claimable(v));
                 let Some((d_key, i)) = choose(due, pick) else {
                     return Done::Skipped("no reward due");
                 };
@@ -1524,16 +1510,7 @@ impl World {
                 Done::Sent(what, r, Some("reward claimed".into()))
             }
             Op::CloseVote { pick } => {
-                let settled = self.votes(|d, v| match d.status() {
-                    DisputeStatus::Voting => false,
-                    DisputeStatus::Unresolved => true,
-                    DisputeStatus::Upheld | DisputeStatus::Overturned => {
-                        !v.revealed()
-                            || v.weight == 0
-                            || v.liquidated()
-                            || (v.result == d.result && v.claimed())
-                    }
-                });
+                let settled = self.votes(|d, v| d.vote_settled(v));
                 let Some((d_key, i)) = choose(settled, pick) else {
                     return Done::Skipped("no settled vote");
                 };

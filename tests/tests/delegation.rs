@@ -190,7 +190,7 @@ async fn undelegate_more_than_owned_or_someone_elses_is_refused() {
         VerdictError::ZeroAmount,
     );
 
-    // Alice presents Bob's delegation: the PDA is derived from the signer.
+    // Alice presents Bob's delegation: it records Bob as its staker.
     let ticket_id = f.node(&h.node).await.next_ticket_id;
     let steal = ix::request_undelegate(&alice.pubkey(), &h.node, ticket_id, TOKEN);
     let steal = ix::replace_account(
@@ -198,9 +198,9 @@ async fn undelegate_more_than_owned_or_someone_elses_is_refused() {
         &pda::delegation(&h.node, &alice.pubkey()),
         &pda::delegation(&h.node, &bob.pubkey()),
     );
-    assert_anchor_error(
+    assert_verdict_error(
         &f.send(&[steal], &[&alice.keypair]).await,
-        ErrorCode::ConstraintSeeds,
+        VerdictError::Unauthorized,
     );
 
     // A non-delegator has nothing to undelegate.

@@ -145,6 +145,31 @@ async fn closing_the_endpoint_returns_the_rent_to_the_operator_only() {
         VerdictError::Unauthorized,
     );
 
+    // Another node's endpoint under this node: it records its own node.
+    let second = f
+        .staked_miner(f.config().await.params.min_miner_stake)
+        .await;
+    let second_op = second.operator.keypair.insecure_clone();
+    f.send(
+        &[ix::set_node_endpoint(
+            &second_op.pubkey(),
+            &second.node,
+            "http://10.0.0.8:8080",
+        )],
+        &[&second_op],
+    )
+    .await
+    .unwrap();
+    let mut swapped = ix::close_node_endpoint(&key.pubkey(), &miner.node, &operator);
+    let at = swapped
+        .accounts
+        .iter()
+        .position(|m| m.pubkey == pda::endpoint(&miner.node))
+        .unwrap();
+    swapped.accounts[at].pubkey = pda::endpoint(&second.node);
+    assert_verdict_error(&f.send(&[swapped], &[&key]).await, VerdictError::WrongNode);
+    assert!(f.exists(&pda::endpoint(&second.node)).await);
+
     let before = f.lamports(&operator).await;
     let close = ix::close_node_endpoint(&key.pubkey(), &miner.node, &operator);
     let out = f.send(std::slice::from_ref(&close), &[&key]).await.unwrap();

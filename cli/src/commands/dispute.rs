@@ -469,10 +469,7 @@ fn target_name(target: LiquidationTarget) -> String {
 async fn liquidate(s: &Session<'_>, args: LiquidateArgs) -> Result<Output, CliError> {
     s.signer()?;
     let (address, dispute) = fetch_dispute(s, &args.job.job).await?;
-    if !matches!(
-        dispute.status(),
-        DisputeStatus::Upheld | DisputeStatus::Overturned
-    ) {
+    if !dispute.decided() {
         return Err(CliError::Refused(format!(
             "dispute {address} is {}: only an upheld or overturned dispute liquidates anyone",
             status_name(dispute.status())
@@ -786,15 +783,8 @@ fn phase(dispute: &Dispute, now: i64) -> &'static str {
     }
 }
 
-fn decided(dispute: &Dispute) -> bool {
-    matches!(
-        dispute.status(),
-        DisputeStatus::Upheld | DisputeStatus::Overturned
-    )
-}
-
 fn reward_text(dispute: &Dispute) -> String {
-    if decided(dispute) && dispute.pending_liquidations == 0 {
+    if dispute.decided() && dispute.pending_liquidations == 0 {
         if dispute.reward_weight == 0 {
             "- (no correct voter: the pool went to the reward pool)".into()
         } else {
@@ -866,7 +856,7 @@ fn view(address: &Pubkey, dispute: &Dispute, params: &ProtocolParams, now: i64) 
             |(i, k)| json!({ "node": k.to_string(), "slashed": d.signers_slashed & (1 << i) != 0 }),
         )
         .collect();
-    let result = decided(d).then(|| hex(&d.result));
+    let result = d.decided().then(|| hex(&d.result));
     let turnout = turnout(d);
     let quorum = quorum_weight(d, params);
     let voting = d.status() == DisputeStatus::Voting;

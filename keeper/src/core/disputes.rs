@@ -1,10 +1,11 @@
 //! A committee member's dispute decisions, free of I/O: which solved jobs
-//! it re-checks, when a vote is owed a reward or may close, and when a
-//! dispute's stage changes (whose turn it is to crank).
+//! it re-checks and when a dispute's stage changes (whose turn it is to
+//! crank). When a vote is owed a reward or may close is the program's own
+//! rule (`Dispute::reward_claimable`, `Dispute::vote_settled`).
 
 use anchor_lang::prelude::Pubkey;
 use verdict::constants::BPS_DENOMINATOR;
-use verdict::state::{Dispute, DisputeStatus, RiskLevel, Vote};
+use verdict::state::{Dispute, DisputeStatus, RiskLevel};
 
 /// Whether this keeper re-checks a job, given the job's re-check seed
 /// (`DrawKey::recheck_seed`: secret to miners, the same after a restart).
@@ -35,36 +36,6 @@ pub fn under_dispute(disputes: &[(Pubkey, Dispute)], miner: &Pubkey) -> bool {
 /// reruns and the challenger's bond.
 pub fn rerun_required(risk: RiskLevel, miner_under_dispute: bool) -> bool {
     risk == RiskLevel::High || miner_under_dispute
-}
-
-/// Whether a decided dispute leaves `vote` with nothing to claim or answer
-/// for, so its voter may close it (the program's `close_vote` rule): never
-/// revealed (the deposit is forfeited), an unresolved dispute, a vote
-/// without weight, or one already liquidated. A correct vote closes by
-/// claiming its reward instead.
-pub fn vote_settled(d: &Dispute, vote: &Vote) -> bool {
-    match d.status() {
-        DisputeStatus::Voting => false,
-        DisputeStatus::Unresolved => true,
-        DisputeStatus::Upheld | DisputeStatus::Overturned => {
-            !vote.revealed()
-                || vote.weight == 0
-                || vote.liquidated()
-                || (vote.result == d.result && vote.claimed())
-        }
-    }
-}
-
-/// Whether `vote` is owed a share of a decided dispute's pool now.
-pub fn reward_due(d: &Dispute, vote: &Vote) -> bool {
-    matches!(
-        d.status(),
-        DisputeStatus::Upheld | DisputeStatus::Overturned
-    ) && d.pending_liquidations == 0
-        && vote.revealed()
-        && vote.weight > 0
-        && vote.result == d.result
-        && !vote.claimed()
 }
 
 /// A dispute's stage, as far as whose turn it is to crank: a change
@@ -143,52 +114,6 @@ mod tests {
         d.set_status(status);
         (d.pending_liquidations, d.result) = (pending_liquidations, [2; 32]);
         d
-    }
-
-    fn vote(revealed: bool, result: [u8; 32], liquidated: bool) -> Vote {
-        let mut v = Vote::default();
-        (v.dispute, v.voter) = (Pubkey::new_unique(), Pubkey::new_unique());
-        (v.weight, v.deposit, v.result, v.bump) = (20, 10, result, 255);
-        if revealed {
-            v.set_revealed();
-        }
-        if liquidated {
-            v.set_liquidated();
-        }
-        v
-    }
-
-    #[test]
-    fn a_correct_vote_claims_and_every_other_settled_vote_closes() {
-        let (right, wrong) = ([2; 32], [1; 32]);
-        let decided = dispute(DisputeStatus::Overturned, 0);
-        assert!(reward_due(&decided, &vote(true, right, false)));
-        assert!(
-            !vote_settled(&decided, &vote(true, right, false)),
-            "claimed, not closed"
-        );
-        assert!(
-            !reward_due(
-                &dispute(DisputeStatus::Overturned, 1),
-                &vote(true, right, false)
-            ),
-            "liquidations first"
-        );
-        // A wrong vote waits for its liquidation; an unrevealed one forfeited its deposit.
-        assert!(!vote_settled(&decided, &vote(true, wrong, false)));
-        assert!(vote_settled(&decided, &vote(true, wrong, true)));
-        assert!(vote_settled(&decided, &vote(false, [0; 32], false)));
-        assert!(!reward_due(&decided, &vote(false, [0; 32], false)));
-        // Unresolved: every vote closes, none is rewarded; voting: none yet.
-        let unresolved = dispute(DisputeStatus::Unresolved, 0);
-        assert!(
-            vote_settled(&unresolved, &vote(true, right, false))
-                && !reward_due(&unresolved, &vote(true, right, false))
-        );
-        assert!(!vote_settled(
-            &dispute(DisputeStatus::Voting, 0),
-            &vote(false, [0; 32], false)
-        ));
     }
 
     #[test]

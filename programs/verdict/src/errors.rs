@@ -188,11 +188,13 @@ pub enum VerdictError {
     BidMismatch,
     #[msg("the bid no longer stood when the job was placed")]
     BidExpired,
+    #[msg("the vote account is not this node's vote on this dispute")]
+    WrongVote,
 }
 
 impl VerdictError {
     /// The last variant: keep it the last one declared.
-    const LAST: VerdictError = VerdictError::BidExpired;
+    const LAST: VerdictError = VerdictError::WrongVote;
 
     /// The error a custom program error code stands for, so clients can show
     /// its name and message when the logs do not carry them.
@@ -221,6 +223,7 @@ mod tests {
             VerdictError::ValidatorNotEligible,
             VerdictError::InvalidEndpoint,
             VerdictError::BidExpired,
+            VerdictError::WrongVote,
         ] {
             let back = VerdictError::from_code(e.into()).unwrap();
             assert_eq!(back.name(), e.name());

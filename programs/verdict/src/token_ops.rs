@@ -1,5 +1,12 @@
 //! The two ways tokens move through the program: into a program account
 //! signed by the user, and out of one signed by its PDA.
+//!
+//! The program's own token accounts (the stake vault, each node's vault,
+//! each job's escrow) are passed as plain accounts: an instruction binds
+//! each by the address the chain recorded when the program created it (a
+//! compile-time address, `Node::vault`, `Job::escrow`), which proves more
+//! than decoding it as a token account would, and costs a 32-byte compare
+//! instead of a decode. The SPL Token program checks the rest on transfer.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
@@ -42,6 +49,10 @@ pub fn pay_out<'info>(
     if amount == 0 {
         return Ok(());
     }
+    // The SPL Token program takes a transfer into the account it comes from
+    // as a no-op, while the caller books the amount as paid out: a
+    // destination the caller picked must never be the paying account.
+    require_keys_neq!(*from.key, *to.key, VerdictError::WrongDestination);
     token::transfer(
         CpiContext::new_with_signer(
             token_program.key(),
@@ -74,7 +85,7 @@ pub fn pay_from_escrow<'info>(
 /// the borrow dropped before the CPI.
 pub fn pay_from_node_vault<'info>(
     token_program: &Program<'info, Token>,
-    node_vault: &Account<'info, TokenAccount>,
+    node_vault: &AccountInfo<'info>,
     to: &AccountInfo<'info>,
     node: &AccountLoader<'info, crate::state::Node>,
     amount: u64,
@@ -85,7 +96,7 @@ pub fn pay_from_node_vault<'info>(
     };
     pay_out(
         token_program,
-        &node_vault.to_account_info(),
+        node_vault,
         to,
         &node.to_account_info(),
         &[crate::constants::NODE_SEED, operator.as_ref(), &[bump]],
@@ -96,14 +107,14 @@ pub fn pay_from_node_vault<'info>(
 /// Pays `amount` out of the stake vault, signed by the Config PDA.
 pub fn pay_from_stake_vault<'info>(
     token_program: &Program<'info, Token>,
-    stake_vault: &Account<'info, TokenAccount>,
+    stake_vault: &AccountInfo<'info>,
     to: &AccountInfo<'info>,
     config: &AccountLoader<'info, crate::state::Config>,
     amount: u64,
 ) -> Result<()> {
     pay_out(
         token_program,
-        &stake_vault.to_account_info(),
+        stake_vault,
         to,
         &config.to_account_info(),
         &crate::state::Config::SIGNER_SEEDS,
@@ -114,6 +125,8 @@ pub fn pay_from_stake_vault<'info>(
 /// Whether `account` can take a transfer of `mint` now: a live SPL Token
 /// account of that mint, not frozen. A recorded destination that cannot
 /// (closed, frozen, re-created for another mint) must not block anyone else.
+/// Reads the two fields from the account's bytes (the SPL Token layout)
+/// instead of decoding all 165.
 pub fn can_receive(account: &AccountInfo, mint: &Pubkey) -> bool {
     if account.owner != &anchor_spl::token::ID {
         return false;
@@ -121,11 +134,25 @@ pub fn can_receive(account: &AccountInfo, mint: &Pubkey) -> bool {
     let Ok(data) = account.try_borrow_data() else {
         return false;
     };
-    match TokenAccount::try_deserialize(&mut &data[..]) {
-        Ok(token) => token.mint == *mint && !token.is_frozen(),
-        Err(_) => false,
-    }
+    data.len() == TokenAccount::LEN
+        && data[..32] == mint.to_bytes()
+        && data[TOKEN_STATE_OFFSET] == TOKEN_STATE_INITIALIZED
 }
+
+/// The balance of one of the program's token accounts, read from its bytes.
+pub fn balance(vault: &AccountInfo) -> Result<u64> {
+    let data = vault.try_borrow_data()?;
+    let amount = data
+        .get(TOKEN_AMOUNT_OFFSET..TOKEN_AMOUNT_OFFSET + 8)
+        .ok_or(VerdictError::WrongVault)?;
+    Ok(u64::from_le_bytes(amount.try_into().expect("8 bytes")))
+}
+
+/// Offsets in an SPL Token account: mint (32), owner (32), amount (8),
+/// delegate (36), state (1: 1 initialized, 2 frozen), ...
+const TOKEN_AMOUNT_OFFSET: usize = 64;
+const TOKEN_STATE_OFFSET: usize = 108;
+const TOKEN_STATE_INITIALIZED: u8 = 1;
 
 /// Pays a client refund out of the job's escrow to the job's recorded
 /// refund account; if that account cannot take it, the refund stays in the
@@ -177,7 +204,7 @@ fn owe_client(job: &AccountLoader<crate::state::Job>, amount: u64) -> Result<()>
 /// account cannot take it.
 pub fn refund_from_stake_vault<'info>(
     token_program: &Program<'info, Token>,
-    stake_vault: &Account<'info, TokenAccount>,
+    stake_vault: &AccountInfo<'info>,
     refund_account: &AccountInfo<'info>,
     escrow: &AccountInfo<'info>,
     config: &AccountLoader<'info, crate::state::Config>,
@@ -207,7 +234,7 @@ pub fn refund_from_stake_vault<'info>(
 /// account someone else picks, and the operator withdraws it when it likes.
 pub fn credit_node_from_stake_vault<'info>(
     token_program: &Program<'info, Token>,
-    stake_vault: &Account<'info, TokenAccount>,
+    stake_vault: &AccountInfo<'info>,
     node_vault: &AccountInfo<'info>,
     config: &AccountLoader<'info, crate::state::Config>,
     node: &mut crate::state::Node,
@@ -216,4 +243,67 @@ pub fn credit_node_from_stake_vault<'info>(
     pay_from_stake_vault(token_program, stake_vault, node_vault, config, amount)?;
     node.owed = crate::math::add(node.owed, amount)?;
     Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use anchor_lang::solana_program::program_pack::Pack;
+    use anchor_spl::token::spl_token::state::{Account as SplAccount, AccountState};
+
+    fn packed(mint: Pubkey, amount: u64, state: AccountState) -> Vec<u8> {
+        let account = SplAccount {
+            mint,
+            owner: Pubkey::new_unique(),
+            amount,
+            delegate: Some(Pubkey::new_unique()).into(),
+            state,
+            delegated_amount: 3,
+            ..Default::default()
+        };
+        let mut data = vec![0; SplAccount::LEN];
+        account.pack_into_slice(&mut data);
+        data
+    }
+
+    /// `f` of an account holding `data`, owned by `owner`.
+    pub(crate) fn with_account<T>(
+        mut data: Vec<u8>,
+        owner: &Pubkey,
+        f: impl FnOnce(&AccountInfo) -> T,
+    ) -> T {
+        let (key, mut lamports) = (Pubkey::new_unique(), 0);
+        f(&AccountInfo::new(
+            &key,
+            false,
+            true,
+            &mut lamports,
+            &mut data,
+            owner,
+            false,
+        ))
+    }
+
+    #[test]
+    fn the_byte_reads_agree_with_the_spl_token_layout() {
+        let (mint, token) = (Pubkey::new_unique(), anchor_spl::token::ID);
+        for (state, live) in [
+            (AccountState::Initialized, true),
+            (AccountState::Frozen, false),
+            (AccountState::Uninitialized, false),
+        ] {
+            with_account(packed(mint, 1_234_567, state), &token, |info| {
+                assert_eq!(balance(info).unwrap(), 1_234_567);
+                assert_eq!(can_receive(info, &mint), live, "{state:?}");
+                assert!(!can_receive(info, &Pubkey::new_unique()), "another mint");
+            });
+        }
+        let data = packed(mint, 5, AccountState::Initialized);
+        with_account(data, &Pubkey::new_unique(), |info| {
+            assert!(!can_receive(info, &mint), "not owned by SPL Token");
+        });
+        with_account(vec![0; 40], &token, |info| {
+            assert!(balance(info).is_err() && !can_receive(info, &mint));
+        });
+    }
 }

@@ -427,13 +427,13 @@ pub async fn request_undelegate() -> Case {
         "delegation: another staker's of the node",
         &delegation,
         pda::delegation(&node, &bob.pubkey()),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::Unauthorized),
     );
     c.sub(
         "delegation: the staker's of another node",
         &delegation,
         pda::delegation(&other, &alice.pubkey()),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongNode),
     );
     let ticket = pda::unbond_ticket(&node, id);
     c.sub(
@@ -1199,20 +1199,20 @@ pub async fn reveal_vote() -> Case {
         "dispute: another dispute",
         &da,
         db,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     let vote = pda::vote(&da, &voter.node);
     c.sub(
         "vote: the voter's on another dispute",
         &vote,
         pda::vote(&db, &voter.node),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     c.sub(
         "vote: another voter's on the dispute",
         &vote,
         pda::vote(&da, &bystander),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     user_tokens(
         &mut c,
@@ -1283,7 +1283,7 @@ pub async fn liquidate() -> Case {
         "dispute: another decided dispute",
         &da,
         db,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     c.sub(
         "node: a correct voter",
@@ -1303,13 +1303,13 @@ pub async fn liquidate() -> Case {
         "vote: a correct voter's",
         &vote,
         pda::vote(&da, &honest),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     c.sub(
         "vote: the dissenter's on another dispute",
         &vote,
         pda::vote(&db, &dissenter),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     c.sub(
         "job: another disputed job",
@@ -1345,20 +1345,20 @@ pub async fn claim_dispute_reward() -> Case {
         "dispute: another dispute",
         &da,
         db,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     let vote = pda::vote(&da, &voter.node);
     c.sub(
         "vote: the voter's on another dispute",
         &vote,
         pda::vote(&db, &voter.node),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     c.sub(
         "vote: another correct voter's",
         &vote,
         pda::vote(&da, &bystander),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     user_tokens(
         &mut c,
@@ -1389,20 +1389,20 @@ pub async fn close_vote() -> Case {
         "dispute: another dispute",
         &da,
         db,
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     let vote = pda::vote(&da, &dissenter.node);
     c.sub(
         "vote: a correct voter's",
         &vote,
         pda::vote(&da, &honest),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     c.sub(
         "vote: the voter's on another dispute",
         &vote,
         pda::vote(&db, &dissenter.node),
-        A(ErrorCode::ConstraintSeeds),
+        V(VerdictError::WrongVote),
     );
     c
 }

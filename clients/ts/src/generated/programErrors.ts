@@ -96,7 +96,8 @@ export type VerdictErrorName =
   | "BidMalformed"
   | "BidNotByMiner"
   | "BidMismatch"
-  | "BidExpired";
+  | "BidExpired"
+  | "WrongVote";
 
 /** Every IDL error by its code (6000 and up), whatever NODE_ENV says. */
 export const VERDICT_PROGRAM_ERRORS: Readonly<
@@ -192,4 +193,5 @@ export const VERDICT_PROGRAM_ERRORS: Readonly<
   6087: { name: "BidNotByMiner", message: "the bid is not signed by the assigned miner's signing key" },
   6088: { name: "BidMismatch", message: "the bid names another job or another price" },
   6089: { name: "BidExpired", message: "the bid no longer stood when the job was placed" },
+  6090: { name: "WrongVote", message: "the vote account is not this node's vote on this dispute" },
 };

@@ -27,8 +27,10 @@ pub struct ClaimBoost<'info> {
         constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

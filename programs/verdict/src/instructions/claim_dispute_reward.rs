@@ -6,11 +6,11 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, DisputeRewardClaimed};
 use crate::math::sub;
-use crate::state::{Config, Dispute, DisputeStatus, Node, Vote};
+use crate::state::{Config, Dispute, Node, Vote};
 use crate::token_ops;
 
 #[derive(Accounts)]
@@ -30,8 +30,7 @@ pub struct ClaimDisputeReward<'info> {
     #[account(
         mut,
         close = operator,
-        seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()],
-        bump = vote.load()?.bump,
+        constraint = vote.load()?.is_of(&dispute.key(), &voter.key()) @ VerdictError::WrongVote,
     )]
     pub vote: AccountLoader<'info, Vote>,
     #[account(
@@ -40,8 +39,10 @@ pub struct ClaimDisputeReward<'info> {
         constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -49,22 +50,13 @@ impl ClaimDisputeReward<'_> {
     pub fn validate(&self) -> Result<()> {
         self.config.load()?.require_not_paused()?;
         let d = self.dispute.load()?;
-        require!(
-            matches!(
-                d.status(),
-                DisputeStatus::Upheld | DisputeStatus::Overturned
-            ),
-            VerdictError::InvalidDisputeState
-        );
+        require!(d.decided(), VerdictError::InvalidDisputeState);
         require!(
             d.pending_liquidations == 0,
             VerdictError::LiquidationsPending
         );
         let v = self.vote.load()?;
-        require!(
-            v.revealed() && v.weight > 0 && v.result == d.result && !v.claimed(),
-            VerdictError::NoRewardDue
-        );
+        require!(d.vote_rewarded(&v), VerdictError::NoRewardDue);
         Ok(())
     }
 }

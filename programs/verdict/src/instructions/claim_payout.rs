@@ -8,7 +8,7 @@
 //! liquidated miner forfeits the payout: the client gets its whole fee back.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
@@ -26,10 +26,14 @@ pub struct ClaimPayout<'info> {
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: AccountLoader<'info, Node>,
+    /// The job's escrow (a token account `submit_job` created).
+    /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: UncheckedAccount<'info>,
+    /// The node's vault (a token account `register_node` created).
+    /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = miner.load()?.vault @ VerdictError::WrongVault)]
-    pub node_vault: Box<Account<'info, TokenAccount>>,
+    pub node_vault: UncheckedAccount<'info>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
@@ -91,7 +95,7 @@ pub fn handler(ctx: Context<ClaimPayout>) -> Result<()> {
     token_ops::pay_from_escrow(
         &a.token_program,
         &escrow,
-        &a.node_vault.to_account_info(),
+        &a.node_vault,
         &job_info,
         &seeds,
         earned,

@@ -17,8 +17,10 @@ pub struct ClaimRefund<'info> {
     pub config: AccountLoader<'info, Config>,
     #[account(mut, constraint = job.load()?.client == client.key() @ VerdictError::Unauthorized)]
     pub job: AccountLoader<'info, Job>,
+    /// The job's escrow (a token account `submit_job` created).
+    /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: UncheckedAccount<'info>,
     #[account(
         mut,
         constraint = destination.owner == client.key() @ VerdictError::WrongDestination,
@@ -44,7 +46,7 @@ pub fn handler(ctx: Context<ClaimRefund>) -> Result<()> {
     };
     token_ops::pay_from_escrow(
         &a.token_program,
-        &a.escrow.to_account_info(),
+        &a.escrow,
         &a.destination.to_account_info(),
         &a.job.to_account_info(),
         &seeds,

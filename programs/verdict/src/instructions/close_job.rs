@@ -9,7 +9,7 @@
 //! claim keeps the job open.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, CloseAccount, Token, TokenAccount};
+use anchor_spl::token::{self, CloseAccount, Token};
 
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
@@ -28,8 +28,10 @@ pub struct CloseJob<'info> {
     /// CHECK: receives the rent; must be the job's client.
     #[account(mut, address = job.load()?.client @ VerdictError::WrongDestination)]
     pub client: UncheckedAccount<'info>,
+    /// The job's escrow (a token account `submit_job` created).
+    /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: UncheckedAccount<'info>,
     /// The job's miner, while the job still counts against its exposure.
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Option<AccountLoader<'info, Node>>,
@@ -47,7 +49,7 @@ impl CloseJob<'_> {
             VerdictError::JobNotFinished
         );
         require!(
-            self.escrow.amount == job.owed(),
+            token_ops::balance(&self.escrow)? == job.owed(),
             VerdictError::JobNotFinished
         );
         require!(!job.dispute_open(), VerdictError::DisputeOpen);

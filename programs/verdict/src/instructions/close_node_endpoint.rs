@@ -4,7 +4,6 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::ENDPOINT_SEED;
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeEndpointSet};
 use crate::state::{Node, NodeEndpoint};
@@ -21,11 +20,12 @@ pub struct CloseNodeEndpoint<'info> {
         constraint = node.load()?.is_run_by(&signer.key()) @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,
+    /// Only `set_node_endpoint` creates one, at `[ENDPOINT_SEED, node]`,
+    /// recording the node: `has_one` binds it.
     #[account(
         mut,
         close = operator,
-        seeds = [ENDPOINT_SEED, node.key().as_ref()],
-        bump = endpoint.bump,
+        has_one = node @ VerdictError::WrongNode,
     )]
     pub endpoint: Box<Account<'info, NodeEndpoint>>,
 }

@@ -6,9 +6,8 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::VOTE_SEED;
 use crate::errors::VerdictError;
-use crate::state::{Dispute, DisputeStatus, Node, Vote};
+use crate::state::{Dispute, Node, Vote};
 
 #[derive(Accounts)]
 pub struct CloseVote<'info> {
@@ -24,8 +23,7 @@ pub struct CloseVote<'info> {
     #[account(
         mut,
         close = operator,
-        seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()],
-        bump = vote.load()?.bump,
+        constraint = vote.load()?.is_of(&dispute.key(), &voter.key()) @ VerdictError::WrongVote,
     )]
     pub vote: AccountLoader<'info, Vote>,
 }
@@ -33,16 +31,7 @@ pub struct CloseVote<'info> {
 impl CloseVote<'_> {
     pub fn validate(&self) -> Result<()> {
         let (d, v) = (self.dispute.load()?, self.vote.load()?);
-        let settled = match d.status() {
-            DisputeStatus::Voting => false,
-            DisputeStatus::Unresolved => true,
-            DisputeStatus::Upheld | DisputeStatus::Overturned => {
-                !v.revealed()
-                    || v.weight == 0
-                    || v.liquidated()
-                    || (v.result == d.result && v.claimed())
-            }
-        };
+        let settled = d.vote_settled(&v);
         require!(settled, VerdictError::VoteNotSettled);
         Ok(())
     }

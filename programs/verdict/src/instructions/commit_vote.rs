@@ -42,8 +42,10 @@ pub struct CommitVote<'info> {
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongTokenOwner,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -83,7 +85,7 @@ pub fn handler(ctx: Context<CommitVote>, commitment: [u8; 32]) -> Result<()> {
     token_ops::deposit(
         &a.token_program,
         &a.operator_tokens,
-        &a.stake_vault.to_account_info(),
+        &a.stake_vault,
         &a.operator,
         deposit,
     )?;

@@ -6,7 +6,7 @@
 //! a delegator who joins shares nothing earned before it joined.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
@@ -23,10 +23,14 @@ pub struct CompoundRewards<'info> {
     /// loader's owner and discriminator checks bind it (no seeds to derive).
     #[account(mut)]
     pub node: AccountLoader<'info, Node>,
+    /// The node's vault (a token account `register_node` created).
+    /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
-    pub node_vault: Box<Account<'info, TokenAccount>>,
+    pub node_vault: UncheckedAccount<'info>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -56,18 +60,12 @@ pub fn handler(ctx: Context<CompoundRewards>) -> Result<()> {
 pub fn settle_delegator_rewards<'info>(
     config: &mut Config,
     loader: &AccountLoader<'info, Node>,
-    node_vault: &Account<'info, TokenAccount>,
-    stake_vault: &Account<'info, TokenAccount>,
+    node_vault: &AccountInfo<'info>,
+    stake_vault: &AccountInfo<'info>,
     token_program: &Program<'info, Token>,
 ) -> Result<u64> {
     let pending = loader.load()?.pending_delegator_rewards;
-    token_ops::pay_from_node_vault(
-        token_program,
-        node_vault,
-        &stake_vault.to_account_info(),
-        loader,
-        pending,
-    )?;
+    token_ops::pay_from_node_vault(token_program, node_vault, stake_vault, loader, pending)?;
     let mut node = loader.load_mut()?;
     node.pending_delegator_rewards = 0;
     let boost = node.delegator_boost_owed.min(config.totals.reward_pool);

@@ -38,10 +38,14 @@ pub struct Delegate<'info> {
         constraint = staker_tokens.owner == staker.key() @ VerdictError::WrongTokenOwner,
     )]
     pub staker_tokens: Box<Account<'info, TokenAccount>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
+    /// The node's vault (a token account `register_node` created).
+    /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
-    pub node_vault: Box<Account<'info, TokenAccount>>,
+    pub node_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -71,7 +75,7 @@ pub fn handler(ctx: Context<Delegate>, amount: u64) -> Result<()> {
     token_ops::deposit(
         &accounts.token_program,
         &accounts.staker_tokens,
-        &accounts.stake_vault.to_account_info(),
+        &accounts.stake_vault,
         &accounts.staker,
         amount,
     )?;

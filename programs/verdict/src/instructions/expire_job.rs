@@ -3,7 +3,7 @@
 //! charged a timeout.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
@@ -21,8 +21,10 @@ pub struct ExpireJob<'info> {
     /// The allocated miner; required when the job is ALLOCATED.
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: Option<AccountLoader<'info, Node>>,
+    /// The job's escrow (a token account `submit_job` created).
+    /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: UncheckedAccount<'info>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,

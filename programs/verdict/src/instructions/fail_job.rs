@@ -4,7 +4,7 @@
 //! client gets its whole fee back.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::attestation::{self, AttestationKind, FailBody};
 use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
@@ -24,8 +24,10 @@ pub struct FailJob<'info> {
     pub job: AccountLoader<'info, Job>,
     #[account(mut, address = job.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: AccountLoader<'info, Node>,
+    /// The job's escrow (a token account `submit_job` created).
+    /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: UncheckedAccount<'info>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
@@ -115,21 +117,14 @@ pub fn handler(ctx: Context<FailJob>, reason: FailReason) -> Result<()> {
 /// liquidated miner's held payout).
 pub fn refund<'info>(
     job: &AccountLoader<'info, Job>,
-    escrow: &Account<'info, TokenAccount>,
+    escrow: &AccountInfo<'info>,
     refund_account: &AccountInfo<'info>,
     token_program: &Program<'info, Token>,
     mint: &Pubkey,
     status: JobStatus,
 ) -> Result<()> {
     let amount = job.load()?.max_fee;
-    token_ops::refund_from_escrow(
-        token_program,
-        &escrow.to_account_info(),
-        refund_account,
-        job,
-        mint,
-        amount,
-    )?;
+    token_ops::refund_from_escrow(token_program, escrow, refund_account, job, mint, amount)?;
     let mut ended = job.load_mut()?;
     ended.set_status(status);
     emit_event(&JobRefunded {

@@ -22,8 +22,10 @@ pub struct FundRewardPool<'info> {
         constraint = funder_tokens.owner == funder.key() @ VerdictError::WrongTokenOwner,
     )]
     pub funder_tokens: Box<Account<'info, TokenAccount>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -40,7 +42,7 @@ pub fn handler(ctx: Context<FundRewardPool>, amount: u64) -> Result<()> {
     token_ops::deposit(
         &a.token_program,
         &a.funder_tokens,
-        &a.stake_vault.to_account_info(),
+        &a.stake_vault,
         &a.funder,
         amount,
     )?;

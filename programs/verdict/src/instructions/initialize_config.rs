@@ -1,6 +1,7 @@
 //! `initialize_config`: creates the Config and the stake vault, once.
 
 use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use crate::constants::{COMMITTEE_SEED, CONFIG_SEED, STAKE_VAULT_SEED};
@@ -31,7 +32,8 @@ pub struct InitializeConfig<'info> {
     pub program: Program<'info, Verdict>,
     /// Required when the program is deployed upgradeable: its ProgramData,
     /// whose upgrade authority alone may initialize (no front-running).
-    pub program_data: Option<Account<'info, ProgramData>>,
+    /// CHECK: bound and read in `validate` (see `upgrade_authority`).
+    pub program_data: Option<UncheckedAccount<'info>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -40,7 +42,7 @@ impl InitializeConfig<'_> {
     pub fn validate(&self, params: &ProtocolParams, slashing: &SlashingTable) -> Result<()> {
         params.validate()?;
         slashing.validate()?;
-        if let Some(expected) = self.program.programdata_address()? {
+        if let Some(expected) = programdata_address(&self.program)? {
             let program_data = self
                 .program_data
                 .as_ref()
@@ -51,11 +53,48 @@ impl InitializeConfig<'_> {
                 VerdictError::NotUpgradeAuthority
             );
             require!(
-                program_data.upgrade_authority_address == Some(self.authority.key()),
+                upgrade_authority(program_data) == Some(self.authority.key()),
                 VerdictError::NotUpgradeAuthority
             );
         }
         Ok(())
+    }
+}
+
+/// The ProgramData address an upgradeable program's account records, or
+/// `None` for a program deployed otherwise. The upgradeable loader's state
+/// is bincode: a `u32` variant tag (2 = `Program`), then the address. Read
+/// from the bytes: decoding it with bincode pulled serde's decoder and its
+/// float formatting into the program (about 20 KB) for this one check. An
+/// account of that loader in any other state is refused, never taken for
+/// a program without an upgrade authority.
+fn programdata_address(program: &AccountInfo) -> Result<Option<Pubkey>> {
+    if *program.owner != bpf_loader_upgradeable::ID {
+        return Ok(None);
+    }
+    let data = program.try_borrow_data()?;
+    match (data.get(..4), data.get(4..36)) {
+        (Some(&[2, 0, 0, 0]), Some(address)) => Ok(Some(Pubkey::new_from_array(
+            address.try_into().expect("32 bytes"),
+        ))),
+        _ => err!(VerdictError::NotUpgradeAuthority),
+    }
+}
+
+/// The upgrade authority a ProgramData account records: tag 3
+/// (`ProgramData`), the deployment slot (`u64`), then an `Option<Pubkey>`
+/// (one byte, 1 = some, then the key). `None` when it is not a ProgramData
+/// of the upgradeable loader or the program is immutable.
+fn upgrade_authority(program_data: &AccountInfo) -> Option<Pubkey> {
+    if *program_data.owner != bpf_loader_upgradeable::ID {
+        return None;
+    }
+    let data = program_data.try_borrow_data().ok()?;
+    match (data.get(..4), data.get(12), data.get(13..45)) {
+        (Some(&[3, 0, 0, 0]), Some(1), Some(key)) => {
+            Some(Pubkey::new_from_array(key.try_into().expect("32 bytes")))
+        }
+        _ => None,
     }
 }
 
@@ -83,4 +122,52 @@ pub fn handler(
         stake_vault: config.stake_vault,
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bpf_loader_upgradeable::UpgradeableLoaderState;
+
+    fn read<T>(state: &UpgradeableLoaderState, owner: &Pubkey, f: fn(&AccountInfo) -> T) -> T {
+        let mut data = bincode::serialize(state).unwrap();
+        data.extend([0xAB; 16]); // a ProgramData's bytes continue with the program
+        crate::token_ops::tests::with_account(data, owner, f)
+    }
+
+    #[test]
+    fn the_byte_reads_agree_with_the_loaders_bincode_state() {
+        let loader = bpf_loader_upgradeable::ID;
+        let (address, authority) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let program = UpgradeableLoaderState::Program {
+            programdata_address: address,
+        };
+        assert_eq!(
+            read(&program, &loader, programdata_address).unwrap(),
+            Some(address)
+        );
+        let data = UpgradeableLoaderState::ProgramData {
+            slot: 77,
+            upgrade_authority_address: Some(authority),
+        };
+        assert_eq!(read(&data, &loader, upgrade_authority), Some(authority));
+        let immutable = UpgradeableLoaderState::ProgramData {
+            slot: 77,
+            upgrade_authority_address: None,
+        };
+        assert_eq!(read(&immutable, &loader, upgrade_authority), None);
+        // Another variant, or another owner, records nothing.
+        let buffer = UpgradeableLoaderState::Buffer {
+            authority_address: Some(authority),
+        };
+        assert_eq!(read(&buffer, &loader, upgrade_authority), None);
+        assert_eq!(read(&program, &loader, upgrade_authority), None);
+        // An account of the loader that is no program is refused, not taken
+        // for a program without an upgrade authority.
+        assert!(read(&buffer, &loader, programdata_address).is_err());
+        assert!(read(&data, &loader, programdata_address).is_err());
+        let other = Pubkey::new_unique();
+        assert_eq!(read(&program, &other, programdata_address).unwrap(), None);
+        assert_eq!(read(&data, &other, upgrade_authority), None);
+    }
 }

@@ -13,17 +13,13 @@
 //! clients of its other jobs a later dispute overturns are repaid too.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
-use crate::constants::{
-    APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, STAKE_VAULT_ADDRESS, VOTE_SEED,
-};
+use crate::constants::{APPROVE_INVALID_SCORE_PENALTY, CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, NodeLiquidated, ValidatorScoreChanged};
 use crate::math::{add, apply_bps, sub};
-use crate::state::{
-    Config, Dispute, DisputeStatus, Job, Node, NodeStatus, Offense, SlashBreakdown, Vote,
-};
+use crate::state::{Config, Dispute, Job, Node, NodeStatus, Offense, SlashBreakdown, Vote};
 use crate::token_ops;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,15 +42,18 @@ pub struct Liquidate<'info> {
     pub node: AccountLoader<'info, Node>,
     /// The node's vault: a fully liquidated node forfeits what it holds
     /// (the operator's owed balance and the delegators' pending rewards).
+    /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
-    pub node_vault: Box<Account<'info, TokenAccount>>,
+    pub node_vault: UncheckedAccount<'info>,
     /// The node's vote, for a `Voter` target.
-    #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), node.key().as_ref()], bump = vote.load()?.bump)]
+    #[account(mut, constraint = vote.load()?.is_of(&dispute.key(), &node.key()) @ VerdictError::WrongVote)]
     pub vote: Option<AccountLoader<'info, Vote>>,
     /// The disputed job, its escrow and its recorded refund account: needed
     /// while the client is still owed a refund.
     #[account(mut, address = dispute.load()?.job @ VerdictError::InvalidDisputeState)]
     pub job: Option<AccountLoader<'info, Job>>,
+    /// The job's escrow (a token account `submit_job` created).
+    /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(
         mut,
         constraint = job
@@ -62,12 +61,14 @@ pub struct Liquidate<'info> {
             .is_some_and(|job| job.load().is_ok_and(|job| job.escrow == escrow.key()))
             @ VerdictError::WrongVault,
     )]
-    pub escrow: Option<Box<Account<'info, TokenAccount>>>,
+    pub escrow: Option<UncheckedAccount<'info>>,
     /// CHECK: must be the job's recorded refund account (checked when paying).
     #[account(mut)]
     pub refund_account: Option<UncheckedAccount<'info>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -75,28 +76,16 @@ impl Liquidate<'_> {
     pub fn validate(&self, target: LiquidationTarget) -> Result<()> {
         self.config.load()?.require_not_paused()?;
         let d = self.dispute.load()?;
-        require!(
-            matches!(
-                d.status(),
-                DisputeStatus::Upheld | DisputeStatus::Overturned
-            ),
-            VerdictError::InvalidDisputeState
-        );
+        require!(d.decided(), VerdictError::InvalidDisputeState);
         let node = self.node.key();
         let due = match target {
             LiquidationTarget::Voter => {
                 let vote = self.vote.as_ref().ok_or(VerdictError::NotLiquidatable)?;
-                let vote = vote.load()?;
-                vote.revealed() && vote.weight > 0 && vote.result != d.result && !vote.liquidated()
+                d.vote_liquidatable(&*vote.load()?)
             }
-            LiquidationTarget::Miner => {
-                d.status() == DisputeStatus::Overturned && node == d.miner && !d.miner_liquidated()
-            }
+            LiquidationTarget::Miner => node == d.miner && d.miner_liquidatable(),
             LiquidationTarget::Signer(i) => {
-                d.status() == DisputeStatus::Overturned
-                    && (i as usize) < d.signers().len()
-                    && d.signers()[i as usize] == node
-                    && d.signers_slashed & (1 << i) == 0
+                d.signer_liquidatable(i as usize) && d.signers()[i as usize] == node
             }
         };
         require!(due, VerdictError::NotLiquidatable);
@@ -167,7 +156,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
             token_ops::pay_from_node_vault(
                 &a.token_program,
                 &a.node_vault,
-                &a.stake_vault.to_account_info(),
+                &a.stake_vault,
                 &a.node,
                 held,
             )?;
@@ -223,7 +212,7 @@ pub fn handler(ctx: Context<Liquidate>, target: LiquidationTarget) -> Result<()>
                 &a.token_program,
                 &a.stake_vault,
                 &refund_account.to_account_info(),
-                &escrow.to_account_info(),
+                escrow,
                 &a.config,
                 job,
                 client_refund,

@@ -3,7 +3,7 @@
 //! the client is refunded.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::attestation::{self, AttestationKind, RejectBody};
 use crate::constants::{COMMITTEE_ADDRESS, CONFIG_ADDRESS};
@@ -19,8 +19,10 @@ pub struct RejectJob<'info> {
     pub committee: AccountLoader<'info, Committee>,
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
+    /// The job's escrow (a token account `submit_job` created).
+    /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: UncheckedAccount<'info>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,

@@ -4,9 +4,9 @@
 //! takes its part of them and a newcomer none.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
-use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, STAKE_VAULT_ADDRESS, UNBOND_SEED};
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS, UNBOND_SEED};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, UnbondingQueued};
 use crate::instructions::compound_rewards::settle_delegator_rewards;
@@ -23,10 +23,11 @@ pub struct RequestUndelegate<'info> {
     /// loader's owner and discriminator checks bind it (no seeds to derive).
     #[account(mut)]
     pub node: AccountLoader<'info, Node>,
+    /// Only `delegate` creates a Delegation, at `[DELEGATION_SEED, node,
+    /// staker]`, recording both: `has_one` on the two binds it as
+    /// re-deriving its address would.
     #[account(
         mut,
-        seeds = [DELEGATION_SEED, node.key().as_ref(), staker.key().as_ref()],
-        bump = delegation.bump,
         has_one = staker @ VerdictError::Unauthorized,
         has_one = node @ VerdictError::WrongNode,
     )]
@@ -39,10 +40,14 @@ pub struct RequestUndelegate<'info> {
         bump,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,
+    /// The node's vault (a token account `register_node` created).
+    /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
-    pub node_vault: Box<Account<'info, TokenAccount>>,
+    pub node_vault: UncheckedAccount<'info>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }

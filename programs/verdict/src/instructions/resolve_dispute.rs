@@ -20,7 +20,7 @@
 //! are passed as remaining accounts, in the job's order.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
@@ -39,21 +39,29 @@ pub struct ResolveDispute<'info> {
     pub dispute: AccountLoader<'info, Dispute>,
     #[account(mut, address = dispute.load()?.job @ VerdictError::InvalidDisputeState)]
     pub job: AccountLoader<'info, Job>,
+    /// The job's escrow (a token account `submit_job` created).
+    /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: UncheckedAccount<'info>,
     /// CHECK: the job's recorded refund account (a closed one keeps the refund claimable).
     #[account(mut, address = job.load()?.refund_account @ VerdictError::WrongDestination)]
     pub refund_account: UncheckedAccount<'info>,
     #[account(mut, address = dispute.load()?.challenger @ VerdictError::WrongNode)]
     pub challenger: AccountLoader<'info, Node>,
+    /// The challenger's vault.
+    /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = challenger.load()?.vault @ VerdictError::WrongVault)]
-    pub challenger_vault: Box<Account<'info, TokenAccount>>,
+    pub challenger_vault: UncheckedAccount<'info>,
     #[account(mut, address = dispute.load()?.miner @ VerdictError::WrongMiner)]
     pub miner: AccountLoader<'info, Node>,
+    /// The miner's vault.
+    /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = miner.load()?.vault @ VerdictError::WrongVault)]
-    pub miner_vault: Box<Account<'info, TokenAccount>>,
+    pub miner_vault: UncheckedAccount<'info>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -84,7 +92,7 @@ impl ResolveDispute<'_> {
         token_ops::credit_node_from_stake_vault(
             &self.token_program,
             &self.stake_vault,
-            &vault.to_account_info(),
+            vault,
             &self.config,
             &mut *node.load_mut()?,
             amount,
@@ -174,7 +182,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> 
                     _ => {
                         token_ops::refund_from_escrow(
                             &a.token_program,
-                            &a.escrow.to_account_info(),
+                            &a.escrow,
                             &a.refund_account,
                             &a.job,
                             &mint,

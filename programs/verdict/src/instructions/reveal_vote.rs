@@ -6,7 +6,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS, VOTE_SEED};
+use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
 use crate::events::{emit_event, VoteRevealed};
 use crate::math::sub;
@@ -25,7 +25,7 @@ pub struct RevealVote<'info> {
     pub voter: AccountLoader<'info, Node>,
     #[account(mut)]
     pub dispute: AccountLoader<'info, Dispute>,
-    #[account(mut, seeds = [VOTE_SEED, dispute.key().as_ref(), voter.key().as_ref()], bump = vote.load()?.bump)]
+    #[account(mut, constraint = vote.load()?.is_of(&dispute.key(), &voter.key()) @ VerdictError::WrongVote)]
     pub vote: AccountLoader<'info, Vote>,
     #[account(
         mut,
@@ -33,8 +33,10 @@ pub struct RevealVote<'info> {
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongDestination,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

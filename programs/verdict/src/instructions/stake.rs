@@ -27,8 +27,10 @@ pub struct Stake<'info> {
         constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongTokenOwner,
     )]
     pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -56,7 +58,7 @@ pub fn handler(ctx: Context<Stake>, amount: u64) -> Result<()> {
     token_ops::deposit(
         &accounts.token_program,
         &accounts.operator_tokens,
-        &accounts.stake_vault.to_account_info(),
+        &accounts.stake_vault,
         &accounts.operator,
         amount,
     )?;

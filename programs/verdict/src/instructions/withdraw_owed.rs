@@ -22,8 +22,10 @@ pub struct WithdrawOwed<'info> {
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,
+    /// The node's vault (a token account `register_node` created).
+    /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
-    pub node_vault: Box<Account<'info, TokenAccount>>,
+    pub node_vault: UncheckedAccount<'info>,
     #[account(
         mut,
         constraint = destination.owner == operator.key() @ VerdictError::WrongDestination,

@@ -31,8 +31,10 @@ pub struct WithdrawUnbonded<'info> {
     pub ticket: Box<Account<'info, UnbondTicket>>,
     #[account(mut, constraint = destination.mint == config.load()?.stake_mint @ VerdictError::WrongMint)]
     pub destination: Box<Account<'info, TokenAccount>>,
+    /// The stake vault (a token account `initialize_config` created).
+    /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]
-    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    pub stake_vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

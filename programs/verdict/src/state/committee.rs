@@ -33,19 +33,9 @@ pub struct Committee {
     pub draw: CommitteeDraw,
 }
 
-/// All zero, as the account is created.
-impl Default for Committee {
-    fn default() -> Self {
-        bytemuck::Zeroable::zeroed()
-    }
-}
-
-super::zero_copy_serialize!(Committee);
+super::zero_copy_account!(Committee);
 
 impl Committee {
-    /// Account size, discriminator included.
-    pub const SPACE: usize = 8 + std::mem::size_of::<Committee>();
-
     pub fn strategy(&self) -> SelectionStrategy {
         SelectionStrategy::from_stored(self.strategy)
     }

@@ -34,14 +34,7 @@ pub struct Config {
     reserved: [u8; 3],
 }
 
-/// All zero, as the account is created.
-impl Default for Config {
-    fn default() -> Self {
-        bytemuck::Zeroable::zeroed()
-    }
-}
-
-super::zero_copy_serialize!(Config);
+super::zero_copy_account!(Config);
 
 /// What the stake vault holds, by purpose. The vault's token balance equals
 /// their sum after every instruction (checked by the test suite).
@@ -82,8 +75,6 @@ impl StakeTotals {
 }
 
 impl Config {
-    pub const SPACE: usize = 8 + std::mem::size_of::<Config>();
-
     pub fn is_paused(&self) -> bool {
         self.paused != 0
     }

@@ -99,14 +99,8 @@ pub struct Dispute {
     reserved: [u8; 2],
 }
 
-/// All zero, as the account is created: voting, nothing tallied.
-impl Default for Dispute {
-    fn default() -> Self {
-        bytemuck::Zeroable::zeroed()
-    }
-}
-
-super::zero_copy_serialize!(Dispute);
+// All zero as created: voting, nothing tallied.
+super::zero_copy_account!(Dispute);
 
 /// What the vote decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,9 +158,6 @@ pub struct DisputeOpening {
 }
 
 impl Dispute {
-    /// Account size, discriminator included.
-    pub const SPACE: usize = 8 + std::mem::size_of::<Dispute>();
-
     /// Opens the dispute just created (all zero): its parties and phases,
     /// in its voting phase with nothing tallied yet.
     pub fn open(&mut self, o: DisputeOpening, clock: (i64, u64), phases: (i64, i64), bump: u8) {
@@ -270,6 +261,66 @@ impl Dispute {
         self.status() == DisputeStatus::Upheld
     }
 
+    /// Whether a result R stands (upheld or overturned): its liquidations
+    /// and reward claims follow.
+    pub fn decided(&self) -> bool {
+        matches!(
+            self.status(),
+            DisputeStatus::Upheld | DisputeStatus::Overturned
+        )
+    }
+
+    /// Whether `vote` leaves its voter nothing to claim or answer for, so it
+    /// may close (`close_vote`): the dispute ended unresolved, or R stands
+    /// and the vote was never revealed (its deposit forfeited), carried no
+    /// weight, was liquidated, or was for R and claimed. A vote for R not
+    /// claimed yet closes by claiming; one against R waits for its
+    /// liquidation.
+    pub fn vote_settled(&self, vote: &Vote) -> bool {
+        match self.status() {
+            DisputeStatus::Voting => false,
+            DisputeStatus::Unresolved => true,
+            DisputeStatus::Upheld | DisputeStatus::Overturned => {
+                !vote.revealed()
+                    || vote.weight == 0
+                    || vote.liquidated()
+                    || (vote.result == self.result && vote.claimed())
+            }
+        }
+    }
+
+    /// Whether `vote` earns a share of the pool and has not claimed it: R
+    /// revealed, with weight. Claimable once the dispute is decided and no
+    /// liquidation is pending (`reward_claimable`).
+    pub fn vote_rewarded(&self, vote: &Vote) -> bool {
+        vote.revealed() && vote.weight > 0 && vote.result == self.result && !vote.claimed()
+    }
+
+    /// Whether `vote`'s reward can be claimed now (`claim_dispute_reward`).
+    pub fn reward_claimable(&self, vote: &Vote) -> bool {
+        self.decided() && self.pending_liquidations == 0 && self.vote_rewarded(vote)
+    }
+
+    /// Whether `vote`'s node is liquidated for it: it revealed something
+    /// other than R, with weight, and has not been liquidated for it yet.
+    /// Meaningful once the dispute is decided.
+    pub fn vote_liquidatable(&self, vote: &Vote) -> bool {
+        vote.revealed() && vote.weight > 0 && vote.result != self.result && !vote.liquidated()
+    }
+
+    /// Whether the miner of an overturned outcome is still to be liquidated.
+    pub fn miner_liquidatable(&self) -> bool {
+        self.status() == DisputeStatus::Overturned && !self.miner_liquidated()
+    }
+
+    /// Whether the `i`-th accountable signer of an overturned outcome is
+    /// still to be slashed.
+    pub fn signer_liquidatable(&self, i: usize) -> bool {
+        self.status() == DisputeStatus::Overturned
+            && i < self.signers().len()
+            && self.signers_slashed & (1 << i) == 0
+    }
+
     /// Weight of the voters who revealed R (they share the pool).
     pub fn winning_voter_weight(&self) -> u64 {
         if self.result == self.disputed_output {
@@ -345,18 +396,16 @@ pub struct Vote {
     reserved: [u8; 4],
 }
 
-/// All zero, as the account is created.
-impl Default for Vote {
-    fn default() -> Self {
-        bytemuck::Zeroable::zeroed()
-    }
-}
-
-super::zero_copy_serialize!(Vote);
+super::zero_copy_account!(Vote);
 
 impl Vote {
-    /// Account size, discriminator included.
-    pub const SPACE: usize = 8 + std::mem::size_of::<Vote>();
+    /// Whether this is `voter`'s vote on `dispute`. Only `commit_vote`
+    /// creates a Vote, at `[VOTE_SEED, dispute, voter]`, and records both:
+    /// comparing them binds the account as re-deriving its address would,
+    /// for two 32-byte compares instead of a 1,500-unit derivation.
+    pub fn is_of(&self, dispute: &Pubkey, voter: &Pubkey) -> bool {
+        self.dispute == *dispute && self.voter == *voter
+    }
 
     pub fn revealed(&self) -> bool {
         self.revealed != 0
@@ -596,6 +645,76 @@ mod tests {
         d.pool -= second;
         d.claims += 1;
         assert_eq!(d.reward_for(11), d.pool, "last claim empties the pool");
+    }
+
+    fn vote(revealed: bool, result: [u8; 32], liquidated: bool, claimed: bool) -> Vote {
+        let mut v = Vote {
+            weight: 20,
+            result,
+            ..Default::default()
+        };
+        if revealed {
+            v.set_revealed();
+        }
+        if liquidated {
+            v.set_liquidated();
+        }
+        if claimed {
+            v.set_claimed();
+        }
+        v
+    }
+
+    fn decided(status: DisputeStatus, pending_liquidations: u32) -> Dispute {
+        let mut d = dispute(100, &[]);
+        d.set_status(status);
+        (d.result, d.pending_liquidations) = (ALT, pending_liquidations);
+        d
+    }
+
+    #[test]
+    fn a_correct_vote_claims_a_wrong_one_is_liquidated_and_every_other_closes() {
+        let d = decided(DisputeStatus::Overturned, 0);
+        let right = vote(true, ALT, false, false);
+        assert!(d.reward_claimable(&right) && !d.vote_settled(&right));
+        assert!(!d.vote_liquidatable(&right));
+        assert!(d.vote_settled(&vote(true, ALT, false, true)), "claimed");
+        assert!(!d.reward_claimable(&vote(true, ALT, false, true)));
+        assert!(
+            !decided(DisputeStatus::Overturned, 1).reward_claimable(&right),
+            "liquidations first"
+        );
+        // A wrong vote waits for its liquidation, then closes.
+        let wrong = vote(true, OUT, false, false);
+        assert!(d.vote_liquidatable(&wrong) && !d.vote_settled(&wrong));
+        let liquidated = vote(true, OUT, true, false);
+        assert!(!d.vote_liquidatable(&liquidated) && d.vote_settled(&liquidated));
+        // Unrevealed (deposit forfeited) or weightless: nothing either way.
+        let unrevealed = vote(false, [0; 32], false, false);
+        let weightless = Vote { weight: 0, ..wrong };
+        for v in [unrevealed, weightless] {
+            assert!(d.vote_settled(&v));
+            assert!(!d.vote_liquidatable(&v) && !d.reward_claimable(&v));
+        }
+        // Unresolved: every vote closes, none is rewarded; voting: none yet.
+        let unresolved = decided(DisputeStatus::Unresolved, 0);
+        assert!(unresolved.vote_settled(&right) && !unresolved.reward_claimable(&right));
+        assert!(!decided(DisputeStatus::Voting, 0).vote_settled(&unrevealed));
+    }
+
+    #[test]
+    fn only_an_overturned_outcome_liquidates_its_miner_and_signers_once() {
+        let mut d = decided(DisputeStatus::Overturned, 0);
+        (d.signers[0], d.signers[1], d.signer_count) =
+            (Pubkey::new_unique(), Pubkey::new_unique(), 2);
+        assert!(d.miner_liquidatable() && d.signer_liquidatable(0) && d.signer_liquidatable(1));
+        assert!(!d.signer_liquidatable(2), "only recorded signers");
+        d.set_miner_liquidated();
+        d.signers_slashed = 0b01;
+        assert!(!d.miner_liquidatable() && !d.signer_liquidatable(0) && d.signer_liquidatable(1));
+        let mut upheld = decided(DisputeStatus::Upheld, 0);
+        upheld.signer_count = 2;
+        assert!(!upheld.miner_liquidatable() && !upheld.signer_liquidatable(0));
     }
 
     #[test]

@@ -139,14 +139,8 @@ pub struct Job {
     reserved: [u8; 3],
 }
 
-/// All zero, as the account is created: SENT, low risk, nothing assigned.
-impl Default for Job {
-    fn default() -> Self {
-        bytemuck::Zeroable::zeroed()
-    }
-}
-
-super::zero_copy_serialize!(Job);
+// All zero as created: SENT, low risk, nothing assigned.
+super::zero_copy_account!(Job);
 
 /// The job PDA's signer seeds, copied out of the account: the escrow's
 /// token CPIs run with the job's data unborrowed, as a CPI requires.
@@ -169,9 +163,6 @@ impl JobSeeds {
 }
 
 impl Job {
-    /// Account size, discriminator included.
-    pub const SPACE: usize = 8 + std::mem::size_of::<Job>();
-
     pub fn status(&self) -> JobStatus {
         JobStatus::from_stored(self.status)
     }

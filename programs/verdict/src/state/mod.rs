@@ -1,10 +1,23 @@
 //! Account types, one file each, with their invariants as methods.
 
-/// `AccountSerialize` for a zero-copy account (the discriminator, then its
-/// bytes), for clients and tests that write a whole account; the program
-/// itself writes in place, through `AccountLoader`.
-macro_rules! zero_copy_serialize {
+/// What every zero-copy account has alike: its size with the discriminator
+/// (`SPACE`), `Default` as all zero (the account as it is created), and
+/// `AccountSerialize` (the discriminator, then its bytes) for clients and
+/// tests that write a whole account; the program itself writes in place,
+/// through `AccountLoader`.
+macro_rules! zero_copy_account {
     ($account:ty) => {
+        impl $account {
+            /// Account size, discriminator included.
+            pub const SPACE: usize = 8 + std::mem::size_of::<$account>();
+        }
+
+        impl Default for $account {
+            fn default() -> Self {
+                bytemuck::Zeroable::zeroed()
+            }
+        }
+
         impl AccountSerialize for $account {
             fn try_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<()> {
                 writer
@@ -15,7 +28,7 @@ macro_rules! zero_copy_serialize {
         }
     };
 }
-pub(crate) use zero_copy_serialize;
+pub(crate) use zero_copy_account;
 
 /// Declares an enum a zero-copy account stores as its one-byte
 /// discriminant behind typed accessors (the setters write `variant as u8`),

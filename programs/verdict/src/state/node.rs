@@ -128,14 +128,7 @@ pub struct Node {
     reserved: [u8; 8],
 }
 
-/// All zero, as the account is created.
-impl Default for Node {
-    fn default() -> Self {
-        bytemuck::Zeroable::zeroed()
-    }
-}
-
-super::zero_copy_serialize!(Node);
+super::zero_copy_account!(Node);
 
 /// Slashes the sliding cap remembers; more within one window are refused.
 pub const RECENT_SLASHES: usize = 8;
@@ -162,9 +155,6 @@ impl SlashBreakdown {
 }
 
 impl Node {
-    /// Account size, discriminator included.
-    pub const SPACE: usize = 8 + std::mem::size_of::<Node>();
-
     /// A newly registered node: active, staked nothing, no record yet.
     pub fn register(
         operator: Pubkey,

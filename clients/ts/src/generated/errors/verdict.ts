@@ -194,6 +194,8 @@ export const VERDICT_ERROR__BID_NOT_BY_MINER = 0x17c7; // 6087
 export const VERDICT_ERROR__BID_MISMATCH = 0x17c8; // 6088
 /** BidExpired: the bid no longer stood when the job was placed */
 export const VERDICT_ERROR__BID_EXPIRED = 0x17c9; // 6089
+/** WrongVote: the vote account is not this node's vote on this dispute */
+export const VERDICT_ERROR__WRONG_VOTE = 0x17ca; // 6090
 
 export type VerdictError =
   | typeof VERDICT_ERROR__ALREADY_ENTERED
@@ -285,6 +287,7 @@ export type VerdictError =
   | typeof VERDICT_ERROR__WRONG_TICKET_KIND
   | typeof VERDICT_ERROR__WRONG_TOKEN_OWNER
   | typeof VERDICT_ERROR__WRONG_VAULT
+  | typeof VERDICT_ERROR__WRONG_VOTE
   | typeof VERDICT_ERROR__ZERO_AMOUNT;
 
 let verdictErrorMessages: Record<VerdictError, string> | undefined;
@@ -379,6 +382,7 @@ if (process.env.NODE_ENV !== "production") {
     [VERDICT_ERROR__WRONG_TICKET_KIND]: `this ticket is of another kind (self stake vs delegation)`,
     [VERDICT_ERROR__WRONG_TOKEN_OWNER]: `the source token account is not owned by the signer`,
     [VERDICT_ERROR__WRONG_VAULT]: `a vault or escrow account is not the one the chain recorded (the stake vault, the node's vault, the job's escrow)`,
+    [VERDICT_ERROR__WRONG_VOTE]: `the vote account is not this node's vote on this dispute`,
     [VERDICT_ERROR__ZERO_AMOUNT]: `amount must be greater than zero`,
   };
 }

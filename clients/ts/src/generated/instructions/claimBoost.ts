@@ -113,6 +113,7 @@ export type ClaimBoostInput<
    */
   node: Address<TAccountNode>;
   operatorTokens: Address<TAccountOperatorTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
@@ -205,6 +206,7 @@ export type ParsedClaimBoostInstruction<
      */
     node: TAccountMetas[1];
     operatorTokens: TAccountMetas[2];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[3];
     tokenProgram: TAccountMetas[4];
   };

@@ -118,7 +118,9 @@ export type ClaimPayoutInput<
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
   miner: Address<TAccountMiner>;
+  /** The job's escrow (a token account `submit_job` created). */
   escrow: Address<TAccountEscrow>;
+  /** The node's vault (a token account `register_node` created). */
   nodeVault: Address<TAccountNodeVault>;
   refundAccount: Address<TAccountRefundAccount>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -216,7 +218,9 @@ export type ParsedClaimPayoutInstruction<
     config: TAccountMetas[0];
     job: TAccountMetas[1];
     miner: TAccountMetas[2];
+    /** The job's escrow (a token account `submit_job` created). */
     escrow: TAccountMetas[3];
+    /** The node's vault (a token account `register_node` created). */
     nodeVault: TAccountMetas[4];
     refundAccount: TAccountMetas[5];
     tokenProgram: TAccountMetas[6];

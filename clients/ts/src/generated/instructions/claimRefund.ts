@@ -117,6 +117,7 @@ export type ClaimRefundInput<
   client: TransactionSigner<TAccountClient>;
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
+  /** The job's escrow (a token account `submit_job` created). */
   escrow: Address<TAccountEscrow>;
   destination: Address<TAccountDestination>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -208,6 +209,7 @@ export type ParsedClaimRefundInstruction<
     client: TAccountMetas[0];
     config: TAccountMetas[1];
     job: TAccountMetas[2];
+    /** The job's escrow (a token account `submit_job` created). */
     escrow: TAccountMetas[3];
     destination: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];

@@ -112,6 +112,7 @@ export type CloseJobInput<
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
   client: Address<TAccountClient>;
+  /** The job's escrow (a token account `submit_job` created). */
   escrow: Address<TAccountEscrow>;
   /** The job's miner, while the job still counts against its exposure. */
   miner?: Address<TAccountMiner>;
@@ -205,6 +206,7 @@ export type ParsedCloseJobInstruction<
     config: TAccountMetas[0];
     job: TAccountMetas[1];
     client: TAccountMetas[2];
+    /** The job's escrow (a token account `submit_job` created). */
     escrow: TAccountMetas[3];
     /** The job's miner, while the job still counts against its exposure. */
     miner?: TAccountMetas[4] | undefined;

@@ -150,6 +150,7 @@ export type CommitVoteAsyncInput<
   dispute: Address<TAccountDispute>;
   vote?: Address<TAccountVote>;
   operatorTokens: Address<TAccountOperatorTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -290,6 +291,7 @@ export type CommitVoteInput<
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
   operatorTokens: Address<TAccountOperatorTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -417,6 +419,7 @@ export type ParsedCommitVoteInstruction<
     dispute: TAccountMetas[3];
     vote: TAccountMetas[4];
     operatorTokens: TAccountMetas[5];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[6];
     tokenProgram: TAccountMetas[7];
     systemProgram: TAccountMetas[8];

@@ -116,7 +116,9 @@ export type CompoundRewardsInput<
    * loader's owner and discriminator checks bind it (no seeds to derive).
    */
   node: Address<TAccountNode>;
+  /** The node's vault (a token account `register_node` created). */
   nodeVault: Address<TAccountNodeVault>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
@@ -208,7 +210,9 @@ export type ParsedCompoundRewardsInstruction<
      * loader's owner and discriminator checks bind it (no seeds to derive).
      */
     node: TAccountMetas[1];
+    /** The node's vault (a token account `register_node` created). */
     nodeVault: TAccountMetas[2];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[3];
     tokenProgram: TAccountMetas[4];
   };

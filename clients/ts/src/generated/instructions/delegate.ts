@@ -154,7 +154,9 @@ export type DelegateAsyncInput<
   node: Address<TAccountNode>;
   delegation?: Address<TAccountDelegation>;
   stakerTokens: Address<TAccountStakerTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
+  /** The node's vault (a token account `register_node` created). */
   nodeVault: Address<TAccountNodeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -297,7 +299,9 @@ export type DelegateInput<
   node: Address<TAccountNode>;
   delegation: Address<TAccountDelegation>;
   stakerTokens: Address<TAccountStakerTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
+  /** The node's vault (a token account `register_node` created). */
   nodeVault: Address<TAccountNodeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -427,7 +431,9 @@ export type ParsedDelegateInstruction<
     node: TAccountMetas[2];
     delegation: TAccountMetas[3];
     stakerTokens: TAccountMetas[4];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[5];
+    /** The node's vault (a token account `register_node` created). */
     nodeVault: TAccountMetas[6];
     tokenProgram: TAccountMetas[7];
     systemProgram: TAccountMetas[8];

@@ -113,6 +113,7 @@ export type ExpireJobInput<
   job: Address<TAccountJob>;
   /** The allocated miner; required when the job is ALLOCATED. */
   miner?: Address<TAccountMiner>;
+  /** The job's escrow (a token account `submit_job` created). */
   escrow: Address<TAccountEscrow>;
   refundAccount: Address<TAccountRefundAccount>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -206,6 +207,7 @@ export type ParsedExpireJobInstruction<
     job: TAccountMetas[1];
     /** The allocated miner; required when the job is ALLOCATED. */
     miner?: TAccountMetas[2] | undefined;
+    /** The job's escrow (a token account `submit_job` created). */
     escrow: TAccountMetas[3];
     refundAccount: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];

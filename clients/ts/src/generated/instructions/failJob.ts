@@ -137,6 +137,7 @@ export type FailJobInput<
   committee?: Address<TAccountCommittee>;
   job: Address<TAccountJob>;
   miner: Address<TAccountMiner>;
+  /** The job's escrow (a token account `submit_job` created). */
   escrow: Address<TAccountEscrow>;
   refundAccount: Address<TAccountRefundAccount>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -253,6 +254,7 @@ export type ParsedFailJobInstruction<
     committee: TAccountMetas[1];
     job: TAccountMetas[2];
     miner: TAccountMetas[3];
+    /** The job's escrow (a token account `submit_job` created). */
     escrow: TAccountMetas[4];
     refundAccount: TAccountMetas[5];
     tokenProgram: TAccountMetas[6];

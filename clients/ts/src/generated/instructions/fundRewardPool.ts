@@ -124,6 +124,7 @@ export type FundRewardPoolInput<
   funder: TransactionSigner<TAccountFunder>;
   config?: Address<TAccountConfig>;
   funderTokens: Address<TAccountFunderTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   amount: FundRewardPoolInstructionDataArgs["amount"];
@@ -218,6 +219,7 @@ export type ParsedFundRewardPoolInstruction<
     funder: TAccountMetas[0];
     config: TAccountMetas[1];
     funderTokens: TAccountMetas[2];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[3];
     tokenProgram: TAccountMetas[4];
   };

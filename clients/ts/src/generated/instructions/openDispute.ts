@@ -158,6 +158,7 @@ export type OpenDisputeAsyncInput<
   miner: Address<TAccountMiner>;
   dispute?: Address<TAccountDispute>;
   operatorTokens: Address<TAccountOperatorTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -305,6 +306,7 @@ export type OpenDisputeInput<
   miner: Address<TAccountMiner>;
   dispute: Address<TAccountDispute>;
   operatorTokens: Address<TAccountOperatorTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -439,6 +441,7 @@ export type ParsedOpenDisputeInstruction<
     miner: TAccountMetas[4];
     dispute: TAccountMetas[5];
     operatorTokens: TAccountMetas[6];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[7];
     tokenProgram: TAccountMetas[8];
     systemProgram: TAccountMetas[9];

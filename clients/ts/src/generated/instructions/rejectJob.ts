@@ -126,6 +126,7 @@ export type RejectJobInput<
   config?: Address<TAccountConfig>;
   committee?: Address<TAccountCommittee>;
   job: Address<TAccountJob>;
+  /** The job's escrow (a token account `submit_job` created). */
   escrow: Address<TAccountEscrow>;
   refundAccount: Address<TAccountRefundAccount>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -234,6 +235,7 @@ export type ParsedRejectJobInstruction<
     config: TAccountMetas[0];
     committee: TAccountMetas[1];
     job: TAccountMetas[2];
+    /** The job's escrow (a token account `submit_job` created). */
     escrow: TAccountMetas[3];
     refundAccount: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];

@@ -141,12 +141,16 @@ export type ResolveDisputeInput<
   config?: Address<TAccountConfig>;
   dispute: Address<TAccountDispute>;
   job: Address<TAccountJob>;
+  /** The job's escrow (a token account `submit_job` created). */
   escrow: Address<TAccountEscrow>;
   refundAccount: Address<TAccountRefundAccount>;
   challenger: Address<TAccountChallenger>;
+  /** The challenger's vault. */
   challengerVault: Address<TAccountChallengerVault>;
   miner: Address<TAccountMiner>;
+  /** The miner's vault. */
   minerVault: Address<TAccountMinerVault>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
@@ -271,12 +275,16 @@ export type ParsedResolveDisputeInstruction<
     config: TAccountMetas[0];
     dispute: TAccountMetas[1];
     job: TAccountMetas[2];
+    /** The job's escrow (a token account `submit_job` created). */
     escrow: TAccountMetas[3];
     refundAccount: TAccountMetas[4];
     challenger: TAccountMetas[5];
+    /** The challenger's vault. */
     challengerVault: TAccountMetas[6];
     miner: TAccountMetas[7];
+    /** The miner's vault. */
     minerVault: TAccountMetas[8];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[9];
     tokenProgram: TAccountMetas[10];
   };

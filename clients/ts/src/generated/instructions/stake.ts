@@ -129,6 +129,7 @@ export type StakeInput<
   /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
   operatorTokens: Address<TAccountOperatorTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   amount: StakeInstructionDataArgs["amount"];
@@ -231,6 +232,7 @@ export type ParsedStakeInstruction<
     /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
     operatorTokens: TAccountMetas[3];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];
   };

@@ -120,6 +120,7 @@ export type WithdrawOwedInput<
   config?: Address<TAccountConfig>;
   /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
+  /** The node's vault (a token account `register_node` created). */
   nodeVault: Address<TAccountNodeVault>;
   destination: Address<TAccountDestination>;
   tokenProgram?: Address<TAccountTokenProgram>;
@@ -212,6 +213,7 @@ export type ParsedWithdrawOwedInstruction<
     config: TAccountMetas[1];
     /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
+    /** The node's vault (a token account `register_node` created). */
     nodeVault: TAccountMetas[3];
     destination: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];

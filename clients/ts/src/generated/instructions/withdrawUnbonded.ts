@@ -133,6 +133,7 @@ export type WithdrawUnbondedInput<
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
   destination: Address<TAccountDestination>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
@@ -239,6 +240,7 @@ export type ParsedWithdrawUnbondedInstruction<
     node: TAccountMetas[2];
     ticket: TAccountMetas[3];
     destination: TAccountMetas[4];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[5];
     tokenProgram: TAccountMetas[6];
   };

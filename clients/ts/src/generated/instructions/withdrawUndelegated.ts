@@ -136,6 +136,7 @@ export type WithdrawUndelegatedInput<
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
   destination: Address<TAccountDestination>;
+  /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
@@ -242,6 +243,7 @@ export type ParsedWithdrawUndelegatedInstruction<
     node: TAccountMetas[2];
     ticket: TAccountMetas[3];
     destination: TAccountMetas[4];
+    /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[5];
     tokenProgram: TAccountMetas[6];
   };

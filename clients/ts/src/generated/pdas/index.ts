@@ -12,7 +12,6 @@ export * from "./delegation";
 export * from "./dispute";
 export * from "./endpoint";
 export * from "./escrow";
-export * from "./liquidateVote";
 export * from "./node";
 export * from "./nodeVault";
 export * from "./record";
