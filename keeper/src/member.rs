@@ -36,6 +36,11 @@ use crate::peer::{InputShare, Membership};
 use crate::poster::Poster;
 use crate::store::{JobRecord, VerifiedOutput};
 
+/// How often, and how far apart, a keeper asks the committee for the output
+/// of a job another member solved (`CommitteeMember::output_from_peers`).
+const PEER_OUTPUT_TRIES: u32 = 4;
+const PEER_OUTPUT_RETRY: Duration = Duration::from_millis(500);
+
 /// This keeper in its committee, and what it keeps to act as one.
 pub struct CommitteeMember {
     ctx: Context,
@@ -502,7 +507,10 @@ impl CommitteeMember {
     }
 
     /// The output of a job another member finished, fetched from the members
-    /// and accepted only if it hashes to the on-chain output hash.
+    /// and accepted only if it hashes to the on-chain output hash. The chain
+    /// can show the job solved a moment before the member that solved it has
+    /// recorded the output it serves, so the members are asked a few times
+    /// before the caller is told nobody has it.
     pub async fn output_from_peers(&self, key: &Pubkey, job: &Job) -> Option<VerifiedOutput> {
         let member = self.membership.as_ref()?;
         let http = reqwest::Client::builder()
@@ -510,7 +518,25 @@ impl CommitteeMember {
             .no_proxy()
             .build()
             .ok()?;
-        for url in member.peers.values() {
+        for attempt in 0..PEER_OUTPUT_TRIES {
+            if attempt > 0 {
+                tokio::time::sleep(PEER_OUTPUT_RETRY).await;
+            }
+            if let Some(output) = Self::output_from(&http, member.peers.values(), key, job).await {
+                return Some(output);
+            }
+        }
+        None
+    }
+
+    /// One pass over the members' APIs for a job's verified output.
+    async fn output_from(
+        http: &reqwest::Client,
+        peers: impl Iterator<Item = &String>,
+        key: &Pubkey,
+        job: &Job,
+    ) -> Option<VerifiedOutput> {
+        for url in peers {
             let Ok(response) = http.get(format!("{url}/v1/jobs/{key}")).send().await else {
                 continue;
             };
