@@ -149,6 +149,31 @@ async fn stake_refuses_wrong_mint_wrong_owner_and_wrong_vault() {
 }
 
 #[tokio::test]
+async fn stake_from_an_account_that_is_no_token_account_is_refused() {
+    let mut f = Fixture::new().await;
+    let min = f.config().await.params.min_miner_stake;
+    let h = f.register(ROLE_MINER, min).await;
+    let op = h.operator.keypair.insecure_clone();
+    // The operator's wallet (a system account) and its Node (Verdict's):
+    // owned by another program than SPL Token.
+    for not_tokens in [op.pubkey(), h.node] {
+        let stake = ix::stake(&op.pubkey(), &not_tokens, min);
+        assert_anchor_error(
+            &f.send(&[stake], &[&op]).await,
+            ErrorCode::AccountOwnedByWrongProgram,
+        );
+    }
+    // SPL Token's, but a mint, not a token account.
+    let mint = f.mint;
+    assert_anchor_error(
+        &f.send(&[ix::stake(&op.pubkey(), &mint, min)], &[&op]).await,
+        ErrorCode::AccountDidNotDeserialize,
+    );
+    assert_eq!(f.token_balance(&h.operator.tokens).await, min);
+    assert_eq!(f.token_balance(&pda::stake_vault()).await, 0);
+}
+
+#[tokio::test]
 async fn stake_for_an_unregistered_node_or_someone_elses_node_is_refused() {
     let mut f = Fixture::new().await;
     let min = f.config().await.params.min_miner_stake;

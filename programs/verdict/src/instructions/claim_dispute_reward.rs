@@ -4,7 +4,7 @@
 //! closes and its rent goes back to the operator.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
@@ -33,12 +33,14 @@ pub struct ClaimDisputeReward<'info> {
         constraint = vote.load()?.is_of(&dispute.key(), &voter.key()) @ VerdictError::WrongVote,
     )]
     pub vote: AccountLoader<'info, Vote>,
+    /// The operator's token account of the stake mint.
+    /// CHECK: its mint and owner read from its bytes (`token_ops`).
     #[account(
         mut,
-        constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongDestination,
-        constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
+        constraint = token_ops::owner_of(&operator_tokens)? == operator.key() @ VerdictError::WrongDestination,
+        constraint = token_ops::mint_of(&operator_tokens)? == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
-    pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    pub operator_tokens: UncheckedAccount<'info>,
     /// The stake vault (a token account `initialize_config` created).
     /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]

@@ -2,7 +2,7 @@
 //! could not receive (closed or frozen), into a token account of its own.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
@@ -21,12 +21,14 @@ pub struct ClaimRefund<'info> {
     /// CHECK: bound by the address its Job records (see `token_ops`).
     #[account(mut, address = job.load()?.escrow @ VerdictError::WrongVault)]
     pub escrow: UncheckedAccount<'info>,
+    /// The token account of the stake mint paid into.
+    /// CHECK: its mint and owner read from its bytes (`token_ops`).
     #[account(
         mut,
-        constraint = destination.owner == client.key() @ VerdictError::WrongDestination,
-        constraint = destination.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
+        constraint = token_ops::owner_of(&destination)? == client.key() @ VerdictError::WrongDestination,
+        constraint = token_ops::mint_of(&destination)? == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
-    pub destination: Box<Account<'info, TokenAccount>>,
+    pub destination: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

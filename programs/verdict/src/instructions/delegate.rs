@@ -4,7 +4,7 @@
 //! shares buy none of what was earned before they joined).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::{CONFIG_ADDRESS, DELEGATION_SEED, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
@@ -32,12 +32,14 @@ pub struct Delegate<'info> {
         bump,
     )]
     pub delegation: Box<Account<'info, Delegation>>,
+    /// The staker's token account of the stake mint.
+    /// CHECK: its mint and owner read from its bytes (`token_ops`).
     #[account(
         mut,
-        constraint = staker_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
-        constraint = staker_tokens.owner == staker.key() @ VerdictError::WrongTokenOwner,
+        constraint = token_ops::mint_of(&staker_tokens)? == config.load()?.stake_mint @ VerdictError::WrongMint,
+        constraint = token_ops::owner_of(&staker_tokens)? == staker.key() @ VerdictError::WrongTokenOwner,
     )]
-    pub staker_tokens: Box<Account<'info, TokenAccount>>,
+    pub staker_tokens: UncheckedAccount<'info>,
     /// The stake vault (a token account `initialize_config` created).
     /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]

@@ -2,7 +2,7 @@
 //! reward pool that pays Tier 1 boosts. Slashes and forfeits also land there.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
@@ -16,12 +16,14 @@ pub struct FundRewardPool<'info> {
     pub funder: Signer<'info>,
     #[account(mut, address = CONFIG_ADDRESS)]
     pub config: AccountLoader<'info, Config>,
+    /// The funder's token account of the stake mint.
+    /// CHECK: its mint and owner read from its bytes (`token_ops`).
     #[account(
         mut,
-        constraint = funder_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
-        constraint = funder_tokens.owner == funder.key() @ VerdictError::WrongTokenOwner,
+        constraint = token_ops::mint_of(&funder_tokens)? == config.load()?.stake_mint @ VerdictError::WrongMint,
+        constraint = token_ops::owner_of(&funder_tokens)? == funder.key() @ VerdictError::WrongTokenOwner,
     )]
-    pub funder_tokens: Box<Account<'info, TokenAccount>>,
+    pub funder_tokens: UncheckedAccount<'info>,
     /// The stake vault (a token account `initialize_config` created).
     /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]

@@ -1,7 +1,7 @@
 //! `stake`: the operator adds to its node's self stake.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
@@ -21,12 +21,14 @@ pub struct Stake<'info> {
         has_one = operator @ VerdictError::Unauthorized,
     )]
     pub node: AccountLoader<'info, Node>,
+    /// The operator's token account of the stake mint.
+    /// CHECK: its mint and owner read from its bytes (`token_ops`).
     #[account(
         mut,
-        constraint = operator_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
-        constraint = operator_tokens.owner == operator.key() @ VerdictError::WrongTokenOwner,
+        constraint = token_ops::mint_of(&operator_tokens)? == config.load()?.stake_mint @ VerdictError::WrongMint,
+        constraint = token_ops::owner_of(&operator_tokens)? == operator.key() @ VerdictError::WrongTokenOwner,
     )]
-    pub operator_tokens: Box<Account<'info, TokenAccount>>,
+    pub operator_tokens: UncheckedAccount<'info>,
     /// The stake vault (a token account `initialize_config` created).
     /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]

@@ -52,12 +52,14 @@ pub struct SubmitJob<'info> {
     pub escrow: Box<Account<'info, TokenAccount>>,
     #[account(address = config.load()?.stake_mint @ VerdictError::WrongMint)]
     pub stake_mint: Box<Account<'info, Mint>>,
+    /// The client's token account of the stake mint (the job's refund account).
+    /// CHECK: its mint and owner read from its bytes (`token_ops`).
     #[account(
         mut,
-        constraint = client_tokens.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
-        constraint = client_tokens.owner == client.key() @ VerdictError::WrongTokenOwner,
+        constraint = token_ops::mint_of(&client_tokens)? == config.load()?.stake_mint @ VerdictError::WrongMint,
+        constraint = token_ops::owner_of(&client_tokens)? == client.key() @ VerdictError::WrongTokenOwner,
     )]
-    pub client_tokens: Box<Account<'info, TokenAccount>>,
+    pub client_tokens: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }

@@ -3,7 +3,7 @@
 //! vault into a token account of its own.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::CONFIG_ADDRESS;
 use crate::errors::VerdictError;
@@ -26,12 +26,14 @@ pub struct WithdrawOwed<'info> {
     /// CHECK: bound by the address its Node records (see `token_ops`).
     #[account(mut, address = node.load()?.vault @ VerdictError::WrongVault)]
     pub node_vault: UncheckedAccount<'info>,
+    /// The token account of the stake mint paid into.
+    /// CHECK: its mint and owner read from its bytes (`token_ops`).
     #[account(
         mut,
-        constraint = destination.owner == operator.key() @ VerdictError::WrongDestination,
-        constraint = destination.mint == config.load()?.stake_mint @ VerdictError::WrongMint,
+        constraint = token_ops::owner_of(&destination)? == operator.key() @ VerdictError::WrongDestination,
+        constraint = token_ops::mint_of(&destination)? == config.load()?.stake_mint @ VerdictError::WrongMint,
     )]
-    pub destination: Box<Account<'info, TokenAccount>>,
+    pub destination: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 

@@ -3,7 +3,7 @@
 //! ticket's rent back. One account set and one handler serve both kinds.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token::Token;
 
 use crate::constants::{CONFIG_ADDRESS, STAKE_VAULT_ADDRESS};
 use crate::errors::VerdictError;
@@ -29,8 +29,10 @@ pub struct WithdrawUnbonded<'info> {
         has_one = owner @ VerdictError::Unauthorized,
     )]
     pub ticket: Box<Account<'info, UnbondTicket>>,
-    #[account(mut, constraint = destination.mint == config.load()?.stake_mint @ VerdictError::WrongMint)]
-    pub destination: Box<Account<'info, TokenAccount>>,
+    /// The token account of the stake mint paid into.
+    /// CHECK: its mint read from its bytes (`token_ops`).
+    #[account(mut, constraint = token_ops::mint_of(&destination)? == config.load()?.stake_mint @ VerdictError::WrongMint)]
+    pub destination: UncheckedAccount<'info>,
     /// The stake vault (a token account `initialize_config` created).
     /// CHECK: bound by its compile-time address (see `token_ops`).
     #[account(mut, address = STAKE_VAULT_ADDRESS @ VerdictError::WrongVault)]

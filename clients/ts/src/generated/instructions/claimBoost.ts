@@ -112,6 +112,7 @@ export type ClaimBoostInput<
    * loader's owner and discriminator checks bind it (no seeds to derive).
    */
   node: Address<TAccountNode>;
+  /** The operator's token account of the stake mint. */
   operatorTokens: Address<TAccountOperatorTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -205,6 +206,7 @@ export type ParsedClaimBoostInstruction<
      * loader's owner and discriminator checks bind it (no seeds to derive).
      */
     node: TAccountMetas[1];
+    /** The operator's token account of the stake mint. */
     operatorTokens: TAccountMetas[2];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[3];

@@ -138,6 +138,7 @@ export type ClaimDisputeRewardInput<
   voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
+  /** The operator's token account of the stake mint. */
   operatorTokens: Address<TAccountOperatorTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -249,6 +250,7 @@ export type ParsedClaimDisputeRewardInstruction<
     voter: TAccountMetas[2];
     dispute: TAccountMetas[3];
     vote: TAccountMetas[4];
+    /** The operator's token account of the stake mint. */
     operatorTokens: TAccountMetas[5];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[6];

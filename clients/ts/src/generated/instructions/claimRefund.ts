@@ -119,6 +119,7 @@ export type ClaimRefundInput<
   job: Address<TAccountJob>;
   /** The job's escrow (a token account `submit_job` created). */
   escrow: Address<TAccountEscrow>;
+  /** The token account of the stake mint paid into. */
   destination: Address<TAccountDestination>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
@@ -211,6 +212,7 @@ export type ParsedClaimRefundInstruction<
     job: TAccountMetas[2];
     /** The job's escrow (a token account `submit_job` created). */
     escrow: TAccountMetas[3];
+    /** The token account of the stake mint paid into. */
     destination: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];
   };

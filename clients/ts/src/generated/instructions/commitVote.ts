@@ -149,6 +149,7 @@ export type CommitVoteAsyncInput<
   voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote?: Address<TAccountVote>;
+  /** The operator's token account of the stake mint. */
   operatorTokens: Address<TAccountOperatorTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -290,6 +291,7 @@ export type CommitVoteInput<
   voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
+  /** The operator's token account of the stake mint. */
   operatorTokens: Address<TAccountOperatorTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -418,6 +420,7 @@ export type ParsedCommitVoteInstruction<
     voter: TAccountMetas[2];
     dispute: TAccountMetas[3];
     vote: TAccountMetas[4];
+    /** The operator's token account of the stake mint. */
     operatorTokens: TAccountMetas[5];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[6];

@@ -153,6 +153,7 @@ export type DelegateAsyncInput<
    */
   node: Address<TAccountNode>;
   delegation?: Address<TAccountDelegation>;
+  /** The staker's token account of the stake mint. */
   stakerTokens: Address<TAccountStakerTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -298,6 +299,7 @@ export type DelegateInput<
    */
   node: Address<TAccountNode>;
   delegation: Address<TAccountDelegation>;
+  /** The staker's token account of the stake mint. */
   stakerTokens: Address<TAccountStakerTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -430,6 +432,7 @@ export type ParsedDelegateInstruction<
      */
     node: TAccountMetas[2];
     delegation: TAccountMetas[3];
+    /** The staker's token account of the stake mint. */
     stakerTokens: TAccountMetas[4];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[5];

@@ -123,6 +123,7 @@ export type FundRewardPoolInput<
 > = {
   funder: TransactionSigner<TAccountFunder>;
   config?: Address<TAccountConfig>;
+  /** The funder's token account of the stake mint. */
   funderTokens: Address<TAccountFunderTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -218,6 +219,7 @@ export type ParsedFundRewardPoolInstruction<
   accounts: {
     funder: TAccountMetas[0];
     config: TAccountMetas[1];
+    /** The funder's token account of the stake mint. */
     funderTokens: TAccountMetas[2];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[3];

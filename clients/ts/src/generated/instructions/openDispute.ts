@@ -157,6 +157,7 @@ export type OpenDisputeAsyncInput<
   job: Address<TAccountJob>;
   miner: Address<TAccountMiner>;
   dispute?: Address<TAccountDispute>;
+  /** The operator's token account of the stake mint. */
   operatorTokens: Address<TAccountOperatorTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -305,6 +306,7 @@ export type OpenDisputeInput<
   job: Address<TAccountJob>;
   miner: Address<TAccountMiner>;
   dispute: Address<TAccountDispute>;
+  /** The operator's token account of the stake mint. */
   operatorTokens: Address<TAccountOperatorTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -440,6 +442,7 @@ export type ParsedOpenDisputeInstruction<
     job: TAccountMetas[3];
     miner: TAccountMetas[4];
     dispute: TAccountMetas[5];
+    /** The operator's token account of the stake mint. */
     operatorTokens: TAccountMetas[6];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[7];

@@ -144,6 +144,7 @@ export type RevealVoteInput<
   voter: Address<TAccountVoter>;
   dispute: Address<TAccountDispute>;
   vote: Address<TAccountVote>;
+  /** The operator's token account of the stake mint. */
   operatorTokens: Address<TAccountOperatorTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -262,6 +263,7 @@ export type ParsedRevealVoteInstruction<
     voter: TAccountMetas[2];
     dispute: TAccountMetas[3];
     vote: TAccountMetas[4];
+    /** The operator's token account of the stake mint. */
     operatorTokens: TAccountMetas[5];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[6];

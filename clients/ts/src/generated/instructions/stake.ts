@@ -128,6 +128,7 @@ export type StakeInput<
   config?: Address<TAccountConfig>;
   /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
   node: Address<TAccountNode>;
+  /** The operator's token account of the stake mint. */
   operatorTokens: Address<TAccountOperatorTokens>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -231,6 +232,7 @@ export type ParsedStakeInstruction<
     config: TAccountMetas[1];
     /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
     node: TAccountMetas[2];
+    /** The operator's token account of the stake mint. */
     operatorTokens: TAccountMetas[3];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[4];

@@ -170,6 +170,7 @@ export type SubmitJobAsyncInput<
   job: Address<TAccountJob>;
   escrow?: Address<TAccountEscrow>;
   stakeMint: Address<TAccountStakeMint>;
+  /** The client's token account of the stake mint (the job's refund account). */
   clientTokens: Address<TAccountClientTokens>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -300,6 +301,7 @@ export type SubmitJobInput<
   job: Address<TAccountJob>;
   escrow: Address<TAccountEscrow>;
   stakeMint: Address<TAccountStakeMint>;
+  /** The client's token account of the stake mint (the job's refund account). */
   clientTokens: Address<TAccountClientTokens>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -419,6 +421,7 @@ export type ParsedSubmitJobInstruction<
     job: TAccountMetas[2];
     escrow: TAccountMetas[3];
     stakeMint: TAccountMetas[4];
+    /** The client's token account of the stake mint (the job's refund account). */
     clientTokens: TAccountMetas[5];
     tokenProgram: TAccountMetas[6];
     systemProgram: TAccountMetas[7];

@@ -122,6 +122,7 @@ export type WithdrawOwedInput<
   node: Address<TAccountNode>;
   /** The node's vault (a token account `register_node` created). */
   nodeVault: Address<TAccountNodeVault>;
+  /** The token account of the stake mint paid into. */
   destination: Address<TAccountDestination>;
   tokenProgram?: Address<TAccountTokenProgram>;
 };
@@ -215,6 +216,7 @@ export type ParsedWithdrawOwedInstruction<
     node: TAccountMetas[2];
     /** The node's vault (a token account `register_node` created). */
     nodeVault: TAccountMetas[3];
+    /** The token account of the stake mint paid into. */
     destination: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];
   };

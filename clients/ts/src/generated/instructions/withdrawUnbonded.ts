@@ -132,6 +132,7 @@ export type WithdrawUnbondedInput<
    */
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
+  /** The token account of the stake mint paid into. */
   destination: Address<TAccountDestination>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -239,6 +240,7 @@ export type ParsedWithdrawUnbondedInstruction<
      */
     node: TAccountMetas[2];
     ticket: TAccountMetas[3];
+    /** The token account of the stake mint paid into. */
     destination: TAccountMetas[4];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[5];

@@ -135,6 +135,7 @@ export type WithdrawUndelegatedInput<
    */
   node: Address<TAccountNode>;
   ticket: Address<TAccountTicket>;
+  /** The token account of the stake mint paid into. */
   destination: Address<TAccountDestination>;
   /** The stake vault (a token account `initialize_config` created). */
   stakeVault?: Address<TAccountStakeVault>;
@@ -242,6 +243,7 @@ export type ParsedWithdrawUndelegatedInstruction<
      */
     node: TAccountMetas[2];
     ticket: TAccountMetas[3];
+    /** The token account of the stake mint paid into. */
     destination: TAccountMetas[4];
     /** The stake vault (a token account `initialize_config` created). */
     stakeVault: TAccountMetas[5];
