@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::wall_secs;
 use crate::context::Context;
 use crate::core::evidence::{input_retention, Retention};
+use crate::core::throttle::Throttle;
 use crate::error::{ApiError, KeeperError, StoreError};
 use crate::gateway::{ChainView, Gateway};
 use crate::metrics::Metrics;
@@ -48,7 +49,7 @@ pub struct EvidenceService {
     /// Replays and clocks of evidence requests from other nodes.
     auth: PeerAuth,
     /// Jobs whose input no keeper supplied, and when that was.
-    asked: Mutex<HashMap<Pubkey, Instant>>,
+    asked: Mutex<Throttle<Pubkey>>,
 }
 
 /// Why an input fetched from another keeper was not kept.
@@ -95,7 +96,7 @@ impl EvidenceService {
             metrics,
             member,
             auth: PeerAuth::default(),
-            asked: Mutex::new(HashMap::new()),
+            asked: Mutex::new(Throttle::new(ASK_AGAIN_AFTER)),
         }
     }
 
@@ -252,9 +253,7 @@ impl EvidenceService {
     pub(crate) async fn input_from_peers(&self, key: &Pubkey, job: &Job) -> Option<String> {
         let member = self.member.as_ref()?;
         {
-            let mut asked = self.asked.lock().unwrap();
-            asked.retain(|_, at| at.elapsed() < ASK_AGAIN_AFTER);
-            if asked.contains_key(key) {
+            if !self.asked.lock().unwrap().allows(key, Instant::now()) {
                 return None;
             }
         }
@@ -286,7 +285,7 @@ impl EvidenceService {
             }
         }
         tracing::info!(job = %key, "no keeper supplied the job's input");
-        self.asked.lock().unwrap().insert(*key, Instant::now());
+        self.asked.lock().unwrap().record(*key, Instant::now());
         None
     }
 

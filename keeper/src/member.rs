@@ -29,6 +29,7 @@ use crate::core::cosign::{
 };
 use crate::core::leader;
 use crate::core::lifecycle::TrialIntent;
+use crate::core::throttle::Throttle;
 use crate::core::validation::compare_answers;
 use crate::miners::Miners;
 use crate::peer::auth::{AuthError, PeerHeaders};
@@ -36,10 +37,11 @@ use crate::peer::{InputShare, Membership};
 use crate::poster::Poster;
 use crate::store::{JobRecord, VerifiedOutput};
 
-/// How often, and how far apart, a keeper asks the committee for the output
+/// How often, how far apart and how patiently a keeper asks the committee for the output
 /// of a job another member solved (`CommitteeMember::output_from_peers`).
 const PEER_OUTPUT_TRIES: u32 = 4;
 const PEER_OUTPUT_RETRY: Duration = Duration::from_millis(500);
+const PEER_OUTPUT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// This keeper in its committee, and what it keeps to act as one.
 pub struct CommitteeMember {
@@ -56,7 +58,7 @@ pub struct CommitteeMember {
     /// Members that missed a co-sign deadline, to report (−5).
     missed: Mutex<mpsc::UnboundedReceiver<Missed>>,
     /// Last timeout report per member.
-    reported: Mutex<HashMap<Pubkey, Instant>>,
+    reported: Mutex<Throttle<Pubkey>>,
 }
 
 impl CommitteeMember {
@@ -68,6 +70,7 @@ impl CommitteeMember {
         queue: mpsc::Sender<Pubkey>,
         missed: mpsc::UnboundedReceiver<Missed>,
     ) -> Self {
+        let report_interval = Duration::from_secs(ctx.cfg.committee.timeout_report_interval_secs);
         CommitteeMember {
             ctx,
             miners,
@@ -76,7 +79,7 @@ impl CommitteeMember {
             queue,
             activity: Mutex::new(HashMap::new()),
             missed: Mutex::new(missed),
-            reported: Mutex::new(HashMap::new()),
+            reported: Mutex::new(Throttle::new(report_interval)),
         }
     }
 
@@ -513,16 +516,11 @@ impl CommitteeMember {
     /// before the caller is told nobody has it.
     pub async fn output_from_peers(&self, key: &Pubkey, job: &Job) -> Option<VerifiedOutput> {
         let member = self.membership.as_ref()?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .no_proxy()
-            .build()
-            .ok()?;
         for attempt in 0..PEER_OUTPUT_TRIES {
             if attempt > 0 {
                 tokio::time::sleep(PEER_OUTPUT_RETRY).await;
             }
-            if let Some(output) = Self::output_from(&http, member.peers.values(), key, job).await {
+            if let Some(output) = Self::output_from(member, key, job).await {
                 return Some(output);
             }
         }
@@ -530,17 +528,9 @@ impl CommitteeMember {
     }
 
     /// One pass over the members' APIs for a job's verified output.
-    async fn output_from(
-        http: &reqwest::Client,
-        peers: impl Iterator<Item = &String>,
-        key: &Pubkey,
-        job: &Job,
-    ) -> Option<VerifiedOutput> {
-        for url in peers {
-            let Ok(response) = http.get(format!("{url}/v1/jobs/{key}")).send().await else {
-                continue;
-            };
-            let Ok(view) = response.json::<verdict_wire::keeper::JobView>().await else {
+    async fn output_from(member: &Membership, key: &Pubkey, job: &Job) -> Option<VerifiedOutput> {
+        for url in member.peers.values() {
+            let Ok(view) = member.client.job_view(url, key, PEER_OUTPUT_TIMEOUT).await else {
                 continue;
             };
             let (Some(output), Some(miner)) =
@@ -580,17 +570,14 @@ impl CommitteeMember {
             let mut rx = self.missed.lock().unwrap();
             std::iter::from_fn(|| rx.try_recv().ok()).collect()
         };
-        let interval = Duration::from_secs(self.ctx.cfg.committee.timeout_report_interval_secs);
         for missed in drained {
+            if !self
+                .reported
+                .lock()
+                .unwrap()
+                .take(missed.validator, Instant::now())
             {
-                let mut reported = self.reported.lock().unwrap();
-                if reported
-                    .get(&missed.validator)
-                    .is_some_and(|t| t.elapsed() < interval)
-                {
-                    continue;
-                }
-                reported.insert(missed.validator, Instant::now());
+                continue;
             }
             match self.poster.post_timeout_report(&missed).await {
                 Ok(posted) => {

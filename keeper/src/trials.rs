@@ -2,7 +2,6 @@
 //! real jobs; one member (the miner's leader) runs each, and the committee
 //! attests the result on chain.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,11 +15,16 @@ use crate::context::Context;
 use crate::core::cosign::{trial_job_id, TRIAL_INPUT};
 use crate::core::lifecycle::TrialIntent;
 use crate::core::routing::MinerProfile;
+use crate::core::throttle::Throttle;
 use crate::core::validation::AttemptFailure;
 use crate::error::KeeperError;
 use crate::member::CommitteeMember;
 use crate::miners::Miners;
 use crate::poster::Poster;
+
+/// How long after trying a miner the runner may try it again, so an
+/// unreachable one is not hammered.
+const TRIAL_RETRY: Duration = Duration::from_secs(30);
 
 /// The trial runner and when it last tried each miner.
 pub struct Trials {
@@ -30,7 +34,7 @@ pub struct Trials {
     /// Trials are rare: they post directly rather than through the queue.
     poster: Poster,
     /// Last trial attempt per miner, so an unreachable one is not hammered.
-    tried: Mutex<HashMap<Pubkey, Instant>>,
+    tried: Mutex<Throttle<Pubkey>>,
 }
 
 impl Trials {
@@ -45,7 +49,7 @@ impl Trials {
             miners,
             committee,
             poster,
-            tried: Mutex::new(HashMap::new()),
+            tried: Mutex::new(Throttle::new(TRIAL_RETRY)),
         }
     }
 
@@ -75,15 +79,8 @@ impl Trials {
             if !self.committee.trial_turn(&miner.node) {
                 continue;
             }
-            {
-                let mut tried = self.tried.lock().unwrap();
-                if tried
-                    .get(&miner.node)
-                    .is_some_and(|t| t.elapsed() < Duration::from_secs(30))
-                {
-                    continue;
-                }
-                tried.insert(miner.node, Instant::now());
+            if !self.tried.lock().unwrap().take(miner.node, Instant::now()) {
+                continue;
             }
             if let Err(e) = self.trial(&miner).await {
                 tracing::warn!(miner = %miner.node, error = %e, "trial task not recorded");

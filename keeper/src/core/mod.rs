@@ -1,6 +1,6 @@
 //! The keeper's decisions, free of I/O so they are tested directly:
 //! routing, validation, the lifecycle's idempotency rules and TTLs, latency
-//! statistics, intake rate limits, the dispute work's rules, the watcher's
+//! statistics, intake rate limits and per-key throttles, the dispute work's rules, the watcher's
 //! plan of each round, and the auction that prices jobs.
 
 pub mod auction;
@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod plan;
 pub mod ratelimit;
 pub mod routing;
+pub mod throttle;
 pub mod validation;
 
 /// A model id as its name (the id is the name, zero-padded).
