@@ -210,6 +210,14 @@ impl AccountSource for Chain {
     }
 }
 
+impl AccountSource for EmbeddedChain {
+    async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, SdkError> {
+        EmbeddedChain::account_data(self, address)
+            .await
+            .map_err(|e| SdkError::Client(e.to_string()))
+    }
+}
+
 impl verdict_sdk::client::Ledger for Chain {
     async fn send(
         &self,

@@ -642,10 +642,7 @@ impl Setup for Fixture {
 
 impl AccountSource for Fixture {
     async fn account_data(&self, address: &Pubkey) -> Result<Option<Vec<u8>>, SdkError> {
-        self.chain
-            .account_data(address)
-            .await
-            .map_err(|e| SdkError::Client(e.to_string()))
+        AccountSource::account_data(&self.chain, address).await
     }
 }
 

@@ -391,9 +391,6 @@ impl AccountSource for &Harness {
         &self,
         address: &Pubkey,
     ) -> Result<Option<Vec<u8>>, verdict_sdk::SdkError> {
-        self.chain
-            .account_data(address)
-            .await
-            .map_err(|e| verdict_sdk::SdkError::Client(e.to_string()))
+        AccountSource::account_data(&*self.chain, address).await
     }
 }
