@@ -280,6 +280,7 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
         opened: Vec::new(),
     };
     let (mut solved, mut refunded, mut waiting_total) = (0usize, 0usize, 0usize);
+    let mut closed_uncollected = 0usize;
     // Jobs still running when their batch's wait ended (e.g. a generation
     // whose committee re-runs it), asked for again after the last batch.
     let mut late: Vec<(Pubkey, String)> = Vec::new();
@@ -416,12 +417,18 @@ pub async fn run(opts: &Options) -> Result<Finished, NetworkError> {
                 (solved, waiting_total) = (solved + 1, waiting_total - 1);
                 note_generated_tokens(&mut jobs, job, &verified);
             }
+            // Paid and closed on chain while the client was away (the
+            // rotation's clock jump passed its windows): served, but too late
+            // for the client to check the answer against the chain.
+            Err(InferError::Closed(_)) => {
+                (closed_uncollected, waiting_total) = (closed_uncollected + 1, waiting_total - 1);
+            }
             Err(e) => note_unserved(&mut jobs, job, &e, started),
         }
     }
     if !late.is_empty() {
         bar.println(format!(
-            "solved {solved} · refunded {refunded} · left waiting {waiting_total} (they expire)"
+            "solved {solved} · refunded {refunded} · paid and closed before the client came back {closed_uncollected} · left waiting {waiting_total} (they expire)"
         ));
     }
     griefings.open(&net, &jobs, &bar, GRIEF_PATIENCE).await?;

@@ -119,6 +119,21 @@ export class JobOutcomeError extends Error {
   }
 }
 
+/**
+ * The keepers have the job done but its Job account is gone: it was paid and
+ * closed before the result was collected, so no output hash is left on chain
+ * to check an answer against.
+ */
+export class JobClosedError extends Error {
+  readonly job: Address;
+
+  constructor(job: Address) {
+    super(`job ${job} is closed on chain: its result can no longer be verified`);
+    this.name = 'JobClosedError';
+    this.job = job;
+  }
+}
+
 /** Why a result was refused. */
 export type VerificationReason =
   /** The keeper's view is for another job. */

@@ -12,7 +12,7 @@ import {
   type TransactionSigner,
 } from '@solana/kit';
 import { sleep, u64le } from './bytes';
-import { JobFailedError, JobOutcomeError, KeeperError, VerdictTimeoutError, VerificationError } from './errors';
+import { JobClosedError, JobFailedError, JobOutcomeError, KeeperError, VerdictTimeoutError, VerificationError } from './errors';
 import {
   JobStatus,
   VERDICT_PROGRAM_ADDRESS,
@@ -142,7 +142,8 @@ const UNSOLVED_END: readonly JobStatus[] = [JobStatus.Refunded, JobStatus.Expire
  * Waits for a job's result and returns it verified. Polls the keeper(s)
  * until the job is done (a failed job throws JobFailedError; a job no
  * reachable keeper has is handed over again), then the Job account until
- * it is Solved or Paid (Refunded, Expired or Invalid throw JobOutcomeError),
+ * it is Solved or Paid (Refunded, Expired or Invalid throw JobOutcomeError;
+ * an account already closed, JobClosedError),
  * then checks everything (see verifyResult: a VerificationError, never a
  * result, when anything does not match). VerdictTimeoutError after
  * `timeoutMs`.
@@ -198,7 +199,7 @@ export async function awaitResult(
   for (;;) {
     const account = await fetchMaybeJob(rpc, job);
     if (!account.exists) {
-      throw new Error(`job ${job}: no Job account on chain`);
+      throw new JobClosedError(job);
     }
     const { status } = account.data;
     if (status === JobStatus.Solved || status === JobStatus.Paid) {

@@ -17,6 +17,7 @@ import {
 import {
   CONFIG_DISCRIMINATOR,
   JOB_DISCRIMINATOR,
+  JobClosedError,
   JobOutcomeError,
   JobStatus,
   NODE_DISCRIMINATOR,
@@ -68,7 +69,8 @@ type World = {
 
 const TENSOR: OutputTensor = { shape: [1, 3], dtype: 'f32', scale: 10_000, data: [5_000, -12_345, 10_000] };
 
-async function world(endStatus: JobStatus = JobStatus.Solved): Promise<World> {
+/** `closed`: the Job account is gone once the keeper says done (paid and closed). */
+async function world(endStatus: JobStatus | 'closed' = JobStatus.Solved): Promise<World> {
   const stakeMint = randomAddress();
   const node = randomAddress();
   const miner = minerKeyPair();
@@ -162,7 +164,11 @@ async function world(endStatus: JobStatus = JobStatus.Solved): Promise<World> {
       return sendJson(res, 202, { job, status: 'running', miner: null, output: null, output_hash: null, response_ms: null, receipt: null, error: null, miners_failed: 0 });
     }
     // Done: the outcome is on chain.
-    jobs.set(job, { ...account, status: endStatus, solvedAt: 1n });
+    if (endStatus === 'closed') {
+      jobs.delete(job);
+    } else {
+      jobs.set(job, { ...account, status: endStatus, solvedAt: 1n });
+    }
     const modelId = decodeModelId(account.model);
     const inputHash = Uint8Array.from(account.inputHash);
     const outputHash = tensorHash(TENSOR);
@@ -277,6 +283,25 @@ test('a job refunded on chain is a JobOutcomeError naming the status', async () 
         maxFee: 1n,
       }),
       (e: unknown) => e instanceof JobOutcomeError && e.statusName === 'Refunded' && e.status === JobStatus.Refunded,
+    );
+  } finally {
+    await w.close();
+  }
+});
+
+test('a job closed on chain before its result is collected is a JobClosedError', async () => {
+  const w = await world('closed');
+  try {
+    const rpc = createSolanaRpc(w.rpcFake.url);
+    await assert.rejects(
+      infer(rpc, await generateKeyPairSigner(), [w.keeperFake.url], {
+        tokenAccount: randomAddress(),
+        model: 'test-projection-v1',
+        input: 'x',
+        risk: RiskLevel.Low,
+        maxFee: 1n,
+      }),
+      (e: unknown) => e instanceof JobClosedError && e.job === w.submitted[0].job,
     );
   } finally {
     await w.close();

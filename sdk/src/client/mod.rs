@@ -178,6 +178,10 @@ pub enum InferError {
     Timeout(Duration),
     #[error("the answer does not check out: {0}")]
     Verification(#[from] VerificationError),
+    /// The job was paid and its account closed before its result was
+    /// collected: no output hash is left on chain to check an answer against.
+    #[error("job {0} is closed on chain: its result can no longer be verified")]
+    Closed(Pubkey),
 }
 
 impl InferError {
@@ -252,7 +256,9 @@ pub async fn await_result(
                 })))
             }
             JobProgress::Done => {
-                let on_chain: Job = ledger.fetch(job).await?;
+                let Some(on_chain) = ledger.fetch_optional::<Job>(job).await? else {
+                    return Err(InferError::Closed(*job));
+                };
                 match on_chain.status() {
                     JobStatus::Solved | JobStatus::Paid => {
                         let miner: Node = ledger.fetch(&on_chain.miner).await?;
@@ -320,6 +326,66 @@ pub async fn infer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use verdict_wire::keeper::JobView;
+    use verdict_wire::miner::JobId;
+
+    /// A chain where no account exists (every job closed) and nothing lands.
+    struct Empty;
+
+    impl AccountSource for Empty {
+        async fn account_data(&self, _: &Pubkey) -> Result<Option<Vec<u8>>, SdkError> {
+            Ok(None)
+        }
+    }
+
+    impl Ledger for Empty {
+        async fn send(&self, _: &[Instruction], _: &Keypair) -> Result<Signature, SdkError> {
+            Err(SdkError::Client("nothing lands here".into()))
+        }
+    }
+
+    /// A keeper that answers every request with `view`, one connection at a time.
+    async fn keeper_answering(view: JobView) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let body = serde_json::to_string(&view).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_job_closed_before_its_result_is_collected_is_said_so() {
+        let job = Pubkey::new_unique();
+        let view = JobView {
+            job: JobId(job.to_bytes()),
+            status: JobProgress::Done,
+            miner: Some(Pubkey::new_unique().to_string()),
+            output: None,
+            output_hash: None,
+            response_ms: Some(5),
+            receipt: None,
+            error: None,
+            miners_failed: 0,
+        };
+        let keepers =
+            KeeperClient::new([keeper_answering(view).await], Duration::from_secs(2)).unwrap();
+        let result = await_result(&Empty, &keepers, None, &job, "x", Duration::from_secs(2)).await;
+        assert!(
+            matches!(result, Err(InferError::Closed(k)) if k == job),
+            "{result:?}"
+        );
+    }
 
     #[test]
     fn generation_requests_are_checked_before_any_transaction() {
