@@ -270,18 +270,22 @@ test('job ids from the clock are unique per client', async () => {
   }
 });
 
+/** One low-risk job from a fresh client, for the tests of how a job ends without a result. */
+async function inferOne(w: World) {
+  return infer(createSolanaRpc(w.rpcFake.url), await generateKeyPairSigner(), [w.keeperFake.url], {
+    tokenAccount: randomAddress(),
+    model: 'test-projection-v1',
+    input: 'x',
+    risk: RiskLevel.Low,
+    maxFee: 1n,
+  });
+}
+
 test('a job refunded on chain is a JobOutcomeError naming the status', async () => {
   const w = await world(JobStatus.Refunded);
   try {
-    const rpc = createSolanaRpc(w.rpcFake.url);
     await assert.rejects(
-      infer(rpc, await generateKeyPairSigner(), [w.keeperFake.url], {
-        tokenAccount: randomAddress(),
-        model: 'test-projection-v1',
-        input: 'x',
-        risk: RiskLevel.Low,
-        maxFee: 1n,
-      }),
+      inferOne(w),
       (e: unknown) => e instanceof JobOutcomeError && e.statusName === 'Refunded' && e.status === JobStatus.Refunded,
     );
   } finally {
@@ -292,17 +296,7 @@ test('a job refunded on chain is a JobOutcomeError naming the status', async () 
 test('a job closed on chain before its result is collected is a JobClosedError', async () => {
   const w = await world('closed');
   try {
-    const rpc = createSolanaRpc(w.rpcFake.url);
-    await assert.rejects(
-      infer(rpc, await generateKeyPairSigner(), [w.keeperFake.url], {
-        tokenAccount: randomAddress(),
-        model: 'test-projection-v1',
-        input: 'x',
-        risk: RiskLevel.Low,
-        maxFee: 1n,
-      }),
-      (e: unknown) => e instanceof JobClosedError && e.job === w.submitted[0].job,
-    );
+    await assert.rejects(inferOne(w), (e: unknown) => e instanceof JobClosedError && e.job === w.submitted[0].job);
   } finally {
     await w.close();
   }
