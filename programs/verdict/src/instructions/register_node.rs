@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 #[cfg(feature = "idl-build")]
 #[allow(unused_imports)]
 use crate::constants::MODEL_ID_LEN;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::{CONFIG_ADDRESS, NODE_SEED, NODE_VAULT_SEED};
 use crate::errors::VerdictError;
@@ -46,8 +46,11 @@ pub struct RegisterNode<'info> {
         token::authority = node,
     )]
     pub node_vault: Box<Account<'info, TokenAccount>>,
+    /// The stake mint, handed to SPL Token's `InitializeAccount3`.
+    /// CHECK: bound to the mint the Config records (`initialize_config`
+    /// checked it is a mint); SPL Token checks it again as it initializes.
     #[account(address = config.load()?.stake_mint @ VerdictError::WrongMint)]
-    pub stake_mint: Box<Account<'info, Mint>>,
+    pub stake_mint: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }

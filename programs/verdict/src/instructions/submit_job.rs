@@ -7,7 +7,7 @@ use anchor_lang::prelude::*;
 #[cfg(feature = "idl-build")]
 #[allow(unused_imports)]
 use crate::constants::MODEL_ID_LEN;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::constants::{CONFIG_ADDRESS, ESCROW_SEED, JOB_SEED};
 use crate::errors::VerdictError;
@@ -50,8 +50,11 @@ pub struct SubmitJob<'info> {
         token::authority = job,
     )]
     pub escrow: Box<Account<'info, TokenAccount>>,
+    /// The stake mint, handed to SPL Token's `InitializeAccount3`.
+    /// CHECK: bound to the mint the Config records (`initialize_config`
+    /// checked it is a mint); SPL Token checks it again as it initializes.
     #[account(address = config.load()?.stake_mint @ VerdictError::WrongMint)]
-    pub stake_mint: Box<Account<'info, Mint>>,
+    pub stake_mint: UncheckedAccount<'info>,
     /// The client's token account of the stake mint (the job's refund account).
     /// CHECK: its mint and owner read from its bytes (`token_ops`).
     #[account(

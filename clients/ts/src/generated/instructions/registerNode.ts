@@ -164,6 +164,10 @@ export type RegisterNodeAsyncInput<
   node?: Address<TAccountNode>;
   /** Holds the delegators' share of the node's payouts until compounded. */
   nodeVault?: Address<TAccountNodeVault>;
+  /**
+   * The stake mint, handed to SPL Token's `InitializeAccount3`.
+   * checked it is a mint); SPL Token checks it again as it initializes.
+   */
   stakeMint: Address<TAccountStakeMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -299,6 +303,10 @@ export type RegisterNodeInput<
   node: Address<TAccountNode>;
   /** Holds the delegators' share of the node's payouts until compounded. */
   nodeVault: Address<TAccountNodeVault>;
+  /**
+   * The stake mint, handed to SPL Token's `InitializeAccount3`.
+   * checked it is a mint); SPL Token checks it again as it initializes.
+   */
   stakeMint: Address<TAccountStakeMint>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
@@ -418,6 +426,10 @@ export type ParsedRegisterNodeInstruction<
     node: TAccountMetas[3];
     /** Holds the delegators' share of the node's payouts until compounded. */
     nodeVault: TAccountMetas[4];
+    /**
+     * The stake mint, handed to SPL Token's `InitializeAccount3`.
+     * checked it is a mint); SPL Token checks it again as it initializes.
+     */
     stakeMint: TAccountMetas[5];
     tokenProgram: TAccountMetas[6];
     systemProgram: TAccountMetas[7];

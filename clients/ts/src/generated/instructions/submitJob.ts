@@ -169,6 +169,10 @@ export type SubmitJobAsyncInput<
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
   escrow?: Address<TAccountEscrow>;
+  /**
+   * The stake mint, handed to SPL Token's `InitializeAccount3`.
+   * checked it is a mint); SPL Token checks it again as it initializes.
+   */
   stakeMint: Address<TAccountStakeMint>;
   /** The client's token account of the stake mint (the job's refund account). */
   clientTokens: Address<TAccountClientTokens>;
@@ -300,6 +304,10 @@ export type SubmitJobInput<
   config?: Address<TAccountConfig>;
   job: Address<TAccountJob>;
   escrow: Address<TAccountEscrow>;
+  /**
+   * The stake mint, handed to SPL Token's `InitializeAccount3`.
+   * checked it is a mint); SPL Token checks it again as it initializes.
+   */
   stakeMint: Address<TAccountStakeMint>;
   /** The client's token account of the stake mint (the job's refund account). */
   clientTokens: Address<TAccountClientTokens>;
@@ -420,6 +428,10 @@ export type ParsedSubmitJobInstruction<
     config: TAccountMetas[1];
     job: TAccountMetas[2];
     escrow: TAccountMetas[3];
+    /**
+     * The stake mint, handed to SPL Token's `InitializeAccount3`.
+     * checked it is a mint); SPL Token checks it again as it initializes.
+     */
     stakeMint: TAccountMetas[4];
     /** The client's token account of the stake mint (the job's refund account). */
     clientTokens: TAccountMetas[5];
