@@ -10,7 +10,17 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFromRoot, definedTypeNode, pascalCase, programNode, rootNode } from 'codama';
+import {
+  accountValueNode,
+  createFromRoot,
+  definedTypeNode,
+  pascalCase,
+  pdaSeedValueNode,
+  pdaValueNode,
+  programNode,
+  rootNode,
+  setInstructionAccountDefaultValuesVisitor,
+} from 'codama';
 import { rootNodeFromAnchor } from '@codama/nodes-from-anchor';
 import { renderVisitor } from '@codama/renderers-js';
 
@@ -56,6 +66,31 @@ const withEvents = rootNode(
 );
 
 const codama = createFromRoot(withEvents);
+// Accounts the program binds by the keys they record instead of by their
+// seeds (a Vote by its dispute and voter, a Delegation by its node and
+// staker, an endpoint by its node) have no seeds in the IDL there, yet they
+// live at their PDAs all the same: the async builders derive them, as they
+// do where the IDL has the seeds.
+const atPda = (pda, seeds) =>
+  pdaValueNode(
+    pda,
+    Object.entries(seeds).map(([seed, account]) => pdaSeedValueNode(seed, accountValueNode(account))),
+  );
+const voteOf = (voter) => atPda('vote', { dispute: 'dispute', voter });
+codama.update(
+  setInstructionAccountDefaultValuesVisitor([
+    { instruction: 'revealVote', account: 'vote', defaultValue: voteOf('voter') },
+    { instruction: 'claimDisputeReward', account: 'vote', defaultValue: voteOf('voter') },
+    { instruction: 'closeVote', account: 'vote', defaultValue: voteOf('voter') },
+    { instruction: 'liquidate', account: 'vote', defaultValue: voteOf('node') },
+    {
+      instruction: 'requestUndelegate',
+      account: 'delegation',
+      defaultValue: atPda('delegation', { node: 'node', staker: 'staker' }),
+    },
+    { instruction: 'closeNodeEndpoint', account: 'endpoint', defaultValue: atPda('endpoint', { node: 'node' }) },
+  ]),
+);
 await codama.accept(renderVisitor(out));
 
 const banner = (what) =>

@@ -30,8 +30,13 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
+import { findVotePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const CLAIM_DISPUTE_REWARD_DISCRIMINATOR = new Uint8Array([
   42, 18, 17, 203, 36, 25, 50, 168,
@@ -120,6 +125,130 @@ export function getClaimDisputeRewardInstructionDataCodec(): FixedSizeCodec<
     getClaimDisputeRewardInstructionDataEncoder(),
     getClaimDisputeRewardInstructionDataDecoder(),
   );
+}
+
+export type ClaimDisputeRewardAsyncInput<
+  TAccountOperator extends string = string,
+  TAccountConfig extends string = string,
+  TAccountVoter extends string = string,
+  TAccountDispute extends string = string,
+  TAccountVote extends string = string,
+  TAccountOperatorTokens extends string = string,
+  TAccountStakeVault extends string = string,
+  TAccountTokenProgram extends string = string,
+> = {
+  operator: TransactionSigner<TAccountOperator>;
+  config?: Address<TAccountConfig>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
+  voter: Address<TAccountVoter>;
+  dispute: Address<TAccountDispute>;
+  vote?: Address<TAccountVote>;
+  /** The operator's token account of the stake mint. */
+  operatorTokens: Address<TAccountOperatorTokens>;
+  /** The stake vault (a token account `initialize_config` created). */
+  stakeVault?: Address<TAccountStakeVault>;
+  tokenProgram?: Address<TAccountTokenProgram>;
+};
+
+export async function getClaimDisputeRewardInstructionAsync<
+  TAccountOperator extends string,
+  TAccountConfig extends string,
+  TAccountVoter extends string,
+  TAccountDispute extends string,
+  TAccountVote extends string,
+  TAccountOperatorTokens extends string,
+  TAccountStakeVault extends string,
+  TAccountTokenProgram extends string,
+  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
+>(
+  input: ClaimDisputeRewardAsyncInput<
+    TAccountOperator,
+    TAccountConfig,
+    TAccountVoter,
+    TAccountDispute,
+    TAccountVote,
+    TAccountOperatorTokens,
+    TAccountStakeVault,
+    TAccountTokenProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  ClaimDisputeRewardInstruction<
+    TProgramAddress,
+    TAccountOperator,
+    TAccountConfig,
+    TAccountVoter,
+    TAccountDispute,
+    TAccountVote,
+    TAccountOperatorTokens,
+    TAccountStakeVault,
+    TAccountTokenProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    operator: { value: input.operator ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: true },
+    voter: { value: input.voter ?? null, isWritable: true },
+    dispute: { value: input.dispute ?? null, isWritable: true },
+    vote: { value: input.vote ?? null, isWritable: true },
+    operatorTokens: { value: input.operatorTokens ?? null, isWritable: true },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.vote.value) {
+    accounts.vote.value = await findVotePda({
+      dispute: expectAddress(accounts.dispute.value),
+      voter: expectAddress(accounts.voter.value),
+    });
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.operator),
+      getAccountMeta(accounts.config),
+      getAccountMeta(accounts.voter),
+      getAccountMeta(accounts.dispute),
+      getAccountMeta(accounts.vote),
+      getAccountMeta(accounts.operatorTokens),
+      getAccountMeta(accounts.stakeVault),
+      getAccountMeta(accounts.tokenProgram),
+    ],
+    data: getClaimDisputeRewardInstructionDataEncoder().encode({}),
+    programAddress,
+  } as ClaimDisputeRewardInstruction<
+    TProgramAddress,
+    TAccountOperator,
+    TAccountConfig,
+    TAccountVoter,
+    TAccountDispute,
+    TAccountVote,
+    TAccountOperatorTokens,
+    TAccountStakeVault,
+    TAccountTokenProgram
+  >);
 }
 
 export type ClaimDisputeRewardInput<

@@ -30,8 +30,13 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
+import { findEndpointPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const CLOSE_NODE_ENDPOINT_DISCRIMINATOR = new Uint8Array([
   214, 95, 241, 227, 112, 56, 196, 129,
@@ -98,6 +103,87 @@ export function getCloseNodeEndpointInstructionDataCodec(): FixedSizeCodec<
     getCloseNodeEndpointInstructionDataEncoder(),
     getCloseNodeEndpointInstructionDataDecoder(),
   );
+}
+
+export type CloseNodeEndpointAsyncInput<
+  TAccountSigner extends string = string,
+  TAccountOperator extends string = string,
+  TAccountNode extends string = string,
+  TAccountEndpoint extends string = string,
+> = {
+  signer: TransactionSigner<TAccountSigner>;
+  /** The node's operator, who receives the rent (the one the node records). */
+  operator: Address<TAccountOperator>;
+  node: Address<TAccountNode>;
+  /**
+   * Only `set_node_endpoint` creates one, at `[ENDPOINT_SEED, node]`,
+   * recording the node: `has_one` binds it.
+   */
+  endpoint?: Address<TAccountEndpoint>;
+};
+
+export async function getCloseNodeEndpointInstructionAsync<
+  TAccountSigner extends string,
+  TAccountOperator extends string,
+  TAccountNode extends string,
+  TAccountEndpoint extends string,
+  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
+>(
+  input: CloseNodeEndpointAsyncInput<
+    TAccountSigner,
+    TAccountOperator,
+    TAccountNode,
+    TAccountEndpoint
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  CloseNodeEndpointInstruction<
+    TProgramAddress,
+    TAccountSigner,
+    TAccountOperator,
+    TAccountNode,
+    TAccountEndpoint
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    signer: { value: input.signer ?? null, isWritable: false },
+    operator: { value: input.operator ?? null, isWritable: true },
+    node: { value: input.node ?? null, isWritable: false },
+    endpoint: { value: input.endpoint ?? null, isWritable: true },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.endpoint.value) {
+    accounts.endpoint.value = await findEndpointPda({
+      node: expectAddress(accounts.node.value),
+    });
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.signer),
+      getAccountMeta(accounts.operator),
+      getAccountMeta(accounts.node),
+      getAccountMeta(accounts.endpoint),
+    ],
+    data: getCloseNodeEndpointInstructionDataEncoder().encode({}),
+    programAddress,
+  } as CloseNodeEndpointInstruction<
+    TProgramAddress,
+    TAccountSigner,
+    TAccountOperator,
+    TAccountNode,
+    TAccountEndpoint
+  >);
 }
 
 export type CloseNodeEndpointInput<

@@ -30,8 +30,13 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
+import { findVotePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const CLOSE_VOTE_DISCRIMINATOR = new Uint8Array([
   137, 152, 87, 249, 170, 239, 133, 59,
@@ -94,6 +99,84 @@ export function getCloseVoteInstructionDataCodec(): FixedSizeCodec<
     getCloseVoteInstructionDataEncoder(),
     getCloseVoteInstructionDataDecoder(),
   );
+}
+
+export type CloseVoteAsyncInput<
+  TAccountOperator extends string = string,
+  TAccountVoter extends string = string,
+  TAccountDispute extends string = string,
+  TAccountVote extends string = string,
+> = {
+  operator: TransactionSigner<TAccountOperator>;
+  /** The signer's own Node: `has_one` binds it (a Node exists only at its PDA). */
+  voter: Address<TAccountVoter>;
+  dispute: Address<TAccountDispute>;
+  vote?: Address<TAccountVote>;
+};
+
+export async function getCloseVoteInstructionAsync<
+  TAccountOperator extends string,
+  TAccountVoter extends string,
+  TAccountDispute extends string,
+  TAccountVote extends string,
+  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
+>(
+  input: CloseVoteAsyncInput<
+    TAccountOperator,
+    TAccountVoter,
+    TAccountDispute,
+    TAccountVote
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  CloseVoteInstruction<
+    TProgramAddress,
+    TAccountOperator,
+    TAccountVoter,
+    TAccountDispute,
+    TAccountVote
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    operator: { value: input.operator ?? null, isWritable: true },
+    voter: { value: input.voter ?? null, isWritable: true },
+    dispute: { value: input.dispute ?? null, isWritable: false },
+    vote: { value: input.vote ?? null, isWritable: true },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.vote.value) {
+    accounts.vote.value = await findVotePda({
+      dispute: expectAddress(accounts.dispute.value),
+      voter: expectAddress(accounts.voter.value),
+    });
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.operator),
+      getAccountMeta(accounts.voter),
+      getAccountMeta(accounts.dispute),
+      getAccountMeta(accounts.vote),
+    ],
+    data: getCloseVoteInstructionDataEncoder().encode({}),
+    programAddress,
+  } as CloseVoteInstruction<
+    TProgramAddress,
+    TAccountOperator,
+    TAccountVoter,
+    TAccountDispute,
+    TAccountVote
+  >);
 }
 
 export type CloseVoteInput<

@@ -27,8 +27,13 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
+import { findVotePda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 import {
   getLiquidationTargetDecoder,
   getLiquidationTargetEncoder,
@@ -128,6 +133,160 @@ export function getLiquidateInstructionDataCodec(): Codec<
     getLiquidateInstructionDataEncoder(),
     getLiquidateInstructionDataDecoder(),
   );
+}
+
+export type LiquidateAsyncInput<
+  TAccountConfig extends string = string,
+  TAccountDispute extends string = string,
+  TAccountNode extends string = string,
+  TAccountNodeVault extends string = string,
+  TAccountVote extends string = string,
+  TAccountJob extends string = string,
+  TAccountEscrow extends string = string,
+  TAccountRefundAccount extends string = string,
+  TAccountStakeVault extends string = string,
+  TAccountTokenProgram extends string = string,
+> = {
+  config?: Address<TAccountConfig>;
+  dispute: Address<TAccountDispute>;
+  node: Address<TAccountNode>;
+  /**
+   * The node's vault: a fully liquidated node forfeits what it holds
+   * (the operator's owed balance and the delegators' pending rewards).
+   */
+  nodeVault: Address<TAccountNodeVault>;
+  /** The node's vote, for a `Voter` target. */
+  vote?: Address<TAccountVote>;
+  /**
+   * The disputed job, its escrow and its recorded refund account: needed
+   * while the client is still owed a refund.
+   */
+  job?: Address<TAccountJob>;
+  /** The job's escrow (a token account `submit_job` created). */
+  escrow?: Address<TAccountEscrow>;
+  refundAccount?: Address<TAccountRefundAccount>;
+  /** The stake vault (a token account `initialize_config` created). */
+  stakeVault?: Address<TAccountStakeVault>;
+  tokenProgram?: Address<TAccountTokenProgram>;
+  target: LiquidateInstructionDataArgs["target"];
+};
+
+export async function getLiquidateInstructionAsync<
+  TAccountConfig extends string,
+  TAccountDispute extends string,
+  TAccountNode extends string,
+  TAccountNodeVault extends string,
+  TAccountVote extends string,
+  TAccountJob extends string,
+  TAccountEscrow extends string,
+  TAccountRefundAccount extends string,
+  TAccountStakeVault extends string,
+  TAccountTokenProgram extends string,
+  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
+>(
+  input: LiquidateAsyncInput<
+    TAccountConfig,
+    TAccountDispute,
+    TAccountNode,
+    TAccountNodeVault,
+    TAccountVote,
+    TAccountJob,
+    TAccountEscrow,
+    TAccountRefundAccount,
+    TAccountStakeVault,
+    TAccountTokenProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  LiquidateInstruction<
+    TProgramAddress,
+    TAccountConfig,
+    TAccountDispute,
+    TAccountNode,
+    TAccountNodeVault,
+    TAccountVote,
+    TAccountJob,
+    TAccountEscrow,
+    TAccountRefundAccount,
+    TAccountStakeVault,
+    TAccountTokenProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    config: { value: input.config ?? null, isWritable: true },
+    dispute: { value: input.dispute ?? null, isWritable: true },
+    node: { value: input.node ?? null, isWritable: true },
+    nodeVault: { value: input.nodeVault ?? null, isWritable: true },
+    vote: { value: input.vote ?? null, isWritable: true },
+    job: { value: input.job ?? null, isWritable: true },
+    escrow: { value: input.escrow ?? null, isWritable: true },
+    refundAccount: { value: input.refundAccount ?? null, isWritable: true },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.vote.value) {
+    accounts.vote.value = await findVotePda({
+      dispute: expectAddress(accounts.dispute.value),
+      voter: expectAddress(accounts.node.value),
+    });
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.config),
+      getAccountMeta(accounts.dispute),
+      getAccountMeta(accounts.node),
+      getAccountMeta(accounts.nodeVault),
+      getAccountMeta(accounts.vote),
+      getAccountMeta(accounts.job),
+      getAccountMeta(accounts.escrow),
+      getAccountMeta(accounts.refundAccount),
+      getAccountMeta(accounts.stakeVault),
+      getAccountMeta(accounts.tokenProgram),
+    ],
+    data: getLiquidateInstructionDataEncoder().encode(
+      args as LiquidateInstructionDataArgs,
+    ),
+    programAddress,
+  } as LiquidateInstruction<
+    TProgramAddress,
+    TAccountConfig,
+    TAccountDispute,
+    TAccountNode,
+    TAccountNodeVault,
+    TAccountVote,
+    TAccountJob,
+    TAccountEscrow,
+    TAccountRefundAccount,
+    TAccountStakeVault,
+    TAccountTokenProgram
+  >);
 }
 
 export type LiquidateInput<

@@ -32,8 +32,13 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
+import { findDelegationPda } from "../pdas";
 import { VERDICT_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const REQUEST_UNDELEGATE_DISCRIMINATOR = new Uint8Array([
   1, 216, 122, 180, 247, 69, 146, 178,
@@ -129,6 +134,156 @@ export function getRequestUndelegateInstructionDataCodec(): FixedSizeCodec<
     getRequestUndelegateInstructionDataEncoder(),
     getRequestUndelegateInstructionDataDecoder(),
   );
+}
+
+export type RequestUndelegateAsyncInput<
+  TAccountStaker extends string = string,
+  TAccountConfig extends string = string,
+  TAccountNode extends string = string,
+  TAccountDelegation extends string = string,
+  TAccountTicket extends string = string,
+  TAccountNodeVault extends string = string,
+  TAccountStakeVault extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountSystemProgram extends string = string,
+> = {
+  staker: TransactionSigner<TAccountStaker>;
+  config?: Address<TAccountConfig>;
+  /**
+   * Any Node: only `register_node` creates one, at its PDA, so the
+   * loader's owner and discriminator checks bind it (no seeds to derive).
+   */
+  node: Address<TAccountNode>;
+  /**
+   * Only `delegate` creates a Delegation, at `[DELEGATION_SEED, node,
+   * staker]`, recording both: `has_one` on the two binds it as
+   * re-deriving its address would.
+   */
+  delegation?: Address<TAccountDelegation>;
+  ticket: Address<TAccountTicket>;
+  /** The node's vault (a token account `register_node` created). */
+  nodeVault: Address<TAccountNodeVault>;
+  /** The stake vault (a token account `initialize_config` created). */
+  stakeVault?: Address<TAccountStakeVault>;
+  tokenProgram?: Address<TAccountTokenProgram>;
+  systemProgram?: Address<TAccountSystemProgram>;
+  shares: RequestUndelegateInstructionDataArgs["shares"];
+};
+
+export async function getRequestUndelegateInstructionAsync<
+  TAccountStaker extends string,
+  TAccountConfig extends string,
+  TAccountNode extends string,
+  TAccountDelegation extends string,
+  TAccountTicket extends string,
+  TAccountNodeVault extends string,
+  TAccountStakeVault extends string,
+  TAccountTokenProgram extends string,
+  TAccountSystemProgram extends string,
+  TProgramAddress extends Address = typeof VERDICT_PROGRAM_ADDRESS,
+>(
+  input: RequestUndelegateAsyncInput<
+    TAccountStaker,
+    TAccountConfig,
+    TAccountNode,
+    TAccountDelegation,
+    TAccountTicket,
+    TAccountNodeVault,
+    TAccountStakeVault,
+    TAccountTokenProgram,
+    TAccountSystemProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  RequestUndelegateInstruction<
+    TProgramAddress,
+    TAccountStaker,
+    TAccountConfig,
+    TAccountNode,
+    TAccountDelegation,
+    TAccountTicket,
+    TAccountNodeVault,
+    TAccountStakeVault,
+    TAccountTokenProgram,
+    TAccountSystemProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? VERDICT_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    staker: { value: input.staker ?? null, isWritable: true },
+    config: { value: input.config ?? null, isWritable: true },
+    node: { value: input.node ?? null, isWritable: true },
+    delegation: { value: input.delegation ?? null, isWritable: true },
+    ticket: { value: input.ticket ?? null, isWritable: true },
+    nodeVault: { value: input.nodeVault ?? null, isWritable: true },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.config.value) {
+    accounts.config.value =
+      "6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga" as Address<"6ectPs1uBRjhj4oAW5gqiX98KWCCjpaAreXb6Bvwqqga">;
+  }
+  if (!accounts.delegation.value) {
+    accounts.delegation.value = await findDelegationPda({
+      node: expectAddress(accounts.node.value),
+      staker: expectAddress(accounts.staker.value),
+    });
+  }
+  if (!accounts.stakeVault.value) {
+    accounts.stakeVault.value =
+      "2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z" as Address<"2iwcQdSnHHums1Esw8V7PdEbVsjrZj6xe6Tvu7wp8E8Z">;
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.systemProgram.value) {
+    accounts.systemProgram.value =
+      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.staker),
+      getAccountMeta(accounts.config),
+      getAccountMeta(accounts.node),
+      getAccountMeta(accounts.delegation),
+      getAccountMeta(accounts.ticket),
+      getAccountMeta(accounts.nodeVault),
+      getAccountMeta(accounts.stakeVault),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.systemProgram),
+    ],
+    data: getRequestUndelegateInstructionDataEncoder().encode(
+      args as RequestUndelegateInstructionDataArgs,
+    ),
+    programAddress,
+  } as RequestUndelegateInstruction<
+    TProgramAddress,
+    TAccountStaker,
+    TAccountConfig,
+    TAccountNode,
+    TAccountDelegation,
+    TAccountTicket,
+    TAccountNodeVault,
+    TAccountStakeVault,
+    TAccountTokenProgram,
+    TAccountSystemProgram
+  >);
 }
 
 export type RequestUndelegateInput<
