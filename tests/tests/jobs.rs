@@ -515,8 +515,8 @@ async fn heartbeat_stops_decay_and_only_the_node_may_send_it() {
         .unwrap();
     let decayed = f.node(&miner.node).await.reputation.trust_bps;
     assert_eq!(
-        decayed, 9_507,
-        "five stale days at 0.99/day: 10000→9900→9801→9702→9604→9507 (floors)"
+        decayed, 9_509,
+        "five stale days at 0.99/day: 10000 × 0.99^5 = 9509.9, rounded down once"
     );
     let key = miner.signing_key.insecure_clone();
     f.advance(86_400).await;

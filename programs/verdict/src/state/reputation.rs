@@ -6,7 +6,6 @@ use anchor_lang::prelude::*;
 
 use super::ProtocolParams;
 use crate::constants::{BPS_DENOMINATOR, DAY_SECS, REPUTATION_BUCKETS, TIER_MIN_JOBS};
-use crate::math::mul_div_floor;
 
 /// Trust and scores are in basis points: 10_000 == 1.0.
 pub const ONE_BPS: u32 = BPS_DENOMINATOR as u32;
@@ -286,16 +285,11 @@ impl Reputation {
             return;
         }
         // Unsigned: SBF has no signed division (now > start here).
-        let days = (now.abs_diff(start) / DAY_SECS.unsigned_abs()) as i64;
-        for _ in 0..days.min(365) {
-            self.trust_bps = mul_div_floor(
-                self.trust_bps as u64,
-                params.decay_per_day_bps as u64,
-                BPS_DENOMINATOR,
-            )
-            .unwrap_or(0) as u32;
-        }
-        self.decayed_until = start + days * DAY_SECS;
+        let days = now.abs_diff(start) / DAY_SECS.unsigned_abs();
+        let kept = kept_after(params.decay_per_day_bps, days.min(365));
+        // At most 2^32 · 10^9 < 2^64: no overflow.
+        self.trust_bps = (self.trust_bps as u64 * kept / DECAY_ONE) as u32;
+        self.decayed_until = start + days as i64 * DAY_SECS;
     }
 
     pub fn heartbeat(&mut self, now: i64, params: &ProtocolParams) {
@@ -314,6 +308,28 @@ impl Reputation {
     pub fn is_warm(&self, now: i64) -> bool {
         self.trial() == TrialStatus::Passed && now >= self.cooldown_until
     }
+}
+
+/// The decay factor's fixed point: parts per billion, so a year of daily
+/// factors multiplied by squaring loses less than a part in ten million.
+const DECAY_ONE: u64 = 1_000_000_000;
+
+/// What `days` stale days keep of trust, `(per_day_bps / 10_000)^days`, in
+/// parts per billion: by squaring, so a node silent for a year costs nine
+/// squarings when it is next touched instead of 365 multiplications.
+fn kept_after(per_day_bps: u16, days: u64) -> u64 {
+    // `per_day_bps` is at most 10_000 (`ProtocolParams::validate`), so every
+    // factor is at most DECAY_ONE and each product below at most 10^18.
+    let mut factor = (per_day_bps as u64).min(BPS_DENOMINATOR) * (DECAY_ONE / BPS_DENOMINATOR);
+    let (mut kept, mut days) = (DECAY_ONE, days);
+    while days > 0 {
+        if days & 1 == 1 {
+            kept = kept * factor / DECAY_ONE;
+        }
+        factor = factor * factor / DECAY_ONE;
+        days >>= 1;
+    }
+    kept
 }
 
 #[cfg(test)]
@@ -433,6 +449,28 @@ mod tests {
         assert_eq!(r.payout_delay_epochs(&p), 2);
         r.reset_window();
         assert_eq!(r.window(&p).jobs, 0);
+    }
+
+    #[test]
+    fn a_years_decay_by_squaring_is_the_daily_factor_compounded() {
+        let p = ProtocolParams::default();
+        for days in 0..=365u64 {
+            let mut r = warm(&p);
+            let daily = p.decay_per_day_bps as f64 / 10_000.0;
+            let exact = r.trust_bps as f64 * daily.powi(days as i32);
+            r.apply_decay(p.heartbeat_stale_secs + days as i64 * DAY_SECS, &p);
+            // Floored once: below the exact value by less than one unit
+            // (give or take the float reference's own rounding).
+            let below = exact - r.trust_bps as f64;
+            assert!(
+                (-1e-6..1.0 + 1e-6).contains(&below),
+                "{days} days: {} vs {exact}",
+                r.trust_bps
+            );
+        }
+        assert_eq!(kept_after(10_000, 365), DECAY_ONE, "no decay at 100%");
+        assert_eq!(kept_after(0, 3), 0);
+        assert_eq!(kept_after(9_900, 0), DECAY_ONE);
     }
 
     #[test]
