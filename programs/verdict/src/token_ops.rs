@@ -135,15 +135,10 @@ pub fn pay_from_stake_vault<'info>(
 /// Reads the two fields from the account's bytes (the SPL Token layout)
 /// instead of decoding all 165.
 pub fn can_receive(account: &AccountInfo, mint: &Pubkey) -> bool {
-    if account.owner != &anchor_spl::token::ID {
-        return false;
-    }
-    let Ok(data) = account.try_borrow_data() else {
-        return false;
-    };
-    data.len() == TokenAccount::LEN
-        && data[TOKEN_MINT_OFFSET..TOKEN_MINT_OFFSET + 32] == mint.to_bytes()
-        && data[TOKEN_STATE_OFFSET] == TOKEN_STATE_INITIALIZED
+    token_data(account).is_ok_and(|data| {
+        data[TOKEN_MINT_OFFSET..TOKEN_MINT_OFFSET + 32] == mint.to_bytes()
+            && data[TOKEN_STATE_OFFSET] == TOKEN_STATE_INITIALIZED
+    })
 }
 
 /// The mint of an SPL Token account, read from its bytes.
@@ -156,11 +151,18 @@ pub fn owner_of(account: &AccountInfo) -> Result<Pubkey> {
     token_key(account, TOKEN_OWNER_OFFSET)
 }
 
-/// The key at `offset` of an SPL Token account, refused as Anchor refuses
-/// an account it cannot decode as one: owned by another program, or not
-/// the size of a token account. An uninitialized one reads as the default
-/// mint and owner, which no constraint accepts.
+/// The key at `offset` of an SPL Token account. An uninitialized one reads
+/// as the default mint and owner, which no constraint accepts.
 fn token_key(account: &AccountInfo, offset: usize) -> Result<Pubkey> {
+    let data = token_data(account)?;
+    let key: [u8; 32] = data[offset..offset + 32].try_into().expect("32 bytes");
+    Ok(Pubkey::new_from_array(key))
+}
+
+/// The bytes of an SPL Token account, refused as Anchor refuses an account
+/// it cannot decode as one: owned by another program, or not the size of a
+/// token account.
+fn token_data<'a>(account: &'a AccountInfo) -> Result<std::cell::Ref<'a, &'a mut [u8]>> {
     if account.owner != &anchor_spl::token::ID {
         return Err(ErrorCode::AccountOwnedByWrongProgram.into());
     }
@@ -168,8 +170,7 @@ fn token_key(account: &AccountInfo, offset: usize) -> Result<Pubkey> {
     if data.len() != TokenAccount::LEN {
         return Err(ErrorCode::AccountDidNotDeserialize.into());
     }
-    let key: [u8; 32] = data[offset..offset + 32].try_into().expect("32 bytes");
-    Ok(Pubkey::new_from_array(key))
+    Ok(data)
 }
 
 /// The balance of a token account, read from its bytes.

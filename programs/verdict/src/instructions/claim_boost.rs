@@ -74,7 +74,7 @@ pub fn handler(ctx: Context<ClaimBoost>) -> Result<()> {
     token_ops::pay_from_stake_vault(
         &a.token_program,
         &a.stake_vault,
-        &a.operator_tokens.to_account_info(),
+        &a.operator_tokens,
         &a.config,
         to_operator,
     )?;

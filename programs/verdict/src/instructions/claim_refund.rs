@@ -49,7 +49,7 @@ pub fn handler(ctx: Context<ClaimRefund>) -> Result<()> {
     token_ops::pay_from_escrow(
         &a.token_program,
         &a.escrow,
-        &a.destination.to_account_info(),
+        &a.destination,
         &a.job.to_account_info(),
         &seeds,
         amount,

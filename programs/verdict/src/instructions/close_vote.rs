@@ -31,8 +31,7 @@ pub struct CloseVote<'info> {
 impl CloseVote<'_> {
     pub fn validate(&self) -> Result<()> {
         let (d, v) = (self.dispute.load()?, self.vote.load()?);
-        let settled = d.vote_settled(&v);
-        require!(settled, VerdictError::VoteNotSettled);
+        require!(d.vote_settled(&v), VerdictError::VoteNotSettled);
         Ok(())
     }
 }

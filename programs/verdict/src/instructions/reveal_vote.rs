@@ -89,7 +89,7 @@ pub fn handler(ctx: Context<RevealVote>, result: [u8; 32], _salt: [u8; 32]) -> R
     token_ops::pay_from_stake_vault(
         &a.token_program,
         &a.stake_vault,
-        &a.operator_tokens.to_account_info(),
+        &a.operator_tokens,
         &a.config,
         deposit,
     )?;

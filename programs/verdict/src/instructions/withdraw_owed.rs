@@ -54,7 +54,7 @@ pub fn handler(ctx: Context<WithdrawOwed>) -> Result<()> {
     token_ops::pay_from_node_vault(
         &a.token_program,
         &a.node_vault,
-        &a.destination.to_account_info(),
+        &a.destination,
         &a.node,
         amount,
     )?;

@@ -59,7 +59,7 @@ pub fn handler(ctx: Context<WithdrawUnbonded>, kind: TicketKind) -> Result<()> {
     token_ops::pay_from_stake_vault(
         &accounts.token_program,
         &accounts.stake_vault,
-        &accounts.destination.to_account_info(),
+        &accounts.destination,
         &accounts.config,
         redeemed.value,
     )?;
