@@ -160,13 +160,11 @@ async fn closing_the_endpoint_returns_the_rent_to_the_operator_only() {
     )
     .await
     .unwrap();
-    let mut swapped = ix::close_node_endpoint(&key.pubkey(), &miner.node, &operator);
-    let at = swapped
-        .accounts
-        .iter()
-        .position(|m| m.pubkey == pda::endpoint(&miner.node))
-        .unwrap();
-    swapped.accounts[at].pubkey = pda::endpoint(&second.node);
+    let swapped = ix::replace_account(
+        ix::close_node_endpoint(&key.pubkey(), &miner.node, &operator),
+        &pda::endpoint(&miner.node),
+        &pda::endpoint(&second.node),
+    );
     assert_verdict_error(&f.send(&[swapped], &[&key]).await, VerdictError::WrongNode);
     assert!(f.exists(&pda::endpoint(&second.node)).await);
 
