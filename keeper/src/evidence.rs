@@ -252,10 +252,8 @@ impl EvidenceService {
     /// [`ASK_AGAIN_AFTER`].
     pub(crate) async fn input_from_peers(&self, key: &Pubkey, job: &Job) -> Option<String> {
         let member = self.member.as_ref()?;
-        {
-            if !self.asked.lock().unwrap().allows(key, Instant::now()) {
-                return None;
-            }
+        if !self.asked.lock().unwrap().allows(key, Instant::now()) {
+            return None;
         }
         let mut asks = tokio::task::JoinSet::new();
         for (node, url) in member.peers.clone() {

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use verdict::attestation::CompletionReport;
 use verdict::state::Job;
 use verdict_sdk::attest::{sign, MemberSignature};
+use verdict_sdk::client::KeeperClient;
 use verdict_sdk::draw::{self, DrawStep};
 use verdict_sdk::instructions as ix;
 
@@ -37,8 +38,9 @@ use crate::peer::{InputShare, Membership};
 use crate::poster::Poster;
 use crate::store::{JobRecord, VerifiedOutput};
 
-/// How often, how far apart and how patiently a keeper asks the committee for the output
-/// of a job another member solved (`CommitteeMember::output_from_peers`).
+/// How often, how far apart and how patiently a keeper asks the committee
+/// for the output of a job another member solved
+/// (`CommitteeMember::output_from_peers`).
 const PEER_OUTPUT_TRIES: u32 = 4;
 const PEER_OUTPUT_RETRY: Duration = Duration::from_millis(500);
 const PEER_OUTPUT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -516,11 +518,13 @@ impl CommitteeMember {
     /// before the caller is told nobody has it.
     pub async fn output_from_peers(&self, key: &Pubkey, job: &Job) -> Option<VerifiedOutput> {
         let member = self.membership.as_ref()?;
+        // None when the committee has no other member to ask.
+        let peers = KeeperClient::new(member.peers.values(), PEER_OUTPUT_TIMEOUT).ok()?;
         for attempt in 0..PEER_OUTPUT_TRIES {
             if attempt > 0 {
                 tokio::time::sleep(PEER_OUTPUT_RETRY).await;
             }
-            if let Some(output) = Self::output_from(member, key, job).await {
+            if let Some(output) = Self::output_from(&peers, key, job).await {
                 return Some(output);
             }
         }
@@ -528,9 +532,9 @@ impl CommitteeMember {
     }
 
     /// One pass over the members' APIs for a job's verified output.
-    async fn output_from(member: &Membership, key: &Pubkey, job: &Job) -> Option<VerifiedOutput> {
-        for url in member.peers.values() {
-            let Ok(view) = member.client.job_view(url, key, PEER_OUTPUT_TIMEOUT).await else {
+    async fn output_from(peers: &KeeperClient, key: &Pubkey, job: &Job) -> Option<VerifiedOutput> {
+        for url in peers.urls() {
+            let Ok(view) = peers.job_at(url, key).await else {
                 continue;
             };
             let (Some(output), Some(miner)) =

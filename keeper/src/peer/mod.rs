@@ -232,31 +232,6 @@ impl PeerClient {
         }
     }
 
-    /// A keeper's public view of `job` (its `/v1/jobs/{job}`), within
-    /// `timeout`; checks nothing of it (the caller checks the output
-    /// against the chain's hash).
-    pub async fn job_view(
-        &self,
-        base_url: &str,
-        job: &Pubkey,
-        timeout: Duration,
-    ) -> Result<verdict_wire::keeper::JobView, PeerError> {
-        let response = self
-            .http
-            .get(format!("{}/v1/jobs/{job}", base_url.trim_end_matches('/')))
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| PeerError::Unreachable(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(Self::rejected(response).await);
-        }
-        response
-            .json()
-            .await
-            .map_err(|e| PeerError::Malformed(e.to_string()))
-    }
-
     /// Whether a keeper answers its `/health` at all within `timeout`.
     pub async fn reachable(&self, base_url: &str, timeout: Duration) -> bool {
         self.http
